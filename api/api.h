@@ -1,0 +1,48 @@
+/*
+ * api/: the HTTP interface.  Two libmicrohttpd daemons: "api" (HTTPS
+ * through MHD's GnuTLS backend; every route) and "public" (plain HTTP;
+ * only the public routes: /healthz, /readyz, /metrics, /v1/ca,
+ * /v1/ca.pem, /v1/crl, /v1/crl.pem).  Routes are one const table
+ * (routes.c); handlers decode into C structs, make one svc_* call and
+ * encode.  No SQL and no OpenSSL here.
+ */
+#ifndef RCA_API_H
+#define RCA_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "svc.h"
+
+struct api_config {
+	const char	*api_listen;	/* "127.0.0.1:8443", "[::1]:8443" */
+	const char	*public_listen;	/* "127.0.0.1:8080"; NULL/"": off */
+	bool		 api_tls;	/* false only behind a TLS proxy */
+	const char	*tls_cert;	/* PEM path (api_tls) */
+	const char	*tls_key;	/* PEM path (api_tls) */
+	const char	*tls_ca;	/* CA PEM path: client certs asked for */
+	size_t		 max_body_bytes;
+	unsigned	 threads;	/* 0: number of cores */
+	unsigned	 max_connections;
+};
+
+struct api;
+
+/*
+ * Start both listeners serving s (borrowed: must outlive the api).
+ * Returns a new handle (api_stop()), or NULL.  Errors: ERR_IO (cannot
+ * read the TLS files), ERR_NET (cannot listen: message names the
+ * address), ERR_CONFIG.
+ */
+struct api *api_start(struct svc *s, const struct api_config *c,
+	    struct err *e);
+
+/* Stop accepting, finish in-flight requests, free.  NULL ok. */
+void	api_stop(struct api *a);
+
+/* Port actually bound by the api / public listener (useful with port 0). */
+unsigned api_port(const struct api *a);
+unsigned api_public_port(const struct api *a);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * ca/: all of redis-ca's cryptography, and the only code that ever holds
+ * the CA private key or calls a signing function.  The API takes and
+ * returns bytes, strings and enums; no OpenSSL type appears here, so
+ * signing can move into its own process without touching callers.
+ *
+ * Thread safety: a loaded struct ca is read-only after ca_load() and may
+ * be used by any number of threads at once for ca_issue()/ca_crl_build().
+ * A struct ca_csr belongs to one thread at a time.
+ */
+#ifndef RCA_CA_H
+#define RCA_CA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "limits.h"
+#include "names.h"
+#include "types.h"
+
+/* ------------------------------------------------------------------ */
+/* Creating and importing a CA (redis-ca init)                         */
+
+struct ca_create_opts {
+	enum key_type	 key_type;	/* EC_P256, EC_P384, RSA_3072/4096 */
+	const char	*cn;		/* subject CN, e.g. "redis-ca" */
+	int		 days;		/* validity, e.g. 3650 */
+	const char	*passphrase_file; /* NULL: key stored unencrypted */
+};
+
+/*
+ * Create a self-signed CA: basicConstraints critical CA:TRUE pathlen:0,
+ * keyUsage critical keyCertSign+cRLSign, SKI (and AKI), notBefore now -
+ * 60 s.  Writes key_path (PKCS#8 PEM, encrypted with AES-256 when a
+ * passphrase file is given, created O_EXCL mode 0400) and cert_path (0444).
+ * Refuses to overwrite either file (ERR_ALREADY_EXISTS).
+ * Errors: ERR_ALREADY_EXISTS, ERR_IO, ERR_KEY_REJECTED (rsa-2048 or bad
+ * type for a CA), ERR_CRYPTO, ERR_INVALID_REQUEST.
+ */
+int	ca_create_files(const char *cert_path, const char *key_path,
+	    const struct ca_create_opts *o, struct err *e);
+
+/*
+ * Adopt an existing CA: read in_cert (PEM) and in_key (PEM, PKCS#1 or
+ * PKCS#8, optionally encrypted; passphrase from in_pass_file, may be
+ * NULL), check that the key matches the certificate and that the
+ * certificate is a CA (basicConstraints CA:TRUE), then write them like
+ * ca_create_files() (key re-encrypted with out_pass_file if not NULL).
+ * Errors: ERR_INVALID_REQUEST (not a CA, mismatch, bad passphrase,
+ * unreadable PEM; the message says which), ERR_ALREADY_EXISTS, ERR_IO,
+ * ERR_KEY_REJECTED (key type outside the CA key types).
+ */
+int	ca_import_files(const char *in_cert, const char *in_key,
+	    const char *in_pass_file, const char *cert_path,
+	    const char *key_path, const char *out_pass_file, struct err *e);
+
+/* ------------------------------------------------------------------ */
+/* The loaded CA                                                       */
+
+struct ca;
+
+/*
+ * Load the CA for signing.  key_path must be a regular file owned by the
+ * running user with no group/other permission bits, and must match
+ * cert_path; passphrase_file (NULL: none) decrypts it.  public_url (may be
+ * NULL or "") is used for the CRL DP (<url>/v1/crl) and AIA caIssuers
+ * (<url>/v1/ca.pem) of every issued certificate.  The key's bytes never
+ * appear in an error message.
+ * Returns a new struct ca (free with ca_free()), or NULL.
+ * Errors: ERR_IO (missing/unreadable, wrong mode or owner: message says
+ * which), ERR_CRYPTO (does not parse, wrong passphrase, mismatch).
+ */
+struct ca *ca_load(const char *cert_path, const char *key_path,
+	    const char *passphrase_file, const char *public_url,
+	    struct err *e);
+
+/* Free a CA (the key is wiped by OpenSSL).  NULL is fine. */
+void	ca_free(struct ca *ca);
+
+/* The CA certificate as PEM / DER (borrowed: valid while ca lives). */
+const char *ca_cert_pem(const struct ca *ca);
+const unsigned char *ca_cert_der(const struct ca *ca, size_t *len);
+
+/* notAfter of the CA certificate (epoch seconds). */
+int64_t	ca_not_after(const struct ca *ca);
+
+/* SHA-256 of the CA certificate's DER, lowercase hex (borrowed). */
+const char *ca_fingerprint(const struct ca *ca);
+
+/* Type of the CA key. */
+enum key_type ca_key_type(const struct ca *ca);
+
+/* ------------------------------------------------------------------ */
+/* Certificate requests                                                */
+
+struct ca_csr;
+
+/*
+ * Parse a PEM CSR (at most RCA_MAX_CSR_BYTES), verify its signature and
+ * classify its key.  Names: CN from the subject (the last CN if several;
+ * none is allowed), SANs (DNS, IP, URI) from the extension request; a CN
+ * that is a DNS name (names_is_dns) or an IP is added to the SANs.
+ * Returns a new request (ca_csr_free()), or NULL.
+ * Errors: ERR_INVALID_CSR (not a CSR, bad names, too many SANs),
+ * ERR_CSR_SIGNATURE, ERR_KEY_REJECTED (RSA < 2048 bits, DSA, a curve
+ * other than P-256/P-384, any other key algorithm).
+ */
+struct ca_csr *ca_csr_parse(const char *pem, size_t len, struct err *e);
+
+/*
+ * Build a request for renewal with the same key: the public key and
+ * names of a certificate issued by this CA (DER).  No signature to
+ * check.  Errors: ERR_INVALID_CSR, ERR_KEY_REJECTED.
+ */
+struct ca_csr *ca_csr_from_cert(const unsigned char *der, size_t len,
+	    struct err *e);
+
+/*
+ * Generate a fresh key of type t and a CSR for names, signed by that
+ * key (used by /v1/certificates/generate, node rotation, `enroll`, and
+ * init).  *key_pem receives the private key as unencrypted PKCS#8 PEM
+ * (new: the caller wipes it with fio_wipe() and frees it).
+ * Errors: ERR_INVALID_REQUEST (bad names), ERR_CRYPTO.
+ */
+struct ca_csr *ca_keygen(enum key_type t, const struct names *names,
+	    char **key_pem, struct err *e);
+
+void	ca_csr_free(struct ca_csr *csr);
+
+/* Names of the request (borrowed: valid while csr lives). */
+const struct names *ca_csr_names(const struct ca_csr *csr);
+
+/* Key type of the request's public key. */
+enum key_type ca_csr_key_type(const struct ca_csr *csr);
+
+/* The request as PEM (new, free()).  Errors: ERR_CRYPTO. */
+char	*ca_csr_pem(const struct ca_csr *csr, struct err *e);
+
+/* ------------------------------------------------------------------ */
+/* Issuance                                                            */
+
+struct ca_issue_params {
+	const struct profile	*profile;
+	int64_t			 ttl;	  /* seconds requested; 0: default */
+	int64_t			 ttl_cap; /* token max_cert_ttl; 0: none */
+	int64_t			 now;	  /* epoch seconds; 0: time now */
+};
+
+/* An issued certificate. */
+struct ca_cert {
+	char		serial[RCA_SERIAL_HEX_MAX + 1];	/* lowercase hex */
+	char		*pem;		/* owned */
+	unsigned char	*der;		/* owned */
+	size_t		der_len;
+	int64_t		not_before;
+	int64_t		not_after;
+	char		fingerprint[RCA_SHA256_HEX + 1];
+	enum key_type	key_type;
+	struct names	names;		/* owned: CN and SANs as issued */
+};
+
+void	ca_cert_clear(struct ca_cert *c);
+
+/*
+ * The policy half of issuance, without signing: the key type is one of
+ * the profile's key_types (ERR_KEY_REJECTED), require_san profiles have
+ * a DNS or IP SAN (ERR_INVALID_CSR), ttl >= 0 (ERR_INVALID_TTL), ttl <=
+ * profile max_ttl and <= ttl_cap (ERR_TTL_TOO_LONG).
+ */
+int	ca_policy_check(const struct ca_csr *csr,
+	    const struct ca_issue_params *p, struct err *e);
+
+/*
+ * Issue a certificate for csr under p (ca_policy_check first), applying
+ * every rule of SPEC section 5: subject CN only; extensions from the
+ * profile only (basicConstraints critical CA:FALSE, keyUsage critical
+ * digitalSignature (+keyEncipherment for RSA), EKU, SKI, AKI keyid, SAN,
+ * CRL DP and AIA from public_url); 128-bit random positive serial;
+ * notBefore = now - 60 s; notAfter = now + ttl cut at the CA's notAfter;
+ * SHA-256 (SHA-384 with a P-384 CA key).  Safe to call from many threads.
+ * Errors: those of ca_policy_check, ERR_CRYPTO.
+ */
+int	ca_issue(const struct ca *ca, const struct ca_csr *csr,
+	    const struct ca_issue_params *p, struct ca_cert *out,
+	    struct err *e);
+
+/*
+ * Verify a client certificate (DER) presented for renewal: it must
+ * chain to this CA, be inside its validity at now, and carry the
+ * clientAuth EKU.  On success fills out (serial, names, dates, key type,
+ * fingerprint, pem, der).  Revocation is the caller's check (database).
+ * Errors: ERR_UNAUTHORIZED (message says why), ERR_INVALID_REQUEST.
+ */
+int	ca_verify_cert(const struct ca *ca, const unsigned char *der,
+	    size_t len, int64_t now, struct ca_cert *out, struct err *e);
+
+/* ------------------------------------------------------------------ */
+/* CRL                                                                 */
+
+struct ca_crl_entry {
+	char	serial[RCA_SERIAL_HEX_MAX + 1];	/* lowercase hex */
+	int64_t	revoked_at;
+	int	reason;		/* RFC 5280 code (enum revoke_reason) */
+};
+
+/*
+ * Build and sign a v2 CRL: CRL number, thisUpdate, nextUpdate, AKI, and
+ * per entry the revocation date and a reason code extension.
+ * *der is new (free()).  Errors: ERR_INVALID_REQUEST (bad serial),
+ * ERR_CRYPTO.
+ */
+int	ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
+	    size_t n, uint64_t number, int64_t this_update,
+	    int64_t next_update, unsigned char **der, size_t *der_len,
+	    struct err *e);
+
+/* DER CRL to PEM ("X509 CRL"); new string, free().  Errors: ERR_CRYPTO. */
+char	*ca_crl_pem(const unsigned char *der, size_t len, struct err *e);
+
+/* ------------------------------------------------------------------ */
+/* Token name patterns (SPEC section 6)                                */
+
+/*
+ * A pattern is an exact name, a DNS name with one '*' inside one label
+ * ("app-*", "*.svc.internal": matches "a.svc.internal", not
+ * "a.b.svc.internal"; '*' matches one or more characters, never a
+ * dot), an IP address or a CIDR ("10.0.0.0/8", "fd00::/8").
+ * Errors: ERR_INVALID_REQUEST naming the pattern.
+ */
+int	ca_pattern_valid(const char *pattern, struct err *e);
+
+/* True when name matches pattern (DNS case-insensitively). */
+bool	ca_pattern_match(const char *pattern, const char *name);
+
+/*
+ * Every name in names (the CN and every SAN) must match one of the
+ * patterns.  Errors: ERR_NAME_NOT_ALLOWED naming the first refused name.
+ */
+int	ca_names_allowed(char *const *patterns, size_t npatterns,
+	    const struct names *names, struct err *e);
+
+/* ------------------------------------------------------------------ */
+/* Small primitives                                                    */
+
+/* n bytes from the CSPRNG.  Errors: ERR_CRYPTO. */
+int	ca_random(void *buf, size_t n, struct err *e);
+
+/* SHA-256 of n bytes of data into out. */
+void	ca_sha256(const void *data, size_t n, unsigned char out[32]);
+
+/* Constant-time comparison of n bytes; true when equal. */
+bool	ca_ct_equal(const void *a, const void *b, size_t n);
+
+/* SHA-256 fingerprint (hex) of the first certificate in a PEM string. */
+int	ca_pem_fingerprint(const char *pem,
+	    char out[RCA_SHA256_HEX + 1], struct err *e);
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * db/: all of redis-ca's SQL.  SQLite in WAL mode, synchronous=FULL,
+ * STRICT tables, PRAGMA user_version migrations, defensive mode, foreign
+ * keys, busy timeout; every statement lives in one table and is prepared
+ * once per connection; every value is bound.
+ *
+ * Thread safety: a struct db may be shared by any number of threads.
+ * Each thread gets its own SQLite connection, opened on first use.
+ * Writes run in BEGIN IMMEDIATE transactions; a function that returns 0
+ * after a write has committed it durably.
+ *
+ * Lists take a cursor (`after`, the last id of the previous page; 0 or
+ * NULL for the first) and a limit, and return the next cursor (0 / ""
+ * when there are no more rows).  List arrays are new: free them with the
+ * matching *_list_free().
+ */
+#ifndef RCA_DB_H
+#define RCA_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "records.h"
+
+struct db;
+
+/*
+ * Open (creating with mode 0600 if missing) and migrate the database at
+ * path.  Returns a new handle (db_close()), or NULL.  Errors: ERR_DB,
+ * ERR_IO.
+ */
+struct db *db_open(const char *path, struct err *e);
+
+/* Close every connection.  Call when no other thread uses db.  NULL ok. */
+void	db_close(struct db *db);
+
+/* Schema version after migrations (PRAGMA user_version). */
+int	db_schema_version(struct db *db);
+
+/* Check that the database is writable (for /readyz).  Errors: ERR_DB. */
+int	db_ping(struct db *db, struct err *e);
+
+/* ---- certificates ---- */
+
+/*
+ * Insert an issued certificate and (if a is not NULL) its audit entry
+ * in one transaction, committed durably before return.  Concurrent
+ * callers may be grouped into one transaction (group commit); each
+ * still returns only after the commit.
+ * Errors: ERR_ALREADY_EXISTS (serial taken), ERR_DB.
+ */
+int	db_cert_insert(struct db *db, const struct cert_rec *c,
+	    const struct audit_rec *a, struct err *e);
+
+/* Fetch one certificate by lowercase serial.  Errors: ERR_NOT_FOUND, ERR_DB. */
+int	db_cert_get(struct db *db, const char *serial, struct cert_rec *out,
+	    struct err *e);
+
+/*
+ * List certificates matching f in id order, at most f->limit, starting
+ * after f->after.  *next is the cursor for the next page (0: none).
+ * Errors: ERR_DB.
+ */
+int	db_cert_list(struct db *db, const struct cert_filter *f,
+	    struct cert_rec **out, size_t *n, int64_t *next, struct err *e);
+void	db_cert_list_free(struct cert_rec *list, size_t n);
+
+/*
+ * Revoke a certificate atomically (one UPDATE ... WHERE revoked_at IS
+ * NULL) with its audit entry; out (may be NULL) receives the row after.
+ * Errors: ERR_NOT_FOUND, ERR_ALREADY_REVOKED, ERR_DB.
+ */
+int	db_cert_revoke(struct db *db, const char *serial, int reason,
+	    int64_t at, const struct audit_rec *a, struct cert_rec *out,
+	    struct err *e);
+
+struct db_crl_row {
+	char	serial[RCA_SERIAL_HEX_MAX + 1];
+	int64_t	revoked_at;
+	int	reason;
+};
+
+/* Revoked certificates whose notAfter >= now (for the CRL). */
+int	db_cert_revoked_unexpired(struct db *db, int64_t now,
+	    struct db_crl_row **out, size_t *n, struct err *e);
+
+/* Per-profile counts for /metrics. */
+struct db_profile_count {
+	char	profile[RCA_MAX_PROFILE_NAME + 1];
+	int64_t	issued;		/* all rows */
+	int64_t	active;		/* not revoked and not_after >= now */
+	int64_t	revoked;	/* revoked */
+};
+int	db_cert_counts(struct db *db, int64_t now,
+	    struct db_profile_count **out, size_t *n, struct err *e);
+
+/* ---- tokens ---- */
+
+/* Insert a token (hash only) with its audit entry.  Errors: ERR_ALREADY_EXISTS, ERR_DB. */
+int	db_token_insert(struct db *db, const struct token_rec *t,
+	    const struct audit_rec *a, struct err *e);
+
+/* Fetch by id.  Errors: ERR_NOT_FOUND, ERR_DB. */
+int	db_token_get(struct db *db, const char *id, struct token_rec *out,
+	    struct err *e);
+
+/* Fetch by SHA-256 of the token string.  Errors: ERR_NOT_FOUND, ERR_DB. */
+int	db_token_find_hash(struct db *db, const unsigned char hash[32],
+	    struct token_rec *out, struct err *e);
+
+/* List tokens in id order after `after` (NULL/"" first); next gets the last id or "". */
+int	db_token_list(struct db *db, const char *after, size_t limit,
+	    struct token_rec **out, size_t *n,
+	    char next[RCA_TOKEN_ID_HEX + 1], struct err *e);
+void	db_token_list_free(struct token_rec *list, size_t n);
+
+/* Delete with audit entry.  Errors: ERR_NOT_FOUND, ERR_DB. */
+int	db_token_delete(struct db *db, const char *id,
+	    const struct audit_rec *a, struct err *e);
+
+/*
+ * Consume one use atomically: succeeds only while the token exists, is
+ * unexpired at now and has uses_left > 0 (decremented) or -1 (unlimited).
+ * Of two threads racing for the last use exactly one wins.
+ * Errors: ERR_UNAUTHORIZED (gone, expired, used up), ERR_DB.
+ */
+int	db_token_consume(struct db *db, const char *id, int64_t now,
+	    struct err *e);
+
+/* ---- CRL state ---- */
+
+/*
+ * Store a newly built CRL; number must be greater than every stored
+ * number (ERR_CONFLICT otherwise), so the number never goes back.
+ * a (may be NULL) is appended in the same transaction.
+ */
+int	db_crl_save(struct db *db, uint64_t number, int64_t this_update,
+	    int64_t next_update, const unsigned char *der, size_t len,
+	    const struct audit_rec *a, struct err *e);
+
+/*
+ * The latest stored CRL.  *der is new (free()).  *number is 0 and
+ * ERR_NOT_FOUND is returned when none was ever stored.
+ */
+int	db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
+	    int64_t *next_update, unsigned char **der, size_t *len,
+	    struct err *e);
+
+/* ---- audit (append-only) ---- */
+
+/* Append an entry (its id is assigned).  Errors: ERR_DB. */
+int	db_audit_append(struct db *db, const struct audit_rec *a,
+	    struct err *e);
+
+/* Entries with id > after, oldest first; *next = last id or 0. */
+int	db_audit_list(struct db *db, int64_t after, size_t limit,
+	    struct audit_rec **out, size_t *n, int64_t *next, struct err *e);
+void	db_audit_list_free(struct audit_rec *list, size_t n);
+
+/* ---- nodes and rotations ---- */
+
+/* Errors: ERR_ALREADY_EXISTS, ERR_DB. */
+int	db_node_insert(struct db *db, const struct node_rec *n,
+	    const struct audit_rec *a, struct err *e);
+/* Errors: ERR_NOT_FOUND, ERR_DB. */
+int	db_node_get(struct db *db, const char *name, struct node_rec *out,
+	    struct err *e);
+/* Nodes in name order after `after` (NULL/"" first). */
+int	db_node_list(struct db *db, const char *after, size_t limit,
+	    struct node_rec **out, size_t *n,
+	    char next[RCA_MAX_NODE_NAME + 1], struct err *e);
+void	db_node_list_free(struct node_rec *list, size_t n);
+/* Deletes the node and its rotations.  Errors: ERR_NOT_FOUND, ERR_DB. */
+int	db_node_delete(struct db *db, const char *name,
+	    const struct audit_rec *a, struct err *e);
+/*
+ * Update the node's rotation state: current_serial, not_after,
+ * last_rotation_id, failures, next_attempt_at.  Errors: ERR_NOT_FOUND.
+ */
+int	db_node_update_state(struct db *db, const struct node_rec *n,
+	    struct err *e);
+
+/* Insert a rotation record; r->id is set.  Errors: ERR_DB. */
+int	db_rotation_insert(struct db *db, struct rotation_rec *r,
+	    struct err *e);
+/* Replace status, serials, finished_at and steps; a (may be NULL) appended. */
+int	db_rotation_update(struct db *db, const struct rotation_rec *r,
+	    const struct audit_rec *a, struct err *e);
+/* Errors: ERR_NOT_FOUND, ERR_DB. */
+int	db_rotation_get(struct db *db, int64_t id, struct rotation_rec *out,
+	    struct err *e);
+/* A node's rotations, newest first, with id < before (0: from newest). */
+int	db_rotation_list(struct db *db, const char *node, int64_t before,
+	    size_t limit, struct rotation_rec **out, size_t *n,
+	    int64_t *next, struct err *e);
+
+#endif
