@@ -45,4 +45,14 @@ void	api_stop(struct api *a);
 unsigned api_port(const struct api *a);
 unsigned api_public_port(const struct api *a);
 
+/* One row of the route table, as documented in openapi/. */
+struct api_route_info {
+	const char	*method;	/* "GET", "POST", "DELETE" */
+	const char	*path;		/* OpenAPI form: "/v1/certificates/{serial}" */
+	bool		 public;	/* also served on the public listener */
+};
+
+/* The route table (borrowed, static); *n receives its length. */
+const struct api_route_info *api_routes(size_t *n);
+
 #endif

@@ -101,6 +101,10 @@ struct svc_issue_req {
 	enum key_type	 key_type;	/* default KEY_EC_P256 */
 	/* internal issuance (init, rotation): */
 	const char	*node;		/* node name recorded, or NULL */
+	const struct profile *internal_profile; /* CLI/SCHEDULER actors only:
+					 * issue under this profile instead
+					 * of a configured one (init's api
+					 * and admin certificates) */
 };
 
 struct svc_issued {
