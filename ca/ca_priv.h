@@ -1,0 +1,121 @@
+/*
+ * Private to ca/: the OpenSSL-typed internals shared by the files of
+ * this module.  Nothing outside ca/ includes this header.
+ */
+#ifndef RCA_CA_PRIV_H
+#define RCA_CA_PRIV_H
+
+/*
+ * common/limits.h shadows the system <limits.h> on the include path, so
+ * the C limits OpenSSL's headers use come from the compiler here.
+ */
+#ifndef INT_MAX
+#define INT_MAX		__INT_MAX__
+#endif
+#ifndef LONG_MAX
+#define LONG_MAX	__LONG_MAX__
+#endif
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ca.h"
+
+/*
+ * The loaded CA.  Everything is built once in ca_load() and only read
+ * afterwards, so threads share it without a lock (OpenSSL's own
+ * reference counts and the X509_STORE's lock are thread-safe).
+ */
+struct ca {
+	X509		*cert;
+	EVP_PKEY	*key;
+	EVP_MD		*md;		/* SHA-256, or SHA-384 for P-384 */
+	EVP_MD		*sha1;		/* for SKIs (RFC 5280 method 1) */
+	enum key_type	 key_type;
+	char		*pem;
+	unsigned char	*der;
+	size_t		 der_len;
+	int64_t		 not_after;
+	char		 fingerprint[RCA_SHA256_HEX + 1];
+	X509_STORE	*store;		/* only the CA certificate */
+	/* Prebuilt extensions, copied into each certificate/CRL. */
+	X509_EXTENSION	*ext_aki;
+	X509_EXTENSION	*ext_bc;		/* critical CA:FALSE */
+	X509_EXTENSION	*ext_ku[2];		/* [0] EC, [1] RSA */
+	X509_EXTENSION	*ext_eku[4];		/* by EKU_* bits; [0] NULL */
+	X509_EXTENSION	*ext_crldp;		/* NULL without public_url */
+	X509_EXTENSION	*ext_aia;		/* NULL without public_url */
+};
+
+struct ca_csr {
+	X509_REQ	*req;	/* NULL when built from a certificate */
+	EVP_PKEY	*pub;	/* owned reference */
+	enum key_type	 key_type;
+	struct names	 names;
+};
+
+/* util.c */
+
+/* Log and clear OpenSSL's error queue for this thread, after what. */
+void	ca_log_ssl(const char *what);
+
+/*
+ * Classify a public or private key.  Returns 0 and sets *out, or -1
+ * with ERR_KEY_REJECTED (RSA not 2048/3072/4096, DSA, other curves,
+ * other algorithms).
+ */
+int	ca_key_classify(EVP_PKEY *pk, enum key_type *out, struct err *e);
+
+/* True for the key types a CA may have. */
+bool	ca_key_type_ok_for_ca(enum key_type t);
+
+/* Generate a key of type t (new).  Errors: ERR_CRYPTO. */
+EVP_PKEY *ca_key_generate(enum key_type t, struct err *e);
+
+/* PEM armour around DER (new, malloc'd, NUL-terminated). */
+char	*ca_pem_encode(const char *label, const unsigned char *der,
+	    size_t len);
+
+/* i2d of a certificate into a malloc'd buffer.  NULL on failure. */
+unsigned char *ca_x509_der(X509 *x, size_t *len);
+
+/* Epoch seconds of an ASN1_TIME.  Returns 0 / -1. */
+int	ca_asn1_time_epoch(const ASN1_TIME *t, int64_t *out);
+
+/* Serial of x as lowercase hex without leading zeros. */
+int	ca_serial_hex(const ASN1_INTEGER *ai, char out[RCA_SERIAL_HEX_MAX + 1]);
+
+/*
+ * A random positive, non-zero 128-bit serial: the ASN1_INTEGER (new)
+ * and its hex form.  Errors: ERR_CRYPTO.
+ */
+ASN1_INTEGER *ca_serial_new(char hex[RCA_SERIAL_HEX_MAX + 1], struct err *e);
+
+/* SHA-256 of data as lowercase hex. */
+void	ca_sha256_hex(const void *data, size_t n, char out[RCA_SHA256_HEX + 1]);
+
+/* csr.c */
+
+/*
+ * Names of a subject and a SAN extension (may be NULL) following the
+ * CSR rules: last CN, DNS/IP/URI SANs, CN added when DNS or IP.
+ * Errors: ERR_INVALID_CSR.
+ */
+int	ca_names_extract(const X509_NAME *subj, const GENERAL_NAMES *gens,
+	    struct names *out, struct err *e);
+
+/* Build a GENERAL_NAMES of the SANs in n (new).  NULL on failure. */
+GENERAL_NAMES *ca_names_to_gens(const struct names *n);
+
+/* key.c */
+
+/*
+ * Read a passphrase file: trailing newline stripped; *out new (wipe
+ * and free with ca_passphrase_free()).  Errors: ERR_IO,
+ * ERR_INVALID_REQUEST (empty).
+ */
+int	ca_passphrase_read(const char *path, char **out, struct err *e);
+void	ca_passphrase_free(char *p);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * Certificate revocation lists: a v2 CRL signed with the CA key, with a
+ * CRL number, AKI, and a reason code on every entry.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca_priv.h"
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+
+#include "hex.h"
+#include "log.h"
+
+/* RFC 5280 CRLReason values (7 is unused). */
+static bool
+reason_ok(int r)
+{
+	return r >= 0 && r <= 10 && r != 7;
+}
+
+/* One entry (new), or NULL with e set. */
+static X509_REVOKED *
+entry_new(const struct ca_crl_entry *en, struct err *e)
+{
+	char hex[RCA_SERIAL_HEX_MAX + 1];
+	X509_REVOKED *rev = NULL, *ret = NULL;
+	ASN1_INTEGER *serial = NULL;
+	ASN1_ENUMERATED *reason = NULL;
+	ASN1_TIME *when = NULL;
+	BIGNUM *bn = NULL;
+
+	if (hex_serial_normalize(en->serial, hex, e) == -1) {
+		if (e != NULL)
+			e->code = ERR_INVALID_REQUEST;
+		goto out;
+	}
+	if (!reason_ok(en->reason)) {
+		err_set(e, ERR_INVALID_REQUEST, "invalid reason code %d",
+		    en->reason);
+		goto out;
+	}
+	if (BN_hex2bn(&bn, hex) == 0 ||
+	    (serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+	    (when = ASN1_TIME_set(NULL, (time_t)en->revoked_at)) == NULL ||
+	    (reason = ASN1_ENUMERATED_new()) == NULL ||
+	    ASN1_ENUMERATED_set(reason, en->reason) != 1 ||
+	    (rev = X509_REVOKED_new()) == NULL ||
+	    X509_REVOKED_set_serialNumber(rev, serial) != 1 ||
+	    X509_REVOKED_set_revocationDate(rev, when) != 1 ||
+	    X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, reason, 0, 0) !=
+	    1) {
+		ca_log_ssl("building a CRL entry");
+		err_set(e, ERR_CRYPTO, "cannot build the CRL");
+		goto out;
+	}
+	ret = rev;
+	rev = NULL;
+out:
+	X509_REVOKED_free(rev);
+	ASN1_ENUMERATED_free(reason);
+	ASN1_TIME_free(when);
+	ASN1_INTEGER_free(serial);
+	BN_free(bn);
+	return ret;
+}
+
+int
+ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
+    size_t n, uint64_t number, int64_t this_update, int64_t next_update,
+    unsigned char **der, size_t *der_len, struct err *e)
+{
+	X509_CRL *crl = NULL;
+	X509_REVOKED *rev = NULL;
+	ASN1_INTEGER *num = NULL;
+	ASN1_TIME *tu = NULL, *nu = NULL;
+	unsigned char *buf = NULL, *p;
+	int len, rc = -1;
+
+	*der = NULL;
+	*der_len = 0;
+	if (next_update <= this_update) {
+		err_set(e, ERR_INVALID_REQUEST,
+		    "nextUpdate must be after thisUpdate");
+		goto out;
+	}
+	if ((crl = X509_CRL_new()) == NULL ||
+	    X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
+	    X509_CRL_set_issuer_name(crl,
+	    X509_get_subject_name(ca->cert)) != 1 ||
+	    (tu = ASN1_TIME_set(NULL, (time_t)this_update)) == NULL ||
+	    (nu = ASN1_TIME_set(NULL, (time_t)next_update)) == NULL ||
+	    X509_CRL_set1_lastUpdate(crl, tu) != 1 ||
+	    X509_CRL_set1_nextUpdate(crl, nu) != 1 ||
+	    (num = ASN1_INTEGER_new()) == NULL ||
+	    ASN1_INTEGER_set_uint64(num, number) != 1 ||
+	    X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) != 1 ||
+	    X509_CRL_add_ext(crl, ca->ext_aki, -1) != 1)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		if ((rev = entry_new(&entries[i], e)) == NULL)
+			goto out;
+		if (X509_CRL_add0_revoked(crl, rev) != 1)
+			goto fail;
+		rev = NULL;
+	}
+	if (X509_CRL_sort(crl) != 1 || X509_CRL_sign(crl, ca->key,
+	    ca->md) <= 0 || (len = i2d_X509_CRL(crl, NULL)) <= 0 ||
+	    (buf = malloc((size_t)len)) == NULL)
+		goto fail;
+	p = buf;
+	if (i2d_X509_CRL(crl, &p) != len)
+		goto fail;
+	*der = buf;
+	*der_len = (size_t)len;
+	buf = NULL;
+	rc = 0;
+	goto out;
+fail:
+	ca_log_ssl("building a CRL");
+	err_set(e, ERR_CRYPTO, "cannot build or sign the CRL");
+out:
+	free(buf);
+	X509_REVOKED_free(rev);
+	ASN1_INTEGER_free(num);
+	ASN1_TIME_free(tu);
+	ASN1_TIME_free(nu);
+	X509_CRL_free(crl);
+	return rc;
+}
+
+char *
+ca_crl_pem(const unsigned char *der, size_t len, struct err *e)
+{
+	const unsigned char *p = der;
+	X509_CRL *crl;
+	char *pem;
+
+	if (der == NULL || len == 0 || len > LONG_MAX ||
+	    (crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL) {
+		ERR_clear_error();
+		err_set(e, ERR_CRYPTO, "not a DER CRL");
+		return NULL;
+	}
+	X509_CRL_free(crl);
+	if ((pem = ca_pem_encode("X509 CRL", der, len)) == NULL)
+		err_set(e, ERR_CRYPTO, "out of memory");
+	return pem;
+}

@@ -1,0 +1,312 @@
+/*
+ * Issuance: the policy checks and the building and signing of leaf
+ * certificates (SPEC section 5), and verification of a client
+ * certificate presented for renewal.  Every extension comes from the
+ * profile; nothing is copied from the request but its key and names.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca_priv.h"
+
+#include <openssl/err.h>
+
+#include "log.h"
+
+void
+ca_cert_clear(struct ca_cert *c)
+{
+	if (c == NULL)
+		return;
+	free(c->pem);
+	free(c->der);
+	names_clear(&c->names);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The ttl to issue with, after defaulting and the caps (SPEC 5). */
+static int
+effective_ttl(const struct ca_issue_params *p, int64_t *out, struct err *e)
+{
+	const struct profile *pr = p->profile;
+	int64_t ttl = p->ttl;
+
+	if (p->ttl < 0 || p->ttl_cap < 0) {
+		err_set(e, ERR_INVALID_TTL, "ttl must be positive");
+		return -1;
+	}
+	if (ttl == 0) {
+		ttl = pr->default_ttl;
+		/* A token cap below the default lowers the default. */
+		if (p->ttl_cap > 0 && ttl > p->ttl_cap)
+			ttl = p->ttl_cap;
+	}
+	if (ttl <= 0) {
+		err_set(e, ERR_INVALID_TTL, "ttl must be positive");
+		return -1;
+	}
+	if (ttl > pr->max_ttl) {
+		err_set(e, ERR_TTL_TOO_LONG,
+		    "ttl of %lld s exceeds the maximum of profile %s "
+		    "(%lld s)", (long long)ttl, pr->name,
+		    (long long)pr->max_ttl);
+		return -1;
+	}
+	if (p->ttl_cap > 0 && ttl > p->ttl_cap) {
+		err_set(e, ERR_TTL_TOO_LONG,
+		    "ttl of %lld s exceeds the token's max_cert_ttl (%lld s)",
+		    (long long)ttl, (long long)p->ttl_cap);
+		return -1;
+	}
+	*out = ttl;
+	return 0;
+}
+
+int
+ca_policy_check(const struct ca_csr *csr, const struct ca_issue_params *p,
+    struct err *e)
+{
+	const struct profile *pr;
+	const struct names *n;
+	int64_t ttl;
+
+	if (csr == NULL || p == NULL || (pr = p->profile) == NULL) {
+		err_set(e, ERR_INVALID_REQUEST, "no profile");
+		return -1;
+	}
+	n = &csr->names;
+	if ((pr->key_types & KEY_BIT(csr->key_type)) == 0) {
+		err_set(e, ERR_KEY_REJECTED,
+		    "key type %s is not allowed by profile %s",
+		    key_type_name(csr->key_type), pr->name);
+		return -1;
+	}
+	if (n->cn == NULL && names_count(n) == 0) {
+		err_set(e, ERR_INVALID_CSR,
+		    "the request has neither a common name nor a subject "
+		    "alternative name");
+		return -1;
+	}
+	if (pr->require_san && n->n[NAME_DNS] + n->n[NAME_IP] == 0) {
+		err_set(e, ERR_INVALID_CSR,
+		    "profile %s requires a DNS or IP subject alternative name",
+		    pr->name);
+		return -1;
+	}
+	return effective_ttl(p, &ttl, e);
+}
+
+/* Subject: CN=<cn> only (empty when the request had no CN). */
+static int
+set_subject(X509 *x, const char *cn)
+{
+	X509_NAME *name;
+	int ok;
+
+	if ((name = X509_NAME_new()) == NULL)
+		return -1;
+	ok = (cn == NULL || X509_NAME_add_entry_by_NID(name, NID_commonName,
+	    MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) == 1) &&
+	    X509_set_subject_name(x, name) == 1;
+	X509_NAME_free(name);
+	return ok ? 0 : -1;
+}
+
+/* SKI of x's public key, RFC 5280 method 1 (SHA-1 of the key bits). */
+static int
+add_ski(X509 *x, const EVP_MD *sha1)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	ASN1_OCTET_STRING *oct = NULL;
+	int ok;
+
+	if (X509_pubkey_digest(x, sha1, md, &mdlen) != 1 ||
+	    (oct = ASN1_OCTET_STRING_new()) == NULL ||
+	    ASN1_OCTET_STRING_set(oct, md, (int)mdlen) != 1) {
+		ASN1_OCTET_STRING_free(oct);
+		return -1;
+	}
+	ok = X509_add1_ext_i2d(x, NID_subject_key_identifier, oct, 0,
+	    X509V3_ADD_REPLACE) == 1;
+	ASN1_OCTET_STRING_free(oct);
+	return ok ? 0 : -1;
+}
+
+/* Fill the output fields common to issuance and verification. */
+static int
+fill_cert(X509 *x, const struct names *n, enum key_type kt,
+    struct ca_cert *out, struct err *e)
+{
+	if ((out->der = ca_x509_der(x, &out->der_len)) == NULL ||
+	    (out->pem = ca_pem_encode("CERTIFICATE", out->der,
+	    out->der_len)) == NULL) {
+		ca_log_ssl("encoding a certificate");
+		err_set(e, ERR_CRYPTO, "cannot encode the certificate");
+		return -1;
+	}
+	ca_sha256_hex(out->der, out->der_len, out->fingerprint);
+	if (ca_asn1_time_epoch(X509_get0_notBefore(x), &out->not_before) ==
+	    -1 || ca_asn1_time_epoch(X509_get0_notAfter(x),
+	    &out->not_after) == -1 ||
+	    ca_serial_hex(X509_get0_serialNumber(x), out->serial) == -1) {
+		err_set(e, ERR_INVALID_REQUEST,
+		    "the certificate's serial or dates are invalid");
+		return -1;
+	}
+	out->key_type = kt;
+	return names_copy(&out->names, n, e);
+}
+
+int
+ca_issue(const struct ca *ca, const struct ca_csr *csr,
+    const struct ca_issue_params *p, struct ca_cert *out, struct err *e)
+{
+	const struct names *n;
+	GENERAL_NAMES *gens = NULL;
+	ASN1_INTEGER *serial = NULL;
+	X509 *x = NULL;
+	int64_t now, ttl, nb, na;
+	unsigned eku;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (ca_policy_check(csr, p, e) == -1 ||
+	    effective_ttl(p, &ttl, e) == -1)
+		goto out;
+	n = &csr->names;
+	now = p->now != 0 ? p->now : (int64_t)time(NULL);
+	nb = now - RCA_BACKDATE_SECONDS;
+	na = now + ttl;
+	if (na > ca->not_after)
+		na = ca->not_after;
+	if (na <= now) {
+		err_set(e, ERR_INVALID_REQUEST,
+		    "the CA certificate has expired");
+		goto out;
+	}
+	if ((serial = ca_serial_new(out->serial, e)) == NULL)
+		goto out;
+	if ((x = X509_new()) == NULL ||
+	    X509_set_version(x, X509_VERSION_3) != 1 ||
+	    X509_set_serialNumber(x, serial) != 1 ||
+	    X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) != 1 ||
+	    set_subject(x, n->cn) == -1 ||
+	    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) == NULL ||
+	    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na) == NULL ||
+	    X509_set_pubkey(x, csr->pub) != 1)
+		goto fail;
+	eku = p->profile->eku & (EKU_SERVER_AUTH | EKU_CLIENT_AUTH);
+	if (X509_add_ext(x, ca->ext_bc, -1) != 1 ||
+	    X509_add_ext(x, ca->ext_ku[csr->key_type == KEY_EC_P256 ||
+	    csr->key_type == KEY_EC_P384 ? 0 : 1], -1) != 1 ||
+	    (eku != 0 && X509_add_ext(x, ca->ext_eku[eku], -1) != 1) ||
+	    add_ski(x, ca->sha1) == -1 ||
+	    X509_add_ext(x, ca->ext_aki, -1) != 1)
+		goto fail;
+	if (names_count(n) > 0) {
+		/* RFC 5280 4.2.1.6: critical when the subject is empty. */
+		if ((gens = ca_names_to_gens(n)) == NULL ||
+		    X509_add1_ext_i2d(x, NID_subject_alt_name, gens,
+		    n->cn == NULL, 0) != 1)
+			goto fail;
+	}
+	if ((ca->ext_crldp != NULL && X509_add_ext(x, ca->ext_crldp, -1) !=
+	    1) || (ca->ext_aia != NULL && X509_add_ext(x, ca->ext_aia, -1) !=
+	    1))
+		goto fail;
+	if (X509_sign(x, ca->key, ca->md) <= 0)
+		goto fail;
+	if (fill_cert(x, n, csr->key_type, out, e) == -1)
+		goto out;
+	rc = 0;
+	goto out;
+fail:
+	ca_log_ssl("issuing a certificate");
+	err_set(e, ERR_CRYPTO, "cannot build or sign the certificate");
+out:
+	if (rc == -1)
+		ca_cert_clear(out);
+	GENERAL_NAMES_free(gens);
+	ASN1_INTEGER_free(serial);
+	X509_free(x);
+	return rc;
+}
+
+int
+ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
+    int64_t now, struct ca_cert *out, struct err *e)
+{
+	X509_STORE_CTX *ctx = NULL;
+	GENERAL_NAMES *gens = NULL;
+	struct names names = NAMES_INIT;
+	const unsigned char *p = der;
+	enum key_type kt;
+	X509 *x = NULL;
+	int crit = 0, rc = -1, verr;
+
+	memset(out, 0, sizeof(*out));
+	if (der == NULL || len == 0 || len > RCA_MAX_PEM_BYTES ||
+	    (x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		ERR_clear_error();
+		err_set(e, ERR_INVALID_REQUEST, "not a DER certificate");
+		goto out;
+	}
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(ctx, ca->store, x, NULL) != 1) {
+		ca_log_ssl("X509_STORE_CTX_init");
+		err_set(e, ERR_CRYPTO, "cannot verify the certificate");
+		goto out;
+	}
+	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx),
+	    (time_t)(now != 0 ? now : (int64_t)time(NULL)));
+	if (X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT) != 1) {
+		ca_log_ssl("X509_STORE_CTX_set_purpose");
+		err_set(e, ERR_CRYPTO, "cannot verify the certificate");
+		goto out;
+	}
+	if (X509_verify_cert(ctx) != 1) {
+		verr = X509_STORE_CTX_get_error(ctx);
+		ERR_clear_error();
+		err_set(e, ERR_UNAUTHORIZED, "client certificate refused: %s",
+		    X509_verify_cert_error_string(verr));
+		goto out;
+	}
+	/* The purpose check passes a certificate without any EKU. */
+	if ((X509_get_extension_flags(x) & EXFLAG_XKUSAGE) == 0 ||
+	    (X509_get_extended_key_usage(x) & XKU_SSL_CLIENT) == 0) {
+		err_set(e, ERR_UNAUTHORIZED,
+		    "client certificate refused: no clientAuth usage");
+		goto out;
+	}
+	if (ca_key_classify(X509_get0_pubkey(x), &kt, e) == -1) {
+		if (e != NULL)
+			e->code = ERR_UNAUTHORIZED;
+		goto out;
+	}
+	gens = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+	if (gens == NULL && crit != -1) {
+		ERR_clear_error();
+		err_set(e, ERR_UNAUTHORIZED,
+		    "client certificate refused: bad subjectAltName");
+		goto out;
+	}
+	if (ca_names_extract(X509_get_subject_name(x), gens, &names, e) ==
+	    -1) {
+		if (e != NULL)
+			e->code = ERR_UNAUTHORIZED;
+		goto out;
+	}
+	if (fill_cert(x, &names, kt, out, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (rc == -1)
+		ca_cert_clear(out);
+	names_clear(&names);
+	GENERAL_NAMES_free(gens);
+	X509_STORE_CTX_free(ctx);
+	X509_free(x);
+	return rc;
+}
