@@ -1,0 +1,135 @@
+/*
+ * Certificates after issuance: look-ups, listing, and revocation, which
+ * publishes a new CRL before it returns so the CRL served afterwards
+ * lists the certificate.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "hex.h"
+#include "log.h"
+#include "svc_int.h"
+#include "timeutil.h"
+
+#define ACTION_REVOKE	"certificate.revoke"
+
+int
+svc_cert_get(struct svc *s, const char *serial, struct cert_rec *out,
+    struct err *e)
+{
+	char		norm[RCA_SERIAL_HEX_MAX + 1];
+	struct err	le;
+
+	if (e == NULL)
+		e = &le;
+	if (hex_serial_normalize(serial, norm, e) == -1)
+		return -1;
+	if (db_cert_get(s->db, norm, out, e) == -1) {
+		if (e->code == ERR_NOT_FOUND)
+			return -1;
+		log_error("certificate %s: %s: %s", norm,
+		    err_code_name(e->code), e->msg);
+		err_set(e, ERR_INTERNAL, "internal error");
+		return -1;
+	}
+	return 0;
+}
+
+int
+svc_cert_list(struct svc *s, const struct cert_filter *f,
+    struct cert_rec **out, size_t *n, int64_t *next, struct err *e)
+{
+	struct err le;
+
+	if (e == NULL)
+		e = &le;
+	if (f == NULL || f->limit == 0 || f->limit > RCA_MAX_LIST_LIMIT) {
+		err_set(e, ERR_INVALID_REQUEST, "limit must be 1 to %d",
+		    RCA_MAX_LIST_LIMIT);
+		return -1;
+	}
+	if (db_cert_list(s->db, f, out, n, next, e) == -1) {
+		log_error("certificate list: %s: %s",
+		    err_code_name(e->code), e->msg);
+		err_set(e, ERR_INTERNAL, "internal error");
+		return -1;
+	}
+	return 0;
+}
+
+void
+svc_cert_list_free(struct cert_rec *list, size_t n)
+{
+	db_cert_list_free(list, n);
+}
+
+/* Revocation is an administrative act: admin, CLI and scheduler only. */
+static int
+may_revoke(const struct svc_actor *a, struct err *e)
+{
+	switch (a != NULL ? a->kind : ACTOR_NONE) {
+	case ACTOR_ADMIN:
+	case ACTOR_CLI:
+	case ACTOR_SCHEDULER:
+		return 0;
+	default:
+		err_set(e, ERR_FORBIDDEN, "not allowed to revoke");
+		return -1;
+	}
+}
+
+int
+svc_revoke(struct svc *s, const struct svc_actor *a, const char *serial,
+    int reason, struct cert_rec *out, uint64_t *crl_number, struct err *e)
+{
+	char		 norm[RCA_SERIAL_HEX_MAX + 1];
+	char		 detail[64];
+	struct audit_rec ar;
+	struct err	 le;
+	const char	*object = serial;
+	const char	*rname;
+	bool		 revoked = false;
+	int		 rc = -1;
+
+	if (e == NULL)
+		e = &le;
+	err_clear(e);
+	if (out != NULL) {
+		memset(out, 0, sizeof(*out));
+		out->reason = -1;
+	}
+
+	if (may_revoke(a, e) == -1)
+		goto out;
+	if (hex_serial_normalize(serial, norm, e) == -1)
+		goto out;
+	object = norm;
+	if ((rname = reason_name(reason)) == NULL) {
+		err_set(e, ERR_INVALID_REQUEST, "unknown revocation reason %d",
+		    reason);
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "reason=%s", rname);
+	svc_audit_fill(&ar, a, ACTION_REVOKE, norm, AUDIT_OK, detail);
+	if (db_cert_revoke(s->db, norm, reason, ar.at, &ar, out, e) == -1)
+		goto out;
+
+	/*
+	 * The revocation is committed and audited.  If the CRL cannot be
+	 * published now, the scheduler retries (svc_crl_publish marks it
+	 * due), but the caller must not be told the CRL lists it.
+	 */
+	revoked = true;
+	if (svc_crl_publish(s, a, crl_number, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (rc == -1) {
+		/* After the commit, svc_crl_publish audited its failure. */
+		if (!revoked)
+			svc_fail(s, a, ACTION_REVOKE, object, e);
+		if (out != NULL)
+			cert_rec_clear(out);
+	}
+	return rc;
+}

@@ -1,0 +1,311 @@
+/*
+ * The CRL: built from the database's revoked, unexpired certificates,
+ * signed by ca/, stored with a strictly increasing number, and served
+ * from a copy in memory.  Publication is serialised by pub_mu; readers
+ * only take crl_mu long enough to copy the bytes out.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "svc_int.h"
+#include "timeutil.h"
+
+#define ACTION_PUBLISH	"crl.publish"
+
+/* How long svc_tick() waits at most, and after a failed publication. */
+#define TICK_MAX	60
+#define TICK_RETRY	5
+
+/* Attempts when another process stores the same CRL number first. */
+#define PUBLISH_TRIES	3
+
+void
+svc_crl_clear(struct svc_crl *c)
+{
+	if (c == NULL)
+		return;
+	free(c->der);
+	free(c->pem);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Replace the in-memory CRL (steals der and pem) unless it is older. */
+static void
+crl_swap(struct svc *s, unsigned char *der, size_t len, char *pem,
+    uint64_t number, int64_t this_update, int64_t next_update)
+{
+	struct svc_crl old;
+
+	memset(&old, 0, sizeof(old));
+	pthread_mutex_lock(&s->crl_mu);
+	if (number > s->crl.number) {
+		old = s->crl;
+		s->crl.der = der;
+		s->crl.der_len = len;
+		s->crl.pem = pem;
+		s->crl.number = number;
+		s->crl.this_update = this_update;
+		s->crl.next_update = next_update;
+		snprintf(s->crl.etag, sizeof(s->crl.etag), "\"crl-%" PRIu64
+		    "\"", number);
+		der = NULL;
+		pem = NULL;
+	}
+	pthread_mutex_unlock(&s->crl_mu);
+	/* Freed outside the lock: readers never wait on free(). */
+	svc_crl_clear(&old);
+	free(der);
+	free(pem);
+}
+
+/*
+ * Load the latest stored CRL into memory if it is newer than ours.
+ * Returns 1 when one was stored, 0 when none ever was, -1 on error.
+ */
+static int
+crl_load_latest(struct svc *s, struct err *e)
+{
+	unsigned char	*der = NULL;
+	char		*pem = NULL;
+	size_t		 len = 0;
+	uint64_t	 number = 0;
+	int64_t		 tu = 0, nu = 0;
+	int		 rc = -1;
+
+	if (db_crl_latest(s->db, &number, &tu, &nu, &der, &len, e) == -1) {
+		if (e->code == ERR_NOT_FOUND) {
+			err_clear(e);
+			rc = 0;
+		}
+		goto out;
+	}
+	if ((pem = ca_crl_pem(der, len, e)) == NULL)
+		goto out;
+	crl_swap(s, der, len, pem, number, tu, nu);
+	der = NULL;
+	pem = NULL;
+	rc = 1;
+out:
+	free(der);
+	free(pem);
+	return rc;
+}
+
+/* Build, sign and store CRL number with pub_mu held; der, pem are new. */
+static int
+crl_build_save(struct svc *s, const struct svc_actor *a,
+    const struct ca_crl_entry *entries, size_t n, uint64_t number,
+    int64_t now, unsigned char **der, size_t *len, char **pem,
+    struct err *e)
+{
+	struct audit_rec	ar;
+	char			object[24], detail[64];
+
+	*der = NULL;
+	*pem = NULL;
+	if (ca_crl_build(s->ca, entries, n, number, now,
+	    now + s->crl_validity, der, len, e) == -1)
+		return -1;
+	if ((*pem = ca_crl_pem(*der, *len, e)) == NULL)
+		return -1;
+	snprintf(object, sizeof(object), "%" PRIu64, number);
+	snprintf(detail, sizeof(detail), "number=%" PRIu64 " entries=%zu",
+	    number, n);
+	svc_audit_fill(&ar, a, ACTION_PUBLISH, object, AUDIT_OK, detail);
+	return db_crl_save(s->db, number, now, now + s->crl_validity, *der,
+	    *len, &ar, e);
+}
+
+int
+svc_crl_publish(struct svc *s, const struct svc_actor *a, uint64_t *number,
+    struct err *e)
+{
+	struct db_crl_row	*rows = NULL;
+	struct ca_crl_entry	*entries = NULL;
+	unsigned char		*der = NULL;
+	char			*pem = NULL;
+	size_t			 n = 0, len = 0;
+	uint64_t		 num;
+	int64_t			 now;
+	struct err		 le;
+	int			 rc = -1, tries;
+
+	if (e == NULL)
+		e = &le;
+	err_clear(e);
+	pthread_mutex_lock(&s->pub_mu);
+	now = tu_now();
+
+	/* Read after the caller's revocation committed, so it is listed. */
+	if (db_cert_revoked_unexpired(s->db, now, &rows, &n, e) == -1)
+		goto out;
+	if ((entries = calloc(n > 0 ? n : 1, sizeof(*entries))) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		memcpy(entries[i].serial, rows[i].serial,
+		    sizeof(entries[i].serial));
+		entries[i].revoked_at = rows[i].revoked_at;
+		entries[i].reason = rows[i].reason;
+	}
+
+	pthread_mutex_lock(&s->crl_mu);
+	num = s->crl.number + 1;
+	pthread_mutex_unlock(&s->crl_mu);
+	for (tries = 0; ; tries++) {
+		if (crl_build_save(s, a, entries, n, num, now, &der, &len,
+		    &pem, e) == 0)
+			break;
+		if (e->code != ERR_CONFLICT || tries + 1 >= PUBLISH_TRIES)
+			goto out;
+		/*
+		 * Another process (the CLI) published meanwhile: adopt its
+		 * CRL as the base and publish the next number.
+		 */
+		free(der);
+		free(pem);
+		der = NULL;
+		pem = NULL;
+		err_clear(e);
+		if (crl_load_latest(s, e) == -1)
+			goto out;
+		pthread_mutex_lock(&s->crl_mu);
+		num = (s->crl.number >= num ? s->crl.number : num) + 1;
+		pthread_mutex_unlock(&s->crl_mu);
+	}
+	crl_swap(s, der, len, pem, num, now, now + s->crl_validity);
+	der = NULL;
+	pem = NULL;
+	if (number != NULL)
+		*number = num;
+	rc = 0;
+out:
+	pthread_mutex_lock(&s->crl_mu);
+	s->crl_dirty = rc == -1;
+	pthread_mutex_unlock(&s->crl_mu);
+	pthread_mutex_unlock(&s->pub_mu);
+	if (rc == -1) {
+		/* Never a refusal: every failure here is ours. */
+		if (!svc_err_internal(e->code)) {
+			struct err why = *e;
+
+			err_set(e, ERR_INTERNAL, "%s: %.200s",
+			    err_code_name(why.code), why.msg);
+		}
+		svc_fail(s, a, ACTION_PUBLISH, NULL, e);
+	}
+	free(rows);
+	free(entries);
+	free(der);
+	free(pem);
+	return rc;
+}
+
+int
+svc_publish_crl(struct svc *s, const struct svc_actor *a, struct err *e)
+{
+	return svc_crl_publish(s, a, NULL, e);
+}
+
+/* True when the in-memory CRL should be replaced at now. */
+static bool
+crl_due(struct svc *s, int64_t now)
+{
+	bool due;
+
+	pthread_mutex_lock(&s->crl_mu);
+	due = s->crl_dirty || s->crl.number == 0 ||
+	    now >= s->crl.next_update - s->crl_refresh_before;
+	pthread_mutex_unlock(&s->crl_mu);
+	return due;
+}
+
+int
+svc_crl_init(struct svc *s, struct err *e)
+{
+	struct svc_actor	sched;
+	int			rc = -1;
+
+	svc_actor_init(&sched, ACTOR_SCHEDULER);
+	if (crl_load_latest(s, e) == -1) {
+		log_error("loading the CRL: %s: %s", err_code_name(e->code),
+		    e->msg);
+		err_set(e, ERR_INTERNAL, "cannot load the stored CRL");
+		goto out;
+	}
+	if (crl_due(s, tu_now()) &&
+	    svc_crl_publish(s, &sched, NULL, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	svc_actor_clear(&sched);
+	return rc;
+}
+
+int
+svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e)
+{
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->crl_mu);
+	if (s->crl.number == 0 || s->crl.der == NULL) {
+		err_set(e, ERR_INTERNAL, "no CRL has been published");
+		goto out;
+	}
+	if ((out->der = malloc(s->crl.der_len)) == NULL ||
+	    (out->pem = strdup(s->crl.pem)) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(out->der, s->crl.der, s->crl.der_len);
+	out->der_len = s->crl.der_len;
+	out->number = s->crl.number;
+	out->this_update = s->crl.this_update;
+	out->next_update = s->crl.next_update;
+	memcpy(out->etag, s->crl.etag, sizeof(out->etag));
+	rc = 0;
+out:
+	pthread_mutex_unlock(&s->crl_mu);
+	if (rc == -1)
+		svc_crl_clear(out);
+	return rc;
+}
+
+int64_t
+svc_tick(struct svc *s)
+{
+	struct svc_actor	sched;
+	struct err		e;
+	int64_t			now, wait;
+
+	err_clear(&e);
+	svc_actor_init(&sched, ACTOR_SCHEDULER);
+	now = tu_now();
+
+	/* Pick up a CRL another process (the CLI) published. */
+	pthread_mutex_lock(&s->pub_mu);
+	if (crl_load_latest(s, &e) == -1)
+		log_warn("checking the stored CRL: %s", e.msg);
+	pthread_mutex_unlock(&s->pub_mu);
+	err_clear(&e);
+
+	if (crl_due(s, now) && svc_crl_publish(s, &sched, NULL, &e) == -1) {
+		wait = TICK_RETRY;
+		goto out;
+	}
+	pthread_mutex_lock(&s->crl_mu);
+	wait = s->crl.next_update - s->crl_refresh_before - tu_now();
+	pthread_mutex_unlock(&s->crl_mu);
+	if (wait < 1)
+		wait = 1;
+	if (wait > TICK_MAX)
+		wait = TICK_MAX;
+out:
+	svc_actor_clear(&sched);
+	return wait;
+}

@@ -1,0 +1,318 @@
+/*
+ * Issuance: authorise, build or parse the request, apply the profile and
+ * the token's bounds, consume a use, sign, and commit the certificate
+ * with its audit entry before the caller sees it.  No lock is held while
+ * signing: ca/ and db/ are safe to call from many threads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "svc_int.h"
+#include "timeutil.h"
+
+#define ACTION_ISSUE	"certificate.issue"
+
+/* A fresh serial on collision; three random 128-bit collisions is a bug. */
+#define ISSUE_TRIES	3
+
+void
+svc_issued_clear(struct svc_issued *r)
+{
+	if (r == NULL)
+		return;
+	cert_rec_clear(&r->cert);
+	free(r->chain_pem);
+	if (r->private_key_pem != NULL) {
+		fio_wipe(r->private_key_pem, strlen(r->private_key_pem));
+		free(r->private_key_pem);
+	}
+	free(r->ca_pem);
+	memset(r, 0, sizeof(*r));
+	r->cert.reason = -1;
+}
+
+/*
+ * Which profile the request is for.  An internal profile (init's API and
+ * admin certificates) may only come from the CLI or the scheduler.
+ */
+static const struct profile *
+resolve_profile(struct svc *s, const struct svc_actor *a,
+    const struct svc_issue_req *req, struct err *e)
+{
+	const struct profile *p;
+
+	if (req->internal_profile != NULL) {
+		if (a == NULL || (a->kind != ACTOR_CLI &&
+		    a->kind != ACTOR_SCHEDULER)) {
+			err_set(e, ERR_FORBIDDEN, "internal profiles are "
+			    "reserved to the service");
+			return NULL;
+		}
+		return req->internal_profile;
+	}
+	if (req->profile == NULL || req->profile[0] == '\0') {
+		err_set(e, ERR_INVALID_REQUEST, "profile is required");
+		return NULL;
+	}
+	if ((p = svc_profile(s, req->profile)) == NULL) {
+		err_set(e, ERR_UNKNOWN_PROFILE, "unknown profile: %.64s",
+		    req->profile);
+		return NULL;
+	}
+	return p;
+}
+
+/* May a issue under p?  Admin, CLI, scheduler: any; enroll: its own. */
+static int
+authorise(const struct svc_actor *a, const struct profile *p,
+    struct err *e)
+{
+	switch (a != NULL ? a->kind : ACTOR_NONE) {
+	case ACTOR_ADMIN:
+	case ACTOR_CLI:
+	case ACTOR_SCHEDULER:
+		return 0;
+	case ACTOR_TOKEN:
+		if (a->token.kind != TOKEN_ENROLL) {
+			err_set(e, ERR_FORBIDDEN, "token kind may not issue");
+			return -1;
+		}
+		if (strcmp(a->token.profile, p->name) != 0) {
+			err_set(e, ERR_FORBIDDEN, "token is bound to profile "
+			    "%s", a->token.profile);
+			return -1;
+		}
+		return 0;
+	default:
+		err_set(e, ERR_FORBIDDEN, "not allowed to issue");
+		return -1;
+	}
+}
+
+/*
+ * Names for generate: a common name is required, URI SANs are not
+ * offered, and the lists must satisfy names.h's bounds.
+ */
+static int
+check_generate(const struct svc_issue_req *req, const struct profile *p,
+    struct err *e)
+{
+	const struct names *n = req->names;
+
+	if (n == NULL || n->cn == NULL || n->cn[0] == '\0') {
+		err_set(e, ERR_INVALID_REQUEST, "common_name is required");
+		return -1;
+	}
+	if (strlen(n->cn) > RCA_MAX_NAME_LEN) {
+		err_set(e, ERR_INVALID_REQUEST, "common_name is too long");
+		return -1;
+	}
+	if (n->n[NAME_URI] != 0) {
+		err_set(e, ERR_INVALID_REQUEST, "sans.uri is not supported "
+		    "by generate");
+		return -1;
+	}
+	if (n->n[NAME_DNS] > RCA_MAX_SANS || n->n[NAME_IP] > RCA_MAX_SANS) {
+		err_set(e, ERR_INVALID_REQUEST, "at most %d SANs of each kind",
+		    RCA_MAX_SANS);
+		return -1;
+	}
+	for (size_t i = 0; i < n->n[NAME_DNS]; i++)
+		if (!names_is_dns(n->list[NAME_DNS][i])) {
+			err_set(e, ERR_INVALID_REQUEST, "sans.dns: not a DNS "
+			    "name: %.64s", n->list[NAME_DNS][i]);
+			return -1;
+		}
+	for (size_t i = 0; i < n->n[NAME_IP]; i++)
+		if (!names_is_ip(n->list[NAME_IP][i])) {
+			err_set(e, ERR_INVALID_REQUEST, "sans.ip: not an IP "
+			    "address: %.64s", n->list[NAME_IP][i]);
+			return -1;
+		}
+	if ((unsigned)req->key_type >= KEY__MAX) {
+		err_set(e, ERR_INVALID_REQUEST, "unknown key_type");
+		return -1;
+	}
+	/* Refuse before spending a key generation on it. */
+	if ((p->key_types & KEY_BIT(req->key_type)) == 0) {
+		err_set(e, ERR_KEY_REJECTED, "key type %s is not allowed by "
+		    "profile %s", key_type_name(req->key_type), p->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Concatenate two PEM strings (new). */
+static char *
+concat_pem(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b);
+	char	*r;
+
+	if ((r = malloc(la + lb + 2)) == NULL)
+		return NULL;
+	memcpy(r, a, la);
+	/* PEM from OpenSSL ends in a newline; keep the blocks apart if not. */
+	if (la > 0 && a[la - 1] != '\n')
+		r[la++] = '\n';
+	memcpy(r + la, b, lb + 1);
+	return r;
+}
+
+/* Move an issued certificate into the record that will be stored. */
+static void
+fill_rec(struct cert_rec *r, struct ca_cert *c, const struct profile *p,
+    const struct svc_actor *a, const struct svc_issue_req *req,
+    int64_t now)
+{
+	memset(r, 0, sizeof(*r));
+	r->reason = -1;
+	memcpy(r->serial, c->serial, sizeof(r->serial));
+	snprintf(r->profile, sizeof(r->profile), "%s", p->name);
+	r->names = c->names;
+	memset(&c->names, 0, sizeof(c->names));
+	r->key_type = c->key_type;
+	r->not_before = c->not_before;
+	r->not_after = c->not_after;
+	memcpy(r->fingerprint, c->fingerprint, sizeof(r->fingerprint));
+	if (req->node != NULL)
+		snprintf(r->node, sizeof(r->node), "%s", req->node);
+	snprintf(r->issued_by, sizeof(r->issued_by), "%s",
+	    svc_actor_name(a));
+	r->pem = c->pem;
+	c->pem = NULL;
+	r->created_at = now;
+}
+
+int
+svc_issue(struct svc *s, const struct svc_actor *a,
+    const struct svc_issue_req *req, struct svc_issued *out,
+    struct err *e)
+{
+	const struct profile	*p = NULL;
+	struct ca_csr		*csr = NULL;
+	char			*key_pem = NULL;
+	struct ca_cert		 c;
+	struct cert_rec		 rec;
+	struct audit_rec	 ar;
+	struct ca_issue_params	 ip;
+	struct err		 le;
+	char			 detail[sizeof(ar.detail)];
+	const char		*object = NULL;
+	const struct names	*nm;
+	int64_t			 now;
+	int			 rc = -1, tries;
+
+	if (e == NULL)
+		e = &le;
+	err_clear(e);
+	memset(&c, 0, sizeof(c));
+	memset(&rec, 0, sizeof(rec));
+	rec.reason = -1;
+	memset(out, 0, sizeof(*out));
+	out->cert.reason = -1;
+	now = tu_now();
+
+	if (req == NULL) {
+		err_set(e, ERR_INVALID_REQUEST, "no request");
+		goto out;
+	}
+	if ((p = resolve_profile(s, a, req, e)) == NULL)
+		goto out;
+	if (authorise(a, p, e) == -1)
+		goto out;
+
+	if (req->csr_pem != NULL) {
+		if (req->csr_len > RCA_MAX_CSR_BYTES) {
+			err_set(e, ERR_INVALID_CSR, "csr is larger than %d "
+			    "bytes", RCA_MAX_CSR_BYTES);
+			goto out;
+		}
+		if ((csr = ca_csr_parse(req->csr_pem, req->csr_len, e)) ==
+		    NULL)
+			goto out;
+	} else {
+		if (check_generate(req, p, e) == -1)
+			goto out;
+		/* An enroll token's patterns are checked before the key is
+		 * generated too, so a refused request costs nothing. */
+		if (a->kind == ACTOR_TOKEN && ca_names_allowed(
+		    a->token.patterns, a->token.npatterns, req->names, e) == -1)
+			goto out;
+		if ((csr = ca_keygen(req->key_type, req->names, &key_pem,
+		    e)) == NULL)
+			goto out;
+	}
+
+	memset(&ip, 0, sizeof(ip));
+	ip.profile = p;
+	ip.ttl = req->ttl;
+	ip.ttl_cap = a->kind == ACTOR_TOKEN ? a->token.max_cert_ttl : 0;
+	ip.now = now;
+	if (ca_policy_check(csr, &ip, e) == -1)
+		goto out;
+	nm = ca_csr_names(csr);
+	if (a->kind == ACTOR_TOKEN && ca_names_allowed(a->token.patterns,
+	    a->token.npatterns, nm, e) == -1)
+		goto out;
+
+	/* Every check passed: only now does the request cost a use. */
+	if (a->kind == ACTOR_TOKEN &&
+	    db_token_consume(s->db, a->token.id, now, e) == -1)
+		goto out;
+
+	for (tries = 0; ; tries++) {
+		if (ca_issue(s->ca, csr, &ip, &c, e) == -1)
+			goto out;
+		fill_rec(&rec, &c, p, a, req, now);
+		ca_cert_clear(&c);
+		snprintf(detail, sizeof(detail), "profile=%s cn=%s", p->name,
+		    rec.names.cn != NULL ? rec.names.cn : "");
+		svc_audit_fill(&ar, a, ACTION_ISSUE, rec.serial, AUDIT_OK,
+		    detail);
+		if (db_cert_insert(s->db, &rec, &ar, e) == 0)
+			break;
+		if (e->code != ERR_ALREADY_EXISTS)
+			goto out;
+		if (tries + 1 >= ISSUE_TRIES) {
+			err_set(e, ERR_INTERNAL, "%d serial collisions in a row",
+			    ISSUE_TRIES);
+			goto out;
+		}
+		log_warn("serial %s collided; signing again", rec.serial);
+		cert_rec_clear(&rec);
+		err_clear(e);
+	}
+
+	if ((out->chain_pem = concat_pem(rec.pem, ca_cert_pem(s->ca))) ==
+	    NULL || (out->ca_pem = strdup(ca_cert_pem(s->ca))) == NULL) {
+		/* The certificate is stored and audited; only the reply
+		 * failed. */
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	out->cert = rec;
+	memset(&rec, 0, sizeof(rec));
+	rec.reason = -1;
+	out->private_key_pem = key_pem;
+	key_pem = NULL;
+	rc = 0;
+out:
+	if (rc == -1) {
+		if (rec.serial[0] != '\0')
+			object = rec.serial;
+		svc_fail(s, a, ACTION_ISSUE, object, e);
+		svc_issued_clear(out);
+	}
+	ca_cert_clear(&c);
+	cert_rec_clear(&rec);
+	ca_csr_free(csr);
+	if (key_pem != NULL) {
+		fio_wipe(key_pem, strlen(key_pem));
+		free(key_pem);
+	}
+	return rc;
+}

@@ -1,0 +1,85 @@
+/*
+ * Private to service/: the struct behind struct svc and the helpers the
+ * files of this module share.  Nothing outside service/ includes it.
+ */
+#ifndef RCA_SVC_INT_H
+#define RCA_SVC_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ca.h"
+#include "db.h"
+#include "svc.h"
+
+struct svc {
+	struct ca	*ca;		/* read-only after svc_open() */
+	struct db	*db;		/* thread-safe by itself */
+
+	/* Copies of the configuration (owned). */
+	char		*public_url;
+	char		*admin_cert;
+	char		*admin_key;
+	int64_t		 crl_validity;
+	int64_t		 crl_refresh_before;
+	int64_t		 rotation_check_interval;
+	int		 rotation_renew_before_pct;
+	struct profile	*profiles;
+	size_t		 nprofiles;
+
+	/*
+	 * pub_mu serialises publication so CRL numbers strictly increase;
+	 * it is taken before crl_mu and never while signing certificates.
+	 * crl_mu guards the in-memory copy below, which readers copy out.
+	 */
+	pthread_mutex_t	 pub_mu;
+	pthread_mutex_t	 crl_mu;
+	struct svc_crl	 crl;		/* owned DER and PEM */
+	bool		 crl_dirty;	/* a publication failed: retry (crl_mu) */
+};
+
+/*
+ * Append an audit entry; failures go to the log only (the audit of a
+ * refusal must never turn the refusal into a different error).
+ */
+void	svc_audit(struct svc *s, const struct svc_actor *a,
+	    const char *action, const char *object,
+	    enum audit_outcome outcome, const char *detail);
+
+/* Fill an audit record for a (ok outcome, at now). */
+void	svc_audit_fill(struct audit_rec *r, const struct svc_actor *a,
+	    const char *action, const char *object,
+	    enum audit_outcome outcome, const char *detail);
+
+/* The actor string of a ("anonymous" when a is NULL or ACTOR_NONE). */
+const char *svc_actor_name(const struct svc_actor *a);
+
+/* True for codes that mean "our side failed" (db, crypto, io, ...). */
+bool	svc_err_internal(enum err_code code);
+
+/*
+ * Finish a failed operation: internal failures are logged with their
+ * details, audited as "error" and replaced in e by a generic
+ * ERR_INTERNAL "internal error"; refusals are audited as "denied" with
+ * their code and message, and e is left as it is.
+ */
+void	svc_fail(struct svc *s, const struct svc_actor *a, const char *action,
+	    const char *object, struct err *e);
+
+/*
+ * At start-up: load the latest CRL from the database and publish a new
+ * one (as the scheduler) when there is none or it is due for refresh.
+ * Errors: ERR_INTERNAL.
+ */
+int	svc_crl_init(struct svc *s, struct err *e);
+
+/*
+ * svc_publish_crl() that also tells the number it published (number may
+ * be NULL).  Failures are logged, audited (crl.publish, error), leave
+ * the CRL marked due for svc_tick(), and become ERR_INTERNAL.
+ */
+int	svc_crl_publish(struct svc *s, const struct svc_actor *a,
+	    uint64_t *number, struct err *e);
+
+#endif
