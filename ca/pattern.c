@@ -33,7 +33,8 @@ addr_parse(const char *s, struct addr *a)
 
 /*
  * Split "addr/len" into *a and *bits.  Returns 1 for a valid CIDR, 0
- * when s has no '/', -1 when it has one but is not a valid CIDR.
+ * when s has no '/', -1 for an address with a bad prefix length, -2
+ * when what precedes the '/' is not an address.
  */
 static int
 cidr_parse(const char *s, struct addr *a, int *bits)
@@ -47,11 +48,11 @@ cidr_parse(const char *s, struct addr *a, int *bits)
 		return 0;
 	l = (size_t)(slash - s);
 	if (l == 0 || l >= sizeof(buf))
-		return -1;
+		return -2;
 	memcpy(buf, s, l);
 	buf[l] = '\0';
 	if (!addr_parse(buf, a))
-		return -1;
+		return -2;
 	max = a->family == AF_INET ? 32 : 128;
 	p = slash + 1;
 	if (*p == '\0' || strlen(p) > 3)
@@ -106,8 +107,11 @@ ca_pattern_valid(const char *pattern, struct err *e)
 	if (pattern == NULL || (l = strlen(pattern)) == 0 ||
 	    l > RCA_MAX_URI_LEN)
 		goto bad;
+	/* A CN may hold spaces, but not at either end. */
+	if (pattern[0] == ' ' || pattern[l - 1] == ' ')
+		goto bad;
 	for (const char *c = pattern; *c != '\0'; c++)
-		if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			goto bad;
 	if (strchr(pattern, '*') != NULL) {
 		if (wildcard_valid(pattern))
@@ -118,6 +122,8 @@ ca_pattern_valid(const char *pattern, struct err *e)
 	case 1:
 		return 0;
 	case -1:
+		goto bad;
+	case -2:
 		/* A URI has slashes too; anything else is a bad CIDR. */
 		if (has_scheme(pattern))
 			return 0;

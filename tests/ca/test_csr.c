@@ -1,0 +1,494 @@
+/*
+ * Tests for ca/csr.c: parsing hostile and odd CSRs built with OpenSSL,
+ * key policy, name extraction, renewal requests and key generation.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+#include <openssl/pem.h>
+
+struct fx {
+	char		*dir;
+	struct ca	*ca;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->dir = th_tmpdir();
+	f->ca = th_ca(f->dir, KEY_EC_P256, 365, "http://ca.test:8080");
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	ca_free(f->ca);
+	th_rmrf(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Parse pem and expect failure with code. */
+static void
+expect_refused(const char *pem, enum err_code code)
+{
+	struct err e;
+	struct ca_csr *csr;
+
+	err_clear(&e);
+	csr = ca_csr_parse(pem, strlen(pem), &e);
+	if (csr != NULL)
+		fail_msg("CSR accepted, expected %s", err_code_name(code));
+	if (e.code != code)
+		fail_msg("got %s (%s), expected %s", err_code_name(e.code),
+		    e.msg, err_code_name(code));
+}
+
+static void
+test_hostile_extensions_ignored(void **state)
+{
+	struct fx *f = *state;
+	EVP_PKEY *k = th_key_ec("P-256");
+	struct th_csr c = {
+		.cn = "evil.example", .san = "DNS:evil.example",
+		.bc = "critical,CA:TRUE", .ku = "critical,keyCertSign,cRLSign,"
+		"digitalSignature", .eku = "serverAuth,clientAuth,codeSigning,"
+		"OCSPSigning",
+	};
+	char *pem = th_csr_pem(k, &c);
+	struct ca_issue_params p = { 0 };
+	struct profile prof;
+	struct ca_cert out;
+	struct ca_csr *csr;
+	struct err e;
+	BASIC_CONSTRAINTS *bc;
+	EXTENDED_KEY_USAGE *eku;
+	X509 *x;
+
+	(void)state;
+	th_profile_client(&prof);
+	p.profile = &prof;
+	csr = ca_csr_parse(pem, strlen(pem), &e);
+	assert_non_null(csr);
+	assert_int_equal(ca_issue(f->ca, csr, &p, &out, &e), 0);
+	x = th_x509(out.pem);
+	bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
+	assert_non_null(bc);
+	assert_int_equal(bc->ca, 0);
+	BASIC_CONSTRAINTS_free(bc);
+	assert_int_equal(X509_check_ca(x), 0);
+	assert_int_equal(X509_get_key_usage(x) & (KU_KEY_CERT_SIGN |
+	    KU_CRL_SIGN), 0);
+	assert_int_equal(X509_get_key_usage(x), KU_DIGITAL_SIGNATURE);
+	eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	assert_non_null(eku);
+	assert_int_equal(sk_ASN1_OBJECT_num(eku), 1);
+	assert_int_equal(OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, 0)),
+	    NID_client_auth);
+	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+	assert_int_equal(X509_get_extended_key_usage(x), XKU_SSL_CLIENT);
+	X509_free(x);
+	ca_cert_clear(&out);
+	ca_csr_free(csr);
+	free(pem);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_rsa_1024_rejected(void **state)
+{
+	EVP_PKEY *k = th_key_rsa(1024);
+	struct th_csr c = { .cn = "a.example" };
+	char *pem = th_csr_pem(k, &c);
+
+	(void)state;
+	expect_refused(pem, ERR_KEY_REJECTED);
+	free(pem);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_dsa_rejected(void **state)
+{
+	EVP_PKEY *k = th_key_dsa();
+	struct th_csr c = { .cn = "a.example" };
+	char *pem = th_csr_pem(k, &c);
+
+	(void)state;
+	expect_refused(pem, ERR_KEY_REJECTED);
+	free(pem);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_other_curves_rejected(void **state)
+{
+	static const char *const curves[] = { "P-521", "secp256k1",
+	    "brainpoolP256r1" };
+	struct th_csr c = { .cn = "a.example" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+		EVP_PKEY *k = th_key_ec(curves[i]);
+		char *pem = th_csr_pem(k, &c);
+
+		expect_refused(pem, ERR_KEY_REJECTED);
+		free(pem);
+		EVP_PKEY_free(k);
+	}
+}
+
+static void
+test_ed25519_rejected(void **state)
+{
+	EVP_PKEY *k = th_key_ed25519();
+	struct th_csr c = { .cn = "a.example" };
+	char *pem = th_csr_pem(k, &c);
+
+	(void)state;
+	expect_refused(pem, ERR_KEY_REJECTED);
+	free(pem);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_accepted_key_types(void **state)
+{
+	static const struct {
+		int		 rsa_bits;
+		const char	*curve;
+		enum key_type	 want;
+	} keys[] = {
+		{ 0, "P-256", KEY_EC_P256 },
+		{ 0, "P-384", KEY_EC_P384 },
+		{ 2048, NULL, KEY_RSA_2048 },
+		{ 3072, NULL, KEY_RSA_3072 },
+	};
+	struct th_csr c = { .cn = "a.example" };
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		EVP_PKEY *k = keys[i].curve ? th_key_ec(keys[i].curve) :
+		    th_key_rsa(keys[i].rsa_bits);
+		char *pem = th_csr_pem(k, &c);
+		struct ca_csr *csr = ca_csr_parse(pem, strlen(pem), &e);
+
+		if (csr == NULL)
+			fail_msg("%s refused: %s",
+			    key_type_name(keys[i].want), e.msg);
+		assert_int_equal(ca_csr_key_type(csr), keys[i].want);
+		ca_csr_free(csr);
+		free(pem);
+		EVP_PKEY_free(k);
+	}
+}
+
+static void
+test_rsa_odd_size_rejected(void **state)
+{
+	EVP_PKEY *k = th_key_rsa(2560);
+	struct th_csr c = { .cn = "a.example" };
+	char *pem = th_csr_pem(k, &c);
+
+	(void)state;
+	expect_refused(pem, ERR_KEY_REJECTED);
+	free(pem);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_bad_signature(void **state)
+{
+	EVP_PKEY *k = th_key_ec("P-256");
+	struct th_csr c = { .cn = "a.example", .san = "DNS:a.example",
+	    .corrupt = 1 };
+	char *pem = th_csr_pem(k, &c);
+
+	(void)state;
+	expect_refused(pem, ERR_CSR_SIGNATURE);
+	free(pem);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_garbage(void **state)
+{
+	struct fx *f = *state;
+	char *big;
+	struct err e;
+
+	expect_refused("hello", ERR_INVALID_CSR);
+	expect_refused("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"
+	    "-----END CERTIFICATE REQUEST-----\n", ERR_INVALID_CSR);
+	/* A certificate is not a request. */
+	expect_refused(ca_cert_pem(f->ca), ERR_INVALID_CSR);
+	assert_null(ca_csr_parse("", 0, &e));
+	assert_int_equal(e.code, ERR_INVALID_CSR);
+	assert_null(ca_csr_parse(NULL, 10, &e));
+	big = malloc(RCA_MAX_CSR_BYTES + 2);
+	assert_non_null(big);
+	memset(big, 'A', RCA_MAX_CSR_BYTES + 1);
+	big[RCA_MAX_CSR_BYTES + 1] = '\0';
+	expect_refused(big, ERR_INVALID_CSR);
+	free(big);
+}
+
+static void
+test_names_extraction(void **state)
+{
+	EVP_PKEY *k = th_key_ec("P-256");
+	struct th_csr c = { .cn = "redis-1.example", .san =
+	    "DNS:redis-1.internal,IP:10.0.0.5,IP:2001:db8:0:0::1,"
+	    "URI:spiffe://prod/redis,email:a@b.example" };
+	char *pem = th_csr_pem(k, &c);
+	const struct names *n;
+	struct ca_csr *csr;
+	struct err e;
+
+	(void)state;
+	csr = ca_csr_parse(pem, strlen(pem), &e);
+	assert_non_null(csr);
+	n = ca_csr_names(csr);
+	assert_string_equal(n->cn, "redis-1.example");
+	/* The DNS CN is added to the DNS SANs. */
+	assert_int_equal(n->n[NAME_DNS], 2);
+	assert_string_equal(n->list[NAME_DNS][0], "redis-1.internal");
+	assert_string_equal(n->list[NAME_DNS][1], "redis-1.example");
+	assert_int_equal(n->n[NAME_IP], 2);
+	assert_string_equal(n->list[NAME_IP][0], "10.0.0.5");
+	assert_string_equal(n->list[NAME_IP][1], "2001:db8::1");
+	assert_int_equal(n->n[NAME_URI], 1);
+	assert_string_equal(n->list[NAME_URI][0], "spiffe://prod/redis");
+	ca_csr_free(csr);
+	free(pem);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_cn_to_san_rules(void **state)
+{
+	EVP_PKEY *k = th_key_ec("P-256");
+	struct th_csr ip = { .cn = "10.1.1.1" };
+	struct th_csr plain = { .cn = "My App" };
+	struct th_csr none = { .san = "DNS:only.example" };
+	struct th_csr dup = { .cn = "A.example", .san = "DNS:a.example" };
+	const struct names *n;
+	struct ca_csr *csr;
+	struct err e;
+	char *pem;
+
+	(void)state;
+	pem = th_csr_pem(k, &ip);
+	csr = ca_csr_parse(pem, strlen(pem), &e);
+	assert_non_null(csr);
+	n = ca_csr_names(csr);
+	assert_int_equal(n->n[NAME_IP], 1);
+	assert_string_equal(n->list[NAME_IP][0], "10.1.1.1");
+	assert_int_equal(n->n[NAME_DNS], 0);
+	ca_csr_free(csr);
+	free(pem);
+
+	pem = th_csr_pem(k, &plain);
+	csr = ca_csr_parse(pem, strlen(pem), &e);
+	assert_non_null(csr);
+	n = ca_csr_names(csr);
+	assert_string_equal(n->cn, "My App");
+	assert_int_equal(names_count(n), 0);
+	ca_csr_free(csr);
+	free(pem);
+
+	pem = th_csr_pem(k, &none);
+	csr = ca_csr_parse(pem, strlen(pem), &e);
+	assert_non_null(csr);
+	n = ca_csr_names(csr);
+	assert_null(n->cn);
+	assert_int_equal(n->n[NAME_DNS], 1);
+	ca_csr_free(csr);
+	free(pem);
+
+	/* DNS names compare case-insensitively: no duplicate. */
+	pem = th_csr_pem(k, &dup);
+	csr = ca_csr_parse(pem, strlen(pem), &e);
+	assert_non_null(csr);
+	assert_int_equal(ca_csr_names(csr)->n[NAME_DNS], 1);
+	ca_csr_free(csr);
+	free(pem);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_last_cn_and_bad_names(void **state)
+{
+	EVP_PKEY *k = th_key_ec("P-256");
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *name = X509_NAME_new();
+	struct th_csr bad = { .cn = "a.example", .san = "DNS:bad name" };
+	struct ca_csr *csr;
+	struct err e;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data, *pem;
+	long len;
+
+	(void)state;
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)"first.example", -1, -1, 0), 1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)"last.example", -1, -1, 0), 1);
+	assert_int_equal(X509_REQ_set_subject_name(req, name), 1);
+	assert_int_equal(X509_REQ_set_pubkey(req, k), 1);
+	assert_true(X509_REQ_sign(req, k, EVP_sha256()) > 0);
+	assert_int_equal(PEM_write_bio_X509_REQ(bio, req), 1);
+	len = BIO_get_mem_data(bio, &data);
+	csr = ca_csr_parse(data, (size_t)len, &e);
+	assert_non_null(csr);
+	assert_string_equal(ca_csr_names(csr)->cn, "last.example");
+	ca_csr_free(csr);
+	BIO_free(bio);
+	X509_NAME_free(name);
+	X509_REQ_free(req);
+
+	pem = th_csr_pem(k, &bad);
+	expect_refused(pem, ERR_INVALID_CSR);
+	free(pem);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_from_cert(void **state)
+{
+	struct fx *f = *state;
+	char *pem = th_csr_simple("node-1.example", "IP:10.0.0.9");
+	struct ca_issue_params p = { 0 };
+	struct profile prof;
+	struct ca_cert out;
+	struct ca_csr *csr, *re;
+	struct err e;
+
+	th_profile_node(&prof);
+	p.profile = &prof;
+	csr = ca_csr_parse(pem, strlen(pem), &e);
+	assert_non_null(csr);
+	assert_int_equal(ca_issue(f->ca, csr, &p, &out, &e), 0);
+	re = ca_csr_from_cert(out.der, out.der_len, &e);
+	assert_non_null(re);
+	assert_true(names_equal(ca_csr_names(re), ca_csr_names(csr)));
+	assert_int_equal(ca_csr_key_type(re), KEY_EC_P256);
+	/* A renewal request has no PEM of its own. */
+	assert_null(ca_csr_pem(re, &e));
+	ca_csr_free(re);
+
+	assert_null(ca_csr_from_cert((const unsigned char *)"junk", 4, &e));
+	assert_int_equal(e.code, ERR_INVALID_CSR);
+	ca_cert_clear(&out);
+	ca_csr_free(csr);
+	free(pem);
+}
+
+static void
+test_keygen(void **state)
+{
+	static const enum key_type types[] = { KEY_EC_P256, KEY_EC_P384,
+	    KEY_RSA_2048 };
+	struct names want = NAMES_INIT;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(names_set_cn(&want, "redis-9.example", NULL), 0);
+	assert_int_equal(names_add(&want, NAME_IP, "10.9.9.9", NULL), 0);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		char *key = NULL, *pem;
+		struct ca_csr *csr, *re;
+		const struct names *n;
+		EVP_PKEY *pk;
+		BIO *b;
+
+		csr = ca_keygen(types[i], &want, &key, &e);
+		if (csr == NULL)
+			fail_msg("keygen: %s", e.msg);
+		assert_int_equal(ca_csr_key_type(csr), types[i]);
+		n = ca_csr_names(csr);
+		assert_string_equal(n->cn, "redis-9.example");
+		assert_int_equal(n->n[NAME_DNS], 1);
+		assert_string_equal(n->list[NAME_DNS][0], "redis-9.example");
+		assert_int_equal(n->n[NAME_IP], 1);
+		assert_non_null(strstr(key, "-----BEGIN PRIVATE KEY-----"));
+		/* The CSR round-trips through the parser with the same names. */
+		pem = ca_csr_pem(csr, &e);
+		assert_non_null(pem);
+		re = ca_csr_parse(pem, strlen(pem), &e);
+		assert_non_null(re);
+		assert_true(names_equal(ca_csr_names(re), n));
+		/* And the private key is the CSR's key. */
+		b = BIO_new_mem_buf(key, -1);
+		pk = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+		assert_non_null(pk);
+		{
+			X509_REQ *req;
+			BIO *rb = BIO_new_mem_buf(pem, -1);
+
+			req = PEM_read_bio_X509_REQ(rb, NULL, NULL, NULL);
+			assert_non_null(req);
+			assert_int_equal(EVP_PKEY_eq(pk,
+			    X509_REQ_get0_pubkey(req)), 1);
+			X509_REQ_free(req);
+			BIO_free(rb);
+		}
+		EVP_PKEY_free(pk);
+		BIO_free(b);
+		ca_csr_free(re);
+		free(pem);
+		free(key);
+		ca_csr_free(csr);
+	}
+	names_clear(&want);
+
+	/* No names, or bad ones: invalid_request. */
+	{
+		char *key = NULL;
+		struct names none = NAMES_INIT;
+
+		assert_null(ca_keygen(KEY_EC_P256, &none, &key, &e));
+		assert_int_equal(e.code, ERR_INVALID_REQUEST);
+		assert_null(key);
+		none.cn = "x";
+		none.list[NAME_DNS] = (char *[]){ "bad name" };
+		none.n[NAME_DNS] = 1;
+		assert_null(ca_keygen(KEY_EC_P256, &none, &key, &e));
+		assert_int_equal(e.code, ERR_INVALID_REQUEST);
+		assert_null(ca_keygen((enum key_type)99, &want, &key, &e));
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hostile_extensions_ignored),
+		cmocka_unit_test(test_rsa_1024_rejected),
+		cmocka_unit_test(test_dsa_rejected),
+		cmocka_unit_test(test_other_curves_rejected),
+		cmocka_unit_test(test_ed25519_rejected),
+		cmocka_unit_test(test_accepted_key_types),
+		cmocka_unit_test(test_rsa_odd_size_rejected),
+		cmocka_unit_test(test_bad_signature),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_names_extraction),
+		cmocka_unit_test(test_cn_to_san_rules),
+		cmocka_unit_test(test_last_cn_and_bad_names),
+		cmocka_unit_test(test_from_cert),
+		cmocka_unit_test(test_keygen),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
