@@ -1,0 +1,588 @@
+/*
+ * Tests of server/enroll.c: the command line, the CA's response bodies,
+ * the state file, renewal timing and backoff, crash-safe file
+ * replacement, and cmd_enroll's exit statuses when the CA is away.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ca.h"
+#include "enroll.h"
+#include "fileio.h"
+#include "timeutil.h"
+
+#define MAXARGS 32
+#define TPATH 256	/* test paths are short */
+
+/* Split a space-separated command line into argv (at most MAXARGS). */
+static int
+split(char *line, char **argv)
+{
+	int argc = 0;
+	char *save = NULL, *t;
+
+	argv[argc++] = (char *)"enroll";
+	for (t = strtok_r(line, " ", &save); t != NULL && argc < MAXARGS;
+	    t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	return argc;
+}
+
+#define BASE "--url https://ca.example:8443 --cacert ca.pem " \
+	"--token rca_abc --profile redis-client --cn app --out /tmp/x"
+
+struct usage_row {
+	const char	*line;
+	const char	*msg;	/* substring of the error; NULL: accepted */
+};
+
+static const struct usage_row usage_rows[] = {
+	{ BASE, NULL },
+	{ BASE " --daemon --exec /bin/true", NULL },
+	{ BASE " --dns a.example --ip 10.0.0.1 --ip ::1 --ttl 12h", NULL },
+	{ BASE " --key-type rsa-3072", NULL },
+	{ "--help", NULL },
+	{ "", "missing --url" },
+	{ "--url https://ca --cacert c --token t --cn a --out o",
+	    "missing --profile" },
+	{ "--url https://ca --token t --profile p --cn a --out o",
+	    "missing --cacert" },
+	{ "--url https://ca --cacert c --token t --profile p --out o",
+	    "missing --cn" },
+	{ "--url https://ca --cacert c --token t --profile p --cn a",
+	    "missing --out" },
+	{ "--cacert c --token t --profile p --cn a --out o",
+	    "missing --url" },
+	{ "--url https://ca --cacert c --profile p --cn a --out o",
+	    "exactly one of --token and --token-file" },
+	{ BASE " --token-file /tmp/t", "exactly one of" },
+	{ BASE " --ttl 12", "--ttl" },
+	{ BASE " --ttl -5h", "--ttl" },
+	{ BASE " --ttl 0s", "--ttl" },
+	{ BASE " --key-type dsa-1024", "--key-type" },
+	{ BASE " --ip 10.0.0.300", "--ip" },
+	{ BASE " --ip example.com", "--ip" },
+	{ BASE " --dns bad..name", "--dns" },
+	{ BASE " --exec /bin/true", "--exec needs --daemon" },
+	{ BASE " --daemon=yes", "takes no value" },
+	{ BASE " --cn other", "--cn given twice" },
+	{ BASE " --bogus 1", "unknown option" },
+	{ BASE " stray", "unexpected argument" },
+	{ BASE " --ttl", "--ttl needs a value" },
+	{ "--url http://ca --cacert c --token t --profile p --cn a --out o",
+	    "https://" },
+	{ "--url https:// --cacert c --token t --profile p --cn a --out o",
+	    "https://" },
+	{ "--url https://ca --cacert c --token a\tb --profile p --cn a "
+	    "--out o", "--token" },
+};
+
+static void
+test_usage_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(usage_rows) / sizeof(usage_rows[0]); i++) {
+		struct enroll_opts o;
+		struct err e = { ERR_OK, "" };
+		char line[512], *argv[MAXARGS];
+		int argc, rc;
+
+		snprintf(line, sizeof(line), "%s", usage_rows[i].line);
+		argc = split(line, argv);
+		rc = enroll_parse_args(argc, argv, &o, &e);
+		if (usage_rows[i].msg == NULL) {
+			if (rc != 0)
+				fail_msg("row %zu rejected: %s", i, e.msg);
+		} else {
+			if (rc != -1)
+				fail_msg("row %zu accepted", i);
+			assert_int_equal(e.code, ERR_USAGE);
+			if (strstr(e.msg, usage_rows[i].msg) == NULL)
+				fail_msg("row %zu: '%s' lacks '%s'", i, e.msg,
+				    usage_rows[i].msg);
+			/* The token's value is never echoed. */
+			assert_null(strstr(e.msg, "rca_abc"));
+		}
+		enroll_opts_clear(&o);
+	}
+}
+
+static void
+test_parse_fields(void **state)
+{
+	char line[] = "--url=https://ca.example:8443// --cacert ca.pem "
+	    "--token-file /run/tok --profile redis-node --cn node-1 "
+	    "--dns node-1.svc --dns NODE-1.svc --ip 10.0.0.7 --ttl 2m "
+	    "--key-type ec-p384 --out /var/lib/x --daemon --exec=";
+	char *argv[MAXARGS];
+	struct enroll_opts o;
+	struct err e = { ERR_OK, "" };
+	int argc;
+
+	(void)state;
+	argc = split(line, argv);
+	assert_int_equal(enroll_parse_args(argc, argv, &o, &e), 0);
+	assert_int_equal(o.url_len, strlen("https://ca.example:8443"));
+	assert_string_equal(o.cacert, "ca.pem");
+	assert_null(o.token);
+	assert_string_equal(o.token_file, "/run/tok");
+	assert_string_equal(o.profile, "redis-node");
+	assert_string_equal(o.names.cn, "node-1");
+	/* DNS names compare case-insensitively: one, not two. */
+	assert_int_equal(o.names.n[NAME_DNS], 1);
+	assert_int_equal(o.names.n[NAME_IP], 1);
+	assert_string_equal(o.names.list[NAME_IP][0], "10.0.0.7");
+	assert_int_equal(o.ttl, 120);
+	assert_int_equal(o.key_type, KEY_EC_P384);
+	assert_string_equal(o.out, "/var/lib/x");
+	assert_true(o.daemon);
+	/* "--exec=" (an empty EXEC in a unit file) means no command. */
+	assert_null(o.exec);
+	enroll_opts_clear(&o);
+}
+
+static void
+test_cmd_usage_status(void **state)
+{
+	char *bad[] = { (char *)"enroll", (char *)"--cn", (char *)"a" };
+	char *help[] = { (char *)"enroll", (char *)"--help" };
+
+	(void)state;
+	assert_int_equal(cmd_enroll(3, bad), 2);
+	assert_int_equal(cmd_enroll(2, help), 0);
+}
+
+#define CERT_PEM "-----BEGIN CERTIFICATE-----\\nMIIB\\n" \
+	"-----END CERTIFICATE-----\\n"
+
+static const char good_body[] =
+    "{\"serial\": \"5f3a0b\", \"profile\": \"redis-client\","
+    " \"common_name\": \"app\","
+    " \"sans\": {\"dns\": [\"app\", \"app.svc\"], \"ip\": [\"10.0.0.1\"],"
+    " \"uri\": []},"
+    " \"key_type\": \"ec-p256\","
+    " \"not_before\": \"2026-11-28T01:00:00Z\","
+    " \"not_after\": \"2026-11-29T01:00:00Z\", \"status\": \"valid\","
+    " \"certificate\": \"" CERT_PEM "\","
+    " \"chain\": \"" CERT_PEM CERT_PEM "\","
+    " \"ca_certificate\": \"" CERT_PEM "\"}";
+
+static void
+test_response_good(void **state)
+{
+	struct enroll_cert c;
+	struct err e = { ERR_OK, "" };
+	int64_t nb = 0;
+
+	(void)state;
+	assert_int_equal(enroll_parse_response(201, good_body,
+	    strlen(good_body), &c, &e), 0);
+	assert_string_equal(c.serial, "5f3a0b");
+	assert_int_equal(tu_parse("2026-11-28T01:00:00Z", &nb, &e), 0);
+	assert_int_equal(c.not_before, nb);
+	assert_int_equal(c.not_after, nb + 86400);
+	assert_true(c.has_names);
+	assert_string_equal(c.names.cn, "app");
+	assert_int_equal(c.names.n[NAME_DNS], 2);
+	assert_int_equal(c.names.n[NAME_IP], 1);
+	assert_non_null(strstr(c.cert_pem, "BEGIN CERTIFICATE"));
+	assert_non_null(strstr(c.chain_pem, "END CERTIFICATE-----\n-----"));
+	assert_non_null(c.ca_pem);
+	enroll_cert_clear(&c);
+	assert_null(c.cert_pem);
+}
+
+struct bad_row {
+	long		 status;
+	const char	*body;
+	enum err_code	 code;
+	const char	*msg;	/* substring of e.msg */
+};
+
+static const struct bad_row bad_rows[] = {
+	{ 401, "{\"error\": {\"code\": \"unauthorized\", \"message\": "
+	    "\"token used up\"}}", ERR_UNAUTHORIZED,
+	    "unauthorized: token used up (HTTP 401)" },
+	{ 403, "{\"error\": {\"code\": \"name_not_allowed\", \"message\": "
+	    "\"name not allowed: evil\"}}", ERR_NAME_NOT_ALLOWED,
+	    "name_not_allowed: name not allowed: evil" },
+	{ 403, "{\"error\": {\"code\": \"forbidden\", \"message\": \"x\"}}",
+	    ERR_FORBIDDEN, "forbidden: x" },
+	{ 422, "{\"error\": {\"code\": \"ttl_too_long\", \"message\": "
+	    "\"ttl above 7d\"}}", ERR_INVALID_REQUEST, "ttl_too_long" },
+	{ 400, "{\"error\": {\"code\": \"invalid_csr\"}}",
+	    ERR_INVALID_REQUEST, "invalid_csr (HTTP 400)" },
+	{ 500, "<html>oops</html>", ERR_NET, "HTTP 500" },
+	{ 502, "", ERR_NET, "HTTP 502" },
+	{ 429, "{}", ERR_NET, "HTTP 429" },
+	{ 200, "{}", ERR_INVALID_REQUEST, "HTTP 200" },
+	/* Control characters from the server never reach the terminal. */
+	{ 401, "{\"error\": {\"code\": \"unauthorized\", \"message\": "
+	    "\"a\\u001b[2Jb\\nc\"}}", ERR_UNAUTHORIZED, "a?[2Jb?c" },
+	/* 201 bodies that are not a certificate. */
+	{ 201, "not json", ERR_INVALID_JSON, "not JSON" },
+	{ 201, "{\"serial\": \"ab\"}", ERR_INVALID_JSON, "certificate" },
+	{ 201, "{\"serial\": \"AB\", \"not_before\": "
+	    "\"2026-11-28T01:00:00Z\", \"not_after\": \"2026-11-29T01:00:00Z\","
+	    " \"certificate\": \"x\", \"chain\": \"x\", \"ca_certificate\": "
+	    "\"x\"}", ERR_INVALID_JSON, "serial" },
+	{ 201, "{\"serial\": \"ab\", \"not_before\": "
+	    "\"2026-11-29T01:00:00Z\", \"not_after\": \"2026-11-28T01:00:00Z\","
+	    " \"certificate\": \"x\", \"chain\": \"x\", \"ca_certificate\": "
+	    "\"x\"}", ERR_INVALID_JSON, "not_after" },
+	{ 201, "{\"serial\": \"ab\", \"not_before\": "
+	    "\"2026-11-28T01:00:00Z\", \"not_after\": \"2026-11-29T01:00:00Z\","
+	    " \"chain\": \"x\", \"ca_certificate\": \"x\"}",
+	    ERR_INVALID_JSON, "PEM" },
+	{ 201, "{\"serial\": \"ab\", \"not_before\": "
+	    "\"2026-11-28T01:00:00Z\", \"not_after\": \"2026-11-29T01:00:00Z\","
+	    " \"certificate\": \"x\", \"chain\": \"x\", \"ca_certificate\": "
+	    "\"x\"}", ERR_INVALID_JSON, "no PEM" },
+	{ 201, "{\"serial\": \"ab\", \"serial\": \"cd\"}", ERR_INVALID_JSON,
+	    "not JSON" },
+	{ 201, "{\"serial\": \"ab\", \"not_before\": "
+	    "\"2026-11-28T01:00:00Z\", \"not_after\": \"2026-11-29T01:00:00Z\","
+	    " \"sans\": {\"dns\": [\"bad name!\"]}}", ERR_INVALID_JSON,
+	    "sans" },
+};
+
+static void
+test_response_errors(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++) {
+		struct enroll_cert c;
+		struct err e = { ERR_OK, "" };
+		int rc;
+
+		rc = enroll_parse_response(bad_rows[i].status,
+		    bad_rows[i].body, strlen(bad_rows[i].body), &c, &e);
+		if (rc != -1)
+			fail_msg("row %zu accepted", i);
+		if (e.code != bad_rows[i].code)
+			fail_msg("row %zu: code %s, want %s (%s)", i,
+			    err_code_name(e.code),
+			    err_code_name(bad_rows[i].code), e.msg);
+		if (strstr(e.msg, bad_rows[i].msg) == NULL)
+			fail_msg("row %zu: '%s' lacks '%s'", i, e.msg,
+			    bad_rows[i].msg);
+		assert_null(c.cert_pem);
+		assert_null(c.names.cn);
+	}
+}
+
+static void
+test_state_roundtrip(void **state)
+{
+	struct enroll_cert c, back;
+	struct err e = { ERR_OK, "" };
+	char *s;
+
+	(void)state;
+	assert_int_equal(enroll_parse_response(201, good_body,
+	    strlen(good_body), &c, &e), 0);
+	s = enroll_state_encode(&c);
+	assert_non_null(s);
+	/* The state file holds no PEM, and so no key either. */
+	assert_null(strstr(s, "BEGIN"));
+	assert_int_equal(enroll_state_parse(s, strlen(s), &back, &e), 0);
+	assert_string_equal(back.serial, c.serial);
+	assert_int_equal(back.not_before, c.not_before);
+	assert_int_equal(back.not_after, c.not_after);
+	assert_true(back.has_names);
+	assert_true(names_equal(&back.names, &c.names));
+	assert_null(back.cert_pem);
+	free(s);
+	enroll_cert_clear(&back);
+	enroll_cert_clear(&c);
+	assert_int_equal(enroll_state_parse("[]", 2, &back, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_JSON);
+}
+
+static void
+test_renew_at(void **state)
+{
+	const int64_t nb = 1800000000, lives[] = { 180, 3600, 86400, 2592000 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lives) / sizeof(lives[0]); i++) {
+		int64_t life = lives[i], na = nb + life, lo, hi;
+		uint64_t r;
+		int k;
+
+		hi = na - life / 3;
+		lo = hi - life / 20;
+		/* No jitter: exactly a third of the lifetime left. */
+		assert_int_equal(enroll_renew_at(nb, na, 0), hi);
+		assert_int_equal(enroll_renew_at(nb, na,
+		    (uint64_t)(life / 20)), lo);
+		for (k = 0; k < 1000; k++) {
+			int64_t at;
+
+			assert_int_equal(ca_random(&r, sizeof(r), NULL), 0);
+			at = enroll_renew_at(nb, na, r);
+			assert_true(at >= lo && at <= hi);
+		}
+		assert_int_equal(enroll_renew_at(nb, na, UINT64_MAX) >= lo,
+		    1);
+	}
+	/* Degenerate lifetimes never give a time before not_before. */
+	assert_int_equal(enroll_renew_at(nb, nb, 5), nb);
+	assert_int_equal(enroll_renew_at(nb, nb - 10, 5), nb);
+	assert_true(enroll_renew_at(nb, nb + 1, 99) >= nb);
+}
+
+static void
+test_backoff(void **state)
+{
+	(void)state;
+	assert_int_equal(enroll_backoff(0), ENROLL_BACKOFF_FIRST);
+	assert_int_equal(enroll_backoff(1), 4);
+	assert_int_equal(enroll_backoff(2), 8);
+	assert_int_equal(enroll_backoff(7), 256);
+	assert_int_equal(enroll_backoff(8), ENROLL_BACKOFF_CAP);
+	assert_int_equal(enroll_backoff(1000), ENROLL_BACKOFF_CAP);
+	assert_int_equal(enroll_backoff(UINT32_MAX), ENROLL_BACKOFF_CAP);
+}
+
+static void
+test_transient(void **state)
+{
+	struct err e = { ERR_OK, "" };
+
+	(void)state;
+	e.code = ERR_NET;
+	assert_true(enroll_err_transient(&e));
+	e.code = ERR_IO;
+	assert_true(enroll_err_transient(&e));
+	e.code = ERR_UNAUTHORIZED;
+	assert_false(enroll_err_transient(&e));
+	e.code = ERR_NAME_NOT_ALLOWED;
+	assert_false(enroll_err_transient(&e));
+	e.code = ERR_FORBIDDEN;
+	assert_false(enroll_err_transient(&e));
+}
+
+/* ------------------------------------------------------------------ */
+/* Files                                                               */
+
+static char *
+slurp(const char *dir, const char *name)
+{
+	char path[2 * TPATH];
+	char *buf = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (fio_read_all(path, 1 << 20, &buf, &len, NULL) == -1)
+		return NULL;
+	return buf;
+}
+
+static mode_t
+mode_of(const char *dir, const char *name)
+{
+	char path[2 * TPATH];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (stat(path, &st) == -1)
+		return (mode_t)-1;
+	return st.st_mode & 07777;
+}
+
+static bool
+exists(const char *dir, const char *name)
+{
+	return mode_of(dir, name) != (mode_t)-1;
+}
+
+static void
+put(const char *dir, const char *name, const char *content)
+{
+	char path[2 * TPATH];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(fio_write_atomic(path, content, strlen(content),
+	    0600, NULL), 0);
+}
+
+static void
+rm_rf(const char *dir)
+{
+	static const char *const names[] = { "key.pem", "cert.pem",
+	    "chain.pem", "ca.pem", "enroll.json", "key.pem.next",
+	    "cert.pem.next", "chain.pem.next", "enroll.json.next" };
+	char path[2 * TPATH];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		(void)unlink(path);
+	}
+	(void)rmdir(dir);
+}
+
+static void
+test_install_files(void **state)
+{
+	char base[] = "/tmp/rca-enroll-XXXXXX", dir[TPATH];
+	struct enroll_cert c;
+	struct err e = { ERR_OK, "" };
+	char *s;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	snprintf(dir, sizeof(dir), "%s/out", base);
+	assert_int_equal(enroll_parse_response(201, good_body,
+	    strlen(good_body), &c, &e), 0);
+	assert_int_equal(enroll_install_files(dir, "KEY1", &c, &e), 0);
+	assert_int_equal(mode_of(dir, "."), 0700);
+	assert_int_equal(mode_of(dir, "key.pem"), 0400);
+	assert_int_equal(mode_of(dir, "cert.pem"), 0444);
+	assert_int_equal(mode_of(dir, "chain.pem"), 0444);
+	assert_int_equal(mode_of(dir, "ca.pem"), 0444);
+	assert_int_equal(mode_of(dir, "enroll.json"), 0644);
+	assert_false(exists(dir, "cert.pem.next"));
+	assert_false(exists(dir, "key.pem.next"));
+	s = slurp(dir, "key.pem");
+	assert_string_equal(s, "KEY1");
+	free(s);
+	s = slurp(dir, "cert.pem");
+	assert_string_equal(s, c.cert_pem);
+	free(s);
+
+	/* A second install replaces the read-only files in place. */
+	assert_int_equal(enroll_install_files(dir, "KEY2", &c, &e), 0);
+	s = slurp(dir, "key.pem");
+	assert_string_equal(s, "KEY2");
+	free(s);
+	assert_int_equal(mode_of(dir, "key.pem"), 0400);
+
+	/* A crash before cert.pem.next existed: the old pair stays. */
+	put(dir, "key.pem.next", "KEY3");
+	put(dir, "chain.pem.next", "CHAIN3");
+	assert_int_equal(enroll_recover_files(dir, &e), 0);
+	assert_false(exists(dir, "key.pem.next"));
+	assert_false(exists(dir, "chain.pem.next"));
+	s = slurp(dir, "key.pem");
+	assert_string_equal(s, "KEY2");
+	free(s);
+
+	/* A crash after cert.pem.next was written: the new set wins. */
+	put(dir, "key.pem.next", "KEY4");
+	put(dir, "cert.pem.next", "CERT4");
+	assert_int_equal(enroll_recover_files(dir, &e), 0);
+	s = slurp(dir, "key.pem");
+	assert_string_equal(s, "KEY4");
+	free(s);
+	s = slurp(dir, "cert.pem");
+	assert_string_equal(s, "CERT4");
+	free(s);
+	assert_false(exists(dir, "cert.pem.next"));
+
+	/* A crash between the renames (key moved already): finish. */
+	put(dir, "cert.pem.next", "CERT5");
+	assert_int_equal(enroll_recover_files(dir, &e), 0);
+	s = slurp(dir, "cert.pem");
+	assert_string_equal(s, "CERT5");
+	free(s);
+
+	/* --out that is a file, not a folder. */
+	snprintf(dir, sizeof(dir), "%s/out/ca.pem", base);
+	assert_int_equal(enroll_install_files(dir, "K", &c, &e), -1);
+	assert_int_equal(e.code, ERR_IO);
+
+	snprintf(dir, sizeof(dir), "%s/out", base);
+	rm_rf(dir);
+	assert_int_equal(rmdir(base), 0);
+	enroll_cert_clear(&c);
+}
+
+/* ------------------------------------------------------------------ */
+/* cmd_enroll against a CA that is not there                           */
+
+static void
+test_cmd_unreachable(void **state)
+{
+	char base[] = "/tmp/rca-enroll-XXXXXX";
+	char cacert[TPATH], key[TPATH], out[TPATH];
+	char tokf[TPATH];
+	struct ca_create_opts co = { KEY_EC_P256, "test-ca", 1, NULL };
+	struct err e = { ERR_OK, "" };
+	char *argv[24];
+	int argc = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	snprintf(cacert, sizeof(cacert), "%s/ca.crt", base);
+	snprintf(key, sizeof(key), "%s/ca.key", base);
+	snprintf(out, sizeof(out), "%s/out", base);
+	snprintf(tokf, sizeof(tokf), "%s/token", base);
+	assert_int_equal(ca_create_files(cacert, key, &co, &e), 0);
+	put(base, "token", "rca_0123456789abcdef\n");
+
+	argv[argc++] = (char *)"enroll";
+	argv[argc++] = (char *)"--url";
+	/* Port 1 on loopback: nothing listens, the connection is refused. */
+	argv[argc++] = (char *)"https://127.0.0.1:1";
+	argv[argc++] = (char *)"--cacert";
+	argv[argc++] = cacert;
+	argv[argc++] = (char *)"--token-file";
+	argv[argc++] = tokf;
+	argv[argc++] = (char *)"--profile";
+	argv[argc++] = (char *)"redis-client";
+	argv[argc++] = (char *)"--cn";
+	argv[argc++] = (char *)"app";
+	argv[argc++] = (char *)"--out";
+	argv[argc++] = out;
+	assert_int_equal(cmd_enroll(argc, argv), 1);
+	/* The folder is made private; no key or certificate is left. */
+	assert_int_equal(mode_of(out, "."), 0700);
+	assert_false(exists(out, "key.pem"));
+	assert_false(exists(out, "cert.pem"));
+
+	/* A token file that holds no token is a failure too. */
+	put(base, "token", "\n");
+	assert_int_equal(cmd_enroll(argc, argv), 1);
+
+	rm_rf(out);
+	(void)unlink(cacert);
+	(void)unlink(key);
+	(void)unlink(tokf);
+	assert_int_equal(rmdir(base), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_usage_table),
+		cmocka_unit_test(test_parse_fields),
+		cmocka_unit_test(test_cmd_usage_status),
+		cmocka_unit_test(test_response_good),
+		cmocka_unit_test(test_response_errors),
+		cmocka_unit_test(test_state_roundtrip),
+		cmocka_unit_test(test_renew_at),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_transient),
+		cmocka_unit_test(test_install_files),
+		cmocka_unit_test(test_cmd_unreachable),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
