@@ -194,5 +194,6 @@ int	db_rotation_get(struct db *db, int64_t id, struct rotation_rec *out,
 int	db_rotation_list(struct db *db, const char *node, int64_t before,
 	    size_t limit, struct rotation_rec **out, size_t *n,
 	    int64_t *next, struct err *e);
+void	db_rotation_list_free(struct rotation_rec *list, size_t n);
 
 #endif

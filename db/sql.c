@@ -1,0 +1,336 @@
+/*
+ * All of redis-ca's SQL, in one place: the statement table indexed by
+ * enum db_stmt and the schema migrations.  Values are always bound
+ * (?N, numbered as the comment above each statement says); nothing here
+ * is ever formatted at run time.
+ */
+#include <stddef.h>
+
+#include "sql.h"
+
+/* Columns of a certificate row, in the order db/cert.c reads them. */
+#define CERT_COLS \
+	"id, serial, profile, common_name, san_dns, san_ip, san_uri, " \
+	"key_type, not_before, not_after, revoked_at, reason, fingerprint, " \
+	"node, issued_by, pem, created_at"
+
+/*
+ * The list filters, shared by the four list statements:
+ * ?1 after (id), ?2 status (-1 any, else enum cert_status), ?3 now,
+ * ?4 profile, ?5 common_name, ?6 node (NULL: any), ?7 expires_before
+ * (0: any), ?8 limit.
+ */
+#define CERT_FILTER \
+	" AND id > ?1" \
+	" AND (?2 = -1" \
+	"  OR (?2 = 0 AND revoked_at IS NULL AND not_after >= ?3)" \
+	"  OR (?2 = 1 AND revoked_at IS NOT NULL)" \
+	"  OR (?2 = 2 AND revoked_at IS NULL AND not_after < ?3))" \
+	" AND (?4 IS NULL OR profile = ?4)" \
+	" AND (?5 IS NULL OR common_name = ?5)" \
+	" AND (?6 IS NULL OR node = ?6)" \
+	" AND (?7 = 0 OR not_after < ?7)" \
+	" ORDER BY id LIMIT ?8"
+
+#define TOKEN_COLS \
+	"id, hash, kind, profile, patterns, uses_left, expires_at, " \
+	"max_cert_ttl, created_at, description"
+
+#define NODE_COLS \
+	"name, host, port, server_name, san_dns, san_ip, cert_dir, " \
+	"cert_file, key_file, ca_file, profile, ttl, auth_username, " \
+	"auth_password_file, current_serial, not_after, last_rotation_id, " \
+	"failures, next_attempt_at, created_at"
+
+#define ROT_COLS \
+	"id, node, status, old_serial, new_serial, started_at, finished_at"
+
+static const char *const sql[DB_STMT__MAX] = {
+	[DB_STMT_JOURNAL_WAL] = "PRAGMA journal_mode=WAL",
+	[DB_STMT_SYNC_FULL] = "PRAGMA synchronous=FULL",
+	[DB_STMT_FOREIGN_KEYS] = "PRAGMA foreign_keys=ON",
+	[DB_STMT_USER_VERSION] = "PRAGMA user_version",
+	[DB_STMT_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[DB_STMT_BEGIN_READ] = "BEGIN",
+	[DB_STMT_COMMIT] = "COMMIT",
+	[DB_STMT_ROLLBACK] = "ROLLBACK",
+	[DB_STMT_SAVEPOINT] = "SAVEPOINT gc_row",
+	[DB_STMT_RELEASE] = "RELEASE gc_row",
+	[DB_STMT_ROLLBACK_TO] = "ROLLBACK TO gc_row",
+
+	/* ?1..?16 in the order of the column list. */
+	[DB_STMT_CERT_INSERT] =
+	    "INSERT INTO certificates (serial, profile, common_name, "
+	    "san_dns, san_ip, san_uri, key_type, not_before, not_after, "
+	    "revoked_at, reason, fingerprint, node, issued_by, pem, "
+	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+	    "?11, ?12, ?13, ?14, ?15, ?16)",
+	/* ?1 serial */
+	[DB_STMT_CERT_GET] =
+	    "SELECT " CERT_COLS " FROM certificates WHERE serial = ?1",
+	/* ?1 serial */
+	[DB_STMT_CERT_EXISTS] =
+	    "SELECT 1 FROM certificates WHERE serial = ?1",
+	[DB_STMT_CERT_LIST] =
+	    "SELECT " CERT_COLS " FROM certificates WHERE 1" CERT_FILTER,
+	[DB_STMT_CERT_LIST_CN] =
+	    "SELECT " CERT_COLS " FROM certificates "
+	    "INDEXED BY certificates_common_name "
+	    "WHERE common_name = ?5" CERT_FILTER,
+	[DB_STMT_CERT_LIST_NODE] =
+	    "SELECT " CERT_COLS " FROM certificates "
+	    "INDEXED BY certificates_node "
+	    "WHERE node = ?6" CERT_FILTER,
+	[DB_STMT_CERT_LIST_PROFILE] =
+	    "SELECT " CERT_COLS " FROM certificates "
+	    "INDEXED BY certificates_profile "
+	    "WHERE profile = ?4" CERT_FILTER,
+	/* ?1 revoked_at, ?2 reason, ?3 serial; the row after the update */
+	[DB_STMT_CERT_REVOKE] =
+	    "UPDATE certificates SET revoked_at = ?1, reason = ?2 "
+	    "WHERE serial = ?3 AND revoked_at IS NULL RETURNING " CERT_COLS,
+	/* ?1 now */
+	[DB_STMT_CERT_REVOKED_UNEXPIRED] =
+	    "SELECT serial, revoked_at, reason FROM certificates "
+	    "INDEXED BY certificates_revoked "
+	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1",
+	/* ?1 now */
+	[DB_STMT_CERT_COUNTS] =
+	    "SELECT profile, count(*), "
+	    "sum(revoked_at IS NULL AND not_after >= ?1), "
+	    "sum(revoked_at IS NOT NULL) "
+	    "FROM certificates GROUP BY profile ORDER BY profile",
+
+	/* ?1..?10 in the order of TOKEN_COLS */
+	[DB_STMT_TOKEN_INSERT] =
+	    "INSERT INTO tokens (" TOKEN_COLS ") "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	/* ?1 id */
+	[DB_STMT_TOKEN_GET] =
+	    "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
+	/* ?1 hash */
+	[DB_STMT_TOKEN_FIND_HASH] =
+	    "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?1",
+	/* ?1 after, ?2 limit */
+	[DB_STMT_TOKEN_LIST] =
+	    "SELECT " TOKEN_COLS " FROM tokens WHERE id > ?1 "
+	    "ORDER BY id LIMIT ?2",
+	/* ?1 id */
+	[DB_STMT_TOKEN_DELETE] = "DELETE FROM tokens WHERE id = ?1",
+	/*
+	 * ?1 id, ?2 now.  One statement, so two consumers can never both
+	 * take the last use; -1 (unlimited) is never decremented.
+	 */
+	[DB_STMT_TOKEN_CONSUME] =
+	    "UPDATE tokens SET uses_left = CASE WHEN uses_left = -1 "
+	    "THEN -1 ELSE uses_left - 1 END "
+	    "WHERE id = ?1 AND (expires_at = 0 OR expires_at > ?2) "
+	    "AND (uses_left > 0 OR uses_left = -1)",
+
+	[DB_STMT_CRL_MAX] = "SELECT coalesce(max(number), 0) FROM crls",
+	/* ?1 number, ?2 this_update, ?3 next_update, ?4 der */
+	[DB_STMT_CRL_INSERT] =
+	    "INSERT INTO crls (number, this_update, next_update, der) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	/* ?1 oldest number to keep */
+	[DB_STMT_CRL_PRUNE] = "DELETE FROM crls WHERE number < ?1",
+	[DB_STMT_CRL_LATEST] =
+	    "SELECT number, this_update, next_update, der FROM crls "
+	    "ORDER BY number DESC LIMIT 1",
+
+	/* ?1 at, ?2 actor, ?3 action, ?4 object, ?5 outcome, ?6 detail */
+	[DB_STMT_AUDIT_INSERT] =
+	    "INSERT INTO audit (at, actor, action, object, outcome, detail) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* ?1 after, ?2 limit */
+	[DB_STMT_AUDIT_LIST] =
+	    "SELECT id, at, actor, action, object, outcome, detail "
+	    "FROM audit WHERE id > ?1 ORDER BY id LIMIT ?2",
+
+	/* ?1..?20 in the order of NODE_COLS */
+	[DB_STMT_NODE_INSERT] =
+	    "INSERT INTO nodes (" NODE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+	    "?19, ?20)",
+	/* ?1 name */
+	[DB_STMT_NODE_GET] =
+	    "SELECT " NODE_COLS " FROM nodes WHERE name = ?1",
+	/* ?1 after, ?2 limit */
+	[DB_STMT_NODE_LIST] =
+	    "SELECT " NODE_COLS " FROM nodes WHERE name > ?1 "
+	    "ORDER BY name LIMIT ?2",
+	/* ?1 name; its rotations go by ON DELETE CASCADE */
+	[DB_STMT_NODE_DELETE] = "DELETE FROM nodes WHERE name = ?1",
+	/*
+	 * ?1 current_serial, ?2 not_after, ?3 last_rotation_id,
+	 * ?4 failures, ?5 next_attempt_at, ?6 name
+	 */
+	[DB_STMT_NODE_UPDATE_STATE] =
+	    "UPDATE nodes SET current_serial = ?1, not_after = ?2, "
+	    "last_rotation_id = ?3, failures = ?4, next_attempt_at = ?5 "
+	    "WHERE name = ?6",
+	/* ?1 node, ?2 status, ?3 old, ?4 new, ?5 started, ?6 finished */
+	[DB_STMT_ROT_INSERT] =
+	    "INSERT INTO rotations (node, status, old_serial, new_serial, "
+	    "started_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* ?1 status, ?2 old, ?3 new, ?4 finished, ?5 id */
+	[DB_STMT_ROT_UPDATE] =
+	    "UPDATE rotations SET status = ?1, old_serial = ?2, "
+	    "new_serial = ?3, finished_at = ?4 WHERE id = ?5",
+	/* ?1 id */
+	[DB_STMT_ROT_GET] =
+	    "SELECT " ROT_COLS " FROM rotations WHERE id = ?1",
+	/* ?1 node, ?2 before (0: newest), ?3 limit */
+	[DB_STMT_ROT_LIST] =
+	    "SELECT " ROT_COLS " FROM rotations "
+	    "WHERE node = ?1 AND (?2 = 0 OR id < ?2) "
+	    "ORDER BY id DESC LIMIT ?3",
+	/* ?1 rotation_id, ?2 idx, ?3 step, ?4 ok, ?5 detail */
+	[DB_STMT_ROT_STEP_INSERT] =
+	    "INSERT INTO rotation_steps (rotation_id, idx, step, ok, detail) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* ?1 rotation_id */
+	[DB_STMT_ROT_STEPS_DELETE] =
+	    "DELETE FROM rotation_steps WHERE rotation_id = ?1",
+	/* ?1 rotation_id */
+	[DB_STMT_ROT_STEPS_GET] =
+	    "SELECT step, ok, detail FROM rotation_steps "
+	    "WHERE rotation_id = ?1 ORDER BY idx",
+};
+
+/*
+ * Version 1: the whole first schema.  Times are epoch seconds; name
+ * lists are '\n'-joined (names_join()).  The audit log is append-only:
+ * triggers refuse every UPDATE and DELETE on it.
+ */
+static const char migration_1[] =
+	"CREATE TABLE certificates ("
+	" id INTEGER PRIMARY KEY,"
+	" serial TEXT NOT NULL UNIQUE,"
+	" profile TEXT NOT NULL,"
+	" common_name TEXT,"
+	" san_dns TEXT NOT NULL,"
+	" san_ip TEXT NOT NULL,"
+	" san_uri TEXT NOT NULL,"
+	" key_type TEXT NOT NULL,"
+	" not_before INTEGER NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" revoked_at INTEGER,"
+	" reason INTEGER,"
+	" fingerprint TEXT NOT NULL,"
+	" node TEXT,"
+	" issued_by TEXT NOT NULL,"
+	" pem TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" CHECK ((revoked_at IS NULL) = (reason IS NULL))"
+	") STRICT;"
+	"CREATE INDEX certificates_not_after ON certificates(not_after);"
+	"CREATE INDEX certificates_common_name ON certificates(common_name);"
+	"CREATE INDEX certificates_profile ON certificates(profile);"
+	"CREATE INDEX certificates_node ON certificates(node)"
+	" WHERE node IS NOT NULL;"
+	"CREATE INDEX certificates_revoked ON certificates(not_after)"
+	" WHERE revoked_at IS NOT NULL;"
+
+	"CREATE TABLE tokens ("
+	" id TEXT PRIMARY KEY,"
+	" hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	" kind TEXT NOT NULL CHECK (kind IN ('admin', 'enroll')),"
+	" profile TEXT NOT NULL,"
+	" patterns TEXT NOT NULL,"
+	" uses_left INTEGER NOT NULL CHECK (uses_left >= -1),"
+	" expires_at INTEGER NOT NULL,"
+	" max_cert_ttl INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" description TEXT"
+	") STRICT;"
+
+	"CREATE TABLE crls ("
+	" number INTEGER PRIMARY KEY CHECK (number > 0),"
+	" this_update INTEGER NOT NULL,"
+	" next_update INTEGER NOT NULL,"
+	" der BLOB NOT NULL"
+	") STRICT;"
+
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" at INTEGER NOT NULL,"
+	" actor TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" object TEXT NOT NULL,"
+	" outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'error')),"
+	" detail TEXT NOT NULL"
+	") STRICT;"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+
+	"CREATE TABLE nodes ("
+	" name TEXT PRIMARY KEY,"
+	" host TEXT NOT NULL,"
+	" port INTEGER NOT NULL,"
+	" server_name TEXT NOT NULL,"
+	" san_dns TEXT NOT NULL,"
+	" san_ip TEXT NOT NULL,"
+	" cert_dir TEXT NOT NULL,"
+	" cert_file TEXT NOT NULL,"
+	" key_file TEXT NOT NULL,"
+	" ca_file TEXT NOT NULL,"
+	" profile TEXT NOT NULL,"
+	" ttl INTEGER NOT NULL,"
+	" auth_username TEXT NOT NULL,"
+	" auth_password_file TEXT NOT NULL,"
+	" current_serial TEXT NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" last_rotation_id INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" next_attempt_at INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL"
+	") STRICT;"
+
+	"CREATE TABLE rotations ("
+	" id INTEGER PRIMARY KEY,"
+	" node TEXT NOT NULL REFERENCES nodes(name) ON DELETE CASCADE,"
+	" status TEXT NOT NULL CHECK (status IN"
+	"  ('running', 'succeeded', 'rolled_back', 'failed')),"
+	" old_serial TEXT NOT NULL,"
+	" new_serial TEXT NOT NULL,"
+	" started_at INTEGER NOT NULL,"
+	" finished_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX rotations_node ON rotations(node);"
+
+	"CREATE TABLE rotation_steps ("
+	" rotation_id INTEGER NOT NULL"
+	"  REFERENCES rotations(id) ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL,"
+	" step TEXT NOT NULL,"
+	" ok INTEGER NOT NULL CHECK (ok IN (0, 1)),"
+	" detail TEXT NOT NULL,"
+	" PRIMARY KEY (rotation_id, idx)"
+	") STRICT, WITHOUT ROWID;"
+
+	"PRAGMA user_version = 1;";
+
+static const char *const migrations[] = {
+	migration_1,
+};
+
+const char *
+db_sql_text(enum db_stmt id)
+{
+	return (unsigned)id < DB_STMT__MAX ? sql[id] : NULL;
+}
+
+size_t
+db_sql_nmigrations(void)
+{
+	return sizeof(migrations) / sizeof(migrations[0]);
+}
+
+const char *
+db_sql_migration(size_t i)
+{
+	return i < db_sql_nmigrations() ? migrations[i] : NULL;
+}

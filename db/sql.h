@@ -1,0 +1,83 @@
+/*
+ * Internal to db/: every SQL statement redis-ca runs, as one enum and
+ * one table (db/sql.c), plus the schema migrations.  Nothing outside
+ * db/sql.c contains SQL text, and no SQL text is ever built at run time.
+ */
+#ifndef RCA_DB_SQL_H
+#define RCA_DB_SQL_H
+
+#include <stddef.h>
+
+enum db_stmt {
+	/* connection set-up and transactions */
+	DB_STMT_JOURNAL_WAL,	/* PRAGMA journal_mode=WAL -> "wal" */
+	DB_STMT_SYNC_FULL,	/* PRAGMA synchronous=FULL */
+	DB_STMT_FOREIGN_KEYS,	/* PRAGMA foreign_keys=ON */
+	DB_STMT_USER_VERSION,	/* PRAGMA user_version (read) */
+	DB_STMT_BEGIN_WRITE,	/* BEGIN IMMEDIATE */
+	DB_STMT_BEGIN_READ,	/* BEGIN (deferred: one read snapshot) */
+	DB_STMT_COMMIT,
+	DB_STMT_ROLLBACK,
+	DB_STMT_SAVEPOINT,	/* one row of a group commit */
+	DB_STMT_RELEASE,
+	DB_STMT_ROLLBACK_TO,
+
+	/* certificates */
+	DB_STMT_CERT_INSERT,
+	DB_STMT_CERT_GET,
+	DB_STMT_CERT_EXISTS,
+	DB_STMT_CERT_LIST,		/* any filters, scan in id order */
+	DB_STMT_CERT_LIST_CN,		/* common_name given: its index */
+	DB_STMT_CERT_LIST_NODE,		/* node given: its index */
+	DB_STMT_CERT_LIST_PROFILE,	/* profile given: its index */
+	DB_STMT_CERT_REVOKE,
+	DB_STMT_CERT_REVOKED_UNEXPIRED,
+	DB_STMT_CERT_COUNTS,
+
+	/* tokens */
+	DB_STMT_TOKEN_INSERT,
+	DB_STMT_TOKEN_GET,
+	DB_STMT_TOKEN_FIND_HASH,
+	DB_STMT_TOKEN_LIST,
+	DB_STMT_TOKEN_DELETE,
+	DB_STMT_TOKEN_CONSUME,
+
+	/* CRLs */
+	DB_STMT_CRL_MAX,
+	DB_STMT_CRL_INSERT,
+	DB_STMT_CRL_PRUNE,
+	DB_STMT_CRL_LATEST,
+
+	/* audit */
+	DB_STMT_AUDIT_INSERT,
+	DB_STMT_AUDIT_LIST,
+
+	/* nodes and rotations */
+	DB_STMT_NODE_INSERT,
+	DB_STMT_NODE_GET,
+	DB_STMT_NODE_LIST,
+	DB_STMT_NODE_DELETE,
+	DB_STMT_NODE_UPDATE_STATE,
+	DB_STMT_ROT_INSERT,
+	DB_STMT_ROT_UPDATE,
+	DB_STMT_ROT_GET,
+	DB_STMT_ROT_LIST,
+	DB_STMT_ROT_STEP_INSERT,
+	DB_STMT_ROT_STEPS_DELETE,
+	DB_STMT_ROT_STEPS_GET,
+
+	DB_STMT__MAX
+};
+
+/* The SQL text of a statement (static storage). */
+const char *db_sql_text(enum db_stmt id);
+
+/*
+ * Schema migrations: step i (0-based) takes the schema from version i
+ * to version i + 1 and ends by setting PRAGMA user_version to i + 1.
+ * Later changes append steps; a step is never edited once released.
+ */
+size_t	db_sql_nmigrations(void);
+const char *db_sql_migration(size_t i);
+
+#endif
