@@ -1,0 +1,208 @@
+/*
+ * Throughput of svc_issue() with no HTTP in front: a throwaway CA and
+ * database in a temp dir, one pre-made CSR, N threads issuing M
+ * certificates each.  Usage: svc_bench [threads] [per-thread] [admin|token]
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "fileio.h"
+#include "svc.h"
+
+struct job {
+	struct svc		*svc;
+	const struct svc_actor	*actor;
+	const char		*csr;
+	int			 count;
+	int			 failures;
+};
+
+static void *
+run(void *arg)
+{
+	struct job		*j = arg;
+	struct svc_issue_req	 req;
+	struct svc_issued	 out;
+	struct err		 e;
+
+	memset(&req, 0, sizeof(req));
+	req.profile = "redis-client";
+	req.csr_pem = j->csr;
+	req.csr_len = strlen(j->csr);
+	for (int i = 0; i < j->count; i++) {
+		if (svc_issue(j->svc, j->actor, &req, &out, &e) == -1) {
+			if (j->failures++ == 0)
+				fprintf(stderr, "svc_issue: %s\n", e.msg);
+			continue;
+		}
+		svc_issued_clear(&out);
+	}
+	return NULL;
+}
+
+static void
+rm_dir(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 p[512];
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static char *
+make_csr(void)
+{
+	struct names	 n = NAMES_INIT;
+	struct ca_csr	*csr;
+	struct err	 e;
+	char		*key = NULL, *pem = NULL;
+
+	if (names_set_cn(&n, "app-bench", &e) == -1 ||
+	    names_add(&n, NAME_DNS, "app-bench.internal", &e) == -1 ||
+	    (csr = ca_keygen(KEY_EC_P256, &n, &key, &e)) == NULL) {
+		fprintf(stderr, "csr: %s\n", e.msg);
+		names_clear(&n);
+		return NULL;
+	}
+	pem = ca_csr_pem(csr, &e);
+	fio_wipe(key, strlen(key));
+	free(key);
+	ca_csr_free(csr);
+	names_clear(&n);
+	return pem;
+}
+
+int
+main(int argc, char *argv[])
+{
+	char			 dir[] = "/tmp/rca-bench-XXXXXX";
+	char			 cert[256], key[256], db[256];
+	char			 secret[RCA_TOKEN_PREFIX_LEN +
+				     2 * RCA_TOKEN_RANDOM_BYTES + 1];
+	char			*pats[1] = { "app-*" };
+	struct ca_create_opts	 o;
+	struct svc_config	 cfg;
+	struct profile		 prof;
+	struct svc		*svc = NULL;
+	struct svc_actor	 cli, tok;
+	struct svc_token_req	 tr;
+	struct token_rec	 t;
+	struct timespec		 t0, t1;
+	struct err		 e;
+	pthread_t		*th = NULL;
+	struct job		*jobs = NULL;
+	char			*csr = NULL;
+	int			 nthreads, count, failures = 0, rc = 1;
+	bool			 use_token;
+	double			 secs;
+
+	nthreads = argc > 1 ? atoi(argv[1]) : 1;
+	count = argc > 2 ? atoi(argv[2]) : 2000;
+	use_token = argc > 3 && strcmp(argv[3], "token") == 0;
+	if (nthreads < 1 || nthreads > 64 || count < 1) {
+		fprintf(stderr, "usage: svc_bench [threads] [per-thread] "
+		    "[admin|token]\n");
+		return 2;
+	}
+	svc_actor_init(&cli, ACTOR_CLI);
+	svc_actor_init(&tok, ACTOR_NONE);
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(cert, sizeof(cert), "%s/ca.crt", dir);
+	snprintf(key, sizeof(key), "%s/ca.key", dir);
+	snprintf(db, sizeof(db), "%s/redis-ca.db", dir);
+	memset(&o, 0, sizeof(o));
+	o.key_type = KEY_EC_P256;
+	o.cn = "redis-ca bench";
+	o.days = 3650;
+	if (ca_create_files(cert, key, &o, &e) == -1) {
+		fprintf(stderr, "ca: %s\n", e.msg);
+		goto out;
+	}
+	memset(&prof, 0, sizeof(prof));
+	snprintf(prof.name, sizeof(prof.name), "redis-client");
+	prof.eku = EKU_CLIENT_AUTH;
+	prof.default_ttl = 24 * 3600;
+	prof.max_ttl = 7 * 86400;
+	prof.key_types = KEY_BIT(KEY_EC_P256) | KEY_BIT(KEY_EC_P384);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ca_cert = cert;
+	cfg.ca_key = key;
+	cfg.database = db;
+	cfg.public_url = "http://127.0.0.1:8080";
+	cfg.crl_validity = 86400;
+	cfg.crl_refresh_before = 8 * 3600;
+	cfg.profiles = &prof;
+	cfg.nprofiles = 1;
+	if ((svc = svc_open(&cfg, &e)) == NULL) {
+		fprintf(stderr, "svc_open: %s\n", e.msg);
+		goto out;
+	}
+	if (use_token) {
+		memset(&tr, 0, sizeof(tr));
+		tr.kind = TOKEN_ENROLL;
+		tr.profile = "redis-client";
+		tr.patterns = pats;
+		tr.npatterns = 1;
+		tr.uses = 1000000;
+		if (svc_token_create(svc, &cli, &tr, &t, secret, &e) == -1 ||
+		    svc_auth_token(svc, secret, &tok, &e) == -1) {
+			fprintf(stderr, "token: %s\n", e.msg);
+			goto out;
+		}
+		token_rec_clear(&t);
+	}
+	if ((csr = make_csr()) == NULL)
+		goto out;
+	th = calloc((size_t)nthreads, sizeof(*th));
+	jobs = calloc((size_t)nthreads, sizeof(*jobs));
+	if (th == NULL || jobs == NULL)
+		goto out;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < nthreads; i++) {
+		jobs[i].svc = svc;
+		jobs[i].actor = use_token ? &tok : &cli;
+		jobs[i].csr = csr;
+		jobs[i].count = count;
+		pthread_create(&th[i], NULL, run, &jobs[i]);
+	}
+	for (int i = 0; i < nthreads; i++) {
+		pthread_join(th[i], NULL);
+		failures += jobs[i].failures;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("svc_issue actor=%s threads=%d certs=%d failures=%d "
+	    "seconds=%.3f certs/s=%.0f\n", use_token ? "token" : "cli",
+	    nthreads, nthreads * count - failures, failures, secs,
+	    (double)(nthreads * count - failures) / secs);
+	rc = failures == 0 ? 0 : 1;
+out:
+	free(th);
+	free(jobs);
+	free(csr);
+	svc_actor_clear(&tok);
+	svc_actor_clear(&cli);
+	svc_close(svc);
+	rm_dir(dir);
+	return rc;
+}

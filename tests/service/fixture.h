@@ -1,0 +1,59 @@
+/*
+ * Shared fixture of the service tests: a throwaway CA made with
+ * ca_create_files() in a temp dir, a fresh database, and a service opened
+ * with SPEC section 4's redis-node and redis-client profiles.
+ */
+#ifndef RCA_TEST_SVC_FIXTURE_H
+#define RCA_TEST_SVC_FIXTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "svc.h"
+
+#define FX_TOKEN_LEN	(RCA_TOKEN_PREFIX_LEN + 2 * RCA_TOKEN_RANDOM_BYTES + 1)
+
+struct fx {
+	char			dir[64];
+	char			cert[256];
+	char			key[256];
+	char			db[256];
+	struct profile		profiles[2];
+	struct svc_config	cfg;
+	struct svc		*svc;
+	struct svc_actor	cli;	/* ACTOR_CLI */
+	struct svc_actor	admin;	/* an authenticated admin token */
+	char			admin_token[FX_TOKEN_LEN];
+};
+
+/* cmocka setup/teardown: *state is a struct fx *. */
+int	fx_setup(void **state);
+int	fx_teardown(void **state);
+
+/* Close and reopen the service on the same files. */
+void	fx_reopen(struct fx *f);
+
+/* A CSR PEM (new, free()) for cn and up to two DNS SANs (NULL ends). */
+char	*fx_csr(const char *cn, const char *dns1, const char *dns2);
+
+/* names for generate: cn and an optional DNS SAN. */
+void	fx_names(struct names *n, const char *cn, const char *dns);
+
+/*
+ * Create an enroll token (by the CLI) and authenticate it into *actor;
+ * the secret goes to tok (may be NULL).
+ */
+void	fx_enroll(struct fx *f, const char *profile, const char *pattern,
+	    int64_t uses, int64_t ttl, int64_t max_cert_ttl,
+	    struct svc_actor *actor, char *tok);
+
+/*
+ * True when the audit log holds a row with this action and outcome
+ * whose detail (and object, when object is not NULL) match.  detail_sub
+ * is a substring (NULL: any).
+ */
+bool	fx_audit_has(struct fx *f, const char *action, const char *outcome,
+	    const char *object, const char *detail_sub);
+
+#endif
