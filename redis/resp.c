@@ -64,11 +64,12 @@ rr_array(const redisReadTask *task, int elements)
 
 	/*
 	 * An array header is a promise of elements the server has not sent
-	 * yet; refuse one that could not fit in the cap (or is negative,
-	 * which hiredis 0.14 passes through) before allocating for it.
+	 * yet; refuse one that could not fit in the cap before allocating
+	 * for it.  (hiredis 0.14.1 itself refuses negative lengths.)
 	 */
-	if (elements < 0 ||
-	    (size_t)elements > c->max_reply / MIN_ELEMENT_BYTES) {
+	if (elements < 0)
+		return NULL;
+	if ((size_t)elements > c->max_reply / MIN_ELEMENT_BYTES) {
 		c->too_big = true;
 		return NULL;
 	}
