@@ -1,0 +1,365 @@
+# Shared helpers for the integration tests (sourced, not run).
+#
+# Usage in a test script:
+#   . "$(dirname "$0")/lib.sh"
+#   rca_setup "$1"          # $1: path to the redis-ca binary
+#   rca_init                # temp data dir, free ports, config rewritten
+#   rca_start               # serve in the background, wait for /healthz
+#   api GET /v1/ca ; expect_status 200
+#
+# Everything started is stopped by PID from an EXIT trap, and the temp
+# folder is removed (set RCA_KEEP_TMP=1 to keep it for a post-mortem).
+# All traffic stays on 127.0.0.1.  Every wait is bounded.
+
+set -u
+set -o pipefail
+
+RCA_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RCA_SRC_ROOT=$(cd "$RCA_LIB_DIR/../.." && pwd)
+RCA_OPENAPI="$RCA_SRC_ROOT/openapi/redis-ca.yaml"
+
+RCA_PIDS=()		# every background process we started
+RCA_SERVE_PID=""
+RCA_TMP=""
+RCA_TEST_NAME=$(basename "$0" .sh)
+RCA_CHECKS=0
+
+# ---- reporting ----
+
+log() { printf '[%s] %s\n' "$RCA_TEST_NAME" "$*" >&2; }
+
+# Fail the test with a clear message (and the last response, if any).
+die()
+{
+	printf '[%s] FAIL: %s\n' "$RCA_TEST_NAME" "$*" >&2
+	if [ -n "$RCA_TMP" ] && [ -s "$RCA_TMP/body" ]; then
+		printf '[%s] last response (%s): %s\n' "$RCA_TEST_NAME" \
+		    "${STATUS:-?}" "$(head -c 2000 "$RCA_TMP/body" | tr -d '\0')" >&2
+	fi
+	if [ -n "$RCA_TMP" ] && [ -f "$RCA_TMP/serve.log" ]; then
+		printf '[%s] last lines of the server log:\n' "$RCA_TEST_NAME" >&2
+		tail -n 20 "$RCA_TMP/serve.log" >&2
+	fi
+	exit 1
+}
+
+ok() { RCA_CHECKS=$((RCA_CHECKS + 1)); log "ok: $*"; }
+
+# ---- set-up and clean-up ----
+
+rca_cleanup()
+{
+	local rc=$? pid
+	trap - EXIT INT TERM
+	for pid in "${RCA_PIDS[@]}"; do
+		rca_kill_pid "$pid"
+	done
+	if [ -n "$RCA_TMP" ] && [ -d "$RCA_TMP" ]; then
+		if [ "${RCA_KEEP_TMP:-0}" = 1 ]; then
+			log "kept $RCA_TMP"
+		else
+			rm -rf -- "$RCA_TMP"
+		fi
+	fi
+	if [ "$rc" = 0 ]; then
+		log "PASS ($RCA_CHECKS checks)"
+	fi
+	exit "$rc"
+}
+
+# Stop one process we started: SIGTERM, wait up to 10 s, then SIGKILL.
+rca_kill_pid()
+{
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "pid $pid ignored SIGTERM for 10 s: SIGKILL"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# Remember a background process so the EXIT trap stops it.
+rca_track() { RCA_PIDS+=("$1"); }
+
+# rca_setup BINARY: check tools, make the temp folder, install the trap.
+rca_setup()
+{
+	RCA_BIN=${1:-}
+	[ -n "$RCA_BIN" ] || die "usage: $0 PATH-TO-redis-ca"
+	[ -x "$RCA_BIN" ] || die "$RCA_BIN is not an executable"
+	RCA_BIN=$(cd "$(dirname "$RCA_BIN")" && pwd)/$(basename "$RCA_BIN")
+	local t
+	for t in curl jq openssl python3; do
+		command -v "$t" >/dev/null || die "$t is not installed"
+	done
+	# python3 with yaml and jsonschema (Debian: python3-yaml,
+	# python3-jsonschema); a python3 earlier in PATH may lack them.
+	RCA_PY=""
+	for t in python3 /usr/bin/python3; do
+		if "$t" -c 'import yaml, jsonschema' 2>/dev/null; then
+			RCA_PY=$t
+			break
+		fi
+	done
+	[ -n "$RCA_PY" ] ||
+	    die "python3 lacks yaml/jsonschema: apt-get install python3-yaml python3-jsonschema"
+	RCA_TMP=$(mktemp -d /tmp/rca-it.XXXXXX) || die "mktemp failed"
+	trap rca_cleanup EXIT
+	trap 'exit 1' INT TERM
+	DATA="$RCA_TMP/data"
+	: > "$RCA_TMP/body"
+}
+
+# A free TCP port on 127.0.0.1 (bound and released by the kernel).
+rca_free_port()
+{
+	python3 - <<'EOF'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+EOF
+}
+
+# rca_init [extra init args...]: init a data dir on free ports.
+# Sets DATA, API_PORT, PUB_PORT, API, PUB, CACERT, ADMIN.
+rca_init()
+{
+	API_PORT=$(rca_free_port) || die "no free port"
+	PUB_PORT=$(rca_free_port) || die "no free port"
+	while [ "$PUB_PORT" = "$API_PORT" ]; do
+		PUB_PORT=$(rca_free_port) || die "no free port"
+	done
+	API="https://127.0.0.1:$API_PORT"
+	PUB="http://127.0.0.1:$PUB_PORT"
+	"$RCA_BIN" init --data "$DATA" --public-url "$PUB" "$@" \
+	    > "$RCA_TMP/init.out" 2> "$RCA_TMP/init.err" ||
+	    die "redis-ca init failed: $(cat "$RCA_TMP/init.err")"
+	[ -f "$DATA/config.json" ] || die "init made no config.json"
+	rca_config_edit \
+	    --arg api "127.0.0.1:$API_PORT" --arg pub "127.0.0.1:$PUB_PORT" \
+	    --arg url "$PUB" \
+	    '.listen.api = $api | .listen.public = $pub | .public_url = $url'
+	CACERT="$DATA/ca.crt"
+	ADMIN=$(tr -d ' \r\n' < "$DATA/admin.token") ||
+	    die "cannot read admin.token"
+	case $ADMIN in
+	rca_*) ;;
+	*) die "admin.token does not hold an rca_ token" ;;
+	esac
+}
+
+# rca_config_edit JQ-ARGS... FILTER: rewrite config.json in place.
+rca_config_edit()
+{
+	local mode
+	mode=$(stat -c %a "$DATA/config.json")
+	jq "$@" "$DATA/config.json" > "$RCA_TMP/config.new" ||
+	    die "jq could not edit config.json"
+	cat "$RCA_TMP/config.new" > "$DATA/config.json"
+	chmod "$mode" "$DATA/config.json"
+	rm -f "$RCA_TMP/config.new"
+}
+
+# rca_start: start serve in the background and wait (30 s) for /healthz.
+rca_start()
+{
+	local i
+	"$RCA_BIN" serve --config "$DATA/config.json" \
+	    >> "$RCA_TMP/serve.log" 2>&1 &
+	RCA_SERVE_PID=$!
+	rca_track "$RCA_SERVE_PID"
+	for i in $(seq 1 300); do
+		if ! kill -0 "$RCA_SERVE_PID" 2>/dev/null; then
+			die "redis-ca serve exited during start-up"
+		fi
+		if curl -s -o /dev/null --max-time 2 --cacert "$CACERT" \
+		    "$API/healthz" 2>/dev/null; then
+			log "serve is up (pid $RCA_SERVE_PID, api $API, public $PUB)"
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "redis-ca serve did not answer /healthz within 30 s"
+}
+
+# rca_stop: stop the server (SIGTERM) and check it exited cleanly.
+rca_stop()
+{
+	local i rc
+	[ -n "$RCA_SERVE_PID" ] || return 0
+	kill -TERM "$RCA_SERVE_PID" 2>/dev/null
+	for i in $(seq 1 150); do
+		kill -0 "$RCA_SERVE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$RCA_SERVE_PID" 2>/dev/null &&
+	    die "redis-ca serve did not exit within 15 s of SIGTERM"
+	wait "$RCA_SERVE_PID"
+	rc=$?
+	RCA_SERVE_PID=""
+	[ "$rc" = 0 ] || die "redis-ca serve exited with status $rc on SIGTERM"
+}
+
+# ---- HTTP ----
+
+# api METHOD PATH [curl args...]: call the HTTPS api listener.
+# Sets STATUS; the body is in $RCA_TMP/body, the headers in
+# $RCA_TMP/headers.  Use BODY=$(body) to read it.
+api() { rca_http "$API" "$@"; }
+
+# pub METHOD PATH [curl args...]: same on the plain-HTTP public listener.
+pub() { rca_http "$PUB" "$@"; }
+
+rca_http()
+{
+	local base=$1 method=$2 path=$3
+	shift 3
+	STATUS=$(curl -sS --max-time 60 --cacert "$CACERT" -X "$method" \
+	    -o "$RCA_TMP/body" -D "$RCA_TMP/headers" -w '%{http_code}' \
+	    "$@" "$base$path") || die "curl $method $base$path failed"
+}
+
+# Shorthands: admin-authenticated JSON calls.
+#   adm METHOD PATH [JSON]
+adm()
+{
+	local method=$1 path=$2
+	if [ $# -ge 3 ]; then
+		api "$method" "$path" -H "Authorization: Bearer $ADMIN" \
+		    -H 'Content-Type: application/json' --data-binary "$3"
+	else
+		api "$method" "$path" -H "Authorization: Bearer $ADMIN"
+	fi
+}
+
+# tok TOKEN METHOD PATH [JSON]
+tok()
+{
+	local t=$1 method=$2 path=$3
+	if [ $# -ge 4 ]; then
+		api "$method" "$path" -H "Authorization: Bearer $t" \
+		    -H 'Content-Type: application/json' --data-binary "$4"
+	else
+		api "$method" "$path" -H "Authorization: Bearer $t"
+	fi
+}
+
+body() { cat "$RCA_TMP/body"; }
+
+# jq on the last body.
+jb() { jq -r "$@" "$RCA_TMP/body"; }
+
+# header NAME: value of a response header of the last call ("" if absent).
+header()
+{
+	tr -d '\r' < "$RCA_TMP/headers" |
+	    awk -v n="$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')" '
+		BEGIN { FS = ": " }
+		/^HTTP\// { v = "" }
+		tolower($1) == n { sub(/^[^:]*: */, ""); v = $0 }
+		END { print v }'
+}
+
+# ---- assertions ----
+
+expect_status()
+{
+	[ "$STATUS" = "$1" ] || die "${2:-request}: want HTTP $1, got $STATUS"
+}
+
+# expect_error STATUS CODE [what]: an error body of the agreed shape.
+expect_error()
+{
+	local want_status=$1 want_code=$2 what=${3:-request} code
+	[ "$STATUS" = "$want_status" ] ||
+	    die "$what: want HTTP $want_status $want_code, got $STATUS"
+	code=$(jq -r '.error.code' "$RCA_TMP/body" 2>/dev/null) ||
+	    die "$what: error body is not JSON"
+	[ "$code" = "$want_code" ] ||
+	    die "$what: want error code $want_code, got $code"
+	schema_check Error "$RCA_TMP/body" "$what"
+	ok "$what -> $want_status $want_code"
+}
+
+# expect_message_has TEXT: the error message names TEXT.
+expect_message_has()
+{
+	local msg
+	msg=$(jq -r '.error.message' "$RCA_TMP/body")
+	case $msg in
+	*"$1"*) ;;
+	*) die "error message '$msg' does not name '$1'" ;;
+	esac
+}
+
+# schema_check SCHEMA FILE [what]: FILE (JSON) validates against
+# components/schemas/SCHEMA of openapi/redis-ca.yaml.
+schema_check()
+{
+	"$RCA_PY" "$RCA_LIB_DIR/schema_check.py" "$RCA_OPENAPI" "$1" "$2" \
+	    > "$RCA_TMP/schema.out" 2>&1 ||
+	    die "${3:-response} does not match schema $1: $(cat "$RCA_TMP/schema.out")"
+}
+
+# ---- keys and CSRs ----
+
+# make_csr NAME KEYSPEC CN [SAN-EXT]: writes $RCA_TMP/NAME.key and
+# NAME.csr.  KEYSPEC: ec-p256, ec-p384, rsa-1024, rsa-2048...
+make_csr()
+{
+	local name=$1 spec=$2 cn=$3 san=${4:-} kopt
+	case $spec in
+	ec-p256) kopt=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+	ec-p384) kopt=(-newkey ec -pkeyopt ec_paramgen_curve:P-384) ;;
+	rsa-*) kopt=(-newkey "rsa:${spec#rsa-}") ;;
+	*) die "make_csr: unknown key spec $spec" ;;
+	esac
+	local ext=()
+	[ -n "$san" ] && ext=(-addext "subjectAltName=$san")
+	openssl req -new "${kopt[@]}" -nodes -keyout "$RCA_TMP/$name.key" \
+	    -subj "/CN=$cn" "${ext[@]}" -out "$RCA_TMP/$name.csr" \
+	    2> "$RCA_TMP/openssl.err" ||
+	    die "openssl req ($spec) failed: $(cat "$RCA_TMP/openssl.err")"
+}
+
+# issue_json CSRFILE PROFILE [TTL]: the POST /v1/certificates body.
+issue_json()
+{
+	if [ $# -ge 3 ]; then
+		jq -cn --rawfile csr "$1" --arg p "$2" --arg t "$3" \
+		    '{csr: $csr, profile: $p, ttl: $t}'
+	else
+		jq -cn --rawfile csr "$1" --arg p "$2" '{csr: $csr, profile: $p}'
+	fi
+}
+
+# list_serials [QUERY]: every serial listed by GET /v1/certificates
+# (all pages), one a line, into $RCA_TMP/serials; NSERIALS their count.
+list_serials()
+{
+	local q=${1:-} after="" n=0
+	: > "$RCA_TMP/serials"
+	while :; do
+		n=$((n + 1))
+		[ "$n" -le 10000 ] || die "pagination did not end"
+		if [ -z "$after" ]; then
+			adm GET "/v1/certificates?limit=${RCA_PAGE:-1000}${q:+&$q}"
+		else
+			adm GET "/v1/certificates?limit=${RCA_PAGE:-1000}${q:+&$q}&after=$after"
+		fi
+		[ "$STATUS" = 200 ] || die "GET /v1/certificates: HTTP $STATUS"
+		jb '.items[].serial' >> "$RCA_TMP/serials"
+		after=$(jb '.next // empty')
+		[ -n "$after" ] || break
+	done
+	NSERIALS=$(wc -l < "$RCA_TMP/serials")
+}
