@@ -1,0 +1,350 @@
+/*
+ * api/ internals shared by its files: the route table, request context,
+ * pure decoders and encoders, the error-to-status table, HTTP metrics
+ * and listen-address parsing.  Everything here except the handlers and
+ * the daemon glue is free of the network, so tests/api/ drives it
+ * directly.
+ */
+#ifndef RCA_API_PRIV_H
+#define RCA_API_PRIV_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "err.h"
+#include "records.h"
+#include "svc.h"
+
+/* ---- route table (routes.c) ---- */
+
+/* Who may call a route. */
+enum api_auth {
+	AUTH_PUBLIC,		/* anyone, both listeners */
+	AUTH_ADMIN,		/* admin token */
+	AUTH_ADMIN_OR_ENROLL,	/* admin or enroll token (issuance) */
+	AUTH_MTLS,		/* client certificate (renewal) */
+	AUTH__MAX
+};
+
+enum api_method {
+	M_GET,
+	M_POST,
+	M_DELETE,
+	M__MAX
+};
+
+#define API_MAX_PARAMS	2	/* path parameters of one route */
+#define API_PARAM_MAX	128	/* bytes of one path parameter */
+
+struct api_req;
+struct api_resp;
+struct MHD_Connection;
+
+/*
+ * A handler: decode (from r), one svc_* call, encode into out.  Returns
+ * 0 with out filled, or -1 with e set (the caller writes the error
+ * body).  Handlers that refuse input themselves (decode errors) audit
+ * the refusal with api_refused() before returning -1.
+ */
+typedef int (*api_handler)(struct api_req *r, struct api_resp *out,
+    struct err *e);
+
+struct api_route {
+	enum api_method	 method;
+	const char	*path;		/* "/v1/certificates/{serial}.pem" */
+	api_handler	 handler;
+	size_t		 max_body;	/* 0: the route takes no body */
+	enum api_auth	 auth;
+	const char	*action;	/* audit action of refusals, or NULL */
+	bool		 public;	/* also on the public listener */
+};
+
+/* The table (borrowed, static) and its length. */
+const struct api_route *api_route_table(size_t *n);
+
+/* "GET", "POST", "DELETE". */
+const char *api_method_name(enum api_method m);
+
+/* Parse a request method; HEAD counts as GET.  -1 when unknown. */
+int	api_method_parse(const char *s, enum api_method *out);
+
+enum api_match {
+	MATCH_FOUND,		/* *route and params set */
+	MATCH_NOT_FOUND,	/* no route has this path */
+	MATCH_BAD_METHOD,	/* path known; allow lists the methods */
+};
+
+struct api_params {
+	char	v[API_MAX_PARAMS][API_PARAM_MAX];
+	size_t	n;
+};
+
+/*
+ * Find the route for method and path among table[0..n).  On the public
+ * listener (public_only) rows without the public flag do not exist.
+ * Literal segments beat parameters with a suffix ("{serial}.pem"),
+ * which beat bare parameters.  allow (size allowsz) receives the
+ * methods of the path on MATCH_BAD_METHOD ("GET, DELETE").
+ */
+enum api_match api_route_match(const struct api_route *table, size_t n,
+	    bool public_only, const char *method, const char *path,
+	    const struct api_route **route, struct api_params *params,
+	    char *allow, size_t allowsz);
+
+/* ---- errors (errmap.c) ---- */
+
+/*
+ * HTTP-only refusals with no code in common/err.h: values past ERR__MAX,
+ * used only inside api/ (api_err_status and api_err_body know them).
+ */
+#define API_ERR_METHOD_NOT_ALLOWED	((enum err_code)(ERR__MAX + 1))
+#define API_ERR_PAYLOAD_TOO_LARGE	((enum err_code)(ERR__MAX + 2))
+#define API_ERR_UNSUPPORTED_MEDIA	((enum err_code)(ERR__MAX + 3))
+
+/* snake_case name of a code, including the API_ERR_* ones. */
+const char *api_err_name(enum err_code c);
+
+/* HTTP status for an error code (500 for internal kinds). */
+unsigned api_err_status(enum err_code c);
+
+/*
+ * The error body {"error": {"code", "message"}} for e (new string,
+ * free()); internal kinds get a generic message.  *len its length.
+ * Returns NULL only when out of memory.
+ */
+char	*api_err_body(const struct err *e, size_t *len);
+
+/* ---- request bodies and queries (decode.c) ---- */
+
+/*
+ * Parse a request body: JSON_REJECT_DUPLICATES, at most
+ * RCA_MAX_JSON_DEPTH levels, an object at the top.  *out is new
+ * (json_decref).  Errors: ERR_INVALID_JSON.
+ */
+int	api_json_load(const char *body, size_t len, json_t **out,
+	    struct err *e);
+
+/* POST /v1/certificates; strings borrowed from root (owned here). */
+struct api_issue_body {
+	json_t		*root;
+	const char	*csr;
+	size_t		 csr_len;
+	const char	*profile;
+	int64_t		 ttl;		/* 0: profile default */
+};
+
+/* POST /v1/certificates/generate. */
+struct api_generate_body {
+	json_t		*root;
+	const char	*profile;
+	struct names	 names;		/* owned: CN and DNS/IP SANs */
+	int64_t		 ttl;
+	enum key_type	 key_type;
+};
+
+/* POST /v1/certificates/{serial}/revoke. */
+struct api_revoke_body {
+	int		 reason;	/* REASON_*; default unspecified */
+};
+
+/* POST /v1/tokens. */
+struct api_token_body {
+	json_t		*root;
+	struct svc_token_req req;	/* strings borrowed from root */
+	char		*patterns[RCA_MAX_PATTERNS]; /* borrowed */
+};
+
+/*
+ * Decode a body into a validated struct.  Unknown, missing and
+ * wrong-typed fields fail with ERR_INVALID_REQUEST naming the field;
+ * bad JSON with ERR_INVALID_JSON; a bad ttl with ERR_INVALID_TTL.  On
+ * success the struct owns what the matching *_free releases; on failure
+ * nothing is left to free.
+ */
+int	api_decode_issue(const char *body, size_t len,
+	    struct api_issue_body *out, struct err *e);
+void	api_issue_body_free(struct api_issue_body *b);
+int	api_decode_generate(const char *body, size_t len,
+	    struct api_generate_body *out, struct err *e);
+void	api_generate_body_free(struct api_generate_body *b);
+/* An empty body means {"reason": "unspecified"}. */
+int	api_decode_revoke(const char *body, size_t len,
+	    struct api_revoke_body *out, struct err *e);
+int	api_decode_token(const char *body, size_t len,
+	    struct api_token_body *out, struct err *e);
+void	api_token_body_free(struct api_token_body *b);
+
+/* Query strings of GET /v1/certificates (NULL: absent). */
+struct api_cert_query {
+	const char	*status;
+	const char	*profile;
+	const char	*common_name;
+	const char	*node;
+	const char	*expires_before;
+	const char	*limit;
+	const char	*after;
+};
+
+/* Errors: ERR_INVALID_REQUEST naming the parameter. */
+int	api_decode_cert_query(const struct api_cert_query *q, int64_t now,
+	    struct cert_filter *out, struct err *e);
+
+/* ?limit=: default RCA_DEFAULT_LIST_LIMIT, 1..RCA_MAX_LIST_LIMIT. */
+int	api_decode_limit(const char *s, size_t *out, struct err *e);
+
+/* A decimal cursor (?after=): NULL/"" is 0.  Errors: invalid_request. */
+int	api_decode_cursor(const char *s, int64_t *out, struct err *e);
+
+/*
+ * Content-Type is application/json, parameters (charset) allowed.
+ */
+bool	api_is_json_type(const char *content_type);
+
+/* ---- encoding (encode.c) ---- */
+
+/* A certificate object (SPEC section 6); new, or NULL (no memory). */
+json_t	*api_enc_cert(const struct cert_rec *c, int64_t now);
+
+/* A token object (never the hash); new, or NULL. */
+json_t	*api_enc_token(const struct token_rec *t);
+
+/* An audit entry; new, or NULL. */
+json_t	*api_enc_audit(const struct audit_rec *a);
+
+/* "Sat, 28 Nov 2026 01:00:00 GMT" (RFC 7231 IMF-fixdate). */
+#define API_HTTP_DATE 30
+void	api_http_date(int64_t t, char out[API_HTTP_DATE]);
+
+/* ---- metrics (metrics.c) ---- */
+
+/* Histogram bounds of the request duration, seconds. */
+#define API_NBUCKETS 11
+
+/* Status codes counted per route; other codes count as "other". */
+#define API_NCODES 17
+
+/*
+ * HTTP counters per route (table index; index nroutes is "unmatched")
+ * kept with relaxed atomics: no lock on the request path.
+ */
+struct api_metrics {
+	size_t		 nroutes;
+	_Atomic uint64_t (*count)[API_NCODES];		/* [nroutes+1] */
+	_Atomic uint64_t (*bucket)[API_NBUCKETS + 1];	/* +Inf last */
+	_Atomic uint64_t *sum_us;			/* [nroutes+1] */
+};
+
+/* Errors: ERR_INTERNAL (no memory). */
+int	api_metrics_init(struct api_metrics *m, size_t nroutes,
+	    struct err *e);
+void	api_metrics_free(struct api_metrics *m);
+
+/* Count one request on route index ri (nroutes: unmatched). */
+void	api_metrics_observe(struct api_metrics *m, size_t ri,
+	    unsigned status, uint64_t duration_us);
+
+/*
+ * Prometheus text (0.0.4) of the service stats and the HTTP counters;
+ * route labels from table.  New string (free()), or NULL (no memory).
+ */
+char	*api_metrics_format(const struct api_metrics *m,
+	    const struct api_route *table, const struct svc_stats *st,
+	    size_t *len);
+
+/* ---- listen addresses (listen.c) ---- */
+
+/*
+ * Parse "host:port" or "[v6]:port" (numeric hosts, or "localhost")
+ * into ss.  Port 0 asks the kernel for one.  Errors: ERR_CONFIG naming
+ * the address.
+ */
+int	api_listen_parse(const char *s, struct sockaddr_storage *ss,
+	    socklen_t *len, struct err *e);
+
+/* ---- request context (server.c) and handlers (h_*.c) ---- */
+
+/* What a handler answers. */
+struct api_resp {
+	unsigned	 status;
+	const char	*ctype;		/* static string */
+	char		*body;		/* new (free()), or NULL */
+	size_t		 len;
+	char		 etag[48];	/* "" : none */
+	char		 last_modified[API_HTTP_DATE]; /* "" : none */
+};
+
+struct api_req {
+	struct svc		*svc;
+	struct api		*api;
+	struct MHD_Connection	*conn;
+	const struct api_route	*route;
+	struct api_params	 params;
+	struct svc_actor	 actor;
+	const char		*body;		/* borrowed; NULL: none */
+	size_t			 body_len;
+	unsigned char		*peer_der;	/* AUTH_MTLS: new */
+	size_t			 peer_der_len;
+};
+
+/* A query-string value (borrowed from the connection), or NULL. */
+const char *api_query(struct api_req *r, const char *key);
+
+/* A request header value, or NULL. */
+const char *api_header(struct api_req *r, const char *name);
+
+/* Record a refusal by api/ under the route's action (if any). */
+void	api_refused(struct api_req *r, const char *object,
+	    const struct err *why);
+
+/*
+ * Fill out with status and the JSON encoding of v (steals v).
+ * Returns 0, or -1 with ERR_INTERNAL.
+ */
+int	api_resp_json(struct api_resp *out, unsigned status, json_t *v,
+	    struct err *e);
+
+/* Fill out with a copy of len bytes of data. */
+int	api_resp_bytes(struct api_resp *out, unsigned status,
+	    const char *ctype, const void *data, size_t len, struct err *e);
+
+/*
+ * The DER of the client certificate presented on r's TLS connection.
+ * *der is new (free()).  Errors: ERR_UNAUTHORIZED (no certificate,
+ * plain HTTP), ERR_INTERNAL.
+ */
+int	api_peer_cert_der(struct MHD_Connection *c, unsigned char **der,
+	    size_t *len, struct err *e);
+
+/* The metrics of a (borrowed) for GET /metrics. */
+struct api_metrics *api_get_metrics(struct api *a);
+
+/* Handlers: the comment above each lists the statuses it returns. */
+int	api_h_cert_issue(struct api_req *, struct api_resp *, struct err *);
+int	api_h_cert_generate(struct api_req *, struct api_resp *,
+	    struct err *);
+int	api_h_cert_list(struct api_req *, struct api_resp *, struct err *);
+int	api_h_cert_get(struct api_req *, struct api_resp *, struct err *);
+int	api_h_cert_pem(struct api_req *, struct api_resp *, struct err *);
+int	api_h_cert_revoke(struct api_req *, struct api_resp *, struct err *);
+int	api_h_token_create(struct api_req *, struct api_resp *,
+	    struct err *);
+int	api_h_token_list(struct api_req *, struct api_resp *, struct err *);
+int	api_h_token_get(struct api_req *, struct api_resp *, struct err *);
+int	api_h_token_delete(struct api_req *, struct api_resp *,
+	    struct err *);
+int	api_h_ca(struct api_req *, struct api_resp *, struct err *);
+int	api_h_ca_pem(struct api_req *, struct api_resp *, struct err *);
+int	api_h_crl(struct api_req *, struct api_resp *, struct err *);
+int	api_h_crl_pem(struct api_req *, struct api_resp *, struct err *);
+int	api_h_healthz(struct api_req *, struct api_resp *, struct err *);
+int	api_h_readyz(struct api_req *, struct api_resp *, struct err *);
+int	api_h_metrics(struct api_req *, struct api_resp *, struct err *);
+int	api_h_audit(struct api_req *, struct api_resp *, struct err *);
+
+#endif

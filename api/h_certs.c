@@ -1,0 +1,236 @@
+/*
+ * /v1/certificates: issue (from a CSR or with a generated key), list,
+ * get, PEM, revoke.  Decode, one svc_* call, encode.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_priv.h"
+#include "hex.h"
+#include "timeutil.h"
+
+/* The 201 body of an issuance: certificate, chain, CA (and key). */
+static int
+enc_issued(const struct svc_issued *is, struct api_resp *out,
+    struct err *e)
+{
+	json_t *o;
+	bool ok;
+
+	o = api_enc_cert(&is->cert, tu_now());
+	ok = o != NULL;
+	if (ok && json_object_set_new(o, "chain",
+	    json_string(is->chain_pem != NULL ? is->chain_pem : "")) == -1)
+		ok = false;
+	if (ok && json_object_set_new(o, "ca_certificate",
+	    json_string(is->ca_pem != NULL ? is->ca_pem : "")) == -1)
+		ok = false;
+	if (ok && is->private_key_pem != NULL && json_object_set_new(o,
+	    "private_key", json_string(is->private_key_pem)) == -1)
+		ok = false;
+	if (!ok) {
+		json_decref(o);
+		err_set(e, ERR_INTERNAL, "cannot encode the certificate");
+		return -1;
+	}
+	return api_resp_json(out, 201, o, e);
+}
+
+/*
+ * POST /v1/certificates {"csr", "profile", "ttl"?}.
+ * 201; 400 invalid_json, invalid_request, invalid_csr,
+ * csr_signature_invalid, unknown_profile, invalid_ttl; 401; 403
+ * forbidden, name_not_allowed; 413; 415; 422 key_rejected,
+ * ttl_too_long; 500.
+ */
+int
+api_h_cert_issue(struct api_req *r, struct api_resp *out, struct err *e)
+{
+	struct api_issue_body b = { 0 };
+	struct svc_issue_req q = { 0 };
+	struct svc_issued is = { 0 };
+	int rc = -1;
+
+	if (api_decode_issue(r->body, r->body_len, &b, e) == -1) {
+		api_refused(r, "", e);
+		goto out;
+	}
+	q.profile = b.profile;
+	q.ttl = b.ttl;
+	q.csr_pem = b.csr;
+	q.csr_len = b.csr_len;
+	q.key_type = KEY_EC_P256;
+	if (svc_issue(r->svc, &r->actor, &q, &is, e) == -1)
+		goto out;
+	rc = enc_issued(&is, out, e);
+out:
+	svc_issued_clear(&is);
+	api_issue_body_free(&b);
+	return rc;
+}
+
+/*
+ * POST /v1/certificates/generate {"profile", "common_name", "sans"?,
+ * "ttl"?, "key_type"?}.  201 with "private_key"; otherwise as
+ * api_h_cert_issue.
+ */
+int
+api_h_cert_generate(struct api_req *r, struct api_resp *out, struct err *e)
+{
+	struct api_generate_body b = { .names = NAMES_INIT };
+	struct svc_issue_req q = { 0 };
+	struct svc_issued is = { 0 };
+	int rc = -1;
+
+	if (api_decode_generate(r->body, r->body_len, &b, e) == -1) {
+		api_refused(r, "", e);
+		goto out;
+	}
+	q.profile = b.profile;
+	q.ttl = b.ttl;
+	q.names = &b.names;
+	q.key_type = b.key_type;
+	if (svc_issue(r->svc, &r->actor, &q, &is, e) == -1)
+		goto out;
+	rc = enc_issued(&is, out, e);
+out:
+	svc_issued_clear(&is);
+	api_generate_body_free(&b);
+	return rc;
+}
+
+/*
+ * GET /v1/certificates?status&profile&common_name&node&expires_before
+ * &limit&after.  200 {"items", "next"}; 400 invalid_request; 401; 403;
+ * 500.
+ */
+int
+api_h_cert_list(struct api_req *r, struct api_resp *out, struct err *e)
+{
+	struct api_cert_query q;
+	struct cert_filter f;
+	struct cert_rec *list = NULL;
+	size_t n = 0;
+	int64_t next = 0, now = tu_now();
+	json_t *o = NULL, *items;
+	char cursor[24];
+	int rc = -1;
+
+	q.status = api_query(r, "status");
+	q.profile = api_query(r, "profile");
+	q.common_name = api_query(r, "common_name");
+	q.node = api_query(r, "node");
+	q.expires_before = api_query(r, "expires_before");
+	q.limit = api_query(r, "limit");
+	q.after = api_query(r, "after");
+	if (api_decode_cert_query(&q, now, &f, e) == -1)
+		goto out;
+	if (svc_cert_list(r->svc, &f, &list, &n, &next, e) == -1)
+		goto out;
+	if ((o = json_object()) == NULL || (items = json_array()) == NULL ||
+	    json_object_set_new(o, "items", items) == -1)
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(items, api_enc_cert(&list[i],
+		    now)) == -1)
+			goto nomem;
+	snprintf(cursor, sizeof(cursor), "%lld", (long long)next);
+	if (json_object_set_new(o, "next", next > 0 ? json_string(cursor) :
+	    json_null()) == -1)
+		goto nomem;
+	rc = api_resp_json(out, 200, o, e);
+	o = NULL;
+	goto out;
+nomem:
+	err_set(e, ERR_INTERNAL, "out of memory");
+out:
+	json_decref(o);
+	svc_cert_list_free(list, n);
+	return rc;
+}
+
+/* Look up the certificate named by the {serial} path parameter. */
+static int
+cert_from_path(struct api_req *r, struct cert_rec *c, struct err *e)
+{
+	char serial[RCA_SERIAL_HEX_MAX + 1];
+
+	if (hex_serial_normalize(r->params.v[0], serial, e) == -1)
+		return -1;
+	return svc_cert_get(r->svc, serial, c, e);
+}
+
+/* GET /v1/certificates/{serial}.  200; 400 invalid_serial; 401; 403;
+ * 404; 500. */
+int
+api_h_cert_get(struct api_req *r, struct api_resp *out, struct err *e)
+{
+	struct cert_rec c = { 0 };
+	int rc = -1;
+
+	if (cert_from_path(r, &c, e) == -1)
+		goto out;
+	rc = api_resp_json(out, 200, api_enc_cert(&c, tu_now()), e);
+out:
+	cert_rec_clear(&c);
+	return rc;
+}
+
+/* GET /v1/certificates/{serial}.pem.  200 application/x-pem-file; 400
+ * invalid_serial; 401; 403; 404; 500. */
+int
+api_h_cert_pem(struct api_req *r, struct api_resp *out, struct err *e)
+{
+	struct cert_rec c = { 0 };
+	int rc = -1;
+
+	if (cert_from_path(r, &c, e) == -1)
+		goto out;
+	if (c.pem == NULL) {
+		err_set(e, ERR_INTERNAL, "certificate %s has no PEM", c.serial);
+		goto out;
+	}
+	rc = api_resp_bytes(out, 200, "application/x-pem-file", c.pem,
+	    strlen(c.pem), e);
+out:
+	cert_rec_clear(&c);
+	return rc;
+}
+
+/*
+ * POST /v1/certificates/{serial}/revoke {"reason"?}.  200 certificate +
+ * "crl_number"; 400 invalid_json, invalid_request, invalid_serial; 401;
+ * 403; 404; 409 already_revoked; 413; 415; 500.
+ */
+int
+api_h_cert_revoke(struct api_req *r, struct api_resp *out, struct err *e)
+{
+	char serial[RCA_SERIAL_HEX_MAX + 1];
+	struct api_revoke_body b;
+	struct cert_rec c = { 0 };
+	uint64_t crl_number = 0;
+	json_t *o = NULL;
+	int rc = -1;
+
+	if (hex_serial_normalize(r->params.v[0], serial, e) == -1 ||
+	    api_decode_revoke(r->body, r->body_len, &b, e) == -1) {
+		api_refused(r, NULL, e);
+		goto out;
+	}
+	if (svc_revoke(r->svc, &r->actor, serial, b.reason, &c, &crl_number,
+	    e) == -1)
+		goto out;
+	o = api_enc_cert(&c, tu_now());
+	if (o == NULL || json_object_set_new(o, "crl_number",
+	    json_integer((json_int_t)crl_number)) == -1) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	rc = api_resp_json(out, 200, o, e);
+	o = NULL;
+out:
+	json_decref(o);
+	cert_rec_clear(&c);
+	return rc;
+}

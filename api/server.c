@@ -1,0 +1,677 @@
+/*
+ * The two libmicrohttpd daemons and the life of one request: decide
+ * from the headers on the first callback (route, auth, media type,
+ * size), accumulate a bounded body, then run the route's handler and
+ * answer once.  Each request is logged and counted when answered.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "api_priv.h"
+#include "fileio.h"
+#include "limits.h"
+#include "log.h"
+
+/* GnuTLS priorities: TLS 1.2 and 1.3, forward-secret AEAD suites only. */
+#define API_TLS_PRIORITIES						\
+	"NONE:+VERS-TLS1.3:+VERS-TLS1.2:+ECDHE-ECDSA:+ECDHE-RSA:"	\
+	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:+AEAD:+SIGN-ALL:"	\
+	"+GROUP-ALL:+COMP-NULL:+CTYPE-X509:%SERVER_PRECEDENCE"
+
+#define API_CONN_TIMEOUT	30		/* seconds idle */
+#define API_CONN_MEMORY		(64 * 1024)	/* MHD pool per connection */
+#define API_STOP_WAIT_MS	10000		/* in-flight grace on stop */
+#define API_BODY_CHUNK		4096		/* first body allocation */
+
+struct listener {
+	struct api		*api;
+	struct MHD_Daemon	*d;
+	bool			 public_only;
+	const char		*name;		/* "api", "public" */
+};
+
+struct api {
+	struct svc		*svc;
+	size_t			 max_body;
+	const struct api_route	*table;
+	size_t			 nroutes;
+	struct api_metrics	 metrics;
+	struct listener		 l_api;
+	struct listener		 l_public;
+	char			*tls_cert;	/* PEM, kept while MHD runs */
+	char			*tls_key;	/* wiped on free */
+	size_t			 tls_key_len;
+	char			*tls_ca;
+	_Atomic long		 inflight;	/* requests not yet completed */
+};
+
+/* One request (MHD's con_cls). */
+struct req_ctx {
+	struct api_req		 r;
+	struct listener		*l;
+	const char		*method;	/* borrowed from MHD */
+	struct timespec		 start;
+	size_t			 ri;		/* route index; nroutes: none */
+	char			*buf;		/* body, new */
+	size_t			 len;
+	size_t			 cap;
+	size_t			 limit;		/* body cap of this request */
+	bool			 too_large;
+	bool			 responded;
+};
+
+static uint64_t
+elapsed_us(const struct timespec *t0)
+{
+	struct timespec t1;
+	int64_t us;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000;
+	return us < 0 ? 0 : (uint64_t)us;
+}
+
+const char *
+api_query(struct api_req *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+	    key);
+}
+
+const char *
+api_header(struct api_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+struct api_metrics *
+api_get_metrics(struct api *a)
+{
+	return &a->metrics;
+}
+
+void
+api_refused(struct api_req *r, const char *object, const struct err *why)
+{
+	struct err http;
+
+	if (r->route == NULL || r->route->action == NULL)
+		return;
+	if (object == NULL)
+		object = r->params.n > 0 ? r->params.v[0] : "";
+	/* The service knows only common/err.h codes: name ours in text. */
+	if ((unsigned)why->code > ERR__MAX) {
+		err_set(&http, ERR_INVALID_REQUEST, "%s: %.200s",
+		    api_err_name(why->code), why->msg);
+		why = &http;
+	}
+	svc_audit_denied(r->svc, &r->actor, r->route->action, object, why);
+}
+
+int
+api_resp_json(struct api_resp *out, unsigned status, json_t *v,
+    struct err *e)
+{
+	char *s;
+
+	if (v == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return -1;
+	}
+	s = json_dumps(v, JSON_COMPACT);
+	json_decref(v);
+	if (s == NULL) {
+		err_set(e, ERR_INTERNAL, "cannot encode JSON");
+		return -1;
+	}
+	out->status = status;
+	out->ctype = "application/json";
+	out->body = s;
+	out->len = strlen(s);
+	return 0;
+}
+
+int
+api_resp_bytes(struct api_resp *out, unsigned status, const char *ctype,
+    const void *data, size_t len, struct err *e)
+{
+	char *b;
+
+	if ((b = malloc(len + 1)) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return -1;
+	}
+	memcpy(b, data, len);
+	b[len] = '\0';
+	out->status = status;
+	out->ctype = ctype;
+	out->body = b;
+	out->len = len;
+	return 0;
+}
+
+/* Count, log and queue resp; frees (and wipes) resp's body. */
+static enum MHD_Result
+respond(struct req_ctx *x, struct api_resp *resp, const char *allow,
+    bool www_auth)
+{
+	struct api *a = x->l->api;
+	struct MHD_Response *mr;
+	enum MHD_Result ret = MHD_NO;
+	uint64_t us;
+
+	x->responded = true;
+	mr = MHD_create_response_from_buffer(resp->len,
+	    resp->body != NULL ? resp->body : (char *)"",
+	    MHD_RESPMEM_MUST_COPY);
+	if (mr == NULL)
+		goto out;
+	if (resp->ctype != NULL && MHD_add_response_header(mr,
+	    MHD_HTTP_HEADER_CONTENT_TYPE, resp->ctype) == MHD_NO)
+		goto out;
+	if (resp->etag[0] != '\0' && MHD_add_response_header(mr,
+	    MHD_HTTP_HEADER_ETAG, resp->etag) == MHD_NO)
+		goto out;
+	if (resp->last_modified[0] != '\0' && MHD_add_response_header(mr,
+	    MHD_HTTP_HEADER_LAST_MODIFIED, resp->last_modified) == MHD_NO)
+		goto out;
+	if (allow != NULL && MHD_add_response_header(mr,
+	    MHD_HTTP_HEADER_ALLOW, allow) == MHD_NO)
+		goto out;
+	if (www_auth && MHD_add_response_header(mr,
+	    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer") == MHD_NO)
+		goto out;
+	/* Answers to authenticated calls (keys, tokens) are never cached. */
+	if (x->r.route != NULL && x->r.route->auth != AUTH_PUBLIC &&
+	    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-store") == MHD_NO)
+		goto out;
+	ret = MHD_queue_response(x->r.conn, resp->status, mr);
+out:
+	MHD_destroy_response(mr);
+	if (resp->body != NULL) {
+		fio_wipe(resp->body, resp->len);
+		free(resp->body);
+		resp->body = NULL;
+	}
+	us = elapsed_us(&x->start);
+	api_metrics_observe(&a->metrics, x->ri, resp->status, us);
+	log_info("%s %s %s %u %llu.%03llums %s", x->l->name, x->method,
+	    x->r.route != NULL ? x->r.route->path : "unmatched",
+	    resp->status, (unsigned long long)(us / 1000),
+	    (unsigned long long)(us % 1000),
+	    x->r.actor.id[0] != '\0' ? x->r.actor.id : "-");
+	return ret;
+}
+
+static enum MHD_Result
+respond_err(struct req_ctx *x, const struct err *e, const char *allow)
+{
+	struct api_resp resp = { 0 };
+	static const char fallback[] =
+	    "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
+
+	resp.status = api_err_status(e->code);
+	resp.ctype = "application/json";
+	if (resp.status == 500)
+		log_error("%s %s: %s: %s", x->method, x->r.route != NULL ?
+		    x->r.route->path : "unmatched", api_err_name(e->code),
+		    e->msg);
+	resp.body = api_err_body(e, &resp.len);
+	if (resp.body == NULL) {
+		resp.status = 500;
+		resp.body = strdup(fallback);
+		resp.len = resp.body != NULL ? strlen(resp.body) : 0;
+	}
+	return respond(x, &resp, allow, e->code == ERR_UNAUTHORIZED);
+}
+
+/* Refuse at the api layer: audited on state-changing routes. */
+static enum MHD_Result
+refuse(struct req_ctx *x, enum err_code code, const char *msg)
+{
+	struct err e;
+
+	err_set(&e, code, "%s", msg);
+	api_refused(&x->r, NULL, &e);
+	return respond_err(x, &e, NULL);
+}
+
+/* The token of "Authorization: Bearer <token>", or NULL. */
+static const char *
+bearer(const char *h)
+{
+	if (h == NULL || strncasecmp(h, "Bearer", 6) != 0 ||
+	    (h[6] != ' ' && h[6] != '\t'))
+		return NULL;
+	h += 6;
+	while (*h == ' ' || *h == '\t')
+		h++;
+	return *h != '\0' ? h : NULL;
+}
+
+/* Authenticate x for its route.  On refusal the answer is queued. */
+static int
+authenticate(struct req_ctx *x, enum MHD_Result *ret)
+{
+	const struct api_route *rt = x->r.route;
+	struct api *a = x->l->api;
+	const char *tok;
+	struct err e;
+
+	if (rt->auth == AUTH_PUBLIC)
+		return 0;
+	if (rt->auth == AUTH_MTLS) {
+		if (api_peer_cert_der(x->r.conn, &x->r.peer_der,
+		    &x->r.peer_der_len, &e) == 0)
+			return 0;
+		api_refused(&x->r, NULL, &e);
+		*ret = respond_err(x, &e, NULL);
+		return -1;
+	}
+	tok = bearer(api_header(&x->r, MHD_HTTP_HEADER_AUTHORIZATION));
+	if (tok == NULL) {
+		*ret = refuse(x, ERR_UNAUTHORIZED, "a bearer token is needed");
+		return -1;
+	}
+	if (svc_auth_token(a->svc, tok, &x->r.actor, &e) == -1) {
+		svc_actor_clear(&x->r.actor);
+		svc_actor_init(&x->r.actor, ACTOR_NONE);
+		if (e.code == ERR_UNAUTHORIZED)
+			api_refused(&x->r, NULL, &e);
+		*ret = respond_err(x, &e, NULL);
+		return -1;
+	}
+	if (x->r.actor.kind == ACTOR_ADMIN ||
+	    (rt->auth == AUTH_ADMIN_OR_ENROLL &&
+	    x->r.actor.kind == ACTOR_TOKEN))
+		return 0;
+	*ret = refuse(x, ERR_FORBIDDEN, "this token may not call this route");
+	return -1;
+}
+
+/* Check the body's declared type and size.  On refusal, queued. */
+static int
+check_body_headers(struct req_ctx *x, enum MHD_Result *ret)
+{
+	const char *cl, *te;
+	unsigned long long n = 0;
+	bool has_body;
+	char *end;
+
+	x->limit = x->r.route->max_body;
+	if (x->limit > x->l->api->max_body)
+		x->limit = x->l->api->max_body;
+	cl = api_header(&x->r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = api_header(&x->r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (cl != NULL) {
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		if (errno != 0 || end == cl)
+			n = (unsigned long long)-1;
+	}
+	has_body = n > 0 || te != NULL;
+	if (has_body && !api_is_json_type(api_header(&x->r,
+	    MHD_HTTP_HEADER_CONTENT_TYPE))) {
+		*ret = refuse(x, API_ERR_UNSUPPORTED_MEDIA,
+		    "request bodies must be application/json");
+		return -1;
+	}
+	if (n > x->limit) {
+		*ret = refuse(x, API_ERR_PAYLOAD_TOO_LARGE,
+		    "request body is too large");
+		return -1;
+	}
+	return 0;
+}
+
+/* Append upload data to the bounded body buffer. */
+static void
+body_append(struct req_ctx *x, const char *data, size_t n)
+{
+	size_t need, ncap;
+	char *nb;
+
+	if (x->too_large)
+		return;
+	if (n > x->limit - x->len) {
+		x->too_large = true;
+		free(x->buf);
+		x->buf = NULL;
+		x->len = x->cap = 0;
+		return;
+	}
+	need = x->len + n;
+	if (need > x->cap) {
+		ncap = x->cap == 0 ? API_BODY_CHUNK : x->cap;
+		while (ncap < need)
+			ncap *= 2;
+		if (ncap > x->limit)
+			ncap = x->limit;
+		if ((nb = realloc(x->buf, ncap)) == NULL) {
+			x->too_large = true;
+			free(x->buf);
+			x->buf = NULL;
+			x->len = x->cap = 0;
+			return;
+		}
+		x->buf = nb;
+		x->cap = ncap;
+	}
+	memcpy(x->buf + x->len, data, n);
+	x->len += n;
+}
+
+/* First callback: everything decided from the request line and headers. */
+static enum MHD_Result
+first_call(struct req_ctx *x, const char *url)
+{
+	struct api *a = x->l->api;
+	enum MHD_Result ret = MHD_YES;
+	enum api_match m;
+	char allow[64];
+	struct err e;
+
+	m = api_route_match(a->table, a->nroutes, x->l->public_only,
+	    x->method, url, &x->r.route, &x->r.params, allow, sizeof(allow));
+	if (m == MATCH_NOT_FOUND) {
+		err_set(&e, ERR_NOT_FOUND, "no such resource");
+		return respond_err(x, &e, NULL);
+	}
+	if (m == MATCH_BAD_METHOD) {
+		x->r.route = NULL;
+		err_set(&e, API_ERR_METHOD_NOT_ALLOWED,
+		    "method %.16s is not allowed here", x->method);
+		return respond_err(x, &e, allow);
+	}
+	x->ri = (size_t)(x->r.route - a->table);
+	if (authenticate(x, &ret) == -1)
+		return ret;
+	if (x->r.route->max_body > 0 && check_body_headers(x, &ret) == -1)
+		return ret;
+	return MHD_YES;
+}
+
+/* Last callback: the body is complete; run the handler. */
+static enum MHD_Result
+last_call(struct req_ctx *x)
+{
+	struct api_resp resp = { 0 };
+	struct err e;
+
+	if (x->too_large) {
+		err_set(&e, API_ERR_PAYLOAD_TOO_LARGE,
+		    "request body is too large");
+		api_refused(&x->r, NULL, &e);
+		return respond_err(x, &e, NULL);
+	}
+	x->r.body = x->buf;
+	x->r.body_len = x->len;
+	err_clear(&e);
+	if (x->r.route->handler(&x->r, &resp, &e) == -1) {
+		free(resp.body);
+		return respond_err(x, &e, NULL);
+	}
+	return respond(x, &resp, NULL, false);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct listener *l = cls;
+	struct req_ctx *x = *con_cls;
+
+	if (x == NULL) {
+		if ((x = calloc(1, sizeof(*x))) == NULL)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &x->start);
+		x->l = l;
+		x->method = method;
+		x->ri = l->api->nroutes;
+		x->r.svc = l->api->svc;
+		x->r.api = l->api;
+		x->r.conn = conn;
+		svc_actor_init(&x->r.actor, ACTOR_NONE);
+		atomic_fetch_add(&l->api->inflight, 1);
+		*con_cls = x;
+		return first_call(x, url);
+	}
+	if (x->responded) {
+		/* Refused from the headers: the body is dropped. */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (x->r.route->max_body > 0)
+			body_append(x, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return last_call(x);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct listener *l = cls;
+	struct req_ctx *x = *con_cls;
+
+	if (x == NULL)
+		return;
+	svc_actor_clear(&x->r.actor);
+	free(x->r.peer_der);
+	free(x->buf);
+	free(x);
+	*con_cls = NULL;
+	atomic_fetch_sub(&l->api->inflight, 1);
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	/* TLS handshakes refused by policy are routine: debug level. */
+	log_debug("http: %s", line);
+}
+
+static int
+read_pem(const char *path, char **out, size_t *len, struct err *e)
+{
+	struct err fe;
+
+	if (fio_read_all(path, RCA_MAX_PEM_BYTES, out, len, &fe) == -1) {
+		err_set(e, ERR_IO, "cannot read %.200s: %s", path, fe.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static struct MHD_Daemon *
+start_daemon(struct api *a, struct listener *l, const char *addr, bool tls,
+    const struct api_config *c, struct err *e)
+{
+	struct MHD_OptionItem ops[20];
+	struct sockaddr_storage ss;
+	struct MHD_Daemon *d;
+	unsigned flags, threads, maxc, per_ip;
+	socklen_t sslen;
+	size_t i = 0;
+	long ncpu;
+
+	if (api_listen_parse(addr, &ss, &sslen, e) == -1)
+		return NULL;
+	threads = c->threads;
+	if (threads == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = ncpu > 0 ? (unsigned)ncpu : 1;
+	}
+	maxc = c->max_connections > 0 ? c->max_connections : 1024;
+	/*
+	 * One client may hold half the connections of the TLS listener;
+	 * plain listeners may sit behind a proxy (one address), so there
+	 * the per-address limit is the total.
+	 */
+	per_ip = tls ? (maxc / 2 > 0 ? maxc / 2 : 1) : maxc;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (tls)
+		flags |= MHD_USE_TLS;
+	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
+	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+	    (intptr_t)threads, NULL };
+	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+	    (intptr_t)maxc, NULL };
+	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (intptr_t)per_ip, NULL };
+	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+	    API_CONN_TIMEOUT, NULL };
+	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    API_CONN_MEMORY, NULL };
+	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
+	    (intptr_t)on_completed, l };
+	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
+	    (intptr_t)on_mhd_log, NULL };
+	if (tls) {
+		ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT,
+		    0, a->tls_cert };
+		ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY,
+		    0, a->tls_key };
+		ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES,
+		    0, (void *)API_TLS_PRIORITIES };
+		if (a->tls_ca != NULL)
+			ops[i++] = (struct MHD_OptionItem){
+			    MHD_OPTION_HTTPS_MEM_TRUST, 0, a->tls_ca };
+	}
+	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+	    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	if (d == NULL)
+		err_set(e, ERR_NET, "cannot listen on %.80s (%s listener)", addr,
+		    l->name);
+	return d;
+}
+
+struct api *
+api_start(struct svc *s, const struct api_config *c, struct err *e)
+{
+	struct api *a = NULL, *ret = NULL;
+	size_t len;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	a->svc = s;
+	a->max_body = c->max_body_bytes > 0 ? c->max_body_bytes :
+	    RCA_MAX_BODY_BYTES_DEFAULT;
+	a->table = api_route_table(&a->nroutes);
+	a->l_api = (struct listener){ a, NULL, false, "api" };
+	a->l_public = (struct listener){ a, NULL, true, "public" };
+	if (api_metrics_init(&a->metrics, a->nroutes, e) == -1)
+		goto out;
+	if (c->api_tls) {
+		if (c->tls_cert == NULL || c->tls_key == NULL) {
+			err_set(e, ERR_CONFIG, "api_tls needs a certificate "
+			    "and a key");
+			goto out;
+		}
+		if (read_pem(c->tls_cert, &a->tls_cert, &len, e) == -1 ||
+		    read_pem(c->tls_key, &a->tls_key, &a->tls_key_len,
+		    e) == -1)
+			goto out;
+		if (c->tls_ca != NULL && c->tls_ca[0] != '\0' &&
+		    read_pem(c->tls_ca, &a->tls_ca, &len, e) == -1)
+			goto out;
+	}
+	a->l_api.d = start_daemon(a, &a->l_api, c->api_listen, c->api_tls, c,
+	    e);
+	if (a->l_api.d == NULL)
+		goto out;
+	if (c->public_listen != NULL && c->public_listen[0] != '\0') {
+		a->l_public.d = start_daemon(a, &a->l_public,
+		    c->public_listen, false, c, e);
+		if (a->l_public.d == NULL)
+			goto out;
+	}
+	ret = a;
+	a = NULL;
+out:
+	api_stop(a);
+	return ret;
+}
+
+/* Stop accepting, give in-flight requests time to finish, stop. */
+static void
+stop_daemon(struct api *a, struct MHD_Daemon *d)
+{
+	MHD_socket fd;
+
+	if (d == NULL)
+		return;
+	fd = MHD_quiesce_daemon(d);
+	for (int ms = 0; ms < API_STOP_WAIT_MS &&
+	    atomic_load(&a->inflight) > 0; ms += 10)
+		usleep(10000);
+	MHD_stop_daemon(d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
+void
+api_stop(struct api *a)
+{
+	if (a == NULL)
+		return;
+	stop_daemon(a, a->l_public.d);
+	stop_daemon(a, a->l_api.d);
+	api_metrics_free(&a->metrics);
+	free(a->tls_cert);
+	if (a->tls_key != NULL)
+		fio_wipe(a->tls_key, a->tls_key_len);
+	free(a->tls_key);
+	free(a->tls_ca);
+	free(a);
+}
+
+static unsigned
+daemon_port(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *info;
+
+	if (d == NULL)
+		return 0;
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	return info != NULL ? info->port : 0;
+}
+
+unsigned
+api_port(const struct api *a)
+{
+	return a != NULL ? daemon_port(a->l_api.d) : 0;
+}
+
+unsigned
+api_public_port(const struct api *a)
+{
+	return a != NULL ? daemon_port(a->l_public.d) : 0;
+}

@@ -1,0 +1,171 @@
+/* Tests of api/metrics.c: counters and the Prometheus text format. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "api_priv.h"
+
+static const struct api_route *table;
+static size_t ntable;
+
+static size_t
+route_index(const char *method, const char *path)
+{
+	for (size_t i = 0; i < ntable; i++)
+		if (strcmp(table[i].path, path) == 0 &&
+		    strcmp(api_method_name(table[i].method), method) == 0)
+			return i;
+	fail_msg("no route %s %s", method, path);
+	return 0;
+}
+
+/* Assert that text has line as one whole line. */
+static void
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = strstr(text, line); p != NULL;
+	    p = strstr(p + 1, line))
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return;
+	fail_msg("missing line: %s\n--- in ---\n%s", line, text);
+}
+
+static size_t
+count(const char *text, const char *s)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(text, s); p != NULL; p = strstr(p + 1, s))
+		n++;
+	return n;
+}
+
+static void
+test_service_stats(void **state)
+{
+	struct svc_profile_stats ps[2] = {
+		{ "redis-node", 3, 2 },
+		{ "redis-\"client\"", 5, 4 },
+	};
+	struct svc_stats st = { 0 };
+	struct api_metrics m;
+	struct err e;
+	size_t len;
+	char *text;
+
+	(void)state;
+	st.profiles = ps;
+	st.nprofiles = 2;
+	st.revoked_total = 7;
+	st.crl_number = 12;
+	st.crl_next_update = 1795827600;
+	st.ca_not_after = 2111111111;
+	assert_int_equal(api_metrics_init(&m, ntable, &e), 0);
+	text = api_metrics_format(&m, table, &st, &len);
+	assert_non_null(text);
+	assert_int_equal(strlen(text), len);
+	has_line(text, "# TYPE redisca_certificates_issued_total counter");
+	has_line(text, "redisca_certificates_issued_total"
+	    "{profile=\"redis-node\"} 3");
+	has_line(text, "redisca_certificates_issued_total"
+	    "{profile=\"redis-\\\"client\\\"\"} 5");
+	has_line(text, "redisca_certificates_revoked_total 7");
+	has_line(text, "# TYPE redisca_certificates_active gauge");
+	has_line(text, "redisca_certificates_active{profile=\"redis-node\"} 2");
+	has_line(text, "redisca_crl_number 12");
+	has_line(text, "redisca_crl_next_update_timestamp_seconds 1795827600");
+	has_line(text, "redisca_ca_expiry_timestamp_seconds 2111111111");
+	has_line(text, "# TYPE redisca_http_requests_total counter");
+	has_line(text, "# TYPE redisca_http_request_duration_seconds "
+	    "histogram");
+	/* No requests yet: no series. */
+	assert_null(strstr(text, "redisca_http_requests_total{"));
+	assert_int_equal(text[len - 1], '\n');
+	free(text);
+	api_metrics_free(&m);
+	api_metrics_free(NULL);
+}
+
+static void
+test_http_counters(void **state)
+{
+	struct api_metrics m;
+	struct err e;
+	size_t len, post, get, hz;
+	char *text;
+
+	(void)state;
+	assert_int_equal(api_metrics_init(&m, ntable, &e), 0);
+	post = route_index("POST", "/v1/certificates");
+	get = route_index("GET", "/v1/certificates");
+	hz = route_index("GET", "/healthz");
+	api_metrics_observe(&m, post, 201, 800);	/* 0.0008 s */
+	api_metrics_observe(&m, post, 201, 3000);	/* 0.003 s */
+	api_metrics_observe(&m, get, 201, 20000);	/* same path */
+	api_metrics_observe(&m, post, 401, 100);
+	api_metrics_observe(&m, hz, 200, 5000000);	/* beyond 2.5 s */
+	api_metrics_observe(&m, hz, 299, 1);		/* odd code */
+	api_metrics_observe(&m, ntable, 404, 1);	/* unmatched */
+	api_metrics_observe(&m, ntable + 5, 405, 1);	/* clamped */
+	text = api_metrics_format(&m, table, NULL, &len);
+	assert_non_null(text);
+	/* Without service stats only HTTP metrics. */
+	assert_null(strstr(text, "redisca_crl_number"));
+	has_line(text, "redisca_http_requests_total{route=\"/v1/certificates\","
+	    "code=\"201\"} 3");
+	has_line(text, "redisca_http_requests_total{route=\"/v1/certificates\","
+	    "code=\"401\"} 1");
+	has_line(text, "redisca_http_requests_total{route=\"/healthz\","
+	    "code=\"200\"} 1");
+	has_line(text, "redisca_http_requests_total{route=\"/healthz\","
+	    "code=\"other\"} 1");
+	has_line(text, "redisca_http_requests_total{route=\"unmatched\","
+	    "code=\"404\"} 1");
+	has_line(text, "redisca_http_requests_total{route=\"unmatched\","
+	    "code=\"405\"} 1");
+	/* Cumulative buckets. */
+	has_line(text, "redisca_http_request_duration_seconds_bucket"
+	    "{route=\"/v1/certificates\",le=\"0.001\"} 2");
+	has_line(text, "redisca_http_request_duration_seconds_bucket"
+	    "{route=\"/v1/certificates\",le=\"0.005\"} 3");
+	has_line(text, "redisca_http_request_duration_seconds_bucket"
+	    "{route=\"/v1/certificates\",le=\"0.025\"} 4");
+	has_line(text, "redisca_http_request_duration_seconds_bucket"
+	    "{route=\"/v1/certificates\",le=\"+Inf\"} 4");
+	has_line(text, "redisca_http_request_duration_seconds_sum"
+	    "{route=\"/v1/certificates\"} 0.023900");
+	has_line(text, "redisca_http_request_duration_seconds_count"
+	    "{route=\"/v1/certificates\"} 4");
+	has_line(text, "redisca_http_request_duration_seconds_bucket"
+	    "{route=\"/healthz\",le=\"2.5\"} 1");
+	has_line(text, "redisca_http_request_duration_seconds_bucket"
+	    "{route=\"/healthz\",le=\"+Inf\"} 2");
+	has_line(text, "redisca_http_request_duration_seconds_sum"
+	    "{route=\"/healthz\"} 5.000001");
+	/* One series per path, not per row. */
+	assert_int_equal(count(text, "route=\"/v1/certificates\","
+	    "code=\"201\""), 1);
+	assert_int_equal(count(text, "_count{route=\"/v1/certificates\"}"),
+	    1);
+	free(text);
+	api_metrics_free(&m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_service_stats),
+		cmocka_unit_test(test_http_counters),
+	};
+
+	table = api_route_table(&ntable);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
