@@ -1,0 +1,525 @@
+/*
+ * `redis-ca init`: create (or import) the CA and everything around it in
+ * a data folder (SPEC section 3).  The CA key is written and later read
+ * only by ca/; init then goes through the service like any other caller
+ * to issue the API and admin certificates and the first admin token.
+ * Nothing that existed before is ever overwritten, and a failed init
+ * removes what it created.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "cli.h"
+#include "fileio.h"
+#include "names.h"
+#include "svc.h"
+#include "timeutil.h"
+#include "types.h"
+
+#define INIT_DEFAULT_CN		"redis-ca"
+#define INIT_DEFAULT_DAYS	3650
+#define INIT_MAX_DAYS		36500
+#define INIT_LEAF_TTL		(397 * 86400)	/* api and admin certs */
+#define INIT_ADMIN_CN		"redis-ca-admin"
+#define INIT_MAX_CREATED	16
+
+/* Everything init writes, relative to the data folder. */
+enum init_file {
+	F_CA_KEY, F_CA_CERT, F_CONFIG, F_DB, F_API_CERT, F_API_KEY,
+	F_ADMIN_CERT, F_ADMIN_KEY, F_TOKEN, F__MAX
+};
+
+static const char *const init_files[F__MAX] = {
+	[F_CONFIG] = "config.json",
+	[F_CA_KEY] = "ca.key",
+	[F_CA_CERT] = "ca.crt",
+	[F_DB] = "redis-ca.db",
+	[F_API_CERT] = "tls/api.crt",
+	[F_API_KEY] = "tls/api.key",
+	[F_ADMIN_CERT] = "tls/admin.crt",
+	[F_ADMIN_KEY] = "tls/admin.key",
+	[F_TOKEN] = "admin.token",
+};
+
+struct init_opts {
+	const char	*data;
+	const char	*cn;
+	enum key_type	 key_type;
+	int		 days;
+	const char	*api_names[RCA_MAX_SANS];
+	size_t		 napi_names;
+	const char	*public_url;
+	const char	*pass_file;
+	const char	*import_cert;
+	const char	*import_key;
+	const char	*import_pass;
+	bool		 ca_opts_given;	/* --cn, --key-type or --days */
+};
+
+/* What init made, so that a failure can take it back. */
+struct init_state {
+	char	 path[F__MAX][RCA_MAX_PATH];
+	char	 tls_dir[RCA_MAX_PATH];
+	bool	 made[F__MAX];
+	bool	 made_data_dir;
+	bool	 made_tls_dir;
+};
+
+/* The two certificates init issues for the service itself. */
+static const struct profile api_profile = {
+	.name = "internal-api-tls",
+	.eku = EKU_SERVER_AUTH,
+	.require_san = true,
+	.default_ttl = INIT_LEAF_TTL,
+	.max_ttl = INIT_LEAF_TTL,
+	.key_types = KEY_BIT(KEY_EC_P256),
+};
+
+static const struct profile admin_profile = {
+	.name = "internal-admin-client",
+	.eku = EKU_CLIENT_AUTH,
+	.require_san = false,
+	.default_ttl = INIT_LEAF_TTL,
+	.max_ttl = INIT_LEAF_TTL,
+	.key_types = KEY_BIT(KEY_EC_P256),
+};
+
+static int
+parse_args(int argc, char **argv, struct init_opts *o)
+{
+	enum { O_DATA = 256, O_CN, O_KEY_TYPE, O_DAYS, O_API_NAME,
+	    O_PUBLIC_URL, O_PASS, O_IMP_CERT, O_IMP_KEY, O_IMP_PASS };
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, O_DATA },
+		{ "cn", required_argument, NULL, O_CN },
+		{ "key-type", required_argument, NULL, O_KEY_TYPE },
+		{ "days", required_argument, NULL, O_DAYS },
+		{ "api-name", required_argument, NULL, O_API_NAME },
+		{ "public-url", required_argument, NULL, O_PUBLIC_URL },
+		{ "passphrase-file", required_argument, NULL, O_PASS },
+		{ "import-cert", required_argument, NULL, O_IMP_CERT },
+		{ "import-key", required_argument, NULL, O_IMP_KEY },
+		{ "import-passphrase-file", required_argument, NULL,
+		    O_IMP_PASS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	long n;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->data = CLI_DEFAULT_DATA;
+	o->cn = INIT_DEFAULT_CN;
+	o->key_type = KEY_EC_P256;
+	o->days = INIT_DEFAULT_DAYS;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_DATA:
+			o->data = optarg;
+			break;
+		case O_CN:
+			o->cn = optarg;
+			o->ca_opts_given = true;
+			break;
+		case O_KEY_TYPE:
+			if (key_type_parse(optarg, &o->key_type) == -1 ||
+			    o->key_type == KEY_RSA_2048) {
+				cli_error("init: --key-type must be ec-p256, "
+				    "ec-p384, rsa-3072 or rsa-4096");
+				return -1;
+			}
+			o->ca_opts_given = true;
+			break;
+		case O_DAYS:
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    n < 1 || n > INIT_MAX_DAYS) {
+				cli_error("init: --days must be a number of "
+				    "days from 1 to %d", INIT_MAX_DAYS);
+				return -1;
+			}
+			o->days = (int)n;
+			o->ca_opts_given = true;
+			break;
+		case O_API_NAME:
+			if (o->napi_names >= RCA_MAX_SANS) {
+				cli_error("init: at most %d --api-name",
+				    RCA_MAX_SANS);
+				return -1;
+			}
+			o->api_names[o->napi_names++] = optarg;
+			break;
+		case O_PUBLIC_URL:
+			o->public_url = optarg;
+			break;
+		case O_PASS:
+			o->pass_file = optarg;
+			break;
+		case O_IMP_CERT:
+			o->import_cert = optarg;
+			break;
+		case O_IMP_KEY:
+			o->import_key = optarg;
+			break;
+		case O_IMP_PASS:
+			o->import_pass = optarg;
+			break;
+		case 'h':
+			printf("usage: redis-ca init [--data DIR] [--cn NAME] "
+			    "[--key-type T] [--days N]\n"
+			    "         [--api-name NAME]... [--public-url URL] "
+			    "[--passphrase-file F]\n"
+			    "         [--import-cert F --import-key F "
+			    "[--import-passphrase-file F]]\n");
+			exit(EXIT_OK);
+		default:
+			cli_bad_option("init", argv, c);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		cli_error("init: unexpected argument \"%.64s\"", argv[optind]);
+		return -1;
+	}
+	if ((o->import_cert == NULL) != (o->import_key == NULL)) {
+		cli_error("init: --import-cert and --import-key go together");
+		return -1;
+	}
+	if (o->import_pass != NULL && o->import_cert == NULL) {
+		cli_error("init: --import-passphrase-file needs "
+		    "--import-cert and --import-key");
+		return -1;
+	}
+	if (o->import_cert != NULL && o->ca_opts_given) {
+		cli_error("init: --cn, --key-type and --days do not apply "
+		    "to an imported CA");
+		return -1;
+	}
+	if (o->napi_names == 0) {
+		o->api_names[o->napi_names++] = "localhost";
+		o->api_names[o->napi_names++] = "127.0.0.1";
+	}
+	return 0;
+}
+
+/* Create the data folder (0700) unless it exists as a folder. */
+static int
+make_dir(const char *path, bool *made, struct err *e)
+{
+	struct stat st;
+
+	*made = false;
+	if (mkdir(path, 0700) == 0) {
+		*made = true;
+		return 0;
+	}
+	if (errno != EEXIST) {
+		err_set(e, ERR_IO, "%s: cannot create folder: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		err_set(e, ERR_IO, "%s exists and is not a folder", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Refuse to start when any file init writes is already there (the CA's
+ * files first: that is the message that matters).
+ */
+static int
+check_fresh(struct init_state *st, struct err *e)
+{
+	struct stat sb;
+
+	for (int i = 0; i < F__MAX; i++) {
+		if (lstat(st->path[i], &sb) == 0) {
+			if (i == F_CA_KEY || i == F_CA_CERT)
+				err_set(e, ERR_ALREADY_EXISTS, "%s already "
+				    "exists: refusing to overwrite an "
+				    "existing CA", st->path[i]);
+			else
+				err_set(e, ERR_ALREADY_EXISTS, "%s already "
+				    "exists: refusing to overwrite it (use a "
+				    "new --data folder)", st->path[i]);
+			return -1;
+		}
+		if (errno != ENOENT) {
+			err_set(e, ERR_IO, "%s: %s", st->path[i],
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Take back what a failed init created. */
+static void
+rollback(struct init_state *st)
+{
+	char side[RCA_MAX_PATH + 8];
+
+	for (int i = F__MAX - 1; i >= 0; i--)
+		if (st->made[i])
+			(void)unlink(st->path[i]);
+	if (st->made[F_DB]) {
+		snprintf(side, sizeof(side), "%s-wal", st->path[F_DB]);
+		(void)unlink(side);
+		snprintf(side, sizeof(side), "%s-shm", st->path[F_DB]);
+		(void)unlink(side);
+		snprintf(side, sizeof(side), "%s-journal", st->path[F_DB]);
+		(void)unlink(side);
+	}
+	if (st->made_tls_dir)
+		(void)rmdir(st->tls_dir);
+}
+
+/*
+ * Issue a certificate through the service under an internal profile and
+ * write its key (0400, exclusive) and certificate (0444, exclusive).
+ */
+static int
+issue_pair(struct svc *s, const struct svc_actor *a,
+    const struct profile *p, const struct names *names,
+    struct init_state *st, enum init_file fcert, enum init_file fkey,
+    struct svc_issued *out, struct err *e)
+{
+	struct svc_issue_req req;
+	int rc = -1;
+
+	memset(&req, 0, sizeof(req));
+	req.profile = p->name;
+	req.ttl = INIT_LEAF_TTL;
+	req.names = names;
+	req.key_type = KEY_EC_P256;
+	req.internal_profile = p;
+	if (svc_issue(s, a, &req, out, e) == -1)
+		goto out;
+	if (out->private_key_pem == NULL) {
+		err_set(e, ERR_INTERNAL, "the service returned no key");
+		goto out;
+	}
+	if (fio_write_excl(st->path[fkey], out->private_key_pem,
+	    strlen(out->private_key_pem), 0400, e) == -1)
+		goto out;
+	st->made[fkey] = true;
+	if (fio_write_excl(st->path[fcert], out->cert.pem,
+	    strlen(out->cert.pem), 0444, e) == -1)
+		goto out;
+	st->made[fcert] = true;
+	rc = 0;
+out:
+	return rc;
+}
+
+static void
+print_summary(const struct init_opts *o, const struct init_state *st,
+    const struct svc_ca_info *ca, const struct token_rec *tok,
+    const char *token, bool imported)
+{
+	char notafter[RCA_TIME_STR];
+
+	tu_format(ca->not_after, notafter);
+	printf("redis-ca: %s a %s CA in %s\n",
+	    imported ? "imported" : "created", key_type_name(ca->key_type),
+	    o->data);
+	printf("  CA certificate    %s (valid until %s)\n",
+	    st->path[F_CA_CERT], notafter);
+	printf("  CA fingerprint    SHA256:%s\n", ca->fingerprint);
+	printf("  CA key            %s%s\n", st->path[F_CA_KEY],
+	    o->pass_file != NULL ? " (encrypted; passphrase file in "
+	    "config.json)" : "");
+	printf("  configuration     %s\n", st->path[F_CONFIG]);
+	printf("  database          %s\n", st->path[F_DB]);
+	printf("  API certificate   %s, %s\n", st->path[F_API_CERT],
+	    st->path[F_API_KEY]);
+	printf("  admin client      %s, %s\n", st->path[F_ADMIN_CERT],
+	    st->path[F_ADMIN_KEY]);
+	printf("  admin token       %s (id %s)\n", st->path[F_TOKEN],
+	    tok->id);
+	printf("\nThe first admin token (shown once; a copy is in %s):\n"
+	    "  %s\n", st->path[F_TOKEN], token);
+	printf("\nStart the server with:\n  redis-ca serve --config %s\n",
+	    st->path[F_CONFIG]);
+}
+
+static int
+run_init(const struct init_opts *o, struct err *e)
+{
+	struct init_state st;
+	struct config cfg = CONFIG_INIT;
+	struct config_defaults d;
+	struct svc_config sc;
+	struct svc_actor actor;
+	struct svc_issued api = { 0 }, admin = { 0 };
+	struct svc_token_req treq;
+	struct token_rec tok;
+	struct svc_ca_info info;
+	struct names api_names = NAMES_INIT, admin_names = NAMES_INIT;
+	struct svc *s = NULL;
+	char pass_abs[RCA_MAX_PATH];	/* realpath() writes up to PATH_MAX (4096) */
+	char token[RCA_TOKEN_PREFIX_LEN + 2 * RCA_TOKEN_RANDOM_BYTES + 1];
+	char line[sizeof(token) + 1];
+	char *json = NULL;
+	bool made_data = false;
+	int rc = -1;
+
+	memset(&st, 0, sizeof(st));
+	memset(&tok, 0, sizeof(tok));
+	memset(token, 0, sizeof(token));
+	svc_actor_init(&actor, ACTOR_CLI);
+
+	/* Check every input before anything is created. */
+	for (size_t i = 0; i < o->napi_names; i++) {
+		enum name_kind k = names_is_ip(o->api_names[i]) ? NAME_IP :
+		    NAME_DNS;
+
+		if (i == 0 && names_set_cn(&api_names, o->api_names[0], e)
+		    == -1)
+			goto out;
+		if (names_add(&api_names, k, o->api_names[i], e) == -1) {
+			err_set(e, ERR_USAGE, "--api-name %.64s: not a DNS "
+			    "name or an IP address", o->api_names[i]);
+			goto out;
+		}
+	}
+	if (names_set_cn(&admin_names, INIT_ADMIN_CN, e) == -1)
+		goto out;
+	if (o->pass_file != NULL && realpath(o->pass_file, pass_abs) ==
+	    NULL) {
+		err_set(e, ERR_IO, "--passphrase-file %s: %s", o->pass_file,
+		    strerror(errno));
+		goto out;
+	}
+	for (int i = 0; i < F__MAX; i++)
+		if (fio_path_join(st.path[i], sizeof(st.path[i]), o->data,
+		    init_files[i], e) == -1)
+			goto out;
+	if (fio_path_join(st.tls_dir, sizeof(st.tls_dir), o->data, "tls",
+	    e) == -1)
+		goto out;
+
+	/* Whatever is created below is for the owner only. */
+	umask(077);
+	if (make_dir(o->data, &made_data, e) == -1)
+		goto out;
+	if (check_fresh(&st, e) == -1)
+		goto out;
+
+	/* Nothing was at these paths (check_fresh), so whatever is there
+	 * after a failure below is ours to remove. */
+	st.made[F_CA_CERT] = st.made[F_CA_KEY] = true;
+	if (o->import_cert != NULL) {
+		if (ca_import_files(o->import_cert, o->import_key,
+		    o->import_pass, st.path[F_CA_CERT], st.path[F_CA_KEY],
+		    o->pass_file != NULL ? pass_abs : NULL, e) == -1)
+			goto out;
+	} else {
+		struct ca_create_opts co = {
+			.key_type = o->key_type,
+			.cn = o->cn,
+			.days = o->days,
+			.passphrase_file = o->pass_file != NULL ? pass_abs :
+			    NULL,
+		};
+
+		if (ca_create_files(st.path[F_CA_CERT], st.path[F_CA_KEY],
+		    &co, e) == -1)
+			goto out;
+	}
+
+	memset(&d, 0, sizeof(d));
+	d.public_url = o->public_url;
+	d.key_passphrase_file = o->pass_file != NULL ? pass_abs : NULL;
+	if ((json = config_default_json(&d, e)) == NULL)
+		goto out;
+	if (fio_write_excl(st.path[F_CONFIG], json, strlen(json), 0640, e)
+	    == -1)
+		goto out;
+	st.made[F_CONFIG] = true;
+	/* Read it back: what serve will load must load. */
+	if (config_load(st.path[F_CONFIG], &cfg, e) == -1)
+		goto out;
+
+	if (mkdir(st.tls_dir, 0700) == -1) {
+		err_set(e, ERR_IO, "%s: %s", st.tls_dir, strerror(errno));
+		goto out;
+	}
+	st.made_tls_dir = true;
+
+	config_svc_view(&cfg, &sc);
+	st.made[F_DB] = true;	/* svc_open creates it */
+	if ((s = svc_open(&sc, e)) == NULL)
+		goto out;
+	if (chmod(st.path[F_DB], 0600) == -1) {
+		err_set(e, ERR_IO, "%s: %s", st.path[F_DB], strerror(errno));
+		goto out;
+	}
+
+	if (issue_pair(s, &actor, &api_profile, &api_names, &st, F_API_CERT,
+	    F_API_KEY, &api, e) == -1 ||
+	    issue_pair(s, &actor, &admin_profile, &admin_names, &st,
+	    F_ADMIN_CERT, F_ADMIN_KEY, &admin, e) == -1)
+		goto out;
+
+	memset(&treq, 0, sizeof(treq));
+	treq.kind = TOKEN_ADMIN;
+	treq.description = "first admin token (redis-ca init)";
+	if (svc_token_create(s, &actor, &treq, &tok, token, e) == -1)
+		goto out;
+	snprintf(line, sizeof(line), "%s\n", token);
+	if (fio_write_excl(st.path[F_TOKEN], line, strlen(line), 0400, e)
+	    == -1)
+		goto out;
+	st.made[F_TOKEN] = true;
+
+	svc_ca_info(s, &info);
+	print_summary(o, &st, &info, &tok, token, o->import_cert != NULL);
+	rc = 0;
+out:
+	svc_close(s);
+	if (rc == -1) {
+		rollback(&st);
+		if (made_data)
+			(void)rmdir(o->data);
+	}
+	fio_wipe(token, sizeof(token));
+	fio_wipe(line, sizeof(line));
+	svc_issued_clear(&api);
+	svc_issued_clear(&admin);
+	token_rec_clear(&tok);
+	svc_actor_clear(&actor);
+	names_clear(&api_names);
+	names_clear(&admin_names);
+	config_clear(&cfg);
+	free(json);
+	return rc;
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	struct init_opts o;
+	struct err e;
+
+	err_clear(&e);
+	if (parse_args(argc, argv, &o) == -1)
+		return EXIT_USAGE;
+	if (run_init(&o, &e) == -1) {
+		cli_error("init: %s", e.msg[0] != '\0' ? e.msg :
+		    err_code_name(e.code));
+		return e.code == ERR_USAGE ? EXIT_USAGE : EXIT_FAIL;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,127 @@
+/*
+ * redis-ca: one binary, several subcommands.  main() only dispatches;
+ * each subcommand parses its own options (getopt_long) in its file.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "enroll.h"
+
+static const char usage_text[] =
+    "usage: redis-ca <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  init   [--data DIR] [--cn NAME] [--key-type T] [--days N]\n"
+    "         [--api-name NAME]... [--public-url URL] [--passphrase-file F]\n"
+    "         [--import-cert F --import-key F [--import-passphrase-file F]]\n"
+    "         create a CA and its data folder (default ./data)\n"
+    "  serve  [--config FILE]\n"
+    "         run the HTTP API, the public listener and the scheduler\n"
+    "  token  create --kind enroll|admin [--profile P] [--name PATTERN]...\n"
+    "                [--uses N] [--ttl D] [--max-cert-ttl D]\n"
+    "                [--description S] [--config FILE]\n"
+    "  token  list [--config FILE]\n"
+    "  token  revoke ID [--config FILE]\n"
+    "  enroll --url URL --cacert F (--token T | --token-file F) "
+    "--profile P\n"
+    "         --cn NAME [--dns NAME]... [--ip ADDR]... [--key-type T] "
+    "[--ttl D]\n"
+    "         --out DIR [--daemon [--exec CMD]]\n"
+    "         get a certificate for this host (and keep it fresh)\n"
+    "  version\n"
+    "         print the version\n"
+    "\n"
+    "--config defaults to ./data/config.json.  Durations: 90s, 30m, 24h, "
+    "7d.\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+void
+cli_error(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "redis-ca: %s\n", buf);
+}
+
+int
+cli_bad_option(const char *cmd, char **argv, int c)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (c == ':')
+		cli_error("%s: option %s needs an argument (see "
+		    "redis-ca --help)", cmd, arg);
+	else if (optopt != 0)
+		cli_error("%s: unknown option -%c (see redis-ca --help)", cmd,
+		    optopt);
+	else
+		cli_error("%s: unknown option %s (see redis-ca --help)", cmd,
+		    arg);
+	return EXIT_USAGE;
+}
+
+int
+cli_open(const char *path, struct config *cfg, struct svc **svc,
+    struct err *e)
+{
+	struct svc_config sc;
+
+	*svc = NULL;
+	if (config_load(path, cfg, e) == -1) {
+		if (e != NULL && e->code == ERR_NOT_FOUND)
+			err_set(e, ERR_NOT_FOUND, "%s: no such file (run "
+			    "redis-ca init first, or pass --config)", path);
+		return -1;
+	}
+	config_svc_view(cfg, &sc);
+	if ((*svc = svc_open(&sc, e)) == NULL) {
+		config_clear(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		if (argc > 2) {
+			cli_error("version: takes no arguments");
+			return EXIT_USAGE;
+		}
+		printf("redis-ca %s\n", RCA_VERSION);
+		return EXIT_OK;
+	}
+	/* getopt_long reports nothing itself: errors are ours, one line. */
+	opterr = 0;
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
+	if (strcmp(cmd, "enroll") == 0)
+		return cmd_enroll(argc - 1, argv + 1);
+	cli_error("unknown command \"%.64s\" (see redis-ca --help)", cmd);
+	return EXIT_USAGE;
+}

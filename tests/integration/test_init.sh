@@ -1,0 +1,267 @@
+#!/bin/bash
+# Integration test of `redis-ca init` (SPEC section 3), `serve`'s refusal
+# of an unsafe CA key, and `redis-ca token create|list|revoke`.
+# Usage: test_init.sh /path/to/redis-ca
+set -u
+
+RCA=${1:?usage: test_init.sh /path/to/redis-ca}
+RCA=$(readlink -f "$RCA")
+WORK=$(mktemp -d /tmp/rca-init-XXXXXX)
+trap 'chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok - $*"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
+check() {	# check "description" command...: output shown only on failure
+	local what=$1 log
+	shift
+	if log=$("$@" 2>&1); then
+		ok "$what"
+	else
+		[ -n "$log" ] && printf '%s\n' "$log" | sed 's/^/# /'
+		not_ok "$what"
+	fi
+}
+mode_is() {	# mode_is 0640 file
+	local m
+	m=$(stat -c '%a' "$2")
+	[ "0$m" = "$1" ] || { echo "# $2: mode 0$m, expected $1"; return 1; }
+}
+exit_is() {	# exit_is N command...: run, expect exit status N
+	local want=$1 got
+	shift
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	got=$?
+	[ "$got" = "$want" ] || {
+		echo "# exit $got, expected $want: $*"
+		sed 's/^/# stderr: /' "$WORK/err"
+		return 1
+	}
+}
+stderr_has() { grep -q -- "$1" "$WORK/err" || { sed 's/^/# stderr: /' "$WORK/err"; return 1; }; }
+stdout_has() { grep -q -- "$1" "$WORK/out" || { sed 's/^/# stdout: /' "$WORK/out"; return 1; }; }
+sums() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum; find . -printf '%p %m\n' | sort); }
+
+# ---- default init -------------------------------------------------------
+if exit_is 0 "$RCA" init --data "$WORK/d1"; then
+	ok "init creates a data folder"
+else
+	not_ok "init creates a data folder"
+	echo "1..$((pass + fail))"
+	exit 1
+fi
+D=$WORK/d1
+check "init prints the CA fingerprint" stdout_has "SHA256:[0-9a-f]\{64\}"
+check "init prints the admin token once" stdout_has "rca_[0-9a-f]\{64\}"
+check "data folder is 0700" mode_is 0700 "$D"
+check "config.json is 0640" mode_is 0640 "$D/config.json"
+check "ca.key is 0400" mode_is 0400 "$D/ca.key"
+check "ca.crt is 0444" mode_is 0444 "$D/ca.crt"
+check "redis-ca.db is 0600" mode_is 0600 "$D/redis-ca.db"
+check "admin.token is 0400" mode_is 0400 "$D/admin.token"
+for f in api admin; do
+	check "tls/$f.key is 0400" mode_is 0400 "$D/tls/$f.key"
+	check "tls/$f.crt is 0444" mode_is 0444 "$D/tls/$f.crt"
+done
+check "admin.token holds the printed token" \
+	grep -q "$(grep -o 'rca_[0-9a-f]\{64\}' "$WORK/out")" "$D/admin.token"
+check "ca.key is PKCS#8 PEM" grep -q "BEGIN PRIVATE KEY" "$D/ca.key"
+check "config.json is JSON" jq -e '.listen.api == "127.0.0.1:8443" and
+	.listen.public == "127.0.0.1:8080" and
+	.public_url == "http://127.0.0.1:8080" and
+	.ca.key_passphrase_file == null and
+	.profiles["redis-node"].eku == ["serverAuth", "clientAuth"]' \
+	"$D/config.json"
+
+check "api.crt verifies against ca.crt" \
+	openssl verify -CAfile "$D/ca.crt" "$D/tls/api.crt"
+check "admin.crt verifies against ca.crt" \
+	openssl verify -CAfile "$D/ca.crt" "$D/tls/admin.crt"
+check "api.crt matches api.key" bash -c "
+	[ \"\$(openssl x509 -in '$D/tls/api.crt' -noout -pubkey)\" = \
+	  \"\$(openssl pkey -in '$D/tls/api.key' -pubout)\" ]"
+
+openssl x509 -in "$D/ca.crt" -noout -text >"$WORK/ca.txt"
+check "CA: basicConstraints critical CA:TRUE, pathlen:0" bash -c "
+	grep -A1 'Basic Constraints: critical' '$WORK/ca.txt' |
+	grep -q 'CA:TRUE, pathlen:0'"
+check "CA: keyUsage critical keyCertSign, cRLSign" bash -c "
+	grep -A1 'Key Usage: critical' '$WORK/ca.txt' |
+	grep -q 'Certificate Sign, CRL Sign'"
+check "CA: subject key identifier" grep -q "Subject Key Identifier" \
+	"$WORK/ca.txt"
+check "CA: EC P-256 by default" grep -q "NIST CURVE: P-256" "$WORK/ca.txt"
+check "CA: subject CN=redis-ca" bash -c "
+	openssl x509 -in '$D/ca.crt' -noout -subject | grep -q 'CN *= *redis-ca'"
+check "CA: about ten years" bash -c "
+	openssl x509 -in '$D/ca.crt' -noout -checkend $((3649 * 86400)) &&
+	! openssl x509 -in '$D/ca.crt' -noout -checkend $((3651 * 86400))"
+
+openssl x509 -in "$D/tls/api.crt" -noout -text >"$WORK/api.txt"
+check "api.crt: SANs localhost and 127.0.0.1" bash -c "
+	grep -q 'DNS:localhost' '$WORK/api.txt' &&
+	grep -q 'IP Address:127.0.0.1' '$WORK/api.txt'"
+check "api.crt: serverAuth" grep -q "TLS Web Server Authentication" \
+	"$WORK/api.txt"
+check "api.crt: CA:FALSE" grep -q "CA:FALSE" "$WORK/api.txt"
+openssl x509 -in "$D/tls/admin.crt" -noout -text >"$WORK/admin.txt"
+check "admin.crt: clientAuth, CN redis-ca-admin" bash -c "
+	grep -q 'TLS Web Client Authentication' '$WORK/admin.txt' &&
+	grep -q 'Subject: CN *= *redis-ca-admin' '$WORK/admin.txt'"
+
+# ---- a second init refuses and changes nothing ---------------------------
+sums "$D" >"$WORK/before"
+check "second init exits 1" exit_is 1 "$RCA" init --data "$D"
+check "second init names the existing CA" stderr_has "ca.key already exists"
+check "second init's error is one line" bash -c "[ \$(wc -l <'$WORK/err') = 1 ]"
+sums "$D" >"$WORK/after"
+check "second init changed nothing" cmp -s "$WORK/before" "$WORK/after"
+chmod u+w "$D"
+mv "$D/ca.key" "$WORK/ca.key.saved"
+check "init refuses when only ca.crt exists" exit_is 1 "$RCA" init --data "$D"
+check "... naming ca.crt" stderr_has "ca.crt already exists"
+mv "$WORK/ca.key.saved" "$D/ca.key"
+
+# ---- usage errors exit 2 ---------------------------------------------------
+check "unknown option exits 2" exit_is 2 "$RCA" init --data "$WORK/x" --bogus
+check "rsa-2048 CA refused as usage" exit_is 2 "$RCA" init --data "$WORK/x" \
+	--key-type rsa-2048
+check "--import-cert without --import-key exits 2" exit_is 2 "$RCA" init \
+	--data "$WORK/x" --import-cert "$D/ca.crt"
+check "usage errors create nothing" test ! -e "$WORK/x"
+check "unknown command exits 2" exit_is 2 "$RCA" frobnicate
+check "version prints the version" bash -c "'$RCA' version | grep -q '^redis-ca [0-9]'"
+
+# ---- --key-type ec-p384, --cn, --days, --api-name, --public-url ----------
+check "init --key-type ec-p384" exit_is 0 "$RCA" init --data "$WORK/d384" \
+	--key-type ec-p384 --cn "Test CA 384" --days 30 \
+	--api-name ca.example.test --api-name 10.1.2.3 --api-name ::1 \
+	--public-url https://ca.example.test:8080
+check "P-384 CA key" bash -c "openssl x509 -in '$WORK/d384/ca.crt' -noout \
+	-text | grep -q 'NIST CURVE: P-384'"
+check "P-384 CA signs with SHA-384" bash -c "openssl x509 -in \
+	'$WORK/d384/ca.crt' -noout -text | grep -q 'ecdsa-with-SHA384'"
+check "--cn sets the CA subject" bash -c "openssl x509 -in \
+	'$WORK/d384/ca.crt' -noout -subject | grep -q 'Test CA 384'"
+check "--days 30" bash -c "
+	openssl x509 -in '$WORK/d384/ca.crt' -noout -checkend $((29 * 86400)) &&
+	! openssl x509 -in '$WORK/d384/ca.crt' -noout -checkend $((31 * 86400))"
+check "--api-name sets api.crt's names and CN" bash -c "
+	openssl x509 -in '$WORK/d384/tls/api.crt' -noout -text > '$WORK/a384' &&
+	grep -q 'DNS:ca.example.test' '$WORK/a384' &&
+	grep -q 'IP Address:10.1.2.3' '$WORK/a384' &&
+	grep -q 'IP Address:0:0:0:0:0:0:0:1' '$WORK/a384' &&
+	grep -q 'Subject: CN *= *ca.example.test' '$WORK/a384' &&
+	! grep -q 'DNS:localhost' '$WORK/a384'"
+check "--public-url in config.json" jq -e \
+	'.public_url == "https://ca.example.test:8080"' "$WORK/d384/config.json"
+check "issued certs carry the public URL's CRL DP" bash -c "
+	grep -q 'URI:https://ca.example.test:8080/v1/crl' '$WORK/a384'"
+check "api.crt (P-384 CA) verifies" openssl verify -CAfile \
+	"$WORK/d384/ca.crt" "$WORK/d384/tls/api.crt"
+
+# ---- --passphrase-file ----------------------------------------------------
+printf 'correct horse battery staple\n' >"$WORK/pass"
+chmod 0400 "$WORK/pass"
+check "init --passphrase-file" exit_is 0 "$RCA" init --data "$WORK/dpass" \
+	--passphrase-file "$WORK/pass"
+check "encrypted CA key" grep -q "BEGIN ENCRYPTED PRIVATE KEY" \
+	"$WORK/dpass/ca.key"
+check "config.json names the passphrase file (absolute)" jq -e \
+	--arg p "$WORK/pass" '.ca.key_passphrase_file == $p' \
+	"$WORK/dpass/config.json"
+check "the passphrase decrypts the key" openssl pkey -in "$WORK/dpass/ca.key" \
+	-passin "file:$WORK/pass" -noout
+check "passphrase CA: api.crt verifies" openssl verify -CAfile \
+	"$WORK/dpass/ca.crt" "$WORK/dpass/tls/api.crt"
+check "missing passphrase file: exit 1, nothing made" bash -c "
+	'$RCA' init --data '$WORK/dnopass' --passphrase-file '$WORK/nope' \
+	2>/dev/null; [ \$? = 1 ] && [ ! -e '$WORK/dnopass' ]"
+
+# ---- import of an existing CA ---------------------------------------------
+printf 'import-secret\n' >"$WORK/ipass"
+openssl genrsa -aes256 -passout "file:$WORK/ipass" -out "$WORK/ext.key" 3072 \
+	2>/dev/null
+openssl req -new -x509 -key "$WORK/ext.key" -passin "file:$WORK/ipass" \
+	-subj "/CN=Existing CA" -days 365 -sha256 -out "$WORK/ext.crt" \
+	-addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
+	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+check "init --import-cert/--import-key of an RSA-3072 CA" exit_is 0 "$RCA" \
+	init --data "$WORK/dimp" --import-cert "$WORK/ext.crt" \
+	--import-key "$WORK/ext.key" --import-passphrase-file "$WORK/ipass"
+check "imported ca.crt is the given certificate" bash -c "
+	[ \"\$(openssl x509 -in '$WORK/dimp/ca.crt' -noout -fingerprint -sha256)\" = \
+	  \"\$(openssl x509 -in '$WORK/ext.crt' -noout -fingerprint -sha256)\" ]"
+check "imported ca.key is 0400" mode_is 0400 "$WORK/dimp/ca.key"
+check "imported CA issues api.crt" openssl verify -CAfile "$WORK/dimp/ca.crt" \
+	"$WORK/dimp/tls/api.crt"
+check "imported ca.key matches" bash -c "
+	[ \"\$(openssl x509 -in '$WORK/dimp/ca.crt' -noout -pubkey)\" = \
+	  \"\$(openssl pkey -in '$WORK/dimp/ca.key' -pubout)\" ]"
+
+openssl genrsa -out "$WORK/other.key" 3072 2>/dev/null
+check "import of a mismatched key exits 1" exit_is 1 "$RCA" init \
+	--data "$WORK/dmis" --import-cert "$WORK/ext.crt" \
+	--import-key "$WORK/other.key"
+check "... saying so" stderr_has "match"
+check "... leaving no CA behind" test ! -e "$WORK/dmis/ca.key" -a \
+	! -e "$WORK/dmis/ca.crt" -a ! -e "$WORK/dmis/config.json"
+openssl req -new -x509 -key "$WORK/other.key" -subj "/CN=leaf" -days 30 \
+	-addext "basicConstraints=critical,CA:FALSE" -out "$WORK/leaf.crt" \
+	2>/dev/null
+check "import of a non-CA certificate exits 1" exit_is 1 "$RCA" init \
+	--data "$WORK/dleaf" --import-cert "$WORK/leaf.crt" \
+	--import-key "$WORK/other.key"
+check "import with a wrong passphrase exits 1" bash -c "
+	printf 'wrong\n' > '$WORK/badpass';
+	'$RCA' init --data '$WORK/dbad' --import-cert '$WORK/ext.crt' \
+	--import-key '$WORK/ext.key' --import-passphrase-file '$WORK/badpass' \
+	2>/dev/null; [ \$? = 1 ]"
+
+# ---- serve refuses an unsafe CA key -----------------------------------------
+chmod 0644 "$D/ca.key"
+check "serve refuses ca.key mode 0644 (exit 1)" exit_is 1 timeout 20 "$RCA" \
+	serve --config "$D/config.json"
+check "... with a message naming the key" stderr_has "ca.key"
+chmod 0400 "$D/ca.key"
+check "serve with a missing config exits 1" exit_is 1 "$RCA" serve \
+	--config "$WORK/none/config.json"
+check "serve with an unknown option exits 2" exit_is 2 "$RCA" serve --bogus
+
+# ---- token create / list / revoke ---------------------------------------------
+C=$D/config.json
+check "token create (enroll)" exit_is 0 "$RCA" token create --kind enroll \
+	--profile redis-client --name 'app-*' --name 10.0.0.0/8 --uses 2 \
+	--ttl 1h --max-cert-ttl 12h --description "integration" --config "$C"
+TOKEN=$(awk '$1 == "token:" {print $2}' "$WORK/out")
+TID=$(awk '$1 == "id:" {print $2}' "$WORK/out")
+check "token create prints an rca_ token" bash -c "[[ '$TOKEN' =~ ^rca_[0-9a-f]{64}\$ ]]"
+check "token create prints its id" bash -c "[[ '$TID' =~ ^[0-9a-f]{16}\$ ]]"
+check "token list shows it" exit_is 0 "$RCA" token list --config "$C"
+check "... with its profile and names" bash -c "
+	grep '^$TID' '$WORK/out' | grep -q 'redis-client.*app-\*,10.0.0.0/8'"
+check "... and the init admin token" bash -c "grep -q 'admin' '$WORK/out'"
+check "token list never shows a token" bash -c "! grep -q rca_ '$WORK/out'"
+check "token create with an unknown profile exits 1" exit_is 1 "$RCA" token \
+	create --kind enroll --profile nope --name x --config "$C"
+check "token create with a bad ttl exits 2" exit_is 2 "$RCA" token create \
+	--kind enroll --profile redis-client --name x --ttl 5y --config "$C"
+check "token create without --kind exits 2" exit_is 2 "$RCA" token create \
+	--config "$C"
+check "token revoke" exit_is 0 "$RCA" token revoke "$TID" --config "$C"
+check "revoked token is gone from the list" bash -c "
+	! '$RCA' token list --config '$C' | grep -q '^$TID'"
+check "revoking it again exits 1" exit_is 1 "$RCA" token revoke "$TID" \
+	--config "$C"
+check "token revoke without an id exits 2" exit_is 2 "$RCA" token revoke \
+	--config "$C"
+check "token create (admin)" exit_is 0 "$RCA" token create --kind admin \
+	--ttl 1h --config "$C"
+check "token with a missing config exits 1" exit_is 1 "$RCA" token list \
+	--config "$WORK/none.json"
+
+echo "1..$((pass + fail))"
+echo "# $pass passed, $fail failed"
+[ "$fail" = 0 ]
