@@ -69,6 +69,9 @@ struct rds_conn;
  * literals via X509_VERIFY_PARAM_set1_ip_asc, no SNI), presenting
  * o->cert_file/o->key_file when set.
  *
+ * Name resolution (getaddrinfo) is not bounded by the timeout; give
+ * IP literals where that matters.
+ *
  * Returns a new connection (free with rds_close()), or NULL.
  * Errors: ERR_INVALID_REQUEST (bad options, e.g. no host, bad port, no
  * ca_file while verifying), ERR_CRYPTO (CA file, client certificate or key
@@ -191,6 +194,18 @@ struct rds_probe_result {
 	bool	sig_sha256_or_better;	/* SHA-256/384/512 or EdDSA */
 	int64_t	not_after;		/* Unix time */
 };
+
+/*
+ * Cipher lists for probes (TLS <= 1.2 only: OpenSSL always offers its
+ * TLS 1.3 suites, whatever the cipher list, so a cipher probe must set
+ * max_version to RDS_TLS1_2 or the node will simply pick TLS 1.3).
+ * WEAK: no encryption, no authentication, export, RC4, DES, 3DES, MD5.
+ * NON_FS: key exchanges without forward secrecy (static RSA, plain PSK).
+ */
+#define RDS_PROBE_WEAK_CIPHERS \
+	"eNULL:aNULL:EXP:LOW:RC4:DES:3DES:MD5:@SECLEVEL=0"
+#define RDS_PROBE_NON_FS_CIPHERS \
+	"kRSA:kPSK:@SECLEVEL=0"
 
 /*
  * Try one handshake with the restrictions in o (min_version,

@@ -176,6 +176,45 @@ test_cipher_probe(void **state)
 	assert_int_equal(e.code, ERR_CRYPTO);
 }
 
+/* The named lists load here, and a default node refuses them. */
+static void
+test_weak_and_non_fs(void **state)
+{
+	struct env *v = *state;
+	struct fx_redis weak;
+	struct rds_probe_result r;
+	struct rds_tls_opts o;
+	struct err e = { 0 };
+
+	fx_opts(&o, &v->pki, &v->redis);
+	o.max_version = RDS_TLS1_2;
+	o.cipher_list = RDS_PROBE_WEAK_CIPHERS;
+	assert_int_equal(rds_probe(&o, &r, &e), 0);
+	assert_false(r.accepted);
+	o.cipher_list = RDS_PROBE_NON_FS_CIPHERS;
+	assert_int_equal(rds_probe(&o, &r, &e), 0);
+	assert_false(r.accepted);
+
+	/* A node that allows a NULL cipher is caught. */
+	fx_redis_start(&weak, &v->pki, "tls-ciphers "
+	    "\"ECDHE-ECDSA-NULL-SHA:DEFAULT:@SECLEVEL=0\"\n");
+	fx_opts(&o, &v->pki, &weak);
+	o.max_version = RDS_TLS1_2;
+	o.cipher_list = RDS_PROBE_WEAK_CIPHERS;
+	assert_int_equal(rds_probe(&o, &r, &e), 0);
+	fx_redis_stop(&weak);
+	assert_true(r.accepted);
+	assert_string_equal(r.cipher, "ECDHE-ECDSA-NULL-SHA");
+	assert_false(r.aead);
+
+	/* Without max_version TLS 1.2 the node just picks TLS 1.3. */
+	fx_opts(&o, &v->pki, &v->redis);
+	o.cipher_list = RDS_PROBE_WEAK_CIPHERS;
+	assert_int_equal(rds_probe(&o, &r, &e), 0);
+	assert_true(r.accepted);
+	assert_string_equal(r.protocol, "TLSv1.3");
+}
+
 static void
 test_client_cert_required(void **state)
 {
@@ -291,6 +330,7 @@ main(void)
 		cmocka_unit_test(test_default_versions),
 		cmocka_unit_test(test_cert_report),
 		cmocka_unit_test(test_cipher_probe),
+		cmocka_unit_test(test_weak_and_non_fs),
 		cmocka_unit_test(test_client_cert_required),
 		cmocka_unit_test(test_client_cert_not_required_with_password),
 		cmocka_unit_test(test_legacy_versions),
