@@ -401,8 +401,10 @@ db_cert_revoke(struct db *db, const char *serial, int reason, int64_t at,
 	int rc = -1, s;
 
 	memset(&row, 0, sizeof(row));
-	if (out != NULL)
-		cert_rec_clear(out);
+	if (out != NULL) {
+		memset(out, 0, sizeof(*out));
+		out->reason = -1;
+	}
 	if (!serial_key(serial, key)) {
 		err_set(e, ERR_NOT_FOUND, "certificate not found");
 		return -1;
