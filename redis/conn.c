@@ -280,7 +280,8 @@ ctx_new(const struct rds_tls_opts *o, enum rds_mode mode, struct err *e)
 		minv = TLS1_VERSION;
 	if (maxv != 0 && minv > maxv) {
 		err_set(e, ERR_INVALID_REQUEST, "redis: max_version %s is "
-		    "below the minimum %s", rds_tls_version_name(o->max_version),
+		    "below the minimum %s",
+		    rds_tls_version_name(o->max_version),
 		    mode == RDS_MODE_CONNECT && o->min_version == RDS_TLS_ANY ?
 		    "TLSv1.2" : rds_tls_version_name(o->min_version));
 		goto out;

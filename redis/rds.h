@@ -41,21 +41,31 @@ const char *rds_tls_version_name(enum rds_tls_version v);
  * port and ca_file set is a safe default (verification on, TLS >= 1.2).
  */
 struct rds_tls_opts {
-	const char	*host;		/* DNS name or IP literal to connect to */
-	int		 port;		/* 1..65535 */
-	const char	*server_name;	/* name to verify (DNS or IP); NULL: host */
-	const char	*ca_file;	/* PEM bundle the node's chain must reach */
-	const char	*cert_file;	/* client certificate (chain) PEM or NULL */
-	const char	*key_file;	/* its key, unencrypted PEM; NULL: cert_file */
-	int		 timeout_ms;	/* per connect+handshake and per command;
-					 * <= 0: RDS_DEFAULT_TIMEOUT_MS */
-	enum rds_tls_version min_version; /* RDS_TLS_ANY: TLS 1.2 */
-	enum rds_tls_version max_version; /* RDS_TLS_ANY: highest supported */
-	const char	*cipher_list;	/* TLS <= 1.2 ciphers (OpenSSL syntax) or NULL */
-	const char	*ciphersuites;	/* TLS 1.3 suites or NULL */
-	bool		 no_verify;	/* true: do not verify the node (tests and
-					 * probes only); default false = verify */
-	size_t		 max_reply_bytes; /* 0: RCA_MAX_REPLY_BYTES */
+	/* DNS name or IP literal to connect to, and the port (1..65535). */
+	const char	*host;
+	int		 port;
+	/* Name to verify, DNS name or IP literal; NULL: host. */
+	const char	*server_name;
+	/* PEM bundle the node's chain must reach. */
+	const char	*ca_file;
+	/* Client certificate (chain) PEM, or NULL; its unencrypted key
+	 * (NULL: in cert_file). */
+	const char	*cert_file;
+	const char	*key_file;
+	/* Bound on connect + handshake, and on each command; <= 0:
+	 * RDS_DEFAULT_TIMEOUT_MS. */
+	int		 timeout_ms;
+	/* RDS_TLS_ANY: TLS 1.2 / the highest this OpenSSL supports. */
+	enum rds_tls_version min_version;
+	enum rds_tls_version max_version;
+	/* TLS <= 1.2 cipher list and TLS 1.3 suites (OpenSSL syntax);
+	 * NULL: OpenSSL's defaults. */
+	const char	*cipher_list;
+	const char	*ciphersuites;
+	/* true: do not verify the node (tests and probes only). */
+	bool		 no_verify;
+	/* Largest reply accepted; 0: RCA_MAX_REPLY_BYTES. */
+	size_t		 max_reply_bytes;
 };
 
 struct rds_conn;
@@ -100,8 +110,8 @@ enum rds_reply_type {
 struct rds_reply {
 	enum rds_reply_type	 type;
 	long long		 integer;	/* RDS_REPLY_INTEGER */
-	char			*str;		/* NUL-terminated; may hold NULs */
-	size_t			 len;		/* bytes of str, NUL not counted */
+	char			*str;		/* NUL-ended; may hold NULs */
+	size_t			 len;		/* bytes of str, not the NUL */
 	size_t			 elements;	/* RDS_REPLY_ARRAY */
 	struct rds_reply	**element;	/* owned, elements entries */
 };
@@ -179,7 +189,7 @@ struct rds_probe_result {
 	char	protocol[16];		/* negotiated, when accepted */
 	char	cipher[64];		/* negotiated, when accepted */
 	bool	forward_secret;		/* (EC)DHE or TLS 1.3 key exchange */
-	bool	aead;			/* AEAD cipher (GCM, ChaCha20-Poly1305) */
+	bool	aead;			/* AEAD (GCM, ChaCha20-Poly1305) */
 
 	/* About the certificate the node presented (when accepted): */
 	bool	have_cert;

@@ -18,7 +18,7 @@ struct fx_pki {
 	char	dir[FX_PATH_MAX];		/* mkdtemp folder, removed */
 	char	ca_crt[FX_PATH_MAX];
 	char	other_ca_crt[FX_PATH_MAX];	/* unrelated CA */
-	char	server_crt[FX_PATH_MAX];	/* SAN IP 127.0.0.1, DNS localhost */
+	char	server_crt[FX_PATH_MAX];	/* SANs 127.0.0.1, localhost */
 	char	server_key[FX_PATH_MAX];
 	char	server2_crt[FX_PATH_MAX];	/* a second node pair */
 	char	server2_key[FX_PATH_MAX];

@@ -130,6 +130,27 @@ test_server_name_dns(void **state)
 	rds_close(c);
 }
 
+/*
+ * host "localhost" may resolve to ::1 first, where nothing listens: the
+ * next address is tried.  The name verified is then "localhost".
+ */
+static void
+test_host_name(void **state)
+{
+	struct env *v = *state;
+	struct rds_tls_opts o;
+	struct rds_conn *c;
+	struct err e = { 0 };
+
+	fx_opts(&o, &v->pki, &v->redis);
+	o.host = "localhost";
+	c = rds_connect(&o, &e);
+	if (c == NULL)
+		fail_msg("connect: %s", e.msg);
+	assert_int_equal(rds_ping(c, &e), 0);
+	rds_close(c);
+}
+
 static void
 test_wrong_server_name(void **state)
 {
@@ -402,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_connect_ping),
 		cmocka_unit_test(test_peer_cert_der),
 		cmocka_unit_test(test_server_name_dns),
+		cmocka_unit_test(test_host_name),
 		cmocka_unit_test(test_wrong_server_name),
 		cmocka_unit_test(test_wrong_server_ip),
 		cmocka_unit_test(test_other_ca),
