@@ -465,6 +465,27 @@ test_load_file(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* deploy/config.example.json (path in RCA_CONFIG_EXAMPLE) loads. */
+static void
+test_deploy_example(void **state)
+{
+	const char *path = getenv("RCA_CONFIG_EXAMPLE");
+	struct config c = CONFIG_INIT;
+	struct err e;
+
+	if (path == NULL) {
+		skip();
+		return;
+	}
+	err_clear(&e);
+	if (config_load(path, &c, &e) == -1)
+		fail_msg("%s", e.msg);
+	assert_string_equal(c.api_listen, "0.0.0.0:8443");
+	assert_int_equal(c.nprofiles, 2);
+	assert_non_null(config_profile(&c, "redis-node"));
+	config_clear(&c);
+}
+
 int
 main(void)
 {
@@ -487,6 +508,7 @@ main(void)
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_relative_dir_refused),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_deploy_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
