@@ -1,7 +1,9 @@
 /*
  * Throughput of svc_issue() with no HTTP in front: a throwaway CA and
  * database in a temp dir, one pre-made CSR, N threads issuing M
- * certificates each.  Usage: svc_bench [threads] [per-thread] [admin|token]
+ * certificates each.  "sign" measures ca_issue() alone (no database, no
+ * service) for comparison: the difference is what db/ and service/ add.
+ * Usage: svc_bench [threads] [per-thread] [admin|token|sign]
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -17,11 +19,37 @@
 
 struct job {
 	struct svc		*svc;
+	const struct ca		*ca;		/* sign mode */
+	const struct profile	*profile;	/* sign mode */
 	const struct svc_actor	*actor;
 	const char		*csr;
 	int			 count;
 	int			 failures;
 };
+
+/* Parse and sign only, as svc_issue does, without storing. */
+static void *
+run_sign(struct job *j)
+{
+	struct ca_issue_params	 ip;
+	struct ca_csr		*csr;
+	struct ca_cert		 c;
+	struct err		 e;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.profile = j->profile;
+	for (int i = 0; i < j->count; i++) {
+		memset(&c, 0, sizeof(c));
+		if ((csr = ca_csr_parse(j->csr, strlen(j->csr), &e)) == NULL ||
+		    ca_issue(j->ca, csr, &ip, &c, &e) == -1) {
+			if (j->failures++ == 0)
+				fprintf(stderr, "sign: %s\n", e.msg);
+		}
+		ca_cert_clear(&c);
+		ca_csr_free(csr);
+	}
+	return NULL;
+}
 
 static void *
 run(void *arg)
@@ -31,6 +59,8 @@ run(void *arg)
 	struct svc_issued	 out;
 	struct err		 e;
 
+	if (j->ca != NULL)
+		return run_sign(j);
 	memset(&req, 0, sizeof(req));
 	req.profile = "redis-client";
 	req.csr_pem = j->csr;
@@ -96,11 +126,12 @@ main(int argc, char *argv[])
 	char			 cert[256], key[256], db[256];
 	char			 secret[RCA_TOKEN_PREFIX_LEN +
 				     2 * RCA_TOKEN_RANDOM_BYTES + 1];
-	char			*pats[1] = { "app-*" };
+	char			*pats[2] = { "app-*", "*.internal" };
 	struct ca_create_opts	 o;
 	struct svc_config	 cfg;
 	struct profile		 prof;
 	struct svc		*svc = NULL;
+	struct ca		*ca = NULL;
 	struct svc_actor	 cli, tok;
 	struct svc_token_req	 tr;
 	struct token_rec	 t;
@@ -110,12 +141,13 @@ main(int argc, char *argv[])
 	struct job		*jobs = NULL;
 	char			*csr = NULL;
 	int			 nthreads, count, failures = 0, rc = 1;
-	bool			 use_token;
+	bool			 use_token, sign_only;
 	double			 secs;
 
 	nthreads = argc > 1 ? atoi(argv[1]) : 1;
 	count = argc > 2 ? atoi(argv[2]) : 2000;
 	use_token = argc > 3 && strcmp(argv[3], "token") == 0;
+	sign_only = argc > 3 && strcmp(argv[3], "sign") == 0;
 	if (nthreads < 1 || nthreads > 64 || count < 1) {
 		fprintf(stderr, "usage: svc_bench [threads] [per-thread] "
 		    "[admin|token]\n");
@@ -160,7 +192,7 @@ main(int argc, char *argv[])
 		tr.kind = TOKEN_ENROLL;
 		tr.profile = "redis-client";
 		tr.patterns = pats;
-		tr.npatterns = 1;
+		tr.npatterns = 2;
 		tr.uses = 1000000;
 		if (svc_token_create(svc, &cli, &tr, &t, secret, &e) == -1 ||
 		    svc_auth_token(svc, secret, &tok, &e) == -1) {
@@ -168,6 +200,11 @@ main(int argc, char *argv[])
 			goto out;
 		}
 		token_rec_clear(&t);
+	}
+	if (sign_only && (ca = ca_load(cert, key, NULL, cfg.public_url,
+	    &e)) == NULL) {
+		fprintf(stderr, "ca_load: %s\n", e.msg);
+		goto out;
 	}
 	if ((csr = make_csr()) == NULL)
 		goto out;
@@ -179,6 +216,8 @@ main(int argc, char *argv[])
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < nthreads; i++) {
 		jobs[i].svc = svc;
+		jobs[i].ca = ca;
+		jobs[i].profile = &prof;
 		jobs[i].actor = use_token ? &tok : &cli;
 		jobs[i].csr = csr;
 		jobs[i].count = count;
@@ -191,8 +230,9 @@ main(int argc, char *argv[])
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("svc_issue actor=%s threads=%d certs=%d failures=%d "
-	    "seconds=%.3f certs/s=%.0f\n", use_token ? "token" : "cli",
+	printf("svc_bench mode=%s threads=%d certs=%d failures=%d "
+	    "seconds=%.3f certs/s=%.0f\n",
+	    sign_only ? "sign-only" : use_token ? "token" : "cli",
 	    nthreads, nthreads * count - failures, failures, secs,
 	    (double)(nthreads * count - failures) / secs);
 	rc = failures == 0 ? 0 : 1;
@@ -203,6 +243,7 @@ out:
 	svc_actor_clear(&tok);
 	svc_actor_clear(&cli);
 	svc_close(svc);
+	ca_free(ca);
 	rm_dir(dir);
 	return rc;
 }

@@ -32,6 +32,12 @@ struct ca {
 	EVP_PKEY	*key;
 	EVP_MD		*md;		/* SHA-256, or SHA-384 for P-384 */
 	EVP_MD		*sha1;		/* for SKIs (RFC 5280 method 1) */
+	/*
+	 * A DigestSign context initialised once with the CA key; each
+	 * signature works on a copy, which skips OpenSSL 3's per-call
+	 * algorithm fetches (and their global locks).
+	 */
+	EVP_MD_CTX	*sign_tmpl;
 	enum key_type	 key_type;
 	char		*pem;
 	unsigned char	*der;
@@ -49,13 +55,21 @@ struct ca {
 };
 
 struct ca_csr {
-	X509_REQ	*req;	/* NULL when built from a certificate */
-	EVP_PKEY	*pub;	/* owned reference */
+	unsigned char	*der;		/* the request; NULL from a cert */
+	size_t		 der_len;
+	X509_ALGOR	*spki_alg;	/* the public key, as encoded */
+	ASN1_BIT_STRING	*spki_bits;
 	enum key_type	 key_type;
 	struct names	 names;
 };
 
 /* util.c */
+
+/*
+ * A fresh signing context for the CA key (a copy of ca->sign_tmpl).
+ * Free with EVP_MD_CTX_free().  NULL on failure.
+ */
+EVP_MD_CTX *ca_sign_ctx(const struct ca *ca);
 
 /* Log and clear OpenSSL's error queue for this thread, after what. */
 void	ca_log_ssl(const char *what);

@@ -73,6 +73,7 @@ ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
     unsigned char **der, size_t *der_len, struct err *e)
 {
 	X509_CRL *crl = NULL;
+	EVP_MD_CTX *mctx = NULL;
 	X509_REVOKED *rev = NULL;
 	ASN1_INTEGER *num = NULL;
 	ASN1_TIME *tu = NULL, *nu = NULL;
@@ -106,8 +107,10 @@ ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
 			goto fail;
 		rev = NULL;
 	}
-	if (X509_CRL_sort(crl) != 1 || X509_CRL_sign(crl, ca->key,
-	    ca->md) <= 0 || (len = i2d_X509_CRL(crl, NULL)) <= 0 ||
+	if (X509_CRL_sort(crl) != 1 ||
+	    (mctx = ca_sign_ctx(ca)) == NULL ||
+	    X509_CRL_sign_ctx(crl, mctx) <= 0 ||
+	    (len = i2d_X509_CRL(crl, NULL)) <= 0 ||
 	    (buf = malloc((size_t)len)) == NULL)
 		goto fail;
 	p = buf;
@@ -123,6 +126,7 @@ fail:
 	err_set(e, ERR_CRYPTO, "cannot build or sign the CRL");
 out:
 	free(buf);
+	EVP_MD_CTX_free(mctx);
 	X509_REVOKED_free(rev);
 	ASN1_INTEGER_free(num);
 	ASN1_TIME_free(tu);

@@ -9,7 +9,10 @@
 
 #include "ca_priv.h"
 
+#include <openssl/asn1t.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 
 #include "fileio.h"
@@ -191,19 +194,86 @@ ca_names_to_gens(const struct names *n)
 	return gens;
 }
 
-/* The SAN extension of a request, or NULL (new). */
+/*
+ * Our own view of a PKCS#10 request.  d2i_X509_REQ would decode the
+ * public key through OpenSSL 3.0's decoder framework, which costs more
+ * than the whole rest of issuance; this template keeps the key as its
+ * algorithm and bits, and keeps the DER of the signed part.
+ */
+typedef struct {
+	X509_ALGOR	*algor;
+	ASN1_BIT_STRING	*public_key;
+} RCA_SPKI;
+
+typedef struct {
+	ASN1_ENCODING		 enc;
+	ASN1_INTEGER		*version;
+	X509_NAME		*subject;
+	RCA_SPKI		*spki;
+	STACK_OF(X509_ATTRIBUTE) *attributes;
+} RCA_REQ_INFO;
+
+typedef struct {
+	RCA_REQ_INFO	*info;
+	X509_ALGOR	*sig_alg;
+	ASN1_BIT_STRING	*signature;
+} RCA_REQ;
+
+ASN1_SEQUENCE(RCA_SPKI) = {
+	ASN1_SIMPLE(RCA_SPKI, algor, X509_ALGOR),
+	ASN1_SIMPLE(RCA_SPKI, public_key, ASN1_BIT_STRING)
+} static_ASN1_SEQUENCE_END(RCA_SPKI)
+
+ASN1_SEQUENCE_enc(RCA_REQ_INFO, enc, 0) = {
+	ASN1_SIMPLE(RCA_REQ_INFO, version, ASN1_INTEGER),
+	ASN1_SIMPLE(RCA_REQ_INFO, subject, X509_NAME),
+	ASN1_SIMPLE(RCA_REQ_INFO, spki, RCA_SPKI),
+	ASN1_IMP_SET_OF_OPT(RCA_REQ_INFO, attributes, X509_ATTRIBUTE, 0)
+} static_ASN1_SEQUENCE_END_ref(RCA_REQ_INFO, RCA_REQ_INFO)
+
+ASN1_SEQUENCE(RCA_REQ) = {
+	ASN1_SIMPLE(RCA_REQ, info, RCA_REQ_INFO),
+	ASN1_SIMPLE(RCA_REQ, sig_alg, X509_ALGOR),
+	ASN1_SIMPLE(RCA_REQ, signature, ASN1_BIT_STRING)
+} static_ASN1_SEQUENCE_END(RCA_REQ)
+
+/* The SAN extension of the request's extensionRequest, or NULL (new). */
 static GENERAL_NAMES *
-req_sans(X509_REQ *req, struct err *e, bool *bad)
+req_sans(STACK_OF(X509_ATTRIBUTE) *attrs, struct err *e, bool *bad)
 {
-	STACK_OF(X509_EXTENSION) *exts;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
 	GENERAL_NAMES *gens = NULL;
 	int idx;
 
 	*bad = false;
-	if ((exts = X509_REQ_get_extensions(req)) == NULL) {
-		ERR_clear_error();
-		return NULL;
+	for (int i = 0; i < sk_X509_ATTRIBUTE_num(attrs); i++) {
+		X509_ATTRIBUTE *a = sk_X509_ATTRIBUTE_value(attrs, i);
+		int nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(a));
+		ASN1_TYPE *t;
+		const unsigned char *p;
+
+		if (nid != NID_ext_req && nid != NID_ms_ext_req)
+			continue;
+		t = X509_ATTRIBUTE_get0_type(a, 0);
+		if (exts != NULL || X509_ATTRIBUTE_count(a) != 1 ||
+		    t == NULL || t->type != V_ASN1_SEQUENCE) {
+			err_set(e, ERR_INVALID_CSR,
+			    "malformed extensionRequest attribute");
+			*bad = true;
+			goto out;
+		}
+		p = t->value.sequence->data;
+		if ((exts = d2i_X509_EXTENSIONS(NULL, &p,
+		    t->value.sequence->length)) == NULL) {
+			ERR_clear_error();
+			err_set(e, ERR_INVALID_CSR,
+			    "the requested extensions do not parse");
+			*bad = true;
+			goto out;
+		}
 	}
+	if (exts == NULL)
+		goto out;
 	idx = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
 	if (idx >= 0) {
 		if (X509v3_get_ext_by_NID(exts, NID_subject_alt_name, idx) >=
@@ -219,25 +289,192 @@ req_sans(X509_REQ *req, struct err *e, bool *bad)
 			*bad = true;
 		}
 	}
+out:
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	return gens;
+}
+
+/* An EC public key from its curve and point (new), checked on-curve. */
+static EVP_PKEY *
+ec_pub(const char *group, const ASN1_BIT_STRING *bits)
+{
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *pk = NULL;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(
+	    OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(
+	    OSSL_PKEY_PARAM_PUB_KEY, (void *)ASN1_STRING_get0_data(bits),
+	    (size_t)ASN1_STRING_length(bits));
+	params[2] = OSSL_PARAM_construct_end();
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL)
+		return NULL;
+	if (EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pk = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return pk;
+}
+
+/*
+ * The request's public key (new) and its type.  EC keys are imported
+ * directly from curve and point; RSA goes through d2i_PUBKEY.
+ */
+static EVP_PKEY *
+spki_key(const RCA_SPKI *spki, enum key_type *kt, struct err *e)
+{
+	const ASN1_OBJECT *obj;
+	const void *pval;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	EVP_PKEY *pk = NULL;
+	int ptype, nid, len;
+
+	X509_ALGOR_get0(&obj, &ptype, &pval, spki->algor);
+	nid = OBJ_obj2nid(obj);
+	if (nid == NID_X9_62_id_ecPublicKey) {
+		int curve = ptype == V_ASN1_OBJECT ? OBJ_obj2nid(pval) :
+		    NID_undef;
+
+		if (curve != NID_X9_62_prime256v1 && curve != NID_secp384r1) {
+			err_set(e, ERR_KEY_REJECTED, "EC curve %.40s: only "
+			    "P-256 and P-384 are accepted",
+			    curve != NID_undef ? OBJ_nid2sn(curve) :
+			    "(explicit parameters)");
+			return NULL;
+		}
+		*kt = curve == NID_secp384r1 ? KEY_EC_P384 : KEY_EC_P256;
+		pk = ec_pub(curve == NID_secp384r1 ? "P-384" : "P-256",
+		    spki->public_key);
+	} else if (nid == NID_rsaEncryption) {
+		if ((len = ASN1_item_i2d((const ASN1_VALUE *)spki, &der,
+		    ASN1_ITEM_rptr(RCA_SPKI))) > 0) {
+			p = der;
+			pk = d2i_PUBKEY(NULL, &p, len);
+		}
+		OPENSSL_free(der);
+		if (pk != NULL && ca_key_classify(pk, kt, e) == -1) {
+			EVP_PKEY_free(pk);
+			return NULL;
+		}
+	} else {
+		err_set(e, ERR_KEY_REJECTED,
+		    "key algorithm %.32s: only EC P-256/P-384 and RSA "
+		    "2048/3072/4096 are accepted",
+		    nid != NID_undef ? OBJ_nid2sn(nid) : "unknown");
+		return NULL;
+	}
+	if (pk == NULL) {
+		ERR_clear_error();
+		err_set(e, ERR_INVALID_CSR,
+		    "the request's public key does not parse");
+	}
+	return pk;
+}
+
+/*
+ * Check the request's signature.  The usual algorithms are verified
+ * over the kept encoding; anything else (RSA-PSS...) goes through
+ * d2i_X509_REQ and X509_REQ_verify.
+ */
+static bool
+req_verify(const RCA_REQ *r, const unsigned char *der, size_t len,
+    EVP_PKEY *pk)
+{
+	const ASN1_OBJECT *obj;
+	EVP_MD_CTX *m = NULL;
+	X509_REQ *req = NULL;
+	const unsigned char *p = der;
+	int mdnid = NID_undef, pknid = NID_undef;
+	bool ok = false;
+
+	X509_ALGOR_get0(&obj, NULL, NULL, r->sig_alg);
+	if (OBJ_find_sigid_algs(OBJ_obj2nid(obj), &mdnid, &pknid) == 1 &&
+	    (mdnid == NID_sha256 || mdnid == NID_sha384 ||
+	    mdnid == NID_sha512) && EVP_PKEY_get_base_id(pk) == pknid &&
+	    (r->signature->flags & 0x07) == 0) {
+		ok = (m = EVP_MD_CTX_new()) != NULL &&
+		    EVP_DigestVerifyInit_ex(m, NULL, OBJ_nid2sn(mdnid), NULL,
+		    NULL, pk, NULL) == 1 &&
+		    EVP_DigestVerify(m, ASN1_STRING_get0_data(r->signature),
+		    (size_t)ASN1_STRING_length(r->signature),
+		    r->info->enc.enc, (size_t)r->info->enc.len) == 1;
+	} else if ((req = d2i_X509_REQ(NULL, &p, (long)len)) != NULL) {
+		ok = X509_REQ_verify(req, pk) == 1;
+	}
+	ERR_clear_error();
+	EVP_MD_CTX_free(m);
+	X509_REQ_free(req);
+	return ok;
+}
+
+/* A request from its DER: key policy, signature, names (new). */
+static struct ca_csr *
+csr_decode(const unsigned char *der, size_t len, struct err *e)
+{
+	struct ca_csr *csr = NULL, *ret = NULL;
+	GENERAL_NAMES *gens = NULL;
+	const unsigned char *p = der;
+	RCA_REQ *r = NULL;
+	EVP_PKEY *pk = NULL;
+	bool bad;
+
+	if ((r = (RCA_REQ *)ASN1_item_d2i(NULL, &p, (long)len,
+	    ASN1_ITEM_rptr(RCA_REQ))) == NULL || p != der + len ||
+	    r->info->enc.enc == NULL) {
+		ERR_clear_error();
+		err_set(e, ERR_INVALID_CSR,
+		    "not a PEM certificate request (CERTIFICATE REQUEST)");
+		goto out;
+	}
+	if ((csr = calloc(1, sizeof(*csr))) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	/* Refuse weak keys before spending a verification on them. */
+	if ((pk = spki_key(r->info->spki, &csr->key_type, e)) == NULL)
+		goto out;
+	if (!req_verify(r, der, len, pk)) {
+		err_set(e, ERR_CSR_SIGNATURE,
+		    "the request's signature does not verify");
+		goto out;
+	}
+	gens = req_sans(r->info->attributes, e, &bad);
+	if (bad)
+		goto out;
+	if (ca_names_extract(r->info->subject, gens, &csr->names, e) == -1)
+		goto out;
+	if ((csr->spki_alg = X509_ALGOR_dup(r->info->spki->algor)) == NULL ||
+	    (csr->spki_bits = ASN1_STRING_dup(r->info->spki->public_key)) ==
+	    NULL || (csr->der = malloc(len)) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(csr->der, der, len);
+	csr->der_len = len;
+	ret = csr;
+	csr = NULL;
+out:
+	EVP_PKEY_free(pk);
+	GENERAL_NAMES_free(gens);
+	ASN1_item_free((ASN1_VALUE *)r, ASN1_ITEM_rptr(RCA_REQ));
+	ca_csr_free(csr);
+	return ret;
 }
 
 struct ca_csr *
 ca_csr_parse(const char *pem, size_t len, struct err *e)
 {
-	struct ca_csr *csr = NULL, *ret = NULL;
-	GENERAL_NAMES *gens = NULL;
+	struct ca_csr *ret = NULL;
+	unsigned char *der = NULL;
+	char *name = NULL, *header = NULL;
+	long dlen = 0;
 	BIO *bio = NULL;
-	bool bad;
 
 	if (pem == NULL || len == 0 || len > RCA_MAX_CSR_BYTES) {
 		err_set(e, ERR_INVALID_CSR,
 		    "a CSR must be a PEM of 1 to %d bytes", RCA_MAX_CSR_BYTES);
-		goto out;
-	}
-	if ((csr = calloc(1, sizeof(*csr))) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
@@ -245,40 +482,20 @@ ca_csr_parse(const char *pem, size_t len, struct err *e)
 		err_set(e, ERR_CRYPTO, "out of memory");
 		goto out;
 	}
-	if ((csr->req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL)) ==
-	    NULL) {
+	/* Skips other PEM blocks; takes "NEW CERTIFICATE REQUEST" too. */
+	if (PEM_bytes_read_bio(&der, &dlen, &name, PEM_STRING_X509_REQ, bio,
+	    NULL, NULL) != 1 || dlen <= 0) {
 		ERR_clear_error();
 		err_set(e, ERR_INVALID_CSR,
 		    "not a PEM certificate request (CERTIFICATE REQUEST)");
 		goto out;
 	}
-	if ((csr->pub = X509_REQ_get_pubkey(csr->req)) == NULL) {
-		ERR_clear_error();
-		err_set(e, ERR_INVALID_CSR,
-		    "the request's public key does not parse");
-		goto out;
-	}
-	/* Refuse weak keys before spending a verification on them. */
-	if (ca_key_classify(csr->pub, &csr->key_type, e) == -1)
-		goto out;
-	if (X509_REQ_verify(csr->req, csr->pub) != 1) {
-		ERR_clear_error();
-		err_set(e, ERR_CSR_SIGNATURE,
-		    "the request's signature does not verify");
-		goto out;
-	}
-	gens = req_sans(csr->req, e, &bad);
-	if (bad)
-		goto out;
-	if (ca_names_extract(X509_REQ_get_subject_name(csr->req), gens,
-	    &csr->names, e) == -1)
-		goto out;
-	ret = csr;
-	csr = NULL;
+	ret = csr_decode(der, (size_t)dlen, e);
 out:
-	GENERAL_NAMES_free(gens);
+	OPENSSL_free(der);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
 	BIO_free(bio);
-	ca_csr_free(csr);
 	return ret;
 }
 
@@ -288,6 +505,7 @@ ca_csr_from_cert(const unsigned char *der, size_t len, struct err *e)
 	struct ca_csr *csr = NULL, *ret = NULL;
 	GENERAL_NAMES *gens = NULL;
 	const unsigned char *p = der;
+	X509_ALGOR *alg = NULL;
 	X509 *x = NULL;
 	int crit = 0;
 
@@ -302,13 +520,13 @@ ca_csr_from_cert(const unsigned char *der, size_t len, struct err *e)
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((csr->pub = X509_get_pubkey(x)) == NULL) {
+	if (X509_get0_pubkey(x) == NULL) {
 		ERR_clear_error();
 		err_set(e, ERR_INVALID_CSR,
 		    "the certificate's public key does not parse");
 		goto out;
 	}
-	if (ca_key_classify(csr->pub, &csr->key_type, e) == -1)
+	if (ca_key_classify(X509_get0_pubkey(x), &csr->key_type, e) == -1)
 		goto out;
 	gens = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
 	if (gens == NULL && crit != -1) {
@@ -320,6 +538,14 @@ ca_csr_from_cert(const unsigned char *der, size_t len, struct err *e)
 	if (ca_names_extract(X509_get_subject_name(x), gens, &csr->names,
 	    e) == -1)
 		goto out;
+	if (X509_PUBKEY_get0_param(NULL, NULL, NULL, &alg,
+	    X509_get_X509_PUBKEY(x)) != 1 ||
+	    (csr->spki_alg = X509_ALGOR_dup(alg)) == NULL ||
+	    (csr->spki_bits = ASN1_STRING_dup(X509_get0_pubkey_bitstr(x))) ==
+	    NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
 	ret = csr;
 	csr = NULL;
 out:
@@ -383,10 +609,13 @@ ca_keygen(enum key_type t, const struct names *names, char **key_pem,
 {
 	struct ca_csr *csr = NULL, *ret = NULL;
 	struct names want = NAMES_INIT;
+	unsigned char *der = NULL;
+	X509_REQ *req = NULL;
 	EVP_PKEY *key = NULL;
 	BIO *bio = NULL;
 	char *data;
 	long n;
+	int dlen;
 
 	*key_pem = NULL;
 	if ((unsigned)t >= KEY__MAX) {
@@ -404,29 +633,20 @@ ca_keygen(enum key_type t, const struct names *names, char **key_pem,
 			e->code = ERR_INVALID_REQUEST;
 		goto out;
 	}
-	if ((csr = calloc(1, sizeof(*csr))) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+	if ((key = ca_key_generate(t, e)) == NULL ||
+	    (req = req_build(key, &want, e)) == NULL)
+		goto out;
+	if ((dlen = i2d_X509_REQ(req, &der)) <= 0) {
+		ca_log_ssl("i2d_X509_REQ");
+		err_set(e, ERR_CRYPTO, "cannot encode the request");
 		goto out;
 	}
-	if ((key = ca_key_generate(t, e)) == NULL)
-		goto out;
-	if ((csr->req = req_build(key, &want, e)) == NULL)
-		goto out;
-	if ((csr->pub = X509_REQ_get_pubkey(csr->req)) == NULL) {
-		ca_log_ssl("X509_REQ_get_pubkey");
-		err_set(e, ERR_CRYPTO, "cannot read back the public key");
+	/* Through the parser: the same naming rules as a client's CSR. */
+	if ((csr = csr_decode(der, (size_t)dlen, e)) == NULL) {
+		if (e != NULL && e->code != ERR_INTERNAL)
+			e->code = ERR_CRYPTO;
 		goto out;
 	}
-	csr->key_type = t;
-	/* Same naming rules as a parsed CSR. */
-	if (ca_names_extract(X509_REQ_get_subject_name(csr->req), NULL,
-	    &csr->names, e) == -1)
-		goto out;
-	for (int k = 0; k < NAME__MAX; k++)
-		for (size_t i = 0; i < want.n[k]; i++)
-			if (names_add(&csr->names, (enum name_kind)k,
-			    want.list[k][i], e) == -1)
-				goto out;
 	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
 	    PEM_write_bio_PKCS8PrivateKey(bio, key, NULL, NULL, 0, NULL,
 	    NULL) != 1 || (n = BIO_get_mem_data(bio, &data)) <= 0 ||
@@ -442,6 +662,8 @@ ca_keygen(enum key_type t, const struct names *names, char **key_pem,
 out:
 	/* The memory BIO clears its buffer when freed. */
 	BIO_free(bio);
+	OPENSSL_free(der);
+	X509_REQ_free(req);
 	EVP_PKEY_free(key);
 	names_clear(&want);
 	ca_csr_free(csr);
@@ -453,8 +675,9 @@ ca_csr_free(struct ca_csr *csr)
 {
 	if (csr == NULL)
 		return;
-	X509_REQ_free(csr->req);
-	EVP_PKEY_free(csr->pub);
+	free(csr->der);
+	X509_ALGOR_free(csr->spki_alg);
+	ASN1_BIT_STRING_free(csr->spki_bits);
 	names_clear(&csr->names);
 	free(csr);
 }
@@ -474,23 +697,15 @@ ca_csr_key_type(const struct ca_csr *csr)
 char *
 ca_csr_pem(const struct ca_csr *csr, struct err *e)
 {
-	unsigned char *der = NULL;
 	char *pem;
-	int n;
 
-	if (csr->req == NULL) {
+	if (csr->der == NULL) {
 		err_set(e, ERR_INVALID_REQUEST,
 		    "a renewal request has no PEM form");
 		return NULL;
 	}
-	if ((n = i2d_X509_REQ(csr->req, &der)) <= 0) {
-		ca_log_ssl("i2d_X509_REQ");
-		err_set(e, ERR_CRYPTO, "cannot encode the request");
-		return NULL;
-	}
-	pem = ca_pem_encode("CERTIFICATE REQUEST", der, (size_t)n);
-	OPENSSL_free(der);
-	if (pem == NULL)
-		err_set(e, ERR_CRYPTO, "out of memory");
+	if ((pem = ca_pem_encode("CERTIFICATE REQUEST", csr->der,
+	    csr->der_len)) == NULL)
+		err_set(e, ERR_INTERNAL, "out of memory");
 	return pem;
 }

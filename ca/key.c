@@ -672,6 +672,9 @@ ca_load(const char *cert_path, const char *key_path,
 	    (ca->der = ca_x509_der(ca->cert, &ca->der_len)) == NULL ||
 	    (ca->pem = ca_pem_encode("CERTIFICATE", ca->der,
 	    ca->der_len)) == NULL ||
+	    (ca->sign_tmpl = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit_ex(ca->sign_tmpl, NULL,
+	    digest_name(ca->key_type), NULL, NULL, ca->key, NULL) != 1 ||
 	    (ca->store = X509_STORE_new()) == NULL ||
 	    X509_STORE_add_cert(ca->store, ca->cert) != 1 ||
 	    prebuild(ca, public_url) == -1) {
@@ -707,6 +710,7 @@ ca_free(struct ca *ca)
 	X509_EXTENSION_free(ca->ext_crldp);
 	X509_EXTENSION_free(ca->ext_aia);
 	X509_STORE_free(ca->store);
+	EVP_MD_CTX_free(ca->sign_tmpl);
 	EVP_MD_free(ca->md);
 	EVP_MD_free(ca->sha1);
 	EVP_PKEY_free(ca->key);

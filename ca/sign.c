@@ -113,6 +113,23 @@ set_subject(X509 *x, const char *cn)
 	return ok ? 0 : -1;
 }
 
+/*
+ * The request's public key, copied as encoded.  X509_set_pubkey() would
+ * re-encode an EVP_PKEY through OpenSSL 3.0's encoders, which is slow.
+ */
+static int
+set_spki(X509 *x, const struct ca_csr *csr)
+{
+	X509_ALGOR *alg = NULL;
+
+	if (X509_PUBKEY_get0_param(NULL, NULL, NULL, &alg,
+	    X509_get_X509_PUBKEY(x)) != 1 || alg == NULL ||
+	    X509_ALGOR_copy(alg, csr->spki_alg) != 1 ||
+	    ASN1_STRING_copy(X509_get0_pubkey_bitstr(x), csr->spki_bits) != 1)
+		return -1;
+	return 0;
+}
+
 /* SKI of x's public key, RFC 5280 method 1 (SHA-1 of the key bits). */
 static int
 add_ski(X509 *x, const EVP_MD *sha1)
@@ -166,6 +183,7 @@ ca_issue(const struct ca *ca, const struct ca_csr *csr,
 	const struct names *n;
 	GENERAL_NAMES *gens = NULL;
 	ASN1_INTEGER *serial = NULL;
+	EVP_MD_CTX *mctx = NULL;
 	X509 *x = NULL;
 	int64_t now, ttl, nb, na;
 	unsigned eku;
@@ -195,7 +213,7 @@ ca_issue(const struct ca *ca, const struct ca_csr *csr,
 	    set_subject(x, n->cn) == -1 ||
 	    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) == NULL ||
 	    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na) == NULL ||
-	    X509_set_pubkey(x, csr->pub) != 1)
+	    set_spki(x, csr) == -1)
 		goto fail;
 	eku = p->profile->eku & (EKU_SERVER_AUTH | EKU_CLIENT_AUTH);
 	if (X509_add_ext(x, ca->ext_bc, -1) != 1 ||
@@ -216,7 +234,7 @@ ca_issue(const struct ca *ca, const struct ca_csr *csr,
 	    1) || (ca->ext_aia != NULL && X509_add_ext(x, ca->ext_aia, -1) !=
 	    1))
 		goto fail;
-	if (X509_sign(x, ca->key, ca->md) <= 0)
+	if ((mctx = ca_sign_ctx(ca)) == NULL || X509_sign_ctx(x, mctx) <= 0)
 		goto fail;
 	if (fill_cert(x, n, csr->key_type, out, e) == -1)
 		goto out;
@@ -228,6 +246,7 @@ fail:
 out:
 	if (rc == -1)
 		ca_cert_clear(out);
+	EVP_MD_CTX_free(mctx);
 	GENERAL_NAMES_free(gens);
 	ASN1_INTEGER_free(serial);
 	X509_free(x);

@@ -310,3 +310,17 @@ out:
 	BIO_free(bio);
 	return rc;
 }
+
+EVP_MD_CTX *
+ca_sign_ctx(const struct ca *ca)
+{
+	EVP_MD_CTX *m;
+
+	if ((m = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_MD_CTX_copy_ex(m, ca->sign_tmpl) != 1) {
+		EVP_MD_CTX_free(m);
+		return NULL;
+	}
+	return m;
+}
