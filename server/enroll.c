@@ -1334,6 +1334,33 @@ log_cert(const char *what, const struct enroll_cert *c)
 }
 
 /*
+ * The first enrollment.  A daemon (started at boot, perhaps before the
+ * network or the CA is up) retries transient failures with backoff; a
+ * one-shot enroll tries once.  Returns 0 enrolled, 1 stopped by a
+ * signal, -1 failed (e says why).
+ */
+static int
+enroll_first(const struct enroll_opts *o, struct enroll_cert *cert,
+    const sigset_t *stop, struct err *e)
+{
+	unsigned attempt = 0;
+
+	for (;;) {
+		int64_t delay;
+
+		if (enroll_once(o, cert, e) == 0)
+			return 0;
+		if (!o->daemon || !enroll_err_transient(e))
+			return -1;
+		delay = enroll_backoff(attempt++);
+		log_warn("enroll: enrollment failed: %s; retrying in %lld s",
+		    e->msg, (long long)delay);
+		if (wait_until(tu_now() + delay, stop))
+			return 1;
+	}
+}
+
+/*
  * The renewal loop.  Returns the exit status: 0 when stopped by a
  * signal, 1 when the certificate can no longer be renewed.
  */
@@ -1371,7 +1398,9 @@ daemon_loop(const struct enroll_opts *o, struct enroll_cert *cert,
 			if (renew_once(o, cert, &e) == 0)
 				break;
 			if (!enroll_err_transient(&e)) {
-				fprintf(stderr, "redis-ca: %s\n", e.msg);
+				fprintf(stderr, "redis-ca: %s%s\n", e.msg,
+				    e.code == ERR_UNAUTHORIZED ? "; re-enroll "
+				    "with a new token" : "");
 				return 1;
 			}
 			delay = enroll_backoff(attempt++);
@@ -1461,7 +1490,13 @@ cmd_enroll(int argc, char **argv)
 	if (have)
 		log_cert("resuming with", &cert);
 	else {
-		if (enroll_once(&o, &cert, &e) == -1) {
+		switch (enroll_first(&o, &cert, &stop, &e)) {
+		case 0:
+			break;
+		case 1:
+			status = 0;
+			goto out;
+		default:
 			fprintf(stderr, "redis-ca: %s\n", e.msg);
 			goto out;
 		}
