@@ -191,9 +191,11 @@ abort:
 
 /*
  * Group commit.  Each caller queues its row; whoever finds no batch
- * running becomes the leader, takes the whole queue, commits it and
- * wakes everyone.  A lone caller is a batch of one and never waits for
- * company; rows that arrive during a commit form the next batch.
+ * running becomes the leader, takes the whole queue, commits it, wakes
+ * the batch's callers one by one and hands leadership to the first row
+ * that queued meanwhile.  A lone caller is a batch of one and never
+ * waits for company; rows that arrive during a commit form the next
+ * batch.
  */
 int
 db_cert_insert(struct db *db, const struct cert_rec *c,
@@ -210,6 +212,7 @@ db_cert_insert(struct db *db, const struct cert_rec *c,
 	memset(&item, 0, sizeof(item));
 	item.cert = c;
 	item.audit = a;
+	pthread_cond_init(&item.cv, NULL);
 
 	pthread_mutex_lock(&db->gc_mu);
 	*db->gc_tail = &item;
@@ -217,7 +220,7 @@ db_cert_insert(struct db *db, const struct cert_rec *c,
 	db->gc_pending++;
 	while (!item.done) {
 		if (db->gc_leader) {
-			pthread_cond_wait(&db->gc_cv, &db->gc_mu);
+			pthread_cond_wait(&item.cv, &db->gc_mu);
 			continue;
 		}
 		db->gc_leader = true;
@@ -235,14 +238,18 @@ db_cert_insert(struct db *db, const struct cert_rec *c,
 		for (it = batch; it != NULL; it = next) {
 			next = it->next;
 			it->done = true;
+			if (it != &item)
+				pthread_cond_signal(&it->cv);
 		}
 		db->gc_leader = false;
 		db->gc_batches++;
 		if (nbatch > db->gc_max_batch)
 			db->gc_max_batch = nbatch;
-		pthread_cond_broadcast(&db->gc_cv);
+		if (db->gc_head != NULL)
+			pthread_cond_signal(&db->gc_head->cv);
 	}
 	pthread_mutex_unlock(&db->gc_mu);
+	pthread_cond_destroy(&item.cv);
 
 	if (item.err.code != ERR_OK) {
 		if (e != NULL)

@@ -543,11 +543,10 @@ db_open(const char *path, struct err *e)
 		free(db);
 		return NULL;
 	}
-	/* Default mutexes and condition variables cannot fail on Linux. */
+	/* Default mutexes cannot fail to initialise on Linux. */
 	pthread_mutex_init(&db->mu, NULL);
 	pthread_mutex_init(&db->wmu, NULL);
 	pthread_mutex_init(&db->gc_mu, NULL);
-	pthread_cond_init(&db->gc_cv, NULL);
 
 	if ((c = db_conn_get(db, e)) == NULL)
 		goto out;
@@ -576,7 +575,6 @@ db_close(struct db *db)
 	}
 	db->conns = NULL;
 	pthread_mutex_unlock(&db->mu);
-	pthread_cond_destroy(&db->gc_cv);
 	pthread_mutex_destroy(&db->gc_mu);
 	pthread_mutex_destroy(&db->wmu);
 	pthread_mutex_destroy(&db->mu);

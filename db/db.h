@@ -12,7 +12,8 @@
  * Lists take a cursor (`after`, the last id of the previous page; 0 or
  * NULL for the first) and a limit, and return the next cursor (0 / ""
  * when there are no more rows).  List arrays are new: free them with the
- * matching *_list_free().
+ * matching *_list_free().  A limit of 0 means RCA_DEFAULT_LIST_LIMIT;
+ * limits above RCA_MAX_LIST_LIMIT are cut to it.
  */
 #ifndef RCA_DB_H
 #define RCA_DB_H
@@ -194,6 +195,7 @@ int	db_rotation_get(struct db *db, int64_t id, struct rotation_rec *out,
 int	db_rotation_list(struct db *db, const char *node, int64_t before,
 	    size_t limit, struct rotation_rec **out, size_t *n,
 	    int64_t *next, struct err *e);
+/* Free a list from db_rotation_list().  NULL ok. */
 void	db_rotation_list_free(struct rotation_rec *list, size_t n);
 
 #endif

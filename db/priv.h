@@ -33,6 +33,7 @@ struct db_gc_item {
 	const struct cert_rec	*cert;	/* borrowed */
 	const struct audit_rec	*audit;	/* borrowed; may be NULL */
 	struct db_gc_item	*next;
+	pthread_cond_t		 cv;	/* signalled when done or to lead */
 	bool			 row_ok;	/* inserted; waits for COMMIT */
 	bool			 done;	/* result below is final */
 	struct err		 err;	/* the row's result */
@@ -53,7 +54,6 @@ struct db {
 
 	/* Group commit of certificate inserts (db/cert.c). */
 	pthread_mutex_t	 gc_mu;		/* guards the fields below */
-	pthread_cond_t	 gc_cv;		/* a batch finished */
 	struct db_gc_item *gc_head;	/* rows waiting for a leader */
 	struct db_gc_item **gc_tail;
 	size_t		 gc_pending;	/* rows in the queue */

@@ -190,7 +190,7 @@ out:
 	return rc;
 }
 
-/* Fetch one token with statement id and key bound by bind(). */
+/* Fetch one token by id (tid) or, when hash is not NULL, by hash. */
 static int
 token_fetch(struct db *db, enum db_stmt id, const char *tid,
     const unsigned char *hash, struct token_rec *out, struct err *e)
