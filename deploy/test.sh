@@ -23,6 +23,12 @@ pkgs=(build-essential meson ninja-build pkg-config
 
 missing=()
 for p in "${pkgs[@]}"; do
+	# A node.js from elsewhere (NodeSource bundles npm and conflicts
+	# with Debian's npm) is as good as Debian's.
+	case "$p" in
+	nodejs) command -v node >/dev/null && continue ;;
+	npm) command -v npm >/dev/null && continue ;;
+	esac
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 	    grep -q 'install ok installed'; then
 		missing+=("$p")
