@@ -536,9 +536,14 @@ start_daemon(struct api *a, struct listener *l, const char *addr, bool tls,
 		flags |= MHD_USE_IPv6;
 	if (tls)
 		flags |= MHD_USE_TLS;
+	/* The logger first: later options may already want to log. */
+	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
+	    (intptr_t)on_mhd_log, NULL };
 	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
-	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
-	    (intptr_t)threads, NULL };
+	/* A pool of one is refused by MHD: one thread is its default. */
+	if (threads > 1)
+		ops[i++] = (struct MHD_OptionItem){
+		    MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL };
 	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
 	    (intptr_t)maxc, NULL };
 	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -549,8 +554,6 @@ start_daemon(struct api *a, struct listener *l, const char *addr, bool tls,
 	    API_CONN_MEMORY, NULL };
 	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
 	    (intptr_t)on_completed, l };
-	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
-	    (intptr_t)on_mhd_log, NULL };
 	if (tls) {
 		ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT,
 		    0, a->tls_cert };

@@ -54,12 +54,17 @@ static char *
 nested(int depth)
 {
 	size_t n = (size_t)depth * 6 + 1;
-	char *s = malloc(n), *p = s;
+	char *s = malloc(n), *p;
 
-	assert_non_null(s);
-	for (int i = 0; i < depth - 1; i++)
-		p += sprintf(p, "{\"a\":");
-	p += sprintf(p, "{}");
+	if (s == NULL)
+		abort();
+	p = s;
+	for (int i = 0; i < depth - 1; i++) {
+		memcpy(p, "{\"a\":", 5);
+		p += 5;
+	}
+	memcpy(p, "{}", 2);
+	p += 2;
 	for (int i = 0; i < depth - 1; i++)
 		*p++ = '}';
 	*p = '\0';
@@ -142,7 +147,8 @@ test_issue_errors(void **state)
 	assert_int_equal(e.code, ERR_INVALID_JSON);
 	/* A CSR above the named limit. */
 	big = malloc(RCA_MAX_CSR_BYTES + 64);
-	assert_non_null(big);
+	if (big == NULL)
+		abort();
 	memcpy(big, "{\"csr\":\"", 8);
 	memset(big + 8, 'A', RCA_MAX_CSR_BYTES + 1);
 	strcpy(big + 8 + RCA_MAX_CSR_BYTES + 1, "\",\"profile\":\"p\"}");

@@ -1,0 +1,695 @@
+/*
+ * Tests of api/server.c: the request life cycle over real sockets on
+ * 127.0.0.1, with a real service (a throwaway CA made by the openssl
+ * command line, a SQLite database in a temp folder) and libcurl as the
+ * client.  Both listeners, plain HTTP and TLS.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "api_priv.h"
+
+struct fixture {
+	char		 dir[64];
+	char		 path[8][256];	/* ca.crt ca.key db api.crt api.key */
+	struct svc	*svc;
+	struct api	*api;		/* plain HTTP api + public */
+	char		 admin[128];	/* admin token */
+	char		 enroll[128];	/* enroll token, redis-client */
+	char		 base[64];	/* http://127.0.0.1:<api port> */
+	char		 pub[64];	/* http://127.0.0.1:<public port> */
+};
+
+enum { P_CA_CRT, P_CA_KEY, P_DB, P_API_CRT, P_API_KEY };
+
+struct resp {
+	long	 status;
+	char	 body[131072];
+	size_t	 len;
+	char	 hdrs[8192];
+	size_t	 hlen;
+};
+
+static void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+static size_t
+on_body(char *p, size_t sz, size_t n, void *u)
+{
+	struct resp *r = u;
+	size_t len = sz * n;
+
+	if (len > sizeof(r->body) - 1 - r->len)
+		len = sizeof(r->body) - 1 - r->len;
+	memcpy(r->body + r->len, p, len);
+	r->len += len;
+	r->body[r->len] = '\0';
+	return sz * n;
+}
+
+static size_t
+on_header(char *p, size_t sz, size_t n, void *u)
+{
+	struct resp *r = u;
+	size_t len = sz * n;
+
+	if (len > sizeof(r->hdrs) - 1 - r->hlen)
+		len = sizeof(r->hdrs) - 1 - r->hlen;
+	memcpy(r->hdrs + r->hlen, p, len);
+	r->hlen += len;
+	r->hdrs[r->hlen] = '\0';
+	return sz * n;
+}
+
+/* Streams a fixed number of bytes for chunked uploads. */
+struct upload {
+	size_t	left;
+};
+
+static size_t
+on_read(char *p, size_t sz, size_t n, void *u)
+{
+	struct upload *up = u;
+	size_t len = sz * n;
+
+	if (len > up->left)
+		len = up->left;
+	memset(p, ' ', len);
+	up->left -= len;
+	return len;
+}
+
+struct call {
+	const char	*method;
+	const char	*url;
+	const char	*token;
+	const char	*ctype;
+	const char	*body;
+	size_t		 chunked;	/* > 0: stream this many bytes */
+	const char	*extra;		/* one more header line */
+	const char	*cacert;	/* TLS */
+	long		 tls_max;	/* CURL_SSLVERSION_MAX_* or 0 */
+	long		 tls_min;
+};
+
+/* Perform c; returns the CURLcode and fills r. */
+static CURLcode
+http(const struct call *c, struct resp *r)
+{
+	struct curl_slist *h = NULL;
+	struct upload up = { c->chunked };
+	char line[256];
+	CURLcode rc;
+	CURL *cu;
+
+	memset(r, 0, sizeof(*r));
+	cu = curl_easy_init();
+	assert_non_null(cu);
+	curl_easy_setopt(cu, CURLOPT_URL, c->url);
+	curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, c->method);
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(cu, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(cu, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 20L);
+	h = curl_slist_append(h, "Expect:");
+	if (c->token != NULL) {
+		snprintf(line, sizeof(line), "Authorization: Bearer %s",
+		    c->token);
+		h = curl_slist_append(h, line);
+	}
+	if (c->ctype != NULL) {
+		snprintf(line, sizeof(line), "Content-Type: %s", c->ctype);
+		h = curl_slist_append(h, line);
+	}
+	if (c->extra != NULL)
+		h = curl_slist_append(h, c->extra);
+	if (c->chunked > 0) {
+		h = curl_slist_append(h, "Transfer-Encoding: chunked");
+		curl_easy_setopt(cu, CURLOPT_POST, 1L);
+		curl_easy_setopt(cu, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(cu, CURLOPT_READDATA, &up);
+	} else if (c->body != NULL) {
+		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, c->body);
+		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE,
+		    (long)strlen(c->body));
+	}
+	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
+	if (c->cacert != NULL) {
+		curl_easy_setopt(cu, CURLOPT_CAINFO, c->cacert);
+		/* Let the client offer old versions: the server refuses. */
+		curl_easy_setopt(cu, CURLOPT_SSL_CIPHER_LIST,
+		    "DEFAULT@SECLEVEL=0");
+		curl_easy_setopt(cu, CURLOPT_SSLVERSION, c->tls_min |
+		    c->tls_max);
+	}
+	rc = curl_easy_perform(cu);
+	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_cleanup(cu);
+	curl_slist_free_all(h);
+	return rc;
+}
+
+/* GET/POST/... with a token and optional JSON body; status returned. */
+static long
+req(const char *method, const char *url, const char *token,
+    const char *body, struct resp *r)
+{
+	struct call c = { .method = method, .url = url, .token = token,
+	    .ctype = body != NULL ? "application/json" : NULL, .body = body };
+
+	assert_int_equal(http(&c, r), CURLE_OK);
+	return r->status;
+}
+
+/* The value of header name in r, or "" (static buffer). */
+static const char *
+header(const struct resp *r, const char *name)
+{
+	static char v[256];
+	size_t n = strlen(name);
+	const char *p = r->hdrs;
+
+	v[0] = '\0';
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			const char *s = p + n + 1, *end;
+
+			while (*s == ' ')
+				s++;
+			end = strpbrk(s, "\r\n");
+			n = end != NULL ? (size_t)(end - s) : strlen(s);
+			if (n >= sizeof(v))
+				n = sizeof(v) - 1;
+			memcpy(v, s, n);
+			v[n] = '\0';
+			return v;
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return v;
+}
+
+/* The "error.code" of a JSON error body. */
+static void
+expect_code(const struct resp *r, const char *code)
+{
+	json_t *v = json_loadb(r->body, r->len, 0, NULL);
+	const char *c = NULL;
+
+	assert_non_null(v);
+	assert_int_equal(json_unpack(v, "{s:{s:s}}", "error", "code", &c), 0);
+	assert_string_equal(c, code);
+	json_decref(v);
+}
+
+static void
+sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xmalloc(sizeof(*f));
+	static const char *const names[] = { "ca.crt", "ca.key", "rca.db",
+	    "api.crt", "api.key" };
+	struct profile prof = { 0 };
+	struct svc_config sc = { 0 };
+	struct api_config ac = { 0 };
+	struct svc_actor cli;
+	struct svc_token_req tr = { 0 };
+	struct token_rec rec;
+	char *pat[] = { "app-*" };
+	struct err e;
+
+	memset(f, 0, sizeof(*f));
+	strcpy(f->dir, "/tmp/rca-api-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	for (int i = 0; i < 5; i++)
+		snprintf(f->path[i], sizeof(f->path[i]), "%s/%s", f->dir,
+		    names[i]);
+	sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
+	    "ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt "
+	    "-days 30 -subj /CN=test-ca -addext "
+	    "basicConstraints=critical,CA:TRUE,pathlen:0 -addext "
+	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null && "
+	    "chmod 0400 ca.key && "
+	    "printf 'subjectAltName=IP:127.0.0.1\\n"
+	    "extendedKeyUsage=serverAuth\\n' > ext && "
+	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout api.key -subj /CN=localhost -out api.csr "
+	    "2>/dev/null && openssl x509 -req -in api.csr -CA ca.crt "
+	    "-CAkey ca.key -CAcreateserial -days 30 -extfile ext "
+	    "-out api.crt 2>/dev/null", f->dir);
+	strcpy(prof.name, "redis-client");
+	prof.eku = EKU_CLIENT_AUTH;
+	prof.default_ttl = 3600;
+	prof.max_ttl = 86400;
+	prof.key_types = KEY_BIT(KEY_EC_P256);
+	sc.ca_cert = f->path[P_CA_CRT];
+	sc.ca_key = f->path[P_CA_KEY];
+	sc.database = f->path[P_DB];
+	sc.public_url = "http://127.0.0.1:1";
+	sc.crl_validity = 86400;
+	sc.crl_refresh_before = 3600;
+	sc.rotation_check_interval = 60;
+	sc.rotation_renew_before_pct = 33;
+	sc.profiles = &prof;
+	sc.nprofiles = 1;
+	f->svc = svc_open(&sc, &e);
+	if (f->svc == NULL)
+		fail_msg("svc_open: %s", e.msg);
+	svc_actor_init(&cli, ACTOR_CLI);
+	tr.kind = TOKEN_ADMIN;
+	tr.uses = 1;
+	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->admin,
+	    &e), 0);
+	token_rec_clear(&rec);
+	tr.kind = TOKEN_ENROLL;
+	tr.profile = "redis-client";
+	tr.patterns = pat;
+	tr.npatterns = 1;
+	tr.uses = 5;
+	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->enroll,
+	    &e), 0);
+	token_rec_clear(&rec);
+	ac.api_listen = "127.0.0.1:0";
+	ac.public_listen = "127.0.0.1:0";
+	ac.api_tls = false;
+	ac.max_body_bytes = 8192;
+	ac.threads = 2;
+	ac.max_connections = 64;
+	f->api = api_start(f->svc, &ac, &e);
+	if (f->api == NULL)
+		fail_msg("api_start: %s", e.msg);
+	assert_true(api_port(f->api) > 0);
+	assert_true(api_public_port(f->api) > 0);
+	assert_int_not_equal(api_port(f->api), api_public_port(f->api));
+	snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%u",
+	    api_port(f->api));
+	snprintf(f->pub, sizeof(f->pub), "http://127.0.0.1:%u",
+	    api_public_port(f->api));
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	api_stop(f->api);
+	svc_close(f->svc);
+	sh("rm -rf %s", f->dir);
+	free(f);
+	return 0;
+}
+
+static void
+url(char *out, const char *base, const char *path)
+{
+	snprintf(out, 256, "%s%s", base, path);
+}
+
+static void
+test_health_both_listeners(void **state)
+{
+	struct fixture *f = *state;
+	struct resp *r = xmalloc(sizeof(*r));
+	char u[256];
+
+	url(u, f->base, "/healthz");
+	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
+	assert_string_equal(r->body, "{\"status\":\"ok\"}");
+	assert_string_equal(header(r, "Content-Type"), "application/json");
+	url(u, f->pub, "/healthz");
+	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
+	url(u, f->pub, "/readyz");
+	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
+	url(u, f->pub, "/v1/ca.pem");
+	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
+	assert_string_equal(header(r, "Content-Type"),
+	    "application/x-pem-file");
+	assert_non_null(strstr(r->body, "BEGIN CERTIFICATE"));
+	url(u, f->pub, "/metrics");
+	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
+	assert_non_null(strstr(r->body, "redisca_http_requests_total{route="
+	    "\"/healthz\",code=\"200\"}"));
+	assert_non_null(strstr(r->body, "redisca_crl_number 1"));
+	free(r);
+}
+
+static void
+test_public_hides_authenticated(void **state)
+{
+	struct fixture *f = *state;
+	struct resp *r = xmalloc(sizeof(*r));
+	char u[256];
+
+	url(u, f->pub, "/v1/certificates");
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 404);
+	expect_code(r, "not_found");
+	assert_int_equal(req("POST", u, f->admin, "{}", r), 404);
+	url(u, f->pub, "/v1/tokens");
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 404);
+	url(u, f->base, "/v1/tokens");
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	free(r);
+}
+
+static void
+test_not_found_and_method(void **state)
+{
+	struct fixture *f = *state;
+	struct resp *r = xmalloc(sizeof(*r));
+	char u[256];
+
+	url(u, f->base, "/nope");
+	assert_int_equal(req("GET", u, NULL, NULL, r), 404);
+	expect_code(r, "not_found");
+	url(u, f->base, "/v1/certificates");
+	assert_int_equal(req("PUT", u, f->admin, NULL, r), 405);
+	expect_code(r, "method_not_allowed");
+	assert_string_equal(header(r, "Allow"), "POST, GET");
+	url(u, f->base, "/v1/crl");
+	assert_int_equal(req("DELETE", u, NULL, NULL, r), 405);
+	assert_string_equal(header(r, "Allow"), "GET");
+	free(r);
+}
+
+/* Number of denied audit entries for action. */
+static size_t
+denied(struct fixture *f, const char *action)
+{
+	struct audit_rec *list = NULL;
+	size_t n = 0, cnt = 0;
+	int64_t next;
+	struct err e;
+
+	assert_int_equal(svc_audit_list(f->svc, 0, 1000, &list, &n, &next,
+	    &e), 0);
+	for (size_t i = 0; i < n; i++)
+		if (list[i].outcome == AUDIT_DENIED &&
+		    strcmp(list[i].action, action) == 0)
+			cnt++;
+	svc_audit_list_free(list, n);
+	return cnt;
+}
+
+static void
+test_auth(void **state)
+{
+	struct fixture *f = *state;
+	struct resp *r = xmalloc(sizeof(*r));
+	size_t before = denied(f, "certificate.issue");
+	size_t tbefore = denied(f, "token.create");
+	char u[256];
+
+	url(u, f->base, "/v1/certificates");
+	assert_int_equal(req("POST", u, NULL, "{}", r), 401);
+	expect_code(r, "unauthorized");
+	assert_string_equal(header(r, "WWW-Authenticate"), "Bearer");
+	assert_int_equal(req("POST", u, "rca_wrong", "{}", r), 401);
+	assert_string_equal(header(r, "WWW-Authenticate"), "Bearer");
+	assert_int_equal(denied(f, "certificate.issue"), before + 2);
+	/* Reads need admin: an enroll token is forbidden there. */
+	assert_int_equal(req("GET", u, f->enroll, NULL, r), 403);
+	expect_code(r, "forbidden");
+	url(u, f->base, "/v1/tokens");
+	assert_int_equal(req("POST", u, f->enroll, "{\"kind\":\"admin\"}", r),
+	    403);
+	assert_int_equal(denied(f, "token.create"), tbefore + 1);
+	/* The answers to authenticated routes are not cached. */
+	assert_string_equal(header(r, "Cache-Control"), "no-store");
+	free(r);
+}
+
+static void
+test_body_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct resp *r = xmalloc(sizeof(*r));
+	char u[256], *big;
+	struct call c = { 0 };
+	size_t before = denied(f, "certificate.issue");
+
+	url(u, f->base, "/v1/certificates");
+	c.method = "POST";
+	c.url = u;
+	c.token = f->admin;
+	c.ctype = "text/plain";
+	c.body = "{}";
+	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(r->status, 415);
+	expect_code(r, "unsupported_media_type");
+	/* Declared too large: refused from the headers. */
+	big = xmalloc(10000);
+	memset(big, ' ', 9999);
+	big[9999] = '\0';
+	c.ctype = "application/json";
+	c.body = big;
+	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(r->status, 413);
+	expect_code(r, "payload_too_large");
+	/* Streamed without a length: capped while it arrives. */
+	c.body = NULL;
+	c.chunked = 20000;
+	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(r->status, 413);
+	/* Streamed and small enough: decoded (and refused by name). */
+	c.chunked = 100;
+	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(r->status, 400);
+	expect_code(r, "invalid_json");
+	c.chunked = 0;
+	c.ctype = "application/json; charset=utf-8";
+	c.body = "{\"csr\":\"x\",\"profile\":\"redis-client\",\"extra\":1}";
+	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(r->status, 400);
+	expect_code(r, "invalid_request");
+	assert_non_null(strstr(r->body, "extra"));
+	assert_int_equal(denied(f, "certificate.issue"), before + 5);
+	free(big);
+	free(r);
+}
+
+static void
+test_issue_get_revoke_crl(void **state)
+{
+	struct fixture *f = *state;
+	struct resp *r = xmalloc(sizeof(*r));
+	char u[256], serial[64], upper[64], etag[64], path[128];
+	json_t *v;
+	const char *s;
+
+	url(u, f->base, "/v1/certificates/generate");
+	assert_int_equal(req("POST", u, f->enroll, "{\"profile\":"
+	    "\"redis-client\",\"common_name\":\"app-1\"}", r), 201);
+	v = json_loadb(r->body, r->len, 0, NULL);
+	assert_non_null(v);
+	s = json_string_value(json_object_get(v, "serial"));
+	assert_non_null(s);
+	snprintf(serial, sizeof(serial), "%s", s);
+	assert_non_null(json_object_get(v, "private_key"));
+	assert_non_null(json_object_get(v, "chain"));
+	assert_non_null(json_object_get(v, "ca_certificate"));
+	assert_string_equal(json_string_value(json_object_get(v, "status")),
+	    "valid");
+	json_decref(v);
+	/* Enroll token outside its patterns. */
+	assert_int_equal(req("POST", u, f->enroll, "{\"profile\":"
+	    "\"redis-client\",\"common_name\":\"db-1\"}", r), 403);
+	expect_code(r, "name_not_allowed");
+	/* Any case in the path. */
+	for (size_t i = 0; i <= strlen(serial); i++)
+		upper[i] = (char)(serial[i] >= 'a' && serial[i] <= 'f' ?
+		    serial[i] - 32 : serial[i]);
+	snprintf(path, sizeof(path), "/v1/certificates/%s", upper);
+	url(u, f->base, path);
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	assert_non_null(strstr(r->body, serial));
+	snprintf(path, sizeof(path), "/v1/certificates/%s.pem", upper);
+	url(u, f->base, path);
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	assert_string_equal(header(r, "Content-Type"),
+	    "application/x-pem-file");
+	url(u, f->base, "/v1/certificates/xyz");
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 400);
+	expect_code(r, "invalid_serial");
+	url(u, f->base, "/v1/certificates/abcdef");
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 404);
+	/* CRL before and after the revocation. */
+	url(u, f->pub, "/v1/crl");
+	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
+	assert_string_equal(header(r, "Content-Type"), "application/pkix-crl");
+	snprintf(etag, sizeof(etag), "%s", header(r, "ETag"));
+	assert_true(etag[0] == '"');
+	assert_true(strlen(header(r, "Last-Modified")) == 29);
+	snprintf(path, sizeof(path), "/v1/certificates/%s/revoke", serial);
+	url(u, f->base, path);
+	assert_int_equal(req("POST", u, f->admin,
+	    "{\"reason\":\"superseded\"}", r), 200);
+	assert_non_null(strstr(r->body, "\"crl_number\":"));
+	assert_non_null(strstr(r->body, "\"revocation_reason\":"
+	    "\"superseded\""));
+	url(u, f->pub, "/v1/crl.pem");
+	{
+		struct call c = { .method = "GET", .url = u };
+		char inm[128];
+
+		snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+		c.extra = inm;
+		assert_int_equal(http(&c, r), CURLE_OK);
+		/* A new CRL: the old ETag no longer matches. */
+		assert_int_equal(r->status, 200);
+		assert_string_not_equal(header(r, "ETag"), etag);
+		snprintf(etag, sizeof(etag), "%s", header(r, "ETag"));
+		snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+		assert_int_equal(http(&c, r), CURLE_OK);
+		assert_int_equal(r->status, 304);
+		assert_int_equal(r->len, 0);
+	}
+	free(r);
+}
+
+static void
+test_tokens_and_lists(void **state)
+{
+	struct fixture *f = *state;
+	struct resp *r = xmalloc(sizeof(*r));
+	char u[256], path[128], id[32];
+	json_t *v;
+
+	url(u, f->base, "/v1/tokens");
+	assert_int_equal(req("POST", u, f->admin, "{\"profile\":"
+	    "\"redis-client\",\"names\":[\"x-*\"],\"uses\":2,\"ttl\":\"1h\"}",
+	    r), 201);
+	v = json_loadb(r->body, r->len, 0, NULL);
+	assert_non_null(v);
+	assert_non_null(json_object_get(v, "token"));
+	assert_null(json_object_get(v, "hash"));
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(v,
+	    "id")));
+	json_decref(v);
+	snprintf(path, sizeof(path), "/v1/tokens/%s", id);
+	url(u, f->base, path);
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	assert_null(strstr(r->body, "\"token\""));
+	assert_int_equal(req("DELETE", u, f->admin, NULL, r), 204);
+	assert_int_equal(r->len, 0);
+	assert_int_equal(req("DELETE", u, f->admin, NULL, r), 404);
+	url(u, f->base, "/v1/certificates?limit=1");
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	assert_non_null(strstr(r->body, "\"items\":["));
+	url(u, f->base, "/v1/certificates?limit=5000");
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 400);
+	expect_code(r, "invalid_request");
+	url(u, f->base, "/v1/audit?limit=2");
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	v = json_loadb(r->body, r->len, 0, NULL);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(json_object_get(v, "items")), 2);
+	assert_true(json_is_string(json_object_get(v, "next")));
+	json_decref(v);
+	free(r);
+}
+
+/* The TLS listener: TLS 1.2 and 1.3 only, on its own api instance. */
+static void
+test_tls_listener(void **state)
+{
+	struct fixture *f = *state;
+	struct resp *r = xmalloc(sizeof(*r));
+	struct api_config ac = { 0 };
+	struct api *a;
+	struct err e;
+	char u[256];
+	struct call c = { .method = "GET", .url = u,
+	    .cacert = f->path[P_CA_CRT] };
+
+	ac.api_listen = "127.0.0.1:0";
+	ac.api_tls = true;
+	ac.tls_cert = f->path[P_API_CRT];
+	ac.tls_key = f->path[P_API_KEY];
+	ac.tls_ca = f->path[P_CA_CRT];
+	ac.threads = 1;
+	a = api_start(f->svc, &ac, &e);
+	if (a == NULL)
+		fail_msg("api_start: %s", e.msg);
+	assert_int_equal(api_public_port(a), 0);
+	snprintf(u, sizeof(u), "https://127.0.0.1:%u/healthz", api_port(a));
+	c.tls_min = CURL_SSLVERSION_TLSv1_2;
+	c.tls_max = CURL_SSLVERSION_MAX_TLSv1_2;
+	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(r->status, 200);
+	c.tls_min = CURL_SSLVERSION_TLSv1_3;
+	c.tls_max = CURL_SSLVERSION_MAX_TLSv1_3;
+	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(r->status, 200);
+	c.tls_min = CURL_SSLVERSION_TLSv1_1;
+	c.tls_max = CURL_SSLVERSION_MAX_TLSv1_1;
+	assert_int_not_equal(http(&c, r), CURLE_OK);
+	c.tls_min = CURL_SSLVERSION_TLSv1_0;
+	c.tls_max = CURL_SSLVERSION_MAX_TLSv1_0;
+	assert_int_not_equal(http(&c, r), CURLE_OK);
+	api_stop(a);
+	/* Missing TLS files and bad addresses fail cleanly. */
+	ac.tls_cert = "/nonexistent/api.crt";
+	assert_null(api_start(f->svc, &ac, &e));
+	assert_int_equal(e.code, ERR_IO);
+	ac.tls_cert = f->path[P_API_CRT];
+	ac.api_listen = "127.0.0.1";
+	assert_null(api_start(f->svc, &ac, &e));
+	assert_int_equal(e.code, ERR_CONFIG);
+	api_stop(NULL);
+	assert_int_equal(api_port(NULL), 0);
+	free(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_health_both_listeners),
+		cmocka_unit_test(test_public_hides_authenticated),
+		cmocka_unit_test(test_not_found_and_method),
+		cmocka_unit_test(test_auth),
+		cmocka_unit_test(test_body_refusals),
+		cmocka_unit_test(test_issue_get_revoke_crl),
+		cmocka_unit_test(test_tokens_and_lists),
+		cmocka_unit_test(test_tls_listener),
+	};
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests(tests, setup, teardown);
+	curl_global_cleanup();
+	return rc;
+}
