@@ -30,8 +30,8 @@
 struct ca {
 	X509		*cert;
 	EVP_PKEY	*key;
-	EVP_MD		*md;		/* SHA-256, or SHA-384 for P-384 */
-	EVP_MD		*sha1;		/* for SKIs (RFC 5280 method 1) */
+	EVP_MD		*md;		/* SHA-256 (SHA-384 for P-384) */
+	EVP_MD		*sha1;		/* SKIs: RFC 5280 method 1 */
 	/*
 	 * A DigestSign context initialised once with the CA key; each
 	 * signature works on a copy, which skips OpenSSL 3's per-call
@@ -49,13 +49,13 @@ struct ca {
 	X509_EXTENSION	*ext_aki;
 	X509_EXTENSION	*ext_bc;		/* critical CA:FALSE */
 	X509_EXTENSION	*ext_ku[2];		/* [0] EC, [1] RSA */
-	X509_EXTENSION	*ext_eku[4];		/* by EKU_* bits; [0] NULL */
-	X509_EXTENSION	*ext_crldp;		/* NULL without public_url */
-	X509_EXTENSION	*ext_aia;		/* NULL without public_url */
+	X509_EXTENSION	*ext_eku[4];	/* by EKU_* bits; [0] NULL */
+	X509_EXTENSION	*ext_crldp;	/* NULL without public_url */
+	X509_EXTENSION	*ext_aia;	/* NULL without public_url */
 };
 
 struct ca_csr {
-	unsigned char	*der;		/* the request; NULL from a cert */
+	unsigned char	*der;		/* NULL when from a cert */
 	size_t		 der_len;
 	X509_ALGOR	*spki_alg;	/* the public key, as encoded */
 	ASN1_BIT_STRING	*spki_bits;
@@ -98,7 +98,8 @@ unsigned char *ca_x509_der(X509 *x, size_t *len);
 int	ca_asn1_time_epoch(const ASN1_TIME *t, int64_t *out);
 
 /* Serial of x as lowercase hex without leading zeros. */
-int	ca_serial_hex(const ASN1_INTEGER *ai, char out[RCA_SERIAL_HEX_MAX + 1]);
+int	ca_serial_hex(const ASN1_INTEGER *ai,
+	    char out[RCA_SERIAL_HEX_MAX + 1]);
 
 /*
  * A random positive, non-zero 128-bit serial: the ASN1_INTEGER (new)
@@ -107,7 +108,8 @@ int	ca_serial_hex(const ASN1_INTEGER *ai, char out[RCA_SERIAL_HEX_MAX + 1]);
 ASN1_INTEGER *ca_serial_new(char hex[RCA_SERIAL_HEX_MAX + 1], struct err *e);
 
 /* SHA-256 of data as lowercase hex. */
-void	ca_sha256_hex(const void *data, size_t n, char out[RCA_SHA256_HEX + 1]);
+void	ca_sha256_hex(const void *data, size_t n,
+	    char out[RCA_SHA256_HEX + 1]);
 
 /* csr.c */
 

@@ -116,7 +116,7 @@ ca_names_extract(const X509_NAME *subj, const GENERAL_NAMES *gens,
 			break;
 		}
 		default:
-			/* Other forms (email, otherName...) are never issued. */
+			/* Other forms (email, otherName) are never issued. */
 			continue;
 		}
 		if (names_add(out, k, buf, &sub) == -1) {

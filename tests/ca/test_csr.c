@@ -386,6 +386,21 @@ test_from_cert(void **state)
 	assert_int_equal(ca_csr_key_type(re), KEY_EC_P256);
 	/* A renewal request has no PEM of its own. */
 	assert_null(ca_csr_pem(re, &e));
+	/* Issuing from it keeps the same public key. */
+	{
+		struct ca_cert again;
+		X509 *a, *b;
+
+		assert_int_equal(ca_issue(f->ca, re, &p, &again, &e), 0);
+		a = th_x509(out.pem);
+		b = th_x509(again.pem);
+		assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(a),
+		    X509_get0_pubkey(b)), 1);
+		assert_string_not_equal(out.serial, again.serial);
+		X509_free(a);
+		X509_free(b);
+		ca_cert_clear(&again);
+	}
 	ca_csr_free(re);
 
 	assert_null(ca_csr_from_cert((const unsigned char *)"junk", 4, &e));
@@ -423,7 +438,7 @@ test_keygen(void **state)
 		assert_string_equal(n->list[NAME_DNS][0], "redis-9.example");
 		assert_int_equal(n->n[NAME_IP], 1);
 		assert_non_null(strstr(key, "-----BEGIN PRIVATE KEY-----"));
-		/* The CSR round-trips through the parser with the same names. */
+		/* The CSR round-trips through the parser, same names. */
 		pem = ca_csr_pem(csr, &e);
 		assert_non_null(pem);
 		re = ca_csr_parse(pem, strlen(pem), &e);

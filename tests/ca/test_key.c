@@ -141,8 +141,8 @@ test_create_each_type(void **state)
 		assert_int_equal(file_mode(f->key), 0400);
 		assert_int_equal(file_mode(f->crt), 0444);
 		kpem = slurp(f->key);
-		assert_int_equal(strncmp(kpem, "-----BEGIN PRIVATE KEY-----", 27),
-		    0);
+		assert_int_equal(strncmp(kpem,
+		    "-----BEGIN PRIVATE KEY-----", 27), 0);
 		free(kpem);
 		check_ca_cert(f->crt, types[i], 3650);
 		ca = ca_load(f->crt, f->key, NULL, NULL, &e);

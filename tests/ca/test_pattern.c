@@ -79,7 +79,8 @@ test_valid(void **state)
 	static const char *const bad[] = {
 		"", "a**", "*.*.example", "app-*.*", "10.0.0.0/33",
 		"fd00::/129", "10.0.0.0/", "10.0.0.0/x", "foo/bar",
-		" lead", "trail ", "tab\there", "*.", "-*.example", "*.exa mple",
+		" lead", "trail ", "tab\there", "*.", "-*.example",
+		"*.exa mple",
 	};
 	struct err e;
 

@@ -266,7 +266,8 @@ test_serial(void **state)
 	assert_string_equal(out.serial, norm);
 	assert_true(out.serial[0] != '0');
 	for (const char *c = out.serial; *c; c++)
-		assert_true((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f'));
+		assert_true((*c >= '0' && *c <= '9') ||
+		    (*c >= 'a' && *c <= 'f'));
 	OPENSSL_free(hex);
 	BN_free(bn);
 	X509_free(x);
