@@ -9,8 +9,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -567,6 +571,232 @@ test_cmd_unreachable(void **state)
 	assert_int_equal(rmdir(base), 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* The daemon, in a child process, against a CA that is not there     */
+
+struct dmn {
+	char	base[64];
+	char	cacert[TPATH];
+	char	cakey[TPATH];
+	char	out[TPATH];
+	char	log[TPATH];
+	char	*argv[24];
+	int	argc;
+};
+
+static void
+dmn_setup(struct dmn *d)
+{
+	struct ca_create_opts co = { KEY_EC_P256, "test-ca", 1, NULL };
+	struct err e = { ERR_OK, "" };
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->base, sizeof(d->base), "/tmp/rca-enroll-XXXXXX");
+	assert_non_null(mkdtemp(d->base));
+	snprintf(d->cacert, sizeof(d->cacert), "%s/ca.crt", d->base);
+	snprintf(d->cakey, sizeof(d->cakey), "%s/ca.key", d->base);
+	snprintf(d->out, sizeof(d->out), "%s/out", d->base);
+	snprintf(d->log, sizeof(d->log), "%s/log", d->base);
+	assert_int_equal(ca_create_files(d->cacert, d->cakey, &co, &e), 0);
+	d->argv[d->argc++] = (char *)"enroll";
+	d->argv[d->argc++] = (char *)"--url";
+	d->argv[d->argc++] = (char *)"https://127.0.0.1:1";
+	d->argv[d->argc++] = (char *)"--cacert";
+	d->argv[d->argc++] = d->cacert;
+	d->argv[d->argc++] = (char *)"--token";
+	d->argv[d->argc++] = (char *)"rca_0123456789abcdef";
+	d->argv[d->argc++] = (char *)"--profile";
+	d->argv[d->argc++] = (char *)"redis-client";
+	d->argv[d->argc++] = (char *)"--cn";
+	d->argv[d->argc++] = (char *)"app";
+	d->argv[d->argc++] = (char *)"--out";
+	d->argv[d->argc++] = d->out;
+	d->argv[d->argc++] = (char *)"--daemon";
+}
+
+static void
+dmn_teardown(struct dmn *d)
+{
+	rm_rf(d->out);
+	(void)unlink(d->cacert);
+	(void)unlink(d->cakey);
+	(void)unlink(d->log);
+	assert_int_equal(rmdir(d->base), 0);
+}
+
+/* True once the child's log holds want (polled up to 15 s). */
+static bool
+log_has(const struct dmn *d, const char *want)
+{
+	int i;
+
+	for (i = 0; i < 150; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		char *buf = NULL;
+		size_t len;
+		bool hit;
+
+		if (fio_read_all(d->log, 1 << 20, &buf, &len, NULL) == 0) {
+			hit = strstr(buf, want) != NULL;
+			free(buf);
+			if (hit)
+				return true;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* True when the log does not hold s (checked once, now). */
+static bool
+log_never_has(const struct dmn *d, const char *s)
+{
+	char *buf = NULL;
+	size_t len;
+	bool hit;
+
+	if (fio_read_all(d->log, 1 << 20, &buf, &len, NULL) == -1)
+		return false;
+	hit = strstr(buf, s) != NULL;
+	free(buf);
+	return !hit;
+}
+
+/* Run cmd_enroll in a child with stderr to d->log. */
+static pid_t
+dmn_start(struct dmn *d)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(99);
+		_exit(cmd_enroll(d->argc, d->argv));
+	}
+	return pid;
+}
+
+/* Wait for the child (at most 30 s); its exit status or -1. */
+static int
+dmn_wait(pid_t pid)
+{
+	int i, st;
+
+	for (i = 0; i < 300; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		nanosleep(&ts, NULL);
+	}
+	(void)kill(pid, SIGKILL);
+	(void)waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* Write a state file (and stand-in key/cert files) into d->out. */
+static void
+dmn_state(struct dmn *d, const char *cn, int64_t nb, int64_t na)
+{
+	struct enroll_cert c;
+	struct err e = { ERR_OK, "" };
+	char *s;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.serial, sizeof(c.serial), "abcdef01");
+	c.not_before = nb;
+	c.not_after = na;
+	c.has_names = true;
+	assert_int_equal(names_set_cn(&c.names, cn, &e), 0);
+	s = enroll_state_encode(&c);
+	assert_non_null(s);
+	assert_int_equal(mkdir(d->out, 0700), 0);
+	put(d->out, "enroll.json", s);
+	put(d->out, "key.pem", "not a key");
+	put(d->out, "cert.pem", "not a cert");
+	free(s);
+	enroll_cert_clear(&c);
+}
+
+/* A first enrollment at boot keeps retrying; SIGTERM stops it: 0. */
+static void
+test_daemon_retries_then_stops(void **state)
+{
+	struct dmn d;
+	pid_t pid;
+
+	(void)state;
+	dmn_setup(&d);
+	pid = dmn_start(&d);
+	assert_true(log_has(&d, "retrying in 2 s"));
+	assert_true(log_has(&d, "retrying in 4 s"));
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(dmn_wait(pid), 0);
+	assert_true(log_has(&d, "signal 15, stopping"));
+	assert_true(log_never_has(&d, "rca_0123456789abcdef"));
+	dmn_teardown(&d);
+}
+
+/* A restarted daemon resumes with the certificate it holds. */
+static void
+test_daemon_resumes(void **state)
+{
+	struct dmn d;
+	pid_t pid;
+
+	(void)state;
+	dmn_setup(&d);
+	dmn_state(&d, "app", tu_now() - 60, tu_now() + 3600);
+	pid = dmn_start(&d);
+	assert_true(log_has(&d, "resuming with certificate serial abcdef01"));
+	assert_true(log_has(&d, "next renewal of serial abcdef01"));
+	assert_int_equal(kill(pid, SIGINT), 0);
+	assert_int_equal(dmn_wait(pid), 0);
+	dmn_teardown(&d);
+}
+
+/* A certificate for another CN is not resumed: enroll again. */
+static void
+test_daemon_other_name(void **state)
+{
+	struct dmn d;
+	pid_t pid;
+
+	(void)state;
+	dmn_setup(&d);
+	dmn_state(&d, "other", tu_now() - 60, tu_now() + 3600);
+	pid = dmn_start(&d);
+	assert_true(log_has(&d, "for another name; enrolling again"));
+	assert_true(log_has(&d, "enrollment failed: CA unreachable"));
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(dmn_wait(pid), 0);
+	dmn_teardown(&d);
+}
+
+/*
+ * The CA stays away until the certificate expires: one clear line and
+ * exit 1.  Renewal is due at once (a third of 3 h left long ago).
+ */
+static void
+test_daemon_expires(void **state)
+{
+	struct dmn d;
+	pid_t pid;
+
+	(void)state;
+	dmn_setup(&d);
+	dmn_state(&d, "app", tu_now() - 3 * 3600, tu_now() + 3);
+	pid = dmn_start(&d);
+	assert_int_equal(dmn_wait(pid), 1);
+	assert_true(log_has(&d, "renewal failed: CA unreachable"));
+	assert_true(log_has(&d, "certificate expired at"));
+	assert_true(log_has(&d, "re-enroll with a new token"));
+	dmn_teardown(&d);
+}
+
 int
 main(void)
 {
@@ -582,6 +812,10 @@ main(void)
 		cmocka_unit_test(test_transient),
 		cmocka_unit_test(test_install_files),
 		cmocka_unit_test(test_cmd_unreachable),
+		cmocka_unit_test(test_daemon_retries_then_stops),
+		cmocka_unit_test(test_daemon_resumes),
+		cmocka_unit_test(test_daemon_other_name),
+		cmocka_unit_test(test_daemon_expires),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
