@@ -160,7 +160,10 @@ gc_run(struct db *db, struct db_gc_item *batch)
 		err_set(&it->err, ERR_DB, "database error");
 		it->row_ok = false;
 	}
-	if ((c = db_conn_get(db, &e)) == NULL || db_tx_begin(c, &e) == -1)
+	/* Only the leader, one at a time, touches db->gc_conn. */
+	if (db->gc_conn == NULL)
+		db->gc_conn = db_conn_new(db, &e);
+	if ((c = db->gc_conn) == NULL || db_tx_begin(c, &e) == -1)
 		return;
 	for (it = batch; it != NULL; it = it->next) {
 		if (db_exec(c, DB_STMT_SAVEPOINT, &e) == -1)
@@ -438,9 +441,10 @@ db_cert_revoke(struct db *db, const char *serial, int reason, int64_t at,
 	}
 	if (cert_read(st, &row, e) == -1)
 		goto out;
-	if (db_step(c, st, "certificate revoke", e) != SQLITE_DONE) {
-		if (e != NULL && e->code == ERR_OK)
-			db_fail(c, "certificate revoke: two rows", e);
+	if ((s = db_step(c, st, "certificate revoke", e)) == -1)
+		goto out;
+	if (s == SQLITE_ROW) {
+		db_fail(c, "certificate revoke: serial not unique", e);
 		goto out;
 	}
 	db_stmt_done(st);

@@ -16,7 +16,7 @@ db_crl_save(struct db *db, uint64_t number, int64_t this_update,
 	struct db_conn *c;
 	sqlite3_stmt *st = NULL;
 	int64_t max;
-	int rc = -1;
+	int rc = -1, s;
 
 	if (number == 0 || number > INT64_MAX || der == NULL || len == 0) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid CRL");
@@ -26,9 +26,10 @@ db_crl_save(struct db *db, uint64_t number, int64_t this_update,
 		return -1;
 	if ((st = db_stmt(c, DB_STMT_CRL_MAX, e)) == NULL)
 		goto out;
-	if (db_step(c, st, "crl max", e) != SQLITE_ROW) {
-		if (e != NULL && e->code == ERR_OK)
-			db_fail(c, "crl max", e);
+	if ((s = db_step(c, st, "crl max", e)) == -1)
+		goto out;
+	if (s != SQLITE_ROW) {
+		db_fail(c, "crl max: no row", e);
 		goto out;
 	}
 	max = sqlite3_column_int64(st, 0);

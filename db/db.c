@@ -132,13 +132,10 @@ out:
 }
 
 struct db_conn *
-db_conn_get(struct db *db, struct err *e)
+db_conn_new(struct db *db, struct err *e)
 {
 	struct db_conn *c;
-	int rc;
 
-	if ((c = pthread_getspecific(db->key)) != NULL)
-		return c;
 	if ((c = conn_open(db, e)) == NULL)
 		return NULL;
 	pthread_mutex_lock(&db->mu);
@@ -147,6 +144,19 @@ db_conn_get(struct db *db, struct err *e)
 		db->conns->prev = c;
 	db->conns = c;
 	pthread_mutex_unlock(&db->mu);
+	return c;
+}
+
+struct db_conn *
+db_conn_get(struct db *db, struct err *e)
+{
+	struct db_conn *c;
+	int rc;
+
+	if ((c = pthread_getspecific(db->key)) != NULL)
+		return c;
+	if ((c = db_conn_new(db, e)) == NULL)
+		return NULL;
 	if ((rc = pthread_setspecific(db->key, c)) != 0) {
 		log_error("db: pthread_setspecific: %s", strerror(rc));
 		err_set(e, ERR_INTERNAL, "internal error");

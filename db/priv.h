@@ -56,6 +56,8 @@ struct db {
 	pthread_mutex_t	 gc_mu;		/* guards the fields below */
 	struct db_gc_item *gc_head;	/* rows waiting for a leader */
 	struct db_gc_item **gc_tail;
+	struct db_conn	*gc_conn;	/* the leaders' connection (one at a
+					   time), so its cache stays warm */
 	size_t		 gc_pending;	/* rows in the queue */
 	bool		 gc_leader;	/* a batch is running */
 	uint64_t	 gc_batches;	/* statistics, for tests */
@@ -67,6 +69,12 @@ struct db {
  * the thread exits or by db_close().  Errors: ERR_DB, ERR_INTERNAL.
  */
 struct db_conn *db_conn_get(struct db *db, struct err *e);
+
+/*
+ * A new connection to db, not bound to any thread (db_close() closes
+ * it); used by one thread at a time.  Errors: ERR_DB, ERR_INTERNAL.
+ */
+struct db_conn *db_conn_new(struct db *db, struct err *e);
 
 /*
  * The prepared statement id on c, ready to bind (borrowed; give it back
