@@ -1,0 +1,205 @@
+/*
+ * Failure paths of service/issue.c and service/crl.c, reached by
+ * wrapping their neighbours (-Wl,--wrap): serial collisions, database
+ * failures during issuance, and a CRL that cannot be stored.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "db.h"
+#include "fixture.h"
+#include "timeutil.h"
+
+int	__real_db_cert_insert(struct db *db, const struct cert_rec *c,
+	    const struct audit_rec *a, struct err *e);
+int	__wrap_db_cert_insert(struct db *db, const struct cert_rec *c,
+	    const struct audit_rec *a, struct err *e);
+int	__real_db_crl_save(struct db *db, uint64_t number,
+	    int64_t this_update, int64_t next_update,
+	    const unsigned char *der, size_t len, const struct audit_rec *a,
+	    struct err *e);
+int	__wrap_db_crl_save(struct db *db, uint64_t number,
+	    int64_t this_update, int64_t next_update,
+	    const unsigned char *der, size_t len, const struct audit_rec *a,
+	    struct err *e);
+
+static int	collisions;	/* inserts to refuse with ERR_ALREADY_EXISTS */
+static bool	insert_fails;	/* refuse inserts with ERR_DB */
+static bool	crl_save_fails;	/* refuse CRL saves with ERR_DB */
+static int	inserts;	/* calls seen */
+static char	first_serial[RCA_SERIAL_HEX_MAX + 1];
+
+int
+__wrap_db_cert_insert(struct db *db, const struct cert_rec *c,
+    const struct audit_rec *a, struct err *e)
+{
+	if (inserts++ == 0)
+		snprintf(first_serial, sizeof(first_serial), "%s", c->serial);
+	if (collisions > 0) {
+		collisions--;
+		err_set(e, ERR_ALREADY_EXISTS, "serial taken");
+		return -1;
+	}
+	if (insert_fails) {
+		err_set(e, ERR_DB, "disk I/O error (sqlite details)");
+		return -1;
+	}
+	return __real_db_cert_insert(db, c, a, e);
+}
+
+int
+__wrap_db_crl_save(struct db *db, uint64_t number, int64_t this_update,
+    int64_t next_update, const unsigned char *der, size_t len,
+    const struct audit_rec *a, struct err *e)
+{
+	if (crl_save_fails) {
+		err_set(e, ERR_DB, "database is locked (sqlite details)");
+		return -1;
+	}
+	return __real_db_crl_save(db, number, this_update, next_update, der,
+	    len, a, e);
+}
+
+static int
+setup(void **state)
+{
+	collisions = 0;
+	insert_fails = false;
+	crl_save_fails = false;
+	inserts = 0;
+	first_serial[0] = '\0';
+	return fx_setup(state);
+}
+
+static int
+issue(struct fx *f, struct svc_issued *out, struct err *e)
+{
+	struct svc_issue_req	 req;
+	char			*csr = fx_csr("app-1", "app-1.internal", NULL);
+	int			 rc;
+
+	memset(&req, 0, sizeof(req));
+	req.profile = "redis-client";
+	req.csr_pem = csr;
+	req.csr_len = strlen(csr);
+	err_clear(e);
+	rc = svc_issue(f->svc, &f->admin, &req, out, e);
+	free(csr);
+	return rc;
+}
+
+static void
+test_collision_resigns(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_issued	 out;
+	struct cert_rec		 got;
+	struct err		 e;
+
+	collisions = 2;
+	assert_int_equal(issue(f, &out, &e), 0);
+	assert_int_equal(inserts, 3);
+	/* The stored certificate is the third signing, under a new serial. */
+	assert_string_not_equal(out.cert.serial, first_serial);
+	assert_int_equal(svc_cert_get(f->svc, out.cert.serial, &got, &e), 0);
+	assert_string_equal(got.pem, out.cert.pem);
+	assert_int_equal(svc_cert_get(f->svc, first_serial, &got, &e), -1);
+	assert_int_equal(e.code, ERR_NOT_FOUND);
+	svc_issued_clear(&out);
+}
+
+static void
+test_collisions_give_up(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_issued	 out;
+	struct err		 e;
+
+	collisions = 3;
+	assert_int_equal(issue(f, &out, &e), -1);
+	assert_int_equal(inserts, 3);
+	assert_int_equal(e.code, ERR_INTERNAL);
+	assert_string_equal(e.msg, "internal error");
+	assert_null(out.chain_pem);
+	assert_true(fx_audit_has(f, "certificate.issue", "error", NULL,
+	    "internal"));
+}
+
+static void
+test_db_failure_is_internal(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_issued	 out;
+	struct err		 e;
+
+	insert_fails = true;
+	assert_int_equal(issue(f, &out, &e), -1);
+	assert_int_equal(e.code, ERR_INTERNAL);
+	/* SQLite's words stay in the log, out of the answer and the audit. */
+	assert_string_equal(e.msg, "internal error");
+	assert_true(fx_audit_has(f, "certificate.issue", "error", NULL,
+	    "database_error"));
+	assert_false(fx_audit_has(f, "certificate.issue", "error", NULL,
+	    "sqlite"));
+	assert_null(out.cert.pem);
+}
+
+static void
+test_crl_save_failure(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_issued	 out;
+	struct svc_crl		 c;
+	struct cert_rec		 got;
+	struct err		 e;
+	uint64_t		 number = 0;
+
+	assert_int_equal(issue(f, &out, &e), 0);
+	crl_save_fails = true;
+	assert_int_equal(svc_revoke(f->svc, &f->admin, out.cert.serial,
+	    REASON_KEY_COMPROMISE, NULL, &number, &e), -1);
+	assert_int_equal(e.code, ERR_INTERNAL);
+	assert_string_equal(e.msg, "internal error");
+	assert_true(fx_audit_has(f, "crl.publish", "error", NULL, NULL));
+	/* The revocation itself is committed and audited. */
+	assert_true(fx_audit_has(f, "certificate.revoke", "ok",
+	    out.cert.serial, NULL));
+	assert_int_equal(svc_cert_get(f->svc, out.cert.serial, &got, &e), 0);
+	assert_true(got.revoked_at != 0);
+	cert_rec_clear(&got);
+	/* The old CRL is still served. */
+	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(c.number, 1);
+	svc_crl_clear(&c);
+	/* A failing tick retries soon... */
+	assert_int_equal(svc_tick(f->svc), 5);
+	/* ...and once the database works, the tick publishes at once. */
+	crl_save_fails = false;
+	assert_int_equal(svc_tick(f->svc), 60);
+	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(c.number, 2);
+	svc_crl_clear(&c);
+	svc_issued_clear(&out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_collision_resigns, setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_collisions_give_up,
+		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_db_failure_is_internal,
+		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_crl_save_failure, setup,
+		    fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
