@@ -108,6 +108,7 @@ test_collision_resigns(void **state)
 	assert_string_not_equal(out.cert.serial, first_serial);
 	assert_int_equal(svc_cert_get(f->svc, out.cert.serial, &got, &e), 0);
 	assert_string_equal(got.pem, out.cert.pem);
+	cert_rec_clear(&got);
 	assert_int_equal(svc_cert_get(f->svc, first_serial, &got, &e), -1);
 	assert_int_equal(e.code, ERR_NOT_FOUND);
 	svc_issued_clear(&out);
