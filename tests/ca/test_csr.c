@@ -8,6 +8,7 @@
 #include "helpers.h"
 
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 struct fx {
 	char		*dir;
@@ -485,6 +486,83 @@ test_keygen(void **state)
 	}
 }
 
+/* An RSA CSR signed with RSA-PSS goes through the general verifier. */
+static void
+test_rsa_pss_signature(void **state)
+{
+	EVP_PKEY *k = th_key_rsa(2048);
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *name = X509_NAME_new();
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	struct ca_csr *csr;
+	struct err e;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data, *copy;
+	long len;
+
+	(void)state;
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)"pss.example", -1, -1, 0), 1);
+	assert_int_equal(X509_REQ_set_subject_name(req, name), 1);
+	assert_int_equal(X509_REQ_set_pubkey(req, k), 1);
+	assert_int_equal(EVP_DigestSignInit(m, &pctx, EVP_sha256(), NULL, k),
+	    1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx,
+	    RSA_PKCS1_PSS_PADDING), 1);
+	assert_true(X509_REQ_sign_ctx(req, m) > 0);
+	assert_int_equal(PEM_write_bio_X509_REQ(bio, req), 1);
+	len = BIO_get_mem_data(bio, &data);
+	csr = ca_csr_parse(data, (size_t)len, &e);
+	if (csr == NULL)
+		fail_msg("PSS CSR refused: %s", e.msg);
+	assert_int_equal(ca_csr_key_type(csr), KEY_RSA_2048);
+	ca_csr_free(csr);
+
+	/* The same with a flipped signature bit is refused. */
+	{
+		const ASN1_BIT_STRING *sig;
+		const X509_ALGOR *alg;
+		BIO *b2 = BIO_new(BIO_s_mem());
+
+		X509_REQ_get0_signature(req, &sig, &alg);
+		((ASN1_BIT_STRING *)sig)->data[10] ^= 0x01;
+		assert_int_equal(PEM_write_bio_X509_REQ(b2, req), 1);
+		len = BIO_get_mem_data(b2, &data);
+		copy = strndup(data, (size_t)len);
+		expect_refused(copy, ERR_CSR_SIGNATURE);
+		free(copy);
+		BIO_free(b2);
+	}
+	BIO_free(bio);
+	EVP_MD_CTX_free(m);
+	X509_NAME_free(name);
+	X509_REQ_free(req);
+	EVP_PKEY_free(k);
+}
+
+/* The old "NEW CERTIFICATE REQUEST" armour is accepted. */
+static void
+test_new_certificate_request_header(void **state)
+{
+	char *pem = th_csr_simple("old.example", NULL), *old = NULL, *b64;
+	struct ca_csr *csr;
+	struct err e;
+
+	(void)state;
+	b64 = strchr(pem, '\n') + 1;
+	*strstr(b64, "-----END") = '\0';
+	assert_true(asprintf(&old, "-----BEGIN NEW CERTIFICATE REQUEST-----\n"
+	    "%s-----END NEW CERTIFICATE REQUEST-----\n", b64) > 0);
+	csr = ca_csr_parse(old, strlen(old), &e);
+	if (csr == NULL)
+		fail_msg("refused: %s", e.msg);
+	assert_string_equal(ca_csr_names(csr)->cn, "old.example");
+	ca_csr_free(csr);
+	free(old);
+	free(pem);
+}
+
 int
 main(void)
 {
@@ -503,6 +581,8 @@ main(void)
 		cmocka_unit_test(test_last_cn_and_bad_names),
 		cmocka_unit_test(test_from_cert),
 		cmocka_unit_test(test_keygen),
+		cmocka_unit_test(test_rsa_pss_signature),
+		cmocka_unit_test(test_new_certificate_request_header),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
