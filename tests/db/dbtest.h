@@ -16,7 +16,10 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "db.h"
+#include "priv.h"
 
 struct dbt {
 	char		dir[64];
@@ -74,6 +77,44 @@ dbt_teardown(void **state)
 	free(t);
 	return 0;
 }
+
+/*
+ * Another process holding the write lock: a raw connection in BEGIN
+ * IMMEDIATE.  The calling thread's connection (and the group-commit
+ * connection, if any) wait only 20 ms for it.  Returns the raw handle
+ * for dbt_unlock().
+ */
+static inline sqlite3 *
+dbt_lock(struct dbt *t)
+{
+	struct err e = { 0 };
+	struct db_conn *c = db_conn_get(t->db, &e);
+	sqlite3 *h = NULL;
+
+	assert_non_null(c);
+	assert_int_equal(sqlite3_busy_timeout(c->h, 20), SQLITE_OK);
+	if (t->db->gc_conn != NULL)
+		assert_int_equal(sqlite3_busy_timeout(t->db->gc_conn->h, 20),
+		    SQLITE_OK);
+	assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	return h;
+}
+
+static inline void
+dbt_unlock(sqlite3 *h)
+{
+	assert_int_equal(sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_close(h), SQLITE_OK);
+}
+
+/* e must be the opaque "database error": SQLite's text stays in the log. */
+#define assert_db_error(e) do {						\
+	assert_int_equal((e).code, ERR_DB);				\
+	assert_string_equal((e).msg, "database error");			\
+} while (0)
 
 static inline void
 dbt_audit(struct audit_rec *a, const char *action, const char *object)

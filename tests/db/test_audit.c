@@ -102,6 +102,28 @@ test_append_only(void **state)
 	db_audit_list_free(list, n);
 }
 
+static void
+test_locked(void **state)
+{
+	struct dbt *t = *state;
+	struct audit_rec a, *list;
+	struct err e = { 0 };
+	sqlite3 *h;
+	size_t n;
+	int64_t next;
+
+	dbt_audit(&a, "token.create", "1");
+	assert_int_equal(db_audit_append(t->db, &a, &e), 0);
+	h = dbt_lock(t);
+	assert_int_equal(db_audit_append(t->db, &a, &e), -1);
+	assert_db_error(e);
+	assert_int_equal(db_audit_list(t->db, 0, 10, &list, &n, &next, &e),
+	    0);
+	assert_int_equal(n, 1);
+	db_audit_list_free(list, n);
+	dbt_unlock(h);
+}
+
 int
 main(void)
 {
@@ -109,6 +131,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_append_list, dbt_setup,
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_append_only, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_locked, dbt_setup,
 		    dbt_teardown),
 	};
 

@@ -582,6 +582,48 @@ test_group_commit_duplicate_in_batch(void **state)
 	cert_rec_clear(&got);
 }
 
+static void
+test_locked(void **state)
+{
+	struct dbt *t = *state;
+	struct cert_rec c, got, *list;
+	struct cert_filter f;
+	struct db_crl_row *rows;
+	struct db_profile_count *pc;
+	struct err e = { 0 };
+	sqlite3 *h;
+	int64_t next;
+	size_t n;
+
+	insert(t->db, "01", "p", "a", NULL, 5000);
+	h = dbt_lock(t);
+	mkcert(&c, "02", "p", "b", NULL, 5000);
+	assert_int_equal(db_cert_insert(t->db, &c, NULL, &e), -1);
+	assert_db_error(e);
+	assert_int_equal(db_cert_revoke(t->db, "01", 1, 10, NULL, NULL, &e),
+	    -1);
+	assert_db_error(e);
+	/* WAL: readers are not blocked by a writer. */
+	assert_int_equal(db_cert_get(t->db, "01", &got, &e), 0);
+	assert_int_equal(got.revoked_at, 0);
+	cert_rec_clear(&got);
+	filter_init(&f);
+	assert_int_equal(db_cert_list(t->db, &f, &list, &n, &next, &e), 0);
+	assert_int_equal(n, 1);
+	db_cert_list_free(list, n);
+	assert_int_equal(db_cert_revoked_unexpired(t->db, 0, &rows, &n, &e),
+	    0);
+	free(rows);
+	assert_int_equal(db_cert_counts(t->db, 0, &pc, &n, &e), 0);
+	free(pc);
+	dbt_unlock(h);
+
+	assert_int_equal(db_cert_get(t->db, "02", &got, &e), -1);
+	assert_int_equal(e.code, ERR_NOT_FOUND);
+	assert_int_equal(db_cert_insert(t->db, &c, NULL, &e), 0);
+	cert_rec_clear(&c);
+}
+
 int
 main(void)
 {
@@ -605,6 +647,8 @@ main(void)
 		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_group_commit_duplicate_in_batch, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_locked, dbt_setup,
 		    dbt_teardown),
 	};
 

@@ -108,6 +108,33 @@ test_prune_keeps_latest(void **state)
 	assert_int_equal(e.code, ERR_CONFLICT);
 }
 
+static void
+test_locked(void **state)
+{
+	struct dbt *t = *state;
+	const unsigned char d[] = { 0x30, 0x00 };
+	struct err e = { 0 };
+	uint64_t num;
+	int64_t tu, nu;
+	unsigned char *der;
+	size_t len;
+	sqlite3 *h;
+
+	assert_int_equal(db_crl_save(t->db, 1, 1, 2, d, sizeof(d), NULL, &e),
+	    0);
+	h = dbt_lock(t);
+	assert_int_equal(db_crl_save(t->db, 2, 1, 2, d, sizeof(d), NULL, &e),
+	    -1);
+	assert_db_error(e);
+	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	    &e), 0);
+	assert_int_equal(num, 1);
+	free(der);
+	dbt_unlock(h);
+	assert_int_equal(db_crl_save(t->db, 2, 1, 2, d, sizeof(d), NULL, &e),
+	    0);
+}
+
 int
 main(void)
 {
@@ -118,6 +145,8 @@ main(void)
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_prune_keeps_latest,
 		    dbt_setup, dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_locked, dbt_setup,
+		    dbt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -266,6 +266,49 @@ test_rotations(void **state)
 	sqlite3_finalize(st);
 }
 
+static void
+test_locked(void **state)
+{
+	struct dbt *t = *state;
+	struct node_rec n, got, *list;
+	struct rotation_rec r, *rl;
+	struct err e = { 0 };
+	char next[RCA_MAX_NODE_NAME + 1];
+	int64_t rnext;
+	size_t cnt;
+	sqlite3 *h;
+
+	mknode(&n, "redis-1");
+	assert_int_equal(db_node_insert(t->db, &n, NULL, &e), 0);
+	mkrot(&r, "redis-1", ROT_RUNNING, 1);
+	assert_int_equal(db_rotation_insert(t->db, &r, &e), 0);
+	h = dbt_lock(t);
+	snprintf(n.name, sizeof(n.name), "redis-2");
+	assert_int_equal(db_node_insert(t->db, &n, NULL, &e), -1);
+	assert_db_error(e);
+	assert_int_equal(db_node_update_state(t->db, &n, &e), -1);
+	assert_db_error(e);
+	assert_int_equal(db_node_delete(t->db, "redis-1", NULL, &e), -1);
+	assert_db_error(e);
+	assert_int_equal(db_rotation_insert(t->db, &r, &e), -1);
+	assert_db_error(e);
+	assert_int_equal(db_rotation_update(t->db, &r, NULL, &e), -1);
+	assert_db_error(e);
+	assert_int_equal(db_node_get(t->db, "redis-1", &got, &e), 0);
+	node_rec_clear(&got);
+	assert_int_equal(db_node_list(t->db, NULL, 10, &list, &cnt, next,
+	    &e), 0);
+	assert_int_equal(cnt, 1);
+	db_node_list_free(list, cnt);
+	assert_int_equal(db_rotation_list(t->db, "redis-1", 0, 10, &rl, &cnt,
+	    &rnext, &e), 0);
+	assert_int_equal(cnt, 1);
+	assert_int_equal(rl[0].nsteps, 1);
+	db_rotation_list_free(rl, cnt);
+	dbt_unlock(h);
+	node_rec_clear(&n);
+}
+
 int
 main(void)
 {
@@ -275,6 +318,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_update_state, dbt_setup,
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_rotations, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_locked, dbt_setup,
 		    dbt_teardown),
 	};
 

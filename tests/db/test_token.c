@@ -287,6 +287,44 @@ test_consume_race(void **state)
 	}
 }
 
+static void
+test_locked(void **state)
+{
+	struct dbt *t = *state;
+	struct token_rec tok, got, *list;
+	struct err e = { 0 };
+	char next[RCA_TOKEN_ID_HEX + 1];
+	sqlite3 *h;
+	size_t n;
+
+	add(t->db, "0000000000000001", 0x01, 2, 0);
+	h = dbt_lock(t);
+	mktoken(&tok, "0000000000000002", 0x02, 1, 0);
+	assert_int_equal(db_token_insert(t->db, &tok, NULL, &e), -1);
+	assert_db_error(e);
+	assert_int_equal(db_token_consume(t->db, "0000000000000001", 1, &e),
+	    -1);
+	assert_db_error(e);
+	assert_int_equal(db_token_delete(t->db, "0000000000000001", NULL,
+	    &e), -1);
+	assert_db_error(e);
+	assert_int_equal(db_token_get(t->db, "0000000000000001", &got, &e),
+	    0);
+	assert_int_equal(got.uses_left, 2);
+	token_rec_clear(&got);
+	assert_int_equal(db_token_list(t->db, NULL, 10, &list, &n, next, &e),
+	    0);
+	assert_int_equal(n, 1);
+	db_token_list_free(list, n);
+	dbt_unlock(h);
+	assert_int_equal(db_token_consume(t->db, "0000000000000001", 1, &e),
+	    0);
+	assert_int_equal(db_token_get(t->db, "0000000000000001", &got, &e),
+	    0);
+	assert_int_equal(got.uses_left, 1);
+	token_rec_clear(&got);
+}
+
 int
 main(void)
 {
@@ -300,6 +338,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_consume, dbt_setup,
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_consume_race, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_locked, dbt_setup,
 		    dbt_teardown),
 	};
 
