@@ -98,7 +98,11 @@ int	db_cert_counts(struct db *db, int64_t now,
 
 /* ---- tokens ---- */
 
-/* Insert a token (hash only) with its audit entry.  Errors: ERR_ALREADY_EXISTS, ERR_DB. */
+/*
+ * Insert a token (hash only) with its audit entry.
+ * Errors: ERR_ALREADY_EXISTS, ERR_INVALID_REQUEST (a pattern that is
+ * empty or holds a newline), ERR_DB.
+ */
 int	db_token_insert(struct db *db, const struct token_rec *t,
 	    const struct audit_rec *a, struct err *e);
 
@@ -110,7 +114,10 @@ int	db_token_get(struct db *db, const char *id, struct token_rec *out,
 int	db_token_find_hash(struct db *db, const unsigned char hash[32],
 	    struct token_rec *out, struct err *e);
 
-/* List tokens in id order after `after` (NULL/"" first); next gets the last id or "". */
+/*
+ * List tokens in id order after `after` (NULL/"" first); next gets the
+ * last id when more rows follow, else "".
+ */
 int	db_token_list(struct db *db, const char *after, size_t limit,
 	    struct token_rec **out, size_t *n,
 	    char next[RCA_TOKEN_ID_HEX + 1], struct err *e);

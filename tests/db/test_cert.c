@@ -228,7 +228,7 @@ test_list_filters(void **state)
 	insert(t->db, "c3", "p2", "a", NULL, 3000);	/* revoked */
 	insert(t->db, "c4", "p2", "c", "n2", 1500);	/* valid */
 	insert(t->db, "c5", "p1", "d", "n1", 800);	/* revoked, expired */
-	insert(t->db, "c6", "p1", "a", NULL, 1000);	/* valid: not_after=now */
+	insert(t->db, "c6", "p1", "a", NULL, 1000);	/* valid: = now */
 	assert_int_equal(db_cert_revoke(t->db, "c3", 1, 900, NULL, NULL, &e),
 	    0);
 	assert_int_equal(db_cert_revoke(t->db, "c5", 0, 700, NULL, NULL, &e),
