@@ -18,6 +18,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include "ca.h"
 #include "enroll.h"
@@ -46,7 +51,7 @@ split(char *line, char **argv)
 
 struct usage_row {
 	const char	*line;
-	const char	*msg;	/* substring of the error; NULL: accepted */
+	const char	*msg;	/* part of the error; NULL: accepted */
 };
 
 static const struct usage_row usage_rows[] = {
@@ -674,7 +679,8 @@ dmn_start(struct dmn *d)
 
 		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
 			_exit(99);
-		_exit(cmd_enroll(d->argc, d->argv));
+		/* exit(), not _exit(): LeakSanitizer checks the child too. */
+		exit(cmd_enroll(d->argc, d->argv));
 	}
 	return pid;
 }
@@ -797,6 +803,419 @@ test_daemon_expires(void **state)
 	dmn_teardown(&d);
 }
 
+/* ------------------------------------------------------------------ */
+/* A small HTTPS CA on loopback (a forked child, real OpenSSL)         */
+
+enum fake_mode {
+	FAKE_SIGN,	/* sign CSRs: token rca_good once, then mTLS renew */
+	FAKE_HUGE,	/* answer every request with a body over the cap */
+};
+
+struct fake {
+	struct dmn	 d;
+	char		 srv_cert[TPATH];
+	char		 srv_key[TPATH];
+	char		 url[64];
+	pid_t		 pid;
+	struct ca	*ca;
+};
+
+static const struct profile fake_profile = {
+	"redis-client", EKU_CLIENT_AUTH | EKU_SERVER_AUTH, false, 3, 3600,
+	KEY_BIT(KEY_EC_P256) | KEY_BIT(KEY_EC_P384) | KEY_BIT(KEY_RSA_2048),
+};
+
+/* Issue a certificate for a PEM CSR: a 201 body, or NULL. */
+static char *
+fake_issue(struct ca *ca, const char *csr_pem)
+{
+	struct ca_issue_params ip = { &fake_profile, 3, 0, 0 };
+	struct ca_cert cert;
+	struct ca_csr *csr;
+	char nb[RCA_TIME_STR], na[RCA_TIME_STR];
+	char *chain = NULL, *out = NULL;
+	json_t *dns, *ipa, *o;
+	size_t i;
+
+	memset(&cert, 0, sizeof(cert));
+	if ((csr = ca_csr_parse(csr_pem, strlen(csr_pem), NULL)) == NULL)
+		return NULL;
+	if (ca_issue(ca, csr, &ip, &cert, NULL) == -1) {
+		ca_csr_free(csr);
+		return NULL;
+	}
+	ca_csr_free(csr);
+	tu_format(cert.not_before, nb);
+	tu_format(cert.not_after, na);
+	if (asprintf(&chain, "%s%s", cert.pem, ca_cert_pem(ca)) < 0)
+		chain = NULL;
+	dns = json_array();
+	ipa = json_array();
+	for (i = 0; i < cert.names.n[NAME_DNS]; i++)
+		json_array_append_new(dns,
+		    json_string(cert.names.list[NAME_DNS][i]));
+	for (i = 0; i < cert.names.n[NAME_IP]; i++)
+		json_array_append_new(ipa,
+		    json_string(cert.names.list[NAME_IP][i]));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:{s:o, s:o, s:[]}, s:s, s:s, "
+	    "s:s}", "serial", cert.serial, "not_before", nb, "not_after", na,
+	    "common_name", cert.names.cn, "sans", "dns", dns, "ip", ipa,
+	    "uri", "certificate", cert.pem, "chain", chain,
+	    "ca_certificate", ca_cert_pem(ca));
+	if (o != NULL)
+		out = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	free(chain);
+	ca_cert_clear(&cert);
+	return out;
+}
+
+/* Read one HTTP request from ssl; path and body are new strings. */
+static int
+fake_read(SSL *ssl, char **path, char **auth, char **body)
+{
+	char buf[65536], *end, *p, *q;
+	size_t have = 0, need, clen = 0;
+	int n;
+
+	while ((end = have > 0 ? strstr(buf, "\r\n\r\n") : NULL) == NULL) {
+		if (have + 1 >= sizeof(buf))
+			return -1;
+		if ((n = SSL_read(ssl, buf + have,
+		    (int)(sizeof(buf) - have - 1))) <= 0)
+			return -1;
+		have += (size_t)n;
+		buf[have] = '\0';
+	}
+	if ((p = strcasestr(buf, "\r\nContent-Length:")) != NULL && p < end)
+		clen = strtoul(p + 17, NULL, 10);
+	need = (size_t)(end + 4 - buf) + clen;
+	if (need >= sizeof(buf))
+		return -1;
+	while (have < need) {
+		if ((n = SSL_read(ssl, buf + have, (int)(need - have))) <= 0)
+			return -1;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	p = strchr(buf, ' ');
+	q = p != NULL ? strchr(p + 1, ' ') : NULL;
+	if (q == NULL)
+		return -1;
+	*path = strndup(p + 1, (size_t)(q - p - 1));
+	*auth = NULL;
+	if ((p = strcasestr(buf, "\r\nAuthorization: ")) != NULL && p < end)
+		*auth = strndup(p + 17, strcspn(p + 17, "\r"));
+	*body = strdup(end + 4);
+	return 0;
+}
+
+static void
+fake_reply(SSL *ssl, int status, const char *body)
+{
+	char head[256];
+	int n;
+
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Type: "
+	    "application/json\r\nContent-Length: %zu\r\nConnection: close"
+	    "\r\n\r\n", status, strlen(body));
+	(void)SSL_write(ssl, head, n);
+	if (body[0] != '\0')
+		(void)SSL_write(ssl, body, (int)strlen(body));
+}
+
+static const char err401[] = "{\"error\": {\"code\": \"unauthorized\", "
+    "\"message\": \"token used up\"}}";
+
+/* The child: serve requests until killed. */
+static void
+fake_serve(struct fake *f, int lfd, enum fake_mode mode)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	int uses = 1;
+
+	if (ctx == NULL ||
+	    SSL_CTX_use_certificate_chain_file(ctx, f->srv_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, f->srv_key, SSL_FILETYPE_PEM) !=
+	    1 || SSL_CTX_load_verify_locations(ctx, f->d.cacert, NULL) != 1)
+		_exit(98);
+	/* Ask for a client certificate; renewal needs one, enroll not. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	for (;;) {
+		char *path = NULL, *auth = NULL, *body = NULL, *resp = NULL;
+		int cfd = accept(lfd, NULL, NULL);
+		json_t *req = NULL;
+		const char *csr = NULL;
+		X509 *peer;
+		SSL *ssl;
+
+		if (cfd < 0)
+			continue;
+		ssl = SSL_new(ctx);
+		SSL_set_fd(ssl, cfd);
+		if (SSL_accept(ssl) != 1 || fake_read(ssl, &path, &auth,
+		    &body) == -1)
+			goto next;
+		if (mode == FAKE_HUGE) {
+			char *big = malloc(300 * 1024 + 1);
+
+			memset(big, 'x', 300 * 1024);
+			big[300 * 1024] = '\0';
+			fake_reply(ssl, 201, big);
+			free(big);
+			goto next;
+		}
+		req = json_loads(body, 0, NULL);
+		if (req == NULL || json_unpack(req, "{s:s}", "csr", &csr) == -1)
+			fake_reply(ssl, 400, "{}");
+		else if (strcmp(path, "/v1/certificates") == 0) {
+			if (uses > 0 && auth != NULL &&
+			    strcmp(auth, "Bearer rca_good") == 0 &&
+			    (resp = fake_issue(f->ca, csr)) != NULL) {
+				uses--;
+				fake_reply(ssl, 201, resp);
+			} else
+				fake_reply(ssl, 401, err401);
+		} else if (strcmp(path, "/v1/renew") == 0) {
+			peer = SSL_get1_peer_certificate(ssl);
+			if (peer != NULL && auth == NULL &&
+			    SSL_get_verify_result(ssl) == X509_V_OK &&
+			    (resp = fake_issue(f->ca, csr)) != NULL)
+				fake_reply(ssl, 201, resp);
+			else
+				fake_reply(ssl, 401, err401);
+			X509_free(peer);
+		} else
+			fake_reply(ssl, 404, "{}");
+next:
+		json_decref(req);
+		free(resp);
+		free(path);
+		free(auth);
+		free(body);
+		SSL_shutdown(ssl);
+		SSL_free(ssl);
+		close(cfd);
+	}
+}
+
+/* A CA, a server certificate for 127.0.0.1, and the server child. */
+static void
+fake_start(struct fake *f, enum fake_mode mode)
+{
+	struct ca_issue_params ip = { &fake_profile, 3600, 0, 0 };
+	struct names n = NAMES_INIT;
+	struct ca_cert cert;
+	struct ca_csr *csr;
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	char *key = NULL;
+	int lfd, one = 1;
+
+	memset(f, 0, sizeof(*f));
+	dmn_setup(&f->d);
+	snprintf(f->srv_cert, sizeof(f->srv_cert), "%s/srv.crt", f->d.base);
+	snprintf(f->srv_key, sizeof(f->srv_key), "%s/srv.key", f->d.base);
+	f->ca = ca_load(f->d.cacert, f->d.cakey, NULL, NULL, NULL);
+	assert_non_null(f->ca);
+	assert_int_equal(names_set_cn(&n, "127.0.0.1", NULL), 0);
+	assert_int_equal(names_add(&n, NAME_IP, "127.0.0.1", NULL), 0);
+	csr = ca_keygen(KEY_EC_P256, &n, &key, NULL);
+	assert_non_null(csr);
+	memset(&cert, 0, sizeof(cert));
+	assert_int_equal(ca_issue(f->ca, csr, &ip, &cert, NULL), 0);
+	assert_int_equal(fio_write_atomic(f->srv_cert, cert.pem,
+	    strlen(cert.pem), 0600, NULL), 0);
+	assert_int_equal(fio_write_atomic(f->srv_key, key, strlen(key),
+	    0600, NULL), 0);
+	fio_wipe(key, strlen(key));
+	free(key);
+	ca_cert_clear(&cert);
+	ca_csr_free(csr);
+	names_clear(&n);
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 16), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
+	snprintf(f->url, sizeof(f->url), "https://127.0.0.1:%u",
+	    (unsigned)ntohs(sa.sin_port));
+	f->d.argv[2] = f->url;
+	f->d.argv[6] = (char *)"rca_good";
+	f->pid = fork();
+	assert_true(f->pid >= 0);
+	if (f->pid == 0)
+		fake_serve(f, lfd, mode);
+	close(lfd);
+}
+
+static void
+fake_stop(struct fake *f)
+{
+	int st;
+
+	(void)kill(f->pid, SIGKILL);
+	(void)waitpid(f->pid, &st, 0);
+	(void)unlink(f->srv_cert);
+	(void)unlink(f->srv_key);
+	ca_free(f->ca);
+	dmn_teardown(&f->d);
+}
+
+/* Drop "--daemon" (the last argument dmn_setup adds). */
+static void
+one_shot(struct dmn *d)
+{
+	d->argv[--d->argc] = NULL;
+}
+
+/* key.pem and cert.pem in dir are a matching pair. */
+static void
+assert_pair(const char *dir)
+{
+	char path[2 * TPATH];
+	EVP_PKEY *k;
+	X509 *x;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/key.pem", dir);
+	assert_non_null(fp = fopen(path, "r"));
+	k = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/cert.pem", dir);
+	assert_non_null(fp = fopen(path, "r"));
+	x = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	assert_non_null(k);
+	assert_non_null(x);
+	assert_int_equal(X509_check_private_key(x, k), 1);
+	EVP_PKEY_free(k);
+	X509_free(x);
+}
+
+/* Enroll over HTTPS: files, modes, a matching pair; the token is spent. */
+static void
+test_https_enroll(void **state)
+{
+	struct fake f;
+	pid_t pid;
+	char *s;
+
+	(void)state;
+	fake_start(&f, FAKE_SIGN);
+	one_shot(&f.d);
+	pid = dmn_start(&f.d);
+	assert_int_equal(dmn_wait(pid), 0);
+	assert_int_equal(mode_of(f.d.out, "key.pem"), 0400);
+	assert_int_equal(mode_of(f.d.out, "cert.pem"), 0444);
+	assert_int_equal(mode_of(f.d.out, "chain.pem"), 0444);
+	assert_int_equal(mode_of(f.d.out, "ca.pem"), 0444);
+	assert_pair(f.d.out);
+	s = slurp(f.d.out, "ca.pem");
+	assert_string_equal(s, ca_cert_pem(f.ca));
+	free(s);
+	assert_true(log_never_has(&f.d, "rca_good"));
+
+	/* The same token again: one clear line, exit 1. */
+	pid = dmn_start(&f.d);
+	assert_int_equal(dmn_wait(pid), 1);
+	assert_true(log_has(&f.d, "enroll refused: unauthorized: token used "
+	    "up (HTTP 401)"));
+	assert_true(log_never_has(&f.d, "rca_good"));
+	fake_stop(&f);
+}
+
+/* A CA certificate that does not match --cacert: exit 1, clear line. */
+static void
+test_https_untrusted(void **state)
+{
+	struct ca_create_opts co = { KEY_EC_P256, "other-ca", 1, NULL };
+	char other[2 * TPATH], okey[2 * TPATH];
+	struct fake f;
+	pid_t pid;
+
+	(void)state;
+	fake_start(&f, FAKE_SIGN);
+	one_shot(&f.d);
+	snprintf(other, sizeof(other), "%s/other.crt", f.d.base);
+	snprintf(okey, sizeof(okey), "%s/other.key", f.d.base);
+	assert_int_equal(ca_create_files(other, okey, &co, NULL), 0);
+	f.d.argv[4] = other;
+	pid = dmn_start(&f.d);
+	assert_int_equal(dmn_wait(pid), 1);
+	assert_true(log_has(&f.d, "TLS certificate is not trusted"));
+	assert_false(exists(f.d.out, "key.pem"));
+	(void)unlink(other);
+	(void)unlink(okey);
+	fake_stop(&f);
+}
+
+/* An answer over ENROLL_MAX_RESPONSE_BYTES is refused. */
+static void
+test_https_too_big(void **state)
+{
+	struct fake f;
+	pid_t pid;
+
+	(void)state;
+	fake_start(&f, FAKE_HUGE);
+	one_shot(&f.d);
+	pid = dmn_start(&f.d);
+	assert_int_equal(dmn_wait(pid), 1);
+	assert_true(log_has(&f.d, "response is larger than"));
+	fake_stop(&f);
+}
+
+/*
+ * The daemon enrolls, renews over mTLS with a new key (certificates
+ * here live 63 s, so renewal is due at once), runs --exec after each
+ * renewal, and stops on SIGTERM.
+ */
+static void
+test_https_daemon_renews(void **state)
+{
+	char hook[3 * TPATH], mark[2 * TPATH];
+	struct enroll_cert now;
+	struct err e = { ERR_OK, "" };
+	struct fake f;
+	char *s;
+	pid_t pid;
+
+	(void)state;
+	fake_start(&f, FAKE_SIGN);
+	snprintf(mark, sizeof(mark), "%s/hook", f.d.base);
+	snprintf(hook, sizeof(hook), "echo \"$REDIS_CA_SERIAL\" >> %s",
+	    mark);
+	f.d.argv[f.d.argc++] = (char *)"--exec";
+	f.d.argv[f.d.argc++] = hook;
+	pid = dmn_start(&f.d);
+	assert_true(log_has(&f.d, "enrolled: certificate serial"));
+	assert_true(log_has(&f.d, "renewed: certificate serial"));
+	assert_true(log_has(&f.d, "--exec command succeeded"));
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(dmn_wait(pid), 0);
+	assert_pair(f.d.out);
+
+	/* The hook saw the serial now in cert.pem's state. */
+	s = slurp(f.d.out, "enroll.json");
+	assert_int_equal(enroll_state_parse(s, strlen(s), &now, &e), 0);
+	free(s);
+	s = slurp(f.d.base, "hook");
+	assert_non_null(s);
+	assert_non_null(strstr(s, now.serial));
+	free(s);
+	assert_true(now.has_names);
+	assert_string_equal(now.names.cn, "app");
+	enroll_cert_clear(&now);
+	(void)unlink(mark);
+	fake_stop(&f);
+}
+
 int
 main(void)
 {
@@ -816,6 +1235,10 @@ main(void)
 		cmocka_unit_test(test_daemon_resumes),
 		cmocka_unit_test(test_daemon_other_name),
 		cmocka_unit_test(test_daemon_expires),
+		cmocka_unit_test(test_https_enroll),
+		cmocka_unit_test(test_https_untrusted),
+		cmocka_unit_test(test_https_too_big),
+		cmocka_unit_test(test_https_daemon_renews),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
