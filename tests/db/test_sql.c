@@ -66,6 +66,60 @@ test_list_statements_use_indexes(void **state)
 	}
 }
 
+/* The query plan of statement id, rows joined with ';'. */
+static void
+plan(sqlite3 *h, enum db_stmt id, char *out, size_t cap)
+{
+	sqlite3_stmt *st = NULL;
+	char q[4096];
+
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", db_sql_text(id));
+	assert_int_equal(sqlite3_prepare_v2(h, q, -1, &st, NULL), SQLITE_OK);
+	out[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		strncat(out, (const char *)sqlite3_column_text(st, 3),
+		    cap - strlen(out) - 2);
+		strcat(out, ";");
+	}
+	sqlite3_finalize(st);
+}
+
+static void
+test_list_plans(void **state)
+{
+	static const struct {
+		enum db_stmt	 id;
+		const char	*want;
+	} cases[] = {
+		{ DB_STMT_CERT_LIST, "INTEGER PRIMARY KEY (rowid>?)" },
+		{ DB_STMT_CERT_LIST_CN,
+		    "certificates_common_name (common_name=? AND rowid>?)" },
+		{ DB_STMT_CERT_LIST_NODE,
+		    "certificates_node (node=? AND rowid>?)" },
+		{ DB_STMT_CERT_LIST_PROFILE,
+		    "certificates_profile (profile=? AND rowid>?)" },
+		{ DB_STMT_CERT_REVOKED_UNEXPIRED,
+		    "certificates_revoked (not_after>?)" },
+		{ DB_STMT_CERT_GET, "(serial=?)" },
+		{ DB_STMT_TOKEN_FIND_HASH, "(hash=?)" },
+		{ DB_STMT_AUDIT_LIST, "INTEGER PRIMARY KEY (rowid>?)" },
+		{ DB_STMT_ROT_LIST, "rotations_node (node=?" },
+	};
+	struct dbt *t = *state;
+	struct err e = { 0 };
+	struct db_conn *c;
+	char p[1024];
+
+	/* Pages are read in index order: no sort of the whole table. */
+	assert_non_null(c = db_conn_get(t->db, &e));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		plan(c->h, cases[i].id, p, sizeof(p));
+		if (strstr(p, cases[i].want) == NULL ||
+		    strstr(p, "TEMP B-TREE") != NULL)
+			fail_msg("statement %d: plan %s", (int)cases[i].id, p);
+	}
+}
+
 int
 main(void)
 {
@@ -75,6 +129,8 @@ main(void)
 		cmocka_unit_test(test_migrations_set_version),
 		cmocka_unit_test_setup_teardown(
 		    test_list_statements_use_indexes, dbt_setup, dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_list_plans, dbt_setup,
+		    dbt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
