@@ -410,7 +410,7 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 adm POST /v1/certificates "$(issue_json "$T/greedy.csr" redis-client 1h)"
 expect_status 201 "POST /v1/certificates (CSR asking for CA:TRUE)"
 jb .certificate > "$T/greedy.pem"
-check_leaf "$T/greedy.pem" redis-client greedy ec DNS:greedy.example
+check_leaf "$T/greedy.pem" redis-client greedy ec DNS:greedy.example DNS:greedy
 ok "CSR-requested CA:TRUE, keyCertSign, extra EKUs and subject fields ignored"
 
 # ---- certificates: list, filters, fetch ----
@@ -586,8 +586,8 @@ ok "TLS 1.2 accepted with a forward-secret AEAD suite; client certificate reques
 # below would be meaningless), against an openssl s_server we start.
 ctl_port=$(rca_free_port)
 openssl s_server -accept "127.0.0.1:$ctl_port" -cert "$DATA/tls/api.crt" \
-    -key "$DATA/tls/api.key" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' -naccept 1 \
-    > "$T/s_server.out" 2>&1 &
+    -key "$DATA/tls/api.key" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' -www \
+    < /dev/null > "$T/s_server.out" 2>&1 &
 ctl_pid=$!
 rca_track "$ctl_pid"
 ctl_ok=0
@@ -646,10 +646,18 @@ for m in redisca_certificates_issued_total redisca_certificates_revoked_total \
     redisca_certificates_active redisca_crl_number \
     redisca_crl_next_update_timestamp_seconds \
     redisca_ca_expiry_timestamp_seconds \
-    redisca_node_cert_expiry_timestamp_seconds redisca_rotations_total \
     redisca_http_requests_total redisca_http_request_duration_seconds; do
 	grep -q "^# TYPE $m " "$T/metrics.txt" || die "/metrics has no # TYPE for $m"
 done
+# The node metrics come with the node routes (a later issue): required
+# as soon as /v1/nodes exists.
+adm GET /v1/nodes
+if [ "$STATUS" != 404 ]; then
+	for m in redisca_node_cert_expiry_timestamp_seconds redisca_rotations_total; do
+		grep -q "^# TYPE $m " "$T/metrics.txt" || die "/metrics has no # TYPE for $m"
+	done
+	ok "/metrics has the node metrics"
+fi
 grep -q '^redisca_http_request_duration_seconds_bucket{.*le="+Inf"' "$T/metrics.txt" ||
     die "redisca_http_request_duration_seconds is not a histogram"
 grep -q '^redisca_http_request_duration_seconds_count' "$T/metrics.txt" ||
@@ -741,3 +749,5 @@ ok "restart: every certificate and token kept, CRL number $n -> $(jb .crl_number
 
 api GET /healthz
 expect_status 200 "GET /healthz at the end"
+schema_flush
+exit 0
