@@ -1230,9 +1230,54 @@ wait_until(int64_t t, const sigset_t *stop)
 }
 
 /*
- * Run cmd with /bin/sh -c, at most ENROLL_EXEC_TIMEOUT seconds (then
- * its process group is killed), and log how it ended.  A stop signal
- * arriving meanwhile sets *stopping; the command still finishes.
+ * The environment of --exec: ours, with REDIS_CA_OUT (the folder) and
+ * REDIS_CA_SERIAL (the new certificate) set.  Built before fork(), so
+ * the child only calls async-signal-safe functions.  Returns a new
+ * array (free the two first strings and the array), or NULL.
+ */
+static char **
+exec_env(const char *out, const char *serial)
+{
+	extern char **environ;
+	char **env;
+	size_t n = 0, i, k = 2;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 3, sizeof(*env))) == NULL)
+		return NULL;
+	if (asprintf(&env[0], "REDIS_CA_OUT=%s", out) < 0) {
+		free(env);
+		return NULL;
+	}
+	if (asprintf(&env[1], "REDIS_CA_SERIAL=%s", serial) < 0) {
+		free(env[0]);
+		free(env);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "REDIS_CA_OUT=", 13) != 0 &&
+		    strncmp(environ[i], "REDIS_CA_SERIAL=", 16) != 0)
+			env[k++] = environ[i];
+	env[k] = NULL;
+	return env;
+}
+
+static void
+exec_env_free(char **env)
+{
+	if (env == NULL)
+		return;
+	free(env[0]);
+	free(env[1]);
+	free(env);
+}
+
+/*
+ * Run cmd with /bin/sh -c in its own process group, at most
+ * ENROLL_EXEC_TIMEOUT seconds (then the group is killed), and log how
+ * it ended.  A stop signal arriving meanwhile sets *stopping; the
+ * command still finishes.
  */
 static void
 run_exec(const struct enroll_opts *o, const char *serial,
@@ -1240,22 +1285,27 @@ run_exec(const struct enroll_opts *o, const char *serial,
 {
 	sigset_t set;
 	int64_t deadline;
+	char **env;
 	pid_t pid;
 	int st = 0;
 
+	if ((env = exec_env(o->out, serial)) == NULL) {
+		log_error("enroll: --exec: out of memory");
+		return;
+	}
 	pid = fork();
 	if (pid == -1) {
 		log_error("enroll: --exec: fork: %s", strerror(errno));
+		exec_env_free(env);
 		return;
 	}
 	if (pid == 0) {
 		(void)setpgid(0, 0);
 		(void)sigprocmask(SIG_SETMASK, oldmask, NULL);
-		(void)setenv("REDIS_CA_OUT", o->out, 1);
-		(void)setenv("REDIS_CA_SERIAL", serial, 1);
-		execl("/bin/sh", "sh", "-c", o->exec, (char *)NULL);
+		execle("/bin/sh", "sh", "-c", o->exec, (char *)NULL, env);
 		_exit(127);
 	}
+	exec_env_free(env);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);

@@ -140,7 +140,11 @@ int64_t	enroll_backoff(unsigned attempt);
 bool	enroll_err_transient(const struct err *e);
 
 /*
- * `redis-ca enroll ...` (argv[0] is "enroll").  Returns the exit
+ * `redis-ca enroll ...` (argv[0] is "enroll").  With --daemon, --exec
+ * CMD runs through /bin/sh -c after each renewal, with REDIS_CA_OUT
+ * and REDIS_CA_SERIAL in its environment, killed after
+ * ENROLL_EXEC_TIMEOUT seconds; its status is logged, and a failing
+ * command does not stop the daemon.  Returns the exit
  * status: 0 success (or --daemon stopped by SIGTERM/SIGINT), 1 failure,
  * 2 usage error.  Errors are one line on stderr; the token is never
  * printed or logged.
