@@ -126,6 +126,10 @@ apply_opt(enum enroll_opt id, const char *v, struct enroll_opts *o,
 		o->url_len = len;
 		break;
 	case OPT_CACERT:
+		if (len == 0) {
+			err_set(e, ERR_USAGE, "--cacert needs a file");
+			return -1;
+		}
 		o->cacert = v;
 		break;
 	case OPT_TOKEN:
@@ -136,6 +140,10 @@ apply_opt(enum enroll_opt id, const char *v, struct enroll_opts *o,
 		o->token = v;
 		break;
 	case OPT_TOKEN_FILE:
+		if (len == 0) {
+			err_set(e, ERR_USAGE, "--token-file needs a file");
+			return -1;
+		}
 		o->token_file = v;
 		break;
 	case OPT_PROFILE:
