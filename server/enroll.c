@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -879,6 +880,33 @@ fsync_dir(const char *dir)
 }
 
 /*
+ * Take dir/enroll.lock (flock, exclusive, not waiting) so that two
+ * enroll processes never replace the same files at once.  Returns the
+ * descriptor holding the lock.  Errors: ERR_CONFLICT, ERR_IO.
+ */
+static int
+lock_dir(const char *dir, struct err *e)
+{
+	char path[RCA_MAX_PATH];
+	int fd;
+
+	if (out_path(path, sizeof(path), dir, "enroll.lock", "", e) == -1)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		err_set(e, errno == EWOULDBLOCK ? ERR_CONFLICT : ERR_IO,
+		    "%s is in use by another redis-ca enroll", dir);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * Finish or undo a replacement a crash interrupted.  cert.pem.next
  * exists only once every .next file is complete, so when it is there
  * the new set is moved into place; otherwise the partial set is removed
@@ -1487,7 +1515,7 @@ cmd_enroll(int argc, char **argv)
 	struct err e = { ERR_OK, "" };
 	sigset_t stop, blocked, oldmask;
 	bool curl_up = false, masked = false, have = false;
-	int status = 1;
+	int status = 1, lockfd = -1;
 
 	memset(&cert, 0, sizeof(cert));
 	if (enroll_parse_args(argc, argv, &o, &e) == -1) {
@@ -1523,6 +1551,7 @@ cmd_enroll(int argc, char **argv)
 	}
 	curl_up = true;
 	if (ensure_dir(o.out, &e) == -1 ||
+	    (lockfd = lock_dir(o.out, &e)) == -1 ||
 	    enroll_recover_files(o.out, &e) == -1) {
 		fprintf(stderr, "redis-ca: %s\n", e.msg);
 		goto out;
@@ -1562,6 +1591,8 @@ cmd_enroll(int argc, char **argv)
 	}
 	status = o.daemon ? daemon_loop(&o, &cert, &stop, &oldmask) : 0;
 out:
+	if (lockfd >= 0)
+		close(lockfd);
 	enroll_cert_clear(&cert);
 	enroll_opts_clear(&o);
 	if (curl_up)

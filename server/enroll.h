@@ -144,7 +144,8 @@ bool	enroll_err_transient(const struct err *e);
  * CMD runs through /bin/sh -c after each renewal, with REDIS_CA_OUT
  * and REDIS_CA_SERIAL in its environment, killed after
  * ENROLL_EXEC_TIMEOUT seconds; its status is logged, and a failing
- * command does not stop the daemon.  Returns the exit
+ * command does not stop the daemon.  OUT/enroll.lock (flock) keeps a
+ * second enroll from writing the same folder at the same time.  Returns the exit
  * status: 0 success (or --daemon stopped by SIGTERM/SIGINT), 1 failure,
  * 2 usage error.  Errors are one line on stderr; the token is never
  * printed or logged.

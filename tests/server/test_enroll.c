@@ -444,7 +444,8 @@ static void
 rm_rf(const char *dir)
 {
 	static const char *const names[] = { "key.pem", "cert.pem",
-	    "chain.pem", "ca.pem", "enroll.json", "key.pem.next",
+	    "chain.pem", "ca.pem", "enroll.json", "enroll.lock",
+	    "key.pem.next",
 	    "cert.pem.next", "chain.pem.next", "enroll.json.next" };
 	char path[2 * TPATH];
 	size_t i;
@@ -770,6 +771,29 @@ test_daemon_resumes(void **state)
 	assert_true(log_has(&d, "resuming with certificate serial abcdef01"));
 	assert_true(log_has(&d, "next renewal of serial abcdef01"));
 	assert_int_equal(kill(pid, SIGINT), 0);
+	assert_int_equal(dmn_wait(pid), 0);
+	dmn_teardown(&d);
+}
+
+/* A second enroll on the same folder is refused while one runs. */
+static void
+test_daemon_lock(void **state)
+{
+	struct dmn d;
+	pid_t pid, two;
+
+	(void)state;
+	dmn_setup(&d);
+	dmn_state(&d, "app", tu_now() - 60, tu_now() + 3600);
+	pid = dmn_start(&d);
+	assert_true(log_has(&d, "next renewal of serial abcdef01"));
+	snprintf(d.log, sizeof(d.log), "%s/log2", d.base);
+	two = dmn_start(&d);
+	assert_int_equal(dmn_wait(two), 1);
+	assert_true(log_has(&d, "in use by another redis-ca enroll"));
+	(void)unlink(d.log);
+	snprintf(d.log, sizeof(d.log), "%s/log", d.base);
+	assert_int_equal(kill(pid, SIGTERM), 0);
 	assert_int_equal(dmn_wait(pid), 0);
 	dmn_teardown(&d);
 }
@@ -1243,6 +1267,7 @@ main(void)
 		cmocka_unit_test(test_cmd_unreachable),
 		cmocka_unit_test(test_daemon_retries_then_stops),
 		cmocka_unit_test(test_daemon_resumes),
+		cmocka_unit_test(test_daemon_lock),
 		cmocka_unit_test(test_daemon_other_name),
 		cmocka_unit_test(test_daemon_expires),
 		cmocka_unit_test(test_https_enroll),
