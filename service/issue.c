@@ -165,8 +165,7 @@ concat_pem(const char *a, const char *b)
 /* Move an issued certificate into the record that will be stored. */
 static void
 fill_rec(struct cert_rec *r, struct ca_cert *c, const struct profile *p,
-    const struct svc_actor *a, const struct svc_issue_req *req,
-    int64_t now)
+    const struct svc_actor *a, const char *node, int64_t now)
 {
 	memset(r, 0, sizeof(*r));
 	r->reason = -1;
@@ -178,13 +177,65 @@ fill_rec(struct cert_rec *r, struct ca_cert *c, const struct profile *p,
 	r->not_before = c->not_before;
 	r->not_after = c->not_after;
 	memcpy(r->fingerprint, c->fingerprint, sizeof(r->fingerprint));
-	if (req->node != NULL)
-		snprintf(r->node, sizeof(r->node), "%s", req->node);
+	if (node != NULL)
+		snprintf(r->node, sizeof(r->node), "%s", node);
 	snprintf(r->issued_by, sizeof(r->issued_by), "%s",
 	    svc_actor_name(a));
 	r->pem = c->pem;
 	c->pem = NULL;
 	r->created_at = now;
+}
+
+int
+svc_sign_store(struct svc *s, const struct svc_actor *a, const char *action,
+    const struct profile *p, const struct ca_csr *csr,
+    const struct ca_issue_params *ip, const char *node, const char *extra,
+    struct svc_issued *out, struct err *e)
+{
+	struct ca_cert		c;
+	struct cert_rec		rec;
+	struct audit_rec	ar;
+	char			detail[sizeof(ar.detail)];
+	int			rc = -1, tries;
+
+	memset(&c, 0, sizeof(c));
+	memset(&rec, 0, sizeof(rec));
+	rec.reason = -1;
+	for (tries = 0; ; tries++) {
+		if (ca_issue(s->ca, csr, ip, &c, e) == -1)
+			goto out;
+		fill_rec(&rec, &c, p, a, node, ip->now);
+		ca_cert_clear(&c);
+		snprintf(detail, sizeof(detail), "profile=%s cn=%.128s%s",
+		    p->name, rec.names.cn != NULL ? rec.names.cn : "", extra);
+		svc_audit_fill(&ar, a, action, rec.serial, AUDIT_OK, detail);
+		if (db_cert_insert(s->db, &rec, &ar, e) == 0)
+			break;
+		if (e->code != ERR_ALREADY_EXISTS)
+			goto out;
+		if (tries + 1 >= ISSUE_TRIES) {
+			err_set(e, ERR_INTERNAL, "%d serial collisions in a "
+			    "row", ISSUE_TRIES);
+			goto out;
+		}
+		log_warn("serial %s collided; signing again", rec.serial);
+		cert_rec_clear(&rec);
+		err_clear(e);
+	}
+
+	if ((out->chain_pem = concat_pem(rec.pem, ca_cert_pem(s->ca))) ==
+	    NULL || (out->ca_pem = strdup(ca_cert_pem(s->ca))) == NULL) {
+		/* Stored and audited; only the reply could not be made. */
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	out->cert = rec;
+	memset(&rec, 0, sizeof(rec));
+	rc = 0;
+out:
+	ca_cert_clear(&c);
+	cert_rec_clear(&rec);
+	return rc;
 }
 
 int
@@ -195,23 +246,15 @@ svc_issue(struct svc *s, const struct svc_actor *a,
 	const struct profile	*p = NULL;
 	struct ca_csr		*csr = NULL;
 	char			*key_pem = NULL;
-	struct ca_cert		 c;
-	struct cert_rec		 rec;
-	struct audit_rec	 ar;
 	struct ca_issue_params	 ip;
 	struct err		 le;
-	char			 detail[sizeof(ar.detail)];
-	const char		*object = NULL;
 	const struct names	*nm;
 	int64_t			 now;
-	int			 rc = -1, tries;
+	int			 rc = -1;
 
 	if (e == NULL)
 		e = &le;
 	err_clear(e);
-	memset(&c, 0, sizeof(c));
-	memset(&rec, 0, sizeof(rec));
-	rec.reason = -1;
 	memset(out, 0, sizeof(*out));
 	out->cert.reason = -1;
 	now = tu_now();
@@ -264,51 +307,17 @@ svc_issue(struct svc *s, const struct svc_actor *a,
 	    db_token_consume(s->db, a->token.id, now, e) == -1)
 		goto out;
 
-	for (tries = 0; ; tries++) {
-		if (ca_issue(s->ca, csr, &ip, &c, e) == -1)
-			goto out;
-		fill_rec(&rec, &c, p, a, req, now);
-		ca_cert_clear(&c);
-		snprintf(detail, sizeof(detail), "profile=%s cn=%s", p->name,
-		    rec.names.cn != NULL ? rec.names.cn : "");
-		svc_audit_fill(&ar, a, ACTION_ISSUE, rec.serial, AUDIT_OK,
-		    detail);
-		if (db_cert_insert(s->db, &rec, &ar, e) == 0)
-			break;
-		if (e->code != ERR_ALREADY_EXISTS)
-			goto out;
-		if (tries + 1 >= ISSUE_TRIES) {
-			err_set(e, ERR_INTERNAL, "%d serial collisions in a row",
-			    ISSUE_TRIES);
-			goto out;
-		}
-		log_warn("serial %s collided; signing again", rec.serial);
-		cert_rec_clear(&rec);
-		err_clear(e);
-	}
-
-	if ((out->chain_pem = concat_pem(rec.pem, ca_cert_pem(s->ca))) ==
-	    NULL || (out->ca_pem = strdup(ca_cert_pem(s->ca))) == NULL) {
-		/* The certificate is stored and audited; only the reply
-		 * failed. */
-		err_set(e, ERR_INTERNAL, "out of memory");
+	if (svc_sign_store(s, a, ACTION_ISSUE, p, csr, &ip, req->node, "",
+	    out, e) == -1)
 		goto out;
-	}
-	out->cert = rec;
-	memset(&rec, 0, sizeof(rec));
-	rec.reason = -1;
 	out->private_key_pem = key_pem;
 	key_pem = NULL;
 	rc = 0;
 out:
 	if (rc == -1) {
-		if (rec.serial[0] != '\0')
-			object = rec.serial;
-		svc_fail(s, a, ACTION_ISSUE, object, e);
+		svc_fail(s, a, ACTION_ISSUE, NULL, e);
 		svc_issued_clear(out);
 	}
-	ca_cert_clear(&c);
-	cert_rec_clear(&rec);
 	ca_csr_free(csr);
 	if (key_pem != NULL) {
 		fio_wipe(key_pem, strlen(key_pem));

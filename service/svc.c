@@ -185,6 +185,7 @@ svc_actor_clear(struct svc_actor *a)
 		return;
 	token_rec_clear(&a->token);
 	cert_rec_clear(&a->cert);
+	free(a->cert_der);
 	svc_actor_init(a, ACTOR_NONE);
 }
 

@@ -66,6 +66,8 @@ struct svc_actor {
 	char			id[RCA_ACTOR_MAX + 1];	/* "admin:<id>" ... */
 	struct token_rec	token;	/* ADMIN/TOKEN: the token (owned) */
 	struct cert_rec		cert;	/* MTLS: the client cert (owned) */
+	unsigned char		*cert_der; /* MTLS: its DER (owned) */
+	size_t			cert_der_len;
 };
 
 /* Free what an actor owns.  NULL ok. */
@@ -83,6 +85,18 @@ void	svc_actor_init(struct svc_actor *a, enum actor_kind kind);
  */
 int	svc_auth_token(struct svc *s, const char *token, struct svc_actor *out,
 	    struct err *e);
+
+/*
+ * Authenticate a client certificate (DER, as presented on the HTTPS
+ * listener) for /v1/renew: it must chain to this CA, be inside its
+ * validity, carry clientAuth (ca_verify_cert), be known to the database
+ * with the same fingerprint, and not be revoked.  Fills out as
+ * ACTOR_MTLS "mtls:<serial>" with the stored record and the DER.  Does
+ * not audit (the caller calls svc_audit_denied() with the action).
+ * Errors: ERR_UNAUTHORIZED (message says why), ERR_INTERNAL.
+ */
+int	svc_auth_cert(struct svc *s, const unsigned char *der, size_t len,
+	    struct svc_actor *out, struct err *e);
 
 /* Record a refused attempt (outcome "denied") of action on object. */
 void	svc_audit_denied(struct svc *s, const struct svc_actor *a,
@@ -131,6 +145,23 @@ void	svc_issued_clear(struct svc_issued *r);
  */
 int	svc_issue(struct svc *s, const struct svc_actor *a,
 	    const struct svc_issue_req *req, struct svc_issued *out,
+	    struct err *e);
+
+/*
+ * Renew the certificate an ACTOR_MTLS actor presented: a new certificate
+ * with the same profile, names, node and lifetime (notAfter - notBefore,
+ * capped by the profile's max_ttl).  csr_pem NULL: the same public key;
+ * otherwise a rekey, and the CSR must carry exactly the same names.
+ * Committed with its audit entry (certificate.renew, detail names the
+ * old serial) before return; refusals are audited as denied.  The old
+ * certificate stays valid (it expires on its own).
+ * Errors: ERR_FORBIDDEN (not a certificate actor), ERR_UNKNOWN_PROFILE
+ * (its profile is no longer configured), ERR_INVALID_CSR,
+ * ERR_CSR_SIGNATURE, ERR_KEY_REJECTED, ERR_INVALID_REQUEST (names
+ * differ), ERR_INTERNAL.
+ */
+int	svc_renew(struct svc *s, const struct svc_actor *a,
+	    const char *csr_pem, size_t csr_len, struct svc_issued *out,
 	    struct err *e);
 
 /* ---- certificates ---- */

@@ -36,7 +36,7 @@ struct svc {
 	pthread_mutex_t	 pub_mu;
 	pthread_mutex_t	 crl_mu;
 	struct svc_crl	 crl;		/* owned DER and PEM */
-	bool		 crl_dirty;	/* a publication failed: retry (crl_mu) */
+	bool		 crl_dirty;	/* publication failed: retry; crl_mu */
 };
 
 /*
@@ -64,8 +64,21 @@ bool	svc_err_internal(enum err_code code);
  * ERR_INTERNAL "internal error"; refusals are audited as "denied" with
  * their code and message, and e is left as it is.
  */
-void	svc_fail(struct svc *s, const struct svc_actor *a, const char *action,
-	    const char *object, struct err *e);
+void	svc_fail(struct svc *s, const struct svc_actor *a,
+	    const char *action, const char *object, struct err *e);
+
+/*
+ * Sign csr under p with ip (ip->now set), and store the certificate with
+ * its audit entry (action, "profile=<p> cn=<cn>" + extra) in one commit,
+ * signing again under a new serial on a collision.  Fills out->cert,
+ * chain_pem and ca_pem.  Neither audits a failure nor clears out.
+ * Errors: those of ca_issue(), ERR_DB, ERR_INTERNAL.
+ */
+int	svc_sign_store(struct svc *s, const struct svc_actor *a,
+	    const char *action, const struct profile *p,
+	    const struct ca_csr *csr, const struct ca_issue_params *ip,
+	    const char *node, const char *extra, struct svc_issued *out,
+	    struct err *e);
 
 /*
  * At start-up: load the latest CRL from the database and publish a new

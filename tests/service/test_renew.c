@@ -1,0 +1,242 @@
+/* Tests of service/renew.c: client-certificate authentication and renewal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "ca.h"
+#include "fileio.h"
+#include "fixture.h"
+
+/* DER of a PEM certificate (new, free()). */
+static unsigned char *
+pem_der(const char *pem, size_t *len)
+{
+	BIO		*b = BIO_new_mem_buf(pem, -1);
+	X509		*x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	unsigned char	*der = NULL, *copy;
+	int		 n;
+
+	assert_non_null(x);
+	n = i2d_X509(x, &der);
+	assert_true(n > 0);
+	*len = (size_t)n;
+	X509_free(x);
+	BIO_free(b);
+	/* Hand back memory the test frees with free(). */
+	copy = malloc(*len);
+	assert_non_null(copy);
+	memcpy(copy, der, *len);
+	OPENSSL_free(der);
+	return copy;
+}
+
+static bool
+same_key(const char *pem_a, const char *pem_b)
+{
+	BIO	*ba = BIO_new_mem_buf(pem_a, -1), *bb = BIO_new_mem_buf(pem_b,
+		    -1);
+	X509	*a = PEM_read_bio_X509(ba, NULL, NULL, NULL);
+	X509	*b = PEM_read_bio_X509(bb, NULL, NULL, NULL);
+	bool	 eq;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	eq = EVP_PKEY_eq(X509_get0_pubkey(a), X509_get0_pubkey(b)) == 1;
+	X509_free(a);
+	X509_free(b);
+	BIO_free(ba);
+	BIO_free(bb);
+	return eq;
+}
+
+/* Generate a redis-client certificate for cn with a 1h lifetime. */
+static void
+generate(struct fx *f, const char *cn, struct svc_issued *out)
+{
+	struct svc_issue_req	req;
+	struct names		n;
+	struct err		e;
+
+	err_clear(&e);
+	fx_names(&n, cn, NULL);
+	memset(&req, 0, sizeof(req));
+	req.profile = "redis-client";
+	req.names = &n;
+	req.ttl = 3600;
+	if (svc_issue(f->svc, &f->admin, &req, out, &e) == -1)
+		fail_msg("svc_issue: %s", e.msg);
+	names_clear(&n);
+}
+
+static void
+auth(struct fx *f, const char *pem, struct svc_actor *a)
+{
+	unsigned char	*der;
+	size_t		 len;
+	struct err	 e;
+
+	err_clear(&e);
+	der = pem_der(pem, &len);
+	if (svc_auth_cert(f->svc, der, len, a, &e) == -1)
+		fail_msg("svc_auth_cert: %s", e.msg);
+	free(der);
+}
+
+static void
+test_renew_same_key(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_issued	 old, renewed;
+	struct svc_actor	 a;
+	struct err		 e;
+	char			 id[RCA_ACTOR_MAX + 1];
+
+	err_clear(&e);
+	generate(f, "app-1", &old);
+	auth(f, old.cert.pem, &a);
+	assert_int_equal(a.kind, ACTOR_MTLS);
+	snprintf(id, sizeof(id), "mtls:%s", old.cert.serial);
+	assert_string_equal(a.id, id);
+	assert_string_equal(a.cert.serial, old.cert.serial);
+
+	assert_int_equal(svc_renew(f->svc, &a, NULL, 0, &renewed, &e), 0);
+	assert_string_not_equal(renewed.cert.serial, old.cert.serial);
+	assert_string_equal(renewed.cert.profile, "redis-client");
+	assert_true(names_equal(&renewed.cert.names, &old.cert.names));
+	assert_int_equal(renewed.cert.not_after - renewed.cert.not_before,
+	    old.cert.not_after - old.cert.not_before);
+	assert_string_equal(renewed.cert.issued_by, id);
+	assert_null(renewed.private_key_pem);
+	assert_non_null(renewed.chain_pem);
+	assert_true(same_key(old.cert.pem, renewed.cert.pem));
+	assert_true(fx_audit_has(f, "certificate.renew", "ok",
+	    renewed.cert.serial, old.cert.serial));
+	svc_issued_clear(&renewed);
+	svc_actor_clear(&a);
+	svc_issued_clear(&old);
+}
+
+static void
+test_renew_rekey(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_issued	 old, renewed;
+	struct svc_actor	 a;
+	struct err		 e;
+	char			*csr;
+
+	err_clear(&e);
+	generate(f, "app-2", &old);
+	auth(f, old.cert.pem, &a);
+	csr = fx_csr("app-2", NULL, NULL);
+	assert_int_equal(svc_renew(f->svc, &a, csr, strlen(csr), &renewed,
+	    &e), 0);
+	assert_false(same_key(old.cert.pem, renewed.cert.pem));
+	assert_true(names_equal(&renewed.cert.names, &old.cert.names));
+	svc_issued_clear(&renewed);
+	free(csr);
+
+	/* Other names: refused and audited. */
+	csr = fx_csr("app-2", "extra.internal", NULL);
+	assert_int_equal(svc_renew(f->svc, &a, csr, strlen(csr), &renewed,
+	    &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	assert_true(fx_audit_has(f, "certificate.renew", "denied",
+	    old.cert.serial, "invalid_request"));
+	free(csr);
+	assert_int_equal(svc_renew(f->svc, &a, "junk", 4, &renewed, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_CSR);
+
+	/* Only certificate actors renew. */
+	assert_int_equal(svc_renew(f->svc, &f->admin, NULL, 0, &renewed, &e),
+	    -1);
+	assert_int_equal(e.code, ERR_FORBIDDEN);
+	svc_actor_clear(&a);
+	svc_issued_clear(&old);
+}
+
+static void
+test_auth_cert_refusals(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_issued	 old;
+	struct svc_actor	 a;
+	struct ca_create_opts	 o;
+	struct ca		*other;
+	struct ca_csr		*csr;
+	struct ca_cert		 c;
+	struct ca_issue_params	 ip;
+	struct names		 n;
+	struct err		 e;
+	unsigned char		*der;
+	size_t			 len;
+	char			 cert[300], key[300], *kp = NULL;
+
+	err_clear(&e);
+	assert_int_equal(svc_auth_cert(f->svc, NULL, 0, &a, &e), -1);
+	assert_int_equal(e.code, ERR_UNAUTHORIZED);
+	assert_int_equal(svc_auth_cert(f->svc, (const unsigned char *)"xx",
+	    2, &a, &e), -1);
+	assert_int_equal(e.code, ERR_UNAUTHORIZED);
+	assert_int_equal(a.kind, ACTOR_NONE);
+
+	/* Revoked. */
+	generate(f, "app-3", &old);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, old.cert.serial,
+	    REASON_KEY_COMPROMISE, NULL, NULL, &e), 0);
+	der = pem_der(old.cert.pem, &len);
+	assert_int_equal(svc_auth_cert(f->svc, der, len, &a, &e), -1);
+	assert_int_equal(e.code, ERR_UNAUTHORIZED);
+	assert_non_null(strstr(e.msg, "revoked"));
+	free(der);
+	svc_issued_clear(&old);
+
+	/* Issued by another CA. */
+	snprintf(cert, sizeof(cert), "%s/other.crt", f->dir);
+	snprintf(key, sizeof(key), "%s/other.key", f->dir);
+	memset(&o, 0, sizeof(o));
+	o.key_type = KEY_EC_P256;
+	o.cn = "other ca";
+	o.days = 30;
+	assert_int_equal(ca_create_files(cert, key, &o, &e), 0);
+	other = ca_load(cert, key, NULL, NULL, &e);
+	assert_non_null(other);
+	fx_names(&n, "app-4", NULL);
+	csr = ca_keygen(KEY_EC_P256, &n, &kp, &e);
+	assert_non_null(csr);
+	memset(&ip, 0, sizeof(ip));
+	ip.profile = &f->profiles[1];
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(ca_issue(other, csr, &ip, &c, &e), 0);
+	assert_int_equal(svc_auth_cert(f->svc, c.der, c.der_len, &a, &e),
+	    -1);
+	assert_int_equal(e.code, ERR_UNAUTHORIZED);
+	ca_cert_clear(&c);
+	ca_csr_free(csr);
+	fio_wipe(kp, strlen(kp));
+	free(kp);
+	names_clear(&n);
+	ca_free(other);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_renew_same_key, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_renew_rekey, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_auth_cert_refusals,
+		    fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
