@@ -230,6 +230,75 @@ check "serve with a missing config exits 1" exit_is 1 "$RCA" serve \
 	--config "$WORK/none/config.json"
 check "serve with an unknown option exits 2" exit_is 2 "$RCA" serve --bogus
 
+# ---- serve: start-up line, SIGHUP ignored, SIGTERM stops it cleanly ------
+# wait_log FILE PATTERN: up to 20 s for PATTERN to appear in FILE.
+wait_log() {
+	local i
+	for i in $(seq 1 200); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+jq '.listen.api = "127.0.0.1:0" | .listen.public = "127.0.0.1:0"' \
+	"$D/config.json" >"$D/serve.json"
+"$RCA" serve --config "$D/serve.json" >"$WORK/serve.log" 2>&1 &
+SERVE_PID=$!
+if wait_log "$WORK/serve.log" "serving: api https://127.0.0.1:[1-9]"; then
+	ok "serve logs its listening addresses (ports chosen by the kernel)"
+	API_PORT=$(sed -n 's/.*serving: api https:\/\/127.0.0.1:\([0-9]*\),.*/\1/p' \
+		"$WORK/serve.log")
+	PUB_PORT=$(sed -n 's/.*public http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' \
+		"$WORK/serve.log")
+	check "public listener answers /healthz" bash -c "
+		curl -sf http://127.0.0.1:$PUB_PORT/healthz | grep -q ok"
+	check "api listener answers with the admin token" bash -c "
+		curl -sf --cacert '$D/ca.crt' \
+		-H \"Authorization: Bearer \$(cat '$D/admin.token')\" \
+		https://127.0.0.1:$API_PORT/v1/certificates | jq -e '.items | length >= 2'"
+	kill -HUP "$SERVE_PID"
+	sleep 0.5
+	check "SIGHUP is logged and ignored" bash -c "
+		kill -0 $SERVE_PID && grep -q SIGHUP '$WORK/serve.log'"
+	kill -TERM "$SERVE_PID"
+	for i in $(seq 1 100); do
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SERVE_PID" 2>/dev/null; then
+		not_ok "SIGTERM stops serve within 10 s"
+		kill -KILL "$SERVE_PID"
+		wait "$SERVE_PID"
+	else
+		wait "$SERVE_PID"
+		check "SIGTERM stops serve with exit 0" test "$?" = 0
+		check "... logging the shutdown" grep -q "stopped" "$WORK/serve.log"
+	fi
+else
+	not_ok "serve logs its listening addresses (ports chosen by the kernel)"
+	sed 's/^/# /' "$WORK/serve.log"
+	kill -KILL "$SERVE_PID" 2>/dev/null
+	wait "$SERVE_PID"
+fi
+
+jq '.listen.api = "127.0.0.1:0" | .listen.public = null |
+	.api_tls.enabled = false' "$D/config.json" >"$D/plain.json"
+"$RCA" serve --config "$D/plain.json" >"$WORK/plain.log" 2>&1 &
+SERVE_PID=$!
+check "api_tls.enabled false: a warning at start-up" \
+	wait_log "$WORK/plain.log" "warn.*api_tls.enabled is false"
+check "... and no public listener" \
+	wait_log "$WORK/plain.log" "serving: api http://127.0.0.1:[1-9][0-9]* (no public"
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID"
+check "... SIGTERM exit 0" test "$?" = 0
+
+printf '{"listen": {"api": "127.0.0.1:0"}, "rotation": {"renew_before": "1/3"}}' \
+	>"$D/bad.json"
+check "serve with a bad config exits 1" exit_is 1 "$RCA" serve --config \
+	"$D/bad.json"
+check "... naming the key" stderr_has "rotation.renew_before"
+
 # ---- token create / list / revoke ---------------------------------------------
 C=$D/config.json
 check "token create (enroll)" exit_is 0 "$RCA" token create --kind enroll \
