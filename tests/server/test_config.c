@@ -465,6 +465,75 @@ test_load_file(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * Mutation smoke test: thousands of corrupted copies of the SPEC example
+ * (bytes flipped, cut, duplicated) either load or fail with ERR_CONFIG
+ * and a "config: " message; ASan/UBSan watch the parser meanwhile.
+ */
+static void
+test_mutations(void **state)
+{
+	size_t n = sizeof(spec_json) - 1;
+	static const char alphabet[] = "{}[]\":,0123456789%dhms-. "
+	    "abcdefghijklmnopqrstuvwxyz\\\n\t\x01\xff";
+	char *buf = malloc(2 * n);
+	uint32_t rnd = 12345;
+	int loaded = 0, refused = 0;
+
+	assert_non_null(buf);
+	for (int iter = 0; iter < 4000; iter++) {
+		struct config c = CONFIG_INIT;
+		struct err e;
+		size_t len = n;
+		int edits;
+
+		memcpy(buf, spec_json, n);
+		rnd = rnd * 1103515245u + 12345u;
+		edits = 1 + (int)((rnd >> 16) % 4);
+		for (int k = 0; k < edits; k++) {
+			size_t at, span;
+
+			rnd = rnd * 1103515245u + 12345u;
+			at = (rnd >> 8) % len;
+			switch ((rnd >> 4) % 3) {
+			case 0:		/* replace one byte */
+				buf[at] = alphabet[(rnd >> 20) %
+				    (sizeof(alphabet) - 1)];
+				break;
+			case 1:		/* cut the rest */
+				len = at + 1;
+				break;
+			default:	/* duplicate a span */
+				span = (rnd >> 24) % 32;
+				if (at + span > len)
+					span = len - at;
+				if (len + span <= 2 * n) {
+					memmove(buf + at + span, buf + at,
+					    len - at);
+					len += span;
+				}
+				break;
+			}
+		}
+		err_clear(&e);
+		if (config_loadb(buf, len, "/etc/rca", &c, &e) == 0) {
+			loaded++;
+			assert_true(c.nprofiles >= 1);
+			assert_non_null(c.public_url);
+			config_clear(&c);
+		} else {
+			refused++;
+			assert_int_equal(e.code, ERR_CONFIG);
+			assert_memory_equal(e.msg, "config: ", 8);
+		}
+	}
+	/* Both outcomes happen: the mutations are neither all fatal nor
+	 * all harmless. */
+	assert_true(loaded > 0);
+	assert_true(refused > 0);
+	free(buf);
+}
+
 /* deploy/config.example.json (path in RCA_CONFIG_EXAMPLE) loads. */
 static void
 test_deploy_example(void **state)
@@ -508,6 +577,7 @@ main(void)
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_relative_dir_refused),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_deploy_example),
 	};
 
