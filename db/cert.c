@@ -388,7 +388,7 @@ revoke_refused(struct db_conn *c, const char *key, struct err *e)
 
 	if ((st = db_stmt(c, DB_STMT_CERT_EXISTS, e)) == NULL)
 		return -1;
-	if (DB_BIND_BUF(c, st, 1, key, e) == 0 &&
+	if (db_bind_text(c, st, 1, key, RCA_SERIAL_HEX_MAX + 1, e) == 0 &&
 	    (s = db_step(c, st, "certificate exists", e)) != -1) {
 		if (s == SQLITE_ROW)
 			err_set(e, ERR_ALREADY_REVOKED,

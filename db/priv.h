@@ -134,8 +134,17 @@ int	db_bind_null(struct db_conn *c, sqlite3_stmt *st, int i,
 int	db_bind_blob(struct db_conn *c, sqlite3_stmt *st, int i,
 	    const void *p, size_t len, struct err *e);
 
+/*
+ * The _BUF forms take the bound from sizeof(buf), so buf must be an
+ * array: DB_ASSERT_ARRAY makes a pointer a compile error (a pointer gave
+ * sizeof 8 and a spurious "value too long" once).
+ */
+#define DB_ASSERT_ARRAY(a) \
+	((void)sizeof(char[__builtin_types_compatible_p(__typeof__(a), \
+	    __typeof__(&(a)[0])) ? -1 : 1]))
 #define DB_BIND_BUF(c, st, i, buf, e) \
-	db_bind_text((c), (st), (i), (buf), sizeof(buf), (e))
+	(DB_ASSERT_ARRAY(buf), \
+	    db_bind_text((c), (st), (i), (buf), sizeof(buf), (e)))
 
 /*
  * Reading.  db_col_text() copies column i into buf (cap bytes; NULL
@@ -148,7 +157,7 @@ int	db_col_text(sqlite3_stmt *st, int i, char *buf, size_t cap,
 char	*db_col_dup(sqlite3_stmt *st, int i, bool *ok);
 
 #define DB_COL_BUF(st, i, buf, e) \
-	db_col_text((st), (i), (buf), sizeof(buf), (e))
+	(DB_ASSERT_ARRAY(buf), db_col_text((st), (i), (buf), sizeof(buf), (e)))
 
 /* Clamp a list limit: 0 is RCA_DEFAULT_LIST_LIMIT, at most the maximum. */
 size_t	db_limit(size_t limit);
