@@ -385,10 +385,9 @@ run_init(const struct init_opts *o, struct err *e)
 		enum name_kind k = names_is_ip(o->api_names[i]) ? NAME_IP :
 		    NAME_DNS;
 
-		if (i == 0 && names_set_cn(&api_names, o->api_names[0], e)
-		    == -1)
-			goto out;
-		if (names_add(&api_names, k, o->api_names[i], e) == -1) {
+		if ((i == 0 && names_set_cn(&api_names, o->api_names[0], e)
+		    == -1) || names_add(&api_names, k, o->api_names[i], e)
+		    == -1) {
 			err_set(e, ERR_USAGE, "--api-name %.64s: not a DNS "
 			    "name or an IP address", o->api_names[i]);
 			goto out;

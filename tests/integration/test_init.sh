@@ -130,6 +130,9 @@ check "rsa-2048 CA refused as usage" exit_is 2 "$RCA" init --data "$WORK/x" \
 	--key-type rsa-2048
 check "--import-cert without --import-key exits 2" exit_is 2 "$RCA" init \
 	--data "$WORK/x" --import-cert "$D/ca.crt"
+check "a bad --api-name exits 2" exit_is 2 "$RCA" init --data "$WORK/x" \
+	--api-name "not a name"
+check "--days 0 exits 2" exit_is 2 "$RCA" init --data "$WORK/x" --days 0
 check "usage errors create nothing" test ! -e "$WORK/x"
 check "unknown command exits 2" exit_is 2 "$RCA" frobnicate
 check "version prints the version" bash -c "'$RCA' version | grep -q '^redis-ca [0-9]'"
