@@ -49,8 +49,32 @@ ok() { RCA_CHECKS=$((RCA_CHECKS + 1)); log "ok: $*"; }
 
 rca_cleanup()
 {
-	local rc=$? pid
+	local rc=$? pid i src
 	trap - EXIT INT TERM
+	# A test that passed also needs the server to exit cleanly on
+	# SIGTERM: under ASan this is where LeakSanitizer speaks.
+	if [ "$rc" = 0 ] && [ -n "$RCA_SERVE_PID" ] &&
+	    kill -0 "$RCA_SERVE_PID" 2>/dev/null; then
+		kill -TERM "$RCA_SERVE_PID"
+		for i in $(seq 1 150); do
+			kill -0 "$RCA_SERVE_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$RCA_SERVE_PID" 2>/dev/null; then
+			printf '[%s] FAIL: serve did not exit within 15 s of SIGTERM\n' \
+			    "$RCA_TEST_NAME" >&2
+			rc=1
+		else
+			wait "$RCA_SERVE_PID"
+			src=$?
+			if [ "$src" != 0 ]; then
+				printf '[%s] FAIL: serve exited with status %s on SIGTERM:\n' \
+				    "$RCA_TEST_NAME" "$src" >&2
+				tail -n 40 "$RCA_TMP/serve.log" >&2
+				rc=1
+			fi
+		fi
+	fi
 	for pid in "${RCA_PIDS[@]}"; do
 		rca_kill_pid "$pid"
 	done
