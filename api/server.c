@@ -64,8 +64,13 @@ struct req_ctx {
 	size_t			 len;
 	size_t			 cap;
 	size_t			 limit;		/* body cap of this request */
+	unsigned long long	 content_length; /* 0 when absent */
+	bool			 has_body;	/* Content-Length > 0 or chunked */
 	bool			 too_large;
 	bool			 responded;
+	bool			 pending;	/* refusal waiting for the end */
+	struct err		 pending_err;
+	char			 pending_allow[64];
 };
 
 static uint64_t
@@ -235,6 +240,24 @@ respond_err(struct req_ctx *x, const struct err *e, const char *allow)
 	return respond(x, &resp, allow, e->code == ERR_UNAUTHORIZED);
 }
 
+/*
+ * A refusal decided from the headers.  With a body on its way it is
+ * queued at once (MHD then skips the body and closes the connection);
+ * without one it waits for MHD's last call, which keeps the connection
+ * alive.
+ */
+static enum MHD_Result
+early_err(struct req_ctx *x, const struct err *e, const char *allow)
+{
+	if (x->has_body)
+		return respond_err(x, e, allow);
+	x->pending = true;
+	x->pending_err = *e;
+	snprintf(x->pending_allow, sizeof(x->pending_allow), "%s",
+	    allow != NULL ? allow : "");
+	return MHD_YES;
+}
+
 /* Refuse at the api layer: audited on state-changing routes. */
 static enum MHD_Result
 refuse(struct req_ctx *x, enum err_code code, const char *msg)
@@ -243,7 +266,7 @@ refuse(struct req_ctx *x, enum err_code code, const char *msg)
 
 	err_set(&e, code, "%s", msg);
 	api_refused(&x->r, NULL, &e);
-	return respond_err(x, &e, NULL);
+	return early_err(x, &e, NULL);
 }
 
 /* The token of "Authorization: Bearer <token>", or NULL. */
@@ -275,7 +298,7 @@ authenticate(struct req_ctx *x, enum MHD_Result *ret)
 		    &x->r.peer_der_len, &e) == 0)
 			return 0;
 		api_refused(&x->r, NULL, &e);
-		*ret = respond_err(x, &e, NULL);
+		*ret = early_err(x, &e, NULL);
 		return -1;
 	}
 	tok = bearer(api_header(&x->r, MHD_HTTP_HEADER_AUTHORIZATION));
@@ -288,7 +311,7 @@ authenticate(struct req_ctx *x, enum MHD_Result *ret)
 		svc_actor_init(&x->r.actor, ACTOR_NONE);
 		if (e.code == ERR_UNAUTHORIZED)
 			api_refused(&x->r, NULL, &e);
-		*ret = respond_err(x, &e, NULL);
+		*ret = early_err(x, &e, NULL);
 		return -1;
 	}
 	if (x->r.actor.kind == ACTOR_ADMIN ||
@@ -303,30 +326,16 @@ authenticate(struct req_ctx *x, enum MHD_Result *ret)
 static int
 check_body_headers(struct req_ctx *x, enum MHD_Result *ret)
 {
-	const char *cl, *te;
-	unsigned long long n = 0;
-	bool has_body;
-	char *end;
-
 	x->limit = x->r.route->max_body;
 	if (x->limit > x->l->api->max_body)
 		x->limit = x->l->api->max_body;
-	cl = api_header(&x->r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	te = api_header(&x->r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	if (cl != NULL) {
-		errno = 0;
-		n = strtoull(cl, &end, 10);
-		if (errno != 0 || end == cl)
-			n = (unsigned long long)-1;
-	}
-	has_body = n > 0 || te != NULL;
-	if (has_body && !api_is_json_type(api_header(&x->r,
+	if (x->has_body && !api_is_json_type(api_header(&x->r,
 	    MHD_HTTP_HEADER_CONTENT_TYPE))) {
 		*ret = refuse(x, API_ERR_UNSUPPORTED_MEDIA,
 		    "request bodies must be application/json");
 		return -1;
 	}
-	if (n > x->limit) {
+	if (x->content_length > x->limit) {
 		*ret = refuse(x, API_ERR_PAYLOAD_TOO_LARGE,
 		    "request body is too large");
 		return -1;
@@ -377,21 +386,31 @@ first_call(struct req_ctx *x, const char *url)
 {
 	struct api *a = x->l->api;
 	enum MHD_Result ret = MHD_YES;
+	const char *cl, *te;
 	enum api_match m;
-	char allow[64];
+	char allow[64], *end;
 	struct err e;
 
+	cl = api_header(&x->r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = api_header(&x->r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (cl != NULL) {
+		errno = 0;
+		x->content_length = strtoull(cl, &end, 10);
+		if (errno != 0 || end == cl)
+			x->content_length = (unsigned long long)-1;
+	}
+	x->has_body = x->content_length > 0 || te != NULL;
 	m = api_route_match(a->table, a->nroutes, x->l->public_only,
 	    x->method, url, &x->r.route, &x->r.params, allow, sizeof(allow));
 	if (m == MATCH_NOT_FOUND) {
 		err_set(&e, ERR_NOT_FOUND, "no such resource");
-		return respond_err(x, &e, NULL);
+		return early_err(x, &e, NULL);
 	}
 	if (m == MATCH_BAD_METHOD) {
 		x->r.route = NULL;
 		err_set(&e, API_ERR_METHOD_NOT_ALLOWED,
 		    "method %.16s is not allowed here", x->method);
-		return respond_err(x, &e, allow);
+		return early_err(x, &e, allow);
 	}
 	x->ri = (size_t)(x->r.route - a->table);
 	if (authenticate(x, &ret) == -1)
@@ -451,6 +470,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		/* Refused from the headers: the body is dropped. */
 		*upload_size = 0;
 		return MHD_YES;
+	}
+	if (x->pending) {
+		if (*upload_size > 0) {
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		return respond_err(x, &x->pending_err,
+		    x->pending_allow[0] != '\0' ? x->pending_allow : NULL);
 	}
 	if (*upload_size > 0) {
 		if (x->r.route->max_body > 0)

@@ -404,6 +404,43 @@ test_not_found_and_method(void **state)
 	free(r);
 }
 
+/* A refusal of a request without a body keeps the connection open. */
+static void
+test_keepalive_after_refusal(void **state)
+{
+	struct fixture *f = *state;
+	struct resp *r = xmalloc(sizeof(*r));
+	long status, connects;
+	char u[256];
+	CURL *cu = curl_easy_init();
+
+	assert_non_null(cu);
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(cu, CURLOPT_WRITEDATA, r);
+	url(u, f->base, "/nope");
+	curl_easy_setopt(cu, CURLOPT_URL, u);
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(curl_easy_perform(cu), CURLE_OK);
+	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
+	assert_int_equal(status, 404);
+	url(u, f->base, "/v1/audit");
+	curl_easy_setopt(cu, CURLOPT_URL, u);
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(curl_easy_perform(cu), CURLE_OK);
+	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
+	assert_int_equal(status, 401);
+	curl_easy_getinfo(cu, CURLINFO_NUM_CONNECTS, &connects);
+	assert_int_equal(connects, 0);
+	url(u, f->base, "/healthz");
+	curl_easy_setopt(cu, CURLOPT_URL, u);
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(curl_easy_perform(cu), CURLE_OK);
+	curl_easy_getinfo(cu, CURLINFO_NUM_CONNECTS, &connects);
+	assert_int_equal(connects, 0);
+	curl_easy_cleanup(cu);
+	free(r);
+}
+
 /* Number of denied audit entries for action. */
 static size_t
 denied(struct fixture *f, const char *action)
@@ -680,6 +717,7 @@ main(void)
 		cmocka_unit_test(test_health_both_listeners),
 		cmocka_unit_test(test_public_hides_authenticated),
 		cmocka_unit_test(test_not_found_and_method),
+		cmocka_unit_test(test_keepalive_after_refusal),
 		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_body_refusals),
 		cmocka_unit_test(test_issue_get_revoke_crl),
