@@ -259,6 +259,11 @@ if wait_log "$WORK/serve.log" "serving: api https://127.0.0.1:[1-9]"; then
 		curl -sf --cacert '$D/ca.crt' \
 		-H \"Authorization: Bearer \$(cat '$D/admin.token')\" \
 		https://127.0.0.1:$API_PORT/v1/certificates | jq -e '.items | length >= 2'"
+	jq --arg a "127.0.0.1:$API_PORT" '.listen.api = $a |
+		.listen.public = "127.0.0.1:0"' "$D/config.json" >"$D/busy.json"
+	check "a second serve on a port in use exits 1" exit_is 1 timeout 20 \
+		"$RCA" serve --config "$D/busy.json"
+	check "... naming the address" stderr_has "127.0.0.1:$API_PORT"
 	kill -HUP "$SERVE_PID"
 	sleep 0.5
 	check "SIGHUP is logged and ignored" bash -c "
