@@ -6,6 +6,7 @@
  * only main's sigwait() ever sees them.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
