@@ -68,8 +68,8 @@ check_fields(json_t *obj, const char *prefix, const struct field *fields,
 			if (strcmp(key, fields[i].name) == 0)
 				break;
 		if (i == n) {
-			err_set(e, ERR_INVALID_REQUEST, "unknown field '%s%.64s'",
-			    prefix, key);
+			err_set(e, ERR_INVALID_REQUEST,
+			    "unknown field '%s%.64s'", prefix, key);
 			return -1;
 		}
 	}
@@ -212,8 +212,8 @@ api_decode_issue(const char *body, size_t len, struct api_issue_body *out,
 	b.csr = json_string_value(csr);
 	b.csr_len = json_string_length(csr);
 	if (b.csr_len > RCA_MAX_CSR_BYTES) {
-		err_set(e, ERR_INVALID_CSR, "field 'csr' is longer than %d bytes",
-		    RCA_MAX_CSR_BYTES);
+		err_set(e, ERR_INVALID_CSR,
+		    "field 'csr' is longer than %d bytes", RCA_MAX_CSR_BYTES);
 		goto out;
 	}
 	b.profile = opt_string(b.root, "profile");

@@ -208,6 +208,7 @@ format_http(struct out *o, const struct api_metrics *m,
     const struct api_route *t)
 {
 	size_t n = m->nroutes, i, j, c, b;
+	char code[16];
 
 	header(o, "redisca_http_requests_total", "counter",
 	    "HTTP requests by route pattern and status code.");
@@ -225,14 +226,12 @@ format_http(struct out *o, const struct api_metrics *m,
 			if (v == 0)
 				continue;
 			if (c < API_NCODES - 1)
-				emit(o, "redisca_http_requests_total{route=\"%s\","
-				    "code=\"%u\"} %llu\n", i == n ? "unmatched" :
-				    t[i].path, codes[c], (unsigned long long)v);
+				snprintf(code, sizeof(code), "%u", codes[c]);
 			else
-				emit(o, "redisca_http_requests_total{route=\"%s\","
-				    "code=\"other\"} %llu\n", i == n ?
-				    "unmatched" : t[i].path,
-				    (unsigned long long)v);
+				snprintf(code, sizeof(code), "other");
+			emit(o, "redisca_http_requests_total{route=\"%s\","
+			    "code=\"%s\"} %llu\n", i == n ? "unmatched" :
+			    t[i].path, code, (unsigned long long)v);
 		}
 	}
 	header(o, "redisca_http_request_duration_seconds", "histogram",

@@ -11,9 +11,10 @@
 #include "limits.h"
 
 #define KB		1024
-#define BODY_ISSUE	RCA_MAX_BODY_BYTES_DEFAULT	/* a CSR and names */
-#define BODY_SMALL	(4 * KB)			/* revoke */
-#define BODY_TOKEN	(32 * KB)			/* patterns */
+/* Body caps: issuance (a CSR and names), revoke, token creation. */
+#define BODY_ISSUE	RCA_MAX_BODY_BYTES_DEFAULT
+#define BODY_SMALL	(4 * KB)
+#define BODY_TOKEN	(32 * KB)
 
 static const struct api_route routes[] = {
 	/* Certificates. */

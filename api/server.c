@@ -26,10 +26,11 @@
 	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:+AEAD:+SIGN-ALL:"	\
 	"+GROUP-ALL:+COMP-NULL:+CTYPE-X509:%SERVER_PRECEDENCE"
 
-#define API_CONN_TIMEOUT	30		/* seconds idle */
-#define API_CONN_MEMORY		(64 * 1024)	/* MHD pool per connection */
-#define API_STOP_WAIT_MS	10000		/* in-flight grace on stop */
-#define API_BODY_CHUNK		4096		/* first body allocation */
+/* Idle seconds; MHD pool per connection; grace on stop; first body. */
+#define API_CONN_TIMEOUT	30
+#define API_CONN_MEMORY		(64 * 1024)
+#define API_STOP_WAIT_MS	10000
+#define API_BODY_CHUNK		4096
 
 struct listener {
 	struct api		*api;
@@ -46,29 +47,30 @@ struct api {
 	struct api_metrics	 metrics;
 	struct listener		 l_api;
 	struct listener		 l_public;
-	char			*tls_cert;	/* PEM, kept while MHD runs */
-	char			*tls_key;	/* wiped on free */
+	/* PEM, kept while MHD runs; the key is wiped on free. */
+	char			*tls_cert;
+	char			*tls_key;
 	size_t			 tls_key_len;
 	char			*tls_ca;
-	_Atomic long		 inflight;	/* requests not yet completed */
+	_Atomic long		 inflight;	/* not yet completed */
 };
 
 /* One request (MHD's con_cls). */
 struct req_ctx {
 	struct api_req		 r;
 	struct listener		*l;
-	const char		*method;	/* borrowed from MHD */
+	const char		*method;	/* MHD's */
 	struct timespec		 start;
-	size_t			 ri;		/* route index; nroutes: none */
+	size_t			 ri;	/* route; nroutes: none */
 	char			*buf;		/* body, new */
 	size_t			 len;
 	size_t			 cap;
-	size_t			 limit;		/* body cap of this request */
-	unsigned long long	 content_length; /* 0 when absent */
-	bool			 has_body;	/* Content-Length > 0 or chunked */
+	size_t			 limit;		/* body cap */
+	unsigned long long	 content_length; /* 0: absent */
+	bool			 has_body;	/* length or chunked */
 	bool			 too_large;
 	bool			 responded;
-	bool			 pending;	/* refusal waiting for the end */
+	bool			 pending;	/* refusal to send */
 	struct err		 pending_err;
 	char			 pending_allow[64];
 };
@@ -222,8 +224,8 @@ static enum MHD_Result
 respond_err(struct req_ctx *x, const struct err *e, const char *allow)
 {
 	struct api_resp resp = { 0 };
-	static const char fallback[] =
-	    "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
+	static const char fallback[] = "{\"error\":{\"code\":\"internal\","
+	    "\"message\":\"internal error\"}}";
 
 	resp.status = api_err_status(e->code);
 	resp.ctype = "application/json";
@@ -596,8 +598,8 @@ start_daemon(struct api *a, struct listener *l, const char *addr, bool tls,
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
 	    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (d == NULL)
-		err_set(e, ERR_NET, "cannot listen on %.80s (%s listener)", addr,
-		    l->name);
+		err_set(e, ERR_NET, "cannot listen on %.80s (%s listener)",
+		    addr, l->name);
 	return d;
 }
 
