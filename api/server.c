@@ -53,6 +53,7 @@ struct api {
 	size_t			 tls_key_len;
 	char			*tls_ca;
 	_Atomic long		 inflight;	/* not yet completed */
+	_Atomic bool		 stopping;	/* api_stop() began */
 };
 
 /* One request (MHD's con_cls). */
@@ -196,6 +197,14 @@ respond(struct req_ctx *x, struct api_resp *resp, const char *allow,
 		goto out;
 	if (www_auth && MHD_add_response_header(mr,
 	    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer") == MHD_NO)
+		goto out;
+	/*
+	 * Once stopping, keep-alive connections are closed after their
+	 * answer: quiescing only stops new connections.
+	 */
+	if (atomic_load_explicit(&a->stopping, memory_order_relaxed) &&
+	    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION,
+	    "close") == MHD_NO)
 		goto out;
 	/* Answers to authenticated calls (keys, tokens) are never cached. */
 	if (x->r.route != NULL && x->r.route->auth != AUTH_PUBLIC &&
@@ -674,6 +683,7 @@ api_stop(struct api *a)
 {
 	if (a == NULL)
 		return;
+	atomic_store(&a->stopping, true);
 	stop_daemon(a, a->l_public.d);
 	stop_daemon(a, a->l_api.d);
 	api_metrics_free(&a->metrics);
