@@ -180,6 +180,22 @@ int	api_decode_token(const char *body, size_t len,
 	    struct api_token_body *out, struct err *e);
 void	api_token_body_free(struct api_token_body *b);
 
+/* POST /v1/renew (h_renew.c); csr borrowed from root (owned here). */
+struct api_renew_body {
+	json_t		*root;		/* NULL: no body */
+	const char	*csr;		/* NULL: renew with the same key */
+	size_t		 csr_len;
+};
+
+/*
+ * An empty body means "same key"; otherwise exactly {"csr": PEM}.
+ * Errors: ERR_INVALID_JSON, ERR_INVALID_REQUEST naming the field,
+ * ERR_INVALID_CSR (longer than RCA_MAX_CSR_BYTES).
+ */
+int	api_decode_renew(const char *body, size_t len,
+	    struct api_renew_body *out, struct err *e);
+void	api_renew_body_free(struct api_renew_body *b);
+
 /* Query strings of GET /v1/certificates (NULL: absent). */
 struct api_cert_query {
 	const char	*status;
@@ -346,5 +362,6 @@ int	api_h_healthz(struct api_req *, struct api_resp *, struct err *);
 int	api_h_readyz(struct api_req *, struct api_resp *, struct err *);
 int	api_h_metrics(struct api_req *, struct api_resp *, struct err *);
 int	api_h_audit(struct api_req *, struct api_resp *, struct err *);
+int	api_h_renew(struct api_req *, struct api_resp *, struct err *);
 
 #endif

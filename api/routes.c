@@ -30,6 +30,9 @@ static const struct api_route routes[] = {
 	    AUTH_ADMIN, NULL, false },
 	{ M_POST, "/v1/certificates/{serial}/revoke", api_h_cert_revoke,
 	    BODY_SMALL, AUTH_ADMIN, "certificate.revoke", false },
+	/* Renewal by client certificate (HTTPS listener only). */
+	{ M_POST, "/v1/renew", api_h_renew, BODY_ISSUE,
+	    AUTH_MTLS, "certificate.renew", false },
 	/* Tokens. */
 	{ M_POST, "/v1/tokens", api_h_token_create, BODY_TOKEN,
 	    AUTH_ADMIN, "token.create", false },

@@ -304,11 +304,20 @@ authenticate(struct req_ctx *x, enum MHD_Result *ret)
 
 	if (rt->auth == AUTH_PUBLIC)
 		return 0;
+	/*
+	 * The client certificate of the TLS session: it must chain to this
+	 * CA, be unexpired, recorded and not revoked (svc_auth_cert).
+	 */
 	if (rt->auth == AUTH_MTLS) {
 		if (api_peer_cert_der(x->r.conn, &x->r.peer_der,
-		    &x->r.peer_der_len, &e) == 0)
+		    &x->r.peer_der_len, &e) == 0 &&
+		    svc_auth_cert(a->svc, x->r.peer_der, x->r.peer_der_len,
+		    &x->r.actor, &e) == 0)
 			return 0;
-		api_refused(&x->r, NULL, &e);
+		svc_actor_clear(&x->r.actor);
+		svc_actor_init(&x->r.actor, ACTOR_NONE);
+		if (e.code == ERR_UNAUTHORIZED)
+			api_refused(&x->r, NULL, &e);
 		*ret = early_err(x, &e, NULL);
 		return -1;
 	}

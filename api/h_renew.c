@@ -1,0 +1,132 @@
+/*
+ * POST /v1/renew: a certificate holder renews with the certificate it
+ * presents on the TLS connection (authenticated before the body is read,
+ * in server.c).  Decode the optional {"csr"} body, one svc_renew call,
+ * encode the same 201 body as POST /v1/certificates.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api_priv.h"
+#include "limits.h"
+#include "timeutil.h"
+
+void
+api_renew_body_free(struct api_renew_body *b)
+{
+	if (b == NULL)
+		return;
+	json_decref(b->root);
+	memset(b, 0, sizeof(*b));
+}
+
+int
+api_decode_renew(const char *body, size_t len, struct api_renew_body *out,
+    struct err *e)
+{
+	struct api_renew_body b = { 0 };
+	const char *key;
+	json_t *v, *csr;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	/* No body: renew with the same public key. */
+	if (body == NULL || len == 0)
+		return 0;
+	if (api_json_load(body, len, &b.root, e) == -1)
+		goto out;
+	json_object_foreach(b.root, key, v) {
+		if (strcmp(key, "csr") != 0) {
+			err_set(e, ERR_INVALID_REQUEST,
+			    "unknown field '%.64s'", key);
+			goto out;
+		}
+	}
+	csr = json_object_get(b.root, "csr");
+	if (csr == NULL || json_is_null(csr)) {
+		err_set(e, ERR_INVALID_REQUEST, "missing field 'csr'");
+		goto out;
+	}
+	if (!json_is_string(csr)) {
+		err_set(e, ERR_INVALID_REQUEST,
+		    "field 'csr' must be a string");
+		goto out;
+	}
+	b.csr = json_string_value(csr);
+	b.csr_len = json_string_length(csr);
+	if (b.csr_len > RCA_MAX_CSR_BYTES) {
+		err_set(e, ERR_INVALID_CSR,
+		    "field 'csr' is longer than %d bytes", RCA_MAX_CSR_BYTES);
+		goto out;
+	}
+	*out = b;
+	memset(&b, 0, sizeof(b));
+	rc = 0;
+out:
+	api_renew_body_free(&b);
+	return rc;
+}
+
+/* The 201 body: certificate object, chain and CA certificate. */
+static int
+enc_renewed(const struct svc_issued *is, struct api_resp *out,
+    struct err *e)
+{
+	json_t *o;
+	bool ok;
+
+	o = api_enc_cert(&is->cert, tu_now());
+	ok = o != NULL;
+	if (ok && json_object_set_new(o, "chain",
+	    json_string(is->chain_pem != NULL ? is->chain_pem : "")) == -1)
+		ok = false;
+	if (ok && json_object_set_new(o, "ca_certificate",
+	    json_string(is->ca_pem != NULL ? is->ca_pem : "")) == -1)
+		ok = false;
+	if (!ok) {
+		json_decref(o);
+		err_set(e, ERR_INTERNAL, "cannot encode the certificate");
+		return -1;
+	}
+	return api_resp_json(out, 201, o, e);
+}
+
+/*
+ * POST /v1/renew, body none (same key) or {"csr": PEM} (rekey).
+ * 201 certificate + chain + ca_certificate; 400 invalid_json,
+ * invalid_request, invalid_csr, csr_signature_invalid,
+ * unknown_profile; 401 unauthorized (from server.c: no, unknown,
+ * expired or revoked client certificate); 403 name_not_allowed (the
+ * CSR's names differ from the certificate's); 413; 415; 422
+ * key_rejected; 500.
+ */
+int
+api_h_renew(struct api_req *r, struct api_resp *out, struct err *e)
+{
+	struct api_renew_body b = { 0 };
+	struct svc_issued is = { 0 };
+	char msg[ERR_MSG_MAX];
+	int rc = -1;
+
+	if (api_decode_renew(r->body, r->body_len, &b, e) == -1) {
+		api_refused(r, r->actor.cert.serial, e);
+		goto out;
+	}
+	if (svc_renew(r->svc, &r->actor, b.csr, b.csr_len, &is, e) == -1) {
+		/*
+		 * svc_renew refuses a rekey CSR with other names as an
+		 * invalid request; the contract (SPEC section 6) answers
+		 * it with 403 name_not_allowed.
+		 */
+		if (b.csr != NULL && e->code == ERR_INVALID_REQUEST) {
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			err_set(e, ERR_NAME_NOT_ALLOWED, "%s", msg);
+		}
+		goto out;
+	}
+	rc = enc_renewed(&is, out, e);
+out:
+	svc_issued_clear(&is);
+	api_renew_body_free(&b);
+	return rc;
+}
