@@ -99,15 +99,12 @@ enum api_match api_route_match(const struct api_route *table, size_t n,
 
 /* ---- errors (errmap.c) ---- */
 
-/*
- * HTTP-only refusals with no code in common/err.h: values past ERR__MAX,
- * used only inside api/ (api_err_status and api_err_body know them).
- */
-#define API_ERR_METHOD_NOT_ALLOWED	((enum err_code)(ERR__MAX + 1))
-#define API_ERR_PAYLOAD_TOO_LARGE	((enum err_code)(ERR__MAX + 2))
-#define API_ERR_UNSUPPORTED_MEDIA	((enum err_code)(ERR__MAX + 3))
+/* The HTTP-only refusals (their codes live in common/err.h). */
+#define API_ERR_METHOD_NOT_ALLOWED	ERR_METHOD_NOT_ALLOWED
+#define API_ERR_PAYLOAD_TOO_LARGE	ERR_PAYLOAD_TOO_LARGE
+#define API_ERR_UNSUPPORTED_MEDIA	ERR_UNSUPPORTED_MEDIA_TYPE
 
-/* snake_case name of a code, including the API_ERR_* ones. */
+/* snake_case name of a code. */
 const char *api_err_name(enum err_code c);
 
 /* HTTP status for an error code (500 for internal kinds). */
@@ -183,7 +180,7 @@ void	api_token_body_free(struct api_token_body *b);
 /* POST /v1/renew (h_renew.c); csr borrowed from root (owned here). */
 struct api_renew_body {
 	json_t		*root;		/* NULL: no body */
-	const char	*csr;		/* NULL: renew with the same key */
+	const char	*csr;		/* NULL: the same key */
 	size_t		 csr_len;
 };
 
