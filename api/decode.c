@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "api_priv.h"
-#include "limits.h"
+#include "rca_limits.h"
 #include "timeutil.h"
 
 enum ftype {

@@ -27,6 +27,9 @@ static const unsigned statuses[ERR__MAX] = {
 	[ERR_KEY_REJECTED] = 422,
 	[ERR_TTL_TOO_LONG] = 422,
 	[ERR_ROTATION_FAILED] = 502,
+	[ERR_METHOD_NOT_ALLOWED] = 405,
+	[ERR_PAYLOAD_TOO_LARGE] = 413,
+	[ERR_UNSUPPORTED_MEDIA_TYPE] = 415,
 	[ERR_IO] = 500,
 	[ERR_CRYPTO] = 500,
 	[ERR_DB] = 500,
@@ -39,24 +42,12 @@ static const unsigned statuses[ERR__MAX] = {
 const char *
 api_err_name(enum err_code c)
 {
-	if (c == API_ERR_METHOD_NOT_ALLOWED)
-		return "method_not_allowed";
-	if (c == API_ERR_PAYLOAD_TOO_LARGE)
-		return "payload_too_large";
-	if (c == API_ERR_UNSUPPORTED_MEDIA)
-		return "unsupported_media_type";
 	return err_code_name(c);
 }
 
 unsigned
 api_err_status(enum err_code c)
 {
-	if (c == API_ERR_METHOD_NOT_ALLOWED)
-		return 405;
-	if (c == API_ERR_PAYLOAD_TOO_LARGE)
-		return 413;
-	if (c == API_ERR_UNSUPPORTED_MEDIA)
-		return 415;
 	if ((unsigned)c >= ERR__MAX || statuses[c] == 0)
 		return 500;
 	return statuses[c];

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "api_priv.h"
-#include "limits.h"
+#include "rca_limits.h"
 #include "timeutil.h"
 
 void

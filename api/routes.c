@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "api_priv.h"
-#include "limits.h"
+#include "rca_limits.h"
 
 #define KB		1024
 /* Body caps: issuance (a CSR and names), revoke, token creation. */

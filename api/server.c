@@ -17,7 +17,7 @@
 
 #include "api_priv.h"
 #include "fileio.h"
-#include "limits.h"
+#include "rca_limits.h"
 #include "log.h"
 
 /* GnuTLS priorities: TLS 1.2 and 1.3, forward-secret AEAD suites only. */
@@ -110,18 +110,10 @@ api_get_metrics(struct api *a)
 void
 api_refused(struct api_req *r, const char *object, const struct err *why)
 {
-	struct err http;
-
 	if (r->route == NULL || r->route->action == NULL)
 		return;
 	if (object == NULL)
 		object = r->params.n > 0 ? r->params.v[0] : "";
-	/* The service knows only common/err.h codes: name ours in text. */
-	if ((unsigned)why->code > ERR__MAX) {
-		err_set(&http, ERR_INVALID_REQUEST, "%s: %.200s",
-		    api_err_name(why->code), why->msg);
-		why = &http;
-	}
 	svc_audit_denied(r->svc, &r->actor, r->route->action, object, why);
 }
 

@@ -5,17 +5,6 @@
 #ifndef RCA_CA_PRIV_H
 #define RCA_CA_PRIV_H
 
-/*
- * common/limits.h shadows the system <limits.h> on the include path, so
- * the C limits OpenSSL's headers use come from the compiler here.
- */
-#ifndef INT_MAX
-#define INT_MAX		__INT_MAX__
-#endif
-#ifndef LONG_MAX
-#define LONG_MAX	__LONG_MAX__
-#endif
-
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>

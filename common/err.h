@@ -26,6 +26,9 @@ enum err_code {
 	ERR_KEY_REJECTED,	/* key type/size outside the policy */
 	ERR_TTL_TOO_LONG,	/* ttl above profile or token maximum */
 	ERR_ROTATION_FAILED,	/* a rotation did not succeed */
+	ERR_METHOD_NOT_ALLOWED,	/* HTTP: the path exists, not with this method */
+	ERR_PAYLOAD_TOO_LARGE,	/* HTTP: body above the route's limit */
+	ERR_UNSUPPORTED_MEDIA_TYPE, /* HTTP: body is not application/json */
 	ERR_IO,			/* file system error */
 	ERR_CRYPTO,		/* OpenSSL failure (details only in the log) */
 	ERR_DB,			/* SQLite failure (details only in the log) */

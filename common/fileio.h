@@ -10,7 +10,7 @@
 #include <sys/types.h>
 
 #include "err.h"
-#include "limits.h"
+#include "rca_limits.h"
 
 /*
  * Atomically replace (or create) path with len bytes of buf, mode mode.

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "hex.h"
-#include "limits.h"
+#include "rca_limits.h"
 
 void
 hex_encode(const unsigned char *in, size_t n, char *out)

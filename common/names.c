@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "limits.h"
+#include "rca_limits.h"
 #include "names.h"
 
 void
@@ -83,9 +83,9 @@ names_is_dns(const char *s)
 		}
 		if (lab == 0 && c == '-')
 			return false;
+		/* A wildcard is only ever the whole leftmost label. */
 		if (!isalnum((unsigned char)c) && c != '-' && c != '_' &&
-		    !(c == '*' && lab == 0 && (s[i + 1] == '.' ||
-		    s[i + 1] == '\0')))
+		    !(c == '*' && i == 0 && s[1] == '.'))
 			return false;
 		lab++;
 	}

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "rca_limits.h"
 #include "names.h"
 #include "types.h"
 

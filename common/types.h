@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "rca_limits.h"
 
 enum key_type {
 	KEY_EC_P256,	/* "ec-p256" (CA default) */

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "rca_limits.h"
 #include "log.h"
 #include "priv.h"
 

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "err.h"
-#include "limits.h"
+#include "rca_limits.h"
 
 /* A TLS protocol version; RDS_TLS_ANY leaves the bound to the default. */
 enum rds_tls_version {

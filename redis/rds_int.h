@@ -9,18 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/*
- * common/limits.h shadows the system <limits.h> on the include path, so
- * the C limits OpenSSL's headers use come from the compiler here.  Every
- * file of redis/ includes this header before any OpenSSL header.
- */
-#ifndef INT_MAX
-#define INT_MAX		__INT_MAX__
-#endif
-#ifndef LONG_MAX
-#define LONG_MAX	__LONG_MAX__
-#endif
-
 #include <hiredis/hiredis.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>

@@ -15,7 +15,7 @@
 
 #include "api.h"
 #include "err.h"
-#include "limits.h"
+#include "rca_limits.h"
 #include "svc.h"
 #include "types.h"
 

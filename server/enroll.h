@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "err.h"
-#include "limits.h"
+#include "rca_limits.h"
 #include "names.h"
 #include "types.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "api_priv.h"
-#include "limits.h"
+#include "rca_limits.h"
 
 int	LLVMFuzzerTestOneInput(const unsigned char *data, size_t len);
 

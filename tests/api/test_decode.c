@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "api_priv.h"
-#include "limits.h"
+#include "rca_limits.h"
 
 #define S(x) (x), strlen(x)
 

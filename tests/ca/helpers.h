@@ -5,14 +5,6 @@
 #ifndef RCA_TESTS_CA_HELPERS_H
 #define RCA_TESTS_CA_HELPERS_H
 
-/* common/limits.h shadows <limits.h>; OpenSSL's headers need these. */
-#ifndef INT_MAX
-#define INT_MAX		__INT_MAX__
-#endif
-#ifndef LONG_MAX
-#define LONG_MAX	__LONG_MAX__
-#endif
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "hex.h"
-#include "limits.h"
+#include "rca_limits.h"
 
 static void
 test_encode(void **state)

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
+#include "rca_limits.h"
 #include "names.h"
 
 static void
@@ -126,6 +126,9 @@ test_is_ip_is_dns(void **state)
 	assert_false(names_is_dns("a-.com"));
 	assert_false(names_is_dns("a b.com"));
 	assert_false(names_is_dns("app*.com"));
+	assert_false(names_is_dns("a.*.com"));
+	assert_false(names_is_dns("*"));
+	assert_false(names_is_dns("*.*.com"));
 	/* An IP address is not a DNS name. */
 	assert_false(names_is_dns("10.0.0.1"));
 }

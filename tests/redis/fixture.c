@@ -2,13 +2,6 @@
  * Fixtures for the redis/ tests: a PKI made with OpenSSL and a real
  * redis-server on 127.0.0.1, started with fork/exec and stopped by PID.
  */
-#ifndef INT_MAX
-#define INT_MAX		__INT_MAX__
-#endif
-#ifndef LONG_MAX
-#define LONG_MAX	__LONG_MAX__
-#endif
-
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>

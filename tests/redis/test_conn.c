@@ -3,13 +3,6 @@
  * verification of the chain and the name, client certificates, timeouts
  * and what the peer presented.
  */
-#ifndef INT_MAX
-#define INT_MAX		__INT_MAX__
-#endif
-#ifndef LONG_MAX
-#define LONG_MAX	__LONG_MAX__
-#endif
-
 #include <sys/socket.h>
 
 #include <arpa/inet.h>

@@ -4,13 +4,6 @@
  * SET that rotates a node's certificate, NOPERM, refused pairs, reply
  * types and the reply size cap.
  */
-#ifndef INT_MAX
-#define INT_MAX		__INT_MAX__
-#endif
-#ifndef LONG_MAX
-#define LONG_MAX	__LONG_MAX__
-#endif
-
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
