@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "api_priv.h"
-#include "limits.h"
+#include "rca_limits.h"
 
 /* Decode s; returns the status and leaves the body in *b. */
 static int
