@@ -280,6 +280,54 @@ char	*api_metrics_format(const struct api_metrics *m,
 int	api_listen_parse(const char *s, struct sockaddr_storage *ss,
 	    socklen_t *len, struct err *e);
 
+/* ---- worker pool (workers.c) ---- */
+
+/*
+ * A fixed pool of threads running fn(job) for each pushed job, in FIFO
+ * order, with a bounded queue.  The routes that write run there so the
+ * HTTP threads never wait on a commit (server.c).  Every function is
+ * thread-safe, except that api_workers_stop/free must not race each
+ * other.
+ */
+struct api_workers;
+typedef void (*api_job_fn)(void *job);
+
+/*
+ * Start nthreads threads; at most qcap jobs wait at once.  Returns a
+ * new pool (api_workers_free), or NULL.  Errors: ERR_INTERNAL (no
+ * memory, cannot create a thread).
+ */
+struct api_workers *api_workers_new(size_t nthreads, size_t qcap,
+	    api_job_fn fn, struct err *e);
+
+/*
+ * Reserve one queue slot.  Returns 0, then exactly one api_workers_push
+ * or api_workers_cancel must follow; -1 when the queue is full or the
+ * pool is stopping.
+ */
+int	api_workers_reserve(struct api_workers *w);
+
+/* Queue job (borrowed until fn returns) into a reserved slot. */
+void	api_workers_push(struct api_workers *w, void *job);
+
+/* Give a reserved slot back unused. */
+void	api_workers_cancel(struct api_workers *w);
+
+/* Jobs reserved, queued or running. */
+size_t	api_workers_pending(struct api_workers *w);
+
+/*
+ * Refuse new reservations, run every job already reserved or queued,
+ * and join the threads.  NULL ok; a second call does nothing.
+ */
+void	api_workers_stop(struct api_workers *w);
+
+/* api_workers_stop, then free.  NULL ok. */
+void	api_workers_free(struct api_workers *w);
+
+/* Requests of a handed to its workers and not yet done (for tests). */
+size_t	api_jobs_pending(struct api *a);
+
 /* ---- request context (server.c) and handlers (h_*.c) ---- */
 
 /* What a handler answers. */

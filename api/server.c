@@ -3,6 +3,14 @@
  * from the headers on the first callback (route, auth, media type,
  * size), accumulate a bounded body, then run the route's handler and
  * answer once.  Each request is logged and counted when answered.
+ *
+ * GET routes run on the HTTP thread.  The others write and wait on a
+ * durable commit, so they run on the worker pool (workers.c): the HTTP
+ * thread suspends the connection and queues the request; a worker runs
+ * the handler into the request context and resumes the connection;
+ * MHD then calls on_request again and the HTTP thread queues the
+ * prepared answer.  Many writers in flight make db/'s group commits
+ * large while the HTTP pool stays at one thread per core.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -32,6 +40,9 @@
 #define API_STOP_WAIT_MS	10000
 #define API_BODY_CHUNK		4096
 
+/* Seconds a client is told to wait after a 503 (worker queue full). */
+#define API_RETRY_AFTER		"1"
+
 struct listener {
 	struct api		*api;
 	struct MHD_Daemon	*d;
@@ -52,11 +63,23 @@ struct api {
 	char			*tls_key;
 	size_t			 tls_key_len;
 	char			*tls_ca;
+	struct api_workers	*workers;	/* runs non-GET routes, new */
 	_Atomic long		 inflight;	/* not yet completed */
 	_Atomic bool		 stopping;	/* api_stop() began */
 };
 
-/* One request (MHD's con_cls). */
+/* Where a request stands with the worker pool. */
+enum req_job {
+	JOB_NONE,		/* not handed to a worker */
+	JOB_QUEUED,		/* suspended; a worker owns the handler run */
+	JOB_DONE,		/* resumed; job_resp/job_err hold the answer */
+};
+
+/*
+ * One request (MHD's con_cls).  While job is JOB_QUEUED the worker
+ * alone touches it; MHD_resume_connection hands it back (MHD's lock
+ * orders the worker's writes before the HTTP thread's reads).
+ */
 struct req_ctx {
 	struct api_req		 r;
 	struct listener		*l;
@@ -74,6 +97,10 @@ struct req_ctx {
 	bool			 pending;	/* refusal to send */
 	struct err		 pending_err;
 	char			 pending_allow[64];
+	enum req_job		 job;
+	int			 job_rc;	/* the handler's return */
+	struct api_resp		 job_resp;	/* body new, until answered */
+	struct err		 job_err;
 };
 
 static uint64_t
@@ -189,6 +216,10 @@ respond(struct req_ctx *x, struct api_resp *resp, const char *allow,
 		goto out;
 	if (www_auth && MHD_add_response_header(mr,
 	    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer") == MHD_NO)
+		goto out;
+	if (resp->status == MHD_HTTP_SERVICE_UNAVAILABLE &&
+	    MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER,
+	    API_RETRY_AFTER) == MHD_NO)
 		goto out;
 	/*
 	 * Once stopping, keep-alive connections are closed after their
@@ -432,13 +463,66 @@ first_call(struct req_ctx *x, const char *url)
 	return MHD_YES;
 }
 
+/*
+ * The worker queue is full: 503 with Retry-After.  Not an err.h code
+ * (nothing below api/ can be "busy"), so the body is written here in
+ * the shape of every error body.
+ */
+static enum MHD_Result
+respond_busy(struct req_ctx *x)
+{
+	static const char body[] = "{\"error\":{\"code\":\"busy\","
+	    "\"message\":\"too many requests in progress; retry later\"}}";
+	struct api_resp resp = { 0 };
+
+	log_warn("%s %s: worker queue full, answered 503", x->method,
+	    x->r.route->path);
+	resp.status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	resp.ctype = "application/json";
+	resp.body = strdup(body);
+	resp.len = resp.body != NULL ? strlen(resp.body) : 0;
+	return respond(x, &resp, NULL, false);
+}
+
+/* The answer of a handler run (here or on a worker). */
+static enum MHD_Result
+respond_handled(struct req_ctx *x, int rc, struct api_resp *resp,
+    const struct err *e)
+{
+	if (rc == -1) {
+		free(resp->body);
+		resp->body = NULL;
+		return respond_err(x, e, NULL);
+	}
+	return respond(x, resp, NULL, false);
+}
+
+/* A worker: run the handler of a suspended request, then resume it. */
+static void
+run_job(void *job)
+{
+	struct req_ctx *x = job;
+
+	err_clear(&x->job_err);
+	x->job_rc = x->r.route->handler(&x->r, &x->job_resp, &x->job_err);
+	x->job = JOB_DONE;
+	MHD_resume_connection(x->r.conn);
+}
+
 /* Last callback: the body is complete; run the handler. */
 static enum MHD_Result
 last_call(struct req_ctx *x)
 {
+	struct api_workers *w = x->l->api->workers;
 	struct api_resp resp = { 0 };
 	struct err e;
+	int rc;
 
+	if (x->job == JOB_DONE)
+		return respond_handled(x, x->job_rc, &x->job_resp,
+		    &x->job_err);
+	if (x->job == JOB_QUEUED)
+		return MHD_YES;		/* not resumed yet: cannot happen */
 	if (x->too_large) {
 		err_set(&e, API_ERR_PAYLOAD_TOO_LARGE,
 		    "request body is too large");
@@ -447,12 +531,18 @@ last_call(struct req_ctx *x)
 	}
 	x->r.body = x->buf;
 	x->r.body_len = x->len;
-	err_clear(&e);
-	if (x->r.route->handler(&x->r, &resp, &e) == -1) {
-		free(resp.body);
-		return respond_err(x, &e, NULL);
+	if (x->r.route->method != M_GET && w != NULL) {
+		/* Reserve first: once suspended, the job must run. */
+		if (api_workers_reserve(w) == -1)
+			return respond_busy(x);
+		x->job = JOB_QUEUED;
+		MHD_suspend_connection(x->r.conn);
+		api_workers_push(w, x);
+		return MHD_YES;
 	}
-	return respond(x, &resp, NULL, false);
+	err_clear(&e);
+	rc = x->r.route->handler(&x->r, &resp, &e);
+	return respond_handled(x, rc, &resp, &e);
 }
 
 static enum MHD_Result
@@ -512,6 +602,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	svc_actor_clear(&x->r.actor);
 	free(x->r.peer_der);
 	free(x->buf);
+	free(x->job_resp.body);
 	free(x);
 	*con_cls = NULL;
 	atomic_fetch_sub(&l->api->inflight, 1);
@@ -570,7 +661,7 @@ start_daemon(struct api *a, struct listener *l, const char *addr, bool tls,
 	 */
 	per_ip = tls ? (maxc / 2 > 0 ? maxc / 2 : 1) : maxc;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (tls)
@@ -617,7 +708,7 @@ struct api *
 api_start(struct svc *s, const struct api_config *c, struct err *e)
 {
 	struct api *a = NULL, *ret = NULL;
-	size_t len;
+	size_t len, maxc;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
@@ -630,6 +721,15 @@ api_start(struct svc *s, const struct api_config *c, struct err *e)
 	a->l_api = (struct listener){ a, NULL, false, "api" };
 	a->l_public = (struct listener){ a, NULL, true, "public" };
 	if (api_metrics_init(&a->metrics, a->nroutes, e) == -1)
+		goto out;
+	/*
+	 * Each connection has at most one job; the slack keeps 503s for
+	 * a pool that is truly stuck.  Two listeners share the pool.
+	 */
+	maxc = c->max_connections > 0 ? c->max_connections : 1024;
+	a->workers = api_workers_new(RCA_API_WORKERS,
+	    4 * RCA_API_WORKERS + 2 * (size_t)maxc, run_job, e);
+	if (a->workers == NULL)
 		goto out;
 	if (c->api_tls) {
 		if (c->tls_cert == NULL || c->tls_key == NULL) {
@@ -662,31 +762,49 @@ out:
 	return ret;
 }
 
-/* Stop accepting, give in-flight requests time to finish, stop. */
-static void
-stop_daemon(struct api *a, struct MHD_Daemon *d)
+size_t
+api_jobs_pending(struct api *a)
 {
-	MHD_socket fd;
-
-	if (d == NULL)
-		return;
-	fd = MHD_quiesce_daemon(d);
-	for (int ms = 0; ms < API_STOP_WAIT_MS &&
-	    atomic_load(&a->inflight) > 0; ms += 10)
-		usleep(10000);
-	MHD_stop_daemon(d);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	return a->workers != NULL ? api_workers_pending(a->workers) : 0;
 }
 
+/* True while a request is unanswered or a job is queued or running. */
+static bool
+busy(struct api *a)
+{
+	return atomic_load(&a->inflight) > 0 || api_jobs_pending(a) > 0;
+}
+
+/*
+ * Stop accepting on both listeners, give in-flight requests time to
+ * finish, stop the workers (they run every job already queued and
+ * resume its connection), then stop MHD: no connection is left
+ * suspended when MHD_stop_daemon runs.
+ */
 void
 api_stop(struct api *a)
 {
+	struct listener *ls[2];
+	MHD_socket fd[2] = { MHD_INVALID_SOCKET, MHD_INVALID_SOCKET };
+
 	if (a == NULL)
 		return;
+	ls[0] = &a->l_public;
+	ls[1] = &a->l_api;
 	atomic_store(&a->stopping, true);
-	stop_daemon(a, a->l_public.d);
-	stop_daemon(a, a->l_api.d);
+	for (int i = 0; i < 2; i++)
+		if (ls[i]->d != NULL)
+			fd[i] = MHD_quiesce_daemon(ls[i]->d);
+	for (int ms = 0; ms < API_STOP_WAIT_MS && busy(a); ms += 10)
+		usleep(10000);
+	api_workers_stop(a->workers);
+	for (int i = 0; i < 2; i++) {
+		if (ls[i]->d != NULL)
+			MHD_stop_daemon(ls[i]->d);
+		if (fd[i] != MHD_INVALID_SOCKET)
+			close(fd[i]);
+	}
+	api_workers_free(a->workers);
 	api_metrics_free(&a->metrics);
 	free(a->tls_cert);
 	if (a->tls_key != NULL)

@@ -20,6 +20,13 @@
 #define RCA_MAX_REPLY_BYTES		(1024 * 1024)	/* one Redis reply */
 #define RCA_MAX_LIST_LIMIT		1000	/* ?limit= maximum */
 #define RCA_DEFAULT_LIST_LIMIT		100	/* ?limit= default */
+/*
+ * Threads running the HTTP routes that write (issue, revoke, tokens):
+ * more than the cores, because each waits on a durable SQLite commit
+ * and db/ groups the commits of concurrent callers into one fsync, so
+ * the more callers in flight, the fewer fsyncs per certificate.
+ */
+#define RCA_API_WORKERS			32
 
 #define RCA_SERIAL_BYTES		16	/* 128-bit serials */
 #define RCA_SERIAL_HEX_MAX		40	/* hex digits of any serial */

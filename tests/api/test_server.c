@@ -4,8 +4,10 @@
  * command line, a SQLite database in a temp folder) and libcurl as the
  * client.  Both listeners, plain HTTP and TLS.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -710,6 +712,214 @@ test_tls_listener(void **state)
 	free(r);
 }
 
+/* ---- writes on the worker pool ---- */
+
+#define NCONC 32	/* concurrent issuance requests */
+
+/* One client thread: POST body to url, keep the status and serial. */
+struct issuer {
+	pthread_t	 t;
+	const char	*url;
+	const char	*token;
+	const char	*body;
+	CURLcode	 rc;
+	long		 status;
+	char		 serial[64];
+	struct resp	*r;
+};
+
+/* Requests answered by a, on any route (its metrics). */
+static uint64_t
+answered(struct api *a)
+{
+	struct api_metrics *m = api_get_metrics(a);
+	uint64_t n = 0;
+
+	for (size_t i = 0; i <= m->nroutes; i++)
+		for (size_t c = 0; c < API_NCODES; c++)
+			n += atomic_load(&m->count[i][c]);
+	return n;
+}
+
+static void *
+issuer_main(void *arg)
+{
+	struct issuer *is = arg;
+	struct curl_slist *h = NULL;
+	char line[256];
+	json_t *v;
+	CURL *cu;
+
+	cu = curl_easy_init();
+	if (cu == NULL) {
+		is->rc = CURLE_FAILED_INIT;
+		return NULL;
+	}
+	snprintf(line, sizeof(line), "Authorization: Bearer %s", is->token);
+	h = curl_slist_append(h, line);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(cu, CURLOPT_URL, is->url);
+	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(cu, CURLOPT_POSTFIELDS, is->body);
+	curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)strlen(is->body));
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(cu, CURLOPT_WRITEDATA, is->r);
+	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(cu, CURLOPT_HEADERDATA, is->r);
+	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 60L);
+	is->rc = curl_easy_perform(cu);
+	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &is->status);
+	curl_easy_cleanup(cu);
+	curl_slist_free_all(h);
+	v = json_loadb(is->r->body, is->r->len, 0, NULL);
+	if (v != NULL && json_is_string(json_object_get(v, "serial")))
+		snprintf(is->serial, sizeof(is->serial), "%s",
+		    json_string_value(json_object_get(v, "serial")));
+	json_decref(v);
+	return NULL;
+}
+
+/* An issuance body: a fresh P-256 CSR for CN app-load (new string). */
+static char *
+issue_body(struct fixture *f)
+{
+	char path[300], *pem, *body;
+	json_t *v;
+	long n;
+	FILE *fp;
+
+	sh("cd %s && openssl req -new -newkey ec -pkeyopt "
+	    "ec_paramgen_curve:P-256 -nodes -keyout load.key -subj "
+	    "/CN=app-load -addext subjectAltName=DNS:app-load "
+	    "-out load.csr 2>/dev/null", f->dir);
+	snprintf(path, sizeof(path), "%s/load.csr", f->dir);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	n = ftell(fp);
+	assert_true(n > 0 && n < 4096);
+	rewind(fp);
+	pem = xmalloc((size_t)n + 1);
+	assert_int_equal(fread(pem, 1, (size_t)n, fp), (size_t)n);
+	pem[n] = '\0';
+	fclose(fp);
+	v = json_pack("{s:s,s:s}", "csr", pem, "profile", "redis-client");
+	assert_non_null(v);
+	body = json_dumps(v, JSON_COMPACT);
+	assert_non_null(body);
+	json_decref(v);
+	free(pem);
+	return body;
+}
+
+static void
+run_issuers(struct issuer *is, size_t n, const char *u, const char *token,
+    const char *body)
+{
+	for (size_t i = 0; i < n; i++) {
+		is[i].url = u;
+		is[i].token = token;
+		is[i].body = body;
+		is[i].r = xmalloc(sizeof(*is[i].r));
+		memset(is[i].r, 0, sizeof(*is[i].r));
+		assert_int_equal(pthread_create(&is[i].t, NULL, issuer_main,
+		    &is[i]), 0);
+	}
+}
+
+static void
+join_issuers(struct issuer *is, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(pthread_join(is[i].t, NULL), 0);
+		free(is[i].r);
+		is[i].r = NULL;
+	}
+}
+
+/* Every issued serial is different. */
+static void
+expect_distinct(const struct issuer *is, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		assert_true(strlen(is[i].serial) > 0);
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(is[i].serial, is[j].serial);
+	}
+}
+
+/* 32 issuances at once: all run (on the workers) and all succeed. */
+static void
+test_concurrent_issue(void **state)
+{
+	struct fixture *f = *state;
+	struct issuer *is = calloc(NCONC, sizeof(*is));
+	char u[256], *body;
+
+	assert_non_null(is);
+	body = issue_body(f);
+	url(u, f->base, "/v1/certificates");
+	run_issuers(is, NCONC, u, f->admin, body);
+	join_issuers(is, NCONC);
+	for (size_t i = 0; i < NCONC; i++) {
+		assert_int_equal(is[i].rc, CURLE_OK);
+		assert_int_equal(is[i].status, 201);
+	}
+	expect_distinct(is, NCONC);
+	free(body);
+	free(is);
+}
+
+/*
+ * api_stop() with 32 issuances read and some not yet answered: each is
+ * finished and answered before it returns.
+ */
+static void
+test_stop_in_flight(void **state)
+{
+	struct fixture *f = *state;
+	struct issuer *is = calloc(NCONC, sizeof(*is));
+	struct api_config ac = { 0 };
+	char u[256], *body;
+	struct api *a;
+	struct err e;
+
+	assert_non_null(is);
+	body = issue_body(f);
+	ac.api_listen = "127.0.0.1:0";
+	ac.max_body_bytes = 8192;
+	ac.threads = 2;
+	ac.max_connections = 64;
+	a = api_start(f->svc, &ac, &e);
+	if (a == NULL)
+		fail_msg("api_start: %s", e.msg);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
+	    api_port(a));
+	run_issuers(is, NCONC, u, f->admin, body);
+	/*
+	 * Stop once every request is accepted and read (answered, or on
+	 * the workers) and some are still queued or running.  Being sent
+	 * is not enough: a connection still in the kernel's accept queue
+	 * is dropped when the listener closes.
+	 */
+	for (int i = 0; i < 50000 && answered(a) + api_jobs_pending(a) <
+	    NCONC; i++)
+		usleep(200);
+	assert_int_equal(answered(a) + api_jobs_pending(a), NCONC);
+	assert_true(api_jobs_pending(a) > 0);
+	api_stop(a);
+	join_issuers(is, NCONC);
+	for (size_t i = 0; i < NCONC; i++) {
+		assert_int_equal(is[i].rc, CURLE_OK);
+		assert_int_equal(is[i].status, 201);
+	}
+	expect_distinct(is, NCONC);
+	free(body);
+	free(is);
+}
+
 int
 main(void)
 {
@@ -723,6 +933,8 @@ main(void)
 		cmocka_unit_test(test_issue_get_revoke_crl),
 		cmocka_unit_test(test_tokens_and_lists),
 		cmocka_unit_test(test_tls_listener),
+		cmocka_unit_test(test_concurrent_issue),
+		cmocka_unit_test(test_stop_in_flight),
 	};
 	int rc;
 
