@@ -190,7 +190,10 @@ int	ca_issue(const struct ca *ca, const struct ca_csr *csr,
  * Verify a client certificate (DER) presented for renewal: it must
  * chain to this CA, be inside its validity at now, and carry the
  * clientAuth EKU.  On success fills out (serial, names, dates, key type,
- * fingerprint, pem, der).  Revocation is the caller's check (database).
+ * fingerprint, pem, der).  On failure out is empty but for out->serial,
+ * the presented certificate's serial when its DER parsed ("" otherwise),
+ * so a refusal can be audited under it.  Revocation is the caller's
+ * check (database).
  * Errors: ERR_UNAUTHORIZED (message says why), ERR_INVALID_REQUEST.
  */
 int	ca_verify_cert(const struct ca *ca, const unsigned char *der,

@@ -265,6 +265,8 @@ ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
 	X509 *x = NULL;
 	int crit = 0, rc = -1, verr;
 
+	char serial[RCA_SERIAL_HEX_MAX + 1] = "";
+
 	memset(out, 0, sizeof(*out));
 	if (der == NULL || len == 0 || len > RCA_MAX_PEM_BYTES ||
 	    (x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
@@ -272,6 +274,9 @@ ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
 		err_set(e, ERR_INVALID_REQUEST, "not a DER certificate");
 		goto out;
 	}
+	/* Kept on refusal too: the audit log names who was refused. */
+	if (ca_serial_hex(X509_get0_serialNumber(x), serial) == -1)
+		serial[0] = '\0';
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
 	    X509_STORE_CTX_init(ctx, ca->store, x, NULL) != 1) {
 		ca_log_ssl("X509_STORE_CTX_init");
@@ -321,8 +326,10 @@ ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
 		goto out;
 	rc = 0;
 out:
-	if (rc == -1)
+	if (rc == -1) {
 		ca_cert_clear(out);
+		memcpy(out->serial, serial, sizeof(out->serial));
+	}
 	names_clear(&names);
 	GENERAL_NAMES_free(gens);
 	X509_STORE_CTX_free(ctx);

@@ -76,10 +76,15 @@ svc_auth_cert(struct svc *s, const unsigned char *der, size_t len,
 	memset(&rec, 0, sizeof(rec));
 	rc = 0;
 out:
+	if (rc == -1) {
+		svc_actor_clear(out);
+		/* A refused certificate is still named in the audit log. */
+		if (c.serial[0] != '\0')
+			snprintf(out->id, sizeof(out->id), "mtls:%s",
+			    c.serial);
+	}
 	ca_cert_clear(&c);
 	cert_rec_clear(&rec);
-	if (rc == -1)
-		svc_actor_clear(out);
 	return rc;
 }
 
@@ -122,7 +127,7 @@ svc_renew(struct svc *s, const struct svc_actor *a, const char *csr_pem,
 		if ((csr = ca_csr_parse(csr_pem, csr_len, e)) == NULL)
 			goto out;
 		if (!names_equal(ca_csr_names(csr), &old->names)) {
-			err_set(e, ERR_INVALID_REQUEST, "the CSR must carry "
+			err_set(e, ERR_NAME_NOT_ALLOWED, "the CSR must carry "
 			    "the same names as the certificate");
 			goto out;
 		}

@@ -192,11 +192,13 @@ svc_actor_clear(struct svc_actor *a)
 const char *
 svc_actor_name(const struct svc_actor *a)
 {
-	if (a == NULL || a->kind == ACTOR_NONE)
+	if (a == NULL)
 		return "anonymous";
 	if (a->id[0] != '\0')
 		return a->id;
 	switch (a->kind) {
+	case ACTOR_NONE:
+		return "anonymous";
 	case ACTOR_SCHEDULER:
 		return "scheduler";
 	case ACTOR_CLI:

@@ -147,9 +147,9 @@ test_renew_rekey(void **state)
 	csr = fx_csr("app-2", "extra.internal", NULL);
 	assert_int_equal(svc_renew(f->svc, &a, csr, strlen(csr), &renewed,
 	    &e), -1);
-	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	assert_int_equal(e.code, ERR_NAME_NOT_ALLOWED);
 	assert_true(fx_audit_has(f, "certificate.renew", "denied",
-	    old.cert.serial, "invalid_request"));
+	    old.cert.serial, "name_not_allowed"));
 	free(csr);
 	assert_int_equal(svc_renew(f->svc, &a, "junk", 4, &renewed, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_CSR);
@@ -186,6 +186,7 @@ test_auth_cert_refusals(void **state)
 	    2, &a, &e), -1);
 	assert_int_equal(e.code, ERR_UNAUTHORIZED);
 	assert_int_equal(a.kind, ACTOR_NONE);
+	assert_string_equal(a.id, "anonymous");
 
 	/* Revoked. */
 	generate(f, "app-3", &old);
@@ -195,6 +196,14 @@ test_auth_cert_refusals(void **state)
 	assert_int_equal(svc_auth_cert(f->svc, der, len, &a, &e), -1);
 	assert_int_equal(e.code, ERR_UNAUTHORIZED);
 	assert_non_null(strstr(e.msg, "revoked"));
+	/* Refused, but named for the audit log; never authenticated. */
+	assert_int_equal(a.kind, ACTOR_NONE);
+	{
+		char want[RCA_ACTOR_MAX + 1];
+
+		snprintf(want, sizeof(want), "mtls:%s", old.cert.serial);
+		assert_string_equal(a.id, want);
+	}
 	free(der);
 	svc_issued_clear(&old);
 
