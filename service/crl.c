@@ -281,7 +281,7 @@ svc_tick(struct svc *s)
 {
 	struct svc_actor	sched;
 	struct err		e;
-	int64_t			now, wait;
+	int64_t			now, wait, node_wait;
 
 	err_clear(&e);
 	svc_actor_init(&sched, ACTOR_SCHEDULER);
@@ -306,6 +306,10 @@ svc_tick(struct svc *s)
 	if (wait > TICK_MAX)
 		wait = TICK_MAX;
 out:
+	/* Node rotations (rotate.c) run here too, holding no lock. */
+	node_wait = svc_nodes_tick(s, tu_now());
+	if (node_wait < wait)
+		wait = node_wait;
 	svc_actor_clear(&sched);
 	return wait;
 }

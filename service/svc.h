@@ -251,8 +251,11 @@ int	svc_publish_crl(struct svc *s, const struct svc_actor *a,
 
 /*
  * Periodic work for the scheduler thread: republish the CRL when now is
- * past nextUpdate - crl.refresh_before.  Returns the number of seconds
- * until it wants to run again.
+ * past nextUpdate - crl.refresh_before, and (at most every
+ * rotation.check_interval) rotate the nodes that are due (see
+ * svc_rotate(); never-rotated nodes, failed ones after their backoff,
+ * and those with less than renew_before of their lifetime left).
+ * Returns the number of seconds until it wants to run again.
  */
 int64_t	svc_tick(struct svc *s);
 
@@ -283,5 +286,234 @@ void	svc_audit_list_free(struct audit_rec *list, size_t n);
 
 /* The profile named name (borrowed), or NULL. */
 const struct profile *svc_profile(struct svc *s, const char *name);
+
+/* ---- nodes and rotation (SPEC section 6) ---- */
+
+/*
+ * What POST /v1/nodes asks for.  Strings are borrowed for the call; NULL
+ * (or "") means "not given" and takes the default noted.
+ */
+struct svc_node_req {
+	const char	*name;		/* [a-z0-9][a-z0-9-]{0,62} */
+	const char	*host;		/* DNS name or IP to connect to */
+	int		 port;		/* 1..65535 */
+	const char	*server_name;	/* name verified; default: host */
+	const struct names *sans;	/* DNS and IP SANs; default: the
+					 * verified name */
+	const char	*cert_dir;	/* absolute, existing folder */
+	const char	*cert_file;	/* default "redis.crt" */
+	const char	*key_file;	/* default "redis.key" */
+	const char	*ca_file;	/* default "ca.crt" */
+	const char	*profile;	/* default "redis-node" */
+	int64_t		 ttl;		/* seconds; 0: profile default */
+	const char	*auth_username;	/* AUTH user (ACL), optional */
+	const char	*auth_password_file; /* absolute path, optional */
+};
+
+/* A node's health as GET /v1/nodes shows it. */
+enum node_status {
+	NODE_OK,		/* "ok" */
+	NODE_EXPIRING,		/* "expiring": less than renew_before left */
+	NODE_ROTATION_FAILED,	/* "rotation_failed": last one did not
+				 * succeed */
+	NODE_UNKNOWN,		/* "unknown": never rotated */
+	NODE_STATUS__MAX
+};
+
+/* "ok", "expiring", ...; "unknown" for out-of-range values. */
+const char *svc_node_status_name(enum node_status st);
+
+/* A node record with what the API adds to it. */
+struct svc_node_view {
+	struct node_rec		node;		/* owned (svc_node_view_clear) */
+	enum node_status	status;
+	int64_t			expires_in_seconds; /* < 0 expired; 0 unknown */
+	bool			has_last_rotation;
+	struct rotation_rec	last_rotation;	/* when has_last_rotation */
+};
+
+/* Free what v owns and zero it.  NULL ok. */
+void	svc_node_view_clear(struct svc_node_view *v);
+
+/*
+ * Register a node (admin, CLI).  Every value is checked before anything
+ * is stored: the name, host, port, server_name, SANs (the verified name
+ * must be one of them), cert_dir (absolute, an existing folder, stored
+ * resolved by realpath(3); no whitespace, quotes or control characters,
+ * since it goes into redis.conf), the three file names (plain names: no
+ * '/', not "." or "..", all different), the profile (must exist and
+ * grant serverAuth and clientAuth), ttl (within the profile's max_ttl),
+ * auth (password_file absolute and readable; needs nothing else).
+ * Audited as node.create.  Nothing is written to cert_dir.
+ * Errors: ERR_FORBIDDEN, ERR_INVALID_REQUEST (names the field),
+ * ERR_UNKNOWN_PROFILE, ERR_INVALID_TTL, ERR_TTL_TOO_LONG,
+ * ERR_ALREADY_EXISTS, ERR_INTERNAL.
+ */
+int	svc_node_create(struct svc *s, const struct svc_actor *a,
+	    const struct svc_node_req *req, struct svc_node_view *out,
+	    struct err *e);
+
+/* Errors: ERR_NOT_FOUND (also for a malformed name), ERR_INTERNAL. */
+int	svc_node_get(struct svc *s, const char *name, struct svc_node_view *out,
+	    struct err *e);
+
+/* Nodes in name order after `after`; list is new (svc_node_list_free()). */
+int	svc_node_list(struct svc *s, const char *after, size_t limit,
+	    struct svc_node_view **out, size_t *n,
+	    char next[RCA_MAX_NODE_NAME + 1], struct err *e);
+void	svc_node_list_free(struct svc_node_view *list, size_t n);
+
+/*
+ * Forget a node and its rotation history (audited as node.delete).  Its
+ * certificates and the files in cert_dir stay.  A node being rotated
+ * cannot be deleted.  Errors: ERR_FORBIDDEN, ERR_NOT_FOUND,
+ * ERR_CONFLICT, ERR_INTERNAL.
+ */
+int	svc_node_delete(struct svc *s, const struct svc_actor *a,
+	    const char *name, struct err *e);
+
+/*
+ * Rotate a node's certificate (admin, CLI, scheduler), the steps of
+ * SPEC section 6, each recorded in the rotation record (inserted as
+ * "running" first, updated after every step) and *out:
+ *
+ *   connect           TLS to the node with the admin client certificate,
+ *                     verified against this CA and server_name, AUTH if
+ *                     configured; note the serial it serves.  A node that
+ *                     is down fails here, before anything is issued or
+ *                     written (status failed).  The connection is kept for
+ *                     config_set.
+ *   issue             fresh key and certificate (node's profile, ttl,
+ *                     SANs; CN = first DNS SAN, else first IP SAN).
+ *   write_files       key 0400, cert 0444, CA 0444, each replaced
+ *                     atomically after the previous content is kept as
+ *                     <file>.prev; new files take the owner of the files
+ *                     they replace (or of cert_dir).
+ *   config_set        one CONFIG SET tls-cert-file tls-key-file
+ *                     tls-ca-cert-file (absolute paths).
+ *   verify_handshake  a new connection must be served the new serial.
+ *   ping              AUTH (if configured) and PING on it.
+ *   rollback          after a failure past issue: restore the files,
+ *                     CONFIG SET them back (when a CONFIG SET was sent),
+ *                     and check over a new connection that the old serial
+ *                     is served and PING answers: status rolled_back, else
+ *                     failed.
+ *
+ * Success: the node's state is updated (current_serial, not_after,
+ * failures 0) and the replaced certificate (the recorded one, and the
+ * served one if it was issued for this node) is revoked as superseded,
+ * which republishes the CRL.  Failure: failures + 1 and next_attempt_at
+ * moves by an exponential backoff (rotation_check_interval doubled per
+ * failure, at most an hour); the new certificate is revoked as
+ * cessationOfOperation when it provably never went live (the step says
+ * so).  Audited as node.rotate (ok / error / denied).
+ *
+ * Two rotations of one node never overlap: the second gets ERR_CONFLICT
+ * at once.  Returns 0 on success.  On a rotation that ran and did not
+ * succeed, returns -1 with ERR_ROTATION_FAILED and *out holds the record
+ * (out->id != 0).  Other errors (out->id == 0): ERR_FORBIDDEN,
+ * ERR_NOT_FOUND, ERR_CONFLICT, ERR_INTERNAL.
+ */
+int	svc_rotate(struct svc *s, const struct svc_actor *a, const char *name,
+	    struct rotation_rec *out, struct err *e);
+
+/*
+ * A node's rotations, newest first, with id < before (0: newest); list
+ * is new (svc_rotation_list_free()).  Errors: ERR_NOT_FOUND,
+ * ERR_INVALID_REQUEST (limit), ERR_INTERNAL.
+ */
+int	svc_rotation_list(struct svc *s, const char *name, int64_t before,
+	    size_t limit, struct rotation_rec **out, size_t *n,
+	    int64_t *next, struct err *e);
+void	svc_rotation_list_free(struct rotation_rec *list, size_t n);
+
+/*
+ * The TLS block of redis.conf for a node (SPEC section 6): port 0,
+ * tls-port, the absolute file paths in cert_dir, client certificates
+ * required, TLS 1.2 and 1.3 with forward-secret AEAD suites only,
+ * replication and cluster bus over TLS, session caching.  *text is new
+ * (free()).  Errors: ERR_NOT_FOUND, ERR_INTERNAL.
+ */
+int	svc_node_redis_conf(struct svc *s, const char *name, char **text,
+	    struct err *e);
+
+/* ---- the TLS audit (POST /v1/nodes/{name}/check, `redis-ca check`) ---- */
+
+#define SVC_CHECK_MAX		16
+#define SVC_CHECK_ID_MAX	32
+
+struct svc_check {
+	char	id[SVC_CHECK_ID_MAX];	/* "tls10_refused", ... */
+	bool	ok;
+	char	detail[ERR_MSG_MAX];
+};
+
+struct svc_check_result {
+	bool		 ok;		/* every check passed */
+	struct svc_check checks[SVC_CHECK_MAX];
+	size_t		 n;
+};
+
+/* Where and how to audit one live node.  Strings borrowed. */
+struct svc_check_target {
+	const char	*host;
+	int		 port;
+	const char	*server_name;	/* NULL: host */
+	const char	*ca_file;	/* trust anchor (PEM) */
+	const char	*cert_file;	/* client certificate, or NULL */
+	const char	*key_file;	/* its key (NULL: in cert_file) */
+	int		 timeout_ms;	/* <= 0: the redis/ default */
+	/* serves_recorded_serial is checked only when this is set: */
+	const char	*expect_serial;
+	/* days_to_expiry fails below this many seconds left; 0: an hour */
+	int64_t		 min_remaining;
+};
+
+/*
+ * Audit a live node: tls10_refused, tls11_refused, tls12_accepted,
+ * tls13_accepted (each of the last two passes when the other version
+ * is accepted: a TLS 1.3-only node is fine), weak_ciphers_refused,
+ * forward_secrecy_only, client_cert_required, chain_valid,
+ * hostname_matches, key_strength (>= 112 bits of security),
+ * signature_sha256_or_better, days_to_expiry and, when
+ * t->expect_serial is set, serves_recorded_serial.  A check that
+ * cannot be run fails with the reason in its detail.  Needs no struct
+ * svc (the CLI runs it without a configuration).
+ * Returns 0 when the node could be asked (see out->ok), -1 when it
+ * could not be reached at all.  Errors: ERR_INVALID_REQUEST (bad
+ * target), ERR_NET, ERR_CRYPTO (a file does not load).
+ */
+int	svc_check_run(const struct svc_check_target *t,
+	    struct svc_check_result *out, struct err *e);
+
+/*
+ * svc_check_run() on a registered node with this CA as trust anchor,
+ * the admin client certificate, the recorded serial, and days_to_expiry
+ * failing once less than rotation.renew_before of the lifetime is left.
+ * Errors: ERR_NOT_FOUND, ERR_NET (the node cannot be reached; the
+ * message says why), ERR_INTERNAL.
+ */
+int	svc_node_check(struct svc *s, const char *name,
+	    struct svc_check_result *out, struct err *e);
+
+/* ---- node metrics ---- */
+
+struct svc_node_stats {
+	struct svc_node_stat {
+		char	node[RCA_MAX_NODE_NAME + 1];
+		int64_t	cert_not_after;		/* 0: none recorded */
+		int64_t	rotations[ROT_STATUS__MAX]; /* by status */
+	}		*nodes;		/* new */
+	size_t		 nnodes;
+};
+
+/*
+ * Per node: the expiry of its current certificate and how many
+ * rotations ended in each status (from the database, so the counts
+ * survive restarts).  Errors: ERR_INTERNAL.
+ */
+int	svc_node_stats(struct svc *s, struct svc_node_stats *out,
+	    struct err *e);
+void	svc_node_stats_clear(struct svc_node_stats *st);
 
 #endif

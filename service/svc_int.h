@@ -37,6 +37,16 @@ struct svc {
 	pthread_mutex_t	 crl_mu;
 	struct svc_crl	 crl;		/* owned DER and PEM */
 	bool		 crl_dirty;	/* publication failed: retry; crl_mu */
+
+	/*
+	 * Nodes and rotation (rotate.c), guarded by rotate.c's own mutex
+	 * (zero is the right start: svc_open() callocs): the nodes being
+	 * rotated right now, and when the scheduler looks at nodes next.
+	 * The list is empty whenever no rotation runs, so svc_close() has
+	 * nothing to free.
+	 */
+	struct svc_busy	*busy;
+	int64_t		 nodes_due_at;
 };
 
 /*
@@ -94,5 +104,41 @@ int	svc_crl_init(struct svc *s, struct err *e);
  */
 int	svc_crl_publish(struct svc *s, const struct svc_actor *a,
 	    uint64_t *number, struct err *e);
+
+/* ---- nodes and rotation ---- */
+
+/*
+ * The scheduler's pass over the nodes (called by svc_tick()): at most
+ * every rotation_check_interval, rotate (as the scheduler, one after
+ * the other, holding no lock) each node that was never rotated, whose
+ * last rotation failed, or that has less than renew_before of its
+ * certificate's lifetime left, unless its backoff (next_attempt_at) is
+ * still running.  Returns the seconds until it wants to run again.
+ */
+int64_t	svc_nodes_tick(struct svc *s, int64_t now);
+
+/*
+ * Seconds before not_after at which a node's certificate is due for
+ * renewal: renew_before percent of its lifetime (from the stored
+ * certificate, else the node's ttl or its profile's default).
+ */
+int64_t	svc_node_renew_window(struct svc *s, const struct node_rec *n);
+
+/*
+ * Write the CA certificate to a new private temp file (0600, for the
+ * TLS client's trust anchor); path receives its name; unlink it after.
+ * Errors: ERR_IO.
+ */
+int	svc_ca_tmpfile(struct svc *s, char path[64], struct err *e);
+
+/*
+ * Mark a node busy (rotation, deletion): false when it already is.
+ * svc_node_unlock() ends it.  Never held across another lock.
+ */
+bool	svc_node_lock(struct svc *s, const char *name);
+void	svc_node_unlock(struct svc *s, const char *name);
+
+/* True when name matches [a-z0-9][a-z0-9-]{0,62}. */
+bool	svc_node_name_valid(const char *name);
 
 #endif

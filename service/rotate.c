@@ -1,0 +1,976 @@
+/*
+ * Node rotation (SPEC section 6): connect, issue, write the files,
+ * CONFIG SET, check the new serial over a new handshake, PING; on a
+ * failure after writing, put the previous files and TLS context back
+ * and check that the old certificate is served again.  Every step is
+ * recorded in the rotation record as it happens.  Also the per-node
+ * "busy" marks that keep two rotations of one node apart, and the
+ * scheduler's pass over the nodes.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "hex.h"
+#include "log.h"
+#include "rds.h"
+#include "svc_int.h"
+#include "timeutil.h"
+
+#define ACTION_ROTATE	"node.rotate"
+
+/* Backoff after failed rotations: check interval doubled, capped. */
+#define BACKOFF_MAX	3600
+#define DEFAULT_INTERVAL 60
+
+/* A password file is a line, not a document. */
+#define PASSWORD_MAX	1024
+
+/* The three files, in the order they are written. */
+enum rot_file {
+	RF_KEY,
+	RF_CERT,
+	RF_CA,
+	RF__MAX
+};
+
+static const mode_t rf_mode[RF__MAX] = {
+	[RF_KEY] = 0400, [RF_CERT] = 0444, [RF_CA] = 0444,
+};
+
+struct svc_busy {
+	struct svc_busy	*next;
+	char		 name[RCA_MAX_NODE_NAME + 1];
+};
+
+/* Guards every struct svc's busy list and nodes_due_at. */
+static pthread_mutex_t busy_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* One rotation in progress. */
+struct rot {
+	struct svc		*s;
+	const struct svc_actor	*a;
+	struct node_rec		 node;		/* as it was at the start */
+	struct rotation_rec	*rec;		/* borrowed: the record */
+	char			 ca_tmp[64];	/* trust anchor file */
+	char			*password;	/* owned, wiped; NULL: none */
+	struct rds_conn		*conn;		/* the connect step's */
+	struct svc_issued	 iss;		/* the new certificate */
+	bool			 issued;
+	char			 path[RF__MAX][RCA_MAX_PATH];
+	char			 prev[RF__MAX][RCA_MAX_PATH];
+	char			*old[RF__MAX];	/* owned (key wiped) */
+	size_t			 oldlen[RF__MAX];
+	mode_t			 oldmode[RF__MAX];
+	bool			 touched[RF__MAX]; /* may differ from old */
+	uid_t			 uid[RF__MAX];	/* owner to give the file */
+	gid_t			 gid[RF__MAX];
+	bool			 config_sent;	/* a CONFIG SET went out */
+	char			 served[RCA_SERIAL_HEX_MAX + 1]; /* at the
+						 * end: what the node
+						 * serves ("" unknown) */
+};
+
+/* ------------------------------------------------------------------ */
+/* Busy marks                                                          */
+
+bool
+svc_node_lock(struct svc *s, const char *name)
+{
+	struct svc_busy	*b, *mark;
+	bool		 ok = true;
+
+	if ((mark = calloc(1, sizeof(*mark))) == NULL)
+		return false;
+	snprintf(mark->name, sizeof(mark->name), "%s", name);
+	pthread_mutex_lock(&busy_mu);
+	for (b = s->busy; b != NULL; b = b->next)
+		if (strcmp(b->name, mark->name) == 0) {
+			ok = false;
+			break;
+		}
+	if (ok) {
+		mark->next = s->busy;
+		s->busy = mark;
+		mark = NULL;
+	}
+	pthread_mutex_unlock(&busy_mu);
+	free(mark);
+	return ok;
+}
+
+void
+svc_node_unlock(struct svc *s, const char *name)
+{
+	struct svc_busy **pp, *gone = NULL;
+
+	pthread_mutex_lock(&busy_mu);
+	for (pp = &s->busy; *pp != NULL; pp = &(*pp)->next)
+		if (strncmp((*pp)->name, name, sizeof((*pp)->name)) == 0) {
+			gone = *pp;
+			*pp = gone->next;
+			break;
+		}
+	pthread_mutex_unlock(&busy_mu);
+	free(gone);
+}
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+
+int
+svc_ca_tmpfile(struct svc *s, char path[64], struct err *e)
+{
+	const char	*pem = ca_cert_pem(s->ca);
+	size_t		 len = strlen(pem), off = 0;
+	int		 fd, rc = -1;
+
+	snprintf(path, 64, "/tmp/redis-ca-trust-XXXXXX");
+	if ((fd = mkostemp(path, O_CLOEXEC)) == -1) {
+		err_set(e, ERR_IO, "cannot create a temp file in /tmp: %s",
+		    strerror(errno));
+		path[0] = '\0';
+		return -1;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, pem + off, len - off);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	rc = 0;
+out:
+	close(fd);
+	if (rc == -1) {
+		unlink(path);
+		path[0] = '\0';
+	}
+	return rc;
+}
+
+/* Record a step in the record and save the record so far. */
+static void
+step_add(struct rot *r, const char *step, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+step_add(struct rot *r, const char *step, bool ok, const char *fmt, ...)
+{
+	struct rotation_step	*st;
+	struct err		 e;
+	va_list			 ap;
+
+	if (r->rec->nsteps >= ROT_MAX_STEPS)
+		return;
+	st = &r->rec->steps[r->rec->nsteps++];
+	memset(st, 0, sizeof(*st));
+	snprintf(st->step, sizeof(st->step), "%s", step);
+	st->ok = ok;
+	va_start(ap, fmt);
+	vsnprintf(st->detail, sizeof(st->detail), fmt, ap);
+	va_end(ap);
+	log_msg(ok ? LOG_LVL_INFO : LOG_LVL_WARN, "rotation %lld of %s: "
+	    "%s %s: %s", (long long)r->rec->id, r->node.name, step,
+	    ok ? "ok" : "failed", st->detail);
+	/* Progress is visible (and survives a crash) step by step. */
+	err_clear(&e);
+	if (db_rotation_update(r->s->db, r->rec, NULL, &e) == -1)
+		log_error("rotation %lld: saving a step: %s",
+		    (long long)r->rec->id, e.msg);
+}
+
+/* Append text to the detail of the last step. */
+static void
+step_note(struct rot *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+step_note(struct rot *r, const char *fmt, ...)
+{
+	struct rotation_step	*st;
+	size_t			 len;
+	va_list			 ap;
+
+	if (r->rec->nsteps == 0)
+		return;
+	st = &r->rec->steps[r->rec->nsteps - 1];
+	len = strlen(st->detail);
+	if (len + 1 >= sizeof(st->detail))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(st->detail + len, sizeof(st->detail) - len, fmt, ap);
+	va_end(ap);
+}
+
+static void
+node_opts(const struct rot *r, struct rds_tls_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->host = r->node.host;
+	o->port = r->node.port;
+	o->server_name = r->node.server_name[0] != '\0' ?
+	    r->node.server_name : NULL;
+	o->ca_file = r->ca_tmp;
+	o->cert_file = r->s->admin_cert;
+	o->key_file = r->s->admin_key;
+	o->timeout_ms = RDS_DEFAULT_TIMEOUT_MS;
+}
+
+/* Read the AUTH password (first line of the file) into r->password. */
+static int
+read_password(struct rot *r, struct err *e)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+
+	if (r->node.auth_password_file[0] == '\0')
+		return 0;
+	if (fio_read_all(r->node.auth_password_file, PASSWORD_MAX, &buf,
+	    &len, e) == -1) {
+		err_set(e, ERR_IO, "cannot read auth.password_file");
+		return -1;
+	}
+	buf[strcspn(buf, "\r\n")] = '\0';
+	r->password = buf;
+	return 0;
+}
+
+/* Open a verified connection and AUTH when configured. */
+static struct rds_conn *
+node_open(const struct rot *r, bool auth, struct err *e)
+{
+	struct rds_tls_opts	 o;
+	struct rds_conn		*c;
+
+	node_opts(r, &o);
+	if ((c = rds_connect(&o, e)) == NULL)
+		return NULL;
+	if (auth && r->password != NULL && rds_auth(c,
+	    r->node.auth_username[0] != '\0' ? r->node.auth_username : NULL,
+	    r->password, e) == -1) {
+		char msg[ERR_MSG_MAX];
+
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		err_set(e, ERR_NET, "AUTH: %.200s", msg);
+		rds_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The serial a connection's peer presents, normalised. */
+static int
+peer_serial(const struct rds_conn *c, char out[RCA_SERIAL_HEX_MAX + 1],
+    struct err *e)
+{
+	char raw[RCA_SERIAL_HEX_MAX + 1];
+
+	if (rds_peer_serial(c, raw, e) == -1)
+		return -1;
+	return hex_serial_normalize(raw, out, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* The steps                                                           */
+
+static int
+step_connect(struct rot *r)
+{
+	struct err	e;
+	char		served[RCA_SERIAL_HEX_MAX + 1];
+
+	err_clear(&e);
+	if (svc_ca_tmpfile(r->s, r->ca_tmp, &e) == -1) {
+		log_error("rotation of %s: %s", r->node.name, e.msg);
+		step_add(r, "connect", false, "cannot prepare the trust "
+		    "anchor; nothing was written");
+		return -1;
+	}
+	if (read_password(r, &e) == -1 ||
+	    (r->conn = node_open(r, true, &e)) == NULL ||
+	    peer_serial(r->conn, served, &e) == -1) {
+		step_add(r, "connect", false, "%s:%d: %.180s; nothing was "
+		    "written", r->node.host, r->node.port, e.msg);
+		return -1;
+	}
+	snprintf(r->rec->old_serial, sizeof(r->rec->old_serial), "%s",
+	    served);
+	memcpy(r->served, served, sizeof(r->served));
+	step_add(r, "connect", true, "%s %s as %s, serving %s%s",
+	    rds_conn_protocol(r->conn), rds_conn_cipher(r->conn),
+	    r->password != NULL ? "an AUTH user" : "the admin certificate",
+	    served, r->node.current_serial[0] != '\0' &&
+	    strcmp(served, r->node.current_serial) != 0 ?
+	    " (not the recorded serial)" : "");
+	return 0;
+}
+
+/* The first key type the profile allows, P-256 preferred. */
+static enum key_type
+node_key_type(struct svc *s, const struct node_rec *n)
+{
+	const struct profile *p = svc_profile(s, n->profile);
+
+	if (p == NULL || (p->key_types & KEY_BIT(KEY_EC_P256)) != 0)
+		return KEY_EC_P256;
+	for (int t = 0; t < KEY__MAX; t++)
+		if ((p->key_types & KEY_BIT(t)) != 0)
+			return (enum key_type)t;
+	return KEY_EC_P256;
+}
+
+static int
+step_issue(struct rot *r)
+{
+	struct svc_issue_req	 req;
+	struct names		 nm = NAMES_INIT;
+	const struct names	*sans = &r->node.sans;
+	const char		*cn = r->node.name;
+	char			 na[RCA_TIME_STR];
+	struct err		 e;
+	int			 rc = -1;
+
+	err_clear(&e);
+	if (sans->n[NAME_DNS] > 0)
+		cn = sans->list[NAME_DNS][0];
+	else if (sans->n[NAME_IP] > 0)
+		cn = sans->list[NAME_IP][0];
+	if (names_copy(&nm, sans, &e) == -1 ||
+	    names_set_cn(&nm, cn, &e) == -1) {
+		step_add(r, "issue", false, "%.200s", e.msg);
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	req.profile = r->node.profile;
+	req.ttl = r->node.ttl;
+	req.names = &nm;
+	req.key_type = node_key_type(r->s, &r->node);
+	req.node = r->node.name;
+	if (svc_issue(r->s, r->a, &req, &r->iss, &e) == -1) {
+		step_add(r, "issue", false, "%s: %.200s",
+		    err_code_name(e.code), e.msg);
+		goto out;
+	}
+	r->issued = true;
+	snprintf(r->rec->new_serial, sizeof(r->rec->new_serial), "%s",
+	    r->iss.cert.serial);
+	tu_format(r->iss.cert.not_after, na);
+	step_add(r, "issue", true, "serial %s, %s, profile %s, not after %s",
+	    r->iss.cert.serial, key_type_name(r->iss.cert.key_type),
+	    r->iss.cert.profile, na);
+	rc = 0;
+out:
+	names_clear(&nm);
+	return rc;
+}
+
+/* Give path the owner (uid, gid) unless it has it; best effort. */
+static void
+give_owner(const char *path, uid_t uid, gid_t gid)
+{
+	struct stat	st;
+	int		fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY)) == -1)
+		return;
+	if (fstat(fd, &st) == 0 && (st.st_uid != uid || st.st_gid != gid) &&
+	    fchown(fd, uid, gid) == -1)
+		log_warn("%s: cannot give it owner %ld:%ld: %s", path,
+		    (long)uid, (long)gid, strerror(errno));
+	close(fd);
+}
+
+/* Remember file i's current content and owner. */
+static int
+keep_old(struct rot *r, int i, const struct stat *dir, struct err *e)
+{
+	struct stat st;
+
+	r->uid[i] = dir->st_uid;
+	r->gid[i] = dir->st_gid;
+	if (lstat(r->path[i], &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		err_set(e, ERR_IO, "%s: %s", r->path[i], strerror(errno));
+		return -1;
+	}
+	/* Never follow or replace a link or a device: only files. */
+	if (!S_ISREG(st.st_mode)) {
+		err_set(e, ERR_IO, "%s is not a regular file", r->path[i]);
+		return -1;
+	}
+	if (fio_read_all(r->path[i], RCA_MAX_KEY_FILE_BYTES, &r->old[i],
+	    &r->oldlen[i], e) == -1)
+		return -1;
+	r->oldmode[i] = st.st_mode & 07777;
+	r->uid[i] = st.st_uid;
+	r->gid[i] = st.st_gid;
+	return 0;
+}
+
+static int
+step_write(struct rot *r)
+{
+	const char	*content[RF__MAX];
+	const char	*names[RF__MAX];
+	struct stat	 dir;
+	struct err	 e;
+
+	err_clear(&e);
+	content[RF_KEY] = r->iss.private_key_pem;
+	content[RF_CERT] = r->iss.cert.pem;
+	content[RF_CA] = r->iss.ca_pem;
+	names[RF_KEY] = r->node.key_file;
+	names[RF_CERT] = r->node.cert_file;
+	names[RF_CA] = r->node.ca_file;
+
+	/* The folder was resolved at registration; it must still be a
+	 * folder and not have become a link elsewhere. */
+	if (lstat(r->node.cert_dir, &dir) == -1 || !S_ISDIR(dir.st_mode)) {
+		step_add(r, "write_files", false, "%.200s is not a directory "
+		    "any more", r->node.cert_dir);
+		return -1;
+	}
+	for (int i = 0; i < RF__MAX; i++) {
+		char prev[RCA_MAX_PATH];
+
+		if (fio_path_join(r->path[i], sizeof(r->path[i]),
+		    r->node.cert_dir, names[i], &e) == -1 ||
+		    snprintf(prev, sizeof(prev), "%s.prev", r->path[i]) >=
+		    (int)sizeof(prev))
+			goto fail;
+		memcpy(r->prev[i], prev, sizeof(prev));
+	}
+	for (int i = 0; i < RF__MAX; i++) {
+		if (keep_old(r, i, &dir, &e) == -1)
+			goto fail;
+		if (r->old[i] != NULL) {
+			if (fio_write_atomic(r->prev[i], r->old[i],
+			    r->oldlen[i], r->oldmode[i], &e) == -1)
+				goto fail;
+			give_owner(r->prev[i], r->uid[i], r->gid[i]);
+		}
+		/* From here the file may hold the new content. */
+		r->touched[i] = true;
+		if (fio_write_atomic(r->path[i], content[i],
+		    strlen(content[i]), rf_mode[i], &e) == -1)
+			goto fail;
+		give_owner(r->path[i], r->uid[i], r->gid[i]);
+	}
+	step_add(r, "write_files", true, "%s, %s and %s written in %.120s "
+	    "(0400, 0444, 0444); previous files kept as *.prev",
+	    r->node.key_file, r->node.cert_file, r->node.ca_file,
+	    r->node.cert_dir);
+	return 0;
+fail:
+	step_add(r, "write_files", false, "%.240s", e.msg);
+	return -1;
+}
+
+/* CONFIG SET of the three paths over c. */
+static int
+config_set(struct rot *r, struct rds_conn *c, struct err *e)
+{
+	const char *kv[6];
+
+	kv[0] = "tls-cert-file";
+	kv[1] = r->path[RF_CERT];
+	kv[2] = "tls-key-file";
+	kv[3] = r->path[RF_KEY];
+	kv[4] = "tls-ca-cert-file";
+	kv[5] = r->path[RF_CA];
+	return rds_config_set(c, kv, 3, e);
+}
+
+static int
+step_config(struct rot *r)
+{
+	struct err e;
+
+	err_clear(&e);
+	r->config_sent = true;
+	if (config_set(r, r->conn, &e) == -1) {
+		/* Whatever the reply, this connection is done with. */
+		rds_close(r->conn);
+		r->conn = NULL;
+		step_add(r, "config_set", false, "%.240s", e.msg);
+		return -1;
+	}
+	step_add(r, "config_set", true, "tls-cert-file, tls-key-file and "
+	    "tls-ca-cert-file set in one CONFIG SET");
+	return 0;
+}
+
+static int
+step_verify(struct rot *r, struct rds_conn **c)
+{
+	struct err	e;
+	char		served[RCA_SERIAL_HEX_MAX + 1];
+
+	err_clear(&e);
+	if ((*c = node_open(r, false, &e)) == NULL ||
+	    peer_serial(*c, served, &e) == -1) {
+		step_add(r, "verify_handshake", false, "%.240s", e.msg);
+		return -1;
+	}
+	memcpy(r->served, served, sizeof(r->served));
+	if (strcmp(served, r->rec->new_serial) != 0) {
+		step_add(r, "verify_handshake", false, "the node serves %s, "
+		    "not the new %s", served, r->rec->new_serial);
+		return -1;
+	}
+	step_add(r, "verify_handshake", true, "a new %s handshake is served "
+	    "%s", rds_conn_protocol(*c), served);
+	return 0;
+}
+
+static int
+step_ping(struct rot *r, struct rds_conn *c)
+{
+	struct err e;
+
+	err_clear(&e);
+	if ((r->password != NULL && rds_auth(c,
+	    r->node.auth_username[0] != '\0' ? r->node.auth_username : NULL,
+	    r->password, &e) == -1) || rds_ping(c, &e) == -1) {
+		step_add(r, "ping", false, "%.240s", e.msg);
+		return -1;
+	}
+	step_add(r, "ping", true, "PONG");
+	return 0;
+}
+
+/*
+ * Put the previous files back, CONFIG SET them again when a CONFIG SET
+ * went out, and check over a new connection that the old serial is
+ * served and PING answers.  0: rolled back; -1: not (status failed).
+ */
+static int
+step_rollback(struct rot *r)
+{
+	struct rds_conn	*c = NULL;
+	char		 files[96] = "", config[112] = "", serve[160] = "";
+	char		 served[RCA_SERIAL_HEX_MAX + 1];
+	struct err	 e;
+	bool		 files_ok = true, ok = false;
+
+	err_clear(&e);
+	for (int i = 0; i < RF__MAX && files_ok; i++) {
+		if (!r->touched[i])
+			continue;
+		if (r->old[i] == NULL) {
+			if (unlink(r->path[i]) == -1 && errno != ENOENT) {
+				err_set(&e, ERR_IO, "%s: %s", r->path[i],
+				    strerror(errno));
+				files_ok = false;
+			}
+			continue;
+		}
+		if (fio_write_atomic(r->path[i], r->old[i], r->oldlen[i],
+		    r->oldmode[i], &e) == -1)
+			files_ok = false;
+		else
+			give_owner(r->path[i], r->uid[i], r->gid[i]);
+	}
+	snprintf(files, sizeof(files), files_ok ? "files restored" :
+	    "restoring files failed: %.48s", e.msg);
+
+	if (!r->config_sent)
+		snprintf(config, sizeof(config), "no CONFIG SET was sent");
+	else {
+		err_clear(&e);
+		c = r->conn;
+		r->conn = NULL;
+		if (c == NULL)
+			c = node_open(r, true, &e);
+		if (c == NULL || config_set(r, c, &e) == -1)
+			snprintf(config, sizeof(config), "CONFIG SET back "
+			    "failed: %.48s", e.msg);
+		else
+			snprintf(config, sizeof(config), "CONFIG SET back");
+		rds_close(c);
+		c = NULL;
+	}
+
+	/* The proof: a new handshake sees the old certificate. */
+	err_clear(&e);
+	r->served[0] = '\0';
+	if ((c = node_open(r, false, &e)) == NULL ||
+	    peer_serial(c, served, &e) == -1)
+		snprintf(serve, sizeof(serve), "the node cannot be checked: "
+		    "%.80s", e.msg);
+	else {
+		memcpy(r->served, served, sizeof(r->served));
+		if (strcmp(served, r->rec->old_serial) != 0)
+			snprintf(serve, sizeof(serve), "the node serves %s, "
+			    "not the previous %s", served,
+			    r->rec->old_serial);
+		else if ((r->password != NULL && rds_auth(c,
+		    r->node.auth_username[0] != '\0' ?
+		    r->node.auth_username : NULL, r->password, &e) == -1) ||
+		    rds_ping(c, &e) == -1)
+			snprintf(serve, sizeof(serve), "previous serial %s "
+			    "served, but PING failed: %.48s", served, e.msg);
+		else {
+			snprintf(serve, sizeof(serve), "previous serial %s "
+			    "served again, PONG", served);
+			ok = files_ok;
+		}
+	}
+	rds_close(c);
+	step_add(r, "rollback", ok, "%s; %s; %s", files, config, serve);
+	return ok ? 0 : -1;
+}
+
+/* Run the steps; sets r->rec->status. */
+static void
+rot_run(struct rot *r)
+{
+	struct rds_conn *c = NULL;
+
+	r->rec->status = ROT_FAILED;
+	if (step_connect(r) == -1 || step_issue(r) == -1)
+		goto out;
+	if (step_write(r) == -1 || step_config(r) == -1 ||
+	    step_verify(r, &c) == -1 || step_ping(r, c) == -1)
+		goto rollback;
+	r->rec->status = ROT_SUCCEEDED;
+	goto out;
+rollback:
+	rds_close(c);
+	c = NULL;
+	r->rec->status = step_rollback(r) == 0 ? ROT_ROLLED_BACK : ROT_FAILED;
+out:
+	rds_close(c);
+}
+
+/* Revoke serial as reason when it is ours, unrevoked, and (when node
+ * is set) issued for that node.  Returns true when it revoked it. */
+static bool
+revoke_if(struct rot *r, const char *serial, int reason, const char *node)
+{
+	struct cert_rec	c;
+	struct err	e;
+	bool		done = false;
+
+	memset(&c, 0, sizeof(c));
+	err_clear(&e);
+	if (serial[0] == '\0' || db_cert_get(r->s->db, serial, &c, &e) == -1)
+		goto out;
+	if (c.revoked_at != 0 || (node != NULL && strcmp(c.node, node) != 0))
+		goto out;
+	if (svc_revoke(r->s, r->a, serial, reason, NULL, NULL, &e) == -1) {
+		log_error("rotation of %s: revoking %s: %s", r->node.name,
+		    serial, e.msg);
+		goto out;
+	}
+	done = true;
+out:
+	cert_rec_clear(&c);
+	return done;
+}
+
+static int64_t
+backoff(const struct svc *s, int failures)
+{
+	int64_t d = s->rotation_check_interval > 0 ?
+	    s->rotation_check_interval : DEFAULT_INTERVAL;
+
+	for (int i = 1; i < failures && d < BACKOFF_MAX; i++)
+		d *= 2;
+	return d < BACKOFF_MAX ? d : BACKOFF_MAX;
+}
+
+/*
+ * After the steps: the node's state, the revocations, and the final
+ * record with its audit entry.  detail receives the audit detail.
+ */
+static void
+rot_finish(struct rot *r, char *detail, size_t dsz)
+{
+	struct node_rec		*n = &r->node;
+	struct audit_rec	 ar;
+	struct err		 e;
+	char			 rev[96] = "";
+	int64_t			 now = tu_now();
+	bool			 ok = r->rec->status == ROT_SUCCEEDED;
+
+	err_clear(&e);
+	if (ok) {
+		char recorded[RCA_SERIAL_HEX_MAX + 1];
+
+		memcpy(recorded, n->current_serial, sizeof(recorded));
+		memcpy(n->current_serial, r->iss.cert.serial,
+		    sizeof(n->current_serial));
+		n->not_after = r->iss.cert.not_after;
+		n->failures = 0;
+		n->next_attempt_at = 0;
+		n->last_rotation_id = r->rec->id;
+		if (db_node_update_state(r->s->db, n, &e) == -1)
+			log_error("rotation of %s: node state: %s", n->name,
+			    e.msg);
+		/*
+		 * The replaced certificate: the one recorded, and the one
+		 * the node actually served if it was issued for this node
+		 * (a bootstrap certificate from the API, say).  One that
+		 * another node may share is left alone.
+		 */
+		if (revoke_if(r, recorded, REASON_SUPERSEDED, NULL))
+			snprintf(rev, sizeof(rev), "; revoked %s (superseded)",
+			    recorded);
+		if (strcmp(r->rec->old_serial, recorded) != 0 &&
+		    revoke_if(r, r->rec->old_serial, REASON_SUPERSEDED,
+		    n->name))
+			snprintf(rev + strlen(rev), sizeof(rev) - strlen(rev),
+			    "; revoked %s (superseded)", r->rec->old_serial);
+	} else {
+		n->failures++;
+		n->next_attempt_at = now + backoff(r->s, n->failures);
+		n->last_rotation_id = r->rec->id;
+		/* If the node ended up on the new certificate, say so. */
+		if (r->issued && strcmp(r->served, r->rec->new_serial) == 0) {
+			memcpy(n->current_serial, r->iss.cert.serial,
+			    sizeof(n->current_serial));
+			n->not_after = r->iss.cert.not_after;
+		}
+		if (db_node_update_state(r->s->db, n, &e) == -1)
+			log_error("rotation of %s: node state: %s", n->name,
+			    e.msg);
+		/*
+		 * A new certificate that provably never went live (no
+		 * CONFIG SET, or the old serial is served again) has no
+		 * use left: cessationOfOperation.  Otherwise it stays
+		 * valid, since the node may be serving it.
+		 */
+		if (r->issued && (!r->config_sent ||
+		    strcmp(r->served, r->rec->old_serial) == 0)) {
+			if (revoke_if(r, r->rec->new_serial,
+			    REASON_CESSATION_OF_OPERATION, NULL)) {
+				step_note(r, "; new %s revoked "
+				    "(cessationOfOperation)",
+				    r->rec->new_serial);
+				snprintf(rev, sizeof(rev), "; revoked new %s "
+				    "(cessationOfOperation)",
+				    r->rec->new_serial);
+			}
+		} else if (r->issued)
+			step_note(r, "; new certificate %s left valid: the "
+			    "node may be serving it", r->rec->new_serial);
+	}
+	r->rec->finished_at = tu_now();
+	snprintf(detail, dsz, "status=%s old=%s new=%s%s",
+	    rotation_status_name(r->rec->status), r->rec->old_serial,
+	    r->rec->new_serial[0] != '\0' ? r->rec->new_serial : "-", rev);
+	svc_audit_fill(&ar, r->a, ACTION_ROTATE, n->name,
+	    ok ? AUDIT_OK : AUDIT_ERROR, detail);
+	err_clear(&e);
+	if (db_rotation_update(r->s->db, r->rec, &ar, &e) == -1)
+		log_error("rotation %lld of %s: final record: %s",
+		    (long long)r->rec->id, n->name, e.msg);
+}
+
+static int
+may_rotate(const struct svc_actor *a, struct err *e)
+{
+	switch (a != NULL ? a->kind : ACTOR_NONE) {
+	case ACTOR_ADMIN:
+	case ACTOR_CLI:
+	case ACTOR_SCHEDULER:
+		return 0;
+	default:
+		err_set(e, ERR_FORBIDDEN, "nodes are rotated by admins only");
+		return -1;
+	}
+}
+
+/* The first failed step, for the error message. */
+static const struct rotation_step *
+first_failure(const struct rotation_rec *rec)
+{
+	for (size_t i = 0; i < rec->nsteps; i++)
+		if (!rec->steps[i].ok)
+			return &rec->steps[i];
+	return NULL;
+}
+
+int
+svc_rotate(struct svc *s, const struct svc_actor *a, const char *name,
+    struct rotation_rec *out, struct err *e)
+{
+	struct rot			 r;
+	struct err			 le;
+	const struct rotation_step	*bad;
+	char				 detail[256];
+	const char			*object = NULL;
+	bool				 locked = false, ran = false;
+	int				 rc = -1;
+
+	if (e == NULL)
+		e = &le;
+	err_clear(e);
+	memset(&r, 0, sizeof(r));
+	memset(out, 0, sizeof(*out));
+	r.s = s;
+	r.a = a;
+	r.rec = out;
+	r.iss.cert.reason = -1;
+
+	if (svc_node_name_valid(name))
+		object = name;
+	if (may_rotate(a, e) == -1)
+		goto out;
+	if (object == NULL) {
+		err_set(e, ERR_NOT_FOUND, "node not found");
+		goto out;
+	}
+	if (!svc_node_lock(s, name)) {
+		err_set(e, ERR_CONFLICT, "a rotation of node %s is already "
+		    "running", name);
+		goto out;
+	}
+	locked = true;
+	if (db_node_get(s->db, name, &r.node, e) == -1)
+		goto out;
+
+	snprintf(out->node, sizeof(out->node), "%s", name);
+	out->status = ROT_RUNNING;
+	memcpy(out->old_serial, r.node.current_serial,
+	    sizeof(out->old_serial));
+	out->started_at = tu_now();
+	if (db_rotation_insert(s->db, out, e) == -1)
+		goto out;
+	ran = true;
+	rot_run(&r);
+	rot_finish(&r, detail, sizeof(detail));
+	if (out->status != ROT_SUCCEEDED) {
+		bad = first_failure(out);
+		err_set(e, ERR_ROTATION_FAILED, "rotation %s: %s: %.180s",
+		    rotation_status_name(out->status),
+		    bad != NULL ? bad->step : "-",
+		    bad != NULL ? bad->detail : "");
+		goto out;
+	}
+	log_info("node %s rotated: %s", name, detail);
+	rc = 0;
+out:
+	if (rc == -1 && !ran) {
+		svc_fail(s, a, ACTION_ROTATE, object, e);
+		memset(out, 0, sizeof(*out));
+	}
+	if (locked)
+		svc_node_unlock(s, name);
+	rds_close(r.conn);
+	if (r.ca_tmp[0] != '\0')
+		unlink(r.ca_tmp);
+	if (r.password != NULL) {
+		fio_wipe(r.password, strlen(r.password));
+		free(r.password);
+	}
+	for (int i = 0; i < RF__MAX; i++)
+		if (r.old[i] != NULL) {
+			fio_wipe(r.old[i], r.oldlen[i]);
+			free(r.old[i]);
+		}
+	svc_issued_clear(&r.iss);
+	node_rec_clear(&r.node);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The scheduler's pass                                                */
+
+/* Is node n due for a rotation at now? */
+static bool
+node_due(struct svc *s, const struct node_rec *n, int64_t now)
+{
+	if (n->next_attempt_at > now)
+		return false;
+	if (n->current_serial[0] == '\0' || n->failures > 0)
+		return true;
+	return n->not_after - now < svc_node_renew_window(s, n);
+}
+
+int64_t
+svc_nodes_tick(struct svc *s, int64_t now)
+{
+	struct svc_actor	 sched;
+	struct node_rec		*list = NULL;
+	char			(*due)[RCA_MAX_NODE_NAME + 1] = NULL;
+	char			 after[RCA_MAX_NODE_NAME + 1] = "";
+	char			 next[RCA_MAX_NODE_NAME + 1];
+	size_t			 cnt = 0, ndue = 0, cap = 0;
+	int64_t			 interval, wait;
+	struct err		 e;
+
+	err_clear(&e);
+	svc_actor_init(&sched, ACTOR_SCHEDULER);
+	interval = s->rotation_check_interval > 0 ?
+	    s->rotation_check_interval : DEFAULT_INTERVAL;
+	pthread_mutex_lock(&busy_mu);
+	if (now < s->nodes_due_at) {
+		wait = s->nodes_due_at - now;
+		pthread_mutex_unlock(&busy_mu);
+		goto out;
+	}
+	s->nodes_due_at = now + interval;
+	pthread_mutex_unlock(&busy_mu);
+
+	/* Collect first, rotate after: no list is held open meanwhile. */
+	do {
+		if (db_node_list(s->db, after, RCA_MAX_LIST_LIMIT, &list,
+		    &cnt, next, &e) == -1) {
+			log_error("scheduler: listing nodes: %s", e.msg);
+			break;
+		}
+		for (size_t i = 0; i < cnt; i++) {
+			if (!node_due(s, &list[i], now))
+				continue;
+			if (ndue == cap) {
+				char (*grown)[RCA_MAX_NODE_NAME + 1];
+
+				cap = cap == 0 ? 16 : cap * 2;
+				if ((grown = reallocarray(due, cap,
+				    sizeof(*due))) == NULL) {
+					log_error("scheduler: out of memory");
+					break;
+				}
+				due = grown;
+			}
+			memcpy(due[ndue++], list[i].name, sizeof(*due));
+		}
+		db_node_list_free(list, cnt);
+		list = NULL;
+		cnt = 0;
+		memcpy(after, next, sizeof(after));
+	} while (after[0] != '\0');
+
+	for (size_t i = 0; i < ndue; i++) {
+		struct rotation_rec rec;
+
+		err_clear(&e);
+		if (svc_rotate(s, &sched, due[i], &rec, &e) == -1 &&
+		    e.code != ERR_CONFLICT && e.code != ERR_NOT_FOUND)
+			log_warn("scheduler: node %s: %s", due[i], e.msg);
+	}
+	pthread_mutex_lock(&busy_mu);
+	wait = s->nodes_due_at - tu_now();
+	pthread_mutex_unlock(&busy_mu);
+out:
+	free(due);
+	svc_actor_clear(&sched);
+	return wait < 1 ? 1 : wait;
+}

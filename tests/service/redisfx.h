@@ -1,0 +1,94 @@
+/*
+ * Real redis-servers for the node tests: a service fixture with an admin
+ * client certificate, nodes bootstrapped with certificates from the
+ * fixture's CA, and redis-server processes on free loopback ports,
+ * started from a config text and stopped by PID.
+ */
+#ifndef RCA_TEST_SVC_REDISFX_H
+#define RCA_TEST_SVC_REDISFX_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "fixture.h"
+#include "rds.h"
+
+#define RFX_PATH	512
+
+/* The fixture plus a scratch folder and the admin client pair. */
+struct rfx {
+	struct fx	*f;		/* from fx_setup() */
+	char		 dir[64];	/* removed by rfx_teardown() */
+	char		 admin_crt[RFX_PATH];
+	char		 admin_key[RFX_PATH];
+};
+
+/* One redis-server and its node's cert_dir. */
+struct rfx_node {
+	char	name[64];
+	char	cert_dir[RFX_PATH];	/* <rfx dir>/<name> */
+	char	conf[RFX_PATH];		/* <rfx dir>/<name>.conf */
+	char	log[RFX_PATH];
+	char	data[RFX_PATH];		/* redis "dir" */
+	int	port;
+	pid_t	pid;
+	char	serial[RCA_SERIAL_HEX_MAX + 1];	/* bootstrap certificate */
+};
+
+/*
+ * cmocka setup/teardown: *state is a struct rfx *.  Setup runs
+ * fx_setup(), issues the admin client certificate, and reopens the
+ * service with check_interval 1 s and renew_before pct (setup: 33).
+ */
+int	rfx_setup(void **state);
+int	rfx_teardown(void **state);
+
+/* Reopen the service with another renew_before percentage. */
+void	rfx_set_renew_pct(struct rfx *r, int pct);
+
+/*
+ * Prepare node name: its cert_dir with a bootstrap certificate (SANs
+ * IP 127.0.0.1 and DNS localhost, issued for the node), key and CA
+ * file under the default names, and a free port.
+ */
+void	rfx_node_init(struct rfx *r, struct rfx_node *n, const char *name);
+
+/*
+ * The usual TLS-only config for n (port 0, tls-port, the cert_dir files,
+ * tls-auth-clients yes, tls-replication yes, ACL user noconf/pw without
+ * +config, no persistence) followed by extra (may be NULL).
+ */
+void	rfx_node_conf(const struct rfx_node *n, const char *extra, char *out,
+	    size_t outsz);
+
+/* Start redis-server on text; waits (bounded) for the port. */
+void	rfx_start(struct rfx_node *n, const char *text);
+
+/* SIGTERM (then SIGKILL) by PID and reap.  Idempotent. */
+void	rfx_stop(struct rfx_node *n);
+
+/* Register n with the service (sans 127.0.0.1 and localhost). */
+void	rfx_register(struct rfx *r, const struct rfx_node *n,
+	    const char *server_name, const char *auth_user,
+	    const char *password_file);
+
+/* Connect as admin (verified against the CA as 127.0.0.1). */
+struct rds_conn *rfx_connect(struct rfx *r, const struct rfx_node *n);
+
+/* The serial n serves, over a verified admin connection. */
+void	rfx_served(struct rfx *r, const struct rfx_node *n,
+	    char out[RCA_SERIAL_HEX_MAX + 1]);
+
+/* PING over a new admin connection succeeds. */
+bool	rfx_ping(struct rfx *r, const struct rfx_node *n);
+
+/* Read a whole file (new, free()); NULL when it does not exist. */
+char	*rfx_read(const char *path);
+
+/* Read cert_dir/name. */
+char	*rfx_read_in(const struct rfx_node *n, const char *name);
+
+/* A loopback port nobody listens on now. */
+int	rfx_free_port(void);
+
+#endif
