@@ -109,6 +109,7 @@ test_create_validation(void **state)
 	refused(r, &q, ERR_INVALID_REQUEST, "name");
 	q.name = NULL;
 	refused(r, &q, ERR_INVALID_REQUEST, "name");
+	names_clear(&sans);
 
 	req_init(&q, &sans, "n1", dir);
 	q.host = "";
@@ -239,7 +240,6 @@ test_create_resolves_links(void **state)
 	    &e), 0);
 	assert_string_equal(v.node.cert_dir, dir);
 	svc_node_view_clear(&v);
-	req_init(&q, &sans, "dotted", dotted);
 	names_clear(&sans);
 	req_init(&q, &sans, "dotted", dotted);
 	assert_int_equal(svc_node_create(r->f->svc, &r->f->admin, &q, &v,
