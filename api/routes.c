@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api_priv.h"
+#include "h_nodes.h"
 #include "rca_limits.h"
 
 #define KB		1024
@@ -42,6 +43,23 @@ static const struct api_route routes[] = {
 	    AUTH_ADMIN, NULL, false },
 	{ M_DELETE, "/v1/tokens/{id}", api_h_token_delete, 0,
 	    AUTH_ADMIN, "token.delete", false },
+	/* Nodes and rotation (h_nodes.c). */
+	{ M_POST, "/v1/nodes", api_h_node_create, BODY_SMALL,
+	    AUTH_ADMIN, "node.create", false },
+	{ M_GET, "/v1/nodes", api_h_node_list, 0,
+	    AUTH_ADMIN, NULL, false },
+	{ M_GET, "/v1/nodes/{name}", api_h_node_get, 0,
+	    AUTH_ADMIN, NULL, false },
+	{ M_DELETE, "/v1/nodes/{name}", api_h_node_delete, 0,
+	    AUTH_ADMIN, "node.delete", false },
+	{ M_POST, "/v1/nodes/{name}/rotate", api_h_node_rotate, 0,
+	    AUTH_ADMIN, "node.rotate", false },
+	{ M_GET, "/v1/nodes/{name}/rotations", api_h_node_rotations, 0,
+	    AUTH_ADMIN, NULL, false },
+	{ M_POST, "/v1/nodes/{name}/check", api_h_node_check, 0,
+	    AUTH_ADMIN, NULL, false },
+	{ M_GET, "/v1/nodes/{name}/redis.conf", api_h_node_conf, 0,
+	    AUTH_ADMIN, NULL, false },
 	/* CA and CRL: public. */
 	{ M_GET, "/v1/ca", api_h_ca, 0, AUTH_PUBLIC, NULL, true },
 	{ M_GET, "/v1/ca.pem", api_h_ca_pem, 0, AUTH_PUBLIC, NULL, true },
@@ -50,7 +68,9 @@ static const struct api_route routes[] = {
 	/* Operations. */
 	{ M_GET, "/healthz", api_h_healthz, 0, AUTH_PUBLIC, NULL, true },
 	{ M_GET, "/readyz", api_h_readyz, 0, AUTH_PUBLIC, NULL, true },
-	{ M_GET, "/metrics", api_h_metrics, 0, AUTH_PUBLIC, NULL, true },
+	/* The service's and HTTP series, then the nodes' (h_nodes.c). */
+	{ M_GET, "/metrics", api_h_metrics_nodes, 0, AUTH_PUBLIC, NULL,
+	    true },
 	{ M_GET, "/v1/audit", api_h_audit, 0, AUTH_ADMIN, NULL, false },
 };
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_check.h"
 #include "enroll.h"
 
 static const char usage_text[] =
@@ -32,6 +33,9 @@ static const char usage_text[] =
     "[--ttl D]\n"
     "         --out DIR [--daemon [--exec CMD]]\n"
     "         get a certificate for this host (and keep it fresh)\n"
+    "  check  HOST:PORT --cacert F [--cert F --key F] [--server-name N]\n"
+    "         [--json]  audit a Redis node's TLS (exit 1 when a check "
+    "fails)\n"
     "  version\n"
     "         print the version\n"
     "\n"
@@ -122,6 +126,8 @@ main(int argc, char **argv)
 		return cmd_token(argc - 1, argv + 1);
 	if (strcmp(cmd, "enroll") == 0)
 		return cmd_enroll(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
 	cli_error("unknown command \"%.64s\" (see redis-ca --help)", cmd);
 	return EXIT_USAGE;
 }
