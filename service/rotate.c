@@ -659,7 +659,7 @@ out:
 }
 
 /* Revoke serial as reason when it is ours, unrevoked, and (when node
- * is set) issued for that node.  Returns true when it revoked it. */
+ * is set) not issued for another node.  True when it revoked it. */
 static bool
 revoke_if(struct rot *r, const char *serial, int reason, const char *node)
 {
@@ -671,7 +671,8 @@ revoke_if(struct rot *r, const char *serial, int reason, const char *node)
 	err_clear(&e);
 	if (serial[0] == '\0' || db_cert_get(r->s->db, serial, &c, &e) == -1)
 		goto out;
-	if (c.revoked_at != 0 || (node != NULL && strcmp(c.node, node) != 0))
+	if (c.revoked_at != 0 || (node != NULL && c.node[0] != '\0' &&
+	    strcmp(c.node, node) != 0))
 		goto out;
 	if (svc_revoke(r->s, r->a, serial, reason, NULL, NULL, &e) == -1) {
 		log_error("rotation of %s: revoking %s: %s", r->node.name,
@@ -725,9 +726,8 @@ rot_finish(struct rot *r, char *detail, size_t dsz)
 			    e.msg);
 		/*
 		 * The replaced certificate: the one recorded, and the one
-		 * the node actually served if it was issued for this node
-		 * (a bootstrap certificate from the API, say).  One that
-		 * another node may share is left alone.
+		 * the node actually served (a bootstrap certificate from
+		 * the API, say) unless it was issued for another node.
 		 */
 		if (revoke_if(r, recorded, REASON_SUPERSEDED, NULL))
 			snprintf(rev, sizeof(rev), "; revoked %s (superseded)",

@@ -401,7 +401,8 @@ int	svc_node_delete(struct svc *s, const struct svc_actor *a,
  *
  * Success: the node's state is updated (current_serial, not_after,
  * failures 0) and the replaced certificate (the recorded one, and the
- * served one if it was issued for this node) is revoked as superseded,
+ * served one unless it was issued for another node) is revoked as
+ * superseded,
  * which republishes the CRL.  Failure: failures + 1 and next_attempt_at
  * moves by an exponential backoff (rotation_check_interval doubled per
  * failure, at most an hour); the new certificate is revoked as
