@@ -325,7 +325,10 @@ void	api_workers_stop(struct api_workers *w);
 /* api_workers_stop, then free.  NULL ok. */
 void	api_workers_free(struct api_workers *w);
 
-/* Requests of a handed to its workers and not yet done (for tests). */
+/*
+ * Requests of a handed to its workers whose handler has not finished
+ * (for tests).  A request leaves this count before it is answered.
+ */
 size_t	api_jobs_pending(struct api *a);
 
 /* ---- request context (server.c) and handlers (h_*.c) ---- */

@@ -65,6 +65,7 @@ struct api {
 	char			*tls_ca;
 	struct api_workers	*workers;	/* runs non-GET routes, new */
 	_Atomic long		 inflight;	/* not yet completed */
+	_Atomic long		 jobs;		/* handed to workers, not run */
 	_Atomic bool		 stopping;	/* api_stop() began */
 };
 
@@ -506,6 +507,8 @@ run_job(void *job)
 	err_clear(&x->job_err);
 	x->job_rc = x->r.route->handler(&x->r, &x->job_resp, &x->job_err);
 	x->job = JOB_DONE;
+	/* Before the resume, so a job is never counted once answered. */
+	atomic_fetch_sub(&x->l->api->jobs, 1);
 	MHD_resume_connection(x->r.conn);
 }
 
@@ -536,6 +539,7 @@ last_call(struct req_ctx *x)
 		if (api_workers_reserve(w) == -1)
 			return respond_busy(x);
 		x->job = JOB_QUEUED;
+		atomic_fetch_add(&x->l->api->jobs, 1);
 		MHD_suspend_connection(x->r.conn);
 		api_workers_push(w, x);
 		return MHD_YES;
@@ -599,6 +603,11 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	if (x == NULL)
 		return;
+	if (!x->responded)
+		log_warn("%s %s %s: connection ended before the answer "
+		    "(MHD code %d, job %d)", l->name, x->method,
+		    x->r.route != NULL ? x->r.route->path : "unmatched",
+		    (int)toe, (int)x->job);
 	svc_actor_clear(&x->r.actor);
 	free(x->r.peer_der);
 	free(x->buf);
@@ -765,14 +774,17 @@ out:
 size_t
 api_jobs_pending(struct api *a)
 {
-	return a->workers != NULL ? api_workers_pending(a->workers) : 0;
+	long n = atomic_load(&a->jobs);
+
+	return n > 0 ? (size_t)n : 0;
 }
 
 /* True while a request is unanswered or a job is queued or running. */
 static bool
 busy(struct api *a)
 {
-	return atomic_load(&a->inflight) > 0 || api_jobs_pending(a) > 0;
+	return atomic_load(&a->inflight) > 0 || (a->workers != NULL &&
+	    api_workers_pending(a->workers) > 0);
 }
 
 /*

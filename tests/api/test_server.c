@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <sqlite3.h>
 
 #include "api_priv.h"
 
@@ -725,21 +725,9 @@ struct issuer {
 	CURLcode	 rc;
 	long		 status;
 	char		 serial[64];
+	char		 conn_hdr[32];	/* the Connection header, if any */
 	struct resp	*r;
 };
-
-/* Requests answered by a, on any route (its metrics). */
-static uint64_t
-answered(struct api *a)
-{
-	struct api_metrics *m = api_get_metrics(a);
-	uint64_t n = 0;
-
-	for (size_t i = 0; i <= m->nroutes; i++)
-		for (size_t c = 0; c < API_NCODES; c++)
-			n += atomic_load(&m->count[i][c]);
-	return n;
-}
 
 static void *
 issuer_main(void *arg)
@@ -778,6 +766,15 @@ issuer_main(void *arg)
 		snprintf(is->serial, sizeof(is->serial), "%s",
 		    json_string_value(json_object_get(v, "serial")));
 	json_decref(v);
+	snprintf(is->conn_hdr, sizeof(is->conn_hdr), "%s",
+	    header(is->r, "Connection"));
+	return NULL;
+}
+
+static void *
+stopper_main(void *arg)
+{
+	api_stop(arg);
 	return NULL;
 }
 
@@ -873,8 +870,10 @@ test_concurrent_issue(void **state)
 }
 
 /*
- * api_stop() with 32 issuances read and some not yet answered: each is
- * finished and answered before it returns.
+ * api_stop() while 32 issuances are on the workers: it waits for them,
+ * and each is finished and answered (with Connection: close, as the
+ * stop began first) before it returns.  A write lock held on the
+ * database keeps every issuance in flight until the stop has begun.
  */
 static void
 test_stop_in_flight(void **state)
@@ -883,6 +882,8 @@ test_stop_in_flight(void **state)
 	struct issuer *is = calloc(NCONC, sizeof(*is));
 	struct api_config ac = { 0 };
 	char u[256], *body;
+	sqlite3 *lk = NULL;
+	pthread_t stopper;
 	struct api *a;
 	struct err e;
 
@@ -897,23 +898,26 @@ test_stop_in_flight(void **state)
 		fail_msg("api_start: %s", e.msg);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
 	    api_port(a));
+	assert_int_equal(sqlite3_open(f->path[P_DB], &lk), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(lk, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
 	run_issuers(is, NCONC, u, f->admin, body);
-	/*
-	 * Stop once every request is accepted and read (answered, or on
-	 * the workers) and some are still queued or running.  Being sent
-	 * is not enough: a connection still in the kernel's accept queue
-	 * is dropped when the listener closes.
-	 */
-	for (int i = 0; i < 50000 && answered(a) + api_jobs_pending(a) <
-	    NCONC; i++)
+	/* All read and on the workers, none can commit. */
+	for (int i = 0; i < 20000 && api_jobs_pending(a) < NCONC; i++)
 		usleep(200);
-	assert_int_equal(answered(a) + api_jobs_pending(a), NCONC);
-	assert_true(api_jobs_pending(a) > 0);
-	api_stop(a);
+	assert_int_equal(api_jobs_pending(a), NCONC);
+	assert_int_equal(pthread_create(&stopper, NULL, stopper_main, a), 0);
+	usleep(100000);
+	assert_int_equal(api_jobs_pending(a), NCONC);
+	assert_int_equal(sqlite3_exec(lk, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_close(lk), SQLITE_OK);
+	assert_int_equal(pthread_join(stopper, NULL), 0);
 	join_issuers(is, NCONC);
 	for (size_t i = 0; i < NCONC; i++) {
 		assert_int_equal(is[i].rc, CURLE_OK);
 		assert_int_equal(is[i].status, 201);
+		assert_string_equal(is[i].conn_hdr, "close");
 	}
 	expect_distinct(is, NCONC);
 	free(body);
