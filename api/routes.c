@@ -57,7 +57,7 @@ static const struct api_route routes[] = {
 	{ M_GET, "/v1/nodes/{name}/rotations", api_h_node_rotations, 0,
 	    AUTH_ADMIN, NULL, false },
 	{ M_POST, "/v1/nodes/{name}/check", api_h_node_check, 0,
-	    AUTH_ADMIN, NULL, false },
+	    AUTH_ADMIN, "node.check", false },
 	{ M_GET, "/v1/nodes/{name}/redis.conf", api_h_node_conf, 0,
 	    AUTH_ADMIN, NULL, false },
 	/* CA and CRL: public. */
