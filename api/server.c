@@ -465,9 +465,10 @@ first_call(struct req_ctx *x, const char *url)
 }
 
 /*
- * The worker queue is full: 503 with Retry-After.  Not an err.h code
+ * The worker queue is full (or the workers have stopped: api_stop()
+ * past its grace period): 503 with Retry-After.  Not an err.h code
  * (nothing below api/ can be "busy"), so the body is written here in
- * the shape of every error body.
+ * the shape of every error body, code "busy".
  */
 static enum MHD_Result
 respond_busy(struct req_ctx *x)
@@ -603,11 +604,13 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	if (x == NULL)
 		return;
+	/* A client leaving early is routine; a finished job lost is not. */
 	if (!x->responded)
-		log_warn("%s %s %s: connection ended before the answer "
-		    "(MHD code %d, job %d)", l->name, x->method,
+		log_msg(x->job != JOB_NONE ? LOG_LVL_WARN : LOG_LVL_DEBUG,
+		    "%s %s %s: connection ended before the answer "
+		    "(MHD code %d)", l->name, x->method,
 		    x->r.route != NULL ? x->r.route->path : "unmatched",
-		    (int)toe, (int)x->job);
+		    (int)toe);
 	svc_actor_clear(&x->r.actor);
 	free(x->r.peer_der);
 	free(x->buf);
