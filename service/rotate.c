@@ -966,9 +966,13 @@ svc_nodes_tick(struct svc *s, int64_t now)
 		    e.code != ERR_CONFLICT && e.code != ERR_NOT_FOUND)
 			log_warn("scheduler: node %s: %s", due[i], e.msg);
 	}
-	pthread_mutex_lock(&busy_mu);
-	wait = s->nodes_due_at - tu_now();
-	pthread_mutex_unlock(&busy_mu);
+	/* Rotations take time: count it off the next pass's wait. */
+	wait = interval;
+	if (ndue > 0) {
+		pthread_mutex_lock(&busy_mu);
+		wait = s->nodes_due_at - tu_now();
+		pthread_mutex_unlock(&busy_mu);
+	}
 out:
 	free(due);
 	svc_actor_clear(&sched);
