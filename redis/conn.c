@@ -325,9 +325,12 @@ ctx_new(const struct rds_tls_opts *o, enum rds_mode mode, struct err *e)
 		err_set(e, ERR_CRYPTO, "cannot load CA file %s", o->ca_file);
 		goto out;
 	}
-	if (mode == RDS_MODE_CONNECT && !o->no_verify)
+	if (mode == RDS_MODE_CONNECT && !o->no_verify) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	else
+		if (o->ignore_dates)
+			X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx),
+			    X509_V_FLAG_NO_CHECK_TIME);
+	} else
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	if (o->cert_file != NULL) {
 		const char *kf = o->key_file != NULL ? o->key_file :

@@ -64,6 +64,12 @@ struct rds_tls_opts {
 	const char	*ciphersuites;
 	/* true: do not verify the node (tests and probes only). */
 	bool		 no_verify;
+	/*
+	 * true: verify chain and name but not the validity dates, so a
+	 * node whose certificate already expired (the CA was down for a
+	 * while) can still be reached to be given a new one.
+	 */
+	bool		 ignore_dates;
 	/* Largest reply accepted; 0: RCA_MAX_REPLY_BYTES. */
 	size_t		 max_reply_bytes;
 };

@@ -216,7 +216,7 @@ step_note(struct rot *r, const char *fmt, ...)
 }
 
 static void
-node_opts(const struct rot *r, struct rds_tls_opts *o)
+node_opts(const struct rot *r, bool ignore_dates, struct rds_tls_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->host = r->node.host;
@@ -227,6 +227,7 @@ node_opts(const struct rot *r, struct rds_tls_opts *o)
 	o->cert_file = r->s->admin_cert;
 	o->key_file = r->s->admin_key;
 	o->timeout_ms = RDS_DEFAULT_TIMEOUT_MS;
+	o->ignore_dates = ignore_dates;
 }
 
 /* Read the AUTH password (first line of the file) into r->password. */
@@ -248,14 +249,19 @@ read_password(struct rot *r, struct err *e)
 	return 0;
 }
 
-/* Open a verified connection and AUTH when configured. */
+/*
+ * Open a verified connection and AUTH when configured.  ignore_dates
+ * lets a node whose certificate expired (CA down for a while) still be
+ * rotated and rolled back; the check that the NEW certificate is served
+ * always verifies the dates.
+ */
 static struct rds_conn *
-node_open(const struct rot *r, bool auth, struct err *e)
+node_open(const struct rot *r, bool auth, bool ignore_dates, struct err *e)
 {
 	struct rds_tls_opts	 o;
 	struct rds_conn		*c;
 
-	node_opts(r, &o);
+	node_opts(r, ignore_dates, &o);
 	if ((c = rds_connect(&o, e)) == NULL)
 		return NULL;
 	if (auth && r->password != NULL && rds_auth(c,
@@ -300,7 +306,7 @@ step_connect(struct rot *r)
 		return -1;
 	}
 	if (read_password(r, &e) == -1 ||
-	    (r->conn = node_open(r, true, &e)) == NULL ||
+	    (r->conn = node_open(r, true, true, &e)) == NULL ||
 	    peer_serial(r->conn, served, &e) == -1) {
 		step_add(r, "connect", false, "%s:%d: %.180s; nothing was "
 		    "written", r->node.host, r->node.port, e.msg);
@@ -522,7 +528,7 @@ step_verify(struct rot *r, struct rds_conn **c)
 	char		served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	if ((*c = node_open(r, false, &e)) == NULL ||
+	if ((*c = node_open(r, false, false, &e)) == NULL ||
 	    peer_serial(*c, served, &e) == -1) {
 		step_add(r, "verify_handshake", false, "%.240s", e.msg);
 		return -1;
@@ -596,7 +602,7 @@ step_rollback(struct rot *r)
 		c = r->conn;
 		r->conn = NULL;
 		if (c == NULL)
-			c = node_open(r, true, &e);
+			c = node_open(r, true, true, &e);
 		if (c == NULL || config_set(r, c, &e) == -1)
 			snprintf(config, sizeof(config), "CONFIG SET back "
 			    "failed: %.48s", e.msg);
@@ -609,7 +615,7 @@ step_rollback(struct rot *r)
 	/* The proof: a new handshake sees the old certificate. */
 	err_clear(&e);
 	r->served[0] = '\0';
-	if ((c = node_open(r, false, &e)) == NULL ||
+	if ((c = node_open(r, false, true, &e)) == NULL ||
 	    peer_serial(c, served, &e) == -1)
 		snprintf(serve, sizeof(serve), "the node cannot be checked: "
 		    "%.80s", e.msg);

@@ -180,6 +180,13 @@ rfx_free_port(void)
 void
 rfx_node_init(struct rfx *r, struct rfx_node *n, const char *name)
 {
+	rfx_node_init_ttl(r, n, name, 0);
+}
+
+void
+rfx_node_init_ttl(struct rfx *r, struct rfx_node *n, const char *name,
+    int64_t ttl)
+{
 	struct svc_issue_req	 req;
 	struct svc_issued	 iss;
 	struct names		 nm = NAMES_INIT;
@@ -207,6 +214,7 @@ rfx_node_init(struct rfx *r, struct rfx_node *n, const char *name)
 	req.names = &nm;
 	req.key_type = KEY_EC_P256;
 	req.node = name;
+	req.ttl = ttl;
 	if (svc_issue(r->f->svc, &r->f->cli, &req, &iss, &e) == -1)
 		fail_msg("bootstrap certificate: %s", e.msg);
 	join(p, sizeof(p), n->cert_dir, "redis.crt");

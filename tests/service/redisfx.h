@@ -53,6 +53,10 @@ void	rfx_set_renew_pct(struct rfx *r, int pct);
  */
 void	rfx_node_init(struct rfx *r, struct rfx_node *n, const char *name);
 
+/* As rfx_node_init, with a bootstrap certificate of ttl seconds. */
+void	rfx_node_init_ttl(struct rfx *r, struct rfx_node *n, const char *name,
+	    int64_t ttl);
+
 /*
  * The usual TLS-only config for n (port 0, tls-port, the cert_dir files,
  * tls-auth-clients yes, tls-replication yes, ACL user noconf/pw without

@@ -316,6 +316,42 @@ assert_failed_state(struct rfx *r, const struct rfx_node *n,
 	    rotation_status_name(rec->status)));
 }
 
+/*
+ * A node whose certificate expired while the CA was away is still
+ * reached (chain and name verified, dates not) and rotated; the new
+ * certificate it then serves is checked with its dates.
+ */
+static void
+test_expired_node(void **state)
+{
+	struct rfx		*r = *state;
+	struct rfx_node		 n;
+	struct rotation_rec	 rec;
+	struct err		 e;
+	char			 conf[CONF_MAX];
+	char			 served[RCA_SERIAL_HEX_MAX + 1];
+
+	err_clear(&e);
+	/* notBefore is backdated 60 s: a 61 s lifetime ends in 1 s. */
+	rfx_node_init_ttl(r, &n, "expired", 61);
+	rfx_node_conf(&n, NULL, conf, sizeof(conf));
+	rfx_start(&n, conf);
+	rfx_register(r, &n, NULL, NULL, NULL);
+	sleep_ms(2500);
+
+	if (svc_rotate(r->f->svc, &r->f->admin, n.name, &rec, &e) == -1) {
+		dump(&rec);
+		fail_msg("rotation of an expired node: %s", e.msg);
+	}
+	assert_int_equal(rec.status, ROT_SUCCEEDED);
+	assert_string_equal(rec.old_serial, n.serial);
+	rfx_served(r, &n, served);
+	assert_string_equal(served, rec.new_serial);
+	assert_true(rfx_ping(r, &n));
+	assert_revoked(r, n.serial, REASON_SUPERSEDED);
+	rfx_stop(&n);
+}
+
 static void
 test_node_down(void **state)
 {
@@ -755,6 +791,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_primary_then_replica,
 		    rfx_setup, rfx_teardown),
 		cmocka_unit_test_setup_teardown(test_node_down,
+		    rfx_setup, rfx_teardown),
+		cmocka_unit_test_setup_teardown(test_expired_node,
 		    rfx_setup, rfx_teardown),
 		cmocka_unit_test_setup_teardown(test_config_set_refused,
 		    rfx_setup, rfx_teardown),
