@@ -136,7 +136,7 @@ test_list_delete(void **state)
 	struct audit_rec a, *al;
 	struct err e = { 0 };
 	char next[RCA_TOKEN_ID_HEX + 1], after[RCA_TOKEN_ID_HEX + 1] = "";
-	char id[32];
+	char id[RCA_TOKEN_ID_HEX + 1];
 	size_t n, total = 0, an;
 	int pages = 0;
 	int64_t anext;
