@@ -224,6 +224,14 @@ bool	api_is_json_type(const char *content_type);
 /* A certificate object (SPEC section 6); new, or NULL (no memory). */
 json_t	*api_enc_cert(const struct cert_rec *c, int64_t now);
 
+/*
+ * Queue the 201 body of an issuance or renewal: the certificate object
+ * plus "chain", "ca_certificate" and, for generate, "private_key"
+ * (h_certs.c).  Errors: ERR_INTERNAL.
+ */
+int	api_enc_issued(const struct svc_issued *is, struct api_resp *out,
+	    struct err *e);
+
 /* A token object (never the hash); new, or NULL. */
 json_t	*api_enc_token(const struct token_rec *t);
 

@@ -10,9 +10,8 @@
 #include "hex.h"
 #include "timeutil.h"
 
-/* The 201 body of an issuance: certificate, chain, CA (and key). */
-static int
-enc_issued(const struct svc_issued *is, struct api_resp *out,
+int
+api_enc_issued(const struct svc_issued *is, struct api_resp *out,
     struct err *e)
 {
 	json_t *o;
@@ -63,7 +62,7 @@ api_h_cert_issue(struct api_req *r, struct api_resp *out, struct err *e)
 	q.key_type = KEY_EC_P256;
 	if (svc_issue(r->svc, &r->actor, &q, &is, e) == -1)
 		goto out;
-	rc = enc_issued(&is, out, e);
+	rc = api_enc_issued(&is, out, e);
 out:
 	svc_issued_clear(&is);
 	api_issue_body_free(&b);
@@ -93,7 +92,7 @@ api_h_cert_generate(struct api_req *r, struct api_resp *out, struct err *e)
 	q.key_type = b.key_type;
 	if (svc_issue(r->svc, &r->actor, &q, &is, e) == -1)
 		goto out;
-	rc = enc_issued(&is, out, e);
+	rc = api_enc_issued(&is, out, e);
 out:
 	svc_issued_clear(&is);
 	api_generate_body_free(&b);

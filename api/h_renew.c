@@ -67,30 +67,6 @@ out:
 	return rc;
 }
 
-/* The 201 body: certificate object, chain and CA certificate. */
-static int
-enc_renewed(const struct svc_issued *is, struct api_resp *out,
-    struct err *e)
-{
-	json_t *o;
-	bool ok;
-
-	o = api_enc_cert(&is->cert, tu_now());
-	ok = o != NULL;
-	if (ok && json_object_set_new(o, "chain",
-	    json_string(is->chain_pem != NULL ? is->chain_pem : "")) == -1)
-		ok = false;
-	if (ok && json_object_set_new(o, "ca_certificate",
-	    json_string(is->ca_pem != NULL ? is->ca_pem : "")) == -1)
-		ok = false;
-	if (!ok) {
-		json_decref(o);
-		err_set(e, ERR_INTERNAL, "cannot encode the certificate");
-		return -1;
-	}
-	return api_resp_json(out, 201, o, e);
-}
-
 /*
  * POST /v1/renew, body none (same key) or {"csr": PEM} (rekey).
  * 201 certificate + chain + ca_certificate; 400 invalid_json,
@@ -124,7 +100,7 @@ api_h_renew(struct api_req *r, struct api_resp *out, struct err *e)
 		}
 		goto out;
 	}
-	rc = enc_renewed(&is, out, e);
+	rc = api_enc_issued(&is, out, e);
 out:
 	svc_issued_clear(&is);
 	api_renew_body_free(&b);
