@@ -272,7 +272,9 @@ respond_err(struct req_ctx *x, const struct err *e, const char *allow)
 		resp.body = strdup(fallback);
 		resp.len = resp.body != NULL ? strlen(resp.body) : 0;
 	}
-	return respond(x, &resp, allow, e->code == ERR_UNAUTHORIZED);
+	/* Bearer is the challenge only where a token is the credential. */
+	return respond(x, &resp, allow, e->code == ERR_UNAUTHORIZED &&
+	    (x->r.route == NULL || x->r.route->auth != AUTH_MTLS));
 }
 
 /*

@@ -160,6 +160,8 @@ ok "refused rekeys and bodies are audited as certificate.renew denied"
 # No client certificate; a bearer token is not a credential here.
 api POST /v1/renew
 expect_error 401 unauthorized "no client certificate"
+[ -z "$(header WWW-Authenticate)" ] ||
+	die "a 401 of /v1/renew offers a Bearer challenge: $(header WWW-Authenticate)"
 adm POST /v1/renew
 expect_error 401 unauthorized "an admin token instead of a certificate"
 audited anonymous certificate.renew denied
