@@ -1,0 +1,80 @@
+/*
+ * Private to the enroll client (server/enroll*.c): the files of the
+ * output folder and the helpers its files share.  Nothing else
+ * includes it.
+ */
+#ifndef RCA_ENROLL_INT_H
+#define RCA_ENROLL_INT_H
+
+#include <stddef.h>
+
+#include "enroll.h"
+#include "err.h"
+
+/* The files of one certificate, in the order they are committed. */
+enum out_file {
+	OUT_KEY,	/* key.pem, 0400 */
+	OUT_CHAIN,	/* chain.pem, 0444 */
+	OUT_STATE,	/* enroll.json, 0644 */
+	OUT_CERT,	/* cert.pem, 0444: written last, its .next commits */
+	OUT__MAX
+};
+
+/* Their names in the output folder, indexed by enum out_file. */
+extern const char *const enroll_out_names[OUT__MAX];
+
+/*
+ * Write "dir/name" followed by suffix ("" or ".next") into buf of sz
+ * bytes.  Errors: ERR_IO (path too long).
+ */
+int	enroll_out_path(char *buf, size_t sz, const char *dir,
+	    const char *name, const char *suffix, struct err *e);
+
+/*
+ * Create dir 0700 when it does not exist; it must be a folder.
+ * Errors: ERR_IO.
+ */
+int	enroll_ensure_dir(const char *dir, struct err *e);
+
+/*
+ * Take dir/enroll.lock (flock, exclusive, not waiting) so that two
+ * enroll processes never replace the same files at once.  Returns the
+ * descriptor holding the lock.  Errors: ERR_CONFLICT, ERR_IO.
+ */
+int	enroll_lock_dir(const char *dir, struct err *e);
+
+/*
+ * Read dir/enroll.json into c (its PEM fields stay NULL), checking that
+ * cert.pem and key.pem are readable.  Errors: ERR_NOT_FOUND when there
+ * is none, ERR_IO, ERR_INVALID_JSON.
+ */
+int	enroll_load_state(const char *dir, struct enroll_cert *c,
+	    struct err *e);
+
+/*
+ * Read the token (from --token or the first line of --token-file).
+ * *tok is new (wipe with fio_wipe() and free).  Errors: ERR_IO,
+ * ERR_NOT_FOUND, ERR_USAGE (not a token).
+ */
+int	enroll_read_token(const struct enroll_opts *o, char **tok,
+	    struct err *e);
+
+/*
+ * First enrollment with the token: a new key for o->names, its CSR sent
+ * to /v1/certificates, the answer installed in o->out.  On success
+ * *cert holds the new certificate (the previous contents are freed).
+ * Errors: those of enroll_read_token, enroll_parse_response and
+ * enroll_install_files, ERR_NET, ERR_CRYPTO, ERR_INTERNAL.
+ */
+int	enroll_once(const struct enroll_opts *o, struct enroll_cert *cert,
+	    struct err *e);
+
+/*
+ * Renew with the current pair (mTLS to /v1/renew) and a fresh key for
+ * the same names; on success *cert is replaced as by enroll_once().
+ * Errors: as enroll_once() (except the token's).
+ */
+int	enroll_renew_once(const struct enroll_opts *o,
+	    struct enroll_cert *cert, struct err *e);
+
+#endif
