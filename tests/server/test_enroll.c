@@ -1,5 +1,5 @@
 /*
- * Tests of server/enroll.c: the command line, the CA's response bodies,
+ * Tests of server/enroll*.c: the command line, the CA's response bodies,
  * the state file, renewal timing and backoff, crash-safe file
  * replacement, and cmd_enroll's exit statuses when the CA is away.
  */
