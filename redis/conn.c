@@ -260,6 +260,41 @@ out:
 }
 
 /* A client SSL_CTX for o in mode.  Returns new (SSL_CTX_free), or NULL. */
+
+/* Add every certificate of a PEM text to ctx's trust store. */
+static int
+add_ca_pem(SSL_CTX *ctx, const char *pem, struct err *e)
+{
+	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+	X509 *x = NULL;
+	BIO *b;
+	int n = 0, rc = -1;
+
+	if ((b = BIO_new_mem_buf(pem, -1)) == NULL) {
+		err_set(e, ERR_CRYPTO, "cannot read the CA certificate");
+		return -1;
+	}
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		if (X509_STORE_add_cert(st, x) != 1) {
+			log_ssl_errors("add CA certificate");
+			err_set(e, ERR_CRYPTO, "cannot add the CA certificate");
+			goto out;
+		}
+		X509_free(x);
+		x = NULL;
+		n++;
+	}
+	ERR_clear_error();
+	if (n == 0) {
+		err_set(e, ERR_CRYPTO, "no certificate in the CA PEM");
+		goto out;
+	}
+	rc = 0;
+out:
+	X509_free(x);
+	BIO_free(b);
+	return rc;
+}
 static SSL_CTX *
 ctx_new(const struct rds_tls_opts *o, enum rds_mode mode, struct err *e)
 {
@@ -325,6 +360,8 @@ ctx_new(const struct rds_tls_opts *o, enum rds_mode mode, struct err *e)
 		err_set(e, ERR_CRYPTO, "cannot load CA file %s", o->ca_file);
 		goto out;
 	}
+	if (o->ca_pem != NULL && add_ca_pem(ctx, o->ca_pem, e) == -1)
+		goto out;
 	if (mode == RDS_MODE_CONNECT && !o->no_verify) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 		if (o->ignore_dates)
@@ -543,7 +580,8 @@ check_opts(const struct rds_tls_opts *o, enum rds_mode mode, struct err *e)
 		err_set(e, ERR_INVALID_REQUEST, "redis: bad TLS version");
 		return -1;
 	}
-	if (mode == RDS_MODE_CONNECT && !o->no_verify && o->ca_file == NULL) {
+	if (mode == RDS_MODE_CONNECT && !o->no_verify && o->ca_file == NULL &&
+	    o->ca_pem == NULL) {
 		err_set(e, ERR_INVALID_REQUEST, "redis: ca_file is required "
 		    "to verify %s", o->host);
 		return -1;

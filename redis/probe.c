@@ -20,7 +20,7 @@ check_chain(struct rds_conn *c, const struct rds_tls_opts *o, X509 *leaf,
 	X509_STORE_CTX *sctx = NULL;
 	int err;
 
-	if (o->ca_file == NULL) {
+	if (o->ca_file == NULL && o->ca_pem == NULL) {
 		snprintf(r->chain_error, sizeof(r->chain_error),
 		    "no CA file to check against");
 		return;

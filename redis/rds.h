@@ -48,6 +48,9 @@ struct rds_tls_opts {
 	const char	*server_name;
 	/* PEM bundle the node's chain must reach. */
 	const char	*ca_file;
+	/* Trust anchors as PEM text (borrowed), with or instead of
+	 * ca_file: the service passes its CA certificate from memory. */
+	const char	*ca_pem;
 	/* Client certificate (chain) PEM, or NULL; its unencrypted key
 	 * (NULL: in cert_file). */
 	const char	*cert_file;

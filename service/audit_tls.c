@@ -148,7 +148,7 @@ svc_check_run(const struct svc_check_target *t, struct svc_check_result *out,
 		    "are required");
 		return -1;
 	}
-	if (t->ca_file == NULL || t->ca_file[0] == '\0') {
+	if ((t->ca_file == NULL || t->ca_file[0] == '\0') && t->ca_pem == NULL) {
 		err_set(e, ERR_INVALID_REQUEST, "a CA file is required");
 		return -1;
 	}
@@ -157,7 +157,9 @@ svc_check_run(const struct svc_check_target *t, struct svc_check_result *out,
 	o.port = t->port;
 	o.server_name = t->server_name != NULL && t->server_name[0] != '\0' ?
 	    t->server_name : NULL;
-	o.ca_file = t->ca_file;
+	o.ca_file = t->ca_file != NULL && t->ca_file[0] != '\0' ? t->ca_file :
+	    NULL;
+	o.ca_pem = t->ca_pem;
 	o.cert_file = t->cert_file;
 	o.key_file = t->key_file;
 	o.timeout_ms = t->timeout_ms;
@@ -252,7 +254,6 @@ svc_node_check(struct svc *s, const char *name, struct svc_check_result *out,
 {
 	struct svc_check_target	t;
 	struct node_rec		n;
-	char			ca[64] = "";
 	struct err		le;
 	int			rc = -1;
 
@@ -272,16 +273,11 @@ svc_node_check(struct svc *s, const char *name, struct svc_check_result *out,
 		}
 		goto out;
 	}
-	if (svc_ca_tmpfile(s, ca, e) == -1) {
-		log_error("node check %s: %s", name, e->msg);
-		err_set(e, ERR_INTERNAL, "internal error");
-		goto out;
-	}
 	memset(&t, 0, sizeof(t));
 	t.host = n.host;
 	t.port = n.port;
 	t.server_name = n.server_name[0] != '\0' ? n.server_name : NULL;
-	t.ca_file = ca;
+	t.ca_pem = ca_cert_pem(s->ca);
 	t.cert_file = s->admin_cert;
 	t.key_file = s->admin_key;
 	t.expect_serial = n.current_serial;
@@ -297,8 +293,6 @@ svc_node_check(struct svc *s, const char *name, struct svc_check_result *out,
 	}
 	rc = 0;
 out:
-	if (ca[0] != '\0')
-		unlink(ca);
 	node_rec_clear(&n);
 	return rc;
 }

@@ -60,7 +60,6 @@ struct rot {
 	const struct svc_actor	*a;
 	struct node_rec		 node;		/* as it was at the start */
 	struct rotation_rec	*rec;		/* borrowed: the record */
-	char			 ca_tmp[64];	/* trust anchor file */
 	char			*password;	/* owned, wiped; NULL: none */
 	struct rds_conn		*conn;		/* the connect step's */
 	struct svc_issued	 iss;		/* the new certificate */
@@ -126,41 +125,6 @@ svc_node_unlock(struct svc *s, const char *name)
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 
-int
-svc_ca_tmpfile(struct svc *s, char path[64], struct err *e)
-{
-	const char	*pem = ca_cert_pem(s->ca);
-	size_t		 len = strlen(pem), off = 0;
-	int		 fd, rc = -1;
-
-	snprintf(path, 64, "/tmp/redis-ca-trust-XXXXXX");
-	if ((fd = mkostemp(path, O_CLOEXEC)) == -1) {
-		err_set(e, ERR_IO, "cannot create a temp file in /tmp: %s",
-		    strerror(errno));
-		path[0] = '\0';
-		return -1;
-	}
-	while (off < len) {
-		ssize_t w = write(fd, pem + off, len - off);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	rc = 0;
-out:
-	close(fd);
-	if (rc == -1) {
-		unlink(path);
-		path[0] = '\0';
-	}
-	return rc;
-}
-
 /* Record a step in the record and save the record so far. */
 static void
 step_add(struct rot *r, const char *step, bool ok, const char *fmt, ...)
@@ -223,7 +187,7 @@ node_opts(const struct rot *r, bool ignore_dates, struct rds_tls_opts *o)
 	o->port = r->node.port;
 	o->server_name = r->node.server_name[0] != '\0' ?
 	    r->node.server_name : NULL;
-	o->ca_file = r->ca_tmp;
+	o->ca_pem = ca_cert_pem(r->s->ca);
 	o->cert_file = r->s->admin_cert;
 	o->key_file = r->s->admin_key;
 	o->timeout_ms = RDS_DEFAULT_TIMEOUT_MS;
@@ -299,12 +263,6 @@ step_connect(struct rot *r)
 	char		served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	if (svc_ca_tmpfile(r->s, r->ca_tmp, &e) == -1) {
-		log_error("rotation of %s: %s", r->node.name, e.msg);
-		step_add(r, "connect", false, "cannot prepare the trust "
-		    "anchor; nothing was written");
-		return -1;
-	}
 	if (read_password(r, &e) == -1 ||
 	    (r->conn = node_open(r, true, true, &e)) == NULL ||
 	    peer_serial(r->conn, served, &e) == -1) {
@@ -880,8 +838,6 @@ out:
 	if (locked)
 		svc_node_unlock(s, name);
 	rds_close(r.conn);
-	if (r.ca_tmp[0] != '\0')
-		unlink(r.ca_tmp);
 	if (r.password != NULL) {
 		fio_wipe(r.password, strlen(r.password));
 		free(r.password);

@@ -460,7 +460,8 @@ struct svc_check_target {
 	const char	*host;
 	int		 port;
 	const char	*server_name;	/* NULL: host */
-	const char	*ca_file;	/* trust anchor (PEM) */
+	const char	*ca_file;	/* trust anchor (PEM file), or */
+	const char	*ca_pem;	/* trust anchor (PEM text) */
 	const char	*cert_file;	/* client certificate, or NULL */
 	const char	*key_file;	/* its key (NULL: in cert_file) */
 	int		 timeout_ms;	/* <= 0: the redis/ default */

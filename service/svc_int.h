@@ -125,13 +125,6 @@ int64_t	svc_nodes_tick(struct svc *s, int64_t now);
 int64_t	svc_node_renew_window(struct svc *s, const struct node_rec *n);
 
 /*
- * Write the CA certificate to a new private temp file (0600, for the
- * TLS client's trust anchor); path receives its name; unlink it after.
- * Errors: ERR_IO.
- */
-int	svc_ca_tmpfile(struct svc *s, char path[64], struct err *e);
-
-/*
  * Mark a node busy (rotation, deletion): false when it already is.
  * svc_node_unlock() ends it.  Never held across another lock.
  */

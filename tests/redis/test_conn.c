@@ -22,6 +22,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "fileio.h"
 #include "fixture.h"
 #include "rds.h"
 
@@ -186,6 +187,49 @@ test_other_ca(void **state)
 	/* Redis sends its CA along, so OpenSSL names the root. */
 	assert_msg_has(e.msg, "certificate verify failed");
 	assert_msg_has(e.msg, "self-signed certificate in certificate chain");
+}
+
+static char *
+read_file(const char *path)
+{
+	char *buf = NULL;
+	struct err e = { 0 };
+
+	assert_int_equal(fio_read_all(path, RCA_MAX_PEM_BYTES, &buf, NULL,
+	    &e), 0);
+	return buf;
+}
+
+/* The trust anchor from memory (ca_pem) instead of a file. */
+static void
+test_ca_pem(void **state)
+{
+	struct env *v = *state;
+	struct rds_tls_opts o;
+	struct rds_conn *c;
+	struct err e = { 0 };
+	char *pem, *other;
+
+	pem = read_file(v->pki.ca_crt);
+	other = read_file(v->pki.other_ca_crt);
+	fx_opts(&o, &v->pki, &v->redis);
+	o.ca_file = NULL;
+	o.ca_pem = pem;
+	c = rds_connect(&o, &e);
+	assert_non_null(c);
+	assert_int_equal(rds_ping(c, &e), 0);
+	rds_close(c);
+	/* Another CA from memory is refused like another CA file. */
+	o.ca_pem = other;
+	assert_null(rds_connect(&o, &e));
+	assert_int_equal(e.code, ERR_NET);
+	assert_msg_has(e.msg, "certificate verify failed");
+	/* Text with no certificate in it is an error, not "trust all". */
+	o.ca_pem = "not a certificate";
+	assert_null(rds_connect(&o, &e));
+	assert_int_equal(e.code, ERR_CRYPTO);
+	free(pem);
+	free(other);
 }
 
 /* no_verify: the same connection works without trusting the node. */
@@ -415,6 +459,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_ping),
 		cmocka_unit_test(test_peer_cert_der),
+		cmocka_unit_test(test_ca_pem),
 		cmocka_unit_test(test_server_name_dns),
 		cmocka_unit_test(test_host_name),
 		cmocka_unit_test(test_wrong_server_name),
