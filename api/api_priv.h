@@ -219,6 +219,41 @@ int	api_decode_cursor(const char *s, int64_t *out, struct err *e);
  */
 bool	api_is_json_type(const char *content_type);
 
+/* ---- strict field checks shared by the body decoders (decode.c) ---- */
+
+enum api_ftype {
+	API_F_STRING,
+	API_F_INTEGER,
+	API_F_ARRAY,
+	API_F_OBJECT,
+};
+
+/* One allowed key of a JSON object. */
+struct api_field {
+	const char	*name;
+	enum api_ftype	 type;
+	bool		 required;
+};
+
+/*
+ * Check obj against fields[0..n): no other keys, required ones present
+ * (null counts as absent), each of its type.  prefix ("" or "sans.")
+ * goes before the names in messages.  Errors: ERR_INVALID_REQUEST
+ * naming the field.
+ */
+int	api_check_fields(json_t *obj, const char *prefix,
+	    const struct api_field *fields, size_t n, struct err *e);
+
+/* The string value of an optional field of obj, or NULL (borrowed). */
+const char *api_opt_string(json_t *obj, const char *name);
+
+/*
+ * Add each string of array arr (the field called name; NULL or null:
+ * none) to list k of n.  Errors: ERR_INVALID_REQUEST naming the element.
+ */
+int	api_add_names(struct names *n, enum name_kind k, json_t *arr,
+	    const char *name, struct err *e);
+
 /* ---- encoding (encode.c) ---- */
 
 /* A certificate object (SPEC section 6); new, or NULL (no memory). */

@@ -15,37 +15,24 @@
 #include "rca_limits.h"
 #include "timeutil.h"
 
-enum ftype {
-	F_STRING,
-	F_INTEGER,
-	F_ARRAY,
-	F_OBJECT,
-};
-
-struct field {
-	const char	*name;
-	enum ftype	 type;
-	bool		 required;
-};
-
 static const char *const ftype_names[] = {
-	[F_STRING] = "a string",
-	[F_INTEGER] = "an integer",
-	[F_ARRAY] = "an array",
-	[F_OBJECT] = "an object",
+	[API_F_STRING] = "a string",
+	[API_F_INTEGER] = "an integer",
+	[API_F_ARRAY] = "an array",
+	[API_F_OBJECT] = "an object",
 };
 
 static bool
-type_ok(const json_t *v, enum ftype t)
+type_ok(const json_t *v, enum api_ftype t)
 {
 	switch (t) {
-	case F_STRING:
+	case API_F_STRING:
 		return json_is_string(v);
-	case F_INTEGER:
+	case API_F_INTEGER:
 		return json_is_integer(v);
-	case F_ARRAY:
+	case API_F_ARRAY:
 		return json_is_array(v);
-	case F_OBJECT:
+	case API_F_OBJECT:
 		return json_is_object(v);
 	}
 	return false;
@@ -55,8 +42,9 @@ type_ok(const json_t *v, enum ftype t)
  * Check obj against fields[0..n): no other keys, required ones present,
  * each of its type.  prefix ("" or "sans.") goes before names.
  */
-static int
-check_fields(json_t *obj, const char *prefix, const struct field *fields,
+int
+api_check_fields(json_t *obj, const char *prefix,
+    const struct api_field *fields,
     size_t n, struct err *e)
 {
 	const char *key;
@@ -92,9 +80,8 @@ check_fields(json_t *obj, const char *prefix, const struct field *fields,
 	return 0;
 }
 
-/* The string value of an optional field, or NULL. */
-static const char *
-opt_string(json_t *obj, const char *name)
+const char *
+api_opt_string(json_t *obj, const char *name)
 {
 	json_t *v = json_object_get(obj, name);
 
@@ -167,7 +154,7 @@ out:
 static int
 opt_duration(json_t *root, const char *name, int64_t *out, struct err *e)
 {
-	const char *s = opt_string(root, name);
+	const char *s = api_opt_string(root, name);
 	struct err pe;
 
 	*out = 0;
@@ -195,10 +182,10 @@ int
 api_decode_issue(const char *body, size_t len, struct api_issue_body *out,
     struct err *e)
 {
-	static const struct field fields[] = {
-		{ "csr", F_STRING, true },
-		{ "profile", F_STRING, true },
-		{ "ttl", F_STRING, false },
+	static const struct api_field fields[] = {
+		{ "csr", API_F_STRING, true },
+		{ "profile", API_F_STRING, true },
+		{ "ttl", API_F_STRING, false },
 	};
 	struct api_issue_body b = { 0 };
 	json_t *csr;
@@ -206,7 +193,7 @@ api_decode_issue(const char *body, size_t len, struct api_issue_body *out,
 
 	if (api_json_load(body, len, &b.root, e) == -1)
 		goto out;
-	if (check_fields(b.root, "", fields, 3, e) == -1)
+	if (api_check_fields(b.root, "", fields, 3, e) == -1)
 		goto out;
 	csr = json_object_get(b.root, "csr");
 	b.csr = json_string_value(csr);
@@ -216,7 +203,7 @@ api_decode_issue(const char *body, size_t len, struct api_issue_body *out,
 		    "field 'csr' is longer than %d bytes", RCA_MAX_CSR_BYTES);
 		goto out;
 	}
-	b.profile = opt_string(b.root, "profile");
+	b.profile = api_opt_string(b.root, "profile");
 	if (opt_duration(b.root, "ttl", &b.ttl, e) == -1)
 		goto out;
 	*out = b;
@@ -227,9 +214,8 @@ out:
 	return rc;
 }
 
-/* Add each string of array arr (field name) to names list k. */
-static int
-add_names(struct names *n, enum name_kind k, json_t *arr, const char *name,
+int
+api_add_names(struct names *n, enum name_kind k, json_t *arr, const char *name,
     struct err *e)
 {
 	struct err ne;
@@ -267,16 +253,16 @@ int
 api_decode_generate(const char *body, size_t len,
     struct api_generate_body *out, struct err *e)
 {
-	static const struct field fields[] = {
-		{ "profile", F_STRING, true },
-		{ "common_name", F_STRING, true },
-		{ "sans", F_OBJECT, false },
-		{ "ttl", F_STRING, false },
-		{ "key_type", F_STRING, false },
+	static const struct api_field fields[] = {
+		{ "profile", API_F_STRING, true },
+		{ "common_name", API_F_STRING, true },
+		{ "sans", API_F_OBJECT, false },
+		{ "ttl", API_F_STRING, false },
+		{ "key_type", API_F_STRING, false },
 	};
-	static const struct field san_fields[] = {
-		{ "dns", F_ARRAY, false },
-		{ "ip", F_ARRAY, false },
+	static const struct api_field san_fields[] = {
+		{ "dns", API_F_ARRAY, false },
+		{ "ip", API_F_ARRAY, false },
 	};
 	struct api_generate_body b = { .names = NAMES_INIT };
 	const char *kt;
@@ -287,29 +273,29 @@ api_decode_generate(const char *body, size_t len,
 	b.key_type = KEY_EC_P256;
 	if (api_json_load(body, len, &b.root, e) == -1)
 		goto out;
-	if (check_fields(b.root, "", fields, 5, e) == -1)
+	if (api_check_fields(b.root, "", fields, 5, e) == -1)
 		goto out;
 	sans = json_object_get(b.root, "sans");
 	if (json_is_object(sans)) {
-		if (check_fields(sans, "sans.", san_fields, 2, e) == -1)
+		if (api_check_fields(sans, "sans.", san_fields, 2, e) == -1)
 			goto out;
-		if (add_names(&b.names, NAME_DNS, json_object_get(sans, "dns"),
+		if (api_add_names(&b.names, NAME_DNS, json_object_get(sans, "dns"),
 		    "sans.dns", e) == -1)
 			goto out;
-		if (add_names(&b.names, NAME_IP, json_object_get(sans, "ip"),
+		if (api_add_names(&b.names, NAME_IP, json_object_get(sans, "ip"),
 		    "sans.ip", e) == -1)
 			goto out;
 	}
-	if (names_set_cn(&b.names, opt_string(b.root, "common_name"),
+	if (names_set_cn(&b.names, api_opt_string(b.root, "common_name"),
 	    &ne) == -1) {
 		err_set(e, ERR_INVALID_REQUEST, "field 'common_name': %s",
 		    ne.msg);
 		goto out;
 	}
-	b.profile = opt_string(b.root, "profile");
+	b.profile = api_opt_string(b.root, "profile");
 	if (opt_duration(b.root, "ttl", &b.ttl, e) == -1)
 		goto out;
-	kt = opt_string(b.root, "key_type");
+	kt = api_opt_string(b.root, "key_type");
 	if (kt != NULL && key_type_parse(kt, &b.key_type) == -1) {
 		err_set(e, ERR_INVALID_REQUEST, "field 'key_type' must be one "
 		    "of ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096");
@@ -327,8 +313,8 @@ int
 api_decode_revoke(const char *body, size_t len, struct api_revoke_body *out,
     struct err *e)
 {
-	static const struct field fields[] = {
-		{ "reason", F_STRING, false },
+	static const struct api_field fields[] = {
+		{ "reason", API_F_STRING, false },
 	};
 	json_t *root = NULL;
 	const char *reason;
@@ -341,9 +327,9 @@ api_decode_revoke(const char *body, size_t len, struct api_revoke_body *out,
 	}
 	if (api_json_load(body, len, &root, e) == -1)
 		goto out;
-	if (check_fields(root, "", fields, 1, e) == -1)
+	if (api_check_fields(root, "", fields, 1, e) == -1)
 		goto out;
-	reason = opt_string(root, "reason");
+	reason = api_opt_string(root, "reason");
 	if (reason != NULL && reason_parse(reason, &out->reason) == -1) {
 		err_set(e, ERR_INVALID_REQUEST, "field 'reason' must be one of "
 		    "unspecified, keyCompromise, affiliationChanged, "
@@ -369,14 +355,14 @@ int
 api_decode_token(const char *body, size_t len, struct api_token_body *out,
     struct err *e)
 {
-	static const struct field fields[] = {
-		{ "kind", F_STRING, false },
-		{ "profile", F_STRING, false },
-		{ "names", F_ARRAY, false },
-		{ "uses", F_INTEGER, false },
-		{ "ttl", F_STRING, false },
-		{ "max_cert_ttl", F_STRING, false },
-		{ "description", F_STRING, false },
+	static const struct api_field fields[] = {
+		{ "kind", API_F_STRING, false },
+		{ "profile", API_F_STRING, false },
+		{ "names", API_F_ARRAY, false },
+		{ "uses", API_F_INTEGER, false },
+		{ "ttl", API_F_STRING, false },
+		{ "max_cert_ttl", API_F_STRING, false },
+		{ "description", API_F_STRING, false },
 	};
 	struct api_token_body b = { 0 };
 	const char *kind;
@@ -386,16 +372,16 @@ api_decode_token(const char *body, size_t len, struct api_token_body *out,
 
 	if (api_json_load(body, len, &b.root, e) == -1)
 		goto out;
-	if (check_fields(b.root, "", fields, 7, e) == -1)
+	if (api_check_fields(b.root, "", fields, 7, e) == -1)
 		goto out;
 	b.req.kind = TOKEN_ENROLL;
-	kind = opt_string(b.root, "kind");
+	kind = api_opt_string(b.root, "kind");
 	if (kind != NULL && token_kind_parse(kind, &b.req.kind) == -1) {
 		err_set(e, ERR_INVALID_REQUEST,
 		    "field 'kind' must be \"admin\" or \"enroll\"");
 		goto out;
 	}
-	b.req.profile = opt_string(b.root, "profile");
+	b.req.profile = api_opt_string(b.root, "profile");
 	names = json_object_get(b.root, "names");
 	if (b.req.kind == TOKEN_ENROLL) {
 		if (b.req.profile == NULL) {
@@ -434,7 +420,7 @@ api_decode_token(const char *body, size_t len, struct api_token_body *out,
 	if (opt_duration(b.root, "max_cert_ttl", &b.req.max_cert_ttl,
 	    e) == -1)
 		goto out;
-	b.req.description = opt_string(b.root, "description");
+	b.req.description = api_opt_string(b.root, "description");
 	*out = b;
 	/* The request points into the struct's own array: move it along. */
 	out->req.patterns = out->patterns;

@@ -32,113 +32,6 @@ node_body_free(struct node_body *b)
 	memset(b, 0, sizeof(*b));
 }
 
-enum ftype {
-	F_STRING,
-	F_INTEGER,
-	F_ARRAY,
-	F_OBJECT,
-};
-
-struct field {
-	const char	*name;
-	enum ftype	 type;
-	bool		 required;
-};
-
-static const char *const ftype_names[] = {
-	[F_STRING] = "a string",
-	[F_INTEGER] = "an integer",
-	[F_ARRAY] = "an array",
-	[F_OBJECT] = "an object",
-};
-
-static bool
-type_ok(const json_t *v, enum ftype t)
-{
-	switch (t) {
-	case F_STRING:
-		return json_is_string(v);
-	case F_INTEGER:
-		return json_is_integer(v);
-	case F_ARRAY:
-		return json_is_array(v);
-	case F_OBJECT:
-		return json_is_object(v);
-	}
-	return false;
-}
-
-/* No unknown keys, required ones present, each of its type (null:
- * absent). */
-static int
-check_fields(json_t *obj, const char *prefix, const struct field *f,
-    size_t n, struct err *e)
-{
-	const char	*key;
-	json_t		*v;
-	size_t		 i;
-
-	json_object_foreach(obj, key, v) {
-		for (i = 0; i < n; i++)
-			if (strcmp(key, f[i].name) == 0)
-				break;
-		if (i == n) {
-			err_set(e, ERR_INVALID_REQUEST, "unknown field "
-			    "'%s%.64s'", prefix, key);
-			return -1;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		v = json_object_get(obj, f[i].name);
-		if (v == NULL || json_is_null(v)) {
-			if (!f[i].required)
-				continue;
-			err_set(e, ERR_INVALID_REQUEST, "missing field '%s%s'",
-			    prefix, f[i].name);
-			return -1;
-		}
-		if (!type_ok(v, f[i].type)) {
-			err_set(e, ERR_INVALID_REQUEST, "field '%s%s' must be "
-			    "%s", prefix, f[i].name, ftype_names[f[i].type]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static const char *
-opt_string(json_t *obj, const char *name)
-{
-	json_t *v = json_object_get(obj, name);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int
-add_names(struct names *n, enum name_kind k, json_t *arr, const char *name,
-    struct err *e)
-{
-	struct err	 ne;
-	json_t		*v;
-	size_t		 i;
-
-	if (arr == NULL || json_is_null(arr))
-		return 0;
-	json_array_foreach(arr, i, v) {
-		if (!json_is_string(v)) {
-			err_set(e, ERR_INVALID_REQUEST, "field '%s[%zu]' must "
-			    "be a string", name, i);
-			return -1;
-		}
-		if (names_add(n, k, json_string_value(v), &ne) == -1) {
-			err_set(e, ERR_INVALID_REQUEST, "field '%s[%zu]': %s",
-			    name, i, ne.msg);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /*
  * {"name", "host", "port", "server_name"?, "sans"?: {"dns", "ip"},
  * "cert_dir", "cert_file"?, "key_file"?, "ca_file"?, "profile"?,
@@ -149,27 +42,27 @@ static int
 decode_node(const char *body, size_t len, struct node_body *out,
     struct err *e)
 {
-	static const struct field fields[] = {
-		{ "name", F_STRING, true },
-		{ "host", F_STRING, true },
-		{ "port", F_INTEGER, true },
-		{ "server_name", F_STRING, false },
-		{ "sans", F_OBJECT, false },
-		{ "cert_dir", F_STRING, true },
-		{ "cert_file", F_STRING, false },
-		{ "key_file", F_STRING, false },
-		{ "ca_file", F_STRING, false },
-		{ "profile", F_STRING, false },
-		{ "ttl", F_STRING, false },
-		{ "auth", F_OBJECT, false },
+	static const struct api_field fields[] = {
+		{ "name", API_F_STRING, true },
+		{ "host", API_F_STRING, true },
+		{ "port", API_F_INTEGER, true },
+		{ "server_name", API_F_STRING, false },
+		{ "sans", API_F_OBJECT, false },
+		{ "cert_dir", API_F_STRING, true },
+		{ "cert_file", API_F_STRING, false },
+		{ "key_file", API_F_STRING, false },
+		{ "ca_file", API_F_STRING, false },
+		{ "profile", API_F_STRING, false },
+		{ "ttl", API_F_STRING, false },
+		{ "auth", API_F_OBJECT, false },
 	};
-	static const struct field san_fields[] = {
-		{ "dns", F_ARRAY, false },
-		{ "ip", F_ARRAY, false },
+	static const struct api_field san_fields[] = {
+		{ "dns", API_F_ARRAY, false },
+		{ "ip", API_F_ARRAY, false },
 	};
-	static const struct field auth_fields[] = {
-		{ "username", F_STRING, false },
-		{ "password_file", F_STRING, false },
+	static const struct api_field auth_fields[] = {
+		{ "username", API_F_STRING, false },
+		{ "password_file", API_F_STRING, false },
 	};
 	struct node_body	 b;
 	json_t			*sans, *auth;
@@ -181,25 +74,25 @@ decode_node(const char *body, size_t len, struct node_body *out,
 	memset(&b, 0, sizeof(b));
 	if (api_json_load(body, len, &b.root, e) == -1)
 		goto out;
-	if (check_fields(b.root, "", fields,
+	if (api_check_fields(b.root, "", fields,
 	    sizeof(fields) / sizeof(fields[0]), e) == -1)
 		goto out;
 	sans = json_object_get(b.root, "sans");
 	if (json_is_object(sans)) {
-		if (check_fields(sans, "sans.", san_fields, 2, e) == -1 ||
-		    add_names(&b.sans, NAME_DNS, json_object_get(sans, "dns"),
+		if (api_check_fields(sans, "sans.", san_fields, 2, e) == -1 ||
+		    api_add_names(&b.sans, NAME_DNS, json_object_get(sans, "dns"),
 		    "sans.dns", e) == -1 ||
-		    add_names(&b.sans, NAME_IP, json_object_get(sans, "ip"),
+		    api_add_names(&b.sans, NAME_IP, json_object_get(sans, "ip"),
 		    "sans.ip", e) == -1)
 			goto out;
 		b.req.sans = &b.sans;
 	}
 	auth = json_object_get(b.root, "auth");
 	if (json_is_object(auth)) {
-		if (check_fields(auth, "auth.", auth_fields, 2, e) == -1)
+		if (api_check_fields(auth, "auth.", auth_fields, 2, e) == -1)
 			goto out;
-		b.req.auth_username = opt_string(auth, "username");
-		b.req.auth_password_file = opt_string(auth, "password_file");
+		b.req.auth_username = api_opt_string(auth, "username");
+		b.req.auth_password_file = api_opt_string(auth, "password_file");
 	}
 	port = json_integer_value(json_object_get(b.root, "port"));
 	if (port < 1 || port > 65535) {
@@ -208,15 +101,15 @@ decode_node(const char *body, size_t len, struct node_body *out,
 		goto out;
 	}
 	b.req.port = (int)port;
-	b.req.name = opt_string(b.root, "name");
-	b.req.host = opt_string(b.root, "host");
-	b.req.server_name = opt_string(b.root, "server_name");
-	b.req.cert_dir = opt_string(b.root, "cert_dir");
-	b.req.cert_file = opt_string(b.root, "cert_file");
-	b.req.key_file = opt_string(b.root, "key_file");
-	b.req.ca_file = opt_string(b.root, "ca_file");
-	b.req.profile = opt_string(b.root, "profile");
-	if ((ttl = opt_string(b.root, "ttl")) != NULL &&
+	b.req.name = api_opt_string(b.root, "name");
+	b.req.host = api_opt_string(b.root, "host");
+	b.req.server_name = api_opt_string(b.root, "server_name");
+	b.req.cert_dir = api_opt_string(b.root, "cert_dir");
+	b.req.cert_file = api_opt_string(b.root, "cert_file");
+	b.req.key_file = api_opt_string(b.root, "key_file");
+	b.req.ca_file = api_opt_string(b.root, "ca_file");
+	b.req.profile = api_opt_string(b.root, "profile");
+	if ((ttl = api_opt_string(b.root, "ttl")) != NULL &&
 	    tu_parse_duration(ttl, &b.req.ttl, &pe) == -1) {
 		err_set(e, ERR_INVALID_TTL, "field 'ttl' must be a duration "
 		    "like 90s, 30m, 24h or 7d");
