@@ -52,12 +52,12 @@ check_leaf()
 	text=$(openssl x509 -in "$f" -noout -text) ||
 	    die "openssl cannot parse the issued certificate"
 
-	printf '%s\n' "$text" | grep -q 'X509v3 Basic Constraints: critical' ||
+	grep -q 'X509v3 Basic Constraints: critical' <<<"$text" ||
 	    die "$cn: basicConstraints is not critical"
 	[ "$(ext_line "$f" 'X509v3 Basic Constraints')" = "CA:FALSE" ] ||
 	    die "$cn: basicConstraints is not CA:FALSE"
 
-	printf '%s\n' "$text" | grep -q 'X509v3 Key Usage: critical' ||
+	grep -q 'X509v3 Key Usage: critical' <<<"$text" ||
 	    die "$cn: keyUsage is not critical"
 	line=$(ext_line "$f" 'X509v3 Key Usage')
 	case $kind in
@@ -89,18 +89,18 @@ check_leaf()
 	    "$(openssl x509 -in "$CACERT" -noout -subject -nameopt RFC2253 |
 	    sed 's/^subject=/issuer=/')" ] || die "$cn: issuer is not the CA"
 
-	printf '%s\n' "$text" | grep -q 'X509v3 Subject Key Identifier' ||
+	grep -q 'X509v3 Subject Key Identifier' <<<"$text" ||
 	    die "$cn: no SKI"
-	printf '%s\n' "$text" | grep -q 'X509v3 Authority Key Identifier' ||
+	grep -q 'X509v3 Authority Key Identifier' <<<"$text" ||
 	    die "$cn: no AKI"
-	printf '%s\n' "$text" | grep -A3 'X509v3 CRL Distribution Points' |
+	grep -A3 'X509v3 CRL Distribution Points' <<<"$text" |
 	    grep -qF "URI:$PUB/v1/crl" || die "$cn: CRL DP is not $PUB/v1/crl"
-	printf '%s\n' "$text" | grep -A2 'Authority Information Access' |
+	grep -A2 'Authority Information Access' <<<"$text" |
 	    grep -qF "CA Issuers - URI:$PUB/v1/ca.pem" ||
 	    die "$cn: AIA caIssuers is not $PUB/v1/ca.pem"
-	printf '%s\n' "$text" | grep -q 'Signature Algorithm: ecdsa-with-SHA256' ||
+	grep -q 'Signature Algorithm: ecdsa-with-SHA256' <<<"$text" ||
 	    die "$cn: not signed with ecdsa-with-SHA256"
-	if printf '%s\n' "$text" | grep -q 'Certificate Sign'; then
+	if grep -q 'Certificate Sign' <<<"$text"; then
 		die "$cn: carries keyCertSign"
 	fi
 
@@ -380,7 +380,7 @@ adm POST /v1/certificates/generate '{"profile": "redis-node",
 expect_status 201 "generate ec-p384"
 jb .certificate > "$T/node2.pem"
 [ "$(jb .key_type)" = ec-p384 ] || die "key_type is $(jb .key_type)"
-openssl x509 -in "$T/node2.pem" -noout -text | grep -q 'NIST CURVE: P-384' ||
+grep -q 'NIST CURVE: P-384' <<<"$(openssl x509 -in "$T/node2.pem" -noout -text)" ||
     die "ec-p384 certificate does not carry a P-384 key"
 check_leaf "$T/node2.pem" redis-node redis-2.internal ec DNS:redis-2.internal
 ok "generate ec-p384"
@@ -391,7 +391,7 @@ expect_status 201 "generate rsa-2048"
 jb .certificate > "$T/rsa.pem"
 jb .private_key > "$T/rsa.key"
 [ "$(jb .key_type)" = rsa-2048 ] || die "key_type is $(jb .key_type)"
-openssl x509 -in "$T/rsa.pem" -noout -text | grep -q 'Public-Key: (2048 bit)' ||
+grep -q 'Public-Key: (2048 bit)' <<<"$(openssl x509 -in "$T/rsa.pem" -noout -text)" ||
     die "rsa-2048 certificate does not carry a 2048-bit key"
 [ "$(pubkey_of_cert "$T/rsa.pem")" = "$(pubkey_of_key "$T/rsa.key")" ] ||
     die "RSA private_key does not match the certificate"
@@ -737,7 +737,7 @@ api GET /v1/crl
 cp "$T/body" "$T/crl2.der"
 n=$(crl_number "$T/crl2.der")
 [ "$n" -ge "$CRLN2" ] || die "the CRL number went back from $CRLN2 to $n"
-openssl crl -inform DER -in "$T/crl2.der" -noout -text | grep -q 'Key Compromise' ||
+grep -q 'Key Compromise' <<<"$(openssl crl -inform DER -in "$T/crl2.der" -noout -text)" ||
     die "the CRL after the restart lost the revocation"
 tok "$ENROLL" POST /v1/certificates "$(issue_json "$T/app1.csr" redis-client 1h)"
 expect_status 201 "issue after the restart"
