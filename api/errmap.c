@@ -30,6 +30,7 @@ static const unsigned statuses[ERR__MAX] = {
 	[ERR_METHOD_NOT_ALLOWED] = 405,
 	[ERR_PAYLOAD_TOO_LARGE] = 413,
 	[ERR_UNSUPPORTED_MEDIA_TYPE] = 415,
+	[ERR_RATE_LIMITED] = 429,
 	[ERR_IO] = 500,
 	[ERR_CRYPTO] = 500,
 	[ERR_DB] = 500,

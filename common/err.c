@@ -27,6 +27,7 @@ static const char *const err_names[ERR__MAX] = {
 	[ERR_METHOD_NOT_ALLOWED] = "method_not_allowed",
 	[ERR_PAYLOAD_TOO_LARGE] = "payload_too_large",
 	[ERR_UNSUPPORTED_MEDIA_TYPE] = "unsupported_media_type",
+	[ERR_RATE_LIMITED] = "rate_limited",
 	[ERR_IO] = "io_error",
 	[ERR_CRYPTO] = "crypto_error",
 	[ERR_DB] = "database_error",

@@ -29,6 +29,7 @@ enum err_code {
 	ERR_METHOD_NOT_ALLOWED,	/* HTTP: the path exists, not with this method */
 	ERR_PAYLOAD_TOO_LARGE,	/* HTTP: body above the route's limit */
 	ERR_UNSUPPORTED_MEDIA_TYPE, /* HTTP: body is not application/json */
+	ERR_RATE_LIMITED,	/* too many failed authentications; wait */
 	ERR_IO,			/* file system error */
 	ERR_CRYPTO,		/* OpenSSL failure (details only in the log) */
 	ERR_DB,			/* SQLite failure (details only in the log) */

@@ -43,6 +43,7 @@ static const struct {
 	{ API_ERR_METHOD_NOT_ALLOWED, 405, "method_not_allowed" },
 	{ API_ERR_PAYLOAD_TOO_LARGE, 413, "payload_too_large" },
 	{ API_ERR_UNSUPPORTED_MEDIA, 415, "unsupported_media_type" },
+	{ ERR_RATE_LIMITED, 429, "rate_limited" },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))
