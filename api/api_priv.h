@@ -374,6 +374,75 @@ void	api_workers_free(struct api_workers *w);
  */
 size_t	api_jobs_pending(struct api *a);
 
+/* ---- failed-authentication throttle (throttle.c) ---- */
+
+/* Seconds of one counting window ("failures in a minute"). */
+#define API_THR_WINDOW		60
+/* Slots the server's table holds, and the most any table may hold. */
+#define API_THR_CAPACITY	8192
+#define API_THR_MAX_CAPACITY	(1 << 20)
+
+#define API_THR_KEY_LEN		16
+/* "255.255.255.255" or an IPv6 /64 prefix: "ffff:...:ffff::/64". */
+#define API_THR_ADDR_STR	(46 + 3)
+
+/*
+ * Whom failures are counted for: an IPv4 address (also when it reaches
+ * an IPv6 listener as ::ffff:a.b.c.d), or the /64 of an IPv6 address.
+ */
+struct api_thr_key {
+	unsigned char	b[API_THR_KEY_LEN];
+};
+
+/* The key of a client address.  -1 for other families. */
+int	api_thr_key(const struct sockaddr *sa, struct api_thr_key *k);
+
+/* "127.0.0.1", "2001:db8:1:2::/64". */
+void	api_thr_key_str(const struct api_thr_key *k,
+	    char out[API_THR_ADDR_STR]);
+
+/*
+ * A fixed-size table of failure counts (about capacity addresses; when
+ * full, new addresses evict expired, then unthrottled, then the oldest
+ * entries).  Every function is thread-safe; times are seconds on a
+ * clock that does not go back (CLOCK_MONOTONIC in the server).
+ */
+struct api_throttle;
+
+/*
+ * limit failures in a window throttle an address.  Returns a new
+ * table (api_throttle_free), or NULL.  Errors: ERR_CONFIG (limit 0),
+ * ERR_INTERNAL.
+ */
+struct api_throttle *api_throttle_new(unsigned limit, size_t capacity,
+	    struct err *e);
+void	api_throttle_free(struct api_throttle *t);
+
+/* Addresses the table holds at most (capacity rounded up). */
+size_t	api_throttle_capacity(const struct api_throttle *t);
+
+/*
+ * 0 when k may try to authenticate at now; else the seconds until its
+ * window ends (>= 1): answer 429 without looking at the credentials.
+ */
+int64_t	api_throttle_check(struct api_throttle *t,
+	    const struct api_thr_key *k, int64_t now);
+
+/* What to record of one failed authentication. */
+enum api_thr_verdict {
+	API_THR_AUDIT,		/* below the limit: audit it as usual */
+	API_THR_TRIPPED,	/* reached the limit: audit it, and the
+				 * throttling (once per window) */
+	API_THR_QUIET,		/* past the limit: audit nothing */
+};
+
+/*
+ * Count a failed authentication of k at now.  *wait (may be NULL) gets
+ * the seconds left in k's window.
+ */
+enum api_thr_verdict api_throttle_fail(struct api_throttle *t,
+	    const struct api_thr_key *k, int64_t now, int64_t *wait);
+
 /* ---- request context (server.c) and handlers (h_*.c) ---- */
 
 /* What a handler answers. */
