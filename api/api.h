@@ -25,6 +25,8 @@ struct api_config {
 	size_t		 max_body_bytes;
 	unsigned	 threads;	/* 0: number of cores */
 	unsigned	 max_connections;
+	unsigned	 max_connections_per_ip; /* both listeners; 0: default */
+	unsigned	 auth_failures_per_minute; /* per address; 0: default */
 };
 
 struct api;

@@ -376,6 +376,9 @@ size_t	api_jobs_pending(struct api *a);
 
 /* ---- failed-authentication throttle (throttle.c) ---- */
 
+/* The audit action of the entry written when an address is throttled. */
+#define API_ACTION_THROTTLED	"auth.throttled"
+
 /* Seconds of one counting window ("failures in a minute"). */
 #define API_THR_WINDOW		60
 /* Slots the server's table holds, and the most any table may hold. */

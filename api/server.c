@@ -64,6 +64,8 @@ struct api {
 	size_t			 tls_key_len;
 	char			*tls_ca;
 	struct api_workers	*workers;	/* runs non-GET routes, new */
+	struct api_throttle	*thr;		/* failed auth per address, new */
+	unsigned		 thr_limit;	/* failures per window */
 	_Atomic long		 inflight;	/* not yet completed */
 	_Atomic long		 jobs;		/* handed to workers, not run */
 	_Atomic bool		 stopping;	/* api_stop() began */
@@ -98,6 +100,7 @@ struct req_ctx {
 	bool			 pending;	/* refusal to send */
 	struct err		 pending_err;
 	char			 pending_allow[64];
+	int64_t			 retry_after;	/* 429: seconds; 0: none */
 	enum req_job		 job;
 	int			 job_rc;	/* the handler's return */
 	struct api_resp		 job_resp;	/* body new, until answered */
@@ -222,6 +225,15 @@ respond(struct req_ctx *x, struct api_resp *resp, const char *allow,
 	    MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER,
 	    API_RETRY_AFTER) == MHD_NO)
 		goto out;
+	if (resp->status == MHD_HTTP_TOO_MANY_REQUESTS &&
+	    x->retry_after > 0) {
+		char ra[24];
+
+		snprintf(ra, sizeof(ra), "%lld", (long long)x->retry_after);
+		if (MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER,
+		    ra) == MHD_NO)
+			goto out;
+	}
 	/*
 	 * Once stopping, keep-alive connections are closed after their
 	 * answer: quiescing only stops new connections.
@@ -319,7 +331,92 @@ bearer(const char *h)
 	return *h != '\0' ? h : NULL;
 }
 
-/* Authenticate x for its route.  On refusal the answer is queued. */
+/* Seconds on the monotonic clock: the throttle's windows. */
+static int64_t
+mono_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec;
+}
+
+/* The throttle key of x's client; false when it is not IPv4/IPv6. */
+static bool
+client_key(struct req_ctx *x, struct api_thr_key *k)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(x->r.conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return ci != NULL && api_thr_key(ci->client_addr, k) == 0;
+}
+
+/*
+ * 0 when x's address may present credentials now; else the answer (429
+ * rate_limited with Retry-After) is queued and -1 returned.  Nothing
+ * is read or written: a throttled flood costs no database work.
+ */
+static int
+throttle_check(struct req_ctx *x, enum MHD_Result *ret)
+{
+	struct api_thr_key k;
+	struct err e;
+	int64_t wait;
+
+	if (!client_key(x, &k) ||
+	    (wait = api_throttle_check(x->l->api->thr, &k, mono_now())) == 0)
+		return 0;
+	x->retry_after = wait;
+	err_set(&e, ERR_RATE_LIMITED, "too many failed authentications "
+	    "from this address; retry in %lld s", (long long)wait);
+	*ret = early_err(x, &e, NULL);
+	return -1;
+}
+
+/*
+ * A failed authentication (why): count it for the client's address and
+ * audit it while the address is under its limit; the failure that
+ * reaches the limit also records one auth.throttled entry, and later
+ * ones in the window record nothing, so a flood adds a bounded number
+ * of rows.
+ */
+static void
+auth_failed(struct req_ctx *x, const struct err *why)
+{
+	struct api *a = x->l->api;
+	enum api_thr_verdict v = API_THR_AUDIT;
+	char addr[API_THR_ADDR_STR];
+	struct svc_actor who;
+	struct api_thr_key k;
+	int64_t wait = 0;
+	struct err e;
+
+	if (client_key(x, &k))
+		v = api_throttle_fail(a->thr, &k, mono_now(), &wait);
+	if (v == API_THR_QUIET)
+		return;
+	api_refused(&x->r, NULL, why);
+	if (v != API_THR_TRIPPED)
+		return;
+	api_thr_key_str(&k, addr);
+	log_warn("%s: %s failed to authenticate %u times within %d s: "
+	    "requests with credentials refused for %lld s", x->l->name,
+	    addr, a->thr_limit, API_THR_WINDOW, (long long)wait);
+	svc_actor_init(&who, ACTOR_NONE);
+	snprintf(who.id, sizeof(who.id), "ip:%s", addr);
+	err_set(&e, ERR_RATE_LIMITED, "%u failed authentications within "
+	    "%d s; requests with credentials refused for %lld s",
+	    a->thr_limit, API_THR_WINDOW, (long long)wait);
+	svc_audit_denied(a->svc, &who, API_ACTION_THROTTLED, addr, &e);
+	svc_actor_clear(&who);
+}
+
+/*
+ * Authenticate x for its route.  On refusal the answer is queued.  An
+ * address past its failure limit gets 429 for any credential before it
+ * is looked at; a missing credential is still a plain 401.
+ */
 static int
 authenticate(struct req_ctx *x, enum MHD_Result *ret)
 {
@@ -336,27 +433,34 @@ authenticate(struct req_ctx *x, enum MHD_Result *ret)
 	 */
 	if (rt->auth == AUTH_MTLS) {
 		if (api_peer_cert_der(x->r.conn, &x->r.peer_der,
-		    &x->r.peer_der_len, &e) == 0 &&
-		    svc_auth_cert(a->svc, x->r.peer_der, x->r.peer_der_len,
-		    &x->r.actor, &e) == 0)
-			return 0;
+		    &x->r.peer_der_len, &e) == 0) {
+			if (throttle_check(x, ret) == -1)
+				return -1;
+			if (svc_auth_cert(a->svc, x->r.peer_der,
+			    x->r.peer_der_len, &x->r.actor, &e) == 0)
+				return 0;
+		}
 		svc_actor_clear(&x->r.actor);
 		svc_actor_init(&x->r.actor, ACTOR_NONE);
 		if (e.code == ERR_UNAUTHORIZED)
-			api_refused(&x->r, NULL, &e);
+			auth_failed(x, &e);
 		*ret = early_err(x, &e, NULL);
 		return -1;
 	}
 	tok = bearer(api_header(&x->r, MHD_HTTP_HEADER_AUTHORIZATION));
 	if (tok == NULL) {
-		*ret = refuse(x, ERR_UNAUTHORIZED, "a bearer token is needed");
+		err_set(&e, ERR_UNAUTHORIZED, "a bearer token is needed");
+		auth_failed(x, &e);
+		*ret = early_err(x, &e, NULL);
 		return -1;
 	}
+	if (throttle_check(x, ret) == -1)
+		return -1;
 	if (svc_auth_token(a->svc, tok, &x->r.actor, &e) == -1) {
 		svc_actor_clear(&x->r.actor);
 		svc_actor_init(&x->r.actor, ACTOR_NONE);
 		if (e.code == ERR_UNAUTHORIZED)
-			api_refused(&x->r, NULL, &e);
+			auth_failed(x, &e);
 		*ret = early_err(x, &e, NULL);
 		return -1;
 	}
@@ -669,11 +773,16 @@ start_daemon(struct api *a, struct listener *l, const char *addr, bool tls,
 	}
 	maxc = c->max_connections > 0 ? c->max_connections : 1024;
 	/*
-	 * One client may hold half the connections of the TLS listener;
-	 * plain listeners may sit behind a proxy (one address), so there
-	 * the per-address limit is the total.
+	 * One address must not take a listener away from the others (the
+	 * public one serves the CRL and CA to everyone), so both get the
+	 * same small per-address cap.  Idle connections cost no thread
+	 * (MHD polls them with epoll) and are closed after
+	 * API_CONN_TIMEOUT, so the cap is what bounds one address.
 	 */
-	per_ip = tls ? (maxc / 2 > 0 ? maxc / 2 : 1) : maxc;
+	per_ip = c->max_connections_per_ip > 0 ? c->max_connections_per_ip :
+	    RCA_MAX_CONN_PER_IP_DEFAULT;
+	if (per_ip > maxc)
+		per_ip = maxc;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
@@ -744,6 +853,11 @@ api_start(struct svc *s, const struct api_config *c, struct err *e)
 	a->workers = api_workers_new(RCA_API_WORKERS,
 	    4 * RCA_API_WORKERS + 2 * (size_t)maxc, run_job, e);
 	if (a->workers == NULL)
+		goto out;
+	a->thr_limit = c->auth_failures_per_minute > 0 ?
+	    c->auth_failures_per_minute : RCA_AUTH_FAILURES_DEFAULT;
+	if ((a->thr = api_throttle_new(a->thr_limit, API_THR_CAPACITY,
+	    e)) == NULL)
 		goto out;
 	if (c->api_tls) {
 		if (c->tls_cert == NULL || c->tls_key == NULL) {
@@ -822,6 +936,7 @@ api_stop(struct api *a)
 			close(fd[i]);
 	}
 	api_workers_free(a->workers);
+	api_throttle_free(a->thr);
 	api_metrics_free(&a->metrics);
 	free(a->tls_cert);
 	if (a->tls_key != NULL)

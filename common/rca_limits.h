@@ -3,6 +3,8 @@
 #define RCA_LIMITS_H
 
 #define RCA_MAX_BODY_BYTES_DEFAULT	65536	/* limits.max_body_bytes */
+#define RCA_MAX_CONN_PER_IP_DEFAULT	64	/* limits.max_connections_per_ip */
+#define RCA_AUTH_FAILURES_DEFAULT	20	/* limits.auth_failures_per_minute */
 #define RCA_MAX_CSR_BYTES		32768	/* a CSR PEM */
 #define RCA_MAX_PEM_BYTES		65536	/* any PEM file we read */
 #define RCA_MAX_KEY_FILE_BYTES		65536	/* a private key file */
