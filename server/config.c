@@ -536,11 +536,52 @@ parse_profiles(json_t *root, struct config *c, struct err *e)
 	return 0;
 }
 
+/* The abuse limits of SPEC section 8: limits.* and audit.retention. */
+static int
+parse_abuse(json_t *root, json_t *lim, struct config *c, struct err *e)
+{
+	static const char *const k_audit[] = { "retention", NULL };
+	json_t *audit;
+	json_int_t n;
+
+	if (get_int(lim, "limits", "max_connections_per_ip",
+	    RCA_MAX_CONN_PER_IP_DEFAULT, 1, 65536, &n, e) == -1)
+		return -1;
+	/* The default gives way to a smaller total; a value must fit. */
+	if ((unsigned)n > c->max_connections) {
+		if (lim != NULL &&
+		    json_object_get(lim, "max_connections_per_ip") != NULL) {
+			cfg_err(e, "limits.max_connections_per_ip", "must not "
+			    "exceed limits.max_connections (%u)",
+			    c->max_connections);
+			return -1;
+		}
+		n = c->max_connections;
+	}
+	c->max_connections_per_ip = (unsigned)n;
+	if (get_int(lim, "limits", "auth_failures_per_minute",
+	    RCA_AUTH_FAILURES_DEFAULT, 1, 100000, &n, e) == -1)
+		return -1;
+	c->auth_failures_per_minute = (unsigned)n;
+	if (get_object(root, NULL, "audit", &audit, e) == -1 ||
+	    (audit != NULL && check_keys(audit, "audit", k_audit, e) == -1) ||
+	    get_duration(audit, "audit", "retention", "365d",
+	    &c->audit_retention, e) == -1)
+		return -1;
+	/* A typo such as "1s" must not empty the audit log. */
+	if (c->audit_retention < 3600) {
+		cfg_err(e, "audit.retention", "must be at least 1h");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 parse_root(json_t *root, const char *dir, struct config *c, struct err *e)
 {
 	static const char *const top[] = { "listen", "public_url", "api_tls",
-	    "ca", "database", "crl", "rotation", "limits", "profiles", NULL };
+	    "ca", "database", "crl", "rotation", "limits", "profiles",
+	    "audit", NULL };
 	static const char *const k_listen[] = { "api", "public", NULL };
 	static const char *const k_tls[] = { "enabled", "cert", "key", NULL };
 	static const char *const k_ca[] = { "cert", "key",
@@ -550,7 +591,8 @@ parse_root(json_t *root, const char *dir, struct config *c, struct err *e)
 	static const char *const k_rot[] = { "check_interval",
 	    "renew_before", NULL };
 	static const char *const k_lim[] = { "max_body_bytes", "threads",
-	    "max_connections", NULL };
+	    "max_connections", "max_connections_per_ip",
+	    "auth_failures_per_minute", NULL };
 	json_t *listen, *tls, *ca, *crl, *rot, *lim;
 	json_int_t n;
 	size_t len;
@@ -655,6 +697,8 @@ parse_root(json_t *root, const char *dir, struct config *c, struct err *e)
 	    e) == -1)
 		return -1;
 	c->max_connections = (unsigned)n;
+	if (parse_abuse(root, lim, c, e) == -1)
+		return -1;
 
 	return parse_profiles(root, c, e);
 }
@@ -777,6 +821,7 @@ config_svc_view(const struct config *c, struct svc_config *out)
 	out->crl_refresh_before = c->crl_refresh_before;
 	out->rotation_check_interval = c->rotation_check_interval;
 	out->rotation_renew_before_pct = c->rotation_renew_before_pct;
+	out->audit_retention = c->audit_retention;
 	out->profiles = c->profiles;
 	out->nprofiles = c->nprofiles;
 }
@@ -794,6 +839,8 @@ config_api_view(const struct config *c, struct api_config *out)
 	out->max_body_bytes = c->max_body_bytes;
 	out->threads = c->threads;
 	out->max_connections = c->max_connections;
+	out->max_connections_per_ip = c->max_connections_per_ip;
+	out->auth_failures_per_minute = c->auth_failures_per_minute;
 }
 
 const struct profile *
@@ -903,7 +950,14 @@ config_default_json(const struct config_defaults *d, struct err *e)
 	    !put(o, "max_body_bytes",
 	    json_integer(RCA_MAX_BODY_BYTES_DEFAULT)) ||
 	    !put(o, "threads", json_integer(0)) ||
-	    !put(o, "max_connections", json_integer(1024)))
+	    !put(o, "max_connections", json_integer(1024)) ||
+	    !put(o, "max_connections_per_ip",
+	    json_integer(RCA_MAX_CONN_PER_IP_DEFAULT)) ||
+	    !put(o, "auth_failures_per_minute",
+	    json_integer(RCA_AUTH_FAILURES_DEFAULT)))
+		goto out;
+	if ((o = json_object()) == NULL || !put(root, "audit", o) ||
+	    !put(o, "retention", json_string("365d")))
 		goto out;
 	if (!put(root, "profiles", default_profiles_json()))
 		goto out;

@@ -47,6 +47,9 @@ struct config {
 	size_t		 max_body_bytes;
 	unsigned	 threads;	/* 0: number of cores */
 	unsigned	 max_connections;
+	unsigned	 max_connections_per_ip;	/* both listeners */
+	unsigned	 auth_failures_per_minute;	/* per address */
+	int64_t		 audit_retention;		/* seconds */
 	struct profile	 profiles[RCA_MAX_PROFILES];
 	size_t		 nprofiles;
 };

@@ -36,6 +36,7 @@ struct svc_config {
 	int64_t		 crl_refresh_before;	/* seconds */
 	int64_t		 rotation_check_interval; /* seconds */
 	int		 rotation_renew_before_pct; /* 1..99 */
+	int64_t		 audit_retention;	/* seconds; 0: 365 days */
 	const struct profile *profiles;		/* copied */
 	size_t		 nprofiles;
 };

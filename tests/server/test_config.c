@@ -535,6 +535,61 @@ test_mutations(void **state)
 }
 
 /* deploy/config.example.json (path in RCA_CONFIG_EXAMPLE) loads. */
+/* SPEC section 8's abuse limits: defaults, values, refusals. */
+static void
+test_abuse_limits(void **state)
+{
+	struct config c = CONFIG_INIT;
+	struct svc_config sv;
+	struct api_config av;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(load("{}", &c, &e), 0);
+	assert_int_equal(c.max_connections_per_ip, 64);
+	assert_int_equal(c.auth_failures_per_minute, 20);
+	assert_int_equal(c.audit_retention, 365 * 86400);
+	config_clear(&c);
+
+	assert_int_equal(load("{\"limits\": {\"max_connections\": 10,"
+	    " \"max_connections_per_ip\": 4, \"auth_failures_per_minute\":"
+	    " 3}, \"audit\": {\"retention\": \"30d\"}}", &c, &e), 0);
+	config_api_view(&c, &av);
+	config_svc_view(&c, &sv);
+	assert_int_equal(av.max_connections_per_ip, 4);
+	assert_int_equal(av.auth_failures_per_minute, 3);
+	assert_int_equal(sv.audit_retention, 30 * 86400);
+	config_clear(&c);
+	/* The default per-address cap gives way to a smaller total. */
+	assert_int_equal(load("{\"limits\": {\"max_connections\": 10}}",
+	    &c, &e), 0);
+	assert_int_equal(c.max_connections_per_ip, 10);
+	config_clear(&c);
+
+	expect_error("{\"limits\": {\"max_connections\": 10,"
+	    " \"max_connections_per_ip\": 11}}",
+	    "config: limits.max_connections_per_ip: must not exceed");
+	expect_error("{\"limits\": {\"max_connections_per_ip\": 0}}",
+	    "config: limits.max_connections_per_ip: must be between");
+	expect_error("{\"limits\": {\"max_connections_per_ip\": \"64\"}}",
+	    "config: limits.max_connections_per_ip: must be an integer");
+	expect_error("{\"limits\": {\"auth_failures_per_minute\": 0}}",
+	    "config: limits.auth_failures_per_minute: must be between");
+	expect_error("{\"limits\": {\"auth_failures_per_minute\": 1.5}}",
+	    "config: limits.auth_failures_per_minute: must be an integer");
+	expect_error("{\"limits\": {\"auth_failures\": 5}}",
+	    "config: limits.auth_failures: unknown key");
+	expect_error("{\"audit\": 365}", "config: audit: must be an object");
+	expect_error("{\"audit\": {\"retention\": 365}}",
+	    "config: audit.retention: must be a duration");
+	expect_error("{\"audit\": {\"retention\": \"1 year\"}}",
+	    "config: audit.retention: not a duration");
+	expect_error("{\"audit\": {\"retention\": \"59m\"}}",
+	    "config: audit.retention: must be at least 1h");
+	expect_error("{\"audit\": {\"retain\": \"1d\"}}",
+	    "config: audit.retain: unknown key");
+}
+
 static void
 test_deploy_example(void **state)
 {
@@ -578,6 +633,7 @@ main(void)
 		cmocka_unit_test(test_relative_dir_refused),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_abuse_limits),
 		cmocka_unit_test(test_deploy_example),
 	};
 
