@@ -1,7 +1,9 @@
 /*
  * The audit log: append-only (the schema's triggers refuse UPDATE and
  * DELETE), written inside the transaction of the change it records.
+ * Retention (db_audit_prune) is the one way rows leave it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +85,85 @@ db_audit_append(struct db *db, const struct audit_rec *a, struct err *e)
 		return -1;
 	}
 	return db_tx_commit(c, e);
+}
+
+/* True when the oldest entry is older than before.  In c's transaction. */
+static int
+any_older(struct db_conn *c, int64_t before, bool *yes, struct err *e)
+{
+	sqlite3_stmt *st;
+	int s, rc = -1;
+
+	*yes = false;
+	if ((st = db_stmt(c, DB_STMT_AUDIT_OLDEST, e)) == NULL)
+		return -1;
+	if ((s = db_step(c, st, "audit oldest", e)) == -1)
+		goto out;
+	*yes = s == SQLITE_ROW && sqlite3_column_int64(st, 0) < before;
+	rc = 0;
+out:
+	db_stmt_done(st);
+	return rc;
+}
+
+int
+db_audit_prune(struct db *db, int64_t before, size_t max,
+    const struct audit_rec *a, int64_t *n, struct err *e)
+{
+	struct audit_rec r;
+	struct db_conn *c;
+	sqlite3_stmt *st = NULL;
+	bool old;
+
+	*n = 0;
+	if (a == NULL || max == 0 || max > INT64_MAX) {
+		err_set(e, ERR_INTERNAL, "invalid audit prune");
+		return -1;
+	}
+	if ((c = db_conn_get(db, e)) == NULL || db_tx_begin(c, e) == -1)
+		return -1;
+	if (any_older(c, before, &old, e) == -1)
+		goto fail;
+	if (!old) {
+		db_tx_rollback(c);
+		return 0;
+	}
+	/*
+	 * The guard comes off and back on inside this transaction: other
+	 * connections see the trigger throughout, and a failure anywhere
+	 * rolls the drop back with the rest.
+	 */
+	if (db_exec(c, DB_STMT_AUDIT_GUARD_OFF, e) == -1)
+		goto fail;
+	if ((st = db_stmt(c, DB_STMT_AUDIT_PRUNE, e)) == NULL ||
+	    db_bind_int(c, st, 1, before, e) == -1 ||
+	    db_bind_int(c, st, 2, (int64_t)max, e) == -1 ||
+	    db_step(c, st, "audit prune", e) != SQLITE_DONE)
+		goto fail;
+	*n = sqlite3_changes64(c->h);
+	db_stmt_done(st);
+	st = NULL;
+	if (db_exec(c, DB_STMT_AUDIT_GUARD_ON, e) == -1)
+		goto fail;
+	r = *a;
+	if (r.detail[0] != '\0')
+		snprintf(r.detail, sizeof(r.detail), "deleted=%lld %.200s",
+		    (long long)*n, a->detail);
+	else
+		snprintf(r.detail, sizeof(r.detail), "deleted=%lld",
+		    (long long)*n);
+	if (db_audit_insert(c, &r, e) == -1)
+		goto fail;
+	if (db_tx_commit(c, e) == -1) {
+		*n = 0;
+		return -1;
+	}
+	return 0;
+fail:
+	db_stmt_done(st);
+	db_tx_rollback(c);
+	*n = 0;
+	return -1;
 }
 
 int

@@ -161,6 +161,17 @@ int	db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
 int	db_audit_append(struct db *db, const struct audit_rec *a,
 	    struct err *e);
 
+/*
+ * Retention: delete at most max entries older than before (at <
+ * before), oldest first, and append a (the audit.prune entry; "deleted=N"
+ * goes in front of its detail) in one transaction.  *n receives N.  When
+ * no entry is that old nothing is written.  This is the only statement
+ * that deletes audit rows: the schema's trigger refuses every other
+ * DELETE (and every UPDATE).  Errors: ERR_DB.
+ */
+int	db_audit_prune(struct db *db, int64_t before, size_t max,
+	    const struct audit_rec *a, int64_t *n, struct err *e);
+
 /* Entries with id > after, oldest first; *next = last id or 0. */
 int	db_audit_list(struct db *db, int64_t after, size_t limit,
 	    struct audit_rec **out, size_t *n, int64_t *next, struct err *e);

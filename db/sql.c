@@ -45,6 +45,18 @@
 #define ROT_COLS \
 	"id, node, status, old_serial, new_serial, started_at, finished_at"
 
+/*
+ * The trigger that refuses every DELETE on the audit log.  Only
+ * db_audit_prune() drops it, and recreates it in the same transaction,
+ * so no other connection ever sees the log unguarded.  The statement
+ * that recreates it says IF NOT EXISTS only so that it can be prepared
+ * (and cached) while the trigger exists; SQLite stores the same text
+ * without the clause, and a schema change re-prepares it.
+ */
+#define AUDIT_NO_DELETE_BODY \
+	"audit_no_delete BEFORE DELETE ON audit" \
+	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
+
 static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_JOURNAL_WAL] = "PRAGMA journal_mode=WAL",
 	[DB_STMT_SYNC_FULL] = "PRAGMA synchronous=FULL",
@@ -146,6 +158,16 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_AUDIT_LIST] =
 	    "SELECT id, at, actor, action, object, outcome, detail "
 	    "FROM audit WHERE id > ?1 ORDER BY id LIMIT ?2",
+	/* Ids grow with time: the first row tells whether any is old. */
+	[DB_STMT_AUDIT_OLDEST] =
+	    "SELECT at FROM audit ORDER BY id LIMIT 1",
+	[DB_STMT_AUDIT_GUARD_OFF] = "DROP TRIGGER audit_no_delete",
+	/* ?1 before (at < ?1), ?2 at most this many, oldest first */
+	[DB_STMT_AUDIT_PRUNE] =
+	    "DELETE FROM audit WHERE id IN (SELECT id FROM audit "
+	    "WHERE at < ?1 ORDER BY id LIMIT ?2)",
+	[DB_STMT_AUDIT_GUARD_ON] =
+	    "CREATE TRIGGER IF NOT EXISTS " AUDIT_NO_DELETE_BODY,
 
 	/* ?1..?20 in the order of NODE_COLS */
 	[DB_STMT_NODE_INSERT] =
@@ -263,8 +285,7 @@ static const char migration_1[] =
 	") STRICT;"
 	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
-	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
-	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	"CREATE TRIGGER " AUDIT_NO_DELETE_BODY ";"
 
 	"CREATE TABLE nodes ("
 	" name TEXT PRIMARY KEY,"

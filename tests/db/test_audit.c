@@ -1,4 +1,7 @@
-/* Tests for db/audit.c: append, list, and the log cannot be changed. */
+/*
+ * Tests for db/audit.c: append, list, the log cannot be changed, and
+ * retention pruning is the one way rows leave it.
+ */
 #include "dbtest.h"
 #include "priv.h"
 
@@ -124,6 +127,186 @@ test_locked(void **state)
 	dbt_unlock(h);
 }
 
+/* The stored text of the delete guard (sqlite_master), new. */
+static char *
+guard_sql(const char *path)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	char *out = NULL;
+
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT sql FROM sqlite_master"
+	    " WHERE type = 'trigger' AND name = 'audit_no_delete'", -1, &st,
+	    NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		out = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return out;
+}
+
+/* The rows of the log, oldest first (at most 100). */
+static size_t
+all_rows(struct dbt *t, struct audit_rec **list)
+{
+	struct err e = { 0 };
+	int64_t next;
+	size_t n;
+
+	assert_int_equal(db_audit_list(t->db, 0, 100, list, &n, &next, &e),
+	    0);
+	return n;
+}
+
+static void
+test_prune(void **state)
+{
+	struct dbt *t = *state;
+	struct audit_rec a, p, *list;
+	struct err e = { 0 };
+	char obj[16], *before_sql, *after_sql;
+	struct db_conn *c;
+	sqlite3_stmt *st;
+	sqlite3 *h = NULL;
+	char *msg = NULL;
+	int64_t n = -1;
+	size_t cnt;
+
+	before_sql = guard_sql(t->path);
+	assert_non_null(before_sql);
+	/*
+	 * Prepare (and cache) the statement that recreates the guard while
+	 * the guard exists: after the drop it must still recreate it.
+	 */
+	c = db_conn_get(t->db, &e);
+	assert_non_null(c);
+	st = db_stmt(c, DB_STMT_AUDIT_GUARD_ON, &e);
+	assert_non_null(st);
+	db_stmt_done(st);
+	for (int i = 0; i < 10; i++) {
+		snprintf(obj, sizeof(obj), "o%d", i);
+		dbt_audit(&a, "certificate.issue", obj);
+		a.at = 1000 + i;
+		assert_int_equal(db_audit_append(t->db, &a, &e), 0);
+	}
+	dbt_audit(&p, "audit.prune", "audit");
+	strcpy(p.actor, "scheduler");
+	strcpy(p.detail, "before=1005");
+	p.at = 5000;
+
+	/* Nothing that old: nothing deleted, nothing written. */
+	assert_int_equal(db_audit_prune(t->db, 1000, 100, &p, &n, &e), 0);
+	assert_int_equal(n, 0);
+	cnt = all_rows(t, &list);
+	assert_int_equal(cnt, 10);
+	db_audit_list_free(list, cnt);
+
+	/* Oldest first, at most max rows per call. */
+	assert_int_equal(db_audit_prune(t->db, 1005, 2, &p, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(db_audit_prune(t->db, 1005, 100, &p, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(db_audit_prune(t->db, 1005, 100, &p, &n, &e), 0);
+	assert_int_equal(n, 0);
+	cnt = all_rows(t, &list);
+	assert_int_equal(cnt, 7);
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(obj, sizeof(obj), "o%zu", i + 5);
+		assert_string_equal(list[i].object, obj);
+	}
+	assert_string_equal(list[5].action, "audit.prune");
+	assert_string_equal(list[5].actor, "scheduler");
+	assert_string_equal(list[5].detail, "deleted=2 before=1005");
+	assert_int_equal(list[5].at, 5000);
+	assert_string_equal(list[6].detail, "deleted=3 before=1005");
+	db_audit_list_free(list, cnt);
+
+	/* An empty detail gets the count alone. */
+	p.detail[0] = '\0';
+	assert_int_equal(db_audit_prune(t->db, 1006, 100, &p, &n, &e), 0);
+	assert_int_equal(n, 1);
+	cnt = all_rows(t, &list);
+	assert_string_equal(list[cnt - 1].detail, "deleted=1");
+	db_audit_list_free(list, cnt);
+
+	/* The guard is back, word for word, for everyone else. */
+	after_sql = guard_sql(t->path);
+	assert_non_null(after_sql);
+	assert_string_equal(before_sql, after_sql);
+	assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(h, "DELETE FROM audit WHERE at < "
+	    "2000", NULL, NULL, &msg), SQLITE_OK);
+	assert_non_null(strstr(msg, "append-only"));
+	sqlite3_free(msg);
+	msg = NULL;
+	assert_int_not_equal(sqlite3_exec(h, "UPDATE audit SET at = 0",
+	    NULL, NULL, &msg), SQLITE_OK);
+	assert_non_null(strstr(msg, "append-only"));
+	sqlite3_free(msg);
+	sqlite3_close(h);
+	free(before_sql);
+	free(after_sql);
+
+	assert_int_equal(db_audit_prune(t->db, 1006, 100, NULL, &n, &e), -1);
+	assert_int_equal(db_audit_prune(t->db, 1006, 0, &p, &n, &e), -1);
+}
+
+/* A failure after the guard came off rolls everything back. */
+static void
+test_prune_rolls_back(void **state)
+{
+	struct dbt *t = *state;
+	struct audit_rec a, p, *list;
+	struct err e = { 0 };
+	char *sql;
+	int64_t n = -1;
+	size_t cnt;
+
+	for (int i = 0; i < 3; i++) {
+		dbt_audit(&a, "token.create", "x");
+		a.at = 10 + i;
+		assert_int_equal(db_audit_append(t->db, &a, &e), 0);
+	}
+	dbt_audit(&p, "audit.prune", "audit");
+	/* An outcome the table's CHECK refuses fails the final insert. */
+	p.outcome = AUDIT_OUTCOME__MAX;
+	assert_int_equal(db_audit_prune(t->db, 100, 10, &p, &n, &e), -1);
+	assert_int_equal(n, 0);
+	cnt = all_rows(t, &list);
+	assert_int_equal(cnt, 3);
+	db_audit_list_free(list, cnt);
+	sql = guard_sql(t->path);
+	assert_non_null(sql);
+	free(sql);
+	/* And the next prune works on the same connection. */
+	p.outcome = AUDIT_OK;
+	assert_int_equal(db_audit_prune(t->db, 100, 10, &p, &n, &e), 0);
+	assert_int_equal(n, 3);
+}
+
+static void
+test_prune_locked(void **state)
+{
+	struct dbt *t = *state;
+	struct audit_rec a, p;
+	struct err e = { 0 };
+	sqlite3 *h;
+	int64_t n = -1;
+
+	dbt_audit(&a, "token.create", "1");
+	a.at = 1;
+	assert_int_equal(db_audit_append(t->db, &a, &e), 0);
+	dbt_audit(&p, "audit.prune", "audit");
+	h = dbt_lock(t);
+	assert_int_equal(db_audit_prune(t->db, 100, 10, &p, &n, &e), -1);
+	assert_db_error(e);
+	assert_int_equal(n, 0);
+	dbt_unlock(h);
+	assert_int_equal(db_audit_prune(t->db, 100, 10, &p, &n, &e), 0);
+	assert_int_equal(n, 1);
+}
+
 int
 main(void)
 {
@@ -133,6 +316,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_append_only, dbt_setup,
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_locked, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_prune, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_prune_rolls_back,
+		    dbt_setup, dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_prune_locked, dbt_setup,
 		    dbt_teardown),
 	};
 
