@@ -5,6 +5,8 @@
 #define RCA_MAX_BODY_BYTES_DEFAULT	65536	/* limits.max_body_bytes */
 #define RCA_MAX_CONN_PER_IP_DEFAULT	64	/* limits.max_connections_per_ip */
 #define RCA_AUTH_FAILURES_DEFAULT	20	/* limits.auth_failures_per_minute */
+#define RCA_AUDIT_RETENTION_DEFAULT	(365 * 86400)	/* audit.retention */
+#define RCA_AUDIT_PRUNE_BATCH		50000	/* rows per pruning transaction */
 #define RCA_MAX_CSR_BYTES		32768	/* a CSR PEM */
 #define RCA_MAX_PEM_BYTES		65536	/* any PEM file we read */
 #define RCA_MAX_KEY_FILE_BYTES		65536	/* a private key file */

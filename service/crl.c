@@ -310,6 +310,7 @@ out:
 	node_wait = svc_nodes_tick(s, tu_now());
 	if (node_wait < wait)
 		wait = node_wait;
+	svc_audit_prune_tick(s, tu_now());
 	svc_actor_clear(&sched);
 	return wait;
 }

@@ -280,6 +280,17 @@ struct svc_stats {
 int	svc_stats(struct svc *s, struct svc_stats *out, struct err *e);
 void	svc_stats_clear(struct svc_stats *st);
 
+/*
+ * Retention (SPEC section 8): delete the audit entries older than now -
+ * audit.retention, oldest first and at most RCA_AUDIT_PRUNE_BATCH, and
+ * record it as one audit.prune entry by a ("deleted=N before=<time>
+ * retention=<duration>") in the same transaction.  *n receives N; when
+ * it is 0 nothing is written.  svc_tick() calls it hourly as the
+ * scheduler.  Errors: ERR_INTERNAL.
+ */
+int	svc_audit_prune(struct svc *s, const struct svc_actor *a,
+	    int64_t now, int64_t *n, struct err *e);
+
 /* Audit entries with id > after; list is new (svc_audit_list_free()). */
 int	svc_audit_list(struct svc *s, int64_t after, size_t limit,
 	    struct audit_rec **out, size_t *n, int64_t *next, struct err *e);

@@ -47,6 +47,10 @@ struct svc {
 	 */
 	struct svc_busy	*busy;
 	int64_t		 nodes_due_at;
+
+	/* Audit retention (prune.c); audit_prune_at: scheduler only. */
+	int64_t		 audit_retention;	/* seconds */
+	int64_t		 audit_prune_at;	/* next pruning; 0: now */
 };
 
 /*
@@ -104,6 +108,13 @@ int	svc_crl_init(struct svc *s, struct err *e);
  */
 int	svc_crl_publish(struct svc *s, const struct svc_actor *a,
 	    uint64_t *number, struct err *e);
+
+/*
+ * The scheduler's audit retention pass (called by svc_tick()): prune
+ * when due, hourly, and again at the next tick while a full batch was
+ * deleted.  Failures are logged and retried later.
+ */
+void	svc_audit_prune_tick(struct svc *s, int64_t now);
 
 /* ---- nodes and rotation ---- */
 
