@@ -185,7 +185,8 @@ struct api_renew_body {
 };
 
 /*
- * An empty body means "same key"; otherwise exactly {"csr": PEM}.
+ * An empty body, {} or {"csr": null} means "same key"; otherwise
+ * exactly {"csr": PEM}.
  * Errors: ERR_INVALID_JSON, ERR_INVALID_REQUEST naming the field,
  * ERR_INVALID_CSR (longer than RCA_MAX_CSR_BYTES).
  */

@@ -24,9 +24,11 @@ int
 api_decode_renew(const char *body, size_t len, struct api_renew_body *out,
     struct err *e)
 {
+	static const struct api_field fields[] = {
+		{ "csr", API_F_STRING, false },
+	};
 	struct api_renew_body b = { 0 };
-	const char *key;
-	json_t *v, *csr;
+	json_t *csr;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -35,21 +37,15 @@ api_decode_renew(const char *body, size_t len, struct api_renew_body *out,
 		return 0;
 	if (api_json_load(body, len, &b.root, e) == -1)
 		goto out;
-	json_object_foreach(b.root, key, v) {
-		if (strcmp(key, "csr") != 0) {
-			err_set(e, ERR_INVALID_REQUEST,
-			    "unknown field '%.64s'", key);
-			goto out;
-		}
-	}
+	if (api_check_fields(b.root, "", fields, 1, e) == -1)
+		goto out;
+	/*
+	 * {} (or a null csr) is the same as no body (SPEC section 8):
+	 * clients that always send a JSON object renew with the same key.
+	 */
 	csr = json_object_get(b.root, "csr");
 	if (csr == NULL || json_is_null(csr)) {
-		err_set(e, ERR_INVALID_REQUEST, "missing field 'csr'");
-		goto out;
-	}
-	if (!json_is_string(csr)) {
-		err_set(e, ERR_INVALID_REQUEST,
-		    "field 'csr' must be a string");
+		rc = 0;
 		goto out;
 	}
 	b.csr = json_string_value(csr);
@@ -68,7 +64,7 @@ out:
 }
 
 /*
- * POST /v1/renew, body none (same key) or {"csr": PEM} (rekey).
+ * POST /v1/renew, body none or {} (same key) or {"csr": PEM} (rekey).
  * 201 certificate + chain + ca_certificate; 400 invalid_json,
  * invalid_request, invalid_csr, csr_signature_invalid,
  * unknown_profile; 401 unauthorized (from server.c: no, unknown,
