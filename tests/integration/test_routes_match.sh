@@ -54,6 +54,13 @@ for path, item in spec["paths"].items():
                   f"but listed on the public server is {on_public}")
             sys.exit(1)
         yaml_ops[(m.upper(), path)] = no_auth
+        # SPEC section 8: every authenticating route may answer 429.
+        r429 = op.get("responses", {}).get("429", {})
+        if not no_auth and r429.get("$ref") != \
+                "#/components/responses/RateLimited":
+            print(f"openapi: {m.upper()} {path} authenticates but does "
+                  f"not document 429 RateLimited")
+            sys.exit(1)
 
 code_ops = {}
 with open(code_path, encoding="utf-8") as f:
