@@ -284,7 +284,7 @@ void	api_http_date(int64_t t, char out[API_HTTP_DATE]);
 #define API_NBUCKETS 11
 
 /* Status codes counted per route; other codes count as "other". */
-#define API_NCODES 17
+#define API_NCODES 18
 
 /*
  * HTTP counters per route (table index; index nroutes is "unmatched")

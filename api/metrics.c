@@ -12,7 +12,7 @@
 
 static const unsigned codes[API_NCODES - 1] = {
 	200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415, 422,
-	500, 502, 503,
+	429, 500, 502, 503,
 };
 
 /* Upper bounds of the histogram, microseconds and as printed. */

@@ -110,6 +110,8 @@ test_http_counters(void **state)
 	api_metrics_observe(&m, post, 201, 3000);	/* 0.003 s */
 	api_metrics_observe(&m, get, 201, 20000);	/* same path */
 	api_metrics_observe(&m, post, 401, 100);
+	api_metrics_observe(&m, route_index("GET", "/v1/tokens"), 429,
+	    100);					/* throttled */
 	api_metrics_observe(&m, hz, 200, 5000000);	/* beyond 2.5 s */
 	api_metrics_observe(&m, hz, 299, 1);		/* odd code */
 	api_metrics_observe(&m, ntable, 404, 1);	/* unmatched */
@@ -122,6 +124,8 @@ test_http_counters(void **state)
 	    "code=\"201\"} 3");
 	has_line(text, "redisca_http_requests_total{route=\"/v1/certificates\","
 	    "code=\"401\"} 1");
+	has_line(text, "redisca_http_requests_total{route=\"/v1/tokens\","
+	    "code=\"429\"} 1");
 	has_line(text, "redisca_http_requests_total{route=\"/healthz\","
 	    "code=\"200\"} 1");
 	has_line(text, "redisca_http_requests_total{route=\"/healthz\","
