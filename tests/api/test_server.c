@@ -14,6 +14,10 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -875,6 +879,151 @@ test_concurrent_issue(void **state)
  * stop began first) before it returns.  A write lock held on the
  * database keeps every issuance in flight until the stop has begun.
  */
+/* Audit entries so far, and how many of them have action. */
+static size_t
+audit_count(struct fixture *f, const char *action, size_t *with)
+{
+	struct audit_rec *list = NULL;
+	size_t n = 0;
+	int64_t next;
+	struct err e;
+
+	assert_int_equal(svc_audit_list(f->svc, 0, 1000, &list, &n, &next,
+	    &e), 0);
+	*with = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].action, action) == 0) {
+			assert_string_equal(list[i].actor, "ip:127.0.0.1");
+			assert_string_equal(list[i].object, "127.0.0.1");
+			assert_int_equal(list[i].outcome, AUDIT_DENIED);
+			(*with)++;
+		}
+	svc_audit_list_free(list, n);
+	return n;
+}
+
+/*
+ * Failed-authentication throttle (SPEC section 8) on a listener of its
+ * own (its own table): three failures, then 429 with Retry-After for any
+ * credential, 401 without one, and only one more audit entry.
+ */
+static void
+test_auth_throttle(void **state)
+{
+	struct fixture *f = *state;
+	struct resp *r = xmalloc(sizeof(*r));
+	struct api_config ac = { 0 };
+	size_t n0, n1, thr;
+	char u[256], pub[256];
+	struct api *a;
+	struct err e;
+	int ra;
+
+	ac.api_listen = "127.0.0.1:0";
+	ac.public_listen = "127.0.0.1:0";
+	ac.max_body_bytes = 8192;
+	ac.max_connections = 64;
+	ac.auth_failures_per_minute = 3;
+	a = api_start(f->svc, &ac, &e);
+	if (a == NULL)
+		fail_msg("api_start: %s", e.msg);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
+	    api_port(a));
+	snprintf(pub, sizeof(pub), "http://127.0.0.1:%u/healthz",
+	    api_public_port(a));
+	n0 = audit_count(f, "auth.throttled", &thr);
+	assert_int_equal(thr, 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(req("POST", u, "rca_wrong", NULL, r), 401);
+		expect_code(r, "unauthorized");
+	}
+	/* The third failure reached the limit: one auth.throttled entry. */
+	n1 = audit_count(f, "auth.throttled", &thr);
+	assert_int_equal(thr, 1);
+	assert_int_equal(n1, n0 + 4);
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(req("POST", u, "rca_wrong", NULL, r), 429);
+		expect_code(r, "rate_limited");
+	}
+	ra = atoi(header(r, "Retry-After"));
+	assert_true(ra >= 1 && ra <= 60);
+	assert_string_equal(header(r, "WWW-Authenticate"), "");
+	/* A good credential from the address too, before it is looked at. */
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 429);
+	expect_code(r, "rate_limited");
+	/* No credential: still 401, and no longer audited. */
+	assert_int_equal(req("POST", u, NULL, NULL, r), 401);
+	assert_int_equal(audit_count(f, "auth.throttled", &thr), n1);
+	assert_int_equal(thr, 1);
+	/* Public routes and other listeners' tables are not affected. */
+	assert_int_equal(req("GET", pub, NULL, NULL, r), 200);
+	url(u, f->base, "/v1/certificates");
+	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	api_stop(a);
+	free(r);
+}
+
+/* A connection from 127.0.0.1 with a partial request, or -1. */
+static int
+slow_conn(unsigned port)
+{
+	static const char part[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct timeval tv = { 2, 0 };
+	int fd;
+
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    send(fd, part, sizeof(part) - 1, MSG_NOSIGNAL) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* limits.max_connections_per_ip: the address's next connection closes. */
+static void
+test_per_ip_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct resp *r = xmalloc(sizeof(*r));
+	struct api_config ac = { 0 };
+	int fd[3];
+	char u[256], c;
+	struct api *a;
+	struct err e;
+
+	ac.api_listen = "127.0.0.1:0";
+	ac.public_listen = "127.0.0.1:0";
+	ac.max_body_bytes = 8192;
+	ac.max_connections = 64;
+	ac.max_connections_per_ip = 2;
+	a = api_start(f->svc, &ac, &e);
+	if (a == NULL)
+		fail_msg("api_start: %s", e.msg);
+	for (int i = 0; i < 3; i++) {
+		fd[i] = slow_conn(api_public_port(a));
+		assert_true(fd[i] >= 0);
+	}
+	/* MHD accepts the third and closes it at once: EOF, not a timeout. */
+	assert_int_equal(recv(fd[2], &c, 1, 0), 0);
+	close(fd[2]);
+	for (int i = 0; i < 2; i++)
+		close(fd[i]);
+	/* Once they are gone the address is served again. */
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u/healthz",
+	    api_public_port(a));
+	for (int i = 0; i < 100 && req("GET", u, NULL, NULL, r) != 200; i++)
+		usleep(20000);
+	assert_int_equal(r->status, 200);
+	api_stop(a);
+	free(r);
+}
+
 static void
 test_stop_in_flight(void **state)
 {
@@ -938,6 +1087,8 @@ main(void)
 		cmocka_unit_test(test_tokens_and_lists),
 		cmocka_unit_test(test_tls_listener),
 		cmocka_unit_test(test_concurrent_issue),
+		cmocka_unit_test(test_auth_throttle),
+		cmocka_unit_test(test_per_ip_limit),
 		cmocka_unit_test(test_stop_in_flight),
 	};
 	int rc;
