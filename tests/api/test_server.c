@@ -4,6 +4,7 @@
  * command line, a SQLite database in a temp folder) and libcurl as the
  * client.  Both listeners, plain HTTP and TLS.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -994,6 +995,7 @@ test_per_ip_limit(void **state)
 	struct api_config ac = { 0 };
 	int fd[3];
 	char u[256], c;
+	ssize_t n;
 	struct api *a;
 	struct err e;
 
@@ -1009,16 +1011,28 @@ test_per_ip_limit(void **state)
 		fd[i] = slow_conn(api_public_port(a));
 		assert_true(fd[i] >= 0);
 	}
-	/* MHD accepts the third and closes it at once: EOF, not a timeout. */
-	assert_int_equal(recv(fd[2], &c, 1, 0), 0);
+	/*
+	 * MHD accepts the third and closes it at once: EOF, or a reset when
+	 * the partial request was still unread; not the 2 s timeout.
+	 */
+	n = recv(fd[2], &c, 1, 0);
+	if (n != 0 && !(n == -1 && errno == ECONNRESET))
+		fail_msg("third connection: recv %zd (%s)", n,
+		    n == -1 ? strerror(errno) : "data");
 	close(fd[2]);
 	for (int i = 0; i < 2; i++)
 		close(fd[i]);
 	/* Once they are gone the address is served again. */
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/healthz",
 	    api_public_port(a));
-	for (int i = 0; i < 100 && req("GET", u, NULL, NULL, r) != 200; i++)
+	for (int i = 0; i < 100; i++) {
+		struct call call = { .method = "GET", .url = u };
+
+		/* Until MHD has seen the closes, it still refuses. */
+		if (http(&call, r) == CURLE_OK && r->status == 200)
+			break;
 		usleep(20000);
+	}
 	assert_int_equal(r->status, 200);
 	api_stop(a);
 	free(r);
