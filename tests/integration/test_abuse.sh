@@ -153,8 +153,13 @@ api GET /v1/certificates
 expect_error 401 unauthorized "no credential from the throttled address"
 pub GET /healthz
 expect_status 200 "/healthz from the throttled address"
+# A client certificate is a credential too (POST /v1/renew).
+api POST /v1/renew --cert "$T/c1.crt" --key "$T/c1.key"
+expect_error 429 rate_limited "a client certificate from the throttled address"
+api POST /v1/renew --interface "$OTHER" --cert "$T/c1.crt" --key "$T/c1.key"
+expect_status 201 "the same client certificate from $OTHER"
 adm2 GET /v1/certificates
 expect_status 200 "the admin token from $OTHER"
-ok "throttled address: credentials 429 (Retry-After $ra s), none 401, public 200; $OTHER 200"
+ok "throttled address: token and client certificate 429 (Retry-After $ra s), none 401, public 200; $OTHER 200/201"
 
 schema_flush
