@@ -64,8 +64,8 @@ struct api {
 	size_t			 tls_key_len;
 	char			*tls_ca;
 	struct api_workers	*workers;	/* runs non-GET routes, new */
-	struct api_throttle	*thr;		/* failed auth per address, new */
-	unsigned		 thr_limit;	/* failures per window */
+	struct api_throttle	*thr;		/* auth failures, new */
+	unsigned		 thr_limit;	/* per window */
 	_Atomic long		 inflight;	/* not yet completed */
 	_Atomic long		 jobs;		/* handed to workers, not run */
 	_Atomic bool		 stopping;	/* api_stop() began */
@@ -100,7 +100,7 @@ struct req_ctx {
 	bool			 pending;	/* refusal to send */
 	struct err		 pending_err;
 	char			 pending_allow[64];
-	int64_t			 retry_after;	/* 429: seconds; 0: none */
+	int64_t			 retry_after;	/* 429: seconds */
 	enum req_job		 job;
 	int			 job_rc;	/* the handler's return */
 	struct api_resp		 job_resp;	/* body new, until answered */

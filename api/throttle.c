@@ -23,7 +23,7 @@
 struct thr_slot {
 	unsigned char	key[API_THR_KEY_LEN];
 	bool		used;
-	bool		tripped;	/* the limit was reached this window */
+	bool		tripped;	/* limit reached in this window */
 	uint32_t	failures;	/* in this window (saturating) */
 	int64_t		start;		/* window start, seconds */
 	uint64_t	touched;	/* set's clock at the last failure */
@@ -31,7 +31,7 @@ struct thr_slot {
 
 struct thr_set {
 	pthread_mutex_t	mu;
-	uint64_t	clock;		/* counts failures seen by the set */
+	uint64_t	clock;		/* failures the set has seen */
 	struct thr_slot	slot[THR_WAYS];
 };
 
