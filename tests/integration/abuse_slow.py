@@ -36,17 +36,30 @@ try:
         except OSError:
             pass  # refused or reset by the server: it stays in the list
         socks.append(s)
-    # Let the server close what it refuses, then count the survivors.
-    time.sleep(0.5)
-    alive = 0
     for s in socks:
         s.setblocking(False)
-        try:
-            alive += 0 if s.recv(1) == b"" else 1
-        except BlockingIOError:
-            alive += 1
-        except OSError:
-            pass
+
+    def survivors():
+        n = 0
+        for s in socks:
+            try:
+                n += 0 if s.recv(1) == b"" else 1
+            except BlockingIOError:
+                n += 1
+            except OSError:
+                pass
+        return n
+
+    # Let the server accept and close what it refuses (a loaded server
+    # may take a while to drain its backlog), then count the survivors:
+    # until the count holds for 0.5 s, at most 10 s.
+    alive = survivors()
+    for _ in range(20):
+        time.sleep(0.5)
+        now = survivors()
+        if now == alive:
+            break
+        alive = now
     with open(ready + ".tmp", "w") as f:
         f.write("%d %d\n" % (len(socks), alive))
     os.rename(ready + ".tmp", ready)

@@ -85,13 +85,13 @@ slow_check()
 	    "$T/slow.ready" "$T/slow.done" 2> "$T/slow.err" &
 	pid=$!
 	rca_track "$pid"
-	for i in $(seq 1 600); do
+	for i in $(seq 1 900); do
 		[ -f "$T/slow.ready" ] && break
 		kill -0 "$pid" 2>/dev/null ||
 		    die "abuse_slow.py exited: $(cat "$T/slow.err")"
 		sleep 0.1
 	done
-	[ -f "$T/slow.ready" ] || die "1,030 connections not opened in 60 s"
+	[ -f "$T/slow.ready" ] || die "1,030 connections not opened in 90 s"
 	read -r opened alive < "$T/slow.ready"
 	log "$name: $opened connections opened from 127.0.0.1, $alive held by the server"
 	line=$(curl -sS -o "$T/body" --max-time 2 --interface "$OTHER" \
@@ -125,7 +125,9 @@ n401=$(jq '.flood["401"] // 0' "$T/flood.json")
 [ "$added" -le 100 ] ||
     die "10 s of bad tokens added $added audit rows (at most 100)"
 [ "$n429" -gt 0 ] || die "the flood got no 429"
-[ "$n401" -le 20 ] || die "the flood got $n401 401s past the limit of 20"
+# Requests already past the check when the limit was reached still get
+# their 401 (at most one per client), but no audit row.
+[ "$n401" -le 28 ] || die "the flood got $n401 401s (limit 20, 8 clients)"
 [ "$(jq '.bad_429_count' "$T/flood.json")" = 0 ] ||
     die "429s without a Retry-After of 1..60 s or code rate_limited: $(jq -c .bad_429 "$T/flood.json")"
 [ "$(jq -r '.other.statuses | keys | join(",")' "$T/flood.json")" = 200 ] ||
