@@ -49,6 +49,8 @@ struct config {
 	unsigned	 max_connections;
 	struct profile	 profiles[RCA_MAX_PROFILES];
 	size_t		 nprofiles;
+	char		*node_allowed_dirs[RCA_MAX_NODE_DIRS]; /* absolute */
+	size_t		 nnode_allowed_dirs;
 };
 
 #define CONFIG_INIT { 0 }
