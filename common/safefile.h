@@ -20,7 +20,7 @@
 struct sf_rules {
 	bool	owner_set;	/* owner must be uid */
 	uid_t	uid;
-	mode_t	forbid_mode;	/* these mode bits must be clear (077) */
+	mode_t	forbid_mode;	/* mode bits that must be clear */
 	nlink_t	max_links;	/* at most this many links; 0: any */
 };
 

@@ -68,7 +68,7 @@ struct rot {
 	bool			 issued;
 	int			 dirfd;		/* cert_dir; -1: not open */
 	const char		*name[RF__MAX];	/* borrowed from node */
-	char			 path[RF__MAX][RCA_MAX_PATH]; /* for Redis */
+	char			 path[RF__MAX][RCA_MAX_PATH]; /* Redis */
 	char			 prev[RF__MAX][NAME_MAX + 1];
 	char			*old[RF__MAX];	/* owned (key wiped) */
 	size_t			 oldlen[RF__MAX];

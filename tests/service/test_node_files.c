@@ -468,7 +468,8 @@ test_password_file_refused(void **state)
 	struct names		 sans;
 	struct svc_node_view	 v;
 	struct err		 e;
-	char			 dir[RFX_PATH], pw[RFX_PATH], hard[RFX_PATH];
+	char			 dir[RFX_PATH], pw[RFX_PATH];
+	char			 hard[RFX_PATH];
 	char			 msg[6][ERR_MSG_MAX];
 	const char		*files[6];
 
@@ -610,7 +611,8 @@ test_cert_dir_swapped(void **state)
 	struct err		 e;
 	char			 conf[CONF_MAX], parent[RFX_PATH];
 	char			 real[RFX_PATH], away[RFX_PATH];
-	char			 awaycerts[RFX_PATH], served[RCA_SERIAL_HEX_MAX + 1];
+	char			 awaycerts[RFX_PATH];
+	char			 served[RCA_SERIAL_HEX_MAX + 1];
 	int			 w;
 
 	err_clear(&e);
