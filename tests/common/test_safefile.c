@@ -24,6 +24,23 @@
 
 #include "safefile.h"
 
+#ifdef SF_TEST_NO_OPENAT2
+/*
+ * Built a second time with -Wl,--wrap=syscall: a kernel (or seccomp
+ * filter) without openat2, so sf_open_dir() takes its O_NOFOLLOW and
+ * /proc/self/fd path and must refuse the same links.
+ */
+long	__wrap_syscall(long n, ...);
+
+long
+__wrap_syscall(long n, ...)
+{
+	(void)n;
+	errno = ENOSYS;
+	return -1;
+}
+#endif
+
 struct fx {
 	char	dir[64];
 	int	dfd;
