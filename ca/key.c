@@ -450,6 +450,13 @@ key_file_read(const char *path, char **out, size_t *outlen, struct err *e)
 		    (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
+	/* A second name for the key is a copy nobody watches. */
+	if (st.st_nlink != 1) {
+		err_set(e, ERR_IO, "%s: has %lu links; the CA key must have "
+		    "exactly one (remove the hard link)", path,
+		    (unsigned long)st.st_nlink);
+		goto out;
+	}
 	if (st.st_size <= 0 || st.st_size > RCA_MAX_KEY_FILE_BYTES) {
 		err_set(e, ERR_IO, "%s: size %lld out of range", path,
 		    (long long)st.st_size);

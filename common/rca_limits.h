@@ -20,6 +20,7 @@
 #define RCA_MAX_NODE_NAME		63	/* [a-z0-9][a-z0-9-]{0,62} */
 #define RCA_MAX_DESCRIPTION		256	/* token description */
 #define RCA_MAX_PATH			4096	/* a file path */
+#define RCA_MAX_NODE_DIRS		64	/* nodes.allowed_dirs entries */
 #define RCA_MAX_JSON_DEPTH		16	/* nesting of request bodies */
 #define RCA_MAX_REPLY_BYTES		(1024 * 1024)	/* one Redis reply */
 #define RCA_MAX_LIST_LIMIT		1000	/* ?limit= maximum */

@@ -211,7 +211,10 @@ parse_args(int argc, char **argv, struct init_opts *o)
 	return 0;
 }
 
-/* Create the data folder (0700) unless it exists as a folder. */
+/*
+ * Create the data folder (0700) unless it exists as a folder that only
+ * its owner may write.
+ */
 static int
 make_dir(const char *path, bool *made, struct err *e)
 {
@@ -229,6 +232,12 @@ make_dir(const char *path, bool *made, struct err *e)
 	}
 	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
 		err_set(e, ERR_IO, "%s exists and is not a folder", path);
+		return -1;
+	}
+	/* serve would refuse it (SPEC section 8): say so now. */
+	if ((st.st_mode & 022) != 0) {
+		err_set(e, ERR_IO, "%s: writable by group or others (mode "
+		    "%04o; chmod go-w)", path, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
 	return 0;

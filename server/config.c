@@ -576,12 +576,57 @@ parse_abuse(json_t *root, json_t *lim, struct config *c, struct err *e)
 	return 0;
 }
 
+/*
+ * nodes.allowed_dirs (SPEC section 8): the folders a node's cert_dir
+ * and auth.password_file may lie in; absolute paths, default none.
+ */
+static int
+parse_nodes(json_t *root, struct config *c, struct err *e)
+{
+	static const char *const keys[] = { "allowed_dirs", NULL };
+	char p[PATH_BUF];
+	json_t *obj, *arr, *it;
+	size_t i;
+
+	if (get_object(root, NULL, "nodes", &obj, e) == -1)
+		return -1;
+	if (obj == NULL)
+		return 0;
+	if (check_keys(obj, "nodes", keys, e) == -1)
+		return -1;
+	if ((arr = json_object_get(obj, "allowed_dirs")) == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > RCA_MAX_NODE_DIRS) {
+		cfg_err(e, "nodes.allowed_dirs", "must be an array of at most "
+		    "%d absolute paths", RCA_MAX_NODE_DIRS);
+		return -1;
+	}
+	json_array_foreach(arr, i, it) {
+		const char *v = json_is_string(it) ? json_string_value(it) :
+		    NULL;
+
+		snprintf(p, sizeof(p), "nodes.allowed_dirs[%zu]", i);
+		if (v == NULL || v[0] != '/' || has_ctl(v) ||
+		    strlen(v) != json_string_length(it) ||
+		    strlen(v) >= RCA_MAX_PATH) {
+			cfg_err(e, p, "must be an absolute path");
+			return -1;
+		}
+		if ((c->node_allowed_dirs[i] = strdup(v)) == NULL) {
+			err_set(e, ERR_INTERNAL, "out of memory");
+			return -1;
+		}
+		c->nnode_allowed_dirs = i + 1;
+	}
+	return 0;
+}
+
 static int
 parse_root(json_t *root, const char *dir, struct config *c, struct err *e)
 {
 	static const char *const top[] = { "listen", "public_url", "api_tls",
 	    "ca", "database", "crl", "rotation", "limits", "profiles",
-	    "audit", NULL };
+	    "audit", "nodes", NULL };
 	static const char *const k_listen[] = { "api", "public", NULL };
 	static const char *const k_tls[] = { "enabled", "cert", "key", NULL };
 	static const char *const k_ca[] = { "cert", "key",
@@ -700,6 +745,8 @@ parse_root(json_t *root, const char *dir, struct config *c, struct err *e)
 	if (parse_abuse(root, lim, c, e) == -1)
 		return -1;
 
+	if (parse_nodes(root, c, e) == -1)
+		return -1;
 	return parse_profiles(root, c, e);
 }
 
@@ -803,6 +850,8 @@ config_clear(struct config *c)
 	free(c->database);
 	free(c->admin_cert);
 	free(c->admin_key);
+	for (size_t i = 0; i < c->nnode_allowed_dirs; i++)
+		free(c->node_allowed_dirs[i]);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -824,6 +873,9 @@ config_svc_view(const struct config *c, struct svc_config *out)
 	out->audit_retention = c->audit_retention;
 	out->profiles = c->profiles;
 	out->nprofiles = c->nprofiles;
+	out->data_dir = c->dir;
+	out->node_allowed_dirs = (const char *const *)c->node_allowed_dirs;
+	out->nnode_allowed_dirs = c->nnode_allowed_dirs;
 }
 
 void
@@ -958,6 +1010,9 @@ config_default_json(const struct config_defaults *d, struct err *e)
 		goto out;
 	if ((o = json_object()) == NULL || !put(root, "audit", o) ||
 	    !put(o, "retention", json_string("365d")))
+		goto out;
+	if ((o = json_object()) == NULL || !put(root, "nodes", o) ||
+	    !put(o, "allowed_dirs", json_array()))
 		goto out;
 	if (!put(root, "profiles", default_profiles_json()))
 		goto out;

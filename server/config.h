@@ -52,6 +52,8 @@ struct config {
 	int64_t		 audit_retention;		/* seconds */
 	struct profile	 profiles[RCA_MAX_PROFILES];
 	size_t		 nprofiles;
+	char		*node_allowed_dirs[RCA_MAX_NODE_DIRS]; /* absolute */
+	size_t		 nnode_allowed_dirs;
 };
 
 #define CONFIG_INIT { 0 }

@@ -17,6 +17,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "safefile.h"
 #include "svc_int.h"
 #include "timeutil.h"
 
@@ -30,6 +31,9 @@
 
 /* Room for the ".prev" and temp-file suffixes beside a file name. */
 #define NODE_FILE_NAME_MAX	200
+
+/* A password file is a line, not a document (as rotate.c reads it). */
+#define NODE_PASSWORD_MAX	1024
 
 static const char *const node_status_names[NODE_STATUS__MAX] = {
 	[NODE_OK] = "ok",
@@ -127,8 +131,7 @@ conf_safe(const char *s)
 static int
 check_file_name(const char *field, const char *v, struct err *e)
 {
-	if (v[0] == '\0' || strcmp(v, ".") == 0 || strcmp(v, "..") == 0 ||
-	    strchr(v, '/') != NULL) {
+	if (!sf_name_ok(v)) {
 		err_set(e, ERR_INVALID_REQUEST, "%s must be a plain file name "
 		    "(no '/', not \".\" or \"..\")", field);
 		return -1;
@@ -175,76 +178,85 @@ out:
 	return found;
 }
 
-/* Resolve and check cert_dir into out (RCA_MAX_PATH). */
+/*
+ * Every refusal of cert_dir that depends on the file system gives this
+ * one message, so that it never tells whether a path exists.
+ */
+#define CERT_DIR_REFUSED "cert_dir must be an existing folder inside " \
+	"nodes.allowed_dirs and outside the data folder, without spaces, " \
+	"quotes, backslashes or control characters"
+
+/*
+ * Resolve and check cert_dir into out (RCA_MAX_PATH): inside
+ * nodes.allowed_dirs, outside the data folder, a folder reached
+ * without links (SPEC section 8).
+ */
 static int
-check_cert_dir(const char *v, char *out, struct err *e)
+check_cert_dir(struct svc *s, const char *v, char *out, struct err *e)
 {
-	char		*real = NULL;
-	struct stat	 st;
-	int		 rc = -1;
+	char		real[RCA_MAX_PATH];
+	struct stat	st;
+	int		fd;
 
 	if (is_blank(v) || v[0] != '/') {
 		err_set(e, ERR_INVALID_REQUEST, "cert_dir must be an "
 		    "absolute path");
-		goto out;
+		return -1;
 	}
 	if (strlen(v) >= RCA_MAX_PATH) {
 		err_set(e, ERR_INVALID_REQUEST, "cert_dir is too long");
-		goto out;
+		return -1;
 	}
 	/*
 	 * Resolved once, here: the stored path has no symbolic link and
-	 * no "..", so a later rename of a link cannot redirect the
-	 * files the service writes.
+	 * no "..", and every rotation opens it refusing any link on the
+	 * way, so a later rename of a link cannot redirect the files
+	 * the service writes.
 	 */
-	if ((real = realpath(v, NULL)) == NULL) {
-		err_set(e, ERR_INVALID_REQUEST, "cert_dir: %s", strerror(errno));
-		goto out;
+	if (!conf_safe(v) || !svc_node_path_ok(s, v, real) ||
+	    !conf_safe(real) ||
+	    strlen(real) + 1 + NODE_FILE_NAME_MAX + 16 >= RCA_MAX_PATH) {
+		err_set(e, ERR_INVALID_REQUEST, CERT_DIR_REFUSED);
+		return -1;
 	}
-	if (stat(real, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		err_set(e, ERR_INVALID_REQUEST, "cert_dir is not a directory");
-		goto out;
+	if ((fd = sf_open_dir(real, &st, NULL)) == -1) {
+		err_set(e, ERR_INVALID_REQUEST, CERT_DIR_REFUSED);
+		return -1;
 	}
-	if (!conf_safe(real)) {
-		err_set(e, ERR_INVALID_REQUEST, "cert_dir may not contain "
-		    "spaces, quotes, backslashes or control characters");
-		goto out;
-	}
-	if (strlen(real) + 1 + NODE_FILE_NAME_MAX + 16 >= RCA_MAX_PATH) {
-		err_set(e, ERR_INVALID_REQUEST, "cert_dir is too long");
-		goto out;
-	}
+	close(fd);
 	(void)copy_fit(out, RCA_MAX_PATH, real);
-	rc = 0;
-out:
-	free(real);
-	return rc;
+	return 0;
 }
 
-/* The password file: absolute, a regular file we can read. */
+/*
+ * The password file: absolute, inside nodes.allowed_dirs, readable by
+ * us, no access for others, one link.  out gets the resolved path.  One
+ * message for every refusal; the password is read and wiped at once.
+ */
 static int
-check_password_file(const char *v, struct err *e)
+check_password_file(struct svc *s, const char *v, char *out, size_t outsz,
+    struct err *e)
 {
-	struct stat	st;
-	int		fd;
+	char	real[RCA_MAX_PATH], *pw = NULL;
+	int	rc;
 
 	if (v[0] != '/' || strlen(v) >= RCA_MAX_PATH) {
 		err_set(e, ERR_INVALID_REQUEST, "auth.password_file must be "
 		    "an absolute path");
 		return -1;
 	}
-	if ((fd = open(v, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		err_set(e, ERR_INVALID_REQUEST, "auth.password_file: %s",
-		    strerror(errno));
+	rc = svc_node_password_read(s, v, NODE_PASSWORD_MAX, &pw, NULL);
+	if (pw != NULL) {
+		fio_wipe(pw, strlen(pw));
+		free(pw);
+	}
+	/* Stored resolved, like cert_dir; a swap meanwhile is refused
+	 * like any other failure. */
+	if (rc == -1 || !svc_node_path_ok(s, v, real) ||
+	    copy_fit(out, outsz, real) == -1) {
+		err_set(e, ERR_INVALID_REQUEST, SVC_PASSWORD_REFUSED);
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		err_set(e, ERR_INVALID_REQUEST, "auth.password_file is not "
-		    "a regular file");
-		return -1;
-	}
-	close(fd);
 	return 0;
 }
 
@@ -326,7 +338,7 @@ node_from_req(struct svc *s, const struct svc_node_req *req,
 		return -1;
 	}
 
-	if (check_cert_dir(req->cert_dir, n->cert_dir, e) == -1)
+	if (check_cert_dir(s, req->cert_dir, n->cert_dir, e) == -1)
 		return -1;
 	files[0] = is_blank(req->cert_file) ? DEFAULT_CERT_FILE :
 	    req->cert_file;
@@ -385,10 +397,10 @@ node_from_req(struct svc *s, const struct svc_node_req *req,
 		}
 	}
 	if (!is_blank(req->auth_password_file)) {
-		if (check_password_file(req->auth_password_file, e) == -1)
+		if (check_password_file(s, req->auth_password_file,
+		    n->auth_password_file, sizeof(n->auth_password_file),
+		    e) == -1)
 			return -1;
-		(void)copy_fit(n->auth_password_file,
-		    sizeof(n->auth_password_file), req->auth_password_file);
 	} else if (n->auth_username[0] != '\0') {
 		err_set(e, ERR_INVALID_REQUEST, "auth.password_file is "
 		    "required with auth.username");

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "hex.h"
 #include "log.h"
 #include "rds.h"
+#include "safefile.h"
 #include "svc_int.h"
 #include "timeutil.h"
 
@@ -64,14 +66,15 @@ struct rot {
 	struct rds_conn		*conn;		/* the connect step's */
 	struct svc_issued	 iss;		/* the new certificate */
 	bool			 issued;
-	char			 path[RF__MAX][RCA_MAX_PATH];
-	char			 prev[RF__MAX][RCA_MAX_PATH];
+	int			 dirfd;		/* cert_dir; -1: not open */
+	const char		*name[RF__MAX];	/* borrowed from node */
+	char			 path[RF__MAX][RCA_MAX_PATH]; /* Redis */
+	char			 prev[RF__MAX][NAME_MAX + 1];
 	char			*old[RF__MAX];	/* owned (key wiped) */
 	size_t			 oldlen[RF__MAX];
-	mode_t			 oldmode[RF__MAX];
 	bool			 touched[RF__MAX]; /* may differ from old */
-	uid_t			 uid[RF__MAX];	/* owner to give the file */
-	gid_t			 gid[RF__MAX];
+	uid_t			 uid;		/* owner of the live files */
+	gid_t			 gid;		/* (-1: ours) */
 	bool			 config_sent;	/* a CONFIG SET went out */
 	char			 served[RCA_SERIAL_HEX_MAX + 1]; /* at the
 						 * end: what the node
@@ -198,17 +201,13 @@ node_opts(const struct rot *r, bool ignore_dates, struct rds_tls_opts *o)
 static int
 read_password(struct rot *r, struct err *e)
 {
-	char	*buf = NULL;
-	size_t	 len = 0;
+	char *buf = NULL;
 
 	if (r->node.auth_password_file[0] == '\0')
 		return 0;
-	if (fio_read_all(r->node.auth_password_file, PASSWORD_MAX, &buf,
-	    &len, e) == -1) {
-		err_set(e, ERR_IO, "cannot read auth.password_file");
+	if (svc_node_password_read(r->s, r->node.auth_password_file,
+	    PASSWORD_MAX, &buf, e) == -1)
 		return -1;
-	}
-	buf[strcspn(buf, "\r\n")] = '\0';
 	r->password = buf;
 	return 0;
 }
@@ -341,56 +340,49 @@ out:
 	return rc;
 }
 
-/* Give path the owner (uid, gid) unless it has it; best effort. */
-static void
-give_owner(const char *path, uid_t uid, gid_t gid)
-{
-	struct stat	st;
-	int		fd;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NOCTTY)) == -1)
-		return;
-	if (fstat(fd, &st) == 0 && (st.st_uid != uid || st.st_gid != gid) &&
-	    fchown(fd, uid, gid) == -1)
-		log_warn("%s: cannot give it owner %ld:%ld: %s", path,
-		    (long)uid, (long)gid, strerror(errno));
-	close(fd);
-}
-
-/* Remember file i's current content and owner. */
+/*
+ * Remember file i's current content, read through the descriptor that
+ * was checked: a regular file with one link, opened without following
+ * a link.  A link, FIFO, device or hard link there fails the rotation;
+ * nothing it points to is ever read.
+ */
 static int
-keep_old(struct rot *r, int i, const struct stat *dir, struct err *e)
+keep_old(struct rot *r, int i, struct err *e)
 {
-	struct stat st;
+	struct sf_rules	rules;
+	struct err	le;
 
-	r->uid[i] = dir->st_uid;
-	r->gid[i] = dir->st_gid;
-	if (lstat(r->path[i], &st) == -1) {
-		if (errno == ENOENT)
+	memset(&rules, 0, sizeof(rules));
+	rules.max_links = 1;
+	err_clear(&le);
+	if (sf_read_at(r->dirfd, r->name[i], &rules, RCA_MAX_KEY_FILE_BYTES,
+	    &r->old[i], &r->oldlen[i], NULL, &le) == -1) {
+		if (le.code == ERR_NOT_FOUND)
 			return 0;
-		err_set(e, ERR_IO, "%s: %s", r->path[i], strerror(errno));
+		err_set(e, ERR_IO, "%s", le.msg);
 		return -1;
 	}
-	/* Never follow or replace a link or a device: only files. */
-	if (!S_ISREG(st.st_mode)) {
-		err_set(e, ERR_IO, "%s is not a regular file", r->path[i]);
-		return -1;
-	}
-	if (fio_read_all(r->path[i], RCA_MAX_KEY_FILE_BYTES, &r->old[i],
-	    &r->oldlen[i], e) == -1)
-		return -1;
-	r->oldmode[i] = st.st_mode & 07777;
-	r->uid[i] = st.st_uid;
-	r->gid[i] = st.st_gid;
 	return 0;
 }
 
+/*
+ * Write the three files in cert_dir, all through one descriptor of the
+ * folder opened without following links (SPEC section 8).  Backups
+ * (*.prev) get the service's own owner and modes (key 0400, others
+ * 0444), never another file's.  The live files get the owner and group
+ * of cert_dir itself when the service runs as root (so the Redis user
+ * that owns the folder can read its key), else the service's own; that
+ * owner comes from the fstat of the folder descriptor, never from a
+ * file in it.
+ */
 static int
 step_write(struct rot *r)
 {
 	const char	*content[RF__MAX];
-	const char	*names[RF__MAX];
+	static const char *const field[RF__MAX] = {
+		[RF_KEY] = "key_file", [RF_CERT] = "cert_file",
+		[RF_CA] = "ca_file",
+	};
 	struct stat	 dir;
 	struct err	 e;
 
@@ -398,42 +390,46 @@ step_write(struct rot *r)
 	content[RF_KEY] = r->iss.private_key_pem;
 	content[RF_CERT] = r->iss.cert.pem;
 	content[RF_CA] = r->iss.ca_pem;
-	names[RF_KEY] = r->node.key_file;
-	names[RF_CERT] = r->node.cert_file;
-	names[RF_CA] = r->node.ca_file;
+	r->name[RF_KEY] = r->node.key_file;
+	r->name[RF_CERT] = r->node.cert_file;
+	r->name[RF_CA] = r->node.ca_file;
 
-	/* The folder was resolved at registration; it must still be a
-	 * folder and not have become a link elsewhere. */
-	if (lstat(r->node.cert_dir, &dir) == -1 || !S_ISDIR(dir.st_mode)) {
-		step_add(r, "write_files", false, "%.200s is not a directory "
-		    "any more", r->node.cert_dir);
-		return -1;
-	}
 	for (int i = 0; i < RF__MAX; i++) {
-		char prev[RCA_MAX_PATH];
-
-		if (fio_path_join(r->path[i], sizeof(r->path[i]),
-		    r->node.cert_dir, names[i], &e) == -1 ||
-		    snprintf(prev, sizeof(prev), "%s.prev", r->path[i]) >=
-		    (int)sizeof(prev))
+		/* Checked at registration; a stored row is checked again. */
+		if (!sf_name_ok(r->name[i])) {
+			err_set(&e, ERR_IO, "%s is not a plain file name",
+			    field[i]);
 			goto fail;
-		memcpy(r->prev[i], prev, sizeof(prev));
-	}
-	for (int i = 0; i < RF__MAX; i++) {
-		if (keep_old(r, i, &dir, &e) == -1)
-			goto fail;
-		if (r->old[i] != NULL) {
-			if (fio_write_atomic(r->prev[i], r->old[i],
-			    r->oldlen[i], r->oldmode[i], &e) == -1)
-				goto fail;
-			give_owner(r->prev[i], r->uid[i], r->gid[i]);
 		}
+		if (snprintf(r->path[i], sizeof(r->path[i]), "%s/%s",
+		    r->node.cert_dir, r->name[i]) >= (int)sizeof(r->path[i]) ||
+		    snprintf(r->prev[i], sizeof(r->prev[i]), "%s.prev",
+		    r->name[i]) >= (int)sizeof(r->prev[i])) {
+			err_set(&e, ERR_IO, "%s is too long", field[i]);
+			goto fail;
+		}
+	}
+	if ((r->dirfd = svc_node_dir_open(r->s, r->node.cert_dir, &dir,
+	    &e)) == -1)
+		goto fail;
+	r->uid = (uid_t)-1;
+	r->gid = (gid_t)-1;
+	if (geteuid() == 0) {
+		r->uid = dir.st_uid;
+		r->gid = dir.st_gid;
+	}
+	for (int i = 0; i < RF__MAX; i++) {
+		if (keep_old(r, i, &e) == -1)
+			goto fail;
+		if (r->old[i] != NULL && sf_replace_at(r->dirfd, r->prev[i],
+		    r->old[i], r->oldlen[i], rf_mode[i], (uid_t)-1, (gid_t)-1,
+		    &e) == -1)
+			goto fail;
 		/* From here the file may hold the new content. */
 		r->touched[i] = true;
-		if (fio_write_atomic(r->path[i], content[i],
-		    strlen(content[i]), rf_mode[i], &e) == -1)
+		if (sf_replace_at(r->dirfd, r->name[i], content[i],
+		    strlen(content[i]), rf_mode[i], r->uid, r->gid, &e) == -1)
 			goto fail;
-		give_owner(r->path[i], r->uid[i], r->gid[i]);
 	}
 	step_add(r, "write_files", true, "%s, %s and %s written in %.120s "
 	    "(0400, 0444, 0444); previous files kept as *.prev",
@@ -534,21 +530,21 @@ step_rollback(struct rot *r)
 
 	err_clear(&e);
 	for (int i = 0; i < RF__MAX && files_ok; i++) {
-		if (!r->touched[i])
+		/* Only files written through r->dirfd were touched. */
+		if (!r->touched[i] || r->dirfd < 0)
 			continue;
 		if (r->old[i] == NULL) {
-			if (unlink(r->path[i]) == -1 && errno != ENOENT) {
-				err_set(&e, ERR_IO, "%s: %s", r->path[i],
+			if (unlinkat(r->dirfd, r->name[i], 0) == -1 &&
+			    errno != ENOENT) {
+				err_set(&e, ERR_IO, "%s: %s", r->name[i],
 				    strerror(errno));
 				files_ok = false;
 			}
 			continue;
 		}
-		if (fio_write_atomic(r->path[i], r->old[i], r->oldlen[i],
-		    r->oldmode[i], &e) == -1)
+		if (sf_replace_at(r->dirfd, r->name[i], r->old[i],
+		    r->oldlen[i], rf_mode[i], r->uid, r->gid, &e) == -1)
 			files_ok = false;
-		else
-			give_owner(r->path[i], r->uid[i], r->gid[i]);
 	}
 	snprintf(files, sizeof(files), files_ok ? "files restored" :
 	    "restoring files failed: %.48s", e.msg);
@@ -792,6 +788,7 @@ svc_rotate(struct svc *s, const struct svc_actor *a, const char *name,
 	r.a = a;
 	r.rec = out;
 	r.iss.cert.reason = -1;
+	r.dirfd = -1;
 
 	if (svc_node_name_valid(name))
 		object = name;
@@ -838,6 +835,8 @@ out:
 	if (locked)
 		svc_node_unlock(s, name);
 	rds_close(r.conn);
+	if (r.dirfd >= 0)
+		close(r.dirfd);
 	if (r.password != NULL) {
 		fio_wipe(r.password, strlen(r.password));
 		free(r.password);

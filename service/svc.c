@@ -94,6 +94,33 @@ svc_open(const struct svc_config *cfg, struct err *e)
 	s->rotation_renew_before_pct = cfg->rotation_renew_before_pct;
 	s->audit_retention = cfg->audit_retention > 0 ?
 	    cfg->audit_retention : RCA_AUDIT_RETENTION_DEFAULT;
+	s->data_dir = dup_opt(cfg->data_dir, &ok);
+	s->ca_key_dir = dup_opt(cfg->ca_key, &ok);
+	if (s->ca_key_dir != NULL) {
+		char *slash = strrchr(s->ca_key_dir, '/');
+
+		/* "ca.key" alone: the current folder, which realpath
+		 * resolves when a node path is checked. */
+		if (slash == NULL)
+			snprintf(s->ca_key_dir, strlen(s->ca_key_dir) + 1,
+			    ".");
+		else if (slash == s->ca_key_dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (cfg->nnode_allowed_dirs > 0) {
+		s->node_dirs = calloc(cfg->nnode_allowed_dirs,
+		    sizeof(*s->node_dirs));
+		if (s->node_dirs == NULL)
+			ok = false;
+		else
+			for (size_t i = 0; i < cfg->nnode_allowed_dirs; i++) {
+				s->node_dirs[i] = dup_opt(
+				    cfg->node_allowed_dirs[i], &ok);
+				s->nnode_dirs++;
+			}
+	}
 	if (cfg->nprofiles > 0) {
 		s->profiles = calloc(cfg->nprofiles, sizeof(*s->profiles));
 		if (s->profiles == NULL)
@@ -136,6 +163,11 @@ svc_close(struct svc *s)
 	free(s->admin_cert);
 	free(s->admin_key);
 	free(s->profiles);
+	free(s->data_dir);
+	free(s->ca_key_dir);
+	for (size_t i = 0; i < s->nnode_dirs; i++)
+		free(s->node_dirs[i]);
+	free(s->node_dirs);
 	pthread_mutex_destroy(&s->crl_mu);
 	pthread_mutex_destroy(&s->pub_mu);
 	free(s);

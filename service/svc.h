@@ -39,6 +39,15 @@ struct svc_config {
 	int64_t		 audit_retention;	/* seconds; 0: 365 days */
 	const struct profile *profiles;		/* copied */
 	size_t		 nprofiles;
+	/*
+	 * Node files (SPEC section 8): a node's cert_dir and password
+	 * file must resolve inside one of these absolute folders (none:
+	 * no node can be registered), and never inside data_dir (the
+	 * folder of config.json) or the folder of ca_key.  Copied.
+	 */
+	const char	*data_dir;		/* path or NULL */
+	const char *const *node_allowed_dirs;	/* nodes.allowed_dirs */
+	size_t		 nnode_allowed_dirs;
 };
 
 /*

@@ -5,6 +5,8 @@
 #ifndef RCA_SVC_INT_H
 #define RCA_SVC_INT_H
 
+#include <sys/stat.h>
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +29,10 @@ struct svc {
 	int		 rotation_renew_before_pct;
 	struct profile	*profiles;
 	size_t		 nprofiles;
+	char		*data_dir;	/* NULL: none configured */
+	char		*ca_key_dir;	/* the folder of ca.key */
+	char		**node_dirs;	/* nodes.allowed_dirs */
+	size_t		 nnode_dirs;
 
 	/*
 	 * pub_mu serialises publication so CRL numbers strictly increase;
@@ -144,5 +150,39 @@ void	svc_node_unlock(struct svc *s, const char *name);
 
 /* True when name matches [a-z0-9][a-z0-9-]{0,62}. */
 bool	svc_node_name_valid(const char *name);
+
+/*
+ * Node files (nodefiles.c, SPEC section 8).  svc_node_path_ok: resolve
+ * path (realpath) into real (RCA_MAX_PATH) and check that it lies
+ * inside one of nodes.allowed_dirs and outside the data folder and the
+ * folder of ca.key; false otherwise (no reason: the caller's message
+ * must not tell a missing file from a forbidden one).
+ */
+bool	svc_node_path_ok(struct svc *s, const char *path, char *real);
+
+/*
+ * Open a node's stored cert_dir for a rotation: it must still resolve
+ * to itself (no link swapped in since registration) and pass
+ * svc_node_path_ok(); opened with sf_open_dir().  *st gets its fstat.
+ * Returns the folder descriptor, or -1.  Errors: ERR_IO.
+ */
+int	svc_node_dir_open(struct svc *s, const char *cert_dir,
+	    struct stat *st, struct err *e);
+
+/*
+ * Read a node's AUTH password: the first line of path, which must pass
+ * svc_node_path_ok() and be a regular file with one link and no access
+ * for others, opened through its folder's descriptor without following
+ * links, at most max bytes.  *out is new (wipe and free()).  Errors:
+ * ERR_IO with one message for every failure (SVC_PASSWORD_REFUSED),
+ * never the password and never whether the file exists.
+ */
+int	svc_node_password_read(struct svc *s, const char *path, size_t max,
+	    char **out, struct err *e);
+
+/* The one message for an unusable password file (no existence oracle). */
+#define SVC_PASSWORD_REFUSED "auth.password_file is not usable: it must " \
+	"be a regular file inside nodes.allowed_dirs, outside the data " \
+	"folder, with one link and no access for others"
 
 #endif

@@ -236,6 +236,21 @@ test_load_refusals(void **state)
 		assert_non_null(strstr(e.msg, "symbolic link"));
 		free(ln);
 	}
+	/* A hard link is a second name nobody watches (SPEC 8). */
+	{
+		char *hl = th_path(f->dir, "hard.key");
+
+		assert_int_equal(link(f->key, hl), 0);
+		assert_null(ca_load(f->crt, f->key, NULL, NULL, &e));
+		assert_int_equal(e.code, ERR_IO);
+		assert_non_null(strstr(e.msg, "2 links"));
+		assert_no_key_in(&e);
+		assert_int_equal(unlink(hl), 0);
+		ca = ca_load(f->crt, f->key, NULL, NULL, &e);
+		assert_non_null(ca);
+		ca_free(ca);
+		free(hl);
+	}
 	/* A folder is not a regular file either. */
 	assert_null(ca_load(f->crt, f->dir, NULL, NULL, &e));
 	assert_int_equal(e.code, ERR_IO);

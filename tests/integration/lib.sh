@@ -168,10 +168,13 @@ rca_init()
 	    > "$RCA_TMP/init.out" 2> "$RCA_TMP/init.err" ||
 	    die "redis-ca init failed: $(cat "$RCA_TMP/init.err")"
 	[ -f "$DATA/config.json" ] || die "init made no config.json"
+	# Nodes' cert_dirs live in the temp folder (the data folder inside
+	# it stays refused: SPEC section 8).
 	rca_config_edit \
 	    --arg api "127.0.0.1:$API_PORT" --arg pub "127.0.0.1:$PUB_PORT" \
-	    --arg url "$PUB" \
-	    '.listen.api = $api | .listen.public = $pub | .public_url = $url'
+	    --arg url "$PUB" --arg nodes "$RCA_TMP" \
+	    '.listen.api = $api | .listen.public = $pub | .public_url = $url |
+	     .nodes.allowed_dirs = [$nodes]'
 	CACERT="$DATA/ca.crt"
 	ADMIN=$(tr -d ' \r\n' < "$DATA/admin.token") ||
 	    die "cannot read admin.token"

@@ -229,6 +229,60 @@ check "serve refuses ca.key mode 0644 (exit 1)" exit_is 1 timeout 20 "$RCA" \
 	serve --config "$D/config.json"
 check "... with a message naming the key" stderr_has "ca.key"
 chmod 0400 "$D/ca.key"
+
+# ---- start-up checks (SPEC section 8): unsafe secrets and folders ------------
+# On free ports, so a check that failed to refuse cannot collide; timeout
+# ends such a serve (exit 124, not 1).
+jq '.listen.api = "127.0.0.1:0" | .listen.public = "127.0.0.1:0"' \
+	"$D/config.json" >"$D/chk.json"
+refuses() {	# refuses "what" TEXT...: serve exits 1 naming each TEXT
+	local what=$1 t
+	shift
+	check "serve refuses $what (exit 1)" exit_is 1 timeout 20 "$RCA" \
+		serve --config "$D/chk.json"
+	for t in "$@"; do
+		check "... saying \"$t\"" stderr_has "$t"
+	done
+}
+chmod 0444 "$D/tls/api.key"
+refuses "tls/api.key at 0444" "tls/api.key" "0444"
+chmod 0400 "$D/tls/api.key"
+chmod 0640 "$D/tls/admin.key"
+refuses "tls/admin.key at 0640" "tls/admin.key" "0640"
+chmod 0400 "$D/tls/admin.key"
+chmod 0644 "$D/admin.token"
+refuses "admin.token at 0644" "admin.token" "0644"
+chmod 0400 "$D/admin.token"
+if [ "$(id -u)" = 0 ]; then
+	chown 65534 "$D/tls/api.key"
+	refuses "tls/api.key owned by another user" "tls/api.key" "owned by uid 65534"
+	chown 0 "$D/tls/api.key"
+fi
+mv "$D/admin.token" "$WORK/admin.token.saved"
+ln -s "$WORK/admin.token.saved" "$D/admin.token"
+refuses "admin.token as a symbolic link" "admin.token" "symbolic link"
+rm "$D/admin.token"
+mv "$WORK/admin.token.saved" "$D/admin.token"
+ln "$D/ca.key" "$WORK/ca.key.hard"
+refuses "a hard link to ca.key" "ca.key" "2 links"
+rm "$WORK/ca.key.hard"
+chmod 0777 "$D"
+refuses "a 0777 data folder" "$D" "writable by group or others"
+chmod 0720 "$D"
+refuses "a group-writable data folder" "$D" "0720"
+chmod 0700 "$D"
+mkdir -m 0777 "$WORK/open"
+check "init refuses a data folder others may write (exit 1)" exit_is 1 \
+	"$RCA" init --data "$WORK/open"
+check "... saying so" stderr_has "writable by group or others"
+check "... creating nothing in it" test -z "$(ls -A "$WORK/open")"
+check "serve starts again once all is fixed" bash -c "
+	'$RCA' serve --config '$D/chk.json' >'$WORK/chk.log' 2>&1 & p=\$!
+	for i in \$(seq 1 100); do
+		grep -q 'serving: api' '$WORK/chk.log' && break; sleep 0.1
+	done
+	kill -TERM \$p; wait \$p; grep -q 'serving: api' '$WORK/chk.log'"
+
 check "serve with a missing config exits 1" exit_is 1 "$RCA" serve \
 	--config "$WORK/none/config.json"
 check "serve with an unknown option exits 2" exit_is 2 "$RCA" serve --bogus

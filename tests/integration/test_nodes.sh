@@ -88,6 +88,51 @@ api POST /v1/nodes -H 'Content-Type: application/json' \
 expect_error 401 unauthorized "POST /v1/nodes without a token"
 [ -z "$(ls -A "$T/n1")" ] || die "a refused registration wrote to cert_dir"
 
+# SPEC section 8: node paths stay inside nodes.allowed_dirs (here $T) and
+# out of the data folder; the message never tells whether a path exists.
+# (The database and its journal change: the refusals are audited.)
+sums_data()
+{
+	(cd "$DATA" && find . ! -name 'redis-ca.db*' -printf '%p %m %s %T@\n' |
+	    sort)
+}
+sums_data > "$T/data.before"
+adm POST /v1/nodes "$(node_json thief 6379 "$DATA")"
+expect_error 400 invalid_request "cert_dir = the data folder"
+expect_message_has cert_dir
+M_DATA=$(jb .error.message)
+adm POST /v1/nodes "$(node_json thief 6379 "$DATA" | jq -c '.key_file = "ca.key"')"
+expect_error 400 invalid_request "cert_dir = the data folder, key_file = ca.key"
+expect_message_has cert_dir
+adm POST /v1/nodes "$(node_json thief 6379 "$T/n1" | jq -c '.key_file = "/etc/passwd"')"
+expect_error 400 invalid_request "an absolute key_file"
+expect_message_has key_file
+adm POST /v1/nodes "$(node_json thief 6379 /etc)"
+expect_error 400 invalid_request "cert_dir outside nodes.allowed_dirs"
+[ "$(jb .error.message)" = "$M_DATA" ] || die "another message for /etc"
+adm POST /v1/nodes "$(node_json thief 6379 "$T/no-such-dir")"
+expect_error 400 invalid_request "a cert_dir that does not exist"
+[ "$(jb .error.message)" = "$M_DATA" ] ||
+    die "a missing cert_dir is told apart: $(jb .error.message)"
+printf 'pw\n' > "$T/pw.world"
+chmod 0644 "$T/pw.world"
+for pwf in /etc/shadow /etc/no-such-file "$T/pw.world" "$T/no-such-pw"; do
+	adm POST /v1/nodes "$(node_json thief 6379 "$T/n1" |
+	    jq -c --arg f "$pwf" '.auth = {username: "app", password_file: $f}')"
+	expect_error 400 invalid_request "auth.password_file $pwf"
+	expect_message_has auth.password_file
+	[ -n "${M_PW:-}" ] || M_PW=$(jb .error.message)
+	[ "$(jb .error.message)" = "$M_PW" ] ||
+	    die "password_file $pwf: another message: $(jb .error.message)"
+	grep -q 'root:' "$T/body" && die "the response holds /etc/shadow"
+done
+sums_data > "$T/data.after"
+cmp -s "$T/data.before" "$T/data.after" ||
+    die "a refused registration changed the data folder"
+adm GET /v1/nodes/thief
+expect_error 404 not_found "no node stored for refused registrations"
+ok "node paths outside nodes.allowed_dirs or in the data folder refused alike"
+
 # ---- the node: registered, configured from redis.conf, rotated ----
 
 OLD=$(bootstrap n1) || die "bootstrap of n1 failed"

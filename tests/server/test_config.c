@@ -610,6 +610,60 @@ test_deploy_example(void **state)
 	config_clear(&c);
 }
 
+/* nodes.allowed_dirs (SPEC section 8): default none, absolute paths. */
+static void
+test_nodes_allowed_dirs(void **state)
+{
+	struct config c = CONFIG_INIT;
+	struct svc_config sv;
+	struct err e;
+	char big[2048];
+	size_t n;
+
+	err_clear(&e);
+	assert_int_equal(load("{}", &c, &e), 0);
+	assert_int_equal(c.nnode_allowed_dirs, 0);
+	config_svc_view(&c, &sv);
+	assert_int_equal(sv.nnode_allowed_dirs, 0);
+	assert_string_equal(sv.data_dir, "/etc/rca");
+	config_clear(&c);
+
+	assert_int_equal(load("{\"nodes\": {\"allowed_dirs\": "
+	    "[\"/etc/redis/tls\", \"/srv/redis\"]}}", &c, &e), 0);
+	assert_int_equal(c.nnode_allowed_dirs, 2);
+	config_svc_view(&c, &sv);
+	assert_int_equal(sv.nnode_allowed_dirs, 2);
+	assert_string_equal(sv.node_allowed_dirs[0], "/etc/redis/tls");
+	assert_string_equal(sv.node_allowed_dirs[1], "/srv/redis");
+	assert_string_equal(sv.data_dir, c.dir);
+	config_clear(&c);
+	assert_int_equal(load("{\"nodes\": {}}", &c, &e), 0);
+	assert_int_equal(c.nnode_allowed_dirs, 0);
+	config_clear(&c);
+
+	expect_error("{\"nodes\": []}", "config: nodes: must be an object");
+	expect_error("{\"nodes\": {\"allowed\": []}}",
+	    "config: nodes.allowed: unknown key");
+	expect_error("{\"nodes\": {\"allowed_dirs\": \"/srv\"}}",
+	    "config: nodes.allowed_dirs: must be an array");
+	expect_error("{\"nodes\": {\"allowed_dirs\": [\"/srv\", "
+	    "\"relative\"]}}", "config: nodes.allowed_dirs[1]: must be an "
+	    "absolute path");
+	expect_error("{\"nodes\": {\"allowed_dirs\": [5]}}",
+	    "config: nodes.allowed_dirs[0]: must be an absolute path");
+	expect_error("{\"nodes\": {\"allowed_dirs\": [\"\"]}}",
+	    "config: nodes.allowed_dirs[0]: must be an absolute path");
+	/* More than RCA_MAX_NODE_DIRS. */
+	n = (size_t)snprintf(big, sizeof(big), "{\"nodes\": "
+	    "{\"allowed_dirs\": [");
+	for (int i = 0; i <= RCA_MAX_NODE_DIRS; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "%s\"/d%d\"",
+		    i > 0 ? "," : "", i);
+	snprintf(big + n, sizeof(big) - n, "]}}");
+	expect_error(big, "config: nodes.allowed_dirs: must be an array of "
+	    "at most");
+}
+
 int
 main(void)
 {
@@ -635,6 +689,7 @@ main(void)
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_abuse_limits),
 		cmocka_unit_test(test_deploy_example),
+		cmocka_unit_test(test_nodes_allowed_dirs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

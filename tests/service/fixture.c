@@ -82,6 +82,7 @@ fx_setup(void **state)
 	f->cfg.rotation_renew_before_pct = 33;
 	f->cfg.profiles = f->profiles;
 	f->cfg.nprofiles = 2;
+	f->cfg.data_dir = f->dir;
 	fx_open(f);
 
 	svc_actor_init(&f->cli, ACTOR_CLI);

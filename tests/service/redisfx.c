@@ -85,6 +85,10 @@ reopen(struct rfx *r, int pct)
 	r->f->cfg.admin_key = r->admin_key;
 	r->f->cfg.rotation_check_interval = 1;
 	r->f->cfg.rotation_renew_before_pct = pct;
+	/* Nodes live in the scratch folder, outside the data folder. */
+	r->allowed[0] = r->dir;
+	r->f->cfg.node_allowed_dirs = r->allowed;
+	r->f->cfg.nnode_allowed_dirs = 1;
 	fx_reopen(r->f);
 }
 

@@ -21,6 +21,7 @@ struct rfx {
 	char		 dir[64];	/* removed by rfx_teardown() */
 	char		 admin_crt[RFX_PATH];
 	char		 admin_key[RFX_PATH];
+	const char	*allowed[1];	/* nodes.allowed_dirs: { dir } */
 };
 
 /* One redis-server and its node's cert_dir. */

@@ -414,6 +414,8 @@ test_config_set_refused(void **state)
 		fputs("pw\n", fp);
 		fclose(fp);
 	}
+	/* A password file gives others no access (SPEC section 8). */
+	assert_int_equal(chmod(pw, 0600), 0);
 	rfx_register(r, &n, NULL, "noconf", pw);
 	take_files(&n, before);
 
