@@ -112,6 +112,8 @@ svc_open(const struct svc_config *cfg, struct err *e)
 		goto out;
 	if ((s->db = db_open(cfg->database, e)) == NULL)
 		goto out;
+	if (svc_spki_backfill(s, e) == -1)
+		goto out;
 	if (svc_crl_init(s, e) == -1)
 		goto out;
 

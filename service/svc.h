@@ -178,6 +178,11 @@ void	svc_cert_list_free(struct cert_rec *list, size_t n);
 /*
  * Revoke a certificate and publish a new CRL before returning, so the
  * CRL served after this call lists it.  *crl_number gets its number.
+ * With reason keyCompromise (SPEC section 8) the key is blocked and
+ * every other unexpired, unrevoked certificate with the same public key
+ * is revoked too, in the same transaction (each audited as
+ * certificate.revoke, detail "same_key_as=<serial>"), so that CRL lists
+ * them all.
  * Errors: ERR_INVALID_SERIAL, ERR_NOT_FOUND, ERR_ALREADY_REVOKED,
  * ERR_INTERNAL.
  */
