@@ -92,6 +92,8 @@ svc_open(const struct svc_config *cfg, struct err *e)
 	s->crl_refresh_before = cfg->crl_refresh_before;
 	s->rotation_check_interval = cfg->rotation_check_interval;
 	s->rotation_renew_before_pct = cfg->rotation_renew_before_pct;
+	s->token_max_enroll_ttl = cfg->token_max_enroll_ttl > 0 ?
+	    cfg->token_max_enroll_ttl : SVC_ENROLL_TTL_MAX_DEFAULT;
 	if (cfg->nprofiles > 0) {
 		s->profiles = calloc(cfg->nprofiles, sizeof(*s->profiles));
 		if (s->profiles == NULL)

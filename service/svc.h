@@ -38,6 +38,7 @@ struct svc_config {
 	int		 rotation_renew_before_pct; /* 1..99 */
 	const struct profile *profiles;		/* copied */
 	size_t		 nprofiles;
+	int64_t		 token_max_enroll_ttl;	/* seconds; 0: default 30d */
 };
 
 /*
@@ -192,13 +193,23 @@ int	svc_revoke(struct svc *s, const struct svc_actor *a,
 
 /* ---- tokens ---- */
 
+/* Token lifetimes (SPEC section 8, "Tokens"). */
+#define SVC_TOKEN_TTL_NEVER		(-1)	/* svc_token_req.ttl: admin only */
+#define SVC_ENROLL_TTL_DEFAULT		(24 * 3600)
+#define SVC_ADMIN_TTL_DEFAULT		(90 * 86400)
+#define SVC_ENROLL_TTL_MAX_DEFAULT	(30 * 86400)	/* tokens.max_enroll_ttl */
+
 struct svc_token_req {
 	enum token_kind	 kind;
 	const char	*profile;	/* enroll: required */
 	char *const	*patterns;	/* enroll: at least one */
 	size_t		 npatterns;
 	int64_t		 uses;		/* enroll: >= 1; admin: ignored */
-	int64_t		 ttl;		/* seconds; 0: never expires */
+	int64_t		 ttl;		/* seconds; 0: the kind's default
+					 * (enroll 24h, or max_enroll_ttl
+					 * when shorter; admin 90d);
+					 * SVC_TOKEN_TTL_NEVER: no expiry
+					 * (admin only) */
 	int64_t		 max_cert_ttl;	/* seconds; 0: none */
 	const char	*description;	/* may be NULL */
 };
@@ -206,8 +217,11 @@ struct svc_token_req {
 /*
  * Create a token.  *out is the stored record; token receives the secret
  * string ("rca_" + 64 hex), shown only this once.  Admin actors only.
+ * Every enroll token expires: its ttl is at most tokens.max_enroll_ttl
+ * and "never" is refused.
  * Errors: ERR_FORBIDDEN, ERR_UNKNOWN_PROFILE, ERR_INVALID_REQUEST
- * (bad pattern, uses, description), ERR_INTERNAL.
+ * (bad pattern, uses, description), ERR_INVALID_TTL (negative, never
+ * for an enroll token, above tokens.max_enroll_ttl), ERR_INTERNAL.
  */
 int	svc_token_create(struct svc *s, const struct svc_actor *a,
 	    const struct svc_token_req *req, struct token_rec *out,

@@ -27,6 +27,7 @@ struct svc {
 	int		 rotation_renew_before_pct;
 	struct profile	*profiles;
 	size_t		 nprofiles;
+	int64_t		 token_max_enroll_ttl;	/* seconds, > 0 */
 
 	/*
 	 * pub_mu serialises publication so CRL numbers strictly increase;
