@@ -91,7 +91,8 @@ int	svc_auth_token(struct svc *s, const char *token, struct svc_actor *out,
  * Authenticate a client certificate (DER, as presented on the HTTPS
  * listener) for /v1/renew: it must chain to this CA, be inside its
  * validity, carry clientAuth (ca_verify_cert), be known to the database
- * with the same fingerprint, and not be revoked.  Fills out as
+ * with the same fingerprint, not be revoked, and its key must not be
+ * blocked (keyCompromise).  Fills out as
  * ACTOR_MTLS "mtls:<serial>" with the stored record and the DER.  Does
  * not audit (the caller calls svc_audit_denied() with the action).
  * Errors: ERR_UNAUTHORIZED (message says why), ERR_INTERNAL.
@@ -138,7 +139,9 @@ void	svc_issued_clear(struct svc_issued *r);
  * (ERR_FORBIDDEN), every name must match its patterns
  * (ERR_NAME_NOT_ALLOWED), ttl capped by its max_cert_ttl, and one use is
  * consumed after every check passed.  The certificate and its audit
- * entry are committed before return.  Errors: ERR_FORBIDDEN,
+ * entry are committed before return.  A key blocked by a keyCompromise
+ * revocation is refused (ERR_KEY_REJECTED) before a use is consumed.
+ * Errors: ERR_FORBIDDEN,
  * ERR_UNKNOWN_PROFILE, ERR_INVALID_CSR, ERR_CSR_SIGNATURE,
  * ERR_KEY_REJECTED, ERR_INVALID_TTL, ERR_TTL_TOO_LONG,
  * ERR_NAME_NOT_ALLOWED, ERR_UNAUTHORIZED (token used up meanwhile),
@@ -158,8 +161,8 @@ int	svc_issue(struct svc *s, const struct svc_actor *a,
  * certificate stays valid (it expires on its own).
  * Errors: ERR_FORBIDDEN (not a certificate actor), ERR_UNKNOWN_PROFILE
  * (its profile is no longer configured), ERR_INVALID_CSR,
- * ERR_CSR_SIGNATURE, ERR_KEY_REJECTED, ERR_INVALID_REQUEST (names
- * differ), ERR_INTERNAL.
+ * ERR_CSR_SIGNATURE, ERR_KEY_REJECTED (also a blocked key),
+ * ERR_INVALID_REQUEST (names differ), ERR_INTERNAL.
  */
 int	svc_renew(struct svc *s, const struct svc_actor *a,
 	    const char *csr_pem, size_t csr_len, struct svc_issued *out,
