@@ -435,9 +435,6 @@ revoke_refused(struct db_conn *c, const char *key, struct err *e)
 	return -1;
 }
 
-/* RFC 5280 CRLReason keyCompromise. */
-#define REASON_KEY_COMPROMISE	1
-
 /* A lowercase SHA-256 hex string. */
 static bool
 spki_valid(const char *h)
@@ -487,8 +484,8 @@ revoke_same_key(struct db_conn *c, const char *spki, const char *serial,
 	while ((s = db_step(c, st, "same-key revoke", e)) == SQLITE_ROW) {
 		if (cnt == cap) {
 			cap = cap == 0 ? 8 : cap * 2;
-			if ((p = reallocarray(serials, cap, sizeof(*p))) ==
-			    NULL) {
+			p = reallocarray(serials, cap, sizeof(*serials));
+			if (p == NULL) {
 				err_set(e, ERR_INTERNAL, "out of memory");
 				goto out;
 			}

@@ -118,7 +118,7 @@ struct db_spki_row {
 	int64_t	id;
 	char	serial[RCA_SERIAL_HEX_MAX + 1];
 	char	*pem;				/* owned */
-	char	spki_sha256[RCA_SHA256_HEX + 1];	/* the caller fills */
+	char	spki_sha256[RCA_SHA256_HEX + 1];	/* caller fills */
 };
 int	db_cert_spki_missing(struct db *db, int64_t after, size_t limit,
 	    struct db_spki_row **out, size_t *n, struct err *e);

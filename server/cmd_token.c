@@ -33,7 +33,7 @@ struct create_opts {
 	char		*names[RCA_MAX_PATTERNS];
 	size_t		 nnames;
 	int64_t		 uses;
-	int64_t		 ttl;		/* 0: default; SVC_TOKEN_TTL_NEVER */
+	int64_t		 ttl;		/* 0: default; or NEVER */
 	int64_t		 max_cert_ttl;
 	const char	*description;
 };

@@ -49,7 +49,7 @@ struct config {
 	unsigned	 max_connections;
 	struct profile	 profiles[RCA_MAX_PROFILES];
 	size_t		 nprofiles;
-	int64_t		 token_max_enroll_ttl;	/* tokens.max_enroll_ttl, s */
+	int64_t		 token_max_enroll_ttl;	/* seconds */
 };
 
 #define CONFIG_INIT { 0 }

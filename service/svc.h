@@ -38,7 +38,7 @@ struct svc_config {
 	int		 rotation_renew_before_pct; /* 1..99 */
 	const struct profile *profiles;		/* copied */
 	size_t		 nprofiles;
-	int64_t		 token_max_enroll_ttl;	/* seconds; 0: default 30d */
+	int64_t		 token_max_enroll_ttl;	/* seconds; 0: 30d */
 };
 
 /*
@@ -196,11 +196,15 @@ int	svc_revoke(struct svc *s, const struct svc_actor *a,
 
 /* ---- tokens ---- */
 
-/* Token lifetimes (SPEC section 8, "Tokens"). */
-#define SVC_TOKEN_TTL_NEVER		(-1)	/* svc_token_req.ttl: admin only */
+/*
+ * Token lifetimes (SPEC section 8, "Tokens").  SVC_TOKEN_TTL_NEVER is
+ * svc_token_req.ttl for "never" (admin tokens only);
+ * SVC_ENROLL_TTL_MAX_DEFAULT is tokens.max_enroll_ttl's default.
+ */
+#define SVC_TOKEN_TTL_NEVER		(-1)
 #define SVC_ENROLL_TTL_DEFAULT		(24 * 3600)
 #define SVC_ADMIN_TTL_DEFAULT		(90 * 86400)
-#define SVC_ENROLL_TTL_MAX_DEFAULT	(30 * 86400)	/* tokens.max_enroll_ttl */
+#define SVC_ENROLL_TTL_MAX_DEFAULT	(30 * 86400)
 
 struct svc_token_req {
 	enum token_kind	 kind;

@@ -128,9 +128,10 @@ crl_lists(struct fx *f, const char *serial)
 	assert_non_null(crl = d2i_X509_CRL(NULL, &p, (long)c.der_len));
 	revs = X509_CRL_get_REVOKED(crl);
 	for (int i = 0; i < sk_X509_REVOKED_num(revs) && !found; i++) {
-		BIGNUM	*bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(
-		    sk_X509_REVOKED_value(revs, i)), NULL);
-		char	*hex = BN_bn2hex(bn), *h = hex;
+		X509_REVOKED	*r = sk_X509_REVOKED_value(revs, i);
+		BIGNUM		*bn = ASN1_INTEGER_to_BN(
+				    X509_REVOKED_get0_serialNumber(r), NULL);
+		char		*hex = BN_bn2hex(bn), *h = hex;
 
 		for (char *q = hex; *q != '\0'; q++)
 			*q = (char)tolower((unsigned char)*q);
