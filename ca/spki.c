@@ -101,6 +101,32 @@ out:
 }
 
 /*
+ * True when the request's key is an EC key on P-256 or P-384 named by
+ * OID, with an uncompressed point of the curve's length: the encoding
+ * i2d_PUBKEY would give.
+ */
+static bool
+ec_canonical(const struct ca_csr *csr)
+{
+	const ASN1_OBJECT *aobj;
+	const void *pval;
+	const unsigned char *bits;
+	int ptype, curve, len;
+
+	X509_ALGOR_get0(&aobj, &ptype, &pval, csr->spki_alg);
+	if (OBJ_obj2nid(aobj) != NID_X9_62_id_ecPublicKey ||
+	    ptype != V_ASN1_OBJECT)
+		return false;
+	curve = OBJ_obj2nid(pval);
+	bits = ASN1_STRING_get0_data(csr->spki_bits);
+	len = ASN1_STRING_length(csr->spki_bits);
+	if ((csr->spki_bits->flags & 0x07) != 0 || len < 1 || bits[0] != 0x04)
+		return false;
+	return (curve == NID_X9_62_prime256v1 && len == 65) ||
+	    (curve == NID_secp384r1 && len == 97);
+}
+
+/*
  * Against today's struct ca_csr (the key as its algorithm and bits):
  * rebuild the SubjectPublicKeyInfo, decode it into a key, and hash that
  * key's canonical encoding.  A request whose key cannot be re-encoded
@@ -144,6 +170,17 @@ ca_csr_spki_sha256(const struct ca_csr *csr, char out[RCA_SHA256_HEX + 1])
 	/* set0_param leaves no decoded key: decode the DER it encodes. */
 	if ((len = i2d_X509_PUBKEY(xpk, &der)) <= 0)
 		goto out;
+	/*
+	 * A named-curve key with an uncompressed point is already in the
+	 * canonical form (the point was checked on the curve when the
+	 * request was parsed): hash it as is, without OpenSSL 3's costly
+	 * decoder.  Anything else is decoded and re-encoded.
+	 */
+	if (ec_canonical(csr)) {
+		ca_sha256_hex(der, (size_t)len, out);
+		rc = 0;
+		goto out;
+	}
 	p = der;
 	if ((pk = d2i_PUBKEY(NULL, &p, len)) == NULL || p != der + len)
 		goto out;
