@@ -365,7 +365,7 @@ api_decode_token(const char *body, size_t len, struct api_token_body *out,
 		{ "description", API_F_STRING, false },
 	};
 	struct api_token_body b = { 0 };
-	const char *kind;
+	const char *kind, *ttl;
 	json_t *names, *v, *uses;
 	size_t i;
 	int rc = -1;
@@ -415,7 +415,11 @@ api_decode_token(const char *body, size_t len, struct api_token_body *out,
 	uses = json_object_get(b.root, "uses");
 	if (json_is_integer(uses))
 		b.req.uses = json_integer_value(uses);
-	if (opt_duration(b.root, "ttl", &b.req.ttl, e) == -1)
+	/* Absent: the kind's default; "never": only admin (the service). */
+	ttl = api_opt_string(b.root, "ttl");
+	if (ttl != NULL && strcmp(ttl, "never") == 0)
+		b.req.ttl = SVC_TOKEN_TTL_NEVER;
+	else if (opt_duration(b.root, "ttl", &b.req.ttl, e) == -1)
 		goto out;
 	if (opt_duration(b.root, "max_cert_ttl", &b.req.max_cert_ttl,
 	    e) == -1)

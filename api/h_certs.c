@@ -40,8 +40,8 @@ api_enc_issued(const struct svc_issued *is, struct api_resp *out,
  * POST /v1/certificates {"csr", "profile", "ttl"?}.
  * 201; 400 invalid_json, invalid_request, invalid_csr,
  * csr_signature_invalid, unknown_profile, invalid_ttl; 401; 403
- * forbidden, name_not_allowed; 413; 415; 422 key_rejected,
- * ttl_too_long; 500.
+ * forbidden, name_not_allowed; 413; 415; 422 key_rejected (also a key
+ * blocked after a keyCompromise), ttl_too_long; 500.
  */
 int
 api_h_cert_issue(struct api_req *r, struct api_resp *out, struct err *e)
@@ -200,7 +200,9 @@ out:
 /*
  * POST /v1/certificates/{serial}/revoke {"reason"?}.  200 certificate +
  * "crl_number"; 400 invalid_json, invalid_request, invalid_serial; 401;
- * 403; 404; 409 already_revoked; 413; 415; 500.
+ * 403; 404; 409 already_revoked; 413; 415; 500.  keyCompromise also
+ * revokes the key's other unexpired certificates and blocks the key;
+ * the CRL numbered crl_number lists them all.
  */
 int
 api_h_cert_revoke(struct api_req *r, struct api_resp *out, struct err *e)

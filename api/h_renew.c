@@ -68,9 +68,10 @@ out:
  * 201 certificate + chain + ca_certificate; 400 invalid_json,
  * invalid_request, invalid_csr, csr_signature_invalid,
  * unknown_profile; 401 unauthorized (from server.c: no, unknown,
- * expired or revoked client certificate); 403 name_not_allowed (the
- * CSR's names differ from the certificate's); 413; 415; 422
- * key_rejected; 500.
+ * expired or revoked client certificate, or one whose key is blocked
+ * after a keyCompromise); 403 name_not_allowed (the CSR's names differ
+ * from the certificate's); 413; 415; 422 key_rejected (also a CSR
+ * whose key is blocked); 500.
  */
 int
 api_h_renew(struct api_req *r, struct api_resp *out, struct err *e)

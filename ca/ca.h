@@ -200,6 +200,31 @@ int	ca_verify_cert(const struct ca *ca, const unsigned char *der,
 	    size_t len, int64_t now, struct ca_cert *out, struct err *e);
 
 /* ------------------------------------------------------------------ */
+/* Key identity (keyCompromise: same-key certificates, blocked keys)    */
+
+/*
+ * The SHA-256 (lowercase hex) of the canonical SubjectPublicKeyInfo of
+ * a certificate's public key: the key re-encoded by OpenSSL (i2d_PUBKEY,
+ * EC points uncompressed), so two encodings of one key hash the same.
+ * ca_cert_spki_sha256 takes one DER certificate, ca_pem_spki_sha256 the
+ * first certificate of a PEM string.
+ * Errors: ERR_INVALID_REQUEST (does not parse), ERR_CRYPTO.
+ */
+int	ca_cert_spki_sha256(const unsigned char *der, size_t len,
+	    char out[RCA_SHA256_HEX + 1], struct err *e);
+int	ca_pem_spki_sha256(const char *pem, char out[RCA_SHA256_HEX + 1],
+	    struct err *e);
+
+/*
+ * The same hash for the public key of a request (parsed CSR, renewal
+ * from a certificate, or generated key): equal to ca_cert_spki_sha256()
+ * of every certificate issued for it.  Returns 0, or -1 when the key
+ * cannot be encoded (logged).
+ */
+int	ca_csr_spki_sha256(const struct ca_csr *csr,
+	    char out[RCA_SHA256_HEX + 1]);
+
+/* ------------------------------------------------------------------ */
 /* CRL                                                                 */
 
 struct ca_crl_entry {

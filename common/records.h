@@ -38,6 +38,8 @@ struct cert_rec {
 	char		issued_by[RCA_ACTOR_MAX + 1];	/* actor string */
 	char		*pem;		/* owned: the certificate PEM */
 	int64_t		created_at;
+	/* SHA-256 of the canonical SubjectPublicKeyInfo; "" unknown */
+	char		spki_sha256[RCA_SHA256_HEX + 1];
 };
 
 /* Free what r owns and zero it.  r may be NULL. */

@@ -4,6 +4,7 @@
  * revoke, the CRL's revoked set and per-profile counts.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,11 +83,34 @@ cert_read(sqlite3_stmt *st, struct cert_rec *out, struct err *e)
 		goto out;
 	}
 	out->created_at = sqlite3_column_int64(st, 16);
+	if (DB_COL_BUF(st, 17, out->spki_sha256, e) == -1)
+		goto out;
 	rc = 0;
 out:
 	if (rc == -1)
 		cert_rec_clear(out);
 	return rc;
+}
+
+/*
+ * Is the key with this hash blocked?  In the caller's transaction, so
+ * a certificate is never stored for a key a keyCompromise revocation
+ * committed before it.  Returns 1 (blocked), 0, or -1.
+ */
+static int
+key_blocked(struct db_conn *c, const char *spki, struct err *e)
+{
+	sqlite3_stmt *st;
+	int s;
+
+	if ((st = db_stmt(c, DB_STMT_KEY_BLOCKED, e)) == NULL)
+		return -1;
+	if (db_bind_text(c, st, 1, spki, RCA_SHA256_HEX + 1, e) == -1)
+		s = -1;
+	else
+		s = db_step(c, st, "blocked key", e);
+	db_stmt_done(st);
+	return s == -1 ? -1 : s == SQLITE_ROW;
 }
 
 /* Insert one certificate row in c's open transaction. */
@@ -98,6 +122,15 @@ cert_insert_row(struct db_conn *c, const struct cert_rec *r,
 	char *joined[NAME__MAX] = { NULL, NULL, NULL };
 	int rc = -1, s;
 
+	if (r->spki_sha256[0] != '\0') {
+		if ((s = key_blocked(c, r->spki_sha256, e)) == -1)
+			goto out;
+		if (s == 1) {
+			err_set(e, ERR_KEY_REJECTED, "the key was revoked as "
+			    "compromised (keyCompromise) and is blocked");
+			goto out;
+		}
+	}
 	for (int k = 0; k < NAME__MAX; k++)
 		if ((joined[k] = names_join(&r->names, (enum name_kind)k)) ==
 		    NULL) {
@@ -128,7 +161,9 @@ cert_insert_row(struct db_conn *c, const struct cert_rec *r,
 	    db_bind_opt(c, st, 13, r->node, sizeof(r->node), e) == -1 ||
 	    DB_BIND_BUF(c, st, 14, r->issued_by, e) == -1 ||
 	    db_bind_text(c, st, 15, r->pem, SIZE_MAX, e) == -1 ||
-	    db_bind_int(c, st, 16, r->created_at, e) == -1)
+	    db_bind_int(c, st, 16, r->created_at, e) == -1 ||
+	    db_bind_opt(c, st, 17, r->spki_sha256, sizeof(r->spki_sha256),
+	    e) == -1)
 		goto out;
 	if ((s = db_step(c, st, "certificate insert", e)) != SQLITE_DONE) {
 		if (s == -1 && e != NULL && e->code == ERR_ALREADY_EXISTS)
@@ -400,9 +435,94 @@ revoke_refused(struct db_conn *c, const char *key, struct err *e)
 	return -1;
 }
 
-int
-db_cert_revoke(struct db *db, const char *serial, int reason, int64_t at,
-    const struct audit_rec *a, struct cert_rec *out, struct err *e)
+/* A lowercase SHA-256 hex string. */
+static bool
+spki_valid(const char *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return false;
+	for (i = 0; h[i] != '\0'; i++)
+		if (i == RCA_SHA256_HEX || !((h[i] >= '0' && h[i] <= '9') ||
+		    (h[i] >= 'a' && h[i] <= 'f')))
+			return false;
+	return i == RCA_SHA256_HEX;
+}
+
+/*
+ * keyCompromise, in c's open transaction: block the key (the first
+ * block is kept), revoke every other unrevoked certificate of the key
+ * that is unexpired at `at`, and append sibling (object set to each
+ * serial) to the audit log for each.  *n gets their count.
+ */
+static int
+revoke_same_key(struct db_conn *c, const char *spki, const char *serial,
+    int64_t at, const struct audit_rec *sibling, size_t *n, struct err *e)
+{
+	char (*serials)[RCA_SERIAL_HEX_MAX + 1] = NULL;
+	void *p;
+	struct audit_rec ar;
+	sqlite3_stmt *st = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc = -1, s;
+
+	*n = 0;
+	if ((st = db_stmt(c, DB_STMT_KEY_BLOCK, e)) == NULL ||
+	    db_bind_text(c, st, 1, spki, RCA_SHA256_HEX + 1, e) == -1 ||
+	    db_bind_text(c, st, 2, serial, RCA_SERIAL_HEX_MAX + 1, e) == -1 ||
+	    db_bind_int(c, st, 3, at, e) == -1 ||
+	    db_step(c, st, "key block", e) == -1)
+		goto out;
+	db_stmt_done(st);
+	if ((st = db_stmt(c, DB_STMT_CERT_REVOKE_SAME_KEY, e)) == NULL ||
+	    db_bind_int(c, st, 1, at, e) == -1 ||
+	    db_bind_int(c, st, 2, REASON_KEY_COMPROMISE, e) == -1 ||
+	    db_bind_text(c, st, 3, spki, RCA_SHA256_HEX + 1, e) == -1)
+		goto out;
+	/* Collect first: the audit inserts run on the same connection. */
+	while ((s = db_step(c, st, "same-key revoke", e)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap == 0 ? 8 : cap * 2;
+			p = reallocarray(serials, cap, sizeof(*serials));
+			if (p == NULL) {
+				err_set(e, ERR_INTERNAL, "out of memory");
+				goto out;
+			}
+			serials = p;
+		}
+		if (DB_COL_BUF(st, 0, serials[cnt], e) == -1)
+			goto out;
+		cnt++;
+	}
+	if (s == -1)
+		goto out;
+	db_stmt_done(st);
+	st = NULL;
+	for (size_t i = 0; sibling != NULL && i < cnt; i++) {
+		ar = *sibling;
+		snprintf(ar.object, sizeof(ar.object), "%s", serials[i]);
+		if (db_audit_insert(c, &ar, e) == -1)
+			goto out;
+	}
+	*n = cnt;
+	rc = 0;
+out:
+	db_stmt_done(st);
+	free(serials);
+	return rc;
+}
+
+/*
+ * The revocation of db_cert_revoke() and db_cert_revoke_key(): spki
+ * NULL revokes serial alone; otherwise the same-key cascade follows in
+ * the same transaction.
+ */
+static int
+revoke(struct db *db, const char *serial, int reason, int64_t at,
+    const char *spki, const struct audit_rec *a,
+    const struct audit_rec *sibling, struct cert_rec *out, size_t *nsib,
+    struct err *e)
 {
 	char key[RCA_SERIAL_HEX_MAX + 1];
 	struct cert_rec row;
@@ -421,6 +541,10 @@ db_cert_revoke(struct db *db, const char *serial, int reason, int64_t at,
 	}
 	if (reason < 0 || reason > 10 || reason == 7 || at <= 0) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid revocation");
+		return -1;
+	}
+	if (spki != NULL && !spki_valid(spki)) {
+		err_set(e, ERR_INVALID_REQUEST, "invalid key hash");
 		return -1;
 	}
 	if ((c = db_conn_get(db, e)) == NULL || db_tx_begin(c, e) == -1)
@@ -451,6 +575,9 @@ db_cert_revoke(struct db *db, const char *serial, int reason, int64_t at,
 	st = NULL;
 	if (db_audit_insert(c, a, e) == -1)
 		goto out;
+	if (spki != NULL && revoke_same_key(c, spki, key, at, sibling, nsib,
+	    e) == -1)
+		goto out;
 	rc = db_tx_commit(c, e);
 	if (rc == 0 && out != NULL) {
 		*out = row;
@@ -462,6 +589,177 @@ out:
 	db_stmt_done(st);
 	db_tx_rollback(c);
 	cert_rec_clear(&row);
+	return rc;
+}
+
+int
+db_cert_revoke(struct db *db, const char *serial, int reason, int64_t at,
+    const struct audit_rec *a, struct cert_rec *out, struct err *e)
+{
+	return revoke(db, serial, reason, at, NULL, a, NULL, out, NULL, e);
+}
+
+int
+db_cert_revoke_key(struct db *db, const char *serial, const char *spki,
+    int64_t at, const struct audit_rec *a, const struct audit_rec *sibling,
+    struct cert_rec *out, size_t *nsiblings, struct err *e)
+{
+	size_t n = 0;
+	int rc;
+
+	rc = revoke(db, serial, REASON_KEY_COMPROMISE, at, spki, a, sibling,
+	    out, &n, e);
+	if (nsiblings != NULL)
+		*nsiblings = rc == 0 ? n : 0;
+	return rc;
+}
+
+int
+db_key_block(struct db *db, const char *spki, const char *serial,
+    int64_t at, struct err *e)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (!spki_valid(spki) || serial == NULL || at <= 0) {
+		err_set(e, ERR_INVALID_REQUEST, "invalid key block");
+		return -1;
+	}
+	if ((c = db_conn_get(db, e)) == NULL || db_tx_begin(c, e) == -1)
+		return -1;
+	if ((st = db_stmt(c, DB_STMT_KEY_BLOCK, e)) == NULL ||
+	    db_bind_text(c, st, 1, spki, RCA_SHA256_HEX + 1, e) == -1 ||
+	    db_bind_text(c, st, 2, serial, RCA_SERIAL_HEX_MAX + 1, e) == -1 ||
+	    db_bind_int(c, st, 3, at, e) == -1 ||
+	    db_step(c, st, "key block", e) == -1)
+		goto out;
+	db_stmt_done(st);
+	st = NULL;
+	return db_tx_commit(c, e);
+out:
+	db_stmt_done(st);
+	db_tx_rollback(c);
+	return rc;
+}
+
+int
+db_key_blocked(struct db *db, const char *spki, char *serial,
+    size_t cap, struct err *e)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st = NULL;
+	int rc = -1, s;
+
+	if (serial != NULL && cap > 0)
+		serial[0] = '\0';
+	if (!spki_valid(spki)) {
+		err_set(e, ERR_INVALID_REQUEST, "invalid key hash");
+		return -1;
+	}
+	if ((c = db_conn_get(db, e)) == NULL)
+		return -1;
+	if ((st = db_stmt(c, DB_STMT_KEY_BLOCKED, e)) == NULL ||
+	    db_bind_text(c, st, 1, spki, RCA_SHA256_HEX + 1, e) == -1 ||
+	    (s = db_step(c, st, "blocked key", e)) == -1)
+		goto out;
+	if (s == SQLITE_ROW && serial != NULL && cap > 0 &&
+	    db_col_text(st, 0, serial, cap, e) == -1)
+		goto out;
+	rc = s == SQLITE_ROW;
+out:
+	db_stmt_done(st);
+	return rc;
+}
+
+int
+db_cert_spki_missing(struct db *db, int64_t after, size_t limit,
+    struct db_spki_row **out, size_t *n, struct err *e)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st = NULL;
+	struct db_spki_row *list = NULL;
+	size_t cnt = 0;
+	bool ok;
+	int s, rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	limit = db_limit(limit);
+	if ((c = db_conn_get(db, e)) == NULL)
+		return -1;
+	if ((st = db_stmt(c, DB_STMT_CERT_SPKI_MISSING, e)) == NULL ||
+	    db_bind_int(c, st, 1, after, e) == -1 ||
+	    db_bind_int(c, st, 2, (int64_t)limit, e) == -1)
+		goto out;
+	if ((list = calloc(limit, sizeof(*list))) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	while ((s = db_step(c, st, "key hash backfill", e)) == SQLITE_ROW) {
+		list[cnt].id = sqlite3_column_int64(st, 0);
+		if (DB_COL_BUF(st, 1, list[cnt].serial, e) == -1)
+			goto out;
+		if ((list[cnt].pem = db_col_dup(st, 2, &ok)) == NULL) {
+			corrupt(st, "pem", e);
+			goto out;
+		}
+		cnt++;
+	}
+	if (s == -1)
+		goto out;
+	*out = list;
+	*n = cnt;
+	list = NULL;
+	rc = 0;
+out:
+	db_stmt_done(st);
+	db_cert_spki_rows_free(list, cnt);
+	return rc;
+}
+
+void
+db_cert_spki_rows_free(struct db_spki_row *rows, size_t n)
+{
+	if (rows == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].pem);
+	free(rows);
+}
+
+int
+db_cert_spki_set(struct db *db, const struct db_spki_row *rows, size_t n,
+    struct err *e)
+{
+	struct db_conn *c;
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].spki_sha256[0] != '\0' &&
+		    !spki_valid(rows[i].spki_sha256)) {
+			err_set(e, ERR_INVALID_REQUEST, "invalid key hash");
+			return -1;
+		}
+	if ((c = db_conn_get(db, e)) == NULL || db_tx_begin(c, e) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		/* A row whose hash could not be computed stays NULL. */
+		if (rows[i].spki_sha256[0] == '\0')
+			continue;
+		if ((st = db_stmt(c, DB_STMT_CERT_SET_SPKI, e)) == NULL ||
+		    DB_BIND_BUF(c, st, 1, rows[i].spki_sha256, e) == -1 ||
+		    db_bind_int(c, st, 2, rows[i].id, e) == -1 ||
+		    db_step(c, st, "key hash backfill", e) == -1)
+			goto out;
+		db_stmt_done(st);
+		st = NULL;
+	}
+	return db_tx_commit(c, e);
+out:
+	db_stmt_done(st);
+	db_tx_rollback(c);
 	return rc;
 }
 

@@ -76,6 +76,56 @@ int	db_cert_revoke(struct db *db, const char *serial, int reason,
 	    int64_t at, const struct audit_rec *a, struct cert_rec *out,
 	    struct err *e);
 
+/*
+ * Revoke a certificate for keyCompromise, in one transaction: the
+ * certificate itself (as db_cert_revoke(), audit entry a), then its key
+ * spki (the lowercase hex SHA-256 of its canonical SubjectPublicKeyInfo,
+ * computed by the caller) is blocked, and every other certificate with
+ * that key that is neither revoked nor expired at `at` is revoked with
+ * the same time and reason, each with a copy of sibling (may be NULL)
+ * in the audit log whose object is its serial.  *nsiblings (may be
+ * NULL) gets their number.
+ * Errors: ERR_NOT_FOUND, ERR_ALREADY_REVOKED, ERR_INVALID_REQUEST (bad
+ * hash), ERR_DB.
+ */
+int	db_cert_revoke_key(struct db *db, const char *serial,
+	    const char *spki, int64_t at, const struct audit_rec *a,
+	    const struct audit_rec *sibling, struct cert_rec *out,
+	    size_t *nsiblings, struct err *e);
+
+/*
+ * Blocked keys.  db_key_block() blocks a key (by hash; serial names the
+ * certificate whose compromise blocked it; blocking twice keeps the
+ * first).  db_key_blocked() returns 1 when the key is blocked (the
+ * serial goes to serial, cap bytes, when not NULL), 0 when not, -1 on
+ * error.  db_cert_insert() refuses a certificate whose spki_sha256 is
+ * blocked with ERR_KEY_REJECTED, inside its own transaction.
+ * Errors: ERR_INVALID_REQUEST (bad hash), ERR_DB.
+ */
+int	db_key_block(struct db *db, const char *spki, const char *serial,
+	    int64_t at, struct err *e);
+int	db_key_blocked(struct db *db, const char *spki, char *serial,
+	    size_t cap, struct err *e);
+
+/*
+ * Certificates stored without spki_sha256 (rows older than schema
+ * version 2), for the start-up backfill: at most limit rows with id >
+ * after, in id order.  The list is new (db_cert_spki_rows_free()).
+ * db_cert_spki_set() stores the hashes of rows in one transaction (rows
+ * with an empty hash are skipped; a row that has one already keeps it).
+ */
+struct db_spki_row {
+	int64_t	id;
+	char	serial[RCA_SERIAL_HEX_MAX + 1];
+	char	*pem;				/* owned */
+	char	spki_sha256[RCA_SHA256_HEX + 1];	/* caller fills */
+};
+int	db_cert_spki_missing(struct db *db, int64_t after, size_t limit,
+	    struct db_spki_row **out, size_t *n, struct err *e);
+void	db_cert_spki_rows_free(struct db_spki_row *rows, size_t n);
+int	db_cert_spki_set(struct db *db, const struct db_spki_row *rows,
+	    size_t n, struct err *e);
+
 struct db_crl_row {
 	char	serial[RCA_SERIAL_HEX_MAX + 1];
 	int64_t	revoked_at;

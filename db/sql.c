@@ -12,7 +12,7 @@
 #define CERT_COLS \
 	"id, serial, profile, common_name, san_dns, san_ip, san_uri, " \
 	"key_type, not_before, not_after, revoked_at, reason, fingerprint, " \
-	"node, issued_by, pem, created_at"
+	"node, issued_by, pem, created_at, spki_sha256"
 
 /*
  * The list filters, shared by the four list statements:
@@ -70,13 +70,13 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_RELEASE] = "RELEASE gc_row",
 	[DB_STMT_ROLLBACK_TO] = "ROLLBACK TO gc_row",
 
-	/* ?1..?16 in the order of the column list. */
+	/* ?1..?17 in the order of the column list. */
 	[DB_STMT_CERT_INSERT] =
 	    "INSERT INTO certificates (serial, profile, common_name, "
 	    "san_dns, san_ip, san_uri, key_type, not_before, not_after, "
 	    "revoked_at, reason, fingerprint, node, issued_by, pem, "
-	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-	    "?11, ?12, ?13, ?14, ?15, ?16)",
+	    "created_at, spki_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
 	/* ?1 serial */
 	[DB_STMT_CERT_GET] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE serial = ?1",
@@ -112,6 +112,32 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "sum(revoked_at IS NULL AND not_after >= ?1), "
 	    "sum(revoked_at IS NOT NULL) "
 	    "FROM certificates GROUP BY profile ORDER BY profile",
+	/*
+	 * ?1 revoked_at (also "unexpired at"), ?2 reason, ?3 spki_sha256:
+	 * every other unrevoked, unexpired certificate with that key.
+	 */
+	[DB_STMT_CERT_REVOKE_SAME_KEY] =
+	    "UPDATE certificates INDEXED BY certificates_spki "
+	    "SET revoked_at = ?1, reason = ?2 "
+	    "WHERE spki_sha256 = ?3 AND revoked_at IS NULL "
+	    "AND not_after >= ?1 RETURNING serial",
+	/* ?1 after (id), ?2 limit */
+	[DB_STMT_CERT_SPKI_MISSING] =
+	    "SELECT id, serial, pem FROM certificates "
+	    "INDEXED BY certificates_spki "
+	    "WHERE spki_sha256 IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+	/* ?1 spki_sha256, ?2 id */
+	[DB_STMT_CERT_SET_SPKI] =
+	    "UPDATE certificates SET spki_sha256 = ?1 "
+	    "WHERE id = ?2 AND spki_sha256 IS NULL",
+
+	/* ?1 spki_sha256, ?2 serial, ?3 blocked_at; the first block stays */
+	[DB_STMT_KEY_BLOCK] =
+	    "INSERT INTO blocked_keys (spki_sha256, serial, blocked_at) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (spki_sha256) DO NOTHING",
+	/* ?1 spki_sha256 */
+	[DB_STMT_KEY_BLOCKED] =
+	    "SELECT serial FROM blocked_keys WHERE spki_sha256 = ?1",
 
 	/* ?1..?10 in the order of TOKEN_COLS */
 	[DB_STMT_TOKEN_INSERT] =
@@ -334,8 +360,30 @@ static const char migration_1[] =
 
 	"PRAGMA user_version = 1;";
 
+/*
+ * Version 2: keyCompromise.  Each certificate records the SHA-256 of its
+ * canonical SubjectPublicKeyInfo (hex; NULL for rows issued before this
+ * version until the service fills them at start-up), indexed so the
+ * certificates of one key are found without a scan; blocked_keys lists
+ * the keys revoked as compromised (the serial whose revocation blocked
+ * it), which are never certified again.
+ */
+static const char migration_2[] =
+	"ALTER TABLE certificates ADD COLUMN spki_sha256 TEXT"
+	" CHECK (spki_sha256 IS NULL OR length(spki_sha256) = 64);"
+	"CREATE INDEX certificates_spki ON certificates(spki_sha256);"
+
+	"CREATE TABLE blocked_keys ("
+	" spki_sha256 TEXT PRIMARY KEY CHECK (length(spki_sha256) = 64),"
+	" serial TEXT NOT NULL,"
+	" blocked_at INTEGER NOT NULL"
+	") STRICT, WITHOUT ROWID;"
+
+	"PRAGMA user_version = 2;";
+
 static const char *const migrations[] = {
 	migration_1,
+	migration_2,
 };
 
 const char *

@@ -33,6 +33,13 @@ enum db_stmt {
 	DB_STMT_CERT_REVOKE,
 	DB_STMT_CERT_REVOKED_UNEXPIRED,
 	DB_STMT_CERT_COUNTS,
+	DB_STMT_CERT_REVOKE_SAME_KEY,	/* keyCompromise: same key */
+	DB_STMT_CERT_SPKI_MISSING,	/* rows without a key hash */
+	DB_STMT_CERT_SET_SPKI,
+
+	/* blocked keys (keyCompromise) */
+	DB_STMT_KEY_BLOCK,
+	DB_STMT_KEY_BLOCKED,
 
 	/* tokens */
 	DB_STMT_TOKEN_INSERT,

@@ -337,7 +337,7 @@ print_summary(const struct init_opts *o, const struct init_state *st,
     const struct svc_ca_info *ca, const struct token_rec *tok,
     const char *token, bool imported)
 {
-	char notafter[RCA_TIME_STR];
+	char notafter[RCA_TIME_STR], expires[RCA_TIME_STR];
 
 	tu_format(ca->not_after, notafter);
 	printf("redis-ca: %s a %s CA in %s\n",
@@ -355,8 +355,9 @@ print_summary(const struct init_opts *o, const struct init_state *st,
 	    st->path[F_API_KEY]);
 	printf("  admin client      %s, %s\n", st->path[F_ADMIN_CERT],
 	    st->path[F_ADMIN_KEY]);
-	printf("  admin token       %s (id %s)\n", st->path[F_TOKEN],
-	    tok->id);
+	tu_format(tok->expires_at, expires);
+	printf("  admin token       %s (id %s, expires %s)\n",
+	    st->path[F_TOKEN], tok->id, expires);
 	printf("\nThe first admin token (shown once; a copy is in %s):\n"
 	    "  %s\n", st->path[F_TOKEN], token);
 	printf("\nStart the server with:\n  redis-ca serve --config %s\n",
@@ -481,6 +482,13 @@ run_init(const struct init_opts *o, struct err *e)
 	    F_ADMIN_CERT, F_ADMIN_KEY, &admin, e) == -1)
 		goto out;
 
+	/*
+	 * The first admin token takes the admin default of 90 days (SPEC
+	 * section 8): long enough for deploy/start.sh and first steps, and
+	 * a leaked copy of admin.token does not stay good forever.  An
+	 * operator makes the long-lived tokens they need with `token
+	 * create --kind admin [--ttl D|never]`.
+	 */
 	memset(&treq, 0, sizeof(treq));
 	treq.kind = TOKEN_ADMIN;
 	treq.description = "first admin token (redis-ca init)";

@@ -14,14 +14,13 @@
 #include "fileio.h"
 #include "timeutil.h"
 
-#define TOKEN_DEFAULT_TTL	"1h"	/* enroll tokens without --ttl */
 #define TOKEN_MAX_USES		1000000
 
 static const char token_usage[] =
     "usage: redis-ca token create --kind enroll|admin [--profile P] "
     "[--name PATTERN]...\n"
-    "                             [--uses N] [--ttl D] [--max-cert-ttl D] "
-    "[--description S]\n"
+    "                             [--uses N] [--ttl D|never] "
+    "[--max-cert-ttl D] [--description S]\n"
     "                             [--config FILE]\n"
     "       redis-ca token list [--config FILE]\n"
     "       redis-ca token revoke ID [--config FILE]\n";
@@ -34,8 +33,7 @@ struct create_opts {
 	char		*names[RCA_MAX_PATTERNS];
 	size_t		 nnames;
 	int64_t		 uses;
-	int64_t		 ttl;
-	bool		 ttl_set;
+	int64_t		 ttl;		/* 0: default; or NEVER */
 	int64_t		 max_cert_ttl;
 	const char	*description;
 };
@@ -118,9 +116,12 @@ parse_create(int argc, char **argv, struct create_opts *o)
 			o->uses = (int64_t)n;
 			break;
 		case O_TTL:
-			if (parse_duration_opt("--ttl", optarg, &o->ttl) == -1)
+			/* Without --ttl: enroll 24h, admin 90d (service). */
+			if (strcmp(optarg, "never") == 0)
+				o->ttl = SVC_TOKEN_TTL_NEVER;
+			else if (parse_duration_opt("--ttl", optarg,
+			    &o->ttl) == -1)
 				return -1;
-			o->ttl_set = true;
 			break;
 		case O_MAXTTL:
 			if (parse_duration_opt("--max-cert-ttl", optarg,
@@ -153,9 +154,6 @@ parse_create(int argc, char **argv, struct create_opts *o)
 			    "--profile and at least one --name");
 			return -1;
 		}
-		if (!o->ttl_set)
-			(void)tu_parse_duration(TOKEN_DEFAULT_TTL, &o->ttl,
-			    NULL);
 	} else if (o->profile != NULL || o->nnames != 0 ||
 	    o->max_cert_ttl != 0) {
 		cli_error("token create: --profile, --name and "

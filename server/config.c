@@ -621,12 +621,29 @@ parse_nodes(json_t *root, struct config *c, struct err *e)
 	return 0;
 }
 
+/*
+ * "tokens": {"max_enroll_ttl": "30d"}: the longest ttl an enroll token
+ * may be given (SPEC section 8; enroll tokens always expire).
+ */
+static int
+parse_tokens(json_t *root, struct config *c, struct err *e)
+{
+	static const char *const k_tok[] = { "max_enroll_ttl", NULL };
+	json_t *tok;
+
+	if (get_object(root, NULL, "tokens", &tok, e) == -1 ||
+	    (tok != NULL && check_keys(tok, "tokens", k_tok, e) == -1))
+		return -1;
+	return get_duration(tok, "tokens", "max_enroll_ttl", "30d",
+	    &c->token_max_enroll_ttl, e);
+}
+
 static int
 parse_root(json_t *root, const char *dir, struct config *c, struct err *e)
 {
 	static const char *const top[] = { "listen", "public_url", "api_tls",
 	    "ca", "database", "crl", "rotation", "limits", "profiles",
-	    "audit", "nodes", NULL };
+	    "audit", "nodes", "tokens", NULL };
 	static const char *const k_listen[] = { "api", "public", NULL };
 	static const char *const k_tls[] = { "enabled", "cert", "key", NULL };
 	static const char *const k_ca[] = { "cert", "key",
@@ -745,7 +762,7 @@ parse_root(json_t *root, const char *dir, struct config *c, struct err *e)
 	if (parse_abuse(root, lim, c, e) == -1)
 		return -1;
 
-	if (parse_nodes(root, c, e) == -1)
+	if (parse_nodes(root, c, e) == -1 || parse_tokens(root, c, e) == -1)
 		return -1;
 	return parse_profiles(root, c, e);
 }
@@ -876,6 +893,7 @@ config_svc_view(const struct config *c, struct svc_config *out)
 	out->data_dir = c->dir;
 	out->node_allowed_dirs = (const char *const *)c->node_allowed_dirs;
 	out->nnode_allowed_dirs = c->nnode_allowed_dirs;
+	out->token_max_enroll_ttl = c->token_max_enroll_ttl;
 }
 
 void

@@ -54,6 +54,7 @@ struct config {
 	size_t		 nprofiles;
 	char		*node_allowed_dirs[RCA_MAX_NODE_DIRS]; /* absolute */
 	size_t		 nnode_allowed_dirs;
+	int64_t		 token_max_enroll_ttl;	/* seconds */
 };
 
 #define CONFIG_INIT { 0 }

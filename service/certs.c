@@ -78,6 +78,49 @@ may_revoke(const struct svc_actor *a, struct err *e)
 	}
 }
 
+/*
+ * keyCompromise: the key is compromised, not only this certificate.
+ * Revoke every unexpired certificate with the same key and block the
+ * key, with the revocation of serial in one transaction (db/), each
+ * sibling audited as certificate.revoke naming serial.
+ */
+static int
+revoke_key(struct svc *s, const struct svc_actor *a, const char *serial,
+    const struct audit_rec *ar, struct cert_rec *out, struct err *e)
+{
+	struct audit_rec	sib;
+	struct cert_rec		rec;
+	char			spki[RCA_SHA256_HEX + 1];
+	char			detail[sizeof(sib.detail)];
+	size_t			n = 0;
+	int			rc = -1;
+
+	memset(&rec, 0, sizeof(rec));
+	if (db_cert_get(s->db, serial, &rec, e) == -1)
+		goto out;
+	/* From the stored certificate, whether or not its row has it. */
+	if (ca_pem_spki_sha256(rec.pem, spki, e) == -1) {
+		log_error("certificate %s: cannot hash its key: %s", serial,
+		    e->msg);
+		err_set(e, ERR_INTERNAL, "internal error");
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "reason=keyCompromise "
+	    "same_key_as=%s (followed its keyCompromise)", serial);
+	svc_audit_fill(&sib, a, ACTION_REVOKE, "", AUDIT_OK, detail);
+	sib.at = ar->at;
+	if (db_cert_revoke_key(s->db, serial, spki, ar->at, ar, &sib, out,
+	    &n, e) == -1)
+		goto out;
+	log_info("certificate %s revoked for keyCompromise; key %.16s... "
+	    "blocked; %zu more certificate(s) with that key revoked", serial,
+	    spki, n);
+	rc = 0;
+out:
+	cert_rec_clear(&rec);
+	return rc;
+}
+
 int
 svc_revoke(struct svc *s, const struct svc_actor *a, const char *serial,
     int reason, struct cert_rec *out, uint64_t *crl_number, struct err *e)
@@ -111,7 +154,11 @@ svc_revoke(struct svc *s, const struct svc_actor *a, const char *serial,
 	}
 	snprintf(detail, sizeof(detail), "reason=%s", rname);
 	svc_audit_fill(&ar, a, ACTION_REVOKE, norm, AUDIT_OK, detail);
-	if (db_cert_revoke(s->db, norm, reason, ar.at, &ar, out, e) == -1)
+	if (reason == REASON_KEY_COMPROMISE) {
+		if (revoke_key(s, a, norm, &ar, out, e) == -1)
+			goto out;
+	} else if (db_cert_revoke(s->db, norm, reason, ar.at, &ar, out,
+	    e) == -1)
 		goto out;
 
 	/*

@@ -189,8 +189,8 @@ fill_rec(struct cert_rec *r, struct ca_cert *c, const struct profile *p,
 int
 svc_sign_store(struct svc *s, const struct svc_actor *a, const char *action,
     const struct profile *p, const struct ca_csr *csr,
-    const struct ca_issue_params *ip, const char *node, const char *extra,
-    struct svc_issued *out, struct err *e)
+    const struct ca_issue_params *ip, const char *spki, const char *node,
+    const char *extra, struct svc_issued *out, struct err *e)
 {
 	struct ca_cert		c;
 	struct cert_rec		rec;
@@ -205,6 +205,7 @@ svc_sign_store(struct svc *s, const struct svc_actor *a, const char *action,
 		if (ca_issue(s->ca, csr, ip, &c, e) == -1)
 			goto out;
 		fill_rec(&rec, &c, p, a, node, ip->now);
+		snprintf(rec.spki_sha256, sizeof(rec.spki_sha256), "%s", spki);
 		ca_cert_clear(&c);
 		snprintf(detail, sizeof(detail), "profile=%s cn=%.128s%s",
 		    p->name, rec.names.cn != NULL ? rec.names.cn : "", extra);
@@ -249,6 +250,7 @@ svc_issue(struct svc *s, const struct svc_actor *a,
 	struct ca_issue_params	 ip;
 	struct err		 le;
 	const struct names	*nm;
+	char			 spki[RCA_SHA256_HEX + 1];
 	int64_t			 now;
 	int			 rc = -1;
 
@@ -302,13 +304,17 @@ svc_issue(struct svc *s, const struct svc_actor *a,
 	    a->token.npatterns, nm, e) == -1)
 		goto out;
 
+	/* A key revoked as compromised is never certified again. */
+	if (svc_key_check(s, csr, spki, e) == -1)
+		goto out;
+
 	/* Every check passed: only now does the request cost a use. */
 	if (a->kind == ACTOR_TOKEN &&
 	    db_token_consume(s->db, a->token.id, now, e) == -1)
 		goto out;
 
-	if (svc_sign_store(s, a, ACTION_ISSUE, p, csr, &ip, req->node, "",
-	    out, e) == -1)
+	if (svc_sign_store(s, a, ACTION_ISSUE, p, csr, &ip, spki, req->node,
+	    "", out, e) == -1)
 		goto out;
 	out->private_key_pem = key_pem;
 	key_pem = NULL;

@@ -21,7 +21,7 @@ svc_auth_cert(struct svc *s, const unsigned char *der, size_t len,
 	struct ca_cert	c;
 	struct cert_rec	rec;
 	struct err	le;
-	int		rc = -1;
+	int		rc = -1, blocked;
 
 	if (e == NULL)
 		e = &le;
@@ -64,6 +64,18 @@ svc_auth_cert(struct svc *s, const unsigned char *der, size_t len,
 		err_set(e, ERR_UNAUTHORIZED, "certificate revoked");
 		goto out;
 	}
+	/* A blocked key does not authenticate, revoked or not. */
+	if ((blocked = svc_cert_key_blocked(s, &rec, der, len, e)) == -1) {
+		log_error("client certificate %s: %s: %s", c.serial,
+		    err_code_name(e->code), e->msg);
+		err_set(e, ERR_INTERNAL, "internal error");
+		goto out;
+	}
+	if (blocked == 1) {
+		err_set(e, ERR_UNAUTHORIZED, "the certificate's key was "
+		    "revoked as compromised");
+		goto out;
+	}
 	if ((out->cert_der = malloc(len)) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
@@ -98,6 +110,7 @@ svc_renew(struct svc *s, const struct svc_actor *a, const char *csr_pem,
 	struct ca_issue_params	 ip;
 	struct err		 le;
 	char			 extra[64];
+	char			 spki[RCA_SHA256_HEX + 1];
 	int64_t			 ttl;
 	int			 rc = -1;
 
@@ -147,8 +160,10 @@ svc_renew(struct svc *s, const struct svc_actor *a, const char *csr_pem,
 	ip.now = tu_now();
 	if (ca_policy_check(csr, &ip, e) == -1)
 		goto out;
+	if (svc_key_check(s, csr, spki, e) == -1)
+		goto out;
 	snprintf(extra, sizeof(extra), " from=%s", old->serial);
-	if (svc_sign_store(s, a, ACTION_RENEW, p, csr, &ip,
+	if (svc_sign_store(s, a, ACTION_RENEW, p, csr, &ip, spki,
 	    old->node[0] != '\0' ? old->node : NULL, extra, out, e) == -1)
 		goto out;
 	rc = 0;

@@ -121,6 +121,8 @@ svc_open(const struct svc_config *cfg, struct err *e)
 				s->nnode_dirs++;
 			}
 	}
+	s->token_max_enroll_ttl = cfg->token_max_enroll_ttl > 0 ?
+	    cfg->token_max_enroll_ttl : SVC_ENROLL_TTL_MAX_DEFAULT;
 	if (cfg->nprofiles > 0) {
 		s->profiles = calloc(cfg->nprofiles, sizeof(*s->profiles));
 		if (s->profiles == NULL)
@@ -140,6 +142,8 @@ svc_open(const struct svc_config *cfg, struct err *e)
 	    cfg->ca_key_passphrase_file, cfg->public_url, e)) == NULL)
 		goto out;
 	if ((s->db = db_open(cfg->database, e)) == NULL)
+		goto out;
+	if (svc_spki_backfill(s, e) == -1)
 		goto out;
 	if (svc_crl_init(s, e) == -1)
 		goto out;

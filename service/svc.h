@@ -48,6 +48,7 @@ struct svc_config {
 	const char	*data_dir;		/* path or NULL */
 	const char *const *node_allowed_dirs;	/* nodes.allowed_dirs */
 	size_t		 nnode_allowed_dirs;
+	int64_t		 token_max_enroll_ttl;	/* seconds; 0: 30d */
 };
 
 /*
@@ -100,7 +101,8 @@ int	svc_auth_token(struct svc *s, const char *token, struct svc_actor *out,
  * Authenticate a client certificate (DER, as presented on the HTTPS
  * listener) for /v1/renew: it must chain to this CA, be inside its
  * validity, carry clientAuth (ca_verify_cert), be known to the database
- * with the same fingerprint, and not be revoked.  Fills out as
+ * with the same fingerprint, not be revoked, and its key must not be
+ * blocked (keyCompromise).  Fills out as
  * ACTOR_MTLS "mtls:<serial>" with the stored record and the DER.  Does
  * not audit (the caller calls svc_audit_denied() with the action).
  * Errors: ERR_UNAUTHORIZED (message says why), ERR_INTERNAL.
@@ -147,7 +149,9 @@ void	svc_issued_clear(struct svc_issued *r);
  * (ERR_FORBIDDEN), every name must match its patterns
  * (ERR_NAME_NOT_ALLOWED), ttl capped by its max_cert_ttl, and one use is
  * consumed after every check passed.  The certificate and its audit
- * entry are committed before return.  Errors: ERR_FORBIDDEN,
+ * entry are committed before return.  A key blocked by a keyCompromise
+ * revocation is refused (ERR_KEY_REJECTED) before a use is consumed.
+ * Errors: ERR_FORBIDDEN,
  * ERR_UNKNOWN_PROFILE, ERR_INVALID_CSR, ERR_CSR_SIGNATURE,
  * ERR_KEY_REJECTED, ERR_INVALID_TTL, ERR_TTL_TOO_LONG,
  * ERR_NAME_NOT_ALLOWED, ERR_UNAUTHORIZED (token used up meanwhile),
@@ -167,8 +171,8 @@ int	svc_issue(struct svc *s, const struct svc_actor *a,
  * certificate stays valid (it expires on its own).
  * Errors: ERR_FORBIDDEN (not a certificate actor), ERR_UNKNOWN_PROFILE
  * (its profile is no longer configured), ERR_INVALID_CSR,
- * ERR_CSR_SIGNATURE, ERR_KEY_REJECTED, ERR_INVALID_REQUEST (names
- * differ), ERR_INTERNAL.
+ * ERR_CSR_SIGNATURE, ERR_KEY_REJECTED (also a blocked key),
+ * ERR_INVALID_REQUEST (names differ), ERR_INTERNAL.
  */
 int	svc_renew(struct svc *s, const struct svc_actor *a,
 	    const char *csr_pem, size_t csr_len, struct svc_issued *out,
@@ -188,6 +192,11 @@ void	svc_cert_list_free(struct cert_rec *list, size_t n);
 /*
  * Revoke a certificate and publish a new CRL before returning, so the
  * CRL served after this call lists it.  *crl_number gets its number.
+ * With reason keyCompromise (SPEC section 8) the key is blocked and
+ * every other unexpired, unrevoked certificate with the same public key
+ * is revoked too, in the same transaction (each audited as
+ * certificate.revoke, detail "same_key_as=<serial>"), so that CRL lists
+ * them all.
  * Errors: ERR_INVALID_SERIAL, ERR_NOT_FOUND, ERR_ALREADY_REVOKED,
  * ERR_INTERNAL.
  */
@@ -197,13 +206,27 @@ int	svc_revoke(struct svc *s, const struct svc_actor *a,
 
 /* ---- tokens ---- */
 
+/*
+ * Token lifetimes (SPEC section 8, "Tokens").  SVC_TOKEN_TTL_NEVER is
+ * svc_token_req.ttl for "never" (admin tokens only);
+ * SVC_ENROLL_TTL_MAX_DEFAULT is tokens.max_enroll_ttl's default.
+ */
+#define SVC_TOKEN_TTL_NEVER		(-1)
+#define SVC_ENROLL_TTL_DEFAULT		(24 * 3600)
+#define SVC_ADMIN_TTL_DEFAULT		(90 * 86400)
+#define SVC_ENROLL_TTL_MAX_DEFAULT	(30 * 86400)
+
 struct svc_token_req {
 	enum token_kind	 kind;
 	const char	*profile;	/* enroll: required */
 	char *const	*patterns;	/* enroll: at least one */
 	size_t		 npatterns;
 	int64_t		 uses;		/* enroll: >= 1; admin: ignored */
-	int64_t		 ttl;		/* seconds; 0: never expires */
+	int64_t		 ttl;		/* seconds; 0: the kind's default
+					 * (enroll 24h, or max_enroll_ttl
+					 * when shorter; admin 90d);
+					 * SVC_TOKEN_TTL_NEVER: no expiry
+					 * (admin only) */
 	int64_t		 max_cert_ttl;	/* seconds; 0: none */
 	const char	*description;	/* may be NULL */
 };
@@ -211,8 +234,11 @@ struct svc_token_req {
 /*
  * Create a token.  *out is the stored record; token receives the secret
  * string ("rca_" + 64 hex), shown only this once.  Admin actors only.
+ * Every enroll token expires: its ttl is at most tokens.max_enroll_ttl
+ * and "never" is refused.
  * Errors: ERR_FORBIDDEN, ERR_UNKNOWN_PROFILE, ERR_INVALID_REQUEST
- * (bad pattern, uses, description), ERR_INTERNAL.
+ * (bad pattern, uses, description), ERR_INVALID_TTL (negative, never
+ * for an enroll token, above tokens.max_enroll_ttl), ERR_INTERNAL.
  */
 int	svc_token_create(struct svc *s, const struct svc_actor *a,
 	    const struct svc_token_req *req, struct token_rec *out,

@@ -33,6 +33,7 @@ struct svc {
 	char		*ca_key_dir;	/* the folder of ca.key */
 	char		**node_dirs;	/* nodes.allowed_dirs */
 	size_t		 nnode_dirs;
+	int64_t		 token_max_enroll_ttl;	/* seconds, > 0 */
 
 	/*
 	 * pub_mu serialises publication so CRL numbers strictly increase;
@@ -89,16 +90,43 @@ void	svc_fail(struct svc *s, const struct svc_actor *a,
 
 /*
  * Sign csr under p with ip (ip->now set), and store the certificate with
- * its audit entry (action, "profile=<p> cn=<cn>" + extra) in one commit,
- * signing again under a new serial on a collision.  Fills out->cert,
- * chain_pem and ca_pem.  Neither audits a failure nor clears out.
- * Errors: those of ca_issue(), ERR_DB, ERR_INTERNAL.
+ * its audit entry (action, "profile=<p> cn=<cn>" + extra) and its key
+ * hash spki (from svc_key_check()) in one commit, signing again under a
+ * new serial on a collision.  The commit refuses a key blocked since
+ * svc_key_check() (ERR_KEY_REJECTED).  Fills out->cert, chain_pem and
+ * ca_pem.  Neither audits a failure nor clears out.
+ * Errors: those of ca_issue(), ERR_KEY_REJECTED, ERR_DB, ERR_INTERNAL.
  */
 int	svc_sign_store(struct svc *s, const struct svc_actor *a,
 	    const char *action, const struct profile *p,
 	    const struct ca_csr *csr, const struct ca_issue_params *ip,
-	    const char *node, const char *extra, struct svc_issued *out,
-	    struct err *e);
+	    const char *spki, const char *node, const char *extra,
+	    struct svc_issued *out, struct err *e);
+
+/* ---- compromised keys (keys.c) ---- */
+
+/*
+ * The hash of csr's key into spki; a key blocked by a keyCompromise
+ * revocation is refused.  Every issuance path (CSR, generate, renewal,
+ * rotation) calls it before it spends anything on the request.
+ * Errors: ERR_KEY_REJECTED, ERR_CRYPTO, ERR_DB.
+ */
+int	svc_key_check(struct svc *s, const struct ca_csr *csr,
+	    char spki[RCA_SHA256_HEX + 1], struct err *e);
+
+/*
+ * Is the key of a stored certificate (rec, presented as der) blocked?
+ * Returns 1 / 0, or -1 with e set (ERR_INVALID_REQUEST, ERR_DB).
+ */
+int	svc_cert_key_blocked(struct svc *s, const struct cert_rec *rec,
+	    const unsigned char *der, size_t len, struct err *e);
+
+/*
+ * At start-up: store the key hash of every certificate stored without
+ * one (before schema version 2).  A certificate whose PEM does not
+ * parse is logged and left.  Errors: ERR_DB, ERR_INTERNAL.
+ */
+int	svc_spki_backfill(struct svc *s, struct err *e);
 
 /*
  * At start-up: load the latest CRL from the database and publish a new

@@ -64,7 +64,7 @@ check_request(struct svc *s, const struct svc_token_req *req,
 		err_set(e, ERR_INVALID_REQUEST, "no request");
 		return -1;
 	}
-	if (req->ttl < 0) {
+	if (req->ttl < 0 && req->ttl != SVC_TOKEN_TTL_NEVER) {
 		err_set(e, ERR_INVALID_TTL, "ttl must not be negative");
 		return -1;
 	}
@@ -89,6 +89,20 @@ check_request(struct svc *s, const struct svc_token_req *req,
 	default:
 		err_set(e, ERR_INVALID_REQUEST, "kind must be admin or "
 		    "enroll");
+		return -1;
+	}
+	/* An enroll token always expires, and not too late. */
+	if (req->ttl == SVC_TOKEN_TTL_NEVER) {
+		err_set(e, ERR_INVALID_TTL, "an enroll token must expire: "
+		    "ttl \"never\" is only for admin tokens");
+		return -1;
+	}
+	if (req->ttl > s->token_max_enroll_ttl) {
+		char max[24];
+
+		tu_format_duration(s->token_max_enroll_ttl, max);
+		err_set(e, ERR_INVALID_TTL, "ttl is longer than "
+		    "tokens.max_enroll_ttl (%s)", max);
 		return -1;
 	}
 	if (req->profile == NULL || req->profile[0] == '\0') {
@@ -122,15 +136,27 @@ check_request(struct svc *s, const struct svc_token_req *req,
 	return 0;
 }
 
-/* Fill t from req (deep copies); the id and hash come later. */
+/*
+ * Fill t from req (deep copies); the id and hash come later.  An enroll
+ * token's default lifetime is cut to max_enroll when that is shorter.
+ */
 static int
 fill_token(struct token_rec *t, const struct svc_token_req *req,
-    int64_t now, struct err *e)
+    int64_t now, int64_t max_enroll, struct err *e)
 {
 	memset(t, 0, sizeof(*t));
 	t->kind = req->kind;
 	t->created_at = now;
-	t->expires_at = req->ttl > 0 ? now + req->ttl : 0;
+	/* 0 is the kind's default; only an explicit "never" is 0 here. */
+	if (req->ttl == SVC_TOKEN_TTL_NEVER)
+		t->expires_at = 0;
+	else if (req->ttl > 0)
+		t->expires_at = now + req->ttl;
+	else if (req->kind == TOKEN_ADMIN)
+		t->expires_at = now + SVC_ADMIN_TTL_DEFAULT;
+	else
+		t->expires_at = now + (max_enroll < SVC_ENROLL_TTL_DEFAULT ?
+		    max_enroll : SVC_ENROLL_TTL_DEFAULT);
 	t->max_cert_ttl = req->max_cert_ttl;
 	if (req->kind == TOKEN_ADMIN)
 		t->uses_left = -1;
@@ -184,13 +210,15 @@ svc_token_create(struct svc *s, const struct svc_actor *a,
 
 	if (may_manage(a, e) == -1 || check_request(s, req, e) == -1)
 		goto out;
-	if (fill_token(&t, req, now, e) == -1)
+	if (fill_token(&t, req, now, s->token_max_enroll_ttl, e) == -1)
 		goto out;
 	if (req->kind == TOKEN_ENROLL)
 		snprintf(detail, sizeof(detail), "kind=enroll profile=%s "
-		    "uses=%lld", t.profile, (long long)t.uses_left);
+		    "uses=%lld expires_at=%lld", t.profile,
+		    (long long)t.uses_left, (long long)t.expires_at);
 	else
-		snprintf(detail, sizeof(detail), "kind=admin");
+		snprintf(detail, sizeof(detail), "kind=admin expires_at=%lld",
+		    (long long)t.expires_at);
 
 	for (tries = 0; ; tries++) {
 		if (ca_random(idb, sizeof(idb), e) == -1 ||

@@ -289,6 +289,17 @@ test_token_ok(void **state)
 	    0);
 	assert_int_equal(b.req.kind, TOKEN_ADMIN);
 	assert_int_equal(b.req.npatterns, 0);
+	/* No ttl: 0, the service's default for the kind. */
+	assert_int_equal(b.req.ttl, 0);
+	api_token_body_free(&b);
+	/* "never" is spelled out; the service decides who may say it. */
+	assert_int_equal(api_decode_token(S("{\"kind\":\"admin\","
+	    "\"ttl\":\"never\"}"), &b, &e), 0);
+	assert_int_equal(b.req.ttl, SVC_TOKEN_TTL_NEVER);
+	api_token_body_free(&b);
+	assert_int_equal(api_decode_token(S("{\"profile\":\"p\",\"names\":"
+	    "[\"a\"],\"ttl\":\"never\"}"), &b, &e), 0);
+	assert_int_equal(b.req.ttl, SVC_TOKEN_TTL_NEVER);
 	api_token_body_free(&b);
 }
 

@@ -624,10 +624,202 @@ test_locked(void **state)
 	cert_rec_clear(&c);
 }
 
+/* A 64-hex key hash made of one repeated digit. */
+static void
+spki(char out[RCA_SHA256_HEX + 1], char digit)
+{
+	memset(out, digit, RCA_SHA256_HEX);
+	out[RCA_SHA256_HEX] = '\0';
+}
+
+/* Insert a certificate with key hash h (NULL: none). */
+static void
+insert_key(struct db *db, const char *serial, const char *h,
+    int64_t not_after)
+{
+	struct cert_rec c;
+	struct err e = { 0 };
+
+	mkcert(&c, serial, "redis-client", "app", NULL, not_after);
+	if (h != NULL)
+		snprintf(c.spki_sha256, sizeof(c.spki_sha256), "%s", h);
+	assert_int_equal(db_cert_insert(db, &c, NULL, &e), 0);
+	cert_rec_clear(&c);
+}
+
+/* The stored revocation reason of serial (-1: not revoked). */
+static int
+reason_of(struct db *db, const char *serial)
+{
+	struct cert_rec c;
+	struct err e = { 0 };
+	int r;
+
+	assert_int_equal(db_cert_get(db, serial, &c, &e), 0);
+	r = c.revoked_at != 0 ? c.reason : -1;
+	cert_rec_clear(&c);
+	return r;
+}
+
+/*
+ * keyCompromise: every unexpired, unrevoked certificate with the key is
+ * revoked in the same transaction (audited, naming the first), the key
+ * is blocked; other keys, expired and already revoked ones are left.
+ */
+static void
+test_revoke_key_cascade(void **state)
+{
+	struct dbt *t = *state;
+	struct audit_rec a, sib;
+	struct cert_rec out, got;
+	struct err e = { 0 };
+	char k[RCA_SHA256_HEX + 1], other[RCA_SHA256_HEX + 1];
+	char by[RCA_SERIAL_HEX_MAX + 1];
+	size_t n = 99;
+
+	spki(k, 'a');
+	spki(other, 'b');
+	insert_key(t->db, "01", k, 5000);
+	insert_key(t->db, "02", k, 6000);
+	insert_key(t->db, "03", k, 7000);
+	insert_key(t->db, "04", other, 5000);
+	insert_key(t->db, "05", k, 900);	/* expired at 1000 */
+	insert_key(t->db, "06", k, 8000);
+	assert_int_equal(db_cert_revoke(t->db, "06", 4, 950, NULL, NULL, &e),
+	    0);
+	assert_int_equal(db_cert_get(t->db, "01", &got, &e), 0);
+	assert_string_equal(got.spki_sha256, k);
+	cert_rec_clear(&got);
+
+	dbt_audit(&a, "certificate.revoke", "01");
+	dbt_audit(&sib, "certificate.revoke", "");
+	snprintf(sib.detail, sizeof(sib.detail), "same_key_as=01");
+	assert_int_equal(db_key_blocked(t->db, k, NULL, 0, &e), 0);
+	assert_int_equal(db_cert_revoke_key(t->db, "01", k, 1000, &a, &sib,
+	    &out, &n, &e), 0);
+	assert_string_equal(out.serial, "01");
+	assert_int_equal(out.reason, 1);
+	assert_int_equal(out.revoked_at, 1000);
+	cert_rec_clear(&out);
+	assert_int_equal(n, 2);
+	assert_int_equal(reason_of(t->db, "02"), 1);
+	assert_int_equal(reason_of(t->db, "03"), 1);
+	assert_int_equal(reason_of(t->db, "04"), -1);
+	assert_int_equal(reason_of(t->db, "05"), -1);
+	assert_int_equal(reason_of(t->db, "06"), 4);
+	assert_int_equal(raw_count(t, "SELECT count(*) FROM audit WHERE "
+	    "action = 'certificate.revoke' AND detail = 'same_key_as=01' "
+	    "AND object IN ('02', '03')"), 2);
+	assert_int_equal(raw_count(t, "SELECT count(*) FROM audit"), 3);
+	assert_int_equal(raw_count(t, "SELECT count(*) FROM certificates "
+	    "WHERE revoked_at = 1000"), 3);
+
+	/* The key is blocked, by 01; the other key is not. */
+	assert_int_equal(db_key_blocked(t->db, k, by, sizeof(by), &e), 1);
+	assert_string_equal(by, "01");
+	assert_int_equal(db_key_blocked(t->db, other, NULL, 0, &e), 0);
+
+	/* Already revoked: nothing changes, not even the block. */
+	assert_int_equal(db_cert_revoke_key(t->db, "02", k, 2000, &a, &sib,
+	    NULL, &n, &e), -1);
+	assert_int_equal(e.code, ERR_ALREADY_REVOKED);
+	assert_int_equal(n, 0);
+	assert_int_equal(db_cert_revoke_key(t->db, "ff", k, 2000, &a, &sib,
+	    NULL, NULL, &e), -1);
+	assert_int_equal(e.code, ERR_NOT_FOUND);
+	assert_int_equal(db_cert_revoke_key(t->db, "04", "zz", 2000, &a,
+	    &sib, NULL, NULL, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	assert_int_equal(reason_of(t->db, "04"), -1);
+}
+
+/* A certificate for a blocked key is never stored. */
+static void
+test_insert_blocked_key(void **state)
+{
+	struct dbt *t = *state;
+	struct cert_rec c;
+	struct err e = { 0 };
+	char k[RCA_SHA256_HEX + 1], other[RCA_SHA256_HEX + 1];
+
+	spki(k, 'c');
+	spki(other, 'd');
+	assert_int_equal(db_key_block(t->db, k, "0c", 100, &e), 0);
+	/* Blocking again keeps the first. */
+	assert_int_equal(db_key_block(t->db, k, "0d", 200, &e), 0);
+	assert_int_equal(raw_count(t, "SELECT count(*) FROM blocked_keys "
+	    "WHERE serial = '0c' AND blocked_at = 100"), 1);
+	mkcert(&c, "10", "redis-client", "app", NULL, 5000);
+	snprintf(c.spki_sha256, sizeof(c.spki_sha256), "%s", k);
+	assert_int_equal(db_cert_insert(t->db, &c, NULL, &e), -1);
+	assert_int_equal(e.code, ERR_KEY_REJECTED);
+	assert_int_equal(raw_count(t, "SELECT count(*) FROM certificates"),
+	    0);
+	snprintf(c.spki_sha256, sizeof(c.spki_sha256), "%s", other);
+	assert_int_equal(db_cert_insert(t->db, &c, NULL, &e), 0);
+	cert_rec_clear(&c);
+	assert_int_equal(db_key_block(t->db, "short", "0c", 100, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	assert_int_equal(db_key_blocked(t->db, "ABCD", NULL, 0, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+}
+
+/* Rows stored without a key hash are listed and filled once. */
+static void
+test_spki_backfill_rows(void **state)
+{
+	struct dbt *t = *state;
+	struct db_spki_row *rows = NULL;
+	struct cert_rec got;
+	struct err e = { 0 };
+	char k[RCA_SHA256_HEX + 1];
+	size_t n = 0;
+
+	spki(k, 'e');
+	insert_key(t->db, "21", NULL, 5000);
+	insert_key(t->db, "22", k, 5000);
+	insert_key(t->db, "23", NULL, 5000);
+	assert_int_equal(db_cert_spki_missing(t->db, 0, 1, &rows, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].serial, "21");
+	assert_non_null(strstr(rows[0].pem, "BEGIN CERTIFICATE"));
+	db_cert_spki_rows_free(rows, n);
+	assert_int_equal(db_cert_spki_missing(t->db, 0, 10, &rows, &n, &e),
+	    0);
+	assert_int_equal(n, 2);
+	assert_string_equal(rows[1].serial, "23");
+	/* 21 gets a hash; 23 (unparseable, say) stays without. */
+	spki(rows[0].spki_sha256, '7');
+	assert_int_equal(db_cert_spki_set(t->db, rows, n, &e), 0);
+	db_cert_spki_rows_free(rows, n);
+	assert_int_equal(db_cert_get(t->db, "21", &got, &e), 0);
+	assert_int_equal(got.spki_sha256[0], '7');
+	cert_rec_clear(&got);
+	assert_int_equal(db_cert_spki_missing(t->db, 0, 10, &rows, &n, &e),
+	    0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].serial, "23");
+	/* A bad hash is refused before anything is written. */
+	spki(rows[0].spki_sha256, 'X');
+	assert_int_equal(db_cert_spki_set(t->db, rows, n, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	db_cert_spki_rows_free(rows, n);
+	assert_int_equal(db_cert_spki_missing(t->db, 3, 10, &rows, &n, &e),
+	    0);
+	assert_int_equal(n, 0);
+	db_cert_spki_rows_free(rows, n);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_revoke_key_cascade,
+		    dbt_setup, dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_insert_blocked_key,
+		    dbt_setup, dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_spki_backfill_rows,
+		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, dbt_setup,
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_insert_invalid,

@@ -108,6 +108,62 @@ test_migrations(void **state)
 	sqlite3_close(h);
 }
 
+/*
+ * A version 1 database (before keyCompromise) with a certificate in it
+ * opens at the latest version (2 adds the key hash): the row keeps its
+ * data and has no key hash yet (the service fills it), and the blocked
+ * key table is empty.
+ */
+static void
+test_migration_from_v1(void **state)
+{
+	struct dbt *t = *state;
+	struct db_spki_row *rows = NULL;
+	struct cert_rec c;
+	struct err e = { 0 };
+	sqlite3 *h = NULL;
+	size_t n = 0;
+
+	db_close(t->db);
+	t->db = NULL;
+	dbt_remove(t);
+	assert_int_equal(mkdir(t->dir, 0700), 0);
+	assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, db_sql_migration(0), NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "INSERT INTO certificates (serial, "
+	    "profile, common_name, san_dns, san_ip, san_uri, key_type, "
+	    "not_before, not_after, fingerprint, issued_by, pem, created_at) "
+	    "VALUES ('ab', 'redis-client', 'app', '', '', '', 'ec-p256', 1, "
+	    "9999999999, 'ff', 'cli', 'PEM', 1)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(pragma_int(h, "PRAGMA user_version"), 1);
+	sqlite3_close(h);
+	h = NULL;
+
+	assert_non_null(t->db = db_open(t->path, &e));
+	assert_int_equal(db_schema_version(t->db), (int)db_sql_nmigrations());
+	assert_int_equal(db_cert_get(t->db, "ab", &c, &e), 0);
+	assert_string_equal(c.names.cn, "app");
+	assert_string_equal(c.spki_sha256, "");
+	cert_rec_clear(&c);
+	assert_int_equal(db_cert_spki_missing(t->db, 0, 10, &rows, &n, &e),
+	    0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].serial, "ab");
+	db_cert_spki_rows_free(rows, n);
+	assert_int_equal(sqlite3_open_v2(t->path, &h, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(pragma_int(h, "SELECT count(*) FROM blocked_keys"),
+	    0);
+	assert_int_equal(pragma_int(h, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'table' AND name = 'blocked_keys' AND "
+	    "sql LIKE '%STRICT%'"), 1);
+	assert_int_equal(pragma_int(h, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'index' AND name = 'certificates_spki'"), 1);
+	sqlite3_close(h);
+}
+
 static void
 test_newer_schema_refused(void **state)
 {
@@ -266,6 +322,8 @@ main(void)
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_migrations, dbt_setup,
 		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_migration_from_v1,
+		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
 		    dbt_setup, dbt_teardown),
 		cmocka_unit_test(test_open_errors),

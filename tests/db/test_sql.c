@@ -53,6 +53,7 @@ test_list_statements_use_indexes(void **state)
 	static const enum db_stmt ids[] = {
 		DB_STMT_CERT_LIST_CN, DB_STMT_CERT_LIST_NODE,
 		DB_STMT_CERT_LIST_PROFILE, DB_STMT_CERT_REVOKED_UNEXPIRED,
+		DB_STMT_CERT_REVOKE_SAME_KEY, DB_STMT_CERT_SPKI_MISSING,
 	};
 	struct dbt *t = *state;
 	struct err e = { 0 };
@@ -104,6 +105,12 @@ test_list_plans(void **state)
 		{ DB_STMT_TOKEN_FIND_HASH, "(hash=?)" },
 		{ DB_STMT_AUDIT_LIST, "INTEGER PRIMARY KEY (rowid>?)" },
 		{ DB_STMT_ROT_LIST, "rotations_node (node=?" },
+		/* keyCompromise finds a key's certificates without a scan. */
+		{ DB_STMT_CERT_REVOKE_SAME_KEY,
+		    "certificates_spki (spki_sha256=?)" },
+		{ DB_STMT_CERT_SPKI_MISSING,
+		    "certificates_spki (spki_sha256=? AND rowid>?)" },
+		{ DB_STMT_KEY_BLOCKED, "(spki_sha256=?)" },
 	};
 	struct dbt *t = *state;
 	struct err e = { 0 };

@@ -479,6 +479,12 @@ schema_check RevokedCertificate "$T/body" "revoke"
 CRLN=$(jb .crl_number)
 [ "$CRLN" -gt "$CRL0" ] || die "crl_number $CRLN did not grow from $CRL0"
 ok "revoke $SERIAL1 -> crl_number $CRLN"
+# SPEC section 8: app1b was issued from the same CSR (same key), so the
+# keyCompromise revoked it too.
+adm GET "/v1/certificates/$SERIAL1B"
+[ "$(jb .status)" = revoked ] && [ "$(jb .revocation_reason)" = keyCompromise ] ||
+    die "keyCompromise left the same-key $SERIAL1B $(jb .status)"
+ok "keyCompromise also revoked $SERIAL1B (same key)"
 
 api GET /v1/crl -H "If-None-Match: $ETAG0"
 expect_status 200 "GET /v1/crl with the pre-revocation ETag"
@@ -496,6 +502,10 @@ case " $listed " in
 *" $(norm_hex "$SERIAL1") "*) ;;
 *) die "the CRL does not list $SERIAL1 (lists:$listed)" ;;
 esac
+case " $listed " in
+*" $(norm_hex "$SERIAL1B") "*) ;;
+*) die "the CRL does not list the same-key $SERIAL1B (lists:$listed)" ;;
+esac
 grep -q 'Key Compromise' "$T/crl1.txt" || die "the CRL entry has no reason keyCompromise"
 grep -q 'Revocation Date' "$T/crl1.txt" || die "the CRL entry has no revocation date"
 ok "the CRL lists $SERIAL1 with reason Key Compromise, ETag changed"
@@ -506,8 +516,12 @@ if openssl verify -crl_check -CRLfile "$T/crl1.pem" -CAfile "$CACERT" \
 	die "openssl verify -crl_check accepted the revoked certificate"
 fi
 grep -q 'certificate revoked' "$T/v.out" || die "verify failed otherwise: $(cat "$T/v.out")"
+if openssl verify -crl_check -CRLfile "$T/crl1.pem" -CAfile "$CACERT" \
+    "$T/app1b.pem" > "$T/v.out" 2>&1; then
+	die "openssl verify -crl_check accepted the same-key certificate"
+fi
 openssl verify -crl_check -CRLfile "$T/crl1.pem" -CAfile "$CACERT" \
-    "$T/app1b.pem" > "$T/v.out" 2>&1 ||
+    "$T/node1.pem" > "$T/v.out" 2>&1 ||
     die "verify -crl_check refused an unrevoked certificate: $(cat "$T/v.out")"
 ok "openssl verify -crl_check: revoked fails, other passes"
 
@@ -523,7 +537,7 @@ CRLN2=$(jb .crl_number)
 [ "$CRLN2" -gt "$CRLN" ] || die "crl_number did not grow on the second revocation"
 adm GET "/v1/certificates?status=revoked"
 [ "$(jb '[.items[].serial] | sort | join(",")')" = \
-    "$(printf '%s\n' "$SERIAL1" "$SERIAL_RSA" | sort | paste -sd,)" ] ||
+    "$(printf '%s\n' "$SERIAL1" "$SERIAL1B" "$SERIAL_RSA" | sort | paste -sd,)" ] ||
     die "status=revoked lists $(jb -c '[.items[].serial]')"
 ok "second revocation: CRL number $CRLN2, status=revoked filter"
 
@@ -665,7 +679,8 @@ grep -q '^redisca_http_request_duration_seconds_count' "$T/metrics.txt" ||
 v=$(awk '$1 == "redisca_crl_number" { print $2 }' "$T/metrics.txt")
 [ "$v" = "$CRLN2" ] || die "redisca_crl_number is '$v', want $CRLN2"
 v=$(awk '$1 == "redisca_certificates_revoked_total" { print $2 }' "$T/metrics.txt")
-[ "$v" = 2 ] || die "redisca_certificates_revoked_total is '$v', want 2"
+# SERIAL1, its same-key SERIAL1B (keyCompromise) and SERIAL_RSA.
+[ "$v" = 3 ] || die "redisca_certificates_revoked_total is '$v', want 3"
 v=$(awk '$1 == "redisca_certificates_issued_total{profile=\"redis-node\"}" { print $2 }' "$T/metrics.txt")
 [ "$v" = 2 ] || die "issued_total{profile=\"redis-node\"} is '$v', want 2"
 grep -q '^redisca_http_requests_total{.*code="201"' "$T/metrics.txt" ||
@@ -739,7 +754,11 @@ n=$(crl_number "$T/crl2.der")
 [ "$n" -ge "$CRLN2" ] || die "the CRL number went back from $CRLN2 to $n"
 grep -q 'Key Compromise' <<<"$(openssl crl -inform DER -in "$T/crl2.der" -noout -text)" ||
     die "the CRL after the restart lost the revocation"
+# app1's key was revoked for keyCompromise: still blocked after a restart.
 tok "$ENROLL" POST /v1/certificates "$(issue_json "$T/app1.csr" redis-client 1h)"
+expect_error 422 key_rejected "the keyCompromise key after the restart"
+make_csr app1r ec-p256 app-1 "DNS:app-1.svc.internal,IP:10.1.2.3"
+tok "$ENROLL" POST /v1/certificates "$(issue_json "$T/app1r.csr" redis-client 1h)"
 expect_status 201 "issue after the restart"
 S3=$(jb .serial)
 adm POST "/v1/certificates/$S3/revoke"

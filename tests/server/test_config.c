@@ -664,6 +664,41 @@ test_nodes_allowed_dirs(void **state)
 	    "at most");
 }
 
+/* tokens.max_enroll_ttl (SPEC section 8): default 30d, strict. */
+static void
+test_tokens_max_enroll_ttl(void **state)
+{
+	struct config c = CONFIG_INIT;
+	struct svc_config v;
+	struct err e;
+
+	assert_int_equal(load("{}", &c, &e), 0);
+	assert_int_equal(c.token_max_enroll_ttl, 30 * 86400);
+	config_svc_view(&c, &v);
+	assert_int_equal(v.token_max_enroll_ttl, 30 * 86400);
+	config_clear(&c);
+	assert_int_equal(load("{\"tokens\": {\"max_enroll_ttl\": \"7d\"}}",
+	    &c, &e), 0);
+	assert_int_equal(c.token_max_enroll_ttl, 7 * 86400);
+	config_svc_view(&c, &v);
+	assert_int_equal(v.token_max_enroll_ttl, 7 * 86400);
+	config_clear(&c);
+	assert_int_equal(load("{\"tokens\": {}}", &c, &e), 0);
+	assert_int_equal(c.token_max_enroll_ttl, 30 * 86400);
+	config_clear(&c);
+
+	expect_error("{\"tokens\": []}", "config: tokens: must be an "
+	    "object");
+	expect_error("{\"tokens\": {\"max_ttl\": \"1d\"}}",
+	    "config: tokens.max_ttl: ");
+	expect_error("{\"tokens\": {\"max_enroll_ttl\": 86400}}",
+	    "config: tokens.max_enroll_ttl: must be a duration");
+	expect_error("{\"tokens\": {\"max_enroll_ttl\": \"never\"}}",
+	    "config: tokens.max_enroll_ttl: not a duration");
+	expect_error("{\"tokens\": {\"max_enroll_ttl\": \"0d\"}}",
+	    "config: tokens.max_enroll_ttl: not a duration");
+}
+
 int
 main(void)
 {
@@ -690,6 +725,7 @@ main(void)
 		cmocka_unit_test(test_abuse_limits),
 		cmocka_unit_test(test_deploy_example),
 		cmocka_unit_test(test_nodes_allowed_dirs),
+		cmocka_unit_test(test_tokens_max_enroll_ttl),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,6 +75,7 @@ test_create_admin(void **state)
 	struct svc_actor	 a;
 	struct err		 e;
 	char			 secret[FX_TOKEN_LEN];
+	int64_t			 now = tu_now();
 
 	err_clear(&e);
 	memset(&r, 0, sizeof(r));
@@ -82,7 +83,9 @@ test_create_admin(void **state)
 	assert_int_equal(svc_token_create(f->svc, &f->admin, &r, &t, secret,
 	    &e), 0);
 	assert_int_equal(t.uses_left, -1);
-	assert_int_equal(t.expires_at, 0);
+	/* SPEC section 8: admin tokens default to 90 days. */
+	assert_true(t.expires_at >= now + 90 * 86400 &&
+	    t.expires_at <= now + 90 * 86400 + 5);
 	assert_string_equal(t.profile, "");
 	assert_int_equal(t.npatterns, 0);
 	assert_int_equal(svc_auth_token(f->svc, secret, &a, &e), 0);
@@ -219,6 +222,109 @@ test_list_and_delete(void **state)
 	token_rec_clear(&t);
 }
 
+/* Create r (must succeed) and return its expires_at. */
+static int64_t
+created_expiry(struct fx *f, const struct svc_token_req *r)
+{
+	struct token_rec	t;
+	struct err		e;
+	char			secret[FX_TOKEN_LEN];
+	int64_t			exp;
+
+	err_clear(&e);
+	if (svc_token_create(f->svc, &f->admin, r, &t, secret, &e) == -1)
+		fail_msg("svc_token_create: %s", e.msg);
+	exp = t.expires_at;
+	token_rec_clear(&t);
+	return exp;
+}
+
+/* SPEC section 8: an enroll token without ttl expires after 24h. */
+static void
+test_enroll_ttl_default(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_token_req	 r;
+	char			*pats[1] = { "app-*" };
+	int64_t			 now = tu_now(), exp;
+
+	enroll_req(&r, pats, 1);
+	r.ttl = 0;
+	exp = created_expiry(f, &r);
+	assert_true(exp >= now + 86400 && exp <= now + 86400 + 5);
+	assert_true(fx_audit_has(f, "token.create", "ok", NULL,
+	    "expires_at="));
+}
+
+/* The enroll ttl is capped by tokens.max_enroll_ttl (default 30d). */
+static void
+test_enroll_ttl_cap(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_token_req	 r;
+	char			*pats[1] = { "app-*" };
+	int64_t			 now = tu_now(), exp;
+
+	enroll_req(&r, pats, 1);
+	r.ttl = 30 * 86400;
+	exp = created_expiry(f, &r);
+	assert_true(exp >= now + 30 * 86400 && exp <= now + 30 * 86400 + 5);
+	r.ttl = 30 * 86400 + 1;
+	refused(f, &f->admin, &r, ERR_INVALID_TTL);
+	refused(f, &f->cli, &r, ERR_INVALID_TTL);
+
+	/* A configured cap replaces the default. */
+	f->cfg.token_max_enroll_ttl = 2 * 3600;
+	fx_reopen(f);
+	r.ttl = 2 * 3600;
+	(void)created_expiry(f, &r);
+	r.ttl = 2 * 3600 + 60;
+	refused(f, &f->admin, &r, ERR_INVALID_TTL);
+	/* The default 24h is above this cap: it is cut to the cap. */
+	r.ttl = 0;
+	exp = created_expiry(f, &r);
+	assert_true(exp >= now + 2 * 3600 && exp <= now + 2 * 3600 + 5);
+	/* Admin tokens are not enroll tokens: no cap. */
+	memset(&r, 0, sizeof(r));
+	r.kind = TOKEN_ADMIN;
+	r.ttl = 365 * 86400;
+	exp = created_expiry(f, &r);
+	assert_true(exp >= now + 365 * 86400);
+}
+
+/* "never" is explicit, and only for admin tokens. */
+static void
+test_ttl_never(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_token_req	 r;
+	struct token_rec	 t;
+	struct svc_actor	 a;
+	struct err		 e;
+	char			*pats[1] = { "app-*" };
+	char			 secret[FX_TOKEN_LEN];
+
+	err_clear(&e);
+	memset(&r, 0, sizeof(r));
+	r.kind = TOKEN_ADMIN;
+	r.ttl = SVC_TOKEN_TTL_NEVER;
+	assert_int_equal(svc_token_create(f->svc, &f->admin, &r, &t, secret,
+	    &e), 0);
+	assert_int_equal(t.expires_at, 0);
+	assert_int_equal(svc_auth_token(f->svc, secret, &a, &e), 0);
+	svc_actor_clear(&a);
+	token_rec_clear(&t);
+
+	enroll_req(&r, pats, 1);
+	r.ttl = SVC_TOKEN_TTL_NEVER;
+	refused(f, &f->admin, &r, ERR_INVALID_TTL);
+	/* Other negative values are no spelling of "never". */
+	memset(&r, 0, sizeof(r));
+	r.kind = TOKEN_ADMIN;
+	r.ttl = -2;
+	refused(f, &f->admin, &r, ERR_INVALID_TTL);
+}
+
 int
 main(void)
 {
@@ -231,6 +337,12 @@ main(void)
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_delete,
 		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_enroll_ttl_default,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_enroll_ttl_cap,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ttl_never, fx_setup,
+		    fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
