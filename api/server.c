@@ -436,12 +436,15 @@ authenticate(struct req_ctx *x, enum MHD_Result *ret)
 		    &x->r.peer_der_len, &e) == 0) {
 			if (throttle_check(x, ret) == -1)
 				return -1;
+			/*
+			 * On refusal the actor is left unauthenticated but
+			 * still named mtls:<serial> when the certificate
+			 * parsed, so the denied audit row says who it was.
+			 */
 			if (svc_auth_cert(a->svc, x->r.peer_der,
 			    x->r.peer_der_len, &x->r.actor, &e) == 0)
 				return 0;
 		}
-		svc_actor_clear(&x->r.actor);
-		svc_actor_init(&x->r.actor, ACTOR_NONE);
 		if (e.code == ERR_UNAUTHORIZED)
 			auth_failed(x, &e);
 		*ret = early_err(x, &e, NULL);

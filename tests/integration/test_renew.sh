@@ -183,6 +183,8 @@ expect_status 200 "revoke c1"
 renew c1
 expect_error 401 unauthorized "renew a revoked certificate"
 expect_message_has revoked
+# The refusal names the certificate that was refused, not "anonymous".
+audited "mtls:$S1" certificate.renew denied
 renew r1
 expect_status 201 "its successor still renews"
 ok "a revoked certificate cannot renew; its successor can"
