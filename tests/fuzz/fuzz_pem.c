@@ -56,7 +56,9 @@ fx_init(void)
 	if (fx_ca != NULL)
 		return;
 	log_set_level(LOG_LVL_ERROR);
-	snprintf(fx_dir, sizeof(fx_dir), "/tmp/rca-fuzz-pem.XXXXXX");
+	/* The import path writes a file per input: tmpfs when there is one. */
+	snprintf(fx_dir, sizeof(fx_dir), "%s/rca-fuzz-pem.XXXXXX",
+	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	fuzz_check(mkdtemp(fx_dir) != NULL);
 	snprintf(fx_key, sizeof(fx_key), "%s/ca.key", fx_dir);
 	snprintf(fx_in, sizeof(fx_in), "%s/in.pem", fx_dir);
@@ -171,6 +173,8 @@ import(const uint8_t *data, size_t len)
 	struct err e;
 	FILE *f;
 
+	/* A new file each time: ext4 flushes a truncated one on close. */
+	(void)unlink(fx_in);
 	fuzz_check((f = fopen(fx_in, "wb")) != NULL);
 	fuzz_check(fwrite(data, 1, len, f) == len || len == 0);
 	fuzz_check(fclose(f) == 0);
