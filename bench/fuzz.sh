@@ -26,8 +26,9 @@ root=$(cd "$here/.." && pwd)
 WORK=${TMPDIR:-/tmp}/redis-ca-fuzz
 SAVE=0
 
-# target  harness source (the meson executable is named like it, in its
-# folder)  seed corpus
+# target, harness source (the meson executable is named like it, in its
+# folder), seed corpus; a libFuzzer dictionary tests/fuzz/dict/TARGET.dict
+# is used when it exists.
 TARGETS='
 api_decode  tests/fuzz/fuzz_api_decode.c  tests/fuzz/corpus/api_decode
 config      tests/fuzz/fuzz_config.c      tests/fuzz/corpus/config
@@ -120,6 +121,10 @@ else
 	echo "fuzz: no seed corpus $corpus; starting from nothing" >&2
 fi
 seeds=$(find "$dir/corpus" -type f | wc -l)
+dict=()
+if [ -f "$root/tests/fuzz/dict/$TARGET.dict" ]; then
+	dict=(-dict="$root/tests/fuzz/dict/$TARGET.dict")
+fi
 before=$(find "$dir/crashes" -type f | wc -l)
 
 echo "fuzz: $TARGET for ${DURATION}s from $seeds seeds (log: $dir/fuzz.log)"
@@ -128,7 +133,7 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 "$build/$exe" -max_total_time="$DURATION" -print_final_stats=1 \
     -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$dir/crashes/" \
-    "$dir/corpus" >"$dir/fuzz.log" 2>&1
+    ${dict[@]+"${dict[@]}"} "$dir/corpus" >"$dir/fuzz.log" 2>&1
 rc=$?
 elapsed=$(( $(date +%s) - start ))
 [ "$elapsed" -gt 0 ] || elapsed=1

@@ -6,6 +6,7 @@
  * Leaks are the sanitizer's to find.  Corpus: tests/fuzz/corpus/
  * api_decode/.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_priv.h"
@@ -15,11 +16,18 @@
 static void
 check_err(const struct err *e)
 {
+	size_t n = 0;
+	char *body;
+
 	fuzz_check(e->code == ERR_INVALID_JSON ||
 	    e->code == ERR_INVALID_REQUEST || e->code == ERR_INVALID_TTL ||
 	    e->code == ERR_INVALID_CSR || e->code == ERR_INTERNAL);
 	fuzz_check(e->msg[0] != '\0');
 	fuzz_check(memchr(e->msg, '\0', sizeof(e->msg)) != NULL);
+	/* The refusal can be sent, whatever bytes its message echoes. */
+	fuzz_check((body = api_err_body(e, &n)) != NULL);
+	fuzz_check(n > 0 && strstr(body, api_err_name(e->code)) != NULL);
+	free(body);
 }
 
 static void
