@@ -1,9 +1,11 @@
 /*
  * Fuzz target api_decode: every request-body decoder of api/ (issue,
- * generate, revoke, tokens, renew, nodes) gets the same bytes.  A
+ * generate, revoke, tokens, renew, nodes) gets the same bytes, and so do
+ * the other parsers of request bytes: the route match (as a path), the
+ * query decoders of the list routes and the Content-Type check.  A
  * success must leave the required fields set and inside their limits; a
- * failure must carry one of the decoders' error codes and a message.
- * Leaks are the sanitizer's to find.  Corpus: tests/fuzz/corpus/
+ * failure must carry one of the decoders' error codes and a message that
+ * can be sent.  Leaks are the sanitizer's to find.  Corpus: tests/fuzz/corpus/
  * api_decode/.
  */
 #include <stdlib.h>
@@ -147,10 +149,72 @@ node(const char *body, size_t len)
 	api_node_body_free(&b);
 }
 
+/* The input as a request path, on both listeners, with each method. */
+static void
+route(const char *path)
+{
+	static const char *const methods[] = { "GET", "HEAD", "POST",
+	    "DELETE", "PUT" };
+	const struct api_route *table, *r;
+	struct api_params params;
+	char allow[64];
+	size_t n;
+
+	table = api_route_table(&n);
+	for (int pub = 0; pub < 2; pub++)
+		for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]);
+		    m++) {
+			switch (api_route_match(table, n, pub, methods[m], path,
+			    &r, &params, allow, sizeof(allow))) {
+			case MATCH_FOUND:
+				fuzz_check(r != NULL && (!pub || r->public));
+				fuzz_check(params.n <= API_MAX_PARAMS);
+				for (size_t i = 0; i < params.n; i++)
+					fuzz_check(strlen(params.v[i]) <
+					    API_PARAM_MAX &&
+					    strchr(params.v[i], '/') == NULL);
+				break;
+			case MATCH_BAD_METHOD:
+				fuzz_check(r == NULL && allow[0] != '\0');
+				break;
+			case MATCH_NOT_FOUND:
+				fuzz_check(r == NULL);
+				break;
+			}
+		}
+}
+
+/* The input as every query value of GET /v1/certificates. */
+static void
+query(const char *v)
+{
+	struct api_cert_query q = { v, v, v, v, v, v, v };
+	struct cert_filter f;
+	int64_t cursor;
+	size_t limit;
+	struct err e;
+
+	if (api_decode_limit(v, &limit, &e) == 0)
+		fuzz_check(limit >= 1 && limit <= RCA_MAX_LIST_LIMIT);
+	else
+		check_err(&e);
+	if (api_decode_cursor(v, &cursor, &e) == 0)
+		fuzz_check(cursor >= 0);
+	else
+		check_err(&e);
+	if (api_decode_cert_query(&q, 1, &f, &e) == 0)
+		fuzz_check(f.limit >= 1 && f.limit <= RCA_MAX_LIST_LIMIT &&
+		    f.after >= 0 && f.now == 1);
+	else
+		check_err(&e);
+	(void)api_is_json_type(v);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	const char *body = (const char *)data;
+	char *str;
 
 	issue(body, len);
 	generate(body, len);
@@ -158,5 +222,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	token(body, len);
 	renew(body, len);
 	node(body, len);
+	/* Paths, queries and headers are C strings. */
+	fuzz_check((str = malloc(len + 1)) != NULL);
+	memcpy(str, data, len);
+	str[len] = '\0';
+	route(str);
+	query(str);
+	free(str);
 	return 0;
 }
