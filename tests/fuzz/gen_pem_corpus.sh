@@ -4,7 +4,8 @@
 # harness verifies client certificates at "the CA's notBefore + 30
 # days", so the leaves made here are valid then and expired.der is not.
 #
-# usage: tests/fuzz/gen_pem_corpus.sh   (from anywhere; rewrites files)
+# usage: tests/fuzz/gen_pem_corpus.sh   (from anywhere; replaces every
+# file of corpus/pem/, inputs merged by bench/fuzz.sh -s included)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
