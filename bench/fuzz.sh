@@ -87,6 +87,13 @@ command -v clang >/dev/null || {
 }
 
 build="$WORK/build"
+# The scratch folder is shared by default: a build of another checkout is
+# replaced, not used.
+if [ -f "$build/build.ninja" ] &&
+    [ "$(cat "$build/.rca-source" 2>/dev/null)" != "$root" ]; then
+	echo "fuzz: $build was set up for another source tree; redoing it" >&2
+	rm -rf "$build"
+fi
 if [ ! -f "$build/build.ninja" ]; then
 	echo "fuzz: setting up the clang build in $build" >&2
 	mkdir -p "$WORK"
@@ -99,6 +106,7 @@ if [ ! -f "$build/build.ninja" ]; then
 		echo "fuzz: meson setup failed (log: $WORK/setup.log)" >&2
 		exit 1
 	}
+	echo "$root" >"$build/.rca-source"
 fi
 exe=${src%.c}
 if ! ninja -C "$build" "$exe" >"$WORK/build.log" 2>&1; then
