@@ -32,7 +32,8 @@
 static struct ca	*fx_ca;
 static int64_t		 fx_now;
 static char		 fx_dir[64];
-static char		 fx_key[128], fx_in[128], fx_crt_out[128], fx_key_out[128];
+static char		 fx_key[128], fx_in[128];
+static char		 fx_crt_out[128], fx_key_out[128];
 
 static void
 fx_cleanup(void)
