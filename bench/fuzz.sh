@@ -34,6 +34,7 @@ api_decode  tests/fuzz/fuzz_api_decode.c  tests/fuzz/corpus/api_decode
 config      tests/fuzz/fuzz_config.c      tests/fuzz/corpus/config
 resp        tests/fuzz/fuzz_resp.c        tests/fuzz/corpus/resp
 pem         tests/fuzz/fuzz_pem.c         tests/fuzz/corpus/pem
+enroll      tests/fuzz/fuzz_enroll.c      tests/fuzz/corpus/enroll
 csr         tests/fuzz/fuzz_csr.c         tests/fuzz/corpus/csr
 '
 
