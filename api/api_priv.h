@@ -177,6 +177,24 @@ int	api_decode_token(const char *body, size_t len,
 	    struct api_token_body *out, struct err *e);
 void	api_token_body_free(struct api_token_body *b);
 
+/* POST /v1/nodes; strings borrowed from root (owned here). */
+struct api_node_body {
+	json_t			*root;
+	struct names		 sans;		/* owned */
+	struct svc_node_req	 req;		/* sans points at .sans */
+};
+
+/*
+ * {"name", "host", "port", "server_name"?, "sans"?: {"dns", "ip"},
+ * "cert_dir", "cert_file"?, "key_file"?, "ca_file"?, "profile"?,
+ * "ttl"?, "auth"?: {"username"?, "password_file"?}}.  The values
+ * themselves are checked by svc_node_create().  Errors as the decoders
+ * above.
+ */
+int	api_decode_node(const char *body, size_t len,
+	    struct api_node_body *out, struct err *e);
+void	api_node_body_free(struct api_node_body *b);
+
 /* POST /v1/renew (h_renew.c); csr borrowed from root (owned here). */
 struct api_renew_body {
 	json_t		*root;		/* NULL: no body */

@@ -435,6 +435,109 @@ out:
 	return rc;
 }
 
+void
+api_node_body_free(struct api_node_body *b)
+{
+	if (b == NULL)
+		return;
+	json_decref(b->root);
+	names_clear(&b->sans);
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * {"name", "host", "port", "server_name"?, "sans"?: {"dns", "ip"},
+ * "cert_dir", "cert_file"?, "key_file"?, "ca_file"?, "profile"?,
+ * "ttl"?, "auth"?: {"username"?, "password_file"?}}.  The values
+ * themselves are checked by svc_node_create().
+ */
+int
+api_decode_node(const char *body, size_t len, struct api_node_body *out,
+    struct err *e)
+{
+	static const struct api_field fields[] = {
+		{ "name", API_F_STRING, true },
+		{ "host", API_F_STRING, true },
+		{ "port", API_F_INTEGER, true },
+		{ "server_name", API_F_STRING, false },
+		{ "sans", API_F_OBJECT, false },
+		{ "cert_dir", API_F_STRING, true },
+		{ "cert_file", API_F_STRING, false },
+		{ "key_file", API_F_STRING, false },
+		{ "ca_file", API_F_STRING, false },
+		{ "profile", API_F_STRING, false },
+		{ "ttl", API_F_STRING, false },
+		{ "auth", API_F_OBJECT, false },
+	};
+	static const struct api_field san_fields[] = {
+		{ "dns", API_F_ARRAY, false },
+		{ "ip", API_F_ARRAY, false },
+	};
+	static const struct api_field auth_fields[] = {
+		{ "username", API_F_STRING, false },
+		{ "password_file", API_F_STRING, false },
+	};
+	struct api_node_body	 b;
+	json_t			*sans, *auth;
+	json_int_t		 port;
+	const char		*ttl;
+	struct err		 pe;
+	int			 rc = -1;
+
+	memset(&b, 0, sizeof(b));
+	if (api_json_load(body, len, &b.root, e) == -1)
+		goto out;
+	if (api_check_fields(b.root, "", fields,
+	    sizeof(fields) / sizeof(fields[0]), e) == -1)
+		goto out;
+	sans = json_object_get(b.root, "sans");
+	if (json_is_object(sans)) {
+		if (api_check_fields(sans, "sans.", san_fields, 2, e) == -1 ||
+		    api_add_names(&b.sans, NAME_DNS, json_object_get(sans, "dns"),
+		    "sans.dns", e) == -1 ||
+		    api_add_names(&b.sans, NAME_IP, json_object_get(sans, "ip"),
+		    "sans.ip", e) == -1)
+			goto out;
+		b.req.sans = &b.sans;
+	}
+	auth = json_object_get(b.root, "auth");
+	if (json_is_object(auth)) {
+		if (api_check_fields(auth, "auth.", auth_fields, 2, e) == -1)
+			goto out;
+		b.req.auth_username = api_opt_string(auth, "username");
+		b.req.auth_password_file = api_opt_string(auth, "password_file");
+	}
+	port = json_integer_value(json_object_get(b.root, "port"));
+	if (port < 1 || port > 65535) {
+		err_set(e, ERR_INVALID_REQUEST, "field 'port' must be 1 to "
+		    "65535");
+		goto out;
+	}
+	b.req.port = (int)port;
+	b.req.name = api_opt_string(b.root, "name");
+	b.req.host = api_opt_string(b.root, "host");
+	b.req.server_name = api_opt_string(b.root, "server_name");
+	b.req.cert_dir = api_opt_string(b.root, "cert_dir");
+	b.req.cert_file = api_opt_string(b.root, "cert_file");
+	b.req.key_file = api_opt_string(b.root, "key_file");
+	b.req.ca_file = api_opt_string(b.root, "ca_file");
+	b.req.profile = api_opt_string(b.root, "profile");
+	if ((ttl = api_opt_string(b.root, "ttl")) != NULL &&
+	    tu_parse_duration(ttl, &b.req.ttl, &pe) == -1) {
+		err_set(e, ERR_INVALID_TTL, "field 'ttl' must be a duration "
+		    "like 90s, 30m, 24h or 7d");
+		goto out;
+	}
+	*out = b;
+	if (out->req.sans != NULL)
+		out->req.sans = &out->sans;
+	memset(&b, 0, sizeof(b));
+	rc = 0;
+out:
+	api_node_body_free(&b);
+	return rc;
+}
+
 bool
 api_is_json_type(const char *ct)
 {

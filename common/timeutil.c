@@ -8,6 +8,10 @@
 
 #include "timeutil.h"
 
+/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: what RFC 3339 holds. */
+#define TU_MIN	INT64_C(-62167219200)
+#define TU_MAX	INT64_C(253402300799)
+
 int64_t
 tu_now(void)
 {
@@ -22,10 +26,20 @@ tu_format(int64_t t, char out[RCA_TIME_STR])
 {
 	struct tm tm;
 	time_t tt = (time_t)t;
+	char buf[80];	/* six ints at their widest */
 
-	gmtime_r(&tt, &tm);
-	if (strftime(out, RCA_TIME_STR, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		out[0] = '\0';
+	/*
+	 * RFC 3339 years have four digits: strftime's %Y would write "226"
+	 * for 0226 (and tu_parse refuses that), so print the fields.
+	 */
+	out[0] = '\0';
+	if (gmtime_r(&tt, &tm) == NULL || tm.tm_year < -1900 ||
+	    tm.tm_year > 9999 - 1900)
+		return;
+	if (snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec) == RCA_TIME_STR - 1)
+		memcpy(out, buf, RCA_TIME_STR);
 }
 
 static int
@@ -48,6 +62,7 @@ tu_parse(const char *s, int64_t *out, struct err *e)
 	struct tm tm;
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
 	const char *p;
+	int64_t v;
 	time_t t;
 
 	if (s == NULL || strlen(s) < 20 || digits(s, 4, &y) ||
@@ -85,7 +100,11 @@ tu_parse(const char *s, int64_t *out, struct err *e)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	t = timegm(&tm);
-	*out = (int64_t)t - sign * (oh * 3600 + om * 60);
+	v = (int64_t)t - sign * (oh * 3600 + om * 60);
+	/* An offset must not carry the time out of years 0000-9999. */
+	if (v < TU_MIN || v > TU_MAX)
+		goto bad;
+	*out = v;
 	return 0;
 bad:
 	err_set(e, ERR_INVALID_REQUEST, "not an RFC 3339 time: %.40s",

@@ -66,6 +66,17 @@ int	rds_io_read(struct rds_conn *c, void *buf, size_t cap, size_t *n,
 /* Create the reply reader for c (resp.c).  Returns NULL on OOM. */
 redisReader *rds_reader_new(struct rds_conn *c);
 
+/*
+ * The codec half of rds_command(), free of I/O: feed the next n bytes
+ * the node sent (n may be 0) to c's reader, *fed bytes of this reply
+ * having come before (updated), and take the reply if it is complete.
+ * Returns 1 with *out new (rds_reply_free()), 0 when more bytes are
+ * needed, or -1 with c->broken set: ERR_NET when the bytes are not RESP
+ * or the reply is larger than c->max_reply (c->too_big).
+ */
+int	rds_reply_feed(struct rds_conn *c, const char *buf, size_t n,
+	    size_t *fed, struct rds_reply **out, struct err *e);
+
 /* Serial of cert x as normalised lowercase hex.  Errors: see rds.h. */
 int	rds_x509_serial(const X509 *x, char out[RCA_SERIAL_HEX_MAX + 1],
 	    struct err *e);

@@ -154,15 +154,52 @@ rds_reply_free(struct rds_reply *r)
 }
 
 int
+rds_reply_feed(struct rds_conn *c, const char *buf, size_t n, size_t *fed,
+    struct rds_reply **out, struct err *e)
+{
+	void *obj = NULL;
+
+	*out = NULL;
+	/* The node sends only this reply, so all of it counts. */
+	if (n > c->max_reply - *fed) {
+		c->broken = true;
+		c->too_big = true;
+		err_set(e, ERR_NET, "reply from %s is larger than %zu bytes",
+		    c->where, c->max_reply);
+		return -1;
+	}
+	*fed += n;
+	if (n > 0 && redisReaderFeed(c->reader, buf, n) != REDIS_OK) {
+		c->broken = true;
+		err_set(e, ERR_NET, "bad reply from %s: %s", c->where,
+		    c->reader->errstr);
+		return -1;
+	}
+	if (redisReaderGetReply(c->reader, &obj) != REDIS_OK) {
+		c->broken = true;
+		if (c->too_big)
+			err_set(e, ERR_NET, "reply from %s is larger than %zu "
+			    "bytes", c->where, c->max_reply);
+		else
+			err_set(e, ERR_NET, "bad reply from %s: %s",
+			    c->where, c->reader->errstr);
+		return -1;
+	}
+	if (obj == NULL)
+		return 0;
+	*out = obj;
+	return 1;
+}
+
+int
 rds_command(struct rds_conn *c, int argc, const char **argv,
     const size_t *argvlen, struct rds_reply **out, struct err *e)
 {
 	struct rds_reply *reply = NULL;
 	char *cmd = NULL, *buf = NULL;
-	void *obj = NULL;
-	size_t fed = 0, n;
+	size_t fed = 0, n = 0;
 	int64_t deadline;
-	int len, rc = -1;
+	int got, len, rc = -1;
 
 	*out = NULL;
 	if (argc < 1 || argv == NULL) {
@@ -186,38 +223,15 @@ rds_command(struct rds_conn *c, int argc, const char **argv,
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
+	/* A reply may already wait in the reader: look before reading. */
 	for (;;) {
-		if (redisReaderGetReply(c->reader, &obj) != REDIS_OK) {
-			c->broken = true;
-			if (c->too_big)
-				err_set(e, ERR_NET, "reply from %s is larger "
-				    "than %zu bytes", c->where, c->max_reply);
-			else
-				err_set(e, ERR_NET, "bad reply from %s: %s",
-				    c->where, c->reader->errstr);
+		if ((got = rds_reply_feed(c, buf, n, &fed, &reply, e)) == -1)
 			goto out;
-		}
-		if (obj != NULL)
+		if (got == 1)
 			break;
 		if (rds_io_read(c, buf, READ_CHUNK, &n, deadline, e) == -1)
 			goto out;
-		/* The node sends only this reply, so all of it counts. */
-		if (n > c->max_reply - fed) {
-			c->broken = true;
-			c->too_big = true;
-			err_set(e, ERR_NET, "reply from %s is larger than %zu "
-			    "bytes", c->where, c->max_reply);
-			goto out;
-		}
-		fed += n;
-		if (redisReaderFeed(c->reader, buf, n) != REDIS_OK) {
-			c->broken = true;
-			err_set(e, ERR_NET, "bad reply from %s: %s", c->where,
-			    c->reader->errstr);
-			goto out;
-		}
 	}
-	reply = obj;
 	*out = reply;
 	reply = NULL;
 	rc = 0;

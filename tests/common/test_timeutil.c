@@ -32,6 +32,11 @@ test_format(void **state)
 	/* 2028 is a leap year. */
 	tu_format(INT64_C(1835481599), buf);
 	assert_string_equal(buf, "2028-02-29T23:59:59Z");
+	/* Four-digit years, as RFC 3339 says; outside 0000-9999 "". */
+	tu_format(INT64_C(-55005944400), buf);
+	assert_string_equal(buf, "0226-12-07T03:00:00Z");
+	tu_format(INT64_C(253402300800), buf);
+	assert_string_equal(buf, "");
 }
 
 static void
@@ -63,7 +68,11 @@ static void
 test_parse_round_trip(void **state)
 {
 	static const int64_t times[] = { 0, 1, 951782400 /* 2000-02-29 */,
-	    T_2026_11_28_01, INT64_C(4102444799) /* 2099-12-31T23:59:59 */ };
+	    T_2026_11_28_01, INT64_C(4102444799) /* 2099-12-31T23:59:59 */,
+	    /* Years below 1000 keep four digits (found by fuzz_enroll). */
+	    INT64_C(-55005944400) /* 0226-12-07T03:00:00 */,
+	    INT64_C(-62167219200) /* 0000-01-01T00:00:00 */,
+	    INT64_C(253402300799) /* 9999-12-31T23:59:59 */ };
 	char buf[RCA_TIME_STR];
 	int64_t t;
 
@@ -100,6 +109,11 @@ test_parse_invalid(void **state)
 		"+026-11-28T01:00:00Z",
 		"2026-1a-28T01:00:00Z",
 		"yesterday, around noon",
+		/* Offsets that leave years 0000-9999: tu_format cannot
+		 * write them back. */
+		"0000-01-01T00:00:00+00:01",
+		"9999-12-31T23:59:59-00:01",
+		"9999-12-31T23:59:60Z",
 	};
 	struct err e;
 	int64_t t = 42;
