@@ -78,6 +78,17 @@ canonical(const unsigned char *p, long len, int depth)
 	f = ASN1_get_object(&q, &clen, &tag, &cls, len);
 	if ((f & 0x80) != 0 || f == 0x21 || (q - p) + clen != len)
 		goto out;
+	/*
+	 * X.690: universal tag 0 is only the end-of-contents of BER's
+	 * indefinite form, and universal tags are below 31.  OpenSSL keeps
+	 * either as an ANY value and writes it back unchanged.
+	 */
+	if (cls == V_ASN1_UNIVERSAL && (tag == 0 || tag >= 31))
+		goto out;
+	/* X.690 11.1: TRUE is ff in DER; OpenSSL writes back any value. */
+	if (cls == V_ASN1_UNIVERSAL && tag == V_ASN1_BOOLEAN && clen == 1 &&
+	    q[0] != 0x00 && q[0] != 0xff)
+		goto out;
 	/* The header, re-encoded. */
 	ASN1_put_object(&h, f & V_ASN1_CONSTRUCTED, (int)clen, tag, cls);
 	if (h - hdr != q - p || memcmp(hdr, p, (size_t)(q - p)) != 0)
