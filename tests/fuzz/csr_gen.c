@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
@@ -167,27 +168,36 @@ key_rsa(int bits, unsigned long e)
 	return k;
 }
 
-/* A request for key with a CN and a SAN (new), unsigned. */
+/* A request for key with CN cn (may be NULL) and SANs san (may be NULL). */
 static X509_REQ *
-base_req(EVP_PKEY *key)
+names_req(EVP_PKEY *key, const char *cn, const char *san)
 {
 	X509_REQ *req = X509_REQ_new();
 	X509_NAME *name = X509_NAME_new();
 	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	X509_EXTENSION *x = X509V3_EXT_nconf_nid(NULL, NULL,
-	    NID_subject_alt_name, "DNS:app-1.example,IP:10.1.2.3");
+	X509_EXTENSION *x = san == NULL ? NULL : X509V3_EXT_nconf_nid(NULL,
+	    NULL, NID_subject_alt_name, san);
 
-	if (req == NULL || name == NULL || exts == NULL || x == NULL ||
-	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)"app-1.example", -1, -1, 0) != 1 ||
+	if (req == NULL || name == NULL || exts == NULL ||
+	    (san != NULL && x == NULL) ||
+	    (cn != NULL && X509_NAME_add_entry_by_txt(name, "CN",
+	    MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1) ||
 	    X509_REQ_set_subject_name(req, name) != 1 ||
 	    X509_REQ_set_pubkey(req, key) != 1 ||
-	    sk_X509_EXTENSION_push(exts, x) <= 0 ||
-	    X509_REQ_add_extensions(req, exts) != 1)
+	    (x != NULL && (sk_X509_EXTENSION_push(exts, x) <= 0 ||
+	    X509_REQ_add_extensions(req, exts) != 1)))
 		abort();
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	X509_NAME_free(name);
 	return req;
+}
+
+/* A request for key with a CN and a SAN (new), unsigned. */
+static X509_REQ *
+base_req(EVP_PKEY *key)
+{
+	return names_req(key, "app-1.example",
+	    "DNS:app-1.example,IP:10.1.2.3");
 }
 
 /* An EC SPKI for curve with the point pt. */
@@ -690,5 +700,111 @@ out:
 	EVP_MD_CTX_free(m);
 	X509_REQ_free(req);
 	EVP_PKEY_free(key);
+	return out;
+}
+
+EVP_PKEY *
+cg_fixed_key(void)
+{
+	static const char seed[] = "redis-ca csr fuzz key";
+	unsigned char d[32];
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	EC_POINT *pub = g != NULL ? EC_POINT_new(g) : NULL;
+	unsigned char pt[65];
+	BIGNUM *priv = NULL;
+	EVP_PKEY *k = NULL;
+
+	SHA256((const unsigned char *)seed, sizeof(seed) - 1, d);
+	if (bld == NULL || ctx == NULL || pub == NULL ||
+	    (priv = BN_bin2bn(d, sizeof(d), NULL)) == NULL ||
+	    EC_POINT_mul(g, pub, priv, NULL, NULL, NULL) != 1 ||
+	    EC_POINT_point2oct(g, pub, POINT_CONVERSION_UNCOMPRESSED, pt,
+	    sizeof(pt), NULL) != sizeof(pt) ||
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	    "P-256", 0) != 1 ||
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1 ||
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt,
+	    sizeof(pt)) != 1 ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_KEYPAIR, params) != 1)
+		k = NULL;
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(priv);
+	EC_POINT_free(pub);
+	EC_GROUP_free(g);
+	EVP_PKEY_CTX_free(ctx);
+	return k;
+}
+
+int
+cg_sign_tbs(EVP_PKEY *key, const unsigned char *tbs, size_t n,
+    unsigned char **out, size_t *outlen)
+{
+	/* SEQUENCE { OID ecdsa-with-SHA256 } */
+	static const unsigned char alg[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a,
+	    0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 };
+	struct bb bits = { 0 }, body = { 0 }, der = { 0 };
+	unsigned char sig[80];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	int rc = -1;
+
+	if (m == NULL || EVP_DigestSignInit_ex(m, NULL, "SHA256", NULL, NULL,
+	    key, NULL) != 1 || EVP_DigestSign(m, sig, &siglen, tbs, n) != 1)
+		goto out;
+	bb_byte(&bits, 0);
+	bb_add(&bits, sig, siglen);
+	bb_add(&body, tbs, n);
+	bb_add(&body, alg, sizeof(alg));
+	bb_tlv(&body, 0x03, bits.d, bits.n);
+	bb_tlv(&der, 0x30, body.d, body.n);
+	*out = der.d;
+	*outlen = der.n;
+	der.d = NULL;
+	rc = 0;
+out:
+	EVP_MD_CTX_free(m);
+	free(bits.d);
+	free(body.d);
+	free(der.d);
+	return rc;
+}
+
+unsigned char *
+cg_tbs_seed(int i, size_t *len)
+{
+	static const struct {
+		const char	*cn;
+		const char	*san;
+	} v[CG_TBS_SEEDS] = {
+		{ "app-1.example", "DNS:app-1.example,IP:10.1.2.3" },
+		{ NULL, "DNS:only.example,IP:2001:db8::1,URI:spiffe://a/b" },
+		{ "10.9.8.7", NULL },
+		{ "My App", "email:a@b.example,DNS:x.example" },
+		{ "A.Example", "DNS:a.example,DNS:b.example,DNS:*.c.example" },
+		{ "bad name", "DNS:ok.example" },
+	};
+	EVP_PKEY *k = cg_fixed_key();
+	X509_REQ *req;
+	unsigned char *t = NULL, *out = NULL;
+	int n;
+
+	if (k == NULL || i < 0 || i >= CG_TBS_SEEDS)
+		goto out;
+	req = names_req(k, v[i].cn, v[i].san);
+	if ((n = i2d_re_X509_REQ_tbs(req, &t)) > 0 &&
+	    (out = malloc((size_t)n)) != NULL) {
+		memcpy(out, t, (size_t)n);
+		*len = (size_t)n;
+	}
+	X509_REQ_free(req);
+out:
+	OPENSSL_free(t);
+	EVP_PKEY_free(k);
 	return out;
 }

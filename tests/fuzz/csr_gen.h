@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <openssl/evp.h>
+
 #include "err.h"
 
 enum cg_kind {
@@ -68,5 +70,26 @@ extern const struct cg_case cg_cases[CG__MAX];
  * call; the RSA cases take a second or two.  NULL on failure (printed).
  */
 char	*cg_pem(enum cg_kind k);
+
+/*
+ * The fixed P-256 key of the fuzz harness's signing mode (private
+ * scalar from a constant; new).  NULL on failure.
+ */
+EVP_PKEY *cg_fixed_key(void);
+
+/*
+ * A CSR (new DER in *out, free()) made of the CertificationRequestInfo
+ * tbs signed with key by ECDSA-SHA256.  Returns 0 / -1.
+ */
+int	cg_sign_tbs(EVP_PKEY *key, const unsigned char *tbs, size_t n,
+	    unsigned char **out, size_t *outlen);
+
+/*
+ * Seed number i (0 <= i < CG_TBS_SEEDS) of the signing mode: a
+ * CertificationRequestInfo for cg_fixed_key() with varied names (new
+ * DER, free()).  NULL on failure.
+ */
+#define CG_TBS_SEEDS	6
+unsigned char *cg_tbs_seed(int i, size_t *len);
 
 #endif

@@ -3,9 +3,14 @@
  * ca_csr_parse() (the fast path) and to the reference checker
  * (csr_ref.c: d2i_X509_REQ + X509_REQ_verify + SPEC section 8), and
  * any disagreement in accept/refuse, error class, key type, canonical
- * key or names aborts.  An input starting with 0x30 is DER and is
- * armoured as a CERTIFICATE REQUEST first (so the fuzzer mutates the
- * structure, not base64); anything else is given as PEM text.
+ * key or names aborts.  Three forms of input:
+ *   0x30 ...  DER, armoured as a CERTIFICATE REQUEST first (so the
+ *             fuzzer mutates the structure, not base64);
+ *   'T' ...   a CertificationRequestInfo that the harness signs with a
+ *             fixed P-256 key (csr_gen.c), so mutations of the signed
+ *             part (names, attributes) still verify and reach the name
+ *             checks;
+ *   else      PEM text as it is.
  *
  * Built with -DRCA_LIBFUZZER it is the libFuzzer target `csr`; without,
  * main() replays the files and folders named on the command line (the
@@ -18,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "ca.h"
+#include "csr_gen.h"
 #include "csr_ref.h"
 
 #include <openssl/evp.h>
@@ -65,9 +71,20 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t len)
 	size_t plen;
 	char *pem;
 
+	static EVP_PKEY *fixed;
+	unsigned char *der = NULL;
+	size_t dlen;
+
 	if (len > 2 * RCA_MAX_CSR_BYTES)
 		return 0;
-	if (len > 0 && data[0] == 0x30) {
+	if (len > 0 && data[0] == 'T') {
+		if (fixed == NULL && (fixed = cg_fixed_key()) == NULL)
+			abort();
+		if (cg_sign_tbs(fixed, data + 1, len - 1, &der, &dlen) == -1)
+			abort();
+		pem = armour(der, dlen, &plen);
+		free(der);
+	} else if (len > 0 && data[0] == 0x30) {
 		pem = armour(data, len, &plen);
 	} else {
 		if ((pem = malloc(len + 1)) == NULL)

@@ -1,7 +1,9 @@
 /*
  * Writes the seed corpus of the CSR fuzz harness: one file per case of
  * csr_gen.c, DER (<name>.der) when the case is about the structure,
- * PEM text (<name>.pem) when it is about the armour.
+ * PEM text (<name>.pem) when it is about the armour; and the seeds of
+ * the harness's signing mode (tbs-<n>.tbs: 'T' and a
+ * CertificationRequestInfo for the fixed key).
  * Usage: gen_csr_corpus DIR   (files of the same name are replaced)
  */
 #include <stdio.h>
@@ -63,6 +65,22 @@ main(int argc, char **argv)
 		OPENSSL_free(hdr);
 		free(path);
 		free(pem);
+	}
+	for (int i = 0; i < CG_TBS_SEEDS; i++) {
+		size_t n = 0;
+		unsigned char *t = cg_tbs_seed(i, &n);
+		char *path = NULL;
+		FILE *f;
+
+		if (t == NULL || asprintf(&path, "%s/tbs-%d.tbs", argv[1], i) <
+		    0 || (f = fopen(path, "wb")) == NULL || fputc('T', f) ==
+		    EOF || fwrite(t, 1, n, f) != n || fclose(f) != 0) {
+			fprintf(stderr, "cannot write tbs seed %d\n", i);
+			return 1;
+		}
+		printf("%s\n", path);
+		free(path);
+		free(t);
 	}
 	return 0;
 }
