@@ -449,6 +449,18 @@ der_put_head(unsigned char *out, unsigned char tag, size_t len)
 	return h;
 }
 
+/* The length of the DER header of a content of len octets. */
+static size_t
+der_head_len(size_t len)
+{
+	size_t n = 2;
+
+	if (len >= 0x80)
+		for (size_t l = len; l > 0; l >>= 8)
+			n++;
+	return n;
+}
+
 /*
  * Read one DER header of tag at *p (at most len bytes) and move *p to
  * its content.  Returns the content length, or -1.
@@ -645,9 +657,9 @@ rsa_key(const unsigned char *der, size_t len, struct ca_csr *csr,
 		goto out;
 	}
 	/* SEQUENCE { INTEGER n (sign octet when needed), INTEGER e } */
-	ilen = 1 + (nlen > 0x80 ? (nlen + 1 > 0xff ? 3 : 2) : 1) + nlen +
-	    ((nm[0] & 0x80) != 0) + 2 + elen;
-	slen = 1 + (ilen < 0x80 ? 1 : ilen <= 0xff ? 2 : 3) + ilen;
+	ilen = der_head_len(nlen + ((nm[0] & 0x80) != 0)) + nlen +
+	    ((nm[0] & 0x80) != 0) + der_head_len(elen) + elen;
+	slen = der_head_len(ilen) + ilen;
 	if ((csr->key = malloc(slen)) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		EVP_PKEY_free(pk);
