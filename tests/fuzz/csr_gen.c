@@ -384,7 +384,8 @@ pss_req(EVP_PKEY *key, const EVP_MD *md, struct bb *out)
 
 	if (m == NULL || EVP_DigestSignInit(m, &pc, md, NULL, key) != 1 ||
 	    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) != 1 ||
-	    X509_REQ_sign_ctx(req, m) <= 0 || (n = i2d_X509_REQ(req, &der)) <= 0)
+	    X509_REQ_sign_ctx(req, m) <= 0 ||
+	    (n = i2d_X509_REQ(req, &der)) <= 0)
 		goto out;
 	bb_add(out, der, (size_t)n);
 	rc = 0;

@@ -45,9 +45,9 @@ enum cg_kind {
 	CG_SHA224,		/* ecdsa-with-SHA224 */
 	CG_PSS_SHA1,		/* RSASSA-PSS with SHA-1 */
 	CG_VERSION5,
-	CG_BER_LENGTH,		/* non-minimal length inside the signed part */
+	CG_BER_LENGTH,		/* long-form length in the signed part */
 	CG_BER_INDEFINITE,	/* indefinite outer length */
-	CG_BER_SIG_LENGTH,	/* non-minimal length outside the signed part */
+	CG_BER_SIG_LENGTH,	/* long-form length outside it */
 	CG_TWO_PEM,		/* a second PEM block after it */
 	CG_TRAILING_TEXT,
 	CG_LEADING_TEXT,
@@ -59,7 +59,7 @@ enum cg_kind {
 };
 
 struct cg_case {
-	const char	*name;	/* file name stem, e.g. "key-ec-infinity" */
+	const char	*name;	/* file name stem: "key-ec-infinity" */
 	enum err_code	 want;	/* ERR_OK: accepted */
 };
 

@@ -15,7 +15,8 @@ struct csr_ref {
 	enum err_code	code;		/* ERR_OK: accepted */
 	char		msg[ERR_MSG_MAX];
 	enum key_type	key_type;	/* when accepted */
-	char		spki_sha256[RCA_SHA256_HEX + 1]; /* canonical SPKI */
+	/* SHA-256 (hex) of the canonical SPKI, when accepted. */
+	char		spki_sha256[RCA_SHA256_HEX + 1];
 	struct names	names;		/* when accepted */
 };
 
