@@ -975,19 +975,25 @@ pem_one_block(const char *pem, size_t len, unsigned char **der,
 	char *name = NULL, *header = NULL;
 	unsigned char *data = NULL;
 	BIO *bio = NULL;
-	size_t i, rest;
+	size_t i, end = len, rest;
 	long n = 0;
 	int rc = -1;
 
 	for (i = 0; i < len && pem_space(pem[i]); i++)
 		;
-	if (len - i < 11 || memcmp(pem + i, "-----BEGIN ", 11) != 0) {
+	/*
+	 * OpenSSL refuses an END line followed by blanks without a
+	 * newline; SPEC 8 allows any whitespace after the block.
+	 */
+	while (end > i && pem_space(pem[end - 1]))
+		end--;
+	if (end - i < 11 || memcmp(pem + i, "-----BEGIN ", 11) != 0) {
 		err_set(e, ERR_INVALID_CSR, "not a PEM certificate request "
 		    "(CERTIFICATE REQUEST): only whitespace may come before "
 		    "the block");
 		goto out;
 	}
-	if ((bio = BIO_new_mem_buf(pem + i, (int)(len - i))) == NULL) {
+	if ((bio = BIO_new_mem_buf(pem + i, (int)(end - i))) == NULL) {
 		ca_log_ssl("BIO_new_mem_buf");
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
@@ -1011,7 +1017,7 @@ pem_one_block(const char *pem, size_t len, unsigned char **der,
 	}
 	/* A second block or any text after it is refused. */
 	rest = (size_t)BIO_pending(bio);
-	for (i = len - rest; i < len; i++)
+	for (i = end - rest; i < end; i++)
 		if (!pem_space(pem[i])) {
 			err_set(e, ERR_INVALID_CSR, "the CSR must be exactly "
 			    "one PEM block: found more after it");

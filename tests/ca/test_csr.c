@@ -821,6 +821,36 @@ test_from_cert_key_rules(void **state)
 	EVP_PKEY_free(k);
 }
 
+/*
+ * Whitespace of any kind after the block, also blanks after the END
+ * line without a newline (OpenSSL's reader refuses those by itself;
+ * found by the csr fuzzer).
+ */
+static void
+test_pem_trailing_blanks(void **state)
+{
+	char *pem = th_csr_simple("a.example", NULL), *p2 = NULL;
+	struct ca_csr *csr;
+	struct err e;
+	size_t n = strlen(pem);
+
+	(void)state;
+	/* "-----END CERTIFICATE REQUEST----- " with no newline. */
+	assert_int_equal(pem[n - 1], '\n');
+	pem[n - 1] = ' ';
+	csr = ca_csr_parse(pem, n, &e);
+	if (csr == NULL)
+		fail_msg("refused: %s", e.msg);
+	ca_csr_free(csr);
+	assert_true(asprintf(&p2, " \r\n\t%.*s\t \r\n\n", (int)n, pem) > 0);
+	csr = ca_csr_parse(p2, strlen(p2), &e);
+	if (csr == NULL)
+		fail_msg("refused: %s", e.msg);
+	ca_csr_free(csr);
+	free(p2);
+	free(pem);
+}
+
 int
 main(void)
 {
@@ -845,6 +875,7 @@ main(void)
 		cmocka_unit_test(test_section8_messages),
 		cmocka_unit_test(test_spki_sha256_same_key),
 		cmocka_unit_test(test_from_cert_key_rules),
+		cmocka_unit_test(test_pem_trailing_blanks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
