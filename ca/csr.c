@@ -964,6 +964,30 @@ pem_space(char c)
 }
 
 /*
+ * Between the end of the BEGIN line and the last "-----END", only base64
+ * and whitespace: OpenSSL's decoder stops at the first '-' and ignores
+ * the rest of the block, which would let a second BEGIN line or any
+ * text hide inside it.  p..p+n starts with "-----BEGIN ".
+ */
+static bool
+pem_body_ok(const char *p, size_t n)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/=";
+	const char *nl = memchr(p, '\n', n), *endl = NULL;
+
+	for (size_t i = n; i >= 9 && endl == NULL; i--)
+		if (memcmp(p + i - 9, "-----END ", 9) == 0)
+			endl = p + i - 9;
+	if (nl == NULL || endl == NULL || endl < nl)
+		return false;
+	for (const char *c = nl; c < endl; c++)
+		if (!pem_space(*c) && (*c == '\0' || strchr(b64, *c) == NULL))
+			return false;
+	return true;
+}
+
+/*
  * The DER inside pem: exactly one PEM block labelled CERTIFICATE
  * REQUEST (or the old NEW CERTIFICATE REQUEST), without headers, with
  * only whitespace before and after it.  *der is new (OPENSSL_free).
@@ -996,6 +1020,11 @@ pem_one_block(const char *pem, size_t len, unsigned char **der,
 	if ((bio = BIO_new_mem_buf(pem + i, (int)(end - i))) == NULL) {
 		ca_log_ssl("BIO_new_mem_buf");
 		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (!pem_body_ok(pem + i, end - i)) {
+		err_set(e, ERR_INVALID_CSR, "the CSR must be exactly one PEM "
+		    "block: only base64 between its BEGIN and END lines");
 		goto out;
 	}
 	if (PEM_read_bio_ex(bio, &name, &header, &data, &n, 0) != 1 ||

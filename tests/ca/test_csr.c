@@ -851,6 +851,31 @@ test_pem_trailing_blanks(void **state)
 	free(pem);
 }
 
+/*
+ * Nothing but base64 inside the block: OpenSSL's decoder stops at a
+ * '-' and ignores the rest, so a second BEGIN line or text could hide
+ * in a block that still decodes to a good request (found by the csr
+ * fuzzer in PEM mode).
+ */
+static void
+test_pem_text_inside_block(void **state)
+{
+	char *pem = th_csr_simple("a.example", NULL), *bad = NULL;
+	char *endl = strstr(pem, "-----END");
+
+	(void)state;
+	assert_non_null(endl);
+	assert_true(asprintf(&bad, "%.*s-----EN\n-----BEGIN CERTIFICATE "
+	    "REQUEST-----\nAAAA\n%s", (int)(endl - pem), pem, endl) > 0);
+	expect_refused(bad, ERR_INVALID_CSR);
+	free(bad);
+	assert_true(asprintf(&bad, "%.*s-hidden: text\n%s",
+	    (int)(endl - pem), pem, endl) > 0);
+	expect_refused(bad, ERR_INVALID_CSR);
+	free(bad);
+	free(pem);
+}
+
 int
 main(void)
 {
@@ -876,6 +901,7 @@ main(void)
 		cmocka_unit_test(test_spki_sha256_same_key),
 		cmocka_unit_test(test_from_cert_key_rules),
 		cmocka_unit_test(test_pem_trailing_blanks),
+		cmocka_unit_test(test_pem_text_inside_block),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -7,6 +7,7 @@
  * as ca/csr.c applies it: PEM, encoding, version, key, signature
  * algorithm, signature, names.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,29 @@ ref_pem(const char *pem, size_t len, unsigned char **der, long *dlen,
 	    memcmp(pem + a, begin, sizeof(begin) - 1) != 0) {
 		refuse(r, ERR_INVALID_CSR, "not exactly one PEM block");
 		goto out;
+	}
+	/*
+	 * The body: from the first newline to the last "-----END ", only
+	 * base64 and whitespace (OpenSSL ignores what follows a '-').
+	 */
+	{
+		size_t nl = a, e = b;
+
+		while (nl < b && pem[nl] != '\n')
+			nl++;
+		while (e > a && (e - a < 9 ||
+		    memcmp(pem + e - 9, "-----END ", 9) != 0))
+			e--;
+		if (nl >= b || e - a < 9 || e - 9 < nl) {
+			refuse(r, ERR_INVALID_CSR, "PEM lines");
+			goto out;
+		}
+		for (size_t i = nl; i < e - 9; i++)
+			if (!pem_ws(pem[i]) && !isalnum((unsigned char)pem[i]) &&
+			    pem[i] != '+' && pem[i] != '/' && pem[i] != '=') {
+				refuse(r, ERR_INVALID_CSR, "PEM body");
+				goto out;
+			}
 	}
 	if ((bio = BIO_new_mem_buf(pem + a, (int)(b - a))) == NULL)
 		abort();
