@@ -103,16 +103,24 @@ struct ca_csr;
  * none is allowed), SANs (DNS, IP, URI) from the extension request; a CN
  * that is a DNS name (names_is_dns) or an IP is added to the SANs.
  * Returns a new request (ca_csr_free()), or NULL.
- * Errors: ERR_INVALID_CSR (not a CSR, bad names, too many SANs),
- * ERR_CSR_SIGNATURE, ERR_KEY_REJECTED (RSA < 2048 bits, DSA, a curve
- * other than P-256/P-384, any other key algorithm).
+ * SPEC section 8: exactly one PEM block with only whitespace around it,
+ * DER only, version 1, signature SHA-256/384/512 (ECDSA, RSA, RSA-PSS);
+ * EC keys on P-256/P-384 by name, a point on the curve (compressed or
+ * uncompressed; never infinity or hybrid); RSA keys of 2048/3072/4096
+ * bits, odd modulus, exponent 65537, NULL parameters, nothing after the
+ * RSAPublicKey.  The key is kept in canonical form (see
+ * ca_csr_spki_sha256()).
+ * Errors: ERR_INVALID_CSR (PEM, encoding, version, signature algorithm,
+ * bad names, too many SANs), ERR_CSR_SIGNATURE, ERR_KEY_REJECTED (key
+ * type, size, exponent, point, parameters; the message names it).
  */
 struct ca_csr *ca_csr_parse(const char *pem, size_t len, struct err *e);
 
 /*
  * Build a request for renewal with the same key: the public key and
  * names of a certificate issued by this CA (DER).  No signature to
- * check.  Errors: ERR_INVALID_CSR, ERR_KEY_REJECTED.
+ * check.  The key rules of ca_csr_parse() apply and the key is made
+ * canonical.  Errors: ERR_INVALID_CSR, ERR_KEY_REJECTED.
  */
 struct ca_csr *ca_csr_from_cert(const unsigned char *der, size_t len,
 	    struct err *e);
@@ -134,6 +142,17 @@ const struct names *ca_csr_names(const struct ca_csr *csr);
 
 /* Key type of the request's public key. */
 enum key_type ca_csr_key_type(const struct ca_csr *csr);
+
+/*
+ * Lowercase hex SHA-256 of the request's canonical SubjectPublicKeyInfo
+ * DER: exactly the bytes ca_issue() puts into the certificate (named
+ * curve and uncompressed point; rsaEncryption, NULL parameters, minimal
+ * integers), whatever form the request used.  Two requests for the same
+ * key give the same value.  Returns 0, or -1 (out set to "") when csr
+ * is NULL.
+ */
+int	ca_csr_spki_sha256(const struct ca_csr *csr,
+	    char out[RCA_SHA256_HEX + 1]);
 
 /* The request as PEM (new, free()).  Errors: ERR_CRYPTO. */
 char	*ca_csr_pem(const struct ca_csr *csr, struct err *e);
@@ -207,22 +226,14 @@ int	ca_verify_cert(const struct ca *ca, const unsigned char *der,
  * a certificate's public key: the key re-encoded by OpenSSL (i2d_PUBKEY,
  * EC points uncompressed), so two encodings of one key hash the same.
  * ca_cert_spki_sha256 takes one DER certificate, ca_pem_spki_sha256 the
- * first certificate of a PEM string.
+ * first certificate of a PEM string.  For a request, ca_csr_spki_sha256()
+ * gives the same value (the SPKI ca_issue() puts into the certificate).
  * Errors: ERR_INVALID_REQUEST (does not parse), ERR_CRYPTO.
  */
 int	ca_cert_spki_sha256(const unsigned char *der, size_t len,
 	    char out[RCA_SHA256_HEX + 1], struct err *e);
 int	ca_pem_spki_sha256(const char *pem, char out[RCA_SHA256_HEX + 1],
 	    struct err *e);
-
-/*
- * The same hash for the public key of a request (parsed CSR, renewal
- * from a certificate, or generated key): equal to ca_cert_spki_sha256()
- * of every certificate issued for it.  Returns 0, or -1 when the key
- * cannot be encoded (logged).
- */
-int	ca_csr_spki_sha256(const struct ca_csr *csr,
-	    char out[RCA_SHA256_HEX + 1]);
 
 /* ------------------------------------------------------------------ */
 /* CRL                                                                 */

@@ -43,14 +43,30 @@ struct ca {
 	X509_EXTENSION	*ext_aia;	/* NULL without public_url */
 };
 
+/*
+ * The public key is kept in its canonical form, built by csr.c from the
+ * validated key and never copied from the request (SPEC section 8):
+ * key_nid is NID_X9_62_id_ecPublicKey (key_curve the named curve, key
+ * the uncompressed point) or NID_rsaEncryption (NULL parameters, key
+ * the DER RSAPublicKey with minimal integers).  spki is the DER of the
+ * whole SubjectPublicKeyInfo, the very bytes ca_issue() puts into the
+ * certificate.
+ */
 struct ca_csr {
 	unsigned char	*der;		/* NULL when from a cert */
 	size_t		 der_len;
-	X509_ALGOR	*spki_alg;	/* the public key, as encoded */
-	ASN1_BIT_STRING	*spki_bits;
+	int		 key_nid;
+	int		 key_curve;	/* NID_undef for RSA */
+	unsigned char	*key;		/* the BIT STRING's content */
+	size_t		 key_len;
+	unsigned char	*spki;
+	size_t		 spki_len;
 	enum key_type	 key_type;
 	struct names	 names;
 };
+
+/* Nesting depth of the strict DER check of a CSR (real ones use 8). */
+#define RCA_DER_MAX_DEPTH	32
 
 /* util.c */
 
@@ -109,6 +125,15 @@ void	ca_sha256_hex(const void *data, size_t n,
  */
 int	ca_names_extract(const X509_NAME *subj, const GENERAL_NAMES *gens,
 	    struct names *out, struct err *e);
+
+/*
+ * Set pub (a certificate's SubjectPublicKeyInfo) to csr's canonical
+ * key.  Returns 0 / -1.
+ */
+int	ca_spki_set(X509_PUBKEY *pub, const struct ca_csr *csr);
+
+/* Fill csr->spki (DER) from csr's canonical key.  Returns 0 / -1. */
+int	ca_spki_der(struct ca_csr *csr);
 
 /* Build a GENERAL_NAMES of the SANs in n (new).  NULL on failure. */
 GENERAL_NAMES *ca_names_to_gens(const struct names *n);

@@ -114,20 +114,15 @@ set_subject(X509 *x, const char *cn)
 }
 
 /*
- * The request's public key, copied as encoded.  X509_set_pubkey() would
- * re-encode an EVP_PKEY through OpenSSL 3.0's encoders, which is slow.
+ * The request's key in its canonical form, built by csr.c from the
+ * validated key (SPEC section 8), never the request's own bytes.  Set
+ * directly: X509_set_pubkey() would re-encode an EVP_PKEY through
+ * OpenSSL 3.0's encoders, which is slow.
  */
 static int
 set_spki(X509 *x, const struct ca_csr *csr)
 {
-	X509_ALGOR *alg = NULL;
-
-	if (X509_PUBKEY_get0_param(NULL, NULL, NULL, &alg,
-	    X509_get_X509_PUBKEY(x)) != 1 || alg == NULL ||
-	    X509_ALGOR_copy(alg, csr->spki_alg) != 1 ||
-	    ASN1_STRING_copy(X509_get0_pubkey_bitstr(x), csr->spki_bits) != 1)
-		return -1;
-	return 0;
+	return ca_spki_set(X509_get_X509_PUBKEY(x), csr);
 }
 
 /* SKI of x's public key, RFC 5280 method 1 (SHA-1 of the key bits). */

@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
 
 #include "hex.h"
@@ -189,13 +190,41 @@ ca_key_type_ok_for_ca(enum key_type t)
 int
 ca_key_classify(EVP_PKEY *pk, enum key_type *out, struct err *e)
 {
+	BIGNUM *bn_e = NULL, *bn_n = NULL;
+	unsigned char pt[1 + 2 * 66];
 	char group[64];
-	size_t glen = 0;
-	int bits, nid;
+	size_t glen = 0, ptlen = 0;
+	int bits, nid, odd, f4;
 
 	if (pk == NULL)
 		goto bad;
 	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA) {
+		/*
+		 * SPEC section 8: exponent 65537 and an odd modulus, for a
+		 * leaf's key and for the CA's own (with e = 1 a signature
+		 * is the padded digest itself: anyone could sign).
+		 */
+		if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &bn_e) !=
+		    1 || EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N,
+		    &bn_n) != 1) {
+			ERR_clear_error();
+			BN_free(bn_e);
+			BN_free(bn_n);
+			goto bad;
+		}
+		odd = BN_is_odd(bn_n);
+		f4 = BN_is_word(bn_e, RSA_F4);
+		BN_free(bn_e);
+		BN_free(bn_n);
+		if (!f4) {
+			err_set(e, ERR_KEY_REJECTED, "RSA public exponent "
+			    "other than 65537");
+			return -1;
+		}
+		if (!odd) {
+			err_set(e, ERR_KEY_REJECTED, "the RSA modulus is even");
+			return -1;
+		}
 		bits = EVP_PKEY_get_bits(pk);
 		switch (bits) {
 		case 2048:
@@ -222,6 +251,16 @@ ca_key_classify(EVP_PKEY *pk, enum key_type *out, struct err *e)
 			err_set(e, ERR_KEY_REJECTED,
 			    "EC key without a named curve: only P-256 and "
 			    "P-384 are accepted");
+			return -1;
+		}
+		/* The point at infinity encodes as the single octet 00. */
+		if (EVP_PKEY_get_octet_string_param(pk,
+		    OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &ptlen) != 1 ||
+		    ptlen < 2) {
+			ERR_clear_error();
+			err_set(e, ERR_KEY_REJECTED,
+			    "the EC public key is the point at infinity or "
+			    "missing");
 			return -1;
 		}
 		nid = OBJ_sn2nid(group);

@@ -503,6 +503,41 @@ test_import_unencrypted_ec_pkcs1(void **state)
 	free(rc);
 }
 
+/*
+ * SPEC section 8 for the CA's own key: an RSA key with an exponent other
+ * than 65537 is refused at import and at load (with e = 1 a signature
+ * would be the padded digest: anyone could sign as the CA).
+ */
+static void
+test_rsa_exponent_refused(void **state)
+{
+	struct fx *f = *state;
+	char *k3 = th_path(f->dir, "e3.key"), *c3 = th_path(f->dir, "e3.crt");
+	struct err e;
+
+	assert_int_equal(th_sh("openssl genpkey -algorithm RSA -pkeyopt "
+	    "rsa_keygen_bits:3072 -pkeyopt rsa_keygen_pubexp:3 -out %s "
+	    "2>/dev/null && openssl req -x509 -new -key %s -subj /CN=E3-CA "
+	    "-days 30 -addext basicConstraints=critical,CA:TRUE -out %s",
+	    k3, k3, c3), 0);
+	err_clear(&e);
+	assert_int_equal(ca_import_files(c3, k3, NULL, f->crt, f->key, NULL,
+	    &e), -1);
+	assert_int_equal(e.code, ERR_KEY_REJECTED);
+	assert_non_null(strstr(e.msg, "65537"));
+	assert_int_equal(access(f->key, F_OK), -1);
+
+	/* The same pair put in place by hand does not load either. */
+	assert_int_equal(th_sh("cp %s %s && cp %s %s && chmod 0400 %s", k3,
+	    f->key, c3, f->crt, f->key), 0);
+	err_clear(&e);
+	assert_null(ca_load(f->crt, f->key, NULL, "http://x", &e));
+	assert_int_equal(e.code, ERR_CRYPTO);
+	assert_non_null(strstr(e.msg, "65537"));
+	free(k3);
+	free(c3);
+}
+
 int
 main(void)
 {
@@ -521,6 +556,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_import_unencrypted_ec_pkcs1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rsa_exponent_refused,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

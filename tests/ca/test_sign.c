@@ -11,6 +11,7 @@
 #include "helpers.h"
 
 #include <openssl/bn.h>
+#include <openssl/sha.h>
 #include <openssl/x509_vfy.h>
 
 #include "hex.h"
@@ -650,6 +651,98 @@ test_verify_cert(void **state)
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 }
 
+/*
+ * SPEC section 8: the certificate's SubjectPublicKeyInfo is built from
+ * the validated key, never copied from the request: a compressed point
+ * is issued uncompressed, and its DER is what ca_csr_spki_sha256()
+ * hashes.  (Before, the request's own bytes went into the certificate.)
+ */
+static void
+test_canonical_spki(void **state)
+{
+	struct fx *f = *state;
+	EVP_PKEY *k = th_key_ec("P-256"), *kc;
+	struct th_csr c = { .cn = "redis-1.example",
+	    .san = "DNS:redis-1.example" };
+	char *pem, hex[RCA_SHA256_HEX + 1], want[RCA_SHA256_HEX + 1];
+	unsigned char *der = NULL, md[32];
+	const ASN1_BIT_STRING *bits;
+	struct ca_csr *csr;
+	struct ca_cert out;
+	struct err e;
+	X509 *x;
+	int n;
+
+	kc = EVP_PKEY_dup(k);
+	assert_non_null(kc);
+	assert_int_equal(EVP_PKEY_set_utf8_string_param(kc,
+	    "point-format", "compressed"), 1);
+	pem = th_csr_pem(kc, &c);
+	csr = ca_csr_parse(pem, strlen(pem), &e);
+	if (csr == NULL)
+		fail_msg("compressed P-256 refused: %s", e.msg);
+	x = issue(f, csr, &f->node, 0, 0, 0, &out);
+	bits = X509_get0_pubkey_bitstr(x);
+	assert_int_equal(ASN1_STRING_length(bits), 65);
+	assert_int_equal(ASN1_STRING_get0_data(bits)[0], 0x04);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), k), 1);
+	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	assert_true(n == 91);
+	SHA256(der, (size_t)n, md);
+	hex_encode(md, sizeof(md), want);
+	assert_int_equal(ca_csr_spki_sha256(csr, hex), 0);
+	assert_string_equal(hex, want);
+	/* The uncompressed request for the same key: same hash. */
+	ca_csr_free(csr);
+	free(pem);
+	pem = th_csr_pem(k, &c);
+	csr = ca_csr_parse(pem, strlen(pem), &e);
+	assert_non_null(csr);
+	assert_int_equal(ca_csr_spki_sha256(csr, hex), 0);
+	assert_string_equal(hex, want);
+	OPENSSL_free(der);
+	X509_free(x);
+	ca_cert_clear(&out);
+	ca_csr_free(csr);
+	free(pem);
+	EVP_PKEY_free(kc);
+	EVP_PKEY_free(k);
+}
+
+/* An RSA certificate: rsaEncryption with NULL parameters. */
+static void
+test_canonical_spki_rsa(void **state)
+{
+	struct fx *f = *state;
+	EVP_PKEY *k = th_key_rsa(2048);
+	struct th_csr c = { .cn = "redis-1.example",
+	    .san = "DNS:redis-1.example" };
+	char *pem = th_csr_pem(k, &c);
+	const ASN1_OBJECT *obj;
+	const void *pval;
+	X509_ALGOR *alg;
+	struct ca_csr *csr;
+	struct ca_cert out;
+	struct err e;
+	int ptype;
+	X509 *x;
+
+	csr = ca_csr_parse(pem, strlen(pem), &e);
+	assert_non_null(csr);
+	x = issue(f, csr, &f->node, 0, 0, 0, &out);
+	assert_int_equal(X509_PUBKEY_get0_param(NULL, NULL, NULL, &alg,
+	    X509_get_X509_PUBKEY(x)), 1);
+	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	assert_int_equal(OBJ_obj2nid(obj), NID_rsaEncryption);
+	assert_int_equal(ptype, V_ASN1_NULL);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), k), 1);
+	X509_free(x);
+	ca_cert_clear(&out);
+	ca_csr_free(csr);
+	free(pem);
+	EVP_PKEY_free(k);
+}
+
 int
 main(void)
 {
@@ -668,6 +761,8 @@ main(void)
 		cmocka_unit_test(test_unique_serials),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_verify_cert),
+		cmocka_unit_test(test_canonical_spki),
+		cmocka_unit_test(test_canonical_spki_rsa),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

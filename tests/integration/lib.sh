@@ -51,6 +51,11 @@ rca_cleanup()
 {
 	local rc=$? pid i src
 	trap - EXIT INT TERM
+	# Every certificate the script received or wrote must parse with
+	# python3-cryptography too (SPEC section 8).
+	if [ "$rc" = 0 ] && [ -n "$RCA_TMP" ] && [ -d "$RCA_TMP" ]; then
+		rca_pycerts_check || rc=1
+	fi
 	# A test that passed also needs the server to exit cleanly on
 	# SIGTERM: under ASan this is where LeakSanitizer speaks.
 	if [ "$rc" = 0 ] && [ -n "$RCA_SERVE_PID" ] &&
@@ -253,6 +258,91 @@ rca_http()
 	STATUS=$(curl -sS --max-time 60 --cacert "$CACERT" -X "$method" \
 	    -o "$RCA_TMP/body" -D "$RCA_TMP/headers" -w '%{http_code}' \
 	    "$@" "$base$path") || die "curl $method $base$path failed"
+	rca_pycerts_keep "$RCA_TMP/body"
+}
+
+# ---- every certificate parses with python3-cryptography ----
+
+# rca_pycerts_keep FILE: keep a copy of FILE (a response body) for
+# rca_pycerts_check when it holds a certificate.
+rca_pycerts_keep()
+{
+	grep -q 'BEGIN CERTIFICATE-----' "$1" 2>/dev/null || return 0
+	mkdir -p "$RCA_TMP/pycerts"
+	RCA_PYCERTS_N=$(( ${RCA_PYCERTS_N:-0} + 1 ))
+	cp "$1" "$RCA_TMP/pycerts/$RCA_PYCERTS_N.body"
+}
+
+# rca_pycerts_check: load every certificate in the kept response bodies
+# (PEM, or JSON holding PEM strings) and in every *.crt/*.pem file under
+# the test's folder (data dir, node cert_dirs, enroll output) with
+# python3-cryptography, touching the key, extensions and signature
+# algorithm.  Returns 1 and names each one that does not parse.
+# RCA_PYCERTS_SKIP: colon-separated folders of deliberately bad inputs
+# that are not certificates the service made (skipped).
+rca_pycerts_check()
+{
+	local py=${RCA_PY:-/usr/bin/python3}
+	"$py" -c 'import cryptography' 2>/dev/null || {
+		printf '[%s] FAIL: %s lacks python3-cryptography (apt-get install python3-cryptography)\n' \
+		    "$RCA_TEST_NAME" "$py" >&2
+		return 1
+	}
+	find "$RCA_TMP" -type f \( -name '*.body' -o -name '*.crt' -o \
+	    -name '*.pem' \) -print0 2>/dev/null |
+	    RCA_PYCERTS_SKIP=${RCA_PYCERTS_SKIP:-} "$py" -c '
+import json, re, sys
+from cryptography import x509
+pat = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+def strings(v):
+    if isinstance(v, str):
+        yield v
+    elif isinstance(v, dict):
+        for x in v.values():
+            yield from strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from strings(x)
+import os
+skip = [d.rstrip("/") + "/" for d in os.environ.get("RCA_PYCERTS_SKIP", "").split(":") if d]
+seen, bad = set(), []
+for path in sys.stdin.buffer.read().decode().split(chr(0)):
+    if not path or any(path.startswith(d) for d in skip):
+        continue
+    try:
+        text = open(path, "rb").read().decode("utf-8", "replace")
+    except OSError:
+        continue
+    try:
+        text = chr(10).join(strings(json.loads(text)))
+    except ValueError:
+        pass
+    for pem in pat.findall(text):
+        if pem in seen:
+            continue
+        seen.add(pem)
+        try:
+            c = x509.load_pem_x509_certificate(pem.encode())
+            c.public_key()
+            list(c.extensions)
+            c.signature_hash_algorithm
+            c.subject, c.issuer, c.serial_number
+        except Exception as e:
+            bad.append("%s: %s" % (path, e))
+for b in bad:
+    print(b)
+print("%d certificates parsed with python3-cryptography, %d refused" % (len(seen), len(bad)))
+sys.exit(1 if bad else 0)
+' > "$RCA_TMP/pycerts.out" 2>&1
+	local rc=$?
+	if [ "$rc" != 0 ]; then
+		printf '[%s] FAIL: certificates python3-cryptography refuses:\n' \
+		    "$RCA_TEST_NAME" >&2
+		cat "$RCA_TMP/pycerts.out" >&2
+		return 1
+	fi
+	log "ok: $(tail -n 1 "$RCA_TMP/pycerts.out")"
+	return 0
 }
 
 # Shorthands: admin-authenticated JSON calls.
