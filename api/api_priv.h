@@ -393,6 +393,12 @@ void	api_workers_free(struct api_workers *w);
  */
 size_t	api_jobs_pending(struct api *a);
 
+/*
+ * True once api_stop(a) has begun: every answer queued from then on
+ * closes its connection (for tests).
+ */
+bool	api_stopping(struct api *a);
+
 /* ---- failed-authentication throttle (throttle.c) ---- */
 
 /* The audit action of the entry written when an address is throttled. */

@@ -901,6 +901,12 @@ api_jobs_pending(struct api *a)
 	return n > 0 ? (size_t)n : 0;
 }
 
+bool
+api_stopping(struct api *a)
+{
+	return atomic_load(&a->stopping);
+}
+
 /* True while a request is unanswered or a job is queued or running. */
 static bool
 busy(struct api *a)

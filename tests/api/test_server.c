@@ -1070,7 +1070,15 @@ test_stop_in_flight(void **state)
 		usleep(200);
 	assert_int_equal(api_jobs_pending(a), NCONC);
 	assert_int_equal(pthread_create(&stopper, NULL, stopper_main, a), 0);
-	usleep(100000);
+	/*
+	 * Let the commits go only once the stop has begun (a fixed sleep
+	 * lost that race on a loaded machine): every answer must then
+	 * close its connection.
+	 */
+	for (int i = 0; i < 20000 && !api_stopping(a); i++)
+		usleep(200);
+	assert_true(api_stopping(a));
+	usleep(20000);
 	assert_int_equal(api_jobs_pending(a), NCONC);
 	assert_int_equal(sqlite3_exec(lk, "ROLLBACK", NULL, NULL, NULL),
 	    SQLITE_OK);
