@@ -63,21 +63,6 @@ svc_cert_list_free(struct cert_rec *list, size_t n)
 	db_cert_list_free(list, n);
 }
 
-/* Revocation is an administrative act: admin, CLI and scheduler only. */
-static int
-may_revoke(const struct svc_actor *a, struct err *e)
-{
-	switch (a != NULL ? a->kind : ACTOR_NONE) {
-	case ACTOR_ADMIN:
-	case ACTOR_CLI:
-	case ACTOR_SCHEDULER:
-		return 0;
-	default:
-		err_set(e, ERR_FORBIDDEN, "not allowed to revoke");
-		return -1;
-	}
-}
-
 /*
  * keyCompromise: the key is compromised, not only this certificate.
  * Revoke every unexpired certificate with the same key and block the
@@ -142,7 +127,7 @@ svc_revoke(struct svc *s, const struct svc_actor *a, const char *serial,
 		out->reason = -1;
 	}
 
-	if (may_revoke(a, e) == -1)
+	if (svc_require_admin(a, "not allowed to revoke", e) == -1)
 		goto out;
 	if (hex_serial_normalize(serial, norm, e) == -1)
 		goto out;

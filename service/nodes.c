@@ -410,21 +410,6 @@ node_from_req(struct svc *s, const struct svc_node_req *req,
 	return 0;
 }
 
-/* Node administration: admin tokens, the CLI and the scheduler. */
-static int
-may_admin(const struct svc_actor *a, struct err *e)
-{
-	switch (a != NULL ? a->kind : ACTOR_NONE) {
-	case ACTOR_ADMIN:
-	case ACTOR_CLI:
-	case ACTOR_SCHEDULER:
-		return 0;
-	default:
-		err_set(e, ERR_FORBIDDEN, "nodes are managed by admins only");
-		return -1;
-	}
-}
-
 int64_t
 svc_node_renew_window(struct svc *s, const struct node_rec *n)
 {
@@ -500,7 +485,8 @@ svc_node_create(struct svc *s, const struct svc_actor *a,
 	view_init(out);
 	if (req != NULL && svc_node_name_valid(req->name))
 		object = req->name;
-	if (may_admin(a, e) == -1)
+	if (svc_require_admin(a, "nodes are managed by admins only",
+	    e) == -1)
 		goto out;
 	if (req == NULL) {
 		err_set(e, ERR_INVALID_REQUEST, "no request");
@@ -617,7 +603,8 @@ svc_node_delete(struct svc *s, const struct svc_actor *a, const char *name,
 	err_clear(e);
 	if (svc_node_name_valid(name))
 		object = name;
-	if (may_admin(a, e) == -1)
+	if (svc_require_admin(a, "nodes are managed by admins only",
+	    e) == -1)
 		goto out;
 	if (object == NULL) {
 		err_set(e, ERR_NOT_FOUND, "node not found");

@@ -743,20 +743,6 @@ rot_finish(struct rot *r, char *detail, size_t dsz)
 		    (long long)r->rec->id, n->name, e.msg);
 }
 
-static int
-may_rotate(const struct svc_actor *a, struct err *e)
-{
-	switch (a != NULL ? a->kind : ACTOR_NONE) {
-	case ACTOR_ADMIN:
-	case ACTOR_CLI:
-	case ACTOR_SCHEDULER:
-		return 0;
-	default:
-		err_set(e, ERR_FORBIDDEN, "nodes are rotated by admins only");
-		return -1;
-	}
-}
-
 /* The first failed step, for the error message. */
 static const struct rotation_step *
 first_failure(const struct rotation_rec *rec)
@@ -792,7 +778,8 @@ svc_rotate(struct svc *s, const struct svc_actor *a, const char *name,
 
 	if (svc_node_name_valid(name))
 		object = name;
-	if (may_rotate(a, e) == -1)
+	if (svc_require_admin(a, "nodes are rotated by admins only",
+	    e) == -1)
 		goto out;
 	if (object == NULL) {
 		err_set(e, ERR_NOT_FOUND, "node not found");

@@ -76,6 +76,14 @@ void	svc_audit_fill(struct audit_rec *r, const struct svc_actor *a,
 /* The actor string of a ("anonymous" when a is NULL or ACTOR_NONE). */
 const char *svc_actor_name(const struct svc_actor *a);
 
+/*
+ * Administrative acts (revocation, node management, rotation) are for
+ * admin tokens, the CLI and the scheduler: 0 for those, otherwise -1
+ * with ERR_FORBIDDEN and msg.
+ */
+int	svc_require_admin(const struct svc_actor *a, const char *msg,
+	    struct err *e);
+
 /* True for codes that mean "our side failed" (db, crypto, io, ...). */
 bool	svc_err_internal(enum err_code code);
 
