@@ -203,7 +203,9 @@ gc_run(struct db *db, struct db_gc_item *batch)
 	for (it = batch; it != NULL; it = it->next) {
 		if (db_exec(c, DB_STMT_SAVEPOINT, &e) == -1)
 			goto abort;
-		if (cert_insert_row(c, it->cert, &it->err) == -1 ||
+		if ((it->token != NULL && db_token_use_in(c, it->token,
+		    it->cert->created_at, &it->err) == -1) ||
+		    cert_insert_row(c, it->cert, &it->err) == -1 ||
 		    db_audit_insert(c, it->audit, &it->err) == -1) {
 			if (db_exec(c, DB_STMT_ROLLBACK_TO, &e) == -1 ||
 			    db_exec(c, DB_STMT_RELEASE, &e) == -1)
@@ -239,6 +241,13 @@ int
 db_cert_insert(struct db *db, const struct cert_rec *c,
     const struct audit_rec *a, struct err *e)
 {
+	return db_cert_insert_use(db, c, NULL, a, e);
+}
+
+int
+db_cert_insert_use(struct db *db, const struct cert_rec *c,
+    const char *token, const struct audit_rec *a, struct err *e)
+{
 	struct db_gc_item item, *batch, *it, *next;
 	size_t nbatch;
 
@@ -250,6 +259,7 @@ db_cert_insert(struct db *db, const struct cert_rec *c,
 	memset(&item, 0, sizeof(item));
 	item.cert = c;
 	item.audit = a;
+	item.token = token;
 	pthread_cond_init(&item.cv, NULL);
 
 	pthread_mutex_lock(&db->gc_mu);

@@ -54,6 +54,15 @@ int	db_ping(struct db *db, struct err *e);
 int	db_cert_insert(struct db *db, const struct cert_rec *c,
 	    const struct audit_rec *a, struct err *e);
 
+/*
+ * db_cert_insert() that also spends one use of enroll token token (at
+ * c->created_at) in the same transaction: the use is spent exactly
+ * when the certificate is stored.  Errors: those of db_cert_insert(),
+ * ERR_UNAUTHORIZED (token gone, expired or used up: nothing stored).
+ */
+int	db_cert_insert_use(struct db *db, const struct cert_rec *c,
+	    const char *token, const struct audit_rec *a, struct err *e);
+
 /* Fetch one certificate by lowercase serial.  Errors: ERR_NOT_FOUND, ERR_DB. */
 int	db_cert_get(struct db *db, const char *serial, struct cert_rec *out,
 	    struct err *e);

@@ -32,6 +32,7 @@ struct db_conn {
 struct db_gc_item {
 	const struct cert_rec	*cert;	/* borrowed */
 	const struct audit_rec	*audit;	/* borrowed; may be NULL */
+	const char		*token;	/* borrowed; NULL: spend no use */
 	struct db_gc_item	*next;
 	pthread_cond_t		 cv;	/* signalled when done or to lead */
 	bool			 row_ok;	/* inserted; waits for COMMIT */
@@ -161,6 +162,13 @@ char	*db_col_dup(sqlite3_stmt *st, int i, bool *ok);
 
 /* Clamp a list limit: 0 is RCA_DEFAULT_LIST_LIMIT, at most the maximum. */
 size_t	db_limit(size_t limit);
+
+/*
+ * Spend one use of token id at now in c's open transaction (token.c).
+ * Errors: ERR_UNAUTHORIZED (gone, expired, used up), ERR_DB.
+ */
+int	db_token_use_in(struct db_conn *c, const char *id, int64_t now,
+	    struct err *e);
 
 /* Append a to the audit log inside c's open transaction (a may be NULL). */
 int	db_audit_insert(struct db_conn *c, const struct audit_rec *a,

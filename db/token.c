@@ -361,6 +361,35 @@ db_token_delete(struct db *db, const char *id, const struct audit_rec *a,
 }
 
 int
+db_token_use_in(struct db_conn *c, const char *id, int64_t now,
+    struct err *e)
+{
+	sqlite3_stmt *st;
+	int s;
+
+	if (id == NULL || strnlen(id, RCA_TOKEN_ID_HEX + 1) >
+	    RCA_TOKEN_ID_HEX) {
+		err_set(e, ERR_UNAUTHORIZED, "unauthorized");
+		return -1;
+	}
+	if ((st = db_stmt(c, DB_STMT_TOKEN_CONSUME, e)) == NULL)
+		return -1;
+	if (db_bind_text(c, st, 1, id, RCA_TOKEN_ID_HEX + 1, e) == -1 ||
+	    db_bind_int(c, st, 2, now, e) == -1)
+		s = -1;
+	else
+		s = db_step(c, st, "token use", e);
+	db_stmt_done(st);
+	if (s != SQLITE_DONE)
+		return -1;
+	if (sqlite3_changes(c->h) == 0) {
+		err_set(e, ERR_UNAUTHORIZED, "unauthorized");
+		return -1;
+	}
+	return 0;
+}
+
+int
 db_token_consume(struct db *db, const char *id, int64_t now,
     struct err *e)
 {

@@ -210,7 +210,9 @@ svc_sign_store(struct svc *s, const struct svc_actor *a, const char *action,
 		snprintf(detail, sizeof(detail), "profile=%s cn=%.128s%s",
 		    p->name, rec.names.cn != NULL ? rec.names.cn : "", extra);
 		svc_audit_fill(&ar, a, action, rec.serial, AUDIT_OK, detail);
-		if (db_cert_insert(s->db, &rec, &ar, e) == 0)
+		/* An enroll token's use is spent in the certificate's commit. */
+		if (db_cert_insert_use(s->db, &rec, a->kind == ACTOR_TOKEN ?
+		    a->token.id : NULL, &ar, e) == 0)
 			break;
 		if (e->code != ERR_ALREADY_EXISTS)
 			goto out;
@@ -306,11 +308,6 @@ svc_issue(struct svc *s, const struct svc_actor *a,
 
 	/* A key revoked as compromised is never certified again. */
 	if (svc_key_check(s, csr, spki, e) == -1)
-		goto out;
-
-	/* Every check passed: only now does the request cost a use. */
-	if (a->kind == ACTOR_TOKEN &&
-	    db_token_consume(s->db, a->token.id, now, e) == -1)
 		goto out;
 
 	if (svc_sign_store(s, a, ACTION_ISSUE, p, csr, &ip, spki, req->node,

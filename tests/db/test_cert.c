@@ -183,6 +183,50 @@ test_duplicate_serial(void **state)
 	assert_int_equal(raw_count(t, "SELECT count(*) FROM audit"), 0);
 }
 
+/*
+ * A certificate and its enroll token's use go in one commit: a refused
+ * insert spends no use, a stored one spends exactly one, and a used-up
+ * token stores nothing.
+ */
+static void
+test_insert_use_token(void **state)
+{
+	struct dbt *t = *state;
+	struct token_rec tok;
+	struct cert_rec c;
+	struct err e = { 0 };
+
+	memset(&tok, 0, sizeof(tok));
+	snprintf(tok.id, sizeof(tok.id), "00112233aabbccdd");
+	tok.kind = TOKEN_ENROLL;
+	snprintf(tok.profile, sizeof(tok.profile), "redis-client");
+	tok.uses_left = 1;
+	tok.max_cert_ttl = 3600;
+	memset(tok.hash, 7, sizeof(tok.hash));
+	assert_int_equal(db_token_insert(t->db, &tok, NULL, &e), 0);
+
+	insert(t->db, "abcd", "redis-client", "first", NULL, 5000);
+	mkcert(&c, "abcd", "redis-client", "taken", NULL, 6000);
+	assert_int_equal(db_cert_insert_use(t->db, &c, tok.id, NULL, &e),
+	    -1);
+	assert_int_equal(e.code, ERR_ALREADY_EXISTS);
+	cert_rec_clear(&c);
+	assert_int_equal(raw_count(t, "SELECT uses_left FROM tokens"), 1);
+
+	mkcert(&c, "abce", "redis-client", "second", NULL, 6000);
+	assert_int_equal(db_cert_insert_use(t->db, &c, tok.id, NULL, &e), 0);
+	cert_rec_clear(&c);
+	assert_int_equal(raw_count(t, "SELECT uses_left FROM tokens"), 0);
+
+	mkcert(&c, "abcf", "redis-client", "third", NULL, 6000);
+	assert_int_equal(db_cert_insert_use(t->db, &c, tok.id, NULL, &e),
+	    -1);
+	assert_int_equal(e.code, ERR_UNAUTHORIZED);
+	cert_rec_clear(&c);
+	assert_int_equal(raw_count(t, "SELECT count(*) FROM certificates"),
+	    2);
+}
+
 /* List with f and check the serials (in order). */
 static void
 expect_list(struct db *db, struct cert_filter *f, const char *want)
@@ -825,6 +869,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_insert_invalid,
 		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_serial,
+		    dbt_setup, dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_insert_use_token,
 		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_list_filters, dbt_setup,
 		    dbt_teardown),

@@ -15,10 +15,10 @@
 #include "fixture.h"
 #include "timeutil.h"
 
-int	__real_db_cert_insert(struct db *db, const struct cert_rec *c,
-	    const struct audit_rec *a, struct err *e);
-int	__wrap_db_cert_insert(struct db *db, const struct cert_rec *c,
-	    const struct audit_rec *a, struct err *e);
+int	__real_db_cert_insert_use(struct db *db, const struct cert_rec *c,
+	    const char *token, const struct audit_rec *a, struct err *e);
+int	__wrap_db_cert_insert_use(struct db *db, const struct cert_rec *c,
+	    const char *token, const struct audit_rec *a, struct err *e);
 int	__real_db_crl_save(struct db *db, uint64_t number,
 	    int64_t this_update, int64_t next_update,
 	    const unsigned char *der, size_t len, const struct audit_rec *a,
@@ -35,8 +35,8 @@ static int	inserts;	/* calls seen */
 static char	first_serial[RCA_SERIAL_HEX_MAX + 1];
 
 int
-__wrap_db_cert_insert(struct db *db, const struct cert_rec *c,
-    const struct audit_rec *a, struct err *e)
+__wrap_db_cert_insert_use(struct db *db, const struct cert_rec *c,
+    const char *token, const struct audit_rec *a, struct err *e)
 {
 	if (inserts++ == 0)
 		snprintf(first_serial, sizeof(first_serial), "%s", c->serial);
@@ -49,7 +49,7 @@ __wrap_db_cert_insert(struct db *db, const struct cert_rec *c,
 		err_set(e, ERR_DB, "disk I/O error (sqlite details)");
 		return -1;
 	}
-	return __real_db_cert_insert(db, c, a, e);
+	return __real_db_cert_insert_use(db, c, token, a, e);
 }
 
 int
