@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "fixture.h"
 #include "timeutil.h"
 
@@ -75,8 +76,9 @@ test_auth_expired(void **state)
 	err_clear(&e);
 	fx_enroll(f, "redis-client", "app-*", 1, 1, 0, &tok, secret);
 	svc_actor_clear(&tok);
-	sleep(2);
+	tclock_advance(2);
 	assert_int_equal(svc_auth_token(f->svc, secret, &a, &e), -1);
+	tclock_real();
 	assert_int_equal(e.code, ERR_UNAUTHORIZED);
 	assert_non_null(strstr(e.msg, "expired"));
 }
