@@ -1,6 +1,13 @@
 /*
  * One way to fail: a function that can fail returns 0/-1 (or NULL) and
  * takes a struct err * last.  Only api/ maps codes to HTTP statuses.
+ *
+ * The one rule for a NULL struct err *: every function declared in a
+ * module's public header accepts e == NULL (the caller does not want
+ * the details).  A public function that reads e back (e->code) or
+ * hands it on starts with ERR_LOCAL(e, local), so everything below it
+ * sees a valid e; static functions and those of a module's private
+ * header (svc_int.h, priv.h, ...) may require e != NULL.
  */
 #ifndef RCA_ERR_H
 #define RCA_ERR_H
@@ -57,6 +64,18 @@ void	err_set(struct err *e, enum err_code code, const char *fmt, ...)
 
 /* Reset e to ERR_OK with an empty message.  e may be NULL. */
 void	err_clear(struct err *e);
+
+/*
+ * At the top of a public function: if e is NULL, point it at the
+ * caller-provided struct err local (cleared), so the body may read
+ * e->code.  Example:  struct err le;  ERR_LOCAL(e, le);
+ */
+#define ERR_LOCAL(e, local) do {					\
+	if ((e) == NULL) {						\
+		err_clear(&(local));					\
+		(e) = &(local);						\
+	}								\
+} while (0)
 
 /* snake_case name of a code ("invalid_request"); never NULL. */
 const char *err_code_name(enum err_code code);
