@@ -25,6 +25,29 @@ clean_text(const struct rds_reply *r, char *out, size_t outsz)
 }
 
 /*
+ * Is r the status reply want?  An error reply is refused with Redis's
+ * (cleaned) message; what and where name the command and the node.
+ */
+static int
+expect_status(const struct rds_reply *r, const char *want, const char *what,
+    const char *where, struct err *e)
+{
+	char text[160];
+
+	if (r->type == RDS_REPLY_ERROR) {
+		clean_text(r, text, sizeof(text));
+		err_set(e, ERR_NET, "%s refused by %s: %s", what, where, text);
+		return -1;
+	}
+	if (r->type != RDS_REPLY_STATUS || strcmp(r->str, want) != 0) {
+		err_set(e, ERR_NET, "%s: unexpected reply from %s", what,
+		    where);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Run a command that must answer the status want ("OK", "PONG").  what
  * names it in messages; never the arguments, which may hold a password.
  */
@@ -33,24 +56,11 @@ status_command(struct rds_conn *c, const char *what, int argc,
     const char **argv, const char *want, struct err *e)
 {
 	struct rds_reply *r = NULL;
-	char text[160];
-	int rc = -1;
+	int rc;
 
 	if (rds_command(c, argc, argv, NULL, &r, e) == -1)
-		goto out;
-	if (r->type == RDS_REPLY_ERROR) {
-		clean_text(r, text, sizeof(text));
-		err_set(e, ERR_NET, "%s refused by %s: %s", what, c->where,
-		    text);
-		goto out;
-	}
-	if (r->type != RDS_REPLY_STATUS || strcmp(r->str, want) != 0) {
-		err_set(e, ERR_NET, "%s: unexpected reply from %s", what,
-		    c->where);
-		goto out;
-	}
-	rc = 0;
-out:
+		return -1;
+	rc = expect_status(r, want, what, c->where, e);
 	rds_reply_free(r);
 	return rc;
 }

@@ -6,12 +6,9 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "rds_int.h"
-
-#define READ_CHUNK		16384
 
 /* after_ssl_call(): the SSL call failed (not a timeout); e says why. */
 #define SSL_CALL_FAILED		1
@@ -107,7 +104,7 @@ rds_command(struct rds_conn *c, int argc, const char **argv,
     const size_t *argvlen, struct rds_reply **out, struct err *e)
 {
 	struct rds_reply *reply = NULL;
-	char *cmd = NULL, *buf = NULL;
+	char *cmd = NULL;
 	size_t len, n = 0;
 	int64_t deadline;
 	int got, rc = -1;
@@ -128,27 +125,19 @@ rds_command(struct rds_conn *c, int argc, const char **argv,
 		goto out;
 	if (io_write(c, cmd, len, deadline, e) == -1)
 		goto out;
-	if ((buf = malloc(READ_CHUNK)) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+	/* A reply may already wait in the decoder: look before reading. */
+	while ((got = rds_decoder_feed(c->dec, c->rbuf, n, &reply, e)) == 0)
+		if (io_read(c, c->rbuf, sizeof(c->rbuf), &n, deadline,
+		    e) == -1)
+			goto out;
+	if (got == -1) {
+		c->broken = true;
 		goto out;
 	}
-	/* A reply may already wait in the decoder: look before reading. */
-	for (;;) {
-		if ((got = rds_decoder_feed(c->dec, buf, n, &reply, e)) == -1) {
-			c->broken = true;
-			goto out;
-		}
-		if (got == 1)
-			break;
-		if (io_read(c, buf, READ_CHUNK, &n, deadline, e) == -1)
-			goto out;
-	}
+	/* On every failure above, reply is still NULL. */
 	*out = reply;
-	reply = NULL;
 	rc = 0;
 out:
-	rds_reply_free(reply);
-	free(buf);
 	rds_cmd_free(cmd);
 	return rc;
 }

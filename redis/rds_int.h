@@ -20,6 +20,9 @@
 #include "rds.h"
 #include "resp.h"
 
+/* Bytes one read from a node may take (the read buffer of a connection). */
+#define RDS_READ_CHUNK	16384
+
 struct rds_conn {
 	int		 fd;		/* owned socket */
 	SSL_CTX		*ctx;		/* owned */
@@ -30,6 +33,7 @@ struct rds_conn {
 	bool		 timed_out;	/* the last failure was a timeout */
 	char		 where[RCA_MAX_NAME_LEN + 16];	/* "host:port" */
 	char		 name[RCA_MAX_NAME_LEN + 1];	/* name verified */
+	char		 rbuf[RDS_READ_CHUNK];	/* what the node sent */
 };
 
 /* How rds_open() sets up the TLS client. */
