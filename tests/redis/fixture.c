@@ -5,7 +5,6 @@
  */
 #include <sys/stat.h>
 
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -189,20 +188,11 @@ fx_pki_make(struct fx_pki *p)
 	EVP_PKEY_free(clk);
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 void
 fx_pki_free(struct fx_pki *p)
 {
 	if (p->dir[0] != '\0')
-		(void)nftw(p->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		trs_rmtree(p->dir);
 	p->dir[0] = '\0';
 }
 

@@ -5,7 +5,6 @@
  */
 #include <sys/stat.h>
 
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -111,15 +110,6 @@ rfx_setup(void **state)
 	return 0;
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int
 rfx_teardown(void **state)
 {
@@ -131,7 +121,7 @@ rfx_teardown(void **state)
 			trs_stop(running[i]);
 			running[i] = 0;
 		}
-	(void)nftw(r->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	trs_rmtree(r->dir);
 	free(r);
 	return fx_teardown(&fs);
 }

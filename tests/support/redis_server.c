@@ -1,12 +1,14 @@
 /*
- * The redis-server test fixture (redis_server.h): loopback ports, and a
- * server process started with fork/exec and stopped by PID, every wait
- * a poll with a deadline on the monotonic clock.
+ * The redis-server test fixture (redis_server.h): loopback ports, a
+ * server process started with fork/exec and stopped by PID (every wait
+ * a poll with a deadline on the monotonic clock), its folder removed.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <arpa/inet.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -171,4 +173,19 @@ trs_stop(pid_t pid)
 	}
 	(void)kill(pid, SIGKILL);
 	(void)waitpid(pid, &status, 0);
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+trs_rmtree(const char *dir)
+{
+	(void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

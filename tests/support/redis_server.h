@@ -1,8 +1,9 @@
 /*
  * A real redis-server for the tests of redis/ and service/: a free
  * loopback port, the process started on a config file with fork/exec,
- * a poll with a deadline until it accepts connections, and a stop by
- * PID.  Link with test_redis_dep; run with redis_test_env.
+ * a poll with a deadline until it accepts connections, a stop by PID,
+ * and the removal of the scratch folder its files were in.  Link with
+ * test_redis_dep; run with redis_test_env.
  */
 #ifndef RCA_TEST_REDIS_SERVER_H
 #define RCA_TEST_REDIS_SERVER_H
@@ -45,5 +46,8 @@ enum trs_status trs_start(const char *conf, const char *log, int port,
  * it either way.  pid <= 0: nothing to do.
  */
 void	trs_stop(pid_t pid);
+
+/* Remove dir and everything below it (best effort; links not followed). */
+void	trs_rmtree(const char *dir);
 
 #endif
