@@ -3,10 +3,6 @@
  * verification of the chain and the name, client certificates, timeouts
  * and what the peer presented.
  */
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -7,8 +7,6 @@
  */
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
