@@ -1,8 +1,7 @@
 /*
- * I/O on a connection, each call bounded by a deadline: the TLS
- * handshake, and the command round trip (encode, write, read until the
- * decoder has the reply).  The socket is non-blocking; every WANT_READ
- * or WANT_WRITE from OpenSSL becomes a poll(2) on the remaining time.
+ * I/O on a connection under a deadline: the TLS handshake and the command
+ * round trip (encode, write, read until the decoder has the reply); each
+ * WANT_READ or WANT_WRITE from OpenSSL becomes a poll(2) on the time left.
  */
 #include <errno.h>
 #include <poll.h>

@@ -1,9 +1,7 @@
 /*
- * The RESP codec (resp.h): hiredis's redisFormatCommandArgv encodes
- * commands, and a redisReader whose object functions build struct
- * rds_reply directly decodes replies.  Every reply is capped: the bytes
- * fed for one reply, and the element count an array header may announce
- * (hiredis 0.14 allocates that many slots up front).  No I/O here.
+ * The RESP codec (resp.h), no I/O: hiredis's redisFormatCommandArgv
+ * encodes, a redisReader building struct rds_reply decodes, and every
+ * reply is capped in bytes and in the elements an array may announce.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -73,8 +71,9 @@ rr_array(const redisReadTask *task, int elements)
 
 	/*
 	 * An array header is a promise of elements the server has not sent
-	 * yet; refuse one that could not fit in the cap before allocating
-	 * for it.  (hiredis 0.14.1 itself refuses negative lengths.)
+	 * yet, and hiredis 0.14 allocates their slots up front; refuse one
+	 * that could not fit in the cap before allocating for it.  (hiredis
+	 * 0.14.1 itself refuses negative lengths.)
 	 */
 	if (elements < 0)
 		return NULL;
