@@ -1,7 +1,7 @@
 /*
- * Redis nodes whose certificates the service keeps fresh: their rows,
- * rotation state, and the per-node statistics of /metrics.  Deleting a
- * node deletes its rotations (ON DELETE CASCADE; db/rotation.c).
+ * Redis nodes whose certificates the service keeps fresh: their rows
+ * and rotation state.  Deleting a node deletes its rotations (ON DELETE
+ * CASCADE; db/rotation.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -189,75 +189,4 @@ db_node_update_state(struct db *db, const struct node_rec *n,
 	};
 
 	return db_write1(db, &ch, NULL, e);
-}
-
-/* The list db_node_stats() builds. */
-struct node_stats {
-	struct db_node_stat	*v;	/* new */
-	size_t			 n, cap;
-};
-
-/*
- * One row of DB_STMT_NODE_STATS (node, not_after, status, count; one
- * row per node and status, status NULL for a node without rotations):
- * the rows of one node fold into one element.
- */
-static int
-stats_add(const struct db_row *r, void *arg, struct err *e)
-{
-	struct node_stats *rows = arg;
-	struct db_node_stat *v = rows->v, *st;
-	const char *name = db_col_str(r, 0), *status = db_col_str(r, 2);
-	int i;
-
-	st = rows->n > 0 ? &v[rows->n - 1] : NULL;
-	if (st == NULL || name == NULL || strcmp(st->node, name) != 0) {
-		if (rows->n == rows->cap) {
-			rows->cap = rows->cap == 0 ? 16 : rows->cap * 2;
-			if ((v = reallocarray(v, rows->cap, sizeof(*v))) ==
-			    NULL) {
-				err_set(e, ERR_INTERNAL, "out of memory");
-				return -1;
-			}
-			rows->v = v;
-		}
-		st = &v[rows->n++];
-		memset(st, 0, sizeof(*st));
-		if (DB_COL_BUF(r, 0, st->node, e) == -1)
-			return -1;
-		st->not_after = db_col_int(r, 1);
-	}
-	if (status == NULL)
-		return 0;
-	for (i = 0; i < ROT_STATUS__MAX; i++)
-		if (strcmp(status, rotation_status_name(i)) == 0)
-			break;
-	if (i == ROT_STATUS__MAX) {
-		log_error("db: node %s: bad rotation status", st->node);
-		err_set(e, ERR_DB, "database error");
-		return -1;
-	}
-	st->rotations[i] += db_col_int(r, 3);
-	return 0;
-}
-
-int
-db_node_stats(struct db *db, struct db_node_stat **out, size_t *n,
-    struct err *e)
-{
-	struct node_stats rows = { NULL, 0, 0 };
-	struct db_conn *c;
-
-	*out = NULL;
-	*n = 0;
-	if ((c = db_conn_get(db, e)) == NULL)
-		return -1;
-	if (db_query(c, DB_STMT_NODE_STATS, NULL, 0, stats_add, &rows,
-	    "node stats", e) == -1) {
-		free(rows.v);
-		return -1;
-	}
-	*out = rows.v;
-	*n = rows.n;
-	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * The record of each rotation of a node's certificate, with its steps
- * (what was done, in order, and how it went).  A node's rotations go
- * with it (ON DELETE CASCADE); the audit log keeps what happened.
+ * (what was done, in order, and how it went), and the per-node counts
+ * by status of /metrics.  A node's rotations go with it (ON DELETE
+ * CASCADE); the audit log keeps what happened.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +29,28 @@ steps_insert(struct db_conn *c, int64_t id, const struct rotation_rec *r,
 	return 0;
 }
 
-static bool
-rotation_ok(const struct rotation_rec *r, struct err *e)
+/*
+ * Check r, then run(c, copy of r) and append a in one write
+ * transaction; *id (when not NULL) gets the copy's id once committed.
+ */
+static int
+rotation_write(struct db *db, const struct rotation_rec *r, db_tx_fn *run,
+    const struct audit_rec *a, int64_t *id, struct err *e)
 {
+	struct rotation_rec copy;
+
 	if (r == NULL || r->node[0] == '\0' ||
 	    (unsigned)r->status >= ROT_STATUS__MAX ||
 	    r->nsteps > ROT_MAX_STEPS) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid rotation record");
-		return false;
+		return -1;
 	}
-	return true;
+	copy = *r;
+	if (db_write(db, run, &copy, a, e) == -1)
+		return -1;
+	if (id != NULL)
+		*id = copy.id;
+	return 0;
 }
 
 /* db_rotation_insert()'s transaction: the row, then its steps. */
@@ -64,18 +77,12 @@ rotation_insert_in(struct db_conn *c, void *arg, struct err *e)
 int
 db_rotation_insert(struct db *db, struct rotation_rec *r, struct err *e)
 {
-	struct rotation_rec copy;
 	struct err le;
 
 	ERR_LOCAL(e, le);
-	if (!rotation_ok(r, e))
-		return -1;
 	/* r->id is set only once the row is committed. */
-	copy = *r;
-	if (db_write(db, rotation_insert_in, &copy, NULL, e) == -1)
-		return -1;
-	r->id = copy.id;
-	return 0;
+	return rotation_write(db, r, rotation_insert_in, NULL,
+	    r != NULL ? &r->id : NULL, e);
 }
 
 /* db_rotation_update()'s transaction: the row, then its new steps. */
@@ -108,14 +115,20 @@ int
 db_rotation_update(struct db *db, const struct rotation_rec *r,
     const struct audit_rec *a, struct err *e)
 {
-	struct rotation_rec copy;
 	struct err le;
 
 	ERR_LOCAL(e, le);
-	if (!rotation_ok(r, e))
-		return -1;
-	copy = *r;
-	return db_write(db, rotation_update_in, &copy, a, e);
+	return rotation_write(db, r, rotation_update_in, a, NULL, e);
+}
+
+/* The enum rotation_status named s, or -1. */
+static int
+status_index(const char *s)
+{
+	for (int i = 0; i < ROT_STATUS__MAX; i++)
+		if (strcmp(s, rotation_status_name(i)) == 0)
+			return i;
+	return -1;
 }
 
 /* Read a row of ROT_COLS (without steps) into out. */
@@ -133,10 +146,7 @@ rotation_read(const struct db_row *r, void *p, struct err *e)
 	    DB_COL_BUF(r, 3, out->old_serial, e) == -1 ||
 	    DB_COL_BUF(r, 4, out->new_serial, e) == -1)
 		return -1;
-	for (i = 0; i < ROT_STATUS__MAX; i++)
-		if (strcmp(status, rotation_status_name(i)) == 0)
-			break;
-	if (i == ROT_STATUS__MAX) {
+	if ((i = status_index(status)) == -1) {
 		log_error("db: rotation %lld: bad status",
 		    (long long)out->id);
 		err_set(e, ERR_DB, "database error");
@@ -252,4 +262,72 @@ db_rotation_list_free(struct rotation_rec *list, size_t n)
 {
 	(void)n;
 	free(list);
+}
+
+/* The list db_node_stats() builds. */
+struct node_stats {
+	struct db_node_stat	*v;	/* new */
+	size_t			 n, cap;
+};
+
+/*
+ * One row of DB_STMT_NODE_STATS (node, not_after, status, count; one
+ * row per node and status, status NULL for a node without rotations):
+ * the rows of one node fold into one element.
+ */
+static int
+stats_add(const struct db_row *r, void *arg, struct err *e)
+{
+	struct node_stats *rows = arg;
+	struct db_node_stat *v = rows->v, *st;
+	const char *name = db_col_str(r, 0), *status = db_col_str(r, 2);
+	int i;
+
+	st = rows->n > 0 ? &v[rows->n - 1] : NULL;
+	if (st == NULL || name == NULL || strcmp(st->node, name) != 0) {
+		if (rows->n == rows->cap) {
+			rows->cap = rows->cap == 0 ? 16 : rows->cap * 2;
+			if ((v = reallocarray(v, rows->cap, sizeof(*v))) ==
+			    NULL) {
+				err_set(e, ERR_INTERNAL, "out of memory");
+				return -1;
+			}
+			rows->v = v;
+		}
+		st = &v[rows->n++];
+		memset(st, 0, sizeof(*st));
+		if (DB_COL_BUF(r, 0, st->node, e) == -1)
+			return -1;
+		st->not_after = db_col_int(r, 1);
+	}
+	if (status == NULL)
+		return 0;
+	if ((i = status_index(status)) == -1) {
+		log_error("db: node %s: bad rotation status", st->node);
+		err_set(e, ERR_DB, "database error");
+		return -1;
+	}
+	st->rotations[i] += db_col_int(r, 3);
+	return 0;
+}
+
+int
+db_node_stats(struct db *db, struct db_node_stat **out, size_t *n,
+    struct err *e)
+{
+	struct node_stats rows = { NULL, 0, 0 };
+	struct db_conn *c;
+
+	*out = NULL;
+	*n = 0;
+	if ((c = db_conn_get(db, e)) == NULL)
+		return -1;
+	if (db_query(c, DB_STMT_NODE_STATS, NULL, 0, stats_add, &rows,
+	    "node stats", e) == -1) {
+		free(rows.v);
+		return -1;
+	}
+	*out = rows.v;
+	*n = rows.n;
+	return 0;
 }
