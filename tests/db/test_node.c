@@ -1,4 +1,7 @@
-/* Tests for db/node.c: nodes, their rotation state, rotation records. */
+/*
+ * Tests for db/node.c and db/rotation.c: nodes, their rotation state,
+ * rotation records and the per-node counts of /metrics.
+ */
 #include "dbtest.h"
 #include "priv.h"
 
@@ -266,6 +269,83 @@ test_rotations(void **state)
 	sqlite3_finalize(st);
 }
 
+/* db_node_stats(): every node, in name order, rotations by status. */
+static void
+test_node_stats(void **state)
+{
+	struct dbt *t = *state;
+	static const enum rotation_status st[] = {
+		ROT_SUCCEEDED, ROT_SUCCEEDED, ROT_FAILED, ROT_RUNNING,
+		ROT_ROLLED_BACK, ROT_SUCCEEDED,
+	};
+	struct db_node_stat *list;
+	struct rotation_rec r;
+	struct node_rec n;
+	struct err e = { 0 };
+	size_t cnt;
+
+	/* No node: an empty list. */
+	assert_int_equal(db_node_stats(t->db, &list, &cnt, &e), 0);
+	assert_int_equal(cnt, 0);
+	free(list);
+
+	/* Inserted out of order; "redis-b" never rotated. */
+	mknode(&n, "redis-c");
+	n.not_after = 3000;
+	assert_int_equal(db_node_insert(t->db, &n, NULL, &e), 0);
+	node_rec_clear(&n);
+	mknode(&n, "redis-a");
+	n.not_after = 1000;
+	assert_int_equal(db_node_insert(t->db, &n, NULL, &e), 0);
+	node_rec_clear(&n);
+	mknode(&n, "redis-b");
+	assert_int_equal(db_node_insert(t->db, &n, NULL, &e), 0);
+	node_rec_clear(&n);
+	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+		mkrot(&r, i < 4 ? "redis-a" : "redis-c", st[i], 1);
+		assert_int_equal(db_rotation_insert(t->db, &r, &e), 0);
+	}
+
+	assert_int_equal(db_node_stats(t->db, &list, &cnt, &e), 0);
+	assert_int_equal(cnt, 3);
+	assert_string_equal(list[0].node, "redis-a");
+	assert_int_equal(list[0].not_after, 1000);
+	assert_int_equal(list[0].rotations[ROT_SUCCEEDED], 2);
+	assert_int_equal(list[0].rotations[ROT_FAILED], 1);
+	assert_int_equal(list[0].rotations[ROT_RUNNING], 1);
+	assert_int_equal(list[0].rotations[ROT_ROLLED_BACK], 0);
+	assert_string_equal(list[1].node, "redis-b");
+	assert_int_equal(list[1].not_after, 0);
+	for (int k = 0; k < ROT_STATUS__MAX; k++)
+		assert_int_equal(list[1].rotations[k], 0);
+	assert_string_equal(list[2].node, "redis-c");
+	assert_int_equal(list[2].not_after, 3000);
+	assert_int_equal(list[2].rotations[ROT_ROLLED_BACK], 1);
+	assert_int_equal(list[2].rotations[ROT_SUCCEEDED], 1);
+	assert_int_equal(list[2].rotations[ROT_FAILED], 0);
+	assert_int_equal(list[2].rotations[ROT_RUNNING], 0);
+	free(list);
+}
+
+/* db_node_stats() when the database fails: ERR_DB, nothing returned. */
+static void
+test_node_stats_fail(void **state)
+{
+	struct dbt *t = *state;
+	struct db_node_stat *list = (void *)1;
+	struct err e = { 0 };
+	struct db_conn *c;
+	size_t cnt = 1;
+
+	assert_non_null(c = db_conn_get(t->db, &e));
+	assert_int_equal(sqlite3_exec(c->h, "DROP TABLE rotation_steps; "
+	    "DROP TABLE rotations", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_node_stats(t->db, &list, &cnt, &e), -1);
+	assert_db_error(e);
+	assert_null(list);
+	assert_int_equal(cnt, 0);
+}
+
 static void
 test_locked(void **state)
 {
@@ -318,6 +398,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_update_state, dbt_setup,
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_rotations, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_node_stats, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_node_stats_fail, dbt_setup,
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_locked, dbt_setup,
 		    dbt_teardown),
