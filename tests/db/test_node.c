@@ -278,6 +278,19 @@ test_node_stats(void **state)
 		ROT_SUCCEEDED, ROT_SUCCEEDED, ROT_FAILED, ROT_RUNNING,
 		ROT_ROLLED_BACK, ROT_SUCCEEDED,
 	};
+	/* Inserted in this order; "redis-b" never rotated. */
+	static const struct {
+		const char	*node;
+		int64_t		 not_after;
+		int64_t		 rot[ROT_STATUS__MAX];
+	} want[] = {
+		{ "redis-a", 1000, { [ROT_RUNNING] = 1, [ROT_SUCCEEDED] = 2,
+		    [ROT_FAILED] = 1 } },
+		{ "redis-b", 0, { 0 } },
+		{ "redis-c", 3000, { [ROT_SUCCEEDED] = 1,
+		    [ROT_ROLLED_BACK] = 1 } },
+	};
+	static const size_t order[] = { 2, 0, 1 };
 	struct db_node_stat *list;
 	struct rotation_rec r;
 	struct node_rec n;
@@ -289,18 +302,12 @@ test_node_stats(void **state)
 	assert_int_equal(cnt, 0);
 	free(list);
 
-	/* Inserted out of order; "redis-b" never rotated. */
-	mknode(&n, "redis-c");
-	n.not_after = 3000;
-	assert_int_equal(db_node_insert(t->db, &n, NULL, &e), 0);
-	node_rec_clear(&n);
-	mknode(&n, "redis-a");
-	n.not_after = 1000;
-	assert_int_equal(db_node_insert(t->db, &n, NULL, &e), 0);
-	node_rec_clear(&n);
-	mknode(&n, "redis-b");
-	assert_int_equal(db_node_insert(t->db, &n, NULL, &e), 0);
-	node_rec_clear(&n);
+	for (size_t i = 0; i < 3; i++) {
+		mknode(&n, want[order[i]].node);
+		n.not_after = want[order[i]].not_after;
+		assert_int_equal(db_node_insert(t->db, &n, NULL, &e), 0);
+		node_rec_clear(&n);
+	}
 	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
 		mkrot(&r, i < 4 ? "redis-a" : "redis-c", st[i], 1);
 		assert_int_equal(db_rotation_insert(t->db, &r, &e), 0);
@@ -308,22 +315,12 @@ test_node_stats(void **state)
 
 	assert_int_equal(db_node_stats(t->db, &list, &cnt, &e), 0);
 	assert_int_equal(cnt, 3);
-	assert_string_equal(list[0].node, "redis-a");
-	assert_int_equal(list[0].not_after, 1000);
-	assert_int_equal(list[0].rotations[ROT_SUCCEEDED], 2);
-	assert_int_equal(list[0].rotations[ROT_FAILED], 1);
-	assert_int_equal(list[0].rotations[ROT_RUNNING], 1);
-	assert_int_equal(list[0].rotations[ROT_ROLLED_BACK], 0);
-	assert_string_equal(list[1].node, "redis-b");
-	assert_int_equal(list[1].not_after, 0);
-	for (int k = 0; k < ROT_STATUS__MAX; k++)
-		assert_int_equal(list[1].rotations[k], 0);
-	assert_string_equal(list[2].node, "redis-c");
-	assert_int_equal(list[2].not_after, 3000);
-	assert_int_equal(list[2].rotations[ROT_ROLLED_BACK], 1);
-	assert_int_equal(list[2].rotations[ROT_SUCCEEDED], 1);
-	assert_int_equal(list[2].rotations[ROT_FAILED], 0);
-	assert_int_equal(list[2].rotations[ROT_RUNNING], 0);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(list[i].node, want[i].node);
+		assert_int_equal(list[i].not_after, want[i].not_after);
+		for (int k = 0; k < ROT_STATUS__MAX; k++)
+			assert_int_equal(list[i].rotations[k], want[i].rot[k]);
+	}
 	free(list);
 }
 

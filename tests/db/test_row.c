@@ -38,6 +38,10 @@ audit_n(struct dbt *t, int n)
 	}
 }
 
+/* The parameters of DB_STMT_CRL_INSERT for CRL number num. */
+#define CRL_ARGS(num) \
+	{ DB_INT(num), DB_INT(1), DB_INT(2), DB_BLOB("der", 3) }
+
 /* A row callback that counts and stops at *stop rows. */
 struct counter {
 	int	n, stop;
@@ -121,27 +125,27 @@ test_rows(void **state)
 	struct audit_rec *list;
 	struct err e = { 0 };
 	struct db_conn *c;
+	char obj[16];
 
 	audit_n(t, 40);
 	assert_non_null(c = db_conn_get(t->db, &e));
-	/* A page: max rows, and `more` says another followed. */
-	assert_int_equal(db_rows(c, DB_STMT_AUDIT_LIST, args, DB_NARGS(args),
-	    &rows, "test", &e), 0);
-	list = rows.v;
-	assert_int_equal(rows.n, 3);
-	assert_true(rows.more);
-	assert_string_equal(list[2].object, "o2");
-	free(rows.v);
+	/*
+	 * A page (max rows, `more` says another followed); then all rows,
+	 * the array growing past its first allocation.
+	 */
+	for (int all = 0; all < 2; all++) {
+		size_t want = all ? 40 : 3;
 
-	/* All rows: the array grows past its first allocation. */
-	rows.max = 0;
-	assert_int_equal(db_rows(c, DB_STMT_AUDIT_LIST, args, DB_NARGS(args),
-	    &rows, "test", &e), 0);
-	list = rows.v;
-	assert_int_equal(rows.n, 40);
-	assert_false(rows.more);
-	assert_string_equal(list[39].object, "o39");
-	free(rows.v);
+		rows.max = all ? 0 : 3;
+		assert_int_equal(db_rows(c, DB_STMT_AUDIT_LIST, args,
+		    DB_NARGS(args), &rows, "test", &e), 0);
+		list = rows.v;
+		assert_int_equal(rows.n, want);
+		assert_int_equal(rows.more, !all);
+		snprintf(obj, sizeof(obj), "o%zu", want - 1);
+		assert_string_equal(list[want - 1].object, obj);
+		free(rows.v);
+	}
 
 	/* Empty: an all-rows list is NULL, a page is an empty array. */
 	assert_int_equal(db_rows(c, DB_STMT_AUDIT_LIST, none, DB_NARGS(none),
@@ -214,9 +218,7 @@ static void
 test_run(void **state)
 {
 	struct dbt *t = *state;
-	const struct db_arg crl[] = {
-		DB_INT(7), DB_INT(1), DB_INT(2), DB_BLOB("der", 3),
-	};
+	const struct db_arg crl[] = CRL_ARGS(7);
 	const struct db_arg prune[] = { DB_INT(100) };
 	struct err e = { 0 };
 	struct db_conn *c;
@@ -238,9 +240,7 @@ test_run(void **state)
 static int
 body_insert(struct db_conn *c, void *arg, struct err *e)
 {
-	const struct db_arg crl[] = {
-		DB_INT(*(int *)arg), DB_INT(1), DB_INT(2), DB_BLOB("der", 3),
-	};
+	const struct db_arg crl[] = CRL_ARGS(*(int *)arg);
 
 	return db_run(c, DB_STMT_CRL_INSERT, crl, DB_NARGS(crl), "test",
 	    e) == -1 ? -1 : 0;
@@ -292,9 +292,7 @@ static void
 test_write1(void **state)
 {
 	struct dbt *t = *state;
-	const struct db_arg crl[] = {
-		DB_INT(3), DB_INT(1), DB_INT(2), DB_BLOB("der", 3),
-	};
+	const struct db_arg crl[] = CRL_ARGS(3);
 	const struct db_arg prune[] = { DB_INT(100) };
 	struct db_change ins = {
 		DB_STMT_CRL_INSERT, crl, DB_NARGS(crl), "test", ERR_OK, NULL,
