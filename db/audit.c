@@ -153,23 +153,17 @@ int
 db_audit_list(struct db *db, int64_t after, size_t limit,
     struct audit_rec **out, size_t *n, int64_t *next, struct err *e)
 {
-	struct db_rows rows = { .read = db_audit_read, .size = sizeof(**out) };
-	struct db_conn *c;
-
-	*out = NULL;
-	*n = 0;
-	*next = 0;
-	rows.max = db_limit(limit);
+	struct db_rows rows = { .read = db_audit_read, .size = sizeof(**out),
+	    .max = db_limit(limit) };
 	const struct db_arg args[] = { DB_INT(after), DB_INT(rows.max + 1) };
-	if ((c = db_conn_get(db, e)) == NULL ||
-	    db_rows(c, DB_STMT_AUDIT_LIST, args, DB_NARGS(args), &rows,
-	    "audit list", e) == -1)
-		return -1;
+	int rc;
+
+	rc = db_list(db, DB_STMT_AUDIT_LIST, args, DB_NARGS(args), &rows,
+	    "audit list", e);
 	*out = rows.v;
 	*n = rows.n;
-	if (rows.more)
-		*next = (*out)[rows.n - 1].id;
-	return 0;
+	*next = rows.more ? (*out)[rows.n - 1].id : 0;
+	return rc;
 }
 
 void

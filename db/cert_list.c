@@ -61,34 +61,23 @@ db_cert_list(struct db *db, const struct cert_filter *f,
 		DB_TEXT(f->node, RCA_MAX_NODE_NAME + 1),
 		DB_INT(f->expires_before), DB_INT(rows.max + 1),
 	};
-	struct db_conn *c;
+	int rc = -1;
 
-	*out = NULL;
-	*n = 0;
-	*next = 0;
-	if (f->status < -1 || f->status >= CERT_STATUS__MAX) {
+	if (f->status < -1 || f->status >= CERT_STATUS__MAX)
 		err_set(e, ERR_INVALID_REQUEST, "invalid status filter");
-		return -1;
-	}
-	if ((c = db_conn_get(db, e)) == NULL ||
-	    db_rows(c, list_stmt(f), args, DB_NARGS(args), &rows,
-	    "certificate list", e) == -1)
-		return -1;
+	else
+		rc = db_list(db, list_stmt(f), args, DB_NARGS(args), &rows,
+		    "certificate list", e);
 	*out = rows.v;
 	*n = rows.n;
-	if (rows.more)
-		*next = (*out)[rows.n - 1].id;
-	return 0;
+	*next = rows.more ? (*out)[rows.n - 1].id : 0;
+	return rc;
 }
 
 void
 db_cert_list_free(struct cert_rec *list, size_t n)
 {
-	if (list == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		cert_rec_clear(&list[i]);
-	free(list);
+	db_rows_free(list, n, sizeof(*list), db_cert_clear);
 }
 
 /* Read a row of DB_STMT_CERT_REVOKED_UNEXPIRED. */
@@ -110,17 +99,13 @@ db_cert_revoked_unexpired(struct db *db, int64_t now,
 {
 	struct db_rows rows = { .read = crl_row_read, .size = sizeof(**out) };
 	const struct db_arg args[] = { DB_INT(now) };
-	struct db_conn *c;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if ((c = db_conn_get(db, e)) == NULL ||
-	    db_rows(c, DB_STMT_CERT_REVOKED_UNEXPIRED, args, DB_NARGS(args),
-	    &rows, "revoked list", e) == -1)
-		return -1;
+	rc = db_list(db, DB_STMT_CERT_REVOKED_UNEXPIRED, args, DB_NARGS(args),
+	    &rows, "revoked list", e);
 	*out = rows.v;
 	*n = rows.n;
-	return 0;
+	return rc;
 }
 
 /* Read a row of DB_STMT_CERT_COUNTS. */
@@ -143,15 +128,11 @@ db_cert_counts(struct db *db, int64_t now, struct db_profile_count **out,
 {
 	struct db_rows rows = { .read = count_read, .size = sizeof(**out) };
 	const struct db_arg args[] = { DB_INT(now) };
-	struct db_conn *c;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if ((c = db_conn_get(db, e)) == NULL ||
-	    db_rows(c, DB_STMT_CERT_COUNTS, args, DB_NARGS(args), &rows,
-	    "certificate counts", e) == -1)
-		return -1;
+	rc = db_list(db, DB_STMT_CERT_COUNTS, args, DB_NARGS(args), &rows,
+	    "certificate counts", e);
 	*out = rows.v;
 	*n = rows.n;
-	return 0;
+	return rc;
 }

@@ -133,33 +133,24 @@ int
 db_cert_spki_missing(struct db *db, int64_t after, size_t limit,
     struct db_spki_row **out, size_t *n, struct err *e)
 {
-	struct db_rows rows = { .read = spki_row_read,
-	    .clear = spki_row_clear, .size = sizeof(**out) };
-	struct db_conn *c;
-
-	*out = NULL;
-	*n = 0;
-	limit = db_limit(limit);
-	const struct db_arg args[] = { DB_INT(after), DB_INT(limit) };
 	/* The statement stops at limit: no more than that is read. */
-	rows.max = limit;
-	if ((c = db_conn_get(db, e)) == NULL ||
-	    db_rows(c, DB_STMT_CERT_SPKI_MISSING, args, DB_NARGS(args), &rows,
-	    "key hash backfill", e) == -1)
-		return -1;
+	struct db_rows rows = { .read = spki_row_read,
+	    .clear = spki_row_clear, .size = sizeof(**out),
+	    .max = db_limit(limit) };
+	const struct db_arg args[] = { DB_INT(after), DB_INT(rows.max) };
+	int rc;
+
+	rc = db_list(db, DB_STMT_CERT_SPKI_MISSING, args, DB_NARGS(args),
+	    &rows, "key hash backfill", e);
 	*out = rows.v;
 	*n = rows.n;
-	return 0;
+	return rc;
 }
 
 void
 db_cert_spki_rows_free(struct db_spki_row *rows, size_t n)
 {
-	if (rows == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(rows[i].pem);
-	free(rows);
+	db_rows_free(rows, n, sizeof(*rows), spki_row_clear);
 }
 
 /* db_cert_spki_set()'s transaction. */

@@ -130,30 +130,22 @@ db_node_list(struct db *db, const char *after, size_t limit,
 		DB_TEXT(after != NULL ? after : "", RCA_MAX_NODE_NAME + 1),
 		DB_INT(rows.max + 1),
 	};
-	struct db_conn *c;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	next[0] = '\0';
-	if ((c = db_conn_get(db, e)) == NULL ||
-	    db_rows(c, DB_STMT_NODE_LIST, args, DB_NARGS(args), &rows,
-	    "node list", e) == -1)
-		return -1;
+	rc = db_list(db, DB_STMT_NODE_LIST, args, DB_NARGS(args), &rows,
+	    "node list", e);
 	*out = rows.v;
 	*n = rows.n;
+	next[0] = '\0';
 	if (rows.more)
 		memcpy(next, (*out)[rows.n - 1].name, sizeof((*out)->name));
-	return 0;
+	return rc;
 }
 
 void
 db_node_list_free(struct node_rec *list, size_t n)
 {
-	if (list == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		node_rec_clear(&list[i]);
-	free(list);
+	db_rows_free(list, n, sizeof(*list), node_clear);
 }
 
 int

@@ -242,10 +242,22 @@ struct db_rows {
 	bool		 more;		/* a row beyond max was there */
 };
 
-/* Run statement id with args into rows.  Returns 0 or -1. */
+/*
+ * Run statement id with args into rows, on c or (db_list()) on this
+ * thread's connection to db.  Returns 0 or -1.
+ */
 int	db_rows(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
 	    size_t nargs, struct db_rows *rows, const char *what,
 	    struct err *e);
+int	db_list(struct db *db, enum db_stmt id, const struct db_arg *args,
+	    size_t nargs, struct db_rows *rows, const char *what,
+	    struct err *e);
+
+/*
+ * Free an array v of n elements of size bytes, running clear (may be
+ * NULL) on each first.  NULL ok.  The public *_list_free() are this.
+ */
+void	db_rows_free(void *v, size_t n, size_t size, void (*clear)(void *));
 
 /*
  * Run a statement that returns no row.  Returns the number of rows it

@@ -251,13 +251,35 @@ db_rows(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
 		}
 		return 0;
 	}
-	for (size_t i = 0; rows->clear != NULL && i < rows->n; i++)
-		rows->clear((char *)rows->v + i * rows->size);
-	free(rows->v);
+	db_rows_free(rows->v, rows->n, rows->size, rows->clear);
 	rows->v = NULL;
 	rows->n = rows->cap = 0;
 	rows->more = false;
 	return -1;
+}
+
+int
+db_list(struct db *db, enum db_stmt id, const struct db_arg *args,
+    size_t nargs, struct db_rows *rows, const char *what, struct err *e)
+{
+	struct db_conn *c;
+
+	rows->v = NULL;
+	rows->n = 0;
+	rows->more = false;
+	if ((c = db_conn_get(db, e)) == NULL)
+		return -1;
+	return db_rows(c, id, args, nargs, rows, what, e);
+}
+
+void
+db_rows_free(void *v, size_t n, size_t size, void (*clear)(void *))
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; clear != NULL && i < n; i++)
+		clear((char *)v + i * size);
+	free(v);
 }
 
 int64_t

@@ -234,30 +234,22 @@ db_token_list(struct db *db, const char *after, size_t limit,
 		DB_TEXT(after != NULL ? after : "", RCA_TOKEN_ID_HEX + 1),
 		DB_INT(rows.max + 1),
 	};
-	struct db_conn *c;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	next[0] = '\0';
-	if ((c = db_conn_get(db, e)) == NULL ||
-	    db_rows(c, DB_STMT_TOKEN_LIST, args, DB_NARGS(args), &rows,
-	    "token list", e) == -1)
-		return -1;
+	rc = db_list(db, DB_STMT_TOKEN_LIST, args, DB_NARGS(args), &rows,
+	    "token list", e);
 	*out = rows.v;
 	*n = rows.n;
+	next[0] = '\0';
 	if (rows.more)
 		memcpy(next, (*out)[rows.n - 1].id, sizeof((*out)->id));
-	return 0;
+	return rc;
 }
 
 void
 db_token_list_free(struct token_rec *list, size_t n)
 {
-	if (list == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		token_rec_clear(&list[i]);
-	free(list);
+	db_rows_free(list, n, sizeof(*list), token_clear);
 }
 
 int
