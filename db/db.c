@@ -118,9 +118,9 @@ conn_open(struct db *db, struct err *e)
 		err_set(e, ERR_DB, "database error");
 		goto out;
 	}
-	db_stmt_done(st);
+	rc = db_stmt_end(c, st, "journal_mode", e);
 	st = NULL;
-	if (db_exec(c, DB_STMT_SYNC_FULL, e) == -1 ||
+	if (rc == -1 || db_exec(c, DB_STMT_SYNC_FULL, e) == -1 ||
 	    db_exec(c, DB_STMT_FOREIGN_KEYS, e) == -1)
 		goto out;
 
@@ -263,8 +263,11 @@ db_exec(struct db_conn *c, enum db_stmt id, struct err *e)
 		return -1;
 	while ((rc = db_step(c, st, db_sql_text(id), e)) == SQLITE_ROW)
 		continue;
-	db_stmt_done(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc == -1) {
+		db_stmt_done(st);
+		return -1;
+	}
+	return db_stmt_end(c, st, db_sql_text(id), e);
 }
 
 int
@@ -318,12 +321,14 @@ read_user_version(struct db_conn *c, int *out, struct err *e)
 
 	if ((st = db_stmt(c, DB_STMT_USER_VERSION, e)) == NULL)
 		return -1;
-	if ((rc = db_step(c, st, "user_version", e)) == SQLITE_ROW)
+	if ((rc = db_step(c, st, "user_version", e)) == SQLITE_ROW) {
 		*out = sqlite3_column_int(st, 0);
-	else if (rc == SQLITE_DONE)
-		rc = db_fail(c, "user_version", e);
+		return db_stmt_end(c, st, "user_version", e);
+	}
+	if (rc == SQLITE_DONE)
+		db_fail(c, "user_version", e);
 	db_stmt_done(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return -1;
 }
 
 /* Run a migration script, statement by statement. */

@@ -1,8 +1,10 @@
 /*
- * Internal to db/: the database handle, per-thread connections and the
- * small helpers every query uses (statement cache, binding, reading,
- * transactions, error mapping).  Tests in tests/db include it to look
- * at connection settings and the group-commit queue.
+ * Internal to db/: the database handle, per-thread connections,
+ * statements and transactions (db/db.c); values in and out and the
+ * query loop every table uses (db/row.c); write transactions with their
+ * audit row (db/write.c); and what one table file lends another.  Tests
+ * in tests/db include it to look at connection settings and the
+ * group-commit queue.
  */
 #ifndef RCA_DB_PRIV_H
 #define RCA_DB_PRIV_H
@@ -79,11 +81,16 @@ struct db_conn *db_conn_new(struct db *db, struct err *e);
 
 /*
  * The prepared statement id on c, ready to bind (borrowed; give it back
- * with db_stmt_done()).  Errors: ERR_DB.
+ * with db_stmt_end() once stepped through, or db_stmt_done() on a
+ * failure path).  Tables use db_query() and friends (db/row.c), which
+ * do this.  Errors: ERR_DB.
  */
 sqlite3_stmt *db_stmt(struct db_conn *c, enum db_stmt id, struct err *e);
 
-/* Reset st and clear its bindings.  NULL ok. */
+/*
+ * Reset st and clear its bindings, ignoring the reset's result (which
+ * repeats a failed step's error the caller already has).  NULL ok.
+ */
 void	db_stmt_done(sqlite3_stmt *st);
 
 /*

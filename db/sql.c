@@ -8,7 +8,7 @@
 
 #include "sql.h"
 
-/* Columns of a certificate row, in the order db/cert.c reads them. */
+/* Columns of a certificate row, in the order db/cert_row.c reads them. */
 #define CERT_COLS \
 	"id, serial, profile, common_name, san_dns, san_ip, san_uri, " \
 	"key_type, not_before, not_after, revoked_at, reason, fingerprint, " \
