@@ -17,7 +17,8 @@ cert_insert_row(struct db_conn *c, const struct cert_rec *r,
 	int rc = -1, s;
 
 	if (r->spki_sha256[0] != '\0') {
-		if ((s = db_key_blocked_in(c, r->spki_sha256, NULL, 0, e)) == -1)
+		s = db_key_blocked_in(c, r->spki_sha256, NULL, 0, e);
+		if (s == -1)
 			goto out;
 		if (s == 1) {
 			err_set(e, ERR_KEY_REJECTED, "the key was revoked as "
@@ -41,7 +42,8 @@ cert_insert_row(struct db_conn *c, const struct cert_rec *r,
 		DB_INT(r->not_before), DB_INT(r->not_after),
 		r->revoked_at != 0 ? DB_INT(r->revoked_at) : DB_NULL,
 		r->revoked_at != 0 ? DB_INT(r->reason) : DB_NULL,
-		DB_BUF(r->fingerprint), DB_OPTBUF(r->node), DB_BUF(r->issued_by),
+		DB_BUF(r->fingerprint), DB_OPTBUF(r->node),
+		DB_BUF(r->issued_by),
 		DB_TEXT(r->pem, SIZE_MAX), DB_INT(r->created_at),
 		DB_OPTBUF(r->spki_sha256),
 	};
