@@ -1,7 +1,9 @@
 /*
  * The audit log: append-only (the schema's triggers refuse UPDATE and
  * DELETE), written inside the transaction of the change it records.
- * Retention (db_audit_prune) is the one way rows leave it.
+ * Retention (db_audit_prune) is the one way rows leave it.  db/write.c
+ * calls db_audit_insert(), so the transactions here are written out
+ * rather than going through db_write() (no circle between the files).
  */
 #include <stdio.h>
 #include <stdlib.h>
