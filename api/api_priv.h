@@ -471,7 +471,7 @@ enum api_thr_verdict {
 enum api_thr_verdict api_throttle_fail(struct api_throttle *t,
 	    const struct api_thr_key *k, int64_t now, int64_t *wait);
 
-/* ---- request context (server.c) and handlers (h_*.c) ---- */
+/* ---- request context (exchange.c) and handlers (h_*.c) ---- */
 
 /* What a handler answers. */
 struct api_resp {
@@ -485,9 +485,10 @@ struct api_resp {
 
 struct api_req {
 	struct svc		*svc;
-	struct api		*api;
 	struct MHD_Connection	*conn;
 	const struct api_route	*route;
+	const struct api_route	*table;		/* borrowed: all routes */
+	const struct api_metrics *metrics;	/* borrowed: the server's */
 	struct api_params	 params;
 	struct svc_actor	 actor;
 	const char		*body;		/* borrowed; NULL: none */
@@ -495,6 +496,8 @@ struct api_req {
 	unsigned char		*peer_der;	/* AUTH_MTLS: new */
 	size_t			 peer_der_len;
 };
+
+/* ---- what a handler reads of its request (request.c) ---- */
 
 /* A query-string value (borrowed from the connection), or NULL. */
 const char *api_query(struct api_req *r, const char *key);
@@ -505,6 +508,8 @@ const char *api_header(struct api_req *r, const char *name);
 /* Record a refusal by api/ under the route's action (if any). */
 void	api_refused(struct api_req *r, const char *object,
 	    const struct err *why);
+
+/* ---- what a handler answers (reply.c) ---- */
 
 /*
  * Fill out with status and the JSON encoding of v (steals v).
@@ -517,6 +522,30 @@ int	api_resp_json(struct api_resp *out, unsigned status, json_t *v,
 int	api_resp_bytes(struct api_resp *out, unsigned status,
 	    const char *ctype, const void *data, size_t len, struct err *e);
 
+/* Fill out with status and no body (204, 304). */
+void	api_resp_empty(struct api_resp *out, unsigned status);
+
+/* ---- authentication (auth.c) ---- */
+
+/* What authenticating a request needs of its listener (borrowed). */
+struct api_gate {
+	struct api_throttle	*thr;		/* failures per address */
+	unsigned		 thr_limit;	/* per window, for messages */
+	const char		*name;		/* listener, for the log */
+};
+
+/*
+ * Authenticate r for its route (AUTH_PUBLIC: nothing to do), filling
+ * r->actor (and r->peer_der for AUTH_MTLS).  An address past its
+ * failure limit gets 429 for any credential before it is looked at; a
+ * missing credential is still a plain 401.  Failures are counted and
+ * audited (bounded per window).  Returns 0, or -1 with e set and, for
+ * ERR_RATE_LIMITED, *retry_after the seconds to wait.  Errors:
+ * ERR_UNAUTHORIZED, ERR_FORBIDDEN, ERR_RATE_LIMITED, ERR_INTERNAL.
+ */
+int	api_authenticate(const struct api_gate *g, struct api_req *r,
+	    int64_t *retry_after, struct err *e);
+
 /*
  * The DER of the client certificate presented on r's TLS connection.
  * *der is new (free()).  Errors: ERR_UNAUTHORIZED (no certificate,
@@ -524,9 +553,6 @@ int	api_resp_bytes(struct api_resp *out, unsigned status,
  */
 int	api_peer_cert_der(struct MHD_Connection *c, unsigned char **der,
 	    size_t *len, struct err *e);
-
-/* The metrics of a (borrowed) for GET /metrics. */
-struct api_metrics *api_get_metrics(struct api *a);
 
 /* Handlers: the comment above each lists the statuses it returns. */
 int	api_h_cert_issue(struct api_req *, struct api_resp *, struct err *);

@@ -28,19 +28,17 @@ int
 api_h_metrics(struct api_req *r, struct api_resp *out, struct err *e)
 {
 	struct svc_stats st = { 0 };
-	const struct api_route *t;
 	struct err se;
-	size_t n, len;
+	size_t len;
 	char *text;
 	bool have;
 
-	t = api_route_table(&n);
 	/* Without the service's numbers the HTTP ones are still worth it. */
 	have = svc_stats(r->svc, &st, &se) == 0;
 	if (!have)
 		log_warn("metrics: service statistics unavailable: %s",
 		    se.msg);
-	text = api_metrics_format(api_get_metrics(r->api), t,
+	text = api_metrics_format(r->metrics, r->table,
 	    have ? &st : NULL, &len);
 	svc_stats_clear(&st);
 	if (text == NULL) {
