@@ -279,9 +279,9 @@ int	api_add_names(struct names *n, enum name_kind k, json_t *arr,
 json_t	*api_enc_cert(const struct cert_rec *c, int64_t now);
 
 /*
- * Queue the 201 body of an issuance or renewal: the certificate object
- * plus "chain", "ca_certificate" and, for generate, "private_key"
- * (h_certs.c).  Errors: ERR_INTERNAL.
+ * Fill out with the 201 answer of an issuance or renewal: the
+ * certificate object plus "chain", "ca_certificate" and, for generate,
+ * "private_key".  Errors: ERR_INTERNAL.
  */
 int	api_enc_issued(const struct svc_issued *is, struct api_resp *out,
 	    struct err *e);
@@ -291,6 +291,34 @@ json_t	*api_enc_token(const struct token_rec *t);
 
 /* An audit entry; new, or NULL. */
 json_t	*api_enc_audit(const struct audit_rec *a);
+
+/* A node object (SPEC section 6); new, or NULL (no memory). */
+json_t	*api_enc_node(const struct svc_node_view *v);
+
+/* A rotation record; new, or NULL (no memory). */
+json_t	*api_enc_rotation(const struct rotation_rec *r);
+
+/*
+ * The 502 body of a failed rotation: the record plus "error": {"code":
+ * "rotation_failed", "message": msg}; new, or NULL (no memory).
+ */
+json_t	*api_enc_rotation_failed(const struct rotation_rec *r,
+	    const char *msg);
+
+/* Encode one list element (borrowed) with arg; new, or NULL. */
+typedef json_t *(*api_enc_fn)(const void *item, const void *arg);
+
+/*
+ * A page of a list: {"items": [enc(item, arg)...], "next": next} with
+ * n items of size bytes from items (borrowed); next NULL or "" (the
+ * last page) is null.  New, or NULL (no memory).
+ */
+json_t	*api_enc_page(const void *items, size_t n, size_t size,
+	    api_enc_fn enc, const void *arg, const char *next);
+
+/* The "next" of a numeric cursor in out, or NULL when next <= 0. */
+#define API_CURSOR 24
+const char *api_enc_cursor(int64_t next, char out[API_CURSOR]);
 
 /* "Sat, 28 Nov 2026 01:00:00 GMT" (RFC 7231 IMF-fixdate). */
 #define API_HTTP_DATE 30
@@ -325,12 +353,13 @@ void	api_metrics_observe(struct api_metrics *m, size_t ri,
 	    unsigned status, uint64_t duration_us);
 
 /*
- * Prometheus text (0.0.4) of the service stats and the HTTP counters;
- * route labels from table.  New string (free()), or NULL (no memory).
+ * Prometheus text (0.0.4) of the service stats (st; NULL: left out),
+ * the HTTP counters (route labels from table) and the node series (ns;
+ * NULL: left out).  New string (free()), or NULL (no memory).
  */
 char	*api_metrics_format(const struct api_metrics *m,
 	    const struct api_route *table, const struct svc_stats *st,
-	    size_t *len);
+	    const struct svc_node_stats *ns, size_t *len);
 
 /* ---- listen addresses (listen.c) ---- */
 

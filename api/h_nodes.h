@@ -1,7 +1,6 @@
 /*
  * Handlers of /v1/nodes (h_nodes.c): the node registry, rotation, its
- * history, the TLS audit and the redis.conf block, and /metrics with
- * the per-node series appended.  Each comment in h_nodes.c lists the
+ * history, the TLS audit and the redis.conf block.  Each comment in h_nodes.c lists the
  * statuses its handler returns; openapi/redis-ca.yaml says the same.
  */
 #ifndef RCA_API_H_NODES_H
@@ -18,9 +17,5 @@ int	api_h_node_rotations(struct api_req *, struct api_resp *,
 	    struct err *);
 int	api_h_node_check(struct api_req *, struct api_resp *, struct err *);
 int	api_h_node_conf(struct api_req *, struct api_resp *, struct err *);
-
-/* GET /metrics: api_h_metrics() followed by the node series. */
-int	api_h_metrics_nodes(struct api_req *, struct api_resp *,
-	    struct err *);
 
 #endif

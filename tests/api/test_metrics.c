@@ -68,7 +68,7 @@ test_service_stats(void **state)
 	st.crl_next_update = 1795827600;
 	st.ca_not_after = 2111111111;
 	assert_int_equal(api_metrics_init(&m, ntable, &e), 0);
-	text = api_metrics_format(&m, table, &st, &len);
+	text = api_metrics_format(&m, table, &st, NULL, &len);
 	assert_non_null(text);
 	assert_int_equal(strlen(text), len);
 	has_line(text, "# TYPE redisca_certificates_issued_total counter");
@@ -116,7 +116,7 @@ test_http_counters(void **state)
 	api_metrics_observe(&m, hz, 299, 1);		/* odd code */
 	api_metrics_observe(&m, ntable, 404, 1);	/* unmatched */
 	api_metrics_observe(&m, ntable + 5, 405, 1);	/* clamped */
-	text = api_metrics_format(&m, table, NULL, &len);
+	text = api_metrics_format(&m, table, NULL, NULL, &len);
 	assert_non_null(text);
 	/* Without service stats only HTTP metrics. */
 	assert_null(strstr(text, "redisca_crl_number"));
