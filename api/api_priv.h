@@ -117,7 +117,7 @@ unsigned api_err_status(enum err_code c);
  */
 char	*api_err_body(const struct err *e, size_t *len);
 
-/* ---- request bodies and queries (decode.c) ---- */
+/* ---- request bodies and queries (decode*.c) ---- */
 
 /*
  * Parse a request body: JSON_REJECT_DUPLICATES, at most
@@ -195,7 +195,7 @@ int	api_decode_node(const char *body, size_t len,
 	    struct api_node_body *out, struct err *e);
 void	api_node_body_free(struct api_node_body *b);
 
-/* POST /v1/renew (h_renew.c); csr borrowed from root (owned here). */
+/* POST /v1/renew; csr borrowed from root (owned here). */
 struct api_renew_body {
 	json_t		*root;		/* NULL: no body */
 	const char	*csr;		/* NULL: the same key */
@@ -265,6 +265,14 @@ int	api_check_fields(json_t *obj, const char *prefix,
 
 /* The string value of an optional field of obj, or NULL (borrowed). */
 const char *api_opt_string(json_t *obj, const char *name);
+
+/*
+ * The duration ("90s", "30m", "24h", "7d") of optional string field
+ * name of root in *out; absent is 0.  Errors: ERR_INVALID_TTL naming
+ * the field.
+ */
+int	api_opt_duration(json_t *root, const char *name, int64_t *out,
+	    struct err *e);
 
 /*
  * Add each string of array arr (the field called name; NULL or null:
