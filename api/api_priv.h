@@ -281,6 +281,14 @@ int	api_opt_duration(json_t *root, const char *name, int64_t *out,
 int	api_add_names(struct names *n, enum name_kind k, json_t *arr,
 	    const char *name, struct err *e);
 
+/*
+ * The optional "sans": {"dns"?: [...], "ip"?: [...]} of root into n
+ * (the DNS and IP lists).  Returns 1 when present, 0 when absent (or
+ * null), -1 with e set.  Errors: ERR_INVALID_REQUEST naming the field,
+ * and those of names_add() naming the element.
+ */
+int	api_decode_sans(json_t *root, struct names *n, struct err *e);
+
 /* ---- encoding (encode.c) ---- */
 
 /* A certificate object (SPEC section 6); new, or NULL (no memory). */
@@ -614,5 +622,14 @@ int	api_h_readyz(struct api_req *, struct api_resp *, struct err *);
 int	api_h_metrics(struct api_req *, struct api_resp *, struct err *);
 int	api_h_audit(struct api_req *, struct api_resp *, struct err *);
 int	api_h_renew(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_create(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_list(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_get(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_delete(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_rotate(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_rotations(struct api_req *, struct api_resp *,
+	    struct err *);
+int	api_h_node_check(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_conf(struct api_req *, struct api_resp *, struct err *);
 
 #endif

@@ -194,6 +194,26 @@ api_add_names(struct names *n, enum name_kind k, json_t *arr, const char *name,
 	return 0;
 }
 
+int
+api_decode_sans(json_t *root, struct names *n, struct err *e)
+{
+	static const struct api_field san_fields[] = {
+		{ "dns", API_F_ARRAY, false },
+		{ "ip", API_F_ARRAY, false },
+	};
+	json_t *sans = json_object_get(root, "sans");
+
+	if (!json_is_object(sans))
+		return 0;
+	if (api_check_fields(sans, "sans.", san_fields, 2, e) == -1 ||
+	    api_add_names(n, NAME_DNS, json_object_get(sans, "dns"),
+	    "sans.dns", e) == -1 ||
+	    api_add_names(n, NAME_IP, json_object_get(sans, "ip"),
+	    "sans.ip", e) == -1)
+		return -1;
+	return 1;
+}
+
 bool
 api_is_json_type(const char *ct)
 {

@@ -88,14 +88,9 @@ api_decode_generate(const char *body, size_t len,
 		{ "ttl", API_F_STRING, false },
 		{ "key_type", API_F_STRING, false },
 	};
-	static const struct api_field san_fields[] = {
-		{ "dns", API_F_ARRAY, false },
-		{ "ip", API_F_ARRAY, false },
-	};
 	struct api_generate_body b = { .names = NAMES_INIT };
 	const char *kt;
 	struct err ne;
-	json_t *sans;
 	int rc = -1;
 
 	b.key_type = KEY_EC_P256;
@@ -103,17 +98,8 @@ api_decode_generate(const char *body, size_t len,
 		goto out;
 	if (api_check_fields(b.root, "", fields, 5, e) == -1)
 		goto out;
-	sans = json_object_get(b.root, "sans");
-	if (json_is_object(sans)) {
-		if (api_check_fields(sans, "sans.", san_fields, 2, e) == -1)
-			goto out;
-		if (api_add_names(&b.names, NAME_DNS, json_object_get(sans, "dns"),
-		    "sans.dns", e) == -1)
-			goto out;
-		if (api_add_names(&b.names, NAME_IP, json_object_get(sans, "ip"),
-		    "sans.ip", e) == -1)
-			goto out;
-	}
+	if (api_decode_sans(b.root, &b.names, e) == -1)
+		goto out;
 	if (names_set_cn(&b.names, api_opt_string(b.root, "common_name"),
 	    &ne) == -1) {
 		err_set(e, ERR_INVALID_REQUEST, "field 'common_name': %s",

@@ -28,25 +28,18 @@ api_node_body_free(struct api_node_body *b)
 static int
 node_objects(struct api_node_body *b, struct err *e)
 {
-	static const struct api_field san_fields[] = {
-		{ "dns", API_F_ARRAY, false },
-		{ "ip", API_F_ARRAY, false },
-	};
 	static const struct api_field auth_fields[] = {
 		{ "username", API_F_STRING, false },
 		{ "password_file", API_F_STRING, false },
 	};
-	json_t *sans, *auth;
+	json_t *auth;
 
-	sans = json_object_get(b->root, "sans");
-	if (json_is_object(sans)) {
-		if (api_check_fields(sans, "sans.", san_fields, 2, e) == -1 ||
-		    api_add_names(&b->sans, NAME_DNS,
-		    json_object_get(sans, "dns"), "sans.dns", e) == -1 ||
-		    api_add_names(&b->sans, NAME_IP,
-		    json_object_get(sans, "ip"), "sans.ip", e) == -1)
-			return -1;
+	switch (api_decode_sans(b->root, &b->sans, e)) {
+	case -1:
+		return -1;
+	case 1:
 		b->req.sans = &b->sans;
+		break;
 	}
 	auth = json_object_get(b->root, "auth");
 	if (json_is_object(auth)) {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h_nodes.h"
+#include "api_priv.h"
 
 /* The {name} path parameter: refused shapes are simply not found. */
 static const char *

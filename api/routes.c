@@ -8,7 +8,6 @@
 #include <strings.h>
 
 #include "api_priv.h"
-#include "h_nodes.h"
 #include "rca_limits.h"
 
 #define KB		1024
