@@ -234,6 +234,14 @@ int	api_decode_limit(const char *s, size_t *out, struct err *e);
 int	api_decode_cursor(const char *s, int64_t *out, struct err *e);
 
 /*
+ * A name cursor (?after= of the token and node lists): NULL or "" is
+ * none (*out NULL); else *out is s (borrowed) when valid(s).  Errors:
+ * ERR_INVALID_REQUEST.
+ */
+int	api_decode_after(const char *s, bool (*valid)(const char *),
+	    const char **out, struct err *e);
+
+/*
  * Content-Type is application/json, parameters (charset) allowed.
  */
 bool	api_is_json_type(const char *content_type);

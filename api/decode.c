@@ -279,3 +279,19 @@ bad:
 	    "query parameter 'after' must be a cursor from 'next'");
 	return -1;
 }
+
+int
+api_decode_after(const char *s, bool (*valid)(const char *),
+    const char **out, struct err *e)
+{
+	*out = NULL;
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	if (!valid(s)) {
+		err_set(e, ERR_INVALID_REQUEST,
+		    "query parameter 'after' must be a cursor from 'next'");
+		return -1;
+	}
+	*out = s;
+	return 0;
+}

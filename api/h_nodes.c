@@ -24,6 +24,13 @@ path_name(struct api_req *r, struct err *e)
 	return name;
 }
 
+/* A node name cursor: no longer than a node name. */
+static bool
+name_fits(const char *s)
+{
+	return strlen(s) <= RCA_MAX_NODE_NAME;
+}
+
 /* Page elements: a node, a rotation record. */
 static json_t *
 enc_node_item(const void *item, const void *arg)
@@ -76,14 +83,10 @@ api_h_node_list(struct api_req *r, struct api_resp *out, struct err *e)
 	size_t			 limit, n = 0;
 	int			 rc = -1;
 
-	if (api_decode_limit(api_query(r, "limit"), &limit, e) == -1)
+	if (api_decode_limit(api_query(r, "limit"), &limit, e) == -1 ||
+	    api_decode_after(api_query(r, "after"), name_fits, &after,
+	    e) == -1)
 		goto out;
-	after = api_query(r, "after");
-	if (after != NULL && strlen(after) > RCA_MAX_NODE_NAME) {
-		err_set(e, ERR_INVALID_REQUEST, "query parameter 'after' "
-		    "must be a cursor from 'next'");
-		goto out;
-	}
 	if (svc_node_list(r->svc, after, limit, &list, &n, next, e) == -1)
 		goto out;
 	rc = api_resp_json(out, 200, api_enc_page(list, n, sizeof(*list),

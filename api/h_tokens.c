@@ -77,16 +77,10 @@ api_h_token_list(struct api_req *r, struct api_resp *out, struct err *e)
 	size_t limit, n = 0;
 	int rc = -1;
 
-	if (api_decode_limit(api_query(r, "limit"), &limit, e) == -1)
+	if (api_decode_limit(api_query(r, "limit"), &limit, e) == -1 ||
+	    api_decode_after(api_query(r, "after"), token_id_ok, &after,
+	    e) == -1)
 		goto out;
-	after = api_query(r, "after");
-	if (after != NULL && after[0] == '\0')
-		after = NULL;
-	if (after != NULL && !token_id_ok(after)) {
-		err_set(e, ERR_INVALID_REQUEST,
-		    "query parameter 'after' must be a cursor from 'next'");
-		goto out;
-	}
 	if (svc_token_list(r->svc, after, limit, &list, &n, next, e) == -1)
 		goto out;
 	rc = api_resp_json(out, 200, api_enc_page(list, n, sizeof(*list),

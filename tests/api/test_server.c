@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -46,6 +47,34 @@ struct resp {
 	char	 hdrs[8192];
 	size_t	 hlen;
 };
+
+/* Milliseconds on the monotonic clock. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * Poll cond(arg) every step_us until it holds or ms milliseconds have
+ * passed; returns its last value.
+ */
+static bool
+poll_until(bool (*cond)(void *), void *arg, int64_t ms, useconds_t step_us)
+{
+	int64_t deadline = mono_ms() + ms;
+
+	for (;;) {
+		if (cond(arg))
+			return true;
+		if (mono_ms() >= deadline)
+			return false;
+		usleep(step_us);
+	}
+}
 
 static void *
 xmalloc(size_t n)
@@ -986,12 +1015,28 @@ slow_conn(unsigned port)
 	return fd;
 }
 
+/* A GET to poll, and where its answer goes. */
+struct http_poll {
+	struct call	 call;
+	struct resp	*r;
+};
+
+/* The polled GET answered 200. */
+static bool
+healthz_ok(void *arg)
+{
+	struct http_poll *hp = arg;
+
+	return http(&hp->call, hp->r) == CURLE_OK && hp->r->status == 200;
+}
+
 /* limits.max_connections_per_ip: the address's next connection closes. */
 static void
 test_per_ip_limit(void **state)
 {
 	struct fixture *f = *state;
 	struct resp *r = xmalloc(sizeof(*r));
+	struct http_poll hc = { 0 };
 	struct api_config ac = { 0 };
 	int fd[3];
 	char u[256], c;
@@ -1025,17 +1070,35 @@ test_per_ip_limit(void **state)
 	/* Once they are gone the address is served again. */
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/healthz",
 	    api_public_port(a));
-	for (int i = 0; i < 100; i++) {
-		struct call call = { .method = "GET", .url = u };
-
-		/* Until MHD has seen the closes, it still refuses. */
-		if (http(&call, r) == CURLE_OK && r->status == 200)
-			break;
-		usleep(20000);
-	}
+	hc.r = r;
+	hc.call.method = "GET";
+	hc.call.url = u;
+	/* Until MHD has seen the closes, it still refuses. */
+	assert_true(poll_until(healthz_ok, &hc, 2000, 20000));
 	assert_int_equal(r->status, 200);
 	api_stop(a);
 	free(r);
+}
+
+/* Every issuer's request is on a worker (arg: the api). */
+static bool
+all_jobs_pending(void *arg)
+{
+	return api_jobs_pending(arg) >= NCONC;
+}
+
+/* api_stop has begun (arg: the api). */
+static bool
+stop_begun(void *arg)
+{
+	return api_stopping(arg);
+}
+
+/* Some issuer's request has left the workers (arg: the api). */
+static bool
+some_job_done(void *arg)
+{
+	return api_jobs_pending(arg) < NCONC;
 }
 
 static void
@@ -1066,8 +1129,7 @@ test_stop_in_flight(void **state)
 	    NULL), SQLITE_OK);
 	run_issuers(is, NCONC, u, f->admin, body);
 	/* All read and on the workers, none can commit. */
-	for (int i = 0; i < 20000 && api_jobs_pending(a) < NCONC; i++)
-		usleep(200);
+	assert_true(poll_until(all_jobs_pending, a, 4000, 200));
 	assert_int_equal(api_jobs_pending(a), NCONC);
 	assert_int_equal(pthread_create(&stopper, NULL, stopper_main, a), 0);
 	/*
@@ -1075,10 +1137,9 @@ test_stop_in_flight(void **state)
 	 * lost that race on a loaded machine): every answer must then
 	 * close its connection.
 	 */
-	for (int i = 0; i < 20000 && !api_stopping(a); i++)
-		usleep(200);
-	assert_true(api_stopping(a));
-	usleep(20000);
+	assert_true(poll_until(stop_begun, a, 4000, 200));
+	/* For 20 ms no request may get past the locked database. */
+	assert_false(poll_until(some_job_done, a, 20, 200));
 	assert_int_equal(api_jobs_pending(a), NCONC);
 	assert_int_equal(sqlite3_exec(lk, "ROLLBACK", NULL, NULL, NULL),
 	    SQLITE_OK);
