@@ -81,9 +81,8 @@ api_h_audit(struct api_req *r, struct api_resp *out, struct err *e)
 	int rc = -1;
 
 	if (api_decode_limit(api_query(r, "limit"), &limit, e) == -1 ||
-	    api_decode_cursor(api_query(r, "after"), &after, e) == -1)
-		goto out;
-	if (svc_audit_list(r->svc, after, limit, &list, &n, &next, e) == -1)
+	    api_decode_cursor(api_query(r, "after"), &after, e) == -1 ||
+	    svc_audit_list(r->svc, after, limit, &list, &n, &next, e) == -1)
 		goto out;
 	rc = api_resp_json(out, 200, api_enc_page(list, n, sizeof(*list),
 	    enc_audit_item, NULL, api_enc_cursor(next, cursor)), e);

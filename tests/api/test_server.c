@@ -270,6 +270,32 @@ sh(const char *fmt, ...)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * The plain-HTTP configuration the tests start from: both listeners
+ * on ports the kernel picks, 8 KiB bodies, 64 connections.
+ */
+static void
+plain_config(struct api_config *ac)
+{
+	memset(ac, 0, sizeof(*ac));
+	ac->api_listen = "127.0.0.1:0";
+	ac->public_listen = "127.0.0.1:0";
+	ac->max_body_bytes = 8192;
+	ac->max_connections = 64;
+}
+
+/* api_start() serving s, or fail the test. */
+static struct api *
+must_start(struct svc *s, const struct api_config *ac)
+{
+	struct api *a;
+	struct err e;
+
+	if ((a = api_start(s, ac, &e)) == NULL)
+		fail_msg("api_start: %s", e.msg);
+	return a;
+}
+
 static int
 setup(void **state)
 {
@@ -336,15 +362,9 @@ setup(void **state)
 	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->enroll,
 	    &e), 0);
 	token_rec_clear(&rec);
-	ac.api_listen = "127.0.0.1:0";
-	ac.public_listen = "127.0.0.1:0";
-	ac.api_tls = false;
-	ac.max_body_bytes = 8192;
+	plain_config(&ac);
 	ac.threads = 2;
-	ac.max_connections = 64;
-	f->api = api_start(f->svc, &ac, &e);
-	if (f->api == NULL)
-		fail_msg("api_start: %s", e.msg);
+	f->api = must_start(f->svc, &ac);
 	assert_true(api_port(f->api) > 0);
 	assert_true(api_public_port(f->api) > 0);
 	assert_int_not_equal(api_port(f->api), api_public_port(f->api));
@@ -713,9 +733,7 @@ test_tls_listener(void **state)
 	ac.tls_key = f->path[P_API_KEY];
 	ac.tls_ca = f->path[P_CA_CRT];
 	ac.threads = 1;
-	a = api_start(f->svc, &ac, &e);
-	if (a == NULL)
-		fail_msg("api_start: %s", e.msg);
+	a = must_start(f->svc, &ac);
 	assert_int_equal(api_public_port(a), 0);
 	snprintf(u, sizeof(u), "https://127.0.0.1:%u/healthz", api_port(a));
 	c.tls_min = CURL_SSLVERSION_TLSv1_2;
@@ -903,12 +921,6 @@ test_concurrent_issue(void **state)
 	free(is);
 }
 
-/*
- * api_stop() while 32 issuances are on the workers: it waits for them,
- * and each is finished and answered (with Connection: close, as the
- * stop began first) before it returns.  A write lock held on the
- * database keeps every issuance in flight until the stop has begun.
- */
 /* Audit entries so far, and how many of them have action. */
 static size_t
 audit_count(struct fixture *f, const char *action, size_t *with)
@@ -946,17 +958,11 @@ test_auth_throttle(void **state)
 	size_t n0, n1, thr;
 	char u[256], pub[256];
 	struct api *a;
-	struct err e;
 	int ra;
 
-	ac.api_listen = "127.0.0.1:0";
-	ac.public_listen = "127.0.0.1:0";
-	ac.max_body_bytes = 8192;
-	ac.max_connections = 64;
+	plain_config(&ac);
 	ac.auth_failures_per_minute = 3;
-	a = api_start(f->svc, &ac, &e);
-	if (a == NULL)
-		fail_msg("api_start: %s", e.msg);
+	a = must_start(f->svc, &ac);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
 	    api_port(a));
 	snprintf(pub, sizeof(pub), "http://127.0.0.1:%u/healthz",
@@ -1042,16 +1048,10 @@ test_per_ip_limit(void **state)
 	char u[256], c;
 	ssize_t n;
 	struct api *a;
-	struct err e;
 
-	ac.api_listen = "127.0.0.1:0";
-	ac.public_listen = "127.0.0.1:0";
-	ac.max_body_bytes = 8192;
-	ac.max_connections = 64;
+	plain_config(&ac);
 	ac.max_connections_per_ip = 2;
-	a = api_start(f->svc, &ac, &e);
-	if (a == NULL)
-		fail_msg("api_start: %s", e.msg);
+	a = must_start(f->svc, &ac);
 	for (int i = 0; i < 3; i++) {
 		fd[i] = slow_conn(api_public_port(a));
 		assert_true(fd[i] >= 0);
@@ -1101,6 +1101,12 @@ some_job_done(void *arg)
 	return api_jobs_pending(arg) < NCONC;
 }
 
+/*
+ * api_stop() while 32 issuances are on the workers: it waits for them,
+ * and each is finished and answered (with Connection: close, as the
+ * stop began first) before it returns.  A write lock held on the
+ * database keeps every issuance in flight until the stop has begun.
+ */
 static void
 test_stop_in_flight(void **state)
 {
@@ -1111,17 +1117,13 @@ test_stop_in_flight(void **state)
 	sqlite3 *lk = NULL;
 	pthread_t stopper;
 	struct api *a;
-	struct err e;
 
 	assert_non_null(is);
 	body = issue_body(f);
-	ac.api_listen = "127.0.0.1:0";
-	ac.max_body_bytes = 8192;
+	plain_config(&ac);
+	ac.public_listen = NULL;	/* the api listener only */
 	ac.threads = 2;
-	ac.max_connections = 64;
-	a = api_start(f->svc, &ac, &e);
-	if (a == NULL)
-		fail_msg("api_start: %s", e.msg);
+	a = must_start(f->svc, &ac);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
 	    api_port(a));
 	assert_int_equal(sqlite3_open(f->path[P_DB], &lk), SQLITE_OK);
