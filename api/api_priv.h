@@ -1,9 +1,9 @@
 /*
  * api/ internals shared by its files: the route table, request context,
- * pure decoders and encoders, the error-to-status table, HTTP metrics
- * and listen-address parsing.  Everything here except the handlers and
- * the daemon glue is free of the network, so tests/api/ drives it
- * directly.
+ * pure decoders and encoders, the error-to-status table, HTTP metrics,
+ * listen-address parsing, the worker pool and the throttle.  Everything
+ * here except the handlers, request.c, auth.c and the daemon glue
+ * (server.h) is free of the network, so tests/api/ drives it directly.
  */
 #ifndef RCA_API_PRIV_H
 #define RCA_API_PRIV_H
@@ -400,7 +400,7 @@ int	api_listen_parse(const char *s, struct sockaddr_storage *ss,
 /*
  * A fixed pool of threads running fn(job) for each pushed job, in FIFO
  * order, with a bounded queue.  The routes that write run there so the
- * HTTP threads never wait on a commit (server.c).  Every function is
+ * HTTP threads never wait on a commit (exchange.c).  Every function is
  * thread-safe, except that api_workers_stop/free must not race each
  * other.
  */

@@ -1,5 +1,6 @@
 /*
- * Tests of api/server.c: the request life cycle over real sockets on
+ * Tests of api/server.c and api/exchange.c (with auth.c, request.c and
+ * the handlers behind them): the request life cycle over real sockets on
  * 127.0.0.1, with a real service (a throwaway CA made by the openssl
  * command line, a SQLite database in a temp folder) and libcurl as the
  * client.  Both listeners, plain HTTP and TLS.
