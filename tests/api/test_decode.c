@@ -325,7 +325,8 @@ test_token_errors(void **state)
 	expect_err(&e, ERR_INVALID_REQUEST, "field 'uses' must be an integer");
 	assert_int_equal(api_decode_token(S("{\"profile\":\"p\",\"names\":"
 	    "[\"a\", null]}"), &b, &e), -1);
-	expect_err(&e, ERR_INVALID_REQUEST, "field 'names[1]' must be a string");
+	expect_err(&e, ERR_INVALID_REQUEST,
+	    "field 'names[1]' must be a string");
 	assert_int_equal(api_decode_token(S("{\"kind\":\"root\"}"), &b, &e),
 	    -1);
 	expect_err(&e, ERR_INVALID_REQUEST, "field 'kind'");
