@@ -21,7 +21,7 @@ struct api_config {
 	bool		 api_tls;	/* false only behind a TLS proxy */
 	const char	*tls_cert;	/* PEM path (api_tls) */
 	const char	*tls_key;	/* PEM path (api_tls) */
-	const char	*tls_ca;	/* CA PEM path: client certs asked for */
+	const char	*tls_ca;	/* CA PEM: client certs asked for */
 	size_t		 max_body_bytes;
 	unsigned	 threads;	/* 0: number of cores */
 	unsigned	 max_connections;
@@ -52,7 +52,7 @@ unsigned api_public_port(const struct api *a);
 /* One row of the route table, as documented in openapi/. */
 struct api_route_info {
 	const char	*method;	/* "GET", "POST", "DELETE" */
-	const char	*path;		/* OpenAPI: "/v1/certificates/{serial}" */
+	const char	*path;		/* "/v1/certificates/{serial}" */
 	bool		 public;	/* also served on the public listener */
 };
 
