@@ -30,7 +30,6 @@
 /* Seconds a client is told to wait after a 503 (worker queue full). */
 #define API_RETRY_AFTER		"1"
 
-
 /* Where a request stands with the worker pool. */
 enum req_job {
 	JOB_NONE,		/* not handed to a worker */
@@ -78,7 +77,6 @@ elapsed_us(const struct timespec *t0)
 	    (t1.tv_nsec - t0->tv_nsec) / 1000;
 	return us < 0 ? 0 : (uint64_t)us;
 }
-
 
 /* Count, log and queue resp; frees (and wipes) resp's body. */
 static enum MHD_Result

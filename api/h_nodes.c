@@ -44,7 +44,6 @@ enc_rotation_item(const void *item, const void *arg)
 	return api_enc_rotation(item);
 }
 
-
 /*
  * POST /v1/nodes {node}.  201 node; 400 invalid_json, invalid_request
  * (names the field), unknown_profile, invalid_ttl; 401; 403; 409
