@@ -87,32 +87,37 @@ xmalloc(size_t n)
 	return p;
 }
 
+/*
+ * Append len bytes of p to buf (cap bytes, *used so far), cut to fit
+ * and kept NUL-terminated; returns len (curl's "all taken").
+ */
+static size_t
+append(char *buf, size_t cap, size_t *used, const char *p, size_t len)
+{
+	size_t take = len;
+
+	if (take > cap - 1 - *used)
+		take = cap - 1 - *used;
+	memcpy(buf + *used, p, take);
+	*used += take;
+	buf[*used] = '\0';
+	return len;
+}
+
 static size_t
 on_body(char *p, size_t sz, size_t n, void *u)
 {
 	struct resp *r = u;
-	size_t len = sz * n;
 
-	if (len > sizeof(r->body) - 1 - r->len)
-		len = sizeof(r->body) - 1 - r->len;
-	memcpy(r->body + r->len, p, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-	return sz * n;
+	return append(r->body, sizeof(r->body), &r->len, p, sz * n);
 }
 
 static size_t
 on_header(char *p, size_t sz, size_t n, void *u)
 {
 	struct resp *r = u;
-	size_t len = sz * n;
 
-	if (len > sizeof(r->hdrs) - 1 - r->hlen)
-		len = sizeof(r->hdrs) - 1 - r->hlen;
-	memcpy(r->hdrs + r->hlen, p, len);
-	r->hlen += len;
-	r->hdrs[r->hlen] = '\0';
-	return sz * n;
+	return append(r->hdrs, sizeof(r->hdrs), &r->hlen, p, sz * n);
 }
 
 /* Streams a fixed number of bytes for chunked uploads. */
