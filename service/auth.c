@@ -65,6 +65,31 @@ token_find(struct svc *s, const unsigned char h[32], struct token_rec *t,
 	return 0;
 }
 
+/*
+ * Make out the actor of the token t ("admin:<id>" or "token:<id>"),
+ * which steals what t owns.  Errors: ERR_UNAUTHORIZED (unknown kind).
+ */
+static int
+token_actor(struct token_rec *t, struct svc_actor *out, struct err *e)
+{
+	switch (t->kind) {
+	case TOKEN_ADMIN:
+		out->kind = ACTOR_ADMIN;
+		snprintf(out->id, sizeof(out->id), "admin:%s", t->id);
+		break;
+	case TOKEN_ENROLL:
+		out->kind = ACTOR_TOKEN;
+		snprintf(out->id, sizeof(out->id), "token:%s", t->id);
+		break;
+	default:
+		err_set(e, ERR_UNAUTHORIZED, "unknown token kind");
+		return -1;
+	}
+	out->token = *t;
+	memset(t, 0, sizeof(*t));
+	return 0;
+}
+
 int
 svc_auth_token(struct svc *s, const char *token, struct svc_actor *out,
     struct err *e)
@@ -99,18 +124,8 @@ svc_auth_token(struct svc *s, const char *token, struct svc_actor *out,
 		err_set(e, ERR_UNAUTHORIZED, "token used up");
 		goto out;
 	}
-	if (t.kind == TOKEN_ADMIN) {
-		out->kind = ACTOR_ADMIN;
-		snprintf(out->id, sizeof(out->id), "admin:%s", t.id);
-	} else if (t.kind == TOKEN_ENROLL) {
-		out->kind = ACTOR_TOKEN;
-		snprintf(out->id, sizeof(out->id), "token:%s", t.id);
-	} else {
-		err_set(e, ERR_UNAUTHORIZED, "unknown token kind");
+	if (token_actor(&t, out, e) == -1)
 		goto out;
-	}
-	out->token = t;
-	memset(&t, 0, sizeof(t));
 	rc = 0;
 out:
 	token_rec_clear(&t);

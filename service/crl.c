@@ -18,16 +18,6 @@
 /* Attempts when another process stores the same CRL number first. */
 #define PUBLISH_TRIES	3
 
-void
-svc_crl_clear(struct svc_crl *c)
-{
-	if (c == NULL)
-		return;
-	free(c->der);
-	free(c->pem);
-	memset(c, 0, sizeof(*c));
-}
-
 /* Replace the in-memory CRL (steals der and pem) unless it is older. */
 static void
 crl_swap(struct svc *s, unsigned char *der, size_t len, char *pem,
@@ -264,4 +254,14 @@ out:
 	if (rc == -1)
 		svc_crl_clear(out);
 	return rc;
+}
+
+void
+svc_crl_clear(struct svc_crl *c)
+{
+	if (c == NULL)
+		return;
+	free(c->der);
+	free(c->pem);
+	memset(c, 0, sizeof(*c));
 }
