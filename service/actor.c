@@ -1,7 +1,6 @@
 /*
- * Actors: who is asking, as a struct svc_actor, and the name the audit
- * log records for it.  Authentication (auth.c) fills them in; this file
- * calls nothing else in service/.
+ * Actors: who is asking (struct svc_actor) and the name the audit log
+ * records for it.  A leaf: calls nothing else in service/.
  */
 #include <stdio.h>
 #include <stdlib.h>

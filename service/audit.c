@@ -1,7 +1,6 @@
 /*
- * Writing the audit log: the record of an act, and the entry of a
- * refused attempt.  Failures to append go to the log only.  Calls
- * nothing in service/ but actor.c.
+ * Writing the audit log: the entry of an act and of a refused attempt;
+ * a failure to append goes to the log only.  Calls only actor.c.
  */
 #include <stdio.h>
 #include <string.h>

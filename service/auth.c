@@ -1,7 +1,6 @@
 /*
- * Who is this actor, and may it act as an admin: bearer tokens and
- * client certificates become struct svc_actor here, and the one rule
- * for administrative acts (revocation, node management, rotation).
+ * Who is this actor: bearer tokens and client certificates become a
+ * struct svc_actor, and the one rule for administrative acts.
  */
 #include <stdio.h>
 #include <stdlib.h>

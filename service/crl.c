@@ -1,9 +1,7 @@
 /*
- * The CRL: built from the database's revoked, unexpired certificates,
- * signed by ca/, stored with a strictly increasing number, and served
- * from a copy in memory.  Publication is serialised by pub_mu; readers
- * only take crl_mu long enough to copy the bytes out.  When to publish
- * is schedule.c's decision.
+ * The CRL: built from the revoked, unexpired certificates, signed, stored
+ * with a strictly increasing number and served from memory (pub_mu
+ * serialises publication, crl_mu guards the copy; schedule.c says when).
  */
 #include <inttypes.h>
 #include <stdio.h>

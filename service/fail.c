@@ -1,8 +1,6 @@
 /*
- * How an operation fails: our own failures (database, crypto, ...) are
- * logged in full and reach the caller as a bare ERR_INTERNAL; refusals
- * keep their code and message.  Both are audited.  Calls nothing in
- * service/ but audit.c and actor.c.
+ * How an operation fails: our own failures are logged and become a bare
+ * ERR_INTERNAL, refusals keep their code; both are audited (audit.c).
  */
 #include <stdarg.h>
 #include <stdio.h>

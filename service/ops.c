@@ -1,8 +1,6 @@
 /*
- * The small read-only operations: a profile by name, the CA's details,
- * readiness, statistics, the audit log's pages, and the bound every
- * listing puts on its page size.  Calls nothing in service/ but the
- * failure helpers.
+ * The small read-only operations: a profile by name, CA details,
+ * readiness, statistics, audit log pages, and the page-size bound.
  */
 #include <pthread.h>
 #include <stdio.h>

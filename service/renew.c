@@ -1,8 +1,6 @@
 /*
- * Renewal by client certificate (/v1/renew): for an actor auth.c has
- * authenticated by its certificate, issue the successor with the same
- * profile, names, node and lifetime, with the same key or a new one
- * from a CSR carrying the same names.
+ * Renewal (/v1/renew) for an actor auth.c authenticated by certificate:
+ * the successor keeps profile, names, node and lifetime; same or new key.
  */
 #include <stdio.h>
 #include <stdlib.h>

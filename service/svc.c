@@ -1,7 +1,6 @@
 /*
  * The service object: svc_open() checks and copies the configuration,
- * loads the CA, opens the database and brings the CRL up to date;
- * svc_close() undoes it.  Nothing else in service/ calls this file.
+ * loads the CA, the database and the CRL; svc_close() undoes it.
  */
 #include <pthread.h>
 #include <stdio.h>

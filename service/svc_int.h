@@ -1,6 +1,7 @@
 /*
  * Private to service/: the struct behind struct svc and the helpers the
  * files of this module share.  Nothing outside service/ includes it.
+ * Unlike svc.h's, these functions may require e != NULL (common/err.h).
  */
 #ifndef RCA_SVC_INT_H
 #define RCA_SVC_INT_H
@@ -114,12 +115,12 @@ int	svc_list_limit(size_t limit, struct err *e);
 /* ---- issuance (issue.c) and revocation (certs.c) ---- */
 
 /*
- * svc_issue() for an actor (not NULL) its caller has already authorised,
- * with req not NULL (rotation:
- * svc_rotate() requires an admin): the profile req names (its internal
- * profile, or a configured one) is not checked against the actor.  Like
- * svc_issue() it audits its failures as certificate.issue and clears
- * out on failure.  Errors: those of svc_issue().
+ * svc_issue() for an actor (not NULL) its caller has already authorised
+ * (rotation: svc_rotate() requires an admin), with req not NULL: the
+ * profile req names (its internal profile, or a configured one) is not
+ * checked against the actor.  Like svc_issue() it audits its failures
+ * as certificate.issue and clears out on failure.  Errors: those of
+ * svc_issue().
  */
 int	svc_issue_authorised(struct svc *s, const struct svc_actor *a,
 	    const struct svc_issue_req *req, struct svc_issued *out,
