@@ -20,16 +20,12 @@ svc_cert_get(struct svc *s, const char *serial, struct cert_rec *out,
 	char		norm[RCA_SERIAL_HEX_MAX + 1];
 	struct err	le;
 
-	if (e == NULL)
-		e = &le;
+	ERR_LOCAL(e, le);
 	if (hex_serial_normalize(serial, norm, e) == -1)
 		return -1;
 	if (db_cert_get(s->db, norm, out, e) == -1) {
-		if (e->code == ERR_NOT_FOUND)
-			return -1;
-		log_error("certificate %s: %s: %s", norm,
-		    err_code_name(e->code), e->msg);
-		err_set(e, ERR_INTERNAL, "internal error");
+		if (e->code != ERR_NOT_FOUND)
+			svc_err_hide(e, "certificate %s", norm);
 		return -1;
 	}
 	return 0;
@@ -41,17 +37,11 @@ svc_cert_list(struct svc *s, const struct cert_filter *f,
 {
 	struct err le;
 
-	if (e == NULL)
-		e = &le;
-	if (f == NULL || f->limit == 0 || f->limit > RCA_MAX_LIST_LIMIT) {
-		err_set(e, ERR_INVALID_REQUEST, "limit must be 1 to %d",
-		    RCA_MAX_LIST_LIMIT);
+	ERR_LOCAL(e, le);
+	if (svc_list_limit(f != NULL ? f->limit : 0, e) == -1)
 		return -1;
-	}
 	if (db_cert_list(s->db, f, out, n, next, e) == -1) {
-		log_error("certificate list: %s: %s",
-		    err_code_name(e->code), e->msg);
-		err_set(e, ERR_INTERNAL, "internal error");
+		svc_err_hide(e, "certificate list");
 		return -1;
 	}
 	return 0;
@@ -106,29 +96,31 @@ out:
 	return rc;
 }
 
+/* An empty record (the caller's memory is not initialised).  NULL ok. */
+static void
+rec_init(struct cert_rec *r)
+{
+	if (r == NULL)
+		return;
+	memset(r, 0, sizeof(*r));
+	r->reason = -1;
+}
+
 int
-svc_revoke(struct svc *s, const struct svc_actor *a, const char *serial,
-    int reason, struct cert_rec *out, uint64_t *crl_number, struct err *e)
+svc_revoke_authorised(struct svc *s, const struct svc_actor *a,
+    const char *serial, int reason, struct cert_rec *out,
+    uint64_t *crl_number, struct err *e)
 {
 	char		 norm[RCA_SERIAL_HEX_MAX + 1];
 	char		 detail[64];
 	struct audit_rec ar;
-	struct err	 le;
 	const char	*object = serial;
 	const char	*rname;
 	bool		 revoked = false;
 	int		 rc = -1;
 
-	if (e == NULL)
-		e = &le;
 	err_clear(e);
-	if (out != NULL) {
-		memset(out, 0, sizeof(*out));
-		out->reason = -1;
-	}
-
-	if (svc_require_admin(a, "not allowed to revoke", e) == -1)
-		goto out;
+	rec_init(out);
 	if (hex_serial_normalize(serial, norm, e) == -1)
 		goto out;
 	object = norm;
@@ -164,4 +156,21 @@ out:
 			cert_rec_clear(out);
 	}
 	return rc;
+}
+
+int
+svc_revoke(struct svc *s, const struct svc_actor *a, const char *serial,
+    int reason, struct cert_rec *out, uint64_t *crl_number, struct err *e)
+{
+	struct err le;
+
+	ERR_LOCAL(e, le);
+	err_clear(e);
+	if (svc_require_admin(a, "not allowed to revoke", e) == -1) {
+		rec_init(out);
+		svc_fail(s, a, ACTION_REVOKE, serial, e);
+		return -1;
+	}
+	return svc_revoke_authorised(s, a, serial, reason, out, crl_number,
+	    e);
 }

@@ -1,36 +1,20 @@
 /*
- * The CRL: built from the database's revoked, unexpired certificates,
- * signed by ca/, stored with a strictly increasing number, and served
- * from a copy in memory.  Publication is serialised by pub_mu; readers
- * only take crl_mu long enough to copy the bytes out.
+ * The CRL: built from the revoked, unexpired certificates, signed, stored
+ * with a strictly increasing number and served from memory (pub_mu
+ * serialises publication, crl_mu guards the copy; schedule.c says when).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "svc_int.h"
 #include "timeutil.h"
 
 #define ACTION_PUBLISH	"crl.publish"
 
-/* How long svc_tick() waits at most, and after a failed publication. */
-#define TICK_MAX	60
-#define TICK_RETRY	5
-
 /* Attempts when another process stores the same CRL number first. */
 #define PUBLISH_TRIES	3
-
-void
-svc_crl_clear(struct svc_crl *c)
-{
-	if (c == NULL)
-		return;
-	free(c->der);
-	free(c->pem);
-	memset(c, 0, sizeof(*c));
-}
 
 /* Replace the in-memory CRL (steals der and pem) unless it is older. */
 static void
@@ -61,12 +45,8 @@ crl_swap(struct svc *s, unsigned char *der, size_t len, char *pem,
 	free(pem);
 }
 
-/*
- * Load the latest stored CRL into memory if it is newer than ours.
- * Returns 1 when one was stored, 0 when none ever was, -1 on error.
- */
-static int
-crl_load_latest(struct svc *s, struct err *e)
+int
+svc_crl_load(struct svc *s, struct err *e)
 {
 	unsigned char	*der = NULL;
 	char		*pem = NULL;
@@ -119,64 +99,95 @@ crl_build_save(struct svc *s, const struct svc_actor *a,
 	    *len, &ar, e);
 }
 
+/*
+ * The entries of the next CRL: the revoked, unexpired certificates at
+ * now.  *entries is new (free()), never NULL on success.
+ */
+static int
+crl_entries(struct svc *s, int64_t now, struct ca_crl_entry **entries,
+    size_t *n, struct err *e)
+{
+	struct db_crl_row	*rows = NULL;
+	int			 rc = -1;
+
+	*entries = NULL;
+	*n = 0;
+	if (db_cert_revoked_unexpired(s->db, now, &rows, n, e) == -1)
+		goto out;
+	if ((*entries = calloc(*n > 0 ? *n : 1, sizeof(**entries))) ==
+	    NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		memcpy((*entries)[i].serial, rows[i].serial,
+		    sizeof((*entries)[i].serial));
+		(*entries)[i].revoked_at = rows[i].revoked_at;
+		(*entries)[i].reason = rows[i].reason;
+	}
+	rc = 0;
+out:
+	free(rows);
+	return rc;
+}
+
+/*
+ * Build and store the next CRL with pub_mu held: *num gets its number,
+ * der and pem are new.  When another process (the CLI) stored that
+ * number first, adopt its CRL as the base and try the next one.
+ */
+static int
+crl_store_next(struct svc *s, const struct svc_actor *a,
+    const struct ca_crl_entry *entries, size_t n, int64_t now,
+    uint64_t *num, unsigned char **der, size_t *len, char **pem,
+    struct err *e)
+{
+	int tries;
+
+	pthread_mutex_lock(&s->crl_mu);
+	*num = s->crl.number + 1;
+	pthread_mutex_unlock(&s->crl_mu);
+	for (tries = 0; ; tries++) {
+		if (crl_build_save(s, a, entries, n, *num, now, der, len,
+		    pem, e) == 0)
+			return 0;
+		if (e->code != ERR_CONFLICT || tries + 1 >= PUBLISH_TRIES)
+			return -1;
+		free(*der);
+		free(*pem);
+		*der = NULL;
+		*pem = NULL;
+		err_clear(e);
+		if (svc_crl_load(s, e) == -1)
+			return -1;
+		pthread_mutex_lock(&s->crl_mu);
+		*num = (s->crl.number >= *num ? s->crl.number : *num) + 1;
+		pthread_mutex_unlock(&s->crl_mu);
+	}
+}
+
 int
 svc_crl_publish(struct svc *s, const struct svc_actor *a, uint64_t *number,
     struct err *e)
 {
-	struct db_crl_row	*rows = NULL;
 	struct ca_crl_entry	*entries = NULL;
 	unsigned char		*der = NULL;
 	char			*pem = NULL;
 	size_t			 n = 0, len = 0;
 	uint64_t		 num;
 	int64_t			 now;
-	struct err		 le;
-	int			 rc = -1, tries;
+	int			 rc = -1;
 
-	if (e == NULL)
-		e = &le;
 	err_clear(e);
 	pthread_mutex_lock(&s->pub_mu);
 	now = tu_now();
 
 	/* Read after the caller's revocation committed, so it is listed. */
-	if (db_cert_revoked_unexpired(s->db, now, &rows, &n, e) == -1)
+	if (crl_entries(s, now, &entries, &n, e) == -1)
 		goto out;
-	if ((entries = calloc(n > 0 ? n : 1, sizeof(*entries))) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+	if (crl_store_next(s, a, entries, n, now, &num, &der, &len, &pem,
+	    e) == -1)
 		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		memcpy(entries[i].serial, rows[i].serial,
-		    sizeof(entries[i].serial));
-		entries[i].revoked_at = rows[i].revoked_at;
-		entries[i].reason = rows[i].reason;
-	}
-
-	pthread_mutex_lock(&s->crl_mu);
-	num = s->crl.number + 1;
-	pthread_mutex_unlock(&s->crl_mu);
-	for (tries = 0; ; tries++) {
-		if (crl_build_save(s, a, entries, n, num, now, &der, &len,
-		    &pem, e) == 0)
-			break;
-		if (e->code != ERR_CONFLICT || tries + 1 >= PUBLISH_TRIES)
-			goto out;
-		/*
-		 * Another process (the CLI) published meanwhile: adopt its
-		 * CRL as the base and publish the next number.
-		 */
-		free(der);
-		free(pem);
-		der = NULL;
-		pem = NULL;
-		err_clear(e);
-		if (crl_load_latest(s, e) == -1)
-			goto out;
-		pthread_mutex_lock(&s->crl_mu);
-		num = (s->crl.number >= num ? s->crl.number : num) + 1;
-		pthread_mutex_unlock(&s->crl_mu);
-	}
 	crl_swap(s, der, len, pem, num, now, now + s->crl_validity);
 	der = NULL;
 	pem = NULL;
@@ -198,7 +209,6 @@ out:
 		}
 		svc_fail(s, a, ACTION_PUBLISH, NULL, e);
 	}
-	free(rows);
 	free(entries);
 	free(der);
 	free(pem);
@@ -208,42 +218,10 @@ out:
 int
 svc_publish_crl(struct svc *s, const struct svc_actor *a, struct err *e)
 {
+	struct err le;
+
+	ERR_LOCAL(e, le);
 	return svc_crl_publish(s, a, NULL, e);
-}
-
-/* True when the in-memory CRL should be replaced at now. */
-static bool
-crl_due(struct svc *s, int64_t now)
-{
-	bool due;
-
-	pthread_mutex_lock(&s->crl_mu);
-	due = s->crl_dirty || s->crl.number == 0 ||
-	    now >= s->crl.next_update - s->crl_refresh_before;
-	pthread_mutex_unlock(&s->crl_mu);
-	return due;
-}
-
-int
-svc_crl_init(struct svc *s, struct err *e)
-{
-	struct svc_actor	sched;
-	int			rc = -1;
-
-	svc_actor_init(&sched, ACTOR_SCHEDULER);
-	if (crl_load_latest(s, e) == -1) {
-		log_error("loading the CRL: %s: %s", err_code_name(e->code),
-		    e->msg);
-		err_set(e, ERR_INTERNAL, "cannot load the stored CRL");
-		goto out;
-	}
-	if (crl_due(s, tu_now()) &&
-	    svc_crl_publish(s, &sched, NULL, e) == -1)
-		goto out;
-	rc = 0;
-out:
-	svc_actor_clear(&sched);
-	return rc;
 }
 
 int
@@ -276,41 +254,12 @@ out:
 	return rc;
 }
 
-int64_t
-svc_tick(struct svc *s)
+void
+svc_crl_clear(struct svc_crl *c)
 {
-	struct svc_actor	sched;
-	struct err		e;
-	int64_t			now, wait, node_wait;
-
-	err_clear(&e);
-	svc_actor_init(&sched, ACTOR_SCHEDULER);
-	now = tu_now();
-
-	/* Pick up a CRL another process (the CLI) published. */
-	pthread_mutex_lock(&s->pub_mu);
-	if (crl_load_latest(s, &e) == -1)
-		log_warn("checking the stored CRL: %s", e.msg);
-	pthread_mutex_unlock(&s->pub_mu);
-	err_clear(&e);
-
-	if (crl_due(s, now) && svc_crl_publish(s, &sched, NULL, &e) == -1) {
-		wait = TICK_RETRY;
-		goto out;
-	}
-	pthread_mutex_lock(&s->crl_mu);
-	wait = s->crl.next_update - s->crl_refresh_before - tu_now();
-	pthread_mutex_unlock(&s->crl_mu);
-	if (wait < 1)
-		wait = 1;
-	if (wait > TICK_MAX)
-		wait = TICK_MAX;
-out:
-	/* Node rotations (rotate.c) run here too, holding no lock. */
-	node_wait = svc_nodes_tick(s, tu_now());
-	if (node_wait < wait)
-		wait = node_wait;
-	svc_audit_prune_tick(s, tu_now());
-	svc_actor_clear(&sched);
-	return wait;
+	if (c == NULL)
+		return;
+	free(c->der);
+	free(c->pem);
+	memset(c, 0, sizeof(*c));
 }

@@ -34,25 +34,14 @@ svc_issued_clear(struct svc_issued *r)
 	r->cert.reason = -1;
 }
 
-/*
- * Which profile the request is for.  An internal profile (init's API and
- * admin certificates) may only come from the CLI or the scheduler.
- */
+/* The profile req names: its internal profile, or a configured one. */
 static const struct profile *
-resolve_profile(struct svc *s, const struct svc_actor *a,
-    const struct svc_issue_req *req, struct err *e)
+profile_of(struct svc *s, const struct svc_issue_req *req, struct err *e)
 {
 	const struct profile *p;
 
-	if (req->internal_profile != NULL) {
-		if (a == NULL || (a->kind != ACTOR_CLI &&
-		    a->kind != ACTOR_SCHEDULER)) {
-			err_set(e, ERR_FORBIDDEN, "internal profiles are "
-			    "reserved to the service");
-			return NULL;
-		}
+	if (req->internal_profile != NULL)
 		return req->internal_profile;
-	}
 	if (req->profile == NULL || req->profile[0] == '\0') {
 		err_set(e, ERR_INVALID_REQUEST, "profile is required");
 		return NULL;
@@ -65,31 +54,40 @@ resolve_profile(struct svc *s, const struct svc_actor *a,
 	return p;
 }
 
+/*
+ * Which profile the request is for.  An internal profile (init's API and
+ * admin certificates) may only come from the CLI or the scheduler.
+ */
+static const struct profile *
+resolve_profile(struct svc *s, const struct svc_actor *a,
+    const struct svc_issue_req *req, struct err *e)
+{
+	if (req->internal_profile != NULL && (a == NULL ||
+	    (a->kind != ACTOR_CLI && a->kind != ACTOR_SCHEDULER))) {
+		err_set(e, ERR_FORBIDDEN, "internal profiles are reserved "
+		    "to the service");
+		return NULL;
+	}
+	return profile_of(s, req, e);
+}
+
 /* May a issue under p?  Admin, CLI, scheduler: any; enroll: its own. */
 static int
 authorise(const struct svc_actor *a, const struct profile *p,
     struct err *e)
 {
-	switch (a != NULL ? a->kind : ACTOR_NONE) {
-	case ACTOR_ADMIN:
-	case ACTOR_CLI:
-	case ACTOR_SCHEDULER:
-		return 0;
-	case ACTOR_TOKEN:
-		if (a->token.kind != TOKEN_ENROLL) {
-			err_set(e, ERR_FORBIDDEN, "token kind may not issue");
-			return -1;
-		}
-		if (strcmp(a->token.profile, p->name) != 0) {
-			err_set(e, ERR_FORBIDDEN, "token is bound to profile "
-			    "%s", a->token.profile);
-			return -1;
-		}
-		return 0;
-	default:
-		err_set(e, ERR_FORBIDDEN, "not allowed to issue");
+	if (a == NULL || a->kind != ACTOR_TOKEN)
+		return svc_require_admin(a, "not allowed to issue", e);
+	if (a->token.kind != TOKEN_ENROLL) {
+		err_set(e, ERR_FORBIDDEN, "token kind may not issue");
 		return -1;
 	}
+	if (strcmp(a->token.profile, p->name) != 0) {
+		err_set(e, ERR_FORBIDDEN, "token is bound to profile %s",
+		    a->token.profile);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -241,75 +239,67 @@ out:
 	return rc;
 }
 
-int
-svc_issue(struct svc *s, const struct svc_actor *a,
-    const struct svc_issue_req *req, struct svc_issued *out,
-    struct err *e)
+struct ca_csr *
+svc_csr_read(const char *pem, size_t len, struct err *e)
 {
-	const struct profile	*p = NULL;
+	if (len > RCA_MAX_CSR_BYTES) {
+		err_set(e, ERR_INVALID_CSR, "csr is larger than %d bytes",
+		    RCA_MAX_CSR_BYTES);
+		return NULL;
+	}
+	return ca_csr_parse(pem, len, e);
+}
+
+/*
+ * The request as a CSR (new): req's own, or one for a key generated now
+ * (*key_pem, new).  Generated names are checked first, against an
+ * enroll token's patterns too, so a refused request costs no key.
+ */
+static struct ca_csr *
+request_csr(const struct svc_actor *a, const struct profile *p,
+    const struct svc_issue_req *req, char **key_pem, struct err *e)
+{
+	if (req->csr_pem != NULL)
+		return svc_csr_read(req->csr_pem, req->csr_len, e);
+	if (check_generate(req, p, e) == -1)
+		return NULL;
+	if (a->kind == ACTOR_TOKEN && ca_names_allowed(a->token.patterns,
+	    a->token.npatterns, req->names, e) == -1)
+		return NULL;
+	return ca_keygen(req->key_type, req->names, key_pem, e);
+}
+
+/*
+ * The work of svc_issue() once a may issue under p: the request, the
+ * policy, the token's patterns, the key's block list, then signing and
+ * the commit.  A failure is audited and out cleared.
+ */
+static int
+issue_under(struct svc *s, const struct svc_actor *a,
+    const struct profile *p, const struct svc_issue_req *req,
+    struct svc_issued *out, struct err *e)
+{
 	struct ca_csr		*csr = NULL;
 	char			*key_pem = NULL;
 	struct ca_issue_params	 ip;
-	struct err		 le;
-	const struct names	*nm;
 	char			 spki[RCA_SHA256_HEX + 1];
-	int64_t			 now;
 	int			 rc = -1;
 
-	if (e == NULL)
-		e = &le;
-	err_clear(e);
-	memset(out, 0, sizeof(*out));
-	out->cert.reason = -1;
-	now = tu_now();
-
-	if (req == NULL) {
-		err_set(e, ERR_INVALID_REQUEST, "no request");
-		goto out;
-	}
-	if ((p = resolve_profile(s, a, req, e)) == NULL)
-		goto out;
-	if (authorise(a, p, e) == -1)
-		goto out;
-
-	if (req->csr_pem != NULL) {
-		if (req->csr_len > RCA_MAX_CSR_BYTES) {
-			err_set(e, ERR_INVALID_CSR, "csr is larger than %d "
-			    "bytes", RCA_MAX_CSR_BYTES);
-			goto out;
-		}
-		if ((csr = ca_csr_parse(req->csr_pem, req->csr_len, e)) ==
-		    NULL)
-			goto out;
-	} else {
-		if (check_generate(req, p, e) == -1)
-			goto out;
-		/* An enroll token's patterns are checked before the key is
-		 * generated too, so a refused request costs nothing. */
-		if (a->kind == ACTOR_TOKEN && ca_names_allowed(
-		    a->token.patterns, a->token.npatterns, req->names, e) == -1)
-			goto out;
-		if ((csr = ca_keygen(req->key_type, req->names, &key_pem,
-		    e)) == NULL)
-			goto out;
-	}
-
 	memset(&ip, 0, sizeof(ip));
+	ip.now = tu_now();
+	if ((csr = request_csr(a, p, req, &key_pem, e)) == NULL)
+		goto out;
 	ip.profile = p;
 	ip.ttl = req->ttl;
 	ip.ttl_cap = a->kind == ACTOR_TOKEN ? a->token.max_cert_ttl : 0;
-	ip.now = now;
 	if (ca_policy_check(csr, &ip, e) == -1)
 		goto out;
-	nm = ca_csr_names(csr);
 	if (a->kind == ACTOR_TOKEN && ca_names_allowed(a->token.patterns,
-	    a->token.npatterns, nm, e) == -1)
+	    a->token.npatterns, ca_csr_names(csr), e) == -1)
 		goto out;
-
 	/* A key revoked as compromised is never certified again. */
 	if (svc_key_check(s, csr, spki, e) == -1)
 		goto out;
-
 	if (svc_sign_store(s, a, ACTION_ISSUE, p, csr, &ip, spki, req->node,
 	    "", out, e) == -1)
 		goto out;
@@ -327,4 +317,46 @@ out:
 		free(key_pem);
 	}
 	return rc;
+}
+
+int
+svc_issue_authorised(struct svc *s, const struct svc_actor *a,
+    const struct svc_issue_req *req, struct svc_issued *out,
+    struct err *e)
+{
+	const struct profile *p;
+
+	err_clear(e);
+	memset(out, 0, sizeof(*out));
+	out->cert.reason = -1;
+	if ((p = profile_of(s, req, e)) == NULL) {
+		svc_fail(s, a, ACTION_ISSUE, NULL, e);
+		return -1;
+	}
+	return issue_under(s, a, p, req, out, e);
+}
+
+int
+svc_issue(struct svc *s, const struct svc_actor *a,
+    const struct svc_issue_req *req, struct svc_issued *out,
+    struct err *e)
+{
+	const struct profile	*p;
+	struct err		 le;
+
+	ERR_LOCAL(e, le);
+	err_clear(e);
+	memset(out, 0, sizeof(*out));
+	out->cert.reason = -1;
+	if (req == NULL) {
+		err_set(e, ERR_INVALID_REQUEST, "no request");
+		goto refused;
+	}
+	if ((p = resolve_profile(s, a, req, e)) == NULL ||
+	    authorise(a, p, e) == -1)
+		goto refused;
+	return issue_under(s, a, p, req, out, e);
+refused:
+	svc_fail(s, a, ACTION_ISSUE, NULL, e);
+	return -1;
 }

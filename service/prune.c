@@ -21,9 +21,11 @@ svc_audit_prune(struct svc *s, const struct svc_actor *a, int64_t now,
     int64_t *n, struct err *e)
 {
 	struct audit_rec r;
+	struct err le;
 	char at[RCA_TIME_STR], dur[24], detail[96];
 	int64_t before = now - s->audit_retention;
 
+	ERR_LOCAL(e, le);
 	*n = 0;
 	tu_format(before, at);
 	tu_format_duration(s->audit_retention, dur);
@@ -32,9 +34,7 @@ svc_audit_prune(struct svc *s, const struct svc_actor *a, int64_t now,
 	r.at = now;
 	if (db_audit_prune(s->db, before, RCA_AUDIT_PRUNE_BATCH, &r, n,
 	    e) == -1) {
-		log_error("audit retention: %s: %s", err_code_name(e->code),
-		    e->msg);
-		err_set(e, ERR_INTERNAL, "internal error");
+		svc_err_hide(e, "audit retention");
 		return -1;
 	}
 	if (*n > 0)

@@ -322,7 +322,7 @@ step_issue(struct rot *r)
 	req.names = &nm;
 	req.key_type = node_key_type(r->s, &r->node);
 	req.node = r->node.name;
-	if (svc_issue(r->s, r->a, &req, &r->iss, &e) == -1) {
+	if (svc_issue_authorised(r->s, r->a, &req, &r->iss, &e) == -1) {
 		step_add(r, "issue", false, "%s: %.200s",
 		    err_code_name(e.code), e.msg);
 		goto out;
@@ -634,7 +634,8 @@ revoke_if(struct rot *r, const char *serial, int reason, const char *node)
 	if (c.revoked_at != 0 || (node != NULL && c.node[0] != '\0' &&
 	    strcmp(c.node, node) != 0))
 		goto out;
-	if (svc_revoke(r->s, r->a, serial, reason, NULL, NULL, &e) == -1) {
+	if (svc_revoke_authorised(r->s, r->a, serial, reason, NULL, NULL,
+	    &e) == -1) {
 		log_error("rotation of %s: revoking %s: %s", r->node.name,
 		    serial, e.msg);
 		goto out;

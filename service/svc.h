@@ -1,9 +1,17 @@
 /*
- * service/: the CA's operations.  Each svc_* call is one transaction
+ * service/: the CA's operations.  Each svc_* call that changes
+ * something commits the change and its audit entry in one transaction
  * across ca/, db/ (and redis/): authorisation, policy, signing, durable
  * storage and the audit entry all happen here, so the API, the scheduler
- * and the CLI behave the same.  A call that refuses something records the
- * refusal in the audit log (outcome "denied") before it returns.
+ * and the CLI behave the same.  The exceptions say so where they are
+ * declared: svc_revoke() (the revocation, then the CRL), svc_open() and
+ * svc_tick() (several operations, each its own transaction), and the
+ * rotation of a node (svc_rotate(), a sequence of steps).  A call that
+ * refuses something records the refusal in the audit log (outcome
+ * "denied", its own entry) before it returns.
+ *
+ * Errors (common/err.h): every function here that takes a struct err *
+ * accepts e == NULL, when the caller does not want the details.
  *
  * Thread safety: one struct svc is shared by every thread of the process;
  * every function may be called concurrently.
@@ -52,9 +60,10 @@ struct svc_config {
 };
 
 /*
- * Load the CA, open the database, load (or build) the current CRL.
- * Returns a new service (svc_close()), or NULL.  Errors: those of
- * ca_load() and db_open().
+ * Load the CA, open the database, store the key hashes older
+ * certificates lack, load (or build) the current CRL: each step its own
+ * transaction.  Returns a new service (svc_close()), or NULL.  Errors:
+ * ERR_CONFIG, those of ca_load() and db_open(), ERR_INTERNAL.
  */
 struct svc *svc_open(const struct svc_config *cfg, struct err *e);
 
@@ -192,6 +201,9 @@ void	svc_cert_list_free(struct cert_rec *list, size_t n);
 /*
  * Revoke a certificate and publish a new CRL before returning, so the
  * CRL served after this call lists it.  *crl_number gets its number.
+ * Two transactions: the revocation with its audit entry, then the CRL
+ * (svc_publish_crl()); when the second fails the revocation stands, the
+ * CRL is due at the next svc_tick(), and the call returns ERR_INTERNAL.
  * With reason keyCompromise (SPEC section 8) the key is blocked and
  * every other unexpired, unrevoked certificate with the same public key
  * is revoked too, in the same transaction (each audited as

@@ -1,6 +1,7 @@
 /*
  * Private to service/: the struct behind struct svc and the helpers the
  * files of this module share.  Nothing outside service/ includes it.
+ * Unlike svc.h's, these functions may require e != NULL (common/err.h).
  */
 #ifndef RCA_SVC_INT_H
 #define RCA_SVC_INT_H
@@ -60,6 +61,11 @@ struct svc {
 	int64_t		 audit_prune_at;	/* next pruning; 0: now */
 };
 
+/* ---- actors (actor.c), the audit log (audit.c), failing (fail.c) ---- */
+
+/* The actor string of a ("anonymous" when a is NULL or ACTOR_NONE). */
+const char *svc_actor_name(const struct svc_actor *a);
+
 /*
  * Append an audit entry; failures go to the log only (the audit of a
  * refusal must never turn the refusal into a different error).
@@ -68,24 +74,21 @@ void	svc_audit(struct svc *s, const struct svc_actor *a,
 	    const char *action, const char *object,
 	    enum audit_outcome outcome, const char *detail);
 
-/* Fill an audit record for a (ok outcome, at now). */
+/* Fill an audit record for a (at now). */
 void	svc_audit_fill(struct audit_rec *r, const struct svc_actor *a,
 	    const char *action, const char *object,
 	    enum audit_outcome outcome, const char *detail);
 
-/* The actor string of a ("anonymous" when a is NULL or ACTOR_NONE). */
-const char *svc_actor_name(const struct svc_actor *a);
-
-/*
- * Administrative acts (revocation, node management, rotation) are for
- * admin tokens, the CLI and the scheduler: 0 for those, otherwise -1
- * with ERR_FORBIDDEN and msg.
- */
-int	svc_require_admin(const struct svc_actor *a, const char *msg,
-	    struct err *e);
-
 /* True for codes that mean "our side failed" (db, crypto, io, ...). */
 bool	svc_err_internal(enum err_code code);
+
+/*
+ * Hide our own failure from the caller: log "<what>: <code>: <message>"
+ * (what formatted like printf) and replace e by ERR_INTERNAL "internal
+ * error".
+ */
+void	svc_err_hide(struct err *e, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 /*
  * Finish a failed operation: internal failures are logged with their
@@ -95,6 +98,49 @@ bool	svc_err_internal(enum err_code code);
  */
 void	svc_fail(struct svc *s, const struct svc_actor *a,
 	    const char *action, const char *object, struct err *e);
+
+/* ---- authorisation (auth.c) and listings (ops.c) ---- */
+
+/*
+ * Administrative acts (revocation, node management, rotation) are for
+ * admin tokens, the CLI and the scheduler: 0 for those, otherwise -1
+ * with ERR_FORBIDDEN and msg.
+ */
+int	svc_require_admin(const struct svc_actor *a, const char *msg,
+	    struct err *e);
+
+/* A page size: 1 to RCA_MAX_LIST_LIMIT, else ERR_INVALID_REQUEST. */
+int	svc_list_limit(size_t limit, struct err *e);
+
+/* ---- issuance (issue.c) and revocation (certs.c) ---- */
+
+/*
+ * svc_issue() for an actor (not NULL) its caller has already authorised
+ * (rotation: svc_rotate() requires an admin), with req not NULL: the
+ * profile req names (its internal profile, or a configured one) is not
+ * checked against the actor.  Like svc_issue() it audits its failures
+ * as certificate.issue and clears out on failure.  Errors: those of
+ * svc_issue().
+ */
+int	svc_issue_authorised(struct svc *s, const struct svc_actor *a,
+	    const struct svc_issue_req *req, struct svc_issued *out,
+	    struct err *e);
+
+/*
+ * svc_revoke() for an actor its caller has already authorised (an
+ * admin, the CLI or the scheduler): audits its failures as
+ * certificate.revoke and publishes the CRL like svc_revoke().
+ * Errors: those of svc_revoke() but ERR_FORBIDDEN.
+ */
+int	svc_revoke_authorised(struct svc *s, const struct svc_actor *a,
+	    const char *serial, int reason, struct cert_rec *out,
+	    uint64_t *crl_number, struct err *e);
+
+/*
+ * Parse a CSR from a request (new, ca_csr_free()), refusing one above
+ * RCA_MAX_CSR_BYTES.  Errors: ERR_INVALID_CSR, those of ca_csr_parse().
+ */
+struct ca_csr *svc_csr_read(const char *pem, size_t len, struct err *e);
 
 /*
  * Sign csr under p with ip (ip->now set), and store the certificate with
@@ -136,10 +182,19 @@ int	svc_cert_key_blocked(struct svc *s, const struct cert_rec *rec,
  */
 int	svc_spki_backfill(struct svc *s, struct err *e);
 
+/* ---- the CRL (crl.c) and the schedule (schedule.c) ---- */
+
 /*
- * At start-up: load the latest CRL from the database and publish a new
- * one (as the scheduler) when there is none or it is due for refresh.
- * Errors: ERR_INTERNAL.
+ * Load the latest stored CRL into memory if it is newer than ours (the
+ * caller holds pub_mu, or no other thread runs).  Returns 1 when one
+ * was stored, 0 when none ever was, -1 on error (ERR_DB, ERR_CRYPTO).
+ */
+int	svc_crl_load(struct svc *s, struct err *e);
+
+/*
+ * At start-up (schedule.c): load the latest CRL from the database and
+ * publish a new one (as the scheduler) when there is none or it is due
+ * for refresh.  Errors: ERR_INTERNAL.
  */
 int	svc_crl_init(struct svc *s, struct err *e);
 

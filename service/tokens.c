@@ -1,7 +1,7 @@
 /*
  * Bearer tokens: creation (the secret is shown once and only its SHA-256
  * is stored), look-up, listing and deletion.  Authentication lives in
- * svc.c (svc_auth_token).
+ * auth.c (svc_auth_token).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,6 @@
 
 #include "fileio.h"
 #include "hex.h"
-#include "log.h"
 #include "svc_int.h"
 #include "timeutil.h"
 
@@ -200,8 +199,7 @@ svc_token_create(struct svc *s, const struct svc_actor *a,
 	int64_t			 now;
 	int			 rc = -1, tries;
 
-	if (e == NULL)
-		e = &le;
+	ERR_LOCAL(e, le);
 	err_clear(e);
 	memset(&t, 0, sizeof(t));
 	memset(out, 0, sizeof(*out));
@@ -259,19 +257,15 @@ svc_token_get(struct svc *s, const char *id, struct token_rec *out,
 {
 	struct err le;
 
-	if (e == NULL)
-		e = &le;
+	ERR_LOCAL(e, le);
 	if (id == NULL || strnlen(id, RCA_TOKEN_ID_HEX + 1) >
 	    RCA_TOKEN_ID_HEX) {
 		err_set(e, ERR_NOT_FOUND, "no such token");
 		return -1;
 	}
 	if (db_token_get(s->db, id, out, e) == -1) {
-		if (e->code == ERR_NOT_FOUND)
-			return -1;
-		log_error("token %s: %s: %s", id, err_code_name(e->code),
-		    e->msg);
-		err_set(e, ERR_INTERNAL, "internal error");
+		if (e->code != ERR_NOT_FOUND)
+			svc_err_hide(e, "token %s", id);
 		return -1;
 	}
 	return 0;
@@ -284,17 +278,11 @@ svc_token_list(struct svc *s, const char *after, size_t limit,
 {
 	struct err le;
 
-	if (e == NULL)
-		e = &le;
-	if (limit == 0 || limit > RCA_MAX_LIST_LIMIT) {
-		err_set(e, ERR_INVALID_REQUEST, "limit must be 1 to %d",
-		    RCA_MAX_LIST_LIMIT);
+	ERR_LOCAL(e, le);
+	if (svc_list_limit(limit, e) == -1)
 		return -1;
-	}
 	if (db_token_list(s->db, after, limit, out, n, next, e) == -1) {
-		log_error("token list: %s: %s", err_code_name(e->code),
-		    e->msg);
-		err_set(e, ERR_INTERNAL, "internal error");
+		svc_err_hide(e, "token list");
 		return -1;
 	}
 	return 0;
@@ -314,8 +302,7 @@ svc_token_delete(struct svc *s, const struct svc_actor *a, const char *id,
 	struct err		le;
 	int			rc = -1;
 
-	if (e == NULL)
-		e = &le;
+	ERR_LOCAL(e, le);
 	err_clear(e);
 	if (may_manage(a, e) == -1)
 		goto out;

@@ -235,3 +235,17 @@ fx_audit_has(struct fx *f, const char *action, const char *outcome,
 	} while (next != 0 && !found);
 	return found;
 }
+
+uint64_t
+fx_crl_number(struct svc *s)
+{
+	struct svc_crl	c;
+	struct err	e;
+	uint64_t	n;
+
+	err_clear(&e);
+	assert_int_equal(svc_crl_current(s, &c, &e), 0);
+	n = c.number;
+	svc_crl_clear(&c);
+	return n;
+}

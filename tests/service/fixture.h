@@ -56,4 +56,7 @@ void	fx_enroll(struct fx *f, const char *profile, const char *pattern,
 bool	fx_audit_has(struct fx *f, const char *action, const char *outcome,
 	    const char *object, const char *detail_sub);
 
+/* The number of s's current CRL (fails the test when there is none). */
+uint64_t fx_crl_number(struct svc *s);
+
 #endif

@@ -1,10 +1,12 @@
-/* Tests of service/crl.c: publication, numbering, reopening, the tick. */
+/*
+ * Tests of service/crl.c: publication, numbering, reopening, and a CRL
+ * another process published (the tick itself: test_schedule.c).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/pem.h>
@@ -13,20 +15,6 @@
 
 #include "fixture.h"
 #include "timeutil.h"
-
-static uint64_t
-current_number(struct svc *s)
-{
-	struct svc_crl	c;
-	struct err	e;
-	uint64_t	n;
-
-	err_clear(&e);
-	assert_int_equal(svc_crl_current(s, &c, &e), 0);
-	n = c.number;
-	svc_crl_clear(&c);
-	return n;
-}
 
 static void
 test_initial_crl(void **state)
@@ -82,15 +70,15 @@ test_publish_and_reopen(void **state)
 	err_clear(&e);
 	assert_int_equal(svc_publish_crl(f->svc, &f->admin, &e), 0);
 	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
-	before = current_number(f->svc);
+	before = fx_crl_number(f->svc);
 	assert_int_equal(before, 3);
 	assert_true(fx_audit_has(f, "crl.publish", "ok", "3", NULL));
 
 	/* The stored CRL is still fresh: reopening loads it as it is. */
 	fx_reopen(f);
-	assert_int_equal(current_number(f->svc), before);
+	assert_int_equal(fx_crl_number(f->svc), before);
 	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
-	assert_int_equal(current_number(f->svc), before + 1);
+	assert_int_equal(fx_crl_number(f->svc), before + 1);
 
 	/*
 	 * Reopen with a refresh window wider than what is left: the
@@ -99,7 +87,7 @@ test_publish_and_reopen(void **state)
 	f->cfg.crl_validity = 48 * 3600;
 	f->cfg.crl_refresh_before = 30 * 3600;
 	fx_reopen(f);
-	assert_int_equal(current_number(f->svc), before + 2);
+	assert_int_equal(fx_crl_number(f->svc), before + 2);
 	assert_true(fx_audit_has(f, "crl.publish", "ok", NULL, NULL));
 }
 
@@ -114,49 +102,16 @@ test_two_processes(void **state)
 	/* A second service on the same files (the CLI beside the daemon). */
 	other = svc_open(&f->cfg, &e);
 	assert_non_null(other);
-	assert_int_equal(current_number(other), 1);
+	assert_int_equal(fx_crl_number(other), 1);
 	assert_int_equal(svc_publish_crl(other, &f->cli, &e), 0);
-	assert_int_equal(current_number(other), 2);
+	assert_int_equal(fx_crl_number(other), 2);
 	/* The first one's number 2 is taken; it moves past it. */
 	assert_int_equal(svc_publish_crl(f->svc, &f->admin, &e), 0);
-	assert_int_equal(current_number(f->svc), 3);
+	assert_int_equal(fx_crl_number(f->svc), 3);
 	/* And the other picks that up at its next tick. */
 	assert_true(svc_tick(other) >= 1);
-	assert_int_equal(current_number(other), 3);
+	assert_int_equal(fx_crl_number(other), 3);
 	svc_close(other);
-}
-
-static void
-test_tick(void **state)
-{
-	struct fx	*f = *state;
-	struct err	 e;
-	int64_t		 wait;
-	uint64_t	 n;
-	char		 num[24];
-
-	err_clear(&e);
-	/* Fresh CRL, 24h validity, 8h refresh: wake at the 60 s cap. */
-	assert_int_equal(svc_tick(f->svc), 60);
-	assert_int_equal(current_number(f->svc), 1);
-
-	/* 3 s validity, refresh 2 s before: due within a second. */
-	f->cfg.crl_validity = 3;
-	f->cfg.crl_refresh_before = 2;
-	fx_reopen(f);
-	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
-	assert_int_equal(current_number(f->svc), 2);
-	/* (A second boundary may make it due already: then it publishes.) */
-	wait = svc_tick(f->svc);
-	assert_int_equal(wait, 1);
-	n = current_number(f->svc);
-	assert_true(n == 2 || n == 3);
-	sleep(2);
-	wait = svc_tick(f->svc);
-	assert_int_equal(current_number(f->svc), n + 1);
-	assert_true(wait >= 1 && wait <= 60);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)(n + 1));
-	assert_true(fx_audit_has(f, "crl.publish", "ok", num, NULL));
 }
 
 int
@@ -169,8 +124,6 @@ main(void)
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes,
 		    fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_tick, fx_setup,
-		    fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "fixture.h"
 #include "timeutil.h"
 
@@ -89,7 +89,7 @@ test_tick_prunes(void **state)
 
 	f->cfg.audit_retention = 1;
 	fx_reopen(f);
-	sleep(2);
+	tclock_advance(2);
 	(void)svc_tick(f->svc);
 	list = entries(f, &n);
 	for (size_t i = 0; i < n; i++)
@@ -102,7 +102,7 @@ test_tick_prunes(void **state)
 	svc_audit_list_free(list, n);
 	assert_true(found);
 	/* The next pass is an hour away: a second tick writes nothing. */
-	sleep(2);
+	tclock_advance(2);
 	(void)svc_tick(f->svc);
 	list = entries(f, &n);
 	for (size_t i = 0; i < n; i++)
@@ -110,6 +110,7 @@ test_tick_prunes(void **state)
 		    i == 0 || strcmp(list[i - 1].action, "audit.prune") != 0);
 	svc_audit_list_free(list, n);
 	assert_true(fx_audit_has(f, "audit.prune", "ok", "audit", NULL));
+	tclock_real();
 }
 
 int

@@ -1,4 +1,8 @@
-/* Tests of service/svc.c: opening, token authentication, audit, stats. */
+/*
+ * Tests of service/svc.c (opening, the NULL-err rule) and of what it
+ * used to hold: actors (actor.c), audit (audit.c), stats (ops.c).
+ * Token authentication: test_auth.c.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,80 +12,8 @@
 
 #include <cmocka.h>
 
-#include "clock.h"
 #include "fixture.h"
 #include "timeutil.h"
-
-static void
-test_auth_token(void **state)
-{
-	struct fx		*f = *state;
-	struct svc_actor	 a, tok;
-	struct err		 e;
-	char			 secret[FX_TOKEN_LEN], bad[FX_TOKEN_LEN];
-
-	err_clear(&e);
-	/* The fixture's admin token authenticates as admin:<id>. */
-	assert_int_equal(svc_auth_token(f->svc, f->admin_token, &a, &e), 0);
-	assert_int_equal(a.kind, ACTOR_ADMIN);
-	assert_true(strncmp(a.id, "admin:", 6) == 0);
-	assert_string_equal(a.id + 6, a.token.id);
-	assert_int_equal(a.token.kind, TOKEN_ADMIN);
-	svc_actor_clear(&a);
-
-	/* An enroll token authenticates as token:<id> with its bounds. */
-	fx_enroll(f, "redis-client", "app-*", 2, 3600, 600, &tok, secret);
-	assert_true(strncmp(tok.id, "token:", 6) == 0);
-	assert_string_equal(tok.token.profile, "redis-client");
-	assert_int_equal(tok.token.npatterns, 1);
-	assert_string_equal(tok.token.patterns[0], "app-*");
-	assert_int_equal(tok.token.max_cert_ttl, 600);
-	svc_actor_clear(&tok);
-
-	/* One character changed in the secret part. */
-	memcpy(bad, secret, sizeof(bad));
-	bad[10] = bad[10] == 'a' ? 'b' : 'a';
-	assert_int_equal(svc_auth_token(f->svc, bad, &a, &e), -1);
-	assert_int_equal(e.code, ERR_UNAUTHORIZED);
-	assert_int_equal(a.kind, ACTOR_NONE);
-	/* Wrong prefix, wrong length, garbage, nothing. */
-	memcpy(bad, secret, sizeof(bad));
-	bad[0] = 'x';
-	assert_int_equal(svc_auth_token(f->svc, bad, &a, &e), -1);
-	assert_int_equal(e.code, ERR_UNAUTHORIZED);
-	bad[0] = 'r';
-	bad[FX_TOKEN_LEN - 2] = '\0';
-	assert_int_equal(svc_auth_token(f->svc, bad, &a, &e), -1);
-	assert_int_equal(e.code, ERR_UNAUTHORIZED);
-	assert_int_equal(svc_auth_token(f->svc, "rca_", &a, &e), -1);
-	assert_int_equal(e.code, ERR_UNAUTHORIZED);
-	assert_int_equal(svc_auth_token(f->svc, NULL, &a, &e), -1);
-	assert_int_equal(e.code, ERR_UNAUTHORIZED);
-	/* A well-formed token nobody issued. */
-	snprintf(bad, sizeof(bad), "rca_%064d", 0);
-	assert_int_equal(svc_auth_token(f->svc, bad, &a, &e), -1);
-	assert_int_equal(e.code, ERR_UNAUTHORIZED);
-	/* The token never appears in the message. */
-	assert_null(strstr(e.msg, "rca_"));
-}
-
-static void
-test_auth_expired(void **state)
-{
-	struct fx		*f = *state;
-	struct svc_actor	 a, tok;
-	struct err		 e;
-	char			 secret[FX_TOKEN_LEN];
-
-	err_clear(&e);
-	fx_enroll(f, "redis-client", "app-*", 1, 1, 0, &tok, secret);
-	svc_actor_clear(&tok);
-	tclock_advance(2);
-	assert_int_equal(svc_auth_token(f->svc, secret, &a, &e), -1);
-	tclock_real();
-	assert_int_equal(e.code, ERR_UNAUTHORIZED);
-	assert_non_null(strstr(e.msg, "expired"));
-}
 
 static void
 test_audit_denied(void **state)
@@ -194,19 +126,98 @@ test_open_errors(void **state)
 	svc_close(NULL);
 }
 
+/*
+ * The NULL-err rule (common/err.h): svc_open() on a fresh database and
+ * public functions that fail or succeed, all with e == NULL.
+ */
+static void
+test_null_err(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_config	 c = f->cfg;
+	struct svc		*s;
+	struct svc_actor	 a, cli;
+	struct svc_issue_req	 req;
+	struct svc_issued	 iss;
+	struct svc_token_req	 tr;
+	struct token_rec	 t;
+	struct cert_rec		 rec, *list = NULL;
+	struct cert_filter	 cf;
+	struct audit_rec	*al = NULL;
+	struct svc_crl		 crl;
+	struct svc_stats	 st;
+	struct names		 nm = NAMES_INIT;
+	char			 path[300], tok[FX_TOKEN_LEN];
+	char			 serial[RCA_SERIAL_HEX_MAX + 1];
+	size_t			 n;
+	int64_t			 next, deleted;
+
+	assert_null(svc_open(NULL, NULL));
+	snprintf(path, sizeof(path), "%s/missing.key", f->dir);
+	c.ca_key = path;
+	assert_null(svc_open(&c, NULL));
+	c = f->cfg;
+	snprintf(path, sizeof(path), "%s/fresh.db", f->dir);
+	c.database = path;
+	assert_non_null(s = svc_open(&c, NULL));
+	svc_actor_init(&cli, ACTOR_CLI);
+
+	assert_int_equal(svc_auth_token(s, "rca_nope", &a, NULL), -1);
+	assert_int_equal(svc_auth_cert(s, NULL, 0, &a, NULL), -1);
+	svc_actor_clear(&a);
+	assert_int_equal(svc_issue(s, &cli, NULL, &iss, NULL), -1);
+	memset(&req, 0, sizeof(req));
+	req.profile = "redis-client";
+	fx_names(&nm, "null-err", NULL);
+	req.names = &nm;
+	req.key_type = KEY_EC_P256;
+	assert_int_equal(svc_issue(s, &cli, &req, &iss, NULL), 0);
+	snprintf(serial, sizeof(serial), "%s", iss.cert.serial);
+	svc_issued_clear(&iss);
+	assert_int_equal(svc_renew(s, &cli, NULL, 0, &iss, NULL), -1);
+	assert_int_equal(svc_cert_get(s, "zz", &rec, NULL), -1);
+	assert_int_equal(svc_cert_get(s, serial, &rec, NULL), 0);
+	cert_rec_clear(&rec);
+	memset(&cf, 0, sizeof(cf));
+	assert_int_equal(svc_cert_list(s, &cf, &list, &n, &next, NULL), -1);
+	assert_int_equal(svc_revoke(s, NULL, serial, 0, NULL, NULL, NULL),
+	    -1);
+	assert_int_equal(svc_revoke(s, &cli, "zz", 0, NULL, NULL, NULL), -1);
+	assert_int_equal(svc_revoke(s, &cli, serial, 0, NULL, NULL, NULL), 0);
+
+	memset(&tr, 0, sizeof(tr));
+	tr.kind = TOKEN_ADMIN;
+	assert_int_equal(svc_token_create(s, NULL, &tr, &t, tok, NULL), -1);
+	assert_int_equal(svc_token_create(s, &cli, NULL, &t, tok, NULL), -1);
+	assert_int_equal(svc_token_get(s, "00", &t, NULL), -1);
+	assert_int_equal(svc_token_list(s, NULL, 0, NULL, &n, NULL, NULL),
+	    -1);
+	assert_int_equal(svc_token_delete(s, &cli, "00", NULL), -1);
+
+	assert_int_equal(svc_publish_crl(s, &cli, NULL), 0);
+	assert_int_equal(svc_crl_current(s, &crl, NULL), 0);
+	svc_crl_clear(&crl);
+	assert_int_equal(svc_stats(s, &st, NULL), 0);
+	svc_stats_clear(&st);
+	assert_int_equal(svc_audit_list(s, 0, 0, &al, &n, &next, NULL), -1);
+	assert_int_equal(svc_audit_prune(s, &cli, tu_now(), &deleted, NULL),
+	    0);
+	names_clear(&nm);
+	svc_actor_clear(&cli);
+	svc_close(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_auth_token, fx_setup,
-		    fx_teardown),
-		cmocka_unit_test_setup_teardown(test_auth_expired, fx_setup,
-		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_denied, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_ready_stats_info,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_null_err, fx_setup,
 		    fx_teardown),
 	};
 

@@ -1,0 +1,129 @@
+/*
+ * The small read-only operations: a profile by name, CA details,
+ * readiness, statistics, audit log pages, and the page-size bound.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "svc_int.h"
+#include "timeutil.h"
+
+int
+svc_list_limit(size_t limit, struct err *e)
+{
+	if (limit == 0 || limit > RCA_MAX_LIST_LIMIT) {
+		err_set(e, ERR_INVALID_REQUEST, "limit must be 1 to %d",
+		    RCA_MAX_LIST_LIMIT);
+		return -1;
+	}
+	return 0;
+}
+
+const struct profile *
+svc_profile(struct svc *s, const char *name)
+{
+	if (s == NULL || name == NULL)
+		return NULL;
+	for (size_t i = 0; i < s->nprofiles; i++)
+		if (strcmp(s->profiles[i].name, name) == 0)
+			return &s->profiles[i];
+	return NULL;
+}
+
+void
+svc_ca_info(struct svc *s, struct svc_ca_info *out)
+{
+	out->pem = ca_cert_pem(s->ca);
+	out->not_after = ca_not_after(s->ca);
+	out->fingerprint = ca_fingerprint(s->ca);
+	out->key_type = ca_key_type(s->ca);
+}
+
+bool
+svc_ready(struct svc *s)
+{
+	struct err e;
+
+	err_clear(&e);
+	if (s == NULL || s->ca == NULL || s->db == NULL)
+		return false;
+	if (db_ping(s->db, &e) == -1) {
+		log_warn("readiness: database: %s", e.msg);
+		return false;
+	}
+	return true;
+}
+
+int
+svc_stats(struct svc *s, struct svc_stats *out, struct err *e)
+{
+	struct db_profile_count	*c = NULL;
+	struct err		 le;
+	size_t			 n = 0;
+	int			 rc = -1;
+
+	ERR_LOCAL(e, le);
+	memset(out, 0, sizeof(*out));
+	if (db_cert_counts(s->db, tu_now(), &c, &n, e) == -1) {
+		svc_err_hide(e, "stats");
+		goto out;
+	}
+	if (n > 0 && (out->profiles = calloc(n, sizeof(*out->profiles))) ==
+	    NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(out->profiles[i].profile,
+		    sizeof(out->profiles[i].profile), "%s", c[i].profile);
+		out->profiles[i].issued = c[i].issued;
+		out->profiles[i].active = c[i].active;
+		out->revoked_total += c[i].revoked;
+	}
+	out->nprofiles = n;
+	pthread_mutex_lock(&s->crl_mu);
+	out->crl_number = s->crl.number;
+	out->crl_next_update = s->crl.next_update;
+	pthread_mutex_unlock(&s->crl_mu);
+	out->ca_not_after = ca_not_after(s->ca);
+	rc = 0;
+out:
+	free(c);
+	if (rc == -1)
+		svc_stats_clear(out);
+	return rc;
+}
+
+void
+svc_stats_clear(struct svc_stats *st)
+{
+	if (st == NULL)
+		return;
+	free(st->profiles);
+	memset(st, 0, sizeof(*st));
+}
+
+int
+svc_audit_list(struct svc *s, int64_t after, size_t limit,
+    struct audit_rec **out, size_t *n, int64_t *next, struct err *e)
+{
+	struct err le;
+
+	ERR_LOCAL(e, le);
+	if (svc_list_limit(limit, e) == -1)
+		return -1;
+	if (db_audit_list(s->db, after, limit, out, n, next, e) == -1) {
+		svc_err_hide(e, "audit list");
+		return -1;
+	}
+	return 0;
+}
+
+void
+svc_audit_list_free(struct audit_rec *list, size_t n)
+{
+	db_audit_list_free(list, n);
+}
