@@ -7,7 +7,7 @@
  * removes what it created.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "fileio.h"
 #include "names.h"
+#include "opts.h"
 #include "svc.h"
 #include "timeutil.h"
 #include "types.h"
@@ -61,6 +62,7 @@ struct init_opts {
 	const char	*import_key;
 	const char	*import_pass;
 	bool		 ca_opts_given;	/* --cn, --key-type or --days */
+	bool		 help;
 };
 
 /* What init made, so that a failure can take it back. */
@@ -91,119 +93,109 @@ static const struct profile admin_profile = {
 	.key_types = KEY_BIT(KEY_EC_P256),
 };
 
+static const char init_usage[] =
+    "usage: redis-ca init [--data DIR] [--cn NAME] [--key-type T] [--days N]\n"
+    "         [--api-name NAME]... [--public-url URL] [--passphrase-file F]\n"
+    "         [--import-cert F --import-key F [--import-passphrase-file F]]\n";
+
+/* --key-type: any leaf key type but rsa-2048, too weak for a CA. */
 static int
-parse_args(int argc, char **argv, struct init_opts *o)
+set_key_type(void *opts, const char *v, struct err *e)
 {
-	enum { O_DATA = 256, O_CN, O_KEY_TYPE, O_DAYS, O_API_NAME,
-	    O_PUBLIC_URL, O_PASS, O_IMP_CERT, O_IMP_KEY, O_IMP_PASS };
-	static const struct option longopts[] = {
-		{ "data", required_argument, NULL, O_DATA },
-		{ "cn", required_argument, NULL, O_CN },
-		{ "key-type", required_argument, NULL, O_KEY_TYPE },
-		{ "days", required_argument, NULL, O_DAYS },
-		{ "api-name", required_argument, NULL, O_API_NAME },
-		{ "public-url", required_argument, NULL, O_PUBLIC_URL },
-		{ "passphrase-file", required_argument, NULL, O_PASS },
-		{ "import-cert", required_argument, NULL, O_IMP_CERT },
-		{ "import-key", required_argument, NULL, O_IMP_KEY },
-		{ "import-passphrase-file", required_argument, NULL,
-		    O_IMP_PASS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char *end;
-	long n;
-	int c;
+	struct init_opts *o = opts;
+
+	if (key_type_parse(v, &o->key_type) == -1 ||
+	    o->key_type == KEY_RSA_2048) {
+		err_set(e, ERR_USAGE, "--key-type must be ec-p256, ec-p384, "
+		    "rsa-3072 or rsa-4096");
+		return -1;
+	}
+	return 0;
+}
+
+enum init_opt {
+	IO_DATA, IO_CN, IO_KEY_TYPE, IO_DAYS, IO_API_NAME, IO_PUBLIC_URL,
+	IO_PASS, IO_IMP_CERT, IO_IMP_KEY, IO_IMP_PASS, IO_HELP, IO__MAX
+};
+
+static const struct opt init_opt_table[IO__MAX] = {
+	[IO_DATA] = OPTS_STRING("data", struct init_opts,
+	    data),
+	[IO_CN] = OPTS_STRING("cn", struct init_opts,
+	    cn),
+	[IO_KEY_TYPE] = { .name = "key-type", .type = OPT_CALL,
+	    .set = set_key_type },
+	[IO_DAYS] = { .name = "days", .type = OPT_INT,
+	    .off = offsetof(struct init_opts, days), .min = 1,
+	    .max = INIT_MAX_DAYS, .bad = "--days must be a number of days "
+	    "from 1 to " OPTS_STR(INIT_MAX_DAYS) },
+	[IO_API_NAME] = { .name = "api-name", .type = OPT_LIST,
+	    .off = offsetof(struct init_opts, api_names),
+	    .count_off = offsetof(struct init_opts, napi_names),
+	    .max = RCA_MAX_SANS },
+	[IO_PUBLIC_URL] = OPTS_STRING("public-url", struct init_opts,
+	    public_url),
+	[IO_PASS] = OPTS_STRING("passphrase-file", struct init_opts,
+	    pass_file),
+	[IO_IMP_CERT] = OPTS_STRING("import-cert", struct init_opts,
+	    import_cert),
+	[IO_IMP_KEY] = OPTS_STRING("import-key", struct init_opts,
+	    import_key),
+	[IO_IMP_PASS] = OPTS_STRING("import-passphrase-file", struct init_opts,
+	    import_pass),
+	[IO_HELP] = { .name = "help", .short_name = 'h', .type = OPT_FLAG,
+	    .flags = OPT_F_STOP, .off = offsetof(struct init_opts, help) },
+};
+
+static const struct opts_cmd init_cmd = {
+	OPTS_GNU, init_opt_table, IO__MAX, init_usage
+};
+
+/* The options given together or not at all. */
+static int
+check_args(struct init_opts *o, struct err *e)
+{
+	if ((o->import_cert == NULL) != (o->import_key == NULL)) {
+		err_set(e, ERR_USAGE, "--import-cert and --import-key go "
+		    "together");
+		return -1;
+	}
+	if (o->import_pass != NULL && o->import_cert == NULL) {
+		err_set(e, ERR_USAGE, "--import-passphrase-file needs "
+		    "--import-cert and --import-key");
+		return -1;
+	}
+	if (o->import_cert != NULL && o->ca_opts_given) {
+		err_set(e, ERR_USAGE, "--cn, --key-type and --days do not "
+		    "apply to an imported CA");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct init_opts *o, struct err *e)
+{
+	struct opts_result res;
 
 	memset(o, 0, sizeof(*o));
 	o->data = CLI_DEFAULT_DATA;
 	o->cn = INIT_DEFAULT_CN;
 	o->key_type = KEY_EC_P256;
 	o->days = INIT_DEFAULT_DAYS;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_DATA:
-			o->data = optarg;
-			break;
-		case O_CN:
-			o->cn = optarg;
-			o->ca_opts_given = true;
-			break;
-		case O_KEY_TYPE:
-			if (key_type_parse(optarg, &o->key_type) == -1 ||
-			    o->key_type == KEY_RSA_2048) {
-				cli_error("init: --key-type must be ec-p256, "
-				    "ec-p384, rsa-3072 or rsa-4096");
-				return -1;
-			}
-			o->ca_opts_given = true;
-			break;
-		case O_DAYS:
-			errno = 0;
-			n = strtol(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    n < 1 || n > INIT_MAX_DAYS) {
-				cli_error("init: --days must be a number of "
-				    "days from 1 to %d", INIT_MAX_DAYS);
-				return -1;
-			}
-			o->days = (int)n;
-			o->ca_opts_given = true;
-			break;
-		case O_API_NAME:
-			if (o->napi_names >= RCA_MAX_SANS) {
-				cli_error("init: at most %d --api-name",
-				    RCA_MAX_SANS);
-				return -1;
-			}
-			o->api_names[o->napi_names++] = optarg;
-			break;
-		case O_PUBLIC_URL:
-			o->public_url = optarg;
-			break;
-		case O_PASS:
-			o->pass_file = optarg;
-			break;
-		case O_IMP_CERT:
-			o->import_cert = optarg;
-			break;
-		case O_IMP_KEY:
-			o->import_key = optarg;
-			break;
-		case O_IMP_PASS:
-			o->import_pass = optarg;
-			break;
-		case 'h':
-			printf("usage: redis-ca init [--data DIR] [--cn NAME] "
-			    "[--key-type T] [--days N]\n"
-			    "         [--api-name NAME]... [--public-url URL] "
-			    "[--passphrase-file F]\n"
-			    "         [--import-cert F --import-key F "
-			    "[--import-passphrase-file F]]\n");
-			exit(EXIT_OK);
-		default:
-			cli_bad_option("init", argv, c);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		cli_error("init: unexpected argument \"%.64s\"", argv[optind]);
+	if (opts_parse(&init_cmd, argc, argv, o, &res, e) == -1)
+		return -1;
+	if (o->help)
+		return 0;
+	o->ca_opts_given = (res.given & (OPTS_BIT(IO_CN) |
+	    OPTS_BIT(IO_KEY_TYPE) | OPTS_BIT(IO_DAYS))) != 0;
+	if (res.noperands > 0) {
+		err_set(e, ERR_USAGE, "unexpected argument \"%.64s\"",
+		    res.operand);
 		return -1;
 	}
-	if ((o->import_cert == NULL) != (o->import_key == NULL)) {
-		cli_error("init: --import-cert and --import-key go together");
+	if (check_args(o, e) == -1)
 		return -1;
-	}
-	if (o->import_pass != NULL && o->import_cert == NULL) {
-		cli_error("init: --import-passphrase-file needs "
-		    "--import-cert and --import-key");
-		return -1;
-	}
-	if (o->import_cert != NULL && o->ca_opts_given) {
-		cli_error("init: --cn, --key-type and --days do not apply "
-		    "to an imported CA");
-		return -1;
-	}
 	if (o->napi_names == 0) {
 		o->api_names[o->napi_names++] = "localhost";
 		o->api_names[o->napi_names++] = "127.0.0.1";
@@ -530,8 +522,14 @@ cmd_init(int argc, char **argv)
 	struct err e;
 
 	err_clear(&e);
-	if (parse_args(argc, argv, &o) == -1)
+	if (parse_args(argc, argv, &o, &e) == -1) {
+		cli_error("init: %s", e.msg);
 		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(init_usage, stdout);
+		return EXIT_OK;
+	}
 	if (run_init(&o, &e) == -1) {
 		cli_error("init: %s", e.msg[0] != '\0' ? e.msg :
 		    err_code_name(e.code));
