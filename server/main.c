@@ -1,8 +1,8 @@
 /*
  * redis-ca: one binary, several subcommands.  main() only dispatches;
- * each subcommand parses its own options (getopt_long) in its file.
+ * each subcommand declares its options as a table for opts_parse()
+ * (opts.h) in its file.
  */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,23 +56,6 @@ cli_error(const char *fmt, ...)
 }
 
 int
-cli_bad_option(const char *cmd, char **argv, int c)
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
-
-	if (c == ':')
-		cli_error("%s: option %s needs an argument (see "
-		    "redis-ca --help)", cmd, arg);
-	else if (optopt != 0)
-		cli_error("%s: unknown option -%c (see redis-ca --help)", cmd,
-		    optopt);
-	else
-		cli_error("%s: unknown option %s (see redis-ca --help)", cmd,
-		    arg);
-	return EXIT_USAGE;
-}
-
-int
 cli_open(const char *path, struct config *cfg, struct svc **svc,
     struct err *e)
 {
@@ -116,8 +99,6 @@ main(int argc, char **argv)
 		printf("redis-ca %s\n", RCA_VERSION);
 		return EXIT_OK;
 	}
-	/* getopt_long reports nothing itself: errors are ours, one line. */
-	opterr = 0;
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(cmd, "serve") == 0)
