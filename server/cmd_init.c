@@ -30,6 +30,9 @@
 #define INIT_LEAF_TTL		(397 * 86400)	/* api and admin certs */
 #define INIT_ADMIN_CN		"redis-ca-admin"
 #define INIT_MAX_CREATED	16
+/* A token as svc_token_create() writes it, with its '\0'. */
+#define INIT_TOKEN_LEN \
+	(RCA_TOKEN_PREFIX_LEN + 2 * RCA_TOKEN_RANDOM_BYTES + 1)
 
 /* Everything init writes, relative to the data folder. */
 enum init_file {
@@ -94,9 +97,12 @@ static const struct profile admin_profile = {
 };
 
 static const char init_usage[] =
-    "usage: redis-ca init [--data DIR] [--cn NAME] [--key-type T] [--days N]\n"
-    "         [--api-name NAME]... [--public-url URL] [--passphrase-file F]\n"
-    "         [--import-cert F --import-key F [--import-passphrase-file F]]\n";
+    "usage: redis-ca init [--data DIR] [--cn NAME] [--key-type T] "
+    "[--days N]\n"
+    "         [--api-name NAME]... [--public-url URL] "
+    "[--passphrase-file F]\n"
+    "         [--import-cert F --import-key F "
+    "[--import-passphrase-file F]]\n";
 
 /* --key-type: any leaf key type but rsa-2048, too weak for a CA. */
 static int
@@ -356,24 +362,164 @@ print_summary(const struct init_opts *o, const struct init_state *st,
 	    st->path[F_CONFIG]);
 }
 
+/*
+ * Check every input before anything is created: the API's names into
+ * api, the admin's into admin, the passphrase file made absolute into
+ * pass_abs (RCA_MAX_PATH bytes), and the paths of st.
+ */
+static int
+check_inputs(const struct init_opts *o, struct init_state *st,
+    struct names *api, struct names *admin, char *pass_abs, struct err *e)
+{
+	for (size_t i = 0; i < o->napi_names; i++) {
+		enum name_kind k = names_is_ip(o->api_names[i]) ? NAME_IP :
+		    NAME_DNS;
+
+		if ((i == 0 && names_set_cn(api, o->api_names[0], e) == -1) ||
+		    names_add(api, k, o->api_names[i], e) == -1) {
+			err_set(e, ERR_USAGE, "--api-name %.64s: not a DNS "
+			    "name or an IP address", o->api_names[i]);
+			return -1;
+		}
+	}
+	if (names_set_cn(admin, INIT_ADMIN_CN, e) == -1)
+		return -1;
+	/* realpath() writes up to PATH_MAX (4096): RCA_MAX_PATH. */
+	if (o->pass_file != NULL && realpath(o->pass_file, pass_abs) ==
+	    NULL) {
+		err_set(e, ERR_IO, "--passphrase-file %s: %s", o->pass_file,
+		    strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < F__MAX; i++)
+		if (fio_path_join(st->path[i], sizeof(st->path[i]), o->data,
+		    init_files[i], e) == -1)
+			return -1;
+	return fio_path_join(st->tls_dir, sizeof(st->tls_dir), o->data,
+	    "tls", e);
+}
+
+/* Import the CA or create one; pass: the passphrase file, or NULL. */
+static int
+make_ca(const struct init_opts *o, struct init_state *st, const char *pass,
+    struct err *e)
+{
+	struct ca_create_opts co = {
+		.key_type = o->key_type,
+		.cn = o->cn,
+		.days = o->days,
+		.passphrase_file = pass,
+	};
+
+	/* Nothing was at these paths (check_fresh), so whatever is there
+	 * after a failure below is ours to remove. */
+	st->made[F_CA_CERT] = st->made[F_CA_KEY] = true;
+	if (o->import_cert != NULL)
+		return ca_import_files(o->import_cert, o->import_key,
+		    o->import_pass, st->path[F_CA_CERT], st->path[F_CA_KEY],
+		    pass, e);
+	return ca_create_files(st->path[F_CA_CERT], st->path[F_CA_KEY], &co,
+	    e);
+}
+
+/* Write the default config.json and load it back into *cfg. */
+static int
+write_config(const struct init_opts *o, struct init_state *st,
+    const char *pass, struct config *cfg, struct err *e)
+{
+	struct config_defaults d;
+	char *json = NULL;
+	int rc = -1;
+
+	memset(&d, 0, sizeof(d));
+	d.public_url = o->public_url;
+	d.key_passphrase_file = pass;
+	if ((json = config_default_json(&d, e)) == NULL)
+		goto out;
+	if (fio_write_excl(st->path[F_CONFIG], json, strlen(json), 0640, e)
+	    == -1)
+		goto out;
+	st->made[F_CONFIG] = true;
+	/* Read it back: what serve will load must load. */
+	if (config_load(st->path[F_CONFIG], cfg, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(json);
+	return rc;
+}
+
+/* Make the tls folder and open the service (creating the database). */
+static struct svc *
+open_service(struct init_state *st, const struct config *cfg,
+    struct err *e)
+{
+	struct svc_config sc;
+	struct svc *s;
+
+	if (mkdir(st->tls_dir, 0700) == -1) {
+		err_set(e, ERR_IO, "%s: %s", st->tls_dir, strerror(errno));
+		return NULL;
+	}
+	st->made_tls_dir = true;
+	config_svc_view(cfg, &sc);
+	st->made[F_DB] = true;	/* svc_open creates it */
+	if ((s = svc_open(&sc, e)) == NULL)
+		return NULL;
+	if (chmod(st->path[F_DB], 0600) == -1) {
+		err_set(e, ERR_IO, "%s: %s", st->path[F_DB], strerror(errno));
+		svc_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * The first admin token into *tok and token, and a copy in admin.token.
+ * It takes the admin default of 90 days (SPEC section 8): long enough
+ * for deploy/start.sh and first steps, and a leaked copy of admin.token
+ * does not stay good forever.  An operator makes the long-lived tokens
+ * they need with `token create --kind admin [--ttl D|never]`.
+ */
+static int
+first_token(struct svc *s, const struct svc_actor *a,
+    struct init_state *st, struct token_rec *tok, char *token,
+    struct err *e)
+{
+	struct svc_token_req treq;
+	char line[INIT_TOKEN_LEN + 1];
+	int rc = -1;
+
+	memset(&treq, 0, sizeof(treq));
+	treq.kind = TOKEN_ADMIN;
+	treq.description = "first admin token (redis-ca init)";
+	if (svc_token_create(s, a, &treq, tok, token, e) == -1)
+		goto out;
+	snprintf(line, sizeof(line), "%s\n", token);
+	if (fio_write_excl(st->path[F_TOKEN], line, strlen(line), 0400, e)
+	    == -1)
+		goto out;
+	st->made[F_TOKEN] = true;
+	rc = 0;
+out:
+	fio_wipe(line, sizeof(line));
+	return rc;
+}
+
 static int
 run_init(const struct init_opts *o, struct err *e)
 {
 	struct init_state st;
 	struct config cfg = CONFIG_INIT;
-	struct config_defaults d;
-	struct svc_config sc;
 	struct svc_actor actor;
 	struct svc_issued api = { 0 }, admin = { 0 };
-	struct svc_token_req treq;
 	struct token_rec tok;
 	struct svc_ca_info info;
 	struct names api_names = NAMES_INIT, admin_names = NAMES_INIT;
 	struct svc *s = NULL;
-	char pass_abs[RCA_MAX_PATH];	/* realpath() writes up to PATH_MAX (4096) */
-	char token[RCA_TOKEN_PREFIX_LEN + 2 * RCA_TOKEN_RANDOM_BYTES + 1];
-	char line[sizeof(token) + 1];
-	char *json = NULL;
+	char pass_abs[RCA_MAX_PATH];
+	char token[INIT_TOKEN_LEN];
+	const char *pass = o->pass_file != NULL ? pass_abs : NULL;
 	bool made_data = false;
 	int rc = -1;
 
@@ -381,117 +527,23 @@ run_init(const struct init_opts *o, struct err *e)
 	memset(&tok, 0, sizeof(tok));
 	memset(token, 0, sizeof(token));
 	svc_actor_init(&actor, ACTOR_CLI);
-
-	/* Check every input before anything is created. */
-	for (size_t i = 0; i < o->napi_names; i++) {
-		enum name_kind k = names_is_ip(o->api_names[i]) ? NAME_IP :
-		    NAME_DNS;
-
-		if ((i == 0 && names_set_cn(&api_names, o->api_names[0], e)
-		    == -1) || names_add(&api_names, k, o->api_names[i], e)
-		    == -1) {
-			err_set(e, ERR_USAGE, "--api-name %.64s: not a DNS "
-			    "name or an IP address", o->api_names[i]);
-			goto out;
-		}
-	}
-	if (names_set_cn(&admin_names, INIT_ADMIN_CN, e) == -1)
-		goto out;
-	if (o->pass_file != NULL && realpath(o->pass_file, pass_abs) ==
-	    NULL) {
-		err_set(e, ERR_IO, "--passphrase-file %s: %s", o->pass_file,
-		    strerror(errno));
-		goto out;
-	}
-	for (int i = 0; i < F__MAX; i++)
-		if (fio_path_join(st.path[i], sizeof(st.path[i]), o->data,
-		    init_files[i], e) == -1)
-			goto out;
-	if (fio_path_join(st.tls_dir, sizeof(st.tls_dir), o->data, "tls",
-	    e) == -1)
-		goto out;
-
-	/* Whatever is created below is for the owner only. */
-	umask(077);
-	if (make_dir(o->data, &made_data, e) == -1)
-		goto out;
-	if (check_fresh(&st, e) == -1)
-		goto out;
-
-	/* Nothing was at these paths (check_fresh), so whatever is there
-	 * after a failure below is ours to remove. */
-	st.made[F_CA_CERT] = st.made[F_CA_KEY] = true;
-	if (o->import_cert != NULL) {
-		if (ca_import_files(o->import_cert, o->import_key,
-		    o->import_pass, st.path[F_CA_CERT], st.path[F_CA_KEY],
-		    o->pass_file != NULL ? pass_abs : NULL, e) == -1)
-			goto out;
-	} else {
-		struct ca_create_opts co = {
-			.key_type = o->key_type,
-			.cn = o->cn,
-			.days = o->days,
-			.passphrase_file = o->pass_file != NULL ? pass_abs :
-			    NULL,
-		};
-
-		if (ca_create_files(st.path[F_CA_CERT], st.path[F_CA_KEY],
-		    &co, e) == -1)
-			goto out;
-	}
-
-	memset(&d, 0, sizeof(d));
-	d.public_url = o->public_url;
-	d.key_passphrase_file = o->pass_file != NULL ? pass_abs : NULL;
-	if ((json = config_default_json(&d, e)) == NULL)
-		goto out;
-	if (fio_write_excl(st.path[F_CONFIG], json, strlen(json), 0640, e)
+	if (check_inputs(o, &st, &api_names, &admin_names, pass_abs, e)
 	    == -1)
 		goto out;
-	st.made[F_CONFIG] = true;
-	/* Read it back: what serve will load must load. */
-	if (config_load(st.path[F_CONFIG], &cfg, e) == -1)
+	/* Whatever is created below is for the owner only. */
+	umask(077);
+	if (make_dir(o->data, &made_data, e) == -1 ||
+	    check_fresh(&st, e) == -1 ||
+	    make_ca(o, &st, pass, e) == -1 ||
+	    write_config(o, &st, pass, &cfg, e) == -1 ||
+	    (s = open_service(&st, &cfg, e)) == NULL)
 		goto out;
-
-	if (mkdir(st.tls_dir, 0700) == -1) {
-		err_set(e, ERR_IO, "%s: %s", st.tls_dir, strerror(errno));
-		goto out;
-	}
-	st.made_tls_dir = true;
-
-	config_svc_view(&cfg, &sc);
-	st.made[F_DB] = true;	/* svc_open creates it */
-	if ((s = svc_open(&sc, e)) == NULL)
-		goto out;
-	if (chmod(st.path[F_DB], 0600) == -1) {
-		err_set(e, ERR_IO, "%s: %s", st.path[F_DB], strerror(errno));
-		goto out;
-	}
-
 	if (issue_pair(s, &actor, &api_profile, &api_names, &st, F_API_CERT,
 	    F_API_KEY, &api, e) == -1 ||
 	    issue_pair(s, &actor, &admin_profile, &admin_names, &st,
-	    F_ADMIN_CERT, F_ADMIN_KEY, &admin, e) == -1)
+	    F_ADMIN_CERT, F_ADMIN_KEY, &admin, e) == -1 ||
+	    first_token(s, &actor, &st, &tok, token, e) == -1)
 		goto out;
-
-	/*
-	 * The first admin token takes the admin default of 90 days (SPEC
-	 * section 8): long enough for deploy/start.sh and first steps, and
-	 * a leaked copy of admin.token does not stay good forever.  An
-	 * operator makes the long-lived tokens they need with `token
-	 * create --kind admin [--ttl D|never]`.
-	 */
-	memset(&treq, 0, sizeof(treq));
-	treq.kind = TOKEN_ADMIN;
-	treq.description = "first admin token (redis-ca init)";
-	if (svc_token_create(s, &actor, &treq, &tok, token, e) == -1)
-		goto out;
-	snprintf(line, sizeof(line), "%s\n", token);
-	if (fio_write_excl(st.path[F_TOKEN], line, strlen(line), 0400, e)
-	    == -1)
-		goto out;
-	st.made[F_TOKEN] = true;
-
 	svc_ca_info(s, &info);
 	print_summary(o, &st, &info, &tok, token, o->import_cert != NULL);
 	rc = 0;
@@ -503,7 +555,6 @@ out:
 			(void)rmdir(o->data);
 	}
 	fio_wipe(token, sizeof(token));
-	fio_wipe(line, sizeof(line));
 	svc_issued_clear(&api);
 	svc_issued_clear(&admin);
 	token_rec_clear(&tok);
@@ -511,7 +562,6 @@ out:
 	names_clear(&api_names);
 	names_clear(&admin_names);
 	config_clear(&cfg);
-	free(json);
 	return rc;
 }
 

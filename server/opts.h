@@ -47,7 +47,7 @@ struct opt {
 	unsigned	 flags;		/* OPT_F_* */
 	size_t		 off;		/* offsetof the field it sets */
 	size_t		 count_off;	/* OPT_LIST: offsetof its count */
-	long long	 min, max;	/* OPT_INT*: range; OPT_LIST: max items */
+	long long	 min, max;	/* OPT_INT*: range; OPT_LIST: max */
 	/* OPT_CALL: v is borrowed from argv; errors ERR_USAGE. */
 	int		(*set)(void *opts, const char *v, struct err *e);
 	const char	*bad;		/* OPT_PATH, OPT_INT*: the message */
@@ -89,7 +89,7 @@ struct opts_cmd {
 struct opts_result {
 	uint32_t	 given;		/* OPTS_BIT(row) of each option seen */
 	size_t		 noperands;	/* arguments that are not options */
-	const char	*operand;	/* the first of them (borrowed), or NULL */
+	const char	*operand;	/* the first (borrowed), or NULL */
 };
 
 /*
