@@ -49,30 +49,40 @@ parse_target(const char *s, char *host, size_t hostsz, int *port)
 	return 0;
 }
 
-static int
-print_json(const struct svc_check_result *res)
+/* res as {"ok", "checks": [{"id", "ok", "detail"}...]} (new), or NULL. */
+static json_t *
+result_json(const struct svc_check_result *res)
 {
-	json_t	*checks = json_array(), *o = NULL;
-	char	*s = NULL;
-	int	 rc = -1;
+	json_t *checks, *o = NULL;
 
-	if (checks == NULL)
-		goto out;
+	if ((checks = json_array()) == NULL)
+		return NULL;
 	for (size_t i = 0; i < res->n; i++)
 		if (json_array_append_new(checks, json_pack("{s:s, s:b, s:s}",
 		    "id", res->checks[i].id, "ok", res->checks[i].ok,
 		    "detail", res->checks[i].detail)) == -1)
 			goto out;
 	o = json_pack("{s:b, s:O}", "ok", res->ok, "checks", checks);
-	if (o == NULL || (s = json_dumps(o, JSON_INDENT(2))) == NULL)
-		goto out;
-	printf("%s\n", s);
-	rc = 0;
 out:
-	free(s);
-	json_decref(o);
 	json_decref(checks);
-	return rc;
+	return o;
+}
+
+static int
+print_json(const struct svc_check_result *res)
+{
+	json_t *o;
+	char *s;
+
+	if ((o = result_json(res)) == NULL)
+		return -1;
+	s = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	if (s == NULL)
+		return -1;
+	printf("%s\n", s);
+	free(s);
+	return 0;
 }
 
 static void
@@ -111,7 +121,7 @@ static const struct opt check_opt_table[] = {
 
 static const struct opts_cmd check_cmd = {
 	OPTS_GNU, check_opt_table,
-	sizeof(check_opt_table) / sizeof(check_opt_table[0]), NULL
+	sizeof(check_opt_table) / sizeof(check_opt_table[0]), false, NULL
 };
 
 /*

@@ -61,9 +61,11 @@ struct init_opts {
 	size_t		 napi_names;
 	const char	*public_url;
 	const char	*pass_file;
-	const char	*import_cert;
-	const char	*import_key;
-	const char	*import_pass;
+	struct {			/* --import-*: an existing CA */
+		const char	*cert;
+		const char	*key;
+		const char	*pass;
+	}		 import;
 	bool		 ca_opts_given;	/* --cn, --key-type or --days */
 	bool		 help;
 };
@@ -144,34 +146,34 @@ static const struct opt init_opt_table[IO__MAX] = {
 	[IO_PASS] = OPTS_STRING("passphrase-file", struct init_opts,
 	    pass_file),
 	[IO_IMP_CERT] = OPTS_STRING("import-cert", struct init_opts,
-	    import_cert),
+	    import.cert),
 	[IO_IMP_KEY] = OPTS_STRING("import-key", struct init_opts,
-	    import_key),
+	    import.key),
 	[IO_IMP_PASS] = OPTS_STRING("import-passphrase-file", struct init_opts,
-	    import_pass),
+	    import.pass),
 	[IO_HELP] = { .name = "help", .short_name = 'h', .type = OPT_FLAG,
 	    .flags = OPT_F_STOP, .off = offsetof(struct init_opts, help) },
 };
 
 static const struct opts_cmd init_cmd = {
-	OPTS_GNU, init_opt_table, IO__MAX, init_usage
+	OPTS_GNU, init_opt_table, IO__MAX, true, init_usage
 };
 
 /* The options given together or not at all. */
 static int
 check_args(struct init_opts *o, struct err *e)
 {
-	if ((o->import_cert == NULL) != (o->import_key == NULL)) {
+	if ((o->import.cert == NULL) != (o->import.key == NULL)) {
 		err_set(e, ERR_USAGE, "--import-cert and --import-key go "
 		    "together");
 		return -1;
 	}
-	if (o->import_pass != NULL && o->import_cert == NULL) {
+	if (o->import.pass != NULL && o->import.cert == NULL) {
 		err_set(e, ERR_USAGE, "--import-passphrase-file needs "
 		    "--import-cert and --import-key");
 		return -1;
 	}
-	if (o->import_cert != NULL && o->ca_opts_given) {
+	if (o->import.cert != NULL && o->ca_opts_given) {
 		err_set(e, ERR_USAGE, "--cn, --key-type and --days do not "
 		    "apply to an imported CA");
 		return -1;
@@ -195,11 +197,6 @@ parse_args(int argc, char **argv, struct init_opts *o, struct err *e)
 		return 0;
 	o->ca_opts_given = (res.given & (OPTS_BIT(IO_CN) |
 	    OPTS_BIT(IO_KEY_TYPE) | OPTS_BIT(IO_DAYS))) != 0;
-	if (res.noperands > 0) {
-		err_set(e, ERR_USAGE, "unexpected argument \"%.64s\"",
-		    res.operand);
-		return -1;
-	}
 	if (check_args(o, e) == -1)
 		return -1;
 	if (o->napi_names == 0) {
@@ -414,9 +411,9 @@ make_ca(const struct init_opts *o, struct init_state *st, const char *pass,
 	/* Nothing was at these paths (check_fresh), so whatever is there
 	 * after a failure below is ours to remove. */
 	st->made[F_CA_CERT] = st->made[F_CA_KEY] = true;
-	if (o->import_cert != NULL)
-		return ca_import_files(o->import_cert, o->import_key,
-		    o->import_pass, st->path[F_CA_CERT], st->path[F_CA_KEY],
+	if (o->import.cert != NULL)
+		return ca_import_files(o->import.cert, o->import.key,
+		    o->import.pass, st->path[F_CA_CERT], st->path[F_CA_KEY],
 		    pass, e);
 	return ca_create_files(st->path[F_CA_CERT], st->path[F_CA_KEY], &co,
 	    e);
@@ -545,7 +542,7 @@ run_init(const struct init_opts *o, struct err *e)
 	    first_token(s, &actor, &st, &tok, token, e) == -1)
 		goto out;
 	svc_ca_info(s, &info);
-	print_summary(o, &st, &info, &tok, token, o->import_cert != NULL);
+	print_summary(o, &st, &info, &tok, token, o->import.cert != NULL);
 	rc = 0;
 out:
 	svc_close(s);

@@ -154,7 +154,7 @@ static const struct opt serve_opt_table[] = {
 
 static const struct opts_cmd serve_cmd = {
 	OPTS_GNU, serve_opt_table,
-	sizeof(serve_opt_table) / sizeof(serve_opt_table[0]),
+	sizeof(serve_opt_table) / sizeof(serve_opt_table[0]), true,
 	"usage: redis-ca serve [--config FILE]\n"
 };
 
@@ -174,11 +174,6 @@ parse_args(int argc, char **argv, const char **config)
 	if (o.help) {
 		fputs(serve_cmd.usage, stdout);
 		exit(EXIT_OK);
-	}
-	if (res.noperands > 0) {
-		cli_error("serve: unexpected argument \"%.64s\"",
-		    res.operand);
-		return EXIT_USAGE;
 	}
 	*config = o.config;
 	return EXIT_OK;

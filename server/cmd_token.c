@@ -112,7 +112,8 @@ static const struct opt create_opt_table[] = {
 
 static const struct opts_cmd create_cmd = {
 	OPTS_GNU, create_opt_table,
-	sizeof(create_opt_table) / sizeof(create_opt_table[0]), token_usage
+	sizeof(create_opt_table) / sizeof(create_opt_table[0]), true,
+	token_usage
 };
 
 /* The options an enroll token needs and an admin token refuses. */
@@ -149,11 +150,6 @@ parse_create(int argc, char **argv, struct create_opts *o, struct err *e)
 	o->uses = 1;
 	if (opts_parse(&create_cmd, argc, argv, o, &res, e) == -1)
 		return -1;
-	if (res.noperands > 0) {
-		err_set(e, ERR_USAGE, "unexpected argument \"%.64s\"",
-		    res.operand);
-		return -1;
-	}
 	return check_create(o, e);
 }
 
@@ -230,7 +226,7 @@ static const struct opt simple_opt_table[] = {
 };
 
 static const struct opts_cmd simple_cmd = {
-	OPTS_GNU, simple_opt_table, 1, token_usage
+	OPTS_GNU, simple_opt_table, 1, false, token_usage
 };
 
 /* Parse "[--config FILE]" and up to nargs positional arguments. */

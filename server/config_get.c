@@ -103,21 +103,21 @@ cfg_get_object(json_t *obj, const char *prefix, const char *key, json_t **out,
 
 /*
  * A string at obj.key (obj may be NULL): *out becomes a new copy of it,
- * or of def when absent (def may be NULL).  nullable: JSON null is
- * accepted and means NULL.  Empty strings and control characters are
- * refused.
+ * or of def when absent (def may be NULL), made absolute against dir
+ * unless dir is NULL.  nullable: JSON null is accepted and means NULL.
+ * Empty strings and control characters are refused.
  */
-int
-cfg_get_string(json_t *obj, const char *prefix, const char *key,
-    const char *def, bool nullable, char **out, struct err *e)
+static int
+get_text(json_t *obj, const char *prefix, const char *key, const char *def,
+    bool nullable, const char *dir, char **out, struct err *e)
 {
-	char p[CFG_PATH_BUF];
+	char p[CFG_PATH_BUF], buf[RCA_MAX_PATH];
 	json_t *v = obj != NULL ? json_object_get(obj, key) : NULL;
 	const char *s = def;
 
 	*out = NULL;
+	cfg_key_path(p, prefix, key);
 	if (v != NULL) {
-		cfg_key_path(p, prefix, key);
 		if (json_is_null(v) && nullable) {
 			s = NULL;
 		} else if (!json_is_string(v)) {
@@ -134,42 +134,35 @@ cfg_get_string(json_t *obj, const char *prefix, const char *key,
 			}
 		}
 	}
-	if (s != NULL && (*out = strdup(s)) == NULL) {
+	if (s == NULL)
+		return 0;
+	if (dir != NULL) {
+		if (fio_path_join(buf, sizeof(buf), dir, s, NULL) == -1) {
+			cfg_err(e, p, "path too long");
+			return -1;
+		}
+		s = buf;
+	}
+	if ((*out = strdup(s)) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return -1;
 	}
 	return 0;
 }
 
-/* A path at obj.key, made absolute against dir; see cfg_get_string(). */
 int
-cfg_get_path(json_t *obj, const char *prefix, const char *key, const char *def,
-    bool nullable, const char *dir, char **out, struct err *e)
+cfg_get_string(json_t *obj, const char *prefix, const char *key,
+    const char *def, bool nullable, char **out, struct err *e)
 {
-	char p[CFG_PATH_BUF], buf[RCA_MAX_PATH];
-	char *s = NULL;
-	int rc = -1;
+	return get_text(obj, prefix, key, def, nullable, NULL, out, e);
+}
 
-	*out = NULL;
-	if (cfg_get_string(obj, prefix, key, def, nullable, &s, e) == -1)
-		goto out;
-	if (s == NULL) {
-		rc = 0;
-		goto out;
-	}
-	if (fio_path_join(buf, sizeof(buf), dir, s, NULL) == -1) {
-		cfg_key_path(p, prefix, key);
-		cfg_err(e, p, "path too long");
-		goto out;
-	}
-	if ((*out = strdup(buf)) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rc = 0;
-out:
-	free(s);
-	return rc;
+int
+cfg_get_path(json_t *obj, const char *prefix, const char *key,
+    const char *def, bool nullable, const char *dir, char **out,
+    struct err *e)
+{
+	return get_text(obj, prefix, key, def, nullable, dir, out, e);
 }
 
 /* A duration ("24h") at obj.key, or def when absent. */

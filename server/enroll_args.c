@@ -95,32 +95,34 @@ set_cn(void *opts, const char *v, struct err *e)
 	return 0;
 }
 
+/* --dns and --ip: a SAN of kind k, which must parse as one. */
+static int
+add_san(void *opts, enum name_kind k, const char *v, struct err *e)
+{
+	struct enroll_opts *o = opts;
+	bool ok = k == NAME_DNS ? names_is_dns(v) : names_is_ip(v);
+
+	if (ok && names_add(&o->names, k, v, NULL) == 0)
+		return 0;
+	if (k == NAME_DNS)
+		err_set(e, ERR_USAGE, "--dns: '%.*s' is not a usable DNS name",
+		    RCA_MAX_NAME_LEN, v);
+	else
+		err_set(e, ERR_USAGE, "--ip: '%.*s' is not a usable IP "
+		    "address", 64, v);
+	return -1;
+}
+
 static int
 set_dns(void *opts, const char *v, struct err *e)
 {
-	struct enroll_opts *o = opts;
-
-	if (!names_is_dns(v) || names_add(&o->names, NAME_DNS, v, NULL)
-	    == -1) {
-		err_set(e, ERR_USAGE, "--dns: '%.*s' is not a usable DNS name",
-		    RCA_MAX_NAME_LEN, v);
-		return -1;
-	}
-	return 0;
+	return add_san(opts, NAME_DNS, v, e);
 }
 
 static int
 set_ip(void *opts, const char *v, struct err *e)
 {
-	struct enroll_opts *o = opts;
-
-	if (!names_is_ip(v) || names_add(&o->names, NAME_IP, v, NULL)
-	    == -1) {
-		err_set(e, ERR_USAGE, "--ip: '%.*s' is not a usable IP "
-		    "address", 64, v);
-		return -1;
-	}
-	return 0;
+	return add_san(opts, NAME_IP, v, e);
 }
 
 static int
@@ -190,7 +192,7 @@ static const struct opt enroll_opt_table[] = {
 
 static const struct opts_cmd enroll_cmd = {
 	OPTS_STRICT, enroll_opt_table,
-	sizeof(enroll_opt_table) / sizeof(enroll_opt_table[0]), NULL
+	sizeof(enroll_opt_table) / sizeof(enroll_opt_table[0]), false, NULL
 };
 
 /* What must be given, and what goes together. */

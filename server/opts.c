@@ -239,5 +239,10 @@ opts_parse(const struct opts_cmd *cmd, int argc, char **argv, void *opts,
 		if (row != -1 && (cmd->opts[row].flags & OPT_F_STOP) != 0)
 			return 0;
 	}
+	if (cmd->no_operands && res->noperands > 0) {
+		err_set(e, ERR_USAGE, "unexpected argument \"%.64s\"",
+		    res->operand);
+		return -1;
+	}
 	return 0;
 }

@@ -73,11 +73,12 @@ enum opts_style {
 	OPTS_STRICT,
 };
 
-/* A command: its options and its usage text. */
+/* A command: its options, whether it takes operands, its usage text. */
 struct opts_cmd {
 	enum opts_style		 style;
 	const struct opt	*opts;
 	size_t			 nopts;		/* at most OPTS_MAX_ROWS */
+	bool			 no_operands;	/* OPTS_GNU: refuse them */
 	const char		*usage;		/* printed for --help */
 };
 
@@ -96,8 +97,10 @@ struct opts_result {
  * Parse argv[1..argc-1] (argv[0] is the command's name) against cmd's
  * table, storing each value into the struct at opts (which the caller
  * has filled with its defaults).  Stops early, with success, after an
- * OPT_F_STOP option.  Errors: ERR_USAGE with a one-line message (the
- * caller adds which command), or what an OPT_CALL setter sets.
+ * OPT_F_STOP option.  With cmd->no_operands an operand is an error
+ * ("unexpected argument \"x\"") once every option has been read.
+ * Errors: ERR_USAGE with a one-line message (the caller adds which
+ * command), or what an OPT_CALL setter sets.
  */
 int	opts_parse(const struct opts_cmd *cmd, int argc, char **argv,
 	    void *opts, struct opts_result *res, struct err *e);
