@@ -640,14 +640,38 @@ dmn_teardown(struct dmn *d)
 	assert_int_equal(rmdir(d->base), 0);
 }
 
-/* True once the child's log holds want (polled up to 15 s). */
+/* Seconds on the monotonic clock. */
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Between two looks at something a child does: false once deadline
+ * (mono()) has passed, else a short pause and true.
+ */
+static bool
+poll_again(double deadline)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	if (mono() >= deadline)
+		return false;
+	nanosleep(&ts, NULL);
+	return true;
+}
+
+/* True once the child's log holds want (polled for up to 15 s). */
 static bool
 log_has(const struct dmn *d, const char *want)
 {
-	int i;
+	double deadline = mono() + 15;
 
-	for (i = 0; i < 150; i++) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+	do {
 		char *buf = NULL;
 		size_t len;
 		bool hit;
@@ -658,8 +682,7 @@ log_has(const struct dmn *d, const char *want)
 			if (hit)
 				return true;
 		}
-		nanosleep(&ts, NULL);
-	}
+	} while (poll_again(deadline));
 	return false;
 }
 
@@ -700,15 +723,13 @@ dmn_start(struct dmn *d)
 static int
 dmn_wait(pid_t pid)
 {
-	int i, st;
+	double deadline = mono() + 30;
+	int st;
 
-	for (i = 0; i < 300; i++) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-
+	do {
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		nanosleep(&ts, NULL);
-	}
+	} while (poll_again(deadline));
 	(void)kill(pid, SIGKILL);
 	(void)waitpid(pid, &st, 0);
 	return -1;
