@@ -181,16 +181,19 @@ check_args(struct init_opts *o, struct err *e)
 	return 0;
 }
 
+static const struct init_opts init_defaults = {
+	.data = CLI_DEFAULT_DATA,
+	.cn = INIT_DEFAULT_CN,
+	.key_type = KEY_EC_P256,
+	.days = INIT_DEFAULT_DAYS,
+};
+
 static int
 parse_args(int argc, char **argv, struct init_opts *o, struct err *e)
 {
 	struct opts_result res;
 
-	memset(o, 0, sizeof(*o));
-	o->data = CLI_DEFAULT_DATA;
-	o->cn = INIT_DEFAULT_CN;
-	o->key_type = KEY_EC_P256;
-	o->days = INIT_DEFAULT_DAYS;
+	*o = init_defaults;
 	if (opts_parse(&init_cmd, argc, argv, o, &res, e) == -1)
 		return -1;
 	if (o->help)

@@ -139,15 +139,18 @@ check_create(const struct create_opts *o, struct err *e)
 	return 0;
 }
 
+static const struct create_opts create_defaults = {
+	.config = CLI_DEFAULT_CONFIG,
+	.kind = TOKEN_ENROLL,
+	.uses = 1,
+};
+
 static int
 parse_create(int argc, char **argv, struct create_opts *o, struct err *e)
 {
 	struct opts_result res;
 
-	memset(o, 0, sizeof(*o));
-	o->config = CLI_DEFAULT_CONFIG;
-	o->kind = TOKEN_ENROLL;
-	o->uses = 1;
+	*o = create_defaults;
 	if (opts_parse(&create_cmd, argc, argv, o, &res, e) == -1)
 		return -1;
 	return check_create(o, e);

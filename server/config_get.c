@@ -79,6 +79,18 @@ cfg_check_keys(json_t *obj, const char *prefix, const char *const *allowed,
 }
 
 /*
+ * The value at obj.key (obj may be NULL), or NULL when absent, and its
+ * key path into p.
+ */
+static json_t *
+lookup(json_t *obj, const char *prefix, const char *key,
+    char p[CFG_PATH_BUF])
+{
+	cfg_key_path(p, prefix, key);
+	return obj != NULL ? json_object_get(obj, key) : NULL;
+}
+
+/*
  * The object at obj.key, or NULL (*out) when absent.  Errors when the
  * value is not an object.
  */
@@ -87,13 +99,12 @@ cfg_get_object(json_t *obj, const char *prefix, const char *key, json_t **out,
     struct err *e)
 {
 	char p[CFG_PATH_BUF];
-	json_t *v = json_object_get(obj, key);
+	json_t *v = lookup(obj, prefix, key, p);
 
 	*out = NULL;
 	if (v == NULL)
 		return 0;
 	if (!json_is_object(v)) {
-		cfg_key_path(p, prefix, key);
 		cfg_err(e, p, "must be an object");
 		return -1;
 	}
@@ -112,11 +123,10 @@ get_text(json_t *obj, const char *prefix, const char *key, const char *def,
     bool nullable, const char *dir, char **out, struct err *e)
 {
 	char p[CFG_PATH_BUF], buf[RCA_MAX_PATH];
-	json_t *v = obj != NULL ? json_object_get(obj, key) : NULL;
+	json_t *v = lookup(obj, prefix, key, p);
 	const char *s = def;
 
 	*out = NULL;
-	cfg_key_path(p, prefix, key);
 	if (v != NULL) {
 		if (json_is_null(v) && nullable) {
 			s = NULL;
@@ -171,10 +181,9 @@ cfg_get_duration(json_t *obj, const char *prefix, const char *key,
     const char *def, int64_t *out, struct err *e)
 {
 	char p[CFG_PATH_BUF];
-	json_t *v = obj != NULL ? json_object_get(obj, key) : NULL;
+	json_t *v = lookup(obj, prefix, key, p);
 	const char *s = def;
 
-	cfg_key_path(p, prefix, key);
 	if (v != NULL) {
 		if (!json_is_string(v)) {
 			cfg_err(e, p, "must be a duration string such as "
@@ -197,12 +206,11 @@ cfg_get_int(json_t *obj, const char *prefix, const char *key, json_int_t def,
     json_int_t min, json_int_t max, json_int_t *out, struct err *e)
 {
 	char p[CFG_PATH_BUF];
-	json_t *v = obj != NULL ? json_object_get(obj, key) : NULL;
+	json_t *v = lookup(obj, prefix, key, p);
 
 	*out = def;
 	if (v == NULL)
 		return 0;
-	cfg_key_path(p, prefix, key);
 	if (!json_is_integer(v)) {
 		cfg_err(e, p, "must be an integer");
 		return -1;
@@ -222,21 +230,15 @@ cfg_get_bool(json_t *obj, const char *prefix, const char *key, bool def,
     bool *out, struct err *e)
 {
 	char p[CFG_PATH_BUF];
-	json_t *v = obj != NULL ? json_object_get(obj, key) : NULL;
+	json_t *v = lookup(obj, prefix, key, p);
 
-	*out = def;
-	if (v == NULL)
-		return 0;
-	if (!json_is_boolean(v)) {
-		cfg_key_path(p, prefix, key);
+	if (v != NULL && !json_is_boolean(v)) {
 		cfg_err(e, p, "must be true or false");
 		return -1;
 	}
-	*out = json_is_true(v);
+	*out = v != NULL ? json_is_true(v) : def;
 	return 0;
 }
-
-
 
 /* "33%": an integer percentage in 1..99. */
 int
@@ -244,7 +246,7 @@ cfg_get_percent(json_t *obj, const char *prefix, const char *key, int def,
     int *out, struct err *e)
 {
 	char p[CFG_PATH_BUF];
-	json_t *v = obj != NULL ? json_object_get(obj, key) : NULL;
+	json_t *v = lookup(obj, prefix, key, p);
 	const char *s;
 	char *end;
 	long n;
@@ -252,7 +254,6 @@ cfg_get_percent(json_t *obj, const char *prefix, const char *key, int def,
 	*out = def;
 	if (v == NULL)
 		return 0;
-	cfg_key_path(p, prefix, key);
 	if (!json_is_string(v))
 		goto bad;
 	s = json_string_value(v);

@@ -67,28 +67,49 @@ profile_from_default(const struct cfg_default_profile *d,
 		out->key_types |= KEY_BIT(cfg_all_key_types[i]);
 }
 
-/* profiles.<name>.eku: a non-empty array of EKU names. */
+/* The bit of one name of a set of flags, or 0 for an unknown name. */
+typedef unsigned (*bit_of_fn)(const char *name);
+
+static unsigned
+eku_bit(const char *name)
+{
+	return eku_parse(name);
+}
+
+static unsigned
+key_type_bit(const char *name)
+{
+	enum key_type t;
+
+	return key_type_parse(name, &t) == 0 ? KEY_BIT(t) : 0;
+}
+
+/*
+ * A non-empty array of names (at key path p) into the bits of *out:
+ * not_array is the error for anything else, unknown that of a name
+ * bit_of does not know.
+ */
 static int
-parse_eku(json_t *v, const char *p, unsigned *out, struct err *e)
+parse_bits(json_t *v, const char *p, bit_of_fn bit_of,
+    const char *not_array, const char *unknown, unsigned *out,
+    struct err *e)
 {
 	char ip[CFG_PATH_BUF];
 	size_t i;
 	json_t *it;
 
 	if (!json_is_array(v) || json_array_size(v) == 0) {
-		cfg_err(e, p, "must be a non-empty array of \"serverAuth\" "
-		    "or \"clientAuth\"");
+		cfg_err(e, p, "%s", not_array);
 		return -1;
 	}
 	*out = 0;
 	json_array_foreach(v, i, it) {
 		unsigned bit = json_is_string(it) ?
-		    eku_parse(json_string_value(it)) : 0;
+		    bit_of(json_string_value(it)) : 0;
 
 		if (bit == 0) {
 			cfg_item_path(ip, p, i);
-			cfg_err(e, ip, "unknown extended key usage (use "
-			    "\"serverAuth\" or \"clientAuth\")");
+			cfg_err(e, ip, "%s", unknown);
 			return -1;
 		}
 		*out |= bit;
@@ -96,31 +117,22 @@ parse_eku(json_t *v, const char *p, unsigned *out, struct err *e)
 	return 0;
 }
 
+/* profiles.<name>.eku: a non-empty array of EKU names. */
+static int
+parse_eku(json_t *v, const char *p, unsigned *out, struct err *e)
+{
+	return parse_bits(v, p, eku_bit, "must be a non-empty array of "
+	    "\"serverAuth\" or \"clientAuth\"", "unknown extended key usage "
+	    "(use \"serverAuth\" or \"clientAuth\")", out, e);
+}
+
 /* profiles.<name>.key_types: a non-empty array of key type names. */
 static int
 parse_key_types(json_t *v, const char *p, unsigned *out, struct err *e)
 {
-	char ip[CFG_PATH_BUF];
-	enum key_type t;
-	size_t i;
-	json_t *it;
-
-	if (!json_is_array(v) || json_array_size(v) == 0) {
-		cfg_err(e, p, "must be a non-empty array of key types");
-		return -1;
-	}
-	*out = 0;
-	json_array_foreach(v, i, it) {
-		if (!json_is_string(it) ||
-		    key_type_parse(json_string_value(it), &t) == -1) {
-			cfg_item_path(ip, p, i);
-			cfg_err(e, ip, "unknown key type (use ec-p256, "
-			    "ec-p384, rsa-2048, rsa-3072 or rsa-4096)");
-			return -1;
-		}
-		*out |= KEY_BIT(t);
-	}
-	return 0;
+	return parse_bits(v, p, key_type_bit, "must be a non-empty array of "
+	    "key types", "unknown key type (use ec-p256, ec-p384, rsa-2048, "
+	    "rsa-3072 or rsa-4096)", out, e);
 }
 
 static int

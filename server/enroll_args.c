@@ -68,20 +68,6 @@ set_token(void *opts, const char *v, struct err *e)
 }
 
 static int
-set_profile(void *opts, const char *v, struct err *e)
-{
-	struct enroll_opts *o = opts;
-	size_t len = strlen(v);
-
-	if (len == 0 || len > RCA_MAX_PROFILE_NAME) {
-		err_set(e, ERR_USAGE, "--profile: bad profile name");
-		return -1;
-	}
-	o->profile = v;
-	return 0;
-}
-
-static int
 set_cn(void *opts, const char *v, struct err *e)
 {
 	struct enroll_opts *o = opts;
@@ -151,30 +137,18 @@ set_ttl(void *opts, const char *v, struct err *e)
 	return 0;
 }
 
-static int
-set_out(void *opts, const char *v, struct err *e)
-{
-	struct enroll_opts *o = opts;
-	size_t len = strlen(v);
-
-	if (len == 0 || len > RCA_MAX_PATH - 32) {
-		err_set(e, ERR_USAGE, "--out: bad folder name");
-		return -1;
-	}
-	o->out = v;
-	return 0;
-}
-
 static const struct opt enroll_opt_table[] = {
 	{ .name = "url", .type = OPT_CALL, .set = set_url },
-	{ .name = "cacert", .type = OPT_PATH,
+	{ .name = "cacert", .type = OPT_NONEMPTY,
 	    .off = offsetof(struct enroll_opts, cacert),
 	    .bad = "--cacert needs a file" },
 	{ .name = "token", .type = OPT_CALL, .set = set_token },
-	{ .name = "token-file", .type = OPT_PATH,
+	{ .name = "token-file", .type = OPT_NONEMPTY,
 	    .off = offsetof(struct enroll_opts, token_file),
 	    .bad = "--token-file needs a file" },
-	{ .name = "profile", .type = OPT_CALL, .set = set_profile },
+	{ .name = "profile", .type = OPT_NONEMPTY,
+	    .off = offsetof(struct enroll_opts, profile),
+	    .max = RCA_MAX_PROFILE_NAME, .bad = "--profile: bad profile name" },
 	{ .name = "cn", .type = OPT_CALL, .set = set_cn },
 	{ .name = "dns", .type = OPT_CALL, .flags = OPT_F_REPEAT,
 	    .set = set_dns },
@@ -182,7 +156,9 @@ static const struct opt enroll_opt_table[] = {
 	    .set = set_ip },
 	{ .name = "key-type", .type = OPT_CALL, .set = set_key_type },
 	{ .name = "ttl", .type = OPT_CALL, .set = set_ttl },
-	{ .name = "out", .type = OPT_CALL, .set = set_out },
+	{ .name = "out", .type = OPT_NONEMPTY,
+	    .off = offsetof(struct enroll_opts, out),
+	    .max = RCA_MAX_PATH - 32, .bad = "--out: bad folder name" },
 	{ .name = "daemon", .type = OPT_FLAG,
 	    .off = offsetof(struct enroll_opts, daemon) },
 	OPTS_STRING("exec", struct enroll_opts, exec),

@@ -69,8 +69,9 @@ apply(const struct opt *r, const char *v, void *opts, struct err *e)
 	case OPT_FLAG:
 		*(bool *)field = true;
 		return 0;
-	case OPT_PATH:
-		if (v[0] == '\0')
+	case OPT_NONEMPTY:
+		if (v[0] == '\0' || (r->max > 0 && strlen(v) >
+		    (size_t)r->max))
 			goto bad;
 		/* FALLTHROUGH */
 	case OPT_STRING:

@@ -27,7 +27,8 @@
 enum opt_type {
 	OPT_FLAG,	/* no value; sets a bool */
 	OPT_STRING,	/* a const char * borrowed from argv */
-	OPT_PATH,	/* the same, not empty (else the message bad) */
+	OPT_NONEMPTY,	/* the same, not empty and, when max > 0, at most
+			 * max bytes (else the message bad) */
 	OPT_INT,	/* an int in [min, max] (else the message bad) */
 	OPT_INT64,	/* an int64_t in [min, max] (else the message bad) */
 	OPT_LIST,	/* const char *[max] with its size_t count at count_off;
@@ -47,10 +48,10 @@ struct opt {
 	unsigned	 flags;		/* OPT_F_* */
 	size_t		 off;		/* offsetof the field it sets */
 	size_t		 count_off;	/* OPT_LIST: offsetof its count */
-	long long	 min, max;	/* OPT_INT*: range; OPT_LIST: max */
+	long long	 min, max;	/* OPT_INT*: range; else max size */
 	/* OPT_CALL: v is borrowed from argv; errors ERR_USAGE. */
 	int		(*set)(void *opts, const char *v, struct err *e);
-	const char	*bad;		/* OPT_PATH, OPT_INT*: the message */
+	const char	*bad;		/* OPT_NONEMPTY, OPT_INT*: message */
 };
 
 /*
