@@ -19,23 +19,8 @@ build_deps=(build-essential meson ninja-build pkg-config
 	libgnutls28-dev libhiredis-dev libcurl4-openssl-dev
 	openssl ca-certificates curl)
 
-missing=()
-for p in "${build_deps[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-	    grep -q 'install ok installed'; then
-		missing+=("$p")
-	fi
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "start.sh: missing packages (${missing[*]}); run as root" >&2
-		exit 1
-	fi
-	echo "==> apt-get install ${missing[*]}"
-	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y \
-	    --no-install-recommends "${missing[@]}"
-fi
+. deploy/packages.sh
+install_missing start.sh "${build_deps[@]}"
 
 echo "==> building into build/"
 if [ -f build/meson-private/coredata.dat ]; then

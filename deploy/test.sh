@@ -22,56 +22,8 @@ pkgs=(build-essential meson ninja-build pkg-config
 	nodejs npm python3 python3-yaml python3-jsonschema
 	python3-cryptography)
 
-missing=()
-for p in "${pkgs[@]}"; do
-	# A node.js from elsewhere (NodeSource bundles npm and conflicts
-	# with Debian's npm) is as good as Debian's.
-	case "$p" in
-	nodejs) command -v node >/dev/null && continue ;;
-	npm) command -v npm >/dev/null && continue ;;
-	esac
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-	    grep -q 'install ok installed'; then
-		missing+=("$p")
-	fi
-done
-
-if [ "${#missing[@]}" -gt 0 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "test.sh: missing packages (${missing[*]}); run as root" >&2
-		exit 1
-	fi
-	echo "==> apt-get install ${missing[*]}"
-	# The tests start their own redis-server on their own ports: keep
-	# the package's postinst from starting the system service (Debian's
-	# policy-rc.d protocol; 101 = "action forbidden").
-	policy=/usr/sbin/policy-rc.d
-	made_policy=0
-	if [ ! -e "$policy" ]; then
-		printf '#!/bin/sh\nexit 101\n' >"$policy"
-		chmod 0755 "$policy"
-		made_policy=1
-	fi
-	apt-get update &&
-	DEBIAN_FRONTEND=noninteractive apt-get install -y \
-	    --no-install-recommends "${missing[@]}"
-	rc=$?
-	[ "$made_policy" = 1 ] && rm -f "$policy"
-	if [ "$rc" != 0 ]; then
-		echo "test.sh: apt-get failed" >&2
-		exit 1
-	fi
-	# Should a system redis-server have been started anyway, stop and
-	# disable it: it is not ours to keep running.
-	for p in "${missing[@]}"; do
-		[ "$p" = redis-server ] || continue
-		if [ -d /run/systemd/system ]; then
-			systemctl disable --now redis-server >/dev/null 2>&1
-		elif [ -x /etc/init.d/redis-server ]; then
-			/etc/init.d/redis-server stop >/dev/null 2>&1
-		fi
-	done
-fi
+. deploy/packages.sh
+install_missing test.sh "${pkgs[@]}" || exit 1
 
 # UBSan reports are failures, not warnings; LeakSanitizer is on.
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
