@@ -640,28 +640,31 @@ dmn_teardown(struct dmn *d)
 	assert_int_equal(rmdir(d->base), 0);
 }
 
-/* Seconds on the monotonic clock. */
-static double
-mono(void)
+/* The monotonic clock secs seconds from now: a deadline. */
+static struct timespec
+deadline_in(time_t secs)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	ts.tv_sec += secs;
+	return ts;
 }
 
 /*
  * Between two looks at something a child does: false once deadline
- * (mono()) has passed, else a short pause and true.
+ * has passed, else a short pause and true.
  */
 static bool
-poll_again(double deadline)
+poll_again(const struct timespec *deadline)
 {
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct timespec now, pause = { 0, 20 * 1000 * 1000 };
 
-	if (mono() >= deadline)
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > deadline->tv_sec || (now.tv_sec ==
+	    deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec))
 		return false;
-	nanosleep(&ts, NULL);
+	nanosleep(&pause, NULL);
 	return true;
 }
 
@@ -669,7 +672,7 @@ poll_again(double deadline)
 static bool
 log_has(const struct dmn *d, const char *want)
 {
-	double deadline = mono() + 15;
+	struct timespec deadline = deadline_in(15);
 
 	do {
 		char *buf = NULL;
@@ -682,7 +685,7 @@ log_has(const struct dmn *d, const char *want)
 			if (hit)
 				return true;
 		}
-	} while (poll_again(deadline));
+	} while (poll_again(&deadline));
 	return false;
 }
 
@@ -723,13 +726,13 @@ dmn_start(struct dmn *d)
 static int
 dmn_wait(pid_t pid)
 {
-	double deadline = mono() + 30;
+	struct timespec deadline = deadline_in(30);
 	int st;
 
 	do {
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	} while (poll_again(deadline));
+	} while (poll_again(&deadline));
 	(void)kill(pid, SIGKILL);
 	(void)waitpid(pid, &st, 0);
 	return -1;
