@@ -3,7 +3,6 @@
  * each subcommand declares its options as a table for opts_parse()
  * (opts.h) in its file.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,39 +41,6 @@ static const char usage_text[] =
     "--config defaults to ./data/config.json.  Durations: 90s, 30m, 24h, "
     "7d.\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
-
-void
-cli_error(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "redis-ca: %s\n", buf);
-}
-
-int
-cli_open(const char *path, struct config *cfg, struct svc **svc,
-    struct err *e)
-{
-	struct svc_config sc;
-
-	*svc = NULL;
-	if (config_load(path, cfg, e) == -1) {
-		if (e != NULL && e->code == ERR_NOT_FOUND)
-			err_set(e, ERR_NOT_FOUND, "%s: no such file (run "
-			    "redis-ca init first, or pass --config)", path);
-		return -1;
-	}
-	config_svc_view(cfg, &sc);
-	if ((*svc = svc_open(&sc, e)) == NULL) {
-		config_clear(cfg);
-		return -1;
-	}
-	return 0;
-}
 
 int
 main(int argc, char **argv)
