@@ -210,6 +210,12 @@ opts_parse(const struct opts_cmd *cmd, int argc, char **argv, void *opts,
 	int row, rc;
 
 	memset(res, 0, sizeof(*res));
+	/* res->given has a bit per row. */
+	if (cmd->nopts > OPTS_MAX_ROWS) {
+		err_set(e, ERR_INTERNAL, "more than %d options in a table",
+		    OPTS_MAX_ROWS);
+		return -1;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 
