@@ -54,6 +54,12 @@ static const struct {
 	{ REASON_PRIVILEGE_WITHDRAWN, "privilegeWithdrawn" },
 };
 
+bool
+reason_code_valid(int code)
+{
+	return code >= 0 && code <= 10 && code != 7;
+}
+
 const char *
 reason_name(int code)
 {

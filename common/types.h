@@ -54,6 +54,12 @@ enum revoke_reason {
 	REASON_PRIVILEGE_WITHDRAWN = 9,
 };
 
+/*
+ * An RFC 5280 CRLReason code (0..10, 7 is unassigned): what a CRL entry
+ * and a stored revocation may carry.
+ */
+bool	reason_code_valid(int code);
+
 /* "keyCompromise" etc.; NULL for codes we do not use. */
 const char *reason_name(int code);
 

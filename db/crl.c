@@ -8,71 +8,112 @@
 #include "log.h"
 #include "priv.h"
 
+/* A CRL to store (db_crl_save()'s arguments). */
+struct crl_new {
+	uint64_t		 number;
+	int64_t			 this_update, next_update;
+	const unsigned char	*der;
+	size_t			 len;
+};
+
+static int
+read_max(const struct db_row *r, void *out, struct err *e)
+{
+	(void)e;
+	*(int64_t *)out = db_col_int(r, 0);
+	return 0;
+}
+
+/* db_crl_save()'s transaction: check the number, insert, prune. */
+static int
+crl_save_in(struct db_conn *c, void *arg, struct err *e)
+{
+	const struct crl_new *n = arg;
+	const struct db_arg ins[] = {
+		DB_INT(n->number), DB_INT(n->this_update),
+		DB_INT(n->next_update), DB_BLOB(n->der, n->len),
+	};
+	const struct db_arg keep[] = {
+		DB_INT((int64_t)n->number - DB_CRL_KEEP + 1),
+	};
+	int64_t max = 0;
+	int s;
+
+	if ((s = db_get(c, DB_STMT_CRL_MAX, NULL, 0, read_max, &max,
+	    "crl max", e)) == -1)
+		return -1;
+	if (s == 0) {
+		log_error("db: crl max: no row");
+		err_set(e, ERR_DB, "database error");
+		return -1;
+	}
+	if ((int64_t)n->number <= max) {
+		err_set(e, ERR_CONFLICT, "CRL number %llu is not above %lld",
+		    (unsigned long long)n->number, (long long)max);
+		return -1;
+	}
+	if (db_run(c, DB_STMT_CRL_INSERT, ins, DB_NARGS(ins), "crl insert",
+	    e) == -1 ||
+	    db_run(c, DB_STMT_CRL_PRUNE, keep, DB_NARGS(keep), "crl prune",
+	    e) == -1)
+		return -1;
+	return 0;
+}
+
 int
 db_crl_save(struct db *db, uint64_t number, int64_t this_update,
     int64_t next_update, const unsigned char *der, size_t len,
     const struct audit_rec *a, struct err *e)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st = NULL;
-	int64_t max;
-	int rc = -1, s;
+	struct crl_new n = { number, this_update, next_update, der, len };
 
 	if (number == 0 || number > INT64_MAX || der == NULL || len == 0) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid CRL");
 		return -1;
 	}
-	if ((c = db_conn_get(db, e)) == NULL || db_tx_begin(c, e) == -1)
+	return db_write(db, crl_save_in, &n, a, e);
+}
+
+/* The latest CRL row. */
+struct crl_latest {
+	uint64_t	 number;
+	int64_t		 this_update, next_update;
+	unsigned char	*der;		/* new */
+	size_t		 len;
+};
+
+static int
+crl_read(const struct db_row *r, void *out, struct err *e)
+{
+	struct crl_latest *l = out;
+	const void *blob;
+	size_t n;
+
+	blob = db_col_blob(r, 3, &n);
+	if (blob == NULL || n == 0) {
+		log_error("db: crl %lld: no DER", (long long)db_col_int(r, 0));
+		err_set(e, ERR_DB, "database error");
 		return -1;
-	if ((st = db_stmt(c, DB_STMT_CRL_MAX, e)) == NULL)
-		goto out;
-	if ((s = db_step(c, st, "crl max", e)) == -1)
-		goto out;
-	if (s != SQLITE_ROW) {
-		db_fail(c, "crl max: no row", e);
-		goto out;
 	}
-	max = sqlite3_column_int64(st, 0);
-	db_stmt_done(st);
-	st = NULL;
-	if ((int64_t)number <= max) {
-		err_set(e, ERR_CONFLICT, "CRL number %llu is not above %lld",
-		    (unsigned long long)number, (long long)max);
-		goto out;
+	if ((l->der = malloc(n)) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return -1;
 	}
-	if ((st = db_stmt(c, DB_STMT_CRL_INSERT, e)) == NULL)
-		goto out;
-	if (db_bind_int(c, st, 1, (int64_t)number, e) == -1 ||
-	    db_bind_int(c, st, 2, this_update, e) == -1 ||
-	    db_bind_int(c, st, 3, next_update, e) == -1 ||
-	    db_bind_blob(c, st, 4, der, len, e) == -1 ||
-	    db_step(c, st, "crl insert", e) != SQLITE_DONE)
-		goto out;
-	db_stmt_done(st);
-	if ((st = db_stmt(c, DB_STMT_CRL_PRUNE, e)) == NULL)
-		goto out;
-	if (db_bind_int(c, st, 1, (int64_t)number - DB_CRL_KEEP + 1,
-	    e) == -1 || db_step(c, st, "crl prune", e) != SQLITE_DONE)
-		goto out;
-	db_stmt_done(st);
-	st = NULL;
-	if (db_audit_insert(c, a, e) == -1)
-		goto out;
-	return db_tx_commit(c, e);
-out:
-	db_stmt_done(st);
-	db_tx_rollback(c);
-	return rc;
+	memcpy(l->der, blob, n);
+	l->len = n;
+	l->number = (uint64_t)db_col_int(r, 0);
+	l->this_update = db_col_int(r, 1);
+	l->next_update = db_col_int(r, 2);
+	return 0;
 }
 
 int
 db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
     int64_t *next_update, unsigned char **der, size_t *len, struct err *e)
 {
+	struct crl_latest l = { 0, 0, 0, NULL, 0 };
 	struct db_conn *c;
-	sqlite3_stmt *st = NULL;
-	const void *blob;
-	int rc = -1, s, n;
+	int s;
 
 	*number = 0;
 	*this_update = *next_update = 0;
@@ -80,33 +121,19 @@ db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
 	*len = 0;
 	if ((c = db_conn_get(db, e)) == NULL)
 		return -1;
-	if ((st = db_stmt(c, DB_STMT_CRL_LATEST, e)) == NULL)
-		goto out;
-	if ((s = db_step(c, st, "crl latest", e)) == -1)
-		goto out;
-	if (s == SQLITE_DONE) {
+	if ((s = db_get(c, DB_STMT_CRL_LATEST, NULL, 0, crl_read, &l,
+	    "crl latest", e)) == -1) {
+		free(l.der);
+		return -1;
+	}
+	if (s == 0) {
 		err_set(e, ERR_NOT_FOUND, "no CRL stored");
-		goto out;
+		return -1;
 	}
-	blob = sqlite3_column_blob(st, 3);
-	n = sqlite3_column_bytes(st, 3);
-	if (blob == NULL || n <= 0) {
-		log_error("db: crl %lld: no DER",
-		    (long long)sqlite3_column_int64(st, 0));
-		err_set(e, ERR_DB, "database error");
-		goto out;
-	}
-	if ((*der = malloc((size_t)n)) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	memcpy(*der, blob, (size_t)n);
-	*len = (size_t)n;
-	*number = (uint64_t)sqlite3_column_int64(st, 0);
-	*this_update = sqlite3_column_int64(st, 1);
-	*next_update = sqlite3_column_int64(st, 2);
-	rc = 0;
-out:
-	db_stmt_done(st);
-	return rc;
+	*number = l.number;
+	*this_update = l.this_update;
+	*next_update = l.next_update;
+	*der = l.der;
+	*len = l.len;
+	return 0;
 }

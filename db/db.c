@@ -1,7 +1,8 @@
 /*
  * The database handle: opening (file mode, pragmas, defensive mode),
- * migrations, one SQLite connection per thread, and the helpers every
- * query in db/ uses to prepare, bind, step and read.
+ * migrations, one SQLite connection per thread, the statement cache
+ * (prepare, step, end) and write transactions.  Values in and out and
+ * the query loop are in db/row.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -117,9 +118,9 @@ conn_open(struct db *db, struct err *e)
 		err_set(e, ERR_DB, "database error");
 		goto out;
 	}
-	db_stmt_done(st);
+	rc = db_stmt_end(c, st, "journal_mode", e);
 	st = NULL;
-	if (db_exec(c, DB_STMT_SYNC_FULL, e) == -1 ||
+	if (rc == -1 || db_exec(c, DB_STMT_SYNC_FULL, e) == -1 ||
 	    db_exec(c, DB_STMT_FOREIGN_KEYS, e) == -1)
 		goto out;
 
@@ -192,11 +193,44 @@ db_stmt_done(sqlite3_stmt *st)
 	if (st == NULL)
 		return;
 	/*
-	 * sqlite3_reset() repeats the error of the last step, which the
-	 * caller has already handled; resetting itself cannot fail.
+	 * After a failed step the reset repeats the error the caller has
+	 * already handled: this form is for failure paths.
 	 */
 	(void)sqlite3_reset(st);
 	(void)sqlite3_clear_bindings(st);
+}
+
+/*
+ * Map a failing SQLite result code to e: ERR_ALREADY_EXISTS for a
+ * UNIQUE/PRIMARY KEY violation, ERR_NOT_FOUND for a FOREIGN KEY
+ * violation, ERR_DB (logged) otherwise.  Returns -1.
+ */
+static int
+db_rc_fail(struct db_conn *c, int rc, const char *what, struct err *e)
+{
+	switch (rc) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		log_debug("db: %s: %s", what, sqlite3_errmsg(c->h));
+		err_set(e, ERR_ALREADY_EXISTS, "already exists");
+		return -1;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		log_debug("db: %s: %s", what, sqlite3_errmsg(c->h));
+		err_set(e, ERR_NOT_FOUND, "not found");
+		return -1;
+	default:
+		return db_fail(c, what, e);
+	}
+}
+
+int
+db_stmt_end(struct db_conn *c, sqlite3_stmt *st, const char *what,
+    struct err *e)
+{
+	int rc = sqlite3_reset(st);
+
+	(void)sqlite3_clear_bindings(st);
+	return rc == SQLITE_OK ? 0 : db_rc_fail(c, rc, what, e);
 }
 
 int
@@ -214,22 +248,9 @@ db_step(struct db_conn *c, sqlite3_stmt *st, const char *what,
 {
 	int rc = sqlite3_step(st);
 
-	switch (rc) {
-	case SQLITE_ROW:
-	case SQLITE_DONE:
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc;
-	case SQLITE_CONSTRAINT_UNIQUE:
-	case SQLITE_CONSTRAINT_PRIMARYKEY:
-		log_debug("db: %s: %s", what, sqlite3_errmsg(c->h));
-		err_set(e, ERR_ALREADY_EXISTS, "already exists");
-		return -1;
-	case SQLITE_CONSTRAINT_FOREIGNKEY:
-		log_debug("db: %s: %s", what, sqlite3_errmsg(c->h));
-		err_set(e, ERR_NOT_FOUND, "not found");
-		return -1;
-	default:
-		return db_fail(c, what, e);
-	}
+	return db_rc_fail(c, rc, what, e);
 }
 
 int
@@ -242,8 +263,11 @@ db_exec(struct db_conn *c, enum db_stmt id, struct err *e)
 		return -1;
 	while ((rc = db_step(c, st, db_sql_text(id), e)) == SQLITE_ROW)
 		continue;
-	db_stmt_done(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc == -1) {
+		db_stmt_done(st);
+		return -1;
+	}
+	return db_stmt_end(c, st, db_sql_text(id), e);
 }
 
 int
@@ -289,116 +313,6 @@ db_read_end(struct db_conn *c)
 		(void)db_exec(c, DB_STMT_COMMIT, NULL);
 }
 
-int
-db_bind_text(struct db_conn *c, sqlite3_stmt *st, int i, const char *s,
-    size_t cap, struct err *e)
-{
-	size_t len;
-
-	if (s == NULL)
-		return db_bind_null(c, st, i, e);
-	if ((len = strnlen(s, cap)) == cap || len > INT32_MAX) {
-		err_set(e, ERR_INVALID_REQUEST, "value too long");
-		return -1;
-	}
-	if (sqlite3_bind_text(st, i, s, (int)len, SQLITE_STATIC) != SQLITE_OK)
-		return db_fail(c, "bind", e);
-	return 0;
-}
-
-int
-db_bind_opt(struct db_conn *c, sqlite3_stmt *st, int i, const char *s,
-    size_t cap, struct err *e)
-{
-	return db_bind_text(c, st, i, s != NULL && s[0] != '\0' ? s : NULL,
-	    cap, e);
-}
-
-int
-db_bind_int(struct db_conn *c, sqlite3_stmt *st, int i, int64_t v,
-    struct err *e)
-{
-	if (sqlite3_bind_int64(st, i, v) != SQLITE_OK)
-		return db_fail(c, "bind", e);
-	return 0;
-}
-
-int
-db_bind_null(struct db_conn *c, sqlite3_stmt *st, int i, struct err *e)
-{
-	if (sqlite3_bind_null(st, i) != SQLITE_OK)
-		return db_fail(c, "bind", e);
-	return 0;
-}
-
-int
-db_bind_blob(struct db_conn *c, sqlite3_stmt *st, int i, const void *p,
-    size_t len, struct err *e)
-{
-	if (len > INT32_MAX) {
-		err_set(e, ERR_INVALID_REQUEST, "value too long");
-		return -1;
-	}
-	if (sqlite3_bind_blob(st, i, p, (int)len, SQLITE_STATIC) != SQLITE_OK)
-		return db_fail(c, "bind", e);
-	return 0;
-}
-
-int
-db_col_text(sqlite3_stmt *st, int i, char *buf, size_t cap,
-    struct err *e)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	size_t n = (size_t)sqlite3_column_bytes(st, i);
-
-	if (t == NULL && sqlite3_column_type(st, i) != SQLITE_NULL) {
-		log_error("db: out of memory reading column %d", i);
-		err_set(e, ERR_DB, "database error");
-		return -1;
-	}
-	if (t == NULL)
-		n = 0;
-	if (n >= cap) {
-		log_error("db: column %d of %s does not fit (%zu bytes)", i,
-		    sqlite3_column_name(st, i), n);
-		err_set(e, ERR_DB, "database error");
-		return -1;
-	}
-	if (n > 0)
-		memcpy(buf, t, n);
-	buf[n] = '\0';
-	return 0;
-}
-
-char *
-db_col_dup(sqlite3_stmt *st, int i, bool *ok)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	size_t n = (size_t)sqlite3_column_bytes(st, i);
-	char *s;
-
-	*ok = true;
-	if (t == NULL) {
-		*ok = sqlite3_column_type(st, i) == SQLITE_NULL;
-		return NULL;
-	}
-	if ((s = malloc(n + 1)) == NULL) {
-		*ok = false;
-		return NULL;
-	}
-	memcpy(s, t, n);
-	s[n] = '\0';
-	return s;
-}
-
-size_t
-db_limit(size_t limit)
-{
-	if (limit == 0)
-		return RCA_DEFAULT_LIST_LIMIT;
-	return limit > RCA_MAX_LIST_LIMIT ? RCA_MAX_LIST_LIMIT : limit;
-}
-
 static int
 read_user_version(struct db_conn *c, int *out, struct err *e)
 {
@@ -407,12 +321,14 @@ read_user_version(struct db_conn *c, int *out, struct err *e)
 
 	if ((st = db_stmt(c, DB_STMT_USER_VERSION, e)) == NULL)
 		return -1;
-	if ((rc = db_step(c, st, "user_version", e)) == SQLITE_ROW)
+	if ((rc = db_step(c, st, "user_version", e)) == SQLITE_ROW) {
 		*out = sqlite3_column_int(st, 0);
-	else if (rc == SQLITE_DONE)
-		rc = db_fail(c, "user_version", e);
+		return db_stmt_end(c, st, "user_version", e);
+	}
+	if (rc == SQLITE_DONE)
+		db_fail(c, "user_version", e);
 	db_stmt_done(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return -1;
 }
 
 /* Run a migration script, statement by statement. */

@@ -275,4 +275,18 @@ int	db_rotation_list(struct db *db, const char *node, int64_t before,
 /* Free a list from db_rotation_list().  NULL ok. */
 void	db_rotation_list_free(struct rotation_rec *list, size_t n);
 
+/*
+ * For /metrics: every node, in name order, with the expiry of its
+ * current certificate and how many of its rotations are in each status
+ * (counted by the database in one query).  *out is new (free()).
+ * Errors: ERR_DB.
+ */
+struct db_node_stat {
+	char	node[RCA_MAX_NODE_NAME + 1];
+	int64_t	not_after;			/* 0: none recorded */
+	int64_t	rotations[ROT_STATUS__MAX];	/* by status */
+};
+int	db_node_stats(struct db *db, struct db_node_stat **out, size_t *n,
+	    struct err *e);
+
 #endif

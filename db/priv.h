@@ -1,8 +1,10 @@
 /*
- * Internal to db/: the database handle, per-thread connections and the
- * small helpers every query uses (statement cache, binding, reading,
- * transactions, error mapping).  Tests in tests/db include it to look
- * at connection settings and the group-commit queue.
+ * Internal to db/: the database handle, per-thread connections,
+ * statements and transactions (db/db.c); values in and out and the
+ * query loop every table uses (db/row.c); write transactions with their
+ * audit row (db/write.c); and what one table file lends another.  Tests
+ * in tests/db include it to look at connection settings and the
+ * group-commit queue.
  */
 #ifndef RCA_DB_PRIV_H
 #define RCA_DB_PRIV_H
@@ -79,11 +81,16 @@ struct db_conn *db_conn_new(struct db *db, struct err *e);
 
 /*
  * The prepared statement id on c, ready to bind (borrowed; give it back
- * with db_stmt_done()).  Errors: ERR_DB.
+ * with db_stmt_end() once stepped through, or db_stmt_done() on a
+ * failure path).  Tables use db_query() and friends (db/row.c), which
+ * do this.  Errors: ERR_DB.
  */
 sqlite3_stmt *db_stmt(struct db_conn *c, enum db_stmt id, struct err *e);
 
-/* Reset st and clear its bindings.  NULL ok. */
+/*
+ * Reset st and clear its bindings, ignoring the reset's result (which
+ * repeats a failed step's error the caller already has).  NULL ok.
+ */
 void	db_stmt_done(sqlite3_stmt *st);
 
 /*
@@ -119,21 +126,42 @@ int	db_read_begin(struct db_conn *c, struct err *e);
 void	db_read_end(struct db_conn *c);
 
 /*
- * Binding.  Text is checked to be NUL-terminated within cap bytes
- * (SIZE_MAX: unbounded) and bound without copying: keep it alive until
- * db_stmt_done().  NULL binds SQL NULL; db_bind_opt() also binds "" as
- * NULL.  Errors: ERR_INVALID_REQUEST (unterminated), ERR_DB.
+ * Ending a statement.  db_stmt_end() resets st and clears its bindings
+ * and reports what the reset reports: a statement with RETURNING (or
+ * one stopped before SQLITE_DONE) may surface its error only there.
+ * The error maps as db_step()'s does.  Returns 0 or -1 with e set.
  */
-int	db_bind_text(struct db_conn *c, sqlite3_stmt *st, int i,
-	    const char *s, size_t cap, struct err *e);
-int	db_bind_opt(struct db_conn *c, sqlite3_stmt *st, int i,
-	    const char *s, size_t cap, struct err *e);
-int	db_bind_int(struct db_conn *c, sqlite3_stmt *st, int i, int64_t v,
+int	db_stmt_end(struct db_conn *c, sqlite3_stmt *st, const char *what,
 	    struct err *e);
-int	db_bind_null(struct db_conn *c, sqlite3_stmt *st, int i,
-	    struct err *e);
-int	db_bind_blob(struct db_conn *c, sqlite3_stmt *st, int i,
-	    const void *p, size_t len, struct err *e);
+
+/* ---- values in and out (db/row.c) ---- */
+
+/*
+ * A bound parameter (?1 is args[0]).  Text is checked to be
+ * NUL-terminated within n bytes (SIZE_MAX: unbounded) and bound without
+ * copying: keep it alive until the statement is done.  NULL text binds
+ * SQL NULL; DB_A_OPT also binds "" as NULL.  A blob is n bytes at p.
+ */
+enum db_arg_kind {
+	DB_A_INT,
+	DB_A_TEXT,
+	DB_A_OPT,
+	DB_A_BLOB,
+};
+
+struct db_arg {
+	enum db_arg_kind	 kind;
+	int64_t			 i;	/* DB_A_INT */
+	const void		*p;	/* borrowed: text or blob */
+	size_t			 n;	/* text: bound; blob: length */
+};
+
+#define DB_INT(v)	((struct db_arg){ DB_A_INT, (int64_t)(v), NULL, 0 })
+#define DB_TEXT(s, cap)	((struct db_arg){ DB_A_TEXT, 0, (s), (cap) })
+#define DB_OPT(s, cap)	((struct db_arg){ DB_A_OPT, 0, (s), (cap) })
+#define DB_BLOB(p, len)	((struct db_arg){ DB_A_BLOB, 0, (p), (len) })
+#define DB_NULL		DB_TEXT(NULL, 0)
+#define DB_NARGS(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
  * The _BUF forms take the bound from sizeof(buf), so buf must be an
@@ -143,22 +171,143 @@ int	db_bind_blob(struct db_conn *c, sqlite3_stmt *st, int i,
 #define DB_ASSERT_ARRAY(a) \
 	((void)sizeof(char[__builtin_types_compatible_p(__typeof__(a), \
 	    __typeof__(&(a)[0])) ? -1 : 1]))
-#define DB_BIND_BUF(c, st, i, buf, e) \
-	(DB_ASSERT_ARRAY(buf), \
-	    db_bind_text((c), (st), (i), (buf), sizeof(buf), (e)))
+#define DB_BUF(buf)	(DB_ASSERT_ARRAY(buf), DB_TEXT((buf), sizeof(buf)))
+#define DB_OPTBUF(buf)	(DB_ASSERT_ARRAY(buf), DB_OPT((buf), sizeof(buf)))
 
 /*
- * Reading.  db_col_text() copies column i into buf (cap bytes; NULL
- * reads as ""); a value that does not fit is ERR_DB.  db_col_dup()
- * returns a new copy (free()), NULL for SQL NULL; *ok is false when out
- * of memory.
+ * Bind args[0..n-1] to ?1..?n of st.  Errors: ERR_INVALID_REQUEST
+ * (text unterminated within its bound, blob too long), ERR_DB.
  */
-int	db_col_text(sqlite3_stmt *st, int i, char *buf, size_t cap,
-	    struct err *e);
-char	*db_col_dup(sqlite3_stmt *st, int i, bool *ok);
+int	db_bind(struct db_conn *c, sqlite3_stmt *st, const struct db_arg *args,
+	    size_t n, struct err *e);
 
-#define DB_COL_BUF(st, i, buf, e) \
-	(DB_ASSERT_ARRAY(buf), db_col_text((st), (i), (buf), sizeof(buf), (e)))
+/* A result row, valid during the callback that receives it. */
+struct db_row {
+	sqlite3_stmt	*st;	/* borrowed */
+};
+
+/*
+ * Reading a row's column i.  db_col_text() copies it into buf (cap
+ * bytes; NULL reads as ""); a value that does not fit is ERR_DB.
+ * db_col_dup() returns a new copy (free()), NULL for SQL NULL; *ok is
+ * false when out of memory.  db_col_str() and db_col_blob() are
+ * borrowed until the next row.
+ */
+int64_t	db_col_int(const struct db_row *r, int i);
+bool	db_col_null(const struct db_row *r, int i);
+const char *db_col_str(const struct db_row *r, int i);
+const void *db_col_blob(const struct db_row *r, int i, size_t *len);
+int	db_col_text(const struct db_row *r, int i, char *buf, size_t cap,
+	    struct err *e);
+char	*db_col_dup(const struct db_row *r, int i, bool *ok);
+
+#define DB_COL_BUF(r, i, buf, e) \
+	(DB_ASSERT_ARRAY(buf), db_col_text((r), (i), (buf), sizeof(buf), (e)))
+
+/*
+ * A row callback: 0 for the next row, 1 to stop, -1 (e set) to fail.
+ * A reader (db_read_fn) fills out from one row: 0 or -1, and leaves
+ * nothing to free on failure.
+ */
+typedef int db_row_fn(const struct db_row *r, void *arg, struct err *e);
+typedef int db_read_fn(const struct db_row *r, void *out, struct err *e);
+
+/*
+ * Run statement id with args bound, handing each row to fn(row, arg)
+ * (fn may be NULL: rows are skipped), and end it (db_stmt_end()).
+ * Returns the number of rows handed to fn (the one fn stopped on
+ * counts), or -1 with e set.  what names the query in the log.
+ */
+int64_t	db_query(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
+	    size_t nargs, db_row_fn *fn, void *arg, const char *what,
+	    struct err *e);
+
+/*
+ * The first row of a query, read into out by read (NULL: only whether
+ * there is one).  Returns 1 (read), 0 (no row) or -1.
+ */
+int	db_get(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
+	    size_t nargs, db_read_fn *read, void *out, const char *what,
+	    struct err *e);
+
+/*
+ * Rows gathered into a growing array of elements of size bytes, each
+ * read by read.  With max > 0 at most max are kept and `more` tells
+ * whether another row followed (a page's next cursor is then its last
+ * element).  On failure the array is freed (clear, when not NULL, runs
+ * on each element read) and v is NULL.  With max > 0, v is never NULL
+ * on success (an empty page is an allocated empty array).
+ */
+struct db_rows {
+	db_read_fn	*read;
+	void		(*clear)(void *elem);	/* may be NULL */
+	size_t		 size;		/* of an element */
+	size_t		 max;		/* 0: all rows */
+	void		*v;		/* new: the elements (free()) */
+	size_t		 n;		/* elements in v */
+	size_t		 cap;		/* elements allocated */
+	bool		 more;		/* a row beyond max was there */
+};
+
+/*
+ * Run statement id with args into rows, on c or (db_list()) on this
+ * thread's connection to db.  Returns 0 or -1.
+ */
+int	db_rows(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
+	    size_t nargs, struct db_rows *rows, const char *what,
+	    struct err *e);
+int	db_list(struct db *db, enum db_stmt id, const struct db_arg *args,
+	    size_t nargs, struct db_rows *rows, const char *what,
+	    struct err *e);
+
+/*
+ * Free an array v of n elements of size bytes, running clear (may be
+ * NULL) on each first.  NULL ok.  The public *_list_free() are this.
+ */
+void	db_rows_free(void *v, size_t n, size_t size, void (*clear)(void *));
+
+/*
+ * Run a statement that returns no row.  Returns the number of rows it
+ * changed, or -1 with e set (as db_step()).
+ */
+int64_t	db_run(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
+	    size_t nargs, const char *what, struct err *e);
+
+/* The rowid of the row c inserted last. */
+int64_t	db_last_id(struct db_conn *c);
+
+/* ---- write transactions with their audit entry (db/write.c) ---- */
+
+/*
+ * A transaction body: 0 to commit, 1 when there is nothing to write
+ * (roll back, no audit entry, the write returns 0), -1 to fail.
+ */
+typedef int db_tx_fn(struct db_conn *c, void *arg, struct err *e);
+
+/*
+ * In one write transaction on db: run(c, arg), then append a (may be
+ * NULL) to the audit log, then commit durably.  Returns 0 or -1.
+ */
+int	db_write(struct db *db, db_tx_fn *run, void *arg,
+	    const struct audit_rec *a, struct err *e);
+
+/*
+ * One statement (id with args) and its audit entry a in one write
+ * transaction.  When it changes no row and none is not ERR_OK the
+ * write fails with none and none_msg; a taken unique key fails with
+ * ERR_ALREADY_EXISTS and exists_msg (NULL: "already exists").
+ */
+struct db_change {
+	enum db_stmt		 id;
+	const struct db_arg	*args;
+	size_t			 nargs;
+	const char		*what;
+	enum err_code		 none;
+	const char		*none_msg;
+	const char		*exists_msg;
+};
+int	db_write1(struct db *db, const struct db_change *ch,
+	    const struct audit_rec *a, struct err *e);
 
 /* Clamp a list limit: 0 is RCA_DEFAULT_LIST_LIMIT, at most the maximum. */
 size_t	db_limit(size_t limit);
@@ -174,8 +323,38 @@ int	db_token_use_in(struct db_conn *c, const char *id, int64_t now,
 int	db_audit_insert(struct db_conn *c, const struct audit_rec *a,
 	    struct err *e);
 
-/* Read an audit row (the columns of DB_STMT_AUDIT_LIST) into out. */
-int	db_audit_read(sqlite3_stmt *st, struct audit_rec *out,
+/* Read an audit row (DB_STMT_AUDIT_LIST) into a struct audit_rec. */
+int	db_audit_read(const struct db_row *r, void *out, struct err *e);
+
+/* ---- certificate rows (db/cert_row.c) ---- */
+
+/* Copy a client-given serial, lowercased; false when it cannot exist. */
+bool	db_serial_key(const char *in, char out[RCA_SERIAL_HEX_MAX + 1]);
+
+/*
+ * Read a row of CERT_COLS into a struct cert_rec (cleared first;
+ * cleared on error); db_cert_clear() frees what one holds.
+ */
+int	db_cert_read(const struct db_row *r, void *out, struct err *e);
+void	db_cert_clear(void *rec);
+
+/* Log that column what of certificate row r is bad: ERR_DB, -1. */
+int	db_cert_corrupt(const struct db_row *r, const char *what,
 	    struct err *e);
+
+/* ---- blocked keys (db/keys.c) ---- */
+
+/* A lowercase SHA-256 hex string. */
+bool	db_spki_valid(const char *h);
+
+/*
+ * In c's open transaction: block key spki for certificate serial at
+ * `at` (the first block stays); is key spki blocked (1, with its
+ * serial in serial, cap bytes, when not NULL; 0: not; -1: error)?
+ */
+int	db_key_block_in(struct db_conn *c, const char *spki,
+	    const char *serial, int64_t at, struct err *e);
+int	db_key_blocked_in(struct db_conn *c, const char *spki, char *serial,
+	    size_t cap, struct err *e);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include "sql.h"
 
-/* Columns of a certificate row, in the order db/cert.c reads them. */
+/* Columns of a certificate row, in the order db/cert_row.c reads them. */
 #define CERT_COLS \
 	"id, serial, profile, common_name, san_dns, san_ip, san_uri, " \
 	"key_type, not_before, not_after, revoked_at, reason, fingerprint, " \
@@ -184,9 +184,12 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_AUDIT_LIST] =
 	    "SELECT id, at, actor, action, object, outcome, detail "
 	    "FROM audit WHERE id > ?1 ORDER BY id LIMIT ?2",
-	/* Ids grow with time: the first row tells whether any is old. */
+	/*
+	 * ?1 before.  Ids grow with time: the first row tells whether any
+	 * is older (1) or not (0; no row when the log is empty).
+	 */
 	[DB_STMT_AUDIT_OLDEST] =
-	    "SELECT at FROM audit ORDER BY id LIMIT 1",
+	    "SELECT at < ?1 FROM audit ORDER BY id LIMIT 1",
 	[DB_STMT_AUDIT_GUARD_OFF] = "DROP TRIGGER audit_no_delete",
 	/* ?1 before (at < ?1), ?2 at most this many, oldest first */
 	[DB_STMT_AUDIT_PRUNE] =
@@ -217,6 +220,14 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "UPDATE nodes SET current_serial = ?1, not_after = ?2, "
 	    "last_rotation_id = ?3, failures = ?4, next_attempt_at = ?5 "
 	    "WHERE name = ?6",
+	/*
+	 * Per node (in name order) and rotation status: name, not_after,
+	 * status, count; a node without rotations has one row, status NULL.
+	 */
+	[DB_STMT_NODE_STATS] =
+	    "SELECT n.name, n.not_after, r.status, count(r.id) "
+	    "FROM nodes n LEFT JOIN rotations r ON r.node = n.name "
+	    "GROUP BY n.name, r.status ORDER BY n.name",
 	/* ?1 node, ?2 status, ?3 old, ?4 new, ?5 started, ?6 finished */
 	[DB_STMT_ROT_INSERT] =
 	    "INSERT INTO rotations (node, status, old_serial, new_serial, "

@@ -69,6 +69,7 @@ enum db_stmt {
 	DB_STMT_NODE_LIST,
 	DB_STMT_NODE_DELETE,
 	DB_STMT_NODE_UPDATE_STATE,
+	DB_STMT_NODE_STATS,	/* per node and rotation status: count */
 	DB_STMT_ROT_INSERT,
 	DB_STMT_ROT_UPDATE,
 	DB_STMT_ROT_GET,

@@ -89,39 +89,41 @@ patterns_join(char *const *p, size_t n, struct err *e)
 
 /* Read a row of TOKEN_COLS into out (cleared first; cleared on error). */
 static int
-token_read(sqlite3_stmt *st, struct token_rec *out, struct err *e)
+token_read(const struct db_row *r, void *p, struct err *e)
 {
+	struct token_rec *out = p;
 	char kind[16];
 	const void *hash;
+	size_t len;
 	bool ok;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (DB_COL_BUF(st, 0, out->id, e) == -1)
+	if (DB_COL_BUF(r, 0, out->id, e) == -1)
 		goto out;
-	hash = sqlite3_column_blob(st, 1);
-	if (hash == NULL || sqlite3_column_bytes(st, 1) != 32) {
+	hash = db_col_blob(r, 1, &len);
+	if (hash == NULL || len != 32) {
 		log_error("db: token %s: bad hash", out->id);
 		err_set(e, ERR_DB, "database error");
 		goto out;
 	}
 	memcpy(out->hash, hash, 32);
-	if (DB_COL_BUF(st, 2, kind, e) == -1)
+	if (DB_COL_BUF(r, 2, kind, e) == -1)
 		goto out;
 	if (token_kind_parse(kind, &out->kind) == -1) {
 		log_error("db: token %s: bad kind", out->id);
 		err_set(e, ERR_DB, "database error");
 		goto out;
 	}
-	if (DB_COL_BUF(st, 3, out->profile, e) == -1 ||
-	    patterns_split((const char *)sqlite3_column_text(st, 4),
-	    &out->patterns, &out->npatterns, e) == -1)
+	if (DB_COL_BUF(r, 3, out->profile, e) == -1 ||
+	    patterns_split(db_col_str(r, 4), &out->patterns, &out->npatterns,
+	    e) == -1)
 		goto out;
-	out->uses_left = sqlite3_column_int64(st, 5);
-	out->expires_at = sqlite3_column_int64(st, 6);
-	out->max_cert_ttl = sqlite3_column_int64(st, 7);
-	out->created_at = sqlite3_column_int64(st, 8);
-	out->description = db_col_dup(st, 9, &ok);
+	out->uses_left = db_col_int(r, 5);
+	out->expires_at = db_col_int(r, 6);
+	out->max_cert_ttl = db_col_int(r, 7);
+	out->created_at = db_col_int(r, 8);
+	out->description = db_col_dup(r, 9, &ok);
 	if (!ok) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
@@ -133,14 +135,26 @@ out:
 	return rc;
 }
 
+static void
+token_clear(void *p)
+{
+	token_rec_clear(p);
+}
+
+/* A token id that may exist (NUL within RCA_TOKEN_ID_HEX + 1 bytes). */
+static bool
+token_id_ok(const char *id)
+{
+	return id != NULL && strnlen(id, RCA_TOKEN_ID_HEX + 1) <=
+	    RCA_TOKEN_ID_HEX;
+}
+
 int
 db_token_insert(struct db *db, const struct token_rec *t,
     const struct audit_rec *a, struct err *e)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st = NULL;
 	char *patterns = NULL;
-	int rc = -1, s;
+	int rc;
 
 	if (t == NULL || t->id[0] == '\0' ||
 	    (unsigned)t->kind >= TOKEN_KIND__MAX || t->uses_left < -1) {
@@ -149,43 +163,19 @@ db_token_insert(struct db *db, const struct token_rec *t,
 	}
 	if ((patterns = patterns_join(t->patterns, t->npatterns, e)) == NULL)
 		return -1;
-	if ((c = db_conn_get(db, e)) == NULL) {
-		free(patterns);
-		return -1;
-	}
-	if (db_tx_begin(c, e) == -1) {
-		free(patterns);
-		return -1;
-	}
-	if ((st = db_stmt(c, DB_STMT_TOKEN_INSERT, e)) == NULL)
-		goto out;
-	if (DB_BIND_BUF(c, st, 1, t->id, e) == -1 ||
-	    db_bind_blob(c, st, 2, t->hash, sizeof(t->hash), e) == -1 ||
-	    db_bind_text(c, st, 3, token_kind_name(t->kind), 16, e) == -1 ||
-	    DB_BIND_BUF(c, st, 4, t->profile, e) == -1 ||
-	    db_bind_text(c, st, 5, patterns, SIZE_MAX, e) == -1 ||
-	    db_bind_int(c, st, 6, t->uses_left, e) == -1 ||
-	    db_bind_int(c, st, 7, t->expires_at, e) == -1 ||
-	    db_bind_int(c, st, 8, t->max_cert_ttl, e) == -1 ||
-	    db_bind_int(c, st, 9, t->created_at, e) == -1 ||
-	    db_bind_text(c, st, 10, t->description, RCA_MAX_DESCRIPTION + 1,
-	    e) == -1)
-		goto out;
-	if ((s = db_step(c, st, "token insert", e)) != SQLITE_DONE) {
-		if (s == -1 && e != NULL && e->code == ERR_ALREADY_EXISTS)
-			err_set(e, ERR_ALREADY_EXISTS, "token already exists");
-		goto out;
-	}
-	db_stmt_done(st);
-	st = NULL;
-	if (db_audit_insert(c, a, e) == -1)
-		goto out;
-	rc = db_tx_commit(c, e);
-	free(patterns);
-	return rc;
-out:
-	db_stmt_done(st);
-	db_tx_rollback(c);
+	const struct db_arg args[] = {
+		DB_BUF(t->id), DB_BLOB(t->hash, sizeof(t->hash)),
+		DB_TEXT(token_kind_name(t->kind), 16), DB_BUF(t->profile),
+		DB_TEXT(patterns, SIZE_MAX), DB_INT(t->uses_left),
+		DB_INT(t->expires_at), DB_INT(t->max_cert_ttl),
+		DB_INT(t->created_at),
+		DB_TEXT(t->description, RCA_MAX_DESCRIPTION + 1),
+	};
+	const struct db_change ch = {
+		DB_STMT_TOKEN_INSERT, args, DB_NARGS(args), "token insert",
+		ERR_OK, NULL, "token already exists",
+	};
+	rc = db_write1(db, &ch, a, e);
 	free(patterns);
 	return rc;
 }
@@ -195,38 +185,30 @@ static int
 token_fetch(struct db *db, enum db_stmt id, const char *tid,
     const unsigned char *hash, struct token_rec *out, struct err *e)
 {
+	const struct db_arg args[] = {
+		hash != NULL ? DB_BLOB(hash, 32) :
+		    DB_TEXT(tid, RCA_TOKEN_ID_HEX + 1),
+	};
 	struct db_conn *c;
-	sqlite3_stmt *st = NULL;
-	int rc = -1, s;
+	int s;
 
 	memset(out, 0, sizeof(*out));
 	if ((c = db_conn_get(db, e)) == NULL)
 		return -1;
-	if ((st = db_stmt(c, id, e)) == NULL)
-		goto out;
-	if (hash != NULL ? db_bind_blob(c, st, 1, hash, 32, e) :
-	    db_bind_text(c, st, 1, tid, RCA_TOKEN_ID_HEX + 1, e))
-		goto out;
-	if ((s = db_step(c, st, "token get", e)) == -1)
-		goto out;
-	if (s == SQLITE_DONE) {
+	if ((s = db_get(c, id, args, DB_NARGS(args), token_read, out,
+	    "token get", e)) == 1)
+		return 0;
+	token_rec_clear(out);
+	if (s == 0)
 		err_set(e, ERR_NOT_FOUND, "token not found");
-		goto out;
-	}
-	if (token_read(st, out, e) == -1)
-		goto out;
-	rc = 0;
-out:
-	db_stmt_done(st);
-	return rc;
+	return -1;
 }
 
 int
 db_token_get(struct db *db, const char *id, struct token_rec *out,
     struct err *e)
 {
-	if (id == NULL || strnlen(id, RCA_TOKEN_ID_HEX + 1) >
-	    RCA_TOKEN_ID_HEX) {
+	if (!token_id_ok(id)) {
 		memset(out, 0, sizeof(*out));
 		err_set(e, ERR_NOT_FOUND, "token not found");
 		return -1;
@@ -246,166 +228,93 @@ db_token_list(struct db *db, const char *after, size_t limit,
     struct token_rec **out, size_t *n, char next[RCA_TOKEN_ID_HEX + 1],
     struct err *e)
 {
-	struct db_conn *c;
-	sqlite3_stmt *st = NULL;
-	struct token_rec *list = NULL;
-	size_t cnt = 0;
-	int s, rc = -1;
+	struct db_rows rows = { .read = token_read, .clear = token_clear,
+	    .size = sizeof(**out), .max = db_limit(limit) };
+	const struct db_arg args[] = {
+		DB_TEXT(after != NULL ? after : "", RCA_TOKEN_ID_HEX + 1),
+		DB_INT(rows.max + 1),
+	};
+	int rc;
 
-	*out = NULL;
-	*n = 0;
+	rc = db_list(db, DB_STMT_TOKEN_LIST, args, DB_NARGS(args), &rows,
+	    "token list", e);
+	*out = rows.v;
+	*n = rows.n;
 	next[0] = '\0';
-	limit = db_limit(limit);
-	if ((c = db_conn_get(db, e)) == NULL)
-		return -1;
-	if ((st = db_stmt(c, DB_STMT_TOKEN_LIST, e)) == NULL)
-		goto out;
-	if (db_bind_text(c, st, 1, after != NULL ? after : "",
-	    RCA_TOKEN_ID_HEX + 1, e) == -1 ||
-	    db_bind_int(c, st, 2, (int64_t)limit + 1, e) == -1)
-		goto out;
-	if ((list = calloc(limit, sizeof(*list))) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	while ((s = db_step(c, st, "token list", e)) == SQLITE_ROW) {
-		if (cnt == limit) {
-			memcpy(next, list[cnt - 1].id, sizeof(list->id));
-			break;
-		}
-		if (token_read(st, &list[cnt], e) == -1)
-			goto out;
-		cnt++;
-	}
-	if (s == -1)
-		goto out;
-	*out = list;
-	*n = cnt;
-	list = NULL;
-	rc = 0;
-out:
-	db_stmt_done(st);
-	if (list != NULL)
-		db_token_list_free(list, cnt);
-	if (rc == -1)
-		next[0] = '\0';
+	if (rows.more)
+		memcpy(next, (*out)[rows.n - 1].id, sizeof((*out)->id));
 	return rc;
 }
 
 void
 db_token_list_free(struct token_rec *list, size_t n)
 {
-	if (list == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		token_rec_clear(&list[i]);
-	free(list);
-}
-
-/*
- * Run a one-row write on a token id in a write transaction with an
- * audit entry; *changed gets the number of rows it changed.
- */
-static int
-token_write(struct db *db, enum db_stmt id, const char *tid, int64_t now,
-    const struct audit_rec *a, int *changed, struct err *e)
-{
-	struct db_conn *c;
-	sqlite3_stmt *st = NULL;
-
-	*changed = 0;
-	if ((c = db_conn_get(db, e)) == NULL || db_tx_begin(c, e) == -1)
-		return -1;
-	if ((st = db_stmt(c, id, e)) == NULL)
-		goto out;
-	if (db_bind_text(c, st, 1, tid, RCA_TOKEN_ID_HEX + 1, e) == -1 ||
-	    (id == DB_STMT_TOKEN_CONSUME &&
-	    db_bind_int(c, st, 2, now, e) == -1))
-		goto out;
-	if (db_step(c, st, "token write", e) != SQLITE_DONE)
-		goto out;
-	db_stmt_done(st);
-	st = NULL;
-	if ((*changed = sqlite3_changes(c->h)) == 0) {
-		db_tx_rollback(c);
-		return 0;
-	}
-	if (db_audit_insert(c, a, e) == -1)
-		goto out;
-	return db_tx_commit(c, e);
-out:
-	db_stmt_done(st);
-	db_tx_rollback(c);
-	return -1;
+	db_rows_free(list, n, sizeof(*list), token_clear);
 }
 
 int
 db_token_delete(struct db *db, const char *id, const struct audit_rec *a,
     struct err *e)
 {
-	int changed;
+	const struct db_arg args[] = { DB_TEXT(id, RCA_TOKEN_ID_HEX + 1) };
+	const struct db_change ch = {
+		DB_STMT_TOKEN_DELETE, args, DB_NARGS(args), "token write",
+		ERR_NOT_FOUND, "token not found", NULL,
+	};
 
-	if (id == NULL || strnlen(id, RCA_TOKEN_ID_HEX + 1) >
-	    RCA_TOKEN_ID_HEX) {
+	if (!token_id_ok(id)) {
 		err_set(e, ERR_NOT_FOUND, "token not found");
 		return -1;
 	}
-	if (token_write(db, DB_STMT_TOKEN_DELETE, id, 0, a, &changed,
-	    e) == -1)
-		return -1;
-	if (changed == 0) {
-		err_set(e, ERR_NOT_FOUND, "token not found");
-		return -1;
-	}
-	return 0;
+	return db_write1(db, &ch, a, e);
 }
 
 int
 db_token_use_in(struct db_conn *c, const char *id, int64_t now,
     struct err *e)
 {
-	sqlite3_stmt *st;
-	int s;
+	const struct db_arg args[] = {
+		DB_TEXT(id, RCA_TOKEN_ID_HEX + 1), DB_INT(now),
+	};
+	int64_t n;
 
-	if (id == NULL || strnlen(id, RCA_TOKEN_ID_HEX + 1) >
-	    RCA_TOKEN_ID_HEX) {
+	if (!token_id_ok(id)) {
 		err_set(e, ERR_UNAUTHORIZED, "unauthorized");
 		return -1;
 	}
-	if ((st = db_stmt(c, DB_STMT_TOKEN_CONSUME, e)) == NULL)
+	if ((n = db_run(c, DB_STMT_TOKEN_CONSUME, args, DB_NARGS(args),
+	    "token use", e)) == -1)
 		return -1;
-	if (db_bind_text(c, st, 1, id, RCA_TOKEN_ID_HEX + 1, e) == -1 ||
-	    db_bind_int(c, st, 2, now, e) == -1)
-		s = -1;
-	else
-		s = db_step(c, st, "token use", e);
-	db_stmt_done(st);
-	if (s != SQLITE_DONE)
-		return -1;
-	if (sqlite3_changes(c->h) == 0) {
+	if (n == 0) {
 		err_set(e, ERR_UNAUTHORIZED, "unauthorized");
 		return -1;
 	}
 	return 0;
 }
 
+/* db_token_consume()'s transaction: one use of a token. */
+struct token_use {
+	const char	*id;	/* borrowed */
+	int64_t		 now;
+};
+
+static int
+token_use_run(struct db_conn *c, void *arg, struct err *e)
+{
+	const struct token_use *u = arg;
+
+	return db_token_use_in(c, u->id, u->now, e);
+}
+
 int
 db_token_consume(struct db *db, const char *id, int64_t now,
     struct err *e)
 {
-	int changed;
+	struct token_use u = { id, now };
 
-	if (id == NULL || strnlen(id, RCA_TOKEN_ID_HEX + 1) >
-	    RCA_TOKEN_ID_HEX) {
+	if (!token_id_ok(id)) {
 		err_set(e, ERR_UNAUTHORIZED, "unauthorized");
 		return -1;
 	}
-	if (token_write(db, DB_STMT_TOKEN_CONSUME, id, now, NULL, &changed,
-	    e) == -1)
-		return -1;
-	if (changed == 0) {
-		err_set(e, ERR_UNAUTHORIZED, "unauthorized");
-		return -1;
-	}
-	return 0;
+	return db_write(db, token_use_run, &u, NULL, e);
 }

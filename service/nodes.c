@@ -752,69 +752,31 @@ out:
 int
 svc_node_stats(struct svc *s, struct svc_node_stats *out, struct err *e)
 {
-	struct node_rec		*list = NULL;
-	struct rotation_rec	*rots = NULL;
-	struct svc_node_stat	*grown;
-	size_t			 cnt = 0, nrots = 0, cap = 0;
-	char			 after[RCA_MAX_NODE_NAME + 1] = "";
-	char			 next[RCA_MAX_NODE_NAME + 1];
-	int			 rc = -1;
+	struct db_node_stat	*list = NULL;
+	size_t			 cnt = 0;
 
 	memset(out, 0, sizeof(*out));
-	do {
-		if (db_node_list(s->db, after, RCA_MAX_LIST_LIMIT, &list,
-		    &cnt, next, e) == -1)
-			goto fail;
-		for (size_t i = 0; i < cnt; i++) {
-			struct svc_node_stat	*st;
-			int64_t			 before = 0, rnext;
-
-			if (out->nnodes == cap) {
-				cap = cap == 0 ? 16 : cap * 2;
-				grown = reallocarray(out->nodes, cap,
-				    sizeof(*out->nodes));
-				if (grown == NULL) {
-					err_set(e, ERR_INTERNAL, "out of "
-					    "memory");
-					goto out;
-				}
-				out->nodes = grown;
-			}
-			st = &out->nodes[out->nnodes++];
-			memset(st, 0, sizeof(*st));
-			memcpy(st->node, list[i].name, sizeof(st->node));
-			st->cert_not_after = list[i].not_after;
-			do {
-				if (db_rotation_list(s->db, list[i].name,
-				    before, RCA_MAX_LIST_LIMIT, &rots, &nrots,
-				    &rnext, e) == -1)
-					goto fail;
-				for (size_t j = 0; j < nrots; j++)
-					if ((unsigned)rots[j].status <
-					    ROT_STATUS__MAX)
-						st->rotations[rots[j].status]++;
-				db_rotation_list_free(rots, nrots);
-				rots = NULL;
-				nrots = 0;
-				before = rnext;
-			} while (before != 0);
-		}
-		db_node_list_free(list, cnt);
-		list = NULL;
-		cnt = 0;
-		memcpy(after, next, sizeof(after));
-	} while (after[0] != '\0');
-	rc = 0;
-	goto out;
-fail:
-	log_error("node stats: %s", e != NULL ? e->msg : "");
-	err_set(e, ERR_INTERNAL, "internal error");
-out:
-	db_node_list_free(list, cnt);
-	db_rotation_list_free(rots, nrots);
-	if (rc == -1)
-		svc_node_stats_clear(out);
-	return rc;
+	if (db_node_stats(s->db, &list, &cnt, e) == -1) {
+		log_error("node stats: %s", e != NULL ? e->msg : "");
+		err_set(e, ERR_INTERNAL, "internal error");
+		return -1;
+	}
+	if (cnt > 0 && (out->nodes = calloc(cnt, sizeof(*out->nodes))) ==
+	    NULL) {
+		free(list);
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		memcpy(out->nodes[i].node, list[i].node,
+		    sizeof(out->nodes[i].node));
+		out->nodes[i].cert_not_after = list[i].not_after;
+		memcpy(out->nodes[i].rotations, list[i].rotations,
+		    sizeof(out->nodes[i].rotations));
+	}
+	out->nnodes = cnt;
+	free(list);
+	return 0;
 }
 
 void

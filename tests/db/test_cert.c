@@ -435,6 +435,13 @@ test_revoke(void **state)
 	assert_int_equal(db_cert_revoke(t->db, "cafe", -1, 1234, &a, NULL,
 	    &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	assert_int_equal(db_cert_revoke(t->db, "cafe", 11, 1234, &a, NULL,
+	    &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	/* The RFC 5280 rule db/ applies: 0..10 without 7. */
+	for (int r = -2; r <= 12; r++)
+		assert_int_equal(reason_code_valid(r),
+		    r >= 0 && r <= 10 && r != 7);
 	assert_int_equal(db_cert_revoke(t->db, "cafe", 1, 0, &a, NULL, &e),
 	    -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);

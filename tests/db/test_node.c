@@ -1,4 +1,7 @@
-/* Tests for db/node.c: nodes, their rotation state, rotation records. */
+/*
+ * Tests for db/node.c and db/rotation.c: nodes, their rotation state,
+ * rotation records and the per-node counts of /metrics.
+ */
 #include "dbtest.h"
 #include "priv.h"
 
@@ -266,6 +269,80 @@ test_rotations(void **state)
 	sqlite3_finalize(st);
 }
 
+/* db_node_stats(): every node, in name order, rotations by status. */
+static void
+test_node_stats(void **state)
+{
+	struct dbt *t = *state;
+	static const enum rotation_status st[] = {
+		ROT_SUCCEEDED, ROT_SUCCEEDED, ROT_FAILED, ROT_RUNNING,
+		ROT_ROLLED_BACK, ROT_SUCCEEDED,
+	};
+	/* Inserted in this order; "redis-b" never rotated. */
+	static const struct {
+		const char	*node;
+		int64_t		 not_after;
+		int64_t		 rot[ROT_STATUS__MAX];
+	} want[] = {
+		{ "redis-a", 1000, { [ROT_RUNNING] = 1, [ROT_SUCCEEDED] = 2,
+		    [ROT_FAILED] = 1 } },
+		{ "redis-b", 0, { 0 } },
+		{ "redis-c", 3000, { [ROT_SUCCEEDED] = 1,
+		    [ROT_ROLLED_BACK] = 1 } },
+	};
+	static const size_t order[] = { 2, 0, 1 };
+	struct db_node_stat *list;
+	struct rotation_rec r;
+	struct node_rec n;
+	struct err e = { 0 };
+	size_t cnt;
+
+	/* No node: an empty list. */
+	assert_int_equal(db_node_stats(t->db, &list, &cnt, &e), 0);
+	assert_int_equal(cnt, 0);
+	free(list);
+
+	for (size_t i = 0; i < 3; i++) {
+		mknode(&n, want[order[i]].node);
+		n.not_after = want[order[i]].not_after;
+		assert_int_equal(db_node_insert(t->db, &n, NULL, &e), 0);
+		node_rec_clear(&n);
+	}
+	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+		mkrot(&r, i < 4 ? "redis-a" : "redis-c", st[i], 1);
+		assert_int_equal(db_rotation_insert(t->db, &r, &e), 0);
+	}
+
+	assert_int_equal(db_node_stats(t->db, &list, &cnt, &e), 0);
+	assert_int_equal(cnt, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(list[i].node, want[i].node);
+		assert_int_equal(list[i].not_after, want[i].not_after);
+		for (int k = 0; k < ROT_STATUS__MAX; k++)
+			assert_int_equal(list[i].rotations[k], want[i].rot[k]);
+	}
+	free(list);
+}
+
+/* db_node_stats() when the database fails: ERR_DB, nothing returned. */
+static void
+test_node_stats_fail(void **state)
+{
+	struct dbt *t = *state;
+	struct db_node_stat *list = (void *)1;
+	struct err e = { 0 };
+	struct db_conn *c;
+	size_t cnt = 1;
+
+	assert_non_null(c = db_conn_get(t->db, &e));
+	assert_int_equal(sqlite3_exec(c->h, "DROP TABLE rotation_steps; "
+	    "DROP TABLE rotations", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_node_stats(t->db, &list, &cnt, &e), -1);
+	assert_db_error(e);
+	assert_null(list);
+	assert_int_equal(cnt, 0);
+}
+
 static void
 test_locked(void **state)
 {
@@ -318,6 +395,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_update_state, dbt_setup,
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_rotations, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_node_stats, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_node_stats_fail, dbt_setup,
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_locked, dbt_setup,
 		    dbt_teardown),

@@ -1,21 +1,23 @@
 /*
- * Fuzz target resp: the RESP reply decoder of redis/ (rds_reply_feed,
- * the codec half of rds_command) on bytes a hostile node could send.
- * Each input is decoded twice: in one piece under the real cap
- * (RCA_MAX_REPLY_BYTES), and in 5-byte pieces under a 64-byte cap.  A
- * reply must be a well-formed tree; the chunked run may only answer
- * what the whole run answers; a reply never takes more than the cap; a
- * failure leaves the connection broken with ERR_NET and a message.
- * Corpus: tests/fuzz/corpus/resp/.
+ * Fuzz target resp: the RESP codec of redis/ (resp.h, no socket) on
+ * bytes a hostile node could send.  Each input is decoded twice: in one
+ * piece under the real cap (RCA_MAX_REPLY_BYTES), and in 5-byte pieces
+ * under a 64-byte cap.  A reply must be a well-formed tree; the chunked
+ * run may only answer what the whole run answers; a reply never takes
+ * more than the cap; a failure is ERR_NET with a message.  A reply that
+ * is an array of bulk strings, encoded back as a command, decodes to
+ * the same strings.  Corpus: tests/fuzz/corpus/resp/.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "rca_limits.h"
-#include "rds_int.h"
+#include "resp.h"
 
 #define SMALL_CAP	64
 #define SMALL_CHUNK	5
+#define MAX_ARGS	64
 
 /* A decoded tree: types in range, strings NUL-terminated, no holes. */
 static void
@@ -60,32 +62,26 @@ same_reply(const struct rds_reply *a, const struct rds_reply *b)
 
 /*
  * Decode data in pieces of chunk bytes under cap, as rds_command does.
- * Returns the reply (new) or NULL; *used: bytes fed.
+ * Returns the reply (new) or NULL.
  */
 static struct rds_reply *
-decode(const uint8_t *data, size_t len, size_t cap, size_t chunk,
-    size_t *used)
+decode(const uint8_t *data, size_t len, size_t cap, size_t chunk)
 {
-	struct rds_conn c;
+	struct rds_decoder *d;
 	struct rds_reply *r = NULL;
 	struct err e;
 	size_t off = 0, n = 0, fed = 0;
 	int got;
 
-	memset(&c, 0, sizeof(c));
-	c.fd = -1;
-	c.max_reply = cap;
-	snprintf(c.where, sizeof(c.where), "fuzz:6379");
-	fuzz_check((c.reader = rds_reader_new(&c)) != NULL);
+	fuzz_check((d = rds_decoder_new(cap, "fuzz:6379")) != NULL);
 	for (;;) {
-		got = rds_reply_feed(&c, (const char *)data + off, n, &fed,
-		    &r, &e);
+		got = rds_decoder_feed(d, (const char *)data + off, n, &r, &e);
 		if (got == -1) {
-			fuzz_check(r == NULL && c.broken);
+			fuzz_check(r == NULL);
 			fuzz_check(e.code == ERR_NET && e.msg[0] != '\0');
 			break;
 		}
-		fuzz_check(!c.broken);
+		fed += n;
 		if (got == 1) {
 			fuzz_check(r != NULL);
 			break;
@@ -96,23 +92,50 @@ decode(const uint8_t *data, size_t len, size_t cap, size_t chunk,
 			break;
 		n = len - off < chunk ? len - off : chunk;
 	}
+	/* What the decoder accepted fits in the cap. */
 	fuzz_check(fed <= cap);
-	*used = fed;
-	redisReaderFree(c.reader);
+	rds_decoder_free(d);
 	return r;
+}
+
+/* An array of bulk strings, encoded as a command, decodes back to it. */
+static void
+check_round_trip(const struct rds_reply *r)
+{
+	const char *argv[MAX_ARGS];
+	size_t argvlen[MAX_ARGS], len;
+	struct rds_reply *back;
+	struct err e;
+	char *cmd;
+
+	if (r->type != RDS_REPLY_ARRAY || r->elements < 1 ||
+	    r->elements > MAX_ARGS)
+		return;
+	for (size_t i = 0; i < r->elements; i++) {
+		if (r->element[i]->type != RDS_REPLY_STRING)
+			return;
+		argv[i] = r->element[i]->str;
+		argvlen[i] = r->element[i]->len;
+	}
+	fuzz_check(rds_cmd_format((int)r->elements, argv, argvlen, &cmd,
+	    &len, &e) == 0);
+	back = decode((const uint8_t *)cmd, len, len, len);
+	fuzz_check(back != NULL && same_reply(r, back));
+	rds_reply_free(back);
+	rds_cmd_free(cmd);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct rds_reply *whole, *small;
-	size_t used;
 
-	whole = decode(data, len, RCA_MAX_REPLY_BYTES, len > 0 ? len : 1,
-	    &used);
-	if (whole != NULL)
+	whole = decode(data, len, RCA_MAX_REPLY_BYTES, len > 0 ? len : 1);
+	if (whole != NULL) {
 		check_reply(whole, 0);
-	small = decode(data, len, SMALL_CAP, SMALL_CHUNK, &used);
+		check_round_trip(whole);
+	}
+	small = decode(data, len, SMALL_CAP, SMALL_CHUNK);
 	if (small != NULL) {
 		check_reply(small, 0);
 		/* What a prefix decodes to, the whole input decodes to. */

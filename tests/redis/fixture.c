@@ -1,25 +1,16 @@
 /*
- * Fixtures for the redis/ tests: a PKI made with OpenSSL and a real
- * redis-server on 127.0.0.1, started with fork/exec and stopped by PID.
+ * Fixtures for the redis/ tests: a PKI made with OpenSSL, and a real
+ * redis-server on 127.0.0.1 configured with it (tests/support's
+ * redis_server.c starts and stops the process).
  */
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <setjmp.h>
 #include <cmocka.h>
@@ -32,6 +23,10 @@
 #include <openssl/x509v3.h>
 
 #include "fixture.h"
+#include "redis_server.h"
+
+/* How long a redis-server may take to listen. */
+#define START_WAIT_MS	5000
 
 static EVP_PKEY *
 new_key(void)
@@ -193,20 +188,11 @@ fx_pki_make(struct fx_pki *p)
 	EVP_PKEY_free(clk);
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 void
 fx_pki_free(struct fx_pki *p)
 {
 	if (p->dir[0] != '\0')
-		(void)nftw(p->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		trs_rmtree(p->dir);
 	p->dir[0] = '\0';
 }
 
@@ -223,65 +209,14 @@ fx_write(const struct fx_pki *p, const char *name, const char *text,
 	assert_int_equal(fclose(f), 0);
 }
 
-int
-fx_free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd, port;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
-static bool
-port_open(int port)
-{
-	struct sockaddr_in sa;
-	int fd, ok;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons((uint16_t)port);
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
-static void
-dump_log(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL)
-		fprintf(stderr, "redis-server: %s", line);
-	fclose(f);
-}
-
 /* One attempt; false when the server died (e.g. the port was taken). */
 static bool
 try_start(struct fx_redis *r, const struct fx_pki *p, const char *extra)
 {
-	const char *bin = getenv("RDS_TEST_REDIS_SERVER");
 	char text[4096];
-	int status, i, n;
-	pid_t pid;
+	int n;
 
-	r->port = fx_free_port();
+	r->port = trs_free_port();
 	n = snprintf(text, sizeof(text),
 	    "port 0\n"
 	    "bind 127.0.0.1\n"
@@ -302,32 +237,15 @@ try_start(struct fx_redis *r, const struct fx_pki *p, const char *extra)
 	    extra != NULL ? extra : "");
 	assert_true(n > 0 && (size_t)n < sizeof(text));
 	fx_write(p, "redis.conf", text, r->conf);
-
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		execlp(bin != NULL ? bin : "redis-server", "redis-server",
-		    r->conf, (char *)NULL);
-		_exit(127);
+	switch (trs_start(r->conf, r->log, r->port, START_WAIT_MS, &r->pid)) {
+	case TRS_READY:
+		return true;
+	case TRS_EXITED:
+		return false;
+	default:
+		fail_msg("redis-server did not start on port %d", r->port);
+		return false;
 	}
-	r->pid = pid;
-	/* Bounded wait: 200 x 25 ms. */
-	for (i = 0; i < 200; i++) {
-		struct timespec ts = { 0, 25 * 1000 * 1000 };
-
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			r->pid = 0;
-			dump_log(r->log);
-			return false;
-		}
-		if (port_open(r->port))
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	fx_redis_stop(r);
-	dump_log(r->log);
-	fail_msg("redis-server did not start on port %d", r->port);
-	return false;
 }
 
 void
@@ -344,22 +262,7 @@ fx_redis_start(struct fx_redis *r, const struct fx_pki *p, const char *extra)
 void
 fx_redis_stop(struct fx_redis *r)
 {
-	int status, i;
-
-	if (r->pid <= 0)
-		return;
-	(void)kill(r->pid, SIGTERM);
-	for (i = 0; i < 200; i++) {
-		struct timespec ts = { 0, 25 * 1000 * 1000 };
-
-		if (waitpid(r->pid, &status, WNOHANG) == r->pid) {
-			r->pid = 0;
-			return;
-		}
-		nanosleep(&ts, NULL);
-	}
-	(void)kill(r->pid, SIGKILL);
-	(void)waitpid(r->pid, &status, 0);
+	trs_stop(r->pid);
 	r->pid = 0;
 }
 
@@ -374,4 +277,41 @@ fx_opts(struct rds_tls_opts *o, const struct fx_pki *p,
 	o->cert_file = p->client_crt;
 	o->key_file = p->client_key;
 	o->timeout_ms = 5000;
+}
+
+int
+fx_env_setup(void **state)
+{
+	struct fx_env *v = calloc(1, sizeof(*v));
+
+	assert_non_null(v);
+	fx_pki_make(&v->pki);
+	fx_redis_start(&v->redis, &v->pki, NULL);
+	*state = v;
+	return 0;
+}
+
+int
+fx_env_teardown(void **state)
+{
+	struct fx_env *v = *state;
+
+	fx_redis_stop(&v->redis);
+	fx_pki_free(&v->pki);
+	free(v);
+	return 0;
+}
+
+struct rds_conn *
+fx_connect(const struct fx_pki *p, const struct fx_redis *r, size_t max_reply)
+{
+	struct rds_tls_opts o;
+	struct rds_conn *c;
+	struct err e = { 0 };
+
+	fx_opts(&o, p, r);
+	o.max_reply_bytes = max_reply;
+	if ((c = rds_connect(&o, &e)) == NULL)
+		fail_msg("connect: %s", e.msg);
+	return c;
 }

@@ -1,7 +1,8 @@
 /*
  * Test fixtures for redis/: a throwaway PKI (a CA, a second unrelated
  * CA, two server pairs and a client pair, made with the OpenSSL API) and
- * a real redis-server on a free loopback port, stopped by PID.
+ * a real redis-server on a free loopback port, stopped by PID
+ * (redis_server.h: trs_free_port(), trs_listen() come with it).
  */
 #ifndef RCA_TESTS_REDIS_FIXTURE_H
 #define RCA_TESTS_REDIS_FIXTURE_H
@@ -11,6 +12,7 @@
 #include <sys/types.h>
 
 #include "rds.h"
+#include "redis_server.h"
 
 #define FX_PATH_MAX	256
 
@@ -33,6 +35,12 @@ struct fx_redis {
 	int	port;
 	char	conf[FX_PATH_MAX];
 	char	log[FX_PATH_MAX];
+};
+
+/* A PKI and one redis-server with the default settings. */
+struct fx_env {
+	struct fx_pki	pki;
+	struct fx_redis	redis;
 };
 
 /* Fail (showing msg) unless msg contains needle. */
@@ -68,7 +76,16 @@ void	fx_redis_stop(struct fx_redis *r);
 void	fx_opts(struct rds_tls_opts *o, const struct fx_pki *p,
 	    const struct fx_redis *r);
 
-/* A loopback TCP port nobody listens on right now. */
-int	fx_free_port(void);
+/*
+ * cmocka setup: *state is a new struct fx_env (fx_pki_make(), then
+ * fx_redis_start() without extra lines); teardown stops, removes and
+ * frees it.
+ */
+int	fx_env_setup(void **state);
+int	fx_env_teardown(void **state);
+
+/* rds_connect() with fx_opts() and max_reply; fails the test on error. */
+struct rds_conn *fx_connect(const struct fx_pki *p, const struct fx_redis *r,
+	    size_t max_reply);
 
 #endif

@@ -3,10 +3,6 @@
  * verification of the chain and the name, client certificates, timeouts
  * and what the peer presented.
  */
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,38 +22,10 @@
 #include "fixture.h"
 #include "rds.h"
 
-struct env {
-	struct fx_pki	pki;
-	struct fx_redis	redis;
-};
-
-static int
-setup(void **state)
-{
-	struct env *v = calloc(1, sizeof(*v));
-
-	assert_non_null(v);
-	fx_pki_make(&v->pki);
-	fx_redis_start(&v->redis, &v->pki, NULL);
-	*state = v;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct env *v = *state;
-
-	fx_redis_stop(&v->redis);
-	fx_pki_free(&v->pki);
-	free(v);
-	return 0;
-}
-
 static void
 test_connect_ping(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct rds_conn *c;
 	struct err e = { 0 };
@@ -78,7 +46,7 @@ test_connect_ping(void **state)
 static void
 test_peer_cert_der(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct rds_conn *c;
 	struct err e = { 0 };
@@ -111,7 +79,7 @@ test_peer_cert_der(void **state)
 static void
 test_server_name_dns(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct rds_conn *c;
 	struct err e = { 0 };
@@ -131,7 +99,7 @@ test_server_name_dns(void **state)
 static void
 test_host_name(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct rds_conn *c;
 	struct err e = { 0 };
@@ -148,7 +116,7 @@ test_host_name(void **state)
 static void
 test_wrong_server_name(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct err e = { 0 };
 
@@ -162,7 +130,7 @@ test_wrong_server_name(void **state)
 static void
 test_wrong_server_ip(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct err e = { 0 };
 
@@ -176,7 +144,7 @@ test_wrong_server_ip(void **state)
 static void
 test_other_ca(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct err e = { 0 };
 
@@ -204,7 +172,7 @@ read_file(const char *path)
 static void
 test_ca_pem(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct rds_conn *c;
 	struct err e = { 0 };
@@ -236,7 +204,7 @@ test_ca_pem(void **state)
 static void
 test_no_verify(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct rds_conn *c;
 	struct err e = { 0 };
@@ -257,7 +225,7 @@ test_no_verify(void **state)
 static void
 test_no_client_cert(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	enum rds_tls_version vers[] = { RDS_TLS1_2, RDS_TLS1_3 };
 
 	for (size_t i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
@@ -283,7 +251,7 @@ test_no_client_cert(void **state)
 static void
 test_tls12_only(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct rds_conn *c;
 	struct err e = { 0 };
@@ -304,7 +272,7 @@ test_tls12_only(void **state)
 static void
 test_default_min_tls12(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct err e = { 0 };
 
@@ -318,12 +286,12 @@ test_default_min_tls12(void **state)
 static void
 test_refused(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct err e = { 0 };
 
 	fx_opts(&o, &v->pki, &v->redis);
-	o.port = fx_free_port();
+	o.port = trs_free_port();
 	assert_null(rds_connect(&o, &e));
 	assert_int_equal(e.code, ERR_NET);
 	assert_msg_has(e.msg, "Connection refused");
@@ -333,26 +301,16 @@ test_refused(void **state)
 static void
 test_handshake_timeout(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
 	struct err e = { 0 };
 	struct timespec t0, t1;
-	int fd;
+	int fd, port;
 	long ms;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 4), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-
+	fd = trs_listen(&port);
 	fx_opts(&o, &v->pki, &v->redis);
-	o.port = ntohs(sa.sin_port);
+	o.port = port;
 	o.timeout_ms = 300;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_null(rds_connect(&o, &e));
@@ -368,7 +326,7 @@ test_handshake_timeout(void **state)
 static void
 test_bad_options(void **state)
 {
-	struct env *v = *state;
+	struct fx_env *v = *state;
 	struct rds_tls_opts o;
 	struct err e = { 0 };
 	char path[FX_PATH_MAX];
@@ -475,5 +433,6 @@ main(void)
 		cmocka_unit_test(test_version_names),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fx_env_setup,
+	    fx_env_teardown);
 }

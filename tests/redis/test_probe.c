@@ -308,7 +308,7 @@ test_probe_errors(void **state)
 	bool req;
 
 	fx_opts(&o, &v->pki, &v->redis);
-	o.port = fx_free_port();
+	o.port = trs_free_port();
 	assert_int_equal(rds_probe(&o, &r, &e), -1);
 	assert_int_equal(e.code, ERR_NET);
 	assert_msg_has(e.msg, "Connection refused");

@@ -1,555 +1,238 @@
 /*
- * Tests for redis/resp.c: commands and replies through hiredis's codec
- * against a real redis-server: AUTH with ACL users, the one-call CONFIG
- * SET that rotates a node's certificate, NOPERM, refused pairs, reply
- * types and the reply size cap.
+ * Tests for redis/resp.c, the RESP codec alone (no socket, no server):
+ * commands encoded byte for byte, every reply type decoded, replies
+ * split anywhere or sent back to back, the reply size cap on bytes and
+ * on array headers, and what is not RESP.
  */
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <setjmp.h>
-#include <unistd.h>
 #include <cmocka.h>
 
-#include <openssl/ssl.h>
+#include "rca_limits.h"
+#include "resp.h"
 
-#include "fixture.h"
-#include "rds.h"
+#define WHERE	"node-1:6380"
 
-struct env {
-	struct fx_pki	pki;
-	struct fx_redis	redis;
-};
+/* Fail (showing msg) unless msg contains needle. */
+#define assert_msg_has(msg, needle) do {				\
+	if (strstr((msg), (needle)) == NULL)				\
+		fail_msg("\"%s\" lacks \"%s\"", (msg), (needle));	\
+} while (0)
 
-static struct fx_pki pki;	/* one PKI for the whole file */
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	fx_pki_make(&pki);
-	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	fx_pki_free(&pki);
-	return 0;
-}
-
-/* A fresh redis-server per test: some tests change its certificate. */
-static int
-setup(void **state)
-{
-	struct env *v = calloc(1, sizeof(*v));
-
-	assert_non_null(v);
-	v->pki = pki;
-	fx_redis_start(&v->redis, &v->pki, NULL);
-	*state = v;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct env *v = *state;
-
-	fx_redis_stop(&v->redis);
-	free(v);
-	return 0;
-}
-
-static struct rds_conn *
-open_conn(struct env *v, size_t max_reply)
-{
-	struct rds_tls_opts o;
-	struct rds_conn *c;
-	struct err e = { 0 };
-
-	fx_opts(&o, &v->pki, &v->redis);
-	o.max_reply_bytes = max_reply;
-	c = rds_connect(&o, &e);
-	if (c == NULL)
-		fail_msg("connect: %s", e.msg);
-	return c;
-}
-
-static void
-served_serial(struct env *v, char out[RCA_SERIAL_HEX_MAX + 1])
-{
-	struct rds_conn *c = open_conn(v, 0);
-	struct err e = { 0 };
-
-	assert_int_equal(rds_peer_serial(c, out, &e), 0);
-	rds_close(c);
-}
-
-static void
-test_auth(void **state)
-{
-	struct env *v = *state;
-	struct rds_conn *c = open_conn(v, 0);
-	struct err e = { 0 };
-
-	assert_int_equal(rds_auth(c, "app", "secret", &e), 0);
-	assert_int_equal(rds_ping(c, &e), 0);
-	rds_close(c);
-}
-
-static void
-test_auth_wrong_password(void **state)
-{
-	struct env *v = *state;
-	struct rds_conn *c = open_conn(v, 0);
-	struct err e = { 0 };
-
-	assert_int_equal(rds_auth(c, "app", "not-the-secret", &e), -1);
-	assert_int_equal(e.code, ERR_NET);
-	assert_msg_has(e.msg, "WRONGPASS");
-	assert_null(strstr(e.msg, "not-the-secret"));
-	/* An error reply leaves the connection usable. */
-	assert_int_equal(rds_ping(c, &e), 0);
-	assert_int_equal(rds_auth(c, NULL, NULL, &e), -1);
-	assert_int_equal(e.code, ERR_INVALID_REQUEST);
-	rds_close(c);
-}
-
-/* The rotation step: one CONFIG SET of a new pair, seen by new handshakes. */
-static void
-test_config_set_new_pair(void **state)
-{
-	struct env *v = *state;
-	struct rds_conn *c = open_conn(v, 0);
-	struct err e = { 0 };
-	char serial[RCA_SERIAL_HEX_MAX + 1];
-	const char *kv[] = {
-		"tls-cert-file", v->pki.server2_crt,
-		"tls-key-file", v->pki.server2_key,
-		"tls-ca-cert-file", v->pki.ca_crt,
-	};
-
-	served_serial(v, serial);
-	assert_string_equal(serial, v->pki.server_serial);
-	assert_int_equal(rds_config_set(c, kv, 3, &e), 0);
-	/* The open connection keeps working. */
-	assert_int_equal(rds_ping(c, &e), 0);
-	rds_close(c);
-	served_serial(v, serial);
-	assert_string_equal(serial, v->pki.server2_serial);
-}
-
-static void
-test_config_set_noperm(void **state)
-{
-	struct env *v = *state;
-	struct rds_conn *c = open_conn(v, 0);
-	struct err e = { 0 };
-	char serial[RCA_SERIAL_HEX_MAX + 1];
-	const char *kv[] = {
-		"tls-cert-file", v->pki.server2_crt,
-		"tls-key-file", v->pki.server2_key,
-	};
-
-	assert_int_equal(rds_auth(c, "noconf", "pw", &e), 0);
-	assert_int_equal(rds_config_set(c, kv, 2, &e), -1);
-	assert_int_equal(e.code, ERR_NET);
-	assert_msg_has(e.msg, "NOPERM");
-	rds_close(c);
-	served_serial(v, serial);
-	assert_string_equal(serial, v->pki.server_serial);
-}
-
-/* A key that does not match the certificate: refused, old pair served. */
-static void
-test_config_set_mismatch(void **state)
-{
-	struct env *v = *state;
-	struct rds_conn *c = open_conn(v, 0);
-	struct err e = { 0 };
-	char serial[RCA_SERIAL_HEX_MAX + 1];
-	const char *kv[] = {
-		"tls-cert-file", v->pki.server2_crt,
-		"tls-key-file", v->pki.server_key,
-	};
-
-	assert_int_equal(rds_config_set(c, kv, 2, &e), -1);
-	assert_int_equal(e.code, ERR_NET);
-	assert_msg_has(e.msg, "CONFIG SET refused");
-	assert_int_equal(rds_ping(c, &e), 0);
-	rds_close(c);
-	served_serial(v, serial);
-	assert_string_equal(serial, v->pki.server_serial);
-}
-
-static void
-test_config_set_bad_args(void **state)
-{
-	struct env *v = *state;
-	struct rds_conn *c = open_conn(v, 0);
-	struct err e = { 0 };
-	const char *kv[] = { "tls-cert-file", NULL };
-
-	assert_int_equal(rds_config_set(c, kv, 0, &e), -1);
-	assert_int_equal(e.code, ERR_INVALID_REQUEST);
-	assert_int_equal(rds_config_set(c, kv, RDS_CONFIG_SET_MAX_PAIRS + 1,
-	    &e), -1);
-	assert_int_equal(e.code, ERR_INVALID_REQUEST);
-	assert_int_equal(rds_config_set(c, kv, 1, &e), -1);
-	assert_int_equal(e.code, ERR_INVALID_REQUEST);
-	rds_close(c);
-}
-
+/* Decode text (len bytes) in one piece under cap: the one reply. */
 static struct rds_reply *
-run(struct rds_conn *c, int argc, const char **argv)
+decode(const char *text, size_t len, size_t cap)
 {
+	struct rds_decoder *d = rds_decoder_new(cap, WHERE);
 	struct rds_reply *r = NULL;
 	struct err e = { 0 };
 
-	if (rds_command(c, argc, argv, NULL, &r, &e) != 0)
-		fail_msg("%s: %s", argv[0], e.msg);
+	assert_non_null(d);
+	if (rds_decoder_feed(d, text, len, &r, &e) != 1)
+		fail_msg("decode \"%s\": %s", text, e.msg);
+	rds_decoder_free(d);
 	return r;
+}
+
+/* Decode text under cap, expecting -1 with want in the message. */
+static void
+decode_fails(const char *text, size_t cap, const char *want)
+{
+	struct rds_decoder *d = rds_decoder_new(cap, WHERE);
+	struct rds_reply *r = NULL;
+	struct err e = { 0 };
+
+	assert_non_null(d);
+	assert_int_equal(rds_decoder_feed(d, text, strlen(text), &r, &e), -1);
+	assert_null(r);
+	assert_int_equal(e.code, ERR_NET);
+	assert_msg_has(e.msg, want);
+	rds_decoder_free(d);
+}
+
+static void
+test_format(void **state)
+{
+	const char *argv[] = { "SET", "k", "v\0x" };
+	const size_t argvlen[] = { 3, 1, 3 };
+	const char want[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nv\0x\r\n";
+	const char *ping[] = { "PING" };
+	struct err e = { 0 };
+	char *cmd = NULL;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(rds_cmd_format(3, argv, argvlen, &cmd, &len, &e), 0);
+	assert_int_equal(len, sizeof(want) - 1);
+	assert_memory_equal(cmd, want, len);
+	rds_cmd_free(cmd);
+	/* No lengths: each argument is a C string. */
+	assert_int_equal(rds_cmd_format(1, ping, NULL, &cmd, &len, &e), 0);
+	assert_int_equal(len, 14);
+	assert_memory_equal(cmd, "*1\r\n$4\r\nPING\r\n", len);
+	rds_cmd_free(cmd);
+	rds_cmd_free(NULL);
+
+	assert_int_equal(rds_cmd_format(0, ping, NULL, &cmd, &len, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	assert_null(cmd);
+	assert_int_equal(rds_cmd_format(1, NULL, NULL, &cmd, &len, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 }
 
 static void
 test_reply_types(void **state)
 {
-	struct env *v = *state;
-	struct rds_conn *c = open_conn(v, 0);
+	static const char array[] = "*3\r\n$1\r\na\r\n$0\r\n\r\n*1\r\n:-7\r\n";
 	struct rds_reply *r;
-	const char *set[] = { "SET", "k", "v\0x" };
-	const size_t setlen[] = { 3, 1, 3 };
-	const char *get[] = { "GET", "k" };
-	const char *missing[] = { "GET", "nope" };
-	const char *incr[] = { "INCRBY", "n", "42" };
-	const char *rpush[] = { "RPUSH", "l", "a", "", "c" };
-	const char *lrange[] = { "LRANGE", "l", "0", "-1" };
-	const char *bogus[] = { "NOSUCHCOMMAND" };
-	struct err e = { 0 };
 
-	/* Binary-safe arguments and replies. */
-	assert_int_equal(rds_command(c, 3, set, setlen, &r, &e), 0);
+	(void)state;
+	r = decode("+OK\r\n", 5, 0);
 	assert_int_equal(r->type, RDS_REPLY_STATUS);
 	assert_string_equal(r->str, "OK");
 	rds_reply_free(r);
-	r = run(c, 2, get);
-	assert_int_equal(r->type, RDS_REPLY_STRING);
-	assert_int_equal(r->len, 3);
-	assert_memory_equal(r->str, "v\0x", 3);
+	r = decode("-ERR no\r\n", 9, 0);
+	assert_int_equal(r->type, RDS_REPLY_ERROR);
+	assert_string_equal(r->str, "ERR no");
 	rds_reply_free(r);
-
-	r = run(c, 2, missing);
-	assert_int_equal(r->type, RDS_REPLY_NIL);
-	rds_reply_free(r);
-
-	r = run(c, 3, incr);
+	r = decode(":42\r\n", 5, 0);
 	assert_int_equal(r->type, RDS_REPLY_INTEGER);
 	assert_int_equal(r->integer, 42);
 	rds_reply_free(r);
+	r = decode("$3\r\nv\0x\r\n", 9, 0);
+	assert_int_equal(r->type, RDS_REPLY_STRING);
+	assert_int_equal(r->len, 3);
+	assert_memory_equal(r->str, "v\0x", 4);
+	rds_reply_free(r);
+	r = decode("$-1\r\n", 5, 0);
+	assert_int_equal(r->type, RDS_REPLY_NIL);
+	rds_reply_free(r);
+	r = decode("*-1\r\n", 5, 0);
+	assert_int_equal(r->type, RDS_REPLY_NIL);
+	rds_reply_free(r);
 
-	rds_reply_free(run(c, 5, rpush));
-	r = run(c, 4, lrange);
+	r = decode(array, sizeof(array) - 1, 0);
 	assert_int_equal(r->type, RDS_REPLY_ARRAY);
 	assert_int_equal(r->elements, 3);
 	assert_string_equal(r->element[0]->str, "a");
 	assert_int_equal(r->element[1]->len, 0);
-	assert_string_equal(r->element[2]->str, "c");
+	assert_int_equal(r->element[2]->type, RDS_REPLY_ARRAY);
+	assert_int_equal(r->element[2]->element[0]->integer, -7);
 	rds_reply_free(r);
-
-	r = run(c, 1, bogus);
-	assert_int_equal(r->type, RDS_REPLY_ERROR);
-	assert_msg_has(r->str, "unknown command");
-	rds_reply_free(r);
-
-	assert_int_equal(rds_command(c, 0, bogus, NULL, &r, &e), -1);
-	assert_int_equal(e.code, ERR_INVALID_REQUEST);
-	assert_null(r);
-	rds_close(c);
+	rds_reply_free(NULL);
 }
 
-/* A reply above the cap is an error (not a crash), and ends the conn. */
+/* Split anywhere, a reply comes out with its last byte and not before. */
 static void
-test_reply_cap(void **state)
+test_byte_by_byte(void **state)
 {
-	struct env *v = *state;
-	struct rds_conn *c = open_conn(v, 0);
-	struct rds_conn *small = open_conn(v, 4096);
+	static const char text[] = "*2\r\n$5\r\nhello\r\n:1\r\n";
+	struct rds_decoder *d = rds_decoder_new(0, WHERE);
 	struct rds_reply *r = NULL;
-	const size_t big = 256 * 1024;
-	char *value = malloc(big);
-	const char *set[] = { "SET", "big", value };
-	const size_t setlen[] = { 3, 3, big };
-	const char *get[] = { "GET", "big" };
-	const char *keys[] = { "KEYS", "*" };
 	struct err e = { 0 };
+	size_t i, n = sizeof(text) - 1;
 
-	assert_non_null(value);
-	memset(value, 'x', big);
-	assert_int_equal(rds_command(c, 3, set, setlen, &r, &e), 0);
+	(void)state;
+	assert_non_null(d);
+	for (i = 0; i + 1 < n; i++) {
+		assert_int_equal(rds_decoder_feed(d, text + i, 1, &r, &e), 0);
+		assert_null(r);
+	}
+	assert_int_equal(rds_decoder_feed(d, text + i, 1, &r, &e), 1);
+	assert_int_equal(r->elements, 2);
+	assert_string_equal(r->element[0]->str, "hello");
 	rds_reply_free(r);
-	r = run(c, 2, get);
-	assert_int_equal(r->len, big);
-	rds_reply_free(r);
-	r = NULL;
-
-	assert_int_equal(rds_command(small, 2, get, NULL, &r, &e), -1);
-	assert_int_equal(e.code, ERR_NET);
-	assert_msg_has(e.msg, "larger than 4096 bytes");
-	assert_null(r);
-	/* The stream is out of step now: refuse to use it. */
-	assert_int_equal(rds_command(small, 2, keys, NULL, &r, &e), -1);
-	assert_msg_has(e.msg, "unusable");
-	assert_int_equal(rds_ping(small, &e), -1);
-	rds_close(small);
-	free(value);
-	rds_close(c);
+	rds_decoder_free(d);
 }
 
 /*
- * An array header promising more elements than the cap could hold is
- * refused before hiredis allocates for it.
+ * Two replies in one read: the second waits in the decoder (fed 0
+ * bytes), and the cap starts again for each reply.
  */
 static void
-test_reply_cap_array(void **state)
+test_back_to_back(void **state)
 {
-	struct env *v = *state;
-	struct rds_conn *c = open_conn(v, 0);
-	struct rds_conn *small = NULL;
+	struct rds_decoder *d = rds_decoder_new(8, WHERE);
 	struct rds_reply *r = NULL;
-	const char *argv[2 + 200];
-	const char *lrange[] = { "LRANGE", "l", "0", "-1" };
 	struct err e = { 0 };
 
-	argv[0] = "RPUSH";
-	argv[1] = "l";
-	for (int i = 0; i < 200; i++)
-		argv[2 + i] = "";
-	r = run(c, 202, argv);
-	assert_int_equal(r->integer, 200);
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(rds_decoder_feed(d, "+OK\r\n:1\r\n", 9, &r, &e), -1);
+	assert_msg_has(e.msg, "larger than 8 bytes");
+	rds_decoder_free(d);
+
+	d = rds_decoder_new(9, WHERE);
+	assert_non_null(d);
+	assert_int_equal(rds_decoder_feed(d, "+OK\r\n:1\r\n", 9, &r, &e), 1);
+	assert_string_equal(r->str, "OK");
 	rds_reply_free(r);
-	r = NULL;
-
-	/*
-	 * "*200\r\n" then 200 x "$0\r\n\r\n": 1206 bytes, under a 1300-byte
-	 * cap, but 200 > 1300 / 3 is false; with 500 bytes it is refused,
-	 * whichever check sees it first.
-	 */
-	small = open_conn(v, 1300);
-	r = run(small, 4, lrange);
-	assert_int_equal(r->elements, 200);
+	assert_int_equal(rds_decoder_feed(d, NULL, 0, &r, &e), 1);
+	assert_int_equal(r->integer, 1);
 	rds_reply_free(r);
-	r = NULL;
-	rds_close(small);
-
-	small = open_conn(v, 500);
-	assert_int_equal(rds_command(small, 4, lrange, NULL, &r, &e), -1);
-	assert_int_equal(e.code, ERR_NET);
-	assert_msg_has(e.msg, "larger than 500 bytes");
-	rds_close(small);
-	rds_close(c);
-}
-
-/* After the node goes away, commands fail with ERR_NET, not a signal. */
-static void
-test_server_gone(void **state)
-{
-	struct env *v = *state;
-	struct rds_conn *c = open_conn(v, 0);
-	struct err e = { 0 };
-
-	assert_int_equal(rds_ping(c, &e), 0);
-	fx_redis_stop(&v->redis);
-	assert_int_equal(rds_ping(c, &e), -1);
-	assert_int_equal(e.code, ERR_NET);
-	assert_int_equal(rds_ping(c, &e), -1);
-	assert_int_equal(e.code, ERR_NET);
-	rds_close(c);
-}
-
-/*
- * A fake node for what a real Redis never sends: one TLS connection,
- * one canned answer to whatever command comes, then wait for the close.
- * close_after: hang up right after the answer.
- */
-struct fake {
-	const struct fx_pki	*pki;
-	int			 lfd;
-	int			 port;
-	const char		*answer;	/* NULL: never answer */
-	bool			 close_after;
-	pthread_t		 thread;
-};
-
-static void *
-fake_run(void *arg)
-{
-	struct fake *f = arg;
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	SSL *ssl = NULL;
-	char buf[512];
-	int fd;
-
-	if (ctx == NULL ||
-	    SSL_CTX_use_certificate_file(ctx, f->pki->server_crt,
-	    SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, f->pki->server_key,
-	    SSL_FILETYPE_PEM) != 1)
-		goto out;
-	if ((fd = accept(f->lfd, NULL, NULL)) == -1)
-		goto out;
-	if ((ssl = SSL_new(ctx)) == NULL) {
-		close(fd);
-		goto out;
-	}
-	SSL_set_fd(ssl, fd);
-	if (SSL_accept(ssl) == 1 && SSL_read(ssl, buf, sizeof(buf)) > 0) {
-		if (f->answer != NULL)
-			(void)SSL_write(ssl, f->answer, (int)strlen(f->answer));
-		/* Wait for the client to hang up (or time out). */
-		while (!f->close_after && SSL_read(ssl, buf, sizeof(buf)) > 0)
-			;
-	}
-	SSL_free(ssl);
-	close(fd);
-out:
-	SSL_CTX_free(ctx);
-	return NULL;
-}
-
-static void
-fake_start(struct fake *f, const struct fx_pki *p, const char *answer,
-    bool close_after)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-
-	memset(f, 0, sizeof(*f));
-	f->pki = p;
-	f->answer = answer;
-	f->close_after = close_after;
-	f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(f->lfd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(f->lfd, 4), 0);
-	assert_int_equal(getsockname(f->lfd, (struct sockaddr *)&sa, &len), 0);
-	f->port = ntohs(sa.sin_port);
-	assert_int_equal(pthread_create(&f->thread, NULL, fake_run, f), 0);
-}
-
-static void
-fake_stop(struct fake *f)
-{
-	assert_int_equal(pthread_join(f->thread, NULL), 0);
-	close(f->lfd);
-}
-
-/* Send GET to a fake node answering answer; expect ERR_NET with want. */
-static void
-fake_expect(const char *answer, bool close_after, int timeout_ms,
-    const char *want)
-{
-	struct fake f;
-	struct rds_tls_opts o;
-	struct fx_redis dummy = { 0 };
-	struct rds_conn *c;
-	struct rds_reply *r = NULL;
-	const char *get[] = { "GET", "k" };
-	struct err e = { 0 };
-
-	fake_start(&f, &pki, answer, close_after);
-	dummy.port = f.port;
-	fx_opts(&o, &pki, &dummy);
-	o.timeout_ms = timeout_ms;
-	c = rds_connect(&o, &e);
-	if (c == NULL)
-		fail_msg("connect to fake: %s", e.msg);
-	assert_int_equal(rds_command(c, 2, get, NULL, &r, &e), -1);
+	assert_int_equal(rds_decoder_feed(d, NULL, 0, &r, &e), 0);
 	assert_null(r);
-	assert_int_equal(e.code, ERR_NET);
-	assert_msg_has(e.msg, want);
-	rds_close(c);
-	fake_stop(&f);
-}
-
-/* hiredis 0.14 would calloc 100M slots for this header; we refuse it. */
-static void
-test_fake_huge_array(void **state)
-{
-	(void)state;
-	fake_expect("*100000000\r\n", false, 5000, "larger than 1048576 bytes");
+	/* A fresh reply may take the whole cap again. */
+	assert_int_equal(rds_decoder_feed(d, "+PONG\r\n", 7, &r, &e), 1);
+	assert_string_equal(r->str, "PONG");
+	rds_reply_free(r);
+	rds_decoder_free(d);
 }
 
 static void
-test_fake_negative_array(void **state)
+test_cap(void **state)
 {
 	(void)state;
-	fake_expect("*-5\r\n", false, 5000, "bad reply");
+	/* 17 bytes under a 16-byte cap: refused before hiredis sees them. */
+	decode_fails("$10\r\n0123456789\r\n", 16, "reply from " WHERE
+	    " is larger than 16 bytes");
+	rds_reply_free(decode("$10\r\n0123456789\r\n", 17, 17));
+	/* An array header promising more than cap / 3 elements. */
+	decode_fails("*11\r\n", 32, "larger than 32 bytes");
+	decode_fails("*100000000\r\n", 0, "larger than 1048576 bytes");
+}
+
+/* An array header within the cap only waits for its elements. */
+static void
+test_cap_array_ok(void **state)
+{
+	struct rds_decoder *d = rds_decoder_new(32, WHERE);
+	struct rds_reply *r = NULL;
+	struct err e = { 0 };
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(rds_decoder_feed(d, "*10\r\n", 5, &r, &e), 0);
+	assert_null(r);
+	rds_decoder_free(d);
 }
 
 static void
-test_fake_protocol_error(void **state)
+test_not_resp(void **state)
 {
 	(void)state;
-	fake_expect("!what\r\n", false, 5000, "bad reply");
-}
-
-static void
-test_fake_truncated(void **state)
-{
-	(void)state;
-	fake_expect("$10\r\nabc", true, 5000, "closed");
-}
-
-static void
-test_fake_silent(void **state)
-{
-	(void)state;
-	fake_expect(NULL, false, 300, "timed out");
+	decode_fails("!what\r\n", 0, "bad reply from " WHERE ": ");
+	decode_fails("*-5\r\n", 0, "bad reply");
+	decode_fails(":12x\r\n", 0, "bad reply");
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auth_wrong_password,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_set_new_pair,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_set_noperm,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_set_mismatch,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_set_bad_args,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reply_types, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_reply_cap, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_reply_cap_array, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_server_gone, setup,
-		    teardown),
-		cmocka_unit_test(test_fake_huge_array),
-		cmocka_unit_test(test_fake_negative_array),
-		cmocka_unit_test(test_fake_protocol_error),
-		cmocka_unit_test(test_fake_truncated),
-		cmocka_unit_test(test_fake_silent),
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_reply_types),
+		cmocka_unit_test(test_byte_by_byte),
+		cmocka_unit_test(test_back_to_back),
+		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_cap_array_ok),
+		cmocka_unit_test(test_not_resp),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,30 +1,26 @@
 /*
  * Fixture of the node tests: real redis-servers with certificates from
- * the service fixture's CA, started with fork/exec and stopped by PID.
+ * the service fixture's CA (tests/support's redis_server.c starts and
+ * stops the processes), and helpers that talk to them as the admin.
  */
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <ftw.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include "fileio.h"
+#include "redis_server.h"
 #include "redisfx.h"
+
+/* How long a redis-server may take to listen. */
+#define START_WAIT_MS	10000
 
 /*
  * Every server started and not yet stopped, so that teardown stops the
@@ -41,23 +37,6 @@ running_set(pid_t old, pid_t pid)
 			running[i] = pid;
 			return;
 		}
-}
-
-static void
-reap(pid_t pid)
-{
-	int status;
-
-	(void)kill(pid, SIGTERM);
-	for (int i = 0; i < 200; i++) {
-		struct timespec ts = { 0, 25 * 1000 * 1000 };
-
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return;
-		nanosleep(&ts, NULL);
-	}
-	(void)kill(pid, SIGKILL);
-	(void)waitpid(pid, &status, 0);
 }
 
 static void
@@ -131,15 +110,6 @@ rfx_setup(void **state)
 	return 0;
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int
 rfx_teardown(void **state)
 {
@@ -148,10 +118,10 @@ rfx_teardown(void **state)
 
 	for (int i = 0; i < RFX_MAX_SERVERS; i++)
 		if (running[i] > 0) {
-			reap(running[i]);
+			trs_stop(running[i]);
 			running[i] = 0;
 		}
-	(void)nftw(r->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	trs_rmtree(r->dir);
 	free(r);
 	return fx_teardown(&fs);
 }
@@ -165,20 +135,7 @@ rfx_set_renew_pct(struct rfx *r, int pct)
 int
 rfx_free_port(void)
 {
-	struct sockaddr_in	sa;
-	socklen_t		len = sizeof(sa);
-	int			fd, port;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
+	return trs_free_port();
 }
 
 void
@@ -254,43 +211,11 @@ rfx_node_conf(const struct rfx_node *n, const char *extra, char *out,
 	assert_true(w > 0 && (size_t)w < outsz);
 }
 
-static bool
-port_open(int port)
-{
-	struct sockaddr_in	sa;
-	int			fd, ok;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons((uint16_t)port);
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
-static void
-dump_log(const char *path)
-{
-	char	 line[512];
-	FILE	*fp = fopen(path, "r");
-
-	if (fp == NULL)
-		return;
-	while (fgets(line, sizeof(line), fp) != NULL)
-		fprintf(stderr, "redis-server: %s", line);
-	fclose(fp);
-}
-
 void
 rfx_start(struct rfx_node *n, const char *text)
 {
-	const char	*bin = getenv("RDS_TEST_REDIS_SERVER");
 	char		 full[8192];
-	int		 status, w;
-	pid_t		 pid;
+	int		 w;
 
 	/* Where it keeps data and logs: the test's own lines. */
 	w = snprintf(full, sizeof(full), "%s\ndir %s\nlogfile %s\n"
@@ -298,32 +223,18 @@ rfx_start(struct rfx_node *n, const char *text)
 	    n->log);
 	assert_true(w > 0 && (size_t)w < sizeof(full));
 	put(n->conf, full, 0644);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		execlp(bin != NULL ? bin : "redis-server", "redis-server",
-		    n->conf, (char *)NULL);
-		_exit(127);
+	switch (trs_start(n->conf, n->log, n->port, START_WAIT_MS, &n->pid)) {
+	case TRS_READY:
+		running_set(0, n->pid);
+		return;
+	case TRS_EXITED:
+		fail_msg("redis-server %s exited at start-up", n->name);
+		return;
+	default:
+		fail_msg("redis-server %s did not start on port %d", n->name,
+		    n->port);
+		return;
 	}
-	n->pid = pid;
-	running_set(0, pid);
-	for (int i = 0; i < 400; i++) {
-		struct timespec ts = { 0, 25 * 1000 * 1000 };
-
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			running_set(pid, 0);
-			n->pid = 0;
-			dump_log(n->log);
-			fail_msg("redis-server %s exited at start-up", n->name);
-		}
-		if (port_open(n->port))
-			return;
-		nanosleep(&ts, NULL);
-	}
-	rfx_stop(n);
-	dump_log(n->log);
-	fail_msg("redis-server %s did not start on port %d", n->name,
-	    n->port);
 }
 
 void
@@ -331,7 +242,7 @@ rfx_stop(struct rfx_node *n)
 {
 	if (n->pid <= 0)
 		return;
-	reap(n->pid);
+	trs_stop(n->pid);
 	running_set(n->pid, 0);
 	n->pid = 0;
 }

@@ -1,0 +1,298 @@
+/*
+ * Values in and out of a statement, and the one query loop every table
+ * uses: bind declared parameters, step, hand each row to a reader, end
+ * the statement checking its reset.  With db/db.c the only SQLite calls.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rca_limits.h"
+#include "log.h"
+#include "priv.h"
+
+static int
+bind_text(struct db_conn *c, sqlite3_stmt *st, int i, const char *s,
+    size_t cap, struct err *e)
+{
+	size_t len;
+	int rc;
+
+	if (s == NULL)
+		rc = sqlite3_bind_null(st, i);
+	else if ((len = strnlen(s, cap)) == cap || len > INT32_MAX) {
+		err_set(e, ERR_INVALID_REQUEST, "value too long");
+		return -1;
+	} else
+		rc = sqlite3_bind_text(st, i, s, (int)len, SQLITE_STATIC);
+	return rc == SQLITE_OK ? 0 : db_fail(c, "bind", e);
+}
+
+static int
+bind_one(struct db_conn *c, sqlite3_stmt *st, int i, const struct db_arg *a,
+    struct err *e)
+{
+	const char *s = a->p;
+
+	switch (a->kind) {
+	case DB_A_INT:
+		if (sqlite3_bind_int64(st, i, a->i) != SQLITE_OK)
+			return db_fail(c, "bind", e);
+		return 0;
+	case DB_A_OPT:
+		return bind_text(c, st, i, s != NULL && s[0] != '\0' ? s : NULL,
+		    a->n, e);
+	case DB_A_BLOB:
+		if (a->n > INT32_MAX) {
+			err_set(e, ERR_INVALID_REQUEST, "value too long");
+			return -1;
+		}
+		if (sqlite3_bind_blob(st, i, a->p, (int)a->n, SQLITE_STATIC) !=
+		    SQLITE_OK)
+			return db_fail(c, "bind", e);
+		return 0;
+	case DB_A_TEXT:
+	default:
+		return bind_text(c, st, i, s, a->n, e);
+	}
+}
+
+int
+db_bind(struct db_conn *c, sqlite3_stmt *st, const struct db_arg *args,
+    size_t n, struct err *e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (bind_one(c, st, (int)i + 1, &args[i], e) == -1)
+			return -1;
+	return 0;
+}
+
+int64_t
+db_col_int(const struct db_row *r, int i)
+{
+	return sqlite3_column_int64(r->st, i);
+}
+
+bool
+db_col_null(const struct db_row *r, int i)
+{
+	return sqlite3_column_type(r->st, i) == SQLITE_NULL;
+}
+
+const char *
+db_col_str(const struct db_row *r, int i)
+{
+	return (const char *)sqlite3_column_text(r->st, i);
+}
+
+const void *
+db_col_blob(const struct db_row *r, int i, size_t *len)
+{
+	const void *p = sqlite3_column_blob(r->st, i);
+
+	*len = (size_t)sqlite3_column_bytes(r->st, i);
+	return p;
+}
+
+int
+db_col_text(const struct db_row *r, int i, char *buf, size_t cap,
+    struct err *e)
+{
+	const unsigned char *t = sqlite3_column_text(r->st, i);
+	size_t n = (size_t)sqlite3_column_bytes(r->st, i);
+
+	if (t == NULL && sqlite3_column_type(r->st, i) != SQLITE_NULL) {
+		log_error("db: out of memory reading column %d", i);
+		err_set(e, ERR_DB, "database error");
+		return -1;
+	}
+	if (t == NULL)
+		n = 0;
+	if (n >= cap) {
+		log_error("db: column %d of %s does not fit (%zu bytes)", i,
+		    sqlite3_column_name(r->st, i), n);
+		err_set(e, ERR_DB, "database error");
+		return -1;
+	}
+	if (n > 0)
+		memcpy(buf, t, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+char *
+db_col_dup(const struct db_row *r, int i, bool *ok)
+{
+	const unsigned char *t = sqlite3_column_text(r->st, i);
+	size_t n = (size_t)sqlite3_column_bytes(r->st, i);
+	char *s;
+
+	*ok = true;
+	if (t == NULL) {
+		*ok = sqlite3_column_type(r->st, i) == SQLITE_NULL;
+		return NULL;
+	}
+	if ((s = malloc(n + 1)) == NULL) {
+		*ok = false;
+		return NULL;
+	}
+	memcpy(s, t, n);
+	s[n] = '\0';
+	return s;
+}
+
+size_t
+db_limit(size_t limit)
+{
+	if (limit == 0)
+		return RCA_DEFAULT_LIST_LIMIT;
+	return limit > RCA_MAX_LIST_LIMIT ? RCA_MAX_LIST_LIMIT : limit;
+}
+
+int64_t
+db_query(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
+    size_t nargs, db_row_fn *fn, void *arg, const char *what,
+    struct err *e)
+{
+	struct db_row row;
+	sqlite3_stmt *st;
+	int64_t nrows = 0;
+	int s = SQLITE_DONE, f = 0;
+
+	if ((st = db_stmt(c, id, e)) == NULL)
+		return -1;
+	row.st = st;
+	if (db_bind(c, st, args, nargs, e) == -1)
+		goto fail;
+	while (f == 0 && (s = db_step(c, st, what, e)) == SQLITE_ROW) {
+		nrows++;
+		if (fn != NULL && (f = fn(&row, arg, e)) == -1)
+			goto fail;
+	}
+	if (f == 0 && s == -1)
+		goto fail;
+	if (db_stmt_end(c, st, what, e) == -1)
+		return -1;
+	return nrows;
+fail:
+	db_stmt_done(st);
+	return -1;
+}
+
+/* db_get()'s row callback: read the first row and stop. */
+struct get_arg {
+	db_read_fn	*read;
+	void		*out;
+};
+
+static int
+get_row(const struct db_row *r, void *arg, struct err *e)
+{
+	struct get_arg *g = arg;
+
+	if (g->read != NULL && g->read(r, g->out, e) == -1)
+		return -1;
+	return 1;
+}
+
+int
+db_get(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
+    size_t nargs, db_read_fn *read, void *out, const char *what,
+    struct err *e)
+{
+	struct get_arg g = { read, out };
+
+	return (int)db_query(c, id, args, nargs, get_row, &g, what, e);
+}
+
+/* db_rows()'s row callback: grow the array and read one element. */
+static int
+rows_add(const struct db_row *r, void *arg, struct err *e)
+{
+	struct db_rows *rows = arg;
+	void *p;
+
+	if (rows->max > 0 && rows->n == rows->max) {
+		rows->more = true;
+		return 1;
+	}
+	if (rows->n == rows->cap) {
+		size_t cap = rows->cap == 0 ? 16 : rows->cap * 2;
+
+		if (rows->max > 0 && cap > rows->max)
+			cap = rows->max;
+		if ((p = reallocarray(rows->v, cap, rows->size)) == NULL) {
+			err_set(e, ERR_INTERNAL, "out of memory");
+			return -1;
+		}
+		rows->v = p;
+		rows->cap = cap;
+	}
+	p = (char *)rows->v + rows->n * rows->size;
+	memset(p, 0, rows->size);
+	if (rows->read(r, p, e) == -1)
+		return -1;
+	rows->n++;
+	return 0;
+}
+
+int
+db_rows(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
+    size_t nargs, struct db_rows *rows, const char *what, struct err *e)
+{
+	rows->v = NULL;
+	rows->n = rows->cap = 0;
+	rows->more = false;
+	if (db_query(c, id, args, nargs, rows_add, rows, what, e) != -1) {
+		/* A page is never NULL, even an empty one. */
+		if (rows->v == NULL && rows->max > 0 &&
+		    (rows->v = calloc(1, rows->size)) == NULL) {
+			err_set(e, ERR_INTERNAL, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	db_rows_free(rows->v, rows->n, rows->size, rows->clear);
+	rows->v = NULL;
+	rows->n = rows->cap = 0;
+	rows->more = false;
+	return -1;
+}
+
+int
+db_list(struct db *db, enum db_stmt id, const struct db_arg *args,
+    size_t nargs, struct db_rows *rows, const char *what, struct err *e)
+{
+	struct db_conn *c;
+
+	rows->v = NULL;
+	rows->n = 0;
+	rows->more = false;
+	if ((c = db_conn_get(db, e)) == NULL)
+		return -1;
+	return db_rows(c, id, args, nargs, rows, what, e);
+}
+
+void
+db_rows_free(void *v, size_t n, size_t size, void (*clear)(void *))
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; clear != NULL && i < n; i++)
+		clear((char *)v + i * size);
+	free(v);
+}
+
+int64_t
+db_run(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
+    size_t nargs, const char *what, struct err *e)
+{
+	if (db_query(c, id, args, nargs, NULL, NULL, what, e) == -1)
+		return -1;
+	return sqlite3_changes64(c->h);
+}
+
+int64_t
+db_last_id(struct db_conn *c)
+{
+	return sqlite3_last_insert_rowid(c->h);
+}
