@@ -21,12 +21,14 @@ struct api_config {
 	bool		 api_tls;	/* false only behind a TLS proxy */
 	const char	*tls_cert;	/* PEM path (api_tls) */
 	const char	*tls_key;	/* PEM path (api_tls) */
-	const char	*tls_ca;	/* CA PEM path: client certs asked for */
+	const char	*tls_ca;	/* CA PEM: client certs asked for */
 	size_t		 max_body_bytes;
 	unsigned	 threads;	/* 0: number of cores */
 	unsigned	 max_connections;
-	unsigned	 max_connections_per_ip; /* both listeners; 0: default */
-	unsigned	 auth_failures_per_minute; /* per address; 0: default */
+	/* Per address, on both listeners; 0: the default. */
+	unsigned	 max_connections_per_ip;
+	/* Failed authentications per address and minute; 0: default. */
+	unsigned	 auth_failures_per_minute;
 };
 
 struct api;
@@ -50,7 +52,7 @@ unsigned api_public_port(const struct api *a);
 /* One row of the route table, as documented in openapi/. */
 struct api_route_info {
 	const char	*method;	/* "GET", "POST", "DELETE" */
-	const char	*path;		/* OpenAPI form: "/v1/certificates/{serial}" */
+	const char	*path;		/* "/v1/certificates/{serial}" */
 	bool		 public;	/* also served on the public listener */
 };
 

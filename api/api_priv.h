@@ -1,9 +1,9 @@
 /*
  * api/ internals shared by its files: the route table, request context,
- * pure decoders and encoders, the error-to-status table, HTTP metrics
- * and listen-address parsing.  Everything here except the handlers and
- * the daemon glue is free of the network, so tests/api/ drives it
- * directly.
+ * pure decoders and encoders, the error-to-status table, HTTP metrics,
+ * listen-address parsing, the worker pool and the throttle.  Everything
+ * here except the handlers, request.c, auth.c and the daemon glue
+ * (server.h) is free of the network, so tests/api/ drives it directly.
  */
 #ifndef RCA_API_PRIV_H
 #define RCA_API_PRIV_H
@@ -117,7 +117,7 @@ unsigned api_err_status(enum err_code c);
  */
 char	*api_err_body(const struct err *e, size_t *len);
 
-/* ---- request bodies and queries (decode.c) ---- */
+/* ---- request bodies and queries (decode*.c) ---- */
 
 /*
  * Parse a request body: JSON_REJECT_DUPLICATES, at most
@@ -195,7 +195,7 @@ int	api_decode_node(const char *body, size_t len,
 	    struct api_node_body *out, struct err *e);
 void	api_node_body_free(struct api_node_body *b);
 
-/* POST /v1/renew (h_renew.c); csr borrowed from root (owned here). */
+/* POST /v1/renew; csr borrowed from root (owned here). */
 struct api_renew_body {
 	json_t		*root;		/* NULL: no body */
 	const char	*csr;		/* NULL: the same key */
@@ -234,6 +234,14 @@ int	api_decode_limit(const char *s, size_t *out, struct err *e);
 int	api_decode_cursor(const char *s, int64_t *out, struct err *e);
 
 /*
+ * A name cursor (?after= of the token and node lists): NULL or "" is
+ * none (*out NULL); else *out is s (borrowed) when valid(s).  Errors:
+ * ERR_INVALID_REQUEST.
+ */
+int	api_decode_after(const char *s, bool (*valid)(const char *),
+	    const char **out, struct err *e);
+
+/*
  * Content-Type is application/json, parameters (charset) allowed.
  */
 bool	api_is_json_type(const char *content_type);
@@ -267,11 +275,27 @@ int	api_check_fields(json_t *obj, const char *prefix,
 const char *api_opt_string(json_t *obj, const char *name);
 
 /*
+ * The duration ("90s", "30m", "24h", "7d") of optional string field
+ * name of root in *out; absent is 0.  Errors: ERR_INVALID_TTL naming
+ * the field.
+ */
+int	api_opt_duration(json_t *root, const char *name, int64_t *out,
+	    struct err *e);
+
+/*
  * Add each string of array arr (the field called name; NULL or null:
  * none) to list k of n.  Errors: ERR_INVALID_REQUEST naming the element.
  */
 int	api_add_names(struct names *n, enum name_kind k, json_t *arr,
 	    const char *name, struct err *e);
+
+/*
+ * The optional "sans": {"dns"?: [...], "ip"?: [...]} of root into n
+ * (the DNS and IP lists).  Returns 1 when present, 0 when absent (or
+ * null), -1 with e set.  Errors: ERR_INVALID_REQUEST naming the field,
+ * and those of names_add() naming the element.
+ */
+int	api_decode_sans(json_t *root, struct names *n, struct err *e);
 
 /* ---- encoding (encode.c) ---- */
 
@@ -279,9 +303,9 @@ int	api_add_names(struct names *n, enum name_kind k, json_t *arr,
 json_t	*api_enc_cert(const struct cert_rec *c, int64_t now);
 
 /*
- * Queue the 201 body of an issuance or renewal: the certificate object
- * plus "chain", "ca_certificate" and, for generate, "private_key"
- * (h_certs.c).  Errors: ERR_INTERNAL.
+ * Fill out with the 201 answer of an issuance or renewal: the
+ * certificate object plus "chain", "ca_certificate" and, for generate,
+ * "private_key".  Errors: ERR_INTERNAL.
  */
 int	api_enc_issued(const struct svc_issued *is, struct api_resp *out,
 	    struct err *e);
@@ -291,6 +315,34 @@ json_t	*api_enc_token(const struct token_rec *t);
 
 /* An audit entry; new, or NULL. */
 json_t	*api_enc_audit(const struct audit_rec *a);
+
+/* A node object (SPEC section 6); new, or NULL (no memory). */
+json_t	*api_enc_node(const struct svc_node_view *v);
+
+/* A rotation record; new, or NULL (no memory). */
+json_t	*api_enc_rotation(const struct rotation_rec *r);
+
+/*
+ * The 502 body of a failed rotation: the record plus "error": {"code":
+ * "rotation_failed", "message": msg}; new, or NULL (no memory).
+ */
+json_t	*api_enc_rotation_failed(const struct rotation_rec *r,
+	    const char *msg);
+
+/* Encode one list element (borrowed) with arg; new, or NULL. */
+typedef json_t *(*api_enc_fn)(const void *item, const void *arg);
+
+/*
+ * A page of a list: {"items": [enc(item, arg)...], "next": next} with
+ * n items of size bytes from items (borrowed); next NULL or "" (the
+ * last page) is null.  New, or NULL (no memory).
+ */
+json_t	*api_enc_page(const void *items, size_t n, size_t size,
+	    api_enc_fn enc, const void *arg, const char *next);
+
+/* The "next" of a numeric cursor in out, or NULL when next <= 0. */
+#define API_CURSOR 24
+const char *api_enc_cursor(int64_t next, char out[API_CURSOR]);
 
 /* "Sat, 28 Nov 2026 01:00:00 GMT" (RFC 7231 IMF-fixdate). */
 #define API_HTTP_DATE 30
@@ -325,12 +377,13 @@ void	api_metrics_observe(struct api_metrics *m, size_t ri,
 	    unsigned status, uint64_t duration_us);
 
 /*
- * Prometheus text (0.0.4) of the service stats and the HTTP counters;
- * route labels from table.  New string (free()), or NULL (no memory).
+ * Prometheus text (0.0.4) of the service stats (st; NULL: left out),
+ * the HTTP counters (route labels from table) and the node series (ns;
+ * NULL: left out).  New string (free()), or NULL (no memory).
  */
 char	*api_metrics_format(const struct api_metrics *m,
 	    const struct api_route *table, const struct svc_stats *st,
-	    size_t *len);
+	    const struct svc_node_stats *ns, size_t *len);
 
 /* ---- listen addresses (listen.c) ---- */
 
@@ -347,7 +400,7 @@ int	api_listen_parse(const char *s, struct sockaddr_storage *ss,
 /*
  * A fixed pool of threads running fn(job) for each pushed job, in FIFO
  * order, with a bounded queue.  The routes that write run there so the
- * HTTP threads never wait on a commit (server.c).  Every function is
+ * HTTP threads never wait on a commit (exchange.c).  Every function is
  * thread-safe, except that api_workers_stop/free must not race each
  * other.
  */
@@ -471,7 +524,7 @@ enum api_thr_verdict {
 enum api_thr_verdict api_throttle_fail(struct api_throttle *t,
 	    const struct api_thr_key *k, int64_t now, int64_t *wait);
 
-/* ---- request context (server.c) and handlers (h_*.c) ---- */
+/* ---- request context (exchange.c) and handlers (h_*.c) ---- */
 
 /* What a handler answers. */
 struct api_resp {
@@ -485,9 +538,10 @@ struct api_resp {
 
 struct api_req {
 	struct svc		*svc;
-	struct api		*api;
 	struct MHD_Connection	*conn;
 	const struct api_route	*route;
+	const struct api_route	*table;		/* borrowed: all routes */
+	const struct api_metrics *metrics;	/* borrowed: the server's */
 	struct api_params	 params;
 	struct svc_actor	 actor;
 	const char		*body;		/* borrowed; NULL: none */
@@ -495,6 +549,8 @@ struct api_req {
 	unsigned char		*peer_der;	/* AUTH_MTLS: new */
 	size_t			 peer_der_len;
 };
+
+/* ---- what a handler reads of its request (request.c) ---- */
 
 /* A query-string value (borrowed from the connection), or NULL. */
 const char *api_query(struct api_req *r, const char *key);
@@ -505,6 +561,8 @@ const char *api_header(struct api_req *r, const char *name);
 /* Record a refusal by api/ under the route's action (if any). */
 void	api_refused(struct api_req *r, const char *object,
 	    const struct err *why);
+
+/* ---- what a handler answers (reply.c) ---- */
 
 /*
  * Fill out with status and the JSON encoding of v (steals v).
@@ -517,6 +575,30 @@ int	api_resp_json(struct api_resp *out, unsigned status, json_t *v,
 int	api_resp_bytes(struct api_resp *out, unsigned status,
 	    const char *ctype, const void *data, size_t len, struct err *e);
 
+/* Fill out with status and no body (204, 304). */
+void	api_resp_empty(struct api_resp *out, unsigned status);
+
+/* ---- authentication (auth.c) ---- */
+
+/* What authenticating a request needs of its listener (borrowed). */
+struct api_gate {
+	struct api_throttle	*thr;		/* failures per address */
+	unsigned		 thr_limit;	/* per window, for messages */
+	const char		*name;		/* listener, for the log */
+};
+
+/*
+ * Authenticate r for its route (AUTH_PUBLIC: nothing to do), filling
+ * r->actor (and r->peer_der for AUTH_MTLS).  An address past its
+ * failure limit gets 429 for any credential before it is looked at; a
+ * missing credential is still a plain 401.  Failures are counted and
+ * audited (bounded per window).  Returns 0, or -1 with e set and, for
+ * ERR_RATE_LIMITED, *retry_after the seconds to wait.  Errors:
+ * ERR_UNAUTHORIZED, ERR_FORBIDDEN, ERR_RATE_LIMITED, ERR_INTERNAL.
+ */
+int	api_authenticate(const struct api_gate *g, struct api_req *r,
+	    int64_t *retry_after, struct err *e);
+
 /*
  * The DER of the client certificate presented on r's TLS connection.
  * *der is new (free()).  Errors: ERR_UNAUTHORIZED (no certificate,
@@ -524,9 +606,6 @@ int	api_resp_bytes(struct api_resp *out, unsigned status,
  */
 int	api_peer_cert_der(struct MHD_Connection *c, unsigned char **der,
 	    size_t *len, struct err *e);
-
-/* The metrics of a (borrowed) for GET /metrics. */
-struct api_metrics *api_get_metrics(struct api *a);
 
 /* Handlers: the comment above each lists the statuses it returns. */
 int	api_h_cert_issue(struct api_req *, struct api_resp *, struct err *);
@@ -551,5 +630,14 @@ int	api_h_readyz(struct api_req *, struct api_resp *, struct err *);
 int	api_h_metrics(struct api_req *, struct api_resp *, struct err *);
 int	api_h_audit(struct api_req *, struct api_resp *, struct err *);
 int	api_h_renew(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_create(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_list(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_get(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_delete(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_rotate(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_rotations(struct api_req *, struct api_resp *,
+	    struct err *);
+int	api_h_node_check(struct api_req *, struct api_resp *, struct err *);
+int	api_h_node_conf(struct api_req *, struct api_resp *, struct err *);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * Records into the JSON objects of SPEC section 6.  Pure functions over
- * common/records.h: the field names users rely on live here only.
+ * Records into the JSON objects of SPEC section 6 (certificates, tokens,
+ * audit entries, nodes, rotations), and the page every list answers
+ * with.  No network: the field names users rely on live here only.
  */
 #include <stdio.h>
 #include <string.h>
@@ -48,15 +49,26 @@ str_or_null(const char *s)
 	return jstr(s);
 }
 
+/*
+ * s, or null when absent or empty; NULL (the caller fails) when s is
+ * not UTF-8.  For node fields, which an answer never replaces.
+ */
 static json_t *
-str_array(char *const *list, size_t n)
+strict_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
+}
+
+/* An array of list[0..n), each made by mk (jstr or json_string). */
+static json_t *
+str_array(char *const *list, size_t n, json_t *(*mk)(const char *))
 {
 	json_t *a = json_array();
 
 	if (a == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (json_array_append_new(a, jstr(list[i])) == -1) {
+		if (json_array_append_new(a, mk(list[i])) == -1) {
 			json_decref(a);
 			return NULL;
 		}
@@ -75,11 +87,11 @@ api_enc_cert(const struct cert_rec *c, int64_t now)
 	if (!ok)
 		goto out;
 	put(sans, "dns", str_array(c->names.list[NAME_DNS],
-	    c->names.n[NAME_DNS]), &ok);
+	    c->names.n[NAME_DNS], jstr), &ok);
 	put(sans, "ip", str_array(c->names.list[NAME_IP],
-	    c->names.n[NAME_IP]), &ok);
+	    c->names.n[NAME_IP], jstr), &ok);
 	put(sans, "uri", str_array(c->names.list[NAME_URI],
-	    c->names.n[NAME_URI]), &ok);
+	    c->names.n[NAME_URI], jstr), &ok);
 	if (revoked)
 		reason = reason_name(c->reason);
 	put(o, "serial", jstr(c->serial), &ok);
@@ -122,7 +134,8 @@ api_enc_token(const struct token_rec *t)
 	put(o, "id", jstr(t->id), &ok);
 	put(o, "kind", jstr(token_kind_name(t->kind)), &ok);
 	put(o, "profile", str_or_null(t->profile), &ok);
-	put(o, "names", str_array(t->patterns, t->npatterns), &ok);
+	put(o, "names", str_array(t->patterns, t->npatterns, jstr),
+	    &ok);
 	put(o, "uses_left", t->uses_left < 0 ? json_null() :
 	    json_integer(t->uses_left), &ok);
 	put(o, "expires_at", time_or_null(t->expires_at), &ok);
@@ -161,6 +174,166 @@ api_enc_audit(const struct audit_rec *a)
 		return NULL;
 	}
 	return o;
+}
+
+int
+api_enc_issued(const struct svc_issued *is, struct api_resp *out,
+    struct err *e)
+{
+	json_t *o;
+	bool ok;
+
+	o = api_enc_cert(&is->cert, tu_now());
+	ok = o != NULL;
+	if (ok && json_object_set_new(o, "chain",
+	    json_string(is->chain_pem != NULL ? is->chain_pem : "")) == -1)
+		ok = false;
+	if (ok && json_object_set_new(o, "ca_certificate",
+	    json_string(is->ca_pem != NULL ? is->ca_pem : "")) == -1)
+		ok = false;
+	if (ok && is->private_key_pem != NULL && json_object_set_new(o,
+	    "private_key", json_string(is->private_key_pem)) == -1)
+		ok = false;
+	if (!ok) {
+		json_decref(o);
+		err_set(e, ERR_INTERNAL, "cannot encode the certificate");
+		return -1;
+	}
+	return api_resp_json(out, 201, o, e);
+}
+
+json_t *
+api_enc_rotation(const struct rotation_rec *r)
+{
+	json_t	*o = json_object(), *steps = json_array();
+	bool	 ok = o != NULL && steps != NULL;
+
+	for (size_t i = 0; ok && i < r->nsteps; i++) {
+		json_t *s = json_pack("{s:s, s:b, s:s}", "step",
+		    r->steps[i].step, "ok", r->steps[i].ok, "detail",
+		    r->steps[i].detail);
+
+		if (s == NULL || json_array_append_new(steps, s) == -1)
+			ok = false;
+	}
+	if (ok) {
+		put(o, "id", json_integer((json_int_t)r->id), &ok);
+		put(o, "node", json_string(r->node), &ok);
+		put(o, "status", json_string(rotation_status_name(r->status)),
+		    &ok);
+		put(o, "old_serial", strict_or_null(r->old_serial), &ok);
+		put(o, "new_serial", strict_or_null(r->new_serial), &ok);
+		put(o, "started_at", time_or_null(r->started_at), &ok);
+		put(o, "finished_at", time_or_null(r->finished_at), &ok);
+		put(o, "steps", steps, &ok);
+		steps = NULL;
+	}
+	json_decref(steps);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
+api_enc_rotation_failed(const struct rotation_rec *r, const char *msg)
+{
+	json_t *o, *err;
+
+	if ((o = api_enc_rotation(r)) == NULL)
+		return NULL;
+	err = json_pack("{s:s, s:s}", "code",
+	    err_code_name(ERR_ROTATION_FAILED), "message", msg);
+	if (err == NULL || json_object_set_new(o, "error", err) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The node's "sans" and "auth" objects (NULL: no memory). */
+static void
+node_parts(const struct node_rec *n, json_t **sans, json_t **auth)
+{
+	*sans = json_pack("{s:o?, s:o?}", "dns",
+	    str_array(n->sans.list[NAME_DNS], n->sans.n[NAME_DNS],
+	    json_string), "ip", str_array(n->sans.list[NAME_IP],
+	    n->sans.n[NAME_IP], json_string));
+	*auth = json_pack("{s:o, s:o}", "username",
+	    strict_or_null(n->auth_username), "password_file",
+	    strict_or_null(n->auth_password_file));
+}
+
+json_t *
+api_enc_node(const struct svc_node_view *v)
+{
+	const struct node_rec	*n = &v->node;
+	json_t			*o = json_object(), *sans, *auth;
+	char			 ttl[24];
+	bool			 ok = o != NULL;
+
+	if (!ok)
+		return NULL;
+	node_parts(n, &sans, &auth);
+	if (n->ttl > 0)
+		tu_format_duration(n->ttl, ttl);
+	put(o, "name", json_string(n->name), &ok);
+	put(o, "host", json_string(n->host), &ok);
+	put(o, "port", json_integer(n->port), &ok);
+	put(o, "server_name", strict_or_null(n->server_name), &ok);
+	put(o, "sans", sans, &ok);
+	put(o, "cert_dir", json_string(n->cert_dir), &ok);
+	put(o, "cert_file", json_string(n->cert_file), &ok);
+	put(o, "key_file", json_string(n->key_file), &ok);
+	put(o, "ca_file", json_string(n->ca_file), &ok);
+	put(o, "profile", json_string(n->profile), &ok);
+	put(o, "ttl", n->ttl > 0 ? json_string(ttl) : json_null(), &ok);
+	put(o, "auth", auth, &ok);
+	put(o, "current_serial", strict_or_null(n->current_serial), &ok);
+	put(o, "not_after", time_or_null(n->not_after), &ok);
+	put(o, "expires_in_seconds", n->not_after != 0 ?
+	    json_integer((json_int_t)v->expires_in_seconds) : json_null(),
+	    &ok);
+	put(o, "status", json_string(svc_node_status_name(v->status)), &ok);
+	put(o, "last_rotation", v->has_last_rotation ?
+	    api_enc_rotation(&v->last_rotation) : json_null(), &ok);
+	put(o, "created_at", time_or_null(n->created_at), &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
+api_enc_page(const void *items, size_t n, size_t size, api_enc_fn enc,
+    const void *arg, const char *next)
+{
+	const char	*p = items;
+	json_t		*o = json_object(), *list = json_array();
+	bool		 ok = o != NULL && list != NULL;
+
+	put(o, "items", list, &ok);
+	for (size_t i = 0; ok && i < n; i++)
+		if (json_array_append_new(list, enc(p + i * size, arg)) == -1)
+			ok = false;
+	put(o, "next", next != NULL && next[0] != '\0' ? json_string(next) :
+	    json_null(), &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+const char *
+api_enc_cursor(int64_t next, char out[API_CURSOR])
+{
+	if (next <= 0)
+		return NULL;
+	snprintf(out, API_CURSOR, "%lld", (long long)next);
+	return out;
 }
 
 void

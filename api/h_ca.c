@@ -67,10 +67,7 @@ serve_crl(struct api_req *r, struct api_resp *out, bool pem, struct err *e)
 	if (svc_crl_current(r->svc, &c, e) == -1)
 		goto out;
 	if (etag_matches(api_header(r, "If-None-Match"), c.etag)) {
-		out->status = 304;
-		out->ctype = NULL;
-		out->body = NULL;
-		out->len = 0;
+		api_resp_empty(out, 304);
 		rc = 0;
 	} else if (pem) {
 		rc = api_resp_bytes(out, 200, PEM_TYPE, c.pem, strlen(c.pem),

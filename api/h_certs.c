@@ -2,39 +2,11 @@
  * /v1/certificates: issue (from a CSR or with a generated key), list,
  * get, PEM, revoke.  Decode, one svc_* call, encode.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "api_priv.h"
 #include "hex.h"
 #include "timeutil.h"
-
-int
-api_enc_issued(const struct svc_issued *is, struct api_resp *out,
-    struct err *e)
-{
-	json_t *o;
-	bool ok;
-
-	o = api_enc_cert(&is->cert, tu_now());
-	ok = o != NULL;
-	if (ok && json_object_set_new(o, "chain",
-	    json_string(is->chain_pem != NULL ? is->chain_pem : "")) == -1)
-		ok = false;
-	if (ok && json_object_set_new(o, "ca_certificate",
-	    json_string(is->ca_pem != NULL ? is->ca_pem : "")) == -1)
-		ok = false;
-	if (ok && is->private_key_pem != NULL && json_object_set_new(o,
-	    "private_key", json_string(is->private_key_pem)) == -1)
-		ok = false;
-	if (!ok) {
-		json_decref(o);
-		err_set(e, ERR_INTERNAL, "cannot encode the certificate");
-		return -1;
-	}
-	return api_resp_json(out, 201, o, e);
-}
 
 /*
  * POST /v1/certificates {"csr", "profile", "ttl"?}.
@@ -99,6 +71,13 @@ out:
 	return rc;
 }
 
+/* A page element: a certificate at *now (an int64_t). */
+static json_t *
+enc_cert_item(const void *item, const void *now)
+{
+	return api_enc_cert(item, *(const int64_t *)now);
+}
+
 /*
  * GET /v1/certificates?status&profile&common_name&node&expires_before
  * &limit&after.  200 {"items", "next"}; 400 invalid_request; 401; 403;
@@ -112,8 +91,7 @@ api_h_cert_list(struct api_req *r, struct api_resp *out, struct err *e)
 	struct cert_rec *list = NULL;
 	size_t n = 0;
 	int64_t next = 0, now = tu_now();
-	json_t *o = NULL, *items;
-	char cursor[24];
+	char cursor[API_CURSOR];
 	int rc = -1;
 
 	q.status = api_query(r, "status");
@@ -127,24 +105,9 @@ api_h_cert_list(struct api_req *r, struct api_resp *out, struct err *e)
 		goto out;
 	if (svc_cert_list(r->svc, &f, &list, &n, &next, e) == -1)
 		goto out;
-	if ((o = json_object()) == NULL || (items = json_array()) == NULL ||
-	    json_object_set_new(o, "items", items) == -1)
-		goto nomem;
-	for (size_t i = 0; i < n; i++)
-		if (json_array_append_new(items, api_enc_cert(&list[i],
-		    now)) == -1)
-			goto nomem;
-	snprintf(cursor, sizeof(cursor), "%lld", (long long)next);
-	if (json_object_set_new(o, "next", next > 0 ? json_string(cursor) :
-	    json_null()) == -1)
-		goto nomem;
-	rc = api_resp_json(out, 200, o, e);
-	o = NULL;
-	goto out;
-nomem:
-	err_set(e, ERR_INTERNAL, "out of memory");
+	rc = api_resp_json(out, 200, api_enc_page(list, n, sizeof(*list),
+	    enc_cert_item, &now, api_enc_cursor(next, cursor)), e);
 out:
-	json_decref(o);
 	svc_cert_list_free(list, n);
 	return rc;
 }

@@ -23,26 +23,34 @@ api_h_readyz(struct api_req *r, struct api_resp *out, struct err *e)
 	    "status", ready ? "ok" : "unavailable"), e);
 }
 
-/* GET /metrics.  200 Prometheus text 0.0.4; 500 (out of memory). */
+/*
+ * GET /metrics.  200 Prometheus text 0.0.4: the service's series, the
+ * HTTP ones, then redisca_node_cert_expiry_timestamp_seconds{node} and
+ * redisca_rotations_total{node,status}; 500 (out of memory).
+ */
 int
 api_h_metrics(struct api_req *r, struct api_resp *out, struct err *e)
 {
+	struct svc_node_stats ns = { 0 };
 	struct svc_stats st = { 0 };
-	const struct api_route *t;
 	struct err se;
-	size_t n, len;
+	size_t len;
 	char *text;
-	bool have;
+	bool have, have_nodes;
 
-	t = api_route_table(&n);
 	/* Without the service's numbers the HTTP ones are still worth it. */
 	have = svc_stats(r->svc, &st, &se) == 0;
 	if (!have)
 		log_warn("metrics: service statistics unavailable: %s",
 		    se.msg);
-	text = api_metrics_format(api_get_metrics(r->api), t,
-	    have ? &st : NULL, &len);
+	err_clear(&se);
+	have_nodes = svc_node_stats(r->svc, &ns, &se) == 0;
+	if (!have_nodes)
+		log_warn("metrics: node statistics unavailable: %s", se.msg);
+	text = api_metrics_format(r->metrics, r->table, have ? &st : NULL,
+	    have_nodes ? &ns : NULL, &len);
 	svc_stats_clear(&st);
+	svc_node_stats_clear(&ns);
 	if (text == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return -1;
@@ -54,40 +62,31 @@ api_h_metrics(struct api_req *r, struct api_resp *out, struct err *e)
 	return 0;
 }
 
+/* A page element: an audit entry. */
+static json_t *
+enc_audit_item(const void *item, const void *arg)
+{
+	return api_enc_audit(item);
+}
+
 /* GET /v1/audit?after&limit.  200 {"items", "next"}; 400
  * invalid_request; 401; 403; 500. */
 int
 api_h_audit(struct api_req *r, struct api_resp *out, struct err *e)
 {
 	struct audit_rec *list = NULL;
-	json_t *o = NULL, *items;
 	int64_t after, next = 0;
 	size_t limit, n = 0;
-	char cursor[24];
+	char cursor[API_CURSOR];
 	int rc = -1;
 
 	if (api_decode_limit(api_query(r, "limit"), &limit, e) == -1 ||
-	    api_decode_cursor(api_query(r, "after"), &after, e) == -1)
+	    api_decode_cursor(api_query(r, "after"), &after, e) == -1 ||
+	    svc_audit_list(r->svc, after, limit, &list, &n, &next, e) == -1)
 		goto out;
-	if (svc_audit_list(r->svc, after, limit, &list, &n, &next, e) == -1)
-		goto out;
-	if ((o = json_object()) == NULL || (items = json_array()) == NULL ||
-	    json_object_set_new(o, "items", items) == -1)
-		goto nomem;
-	for (size_t i = 0; i < n; i++)
-		if (json_array_append_new(items, api_enc_audit(&list[i])) == -1)
-			goto nomem;
-	snprintf(cursor, sizeof(cursor), "%lld", (long long)next);
-	if (json_object_set_new(o, "next", next > 0 ? json_string(cursor) :
-	    json_null()) == -1)
-		goto nomem;
-	rc = api_resp_json(out, 200, o, e);
-	o = NULL;
-	goto out;
-nomem:
-	err_set(e, ERR_INTERNAL, "out of memory");
+	rc = api_resp_json(out, 200, api_enc_page(list, n, sizeof(*list),
+	    enc_audit_item, NULL, api_enc_cursor(next, cursor)), e);
 out:
-	json_decref(o);
 	svc_audit_list_free(list, n);
 	return rc;
 }

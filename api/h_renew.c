@@ -1,73 +1,18 @@
 /*
  * POST /v1/renew: a certificate holder renews with the certificate it
  * presents on the TLS connection (authenticated before the body is read,
- * in server.c).  Decode the optional {"csr"} body, one svc_renew call,
- * encode the same 201 body as POST /v1/certificates.
+ * in auth.c).  Decode the optional {"csr"} body (decode_cert.c), one
+ * svc_renew call, encode the same 201 body as POST /v1/certificates.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include "api_priv.h"
-#include "rca_limits.h"
-#include "timeutil.h"
-
-void
-api_renew_body_free(struct api_renew_body *b)
-{
-	if (b == NULL)
-		return;
-	json_decref(b->root);
-	memset(b, 0, sizeof(*b));
-}
-
-int
-api_decode_renew(const char *body, size_t len, struct api_renew_body *out,
-    struct err *e)
-{
-	static const struct api_field fields[] = {
-		{ "csr", API_F_STRING, false },
-	};
-	struct api_renew_body b = { 0 };
-	json_t *csr;
-	int rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	/* No body: renew with the same public key. */
-	if (body == NULL || len == 0)
-		return 0;
-	if (api_json_load(body, len, &b.root, e) == -1)
-		goto out;
-	if (api_check_fields(b.root, "", fields, 1, e) == -1)
-		goto out;
-	/*
-	 * {} (or a null csr) is the same as no body (SPEC section 8):
-	 * clients that always send a JSON object renew with the same key.
-	 */
-	csr = json_object_get(b.root, "csr");
-	if (csr == NULL || json_is_null(csr)) {
-		rc = 0;
-		goto out;
-	}
-	b.csr = json_string_value(csr);
-	b.csr_len = json_string_length(csr);
-	if (b.csr_len > RCA_MAX_CSR_BYTES) {
-		err_set(e, ERR_INVALID_CSR,
-		    "field 'csr' is longer than %d bytes", RCA_MAX_CSR_BYTES);
-		goto out;
-	}
-	*out = b;
-	memset(&b, 0, sizeof(b));
-	rc = 0;
-out:
-	api_renew_body_free(&b);
-	return rc;
-}
 
 /*
  * POST /v1/renew, body none or {} (same key) or {"csr": PEM} (rekey).
  * 201 certificate + chain + ca_certificate; 400 invalid_json,
  * invalid_request, invalid_csr, csr_signature_invalid,
- * unknown_profile; 401 unauthorized (from server.c: no, unknown,
+ * unknown_profile; 401 unauthorized (from auth.c: no, unknown,
  * expired or revoked client certificate, or one whose key is blocked
  * after a keyCompromise); 403 name_not_allowed (the CSR's names differ
  * from the certificate's); 413; 415; 422 key_rejected (also a CSR

@@ -59,6 +59,13 @@ token_id_ok(const char *s)
 	return true;
 }
 
+/* A page element: a token. */
+static json_t *
+enc_token_item(const void *item, const void *arg)
+{
+	return api_enc_token(item);
+}
+
 /* GET /v1/tokens?limit&after.  200 {"items", "next"}; 400
  * invalid_request; 401; 403; 500. */
 int
@@ -67,38 +74,18 @@ api_h_token_list(struct api_req *r, struct api_resp *out, struct err *e)
 	char next[RCA_TOKEN_ID_HEX + 1] = "";
 	struct token_rec *list = NULL;
 	const char *after;
-	json_t *o = NULL, *items;
 	size_t limit, n = 0;
 	int rc = -1;
 
-	if (api_decode_limit(api_query(r, "limit"), &limit, e) == -1)
+	if (api_decode_limit(api_query(r, "limit"), &limit, e) == -1 ||
+	    api_decode_after(api_query(r, "after"), token_id_ok, &after,
+	    e) == -1)
 		goto out;
-	after = api_query(r, "after");
-	if (after != NULL && after[0] == '\0')
-		after = NULL;
-	if (after != NULL && !token_id_ok(after)) {
-		err_set(e, ERR_INVALID_REQUEST,
-		    "query parameter 'after' must be a cursor from 'next'");
-		goto out;
-	}
 	if (svc_token_list(r->svc, after, limit, &list, &n, next, e) == -1)
 		goto out;
-	if ((o = json_object()) == NULL || (items = json_array()) == NULL ||
-	    json_object_set_new(o, "items", items) == -1)
-		goto nomem;
-	for (size_t i = 0; i < n; i++)
-		if (json_array_append_new(items, api_enc_token(&list[i])) == -1)
-			goto nomem;
-	if (json_object_set_new(o, "next", next[0] != '\0' ?
-	    json_string(next) : json_null()) == -1)
-		goto nomem;
-	rc = api_resp_json(out, 200, o, e);
-	o = NULL;
-	goto out;
-nomem:
-	err_set(e, ERR_INTERNAL, "out of memory");
+	rc = api_resp_json(out, 200, api_enc_page(list, n, sizeof(*list),
+	    enc_token_item, NULL, next), e);
 out:
-	json_decref(o);
 	svc_token_list_free(list, n);
 	return rc;
 }
@@ -132,9 +119,6 @@ api_h_token_delete(struct api_req *r, struct api_resp *out, struct err *e)
 	}
 	if (svc_token_delete(r->svc, &r->actor, r->params.v[0], e) == -1)
 		return -1;
-	out->status = 204;
-	out->ctype = NULL;
-	out->body = NULL;
-	out->len = 0;
+	api_resp_empty(out, 204);
 	return 0;
 }

@@ -1,8 +1,9 @@
 /*
  * HTTP metrics (per route pattern: requests by status code and a
  * duration histogram) kept in relaxed atomics, and the Prometheus text
- * format (0.0.4) of those and of the service's statistics.
+ * format (0.0.4) of those and of the service's and nodes' statistics.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,30 +143,37 @@ header(struct out *o, const char *name, const char *type, const char *help)
 	emit(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/*
+ * One gauge or counter per profile: the issued or (active) the active
+ * count.
+ */
+static void
+per_profile(struct out *o, const struct svc_stats *st, const char *name,
+    const char *type, const char *help, bool active)
+{
+	const struct svc_profile_stats *p;
+	char lb[160];
+
+	header(o, name, type, help);
+	for (size_t i = 0; i < st->nprofiles; i++) {
+		p = &st->profiles[i];
+		label(p->profile, lb);
+		emit(o, "%s{profile=\"%s\"} %lld\n", name, lb,
+		    (long long)(active ? p->active : p->issued));
+	}
+}
+
 static void
 format_stats(struct out *o, const struct svc_stats *st)
 {
-	char lb[160];
-	size_t i;
-
-	header(o, "redisca_certificates_issued_total", "counter",
-	    "Certificates issued, by profile.");
-	for (i = 0; i < st->nprofiles; i++) {
-		label(st->profiles[i].profile, lb);
-		emit(o, "redisca_certificates_issued_total{profile=\"%s\"} "
-		    "%lld\n", lb, (long long)st->profiles[i].issued);
-	}
+	per_profile(o, st, "redisca_certificates_issued_total", "counter",
+	    "Certificates issued, by profile.", false);
 	header(o, "redisca_certificates_revoked_total", "counter",
 	    "Certificates revoked.");
 	emit(o, "redisca_certificates_revoked_total %lld\n",
 	    (long long)st->revoked_total);
-	header(o, "redisca_certificates_active", "gauge",
-	    "Certificates neither expired nor revoked, by profile.");
-	for (i = 0; i < st->nprofiles; i++) {
-		label(st->profiles[i].profile, lb);
-		emit(o, "redisca_certificates_active{profile=\"%s\"} %lld\n",
-		    lb, (long long)st->profiles[i].active);
-	}
+	per_profile(o, st, "redisca_certificates_active", "gauge",
+	    "Certificates neither expired nor revoked, by profile.", true);
 	header(o, "redisca_crl_number", "gauge", "Number of the current CRL.");
 	emit(o, "redisca_crl_number %llu\n",
 	    (unsigned long long)st->crl_number);
@@ -177,6 +185,34 @@ format_stats(struct out *o, const struct svc_stats *st)
 	    "notAfter of the CA certificate.");
 	emit(o, "redisca_ca_expiry_timestamp_seconds %lld\n",
 	    (long long)st->ca_not_after);
+}
+
+/*
+ * The node series: each node's certificate expiry and its finished
+ * rotations by outcome (node names are printed as registered).
+ */
+static void
+format_nodes(struct out *o, const struct svc_node_stats *ns)
+{
+	static const enum rotation_status shown[] = { ROT_SUCCEEDED,
+	    ROT_ROLLED_BACK, ROT_FAILED };
+	size_t i, k;
+
+	header(o, "redisca_node_cert_expiry_timestamp_seconds", "gauge",
+	    "notAfter of the node's current certificate.");
+	for (i = 0; i < ns->nnodes; i++)
+		if (ns->nodes[i].cert_not_after != 0)
+			emit(o, "redisca_node_cert_expiry_timestamp_seconds"
+			    "{node=\"%s\"} %" PRId64 "\n", ns->nodes[i].node,
+			    ns->nodes[i].cert_not_after);
+	header(o, "redisca_rotations_total", "counter",
+	    "Finished node rotations by outcome.");
+	for (i = 0; i < ns->nnodes; i++)
+		for (k = 0; k < sizeof(shown) / sizeof(shown[0]); k++)
+			emit(o, "redisca_rotations_total{node=\"%s\","
+			    "status=\"%s\"} %" PRId64 "\n", ns->nodes[i].node,
+			    rotation_status_name(shown[k]),
+			    ns->nodes[i].rotations[shown[k]]);
 }
 
 /* Route i's path is the first of its kind in the table (or unmatched). */
@@ -277,7 +313,8 @@ format_http(struct out *o, const struct api_metrics *m,
 
 char *
 api_metrics_format(const struct api_metrics *m, const struct api_route *t,
-    const struct svc_stats *st, size_t *len)
+    const struct svc_stats *st, const struct svc_node_stats *ns,
+    size_t *len)
 {
 	struct out o = { 0 };
 
@@ -288,6 +325,8 @@ api_metrics_format(const struct api_metrics *m, const struct api_route *t,
 	if (st != NULL)
 		format_stats(&o, st);
 	format_http(&o, m, t);
+	if (ns != NULL)
+		format_nodes(&o, ns);
 	if (o.failed) {
 		free(o.buf);
 		return NULL;

@@ -8,7 +8,6 @@
 #include <strings.h>
 
 #include "api_priv.h"
-#include "h_nodes.h"
 #include "rca_limits.h"
 
 #define KB		1024
@@ -68,9 +67,8 @@ static const struct api_route routes[] = {
 	/* Operations. */
 	{ M_GET, "/healthz", api_h_healthz, 0, AUTH_PUBLIC, NULL, true },
 	{ M_GET, "/readyz", api_h_readyz, 0, AUTH_PUBLIC, NULL, true },
-	/* The service's and HTTP series, then the nodes' (h_nodes.c). */
-	{ M_GET, "/metrics", api_h_metrics_nodes, 0, AUTH_PUBLIC, NULL,
-	    true },
+	/* The service's, HTTP and nodes' series. */
+	{ M_GET, "/metrics", api_h_metrics, 0, AUTH_PUBLIC, NULL, true },
 	{ M_GET, "/v1/audit", api_h_audit, 0, AUTH_ADMIN, NULL, false },
 };
 

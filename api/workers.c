@@ -22,7 +22,8 @@ struct api_workers {
 	size_t		 count;		/* jobs in ring */
 	size_t		 reserved;	/* slots promised, not yet pushed */
 	size_t		 busy;		/* jobs running */
-	bool		 stopping;	/* no new reservations; exit when empty */
+	bool		 stopping;	/* no new reservations; exit when
+					 * empty */
 	bool		 joined;
 	pthread_t	*threads;	/* [nthreads], new */
 	size_t		 nthreads;	/* started */

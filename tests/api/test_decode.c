@@ -1,4 +1,7 @@
-/* Tests of api/decode.c: request bodies and query strings. */
+/*
+ * Tests of api/decode.c and the decoders by resource (decode_cert.c,
+ * decode_token.c, decode_node.c): request bodies and query strings.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -322,7 +325,8 @@ test_token_errors(void **state)
 	expect_err(&e, ERR_INVALID_REQUEST, "field 'uses' must be an integer");
 	assert_int_equal(api_decode_token(S("{\"profile\":\"p\",\"names\":"
 	    "[\"a\", null]}"), &b, &e), -1);
-	expect_err(&e, ERR_INVALID_REQUEST, "field 'names[1]' must be a string");
+	expect_err(&e, ERR_INVALID_REQUEST,
+	    "field 'names[1]' must be a string");
 	assert_int_equal(api_decode_token(S("{\"kind\":\"root\"}"), &b, &e),
 	    -1);
 	expect_err(&e, ERR_INVALID_REQUEST, "field 'kind'");
@@ -342,6 +346,103 @@ test_token_errors(void **state)
 	sprintf(p, "]}");
 	assert_int_equal(api_decode_token(buf, strlen(buf), &b, &e), -1);
 	expect_err(&e, ERR_INVALID_REQUEST, "field 'names'");
+}
+
+static void
+test_node_ok(void **state)
+{
+	struct api_node_body b;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(api_decode_node(S("{\"name\":\"n1\",\"host\":"
+	    "\"10.0.0.7\",\"port\":6379,\"cert_dir\":\"/tls\"}"), &b, &e),
+	    0);
+	assert_string_equal(b.req.name, "n1");
+	assert_string_equal(b.req.host, "10.0.0.7");
+	assert_int_equal(b.req.port, 6379);
+	assert_string_equal(b.req.cert_dir, "/tls");
+	assert_null(b.req.sans);
+	assert_null(b.req.auth_username);
+	assert_int_equal(b.req.ttl, 0);
+	api_node_body_free(&b);
+	assert_int_equal(api_decode_node(S("{\"name\":\"n1\",\"host\":"
+	    "\"h\",\"port\":1,\"cert_dir\":\"/tls\",\"sans\":{\"dns\":"
+	    "[\"n1.example\"],\"ip\":[\"10.0.0.7\"]},\"ttl\":\"7d\","
+	    "\"auth\":{\"username\":\"ca\",\"password_file\":\"/pw\"},"
+	    "\"profile\":\"redis-node\",\"server_name\":null}"), &b, &e), 0);
+	/* The request points at the body's own names, moved along. */
+	assert_ptr_equal(b.req.sans, &b.sans);
+	assert_int_equal(b.sans.n[NAME_DNS], 1);
+	assert_string_equal(b.sans.list[NAME_IP][0], "10.0.0.7");
+	assert_int_equal(b.req.ttl, 7 * 86400);
+	assert_string_equal(b.req.auth_username, "ca");
+	assert_string_equal(b.req.auth_password_file, "/pw");
+	assert_string_equal(b.req.profile, "redis-node");
+	assert_null(b.req.server_name);
+	api_node_body_free(&b);
+	api_node_body_free(NULL);
+}
+
+static void
+test_node_errors(void **state)
+{
+	struct api_node_body b;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(api_decode_node(S("{\"name\":\"n1\",\"port\":1,"
+	    "\"cert_dir\":\"/tls\"}"), &b, &e), -1);
+	expect_err(&e, ERR_INVALID_REQUEST, "missing field 'host'");
+	assert_int_equal(api_decode_node(S("{\"name\":\"n1\",\"host\":"
+	    "\"h\",\"port\":0,\"cert_dir\":\"/tls\"}"), &b, &e), -1);
+	expect_err(&e, ERR_INVALID_REQUEST, "field 'port' must be 1 to 65535");
+	assert_int_equal(api_decode_node(S("{\"name\":\"n1\",\"host\":"
+	    "\"h\",\"port\":1,\"cert_dir\":\"/tls\",\"sans\":{\"uri\":"
+	    "[]}}"), &b, &e), -1);
+	expect_err(&e, ERR_INVALID_REQUEST, "unknown field 'sans.uri'");
+	assert_int_equal(api_decode_node(S("{\"name\":\"n1\",\"host\":"
+	    "\"h\",\"port\":1,\"cert_dir\":\"/tls\",\"sans\":{\"dns\":"
+	    "[7]}}"), &b, &e), -1);
+	expect_err(&e, ERR_INVALID_REQUEST, "field 'sans.dns[0]' must be a "
+	    "string");
+	assert_int_equal(api_decode_node(S("{\"name\":\"n1\",\"host\":"
+	    "\"h\",\"port\":1,\"cert_dir\":\"/tls\",\"auth\":{\"user\":"
+	    "\"x\"}}"), &b, &e), -1);
+	expect_err(&e, ERR_INVALID_REQUEST, "unknown field 'auth.user'");
+	assert_int_equal(api_decode_node(S("{\"name\":\"n1\",\"host\":"
+	    "\"h\",\"port\":1,\"cert_dir\":\"/tls\",\"ttl\":\"soon\"}"),
+	    &b, &e), -1);
+	expect_err(&e, ERR_INVALID_TTL, "field 'ttl' must be a duration");
+	assert_int_equal(api_decode_node(S("[1]"), &b, &e), -1);
+	expect_err(&e, ERR_INVALID_REQUEST, "must be a JSON object");
+}
+
+/* A test cursor: one to three letters. */
+static bool
+short_name(const char *s)
+{
+	return strlen(s) <= 3;
+}
+
+static void
+test_after(void **state)
+{
+	const char *a = "x";
+	struct err e;
+
+	(void)state;
+	assert_int_equal(api_decode_after(NULL, short_name, &a, &e), 0);
+	assert_null(a);
+	a = "x";
+	assert_int_equal(api_decode_after("", short_name, &a, &e), 0);
+	assert_null(a);
+	assert_int_equal(api_decode_after("abc", short_name, &a, &e), 0);
+	assert_string_equal(a, "abc");
+	assert_int_equal(api_decode_after("abcd", short_name, &a, &e), -1);
+	assert_null(a);
+	expect_err(&e, ERR_INVALID_REQUEST,
+	    "query parameter 'after' must be a cursor from 'next'");
 }
 
 static void
@@ -454,6 +555,9 @@ main(void)
 		cmocka_unit_test(test_revoke),
 		cmocka_unit_test(test_token_ok),
 		cmocka_unit_test(test_token_errors),
+		cmocka_unit_test(test_node_ok),
+		cmocka_unit_test(test_node_errors),
+		cmocka_unit_test(test_after),
 		cmocka_unit_test(test_content_type),
 		cmocka_unit_test(test_limit_cursor),
 		cmocka_unit_test(test_cert_query),

@@ -1,4 +1,7 @@
-/* Tests of api/encode.c: certificate, token and audit objects. */
+/*
+ * Tests of api/encode.c: certificate, token, audit, node and rotation
+ * objects, and the page of a list.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -179,6 +182,139 @@ test_audit(void **state)
 	json_decref(o);
 }
 
+/* A node with SANs and a rotation behind it. */
+static void
+fill_node(struct svc_node_view *v)
+{
+	struct rotation_rec *r = &v->last_rotation;
+	struct err e;
+
+	memset(v, 0, sizeof(*v));
+	strcpy(v->node.name, "n1");
+	strcpy(v->node.host, "10.0.0.7");
+	v->node.port = 6379;
+	assert_int_equal(names_add(&v->node.sans, NAME_DNS, "n1.example",
+	    &e), 0);
+	strcpy(v->node.cert_dir, "/etc/redis/tls");
+	strcpy(v->node.cert_file, "redis.crt");
+	strcpy(v->node.key_file, "redis.key");
+	strcpy(v->node.ca_file, "ca.crt");
+	strcpy(v->node.profile, "redis-node");
+	v->node.ttl = 86400;
+	strcpy(v->node.current_serial, "0a");
+	v->node.not_after = T0 + 3600;
+	v->node.created_at = T0;
+	v->status = NODE_OK;
+	v->expires_in_seconds = 3600;
+	v->has_last_rotation = true;
+	r->id = 3;
+	strcpy(r->node, "n1");
+	r->status = ROT_SUCCEEDED;
+	strcpy(r->new_serial, "0a");
+	r->started_at = T0 - 10;
+	r->finished_at = T0 - 5;
+	r->nsteps = 1;
+	strcpy(r->steps[0].step, "issue");
+	r->steps[0].ok = true;
+	strcpy(r->steps[0].detail, "serial 0a");
+}
+
+static void
+test_node(void **state)
+{
+	struct svc_node_view v;
+	json_t *o, *sans, *auth, *rot;
+	char *s;
+
+	(void)state;
+	fill_node(&v);
+	o = api_enc_node(&v);
+	assert_non_null(o);
+	assert_int_equal(json_object_size(o), 18);
+	assert_string_equal(str(o, "name"), "n1");
+	assert_int_equal(json_integer_value(json_object_get(o, "port")),
+	    6379);
+	assert_true(json_is_null(json_object_get(o, "server_name")));
+	assert_string_equal(str(o, "ttl"), "1d");
+	assert_string_equal(str(o, "status"), "ok");
+	assert_string_equal(str(o, "not_after"), "2026-11-28T02:00:00Z");
+	sans = json_object_get(o, "sans");
+	s = json_dumps(sans, JSON_COMPACT);
+	assert_string_equal(s, "{\"dns\":[\"n1.example\"],\"ip\":[]}");
+	free(s);
+	auth = json_object_get(o, "auth");
+	assert_true(json_is_null(json_object_get(auth, "username")));
+	rot = json_object_get(o, "last_rotation");
+	assert_string_equal(str(rot, "status"), "succeeded");
+	assert_true(json_is_null(json_object_get(rot, "old_serial")));
+	assert_int_equal(json_array_size(json_object_get(rot, "steps")), 1);
+	json_decref(o);
+	/* Never rotated, no certificate: nulls. */
+	v.has_last_rotation = false;
+	v.node.not_after = 0;
+	o = api_enc_node(&v);
+	assert_true(json_is_null(json_object_get(o, "last_rotation")));
+	assert_true(json_is_null(json_object_get(o, "expires_in_seconds")));
+	json_decref(o);
+	svc_node_view_clear(&v);
+}
+
+static void
+test_rotation_failed(void **state)
+{
+	struct svc_node_view v;
+	json_t *o, *err;
+
+	(void)state;
+	fill_node(&v);
+	v.last_rotation.status = ROT_FAILED;
+	o = api_enc_rotation_failed(&v.last_rotation, "node is down");
+	assert_non_null(o);
+	assert_string_equal(str(o, "status"), "failed");
+	err = json_object_get(o, "error");
+	assert_string_equal(str(err, "code"), "rotation_failed");
+	assert_string_equal(str(err, "message"), "node is down");
+	json_decref(o);
+	svc_node_view_clear(&v);
+}
+
+/* A page element: an int, doubled. */
+static json_t *
+enc_twice(const void *item, const void *arg)
+{
+	(void)arg;
+	return json_integer(2 * *(const int *)item);
+}
+
+static void
+test_page(void **state)
+{
+	static const int items[] = { 1, 2, 3 };
+	char cursor[API_CURSOR];
+	json_t *o;
+	char *s;
+
+	(void)state;
+	o = api_enc_page(items, 3, sizeof(items[0]), enc_twice, NULL,
+	    api_enc_cursor(42, cursor));
+	s = json_dumps(o, JSON_COMPACT);
+	assert_string_equal(s, "{\"items\":[2,4,6],\"next\":\"42\"}");
+	free(s);
+	json_decref(o);
+	/* The last page: next is null, for "" and for a 0 cursor. */
+	assert_null(api_enc_cursor(0, cursor));
+	o = api_enc_page(items, 0, sizeof(items[0]), enc_twice, NULL, "");
+	s = json_dumps(o, JSON_COMPACT);
+	assert_string_equal(s, "{\"items\":[],\"next\":null}");
+	free(s);
+	json_decref(o);
+	o = api_enc_page(items, 1, sizeof(items[0]), enc_twice, NULL, NULL);
+	s = json_dumps(o, JSON_COMPACT);
+	assert_string_equal(s, "{\"items\":[2],\"next\":null}");
+	free(s);
+	json_decref(o);
+}
+
 static void
 test_http_date(void **state)
 {
@@ -199,6 +335,9 @@ main(void)
 		cmocka_unit_test(test_cert_revoked),
 		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_node),
+		cmocka_unit_test(test_rotation_failed),
+		cmocka_unit_test(test_page),
 		cmocka_unit_test(test_http_date),
 	};
 

@@ -68,7 +68,7 @@ test_service_stats(void **state)
 	st.crl_next_update = 1795827600;
 	st.ca_not_after = 2111111111;
 	assert_int_equal(api_metrics_init(&m, ntable, &e), 0);
-	text = api_metrics_format(&m, table, &st, &len);
+	text = api_metrics_format(&m, table, &st, NULL, &len);
 	assert_non_null(text);
 	assert_int_equal(strlen(text), len);
 	has_line(text, "# TYPE redisca_certificates_issued_total counter");
@@ -116,7 +116,7 @@ test_http_counters(void **state)
 	api_metrics_observe(&m, hz, 299, 1);		/* odd code */
 	api_metrics_observe(&m, ntable, 404, 1);	/* unmatched */
 	api_metrics_observe(&m, ntable + 5, 405, 1);	/* clamped */
-	text = api_metrics_format(&m, table, NULL, &len);
+	text = api_metrics_format(&m, table, NULL, NULL, &len);
 	assert_non_null(text);
 	/* Without service stats only HTTP metrics. */
 	assert_null(strstr(text, "redisca_crl_number"));
@@ -162,12 +162,58 @@ test_http_counters(void **state)
 	api_metrics_free(&m);
 }
 
+/* The node series follow the HTTP ones when there are node stats. */
+static void
+test_node_series(void **state)
+{
+	struct svc_node_stat nodes[2] = { { "n1", 1795827600, { 0 } },
+	    { "down", 0, { 0 } } };
+	struct svc_node_stats ns = { nodes, 2 };
+	struct api_metrics m;
+	struct err e;
+	size_t len;
+	char *text;
+
+	(void)state;
+	nodes[0].rotations[ROT_SUCCEEDED] = 2;
+	nodes[1].rotations[ROT_FAILED] = 1;
+	assert_int_equal(api_metrics_init(&m, ntable, &e), 0);
+	text = api_metrics_format(&m, table, NULL, &ns, &len);
+	assert_non_null(text);
+	assert_int_equal(strlen(text), len);
+	has_line(text, "# HELP redisca_node_cert_expiry_timestamp_seconds "
+	    "notAfter of the node's current certificate.");
+	has_line(text, "# TYPE redisca_node_cert_expiry_timestamp_seconds "
+	    "gauge");
+	has_line(text, "redisca_node_cert_expiry_timestamp_seconds"
+	    "{node=\"n1\"} 1795827600");
+	/* No certificate recorded: no expiry sample. */
+	assert_int_equal(count(text, "seconds{node=\"down\"}"), 0);
+	has_line(text, "# TYPE redisca_rotations_total counter");
+	has_line(text, "redisca_rotations_total{node=\"n1\","
+	    "status=\"succeeded\"} 2");
+	has_line(text, "redisca_rotations_total{node=\"n1\","
+	    "status=\"rolled_back\"} 0");
+	has_line(text, "redisca_rotations_total{node=\"down\","
+	    "status=\"failed\"} 1");
+	assert_int_equal(count(text, "redisca_rotations_total{"), 6);
+	/* After the HTTP series. */
+	assert_true(strstr(text, "redisca_http_requests_total") <
+	    strstr(text, "redisca_node_cert_expiry"));
+	free(text);
+	text = api_metrics_format(&m, table, NULL, NULL, &len);
+	assert_int_equal(count(text, "redisca_node_"), 0);
+	free(text);
+	api_metrics_free(&m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_service_stats),
 		cmocka_unit_test(test_http_counters),
+		cmocka_unit_test(test_node_series),
 	};
 
 	table = api_route_table(&ntable);

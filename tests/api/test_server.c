@@ -1,5 +1,6 @@
 /*
- * Tests of api/server.c: the request life cycle over real sockets on
+ * Tests of api/server.c and api/exchange.c (with auth.c, request.c and
+ * the handlers behind them): the request life cycle over real sockets on
  * 127.0.0.1, with a real service (a throwaway CA made by the openssl
  * command line, a SQLite database in a temp folder) and libcurl as the
  * client.  Both listeners, plain HTTP and TLS.
@@ -19,6 +20,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -47,6 +49,34 @@ struct resp {
 	size_t	 hlen;
 };
 
+/* Milliseconds on the monotonic clock. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * Poll cond(arg) every step_us until it holds or ms milliseconds have
+ * passed; returns its last value.
+ */
+static bool
+poll_until(bool (*cond)(void *), void *arg, int64_t ms, useconds_t step_us)
+{
+	int64_t deadline = mono_ms() + ms;
+
+	for (;;) {
+		if (cond(arg))
+			return true;
+		if (mono_ms() >= deadline)
+			return false;
+		usleep(step_us);
+	}
+}
+
 static void *
 xmalloc(size_t n)
 {
@@ -57,32 +87,37 @@ xmalloc(size_t n)
 	return p;
 }
 
+/*
+ * Append len bytes of p to buf (cap bytes, *used so far), cut to fit
+ * and kept NUL-terminated; returns len (curl's "all taken").
+ */
+static size_t
+append(char *buf, size_t cap, size_t *used, const char *p, size_t len)
+{
+	size_t take = len;
+
+	if (take > cap - 1 - *used)
+		take = cap - 1 - *used;
+	memcpy(buf + *used, p, take);
+	*used += take;
+	buf[*used] = '\0';
+	return len;
+}
+
 static size_t
 on_body(char *p, size_t sz, size_t n, void *u)
 {
 	struct resp *r = u;
-	size_t len = sz * n;
 
-	if (len > sizeof(r->body) - 1 - r->len)
-		len = sizeof(r->body) - 1 - r->len;
-	memcpy(r->body + r->len, p, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-	return sz * n;
+	return append(r->body, sizeof(r->body), &r->len, p, sz * n);
 }
 
 static size_t
 on_header(char *p, size_t sz, size_t n, void *u)
 {
 	struct resp *r = u;
-	size_t len = sz * n;
 
-	if (len > sizeof(r->hdrs) - 1 - r->hlen)
-		len = sizeof(r->hdrs) - 1 - r->hlen;
-	memcpy(r->hdrs + r->hlen, p, len);
-	r->hlen += len;
-	r->hdrs[r->hlen] = '\0';
-	return sz * n;
+	return append(r->hdrs, sizeof(r->hdrs), &r->hlen, p, sz * n);
 }
 
 /* Streams a fixed number of bytes for chunked uploads. */
@@ -241,6 +276,32 @@ sh(const char *fmt, ...)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * The plain-HTTP configuration the tests start from: both listeners
+ * on ports the kernel picks, 8 KiB bodies, 64 connections.
+ */
+static void
+plain_config(struct api_config *ac)
+{
+	memset(ac, 0, sizeof(*ac));
+	ac->api_listen = "127.0.0.1:0";
+	ac->public_listen = "127.0.0.1:0";
+	ac->max_body_bytes = 8192;
+	ac->max_connections = 64;
+}
+
+/* api_start() serving s, or fail the test. */
+static struct api *
+must_start(struct svc *s, const struct api_config *ac)
+{
+	struct api *a;
+	struct err e;
+
+	if ((a = api_start(s, ac, &e)) == NULL)
+		fail_msg("api_start: %s", e.msg);
+	return a;
+}
+
 static int
 setup(void **state)
 {
@@ -307,15 +368,9 @@ setup(void **state)
 	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->enroll,
 	    &e), 0);
 	token_rec_clear(&rec);
-	ac.api_listen = "127.0.0.1:0";
-	ac.public_listen = "127.0.0.1:0";
-	ac.api_tls = false;
-	ac.max_body_bytes = 8192;
+	plain_config(&ac);
 	ac.threads = 2;
-	ac.max_connections = 64;
-	f->api = api_start(f->svc, &ac, &e);
-	if (f->api == NULL)
-		fail_msg("api_start: %s", e.msg);
+	f->api = must_start(f->svc, &ac);
 	assert_true(api_port(f->api) > 0);
 	assert_true(api_public_port(f->api) > 0);
 	assert_int_not_equal(api_port(f->api), api_public_port(f->api));
@@ -684,9 +739,7 @@ test_tls_listener(void **state)
 	ac.tls_key = f->path[P_API_KEY];
 	ac.tls_ca = f->path[P_CA_CRT];
 	ac.threads = 1;
-	a = api_start(f->svc, &ac, &e);
-	if (a == NULL)
-		fail_msg("api_start: %s", e.msg);
+	a = must_start(f->svc, &ac);
 	assert_int_equal(api_public_port(a), 0);
 	snprintf(u, sizeof(u), "https://127.0.0.1:%u/healthz", api_port(a));
 	c.tls_min = CURL_SSLVERSION_TLSv1_2;
@@ -874,12 +927,6 @@ test_concurrent_issue(void **state)
 	free(is);
 }
 
-/*
- * api_stop() while 32 issuances are on the workers: it waits for them,
- * and each is finished and answered (with Connection: close, as the
- * stop began first) before it returns.  A write lock held on the
- * database keeps every issuance in flight until the stop has begun.
- */
 /* Audit entries so far, and how many of them have action. */
 static size_t
 audit_count(struct fixture *f, const char *action, size_t *with)
@@ -917,17 +964,11 @@ test_auth_throttle(void **state)
 	size_t n0, n1, thr;
 	char u[256], pub[256];
 	struct api *a;
-	struct err e;
 	int ra;
 
-	ac.api_listen = "127.0.0.1:0";
-	ac.public_listen = "127.0.0.1:0";
-	ac.max_body_bytes = 8192;
-	ac.max_connections = 64;
+	plain_config(&ac);
 	ac.auth_failures_per_minute = 3;
-	a = api_start(f->svc, &ac, &e);
-	if (a == NULL)
-		fail_msg("api_start: %s", e.msg);
+	a = must_start(f->svc, &ac);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
 	    api_port(a));
 	snprintf(pub, sizeof(pub), "http://127.0.0.1:%u/healthz",
@@ -986,27 +1027,37 @@ slow_conn(unsigned port)
 	return fd;
 }
 
+/* A GET to poll, and where its answer goes. */
+struct http_poll {
+	struct call	 call;
+	struct resp	*r;
+};
+
+/* The polled GET answered 200. */
+static bool
+healthz_ok(void *arg)
+{
+	struct http_poll *hp = arg;
+
+	return http(&hp->call, hp->r) == CURLE_OK && hp->r->status == 200;
+}
+
 /* limits.max_connections_per_ip: the address's next connection closes. */
 static void
 test_per_ip_limit(void **state)
 {
 	struct fixture *f = *state;
 	struct resp *r = xmalloc(sizeof(*r));
+	struct http_poll hc = { 0 };
 	struct api_config ac = { 0 };
 	int fd[3];
 	char u[256], c;
 	ssize_t n;
 	struct api *a;
-	struct err e;
 
-	ac.api_listen = "127.0.0.1:0";
-	ac.public_listen = "127.0.0.1:0";
-	ac.max_body_bytes = 8192;
-	ac.max_connections = 64;
+	plain_config(&ac);
 	ac.max_connections_per_ip = 2;
-	a = api_start(f->svc, &ac, &e);
-	if (a == NULL)
-		fail_msg("api_start: %s", e.msg);
+	a = must_start(f->svc, &ac);
 	for (int i = 0; i < 3; i++) {
 		fd[i] = slow_conn(api_public_port(a));
 		assert_true(fd[i] >= 0);
@@ -1025,19 +1076,43 @@ test_per_ip_limit(void **state)
 	/* Once they are gone the address is served again. */
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/healthz",
 	    api_public_port(a));
-	for (int i = 0; i < 100; i++) {
-		struct call call = { .method = "GET", .url = u };
-
-		/* Until MHD has seen the closes, it still refuses. */
-		if (http(&call, r) == CURLE_OK && r->status == 200)
-			break;
-		usleep(20000);
-	}
+	hc.r = r;
+	hc.call.method = "GET";
+	hc.call.url = u;
+	/* Until MHD has seen the closes, it still refuses. */
+	assert_true(poll_until(healthz_ok, &hc, 2000, 20000));
 	assert_int_equal(r->status, 200);
 	api_stop(a);
 	free(r);
 }
 
+/* Every issuer's request is on a worker (arg: the api). */
+static bool
+all_jobs_pending(void *arg)
+{
+	return api_jobs_pending(arg) >= NCONC;
+}
+
+/* api_stop has begun (arg: the api). */
+static bool
+stop_begun(void *arg)
+{
+	return api_stopping(arg);
+}
+
+/* Some issuer's request has left the workers (arg: the api). */
+static bool
+some_job_done(void *arg)
+{
+	return api_jobs_pending(arg) < NCONC;
+}
+
+/*
+ * api_stop() while 32 issuances are on the workers: it waits for them,
+ * and each is finished and answered (with Connection: close, as the
+ * stop began first) before it returns.  A write lock held on the
+ * database keeps every issuance in flight until the stop has begun.
+ */
 static void
 test_stop_in_flight(void **state)
 {
@@ -1048,17 +1123,13 @@ test_stop_in_flight(void **state)
 	sqlite3 *lk = NULL;
 	pthread_t stopper;
 	struct api *a;
-	struct err e;
 
 	assert_non_null(is);
 	body = issue_body(f);
-	ac.api_listen = "127.0.0.1:0";
-	ac.max_body_bytes = 8192;
+	plain_config(&ac);
+	ac.public_listen = NULL;	/* the api listener only */
 	ac.threads = 2;
-	ac.max_connections = 64;
-	a = api_start(f->svc, &ac, &e);
-	if (a == NULL)
-		fail_msg("api_start: %s", e.msg);
+	a = must_start(f->svc, &ac);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
 	    api_port(a));
 	assert_int_equal(sqlite3_open(f->path[P_DB], &lk), SQLITE_OK);
@@ -1066,8 +1137,7 @@ test_stop_in_flight(void **state)
 	    NULL), SQLITE_OK);
 	run_issuers(is, NCONC, u, f->admin, body);
 	/* All read and on the workers, none can commit. */
-	for (int i = 0; i < 20000 && api_jobs_pending(a) < NCONC; i++)
-		usleep(200);
+	assert_true(poll_until(all_jobs_pending, a, 4000, 200));
 	assert_int_equal(api_jobs_pending(a), NCONC);
 	assert_int_equal(pthread_create(&stopper, NULL, stopper_main, a), 0);
 	/*
@@ -1075,10 +1145,9 @@ test_stop_in_flight(void **state)
 	 * lost that race on a loaded machine): every answer must then
 	 * close its connection.
 	 */
-	for (int i = 0; i < 20000 && !api_stopping(a); i++)
-		usleep(200);
-	assert_true(api_stopping(a));
-	usleep(20000);
+	assert_true(poll_until(stop_begun, a, 4000, 200));
+	/* For 20 ms no request may get past the locked database. */
+	assert_false(poll_until(some_job_done, a, 20, 200));
 	assert_int_equal(api_jobs_pending(a), NCONC);
 	assert_int_equal(sqlite3_exec(lk, "ROLLBACK", NULL, NULL, NULL),
 	    SQLITE_OK);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -51,19 +52,30 @@ gate_open(void)
 	pthread_mutex_unlock(&g.mu);
 }
 
+/* Milliseconds on the monotonic clock. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* Wait until n jobs are blocked at the gate (5 s at most). */
 static void
 gate_wait_for(int n)
 {
+	int64_t deadline = mono_ms() + 5000;
 	int waiting = 0;
 
-	for (int i = 0; i < 500; i++) {
+	for (;;) {
 		pthread_mutex_lock(&g.mu);
 		waiting = g.waiting;
 		pthread_mutex_unlock(&g.mu);
-		if (waiting >= n)
+		if (waiting >= n || mono_ms() >= deadline)
 			break;
-		usleep(10000);
+		usleep(1000);
 	}
 	assert_int_equal(waiting, n);
 }
