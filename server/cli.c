@@ -10,13 +10,13 @@
 void
 cli_error(const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
+	char line[1024];	/* one write: the line stays whole */
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "redis-ca: %s\n", buf);
+	fprintf(stderr, "redis-ca: %s\n", line);
 }
 
 int
