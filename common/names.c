@@ -24,8 +24,8 @@ names_clear(struct names *n)
 	}
 }
 
-static bool
-has_ctl(const char *s)
+bool
+names_has_ctl(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
@@ -39,7 +39,7 @@ names_set_cn(struct names *n, const char *cn, struct err *e)
 	char *c;
 
 	if (cn == NULL || cn[0] == '\0' || strlen(cn) > RCA_MAX_NAME_LEN ||
-	    has_ctl(cn)) {
+	    names_has_ctl(cn)) {
 		err_set(e, ERR_INVALID_REQUEST,
 		    "common_name must be 1 to %d printable characters",
 		    RCA_MAX_NAME_LEN);
@@ -114,7 +114,7 @@ names_add(struct names *n, enum name_kind k, const char *v, struct err *e)
 	size_t max = k == NAME_URI ? RCA_MAX_URI_LEN : RCA_MAX_NAME_LEN;
 
 	if ((unsigned)k >= NAME__MAX || v == NULL || v[0] == '\0' ||
-	    strlen(v) > max || has_ctl(v)) {
+	    strlen(v) > max || names_has_ctl(v)) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid %s name",
 		    (unsigned)k < NAME__MAX ? kind[k] : "?");
 		return -1;

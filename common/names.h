@@ -56,6 +56,9 @@ bool	names_is_ip(const char *s);
 /* True when s is a syntactically valid DNS name (wildcard label allowed). */
 bool	names_is_dns(const char *s);
 
+/* True when s holds a control character (below 0x20, or 0x7f). */
+bool	names_has_ctl(const char *s);
+
 /*
  * Join list k with '\n' into a new string (free()); "" when empty.
  * Returns NULL only when out of memory.

@@ -27,12 +27,6 @@
 void	cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Report an unknown option or a missing argument found by getopt_long
- * (opterr 0) in subcommand cmd, and return EXIT_USAGE.
- */
-int	cli_bad_option(const char *cmd, char **argv, int c);
-
-/*
  * Load the configuration at path into *cfg (config_clear()) and open
  * the service it describes (*svc, svc_close()).
  */

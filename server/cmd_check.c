@@ -3,7 +3,8 @@
  * audit as /v1/nodes/{name}/check) and print a table, or JSON with
  * --json.  No configuration, database or CA key is involved.
  */
-#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +13,7 @@
 
 #include "cli.h"
 #include "cmd_check.h"
-
-enum {
-	O_CACERT = 1,
-	O_CERT,
-	O_KEY,
-	O_SERVER_NAME,
-	O_JSON,
-	O_TIMEOUT,
-};
+#include "opts.h"
 
 /* Split "host:port" or "[v6]:port"; host is written into host. */
 static int
@@ -56,30 +49,40 @@ parse_target(const char *s, char *host, size_t hostsz, int *port)
 	return 0;
 }
 
-static int
-print_json(const struct svc_check_result *res)
+/* res as {"ok", "checks": [{"id", "ok", "detail"}...]} (new), or NULL. */
+static json_t *
+result_json(const struct svc_check_result *res)
 {
-	json_t	*checks = json_array(), *o = NULL;
-	char	*s = NULL;
-	int	 rc = -1;
+	json_t *checks, *o = NULL;
 
-	if (checks == NULL)
-		goto out;
+	if ((checks = json_array()) == NULL)
+		return NULL;
 	for (size_t i = 0; i < res->n; i++)
 		if (json_array_append_new(checks, json_pack("{s:s, s:b, s:s}",
 		    "id", res->checks[i].id, "ok", res->checks[i].ok,
 		    "detail", res->checks[i].detail)) == -1)
 			goto out;
 	o = json_pack("{s:b, s:O}", "ok", res->ok, "checks", checks);
-	if (o == NULL || (s = json_dumps(o, JSON_INDENT(2))) == NULL)
-		goto out;
-	printf("%s\n", s);
-	rc = 0;
 out:
-	free(s);
-	json_decref(o);
 	json_decref(checks);
-	return rc;
+	return o;
+}
+
+static int
+print_json(const struct svc_check_result *res)
+{
+	json_t *o;
+	char *s;
+
+	if ((o = result_json(res)) == NULL)
+		return -1;
+	s = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	if (s == NULL)
+		return -1;
+	printf("%s\n", s);
+	free(s);
+	return 0;
 }
 
 static void
@@ -98,98 +101,98 @@ print_table(const char *target, const struct svc_check_result *res)
 	    res->ok ? "pass" : "FAIL", passed, res->n);
 }
 
+struct check_opts {
+	struct svc_check_target	 t;
+	bool			 json;
+	const char		*target;	/* HOST:PORT as given */
+};
+
+static const struct opt check_opt_table[] = {
+	OPTS_STRING("cacert", struct check_opts, t.ca_file),
+	OPTS_STRING("cert", struct check_opts, t.cert_file),
+	OPTS_STRING("key", struct check_opts, t.key_file),
+	OPTS_STRING("server-name", struct check_opts, t.server_name),
+	{ .name = "json", .type = OPT_FLAG,
+	    .off = offsetof(struct check_opts, json) },
+	{ .name = "timeout-ms", .type = OPT_INT,
+	    .off = offsetof(struct check_opts, t.timeout_ms), .min = 1,
+	    .max = 600000, .bad = "--timeout-ms must be 1 to 600000" },
+};
+
+static const struct opts_cmd check_cmd = {
+	OPTS_GNU, check_opt_table,
+	sizeof(check_opt_table) / sizeof(check_opt_table[0]), false, NULL
+};
+
+/*
+ * The command line into o, its target's host into host (hostsz bytes).
+ * Prints what is wrong and returns -1 on a usage error.
+ */
+static int
+parse_args(int argc, char **argv, struct check_opts *o, char *host,
+    size_t hostsz)
+{
+	struct opts_result res;
+	struct err e;
+
+	memset(o, 0, sizeof(*o));
+	err_clear(&e);
+	if (opts_parse(&check_cmd, argc, argv, o, &res, &e) == -1) {
+		cli_error("check: %s", e.msg);
+		return -1;
+	}
+	if (res.noperands != 1) {
+		cli_error("check: give exactly one HOST:PORT (see redis-ca "
+		    "--help)");
+		return -1;
+	}
+	if (parse_target(res.operand, host, hostsz, &o->t.port) == -1) {
+		cli_error("check: %.200s: expected HOST:PORT or [IPv6]:PORT",
+		    res.operand);
+		return -1;
+	}
+	o->t.host = host;
+	o->target = res.operand;
+	if (o->t.ca_file == NULL || o->t.ca_file[0] == '\0') {
+		cli_error("check: --cacert F is required");
+		return -1;
+	}
+	if ((o->t.cert_file == NULL) != (o->t.key_file == NULL) ||
+	    (o->t.cert_file != NULL && (o->t.cert_file[0] == '\0' ||
+	    o->t.key_file[0] == '\0'))) {
+		cli_error("check: --cert and --key go together");
+		return -1;
+	}
+	return 0;
+}
+
 int
 cmd_check(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "cacert", required_argument, NULL, O_CACERT },
-		{ "cert", required_argument, NULL, O_CERT },
-		{ "key", required_argument, NULL, O_KEY },
-		{ "server-name", required_argument, NULL, O_SERVER_NAME },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct svc_check_target	 t;
+	struct check_opts	 o;
 	struct svc_check_result	*res = NULL;
 	struct err		 e;
-	const char		*target;
-	char			 host[256], *end;
-	bool			 json = false;
-	long			 ms;
-	int			 c, rc = EXIT_FAIL;
+	char			 host[256];
+	int			 rc = EXIT_FAIL;
 
-	memset(&t, 0, sizeof(t));
 	err_clear(&e);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_CACERT:
-			t.ca_file = optarg;
-			break;
-		case O_CERT:
-			t.cert_file = optarg;
-			break;
-		case O_KEY:
-			t.key_file = optarg;
-			break;
-		case O_SERVER_NAME:
-			t.server_name = optarg;
-			break;
-		case O_JSON:
-			json = true;
-			break;
-		case O_TIMEOUT:
-			ms = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || ms < 1 ||
-			    ms > 600000) {
-				cli_error("check: --timeout-ms must be 1 to "
-				    "600000");
-				return EXIT_USAGE;
-			}
-			t.timeout_ms = (int)ms;
-			break;
-		default:
-			return cli_bad_option("check", argv, c);
-		}
-	}
-	if (optind + 1 != argc) {
-		cli_error("check: give exactly one HOST:PORT (see redis-ca "
-		    "--help)");
+	if (parse_args(argc, argv, &o, host, sizeof(host)) == -1)
 		return EXIT_USAGE;
-	}
-	target = argv[optind];
-	if (parse_target(target, host, sizeof(host), &t.port) == -1) {
-		cli_error("check: %.200s: expected HOST:PORT or [IPv6]:PORT",
-		    target);
-		return EXIT_USAGE;
-	}
-	t.host = host;
-	if (t.ca_file == NULL || t.ca_file[0] == '\0') {
-		cli_error("check: --cacert F is required");
-		return EXIT_USAGE;
-	}
-	if ((t.cert_file == NULL) != (t.key_file == NULL) ||
-	    (t.cert_file != NULL && (t.cert_file[0] == '\0' ||
-	    t.key_file[0] == '\0'))) {
-		cli_error("check: --cert and --key go together");
-		return EXIT_USAGE;
-	}
 	if ((res = calloc(1, sizeof(*res))) == NULL) {
 		cli_error("check: out of memory");
 		goto out;
 	}
-	if (svc_check_run(&t, res, &e) == -1) {
-		cli_error("check: %s: %s", target, e.msg);
+	if (svc_check_run(&o.t, res, &e) == -1) {
+		cli_error("check: %s: %s", o.target, e.msg);
 		goto out;
 	}
-	if (json) {
+	if (o.json) {
 		if (print_json(res) == -1) {
 			cli_error("check: out of memory");
 			goto out;
 		}
 	} else
-		print_table(target, res);
+		print_table(o.target, res);
 	rc = res->ok ? EXIT_OK : EXIT_FAIL;
 out:
 	free(res);

@@ -7,7 +7,7 @@
  * removes what it created.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "fileio.h"
 #include "names.h"
+#include "opts.h"
 #include "svc.h"
 #include "timeutil.h"
 #include "types.h"
@@ -29,6 +30,9 @@
 #define INIT_LEAF_TTL		(397 * 86400)	/* api and admin certs */
 #define INIT_ADMIN_CN		"redis-ca-admin"
 #define INIT_MAX_CREATED	16
+/* A token as svc_token_create() writes it, with its '\0'. */
+#define INIT_TOKEN_LEN \
+	(RCA_TOKEN_PREFIX_LEN + 2 * RCA_TOKEN_RANDOM_BYTES + 1)
 
 /* Everything init writes, relative to the data folder. */
 enum init_file {
@@ -57,10 +61,13 @@ struct init_opts {
 	size_t		 napi_names;
 	const char	*public_url;
 	const char	*pass_file;
-	const char	*import_cert;
-	const char	*import_key;
-	const char	*import_pass;
+	struct {			/* --import-*: an existing CA */
+		const char	*cert;
+		const char	*key;
+		const char	*pass;
+	}		 import;
 	bool		 ca_opts_given;	/* --cn, --key-type or --days */
+	bool		 help;
 };
 
 /* What init made, so that a failure can take it back. */
@@ -91,119 +98,110 @@ static const struct profile admin_profile = {
 	.key_types = KEY_BIT(KEY_EC_P256),
 };
 
-static int
-parse_args(int argc, char **argv, struct init_opts *o)
-{
-	enum { O_DATA = 256, O_CN, O_KEY_TYPE, O_DAYS, O_API_NAME,
-	    O_PUBLIC_URL, O_PASS, O_IMP_CERT, O_IMP_KEY, O_IMP_PASS };
-	static const struct option longopts[] = {
-		{ "data", required_argument, NULL, O_DATA },
-		{ "cn", required_argument, NULL, O_CN },
-		{ "key-type", required_argument, NULL, O_KEY_TYPE },
-		{ "days", required_argument, NULL, O_DAYS },
-		{ "api-name", required_argument, NULL, O_API_NAME },
-		{ "public-url", required_argument, NULL, O_PUBLIC_URL },
-		{ "passphrase-file", required_argument, NULL, O_PASS },
-		{ "import-cert", required_argument, NULL, O_IMP_CERT },
-		{ "import-key", required_argument, NULL, O_IMP_KEY },
-		{ "import-passphrase-file", required_argument, NULL,
-		    O_IMP_PASS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char *end;
-	long n;
-	int c;
+static const char init_usage[] =
+    "usage: redis-ca init [--data DIR] [--cn NAME] [--key-type T] "
+    "[--days N]\n"
+    "         [--api-name NAME]... [--public-url URL] "
+    "[--passphrase-file F]\n"
+    "         [--import-cert F --import-key F "
+    "[--import-passphrase-file F]]\n";
 
-	memset(o, 0, sizeof(*o));
-	o->data = CLI_DEFAULT_DATA;
-	o->cn = INIT_DEFAULT_CN;
-	o->key_type = KEY_EC_P256;
-	o->days = INIT_DEFAULT_DAYS;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_DATA:
-			o->data = optarg;
-			break;
-		case O_CN:
-			o->cn = optarg;
-			o->ca_opts_given = true;
-			break;
-		case O_KEY_TYPE:
-			if (key_type_parse(optarg, &o->key_type) == -1 ||
-			    o->key_type == KEY_RSA_2048) {
-				cli_error("init: --key-type must be ec-p256, "
-				    "ec-p384, rsa-3072 or rsa-4096");
-				return -1;
-			}
-			o->ca_opts_given = true;
-			break;
-		case O_DAYS:
-			errno = 0;
-			n = strtol(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    n < 1 || n > INIT_MAX_DAYS) {
-				cli_error("init: --days must be a number of "
-				    "days from 1 to %d", INIT_MAX_DAYS);
-				return -1;
-			}
-			o->days = (int)n;
-			o->ca_opts_given = true;
-			break;
-		case O_API_NAME:
-			if (o->napi_names >= RCA_MAX_SANS) {
-				cli_error("init: at most %d --api-name",
-				    RCA_MAX_SANS);
-				return -1;
-			}
-			o->api_names[o->napi_names++] = optarg;
-			break;
-		case O_PUBLIC_URL:
-			o->public_url = optarg;
-			break;
-		case O_PASS:
-			o->pass_file = optarg;
-			break;
-		case O_IMP_CERT:
-			o->import_cert = optarg;
-			break;
-		case O_IMP_KEY:
-			o->import_key = optarg;
-			break;
-		case O_IMP_PASS:
-			o->import_pass = optarg;
-			break;
-		case 'h':
-			printf("usage: redis-ca init [--data DIR] [--cn NAME] "
-			    "[--key-type T] [--days N]\n"
-			    "         [--api-name NAME]... [--public-url URL] "
-			    "[--passphrase-file F]\n"
-			    "         [--import-cert F --import-key F "
-			    "[--import-passphrase-file F]]\n");
-			exit(EXIT_OK);
-		default:
-			cli_bad_option("init", argv, c);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		cli_error("init: unexpected argument \"%.64s\"", argv[optind]);
+/* --key-type: any leaf key type but rsa-2048, too weak for a CA. */
+static int
+set_key_type(void *opts, const char *v, struct err *e)
+{
+	struct init_opts *o = opts;
+
+	if (key_type_parse(v, &o->key_type) == -1 ||
+	    o->key_type == KEY_RSA_2048) {
+		err_set(e, ERR_USAGE, "--key-type must be ec-p256, ec-p384, "
+		    "rsa-3072 or rsa-4096");
 		return -1;
 	}
-	if ((o->import_cert == NULL) != (o->import_key == NULL)) {
-		cli_error("init: --import-cert and --import-key go together");
+	return 0;
+}
+
+enum init_opt {
+	IO_DATA, IO_CN, IO_KEY_TYPE, IO_DAYS, IO_API_NAME, IO_PUBLIC_URL,
+	IO_PASS, IO_IMP_CERT, IO_IMP_KEY, IO_IMP_PASS, IO_HELP, IO__MAX
+};
+
+static const struct opt init_opt_table[IO__MAX] = {
+	[IO_DATA] = OPTS_STRING("data", struct init_opts,
+	    data),
+	[IO_CN] = OPTS_STRING("cn", struct init_opts,
+	    cn),
+	[IO_KEY_TYPE] = { .name = "key-type", .type = OPT_CALL,
+	    .set = set_key_type },
+	[IO_DAYS] = { .name = "days", .type = OPT_INT,
+	    .off = offsetof(struct init_opts, days), .min = 1,
+	    .max = INIT_MAX_DAYS, .bad = "--days must be a number of days "
+	    "from 1 to " OPTS_STR(INIT_MAX_DAYS) },
+	[IO_API_NAME] = { .name = "api-name", .type = OPT_LIST,
+	    .off = offsetof(struct init_opts, api_names),
+	    .count_off = offsetof(struct init_opts, napi_names),
+	    .max = RCA_MAX_SANS },
+	[IO_PUBLIC_URL] = OPTS_STRING("public-url", struct init_opts,
+	    public_url),
+	[IO_PASS] = OPTS_STRING("passphrase-file", struct init_opts,
+	    pass_file),
+	[IO_IMP_CERT] = OPTS_STRING("import-cert", struct init_opts,
+	    import.cert),
+	[IO_IMP_KEY] = OPTS_STRING("import-key", struct init_opts,
+	    import.key),
+	[IO_IMP_PASS] = OPTS_STRING("import-passphrase-file", struct init_opts,
+	    import.pass),
+	[IO_HELP] = { .name = "help", .short_name = 'h', .type = OPT_FLAG,
+	    .flags = OPT_F_STOP, .off = offsetof(struct init_opts, help) },
+};
+
+static const struct opts_cmd init_cmd = {
+	OPTS_GNU, init_opt_table, IO__MAX, true, init_usage
+};
+
+/* The options given together or not at all. */
+static int
+check_args(struct init_opts *o, struct err *e)
+{
+	if ((o->import.cert == NULL) != (o->import.key == NULL)) {
+		err_set(e, ERR_USAGE, "--import-cert and --import-key go "
+		    "together");
 		return -1;
 	}
-	if (o->import_pass != NULL && o->import_cert == NULL) {
-		cli_error("init: --import-passphrase-file needs "
+	if (o->import.pass != NULL && o->import.cert == NULL) {
+		err_set(e, ERR_USAGE, "--import-passphrase-file needs "
 		    "--import-cert and --import-key");
 		return -1;
 	}
-	if (o->import_cert != NULL && o->ca_opts_given) {
-		cli_error("init: --cn, --key-type and --days do not apply "
-		    "to an imported CA");
+	if (o->import.cert != NULL && o->ca_opts_given) {
+		err_set(e, ERR_USAGE, "--cn, --key-type and --days do not "
+		    "apply to an imported CA");
 		return -1;
 	}
+	return 0;
+}
+
+static const struct init_opts init_defaults = {
+	.data = CLI_DEFAULT_DATA,
+	.cn = INIT_DEFAULT_CN,
+	.key_type = KEY_EC_P256,
+	.days = INIT_DEFAULT_DAYS,
+};
+
+static int
+parse_args(int argc, char **argv, struct init_opts *o, struct err *e)
+{
+	struct opts_result res;
+
+	*o = init_defaults;
+	if (opts_parse(&init_cmd, argc, argv, o, &res, e) == -1)
+		return -1;
+	if (o->help)
+		return 0;
+	o->ca_opts_given = (res.given & (OPTS_BIT(IO_CN) |
+	    OPTS_BIT(IO_KEY_TYPE) | OPTS_BIT(IO_DAYS))) != 0;
+	if (check_args(o, e) == -1)
+		return -1;
 	if (o->napi_names == 0) {
 		o->api_names[o->napi_names++] = "localhost";
 		o->api_names[o->napi_names++] = "127.0.0.1";
@@ -364,24 +362,164 @@ print_summary(const struct init_opts *o, const struct init_state *st,
 	    st->path[F_CONFIG]);
 }
 
+/*
+ * Check every input before anything is created: the API's names into
+ * api, the admin's into admin, the passphrase file made absolute into
+ * pass_abs (RCA_MAX_PATH bytes), and the paths of st.
+ */
+static int
+check_inputs(const struct init_opts *o, struct init_state *st,
+    struct names *api, struct names *admin, char *pass_abs, struct err *e)
+{
+	for (size_t i = 0; i < o->napi_names; i++) {
+		enum name_kind k = names_is_ip(o->api_names[i]) ? NAME_IP :
+		    NAME_DNS;
+
+		if ((i == 0 && names_set_cn(api, o->api_names[0], e) == -1) ||
+		    names_add(api, k, o->api_names[i], e) == -1) {
+			err_set(e, ERR_USAGE, "--api-name %.64s: not a DNS "
+			    "name or an IP address", o->api_names[i]);
+			return -1;
+		}
+	}
+	if (names_set_cn(admin, INIT_ADMIN_CN, e) == -1)
+		return -1;
+	/* realpath() writes up to PATH_MAX (4096): RCA_MAX_PATH. */
+	if (o->pass_file != NULL && realpath(o->pass_file, pass_abs) ==
+	    NULL) {
+		err_set(e, ERR_IO, "--passphrase-file %s: %s", o->pass_file,
+		    strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < F__MAX; i++)
+		if (fio_path_join(st->path[i], sizeof(st->path[i]), o->data,
+		    init_files[i], e) == -1)
+			return -1;
+	return fio_path_join(st->tls_dir, sizeof(st->tls_dir), o->data,
+	    "tls", e);
+}
+
+/* Import the CA or create one; pass: the passphrase file, or NULL. */
+static int
+make_ca(const struct init_opts *o, struct init_state *st, const char *pass,
+    struct err *e)
+{
+	struct ca_create_opts co = {
+		.key_type = o->key_type,
+		.cn = o->cn,
+		.days = o->days,
+		.passphrase_file = pass,
+	};
+
+	/* Nothing was at these paths (check_fresh), so whatever is there
+	 * after a failure below is ours to remove. */
+	st->made[F_CA_CERT] = st->made[F_CA_KEY] = true;
+	if (o->import.cert != NULL)
+		return ca_import_files(o->import.cert, o->import.key,
+		    o->import.pass, st->path[F_CA_CERT], st->path[F_CA_KEY],
+		    pass, e);
+	return ca_create_files(st->path[F_CA_CERT], st->path[F_CA_KEY], &co,
+	    e);
+}
+
+/* Write the default config.json and load it back into *cfg. */
+static int
+write_config(const struct init_opts *o, struct init_state *st,
+    const char *pass, struct config *cfg, struct err *e)
+{
+	struct config_defaults d;
+	char *json = NULL;
+	int rc = -1;
+
+	memset(&d, 0, sizeof(d));
+	d.public_url = o->public_url;
+	d.key_passphrase_file = pass;
+	if ((json = config_default_json(&d, e)) == NULL)
+		goto out;
+	if (fio_write_excl(st->path[F_CONFIG], json, strlen(json), 0640, e)
+	    == -1)
+		goto out;
+	st->made[F_CONFIG] = true;
+	/* Read it back: what serve will load must load. */
+	if (config_load(st->path[F_CONFIG], cfg, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(json);
+	return rc;
+}
+
+/* Make the tls folder and open the service (creating the database). */
+static struct svc *
+open_service(struct init_state *st, const struct config *cfg,
+    struct err *e)
+{
+	struct svc_config sc;
+	struct svc *s;
+
+	if (mkdir(st->tls_dir, 0700) == -1) {
+		err_set(e, ERR_IO, "%s: %s", st->tls_dir, strerror(errno));
+		return NULL;
+	}
+	st->made_tls_dir = true;
+	config_svc_view(cfg, &sc);
+	st->made[F_DB] = true;	/* svc_open creates it */
+	if ((s = svc_open(&sc, e)) == NULL)
+		return NULL;
+	if (chmod(st->path[F_DB], 0600) == -1) {
+		err_set(e, ERR_IO, "%s: %s", st->path[F_DB], strerror(errno));
+		svc_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * The first admin token into *tok and token, and a copy in admin.token.
+ * It takes the admin default of 90 days (SPEC section 8): long enough
+ * for deploy/start.sh and first steps, and a leaked copy of admin.token
+ * does not stay good forever.  An operator makes the long-lived tokens
+ * they need with `token create --kind admin [--ttl D|never]`.
+ */
+static int
+first_token(struct svc *s, const struct svc_actor *a,
+    struct init_state *st, struct token_rec *tok, char *token,
+    struct err *e)
+{
+	struct svc_token_req treq;
+	char line[INIT_TOKEN_LEN + 1];
+	int rc = -1;
+
+	memset(&treq, 0, sizeof(treq));
+	treq.kind = TOKEN_ADMIN;
+	treq.description = "first admin token (redis-ca init)";
+	if (svc_token_create(s, a, &treq, tok, token, e) == -1)
+		goto out;
+	snprintf(line, sizeof(line), "%s\n", token);
+	if (fio_write_excl(st->path[F_TOKEN], line, strlen(line), 0400, e)
+	    == -1)
+		goto out;
+	st->made[F_TOKEN] = true;
+	rc = 0;
+out:
+	fio_wipe(line, sizeof(line));
+	return rc;
+}
+
 static int
 run_init(const struct init_opts *o, struct err *e)
 {
 	struct init_state st;
 	struct config cfg = CONFIG_INIT;
-	struct config_defaults d;
-	struct svc_config sc;
 	struct svc_actor actor;
 	struct svc_issued api = { 0 }, admin = { 0 };
-	struct svc_token_req treq;
 	struct token_rec tok;
 	struct svc_ca_info info;
 	struct names api_names = NAMES_INIT, admin_names = NAMES_INIT;
 	struct svc *s = NULL;
-	char pass_abs[RCA_MAX_PATH];	/* realpath() writes up to PATH_MAX (4096) */
-	char token[RCA_TOKEN_PREFIX_LEN + 2 * RCA_TOKEN_RANDOM_BYTES + 1];
-	char line[sizeof(token) + 1];
-	char *json = NULL;
+	char pass_abs[RCA_MAX_PATH];
+	char token[INIT_TOKEN_LEN];
+	const char *pass = o->pass_file != NULL ? pass_abs : NULL;
 	bool made_data = false;
 	int rc = -1;
 
@@ -389,119 +527,25 @@ run_init(const struct init_opts *o, struct err *e)
 	memset(&tok, 0, sizeof(tok));
 	memset(token, 0, sizeof(token));
 	svc_actor_init(&actor, ACTOR_CLI);
-
-	/* Check every input before anything is created. */
-	for (size_t i = 0; i < o->napi_names; i++) {
-		enum name_kind k = names_is_ip(o->api_names[i]) ? NAME_IP :
-		    NAME_DNS;
-
-		if ((i == 0 && names_set_cn(&api_names, o->api_names[0], e)
-		    == -1) || names_add(&api_names, k, o->api_names[i], e)
-		    == -1) {
-			err_set(e, ERR_USAGE, "--api-name %.64s: not a DNS "
-			    "name or an IP address", o->api_names[i]);
-			goto out;
-		}
-	}
-	if (names_set_cn(&admin_names, INIT_ADMIN_CN, e) == -1)
-		goto out;
-	if (o->pass_file != NULL && realpath(o->pass_file, pass_abs) ==
-	    NULL) {
-		err_set(e, ERR_IO, "--passphrase-file %s: %s", o->pass_file,
-		    strerror(errno));
-		goto out;
-	}
-	for (int i = 0; i < F__MAX; i++)
-		if (fio_path_join(st.path[i], sizeof(st.path[i]), o->data,
-		    init_files[i], e) == -1)
-			goto out;
-	if (fio_path_join(st.tls_dir, sizeof(st.tls_dir), o->data, "tls",
-	    e) == -1)
-		goto out;
-
-	/* Whatever is created below is for the owner only. */
-	umask(077);
-	if (make_dir(o->data, &made_data, e) == -1)
-		goto out;
-	if (check_fresh(&st, e) == -1)
-		goto out;
-
-	/* Nothing was at these paths (check_fresh), so whatever is there
-	 * after a failure below is ours to remove. */
-	st.made[F_CA_CERT] = st.made[F_CA_KEY] = true;
-	if (o->import_cert != NULL) {
-		if (ca_import_files(o->import_cert, o->import_key,
-		    o->import_pass, st.path[F_CA_CERT], st.path[F_CA_KEY],
-		    o->pass_file != NULL ? pass_abs : NULL, e) == -1)
-			goto out;
-	} else {
-		struct ca_create_opts co = {
-			.key_type = o->key_type,
-			.cn = o->cn,
-			.days = o->days,
-			.passphrase_file = o->pass_file != NULL ? pass_abs :
-			    NULL,
-		};
-
-		if (ca_create_files(st.path[F_CA_CERT], st.path[F_CA_KEY],
-		    &co, e) == -1)
-			goto out;
-	}
-
-	memset(&d, 0, sizeof(d));
-	d.public_url = o->public_url;
-	d.key_passphrase_file = o->pass_file != NULL ? pass_abs : NULL;
-	if ((json = config_default_json(&d, e)) == NULL)
-		goto out;
-	if (fio_write_excl(st.path[F_CONFIG], json, strlen(json), 0640, e)
+	if (check_inputs(o, &st, &api_names, &admin_names, pass_abs, e)
 	    == -1)
 		goto out;
-	st.made[F_CONFIG] = true;
-	/* Read it back: what serve will load must load. */
-	if (config_load(st.path[F_CONFIG], &cfg, e) == -1)
+	/* Whatever is created below is for the owner only. */
+	umask(077);
+	if (make_dir(o->data, &made_data, e) == -1 ||
+	    check_fresh(&st, e) == -1 ||
+	    make_ca(o, &st, pass, e) == -1 ||
+	    write_config(o, &st, pass, &cfg, e) == -1 ||
+	    (s = open_service(&st, &cfg, e)) == NULL)
 		goto out;
-
-	if (mkdir(st.tls_dir, 0700) == -1) {
-		err_set(e, ERR_IO, "%s: %s", st.tls_dir, strerror(errno));
-		goto out;
-	}
-	st.made_tls_dir = true;
-
-	config_svc_view(&cfg, &sc);
-	st.made[F_DB] = true;	/* svc_open creates it */
-	if ((s = svc_open(&sc, e)) == NULL)
-		goto out;
-	if (chmod(st.path[F_DB], 0600) == -1) {
-		err_set(e, ERR_IO, "%s: %s", st.path[F_DB], strerror(errno));
-		goto out;
-	}
-
 	if (issue_pair(s, &actor, &api_profile, &api_names, &st, F_API_CERT,
 	    F_API_KEY, &api, e) == -1 ||
 	    issue_pair(s, &actor, &admin_profile, &admin_names, &st,
-	    F_ADMIN_CERT, F_ADMIN_KEY, &admin, e) == -1)
+	    F_ADMIN_CERT, F_ADMIN_KEY, &admin, e) == -1 ||
+	    first_token(s, &actor, &st, &tok, token, e) == -1)
 		goto out;
-
-	/*
-	 * The first admin token takes the admin default of 90 days (SPEC
-	 * section 8): long enough for deploy/start.sh and first steps, and
-	 * a leaked copy of admin.token does not stay good forever.  An
-	 * operator makes the long-lived tokens they need with `token
-	 * create --kind admin [--ttl D|never]`.
-	 */
-	memset(&treq, 0, sizeof(treq));
-	treq.kind = TOKEN_ADMIN;
-	treq.description = "first admin token (redis-ca init)";
-	if (svc_token_create(s, &actor, &treq, &tok, token, e) == -1)
-		goto out;
-	snprintf(line, sizeof(line), "%s\n", token);
-	if (fio_write_excl(st.path[F_TOKEN], line, strlen(line), 0400, e)
-	    == -1)
-		goto out;
-	st.made[F_TOKEN] = true;
-
 	svc_ca_info(s, &info);
-	print_summary(o, &st, &info, &tok, token, o->import_cert != NULL);
+	print_summary(o, &st, &info, &tok, token, o->import.cert != NULL);
 	rc = 0;
 out:
 	svc_close(s);
@@ -511,7 +555,6 @@ out:
 			(void)rmdir(o->data);
 	}
 	fio_wipe(token, sizeof(token));
-	fio_wipe(line, sizeof(line));
 	svc_issued_clear(&api);
 	svc_issued_clear(&admin);
 	token_rec_clear(&tok);
@@ -519,7 +562,6 @@ out:
 	names_clear(&api_names);
 	names_clear(&admin_names);
 	config_clear(&cfg);
-	free(json);
 	return rc;
 }
 
@@ -530,8 +572,14 @@ cmd_init(int argc, char **argv)
 	struct err e;
 
 	err_clear(&e);
-	if (parse_args(argc, argv, &o) == -1)
+	if (parse_args(argc, argv, &o, &e) == -1) {
+		cli_error("init: %s", e.msg);
 		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(init_usage, stdout);
+		return EXIT_OK;
+	}
 	if (run_init(&o, &e) == -1) {
 		cli_error("init: %s", e.msg[0] != '\0' ? e.msg :
 		    err_code_name(e.code));

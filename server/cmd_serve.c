@@ -10,10 +10,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +22,7 @@
 #include "api.h"
 #include "cli.h"
 #include "log.h"
+#include "opts.h"
 #include "safefile.h"
 #include "scheduler.h"
 
@@ -140,35 +141,100 @@ serve_open(const char *path, struct config *cfg, struct svc **svc,
 	return 0;
 }
 
+struct serve_opts {
+	const char	*config;
+	bool		 help;
+};
+
+static const struct opt serve_opt_table[] = {
+	OPTS_STRING("config", struct serve_opts, config),
+	{ .name = "help", .short_name = 'h', .type = OPT_FLAG,
+	    .flags = OPT_F_STOP, .off = offsetof(struct serve_opts, help) },
+};
+
+static const struct opts_cmd serve_cmd = {
+	OPTS_GNU, serve_opt_table,
+	sizeof(serve_opt_table) / sizeof(serve_opt_table[0]), true,
+	"usage: redis-ca serve [--config FILE]\n"
+};
+
+/* EXIT_OK with *config set, or the status to exit with now. */
 static int
 parse_args(int argc, char **argv, const char **config)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	struct serve_opts o = { CLI_DEFAULT_CONFIG, false };
+	struct opts_result res;
+	struct err e;
 
-	*config = CLI_DEFAULT_CONFIG;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			*config = optarg;
-			break;
-		case 'h':
-			printf("usage: redis-ca serve [--config FILE]\n");
-			exit(EXIT_OK);
-		default:
-			return cli_bad_option("serve", argv, c);
-		}
-	}
-	if (optind < argc) {
-		cli_error("serve: unexpected argument \"%.64s\"",
-		    argv[optind]);
+	err_clear(&e);
+	if (opts_parse(&serve_cmd, argc, argv, &o, &res, &e) == -1) {
+		cli_error("serve: %s", e.msg);
 		return EXIT_USAGE;
 	}
+	if (o.help) {
+		fputs(serve_cmd.usage, stdout);
+		exit(EXIT_OK);
+	}
+	*config = o.config;
 	return EXIT_OK;
+}
+
+/*
+ * Block the stop signals (set) and ignore SIGPIPE, before any thread
+ * exists, so that all of them inherit it.
+ */
+static void
+block_signals(sigset_t *set)
+{
+	struct sigaction sa;
+
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Say where the listeners are. */
+static void
+log_serving(const struct config *cfg, struct api *a)
+{
+	char host[256], phost[256];
+
+	listen_host(cfg->api_listen, host, sizeof(host));
+	if (cfg->public_listen != NULL) {
+		listen_host(cfg->public_listen, phost, sizeof(phost));
+		log_info("redis-ca %s serving: api %s://%s:%u, public "
+		    "http://%s:%u", RCA_VERSION, cfg->api_tls_enabled ?
+		    "https" : "http", host, api_port(a), phost,
+		    api_public_port(a));
+	} else
+		log_info("redis-ca %s serving: api %s://%s:%u (no public "
+		    "listener)", RCA_VERSION, cfg->api_tls_enabled ? "https" :
+		    "http", host, api_port(a));
+}
+
+/* Wait for SIGTERM or SIGINT (of set); SIGHUP is logged and ignored. */
+static void
+wait_for_stop(const sigset_t *set)
+{
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: nothing is reloaded; restart "
+			    "redis-ca to apply configuration changes");
+			continue;
+		}
+		log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" :
+		    "SIGINT");
+		return;
+	}
 }
 
 int
@@ -179,27 +245,17 @@ cmd_serve(int argc, char **argv)
 	struct svc *s = NULL;
 	struct api *a = NULL;
 	struct sched *sch = NULL;
-	struct sigaction sa;
 	const char *config;
 	sigset_t set;
-	char host[256];
 	struct err e;
-	int rc, sig;
+	int rc;
 
 	err_clear(&e);
 	if ((rc = parse_args(argc, argv, &config)) != EXIT_OK)
 		return rc;
 	rc = EXIT_FAIL;
 
-	/* Before any thread exists, so that all of them inherit it. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	block_signals(&set);
 
 	if (serve_open(config, &cfg, &s, &e) == -1) {
 		cli_error("serve: %s", e.msg);
@@ -217,32 +273,8 @@ cmd_serve(int argc, char **argv)
 		cli_error("serve: %s", e.msg);
 		goto out;
 	}
-	listen_host(cfg.api_listen, host, sizeof(host));
-	if (cfg.public_listen != NULL) {
-		char phost[256];
-
-		listen_host(cfg.public_listen, phost, sizeof(phost));
-		log_info("redis-ca %s serving: api %s://%s:%u, public "
-		    "http://%s:%u", RCA_VERSION, cfg.api_tls_enabled ?
-		    "https" : "http", host, api_port(a), phost,
-		    api_public_port(a));
-	} else
-		log_info("redis-ca %s serving: api %s://%s:%u (no public "
-		    "listener)", RCA_VERSION, cfg.api_tls_enabled ? "https" :
-		    "http", host, api_port(a));
-
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			log_info("SIGHUP: nothing is reloaded; restart "
-			    "redis-ca to apply configuration changes");
-			continue;
-		}
-		log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" :
-		    "SIGINT");
-		break;
-	}
+	log_serving(&cfg, a);
+	wait_for_stop(&set);
 	rc = EXIT_OK;
 out:
 	/* Listeners first (in-flight requests finish), then the scheduler,

@@ -2,16 +2,16 @@
  * `redis-ca token create|list|revoke`: token management from the host,
  * through the service with the "cli" actor (audited like the API).
  */
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "fileio.h"
+#include "opts.h"
 #include "timeutil.h"
 
 #define TOKEN_MAX_USES		1000000
@@ -30,7 +30,7 @@ struct create_opts {
 	enum token_kind	 kind;
 	bool		 kind_set;
 	const char	*profile;
-	char		*names[RCA_MAX_PATTERNS];
+	const char	*names[RCA_MAX_PATTERNS];
 	size_t		 nnames;
 	int64_t		 uses;
 	int64_t		 ttl;		/* 0: default; or NEVER */
@@ -48,119 +48,112 @@ fail(const char *what, const struct err *e)
 }
 
 static int
-parse_duration_opt(const char *opt, const char *v, int64_t *out)
+set_kind(void *opts, const char *v, struct err *e)
+{
+	struct create_opts *o = opts;
+
+	if (token_kind_parse(v, &o->kind) == -1) {
+		err_set(e, ERR_USAGE, "--kind must be enroll or admin");
+		return -1;
+	}
+	o->kind_set = true;
+	return 0;
+}
+
+static int
+parse_duration_opt(const char *opt, const char *v, int64_t *out,
+    struct err *e)
 {
 	if (tu_parse_duration(v, out, NULL) == -1) {
-		cli_error("token create: %s \"%.40s\": not a duration (90s, "
+		err_set(e, ERR_USAGE, "%s \"%.40s\": not a duration (90s, "
 		    "30m, 24h, 7d)", opt, v);
 		return -1;
 	}
 	return 0;
 }
 
+/* --ttl D|never; without it: enroll 24h, admin 90d (the service's). */
 static int
-parse_create(int argc, char **argv, struct create_opts *o)
+set_ttl(void *opts, const char *v, struct err *e)
 {
-	enum { O_KIND = 256, O_PROFILE, O_NAME, O_USES, O_TTL, O_MAXTTL,
-	    O_DESC, O_CONFIG };
-	static const struct option longopts[] = {
-		{ "kind", required_argument, NULL, O_KIND },
-		{ "profile", required_argument, NULL, O_PROFILE },
-		{ "name", required_argument, NULL, O_NAME },
-		{ "uses", required_argument, NULL, O_USES },
-		{ "ttl", required_argument, NULL, O_TTL },
-		{ "max-cert-ttl", required_argument, NULL, O_MAXTTL },
-		{ "description", required_argument, NULL, O_DESC },
-		{ "config", required_argument, NULL, O_CONFIG },
-		{ NULL, 0, NULL, 0 },
-	};
-	char *end;
-	long long n;
-	int c;
+	struct create_opts *o = opts;
 
-	memset(o, 0, sizeof(*o));
-	o->config = CLI_DEFAULT_CONFIG;
-	o->kind = TOKEN_ENROLL;
-	o->uses = 1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_KIND:
-			if (token_kind_parse(optarg, &o->kind) == -1) {
-				cli_error("token create: --kind must be "
-				    "enroll or admin");
-				return -1;
-			}
-			o->kind_set = true;
-			break;
-		case O_PROFILE:
-			o->profile = optarg;
-			break;
-		case O_NAME:
-			if (o->nnames >= RCA_MAX_PATTERNS) {
-				cli_error("token create: at most %d --name",
-				    RCA_MAX_PATTERNS);
-				return -1;
-			}
-			o->names[o->nnames++] = optarg;
-			break;
-		case O_USES:
-			errno = 0;
-			n = strtoll(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    n < 1 || n > TOKEN_MAX_USES) {
-				cli_error("token create: --uses must be a "
-				    "number from 1 to %d", TOKEN_MAX_USES);
-				return -1;
-			}
-			o->uses = (int64_t)n;
-			break;
-		case O_TTL:
-			/* Without --ttl: enroll 24h, admin 90d (service). */
-			if (strcmp(optarg, "never") == 0)
-				o->ttl = SVC_TOKEN_TTL_NEVER;
-			else if (parse_duration_opt("--ttl", optarg,
-			    &o->ttl) == -1)
-				return -1;
-			break;
-		case O_MAXTTL:
-			if (parse_duration_opt("--max-cert-ttl", optarg,
-			    &o->max_cert_ttl) == -1)
-				return -1;
-			break;
-		case O_DESC:
-			o->description = optarg;
-			break;
-		case O_CONFIG:
-			o->config = optarg;
-			break;
-		default:
-			cli_bad_option("token create", argv, c);
-			return -1;
-		}
+	if (strcmp(v, "never") == 0) {
+		o->ttl = SVC_TOKEN_TTL_NEVER;
+		return 0;
 	}
-	if (optind < argc) {
-		cli_error("token create: unexpected argument \"%.64s\"",
-		    argv[optind]);
-		return -1;
-	}
+	return parse_duration_opt("--ttl", v, &o->ttl, e);
+}
+
+static int
+set_max_cert_ttl(void *opts, const char *v, struct err *e)
+{
+	struct create_opts *o = opts;
+
+	return parse_duration_opt("--max-cert-ttl", v, &o->max_cert_ttl, e);
+}
+
+static const struct opt create_opt_table[] = {
+	{ .name = "kind", .type = OPT_CALL, .set = set_kind },
+	OPTS_STRING("profile", struct create_opts, profile),
+	{ .name = "name", .type = OPT_LIST,
+	    .off = offsetof(struct create_opts, names),
+	    .count_off = offsetof(struct create_opts, nnames),
+	    .max = RCA_MAX_PATTERNS },
+	{ .name = "uses", .type = OPT_INT64,
+	    .off = offsetof(struct create_opts, uses), .min = 1,
+	    .max = TOKEN_MAX_USES, .bad = "--uses must be a number from 1 "
+	    "to " OPTS_STR(TOKEN_MAX_USES) },
+	{ .name = "ttl", .type = OPT_CALL, .set = set_ttl },
+	{ .name = "max-cert-ttl", .type = OPT_CALL, .set = set_max_cert_ttl },
+	OPTS_STRING("description", struct create_opts, description),
+	OPTS_STRING("config", struct create_opts, config),
+};
+
+static const struct opts_cmd create_cmd = {
+	OPTS_GNU, create_opt_table,
+	sizeof(create_opt_table) / sizeof(create_opt_table[0]), true,
+	token_usage
+};
+
+/* The options an enroll token needs and an admin token refuses. */
+static int
+check_create(const struct create_opts *o, struct err *e)
+{
 	if (!o->kind_set) {
-		cli_error("token create: --kind enroll|admin is required");
+		err_set(e, ERR_USAGE, "--kind enroll|admin is required");
 		return -1;
 	}
 	if (o->kind == TOKEN_ENROLL) {
 		if (o->profile == NULL || o->nnames == 0) {
-			cli_error("token create: an enroll token needs "
-			    "--profile and at least one --name");
+			err_set(e, ERR_USAGE, "an enroll token needs --profile "
+			    "and at least one --name");
 			return -1;
 		}
 	} else if (o->profile != NULL || o->nnames != 0 ||
 	    o->max_cert_ttl != 0) {
-		cli_error("token create: --profile, --name and "
-		    "--max-cert-ttl are for enroll tokens");
+		err_set(e, ERR_USAGE, "--profile, --name and --max-cert-ttl "
+		    "are for enroll tokens");
 		return -1;
 	}
 	return 0;
+}
+
+static const struct create_opts create_defaults = {
+	.config = CLI_DEFAULT_CONFIG,
+	.kind = TOKEN_ENROLL,
+	.uses = 1,
+};
+
+static int
+parse_create(int argc, char **argv, struct create_opts *o, struct err *e)
+{
+	struct opts_result res;
+
+	*o = create_defaults;
+	if (opts_parse(&create_cmd, argc, argv, o, &res, e) == -1)
+		return -1;
+	return check_create(o, e);
 }
 
 static int
@@ -181,8 +174,8 @@ token_create(int argc, char **argv)
 	memset(&rec, 0, sizeof(rec));
 	memset(token, 0, sizeof(token));
 	svc_actor_init(&actor, ACTOR_CLI);
-	if (parse_create(argc, argv, &o) == -1) {
-		rc = EXIT_USAGE;
+	if (parse_create(argc, argv, &o, &e) == -1) {
+		rc = fail("create", &e);
 		goto out;
 	}
 	if (cli_open(o.config, &cfg, &s, &e) == -1) {
@@ -192,7 +185,7 @@ token_create(int argc, char **argv)
 	memset(&req, 0, sizeof(req));
 	req.kind = o.kind;
 	req.profile = o.profile;
-	req.patterns = o.names;
+	req.patterns = (char *const *)o.names;
 	req.npatterns = o.nnames;
 	req.uses = o.uses;
 	req.ttl = o.ttl;
@@ -226,30 +219,41 @@ out:
 }
 
 /* Parse "[--config FILE]" and up to nargs positional arguments. */
+/* list and revoke take only --config. */
+struct simple_opts {
+	const char	*config;
+};
+
+static const struct opt simple_opt_table[] = {
+	OPTS_STRING("config", struct simple_opts, config),
+};
+
+static const struct opts_cmd simple_cmd = {
+	OPTS_GNU, simple_opt_table, 1, false, token_usage
+};
+
+/* Parse "[--config FILE]" and up to nargs positional arguments. */
 static int
 parse_simple(const char *what, int argc, char **argv, const char **config,
     const char **pos, int nargs)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	struct simple_opts o = { CLI_DEFAULT_CONFIG };
+	struct opts_result res;
+	struct err e;
 
-	*config = CLI_DEFAULT_CONFIG;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		if (c != 'c')
-			return cli_bad_option(what, argv, c);
-		*config = optarg;
+	err_clear(&e);
+	if (opts_parse(&simple_cmd, argc, argv, &o, &res, &e) == -1) {
+		cli_error("%s: %s", what, e.msg);
+		return EXIT_USAGE;
 	}
-	if (argc - optind != nargs) {
+	*config = o.config;
+	if (res.noperands != (size_t)nargs) {
 		cli_error("%s: expected %s", what, nargs == 0 ?
 		    "no arguments" : "a token id");
 		return EXIT_USAGE;
 	}
 	if (nargs == 1)
-		*pos = argv[optind];
+		*pos = res.operand;
 	return EXIT_OK;
 }
 

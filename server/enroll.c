@@ -347,6 +347,33 @@ daemon_loop(const struct enroll_opts *o, struct enroll_cert *cert,
 	}
 }
 
+/*
+ * A daemon that restarts resumes with the certificate it holds (into
+ * *cert; the one-use token is spent); it enrolls again only when there
+ * is none, it has expired, or it was for another common name.
+ */
+static bool
+can_resume(const struct enroll_opts *o, struct enroll_cert *cert,
+    struct err *e)
+{
+	bool have = false;
+
+	if (!o->daemon || enroll_load_state(o->out, cert, e) != 0)
+		return false;
+	if (cert->not_after <= tu_now())
+		log_warn("enroll: certificate %s in %s has expired; "
+		    "enrolling again", cert->serial, o->out);
+	else if (cert->has_names && (cert->names.cn == NULL ||
+	    strcmp(cert->names.cn, o->names.cn) != 0))
+		log_warn("enroll: certificate %s in %s is for another "
+		    "name; enrolling again", cert->serial, o->out);
+	else
+		have = true;
+	if (!have)
+		enroll_cert_clear(cert);
+	return have;
+}
+
 int
 cmd_enroll(int argc, char **argv)
 {
@@ -354,7 +381,7 @@ cmd_enroll(int argc, char **argv)
 	struct enroll_cert cert;
 	struct err e = { ERR_OK, "" };
 	sigset_t stop, blocked, oldmask;
-	bool curl_up = false, masked = false, have = false;
+	bool curl_up = false, masked = false;
 	int status = 1, lockfd = -1;
 
 	memset(&cert, 0, sizeof(cert));
@@ -396,25 +423,7 @@ cmd_enroll(int argc, char **argv)
 		fprintf(stderr, "redis-ca: %s\n", e.msg);
 		goto out;
 	}
-	/*
-	 * A daemon that restarts resumes with the certificate it holds
-	 * (the one-use token is spent); it enrolls again only when there
-	 * is none, it has expired, or it was for another common name.
-	 */
-	if (o.daemon && enroll_load_state(o.out, &cert, &e) == 0) {
-		if (cert.not_after <= tu_now())
-			log_warn("enroll: certificate %s in %s has expired; "
-			    "enrolling again", cert.serial, o.out);
-		else if (cert.has_names && (cert.names.cn == NULL ||
-		    strcmp(cert.names.cn, o.names.cn) != 0))
-			log_warn("enroll: certificate %s in %s is for another "
-			    "name; enrolling again", cert.serial, o.out);
-		else
-			have = true;
-		if (!have)
-			enroll_cert_clear(&cert);
-	}
-	if (have)
+	if (can_resume(&o, &cert, &e))
 		log_cert("resuming with", &cert);
 	else {
 		switch (enroll_first(&o, &cert, &stop, &e)) {

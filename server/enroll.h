@@ -145,10 +145,10 @@ bool	enroll_err_transient(const struct err *e);
  * and REDIS_CA_SERIAL in its environment, killed after
  * ENROLL_EXEC_TIMEOUT seconds; its status is logged, and a failing
  * command does not stop the daemon.  OUT/enroll.lock (flock) keeps a
- * second enroll from writing the same folder at the same time.  Returns the exit
- * status: 0 success (or --daemon stopped by SIGTERM/SIGINT), 1 failure,
- * 2 usage error.  Errors are one line on stderr; the token is never
- * printed or logged.
+ * second enroll from writing the same folder at the same time.  Returns
+ * the exit status: 0 success (or --daemon stopped by SIGTERM/SIGINT),
+ * 1 failure, 2 usage error.  Errors are one line on stderr; the token
+ * is never printed or logged.
  */
 int	cmd_enroll(int argc, char **argv);
 

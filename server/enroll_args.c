@@ -3,6 +3,7 @@
  * enroll_opts, and the token read from --token or --token-file.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,48 +11,8 @@
 #include "enroll.h"
 #include "enroll_int.h"
 #include "fileio.h"
+#include "opts.h"
 #include "timeutil.h"
-
-enum enroll_opt {
-	OPT_URL,
-	OPT_CACERT,
-	OPT_TOKEN,
-	OPT_TOKEN_FILE,
-	OPT_PROFILE,
-	OPT_CN,
-	OPT_DNS,
-	OPT_IP,
-	OPT_KEY_TYPE,
-	OPT_TTL,
-	OPT_OUT,
-	OPT_DAEMON,
-	OPT_EXEC,
-	OPT_HELP,
-	OPT__MAX
-};
-
-struct opt_def {
-	const char	*name;		/* without the leading "--" */
-	bool		 value;		/* takes a value */
-	bool		 repeat;	/* may be given more than once */
-};
-
-static const struct opt_def opt_defs[OPT__MAX] = {
-	[OPT_URL] = { "url", true, false },
-	[OPT_CACERT] = { "cacert", true, false },
-	[OPT_TOKEN] = { "token", true, false },
-	[OPT_TOKEN_FILE] = { "token-file", true, false },
-	[OPT_PROFILE] = { "profile", true, false },
-	[OPT_CN] = { "cn", true, false },
-	[OPT_DNS] = { "dns", true, true },
-	[OPT_IP] = { "ip", true, true },
-	[OPT_KEY_TYPE] = { "key-type", true, false },
-	[OPT_TTL] = { "ttl", true, false },
-	[OPT_OUT] = { "out", true, false },
-	[OPT_DAEMON] = { "daemon", false, false },
-	[OPT_EXEC] = { "exec", true, false },
-	[OPT_HELP] = { "help", false, false },
-};
 
 /*
  * A token goes into an HTTP header: printable ASCII without spaces only,
@@ -70,115 +31,170 @@ token_ok(const char *t, size_t len)
 	return true;
 }
 
-/* Apply one option's value to o.  Errors: ERR_USAGE naming the option. */
+/* The setters of the options that check more than "not empty". */
+
 static int
-apply_opt(enum enroll_opt id, const char *v, struct enroll_opts *o,
-    struct err *e)
+set_url(void *opts, const char *v, struct err *e)
 {
-	struct err ne = { ERR_OK, "" };
+	struct enroll_opts *o = opts;
 	size_t len = strlen(v);
 
-	switch (id) {
-	case OPT_URL:
-		if (strncasecmp(v, "https://", 8) != 0 || len <= 8) {
-			err_set(e, ERR_USAGE, "--url must be an https:// URL");
-			return -1;
-		}
-		if (len > RCA_MAX_URI_LEN || strpbrk(v, " \t\r\n") != NULL) {
-			err_set(e, ERR_USAGE, "--url is not a valid URL");
-			return -1;
-		}
-		o->url = v;
-		while (len > 8 && v[len - 1] == '/')
-			len--;
-		o->url_len = len;
-		break;
-	case OPT_CACERT:
-		if (len == 0) {
-			err_set(e, ERR_USAGE, "--cacert needs a file");
-			return -1;
-		}
-		o->cacert = v;
-		break;
-	case OPT_TOKEN:
-		if (!token_ok(v, len)) {
-			err_set(e, ERR_USAGE, "--token is not a valid token");
-			return -1;
-		}
-		o->token = v;
-		break;
-	case OPT_TOKEN_FILE:
-		if (len == 0) {
-			err_set(e, ERR_USAGE, "--token-file needs a file");
-			return -1;
-		}
-		o->token_file = v;
-		break;
-	case OPT_PROFILE:
-		if (len == 0 || len > RCA_MAX_PROFILE_NAME) {
-			err_set(e, ERR_USAGE, "--profile: bad profile name");
-			return -1;
-		}
-		o->profile = v;
-		break;
-	case OPT_CN:
-		if (len == 0 || names_set_cn(&o->names, v, &ne) == -1) {
-			err_set(e, ERR_USAGE, "--cn: bad common name%s%s",
-			    ne.msg[0] != '\0' ? ": " : "", ne.msg);
-			return -1;
-		}
-		break;
-	case OPT_DNS:
-		if (!names_is_dns(v) ||
-		    names_add(&o->names, NAME_DNS, v, &ne) == -1) {
-			err_set(e, ERR_USAGE, "--dns: '%.*s' is not a usable "
-			    "DNS name", RCA_MAX_NAME_LEN, v);
-			return -1;
-		}
-		break;
-	case OPT_IP:
-		if (!names_is_ip(v) ||
-		    names_add(&o->names, NAME_IP, v, &ne) == -1) {
-			err_set(e, ERR_USAGE, "--ip: '%.*s' is not a usable IP "
-			    "address", 64, v);
-			return -1;
-		}
-		break;
-	case OPT_KEY_TYPE:
-		if (key_type_parse(v, &o->key_type) == -1) {
-			err_set(e, ERR_USAGE, "--key-type: unknown key type "
-			    "'%.*s' (ec-p256, ec-p384, rsa-2048, rsa-3072, "
-			    "rsa-4096)", 32, v);
-			return -1;
-		}
-		break;
-	case OPT_TTL:
-		if (tu_parse_duration(v, &o->ttl, &ne) == -1) {
-			err_set(e, ERR_USAGE, "--ttl: bad duration '%.*s' "
-			    "(e.g. 90s, 30m, 24h, 7d)", 32, v);
-			return -1;
-		}
-		break;
-	case OPT_OUT:
-		if (len == 0 || len > RCA_MAX_PATH - 32) {
-			err_set(e, ERR_USAGE, "--out: bad folder name");
-			return -1;
-		}
-		o->out = v;
-		break;
-	case OPT_EXEC:
-		o->exec = v;
-		break;
-	case OPT_DAEMON:
-		o->daemon = true;
-		break;
-	case OPT_HELP:
-		o->help = true;
-		break;
-	case OPT__MAX:
-		err_set(e, ERR_USAGE, "unknown option");
+	if (strncasecmp(v, "https://", 8) != 0 || len <= 8) {
+		err_set(e, ERR_USAGE, "--url must be an https:// URL");
 		return -1;
 	}
+	if (len > RCA_MAX_URI_LEN || strpbrk(v, " \t\r\n") != NULL) {
+		err_set(e, ERR_USAGE, "--url is not a valid URL");
+		return -1;
+	}
+	o->url = v;
+	while (len > 8 && v[len - 1] == '/')
+		len--;
+	o->url_len = len;
+	return 0;
+}
+
+static int
+set_token(void *opts, const char *v, struct err *e)
+{
+	struct enroll_opts *o = opts;
+
+	if (!token_ok(v, strlen(v))) {
+		err_set(e, ERR_USAGE, "--token is not a valid token");
+		return -1;
+	}
+	o->token = v;
+	return 0;
+}
+
+static int
+set_cn(void *opts, const char *v, struct err *e)
+{
+	struct enroll_opts *o = opts;
+	struct err ne = { ERR_OK, "" };
+
+	if (v[0] == '\0' || names_set_cn(&o->names, v, &ne) == -1) {
+		err_set(e, ERR_USAGE, "--cn: bad common name%s%s",
+		    ne.msg[0] != '\0' ? ": " : "", ne.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* --dns and --ip: a SAN of kind k, which must parse as one. */
+static int
+add_san(void *opts, enum name_kind k, const char *v, struct err *e)
+{
+	struct enroll_opts *o = opts;
+	bool ok = k == NAME_DNS ? names_is_dns(v) : names_is_ip(v);
+
+	if (ok && names_add(&o->names, k, v, NULL) == 0)
+		return 0;
+	if (k == NAME_DNS)
+		err_set(e, ERR_USAGE, "--dns: '%.*s' is not a usable DNS name",
+		    RCA_MAX_NAME_LEN, v);
+	else
+		err_set(e, ERR_USAGE, "--ip: '%.*s' is not a usable IP "
+		    "address", 64, v);
+	return -1;
+}
+
+static int
+set_dns(void *opts, const char *v, struct err *e)
+{
+	return add_san(opts, NAME_DNS, v, e);
+}
+
+static int
+set_ip(void *opts, const char *v, struct err *e)
+{
+	return add_san(opts, NAME_IP, v, e);
+}
+
+static int
+set_key_type(void *opts, const char *v, struct err *e)
+{
+	struct enroll_opts *o = opts;
+
+	if (key_type_parse(v, &o->key_type) == -1) {
+		err_set(e, ERR_USAGE, "--key-type: unknown key type '%.*s' "
+		    "(ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096)", 32, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_ttl(void *opts, const char *v, struct err *e)
+{
+	struct enroll_opts *o = opts;
+
+	if (tu_parse_duration(v, &o->ttl, NULL) == -1) {
+		err_set(e, ERR_USAGE, "--ttl: bad duration '%.*s' (e.g. 90s, "
+		    "30m, 24h, 7d)", 32, v);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct opt enroll_opt_table[] = {
+	{ .name = "url", .type = OPT_CALL, .set = set_url },
+	{ .name = "cacert", .type = OPT_NONEMPTY,
+	    .off = offsetof(struct enroll_opts, cacert),
+	    .bad = "--cacert needs a file" },
+	{ .name = "token", .type = OPT_CALL, .set = set_token },
+	{ .name = "token-file", .type = OPT_NONEMPTY,
+	    .off = offsetof(struct enroll_opts, token_file),
+	    .bad = "--token-file needs a file" },
+	{ .name = "profile", .type = OPT_NONEMPTY,
+	    .off = offsetof(struct enroll_opts, profile),
+	    .max = RCA_MAX_PROFILE_NAME, .bad = "--profile: bad profile name" },
+	{ .name = "cn", .type = OPT_CALL, .set = set_cn },
+	{ .name = "dns", .type = OPT_CALL, .flags = OPT_F_REPEAT,
+	    .set = set_dns },
+	{ .name = "ip", .type = OPT_CALL, .flags = OPT_F_REPEAT,
+	    .set = set_ip },
+	{ .name = "key-type", .type = OPT_CALL, .set = set_key_type },
+	{ .name = "ttl", .type = OPT_CALL, .set = set_ttl },
+	{ .name = "out", .type = OPT_NONEMPTY,
+	    .off = offsetof(struct enroll_opts, out),
+	    .max = RCA_MAX_PATH - 32, .bad = "--out: bad folder name" },
+	{ .name = "daemon", .type = OPT_FLAG,
+	    .off = offsetof(struct enroll_opts, daemon) },
+	OPTS_STRING("exec", struct enroll_opts, exec),
+	{ .name = "help", .type = OPT_FLAG,
+	    .off = offsetof(struct enroll_opts, help) },
+};
+
+static const struct opts_cmd enroll_cmd = {
+	OPTS_STRICT, enroll_opt_table,
+	sizeof(enroll_opt_table) / sizeof(enroll_opt_table[0]), false, NULL
+};
+
+/* What must be given, and what goes together. */
+static int
+check_args(struct enroll_opts *o, struct err *e)
+{
+	if (o->url == NULL || o->cacert == NULL || o->profile == NULL ||
+	    o->names.cn == NULL || o->out == NULL) {
+		err_set(e, ERR_USAGE, "missing %s",
+		    o->url == NULL ? "--url" : o->cacert == NULL ? "--cacert" :
+		    o->profile == NULL ? "--profile" :
+		    o->names.cn == NULL ? "--cn" : "--out");
+		return -1;
+	}
+	if ((o->token == NULL) == (o->token_file == NULL)) {
+		err_set(e, ERR_USAGE, "give exactly one of --token and "
+		    "--token-file");
+		return -1;
+	}
+	if (o->exec != NULL && !o->daemon) {
+		err_set(e, ERR_USAGE, "--exec needs --daemon");
+		return -1;
+	}
+	/* An empty --exec means none (so a unit file can pass "--exec="). */
+	if (o->exec != NULL && o->exec[0] == '\0')
+		o->exec = NULL;
 	return 0;
 }
 
@@ -186,82 +202,15 @@ int
 enroll_parse_args(int argc, char **argv, struct enroll_opts *o,
     struct err *e)
 {
-	bool seen[OPT__MAX] = { false };
-	int i, rc = -1;
+	struct opts_result res;
+	int rc = -1;
 
 	memset(o, 0, sizeof(*o));
 	o->key_type = KEY_EC_P256;
-	for (i = 1; i < argc; i++) {
-		const char *arg = argv[i], *name, *eq, *v = NULL;
-		size_t nlen;
-		int id;
-
-		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-			err_set(e, ERR_USAGE, "unexpected argument '%.*s'", 64,
-			    arg);
-			goto out;
-		}
-		name = arg + 2;
-		eq = strchr(name, '=');
-		nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
-		for (id = 0; id < OPT__MAX; id++)
-			if (strlen(opt_defs[id].name) == nlen &&
-			    strncmp(opt_defs[id].name, name, nlen) == 0)
-				break;
-		if (id == OPT__MAX) {
-			err_set(e, ERR_USAGE, "unknown option '--%.*s'",
-			    (int)(nlen > 64 ? 64 : nlen), name);
-			goto out;
-		}
-		if (seen[id] && !opt_defs[id].repeat) {
-			err_set(e, ERR_USAGE, "--%s given twice",
-			    opt_defs[id].name);
-			goto out;
-		}
-		seen[id] = true;
-		if (opt_defs[id].value) {
-			if (eq != NULL)
-				v = eq + 1;
-			else if (i + 1 < argc)
-				v = argv[++i];
-			else {
-				err_set(e, ERR_USAGE, "--%s needs a value",
-				    opt_defs[id].name);
-				goto out;
-			}
-		} else if (eq != NULL) {
-			err_set(e, ERR_USAGE, "--%s takes no value",
-			    opt_defs[id].name);
-			goto out;
-		}
-		if (apply_opt((enum enroll_opt)id, v != NULL ? v : "", o,
-		    e) == -1)
-			goto out;
-	}
-	if (o->help) {
-		rc = 0;
+	if (opts_parse(&enroll_cmd, argc, argv, o, &res, e) == -1)
 		goto out;
-	}
-	if (o->url == NULL || o->cacert == NULL || o->profile == NULL ||
-	    o->names.cn == NULL || o->out == NULL) {
-		err_set(e, ERR_USAGE, "missing %s",
-		    o->url == NULL ? "--url" : o->cacert == NULL ? "--cacert" :
-		    o->profile == NULL ? "--profile" :
-		    o->names.cn == NULL ? "--cn" : "--out");
+	if (!o->help && check_args(o, e) == -1)
 		goto out;
-	}
-	if ((o->token == NULL) == (o->token_file == NULL)) {
-		err_set(e, ERR_USAGE, "give exactly one of --token and "
-		    "--token-file");
-		goto out;
-	}
-	if (o->exec != NULL && !o->daemon) {
-		err_set(e, ERR_USAGE, "--exec needs --daemon");
-		goto out;
-	}
-	/* An empty --exec means none (so a unit file can pass "--exec="). */
-	if (o->exec != NULL && o->exec[0] == '\0')
-		o->exec = NULL;
 	rc = 0;
 out:
 	if (rc == -1)

@@ -197,6 +197,22 @@ out:
 	return rc;
 }
 
+/* dir's file f must be readable.  Errors: ERR_NOT_FOUND, ERR_IO. */
+static int
+out_readable(const char *dir, enum out_file f, struct err *e)
+{
+	char path[RCA_MAX_PATH];
+
+	if (enroll_out_path(path, sizeof(path), dir, enroll_out_names[f], "",
+	    e) == -1)
+		return -1;
+	if (access(path, R_OK) != 0) {
+		err_set(e, ERR_NOT_FOUND, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 enroll_load_state(const char *dir, struct enroll_cert *c, struct err *e)
 {
@@ -210,22 +226,10 @@ enroll_load_state(const char *dir, struct enroll_cert *c, struct err *e)
 	    enroll_out_names[OUT_STATE], "", e) == -1 ||
 	    fio_read_all(path, RCA_MAX_PEM_BYTES, &buf, &len, e) == -1)
 		goto out;
-	if (enroll_state_parse(buf, len, c, e) == -1)
+	if (enroll_state_parse(buf, len, c, e) == -1 ||
+	    out_readable(dir, OUT_CERT, e) == -1 ||
+	    out_readable(dir, OUT_KEY, e) == -1)
 		goto out;
-	if (enroll_out_path(path, sizeof(path), dir,
-	    enroll_out_names[OUT_CERT], "", e) == -1)
-		goto out;
-	if (access(path, R_OK) != 0) {
-		err_set(e, ERR_NOT_FOUND, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (enroll_out_path(path, sizeof(path), dir,
-	    enroll_out_names[OUT_KEY], "", e) == -1)
-		goto out;
-	if (access(path, R_OK) != 0) {
-		err_set(e, ERR_NOT_FOUND, "%s: %s", path, strerror(errno));
-		goto out;
-	}
 	rc = 0;
 out:
 	free(buf);

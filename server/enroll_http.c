@@ -98,59 +98,47 @@ curl_error(const struct http_req *r, CURLcode cc, const char *errbuf,
 }
 
 /*
- * POST r->body to the CA.  *status and *resp (new, free(); NUL
- * terminated) receive the HTTP answer whatever its status.
- * Errors: ERR_NET (unreachable, TLS, oversize answer), ERR_INTERNAL.
+ * The request's headers into *hdrs (new, curl_slist_free_all()); the
+ * bearer token's header is written in auth (authsz bytes, wiped by the
+ * caller).  Errors: ERR_INTERNAL (out of memory).
  */
 static int
-http_post(const struct http_req *r, long *status, char **resp,
-    size_t *resp_len, struct err *e)
+make_headers(const struct http_req *r, char *auth, size_t authsz,
+    struct curl_slist **hdrs, struct err *e)
 {
-	char url[RCA_MAX_URI_LEN + 64];
-	char auth[32 + ENROLL_MAX_TOKEN_LEN];
-	char errbuf[CURL_ERROR_SIZE];
-	struct curl_slist *hdrs = NULL, *h;
-	struct http_body b = { NULL, 0, false };
-	CURL *c = NULL;
-	CURLcode cc;
-	int rc = -1;
+	static const char *const fixed[] = { "Content-Type: application/json",
+	    "Accept: application/json", "Expect:" };
+	struct curl_slist *h;
 
-	*resp = NULL;
-	*resp_len = 0;
-	*status = 0;
-	errbuf[0] = '\0';
-	auth[0] = '\0';
-	if (snprintf(url, sizeof(url), "%.*s%s", (int)r->o->url_len,
-	    r->o->url, r->path) >= (int)sizeof(url)) {
-		err_set(e, ERR_INTERNAL, "URL too long");
-		goto out;
-	}
-	if ((c = curl_easy_init()) == NULL) {
-		err_set(e, ERR_INTERNAL, "libcurl: cannot create a handle");
-		goto out;
-	}
-	h = curl_slist_append(hdrs, "Content-Type: application/json");
-	if (h == NULL)
-		goto oom;
-	hdrs = h;
-	if ((h = curl_slist_append(hdrs, "Accept: application/json")) == NULL)
-		goto oom;
-	hdrs = h;
-	if ((h = curl_slist_append(hdrs, "Expect:")) == NULL)
-		goto oom;
-	hdrs = h;
-	if (r->token != NULL) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-		    r->token);
-		if ((h = curl_slist_append(hdrs, auth)) == NULL)
+	*hdrs = NULL;
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if ((h = curl_slist_append(*hdrs, fixed[i])) == NULL)
 			goto oom;
-		hdrs = h;
+		*hdrs = h;
 	}
-	/*
-	 * Only https, only the given CA, peer and host verified, TLS 1.2+,
-	 * no redirects (a redirect would carry the token elsewhere), and
-	 * bounded in time and size.
-	 */
+	if (r->token != NULL) {
+		snprintf(auth, authsz, "Authorization: Bearer %s", r->token);
+		if ((h = curl_slist_append(*hdrs, auth)) == NULL)
+			goto oom;
+		*hdrs = h;
+	}
+	return 0;
+oom:
+	err_set(e, ERR_INTERNAL, "out of memory");
+	return -1;
+}
+
+/*
+ * Only https, only the given CA, peer and host verified, TLS 1.2+, no
+ * redirects (a redirect would carry the token elsewhere), and bounded
+ * in time and size; with r's client certificate when it has one.
+ * Errors: ERR_INTERNAL.
+ */
+static int
+set_options(CURL *c, const struct http_req *r, const char *url,
+    struct curl_slist *hdrs, char *errbuf, struct http_body *b,
+    struct err *e)
+{
 	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
@@ -173,9 +161,9 @@ http_post(const struct http_req *r, long *status, char **resp,
 	    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
 	    (long)strlen(r->body)) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b) != CURLE_OK) {
+	    curl_easy_setopt(c, CURLOPT_WRITEDATA, b) != CURLE_OK) {
 		err_set(e, ERR_INTERNAL, "libcurl: cannot set an option");
-		goto out;
+		return -1;
 	}
 	if (r->cert != NULL &&
 	    (curl_easy_setopt(c, CURLOPT_SSLCERT, r->cert) != CURLE_OK ||
@@ -184,8 +172,46 @@ http_post(const struct http_req *r, long *status, char **resp,
 	    curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM") != CURLE_OK)) {
 		err_set(e, ERR_INTERNAL, "libcurl: cannot set the client "
 		    "certificate");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * POST r->body to the CA.  *status and *resp (new, free(); NUL
+ * terminated) receive the HTTP answer whatever its status.
+ * Errors: ERR_NET (unreachable, TLS, oversize answer), ERR_INTERNAL.
+ */
+static int
+http_post(const struct http_req *r, long *status, char **resp,
+    size_t *resp_len, struct err *e)
+{
+	char url[RCA_MAX_URI_LEN + 64];
+	char auth[32 + ENROLL_MAX_TOKEN_LEN];
+	char errbuf[CURL_ERROR_SIZE];
+	struct curl_slist *hdrs = NULL;
+	struct http_body b = { NULL, 0, false };
+	CURL *c = NULL;
+	CURLcode cc;
+	int rc = -1;
+
+	*resp = NULL;
+	*resp_len = 0;
+	*status = 0;
+	errbuf[0] = '\0';
+	auth[0] = '\0';
+	if (snprintf(url, sizeof(url), "%.*s%s", (int)r->o->url_len,
+	    r->o->url, r->path) >= (int)sizeof(url)) {
+		err_set(e, ERR_INTERNAL, "URL too long");
 		goto out;
 	}
+	if ((c = curl_easy_init()) == NULL) {
+		err_set(e, ERR_INTERNAL, "libcurl: cannot create a handle");
+		goto out;
+	}
+	if (make_headers(r, auth, sizeof(auth), &hdrs, e) == -1 ||
+	    set_options(c, r, url, hdrs, errbuf, &b, e) == -1)
+		goto out;
 	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
 		curl_error(r, cc, errbuf, b.too_big, e);
 		goto out;
@@ -195,15 +221,14 @@ http_post(const struct http_req *r, long *status, char **resp,
 		err_set(e, ERR_NET, "no HTTP status from the CA");
 		goto out;
 	}
-	if (b.p == NULL && (b.p = calloc(1, 1)) == NULL)
-		goto oom;
+	if (b.p == NULL && (b.p = calloc(1, 1)) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
 	*resp = b.p;
 	*resp_len = b.len;
 	b.p = NULL;
 	rc = 0;
-	goto out;
-oom:
-	err_set(e, ERR_INTERNAL, "out of memory");
 out:
 	fio_wipe(auth, sizeof(auth));
 	free(b.p);

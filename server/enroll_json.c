@@ -198,25 +198,25 @@ error_from_body(long status, const char *body, size_t len, struct err *e)
 	json_decref(root);
 }
 
-int
-enroll_parse_response(long status, const char *body, size_t len,
-    struct enroll_cert *out, struct err *e)
+/*
+ * Read len bytes of body as a certificate object into out (left empty
+ * on failure); not_json is the message when it is not JSON at all.
+ */
+static int
+load_cert_object(const char *body, size_t len, bool want_pem,
+    const char *not_json, struct enroll_cert *out, struct err *e)
 {
 	json_t *root = NULL;
 	json_error_t je;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (status != 201) {
-		error_from_body(status, body, len, e);
-		goto out;
-	}
 	if (body == NULL || (root = json_loadb(body, len,
 	    JSON_REJECT_DUPLICATES, &je)) == NULL) {
-		err_set(e, ERR_INVALID_JSON, "the CA's response is not JSON");
+		err_set(e, ERR_INVALID_JSON, "%s", not_json);
 		goto out;
 	}
-	if (parse_cert_object(root, true, out, e) == -1)
+	if (parse_cert_object(root, want_pem, out, e) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -224,6 +224,19 @@ out:
 	if (rc == -1)
 		enroll_cert_clear(out);
 	return rc;
+}
+
+int
+enroll_parse_response(long status, const char *body, size_t len,
+    struct enroll_cert *out, struct err *e)
+{
+	if (status != 201) {
+		memset(out, 0, sizeof(*out));
+		error_from_body(status, body, len, e);
+		return -1;
+	}
+	return load_cert_object(body, len, true,
+	    "the CA's response is not JSON", out, e);
 }
 
 /* A JSON array of list k of n (new reference), or NULL. */
@@ -279,22 +292,6 @@ int
 enroll_state_parse(const char *body, size_t len, struct enroll_cert *out,
     struct err *e)
 {
-	json_t *root = NULL;
-	json_error_t je;
-	int rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je)) ==
-	    NULL) {
-		err_set(e, ERR_INVALID_JSON, "state file is not JSON");
-		goto out;
-	}
-	if (parse_cert_object(root, false, out, e) == -1)
-		goto out;
-	rc = 0;
-out:
-	json_decref(root);
-	if (rc == -1)
-		enroll_cert_clear(out);
-	return rc;
+	return load_cert_object(body, len, false, "state file is not JSON",
+	    out, e);
 }

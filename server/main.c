@@ -1,9 +1,8 @@
 /*
  * redis-ca: one binary, several subcommands.  main() only dispatches;
- * each subcommand parses its own options (getopt_long) in its file.
+ * each subcommand declares its options as a table for opts_parse()
+ * (opts.h) in its file.
  */
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,56 +42,6 @@ static const char usage_text[] =
     "7d.\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
-void
-cli_error(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "redis-ca: %s\n", buf);
-}
-
-int
-cli_bad_option(const char *cmd, char **argv, int c)
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
-
-	if (c == ':')
-		cli_error("%s: option %s needs an argument (see "
-		    "redis-ca --help)", cmd, arg);
-	else if (optopt != 0)
-		cli_error("%s: unknown option -%c (see redis-ca --help)", cmd,
-		    optopt);
-	else
-		cli_error("%s: unknown option %s (see redis-ca --help)", cmd,
-		    arg);
-	return EXIT_USAGE;
-}
-
-int
-cli_open(const char *path, struct config *cfg, struct svc **svc,
-    struct err *e)
-{
-	struct svc_config sc;
-
-	*svc = NULL;
-	if (config_load(path, cfg, e) == -1) {
-		if (e != NULL && e->code == ERR_NOT_FOUND)
-			err_set(e, ERR_NOT_FOUND, "%s: no such file (run "
-			    "redis-ca init first, or pass --config)", path);
-		return -1;
-	}
-	config_svc_view(cfg, &sc);
-	if ((*svc = svc_open(&sc, e)) == NULL) {
-		config_clear(cfg);
-		return -1;
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -116,8 +65,6 @@ main(int argc, char **argv)
 		printf("redis-ca %s\n", RCA_VERSION);
 		return EXIT_OK;
 	}
-	/* getopt_long reports nothing itself: errors are ours, one line. */
-	opterr = 0;
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(cmd, "serve") == 0)

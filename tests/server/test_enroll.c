@@ -640,14 +640,41 @@ dmn_teardown(struct dmn *d)
 	assert_int_equal(rmdir(d->base), 0);
 }
 
-/* True once the child's log holds want (polled up to 15 s). */
+/* The monotonic clock secs seconds from now: a deadline. */
+static struct timespec
+deadline_in(time_t secs)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += secs;
+	return ts;
+}
+
+/*
+ * Between two looks at something a child does: false once deadline
+ * has passed, else a short pause and true.
+ */
+static bool
+poll_again(const struct timespec *deadline)
+{
+	struct timespec now, pause = { 0, 20 * 1000 * 1000 };
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > deadline->tv_sec || (now.tv_sec ==
+	    deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec))
+		return false;
+	nanosleep(&pause, NULL);
+	return true;
+}
+
+/* True once the child's log holds want (polled for up to 15 s). */
 static bool
 log_has(const struct dmn *d, const char *want)
 {
-	int i;
+	struct timespec deadline = deadline_in(15);
 
-	for (i = 0; i < 150; i++) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+	do {
 		char *buf = NULL;
 		size_t len;
 		bool hit;
@@ -658,8 +685,7 @@ log_has(const struct dmn *d, const char *want)
 			if (hit)
 				return true;
 		}
-		nanosleep(&ts, NULL);
-	}
+	} while (poll_again(&deadline));
 	return false;
 }
 
@@ -700,15 +726,13 @@ dmn_start(struct dmn *d)
 static int
 dmn_wait(pid_t pid)
 {
-	int i, st;
+	struct timespec deadline = deadline_in(30);
+	int st;
 
-	for (i = 0; i < 300; i++) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-
+	do {
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		nanosleep(&ts, NULL);
-	}
+	} while (poll_again(&deadline));
 	(void)kill(pid, SIGKILL);
 	(void)waitpid(pid, &st, 0);
 	return -1;
