@@ -253,13 +253,11 @@ ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
     int64_t now, struct ca_cert *out, struct err *e)
 {
 	X509_STORE_CTX *ctx = NULL;
-	GENERAL_NAMES *gens = NULL;
 	struct names names = NAMES_INIT;
 	const unsigned char *p = der;
 	enum key_type kt;
 	X509 *x = NULL;
-	int crit = 0, rc = -1, verr;
-
+	int rc = -1, verr;
 	char serial[RCA_SERIAL_HEX_MAX + 1] = "";
 
 	memset(out, 0, sizeof(*out));
@@ -304,19 +302,9 @@ ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
 			e->code = ERR_UNAUTHORIZED;
 		goto out;
 	}
-	gens = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
-	if (gens == NULL && crit != -1) {
-		ERR_clear_error();
-		err_set(e, ERR_UNAUTHORIZED,
-		    "client certificate refused: bad subjectAltName");
+	if (ca_cert_names(x, ERR_UNAUTHORIZED,
+	    "client certificate refused: bad subjectAltName", &names, e) == -1)
 		goto out;
-	}
-	if (ca_names_extract(X509_get_subject_name(x), gens, &names, e) ==
-	    -1) {
-		if (e != NULL)
-			e->code = ERR_UNAUTHORIZED;
-		goto out;
-	}
 	if (fill_cert(x, &names, kt, out, e) == -1)
 		goto out;
 	rc = 0;
@@ -326,7 +314,6 @@ out:
 		memcpy(out->serial, serial, sizeof(out->serial));
 	}
 	names_clear(&names);
-	GENERAL_NAMES_free(gens);
 	X509_STORE_CTX_free(ctx);
 	X509_free(x);
 	return rc;
