@@ -142,8 +142,11 @@ bool	ca_der_uint(const unsigned char *c, long n, const unsigned char **mag,
  */
 int	ca_key_classify(EVP_PKEY *pk, enum key_type *out, struct err *e);
 
-/* True for the key types a CA may have. */
-bool	ca_key_type_ok_for_ca(enum key_type t);
+/*
+ * Refuse a key type a CA may not have (only ec-p256, ec-p384, rsa-3072,
+ * rsa-4096).  Errors: ERR_KEY_REJECTED.
+ */
+int	ca_key_for_ca(enum key_type t, struct err *e);
 
 /*
  * Check a public key given as its AlgorithmIdentifier and BIT STRING
@@ -221,5 +224,23 @@ EVP_PKEY *ca_key_generate(enum key_type t, struct err *e);
  */
 int	ca_passphrase_read(const char *path, char **out, struct err *e);
 void	ca_passphrase_free(char *p);
+
+/*
+ * Parse a private key PEM (PKCS#1 or PKCS#8, encrypted or not) with
+ * passphrase pass (may be NULL; never prompts).  what names the file in
+ * messages, code is the error code to report (new).
+ */
+EVP_PKEY *ca_key_parse(const char *pem, size_t len, const char *pass,
+	    const char *what, enum err_code code, struct err *e);
+
+/* Parse a PEM certificate (new); what and code as ca_key_parse(). */
+X509	*ca_cert_parse(const char *pem, size_t len, const char *what,
+	    enum err_code code, struct err *e);
+
+/* True when x is a CA: basicConstraints CA:TRUE (and keyCertSign). */
+bool	ca_cert_is_ca(X509 *x);
+
+/* The signing digest for a CA key type ("SHA256", "SHA384"). */
+const char *ca_digest_name(enum key_type t);
 
 #endif

@@ -92,11 +92,17 @@ rule_alg_refused(const char *name, struct err *e)
 	    "2048/3072/4096 are accepted", name);
 }
 
-bool
-ca_key_type_ok_for_ca(enum key_type t)
+int
+ca_key_for_ca(enum key_type t, struct err *e)
 {
-	return t == KEY_EC_P256 || t == KEY_EC_P384 || t == KEY_RSA_3072 ||
-	    t == KEY_RSA_4096;
+	if (t != KEY_EC_P256 && t != KEY_EC_P384 && t != KEY_RSA_3072 &&
+	    t != KEY_RSA_4096) {
+		err_set(e, ERR_KEY_REJECTED, "key type %s is not allowed for "
+		    "a CA (ec-p256, ec-p384, rsa-3072, rsa-4096)",
+		    key_type_name(t));
+		return -1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
