@@ -79,6 +79,20 @@ EVP_MD_CTX *ca_sign_ctx(const struct ca *ca);
 /* Log and clear OpenSSL's error queue for this thread, after what. */
 void	ca_log_ssl(const char *what);
 
+/*
+ * A failure inside OpenSSL: its error queue to the log under what (its
+ * text never reaches a client), then code with msg into e.
+ */
+void	ca_ssl_fail(const char *what, enum err_code code, const char *msg,
+	    struct err *e);
+
+/*
+ * A certificate from exactly len bytes of DER, at most
+ * RCA_MAX_PEM_BYTES (new).  Errors: code, "not a DER certificate".
+ */
+X509	*ca_x509_from_der(const unsigned char *der, size_t len,
+	    enum err_code code, struct err *e);
+
 /* PEM armour around DER (new, malloc'd, NUL-terminated). */
 char	*ca_pem_encode(const char *label, const unsigned char *der,
 	    size_t len);

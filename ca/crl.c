@@ -52,8 +52,8 @@ entry_new(const struct ca_crl_entry *en, struct err *e)
 	    X509_REVOKED_set_revocationDate(rev, when) != 1 ||
 	    X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, reason, 0, 0) !=
 	    1) {
-		ca_log_ssl("building a CRL entry");
-		err_set(e, ERR_CRYPTO, "cannot build the CRL");
+		ca_ssl_fail("building a CRL entry", ERR_CRYPTO,
+		    "cannot build the CRL", e);
 		goto out;
 	}
 	ret = rev;
@@ -122,8 +122,8 @@ ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
 	rc = 0;
 	goto out;
 fail:
-	ca_log_ssl("building a CRL");
-	err_set(e, ERR_CRYPTO, "cannot build or sign the CRL");
+	ca_ssl_fail("building a CRL", ERR_CRYPTO,
+	    "cannot build or sign the CRL", e);
 out:
 	free(buf);
 	EVP_MD_CTX_free(mctx);

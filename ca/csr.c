@@ -314,18 +314,12 @@ struct ca_csr *
 ca_csr_from_cert(const unsigned char *der, size_t len, struct err *e)
 {
 	struct ca_csr *csr = NULL, *ret = NULL;
-	const unsigned char *p = der;
 	X509_ALGOR *alg = NULL;
 	EVP_PKEY *pk = NULL;
 	X509 *x = NULL;
 
-	if (der == NULL || len == 0 || len > RCA_MAX_PEM_BYTES ||
-	    (x = d2i_X509(NULL, &p, (long)len)) == NULL ||
-	    p != der + len) {
-		ERR_clear_error();
-		err_set(e, ERR_INVALID_CSR, "not a DER certificate");
+	if ((x = ca_x509_from_der(der, len, ERR_INVALID_CSR, e)) == NULL)
 		goto out;
-	}
 	if ((csr = calloc(1, sizeof(*csr))) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;

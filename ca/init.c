@@ -58,14 +58,14 @@ write_pair(X509 *x, EVP_PKEY *key, const char *pass, const char *cert_path,
 	    pass != NULL ? EVP_aes_256_cbc() : NULL,
 	    pass, pass != NULL ? (int)strlen(pass) : 0, NULL, NULL) != 1 ||
 	    (klen = BIO_get_mem_data(kb, &kdata)) <= 0) {
-		ca_log_ssl("encoding the CA key");
-		err_set(e, ERR_CRYPTO, "cannot encode the CA key");
+		ca_ssl_fail("encoding the CA key", ERR_CRYPTO,
+		    "cannot encode the CA key", e);
 		goto out;
 	}
 	if ((der = ca_x509_der(x, &dlen)) == NULL ||
 	    (cpem = ca_pem_encode("CERTIFICATE", der, dlen)) == NULL) {
-		ca_log_ssl("encoding the CA certificate");
-		err_set(e, ERR_CRYPTO, "cannot encode the CA certificate");
+		ca_ssl_fail("encoding the CA certificate", ERR_CRYPTO,
+		    "cannot encode the CA certificate", e);
 		goto out;
 	}
 	if (fio_write_excl(key_path, kdata, (size_t)klen, 0400, e) == -1)
@@ -136,8 +136,8 @@ ca_cert_build(EVP_PKEY *key, enum key_type t, const char *cn, int days,
 	x = NULL;
 	goto out;
 fail:
-	ca_log_ssl("building the CA certificate");
-	err_set(e, ERR_CRYPTO, "cannot build the CA certificate");
+	ca_ssl_fail("building the CA certificate", ERR_CRYPTO,
+	    "cannot build the CA certificate", e);
 out:
 	X509_EXTENSION_free(ext);
 	EVP_MD_free(md);

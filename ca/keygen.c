@@ -35,8 +35,8 @@ ca_key_generate(enum key_type t, struct err *e)
 		return NULL;
 	}
 	if (pk == NULL) {
-		ca_log_ssl("key generation");
-		err_set(e, ERR_CRYPTO, "key generation failed");
+		ca_ssl_fail("key generation", ERR_CRYPTO,
+		    "key generation failed", e);
 	}
 	return pk;
 }
@@ -78,8 +78,8 @@ req_build(EVP_PKEY *key, const struct names *n, struct err *e)
 	req = NULL;
 	goto out;
 fail:
-	ca_log_ssl("building a request");
-	err_set(e, ERR_CRYPTO, "cannot build the certificate request");
+	ca_ssl_fail("building a request", ERR_CRYPTO,
+	    "cannot build the certificate request", e);
 out:
 	X509_EXTENSION_free(ext);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
@@ -123,8 +123,8 @@ ca_keygen(enum key_type t, const struct names *names, char **key_pem,
 	    (req = req_build(key, &want, e)) == NULL)
 		goto out;
 	if ((dlen = i2d_X509_REQ(req, &der)) <= 0) {
-		ca_log_ssl("i2d_X509_REQ");
-		err_set(e, ERR_CRYPTO, "cannot encode the request");
+		ca_ssl_fail("i2d_X509_REQ", ERR_CRYPTO,
+		    "cannot encode the request", e);
 		goto out;
 	}
 	/* Through the parser: the same naming rules as a client's CSR. */
@@ -137,8 +137,8 @@ ca_keygen(enum key_type t, const struct names *names, char **key_pem,
 	    PEM_write_bio_PKCS8PrivateKey(bio, key, NULL, NULL, 0, NULL,
 	    NULL) != 1 || (n = BIO_get_mem_data(bio, &data)) <= 0 ||
 	    (*key_pem = malloc((size_t)n + 1)) == NULL) {
-		ca_log_ssl("writing a private key");
-		err_set(e, ERR_CRYPTO, "cannot encode the private key");
+		ca_ssl_fail("writing a private key", ERR_CRYPTO,
+		    "cannot encode the private key", e);
 		goto out;
 	}
 	memcpy(*key_pem, data, (size_t)n);

@@ -178,8 +178,8 @@ ec_key(const ASN1_OBJECT *curveobj, const unsigned char *pt, size_t n,
 	if (EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY,
 	    canon, sizeof(canon), &clen) != 1 || clen != 1 + 2 * fl ||
 	    canon[0] != 0x04 || (csr->key = malloc(clen)) == NULL) {
-		ca_log_ssl("EC point");
-		err_set(e, ERR_INTERNAL, "cannot encode the EC point");
+		ca_ssl_fail("EC point", ERR_INTERNAL,
+		    "cannot encode the EC point", e);
 		goto fail;
 	}
 	memcpy(csr->key, canon, clen);
@@ -295,8 +295,8 @@ rsa_key(const unsigned char *der, size_t len, struct ca_csr *csr,
 	    memcmp(r.e, f4, sizeof(f4)) == 0, e) == -1)
 		return NULL;
 	if ((pk = rsa_import(&r)) == NULL) {
-		ca_log_ssl("RSA key");
-		err_set(e, ERR_INTERNAL, "cannot import the RSA key");
+		ca_ssl_fail("RSA key", ERR_INTERNAL,
+		    "cannot import the RSA key", e);
 		return NULL;
 	}
 	if (rsa_canon(&r, csr) == -1) {

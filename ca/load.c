@@ -294,8 +294,8 @@ ca_load(const char *cert_path, const char *key_path,
 	    (ca->store = X509_STORE_new()) == NULL ||
 	    X509_STORE_add_cert(ca->store, ca->cert) != 1 ||
 	    prebuild(ca, public_url) == -1) {
-		ca_log_ssl("loading the CA");
-		err_set(e, ERR_CRYPTO, "cannot prepare the CA for signing");
+		ca_ssl_fail("loading the CA", ERR_CRYPTO,
+		    "cannot prepare the CA for signing", e);
 		goto out;
 	}
 	ca_sha256_hex(ca->der, ca->der_len, ca->fingerprint);

@@ -30,12 +30,20 @@ ca_log_ssl(const char *what)
 	}
 }
 
+void
+ca_ssl_fail(const char *what, enum err_code code, const char *msg,
+    struct err *e)
+{
+	ca_log_ssl(what);
+	err_set(e, code, "%s", msg);
+}
+
 int
 ca_random(void *buf, size_t n, struct err *e)
 {
 	if (n > INT_MAX || RAND_bytes(buf, (int)n) != 1) {
-		ca_log_ssl("RAND_bytes");
-		err_set(e, ERR_CRYPTO, "random number generator failed");
+		ca_ssl_fail("RAND_bytes", ERR_CRYPTO,
+		    "random number generator failed", e);
 		return -1;
 	}
 	return 0;
@@ -164,8 +172,8 @@ ca_serial_new(char hex[RCA_SERIAL_HEX_MAX + 1], struct err *e)
 	} while (zero);
 	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL ||
 	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL) {
-		ca_log_ssl("serial");
-		err_set(e, ERR_CRYPTO, "cannot make a serial number");
+		ca_ssl_fail("serial", ERR_CRYPTO,
+		    "cannot make a serial number", e);
 		BN_free(bn);
 		return NULL;
 	}
@@ -177,26 +185,54 @@ ca_serial_new(char hex[RCA_SERIAL_HEX_MAX + 1], struct err *e)
 	return ai;
 }
 
+X509 *
+ca_x509_from_der(const unsigned char *der, size_t len, enum err_code code,
+    struct err *e)
+{
+	const unsigned char *p = der;
+	X509 *x = NULL;
+
+	if (der == NULL || len == 0 || len > RCA_MAX_PEM_BYTES ||
+	    (x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		ERR_clear_error();
+		err_set(e, code, "not a DER certificate");
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* The first certificate of a NUL-terminated PEM (new), or NULL. */
+static X509 *
+pem_x509(const char *pem)
+{
+	BIO *bio;
+	X509 *x;
+
+	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
+		return NULL;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	return x;
+}
+
 int
 ca_pem_fingerprint(const char *pem, char out[RCA_SHA256_HEX + 1],
     struct err *e)
 {
-	BIO *bio = NULL;
 	X509 *x = NULL;
 	unsigned char *der = NULL;
 	size_t len = 0;
 	int rc = -1;
 
-	if (pem == NULL ||
-	    (bio = BIO_new_mem_buf(pem, -1)) == NULL ||
-	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+	if (pem == NULL || (x = pem_x509(pem)) == NULL) {
 		ERR_clear_error();
 		err_set(e, ERR_INVALID_REQUEST, "not a PEM certificate");
 		goto out;
 	}
 	if ((der = ca_x509_der(x, &len)) == NULL) {
-		ca_log_ssl("i2d_X509");
-		err_set(e, ERR_CRYPTO, "cannot encode certificate");
+		ca_ssl_fail("i2d_X509", ERR_CRYPTO,
+		    "cannot encode certificate", e);
 		goto out;
 	}
 	ca_sha256_hex(der, len, out);
@@ -204,7 +240,6 @@ ca_pem_fingerprint(const char *pem, char out[RCA_SHA256_HEX + 1],
 out:
 	free(der);
 	X509_free(x);
-	BIO_free(bio);
 	return rc;
 }
 
