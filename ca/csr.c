@@ -214,11 +214,7 @@ out:
 	return rc;
 }
 
-/*
- * A request from its DER, in the order of SPEC section 8 that the
- * reference in tests/fuzz/csr_ref.c follows too: encoding, version,
- * key, signature algorithm, signature, names (new).
- */
+/* The order of the checks is SPEC section 8's (see ca_priv.h). */
 struct ca_csr *
 ca_csr_decode(const unsigned char *der, size_t len, struct err *e)
 {

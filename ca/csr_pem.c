@@ -39,16 +39,6 @@ pem_body_ok(const char *p, size_t n)
 	return true;
 }
 
-/* True when p..p+n is only whitespace. */
-static bool
-pem_blank(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!pem_space(p[i]))
-			return false;
-	return true;
-}
-
 /*
  * Read the PEM block at the start of bio: labelled CERTIFICATE REQUEST
  * (or the old NEW CERTIFICATE REQUEST), without headers.  *der is new
@@ -86,6 +76,16 @@ out:
 	OPENSSL_free(name);
 	OPENSSL_free(header);
 	return rc;
+}
+
+/* True when p..p+n is only whitespace. */
+static bool
+pem_blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!pem_space(p[i]))
+			return false;
+	return true;
 }
 
 int

@@ -82,19 +82,27 @@ out:
 	return rc;
 }
 
-/* Build and sign the self-signed CA certificate for key. */
-static X509 *
-ca_cert_build(EVP_PKEY *key, enum key_type t, const char *cn, int days,
-    struct err *e)
+/* Subject and issuer: CN=cn. */
+static int
+cert_self_name(X509 *x, const char *cn)
 {
-	char hex[RCA_SERIAL_HEX_MAX + 1];
-	X509 *x = NULL, *ret = NULL;
-	X509_NAME *name = NULL;
-	ASN1_INTEGER *serial = NULL;
-	X509_EXTENSION *ext = NULL;
-	X509V3_CTX v3;
-	EVP_MD *md = NULL;
-	time_t now = time(NULL);
+	X509_NAME *name;
+	int ok;
+
+	if ((name = X509_NAME_new()) == NULL)
+		return -1;
+	ok = X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0) == 1 &&
+	    X509_set_subject_name(x, name) == 1 &&
+	    X509_set_issuer_name(x, name) == 1;
+	X509_NAME_free(name);
+	return ok ? 0 : -1;
+}
+
+/* The extensions of a CA certificate (its key already set). */
+static int
+cert_ca_exts(X509 *x)
+{
 	static const struct {
 		int		 nid;
 		const char	*value;
@@ -104,47 +112,54 @@ ca_cert_build(EVP_PKEY *key, enum key_type t, const char *cn, int days,
 		{ NID_subject_key_identifier, "hash" },
 		{ NID_authority_key_identifier, "keyid:always" },
 	};
+	X509_EXTENSION *ext;
+	X509V3_CTX v3;
+	int ok;
 
-	if ((serial = ca_serial_new(hex, e)) == NULL)
-		goto out;
-	if ((md = EVP_MD_fetch(NULL, ca_digest_name(t), NULL)) == NULL ||
-	    (x = X509_new()) == NULL ||
-	    X509_set_version(x, X509_VERSION_3) != 1 ||
-	    X509_set_serialNumber(x, serial) != 1 ||
-	    (name = X509_NAME_new()) == NULL ||
-	    X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-	    (const unsigned char *)cn, -1, -1, 0) != 1 ||
-	    X509_set_subject_name(x, name) != 1 ||
-	    X509_set_issuer_name(x, name) != 1 ||
-	    ASN1_TIME_set(X509_getm_notBefore(x),
-	    now - RCA_BACKDATE_SECONDS) == NULL ||
-	    ASN1_TIME_set(X509_getm_notAfter(x),
-	    now + (time_t)days * 86400) == NULL ||
-	    X509_set_pubkey(x, key) != 1)
-		goto fail;
 	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
 	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
 		if ((ext = X509V3_EXT_nconf_nid(NULL, &v3, exts[i].nid,
-		    exts[i].value)) == NULL || X509_add_ext(x, ext, -1) != 1)
-			goto fail;
+		    exts[i].value)) == NULL)
+			return -1;
+		ok = X509_add_ext(x, ext, -1) == 1;
 		X509_EXTENSION_free(ext);
-		ext = NULL;
+		if (!ok)
+			return -1;
 	}
-	if (X509_sign(x, key, md) <= 0)
-		goto fail;
-	ret = x;
-	x = NULL;
-	goto out;
-fail:
-	ca_ssl_fail("building the CA certificate", ERR_CRYPTO,
-	    "cannot build the CA certificate", e);
-out:
-	X509_EXTENSION_free(ext);
-	EVP_MD_free(md);
+	return 0;
+}
+
+/* Build and sign the self-signed CA certificate for key (new). */
+static X509 *
+ca_cert_build(EVP_PKEY *key, enum key_type t, const char *cn, int days,
+    struct err *e)
+{
+	char hex[RCA_SERIAL_HEX_MAX + 1];
+	ASN1_INTEGER *serial;
+	X509 *x;
+	time_t now = time(NULL);
+	bool ok;
+
+	if ((serial = ca_serial_new(hex, e)) == NULL)
+		return NULL;
+	ok = (x = X509_new()) != NULL &&
+	    X509_set_version(x, X509_VERSION_3) == 1 &&
+	    X509_set_serialNumber(x, serial) == 1 &&
+	    cert_self_name(x, cn) == 0 &&
+	    ASN1_TIME_set(X509_getm_notBefore(x),
+	    now - RCA_BACKDATE_SECONDS) != NULL &&
+	    ASN1_TIME_set(X509_getm_notAfter(x),
+	    now + (time_t)days * 86400) != NULL &&
+	    X509_set_pubkey(x, key) == 1 && cert_ca_exts(x) == 0 &&
+	    X509_sign(x, key, EVP_get_digestbyname(ca_digest_name(t))) > 0;
 	ASN1_INTEGER_free(serial);
-	X509_NAME_free(name);
-	X509_free(x);
-	return ret;
+	if (!ok) {
+		ca_ssl_fail("building the CA certificate", ERR_CRYPTO,
+		    "cannot build the CA certificate", e);
+		X509_free(x);
+		return NULL;
+	}
+	return x;
 }
 
 /* The options of a new CA: key type, common name, lifetime. */

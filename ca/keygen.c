@@ -41,15 +41,41 @@ ca_key_generate(enum key_type t, struct err *e)
 	return pk;
 }
 
+/*
+ * Ask for the SANs of n in req's extensionRequest, critical when the
+ * subject is empty (RFC 5280 4.2.1.6).  Returns 0 / -1.
+ */
+static int
+req_add_sans(X509_REQ *req, const struct names *n)
+{
+	GENERAL_NAMES *gens = NULL;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	X509_EXTENSION *ext = NULL;
+	int rc = -1;
+
+	if ((gens = ca_names_to_gens(n)) == NULL ||
+	    (ext = X509V3_EXT_i2d(NID_subject_alt_name, n->cn == NULL,
+	    gens)) == NULL ||
+	    (exts = sk_X509_EXTENSION_new_null()) == NULL ||
+	    sk_X509_EXTENSION_push(exts, ext) <= 0)
+		goto out;
+	ext = NULL;
+	if (X509_REQ_add_extensions(req, exts) != 1)
+		goto out;
+	rc = 0;
+out:
+	X509_EXTENSION_free(ext);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	GENERAL_NAMES_free(gens);
+	return rc;
+}
+
 /* Build and sign a request for key with names n (new). */
 static X509_REQ *
 req_build(EVP_PKEY *key, const struct names *n, struct err *e)
 {
 	X509_REQ *req = NULL, *ret = NULL;
 	X509_NAME *name = NULL;
-	GENERAL_NAMES *gens = NULL;
-	STACK_OF(X509_EXTENSION) *exts = NULL;
-	X509_EXTENSION *ext = NULL;
 
 	if ((req = X509_REQ_new()) == NULL ||
 	    X509_REQ_set_version(req, X509_REQ_VERSION_1) != 1 ||
@@ -61,17 +87,8 @@ req_build(EVP_PKEY *key, const struct names *n, struct err *e)
 	if (X509_REQ_set_subject_name(req, name) != 1 ||
 	    X509_REQ_set_pubkey(req, key) != 1)
 		goto fail;
-	if (names_count(n) > 0) {
-		if ((gens = ca_names_to_gens(n)) == NULL ||
-		    (ext = X509V3_EXT_i2d(NID_subject_alt_name, n->cn == NULL,
-		    gens)) == NULL ||
-		    (exts = sk_X509_EXTENSION_new_null()) == NULL ||
-		    sk_X509_EXTENSION_push(exts, ext) <= 0)
-			goto fail;
-		ext = NULL;
-		if (X509_REQ_add_extensions(req, exts) != 1)
-			goto fail;
-	}
+	if (names_count(n) > 0 && req_add_sans(req, n) == -1)
+		goto fail;
 	if (X509_REQ_sign(req, key, EVP_sha256()) <= 0)
 		goto fail;
 	ret = req;
@@ -81,9 +98,6 @@ fail:
 	ca_ssl_fail("building a request", ERR_CRYPTO,
 	    "cannot build the certificate request", e);
 out:
-	X509_EXTENSION_free(ext);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	GENERAL_NAMES_free(gens);
 	X509_NAME_free(name);
 	X509_REQ_free(req);
 	return ret;

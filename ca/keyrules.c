@@ -122,6 +122,21 @@ mag_bits(const unsigned char *m, size_t n)
 	return bits;
 }
 
+/* A public key of algorithm alg ("EC", "RSA") from params (new). */
+static EVP_PKEY *
+pkey_public(const char *alg, OSSL_PARAM *params)
+{
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *pk = NULL;
+
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, alg, NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pk = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return pk;
+}
+
 /*
  * The EC key: named P-256/P-384 curve, compressed or uncompressed point
  * on the curve (OpenSSL's decoding checks that), never the point at
@@ -134,8 +149,7 @@ ec_key(const ASN1_OBJECT *curveobj, const unsigned char *pt, size_t n,
 	char fmt[] = OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED;
 	unsigned char canon[1 + 2 * 48];
 	OSSL_PARAM params[4];
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *pk = NULL;
+	EVP_PKEY *pk;
 	enum key_type kt;
 	size_t fl, clen = 0;
 	int curve = OBJ_obj2nid(curveobj);
@@ -167,31 +181,25 @@ ec_key(const ASN1_OBJECT *curveobj, const unsigned char *pt, size_t n,
 	params[2] = OSSL_PARAM_construct_utf8_string(
 	    OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, fmt, 0);
 	params[3] = OSSL_PARAM_construct_end();
-	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+	if ((pk = pkey_public("EC", params)) == NULL) {
 		ERR_clear_error();
 		err_set(e, ERR_KEY_REJECTED,
 		    "the EC point is not on the curve");
-		goto fail;
+		return NULL;
 	}
 	if (EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY,
 	    canon, sizeof(canon), &clen) != 1 || clen != 1 + 2 * fl ||
 	    canon[0] != 0x04 || (csr->key = malloc(clen)) == NULL) {
 		ca_ssl_fail("EC point", ERR_INTERNAL,
 		    "cannot encode the EC point", e);
-		goto fail;
+		EVP_PKEY_free(pk);
+		return NULL;
 	}
 	memcpy(csr->key, canon, clen);
 	csr->key_len = clen;
 	csr->key_curve = curve;
 	csr->key_type = kt;
-	EVP_PKEY_CTX_free(ctx);
 	return pk;
-fail:
-	EVP_PKEY_free(pk);
-	EVP_PKEY_CTX_free(ctx);
-	return NULL;
 }
 
 /* The two numbers of an RSAPublicKey, without sign octets. */
@@ -228,7 +236,6 @@ rsa_import(const struct rsa_nums *r)
 {
 	OSSL_PARAM_BLD *bld = NULL;
 	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pk = NULL;
 	BIGNUM *bn = NULL, *be = NULL;
 
@@ -237,12 +244,10 @@ rsa_import(const struct rsa_nums *r)
 	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) != 1 ||
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) != 1 ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		pk = NULL;
-	EVP_PKEY_CTX_free(ctx);
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
+		goto out;
+	pk = pkey_public("RSA", params);
+out:
 	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	BN_free(bn);
