@@ -229,6 +229,13 @@ struct ca_csr *ca_csr_decode(const unsigned char *der, size_t len,
 /* Generate a key of type t (new).  Errors: ERR_CRYPTO. */
 EVP_PKEY *ca_key_generate(enum key_type t, struct err *e);
 
+/*
+ * key as PKCS#8 PEM, encrypted with AES-256-CBC under pass when pass
+ * is not NULL: new, NUL-terminated, *len bytes (wipe before freeing).
+ * NULL on failure, with OpenSSL's error queue left for the caller.
+ */
+char	*ca_key_pem(EVP_PKEY *key, const char *pass, size_t *len);
+
 /* key.c */
 
 /*
@@ -238,6 +245,9 @@ EVP_PKEY *ca_key_generate(enum key_type t, struct err *e);
  */
 int	ca_passphrase_read(const char *path, char **out, struct err *e);
 void	ca_passphrase_free(char *p);
+
+/* Wipe len bytes of a secret (key PEM) at p and free it; NULL is fine. */
+void	ca_secret_free(char *p, size_t len);
 
 /*
  * Parse a private key PEM (PKCS#1 or PKCS#8, encrypted or not) with

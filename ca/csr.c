@@ -159,6 +159,32 @@ mgf1_md(const X509_ALGOR *mgf)
 }
 
 /*
+ * RSASSA-PSS parameters whose hash and MGF1 hash are SHA-256, SHA-384
+ * or SHA-512, with nothing after them.
+ */
+static bool
+pss_ok(const ASN1_STRING *ps)
+{
+	const unsigned char *p = ASN1_STRING_get0_data(ps);
+	RSA_PSS_PARAMS *pss;
+	X509_ALGOR *mgfmd = NULL;
+	bool ok;
+
+	ok = (pss = d2i_RSA_PSS_PARAMS(NULL, &p,
+	    ASN1_STRING_length(ps))) != NULL &&
+	    p == ASN1_STRING_get0_data(ps) + ASN1_STRING_length(ps) &&
+	    pss->hashAlgorithm != NULL &&
+	    md_ok(OBJ_obj2nid(pss->hashAlgorithm->algorithm)) &&
+	    pss->maskGenAlgorithm != NULL &&
+	    OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) == NID_mgf1 &&
+	    (mgfmd = mgf1_md(pss->maskGenAlgorithm)) != NULL &&
+	    md_ok(OBJ_obj2nid(mgfmd->algorithm));
+	X509_ALGOR_free(mgfmd);
+	RSA_PSS_PARAMS_free(pss);
+	return ok;
+}
+
+/*
  * The request's signature algorithm: ECDSA or RSA PKCS#1 v1.5 with
  * SHA-256/384/512, or RSASSA-PSS whose hash and MGF1 hash are among
  * those.  Errors: ERR_INVALID_CSR naming the algorithm.
@@ -167,51 +193,27 @@ static int
 sigalg_check(const X509_ALGOR *alg, struct err *e)
 {
 	const ASN1_OBJECT *obj;
-	const ASN1_STRING *ps;
 	const void *pval;
-	const unsigned char *p;
-	RSA_PSS_PARAMS *pss = NULL;
-	X509_ALGOR *mgfmd = NULL;
-	int nid, mdnid = NID_undef, pknid = NID_undef, ptype, rc = -1;
+	int nid, mdnid = NID_undef, pknid = NID_undef, ptype;
 
 	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
 	nid = OBJ_obj2nid(obj);
-	if (nid == NID_rsassaPss) {
-		if (ptype != V_ASN1_SEQUENCE)
-			goto bad;
-		ps = pval;
-		p = ASN1_STRING_get0_data(ps);
-		if ((pss = d2i_RSA_PSS_PARAMS(NULL, &p,
-		    ASN1_STRING_length(ps))) == NULL ||
-		    p != ASN1_STRING_get0_data(ps) + ASN1_STRING_length(ps) ||
-		    pss->hashAlgorithm == NULL ||
-		    !md_ok(OBJ_obj2nid(pss->hashAlgorithm->algorithm)) ||
-		    pss->maskGenAlgorithm == NULL ||
-		    OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) != NID_mgf1 ||
-		    (mgfmd = mgf1_md(pss->maskGenAlgorithm)) == NULL ||
-		    !md_ok(OBJ_obj2nid(mgfmd->algorithm))) {
-			ERR_clear_error();
-			err_set(e, ERR_INVALID_CSR, "RSA-PSS signature with a "
-			    "hash or MGF1 hash other than SHA-256, SHA-384 or "
-			    "SHA-512");
-			goto out;
-		}
-		rc = 0;
-		goto out;
+	if (nid == NID_rsassaPss && ptype == V_ASN1_SEQUENCE) {
+		if (pss_ok(pval))
+			return 0;
+		ERR_clear_error();
+		err_set(e, ERR_INVALID_CSR, "RSA-PSS signature with a hash or "
+		    "MGF1 hash other than SHA-256, SHA-384 or SHA-512");
+		return -1;
 	}
-	if (OBJ_find_sigid_algs(nid, &mdnid, &pknid) == 1 && md_ok(mdnid) &&
-	    (pknid == NID_X9_62_id_ecPublicKey || pknid == NID_rsaEncryption)) {
-		rc = 0;
-		goto out;
-	}
-bad:
+	if (nid != NID_rsassaPss &&
+	    OBJ_find_sigid_algs(nid, &mdnid, &pknid) == 1 && md_ok(mdnid) &&
+	    (pknid == NID_X9_62_id_ecPublicKey || pknid == NID_rsaEncryption))
+		return 0;
 	err_set(e, ERR_INVALID_CSR, "signature algorithm %.40s: only ECDSA, "
 	    "RSA and RSA-PSS with SHA-256, SHA-384 or SHA-512 are accepted",
 	    nid != NID_undef ? OBJ_nid2sn(nid) : "unknown");
-out:
-	X509_ALGOR_free(mgfmd);
-	RSA_PSS_PARAMS_free(pss);
-	return rc;
+	return -1;
 }
 
 /* The order of the checks is SPEC section 8's (see ca_priv.h). */
@@ -306,16 +308,14 @@ out:
 	return ret;
 }
 
-struct ca_csr *
-ca_csr_from_cert(const unsigned char *der, size_t len, struct err *e)
+/* A request of x's key and names (new); the key rules of a CSR. */
+static struct ca_csr *
+csr_of_cert(X509 *x, struct err *e)
 {
 	struct ca_csr *csr = NULL, *ret = NULL;
 	X509_ALGOR *alg = NULL;
 	EVP_PKEY *pk = NULL;
-	X509 *x = NULL;
 
-	if ((x = ca_x509_from_der(der, len, ERR_INVALID_CSR, e)) == NULL)
-		goto out;
 	if ((csr = calloc(1, sizeof(*csr))) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
@@ -343,9 +343,21 @@ ca_csr_from_cert(const unsigned char *der, size_t len, struct err *e)
 	csr = NULL;
 out:
 	EVP_PKEY_free(pk);
-	X509_free(x);
 	ca_csr_free(csr);
 	return ret;
+}
+
+struct ca_csr *
+ca_csr_from_cert(const unsigned char *der, size_t len, struct err *e)
+{
+	struct ca_csr *csr;
+	X509 *x;
+
+	if ((x = ca_x509_from_der(der, len, ERR_INVALID_CSR, e)) == NULL)
+		return NULL;
+	csr = csr_of_cert(x, e);
+	X509_free(x);
+	return csr;
 }
 
 void

@@ -46,18 +46,12 @@ static int
 write_pair(X509 *x, EVP_PKEY *key, const char *pass, const char *cert_path,
     const char *key_path, struct err *e)
 {
-	BIO *kb = NULL;
 	unsigned char *der = NULL;
-	char *kdata, *cpem = NULL;
-	size_t dlen = 0;
-	long klen;
+	char *kpem = NULL, *cpem = NULL;
+	size_t dlen = 0, klen = 0;
 	int rc = -1;
 
-	if ((kb = BIO_new(BIO_s_mem())) == NULL ||
-	    PEM_write_bio_PKCS8PrivateKey(kb, key,
-	    pass != NULL ? EVP_aes_256_cbc() : NULL,
-	    pass, pass != NULL ? (int)strlen(pass) : 0, NULL, NULL) != 1 ||
-	    (klen = BIO_get_mem_data(kb, &kdata)) <= 0) {
+	if ((kpem = ca_key_pem(key, pass, &klen)) == NULL) {
 		ca_ssl_fail("encoding the CA key", ERR_CRYPTO,
 		    "cannot encode the CA key", e);
 		goto out;
@@ -68,7 +62,7 @@ write_pair(X509 *x, EVP_PKEY *key, const char *pass, const char *cert_path,
 		    "cannot encode the CA certificate", e);
 		goto out;
 	}
-	if (fio_write_excl(key_path, kdata, (size_t)klen, 0400, e) == -1)
+	if (fio_write_excl(key_path, kpem, klen, 0400, e) == -1)
 		goto out;
 	if (fio_write_excl(cert_path, cpem, strlen(cpem), 0444, e) == -1) {
 		unlink(key_path);
@@ -76,9 +70,9 @@ write_pair(X509 *x, EVP_PKEY *key, const char *pass, const char *cert_path,
 	}
 	rc = 0;
 out:
+	ca_secret_free(kpem, klen);
 	free(cpem);
 	free(der);
-	BIO_free(kb);	/* the memory BIO clears its buffer */
 	return rc;
 }
 
@@ -263,14 +257,9 @@ ca_import_files(const char *in_cert, const char *in_key,
 		    in_cert);
 		goto out;
 	}
-	if (write_pair(x, key, outpass, cert_path, key_path, e) == -1)
-		goto out;
-	rc = 0;
+	rc = write_pair(x, key, outpass, cert_path, key_path, e);
 out:
-	if (kpem != NULL) {
-		fio_wipe(kpem, klen);
-		free(kpem);
-	}
+	ca_secret_free(kpem, klen);
 	free(cpem);
 	ca_passphrase_free(inpass);
 	ca_passphrase_free(outpass);

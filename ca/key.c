@@ -39,12 +39,18 @@ ca_passphrase_read(const char *path, char **out, struct err *e)
 }
 
 void
-ca_passphrase_free(char *p)
+ca_secret_free(char *p, size_t len)
 {
 	if (p == NULL)
 		return;
-	fio_wipe(p, strlen(p));
+	fio_wipe(p, len);
 	free(p);
+}
+
+void
+ca_passphrase_free(char *p)
+{
+	ca_secret_free(p, p != NULL ? strlen(p) : 0);
 }
 
 /* Passphrase callback state: never prompts on a terminal. */

@@ -41,6 +41,28 @@ ca_key_generate(enum key_type t, struct err *e)
 	return pk;
 }
 
+char *
+ca_key_pem(EVP_PKEY *key, const char *pass, size_t *len)
+{
+	BIO *bio;
+	char *data, *out = NULL;
+	long n;
+
+	if ((bio = BIO_new(BIO_s_mem())) != NULL &&
+	    PEM_write_bio_PKCS8PrivateKey(bio, key,
+	    pass != NULL ? EVP_aes_256_cbc() : NULL, pass,
+	    pass != NULL ? (int)strlen(pass) : 0, NULL, NULL) == 1 &&
+	    (n = BIO_get_mem_data(bio, &data)) > 0 &&
+	    (out = malloc((size_t)n + 1)) != NULL) {
+		memcpy(out, data, (size_t)n);
+		out[n] = '\0';
+		*len = (size_t)n;
+	}
+	/* The memory BIO clears its buffer when freed. */
+	BIO_free(bio);
+	return out;
+}
+
 /*
  * Ask for the SANs of n in req's extensionRequest, critical when the
  * subject is empty (RFC 5280 4.2.1.6).  Returns 0 / -1.
@@ -112,9 +134,7 @@ ca_keygen(enum key_type t, const struct names *names, char **key_pem,
 	unsigned char *der = NULL;
 	X509_REQ *req = NULL;
 	EVP_PKEY *key = NULL;
-	BIO *bio = NULL;
-	char *data;
-	long n;
+	size_t klen;
 	int dlen;
 
 	*key_pem = NULL;
@@ -147,21 +167,14 @@ ca_keygen(enum key_type t, const struct names *names, char **key_pem,
 			e->code = ERR_CRYPTO;
 		goto out;
 	}
-	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
-	    PEM_write_bio_PKCS8PrivateKey(bio, key, NULL, NULL, 0, NULL,
-	    NULL) != 1 || (n = BIO_get_mem_data(bio, &data)) <= 0 ||
-	    (*key_pem = malloc((size_t)n + 1)) == NULL) {
+	if ((*key_pem = ca_key_pem(key, NULL, &klen)) == NULL) {
 		ca_ssl_fail("writing a private key", ERR_CRYPTO,
 		    "cannot encode the private key", e);
 		goto out;
 	}
-	memcpy(*key_pem, data, (size_t)n);
-	(*key_pem)[n] = '\0';
 	ret = csr;
 	csr = NULL;
 out:
-	/* The memory BIO clears its buffer when freed. */
-	BIO_free(bio);
 	OPENSSL_free(der);
 	X509_REQ_free(req);
 	EVP_PKEY_free(key);

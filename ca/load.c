@@ -94,10 +94,7 @@ key_file_read(const char *path, char **out, size_t *outlen, struct err *e)
 	buf = NULL;
 	rc = 0;
 out:
-	if (buf != NULL) {
-		fio_wipe(buf, (size_t)st.st_size);
-		free(buf);
-	}
+	ca_secret_free(buf, (size_t)st.st_size);
 	close(fd);
 	return rc;
 }
@@ -302,10 +299,7 @@ ca_load(const char *cert_path, const char *key_path,
 	ret = ca;
 	ca = NULL;
 out:
-	if (kpem != NULL) {
-		fio_wipe(kpem, klen);
-		free(kpem);
-	}
+	ca_secret_free(kpem, klen);
 	free(cpem);
 	ca_passphrase_free(pass);
 	ca_free(ca);
