@@ -1,8 +1,7 @@
 /*
- * Certificate requests: decoding a client's CSR and checking it in the
- * order of SPEC section 8 (encoding, version, key, signature algorithm,
- * signature, names), a request made from an issued certificate
- * (renewal), and the accessors of struct ca_csr.
+ * Certificate requests: a client's CSR decoded and checked by SPEC
+ * section 8, a request made from an issued certificate (renewal), and
+ * the accessors of struct ca_csr.
  */
 #include <stdlib.h>
 #include <string.h>

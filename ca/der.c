@@ -1,7 +1,6 @@
 /*
  * Strict DER: the generic walker that refuses BER anywhere in a request
- * (SPEC section 8), and the header helpers the key rules read and write
- * an RSAPublicKey with.
+ * (SPEC section 8), and the header helpers for an RSAPublicKey.
  */
 #include <string.h>
 

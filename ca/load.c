@@ -1,8 +1,7 @@
 /*
  * Loading the CA for signing (the daemon): the key file checks of SPEC
- * section 3 on the opened descriptor, key and certificate matched, and
- * everything signing needs built once (digests, template context,
- * store, the extensions every certificate and CRL carries).
+ * section 3, key matched to certificate, and all that signing needs
+ * built once (digests, signing template, store, common extensions).
  */
 #include <errno.h>
 #include <fcntl.h>
