@@ -17,13 +17,52 @@
 #include "fileio.h"
 
 /*
+ * The key file's checks of SPEC section 3 on its fstat st: a regular
+ * file of the running user, no group or other bits, one link, a sane
+ * size.  Errors: ERR_IO naming path and the fix.
+ */
+static int
+key_file_check(const char *path, const struct stat *st, struct err *e)
+{
+	if (!S_ISREG(st->st_mode)) {
+		err_set(e, ERR_IO, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st->st_uid != geteuid()) {
+		err_set(e, ERR_IO, "%s: owned by uid %u, not by the running "
+		    "user (uid %u)", path, (unsigned)st->st_uid,
+		    (unsigned)geteuid());
+		return -1;
+	}
+	if ((st->st_mode & 077) != 0) {
+		err_set(e, ERR_IO, "%s: mode %04o gives access to group or "
+		    "others (use chmod 0400)", path,
+		    (unsigned)(st->st_mode & 07777));
+		return -1;
+	}
+	/* A second name for the key is a copy nobody watches. */
+	if (st->st_nlink != 1) {
+		err_set(e, ERR_IO, "%s: has %lu links; the CA key must have "
+		    "exactly one (remove the hard link)", path,
+		    (unsigned long)st->st_nlink);
+		return -1;
+	}
+	if (st->st_size <= 0 || st->st_size > RCA_MAX_KEY_FILE_BYTES) {
+		err_set(e, ERR_IO, "%s: size %lld out of range", path,
+		    (long long)st->st_size);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Read the key file with the checks of SPEC section 3, on the opened
  * descriptor so the file checked is the file read.
  */
 static int
 key_file_read(const char *path, char **out, size_t *outlen, struct err *e)
 {
-	struct stat st;
+	struct stat st = { 0 };
 	char *buf = NULL;
 	size_t have = 0;
 	int fd, rc = -1;
@@ -42,34 +81,8 @@ key_file_read(const char *path, char **out, size_t *outlen, struct err *e)
 		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		err_set(e, ERR_IO, "%s: not a regular file", path);
+	if (key_file_check(path, &st, e) == -1)
 		goto out;
-	}
-	if (st.st_uid != geteuid()) {
-		err_set(e, ERR_IO, "%s: owned by uid %u, not by the running "
-		    "user (uid %u)", path, (unsigned)st.st_uid,
-		    (unsigned)geteuid());
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		err_set(e, ERR_IO, "%s: mode %04o gives access to group or "
-		    "others (use chmod 0400)", path,
-		    (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
-	/* A second name for the key is a copy nobody watches. */
-	if (st.st_nlink != 1) {
-		err_set(e, ERR_IO, "%s: has %lu links; the CA key must have "
-		    "exactly one (remove the hard link)", path,
-		    (unsigned long)st.st_nlink);
-		goto out;
-	}
-	if (st.st_size <= 0 || st.st_size > RCA_MAX_KEY_FILE_BYTES) {
-		err_set(e, ERR_IO, "%s: size %lld out of range", path,
-		    (long long)st.st_size);
-		goto out;
-	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
 		err_set(e, ERR_IO, "%s: out of memory", path);
 		goto out;
