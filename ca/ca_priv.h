@@ -80,17 +80,18 @@ EVP_MD_CTX *ca_sign_ctx(const struct ca *ca);
 void	ca_log_ssl(const char *what);
 
 /*
- * Classify a public or private key.  Returns 0 and sets *out, or -1
- * with ERR_KEY_REJECTED (RSA not 2048/3072/4096, DSA, other curves,
- * other algorithms).
+ * A failure inside OpenSSL: its error queue to the log under what (its
+ * text never reaches a client), then code with msg into e.
  */
-int	ca_key_classify(EVP_PKEY *pk, enum key_type *out, struct err *e);
+void	ca_ssl_fail(const char *what, enum err_code code, const char *msg,
+	    struct err *e);
 
-/* True for the key types a CA may have. */
-bool	ca_key_type_ok_for_ca(enum key_type t);
-
-/* Generate a key of type t (new).  Errors: ERR_CRYPTO. */
-EVP_PKEY *ca_key_generate(enum key_type t, struct err *e);
+/*
+ * A certificate from exactly len bytes of DER, at most
+ * RCA_MAX_PEM_BYTES (new).  Errors: code, "not a DER certificate".
+ */
+X509	*ca_x509_from_der(const unsigned char *der, size_t len,
+	    enum err_code code, struct err *e);
 
 /* PEM armour around DER (new, malloc'd, NUL-terminated). */
 char	*ca_pem_encode(const char *label, const unsigned char *der,
@@ -116,15 +117,59 @@ ASN1_INTEGER *ca_serial_new(char hex[RCA_SERIAL_HEX_MAX + 1], struct err *e);
 void	ca_sha256_hex(const void *data, size_t n,
 	    char out[RCA_SHA256_HEX + 1]);
 
-/* csr.c */
+/* der.c */
 
 /*
- * Names of a subject and a SAN extension (may be NULL) following the
- * CSR rules: last CN, DNS/IP/URI SANs, CN added when DNS or IP.
- * Errors: ERR_INVALID_CSR.
+ * True when der..der+len is a run of TLVs in strict DER (definite,
+ * minimal lengths and tags, primitive strings, the content rules of
+ * the universal types, SET OF sorted), nested at most
+ * RCA_DER_MAX_DEPTH deep.
  */
-int	ca_names_extract(const X509_NAME *subj, const GENERAL_NAMES *gens,
-	    struct names *out, struct err *e);
+bool	ca_der_strict(const unsigned char *der, size_t len);
+
+/* Write a DER header for tag and len at out; returns its length. */
+size_t	ca_der_put_head(unsigned char *out, unsigned char tag, size_t len);
+
+/* The length of the DER header of a content of len octets. */
+size_t	ca_der_head_len(size_t len);
+
+/*
+ * Read one DER header of tag at *p (at most len bytes, lengths up to
+ * three octets) and move *p to its content.  Returns the content
+ * length, or -1.
+ */
+long	ca_der_get(const unsigned char **p, size_t len, unsigned char tag);
+
+/*
+ * A positive, minimal DER INTEGER's content c (n octets): its
+ * magnitude without the sign octet (borrowed from c).  False if not.
+ */
+bool	ca_der_uint(const unsigned char *c, long n, const unsigned char **mag,
+	    size_t *maglen);
+
+/* keyrules.c */
+
+/*
+ * Classify a public or private key.  Returns 0 and sets *out, or -1
+ * with ERR_KEY_REJECTED (RSA not 2048/3072/4096 or exponent not 65537
+ * or even modulus, DSA, other curves, other algorithms).
+ */
+int	ca_key_classify(EVP_PKEY *pk, enum key_type *out, struct err *e);
+
+/*
+ * Refuse a key type a CA may not have (only ec-p256, ec-p384, rsa-3072,
+ * rsa-4096).  Errors: ERR_KEY_REJECTED.
+ */
+int	ca_key_for_ca(enum key_type t, struct err *e);
+
+/*
+ * Check a public key given as its AlgorithmIdentifier and BIT STRING
+ * against SPEC section 8, fill csr's canonical key (key_nid, key_curve,
+ * key, key_type, spki) and return the key for signature checks (new).
+ * Errors: ERR_KEY_REJECTED, ERR_INTERNAL.
+ */
+EVP_PKEY *ca_spki_check(const X509_ALGOR *alg, const ASN1_BIT_STRING *bits,
+	    struct ca_csr *csr, struct err *e);
 
 /*
  * Set pub (a certificate's SubjectPublicKeyInfo) to csr's canonical
@@ -135,8 +180,61 @@ int	ca_spki_set(X509_PUBKEY *pub, const struct ca_csr *csr);
 /* Fill csr->spki (DER) from csr's canonical key.  Returns 0 / -1. */
 int	ca_spki_der(struct ca_csr *csr);
 
+/* names.c */
+
+/*
+ * Names of a subject and a SAN extension (may be NULL) following the
+ * CSR rules: last CN, DNS/IP/URI SANs, CN added when DNS or IP.
+ * Errors: ERR_INVALID_CSR.
+ */
+int	ca_names_extract(const X509_NAME *subj, const GENERAL_NAMES *gens,
+	    struct names *out, struct err *e);
+
+/*
+ * The names of certificate x by the rules of ca_names_extract(), every
+ * failure reported with code: bad_san is the message when the SAN
+ * extension does not parse.
+ */
+int	ca_cert_names(X509 *x, enum err_code code, const char *bad_san,
+	    struct names *out, struct err *e);
+
 /* Build a GENERAL_NAMES of the SANs in n (new).  NULL on failure. */
 GENERAL_NAMES *ca_names_to_gens(const struct names *n);
+
+/* csr_pem.c */
+
+/*
+ * The DER inside pem: exactly one PEM block labelled CERTIFICATE
+ * REQUEST (or the old NEW CERTIFICATE REQUEST), without headers, with
+ * only whitespace before and after it.  *der is new (OPENSSL_free).
+ * Errors: ERR_INVALID_CSR, ERR_INTERNAL.
+ */
+int	ca_csr_pem_block(const char *pem, size_t len, unsigned char **der,
+	    long *dlen, struct err *e);
+
+/* csr.c */
+
+/*
+ * A request from its DER, checked in the order of SPEC section 8 that
+ * the reference in tests/fuzz/csr_ref.c follows too: encoding,
+ * version, key, signature algorithm, signature, names (new, free with
+ * ca_csr_free()).  Errors: ERR_INVALID_CSR, ERR_KEY_REJECTED,
+ * ERR_CSR_SIGNATURE, ERR_INTERNAL.
+ */
+struct ca_csr *ca_csr_decode(const unsigned char *der, size_t len,
+	    struct err *e);
+
+/* keygen.c */
+
+/* Generate a key of type t (new).  Errors: ERR_CRYPTO. */
+EVP_PKEY *ca_key_generate(enum key_type t, struct err *e);
+
+/*
+ * key as PKCS#8 PEM, encrypted with AES-256-CBC under pass when pass
+ * is not NULL: new, NUL-terminated, *len bytes (wipe before freeing).
+ * NULL on failure, with OpenSSL's error queue left for the caller.
+ */
+char	*ca_key_pem(EVP_PKEY *key, const char *pass, size_t *len);
 
 /* key.c */
 
@@ -147,5 +245,26 @@ GENERAL_NAMES *ca_names_to_gens(const struct names *n);
  */
 int	ca_passphrase_read(const char *path, char **out, struct err *e);
 void	ca_passphrase_free(char *p);
+
+/* Wipe len bytes of a secret (key PEM) at p and free it; NULL is fine. */
+void	ca_secret_free(char *p, size_t len);
+
+/*
+ * Parse a private key PEM (PKCS#1 or PKCS#8, encrypted or not) with
+ * passphrase pass (may be NULL; never prompts).  what names the file in
+ * messages, code is the error code to report (new).
+ */
+EVP_PKEY *ca_key_parse(const char *pem, size_t len, const char *pass,
+	    const char *what, enum err_code code, struct err *e);
+
+/* Parse a PEM certificate (new); what and code as ca_key_parse(). */
+X509	*ca_cert_parse(const char *pem, size_t len, const char *what,
+	    enum err_code code, struct err *e);
+
+/* True when x is a CA: basicConstraints CA:TRUE (and keyCertSign). */
+bool	ca_cert_is_ca(X509 *x);
+
+/* The signing digest for a CA key type ("SHA256", "SHA384"). */
+const char *ca_digest_name(enum key_type t);
 
 #endif

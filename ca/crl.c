@@ -21,50 +21,67 @@ reason_ok(int r)
 	return r >= 0 && r <= 10 && r != 7;
 }
 
+/* The ASN1_INTEGER of a serial in hex (new), or NULL. */
+static ASN1_INTEGER *
+serial_from_hex(const char *hex)
+{
+	ASN1_INTEGER *ai = NULL;
+	BIGNUM *bn = NULL;
+
+	if (BN_hex2bn(&bn, hex) != 0)
+		ai = BN_to_ASN1_INTEGER(bn, NULL);
+	BN_free(bn);
+	return ai;
+}
+
+/* Set rev's serial (hex), date and reason code.  Returns 0 / -1. */
+static int
+entry_fill(X509_REVOKED *rev, const char *hex, int64_t revoked_at,
+    int reason_code)
+{
+	ASN1_INTEGER *serial = NULL;
+	ASN1_ENUMERATED *reason = NULL;
+	ASN1_TIME *when = NULL;
+	bool ok;
+
+	ok = (serial = serial_from_hex(hex)) != NULL &&
+	    (when = ASN1_TIME_set(NULL, (time_t)revoked_at)) != NULL &&
+	    (reason = ASN1_ENUMERATED_new()) != NULL &&
+	    ASN1_ENUMERATED_set(reason, reason_code) == 1 &&
+	    X509_REVOKED_set_serialNumber(rev, serial) == 1 &&
+	    X509_REVOKED_set_revocationDate(rev, when) == 1 &&
+	    X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, reason, 0, 0) == 1;
+	ASN1_ENUMERATED_free(reason);
+	ASN1_TIME_free(when);
+	ASN1_INTEGER_free(serial);
+	return ok ? 0 : -1;
+}
+
 /* One entry (new), or NULL with e set. */
 static X509_REVOKED *
 entry_new(const struct ca_crl_entry *en, struct err *e)
 {
 	char hex[RCA_SERIAL_HEX_MAX + 1];
-	X509_REVOKED *rev = NULL, *ret = NULL;
-	ASN1_INTEGER *serial = NULL;
-	ASN1_ENUMERATED *reason = NULL;
-	ASN1_TIME *when = NULL;
-	BIGNUM *bn = NULL;
+	X509_REVOKED *rev;
 
 	if (hex_serial_normalize(en->serial, hex, e) == -1) {
 		if (e != NULL)
 			e->code = ERR_INVALID_REQUEST;
-		goto out;
+		return NULL;
 	}
 	if (!reason_ok(en->reason)) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid reason code %d",
 		    en->reason);
-		goto out;
+		return NULL;
 	}
-	if (BN_hex2bn(&bn, hex) == 0 ||
-	    (serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
-	    (when = ASN1_TIME_set(NULL, (time_t)en->revoked_at)) == NULL ||
-	    (reason = ASN1_ENUMERATED_new()) == NULL ||
-	    ASN1_ENUMERATED_set(reason, en->reason) != 1 ||
-	    (rev = X509_REVOKED_new()) == NULL ||
-	    X509_REVOKED_set_serialNumber(rev, serial) != 1 ||
-	    X509_REVOKED_set_revocationDate(rev, when) != 1 ||
-	    X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, reason, 0, 0) !=
-	    1) {
-		ca_log_ssl("building a CRL entry");
-		err_set(e, ERR_CRYPTO, "cannot build the CRL");
-		goto out;
+	if ((rev = X509_REVOKED_new()) == NULL ||
+	    entry_fill(rev, hex, en->revoked_at, en->reason) == -1) {
+		ca_ssl_fail("building a CRL entry", ERR_CRYPTO,
+		    "cannot build the CRL", e);
+		X509_REVOKED_free(rev);
+		return NULL;
 	}
-	ret = rev;
-	rev = NULL;
-out:
-	X509_REVOKED_free(rev);
-	ASN1_ENUMERATED_free(reason);
-	ASN1_TIME_free(when);
-	ASN1_INTEGER_free(serial);
-	BN_free(bn);
-	return ret;
+	return rev;
 }
 
 int
@@ -122,8 +139,8 @@ ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
 	rc = 0;
 	goto out;
 fail:
-	ca_log_ssl("building a CRL");
-	err_set(e, ERR_CRYPTO, "cannot build or sign the CRL");
+	ca_ssl_fail("building a CRL", ERR_CRYPTO,
+	    "cannot build or sign the CRL", e);
 out:
 	free(buf);
 	EVP_MD_CTX_free(mctx);

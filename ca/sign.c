@@ -154,8 +154,8 @@ fill_cert(X509 *x, const struct names *n, enum key_type kt,
 	if ((out->der = ca_x509_der(x, &out->der_len)) == NULL ||
 	    (out->pem = ca_pem_encode("CERTIFICATE", out->der,
 	    out->der_len)) == NULL) {
-		ca_log_ssl("encoding a certificate");
-		err_set(e, ERR_CRYPTO, "cannot encode the certificate");
+		ca_ssl_fail("encoding a certificate", ERR_CRYPTO,
+		    "cannot encode the certificate", e);
 		return -1;
 	}
 	ca_sha256_hex(out->der, out->der_len, out->fingerprint);
@@ -236,8 +236,8 @@ ca_issue(const struct ca *ca, const struct ca_csr *csr,
 	rc = 0;
 	goto out;
 fail:
-	ca_log_ssl("issuing a certificate");
-	err_set(e, ERR_CRYPTO, "cannot build or sign the certificate");
+	ca_ssl_fail("issuing a certificate", ERR_CRYPTO,
+	    "cannot build or sign the certificate", e);
 out:
 	if (rc == -1)
 		ca_cert_clear(out);
@@ -253,36 +253,29 @@ ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
     int64_t now, struct ca_cert *out, struct err *e)
 {
 	X509_STORE_CTX *ctx = NULL;
-	GENERAL_NAMES *gens = NULL;
 	struct names names = NAMES_INIT;
-	const unsigned char *p = der;
 	enum key_type kt;
 	X509 *x = NULL;
-	int crit = 0, rc = -1, verr;
-
+	int rc = -1, verr;
 	char serial[RCA_SERIAL_HEX_MAX + 1] = "";
 
 	memset(out, 0, sizeof(*out));
-	if (der == NULL || len == 0 || len > RCA_MAX_PEM_BYTES ||
-	    (x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
-		ERR_clear_error();
-		err_set(e, ERR_INVALID_REQUEST, "not a DER certificate");
+	if ((x = ca_x509_from_der(der, len, ERR_INVALID_REQUEST, e)) == NULL)
 		goto out;
-	}
 	/* Kept on refusal too: the audit log names who was refused. */
 	if (ca_serial_hex(X509_get0_serialNumber(x), serial) == -1)
 		serial[0] = '\0';
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
 	    X509_STORE_CTX_init(ctx, ca->store, x, NULL) != 1) {
-		ca_log_ssl("X509_STORE_CTX_init");
-		err_set(e, ERR_CRYPTO, "cannot verify the certificate");
+		ca_ssl_fail("X509_STORE_CTX_init", ERR_CRYPTO,
+		    "cannot verify the certificate", e);
 		goto out;
 	}
 	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx),
 	    (time_t)(now != 0 ? now : (int64_t)time(NULL)));
 	if (X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT) != 1) {
-		ca_log_ssl("X509_STORE_CTX_set_purpose");
-		err_set(e, ERR_CRYPTO, "cannot verify the certificate");
+		ca_ssl_fail("X509_STORE_CTX_set_purpose", ERR_CRYPTO,
+		    "cannot verify the certificate", e);
 		goto out;
 	}
 	if (X509_verify_cert(ctx) != 1) {
@@ -304,19 +297,9 @@ ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
 			e->code = ERR_UNAUTHORIZED;
 		goto out;
 	}
-	gens = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
-	if (gens == NULL && crit != -1) {
-		ERR_clear_error();
-		err_set(e, ERR_UNAUTHORIZED,
-		    "client certificate refused: bad subjectAltName");
+	if (ca_cert_names(x, ERR_UNAUTHORIZED,
+	    "client certificate refused: bad subjectAltName", &names, e) == -1)
 		goto out;
-	}
-	if (ca_names_extract(X509_get_subject_name(x), gens, &names, e) ==
-	    -1) {
-		if (e != NULL)
-			e->code = ERR_UNAUTHORIZED;
-		goto out;
-	}
 	if (fill_cert(x, &names, kt, out, e) == -1)
 		goto out;
 	rc = 0;
@@ -326,7 +309,6 @@ out:
 		memcpy(out->serial, serial, sizeof(out->serial));
 	}
 	names_clear(&names);
-	GENERAL_NAMES_free(gens);
 	X509_STORE_CTX_free(ctx);
 	X509_free(x);
 	return rc;

@@ -17,10 +17,10 @@
 /*
  * Hash pk's SubjectPublicKeyInfo as i2d_PUBKEY writes it, EC points in
  * uncompressed form.  pk's conversion form is changed (the callers own
- * it).  Returns 0 / -1.
+ * it).  Errors: ERR_CRYPTO.
  */
 static int
-pubkey_hash(EVP_PKEY *pk, char out[RCA_SHA256_HEX + 1])
+pubkey_hash(EVP_PKEY *pk, char out[RCA_SHA256_HEX + 1], struct err *e)
 {
 	unsigned char *der = NULL;
 	int len, rc = -1;
@@ -36,7 +36,8 @@ pubkey_hash(EVP_PKEY *pk, char out[RCA_SHA256_HEX + 1])
 	rc = 0;
 out:
 	if (rc == -1)
-		ca_log_ssl("hashing a public key");
+		ca_ssl_fail("hashing a public key", ERR_CRYPTO,
+		    "cannot encode the public key", e);
 	OPENSSL_free(der);
 	return rc;
 }
@@ -45,28 +46,19 @@ int
 ca_cert_spki_sha256(const unsigned char *der, size_t len,
     char out[RCA_SHA256_HEX + 1], struct err *e)
 {
-	const unsigned char *p = der;
 	EVP_PKEY *pk;
 	X509 *x = NULL;
 	int rc = -1;
 
-	if (der == NULL || len == 0 || len > RCA_MAX_PEM_BYTES ||
-	    (x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
-		ERR_clear_error();
-		err_set(e, ERR_INVALID_REQUEST, "not a DER certificate");
+	if ((x = ca_x509_from_der(der, len, ERR_INVALID_REQUEST, e)) == NULL)
 		goto out;
-	}
 	if ((pk = X509_get0_pubkey(x)) == NULL) {
 		ERR_clear_error();
 		err_set(e, ERR_INVALID_REQUEST,
 		    "the certificate's public key does not parse");
 		goto out;
 	}
-	if (pubkey_hash(pk, out) == -1) {
-		err_set(e, ERR_CRYPTO, "cannot encode the public key");
-		goto out;
-	}
-	rc = 0;
+	rc = pubkey_hash(pk, out, e);
 out:
 	X509_free(x);
 	return rc;

@@ -1,6 +1,6 @@
 /*
- * Small primitives of ca/: randomness, digests, constant-time compare,
- * PEM armour, key classification and serial numbers.
+ * Small primitives of ca/: OpenSSL's error queue, randomness, digests,
+ * constant-time compare, PEM armour, times and serial numbers.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +9,10 @@
 #include "ca_priv.h"
 
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
-#include <openssl/rsa.h>
 #include <openssl/sha.h>
 
 #include "hex.h"
@@ -33,12 +30,20 @@ ca_log_ssl(const char *what)
 	}
 }
 
+void
+ca_ssl_fail(const char *what, enum err_code code, const char *msg,
+    struct err *e)
+{
+	ca_log_ssl(what);
+	err_set(e, code, "%s", msg);
+}
+
 int
 ca_random(void *buf, size_t n, struct err *e)
 {
 	if (n > INT_MAX || RAND_bytes(buf, (int)n) != 1) {
-		ca_log_ssl("RAND_bytes");
-		err_set(e, ERR_CRYPTO, "random number generator failed");
+		ca_ssl_fail("RAND_bytes", ERR_CRYPTO,
+		    "random number generator failed", e);
 		return -1;
 	}
 	return 0;
@@ -167,8 +172,8 @@ ca_serial_new(char hex[RCA_SERIAL_HEX_MAX + 1], struct err *e)
 	} while (zero);
 	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL ||
 	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL) {
-		ca_log_ssl("serial");
-		err_set(e, ERR_CRYPTO, "cannot make a serial number");
+		ca_ssl_fail("serial", ERR_CRYPTO,
+		    "cannot make a serial number", e);
 		BN_free(bn);
 		return NULL;
 	}
@@ -180,165 +185,54 @@ ca_serial_new(char hex[RCA_SERIAL_HEX_MAX + 1], struct err *e)
 	return ai;
 }
 
-bool
-ca_key_type_ok_for_ca(enum key_type t)
+X509 *
+ca_x509_from_der(const unsigned char *der, size_t len, enum err_code code,
+    struct err *e)
 {
-	return t == KEY_EC_P256 || t == KEY_EC_P384 || t == KEY_RSA_3072 ||
-	    t == KEY_RSA_4096;
-}
+	const unsigned char *p = der;
+	X509 *x = NULL;
 
-int
-ca_key_classify(EVP_PKEY *pk, enum key_type *out, struct err *e)
-{
-	BIGNUM *bn_e = NULL, *bn_n = NULL;
-	unsigned char pt[1 + 2 * 66];
-	char group[64];
-	size_t glen = 0, ptlen = 0;
-	int bits, nid, odd, f4;
-
-	if (pk == NULL)
-		goto bad;
-	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA) {
-		/*
-		 * SPEC section 8: exponent 65537 and an odd modulus, for a
-		 * leaf's key and for the CA's own (with e = 1 a signature
-		 * is the padded digest itself: anyone could sign).
-		 */
-		if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &bn_e) !=
-		    1 || EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N,
-		    &bn_n) != 1) {
-			ERR_clear_error();
-			BN_free(bn_e);
-			BN_free(bn_n);
-			goto bad;
-		}
-		odd = BN_is_odd(bn_n);
-		f4 = BN_is_word(bn_e, RSA_F4);
-		BN_free(bn_e);
-		BN_free(bn_n);
-		if (!f4) {
-			err_set(e, ERR_KEY_REJECTED, "RSA public exponent "
-			    "other than 65537");
-			return -1;
-		}
-		if (!odd) {
-			err_set(e, ERR_KEY_REJECTED, "the RSA modulus is even");
-			return -1;
-		}
-		bits = EVP_PKEY_get_bits(pk);
-		switch (bits) {
-		case 2048:
-			*out = KEY_RSA_2048;
-			return 0;
-		case 3072:
-			*out = KEY_RSA_3072;
-			return 0;
-		case 4096:
-			*out = KEY_RSA_4096;
-			return 0;
-		default:
-			err_set(e, ERR_KEY_REJECTED,
-			    "RSA key of %d bits: only 2048, 3072 and 4096 "
-			    "bits are accepted", bits);
-			return -1;
-		}
-	}
-	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC) {
-		if (EVP_PKEY_get_utf8_string_param(pk,
-		    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-		    &glen) != 1) {
-			ERR_clear_error();
-			err_set(e, ERR_KEY_REJECTED,
-			    "EC key without a named curve: only P-256 and "
-			    "P-384 are accepted");
-			return -1;
-		}
-		/* The point at infinity encodes as the single octet 00. */
-		if (EVP_PKEY_get_octet_string_param(pk,
-		    OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &ptlen) != 1 ||
-		    ptlen < 2) {
-			ERR_clear_error();
-			err_set(e, ERR_KEY_REJECTED,
-			    "the EC public key is the point at infinity or "
-			    "missing");
-			return -1;
-		}
-		nid = OBJ_sn2nid(group);
-		if (nid == NID_undef)
-			nid = EC_curve_nist2nid(group);
-		if (nid == NID_X9_62_prime256v1) {
-			*out = KEY_EC_P256;
-			return 0;
-		}
-		if (nid == NID_secp384r1) {
-			*out = KEY_EC_P384;
-			return 0;
-		}
-		err_set(e, ERR_KEY_REJECTED,
-		    "EC curve %.40s: only P-256 and P-384 are accepted", group);
-		return -1;
-	}
-bad:
-	err_set(e, ERR_KEY_REJECTED,
-	    "key algorithm %.32s: only EC P-256/P-384 and RSA "
-	    "2048/3072/4096 are accepted",
-	    pk != NULL && EVP_PKEY_get0_type_name(pk) != NULL ?
-	    EVP_PKEY_get0_type_name(pk) : "unknown");
-	return -1;
-}
-
-EVP_PKEY *
-ca_key_generate(enum key_type t, struct err *e)
-{
-	EVP_PKEY *pk = NULL;
-
-	switch (t) {
-	case KEY_EC_P256:
-		pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-		break;
-	case KEY_EC_P384:
-		pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-		break;
-	case KEY_RSA_2048:
-		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-		break;
-	case KEY_RSA_3072:
-		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-		break;
-	case KEY_RSA_4096:
-		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
-		break;
-	default:
-		err_set(e, ERR_INVALID_REQUEST, "unknown key type");
+	if (der == NULL || len == 0 || len > RCA_MAX_PEM_BYTES ||
+	    (x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		ERR_clear_error();
+		err_set(e, code, "not a DER certificate");
+		X509_free(x);
 		return NULL;
 	}
-	if (pk == NULL) {
-		ca_log_ssl("key generation");
-		err_set(e, ERR_CRYPTO, "key generation failed");
-	}
-	return pk;
+	return x;
+}
+
+/* The first certificate of a NUL-terminated PEM (new), or NULL. */
+static X509 *
+pem_x509(const char *pem)
+{
+	BIO *bio;
+	X509 *x;
+
+	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
+		return NULL;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	return x;
 }
 
 int
 ca_pem_fingerprint(const char *pem, char out[RCA_SHA256_HEX + 1],
     struct err *e)
 {
-	BIO *bio = NULL;
 	X509 *x = NULL;
 	unsigned char *der = NULL;
 	size_t len = 0;
 	int rc = -1;
 
-	if (pem == NULL ||
-	    (bio = BIO_new_mem_buf(pem, -1)) == NULL ||
-	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+	if (pem == NULL || (x = pem_x509(pem)) == NULL) {
 		ERR_clear_error();
 		err_set(e, ERR_INVALID_REQUEST, "not a PEM certificate");
 		goto out;
 	}
 	if ((der = ca_x509_der(x, &len)) == NULL) {
-		ca_log_ssl("i2d_X509");
-		err_set(e, ERR_CRYPTO, "cannot encode certificate");
+		ca_ssl_fail("i2d_X509", ERR_CRYPTO,
+		    "cannot encode certificate", e);
 		goto out;
 	}
 	ca_sha256_hex(der, len, out);
@@ -346,7 +240,6 @@ ca_pem_fingerprint(const char *pem, char out[RCA_SHA256_HEX + 1],
 out:
 	free(der);
 	X509_free(x);
-	BIO_free(bio);
 	return rc;
 }
 

@@ -1,6 +1,8 @@
 /*
- * Tests for ca/csr.c: parsing hostile and odd CSRs built with OpenSSL,
- * key policy, name extraction, renewal requests and key generation.
+ * Tests for ca/csr.c and the files it was split into (csr_pem.c, der.c,
+ * keyrules.c, names.c, keygen.c), through ca.h: parsing hostile and odd
+ * CSRs built with OpenSSL, key policy, name extraction, renewal
+ * requests and key generation.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 /*
- * Tests for ca/key.c: creating, importing and loading the CA, with the
- * file checks of SPEC section 3, read back with OpenSSL.
+ * Tests for ca/key.c, ca/init.c and ca/load.c: creating, importing and
+ * loading the CA, with the file checks of SPEC section 3, read back
+ * with OpenSSL (through ca.h, so they cover the three files together).
  */
 #include <stdlib.h>
 #include <string.h>

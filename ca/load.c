@@ -1,0 +1,374 @@
+/*
+ * Loading the CA for signing (the daemon): the key file checks of SPEC
+ * section 3, key matched to certificate, and all that signing needs
+ * built once (digests, signing template, store, common extensions).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ca_priv.h"
+
+#include <openssl/err.h>
+
+#include "fileio.h"
+
+/*
+ * The key file's checks of SPEC section 3 on its fstat st: a regular
+ * file of the running user, no group or other bits, one link, a sane
+ * size.  Errors: ERR_IO naming path and the fix.
+ */
+static int
+key_file_check(const char *path, const struct stat *st, struct err *e)
+{
+	if (!S_ISREG(st->st_mode)) {
+		err_set(e, ERR_IO, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st->st_uid != geteuid()) {
+		err_set(e, ERR_IO, "%s: owned by uid %u, not by the running "
+		    "user (uid %u)", path, (unsigned)st->st_uid,
+		    (unsigned)geteuid());
+		return -1;
+	}
+	if ((st->st_mode & 077) != 0) {
+		err_set(e, ERR_IO, "%s: mode %04o gives access to group or "
+		    "others (use chmod 0400)", path,
+		    (unsigned)(st->st_mode & 07777));
+		return -1;
+	}
+	/* A second name for the key is a copy nobody watches. */
+	if (st->st_nlink != 1) {
+		err_set(e, ERR_IO, "%s: has %lu links; the CA key must have "
+		    "exactly one (remove the hard link)", path,
+		    (unsigned long)st->st_nlink);
+		return -1;
+	}
+	if (st->st_size <= 0 || st->st_size > RCA_MAX_KEY_FILE_BYTES) {
+		err_set(e, ERR_IO, "%s: size %lld out of range", path,
+		    (long long)st->st_size);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the key file with the checks of SPEC section 3, on the opened
+ * descriptor so the file checked is the file read.
+ */
+static int
+key_file_read(const char *path, char **out, size_t *outlen, struct err *e)
+{
+	struct stat st = { 0 };
+	char *buf = NULL;
+	size_t have = 0;
+	int fd, rc = -1;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			err_set(e, ERR_IO, "%s: is a symbolic link, not a "
+			    "regular file", path);
+		else
+			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (key_file_check(path, &st, e) == -1)
+		goto out;
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		err_set(e, ERR_IO, "%s: out of memory", path);
+		goto out;
+	}
+	while (have < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	*out = buf;
+	*outlen = have;
+	buf = NULL;
+	rc = 0;
+out:
+	ca_secret_free(buf, (size_t)st.st_size);
+	close(fd);
+	return rc;
+}
+
+/* An extension of nid from a config-style value, without a context. */
+static X509_EXTENSION *
+ext_conf(int nid, const char *value)
+{
+	return X509V3_EXT_nconf_nid(NULL, NULL, nid, value);
+}
+
+/* CRL DP and AIA caIssuers pointing at public_url. */
+static int
+url_exts(struct ca *ca, const char *public_url)
+{
+	char *base = NULL, *crl = NULL, *aia = NULL;
+	GENERAL_NAMES *gens = NULL;
+	STACK_OF(DIST_POINT) *dps = NULL;
+	DIST_POINT *dp = NULL;
+	AUTHORITY_INFO_ACCESS *ainfo = NULL;
+	ACCESS_DESCRIPTION *ad = NULL;
+	struct names n = NAMES_INIT;
+	size_t len;
+	int rc = -1;
+
+	if (public_url == NULL || public_url[0] == '\0')
+		return 0;
+	if ((base = strdup(public_url)) == NULL)
+		goto out;
+	len = strlen(base);
+	while (len > 0 && base[len - 1] == '/')
+		base[--len] = '\0';
+	if (asprintf(&crl, "%s/v1/crl", base) < 0) {
+		crl = NULL;
+		goto out;
+	}
+	if (asprintf(&aia, "%s/v1/ca.pem", base) < 0) {
+		aia = NULL;
+		goto out;
+	}
+	/* crlDistributionPoints: one full name, the URI. */
+	if (names_add(&n, NAME_URI, crl, NULL) == -1 ||
+	    (gens = ca_names_to_gens(&n)) == NULL ||
+	    (dps = sk_DIST_POINT_new_null()) == NULL ||
+	    (dp = DIST_POINT_new()) == NULL ||
+	    (dp->distpoint = DIST_POINT_NAME_new()) == NULL)
+		goto out;
+	dp->distpoint->type = 0;
+	dp->distpoint->name.fullname = gens;
+	gens = NULL;
+	if (sk_DIST_POINT_push(dps, dp) <= 0)
+		goto out;
+	dp = NULL;
+	if ((ca->ext_crldp = X509V3_EXT_i2d(NID_crl_distribution_points, 0,
+	    dps)) == NULL)
+		goto out;
+	/* authorityInfoAccess: caIssuers;URI. */
+	names_clear(&n);
+	if (names_add(&n, NAME_URI, aia, NULL) == -1 ||
+	    (gens = ca_names_to_gens(&n)) == NULL ||
+	    (ainfo = AUTHORITY_INFO_ACCESS_new()) == NULL ||
+	    (ad = ACCESS_DESCRIPTION_new()) == NULL)
+		goto out;
+	ASN1_OBJECT_free(ad->method);
+	ad->method = OBJ_nid2obj(NID_ad_ca_issuers);
+	GENERAL_NAME_free(ad->location);
+	ad->location = sk_GENERAL_NAME_shift(gens);
+	if (sk_ACCESS_DESCRIPTION_push(ainfo, ad) <= 0)
+		goto out;
+	ad = NULL;
+	if ((ca->ext_aia = X509V3_EXT_i2d(NID_info_access, 0, ainfo)) ==
+	    NULL)
+		goto out;
+	rc = 0;
+out:
+	names_clear(&n);
+	ACCESS_DESCRIPTION_free(ad);
+	AUTHORITY_INFO_ACCESS_free(ainfo);
+	DIST_POINT_free(dp);
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	GENERAL_NAMES_free(gens);
+	free(aia);
+	free(crl);
+	free(base);
+	return rc;
+}
+
+/* Extensions every certificate or CRL of this CA carries. */
+static int
+prebuild(struct ca *ca, const char *public_url)
+{
+	static const char *const eku[4] = {
+		NULL, "serverAuth", "clientAuth", "serverAuth,clientAuth"
+	};
+	const ASN1_OCTET_STRING *skid;
+	AUTHORITY_KEYID *akid = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int rc = -1;
+
+	if ((akid = AUTHORITY_KEYID_new()) == NULL)
+		goto out;
+	if ((skid = X509_get0_subject_key_id(ca->cert)) != NULL) {
+		if ((akid->keyid = ASN1_OCTET_STRING_dup(skid)) == NULL)
+			goto out;
+	} else {
+		if (X509_pubkey_digest(ca->cert, ca->sha1, md, &mdlen) != 1 ||
+		    (akid->keyid = ASN1_OCTET_STRING_new()) == NULL ||
+		    ASN1_OCTET_STRING_set(akid->keyid, md, (int)mdlen) != 1)
+			goto out;
+	}
+	if ((ca->ext_aki = X509V3_EXT_i2d(NID_authority_key_identifier, 0,
+	    akid)) == NULL ||
+	    (ca->ext_bc = ext_conf(NID_basic_constraints,
+	    "critical,CA:FALSE")) == NULL ||
+	    (ca->ext_ku[0] = ext_conf(NID_key_usage,
+	    "critical,digitalSignature")) == NULL ||
+	    (ca->ext_ku[1] = ext_conf(NID_key_usage,
+	    "critical,digitalSignature,keyEncipherment")) == NULL)
+		goto out;
+	for (int i = 1; i < 4; i++)
+		if ((ca->ext_eku[i] = ext_conf(NID_ext_key_usage, eku[i])) ==
+		    NULL)
+			goto out;
+	if (url_exts(ca, public_url) == -1)
+		goto out;
+	rc = 0;
+out:
+	AUTHORITY_KEYID_free(akid);
+	return rc;
+}
+
+struct ca *
+ca_load(const char *cert_path, const char *key_path,
+    const char *passphrase_file, const char *public_url, struct err *e)
+{
+	struct ca *ca = NULL, *ret = NULL;
+	char *cpem = NULL, *kpem = NULL, *pass = NULL;
+	size_t clen = 0, klen = 0;
+
+	if ((ca = calloc(1, sizeof(*ca))) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (key_file_read(key_path, &kpem, &klen, e) == -1)
+		goto out;
+	if (fio_read_all(cert_path, RCA_MAX_PEM_BYTES, &cpem, &clen, e) ==
+	    -1) {
+		if (e != NULL)
+			e->code = ERR_IO;
+		goto out;
+	}
+	if (passphrase_file != NULL &&
+	    ca_passphrase_read(passphrase_file, &pass, e) == -1) {
+		if (e != NULL)
+			e->code = ERR_IO;
+		goto out;
+	}
+	if ((ca->cert = ca_cert_parse(cpem, clen, cert_path, ERR_CRYPTO,
+	    e)) == NULL ||
+	    (ca->key = ca_key_parse(kpem, klen, pass, key_path, ERR_CRYPTO,
+	    e)) == NULL)
+		goto out;
+	if (ca_key_classify(ca->key, &ca->key_type, e) == -1) {
+		if (e != NULL)
+			e->code = ERR_CRYPTO;
+		goto out;
+	}
+	if (X509_check_private_key(ca->cert, ca->key) != 1) {
+		ERR_clear_error();
+		err_set(e, ERR_CRYPTO, "%s does not match %s", key_path,
+		    cert_path);
+		goto out;
+	}
+	if (!ca_cert_is_ca(ca->cert)) {
+		err_set(e, ERR_CRYPTO, "%s is not a CA certificate",
+		    cert_path);
+		goto out;
+	}
+	if (ca_asn1_time_epoch(X509_get0_notAfter(ca->cert),
+	    &ca->not_after) == -1) {
+		err_set(e, ERR_CRYPTO, "%s: invalid notAfter", cert_path);
+		goto out;
+	}
+	if ((ca->md = EVP_MD_fetch(NULL, ca_digest_name(ca->key_type),
+	    NULL)) == NULL || (ca->sha1 = EVP_MD_fetch(NULL, "SHA1",
+	    NULL)) == NULL ||
+	    (ca->der = ca_x509_der(ca->cert, &ca->der_len)) == NULL ||
+	    (ca->pem = ca_pem_encode("CERTIFICATE", ca->der,
+	    ca->der_len)) == NULL ||
+	    (ca->sign_tmpl = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit_ex(ca->sign_tmpl, NULL,
+	    ca_digest_name(ca->key_type), NULL, NULL, ca->key, NULL) != 1 ||
+	    (ca->store = X509_STORE_new()) == NULL ||
+	    X509_STORE_add_cert(ca->store, ca->cert) != 1 ||
+	    prebuild(ca, public_url) == -1) {
+		ca_ssl_fail("loading the CA", ERR_CRYPTO,
+		    "cannot prepare the CA for signing", e);
+		goto out;
+	}
+	ca_sha256_hex(ca->der, ca->der_len, ca->fingerprint);
+	ret = ca;
+	ca = NULL;
+out:
+	ca_secret_free(kpem, klen);
+	free(cpem);
+	ca_passphrase_free(pass);
+	ca_free(ca);
+	return ret;
+}
+
+void
+ca_free(struct ca *ca)
+{
+	if (ca == NULL)
+		return;
+	X509_EXTENSION_free(ca->ext_aki);
+	X509_EXTENSION_free(ca->ext_bc);
+	for (int i = 0; i < 2; i++)
+		X509_EXTENSION_free(ca->ext_ku[i]);
+	for (int i = 0; i < 4; i++)
+		X509_EXTENSION_free(ca->ext_eku[i]);
+	X509_EXTENSION_free(ca->ext_crldp);
+	X509_EXTENSION_free(ca->ext_aia);
+	X509_STORE_free(ca->store);
+	EVP_MD_CTX_free(ca->sign_tmpl);
+	EVP_MD_free(ca->md);
+	EVP_MD_free(ca->sha1);
+	EVP_PKEY_free(ca->key);
+	X509_free(ca->cert);
+	free(ca->pem);
+	free(ca->der);
+	free(ca);
+}
+
+const char *
+ca_cert_pem(const struct ca *ca)
+{
+	return ca->pem;
+}
+
+const unsigned char *
+ca_cert_der(const struct ca *ca, size_t *len)
+{
+	*len = ca->der_len;
+	return ca->der;
+}
+
+int64_t
+ca_not_after(const struct ca *ca)
+{
+	return ca->not_after;
+}
+
+const char *
+ca_fingerprint(const struct ca *ca)
+{
+	return ca->fingerprint;
+}
+
+enum key_type
+ca_key_type(const struct ca *ca)
+{
+	return ca->key_type;
+}
