@@ -3,9 +3,9 @@
  * CONFIG SET, check the new serial over a new handshake, PING; on a
  * failure after writing, put the previous files and TLS context back
  * and check that the old certificate is served again.  Every step is
- * recorded in the rotation record as it happens.  The files go through
- * common/fileset; the busy marks are marks.c's, the scheduler's pass
- * schedule_nodes.c's.
+ * recorded in the rotation record as it happens.  Talking to the node
+ * is rotate_conn.c's, the files go through common/fileset; the busy
+ * marks are marks.c's, the scheduler's pass schedule_nodes.c's.
  */
 #include <sys/stat.h>
 
@@ -17,9 +17,9 @@
 
 #include "fileio.h"
 #include "fileset.h"
-#include "hex.h"
 #include "log.h"
 #include "rds.h"
+#include "rotate_int.h"
 #include "safefile.h"
 #include "svc_int.h"
 #include "timeutil.h"
@@ -29,41 +29,13 @@
 /* Backoff after failed rotations: check interval doubled, capped. */
 #define BACKOFF_MAX	3600
 
-/* A password file is a line, not a document. */
-#define PASSWORD_MAX	1024
-
-/* The three files, in the order they are written. */
-enum rot_file {
-	RF_KEY,
-	RF_CERT,
-	RF_CA,
-	RF__MAX
-};
-
+/* Mode of each file (RF_* of rotate_int.h). */
 static const mode_t rf_mode[RF__MAX] = {
 	[RF_KEY] = 0400, [RF_CERT] = 0444, [RF_CA] = 0444,
 };
 
-/* One rotation in progress. */
-struct rot {
-	struct svc		*s;
-	const struct svc_actor	*a;
-	struct node_rec		 node;		/* as it was at the start */
-	struct rotation_rec	*rec;		/* borrowed: the record */
-	char			*password;	/* owned, wiped; NULL: none */
-	struct rds_conn		*conn;		/* the connect step's */
-	struct svc_issued	 iss;		/* the new certificate */
-	bool			 issued;
-	struct fset		 files;		/* in cert_dir (owned) */
-	char			 path[RF__MAX][RCA_MAX_PATH]; /* Redis */
-	bool			 config_sent;	/* a CONFIG SET went out */
-	char			 served[RCA_SERIAL_HEX_MAX + 1]; /* at the
-						 * end: what the node
-						 * serves ("" unknown) */
-};
-
 /* ------------------------------------------------------------------ */
-/* Helpers                                                             */
+/* The record                                                          */
 
 /* Record a step in the record and save the record so far. */
 static void
@@ -119,76 +91,6 @@ step_note(struct rot *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
-node_opts(const struct rot *r, bool ignore_dates, struct rds_tls_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->host = r->node.host;
-	o->port = r->node.port;
-	o->server_name = r->node.server_name[0] != '\0' ?
-	    r->node.server_name : NULL;
-	o->ca_pem = ca_cert_pem(r->s->ca);
-	o->cert_file = r->s->admin_cert;
-	o->key_file = r->s->admin_key;
-	o->timeout_ms = RDS_DEFAULT_TIMEOUT_MS;
-	o->ignore_dates = ignore_dates;
-}
-
-/* Read the AUTH password (first line of the file) into r->password. */
-static int
-read_password(struct rot *r, struct err *e)
-{
-	char *buf = NULL;
-
-	if (r->node.auth_password_file[0] == '\0')
-		return 0;
-	if (svc_node_password_read(r->s, r->node.auth_password_file,
-	    PASSWORD_MAX, &buf, e) == -1)
-		return -1;
-	r->password = buf;
-	return 0;
-}
-
-/*
- * Open a verified connection and AUTH when configured.  ignore_dates
- * lets a node whose certificate expired (CA down for a while) still be
- * rotated and rolled back; the check that the NEW certificate is served
- * always verifies the dates.
- */
-static struct rds_conn *
-node_open(const struct rot *r, bool auth, bool ignore_dates, struct err *e)
-{
-	struct rds_tls_opts	 o;
-	struct rds_conn		*c;
-
-	node_opts(r, ignore_dates, &o);
-	if ((c = rds_connect(&o, e)) == NULL)
-		return NULL;
-	if (auth && r->password != NULL && rds_auth(c,
-	    r->node.auth_username[0] != '\0' ? r->node.auth_username : NULL,
-	    r->password, e) == -1) {
-		char msg[ERR_MSG_MAX];
-
-		snprintf(msg, sizeof(msg), "%s", e->msg);
-		err_set(e, ERR_NET, "AUTH: %.200s", msg);
-		rds_close(c);
-		return NULL;
-	}
-	return c;
-}
-
-/* The serial a connection's peer presents, normalised. */
-static int
-peer_serial(const struct rds_conn *c, char out[RCA_SERIAL_HEX_MAX + 1],
-    struct err *e)
-{
-	char raw[RCA_SERIAL_HEX_MAX + 1];
-
-	if (rds_peer_serial(c, raw, e) == -1)
-		return -1;
-	return hex_serial_normalize(raw, out, e);
-}
-
 /* ------------------------------------------------------------------ */
 /* The steps                                                           */
 
@@ -199,9 +101,9 @@ step_connect(struct rot *r)
 	char		served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	if (read_password(r, &e) == -1 ||
-	    (r->conn = node_open(r, true, true, &e)) == NULL ||
-	    peer_serial(r->conn, served, &e) == -1) {
+	if (rot_read_password(r, &e) == -1 ||
+	    (r->conn = rot_node_open(r, true, true, &e)) == NULL ||
+	    rot_peer_serial(r->conn, served, &e) == -1) {
 		step_add(r, "connect", false, "%s:%d: %.180s; nothing was "
 		    "written", r->node.host, r->node.port, e.msg);
 		return -1;
@@ -342,21 +244,6 @@ fail:
 	return -1;
 }
 
-/* CONFIG SET of the three paths over c. */
-static int
-config_set(struct rot *r, struct rds_conn *c, struct err *e)
-{
-	const char *kv[6];
-
-	kv[0] = "tls-cert-file";
-	kv[1] = r->path[RF_CERT];
-	kv[2] = "tls-key-file";
-	kv[3] = r->path[RF_KEY];
-	kv[4] = "tls-ca-cert-file";
-	kv[5] = r->path[RF_CA];
-	return rds_config_set(c, kv, 3, e);
-}
-
 static int
 step_config(struct rot *r)
 {
@@ -364,7 +251,7 @@ step_config(struct rot *r)
 
 	err_clear(&e);
 	r->config_sent = true;
-	if (config_set(r, r->conn, &e) == -1) {
+	if (rot_config_set(r, r->conn, &e) == -1) {
 		/* Whatever the reply, this connection is done with. */
 		rds_close(r->conn);
 		r->conn = NULL;
@@ -383,8 +270,8 @@ step_verify(struct rot *r, struct rds_conn **c)
 	char		served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	if ((*c = node_open(r, false, false, &e)) == NULL ||
-	    peer_serial(*c, served, &e) == -1) {
+	if ((*c = rot_node_open(r, false, false, &e)) == NULL ||
+	    rot_peer_serial(*c, served, &e) == -1) {
 		step_add(r, "verify_handshake", false, "%.240s", e.msg);
 		return -1;
 	}
@@ -405,9 +292,7 @@ step_ping(struct rot *r, struct rds_conn *c)
 	struct err e;
 
 	err_clear(&e);
-	if ((r->password != NULL && rds_auth(c,
-	    r->node.auth_username[0] != '\0' ? r->node.auth_username : NULL,
-	    r->password, &e) == -1) || rds_ping(c, &e) == -1) {
+	if (rot_auth(r, c, &e) == -1 || rds_ping(c, &e) == -1) {
 		step_add(r, "ping", false, "%.240s", e.msg);
 		return -1;
 	}
@@ -441,8 +326,8 @@ step_rollback(struct rot *r)
 		c = r->conn;
 		r->conn = NULL;
 		if (c == NULL)
-			c = node_open(r, true, true, &e);
-		if (c == NULL || config_set(r, c, &e) == -1)
+			c = rot_node_open(r, true, true, &e);
+		if (c == NULL || rot_config_set(r, c, &e) == -1)
 			snprintf(config, sizeof(config), "CONFIG SET back "
 			    "failed: %.48s", e.msg);
 		else
@@ -454,8 +339,8 @@ step_rollback(struct rot *r)
 	/* The proof: a new handshake sees the old certificate. */
 	err_clear(&e);
 	r->served[0] = '\0';
-	if ((c = node_open(r, false, true, &e)) == NULL ||
-	    peer_serial(c, served, &e) == -1)
+	if ((c = rot_node_open(r, false, true, &e)) == NULL ||
+	    rot_peer_serial(c, served, &e) == -1)
 		snprintf(serve, sizeof(serve), "the node cannot be checked: "
 		    "%.80s", e.msg);
 	else {
@@ -464,10 +349,7 @@ step_rollback(struct rot *r)
 			snprintf(serve, sizeof(serve), "the node serves %s, "
 			    "not the previous %s", served,
 			    r->rec->old_serial);
-		else if ((r->password != NULL && rds_auth(c,
-		    r->node.auth_username[0] != '\0' ?
-		    r->node.auth_username : NULL, r->password, &e) == -1) ||
-		    rds_ping(c, &e) == -1)
+		else if (rot_auth(r, c, &e) == -1 || rds_ping(c, &e) == -1)
 			snprintf(serve, sizeof(serve), "previous serial %s "
 			    "served, but PING failed: %.48s", served, e.msg);
 		else {
