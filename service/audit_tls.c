@@ -139,7 +139,8 @@ target_opts(const struct svc_check_target *t, struct rds_tls_opts *o,
 		    "are required");
 		return -1;
 	}
-	if ((t->ca_file == NULL || t->ca_file[0] == '\0') && t->ca_pem == NULL) {
+	if ((t->ca_file == NULL || t->ca_file[0] == '\0') &&
+	    t->ca_pem == NULL) {
 		err_set(e, ERR_INVALID_REQUEST, "a CA file is required");
 		return -1;
 	}
