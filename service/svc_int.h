@@ -166,36 +166,40 @@ void	svc_audit_prune_tick(struct svc *s, int64_t now);
 /*
  * The node marks of s (marks.c): svc_open() calls svc_marks_init()
  * (Errors: ERR_INTERNAL), svc_close() svc_marks_fini(), which frees
- * any mark left.
+ * any mark left.  (Until it does, the calloc'd nodes_mu is glibc's
+ * PTHREAD_MUTEX_INITIALIZER.)
  */
 int	svc_marks_init(struct svc *s, struct err *e);
 void	svc_marks_fini(struct svc *s);
 
 /*
- * The scheduler's pass over the nodes (called by svc_tick()): at most
- * every rotation_check_interval, rotate (as the scheduler, one after
- * the other, holding no lock) each node that was never rotated, whose
- * last rotation failed, or that has less than renew_before of its
- * certificate's lifetime left, unless its backoff (next_attempt_at) is
- * still running.  Returns the seconds until it wants to run again.
+ * The scheduler's pass over the nodes (schedule_nodes.c, called by
+ * svc_tick()): at most every rotation_check_interval, rotate (as the
+ * scheduler, one after the other, holding no lock) each node that was
+ * never rotated, whose last rotation failed, or that has less than
+ * renew_before of its certificate's lifetime left, unless its backoff
+ * (next_attempt_at) is still running.  Returns the seconds until it
+ * wants to run again.
  */
 int64_t	svc_nodes_tick(struct svc *s, int64_t now);
 
 /*
  * Seconds before not_after at which a node's certificate is due for
- * renewal: renew_before percent of its lifetime (from the stored
- * certificate, else the node's ttl or its profile's default).
+ * renewal (schedule_nodes.c): renew_before percent of its lifetime
+ * (from the stored certificate, else the node's ttl or its profile's
+ * default).
  */
 int64_t	svc_node_renew_window(struct svc *s, const struct node_rec *n);
 
 /*
- * Mark a node busy (rotation, deletion): false when it already is.
- * svc_node_unlock() ends it.  Never held across another lock.
+ * Mark a node busy (marks.c; rotation, deletion): false when it
+ * already is.  svc_node_unlock() ends it.  Never held across another
+ * lock.
  */
 bool	svc_node_lock(struct svc *s, const char *name);
 void	svc_node_unlock(struct svc *s, const char *name);
 
-/* True when name matches [a-z0-9][a-z0-9-]{0,62}. */
+/* True when name matches [a-z0-9][a-z0-9-]{0,62} (node_req.c). */
 bool	svc_node_name_valid(const char *name);
 
 /*
@@ -217,7 +221,8 @@ int	svc_node_admin_target(const struct svc_actor *a, const char *name,
 int	svc_node_from_req(struct svc *s, const struct svc_node_req *req,
 	    struct node_rec *n, struct err *e);
 
-/* Start v empty, status unknown (v may hold garbage; NULL is fine). */
+/* Start v empty, status unknown (node_view.c; v may hold garbage, NULL
+ * is fine). */
 void	svc_node_view_init(struct svc_node_view *v);
 
 /* Fill v from the node record n (stolen: n is left empty) as at now. */
@@ -225,7 +230,7 @@ void	svc_node_view_fill(struct svc *s, struct node_rec *n,
 	    struct svc_node_view *v, int64_t now);
 
 /*
- * Load node name into *n (node_rec_clear()): ERR_NOT_FOUND for a name
+ * Load node name into *n (nodes.c; node_rec_clear()): ERR_NOT_FOUND for a name
  * that is not valid or not registered; any other failure is logged
  * and becomes ERR_INTERNAL.  e must not be NULL.
  */
