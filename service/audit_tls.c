@@ -1,8 +1,6 @@
 /*
- * The TLS audit of a live Redis node (POST /v1/nodes/{name}/check and
- * `redis-ca check`): one probe handshake per question, through redis/,
- * and a verdict per check.  No decision here needs the CA's key, so the
- * CLI runs the same code without a service.
+ * The TLS audit of a live Redis node (POST /v1/nodes/{name}/check, `redis-ca
+ * check`): one probe handshake per question, through redis/, a verdict each.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -243,6 +241,7 @@ check_serial(struct svc_check_result *out, const struct svc_check_target *t,
 		    0, "serves %s, recorded %s", got, want);
 }
 
+/* No decision here needs the CA's key: the CLI runs it without a service. */
 int
 svc_check_run(const struct svc_check_target *t, struct svc_check_result *out,
     struct err *e)

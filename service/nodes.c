@@ -1,8 +1,6 @@
 /*
- * The node registry: registering, reading, listing and forgetting the
- * Redis nodes whose certificates the service keeps fresh, their
- * rotation history, and the per-node numbers for /metrics.  Requests
- * are checked in node_req.c, shown through node_view.c.
+ * The node registry: registering, reading, listing and forgetting Redis
+ * nodes, their rotation history, and the per-node numbers for /metrics.
  */
 #include <stdio.h>
 #include <stdlib.h>

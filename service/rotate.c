@@ -1,11 +1,6 @@
 /*
- * Node rotation (SPEC section 6): connect, issue, write the files,
- * CONFIG SET, check the new serial over a new handshake, PING; on a
- * failure after writing, put the previous files and TLS context back
- * and check that the old certificate is served again.  Every step is
- * recorded in the rotation record as it happens.  Talking to the node
- * is rotate_conn.c's, the files go through common/fileset; the busy
- * marks are marks.c's, the scheduler's pass schedule_nodes.c's.
+ * Node rotation (SPEC section 6): the steps (connect, issue, write, CONFIG
+ * SET, verify, PING, rollback), each recorded as it happens, and the end.
  */
 #include <sys/stat.h>
 
