@@ -354,6 +354,7 @@ test_expired_node(void **state)
 	struct rfx		*r = *state;
 	struct rfx_node		 n;
 	struct rotation_rec	 rec;
+	struct cert_rec		 c;
 	struct err		 e;
 	char			 conf[CONF_MAX];
 	char			 served[RCA_SERIAL_HEX_MAX + 1];
@@ -366,6 +367,9 @@ test_expired_node(void **state)
 	tclock_set(tu_now() - 120);
 	rfx_node_init_ttl(r, &n, "expired", 61);
 	tclock_real();
+	assert_int_equal(svc_cert_get(r->f->svc, n.serial, &c, &e), 0);
+	assert_true(c.not_after < tu_now());
+	cert_rec_clear(&c);
 	rfx_node_conf(&n, NULL, conf, sizeof(conf));
 	rfx_start(&n, conf);
 	rfx_register(r, &n, NULL, NULL, NULL);
