@@ -222,17 +222,8 @@ api_h_node_check(struct api_req *r, struct api_resp *out, struct err *e)
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (svc_node_check(r->svc, name, res, e) == -1) {
-		if (e->code != ERR_NET)
-			goto out;
-		memset(res, 0, sizeof(*res));
-		res->n = 1;
-		snprintf(res->checks[0].id, sizeof(res->checks[0].id),
-		    "reachable");
-		snprintf(res->checks[0].detail, sizeof(res->checks[0].detail),
-		    "%s", e->msg);
-		err_clear(e);
-	}
+	if (svc_node_check(r->svc, name, res, e) == -1)
+		goto out;
 	rc = api_resp_json(out, 200, enc_checks(res), e);
 out:
 	free(res);

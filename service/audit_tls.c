@@ -1,8 +1,6 @@
 /*
- * The TLS audit of a live Redis node (POST /v1/nodes/{name}/check and
- * `redis-ca check`): one probe handshake per question, through redis/,
- * and a verdict per check.  No decision here needs the CA's key, so the
- * CLI runs the same code without a service.
+ * The TLS audit of a live Redis node (POST /v1/nodes/{name}/check, `redis-ca
+ * check`): one probe handshake per question, through redis/, a verdict each.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -128,41 +126,135 @@ check_cert(struct svc_check_result *out, const struct svc_check_target *t,
 		    "" : "; renewal is overdue");
 }
 
-int
-svc_check_run(const struct svc_check_target *t, struct svc_check_result *out,
+/* The probe options for t; -1 when t lacks a host, port or CA. */
+static int
+target_opts(const struct svc_check_target *t, struct rds_tls_opts *o,
     struct err *e)
 {
-	struct rds_tls_opts	o;
-	struct rds_probe_result	base, v12, v13, nonfs;
-	char			why[ERR_MSG_MAX], why12[ERR_MSG_MAX];
-	char			why13[ERR_MSG_MAX];
-	struct err		pe;
-	bool			acc12, acc13, nonfs_refused, required;
-	int			rc12, rc13;
-
-	memset(out, 0, sizeof(*out));
-	out->ok = true;
 	if (t == NULL || t->host == NULL || t->host[0] == '\0' ||
 	    t->port < 1 || t->port > 65535) {
 		err_set(e, ERR_INVALID_REQUEST, "host and port (1 to 65535) "
 		    "are required");
 		return -1;
 	}
-	if ((t->ca_file == NULL || t->ca_file[0] == '\0') && t->ca_pem == NULL) {
+	if ((t->ca_file == NULL || t->ca_file[0] == '\0') &&
+	    t->ca_pem == NULL) {
 		err_set(e, ERR_INVALID_REQUEST, "a CA file is required");
 		return -1;
 	}
-	memset(&o, 0, sizeof(o));
-	o.host = t->host;
-	o.port = t->port;
-	o.server_name = t->server_name != NULL && t->server_name[0] != '\0' ?
+	memset(o, 0, sizeof(*o));
+	o->host = t->host;
+	o->port = t->port;
+	o->server_name = t->server_name != NULL && t->server_name[0] != '\0' ?
 	    t->server_name : NULL;
-	o.ca_file = t->ca_file != NULL && t->ca_file[0] != '\0' ? t->ca_file :
+	o->ca_file = t->ca_file != NULL && t->ca_file[0] != '\0' ? t->ca_file :
 	    NULL;
-	o.ca_pem = t->ca_pem;
-	o.cert_file = t->cert_file;
-	o.key_file = t->key_file;
-	o.timeout_ms = t->timeout_ms;
+	o->ca_pem = t->ca_pem;
+	o->cert_file = t->cert_file;
+	o->key_file = t->key_file;
+	o->timeout_ms = t->timeout_ms;
+	return 0;
+}
+
+/*
+ * tls12_accepted and tls13_accepted: either modern version is enough,
+ * a TLS 1.3-only node passes.  *v12 and *acc12 tell the TLS 1.2 probe.
+ */
+static void
+check_modern(struct svc_check_result *out, const struct rds_tls_opts *o,
+    struct rds_probe_result *v12, bool *acc12)
+{
+	struct rds_probe_result	v13;
+	char			why12[ERR_MSG_MAX], why13[ERR_MSG_MAX];
+	bool			acc13;
+	int			rc12, rc13;
+
+	rc12 = probe(o, RDS_TLS1_2, RDS_TLS1_2, NULL, v12, why12);
+	rc13 = probe(o, RDS_TLS1_3, RDS_TLS1_3, NULL, &v13, why13);
+	*acc12 = rc12 == 0 && v12->accepted;
+	acc13 = rc13 == 0 && v13.accepted;
+	if (*acc12)
+		add(out, "tls12_accepted", true, "accepted (%s)", v12->cipher);
+	else
+		add(out, "tls12_accepted", acc13, "%.160s%s", rc12 == -1 ?
+		    why12 : v12->reason, acc13 ? "; TLS 1.3 is accepted" : "");
+	if (acc13)
+		add(out, "tls13_accepted", true, "accepted (%s)", v13.cipher);
+	else
+		add(out, "tls13_accepted", *acc12, "%.160s%s", rc13 == -1 ?
+		    why13 : v13.reason, *acc12 ? "; TLS 1.2 is accepted" : "");
+}
+
+/*
+ * forward_secrecy_only: static key exchanges refused, and neither the
+ * best handshake (base) nor the TLS 1.2 one (v12, when acc12) went
+ * without forward secrecy.  Cipher probes only mean something at
+ * TLS 1.2 (see rds.h).
+ */
+static void
+check_fs(struct svc_check_result *out, const struct rds_tls_opts *o,
+    const struct rds_probe_result *base, const struct rds_probe_result *v12,
+    bool acc12)
+{
+	struct rds_probe_result	nonfs;
+	char			why[ERR_MSG_MAX];
+
+	if (probe(o, RDS_TLS_ANY, RDS_TLS1_2, RDS_PROBE_NON_FS_CIPHERS,
+	    &nonfs, why) == -1)
+		add(out, "forward_secrecy_only", false, "%s", why);
+	else if (nonfs.accepted)
+		add(out, "forward_secrecy_only", false, "static key "
+		    "exchange accepted (%s %s)", nonfs.protocol,
+		    nonfs.cipher);
+	else if ((base->accepted && !base->forward_secret) ||
+	    (acc12 && !v12->forward_secret))
+		add(out, "forward_secrecy_only", false, "negotiated "
+		    "%s without forward secrecy", acc12 &&
+		    !v12->forward_secret ? v12->cipher : base->cipher);
+	else
+		add(out, "forward_secrecy_only", true, "static RSA and "
+		    "PSK key exchanges refused; negotiated %s",
+		    base->accepted ? base->cipher : "nothing");
+}
+
+/* serves_recorded_serial: the serial of base against t's. */
+static void
+check_serial(struct svc_check_result *out, const struct svc_check_target *t,
+    const struct rds_probe_result *base)
+{
+	char		want[RCA_SERIAL_HEX_MAX + 1];
+	char		got[RCA_SERIAL_HEX_MAX + 1];
+	struct err	pe;
+
+	err_clear(&pe);
+	if (t->expect_serial[0] == '\0')
+		add(out, "serves_recorded_serial", false, "no "
+		    "certificate is recorded for this node yet");
+	else if (!base->have_cert || hex_serial_normalize(
+	    t->expect_serial, want, &pe) == -1 ||
+	    hex_serial_normalize(base->serial, got, &pe) == -1)
+		add(out, "serves_recorded_serial", false, "cannot "
+		    "compare: %s", base->have_cert ? pe.msg :
+		    "no certificate seen");
+	else
+		add(out, "serves_recorded_serial", strcmp(want, got) ==
+		    0, "serves %s, recorded %s", got, want);
+}
+
+/* No decision here needs the CA's key: the CLI runs it without a service. */
+int
+svc_check_run(const struct svc_check_target *t, struct svc_check_result *out,
+    struct err *e)
+{
+	struct rds_tls_opts	o;
+	struct rds_probe_result	base, v12;
+	struct err		pe;
+	bool			acc12, required;
+
+	memset(out, 0, sizeof(*out));
+	out->ok = true;
+	if (target_opts(t, &o, e) == -1)
+		return -1;
 
 	/* The node's best handshake: it must at least answer that. */
 	err_clear(&pe);
@@ -176,46 +268,11 @@ svc_check_run(const struct svc_check_target *t, struct svc_check_result *out,
 	    "TLS 1.0");
 	check_refused(out, "tls11_refused", &o, RDS_TLS1_1, RDS_TLS1_1, NULL,
 	    "TLS 1.1");
-
-	/* Either modern version is enough: a TLS 1.3-only node passes. */
-	rc12 = probe(&o, RDS_TLS1_2, RDS_TLS1_2, NULL, &v12, why12);
-	rc13 = probe(&o, RDS_TLS1_3, RDS_TLS1_3, NULL, &v13, why13);
-	acc12 = rc12 == 0 && v12.accepted;
-	acc13 = rc13 == 0 && v13.accepted;
-	if (acc12)
-		add(out, "tls12_accepted", true, "accepted (%s)", v12.cipher);
-	else
-		add(out, "tls12_accepted", acc13, "%.160s%s", rc12 == -1 ?
-		    why12 : v12.reason, acc13 ? "; TLS 1.3 is accepted" : "");
-	if (acc13)
-		add(out, "tls13_accepted", true, "accepted (%s)", v13.cipher);
-	else
-		add(out, "tls13_accepted", acc12, "%.160s%s", rc13 == -1 ?
-		    why13 : v13.reason, acc12 ? "; TLS 1.2 is accepted" : "");
-
-	/* Cipher probes only mean something at TLS 1.2 (see rds.h). */
+	check_modern(out, &o, &v12, &acc12);
 	check_refused(out, "weak_ciphers_refused", &o, RDS_TLS_ANY,
 	    RDS_TLS1_2, RDS_PROBE_WEAK_CIPHERS,
 	    "a NULL/anonymous/export/RC4/DES/3DES/MD5 suite");
-	if (probe(&o, RDS_TLS_ANY, RDS_TLS1_2, RDS_PROBE_NON_FS_CIPHERS,
-	    &nonfs, why) == -1)
-		add(out, "forward_secrecy_only", false, "%s", why);
-	else {
-		nonfs_refused = !nonfs.accepted;
-		if (!nonfs_refused)
-			add(out, "forward_secrecy_only", false, "static key "
-			    "exchange accepted (%s %s)", nonfs.protocol,
-			    nonfs.cipher);
-		else if ((base.accepted && !base.forward_secret) ||
-		    (acc12 && !v12.forward_secret))
-			add(out, "forward_secrecy_only", false, "negotiated "
-			    "%s without forward secrecy", acc12 &&
-			    !v12.forward_secret ? v12.cipher : base.cipher);
-		else
-			add(out, "forward_secrecy_only", true, "static RSA and "
-			    "PSK key exchanges refused; negotiated %s",
-			    base.accepted ? base.cipher : "nothing");
-	}
+	check_fs(out, &o, &base, &v12, acc12);
 
 	err_clear(&pe);
 	if (rds_probe_client_cert_required(&o, &required, &pe) == -1)
@@ -227,25 +284,21 @@ svc_check_run(const struct svc_check_target *t, struct svc_check_result *out,
 		    "a client without a certificate can talk to the node");
 
 	check_cert(out, t, &base);
-
-	if (t->expect_serial != NULL) {
-		char want[RCA_SERIAL_HEX_MAX + 1], got[RCA_SERIAL_HEX_MAX + 1];
-
-		err_clear(&pe);
-		if (t->expect_serial[0] == '\0')
-			add(out, "serves_recorded_serial", false, "no "
-			    "certificate is recorded for this node yet");
-		else if (!base.have_cert || hex_serial_normalize(
-		    t->expect_serial, want, &pe) == -1 ||
-		    hex_serial_normalize(base.serial, got, &pe) == -1)
-			add(out, "serves_recorded_serial", false, "cannot "
-			    "compare: %s", base.have_cert ? pe.msg :
-			    "no certificate seen");
-		else
-			add(out, "serves_recorded_serial", strcmp(want, got) ==
-			    0, "serves %s, recorded %s", got, want);
-	}
+	if (t->expect_serial != NULL)
+		check_serial(out, t, &base);
 	return 0;
+}
+
+/* The answer for a node that cannot be reached: one failed check. */
+static void
+unreachable(struct svc_check_result *out, struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->n = 1;
+	snprintf(out->checks[0].id, sizeof(out->checks[0].id), "reachable");
+	snprintf(out->checks[0].detail, sizeof(out->checks[0].detail), "%s",
+	    e->msg);
+	err_clear(e);
 }
 
 int
@@ -257,22 +310,12 @@ svc_node_check(struct svc *s, const char *name, struct svc_check_result *out,
 	struct err		le;
 	int			rc = -1;
 
-	if (e == NULL)
-		e = &le;
+	ERR_LOCAL(e, le);
 	err_clear(e);
 	memset(&n, 0, sizeof(n));
 	memset(out, 0, sizeof(*out));
-	if (!svc_node_name_valid(name)) {
-		err_set(e, ERR_NOT_FOUND, "node not found");
+	if (svc_node_load(s, name, &n, e) == -1)
 		goto out;
-	}
-	if (db_node_get(s->db, name, &n, e) == -1) {
-		if (e->code != ERR_NOT_FOUND) {
-			log_error("node get %s: %s", name, e->msg);
-			err_set(e, ERR_INTERNAL, "internal error");
-		}
-		goto out;
-	}
 	memset(&t, 0, sizeof(t));
 	t.host = n.host;
 	t.port = n.port;
@@ -288,8 +331,9 @@ svc_node_check(struct svc *s, const char *name, struct svc_check_result *out,
 			log_error("node check %s: %s: %s", name,
 			    err_code_name(e->code), e->msg);
 			err_set(e, ERR_INTERNAL, "internal error");
+			goto out;
 		}
-		goto out;
+		unreachable(out, e);
 	}
 	rc = 0;
 out:

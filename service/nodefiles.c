@@ -1,9 +1,6 @@
 /*
- * Where a node's files may be (SPEC section 8): inside one of
- * nodes.allowed_dirs, never inside the data folder or the folder of
- * ca.key, reached without following a link.  Registration checks the
- * paths (nodes.c); every rotation checks them again and opens them only
- * through common/safefile (rotate.c).
+ * Where a node's files may be (SPEC section 8): inside nodes.allowed_dirs,
+ * never in the data folder or ca.key's, reached without following a link.
  */
 #include <sys/stat.h>
 

@@ -1,18 +1,9 @@
 /*
- * Node rotation (SPEC section 6): connect, issue, write the files,
- * CONFIG SET, check the new serial over a new handshake, PING; on a
- * failure after writing, put the previous files and TLS context back
- * and check that the old certificate is served again.  Every step is
- * recorded in the rotation record as it happens.  Also the per-node
- * "busy" marks that keep two rotations of one node apart, and the
- * scheduler's pass over the nodes.
+ * Node rotation (SPEC section 6): the steps (connect, issue, write, CONFIG
+ * SET, verify, PING, rollback), each recorded as it happens, and the end.
  */
 #include <sys/stat.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +11,10 @@
 #include <unistd.h>
 
 #include "fileio.h"
-#include "hex.h"
+#include "fileset.h"
 #include "log.h"
 #include "rds.h"
+#include "rotate_int.h"
 #include "safefile.h"
 #include "svc_int.h"
 #include "timeutil.h"
@@ -31,102 +23,14 @@
 
 /* Backoff after failed rotations: check interval doubled, capped. */
 #define BACKOFF_MAX	3600
-#define DEFAULT_INTERVAL 60
 
-/* A password file is a line, not a document. */
-#define PASSWORD_MAX	1024
-
-/* The three files, in the order they are written. */
-enum rot_file {
-	RF_KEY,
-	RF_CERT,
-	RF_CA,
-	RF__MAX
-};
-
+/* Mode of each file (RF_* of rotate_int.h). */
 static const mode_t rf_mode[RF__MAX] = {
 	[RF_KEY] = 0400, [RF_CERT] = 0444, [RF_CA] = 0444,
 };
 
-struct svc_busy {
-	struct svc_busy	*next;
-	char		 name[RCA_MAX_NODE_NAME + 1];
-};
-
-/* Guards every struct svc's busy list and nodes_due_at. */
-static pthread_mutex_t busy_mu = PTHREAD_MUTEX_INITIALIZER;
-
-/* One rotation in progress. */
-struct rot {
-	struct svc		*s;
-	const struct svc_actor	*a;
-	struct node_rec		 node;		/* as it was at the start */
-	struct rotation_rec	*rec;		/* borrowed: the record */
-	char			*password;	/* owned, wiped; NULL: none */
-	struct rds_conn		*conn;		/* the connect step's */
-	struct svc_issued	 iss;		/* the new certificate */
-	bool			 issued;
-	int			 dirfd;		/* cert_dir; -1: not open */
-	const char		*name[RF__MAX];	/* borrowed from node */
-	char			 path[RF__MAX][RCA_MAX_PATH]; /* Redis */
-	char			 prev[RF__MAX][NAME_MAX + 1];
-	char			*old[RF__MAX];	/* owned (key wiped) */
-	size_t			 oldlen[RF__MAX];
-	bool			 touched[RF__MAX]; /* may differ from old */
-	uid_t			 uid;		/* owner of the live files */
-	gid_t			 gid;		/* (-1: ours) */
-	bool			 config_sent;	/* a CONFIG SET went out */
-	char			 served[RCA_SERIAL_HEX_MAX + 1]; /* at the
-						 * end: what the node
-						 * serves ("" unknown) */
-};
-
 /* ------------------------------------------------------------------ */
-/* Busy marks                                                          */
-
-bool
-svc_node_lock(struct svc *s, const char *name)
-{
-	struct svc_busy	*b, *mark;
-	bool		 ok = true;
-
-	if ((mark = calloc(1, sizeof(*mark))) == NULL)
-		return false;
-	snprintf(mark->name, sizeof(mark->name), "%s", name);
-	pthread_mutex_lock(&busy_mu);
-	for (b = s->busy; b != NULL; b = b->next)
-		if (strcmp(b->name, mark->name) == 0) {
-			ok = false;
-			break;
-		}
-	if (ok) {
-		mark->next = s->busy;
-		s->busy = mark;
-		mark = NULL;
-	}
-	pthread_mutex_unlock(&busy_mu);
-	free(mark);
-	return ok;
-}
-
-void
-svc_node_unlock(struct svc *s, const char *name)
-{
-	struct svc_busy **pp, *gone = NULL;
-
-	pthread_mutex_lock(&busy_mu);
-	for (pp = &s->busy; *pp != NULL; pp = &(*pp)->next)
-		if (strncmp((*pp)->name, name, sizeof((*pp)->name)) == 0) {
-			gone = *pp;
-			*pp = gone->next;
-			break;
-		}
-	pthread_mutex_unlock(&busy_mu);
-	free(gone);
-}
-
-/* ------------------------------------------------------------------ */
-/* Helpers                                                             */
+/* The record                                                          */
 
 /* Record a step in the record and save the record so far. */
 static void
@@ -182,76 +86,6 @@ step_note(struct rot *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
-node_opts(const struct rot *r, bool ignore_dates, struct rds_tls_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->host = r->node.host;
-	o->port = r->node.port;
-	o->server_name = r->node.server_name[0] != '\0' ?
-	    r->node.server_name : NULL;
-	o->ca_pem = ca_cert_pem(r->s->ca);
-	o->cert_file = r->s->admin_cert;
-	o->key_file = r->s->admin_key;
-	o->timeout_ms = RDS_DEFAULT_TIMEOUT_MS;
-	o->ignore_dates = ignore_dates;
-}
-
-/* Read the AUTH password (first line of the file) into r->password. */
-static int
-read_password(struct rot *r, struct err *e)
-{
-	char *buf = NULL;
-
-	if (r->node.auth_password_file[0] == '\0')
-		return 0;
-	if (svc_node_password_read(r->s, r->node.auth_password_file,
-	    PASSWORD_MAX, &buf, e) == -1)
-		return -1;
-	r->password = buf;
-	return 0;
-}
-
-/*
- * Open a verified connection and AUTH when configured.  ignore_dates
- * lets a node whose certificate expired (CA down for a while) still be
- * rotated and rolled back; the check that the NEW certificate is served
- * always verifies the dates.
- */
-static struct rds_conn *
-node_open(const struct rot *r, bool auth, bool ignore_dates, struct err *e)
-{
-	struct rds_tls_opts	 o;
-	struct rds_conn		*c;
-
-	node_opts(r, ignore_dates, &o);
-	if ((c = rds_connect(&o, e)) == NULL)
-		return NULL;
-	if (auth && r->password != NULL && rds_auth(c,
-	    r->node.auth_username[0] != '\0' ? r->node.auth_username : NULL,
-	    r->password, e) == -1) {
-		char msg[ERR_MSG_MAX];
-
-		snprintf(msg, sizeof(msg), "%s", e->msg);
-		err_set(e, ERR_NET, "AUTH: %.200s", msg);
-		rds_close(c);
-		return NULL;
-	}
-	return c;
-}
-
-/* The serial a connection's peer presents, normalised. */
-static int
-peer_serial(const struct rds_conn *c, char out[RCA_SERIAL_HEX_MAX + 1],
-    struct err *e)
-{
-	char raw[RCA_SERIAL_HEX_MAX + 1];
-
-	if (rds_peer_serial(c, raw, e) == -1)
-		return -1;
-	return hex_serial_normalize(raw, out, e);
-}
-
 /* ------------------------------------------------------------------ */
 /* The steps                                                           */
 
@@ -262,9 +96,9 @@ step_connect(struct rot *r)
 	char		served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	if (read_password(r, &e) == -1 ||
-	    (r->conn = node_open(r, true, true, &e)) == NULL ||
-	    peer_serial(r->conn, served, &e) == -1) {
+	if (rot_read_password(r, &e) == -1 ||
+	    (r->conn = rot_node_open(r, true, true, &e)) == NULL ||
+	    rot_peer_serial(r->conn, served, &e) == -1) {
 		step_add(r, "connect", false, "%s:%d: %.180s; nothing was "
 		    "written", r->node.host, r->node.port, e.msg);
 		return -1;
@@ -341,96 +175,60 @@ out:
 }
 
 /*
- * Remember file i's current content, read through the descriptor that
- * was checked: a regular file with one link, opened without following
- * a link.  A link, FIFO, device or hard link there fails the rotation;
- * nothing it points to is ever read.
- */
-static int
-keep_old(struct rot *r, int i, struct err *e)
-{
-	struct sf_rules	rules;
-	struct err	le;
-
-	memset(&rules, 0, sizeof(rules));
-	rules.max_links = 1;
-	err_clear(&le);
-	if (sf_read_at(r->dirfd, r->name[i], &rules, RCA_MAX_KEY_FILE_BYTES,
-	    &r->old[i], &r->oldlen[i], NULL, &le) == -1) {
-		if (le.code == ERR_NOT_FOUND)
-			return 0;
-		err_set(e, ERR_IO, "%s", le.msg);
-		return -1;
-	}
-	return 0;
-}
-
-/*
  * Write the three files in cert_dir, all through one descriptor of the
- * folder opened without following links (SPEC section 8).  Backups
- * (*.prev) get the service's own owner and modes (key 0400, others
- * 0444), never another file's.  The live files get the owner and group
- * of cert_dir itself when the service runs as root (so the Redis user
- * that owns the folder can read its key), else the service's own; that
- * owner comes from the fstat of the folder descriptor, never from a
- * file in it.
+ * folder opened without following links (SPEC section 8), keeping the
+ * previous ones as *.prev (common/fileset).  Backups get the service's
+ * own owner and modes (key 0400, others 0444), never another file's.
+ * The live files get the owner and group of cert_dir itself when the
+ * service runs as root (so the Redis user that owns the folder can
+ * read its key), else the service's own; that owner comes from the
+ * fstat of the folder descriptor, never from a file in it.
  */
 static int
 step_write(struct rot *r)
 {
-	const char	*content[RF__MAX];
+	const char	*content[RF__MAX], *name[RF__MAX];
 	static const char *const field[RF__MAX] = {
 		[RF_KEY] = "key_file", [RF_CERT] = "cert_file",
 		[RF_CA] = "ca_file",
 	};
 	struct stat	 dir;
 	struct err	 e;
+	uid_t		 uid = (uid_t)-1;
+	gid_t		 gid = (gid_t)-1;
+	int		 dirfd;
 
 	err_clear(&e);
 	content[RF_KEY] = r->iss.private_key_pem;
 	content[RF_CERT] = r->iss.cert.pem;
 	content[RF_CA] = r->iss.ca_pem;
-	r->name[RF_KEY] = r->node.key_file;
-	r->name[RF_CERT] = r->node.cert_file;
-	r->name[RF_CA] = r->node.ca_file;
+	name[RF_KEY] = r->node.key_file;
+	name[RF_CERT] = r->node.cert_file;
+	name[RF_CA] = r->node.ca_file;
 
 	for (int i = 0; i < RF__MAX; i++) {
 		/* Checked at registration; a stored row is checked again. */
-		if (!sf_name_ok(r->name[i])) {
+		if (!sf_name_ok(name[i])) {
 			err_set(&e, ERR_IO, "%s is not a plain file name",
 			    field[i]);
 			goto fail;
 		}
 		if (snprintf(r->path[i], sizeof(r->path[i]), "%s/%s",
-		    r->node.cert_dir, r->name[i]) >= (int)sizeof(r->path[i]) ||
-		    snprintf(r->prev[i], sizeof(r->prev[i]), "%s.prev",
-		    r->name[i]) >= (int)sizeof(r->prev[i])) {
+		    r->node.cert_dir, name[i]) >= (int)sizeof(r->path[i]) ||
+		    fset_add(&r->files, name[i], rf_mode[i], NULL) == -1) {
 			err_set(&e, ERR_IO, "%s is too long", field[i]);
 			goto fail;
 		}
 	}
-	if ((r->dirfd = svc_node_dir_open(r->s, r->node.cert_dir, &dir,
+	if ((dirfd = svc_node_dir_open(r->s, r->node.cert_dir, &dir,
 	    &e)) == -1)
 		goto fail;
-	r->uid = (uid_t)-1;
-	r->gid = (gid_t)-1;
 	if (geteuid() == 0) {
-		r->uid = dir.st_uid;
-		r->gid = dir.st_gid;
+		uid = dir.st_uid;
+		gid = dir.st_gid;
 	}
-	for (int i = 0; i < RF__MAX; i++) {
-		if (keep_old(r, i, &e) == -1)
-			goto fail;
-		if (r->old[i] != NULL && sf_replace_at(r->dirfd, r->prev[i],
-		    r->old[i], r->oldlen[i], rf_mode[i], (uid_t)-1, (gid_t)-1,
-		    &e) == -1)
-			goto fail;
-		/* From here the file may hold the new content. */
-		r->touched[i] = true;
-		if (sf_replace_at(r->dirfd, r->name[i], content[i],
-		    strlen(content[i]), rf_mode[i], r->uid, r->gid, &e) == -1)
-			goto fail;
-	}
+	if (fset_replace(&r->files, dirfd, content, uid, gid, &e) == -1)
+		goto fail;
 	step_add(r, "write_files", true, "%s, %s and %s written in %.120s "
 	    "(0400, 0444, 0444); previous files kept as *.prev",
 	    r->node.key_file, r->node.cert_file, r->node.ca_file,
@@ -441,21 +239,6 @@ fail:
 	return -1;
 }
 
-/* CONFIG SET of the three paths over c. */
-static int
-config_set(struct rot *r, struct rds_conn *c, struct err *e)
-{
-	const char *kv[6];
-
-	kv[0] = "tls-cert-file";
-	kv[1] = r->path[RF_CERT];
-	kv[2] = "tls-key-file";
-	kv[3] = r->path[RF_KEY];
-	kv[4] = "tls-ca-cert-file";
-	kv[5] = r->path[RF_CA];
-	return rds_config_set(c, kv, 3, e);
-}
-
 static int
 step_config(struct rot *r)
 {
@@ -463,7 +246,7 @@ step_config(struct rot *r)
 
 	err_clear(&e);
 	r->config_sent = true;
-	if (config_set(r, r->conn, &e) == -1) {
+	if (rot_config_set(r, r->conn, &e) == -1) {
 		/* Whatever the reply, this connection is done with. */
 		rds_close(r->conn);
 		r->conn = NULL;
@@ -482,8 +265,8 @@ step_verify(struct rot *r, struct rds_conn **c)
 	char		served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	if ((*c = node_open(r, false, false, &e)) == NULL ||
-	    peer_serial(*c, served, &e) == -1) {
+	if ((*c = rot_node_open(r, false, false, &e)) == NULL ||
+	    rot_peer_serial(*c, served, &e) == -1) {
 		step_add(r, "verify_handshake", false, "%.240s", e.msg);
 		return -1;
 	}
@@ -504,9 +287,7 @@ step_ping(struct rot *r, struct rds_conn *c)
 	struct err e;
 
 	err_clear(&e);
-	if ((r->password != NULL && rds_auth(c,
-	    r->node.auth_username[0] != '\0' ? r->node.auth_username : NULL,
-	    r->password, &e) == -1) || rds_ping(c, &e) == -1) {
+	if (rot_auth(r, c, &e) == -1 || rds_ping(c, &e) == -1) {
 		step_add(r, "ping", false, "%.240s", e.msg);
 		return -1;
 	}
@@ -526,26 +307,10 @@ step_rollback(struct rot *r)
 	char		 files[96] = "", config[112] = "", serve[160] = "";
 	char		 served[RCA_SERIAL_HEX_MAX + 1];
 	struct err	 e;
-	bool		 files_ok = true, ok = false;
+	bool		 files_ok, ok = false;
 
 	err_clear(&e);
-	for (int i = 0; i < RF__MAX && files_ok; i++) {
-		/* Only files written through r->dirfd were touched. */
-		if (!r->touched[i] || r->dirfd < 0)
-			continue;
-		if (r->old[i] == NULL) {
-			if (unlinkat(r->dirfd, r->name[i], 0) == -1 &&
-			    errno != ENOENT) {
-				err_set(&e, ERR_IO, "%s: %s", r->name[i],
-				    strerror(errno));
-				files_ok = false;
-			}
-			continue;
-		}
-		if (sf_replace_at(r->dirfd, r->name[i], r->old[i],
-		    r->oldlen[i], rf_mode[i], r->uid, r->gid, &e) == -1)
-			files_ok = false;
-	}
+	files_ok = fset_restore(&r->files, &e) == 0;
 	snprintf(files, sizeof(files), files_ok ? "files restored" :
 	    "restoring files failed: %.48s", e.msg);
 
@@ -556,8 +321,8 @@ step_rollback(struct rot *r)
 		c = r->conn;
 		r->conn = NULL;
 		if (c == NULL)
-			c = node_open(r, true, true, &e);
-		if (c == NULL || config_set(r, c, &e) == -1)
+			c = rot_node_open(r, true, true, &e);
+		if (c == NULL || rot_config_set(r, c, &e) == -1)
 			snprintf(config, sizeof(config), "CONFIG SET back "
 			    "failed: %.48s", e.msg);
 		else
@@ -569,8 +334,8 @@ step_rollback(struct rot *r)
 	/* The proof: a new handshake sees the old certificate. */
 	err_clear(&e);
 	r->served[0] = '\0';
-	if ((c = node_open(r, false, true, &e)) == NULL ||
-	    peer_serial(c, served, &e) == -1)
+	if ((c = rot_node_open(r, false, true, &e)) == NULL ||
+	    rot_peer_serial(c, served, &e) == -1)
 		snprintf(serve, sizeof(serve), "the node cannot be checked: "
 		    "%.80s", e.msg);
 	else {
@@ -579,10 +344,7 @@ step_rollback(struct rot *r)
 			snprintf(serve, sizeof(serve), "the node serves %s, "
 			    "not the previous %s", served,
 			    r->rec->old_serial);
-		else if ((r->password != NULL && rds_auth(c,
-		    r->node.auth_username[0] != '\0' ?
-		    r->node.auth_username : NULL, r->password, &e) == -1) ||
-		    rds_ping(c, &e) == -1)
+		else if (rot_auth(r, c, &e) == -1 || rds_ping(c, &e) == -1)
 			snprintf(serve, sizeof(serve), "previous serial %s "
 			    "served, but PING failed: %.48s", served, e.msg);
 		else {
@@ -650,11 +412,85 @@ static int64_t
 backoff(const struct svc *s, int failures)
 {
 	int64_t d = s->rotation_check_interval > 0 ?
-	    s->rotation_check_interval : DEFAULT_INTERVAL;
+	    s->rotation_check_interval : SVC_NODES_INTERVAL;
 
 	for (int i = 1; i < failures && d < BACKOFF_MAX; i++)
 		d *= 2;
 	return d < BACKOFF_MAX ? d : BACKOFF_MAX;
+}
+
+/*
+ * A rotation that succeeded: the node's new state, and the revocation
+ * of the replaced certificate: the one recorded, and the one the node
+ * actually served (a bootstrap certificate from the API, say) unless
+ * it was issued for another node.  rev receives what was revoked.
+ */
+static void
+finish_ok(struct rot *r, char *rev, size_t rsz)
+{
+	struct node_rec	*n = &r->node;
+	struct err	 e;
+	char		 recorded[RCA_SERIAL_HEX_MAX + 1];
+
+	err_clear(&e);
+	memcpy(recorded, n->current_serial, sizeof(recorded));
+	memcpy(n->current_serial, r->iss.cert.serial,
+	    sizeof(n->current_serial));
+	n->not_after = r->iss.cert.not_after;
+	n->failures = 0;
+	n->next_attempt_at = 0;
+	n->last_rotation_id = r->rec->id;
+	if (db_node_update_state(r->s->db, n, &e) == -1)
+		log_error("rotation of %s: node state: %s", n->name, e.msg);
+	if (revoke_if(r, recorded, REASON_SUPERSEDED, NULL))
+		snprintf(rev, rsz, "; revoked %s (superseded)", recorded);
+	if (strcmp(r->rec->old_serial, recorded) != 0 &&
+	    revoke_if(r, r->rec->old_serial, REASON_SUPERSEDED, n->name))
+		snprintf(rev + strlen(rev), rsz - strlen(rev),
+		    "; revoked %s (superseded)", r->rec->old_serial);
+}
+
+/*
+ * A rotation that failed: the backoff, the node's state (on the new
+ * certificate if it ended up served), and the new certificate's fate.
+ * rev receives what was revoked.
+ */
+static void
+finish_failed(struct rot *r, char *rev, size_t rsz)
+{
+	struct node_rec	*n = &r->node;
+	struct err	 e;
+
+	err_clear(&e);
+	n->failures++;
+	n->next_attempt_at = tu_now() + backoff(r->s, n->failures);
+	n->last_rotation_id = r->rec->id;
+	/* If the node ended up on the new certificate, say so. */
+	if (r->issued && strcmp(r->served, r->rec->new_serial) == 0) {
+		memcpy(n->current_serial, r->iss.cert.serial,
+		    sizeof(n->current_serial));
+		n->not_after = r->iss.cert.not_after;
+	}
+	if (db_node_update_state(r->s->db, n, &e) == -1)
+		log_error("rotation of %s: node state: %s", n->name, e.msg);
+	/*
+	 * A new certificate that provably never went live (no CONFIG SET,
+	 * or the old serial is served again) has no use left:
+	 * cessationOfOperation.  Otherwise it stays valid, since the node
+	 * may be serving it.
+	 */
+	if (r->issued && (!r->config_sent ||
+	    strcmp(r->served, r->rec->old_serial) == 0)) {
+		if (revoke_if(r, r->rec->new_serial,
+		    REASON_CESSATION_OF_OPERATION, NULL)) {
+			step_note(r, "; new %s revoked (cessationOfOperation)",
+			    r->rec->new_serial);
+			snprintf(rev, rsz, "; revoked new %s "
+			    "(cessationOfOperation)", r->rec->new_serial);
+		}
+	} else if (r->issued)
+		step_note(r, "; new certificate %s left valid: the node may "
+		    "be serving it", r->rec->new_serial);
 }
 
 /*
@@ -664,84 +500,25 @@ backoff(const struct svc *s, int failures)
 static void
 rot_finish(struct rot *r, char *detail, size_t dsz)
 {
-	struct node_rec		*n = &r->node;
 	struct audit_rec	 ar;
 	struct err		 e;
 	char			 rev[96] = "";
-	int64_t			 now = tu_now();
 	bool			 ok = r->rec->status == ROT_SUCCEEDED;
 
-	err_clear(&e);
-	if (ok) {
-		char recorded[RCA_SERIAL_HEX_MAX + 1];
-
-		memcpy(recorded, n->current_serial, sizeof(recorded));
-		memcpy(n->current_serial, r->iss.cert.serial,
-		    sizeof(n->current_serial));
-		n->not_after = r->iss.cert.not_after;
-		n->failures = 0;
-		n->next_attempt_at = 0;
-		n->last_rotation_id = r->rec->id;
-		if (db_node_update_state(r->s->db, n, &e) == -1)
-			log_error("rotation of %s: node state: %s", n->name,
-			    e.msg);
-		/*
-		 * The replaced certificate: the one recorded, and the one
-		 * the node actually served (a bootstrap certificate from
-		 * the API, say) unless it was issued for another node.
-		 */
-		if (revoke_if(r, recorded, REASON_SUPERSEDED, NULL))
-			snprintf(rev, sizeof(rev), "; revoked %s (superseded)",
-			    recorded);
-		if (strcmp(r->rec->old_serial, recorded) != 0 &&
-		    revoke_if(r, r->rec->old_serial, REASON_SUPERSEDED,
-		    n->name))
-			snprintf(rev + strlen(rev), sizeof(rev) - strlen(rev),
-			    "; revoked %s (superseded)", r->rec->old_serial);
-	} else {
-		n->failures++;
-		n->next_attempt_at = now + backoff(r->s, n->failures);
-		n->last_rotation_id = r->rec->id;
-		/* If the node ended up on the new certificate, say so. */
-		if (r->issued && strcmp(r->served, r->rec->new_serial) == 0) {
-			memcpy(n->current_serial, r->iss.cert.serial,
-			    sizeof(n->current_serial));
-			n->not_after = r->iss.cert.not_after;
-		}
-		if (db_node_update_state(r->s->db, n, &e) == -1)
-			log_error("rotation of %s: node state: %s", n->name,
-			    e.msg);
-		/*
-		 * A new certificate that provably never went live (no
-		 * CONFIG SET, or the old serial is served again) has no
-		 * use left: cessationOfOperation.  Otherwise it stays
-		 * valid, since the node may be serving it.
-		 */
-		if (r->issued && (!r->config_sent ||
-		    strcmp(r->served, r->rec->old_serial) == 0)) {
-			if (revoke_if(r, r->rec->new_serial,
-			    REASON_CESSATION_OF_OPERATION, NULL)) {
-				step_note(r, "; new %s revoked "
-				    "(cessationOfOperation)",
-				    r->rec->new_serial);
-				snprintf(rev, sizeof(rev), "; revoked new %s "
-				    "(cessationOfOperation)",
-				    r->rec->new_serial);
-			}
-		} else if (r->issued)
-			step_note(r, "; new certificate %s left valid: the "
-			    "node may be serving it", r->rec->new_serial);
-	}
+	if (ok)
+		finish_ok(r, rev, sizeof(rev));
+	else
+		finish_failed(r, rev, sizeof(rev));
 	r->rec->finished_at = tu_now();
 	snprintf(detail, dsz, "status=%s old=%s new=%s%s",
 	    rotation_status_name(r->rec->status), r->rec->old_serial,
 	    r->rec->new_serial[0] != '\0' ? r->rec->new_serial : "-", rev);
-	svc_audit_fill(&ar, r->a, ACTION_ROTATE, n->name,
+	svc_audit_fill(&ar, r->a, ACTION_ROTATE, r->node.name,
 	    ok ? AUDIT_OK : AUDIT_ERROR, detail);
 	err_clear(&e);
 	if (db_rotation_update(r->s->db, r->rec, &ar, &e) == -1)
 		log_error("rotation %lld of %s: final record: %s",
-		    (long long)r->rec->id, n->name, e.msg);
+		    (long long)r->rec->id, r->node.name, e.msg);
 }
 
 /* The first failed step, for the error message. */
@@ -752,6 +529,36 @@ first_failure(const struct rotation_rec *rec)
 		if (!rec->steps[i].ok)
 			return &rec->steps[i];
 	return NULL;
+}
+
+/* Start r for a rotation by a on s into the record out. */
+static void
+rot_init(struct rot *r, struct svc *s, const struct svc_actor *a,
+    struct rotation_rec *out)
+{
+	memset(r, 0, sizeof(*r));
+	memset(out, 0, sizeof(*out));
+	r->s = s;
+	r->a = a;
+	r->rec = out;
+	r->iss.cert.reason = -1;
+	fset_init(&r->files);
+}
+
+/* Free what r holds (the record is the caller's), secrets wiped. */
+static void
+rot_clear(struct rot *r)
+{
+	rds_close(r->conn);
+	r->conn = NULL;
+	fset_clear(&r->files);
+	if (r->password != NULL) {
+		fio_wipe(r->password, strlen(r->password));
+		free(r->password);
+		r->password = NULL;
+	}
+	svc_issued_clear(&r->iss);
+	node_rec_clear(&r->node);
 }
 
 int
@@ -766,26 +573,12 @@ svc_rotate(struct svc *s, const struct svc_actor *a, const char *name,
 	bool				 locked = false, ran = false;
 	int				 rc = -1;
 
-	if (e == NULL)
-		e = &le;
+	ERR_LOCAL(e, le);
 	err_clear(e);
-	memset(&r, 0, sizeof(r));
-	memset(out, 0, sizeof(*out));
-	r.s = s;
-	r.a = a;
-	r.rec = out;
-	r.iss.cert.reason = -1;
-	r.dirfd = -1;
-
-	if (svc_node_name_valid(name))
-		object = name;
-	if (svc_require_admin(a, "nodes are rotated by admins only",
-	    e) == -1)
+	rot_init(&r, s, a, out);
+	if (svc_node_admin_target(a, name, "nodes are rotated by admins "
+	    "only", &object, e) == -1)
 		goto out;
-	if (object == NULL) {
-		err_set(e, ERR_NOT_FOUND, "node not found");
-		goto out;
-	}
 	if (!svc_node_lock(s, name)) {
 		err_set(e, ERR_CONFLICT, "a rotation of node %s is already "
 		    "running", name);
@@ -822,108 +615,6 @@ out:
 	}
 	if (locked)
 		svc_node_unlock(s, name);
-	rds_close(r.conn);
-	if (r.dirfd >= 0)
-		close(r.dirfd);
-	if (r.password != NULL) {
-		fio_wipe(r.password, strlen(r.password));
-		free(r.password);
-	}
-	for (int i = 0; i < RF__MAX; i++)
-		if (r.old[i] != NULL) {
-			fio_wipe(r.old[i], r.oldlen[i]);
-			free(r.old[i]);
-		}
-	svc_issued_clear(&r.iss);
-	node_rec_clear(&r.node);
+	rot_clear(&r);
 	return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* The scheduler's pass                                                */
-
-/* Is node n due for a rotation at now? */
-static bool
-node_due(struct svc *s, const struct node_rec *n, int64_t now)
-{
-	if (n->next_attempt_at > now)
-		return false;
-	if (n->current_serial[0] == '\0' || n->failures > 0)
-		return true;
-	return n->not_after - now < svc_node_renew_window(s, n);
-}
-
-int64_t
-svc_nodes_tick(struct svc *s, int64_t now)
-{
-	struct svc_actor	 sched;
-	struct node_rec		*list = NULL;
-	char			(*due)[RCA_MAX_NODE_NAME + 1] = NULL;
-	char			 after[RCA_MAX_NODE_NAME + 1] = "";
-	char			 next[RCA_MAX_NODE_NAME + 1];
-	size_t			 cnt = 0, ndue = 0, cap = 0;
-	int64_t			 interval, wait;
-	struct err		 e;
-
-	err_clear(&e);
-	svc_actor_init(&sched, ACTOR_SCHEDULER);
-	interval = s->rotation_check_interval > 0 ?
-	    s->rotation_check_interval : DEFAULT_INTERVAL;
-	pthread_mutex_lock(&busy_mu);
-	if (now < s->nodes_due_at) {
-		wait = s->nodes_due_at - now;
-		pthread_mutex_unlock(&busy_mu);
-		goto out;
-	}
-	s->nodes_due_at = now + interval;
-	pthread_mutex_unlock(&busy_mu);
-
-	/* Collect first, rotate after: no list is held open meanwhile. */
-	do {
-		if (db_node_list(s->db, after, RCA_MAX_LIST_LIMIT, &list,
-		    &cnt, next, &e) == -1) {
-			log_error("scheduler: listing nodes: %s", e.msg);
-			break;
-		}
-		for (size_t i = 0; i < cnt; i++) {
-			if (!node_due(s, &list[i], now))
-				continue;
-			if (ndue == cap) {
-				char (*grown)[RCA_MAX_NODE_NAME + 1];
-
-				cap = cap == 0 ? 16 : cap * 2;
-				if ((grown = reallocarray(due, cap,
-				    sizeof(*due))) == NULL) {
-					log_error("scheduler: out of memory");
-					break;
-				}
-				due = grown;
-			}
-			memcpy(due[ndue++], list[i].name, sizeof(*due));
-		}
-		db_node_list_free(list, cnt);
-		list = NULL;
-		cnt = 0;
-		memcpy(after, next, sizeof(after));
-	} while (after[0] != '\0');
-
-	for (size_t i = 0; i < ndue; i++) {
-		struct rotation_rec rec;
-
-		err_clear(&e);
-		if (svc_rotate(s, &sched, due[i], &rec, &e) == -1 &&
-		    e.code != ERR_CONFLICT && e.code != ERR_NOT_FOUND)
-			log_warn("scheduler: node %s: %s", due[i], e.msg);
-	}
-	/* Rotations take time: count it off the next pass's wait. */
-	wait = interval;
-	if (ndue > 0) {
-		pthread_mutex_lock(&busy_mu);
-		wait = s->nodes_due_at - tu_now();
-		pthread_mutex_unlock(&busy_mu);
-	}
-out:
-	free(due);
-	svc_actor_clear(&sched);
-	return wait < 1 ? 1 : wait;
 }

@@ -47,7 +47,7 @@ config_check(const struct svc_config *cfg, struct err *e)
 	return 0;
 }
 
-/* A zeroed service with its two mutexes (svc_close()), or NULL. */
+/* A zeroed service with its mutexes (svc_close()), or NULL. */
 static struct svc *
 svc_alloc(struct err *e)
 {
@@ -66,6 +66,12 @@ svc_alloc(struct err *e)
 		pthread_mutex_destroy(&s->pub_mu);
 		free(s);
 		err_set(e, ERR_INTERNAL, "cannot create a mutex");
+		return NULL;
+	}
+	if (svc_marks_init(s, e) == -1) {
+		pthread_mutex_destroy(&s->crl_mu);
+		pthread_mutex_destroy(&s->pub_mu);
+		free(s);
 		return NULL;
 	}
 	return s;
@@ -192,6 +198,7 @@ svc_close(struct svc *s)
 	for (size_t i = 0; i < s->nnode_dirs; i++)
 		free(s->node_dirs[i]);
 	free(s->node_dirs);
+	svc_marks_fini(s);
 	pthread_mutex_destroy(&s->crl_mu);
 	pthread_mutex_destroy(&s->pub_mu);
 	free(s);

@@ -551,8 +551,9 @@ int	svc_check_run(const struct svc_check_target *t,
  * svc_check_run() on a registered node with this CA as trust anchor,
  * the admin client certificate, the recorded serial, and days_to_expiry
  * failing once less than rotation.renew_before of the lifetime is left.
- * Errors: ERR_NOT_FOUND, ERR_NET (the node cannot be reached; the
- * message says why), ERR_INTERNAL.
+ * A node that cannot be reached is an answer about the node: 0, with
+ * out->ok false and one failed check "reachable" whose detail says why.
+ * Errors: ERR_NOT_FOUND, ERR_INTERNAL.
  */
 int	svc_node_check(struct svc *s, const char *name,
 	    struct svc_check_result *out, struct err *e);

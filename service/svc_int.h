@@ -47,13 +47,13 @@ struct svc {
 	bool		 crl_dirty;	/* publication failed: retry; crl_mu */
 
 	/*
-	 * Nodes and rotation (rotate.c), guarded by rotate.c's own mutex
-	 * (zero is the right start: svc_open() callocs): the nodes being
-	 * rotated right now, and when the scheduler looks at nodes next.
-	 * The list is empty whenever no rotation runs, so svc_close() has
-	 * nothing to free.
+	 * Nodes and rotation (marks.c, schedule_nodes.c), guarded by
+	 * nodes_mu (svc_marks_init(), svc_marks_fini()): the nodes being
+	 * rotated or deleted right now, and when the scheduler looks at
+	 * nodes next.  Never held across another lock or any I/O.
 	 */
-	struct svc_busy	*busy;
+	pthread_mutex_t	 nodes_mu;
+	struct svc_busy	*busy;		/* owned list */
 	int64_t		 nodes_due_at;
 
 	/* Audit retention (prune.c); audit_prune_at: scheduler only. */
@@ -215,32 +215,81 @@ void	svc_audit_prune_tick(struct svc *s, int64_t now);
 
 /* ---- nodes and rotation ---- */
 
+/* The scheduler's node pass when rotation.check_interval is not set. */
+#define SVC_NODES_INTERVAL	60
+
 /*
- * The scheduler's pass over the nodes (called by svc_tick()): at most
- * every rotation_check_interval, rotate (as the scheduler, one after
- * the other, holding no lock) each node that was never rotated, whose
- * last rotation failed, or that has less than renew_before of its
- * certificate's lifetime left, unless its backoff (next_attempt_at) is
- * still running.  Returns the seconds until it wants to run again.
+ * The node marks of s (marks.c): svc_open() calls svc_marks_init()
+ * (Errors: ERR_INTERNAL), svc_close() svc_marks_fini(), which frees
+ * any mark left.
+ */
+int	svc_marks_init(struct svc *s, struct err *e);
+void	svc_marks_fini(struct svc *s);
+
+/*
+ * The scheduler's pass over the nodes (schedule_nodes.c, called by
+ * svc_tick()): at most every rotation_check_interval, rotate (as the
+ * scheduler, one after the other, holding no lock) each node that was
+ * never rotated, whose last rotation failed, or that has less than
+ * renew_before of its certificate's lifetime left, unless its backoff
+ * (next_attempt_at) is still running.  Returns the seconds until it
+ * wants to run again.
  */
 int64_t	svc_nodes_tick(struct svc *s, int64_t now);
 
 /*
  * Seconds before not_after at which a node's certificate is due for
- * renewal: renew_before percent of its lifetime (from the stored
- * certificate, else the node's ttl or its profile's default).
+ * renewal (schedule_nodes.c): renew_before percent of its lifetime
+ * (from the stored certificate, else the node's ttl or its profile's
+ * default).
  */
 int64_t	svc_node_renew_window(struct svc *s, const struct node_rec *n);
 
 /*
- * Mark a node busy (rotation, deletion): false when it already is.
- * svc_node_unlock() ends it.  Never held across another lock.
+ * Mark a node busy (marks.c; rotation, deletion): false when it
+ * already is.  svc_node_unlock() ends it.  Never held across another
+ * lock.
  */
 bool	svc_node_lock(struct svc *s, const char *name);
 void	svc_node_unlock(struct svc *s, const char *name);
 
-/* True when name matches [a-z0-9][a-z0-9-]{0,62}. */
+/* True when name matches [a-z0-9][a-z0-9-]{0,62} (node_req.c). */
 bool	svc_node_name_valid(const char *name);
+
+/*
+ * The start of an administrative act on node name: a refuses with
+ * ERR_FORBIDDEN and forbidden unless an admin (svc_require_admin()),
+ * then a name that is not valid is ERR_NOT_FOUND.  *object gets name
+ * when it is valid, else NULL (the object to audit a failure under).
+ */
+int	svc_node_admin_target(const struct svc_actor *a, const char *name,
+	    const char *forbidden, const char **object, struct err *e);
+
+/*
+ * Check req and fill the record n (node_req.c): every field, cert_dir
+ * and the password file resolved and checked (SPEC section 8).  n is
+ * cleared first; on error the caller clears it (node_rec_clear()).
+ * Errors: ERR_INVALID_REQUEST, ERR_UNKNOWN_PROFILE, ERR_INVALID_TTL,
+ * ERR_TTL_TOO_LONG.
+ */
+int	svc_node_from_req(struct svc *s, const struct svc_node_req *req,
+	    struct node_rec *n, struct err *e);
+
+/* Start v empty, status unknown (node_view.c; v may hold garbage, NULL
+ * is fine). */
+void	svc_node_view_init(struct svc_node_view *v);
+
+/* Fill v from the node record n (stolen: n is left empty) as at now. */
+void	svc_node_view_fill(struct svc *s, struct node_rec *n,
+	    struct svc_node_view *v, int64_t now);
+
+/*
+ * Load node name into *n (nodes.c; node_rec_clear()): ERR_NOT_FOUND for a name
+ * that is not valid or not registered; any other failure is logged
+ * and becomes ERR_INTERNAL.  e must not be NULL.
+ */
+int	svc_node_load(struct svc *s, const char *name, struct node_rec *n,
+	    struct err *e);
 
 /*
  * Node files (nodefiles.c, SPEC section 8).  svc_node_path_ok: resolve

@@ -285,7 +285,15 @@ curl -sS --max-time 60 --cacert "$CACERT" -X POST \
     -H "Authorization: Bearer $ADMIN" -o "$T/slow1.json" \
     -w '%{http_code}' "$API/v1/nodes/slow/rotate" > "$T/slow1.status" &
 SLOW=$!
-sleep 1
+# Wait (bounded) until that rotation is recorded as running: it holds
+# the node from before its record until its connect step gives up.
+for _ in $(seq 100); do
+	adm GET /v1/nodes/slow/rotations
+	[ "$(jb '.items[0].status // ""')" = running ] && break
+	sleep 0.1
+done
+[ "$(jb '.items[0].status // ""')" = running ] ||
+    die "the slow rotation did not start"
 adm POST /v1/nodes/slow/rotate
 expect_error 409 conflict "a second rotation of the same node"
 adm DELETE /v1/nodes/slow

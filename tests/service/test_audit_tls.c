@@ -105,9 +105,19 @@ test_recommended_passes(void **state)
 	assert_int_equal(e.code, ERR_NOT_FOUND);
 	rfx_stop(&n);
 
-	/* Down: the node cannot be asked at all. */
-	assert_int_equal(svc_node_check(r->f->svc, "good", &res, &e), -1);
-	assert_int_equal(e.code, ERR_NET);
+	/* Down: an answer about the node, one failed "reachable" check
+	 * saying why (what the API shows as 200). */
+	assert_int_equal(svc_node_check(r->f->svc, "good", &res, &e), 0);
+	assert_int_equal(e.code, ERR_OK);
+	assert_false(res.ok);
+	assert_int_equal(res.n, 1);
+	assert_string_equal(res.checks[0].id, "reachable");
+	assert_false(res.checks[0].ok);
+	assert_true(res.checks[0].detail[0] != '\0');
+	/* The same without a struct err. */
+	assert_int_equal(svc_node_check(r->f->svc, "good", &res, NULL), 0);
+	assert_string_equal(res.checks[0].id, "reachable");
+	assert_int_equal(svc_node_check(r->f->svc, "nope", &res, NULL), -1);
 }
 
 static void

@@ -3,6 +3,8 @@
  * a primary and a TLS replica rotated in turn with replication kept up,
  * the failure paths (node down, CONFIG SET refused, wrong server_name,
  * cert_dir not writable), two rotations at once, and the scheduler.
+ * Time that must pass is moved on with the test clock (clock.h); what
+ * must happen is polled for with a deadline.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include <arpa/inet.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,10 +27,24 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "redisfx.h"
 #include "timeutil.h"
 
 #define CONF_MAX	4096
+
+/* How long a poll waits for something to happen, at most. */
+#define POLL_DEADLINE_MS	10000
+
+/* Milliseconds on the monotonic clock (the test clock moves tu_now()). */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 sleep_ms(long ms)
@@ -35,6 +52,14 @@ sleep_ms(long ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000 * 1000 };
 
 	nanosleep(&ts, NULL);
+}
+
+/* Every test ends on the real clock, even one that failed. */
+static int
+teardown(void **state)
+{
+	tclock_real();
+	return rfx_teardown(state);
 }
 
 /* Start n with the usual config plus extra, and register it. */
@@ -127,10 +152,12 @@ replicated(struct rfx *r, const struct rfx_node *pri,
 	const char		*get[] = { "GET", key };
 	struct rds_reply	*x;
 
+	int64_t			 deadline = mono_ms() + POLL_DEADLINE_MS;
+
 	x = cmd(r, pri, 3, set);
 	assert_int_equal(x->type, RDS_REPLY_STATUS);
 	rds_reply_free(x);
-	for (int i = 0; i < 200; i++) {
+	while (mono_ms() < deadline) {
 		x = cmd(r, rep, 2, get);
 		if (x->type == RDS_REPLY_STRING && strcmp(x->str, val) == 0) {
 			rds_reply_free(x);
@@ -327,17 +354,25 @@ test_expired_node(void **state)
 	struct rfx		*r = *state;
 	struct rfx_node		 n;
 	struct rotation_rec	 rec;
+	struct cert_rec		 c;
 	struct err		 e;
 	char			 conf[CONF_MAX];
 	char			 served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	/* notBefore is backdated 60 s: a 61 s lifetime ends in 1 s. */
+	/*
+	 * notBefore is backdated 60 s: a 61 s lifetime ends in 1 s.
+	 * Issued two minutes ago by the test clock, it expired long ago.
+	 */
+	tclock_set(tu_now() - 120);
 	rfx_node_init_ttl(r, &n, "expired", 61);
+	tclock_real();
+	assert_int_equal(svc_cert_get(r->f->svc, n.serial, &c, &e), 0);
+	assert_true(c.not_after < tu_now());
+	cert_rec_clear(&c);
 	rfx_node_conf(&n, NULL, conf, sizeof(conf));
 	rfx_start(&n, conf);
 	rfx_register(r, &n, NULL, NULL, NULL);
-	sleep_ms(2500);
 
 	if (svc_rotate(r->f->svc, &r->f->admin, n.name, &rec, &e) == -1) {
 		dump(&rec);
@@ -579,6 +614,7 @@ test_concurrent(void **state)
 	struct sockaddr_in	 sa;
 	socklen_t		 len = sizeof(sa);
 	struct err		 e;
+	struct pollfd		 pfd;
 	pthread_t		 t;
 	int			 fd;
 
@@ -600,7 +636,13 @@ test_concurrent(void **state)
 	a.r = r;
 	a.name = n.name;
 	assert_int_equal(pthread_create(&t, NULL, rotate_thread, &a), 0);
-	sleep_ms(1000);
+	/*
+	 * The rotation holds the node once it connects (after taking the
+	 * mark), and then waits for a TLS answer that never comes.
+	 */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, POLL_DEADLINE_MS), 1);
 	assert_int_equal(svc_rotate(r->f->svc, &r->f->admin, n.name, &rec,
 	    &e), -1);
 	assert_int_equal(e.code, ERR_CONFLICT);
@@ -699,10 +741,11 @@ test_scheduler(void **state)
 	assert_revoked(r, n.serial, REASON_SUPERSEDED);
 	assert_true(fx_audit_has(r->f, "node.rotate", "ok", n.name, NULL));
 
-	/* Due after about 30 s; allow 100. */
+	/* Due after about 30 s; allow 100, a second at a time. */
 	t0 = tu_now();
+	tclock_set(t0);
 	while (tu_now() - t0 < 100) {
-		sleep_ms(1000);
+		tclock_advance(1);
 		(void)svc_tick(r->f->svc);
 		assert_int_equal(svc_node_get(r->f->svc, n.name, &v, &e), 0);
 		again = strcmp(v.node.current_serial, first) != 0;
@@ -767,8 +810,7 @@ test_scheduler_backoff(void **state)
 	svc_node_view_clear(&v);
 	assert_int_equal(rotations(r, n.name), 1);
 
-	while (tu_now() < due)
-		sleep_ms(100);
+	tclock_set(due);
 	t0 = tu_now();
 	(void)svc_tick(r->f->svc);
 	assert_int_equal(svc_node_get(r->f->svc, n.name, &v, &e), 0);
@@ -779,11 +821,10 @@ test_scheduler_backoff(void **state)
 	assert_int_equal(rotations(r, n.name), 2);
 
 	/* A tick inside the (2 s) backoff leaves it alone. */
-	sleep_ms(1050);
-	if (tu_now() < due) {
-		(void)svc_tick(r->f->svc);
-		assert_int_equal(rotations(r, n.name), 2);
-	}
+	tclock_advance(1);
+	assert_true(tu_now() < due);
+	(void)svc_tick(r->f->svc);
+	assert_int_equal(rotations(r, n.name), 2);
 }
 
 int
@@ -791,25 +832,25 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_primary_then_replica,
-		    rfx_setup, rfx_teardown),
+		    rfx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_down,
-		    rfx_setup, rfx_teardown),
+		    rfx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_node,
-		    rfx_setup, rfx_teardown),
+		    rfx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_set_refused,
-		    rfx_setup, rfx_teardown),
+		    rfx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_name_mismatch,
-		    rfx_setup, rfx_teardown),
+		    rfx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_dir_not_writable,
-		    rfx_setup, rfx_teardown),
+		    rfx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent,
-		    rfx_setup, rfx_teardown),
+		    rfx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals,
-		    rfx_setup, rfx_teardown),
+		    rfx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scheduler_backoff,
-		    rfx_setup, rfx_teardown),
+		    rfx_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scheduler,
-		    rfx_setup, rfx_teardown),
+		    rfx_setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
