@@ -10,8 +10,8 @@
 
 #include "fileio.h"
 
-static int
-write_all(int fd, const void *buf, size_t len)
+int
+fio_write_all(int fd, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 
@@ -66,7 +66,7 @@ fio_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
 		    path, strerror(errno));
 		return -1;
 	}
-	if (write_all(fd, buf, len) == -1 || fsync(fd) == -1 ||
+	if (fio_write_all(fd, buf, len) == -1 || fsync(fd) == -1 ||
 	    fchmod(fd, mode) == -1) {
 		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
 		goto out;
@@ -107,7 +107,7 @@ fio_write_excl(const char *path, const void *buf, size_t len, mode_t mode,
 			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1 ||
+	if (fchmod(fd, mode) == -1 || fio_write_all(fd, buf, len) == -1 ||
 	    fsync(fd) == -1) {
 		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
 		goto out;
@@ -126,22 +126,16 @@ out:
 }
 
 int
-fio_read_all(const char *path, size_t max, char **out, size_t *len,
+fio_read_fd(int fd, const char *name, size_t max, char **out, size_t *len,
     struct err *e)
 {
 	char *buf = NULL;
 	size_t have = 0, cap = 0;
-	int fd, rc = -1;
+	int rc = -1;
 
 	*out = NULL;
 	if (len != NULL)
 		*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_set(e, errno == ENOENT ? ERR_NOT_FOUND : ERR_IO, "%s: %s",
-		    path, strerror(errno));
-		return -1;
-	}
 	for (;;) {
 		ssize_t n;
 
@@ -149,15 +143,16 @@ fio_read_all(const char *path, size_t max, char **out, size_t *len,
 			size_t ncap = cap == 0 ? 4096 : cap * 2;
 			char *p;
 
+			/* One byte more than allowed tells an oversize file. */
 			if (ncap > max + 2)
 				ncap = max + 2;
 			if (ncap <= have + 1) {
 				err_set(e, ERR_IO, "%s: larger than %zu bytes",
-				    path, max);
+				    name, max);
 				goto out;
 			}
 			if ((p = realloc(buf, ncap)) == NULL) {
-				err_set(e, ERR_IO, "%s: out of memory", path);
+				err_set(e, ERR_IO, "%s: out of memory", name);
 				goto out;
 			}
 			buf = p;
@@ -167,20 +162,20 @@ fio_read_all(const char *path, size_t max, char **out, size_t *len,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+			err_set(e, ERR_IO, "%s: %s", name, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
 			break;
 		have += (size_t)n;
 		if (have > max) {
-			err_set(e, ERR_IO, "%s: larger than %zu bytes", path,
+			err_set(e, ERR_IO, "%s: larger than %zu bytes", name,
 			    max);
 			goto out;
 		}
 	}
 	if (buf == NULL && (buf = malloc(1)) == NULL) {
-		err_set(e, ERR_IO, "%s: out of memory", path);
+		err_set(e, ERR_IO, "%s: out of memory", name);
 		goto out;
 	}
 	buf[have] = '\0';
@@ -194,6 +189,25 @@ out:
 		fio_wipe(buf, cap);
 		free(buf);
 	}
+	return rc;
+}
+
+int
+fio_read_all(const char *path, size_t max, char **out, size_t *len,
+    struct err *e)
+{
+	int fd, rc;
+
+	*out = NULL;
+	if (len != NULL)
+		*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_set(e, errno == ENOENT ? ERR_NOT_FOUND : ERR_IO, "%s: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	rc = fio_read_fd(fd, path, max, out, len, e);
 	close(fd);
 	return rc;
 }

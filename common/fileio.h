@@ -28,6 +28,21 @@ int	fio_write_excl(const char *path, const void *buf, size_t len,
 	    mode_t mode, struct err *e);
 
 /*
+ * Write all of buf to fd, again after EINTR.  Returns 0, or -1 with
+ * errno set.
+ */
+int	fio_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Read fd to its end, at most max bytes, into *out (new, NUL-terminated;
+ * wipe and free()); *len (may be NULL) gets the length.  name is for
+ * messages only.  Errors: ERR_IO ("larger than max", read errors, out
+ * of memory); a failure wipes what was read.
+ */
+int	fio_read_fd(int fd, const char *name, size_t max, char **out,
+	    size_t *len, struct err *e);
+
+/*
  * Read the whole of path, at most max bytes (more is ERR_IO "too large").
  * *out is new (free with free(); NUL-terminated for convenience, the NUL
  * not counted in *len).  Errors: ERR_IO, ERR_NOT_FOUND (ENOENT).

@@ -205,8 +205,6 @@ sf_read_at(int dirfd, const char *name, const struct sf_rules *rules,
     size_t max, char **out, size_t *len, struct stat *st, struct err *e)
 {
 	struct stat	 sb;
-	char		*buf = NULL;
-	size_t		 have = 0, cap;
 	int		 fd, rc = -1;
 
 	*out = NULL;
@@ -218,62 +216,15 @@ sf_read_at(int dirfd, const char *name, const struct sf_rules *rules,
 		err_set(e, ERR_IO, "%s: larger than %zu bytes", name, max);
 		goto out;
 	}
-	/* One byte more than allowed tells a file that grew meanwhile. */
-	cap = max + 2;
-	if ((buf = malloc(cap)) == NULL) {
-		err_set(e, ERR_IO, "%s: out of memory", name);
+	/* fio_read_fd() also refuses a file that grew meanwhile. */
+	if (fio_read_fd(fd, name, max, out, len, e) == -1)
 		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + have, cap - 1 - have);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(e, ERR_IO, "%s: %s", name, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-		if (have > max) {
-			err_set(e, ERR_IO, "%s: larger than %zu bytes", name,
-			    max);
-			goto out;
-		}
-	}
-	buf[have] = '\0';
-	*out = buf;
-	buf = NULL;
-	if (len != NULL)
-		*len = have;
 	if (st != NULL)
 		*st = sb;
 	rc = 0;
 out:
-	if (buf != NULL) {
-		fio_wipe(buf, have);
-		free(buf);
-	}
 	close(fd);
 	return rc;
-}
-
-static int
-write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Create ".<name>.XXXXXXXX" exclusively in dirfd; tmp gets its name. */
@@ -318,7 +269,7 @@ sf_replace_at(int dirfd, const char *name, const void *buf, size_t len,
 		return -1;
 	}
 	made = true;
-	if (write_all(fd, buf, len) == -1 ||
+	if (fio_write_all(fd, buf, len) == -1 ||
 	    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
 	    fchown(fd, uid, gid) == -1) ||
 	    fchmod(fd, mode) == -1 || fsync(fd) == -1) {
