@@ -8,6 +8,7 @@ The structure rules of issue 9, checked on the tree and its build:
   - no function over 80 lines (style(9): the name at column 0, the body
     ends at the first "}" at column 0), except those listed as tables.
 Usage: check.py SOURCE_ROOT BUILD_DIR
+       check.py --self-test   (proves each rule fires on a made-up tree)
 """
 import collections
 import glob
@@ -108,7 +109,46 @@ def long_functions(path):
     return out
 
 
+def self_test():
+    """A tree that breaks every rule once: each must be reported."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, 'src', 'common')
+        obj = os.path.join(tmp, 'build', 'common', 'libcommon.a.p')
+        os.makedirs(src)
+        os.makedirs(obj)
+        files = {
+            'a.c': 'int b(void);\nint\na(void)\n{\n\treturn b();\n}\n',
+            'b.c': 'int a(void);\nint\nb(void)\n{\n\treturn a();\n}\n',
+            'c.c': 'int\nc(void)\n{\n' + '\t;\n' * 80 + '\treturn 0;\n}\n',
+            'big.h': '/* x */\n' * 701,
+        }
+        for name, text in files.items():
+            with open(os.path.join(src, name), 'w') as f:
+                f.write(text)
+            if name.endswith('.c'):
+                subprocess.run(['cc', '-c', '-o',
+                                os.path.join(obj, name + '.o'),
+                                os.path.join(src, name)], check=True)
+        out = subprocess.run([sys.executable, __file__,
+                              os.path.join(tmp, 'src'),
+                              os.path.join(tmp, 'build')],
+                             capture_output=True, text=True)
+        want = ['common/: circle among a.c, b.c',
+                'common/big.h: 701 lines',
+                'common/c.c:2: c is 84 lines']
+        missing = [w for w in want if w not in out.stdout]
+        if out.returncode != 1 or missing:
+            print(out.stdout)
+            print('self-test failed; not reported:', missing)
+            return 1
+        print('self-test: circle, long file and long function reported')
+        return 0
+
+
 def main():
+    if sys.argv[1:] == ['--self-test']:
+        return self_test()
     root, build = sys.argv[1], sys.argv[2]
     problems = []
     nobj = 0
