@@ -261,8 +261,10 @@ rand_serial(char out[RCA_SERIAL_HEX_MAX + 1])
 static void
 rand_entry(struct ca_crl_entry *en)
 {
+	/* 1970, 2049/2050, 1949/1950, 1969, 9999, 2100. */
 	static const int64_t times[] = { 0, 2524607999, 2524608000,
-	    1700000000, 4102444800 };
+	    1700000000, 4102444800, -631152001, -631152000, -1,
+	    253402300799 };
 
 	rand_serial(en->serial);
 	en->reason = reasons[rng_below(sizeof(reasons) / sizeof(*reasons))];
