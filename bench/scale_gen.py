@@ -21,7 +21,8 @@ The mix, by row: 10% revoked and unexpired; 30% valid; 60% expired (an
 eighth of them revoked before they expired, so not in the CRL).  Issue
 times spread over 90 days, ids ascending with time.  Every unexpired row
 has at least 48 hours left at generation, so a cached database keeps its
-mix for two days.  Profiles: 70% redis-client (TTL 1h to 7d), 30%
+mix for two days.  The rows that were there (init's and the templates,
+issued at generation) are renumbered to come last, as the newest.  Profiles: 70% redis-client (TTL 1h to 7d), 30%
 redis-node (1d to 30d).
 
 The latest CRL's next_update is set in the past so that `redis-ca serve`
@@ -124,10 +125,15 @@ def main():
     todo = max(0, n - have)
     counts = {"valid": 0, "revoked": 0, "expired": 0, "expired_revoked": 0}
     valid = []
-    sql = "INSERT INTO certificates (%s) VALUES (%s)" % (
-        COLS, ", ".join("?" * 17))
+    sql = "INSERT INTO certificates (id, %s) VALUES (%s)" % (
+        COLS, ", ".join("?" * 18))
     batch = []
     db.execute("BEGIN")
+    # The rows already there (init's, the templates) were issued now:
+    # they become the newest, after the generated ones (ids 1..todo).
+    top = db.execute("SELECT coalesce(max(id), 0) FROM certificates"
+                     ).fetchone()[0]
+    db.execute("UPDATE certificates SET id = id + ?", (todo + top,))
     for i, (created, cls, node, ttl) in enumerate(plan(rng, todo, now)):
         prof = "redis-node" if node else "redis-client"
         kt, by, pem = rng.choice(tpl[prof])
@@ -150,7 +156,7 @@ def main():
             cn = "app-%07d" % i
             dns = "app-%07d.svc.internal" % i if i % 3 else ""
             ip = ""
-        batch.append((s, prof, cn, dns, ip, "", kt, nb, na, rev, reason,
+        batch.append((i + 1, s, prof, cn, dns, ip, "", kt, nb, na, rev, reason,
                       os.urandom(32).hex(), None, by, pem, created,
                       os.urandom(32).hex()))
         counts[cls] += 1
