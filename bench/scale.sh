@@ -206,6 +206,7 @@ cp "$CACHE/valid.txt" "$T/valid.txt"
 scale_ports
 scale_start
 log "serve is up in $STARTUP_MS ms (pid $RCA_SERVE_PID)"
+hwm0=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$RCA_SERVE_PID/status")
 NVALID=$(wc -l < "$T/valid.txt")
 [ "$NVALID" -ge $((NSEQ + 100)) ] || die "only $NVALID valid serials"
 
@@ -331,6 +332,7 @@ non2xx=$(awk '/Non-2xx/ { print $NF }' "$T/wrk.crl")
 row "GET /v1/crl (wrk -t2 -c8 -d10s)" "$crl_rps req/s, $(awk -v b="$crl_size" \
     'BEGIN { printf "%.2f MB", b / 1e6 }') ($crl_size bytes)${non2xx:+, non-2xx $non2xx}"
 row "start-up incl. first CRL (ms)" "$STARTUP_MS"
+row "peak RSS after start-up" "$hwm0 MB (VmHWM)"
 row "peak RSS after parallel revokes" "$hwm MB (VmHWM)"
 
 api GET /healthz
