@@ -28,8 +28,10 @@
 # folder, so every run starts from the same database and publishes its
 # first CRL at start-up.
 #
-# Needs wrk, curl, jq, python3 (Debian: wrk curl jq python3).  127.0.0.1
-# only; ports picked at random; the server is stopped by PID at the end.
+# Needs wrk, curl, jq, openssl, python3 (Debian: wrk curl jq openssl
+# python3).  127.0.0.1 only; ports picked at random; the server is
+# stopped by PID at the end.  The CRL served at the end must list at
+# least the generated revoked rows (checked with openssl crl).
 set -u
 set -o pipefail
 
@@ -66,7 +68,7 @@ case $CAP$PDUR in
 '' | *[!0-9]*) echo "scale: -t and -p want whole seconds" >&2; exit 2 ;;
 esac
 [ "$N" -ge 1000 ] || { echo "scale: N must be at least 1000" >&2; exit 2; }
-for t in wrk curl jq python3; do
+for t in wrk curl jq openssl python3; do
 	command -v "$t" >/dev/null ||
 	    { echo "scale: $t is not installed" >&2; exit 1; }
 done
@@ -325,12 +327,18 @@ done
 
 crl_size=$(curl -sS --max-time 60 -o "$T/crl.der" -w '%{size_download}' \
     "$PUB/v1/crl") || die "GET /v1/crl failed"
+# The CRL lists the generated revoked rows and this run's revokes.
+crl_n=$(openssl crl -inform DER -in "$T/crl.der" -noout -text |
+    grep -c 'Serial Number:') || die "the CRL does not parse"
+want=$(sed -n 's/.*revoked_unexpired=\([0-9]*\).*/\1/p' "$CACHE/meta")
+[ "$crl_n" -ge "${want:-0}" ] ||
+    die "the CRL lists $crl_n certificates, fewer than the $want revoked"
 timeout 120 wrk -t 2 -c 8 -d 10s --timeout 30s "$PUB/v1/crl" \
     > "$T/wrk.crl" 2>&1 || die "wrk (crl) failed: $(tail -n 5 "$T/wrk.crl")"
 crl_rps=$(awk '/^Requests\/sec:/ { print $2 }' "$T/wrk.crl")
 non2xx=$(awk '/Non-2xx/ { print $NF }' "$T/wrk.crl")
 row "GET /v1/crl (wrk -t2 -c8 -d10s)" "$crl_rps req/s, $(awk -v b="$crl_size" \
-    'BEGIN { printf "%.2f MB", b / 1e6 }') ($crl_size bytes)${non2xx:+, non-2xx $non2xx}"
+    'BEGIN { printf "%.2f MB", b / 1e6 }') ($crl_size bytes, $crl_n entries)${non2xx:+, non-2xx $non2xx}"
 row "start-up incl. first CRL (ms)" "$STARTUP_MS"
 row "peak RSS after start-up" "$hwm0 MB (VmHWM)"
 row "peak RSS after parallel revokes" "$hwm MB (VmHWM)"
