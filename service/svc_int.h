@@ -16,6 +16,29 @@
 #include "db.h"
 #include "svc.h"
 
+/*
+ * The entries of the next CRL (crl_set.c), under pub_mu: sorted by
+ * serial, unique; loaded false until read from the database.
+ */
+struct svc_crl_set {
+	struct ca_crl_entry	*v;	/* owned */
+	size_t			 n, cap;
+	bool			 loaded;
+};
+
+/*
+ * A revocation waiting for a CRL that lists it (crl.c), on the waiting
+ * revoker's stack, linked under crl_mu until state leaves 0.
+ */
+struct svc_crl_wait {
+	struct ca_crl_entry	 entry;	/* the certificate revoked */
+	bool			 all;	/* more were: reload the set */
+	int			 state;	/* 0 waiting, 1 published, -1 failed */
+	uint64_t		 number;	/* state 1: the CRL's number */
+	struct err		 err;		/* state -1: why */
+	struct svc_crl_wait	*next;
+};
+
 struct svc {
 	struct ca	*ca;		/* read-only after svc_open() */
 	struct db	*db;		/* thread-safe by itself */
@@ -39,12 +62,19 @@ struct svc {
 	/*
 	 * pub_mu serialises publication so CRL numbers strictly increase;
 	 * it is taken before crl_mu and never while signing certificates.
-	 * crl_mu guards the in-memory copy below, which readers copy out.
+	 * crl_mu guards the published CRL below (readers take a reference
+	 * to its immutable buffer) and the revocations waiting for a CRL:
+	 * one of them builds (crl_building) for all that wait (crl.c).
 	 */
 	pthread_mutex_t	 pub_mu;
 	pthread_mutex_t	 crl_mu;
-	struct svc_crl	 crl;		/* owned DER and PEM */
+	pthread_cond_t	 crl_cv;	/* crl_mu: a build finished */
+	struct svc_crl	 crl;		/* holds one reference */
 	bool		 crl_dirty;	/* publication failed: retry; crl_mu */
+	bool		 crl_stale;	/* crl_set needs a reload; crl_mu */
+	bool		 crl_building;	/* a waiter builds; crl_mu */
+	struct svc_crl_wait *crl_waiting; /* borrowed list; crl_mu */
+	struct svc_crl_set crl_set;	/* pub_mu */
 
 	/*
 	 * Nodes and rotation (marks.c, schedule_nodes.c), guarded by
@@ -205,6 +235,30 @@ int	svc_crl_init(struct svc *s, struct err *e);
  */
 int	svc_crl_publish(struct svc *s, const struct svc_actor *a,
 	    uint64_t *number, struct err *e);
+
+/*
+ * For a revocation committed before the call: wait until a CRL that
+ * lists w->entry (or, w->all, everything revoked so far) is published,
+ * building it when no other caller is (one build covers every waiter
+ * queued when it starts).  *number (may be NULL) gets its number.
+ * Failures as svc_crl_publish(), audited once per build.
+ */
+int	svc_crl_publish_revoked(struct svc *s, const struct svc_actor *a,
+	    struct svc_crl_wait *w, uint64_t *number, struct err *e);
+
+/* Free the CRL state at svc_close() (no other thread runs). */
+void	svc_crl_fini(struct svc *s);
+
+/*
+ * The in-memory set (crl_set.c), pub_mu held.  svc_crl_set_load()
+ * replaces it with the revoked, unexpired certificates at now;
+ * svc_crl_set_add() merges k entries (those listed already are skipped).
+ * Errors: ERR_DB, ERR_INTERNAL.
+ */
+int	svc_crl_set_load(struct svc *s, int64_t now, struct err *e);
+int	svc_crl_set_add(struct svc_crl_set *set,
+	    const struct ca_crl_entry *add, size_t k, struct err *e);
+void	svc_crl_set_free(struct svc_crl_set *set);
 
 /*
  * The scheduler's audit retention pass (called by svc_tick()): prune
