@@ -1,6 +1,8 @@
 /*
  * CRL state: every CRL built is stored with its number, so the number
- * survives restarts and never goes back; the latest few are kept.
+ * survives restarts and never goes back (across processes too: the
+ * check and the insert are one write transaction).  Only the newest
+ * DER is kept (DB_CRL_KEEP): older ones are deleted as it is stored.
  */
 #include <stdlib.h>
 #include <string.h>

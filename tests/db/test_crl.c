@@ -95,8 +95,9 @@ test_prune_keeps_latest(void **state)
 	    "SELECT count(*), min(number) FROM crls", -1, &st, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_true(sqlite3_column_int(st, 0) <= DB_CRL_KEEP);
-	assert_true(sqlite3_column_int(st, 0) >= 1);
+	/* Only the newest DER stays. */
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	assert_int_equal(sqlite3_column_int(st, 1), (DB_CRL_KEEP + 10) * 3);
 	sqlite3_finalize(st);
 	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
 	    &e), 0);
