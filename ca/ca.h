@@ -255,8 +255,57 @@ int	ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
 	    int64_t next_update, unsigned char **der, size_t *der_len,
 	    struct err *e);
 
-/* DER CRL to PEM ("X509 CRL"); new string, free().  Errors: ERR_CRYPTO. */
+/*
+ * DER CRL to PEM ("X509 CRL", 64-column base64), written straight from
+ * the DER after a check of its outer structure (the bytes are not
+ * parsed again); new string, free().  Errors: ERR_CRYPTO.
+ */
 char	*ca_crl_pem(const unsigned char *der, size_t len, struct err *e);
+
+/*
+ * The revoked entries of one CA's CRL, kept sorted (as ca_crl_build
+ * sorts them) and already DER-encoded, so a new CRL costs its new
+ * entries and one signature, not the whole list again.  One owner at a
+ * time (not thread-safe); ca_crl_set_sign() only reads it.
+ */
+struct ca_crl_set;
+
+/* An empty set (new; ca_crl_set_free()).  Errors: ERR_INTERNAL. */
+struct ca_crl_set *ca_crl_set_new(struct err *e);
+
+/* Free set; NULL is fine. */
+void	ca_crl_set_free(struct ca_crl_set *set);
+
+/*
+ * Insert n entries (entries may be NULL when n is 0).  A serial already
+ * present is kept as it is (within one batch, the first one wins).
+ * Errors: ERR_INVALID_REQUEST (bad serial/reason), ERR_CRYPTO,
+ * ERR_INTERNAL (memory).  On failure the set is unchanged.
+ */
+int	ca_crl_set_add(struct ca_crl_set *set,
+	    const struct ca_crl_entry *entries, size_t n, struct err *e);
+
+/*
+ * Drop the entry of serial (hex, as in struct ca_crl_entry) if present
+ * (its certificate expired).  Returns 1 when dropped, 0 when absent
+ * (or not a serial).
+ */
+int	ca_crl_set_remove(struct ca_crl_set *set, const char *serial);
+
+/* The number of entries in set. */
+size_t	ca_crl_set_count(const struct ca_crl_set *set);
+
+/*
+ * Sign a CRL listing exactly the set's entries: the same DER, byte for
+ * byte, as ca_crl_build() over the same entries, number and times
+ * (ECDSA signatures are randomised: everything but the signature value
+ * is equal).  *der is new (free()).  Errors: ERR_INVALID_REQUEST
+ * (next_update not after this_update), ERR_CRYPTO, ERR_INTERNAL.
+ * Thread-safe with respect to ca (like ca_crl_build); set is only read.
+ */
+int	ca_crl_set_sign(const struct ca *ca, const struct ca_crl_set *set,
+	    uint64_t number, int64_t this_update, int64_t next_update,
+	    unsigned char **der, size_t *der_len, struct err *e);
 
 /* ------------------------------------------------------------------ */
 /* Token name patterns (SPEC section 6)                                */

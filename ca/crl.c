@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ca_priv.h"
+#include "crl_priv.h"
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -57,9 +57,8 @@ entry_fill(X509_REVOKED *rev, const char *hex, int64_t revoked_at,
 	return ok ? 0 : -1;
 }
 
-/* One entry (new), or NULL with e set. */
-static X509_REVOKED *
-entry_new(const struct ca_crl_entry *en, struct err *e)
+X509_REVOKED *
+ca_crl_entry_new(const struct ca_crl_entry *en, struct err *e)
 {
 	char hex[RCA_SERIAL_HEX_MAX + 1];
 	X509_REVOKED *rev;
@@ -118,7 +117,7 @@ ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
 	    X509_CRL_add_ext(crl, ca->ext_aki, -1) != 1)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		if ((rev = entry_new(&entries[i], e)) == NULL)
+		if ((rev = ca_crl_entry_new(&entries[i], e)) == NULL)
 			goto out;
 		if (X509_CRL_add0_revoked(crl, rev) != 1)
 			goto fail;
@@ -152,20 +151,75 @@ out:
 	return rc;
 }
 
+/*
+ * Read a DER header of tag at *p, before end (lengths up to four
+ * octets); move *p to the content and set *clen.  False if not.
+ */
+static bool
+tlv(const unsigned char **p, const unsigned char *end, unsigned char tag,
+    size_t *clen)
+{
+	const unsigned char *q = *p;
+	size_t n, l = 0;
+
+	if (end - q < 2 || q[0] != tag)
+		return false;
+	if (q[1] < 0x80) {
+		l = q[1];
+		q += 2;
+	} else {
+		n = q[1] & 0x7f;
+		if (n == 0 || n > 4 || (size_t)(end - q) - 2 < n || q[2] == 0)
+			return false;
+		for (q += 2; n > 0; n--)
+			l = l << 8 | *q++;
+		if (l < 0x80)
+			return false;
+	}
+	if ((size_t)(end - q) < l)
+		return false;
+	*p = q;
+	*clen = l;
+	return true;
+}
+
+/*
+ * True when der has the outer shape of a v2 CRL, exactly len bytes:
+ * SEQUENCE { SEQUENCE { INTEGER version, SEQUENCE signature, ... },
+ * SEQUENCE signatureAlgorithm, BIT STRING }.  The content is not
+ * parsed: ca_crl_pem() gets DER this module made.
+ */
+static bool
+crl_shape(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der, *end = der + len, *tend;
+	size_t l;
+
+	if (!tlv(&p, end, 0x30, &l) || p + l != end ||
+	    !tlv(&p, end, 0x30, &l))
+		return false;
+	tend = p + l;
+	if (!tlv(&p, tend, 0x02, &l))
+		return false;
+	p += l;
+	if (!tlv(&p, tend, 0x30, &l))
+		return false;
+	p = tend;
+	if (!tlv(&p, end, 0x30, &l))
+		return false;
+	p += l;
+	return tlv(&p, end, 0x03, &l) && p + l == end;
+}
+
 char *
 ca_crl_pem(const unsigned char *der, size_t len, struct err *e)
 {
-	const unsigned char *p = der;
-	X509_CRL *crl;
 	char *pem;
 
-	if (der == NULL || len == 0 || len > LONG_MAX ||
-	    (crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL) {
-		ERR_clear_error();
+	if (der == NULL || len == 0 || !crl_shape(der, len)) {
 		err_set(e, ERR_CRYPTO, "not a DER CRL");
 		return NULL;
 	}
-	X509_CRL_free(crl);
 	if ((pem = ca_pem_encode("X509 CRL", der, len)) == NULL)
 		err_set(e, ERR_CRYPTO, "out of memory");
 	return pem;

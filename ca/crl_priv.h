@@ -1,0 +1,18 @@
+/*
+ * Private to ca/: what crl.c and crlset.c share (nothing outside ca/
+ * includes this header).
+ */
+#ifndef RCA_CRL_PRIV_H
+#define RCA_CRL_PRIV_H
+
+#include "ca_priv.h"
+
+/*
+ * One CRL entry: serial, revocation date and reason code extension
+ * (new, X509_REVOKED_free()).  Errors: ERR_INVALID_REQUEST (bad serial
+ * or reason), ERR_CRYPTO.
+ */
+X509_REVOKED *ca_crl_entry_new(const struct ca_crl_entry *en,
+	    struct err *e);
+
+#endif
