@@ -138,7 +138,7 @@ crl_build_save(struct svc *s, const struct svc_actor *a, uint64_t number,
 	char			 object[24], detail[64];
 	size_t			 len = 0;
 
-	if (ca_crl_build(s->ca, s->crl_set.v, s->crl_set.n, number, now,
+	if (ca_crl_set_sign(s->ca, s->crl_set.cs, number, now,
 	    now + s->crl_validity, &der, &len, e) == -1)
 		return NULL;
 	if ((pem = ca_crl_pem(der, len, e)) == NULL) {
@@ -149,7 +149,7 @@ crl_build_save(struct svc *s, const struct svc_actor *a, uint64_t number,
 		return NULL;
 	snprintf(object, sizeof(object), "%" PRIu64, number);
 	snprintf(detail, sizeof(detail), "number=%" PRIu64 " entries=%zu",
-	    number, s->crl_set.n);
+	    number, ca_crl_set_count(s->crl_set.cs));
 	svc_audit_fill(&ar, a, ACTION_PUBLISH, object, AUDIT_OK, detail);
 	if (db_crl_save(s->db, number, now, now + s->crl_validity, b->der,
 	    b->der_len, &ar, e) == -1) {

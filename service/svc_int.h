@@ -17,12 +17,11 @@
 #include "svc.h"
 
 /*
- * The entries of the next CRL (crl_set.c), under pub_mu: sorted by
- * serial, unique; loaded false until read from the database.
+ * The entries of the next CRL (crl_set.c), under pub_mu; loaded false
+ * until read from the database (cs may then be stale or NULL).
  */
 struct svc_crl_set {
-	struct ca_crl_entry	*v;	/* owned */
-	size_t			 n, cap;
+	struct ca_crl_set	*cs;	/* owned */
 	bool			 loaded;
 };
 
