@@ -17,19 +17,23 @@
 
 #include "hex.h"
 
-/* One entry: the DER of its X509_REVOKED and where its serial lies. */
+/*
+ * One entry: the DER of its X509_REVOKED (len octets), whose serial's
+ * magnitude (klen octets, 1 to 20) starts at der + koff.
+ */
 struct crl_ent {
-	size_t		len;		/* of der */
-	unsigned char	koff;		/* serial's magnitude at der + koff */
-	unsigned char	klen;		/* its length (1 to 20 octets) */
+	size_t		len;
+	unsigned char	koff;
+	unsigned char	klen;
 	unsigned char	der[];
 };
 
+/* v[0..n) owned, sorted by serial; bytes is the sum of their len. */
 struct ca_crl_set {
-	struct crl_ent	**v;		/* owned, sorted by serial */
+	struct crl_ent	**v;
 	size_t		  n;
 	size_t		  cap;
-	size_t		  bytes;	/* sum of the entries' DER lengths */
+	size_t		  bytes;
 };
 
 /* An entry of a batch being added, with its place in the batch. */
@@ -44,7 +48,7 @@ struct pend {
  * the content of crlExtensions (ext: SEQUENCE OF Extension).
  */
 struct tbs_parts {
-	unsigned char	 aid[128];	/* the AlgorithmIdentifier's DER */
+	unsigned char	 aid[128];	/* AlgorithmIdentifier DER */
 	size_t		 aid_len;
 	unsigned char	*head;		/* malloc'd */
 	size_t		 head_len;

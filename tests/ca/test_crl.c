@@ -144,6 +144,18 @@ test_crl_parsed_back(void **state)
 		assert_int_equal(X509_CRL_cmp(crl, c2), 0);
 		X509_CRL_free(c2);
 		BIO_free(b);
+		/* The very bytes OpenSSL's own PEM writer gives. */
+		{
+			BIO *w = BIO_new(BIO_s_mem());
+			char *ref;
+			long rl;
+
+			assert_int_equal(PEM_write_bio_X509_CRL(w, crl), 1);
+			rl = BIO_get_mem_data(w, &ref);
+			assert_int_equal(strlen(pem), (size_t)rl);
+			assert_memory_equal(pem, ref, (size_t)rl);
+			BIO_free(w);
+		}
 		free(pem);
 	}
 	X509_CRL_free(crl);

@@ -171,11 +171,14 @@ check_same(const struct ca *ca, X509 *cax, const struct ca_crl_set *set,
 	r2 = X509_CRL_get_REVOKED(c2);
 	assert_int_equal(sk_X509_REVOKED_num(r1), sk_X509_REVOKED_num(r2));
 	assert_int_equal(m->n == 0 ? -1 : (int)m->n, sk_X509_REVOKED_num(r1));
-	for (int i = 0; i < sk_X509_REVOKED_num(r1); i++)
+	for (int i = 0; i < sk_X509_REVOKED_num(r1); i++) {
+		X509_REVOKED *x = sk_X509_REVOKED_value(r1, i);
+		X509_REVOKED *y = sk_X509_REVOKED_value(r2, i);
+
 		assert_int_equal(ASN1_INTEGER_cmp(
-		    X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(r1, i)),
-		    X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(r2,
-		    i))), 0);
+		    X509_REVOKED_get0_serialNumber(x),
+		    X509_REVOKED_get0_serialNumber(y)), 0);
+	}
 	X509_CRL_free(c1);
 	X509_CRL_free(c2);
 	free(d1);
