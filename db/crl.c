@@ -139,3 +139,19 @@ db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
 	*len = l.len;
 	return 0;
 }
+
+int
+db_crl_number(struct db *db, uint64_t *number, struct err *e)
+{
+	struct db_conn	*c;
+	int64_t		 max = 0;
+
+	*number = 0;
+	if ((c = db_conn_get(db, e)) == NULL)
+		return -1;
+	if (db_get(c, DB_STMT_CRL_MAX, NULL, 0, read_max, &max, "crl max",
+	    e) == -1)
+		return -1;
+	*number = max > 0 ? (uint64_t)max : 0;
+	return 0;
+}

@@ -214,6 +214,12 @@ int	db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
 	    int64_t *next_update, unsigned char **der, size_t *len,
 	    struct err *e);
 
+/*
+ * The latest stored CRL's number (0: none), without reading its DER.
+ * Errors: ERR_DB.
+ */
+int	db_crl_number(struct db *db, uint64_t *number, struct err *e);
+
 /* ---- audit (append-only) ---- */
 
 /* Append an entry (its id is assigned).  Errors: ERR_DB. */

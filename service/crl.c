@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "svc_int.h"
 #include "timeutil.h"
 
@@ -107,9 +108,17 @@ svc_crl_load(struct svc *s, struct err *e)
 	unsigned char		*der = NULL;
 	char			*pem = NULL;
 	size_t			 len = 0;
-	uint64_t		 number = 0;
+	uint64_t		 number = 0, ours;
 	int64_t			 tu = 0, nu = 0;
 
+	/* Read the DER only when the stored one is newer than ours. */
+	if (db_crl_number(s->db, &number, e) == -1)
+		return -1;
+	pthread_mutex_lock(&s->crl_mu);
+	ours = s->crl.number;
+	pthread_mutex_unlock(&s->crl_mu);
+	if (number != 0 && number <= ours)
+		return 1;
 	if (db_crl_latest(s->db, &number, &tu, &nu, &der, &len, e) == -1) {
 		if (e->code != ERR_NOT_FOUND)
 			return -1;
@@ -323,6 +332,23 @@ svc_crl_publish_revoked(struct svc *s, const struct svc_actor *a,
 	if (number != NULL)
 		*number = w->number;
 	return 0;
+}
+
+void
+svc_crl_warm(struct svc *s)
+{
+	struct err	e;
+	bool		stale;
+
+	err_clear(&e);
+	pthread_mutex_lock(&s->pub_mu);
+	pthread_mutex_lock(&s->crl_mu);
+	stale = s->crl_stale || !s->crl_set.loaded;
+	s->crl_stale = false;
+	pthread_mutex_unlock(&s->crl_mu);
+	if (stale && svc_crl_set_load(s, tu_now(), &e) == -1)
+		log_warn("loading the CRL's entries: %s", e.msg);
+	pthread_mutex_unlock(&s->pub_mu);
 }
 
 int

@@ -71,6 +71,7 @@ crl_tick(struct svc *s, const struct svc_actor *sched, int64_t now)
 
 	if (crl_due(s, now) && svc_crl_publish(s, sched, NULL, &e) == -1)
 		return TICK_RETRY;
+	svc_crl_warm(s);
 	pthread_mutex_lock(&s->crl_mu);
 	wait = s->crl.next_update - s->crl_refresh_before - tu_now();
 	pthread_mutex_unlock(&s->crl_mu);

@@ -245,6 +245,13 @@ int	svc_crl_publish(struct svc *s, const struct svc_actor *a,
 int	svc_crl_publish_revoked(struct svc *s, const struct svc_actor *a,
 	    struct svc_crl_wait *w, uint64_t *number, struct err *e);
 
+/*
+ * Load the in-memory entries now if they need it (the scheduler, so
+ * that the next revocation only adds its own); failures are logged and
+ * left to the next build.
+ */
+void	svc_crl_warm(struct svc *s);
+
 /* Free the CRL state at svc_close() (no other thread runs). */
 void	svc_crl_fini(struct svc *s);
 
