@@ -155,3 +155,27 @@ db_crl_number(struct db *db, uint64_t *number, struct err *e)
 	*number = max > 0 ? (uint64_t)max : 0;
 	return 0;
 }
+
+/* Read a row of DB_STMT_CRL_EXPIRED. */
+static int
+expired_read(const struct db_row *r, void *p, struct err *e)
+{
+	struct db_serial *out = p;
+
+	return DB_COL_BUF(r, 0, out->serial, e);
+}
+
+int
+db_crl_expired(struct db *db, int64_t from, int64_t to,
+    struct db_serial **out, size_t *n, struct err *e)
+{
+	struct db_rows rows = { .read = expired_read, .size = sizeof(**out) };
+	const struct db_arg args[] = { DB_INT(from), DB_INT(to) };
+	int rc;
+
+	rc = db_list(db, DB_STMT_CRL_EXPIRED, args, DB_NARGS(args), &rows,
+	    "crl expired", e);
+	*out = rows.v;
+	*n = rows.n;
+	return rc;
+}

@@ -220,6 +220,17 @@ int	db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
  */
 int	db_crl_number(struct db *db, uint64_t *number, struct err *e);
 
+/*
+ * The revoked certificates whose notAfter is in [from, to): those that
+ * left the CRL between two publications.  *out is new (free()).
+ * Errors: ERR_DB, ERR_INTERNAL.
+ */
+struct db_serial {
+	char	serial[RCA_SERIAL_HEX_MAX + 1];
+};
+int	db_crl_expired(struct db *db, int64_t from, int64_t to,
+	    struct db_serial **out, size_t *n, struct err *e);
+
 /* ---- audit (append-only) ---- */
 
 /* Append an entry (its id is assigned).  Errors: ERR_DB. */

@@ -175,6 +175,14 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_CRL_LATEST] =
 	    "SELECT number, this_update, next_update, der FROM crls "
 	    "ORDER BY number DESC LIMIT 1",
+	/*
+	 * ?1 from, ?2 to: revoked certificates expiring in [from, to),
+	 * which drop out of the CRL kept in memory since from.
+	 */
+	[DB_STMT_CRL_EXPIRED] =
+	    "SELECT serial FROM certificates INDEXED BY certificates_not_after "
+	    "WHERE not_after >= ?1 AND not_after < ?2 "
+	    "AND revoked_at IS NOT NULL",
 
 	/* ?1 at, ?2 actor, ?3 action, ?4 object, ?5 outcome, ?6 detail */
 	[DB_STMT_AUDIT_INSERT] =

@@ -156,6 +156,7 @@ svc_revoke_authorised(struct svc *s, const struct svc_actor *a,
 	memcpy(w.entry.serial, norm, sizeof(w.entry.serial));
 	w.entry.revoked_at = out->revoked_at;
 	w.entry.reason = out->reason;
+	w.not_after = out->not_after;
 	if (svc_crl_publish_revoked(s, a, &w, crl_number, e) == -1)
 		goto out;
 	rc = 0;

@@ -6,9 +6,10 @@
  * revocations waiting for a CRL: the first waiter that finds no build
  * running builds one CRL for every waiter queued so far (schedule.c
  * says when the scheduler republishes).  The entries live in memory
- * between builds (crl_set.c): a revocation merges its own entry, a
- * keyCompromise cascade, a CRL another process stored, a failure or
- * the scheduler's refresh reload them from the database.
+ * between builds (crl_set.c): a revocation merges its own entry, the
+ * expired ones drop out, and a keyCompromise cascade, a CRL another
+ * process stored, a failure or the scheduler's refresh reload them
+ * from the database.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -201,8 +202,8 @@ crl_store_next(struct svc *s, const struct svc_actor *a, int64_t now,
 
 /*
  * Bring crl_set up to date with pub_mu held: from scratch when full,
- * stale or never loaded, or when a waiter asks; else merge the
- * waiters' entries.
+ * stale or never loaded, when the clock went back, or when a waiter
+ * asks; else drop what expired since and merge the waiters' entries.
  */
 static int
 crl_set_update(struct svc *s, bool full, const struct svc_crl_wait *w,
@@ -214,7 +215,8 @@ crl_set_update(struct svc *s, bool full, const struct svc_crl_wait *w,
 	int			 rc = -1;
 
 	pthread_mutex_lock(&s->crl_mu);
-	full = full || s->crl_stale || !s->crl_set.loaded;
+	full = full || s->crl_stale || !s->crl_set.loaded ||
+	    now < s->crl_set.as_of;
 	s->crl_stale = false;
 	pthread_mutex_unlock(&s->crl_mu);
 	for (p = w; p != NULL && !full; p = p->next) {
@@ -225,12 +227,16 @@ crl_set_update(struct svc *s, bool full, const struct svc_crl_wait *w,
 		rc = svc_crl_set_load(s, now, e);
 		goto out;
 	}
+	if (svc_crl_set_advance(s, now, e) == -1)
+		goto out;
 	if (k > 0 && (add = malloc(k * sizeof(*add))) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
+	/* As from scratch: a certificate expired by now is not listed. */
 	for (k = 0, p = w; p != NULL; p = p->next)
-		add[k++] = p->entry;
+		if (p->not_after >= now)
+			add[k++] = p->entry;
 	rc = svc_crl_set_add(&s->crl_set, add, k, e);
 out:
 	free(add);

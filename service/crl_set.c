@@ -2,9 +2,10 @@
  * The entries of the next CRL, kept in memory between publications
  * (crl.c) as ca/'s incremental set (entries already DER-encoded, kept
  * sorted): loaded from the database once (and again on the scheduler's
- * refresh, which also drops the expired ones), then each publication
- * adds only the newly revoked certificates its waiters carry.  The
- * caller holds pub_mu.
+ * refresh), then each publication drops the certificates that expired
+ * since the last one (an index range on notAfter) and adds only the
+ * newly revoked certificates its waiters carry.  The caller holds
+ * pub_mu.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ svc_crl_set_load(struct svc *s, int64_t now, struct err *e)
 	ca_crl_set_free(set->cs);
 	set->cs = cs;
 	cs = NULL;
+	set->as_of = now;
 	set->loaded = true;
 	rc = 0;
 out:
@@ -48,6 +50,24 @@ out:
 	free(rows);
 	free(v);
 	return rc;
+}
+
+int
+svc_crl_set_advance(struct svc *s, int64_t now, struct err *e)
+{
+	struct svc_crl_set	*set = &s->crl_set;
+	struct db_serial	*gone = NULL;
+	size_t			 n = 0;
+
+	if (now <= set->as_of)
+		return 0;
+	if (db_crl_expired(s->db, set->as_of, now, &gone, &n, e) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		ca_crl_set_remove(set->cs, gone[i].serial);
+	free(gone);
+	set->as_of = now;
+	return 0;
 }
 
 int

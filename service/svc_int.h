@@ -22,6 +22,7 @@
  */
 struct svc_crl_set {
 	struct ca_crl_set	*cs;	/* owned */
+	int64_t			 as_of;	/* lists what is unexpired then */
 	bool			 loaded;
 };
 
@@ -31,6 +32,7 @@ struct svc_crl_set {
  */
 struct svc_crl_wait {
 	struct ca_crl_entry	 entry;	/* the certificate revoked */
+	int64_t			 not_after;	/* its notAfter */
 	bool			 all;	/* more were: reload the set */
 	int			 state;	/* 0 waiting, 1 published, -1 failed */
 	uint64_t		 number;	/* state 1: the CRL's number */
@@ -259,9 +261,13 @@ void	svc_crl_fini(struct svc *s);
  * The in-memory set (crl_set.c), pub_mu held.  svc_crl_set_load()
  * replaces it with the revoked, unexpired certificates at now;
  * svc_crl_set_add() merges k entries (those listed already are skipped).
+ * The set follows the database's expiry (svc_crl_set_advance()), so
+ * it always equals a load at its as_of.
  * Errors: ERR_DB, ERR_INTERNAL.
  */
 int	svc_crl_set_load(struct svc *s, int64_t now, struct err *e);
+/* Drop the entries that expired since the set's as_of, up to now. */
+int	svc_crl_set_advance(struct svc *s, int64_t now, struct err *e);
 int	svc_crl_set_add(struct svc_crl_set *set,
 	    const struct ca_crl_entry *add, size_t k, struct err *e);
 void	svc_crl_set_free(struct svc_crl_set *set);

@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "fixture.h"
 #include "timeutil.h"
 
@@ -140,9 +141,9 @@ db_text(struct fx *f)
 	return out;
 }
 
-/* Issue a client certificate; its serial goes to serial. */
+/* Issue a client certificate (ttl 0: default); serial gets its serial. */
 static void
-issue_one(struct fx *f, int i, char *serial, size_t cap)
+issue_ttl(struct fx *f, int i, int64_t ttl, char *serial, size_t cap)
 {
 	struct svc_issue_req	 req;
 	struct svc_issued	 out;
@@ -155,6 +156,7 @@ issue_one(struct fx *f, int i, char *serial, size_t cap)
 	csr = fx_csr(cn, NULL, NULL);
 	memset(&req, 0, sizeof(req));
 	req.profile = "redis-client";
+	req.ttl = ttl;
 	req.csr_pem = csr;
 	req.csr_len = strlen(csr);
 	if (svc_issue(f->svc, &f->admin, &req, &out, &e) == -1)
@@ -162,6 +164,12 @@ issue_one(struct fx *f, int i, char *serial, size_t cap)
 	snprintf(serial, cap, "%s", out.cert.serial);
 	svc_issued_clear(&out);
 	free(csr);
+}
+
+static void
+issue_one(struct fx *f, int i, char *serial, size_t cap)
+{
+	issue_ttl(f, i, 0, serial, cap);
 }
 
 struct revoker {
@@ -283,6 +291,56 @@ test_restart_keeps_entries(void **state)
 	assert_true(lists(t, a));
 	assert_true(lists(t, b));
 	free(t);
+}
+
+/*
+ * A certificate that expires drops out of the next incremental CRL,
+ * which still equals the database and a from-scratch rebuild; one
+ * revoked after it expired is never listed.
+ */
+static void
+test_expired_drop_out(void **state)
+{
+	struct fx	*f = *state;
+	struct err	 e;
+	char		 a[64], b[64], c[64], d[64];
+	uint64_t	 n, inc, full;
+	char		*t, *td, *tf;
+	int64_t		 now = tu_now();
+
+	issue_ttl(f, 1, 3600, a, sizeof(a));
+	issue_ttl(f, 2, 3600, d, sizeof(d));
+	issue_one(f, 3, b, sizeof(b));
+	issue_one(f, 4, c, sizeof(c));
+	err_clear(&e);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, a, REASON_SUPERSEDED,
+	    NULL, &n, &e), 0);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, b, REASON_SUPERSEDED,
+	    NULL, &n, &e), 0);
+	t = current_text(f->svc, &n);
+	assert_true(lists(t, a) && lists(t, b));
+	free(t);
+
+	/* Two hours on: a and d have expired. */
+	tclock_set(now + 7200);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, c, REASON_SUPERSEDED,
+	    NULL, &n, &e), 0);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, d, REASON_SUPERSEDED,
+	    NULL, &n, &e), 0);
+	t = current_text(f->svc, &inc);
+	assert_false(lists(t, a));
+	assert_false(lists(t, d));
+	assert_true(lists(t, b) && lists(t, c));
+	td = db_text(f);
+	assert_string_equal(t, td);
+	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
+	tf = current_text(f->svc, &full);
+	assert_int_equal(full, inc + 1);
+	assert_string_equal(t, tf);
+	tclock_real();
+	free(t);
+	free(td);
+	free(tf);
 }
 
 /* A reader's reference outlives the CRL's replacement (ASan checks). */
@@ -427,6 +485,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_revokes,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_restart_keeps_entries,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_expired_drop_out,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_buffer_outlives_swap,
 		    fx_setup, fx_teardown),
