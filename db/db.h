@@ -200,15 +200,20 @@ int	db_token_consume(struct db *db, const char *id, int64_t now,
 /*
  * Store a newly built CRL; number must be greater than every stored
  * number (ERR_CONFLICT otherwise), so the number never goes back.
- * a (may be NULL) is appended in the same transaction.
+ * a (may be NULL) is appended in the same transaction.  der NULL and
+ * len 0 claim the number only: its DER follows with db_crl_put_der(),
+ * which then drops every older row (a lost DER leaves the claim,
+ * which db_crl_latest() skips and db_crl_number() counts).
  */
 int	db_crl_save(struct db *db, uint64_t number, int64_t this_update,
 	    int64_t next_update, const unsigned char *der, size_t len,
 	    const struct audit_rec *a, struct err *e);
+int	db_crl_put_der(struct db *db, uint64_t number,
+	    const unsigned char *der, size_t len, struct err *e);
 
 /*
- * The latest stored CRL.  *der is new (free()).  *number is 0 and
- * ERR_NOT_FOUND is returned when none was ever stored.
+ * The latest stored CRL with its DER.  *der is new (free()).  *number
+ * is 0 and ERR_NOT_FOUND is returned when none was ever stored.
  */
 int	db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
 	    int64_t *next_update, unsigned char **der, size_t *len,
