@@ -136,6 +136,84 @@ svc_crl_load(struct svc *s, struct err *e)
 	return 1;
 }
 
+/* Queue b's DER (a new reference) for the persister: the newest wins. */
+static void
+persist_queue(struct svc *s, struct svc_crl_buf *b, uint64_t number)
+{
+	struct svc_crl_buf *old;
+
+	atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+	pthread_mutex_lock(&s->crl_mu);
+	old = s->crl_persist;
+	s->crl_persist = b;
+	s->crl_persist_number = number;
+	pthread_cond_broadcast(&s->crl_cv);
+	pthread_mutex_unlock(&s->crl_mu);
+	svc_crl_unref(old);
+}
+
+/*
+ * The persister: store the newest queued DER, one at a time, until
+ * stopped with nothing queued.  A failure is logged: the next CRL's
+ * DER replaces it, and a restart republishes (svc_crl_init()).
+ */
+static void *
+persist_run(void *arg)
+{
+	struct svc		*s = arg;
+	struct svc_crl_buf	*b;
+	struct err		 e;
+	uint64_t		 number;
+
+	pthread_mutex_lock(&s->crl_mu);
+	for (;;) {
+		while (s->crl_persist == NULL && !s->crl_persist_stop)
+			pthread_cond_wait(&s->crl_cv, &s->crl_mu);
+		if ((b = s->crl_persist) == NULL)
+			break;
+		number = s->crl_persist_number;
+		s->crl_persist = NULL;
+		s->crl_persisting = true;
+		pthread_mutex_unlock(&s->crl_mu);
+		err_clear(&e);
+		if (db_crl_put_der(s->db, number, b->der, b->der_len, &e) ==
+		    -1)
+			log_warn("storing CRL %" PRIu64 ": %s", number, e.msg);
+		svc_crl_unref(b);
+		pthread_mutex_lock(&s->crl_mu);
+		s->crl_persisting = false;
+		pthread_cond_broadcast(&s->crl_cv);
+	}
+	pthread_mutex_unlock(&s->crl_mu);
+	return NULL;
+}
+
+int
+svc_crl_persist_start(struct svc *s, struct err *e)
+{
+	int rc;
+
+	if (s->crl_persister_on)
+		return 0;
+	if ((rc = pthread_create(&s->crl_persister, NULL, persist_run,
+	    s)) != 0) {
+		log_error("starting the CRL persister: %s", strerror(rc));
+		err_set(e, ERR_INTERNAL, "cannot start a thread");
+		return -1;
+	}
+	s->crl_persister_on = true;
+	return 0;
+}
+
+void
+svc_crl_flush(struct svc *s)
+{
+	pthread_mutex_lock(&s->crl_mu);
+	while (s->crl_persist != NULL || s->crl_persisting)
+		pthread_cond_wait(&s->crl_cv, &s->crl_mu);
+	pthread_mutex_unlock(&s->crl_mu);
+}
+
 /* Build, sign and store CRL number from crl_set with pub_mu held. */
 static struct svc_crl_buf *
 crl_build_save(struct svc *s, const struct svc_actor *a, uint64_t number,
@@ -161,11 +239,15 @@ crl_build_save(struct svc *s, const struct svc_actor *a, uint64_t number,
 	snprintf(detail, sizeof(detail), "number=%" PRIu64 " entries=%zu",
 	    number, ca_crl_set_count(s->crl_set.cs));
 	svc_audit_fill(&ar, a, ACTION_PUBLISH, object, AUDIT_OK, detail);
-	if (db_crl_save(s->db, number, now, now + s->crl_validity, b->der,
+	/* The number now; its DER by the persister, off the caller's path. */
+	if (db_crl_save(s->db, number, now, now + s->crl_validity,
+	    s->crl_persister_on ? NULL : b->der, s->crl_persister_on ? 0 :
 	    b->der_len, &ar, e) == -1) {
 		svc_crl_unref(b);
 		return NULL;
 	}
+	if (s->crl_persister_on)
+		persist_queue(s, b, number);
 	return b;
 }
 
@@ -309,6 +391,7 @@ svc_crl_publish_revoked(struct svc *s, const struct svc_actor *a,
 	w->next = s->crl_waiting;
 	s->crl_waiting = w;
 	while (w->state == 0) {
+		/* crl_cv is shared with the persister: check again. */
 		if (s->crl_building) {
 			pthread_cond_wait(&s->crl_cv, &s->crl_mu);
 			continue;
@@ -398,6 +481,16 @@ svc_crl_clear(struct svc_crl *c)
 void
 svc_crl_fini(struct svc *s)
 {
+	if (s->crl_persister_on) {
+		pthread_mutex_lock(&s->crl_mu);
+		s->crl_persist_stop = true;
+		pthread_cond_broadcast(&s->crl_cv);
+		pthread_mutex_unlock(&s->crl_mu);
+		pthread_join(s->crl_persister, NULL);
+		s->crl_persister_on = false;
+	}
+	svc_crl_unref(s->crl_persist);
+	s->crl_persist = NULL;
 	svc_crl_clear(&s->crl);
 	svc_crl_set_free(&s->crl_set);
 }

@@ -194,9 +194,9 @@ svc_close(struct svc *s)
 {
 	if (s == NULL)
 		return;
+	svc_crl_fini(s);	/* stores the last CRL: before db_close() */
 	db_close(s->db);
 	ca_free(s->ca);
-	svc_crl_fini(s);
 	free(s->public_url);
 	free(s->admin_cert);
 	free(s->admin_key);

@@ -303,6 +303,13 @@ void	svc_crl_clear(struct svc_crl *c);
 void	svc_crl_unref(struct svc_crl_buf *ref);
 
 /*
+ * Wait until the DER of every CRL published so far is stored (the
+ * database has it for a restart or another process).  Publication
+ * itself stores the number only; svc_close() flushes too.
+ */
+void	svc_crl_flush(struct svc *s);
+
+/*
  * Build, sign, store and swap in a new CRL (number = previous + 1,
  * nextUpdate = now + crl.validity), audited as crl.publish by a.
  * Errors: ERR_INTERNAL.

@@ -76,6 +76,16 @@ struct svc {
 	bool		 crl_building;	/* a waiter builds; crl_mu */
 	struct svc_crl_wait *crl_waiting; /* borrowed list; crl_mu */
 	struct svc_crl_set crl_set;	/* pub_mu */
+	/*
+	 * The persister thread stores the newest CRL's DER after its
+	 * number was claimed (crl.c); crl_mu, signalled on crl_cv.
+	 */
+	pthread_t	 crl_persister;
+	bool		 crl_persister_on;	/* started */
+	bool		 crl_persist_stop;
+	bool		 crl_persisting;	/* a write in progress */
+	struct svc_crl_buf *crl_persist;	/* a reference, or NULL */
+	uint64_t	 crl_persist_number;
 
 	/*
 	 * Nodes and rotation (marks.c, schedule_nodes.c), guarded by
@@ -254,7 +264,17 @@ int	svc_crl_publish_revoked(struct svc *s, const struct svc_actor *a,
  */
 void	svc_crl_warm(struct svc *s);
 
-/* Free the CRL state at svc_close() (no other thread runs). */
+/*
+ * Start the thread that stores each published CRL's DER after the
+ * publication claimed its number (svc_crl_init()).  Without it the DER
+ * is stored in the publication itself.  Errors: ERR_INTERNAL.
+ */
+int	svc_crl_persist_start(struct svc *s, struct err *e);
+
+/*
+ * Stop the persister after it stored what is queued, and free the CRL
+ * state, at svc_close() before the database closes.
+ */
 void	svc_crl_fini(struct svc *s);
 
 /*

@@ -343,6 +343,63 @@ test_expired_drop_out(void **state)
 	free(tf);
 }
 
+/* Run one SQL statement on the fixture's database (no service open). */
+static void
+db_exec(struct fx *f, const char *q)
+{
+	sqlite3	*db;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * The DER is stored after the publication: once flushed the database
+ * holds the served bytes; a number whose DER was lost (a crash) is
+ * republished at start-up with the next number, listing everything.
+ */
+static void
+test_lost_der_republishes(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_crl		 c;
+	struct err		 e;
+	char			 a[64];
+	uint64_t		 told, n;
+	sqlite3			*db;
+	sqlite3_stmt		*st;
+	char			*t;
+
+	issue_one(f, 1, a, sizeof(a));
+	err_clear(&e);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, a, REASON_SUPERSEDED,
+	    NULL, &told, &e), 0);
+	svc_crl_flush(f->svc);
+	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT number, der FROM crls "
+	    "ORDER BY number DESC LIMIT 1", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(st, 0), told);
+	assert_int_equal(sqlite3_column_bytes(st, 1), c.der_len);
+	assert_memory_equal(sqlite3_column_blob(st, 1), c.der, c.der_len);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	svc_crl_clear(&c);
+
+	/* As if the process died before the DER was written. */
+	svc_close(f->svc);
+	f->svc = NULL;
+	db_exec(f, "UPDATE crls SET der = x'' WHERE number = "
+	    "(SELECT max(number) FROM crls)");
+	fx_reopen(f);
+	t = current_text(f->svc, &n);
+	assert_int_equal(n, told + 1);
+	assert_true(lists(t, a));
+	free(t);
+}
+
 /* A reader's reference outlives the CRL's replacement (ASan checks). */
 static void
 test_buffer_outlives_swap(void **state)
@@ -466,7 +523,8 @@ test_two_processes(void **state)
 	/* The first one's number 2 is taken; it moves past it. */
 	assert_int_equal(svc_publish_crl(f->svc, &f->admin, &e), 0);
 	assert_int_equal(fx_crl_number(f->svc), 3);
-	/* And the other picks that up at its next tick. */
+	/* And the other picks that up (once stored) at its next tick. */
+	svc_crl_flush(f->svc);
 	assert_true(svc_tick(other) >= 1);
 	assert_int_equal(fx_crl_number(other), 3);
 	svc_close(other);
@@ -487,6 +545,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restart_keeps_entries,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_expired_drop_out,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lost_der_republishes,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_buffer_outlives_swap,
 		    fx_setup, fx_teardown),
