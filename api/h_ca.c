@@ -76,7 +76,8 @@ serve_crl(struct api_req *r, struct api_resp *out, bool pem, struct err *e)
 	struct svc_crl c = { 0 };
 	int rc = -1;
 
-	if (svc_crl_current(r->svc, &c, e) == -1)
+	if ((pem ? svc_crl_current(r->svc, &c, e) :
+	    svc_crl_current_der(r->svc, &c, e)) == -1)
 		goto out;
 	if (etag_matches(api_header(r, "If-None-Match"), c.etag))
 		api_resp_empty(out, 304);

@@ -26,31 +26,60 @@
 /* Attempts when another process stores the same CRL number first. */
 #define PUBLISH_TRIES	3
 
-/* One published CRL: immutable once made, freed with its last reference. */
+/*
+ * One published CRL: immutable once made, freed with its last
+ * reference.  Its PEM is made on the first request for it (pem_mu),
+ * off the publication's path, then never changes.
+ */
 struct svc_crl_buf {
 	atomic_uint	 refs;
 	unsigned char	*der;		/* owned */
 	size_t		 der_len;
-	char		*pem;		/* owned */
+	pthread_mutex_t	 pem_mu;
+	char		*pem;		/* owned; pem_mu until set */
+	size_t		 pem_len;
 };
 
-/* A buffer holding one reference; steals der and pem (even on error). */
+/* A buffer holding one reference; steals der (even on error). */
 static struct svc_crl_buf *
-buf_new(unsigned char *der, size_t len, char *pem, struct err *e)
+buf_new(unsigned char *der, size_t len, struct err *e)
 {
 	struct svc_crl_buf *b;
 
-	if ((b = malloc(sizeof(*b))) == NULL) {
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		free(der);
-		free(pem);
+		return NULL;
+	}
+	if (pthread_mutex_init(&b->pem_mu, NULL) != 0) {
+		err_set(e, ERR_INTERNAL, "cannot create a mutex");
+		free(der);
+		free(b);
 		return NULL;
 	}
 	atomic_init(&b->refs, 1);
 	b->der = der;
 	b->der_len = len;
-	b->pem = pem;
 	return b;
+}
+
+/* Make b's PEM unless it exists; then c's pem is set.  ERR_CRYPTO. */
+static int
+buf_pem(struct svc_crl_buf *b, struct svc_crl *c, struct err *e)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&b->pem_mu);
+	if (b->pem == NULL) {
+		if ((b->pem = ca_crl_pem(b->der, b->der_len, e)) == NULL)
+			rc = -1;
+		else
+			b->pem_len = strlen(b->pem);
+	}
+	c->pem = b->pem;
+	c->pem_len = b->pem_len;
+	pthread_mutex_unlock(&b->pem_mu);
+	return rc;
 }
 
 void
@@ -61,6 +90,7 @@ svc_crl_unref(struct svc_crl_buf *b)
 		return;
 	free(b->der);
 	free(b->pem);
+	pthread_mutex_destroy(&b->pem_mu);
 	free(b);
 }
 
@@ -82,8 +112,8 @@ crl_swap(struct svc *s, struct svc_crl_buf *b, uint64_t number,
 		old = s->crl;
 		s->crl.der = b->der;
 		s->crl.der_len = b->der_len;
-		s->crl.pem = b->pem;
-		s->crl.pem_len = strlen(b->pem);
+		s->crl.pem = NULL;	/* buf_pem() */
+		s->crl.pem_len = 0;
 		s->crl.number = number;
 		s->crl.this_update = this_update;
 		s->crl.next_update = next_update;
@@ -107,7 +137,6 @@ svc_crl_load(struct svc *s, struct err *e)
 {
 	struct svc_crl_buf	*b;
 	unsigned char		*der = NULL;
-	char			*pem = NULL;
 	size_t			 len = 0;
 	uint64_t		 number = 0, ours;
 	int64_t			 tu = 0, nu = 0;
@@ -126,11 +155,7 @@ svc_crl_load(struct svc *s, struct err *e)
 		err_clear(e);
 		return 0;
 	}
-	if ((pem = ca_crl_pem(der, len, e)) == NULL) {
-		free(der);
-		return -1;
-	}
-	if ((b = buf_new(der, len, pem, e)) == NULL)
+	if ((b = buf_new(der, len, e)) == NULL)
 		return -1;
 	crl_swap(s, b, number, tu, nu, true);
 	return 1;
@@ -222,18 +247,13 @@ crl_build_save(struct svc *s, const struct svc_actor *a, uint64_t number,
 	struct svc_crl_buf	*b;
 	struct audit_rec	 ar;
 	unsigned char		*der = NULL;
-	char			*pem = NULL;
 	char			 object[24], detail[64];
 	size_t			 len = 0;
 
 	if (ca_crl_set_sign(s->ca, s->crl_set.cs, number, now,
 	    now + s->crl_validity, &der, &len, e) == -1)
 		return NULL;
-	if ((pem = ca_crl_pem(der, len, e)) == NULL) {
-		free(der);
-		return NULL;
-	}
-	if ((b = buf_new(der, len, pem, e)) == NULL)
+	if ((b = buf_new(der, len, e)) == NULL)
 		return NULL;
 	snprintf(object, sizeof(object), "%" PRIu64, number);
 	snprintf(detail, sizeof(detail), "number=%" PRIu64 " entries=%zu",
@@ -449,8 +469,9 @@ svc_publish_crl(struct svc *s, const struct svc_actor *a, struct err *e)
 	return svc_crl_publish(s, a, NULL, e);
 }
 
-int
-svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e)
+/* Take a reference to the current CRL; with its PEM when pem. */
+static int
+crl_current(struct svc *s, struct svc_crl *out, bool pem, struct err *e)
 {
 	int rc = -1;
 
@@ -458,15 +479,32 @@ svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e)
 	pthread_mutex_lock(&s->crl_mu);
 	if (s->crl.number == 0 || s->crl.ref == NULL) {
 		err_set(e, ERR_INTERNAL, "no CRL has been published");
+		pthread_mutex_unlock(&s->crl_mu);
 		goto out;
 	}
 	*out = s->crl;
 	atomic_fetch_add_explicit(&s->crl.ref->refs, 1,
 	    memory_order_relaxed);
+	pthread_mutex_unlock(&s->crl_mu);
+	if (pem && buf_pem(out->ref, out, e) == -1)
+		goto out;
 	rc = 0;
 out:
-	pthread_mutex_unlock(&s->crl_mu);
+	if (rc == -1)
+		svc_crl_clear(out);
 	return rc;
+}
+
+int
+svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e)
+{
+	return crl_current(s, out, true, e);
+}
+
+int
+svc_crl_current_der(struct svc *s, struct svc_crl *out, struct err *e)
+{
+	return crl_current(s, out, false, e);
 }
 
 void

@@ -279,7 +279,8 @@ void	svc_ca_info(struct svc *s, struct svc_ca_info *out);
 /*
  * The current CRL, served from memory: one immutable buffer per
  * published version, shared by every reader.  svc_crl_current() takes
- * a reference in O(1) (no copy); der and pem stay valid until
+ * a reference in O(1) (no copy; the PEM is encoded once per version,
+ * by its first reader); der and pem stay valid until
  * svc_crl_clear(c) drops it, even after a newer CRL replaced it.  A
  * reader that hands the bytes on (an HTTP response) may move ref out
  * (set c->ref to NULL) and drop it later with svc_crl_unref().
@@ -298,6 +299,9 @@ struct svc_crl {
 	struct svc_crl_buf *ref;	/* one reference, or NULL */
 };
 int	svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e);
+/* The same without the PEM (pem NULL): nothing to encode. */
+int	svc_crl_current_der(struct svc *s, struct svc_crl *out,
+	    struct err *e);
 void	svc_crl_clear(struct svc_crl *c);
 /* Drop a reference moved out of a struct svc_crl; NULL is fine. */
 void	svc_crl_unref(struct svc_crl_buf *ref);
