@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "svc_int.h"
@@ -25,6 +26,13 @@
 
 /* Attempts when another process stores the same CRL number first. */
 #define PUBLISH_TRIES	3
+
+/*
+ * Milliseconds between two DER writes of the persister: under a burst
+ * of revocations only the newest DER is written, about once this long,
+ * instead of holding the database's write lock for every version.
+ */
+#define PERSIST_GAP_MS	1000
 
 /*
  * One published CRL: immutable once made, freed with its last
@@ -177,10 +185,30 @@ persist_queue(struct svc *s, struct svc_crl_buf *b, uint64_t number)
 	svc_crl_unref(old);
 }
 
+/* With crl_mu held: rest PERSIST_GAP_MS unless stopped or hurried. */
+static void
+persist_rest(struct svc *s)
+{
+	struct timespec	until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += PERSIST_GAP_MS / 1000;
+	until.tv_nsec += (long)(PERSIST_GAP_MS % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (!s->crl_persist_stop && !s->crl_persist_hurry)
+		if (pthread_cond_timedwait(&s->crl_cv, &s->crl_mu,
+		    &until) != 0)
+			break;
+}
+
 /*
- * The persister: store the newest queued DER, one at a time, until
- * stopped with nothing queued.  A failure is logged: the next CRL's
- * DER replaces it, and a restart republishes (svc_crl_init()).
+ * The persister: store the newest queued DER, one at a time, resting
+ * between writes, until stopped with nothing queued.  A failure is
+ * logged: the next CRL's DER replaces it, and a restart republishes
+ * (svc_crl_init()).
  */
 static void *
 persist_run(void *arg)
@@ -192,8 +220,10 @@ persist_run(void *arg)
 
 	pthread_mutex_lock(&s->crl_mu);
 	for (;;) {
-		while (s->crl_persist == NULL && !s->crl_persist_stop)
+		while (s->crl_persist == NULL && !s->crl_persist_stop) {
+			s->crl_persist_hurry = false;
 			pthread_cond_wait(&s->crl_cv, &s->crl_mu);
+		}
 		if ((b = s->crl_persist) == NULL)
 			break;
 		number = s->crl_persist_number;
@@ -208,6 +238,7 @@ persist_run(void *arg)
 		pthread_mutex_lock(&s->crl_mu);
 		s->crl_persisting = false;
 		pthread_cond_broadcast(&s->crl_cv);
+		persist_rest(s);
 	}
 	pthread_mutex_unlock(&s->crl_mu);
 	return NULL;
@@ -234,8 +265,11 @@ void
 svc_crl_flush(struct svc *s)
 {
 	pthread_mutex_lock(&s->crl_mu);
-	while (s->crl_persist != NULL || s->crl_persisting)
+	while (s->crl_persist != NULL || s->crl_persisting) {
+		s->crl_persist_hurry = true;
+		pthread_cond_broadcast(&s->crl_cv);
 		pthread_cond_wait(&s->crl_cv, &s->crl_mu);
+	}
 	pthread_mutex_unlock(&s->crl_mu);
 }
 

@@ -84,6 +84,7 @@ struct svc {
 	bool		 crl_persister_on;	/* started */
 	bool		 crl_persist_stop;
 	bool		 crl_persisting;	/* a write in progress */
+	bool		 crl_persist_hurry;	/* a flush waits: no rest */
 	struct svc_crl_buf *crl_persist;	/* a reference, or NULL */
 	uint64_t	 crl_persist_number;
 
