@@ -57,22 +57,31 @@ entry_fill(X509_REVOKED *rev, const char *hex, int64_t revoked_at,
 	return ok ? 0 : -1;
 }
 
+int
+ca_crl_entry_check(const struct ca_crl_entry *en,
+    char hex[RCA_SERIAL_HEX_MAX + 1], struct err *e)
+{
+	if (hex_serial_normalize(en->serial, hex, e) == -1) {
+		if (e != NULL)
+			e->code = ERR_INVALID_REQUEST;
+		return -1;
+	}
+	if (!reason_ok(en->reason)) {
+		err_set(e, ERR_INVALID_REQUEST, "invalid reason code %d",
+		    en->reason);
+		return -1;
+	}
+	return 0;
+}
+
 X509_REVOKED *
 ca_crl_entry_new(const struct ca_crl_entry *en, struct err *e)
 {
 	char hex[RCA_SERIAL_HEX_MAX + 1];
 	X509_REVOKED *rev;
 
-	if (hex_serial_normalize(en->serial, hex, e) == -1) {
-		if (e != NULL)
-			e->code = ERR_INVALID_REQUEST;
+	if (ca_crl_entry_check(en, hex, e) == -1)
 		return NULL;
-	}
-	if (!reason_ok(en->reason)) {
-		err_set(e, ERR_INVALID_REQUEST, "invalid reason code %d",
-		    en->reason);
-		return NULL;
-	}
 	if ((rev = X509_REVOKED_new()) == NULL ||
 	    entry_fill(rev, hex, en->revoked_at, en->reason) == -1) {
 		ca_ssl_fail("building a CRL entry", ERR_CRYPTO,

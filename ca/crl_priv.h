@@ -8,6 +8,13 @@
 #include "ca_priv.h"
 
 /*
+ * Check en's serial and reason code; the serial normalised (lowercase,
+ * no leading zeros) into hex.  Errors: ERR_INVALID_REQUEST.
+ */
+int	ca_crl_entry_check(const struct ca_crl_entry *en,
+	    char hex[RCA_SERIAL_HEX_MAX + 1], struct err *e);
+
+/*
  * One CRL entry: serial, revocation date and reason code extension
  * (new, X509_REVOKED_free()).  Errors: ERR_INVALID_REQUEST (bad serial
  * or reason), ERR_CRYPTO.

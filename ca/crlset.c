@@ -110,9 +110,96 @@ ents_find(struct crl_ent *const *v, size_t n, const unsigned char *k,
 	return lo;
 }
 
-/* The entry of en (new, free()), or NULL with e set. */
+/* Hex digit value (the digit is valid, lowercase). */
+static unsigned char
+nibble(char c)
+{
+	return (unsigned char)(c <= '9' ? c - '0' : c - 'a' + 10);
+}
+
+/* The magnitude of a normalised hex serial into mag; returns octets. */
+static size_t
+hex_mag(const char *hex, unsigned char mag[RCA_SERIAL_HEX_MAX / 2 + 1])
+{
+	size_t hlen = strlen(hex), mlen = (hlen + 1) / 2;
+
+	memset(mag, 0, mlen);
+	for (size_t i = 0; i < hlen; i++)
+		mag[mlen - 1 - i / 2] |= (unsigned char)(nibble(
+		    hex[hlen - 1 - i]) << (4 * (i % 2)));
+	return mlen;
+}
+
+/*
+ * The Time of when as ASN1_TIME_set() encodes it (UTCTime for 1950 to
+ * 2049, GeneralizedTime after) into out; returns its length, or 0 for
+ * dates before 1950 or after 9999 (left to OpenSSL).
+ */
+static size_t
+time_der(int64_t when, unsigned char out[18])
+{
+	time_t t = (time_t)when;
+	struct tm tm;
+	int y, n;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return 0;
+	y = tm.tm_year + 1900;
+	if (y < 1950 || y > 9999)
+		return 0;
+	out[0] = y < 2050 ? 0x17 : 0x18;
+	out[1] = y < 2050 ? 13 : 15;
+	n = snprintf((char *)out + 2, 16, "%0*d%02d%02d%02d%02d%02dZ",
+	    y < 2050 ? 2 : 4, y < 2050 ? y % 100 : y, tm.tm_mon + 1,
+	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return n == out[1] ? (size_t)n + 2 : 0;
+}
+
+/*
+ * The entry of a checked serial (hex), date and reason, encoded here:
+ * the bytes i2d_X509_REVOKED() gives for ca_crl_entry_new()'s entry
+ * (the tests compare them), SEQUENCE { INTEGER serial, Time, SEQUENCE {
+ * Extension crlReason } }.  NULL when the date is left to OpenSSL, or
+ * out of memory.
+ */
 static struct crl_ent *
-ent_new(const struct ca_crl_entry *en, struct err *e)
+ent_direct(const char *hex, int64_t when, int reason)
+{
+	static const unsigned char ext[] = { 0x30, 0x0c, 0x30, 0x0a, 0x06,
+	    0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01 };
+	unsigned char mag[RCA_SERIAL_HEX_MAX / 2 + 1], tder[18], *p;
+	size_t mlen, tlen, ilen, clen;
+	struct crl_ent *ent;
+
+	if ((tlen = time_der(when, tder)) == 0)
+		return NULL;
+	mlen = hex_mag(hex, mag);
+	ilen = mlen + (mag[0] >> 7);
+	clen = 2 + ilen + tlen + sizeof(ext) + 1;
+	if ((ent = malloc(sizeof(*ent) + 2 + clen)) == NULL)
+		return NULL;
+	ent->len = 2 + clen;
+	ent->koff = (unsigned char)(4 + ilen - mlen);
+	ent->klen = (unsigned char)mlen;
+	p = ent->der;
+	*p++ = 0x30;
+	*p++ = (unsigned char)clen;
+	*p++ = 0x02;
+	*p++ = (unsigned char)ilen;
+	if (ilen > mlen)
+		*p++ = 0x00;
+	memcpy(p, mag, mlen);
+	p += mlen;
+	memcpy(p, tder, tlen);
+	p += tlen;
+	memcpy(p, ext, sizeof(ext));
+	p[sizeof(ext)] = (unsigned char)reason;
+	return ent;
+}
+
+/* The entry of en through OpenSSL (new, free()), or NULL with e set. */
+static struct crl_ent *
+ent_openssl(const struct ca_crl_entry *en, struct err *e)
 {
 	X509_REVOKED *rev = NULL;
 	struct crl_ent *ent = NULL, *ret = NULL;
@@ -153,6 +240,23 @@ out:
 	free(ent);
 	X509_REVOKED_free(rev);
 	return ret;
+}
+
+/*
+ * The entry of en (new, free()), or NULL with e set: encoded here when
+ * the date allows, else by OpenSSL.
+ */
+static struct crl_ent *
+ent_new(const struct ca_crl_entry *en, struct err *e)
+{
+	char hex[RCA_SERIAL_HEX_MAX + 1];
+	struct crl_ent *ent;
+
+	if (ca_crl_entry_check(en, hex, e) == -1)
+		return NULL;
+	if ((ent = ent_direct(hex, en->revoked_at, en->reason)) == NULL)
+		ent = ent_openssl(en, e);
+	return ent;
 }
 
 struct ca_crl_set *
@@ -289,28 +393,17 @@ out:
 	return rc;
 }
 
-/* Hex digit value (the digit is valid). */
-static unsigned char
-nibble(char c)
-{
-	return (unsigned char)(c <= '9' ? c - '0' : c - 'a' + 10);
-}
-
 int
 ca_crl_set_remove(struct ca_crl_set *set, const char *serial)
 {
 	char hex[RCA_SERIAL_HEX_MAX + 1];
-	unsigned char mag[RCA_SERIAL_HEX_MAX / 2 + 1] = { 0 };
-	size_t hlen, mlen, pos;
+	unsigned char mag[RCA_SERIAL_HEX_MAX / 2 + 1];
+	size_t mlen, pos;
 	bool found;
 
 	if (set == NULL || hex_serial_normalize(serial, hex, NULL) == -1)
 		return 0;
-	hlen = strlen(hex);
-	mlen = (hlen + 1) / 2;
-	for (size_t i = 0; i < hlen; i++)
-		mag[mlen - 1 - i / 2] |= (unsigned char)(nibble(
-		    hex[hlen - 1 - i]) << (4 * (i % 2)));
+	mlen = hex_mag(hex, mag);
 	pos = ents_find(set->v, set->n, mag, mlen, &found);
 	if (!found)
 		return 0;

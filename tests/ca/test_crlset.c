@@ -3,6 +3,7 @@
  * ca_crl_build() from scratch over the same entries (differential),
  * and ca_crl_pem() against OpenSSL's own PEM writer.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,8 +262,10 @@ rand_serial(char out[RCA_SERIAL_HEX_MAX + 1])
 static void
 rand_entry(struct ca_crl_entry *en)
 {
+	/* 1970, 2049/2050, 1949/1950, 1969, 9999, 2100. */
 	static const int64_t times[] = { 0, 2524607999, 2524608000,
-	    1700000000, 4102444800 };
+	    1700000000, 4102444800, -631152001, -631152000, -1,
+	    253402300799 };
 
 	rand_serial(en->serial);
 	en->reason = reasons[rng_below(sizeof(reasons) / sizeof(*reasons))];
@@ -562,6 +565,70 @@ test_crlset_p384_and_rsa(void **state)
 	}
 }
 
+struct signer {
+	const struct ca		*ca;
+	const struct ca_crl_set	*set;
+	const unsigned char	*tbs;	/* the expected TBSCertList */
+	size_t			 tbs_len;
+	int			 bad;
+};
+
+static void *
+signer_run(void *arg)
+{
+	struct signer *s = arg;
+
+	for (int i = 0; i < 20; i++) {
+		unsigned char *der = NULL;
+		const unsigned char *t, *a;
+		size_t len = 0, tl, al;
+		struct err e;
+
+		if (ca_crl_set_sign(s->ca, s->set, 5, 1800000000, 1800000100,
+		    &der, &len, &e) != 0) {
+			s->bad = 1;
+			return NULL;
+		}
+		crl_split(der, len, &t, &tl, &a, &al);
+		if (tl != s->tbs_len || memcmp(t, s->tbs, tl) != 0)
+			s->bad = 1;
+		free(der);
+	}
+	return NULL;
+}
+
+/* Threads signing one set (and one CA) at once all get the same CRL. */
+static void
+test_crlset_threads(void **state)
+{
+	struct fx *f = *state;
+	struct ca_crl_entry b[500];
+	struct model m = { NULL, 0, 0 };
+	struct signer s[4];
+	pthread_t th[4];
+	struct ca_crl_set *set;
+	unsigned char *tbs;
+	size_t tl;
+	struct err e;
+
+	rng_state = 99;
+	assert_non_null(set = ca_crl_set_new(&e));
+	rand_batch(&m, b, 500);
+	assert_int_equal(ca_crl_set_add(set, b, 500, &e), 0);
+	tbs = tbs_now(f->ca, set, &tl);
+	for (int i = 0; i < 4; i++) {
+		s[i] = (struct signer){ f->ca, set, tbs, tl, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, signer_run,
+		    &s[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(s[i].bad, 0);
+	}
+	free(tbs);
+	ca_crl_set_free(set);
+}
+
 /* ca_crl_pem(der) must equal PEM_write_bio_X509_CRL's output. */
 static void
 pem_check(const char *dir, const unsigned char *der, size_t len)
@@ -640,6 +707,7 @@ main(void)
 		cmocka_unit_test(test_crlset_failure_unchanged),
 		cmocka_unit_test(test_crlset_p384_and_rsa),
 		cmocka_unit_test(test_crlset_pem),
+		cmocka_unit_test(test_crlset_threads),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
