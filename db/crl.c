@@ -201,6 +201,37 @@ db_crl_number(struct db *db, uint64_t *number, struct err *e)
 	return 0;
 }
 
+/* Read a row of DB_STMT_CRL_SAME_KEY. */
+static int
+same_key_read(const struct db_row *r, void *p, struct err *e)
+{
+	struct db_crl_row *out = p;
+
+	if (DB_COL_BUF(r, 0, out->serial, e) == -1)
+		return -1;
+	out->revoked_at = db_col_int(r, 1);
+	out->reason = (int)db_col_int(r, 2);
+	return 0;
+}
+
+int
+db_crl_same_key(struct db *db, const char *spki, int64_t now,
+    struct db_crl_row **out, size_t *n, struct err *e)
+{
+	struct db_rows rows = { .read = same_key_read,
+	    .size = sizeof(**out) };
+	const struct db_arg args[] = {
+		DB_TEXT(spki, RCA_SHA256_HEX + 1), DB_INT(now),
+	};
+	int rc;
+
+	rc = db_list(db, DB_STMT_CRL_SAME_KEY, args, DB_NARGS(args), &rows,
+	    "crl same key", e);
+	*out = rows.v;
+	*n = rows.n;
+	return rc;
+}
+
 /* Read a row of DB_STMT_CRL_EXPIRED. */
 static int
 expired_read(const struct db_row *r, void *p, struct err *e)

@@ -236,6 +236,15 @@ struct db_serial {
 int	db_crl_expired(struct db *db, int64_t from, int64_t to,
 	    struct db_serial **out, size_t *n, struct err *e);
 
+/*
+ * The revoked certificates unexpired at now whose key is spki (the
+ * lowercase hex SHA-256 of its SubjectPublicKeyInfo): a keyCompromise
+ * cascade's, for the CRL.  *out is new (free()).  Errors: ERR_DB,
+ * ERR_INTERNAL.
+ */
+int	db_crl_same_key(struct db *db, const char *spki, int64_t now,
+	    struct db_crl_row **out, size_t *n, struct err *e);
+
 /* ---- audit (append-only) ---- */
 
 /* Append an entry (its id is assigned).  Errors: ERR_DB. */

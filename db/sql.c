@@ -185,6 +185,12 @@ static const char *const sql[DB_STMT__MAX] = {
 	 * ?1 from, ?2 to: revoked certificates expiring in [from, to),
 	 * which drop out of the CRL kept in memory since from.
 	 */
+	/* ?1 a key's spki_sha256, ?2 now: its revoked, unexpired certificates */
+	[DB_STMT_CRL_SAME_KEY] =
+	    "SELECT serial, revoked_at, reason FROM certificates "
+	    "INDEXED BY certificates_spki "
+	    "WHERE spki_sha256 = ?1 AND revoked_at IS NOT NULL "
+	    "AND not_after >= ?2",
 	[DB_STMT_CRL_EXPIRED] =
 	    "SELECT serial FROM certificates INDEXED BY certificates_not_after "
 	    "WHERE not_after >= ?1 AND not_after < ?2 "

@@ -61,7 +61,8 @@ svc_cert_list_free(struct cert_rec *list, size_t n)
  */
 static int
 revoke_key(struct svc *s, const struct svc_actor *a, const char *serial,
-    const struct audit_rec *ar, struct cert_rec *out, struct err *e)
+    const struct audit_rec *ar, struct cert_rec *out,
+    char spki_out[RCA_SHA256_HEX + 1], struct err *e)
 {
 	struct audit_rec	sib;
 	struct cert_rec		rec;
@@ -90,6 +91,7 @@ revoke_key(struct svc *s, const struct svc_actor *a, const char *serial,
 	log_info("certificate %s revoked for keyCompromise; key %.16s... "
 	    "blocked; %zu more certificate(s) with that key revoked", serial,
 	    spki, n);
+	memcpy(spki_out, spki, RCA_SHA256_HEX + 1);
 	rc = 0;
 out:
 	cert_rec_clear(&rec);
@@ -138,10 +140,9 @@ svc_revoke_authorised(struct svc *s, const struct svc_actor *a,
 	snprintf(detail, sizeof(detail), "reason=%s", rname);
 	svc_audit_fill(&ar, a, ACTION_REVOKE, norm, AUDIT_OK, detail);
 	if (reason == REASON_KEY_COMPROMISE) {
-		/* Its siblings were revoked too: the CRL reloads them all. */
-		if (revoke_key(s, a, norm, &ar, out, e) == -1)
+		/* Its siblings were revoked too: the CRL adds them by key. */
+		if (revoke_key(s, a, norm, &ar, out, w.spki, e) == -1)
 			goto out;
-		w.all = true;
 	} else if (db_cert_revoke(s->db, norm, reason, ar.at, &ar, out,
 	    e) == -1)
 		goto out;

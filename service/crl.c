@@ -338,8 +338,9 @@ crl_store_next(struct svc *s, const struct svc_actor *a, int64_t now,
 
 /*
  * Bring crl_set up to date with pub_mu held: from scratch when full,
- * stale or never loaded, when the clock went back, or when a waiter
- * asks; else drop what expired since and merge the waiters' entries.
+ * stale or never loaded, or when the clock went back; else drop what
+ * expired since and merge the waiters' entries (and the certificates
+ * of a compromised key).
  */
 static int
 crl_set_update(struct svc *s, bool full, const struct svc_crl_wait *w,
@@ -355,16 +356,17 @@ crl_set_update(struct svc *s, bool full, const struct svc_crl_wait *w,
 	    now < s->crl_set.as_of;
 	s->crl_stale = false;
 	pthread_mutex_unlock(&s->crl_mu);
-	for (p = w; p != NULL && !full; p = p->next) {
-		full = p->all;
-		k++;
-	}
 	if (full) {
 		rc = svc_crl_set_load(s, now, e);
 		goto out;
 	}
 	if (svc_crl_set_advance(s, now, e) == -1)
 		goto out;
+	/* A keyCompromise cascade: the key's certificates, by its index. */
+	for (p = w; p != NULL; p = p->next, k++)
+		if (p->spki[0] != '\0' &&
+		    svc_crl_set_add_key(s, p->spki, now, e) == -1)
+			goto out;
 	if (k > 0 && (add = malloc(k * sizeof(*add))) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;

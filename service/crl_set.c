@@ -12,6 +12,24 @@
 
 #include "svc_int.h"
 
+/* rows as CRL entries; new (free()). */
+static struct ca_crl_entry *
+entries_of(const struct db_crl_row *rows, size_t n, struct err *e)
+{
+	struct ca_crl_entry *v;
+
+	if ((v = calloc(n > 0 ? n : 1, sizeof(*v))) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		memcpy(v[i].serial, rows[i].serial, sizeof(v[i].serial));
+		v[i].revoked_at = rows[i].revoked_at;
+		v[i].reason = rows[i].reason;
+	}
+	return v;
+}
+
 int
 svc_crl_set_load(struct svc *s, int64_t now, struct err *e)
 {
@@ -23,17 +41,9 @@ svc_crl_set_load(struct svc *s, int64_t now, struct err *e)
 	int			 rc = -1;
 
 	set->loaded = false;
-	if (db_cert_revoked_unexpired(s->db, now, &rows, &n, e) == -1)
+	if (db_cert_revoked_unexpired(s->db, now, &rows, &n, e) == -1 ||
+	    (v = entries_of(rows, n, e)) == NULL)
 		goto out;
-	if ((v = calloc(n > 0 ? n : 1, sizeof(*v))) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		memcpy(v[i].serial, rows[i].serial, sizeof(v[i].serial));
-		v[i].revoked_at = rows[i].revoked_at;
-		v[i].reason = rows[i].reason;
-	}
 	free(rows);
 	rows = NULL;
 	if ((cs = ca_crl_set_new(e)) == NULL ||
@@ -47,6 +57,25 @@ svc_crl_set_load(struct svc *s, int64_t now, struct err *e)
 	rc = 0;
 out:
 	ca_crl_set_free(cs);
+	free(rows);
+	free(v);
+	return rc;
+}
+
+int
+svc_crl_set_add_key(struct svc *s, const char *spki, int64_t now,
+    struct err *e)
+{
+	struct db_crl_row	*rows = NULL;
+	struct ca_crl_entry	*v = NULL;
+	size_t			 n = 0;
+	int			 rc = -1;
+
+	if (db_crl_same_key(s->db, spki, now, &rows, &n, e) == -1 ||
+	    (v = entries_of(rows, n, e)) == NULL)
+		goto out;
+	rc = svc_crl_set_add(&s->crl_set, v, n, e);
+out:
 	free(rows);
 	free(v);
 	return rc;

@@ -33,7 +33,8 @@ struct svc_crl_set {
 struct svc_crl_wait {
 	struct ca_crl_entry	 entry;	/* the certificate revoked */
 	int64_t			 not_after;	/* its notAfter */
-	bool			 all;	/* more were: reload the set */
+	/* keyCompromise: every certificate with this key went too */
+	char			 spki[RCA_SHA256_HEX + 1];	/* or "" */
 	int			 state;	/* 0 waiting, 1 published, -1 failed */
 	uint64_t		 number;	/* state 1: the CRL's number */
 	struct err		 err;		/* state -1: why */
@@ -250,7 +251,8 @@ int	svc_crl_publish(struct svc *s, const struct svc_actor *a,
 
 /*
  * For a revocation committed before the call: wait until a CRL that
- * lists w->entry (or, w->all, everything revoked so far) is published,
+ * lists w->entry (and, w->spki set, every certificate with that key) is
+ * published,
  * building it when no other caller is (one build covers every waiter
  * queued when it starts).  *number (may be NULL) gets its number.
  * Failures as svc_crl_publish(), audited once per build.
@@ -287,6 +289,9 @@ void	svc_crl_fini(struct svc *s);
  * Errors: ERR_DB, ERR_INTERNAL.
  */
 int	svc_crl_set_load(struct svc *s, int64_t now, struct err *e);
+/* Add the revoked, unexpired certificates whose key is spki. */
+int	svc_crl_set_add_key(struct svc *s, const char *spki, int64_t now,
+	    struct err *e);
 /* Drop the entries that expired since the set's as_of, up to now. */
 int	svc_crl_set_advance(struct svc *s, int64_t now, struct err *e);
 int	svc_crl_set_add(struct svc_crl_set *set,
