@@ -532,6 +532,15 @@ struct api_resp {
 	const char	*ctype;		/* static string */
 	char		*body;		/* new (free()), or NULL */
 	size_t		 len;
+	/*
+	 * Or, body NULL: bytes sent without a copy, valid until
+	 * release(release_arg) runs once the response is done (release
+	 * NULL: valid while the server runs).  api_resp_release() frees
+	 * either kind of body.
+	 */
+	const void	*shared;
+	void		(*release)(void *);
+	void		*release_arg;
 	char		 etag[48];	/* "" : none */
 	char		 last_modified[API_HTTP_DATE]; /* "" : none */
 };
@@ -577,6 +586,18 @@ int	api_resp_bytes(struct api_resp *out, unsigned status,
 
 /* Fill out with status and no body (204, 304). */
 void	api_resp_empty(struct api_resp *out, unsigned status);
+
+/*
+ * Fill out with len bytes of data sent without a copy: data stays valid
+ * until release(arg) (called once, when the response is done or
+ * dropped); release NULL: data lives as long as the server.
+ */
+void	api_resp_shared(struct api_resp *out, unsigned status,
+	    const char *ctype, const void *data, size_t len,
+	    void (*release)(void *), void *arg);
+
+/* Free (and wipe) out's body or release its shared bytes; then empty. */
+void	api_resp_release(struct api_resp *out);
 
 /* ---- authentication (auth.c) ---- */
 

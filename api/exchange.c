@@ -89,9 +89,17 @@ respond(struct req_ctx *x, struct api_resp *resp, const char *allow,
 	uint64_t us;
 
 	x->responded = true;
-	mr = MHD_create_response_from_buffer(resp->len,
-	    resp->body != NULL ? resp->body : (char *)"",
-	    MHD_RESPMEM_MUST_COPY);
+	if (resp->shared != NULL) {
+		/* No copy: MHD releases the bytes when it is done. */
+		mr = MHD_create_response_from_buffer_with_free_callback_cls(
+		    resp->len, (void *)resp->shared, resp->release,
+		    resp->release_arg);
+		if (mr != NULL)
+			resp->release = NULL;
+	} else
+		mr = MHD_create_response_from_buffer(resp->len,
+		    resp->body != NULL ? resp->body : (char *)"",
+		    MHD_RESPMEM_MUST_COPY);
 	if (mr == NULL)
 		goto out;
 	if (resp->ctype != NULL && MHD_add_response_header(mr,
@@ -138,11 +146,7 @@ respond(struct req_ctx *x, struct api_resp *resp, const char *allow,
 	ret = MHD_queue_response(x->r.conn, resp->status, mr);
 out:
 	MHD_destroy_response(mr);
-	if (resp->body != NULL) {
-		fio_wipe(resp->body, resp->len);
-		free(resp->body);
-		resp->body = NULL;
-	}
+	api_resp_release(resp);
 	us = elapsed_us(&x->start);
 	api_metrics_observe(&a->metrics, x->ri, resp->status, us);
 	log_info("%s %s %s %u %llu.%03llums %s", x->l->name, x->method,
@@ -351,8 +355,7 @@ respond_handled(struct req_ctx *x, int rc, struct api_resp *resp,
     const struct err *e)
 {
 	if (rc == -1) {
-		free(resp->body);
-		resp->body = NULL;
+		api_resp_release(resp);
 		return respond_err(x, e, NULL);
 	}
 	return respond(x, resp, NULL, false);
@@ -474,7 +477,7 @@ api_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	svc_actor_clear(&x->r.actor);
 	free(x->r.peer_der);
 	free(x->buf);
-	free(x->job_resp.body);
+	api_resp_release(&x->job_resp);
 	free(x);
 	*con_cls = NULL;
 	atomic_fetch_sub(&l->api->inflight, 1);

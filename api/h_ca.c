@@ -1,7 +1,8 @@
 /*
  * The CA certificate and the CRL, served to anyone (both listeners).
- * The CRL comes from the service's in-memory copy, with ETag and
- * Last-Modified; a matching If-None-Match gets 304.
+ * The CRL comes from the service's current version, shared with the
+ * response (no copy), with ETag and Last-Modified; a matching
+ * If-None-Match gets 304.
  */
 #include <string.h>
 
@@ -31,8 +32,19 @@ api_h_ca_pem(struct api_req *r, struct api_resp *out, struct err *e)
 {
 	struct svc_ca_info ci;
 
+	(void)e;
 	svc_ca_info(r->svc, &ci);
-	return api_resp_bytes(out, 200, PEM_TYPE, ci.pem, strlen(ci.pem), e);
+	/* The service's own PEM, sent without a copy: it outlives us. */
+	api_resp_shared(out, 200, PEM_TYPE, ci.pem, strlen(ci.pem), NULL,
+	    NULL);
+	return 0;
+}
+
+/* MHD is done with a CRL response: drop its reference. */
+static void
+crl_release(void *ref)
+{
+	svc_crl_unref(ref);
 }
 
 /* True when the If-None-Match list names etag (or is "*"). */
@@ -64,23 +76,23 @@ serve_crl(struct api_req *r, struct api_resp *out, bool pem, struct err *e)
 	struct svc_crl c = { 0 };
 	int rc = -1;
 
-	if (svc_crl_current(r->svc, &c, e) == -1)
+	if ((pem ? svc_crl_current(r->svc, &c, e) :
+	    svc_crl_current_der(r->svc, &c, e)) == -1)
 		goto out;
-	if (etag_matches(api_header(r, "If-None-Match"), c.etag)) {
+	if (etag_matches(api_header(r, "If-None-Match"), c.etag))
 		api_resp_empty(out, 304);
-		rc = 0;
-	} else if (pem) {
-		rc = api_resp_bytes(out, 200, PEM_TYPE, c.pem, strlen(c.pem),
-		    e);
-	} else {
-		rc = api_resp_bytes(out, 200, "application/pkix-crl", c.der,
-		    c.der_len, e);
+	else {
+		/* The response holds the reference: no copy per request. */
+		api_resp_shared(out, 200, pem ? PEM_TYPE :
+		    "application/pkix-crl", pem ? (const void *)c.pem :
+		    (const void *)c.der, pem ? c.pem_len : c.der_len,
+		    crl_release, c.ref);
+		c.ref = NULL;
 	}
-	if (rc == 0) {
-		memcpy(out->etag, c.etag, sizeof(out->etag));
-		out->etag[sizeof(out->etag) - 1] = '\0';
-		api_http_date(c.this_update, out->last_modified);
-	}
+	memcpy(out->etag, c.etag, sizeof(out->etag));
+	out->etag[sizeof(out->etag) - 1] = '\0';
+	api_http_date(c.this_update, out->last_modified);
+	rc = 0;
 out:
 	svc_crl_clear(&c);
 	return rc;

@@ -1,12 +1,14 @@
 /*
  * What a handler answers: struct api_resp filled with JSON, with a copy
- * of bytes, or with no body.  Pure (jansson and libc): nothing here
- * knows the connection.
+ * of bytes, with shared bytes (no copy: the CRL, the CA certificate) or
+ * with no body.  Pure (jansson and libc): nothing here knows the
+ * connection.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_priv.h"
+#include "fileio.h"
 
 int
 api_resp_json(struct api_resp *out, unsigned status, json_t *v,
@@ -57,4 +59,33 @@ api_resp_empty(struct api_resp *out, unsigned status)
 	out->ctype = NULL;
 	out->body = NULL;
 	out->len = 0;
+}
+
+void
+api_resp_shared(struct api_resp *out, unsigned status, const char *ctype,
+    const void *data, size_t len, void (*release)(void *), void *arg)
+{
+	out->status = status;
+	out->ctype = ctype;
+	out->body = NULL;
+	out->len = len;
+	out->shared = data;
+	out->release = release;
+	out->release_arg = arg;
+}
+
+void
+api_resp_release(struct api_resp *out)
+{
+	if (out->body != NULL) {
+		fio_wipe(out->body, out->len);
+		free(out->body);
+	}
+	if (out->release != NULL)
+		out->release(out->release_arg);
+	out->body = NULL;
+	out->len = 0;
+	out->shared = NULL;
+	out->release = NULL;
+	out->release_arg = NULL;
 }

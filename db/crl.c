@@ -1,6 +1,10 @@
 /*
  * CRL state: every CRL built is stored with its number, so the number
- * survives restarts and never goes back; the latest few are kept.
+ * survives restarts and never goes back (across processes too: the
+ * check and the insert are one write transaction).  A number may be
+ * claimed first (a row with an empty DER) and its DER written later
+ * (db_crl_put_der()); only the newest DER is kept (DB_CRL_KEEP): older
+ * rows are deleted as it is stored.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,13 +33,16 @@ static int
 crl_save_in(struct db_conn *c, void *arg, struct err *e)
 {
 	const struct crl_new *n = arg;
+	/* A claim stores a zero-length DER (the column is NOT NULL). */
 	const struct db_arg ins[] = {
 		DB_INT(n->number), DB_INT(n->this_update),
-		DB_INT(n->next_update), DB_BLOB(n->der, n->len),
+		DB_INT(n->next_update), DB_BLOB(n->der != NULL ? n->der :
+		    (const unsigned char *)"", n->len),
 	};
 	const struct db_arg keep[] = {
 		DB_INT((int64_t)n->number - DB_CRL_KEEP + 1),
 	};
+	const struct db_arg claim[] = { DB_INT(n->number) };
 	int64_t max = 0;
 	int s;
 
@@ -53,7 +60,10 @@ crl_save_in(struct db_conn *c, void *arg, struct err *e)
 		return -1;
 	}
 	if (db_run(c, DB_STMT_CRL_INSERT, ins, DB_NARGS(ins), "crl insert",
-	    e) == -1 ||
+	    e) == -1)
+		return -1;
+	if (n->der == NULL ? db_run(c, DB_STMT_CRL_PRUNE_CLAIMS, claim,
+	    DB_NARGS(claim), "crl prune claims", e) == -1 :
 	    db_run(c, DB_STMT_CRL_PRUNE, keep, DB_NARGS(keep), "crl prune",
 	    e) == -1)
 		return -1;
@@ -67,11 +77,48 @@ db_crl_save(struct db *db, uint64_t number, int64_t this_update,
 {
 	struct crl_new n = { number, this_update, next_update, der, len };
 
-	if (number == 0 || number > INT64_MAX || der == NULL || len == 0) {
+	if (number == 0 || number > INT64_MAX || (der == NULL) != (len == 0)) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid CRL");
 		return -1;
 	}
 	return db_write(db, crl_save_in, &n, a, e);
+}
+
+/* db_crl_put_der()'s transaction: the DER, then the older rows go. */
+static int
+crl_put_in(struct db_conn *c, void *arg, struct err *e)
+{
+	const struct crl_new *n = arg;
+	const struct db_arg set[] = {
+		DB_INT(n->number), DB_BLOB(n->der, n->len),
+	};
+	const struct db_arg keep[] = { DB_INT(n->number) };
+
+	int64_t changed;
+
+	if ((changed = db_run(c, DB_STMT_CRL_SET_DER, set, DB_NARGS(set),
+	    "crl der", e)) == -1)
+		return -1;
+	/* Gone: a newer DER was stored first, which stays the latest. */
+	if (changed == 0)
+		return 0;
+	if (db_run(c, DB_STMT_CRL_PRUNE, keep, DB_NARGS(keep), "crl prune",
+	    e) == -1)
+		return -1;
+	return 0;
+}
+
+int
+db_crl_put_der(struct db *db, uint64_t number, const unsigned char *der,
+    size_t len, struct err *e)
+{
+	struct crl_new n = { number, 0, 0, der, len };
+
+	if (number == 0 || number > INT64_MAX || der == NULL || len == 0) {
+		err_set(e, ERR_INVALID_REQUEST, "invalid CRL");
+		return -1;
+	}
+	return db_write(db, crl_put_in, &n, NULL, e);
 }
 
 /* The latest CRL row. */
@@ -136,4 +183,75 @@ db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
 	*der = l.der;
 	*len = l.len;
 	return 0;
+}
+
+int
+db_crl_number(struct db *db, uint64_t *number, struct err *e)
+{
+	struct db_conn	*c;
+	int64_t		 max = 0;
+
+	*number = 0;
+	if ((c = db_conn_get(db, e)) == NULL)
+		return -1;
+	if (db_get(c, DB_STMT_CRL_MAX, NULL, 0, read_max, &max, "crl max",
+	    e) == -1)
+		return -1;
+	*number = max > 0 ? (uint64_t)max : 0;
+	return 0;
+}
+
+/* Read a row of DB_STMT_CRL_SAME_KEY. */
+static int
+same_key_read(const struct db_row *r, void *p, struct err *e)
+{
+	struct db_crl_row *out = p;
+
+	if (DB_COL_BUF(r, 0, out->serial, e) == -1)
+		return -1;
+	out->revoked_at = db_col_int(r, 1);
+	out->reason = (int)db_col_int(r, 2);
+	return 0;
+}
+
+int
+db_crl_same_key(struct db *db, const char *spki, int64_t now,
+    struct db_crl_row **out, size_t *n, struct err *e)
+{
+	struct db_rows rows = { .read = same_key_read,
+	    .size = sizeof(**out) };
+	const struct db_arg args[] = {
+		DB_TEXT(spki, RCA_SHA256_HEX + 1), DB_INT(now),
+	};
+	int rc;
+
+	rc = db_list(db, DB_STMT_CRL_SAME_KEY, args, DB_NARGS(args), &rows,
+	    "crl same key", e);
+	*out = rows.v;
+	*n = rows.n;
+	return rc;
+}
+
+/* Read a row of DB_STMT_CRL_EXPIRED. */
+static int
+expired_read(const struct db_row *r, void *p, struct err *e)
+{
+	struct db_serial *out = p;
+
+	return DB_COL_BUF(r, 0, out->serial, e);
+}
+
+int
+db_crl_expired(struct db *db, int64_t from, int64_t to,
+    struct db_serial **out, size_t *n, struct err *e)
+{
+	struct db_rows rows = { .read = expired_read, .size = sizeof(**out) };
+	const struct db_arg args[] = { DB_INT(from), DB_INT(to) };
+	int rc;
+
+	rc = db_list(db, DB_STMT_CRL_EXPIRED, args, DB_NARGS(args), &rows,
+	    "crl expired", e);
+	*out = rows.v;
+	*n = rows.n;
+	return rc;
 }

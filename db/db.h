@@ -200,19 +200,50 @@ int	db_token_consume(struct db *db, const char *id, int64_t now,
 /*
  * Store a newly built CRL; number must be greater than every stored
  * number (ERR_CONFLICT otherwise), so the number never goes back.
- * a (may be NULL) is appended in the same transaction.
+ * a (may be NULL) is appended in the same transaction.  der NULL and
+ * len 0 claim the number only: its DER follows with db_crl_put_der(),
+ * which then drops every older row (a lost DER leaves the claim,
+ * which db_crl_latest() skips and db_crl_number() counts).
  */
 int	db_crl_save(struct db *db, uint64_t number, int64_t this_update,
 	    int64_t next_update, const unsigned char *der, size_t len,
 	    const struct audit_rec *a, struct err *e);
+int	db_crl_put_der(struct db *db, uint64_t number,
+	    const unsigned char *der, size_t len, struct err *e);
 
 /*
- * The latest stored CRL.  *der is new (free()).  *number is 0 and
- * ERR_NOT_FOUND is returned when none was ever stored.
+ * The latest stored CRL with its DER.  *der is new (free()).  *number
+ * is 0 and ERR_NOT_FOUND is returned when none was ever stored.
  */
 int	db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
 	    int64_t *next_update, unsigned char **der, size_t *len,
 	    struct err *e);
+
+/*
+ * The latest stored CRL's number (0: none), without reading its DER.
+ * Errors: ERR_DB.
+ */
+int	db_crl_number(struct db *db, uint64_t *number, struct err *e);
+
+/*
+ * The revoked certificates whose notAfter is in [from, to): those that
+ * left the CRL between two publications.  *out is new (free()).
+ * Errors: ERR_DB, ERR_INTERNAL.
+ */
+struct db_serial {
+	char	serial[RCA_SERIAL_HEX_MAX + 1];
+};
+int	db_crl_expired(struct db *db, int64_t from, int64_t to,
+	    struct db_serial **out, size_t *n, struct err *e);
+
+/*
+ * The revoked certificates unexpired at now whose key is spki (the
+ * lowercase hex SHA-256 of its SubjectPublicKeyInfo): a keyCompromise
+ * cascade's, for the CRL.  *out is new (free()).  Errors: ERR_DB,
+ * ERR_INTERNAL.
+ */
+int	db_crl_same_key(struct db *db, const char *spki, int64_t now,
+	    struct db_crl_row **out, size_t *n, struct err *e);
 
 /* ---- audit (append-only) ---- */
 

@@ -20,7 +20,7 @@
 #include "sql.h"
 
 #define DB_BUSY_TIMEOUT_MS	5000	/* wait for another process's lock */
-#define DB_CRL_KEEP		16	/* CRLs kept (the latest ones) */
+#define DB_CRL_KEEP		1	/* CRLs kept: the newest DER only */
 
 /* One SQLite connection, used only by the thread that opened it. */
 struct db_conn {

@@ -172,9 +172,29 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "VALUES (?1, ?2, ?3, ?4)",
 	/* ?1 oldest number to keep */
 	[DB_STMT_CRL_PRUNE] = "DELETE FROM crls WHERE number < ?1",
+	/* ?1 a new number claimed: older claims (no DER yet) go */
+	[DB_STMT_CRL_PRUNE_CLAIMS] =
+	    "DELETE FROM crls WHERE number < ?1 AND length(der) = 0",
+	/* ?1 number, ?2 its DER (written after the claim) */
+	[DB_STMT_CRL_SET_DER] = "UPDATE crls SET der = ?2 WHERE number = ?1",
+	/* The newest CRL whose DER is stored. */
 	[DB_STMT_CRL_LATEST] =
 	    "SELECT number, this_update, next_update, der FROM crls "
-	    "ORDER BY number DESC LIMIT 1",
+	    "WHERE length(der) > 0 ORDER BY number DESC LIMIT 1",
+	/*
+	 * ?1 from, ?2 to: revoked certificates expiring in [from, to),
+	 * which drop out of the CRL kept in memory since from.
+	 */
+	/* ?1 a key's spki_sha256, ?2 now: its revoked, unexpired certificates */
+	[DB_STMT_CRL_SAME_KEY] =
+	    "SELECT serial, revoked_at, reason FROM certificates "
+	    "INDEXED BY certificates_spki "
+	    "WHERE spki_sha256 = ?1 AND revoked_at IS NOT NULL "
+	    "AND not_after >= ?2",
+	[DB_STMT_CRL_EXPIRED] =
+	    "SELECT serial FROM certificates INDEXED BY certificates_not_after "
+	    "WHERE not_after >= ?1 AND not_after < ?2 "
+	    "AND revoked_at IS NOT NULL",
 
 	/* ?1 at, ?2 actor, ?3 action, ?4 object, ?5 outcome, ?6 detail */
 	[DB_STMT_AUDIT_INSERT] =

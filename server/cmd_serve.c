@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -254,6 +255,8 @@ cmd_serve(int argc, char **argv)
 	if ((rc = parse_args(argc, argv, &config)) != EXIT_OK)
 		return rc;
 	rc = EXIT_FAIL;
+	/* Two arenas: a CRL-sized buffer freed is reused, not kept per thread. */
+	(void)mallopt(M_ARENA_MAX, 2);
 
 	block_signals(&set);
 

@@ -61,7 +61,8 @@ svc_cert_list_free(struct cert_rec *list, size_t n)
  */
 static int
 revoke_key(struct svc *s, const struct svc_actor *a, const char *serial,
-    const struct audit_rec *ar, struct cert_rec *out, struct err *e)
+    const struct audit_rec *ar, struct cert_rec *out,
+    char spki_out[RCA_SHA256_HEX + 1], struct err *e)
 {
 	struct audit_rec	sib;
 	struct cert_rec		rec;
@@ -90,6 +91,7 @@ revoke_key(struct svc *s, const struct svc_actor *a, const char *serial,
 	log_info("certificate %s revoked for keyCompromise; key %.16s... "
 	    "blocked; %zu more certificate(s) with that key revoked", serial,
 	    spki, n);
+	memcpy(spki_out, spki, RCA_SHA256_HEX + 1);
 	rc = 0;
 out:
 	cert_rec_clear(&rec);
@@ -114,6 +116,8 @@ svc_revoke_authorised(struct svc *s, const struct svc_actor *a,
 	char		 norm[RCA_SERIAL_HEX_MAX + 1];
 	char		 detail[64];
 	struct audit_rec ar;
+	struct svc_crl_wait w;
+	struct cert_rec	 own;
 	const char	*object = serial;
 	const char	*rname;
 	bool		 revoked = false;
@@ -121,6 +125,10 @@ svc_revoke_authorised(struct svc *s, const struct svc_actor *a,
 
 	err_clear(e);
 	rec_init(out);
+	rec_init(&own);
+	memset(&w, 0, sizeof(w));
+	if (out == NULL)
+		out = &own;
 	if (hex_serial_normalize(serial, norm, e) == -1)
 		goto out;
 	object = norm;
@@ -132,29 +140,35 @@ svc_revoke_authorised(struct svc *s, const struct svc_actor *a,
 	snprintf(detail, sizeof(detail), "reason=%s", rname);
 	svc_audit_fill(&ar, a, ACTION_REVOKE, norm, AUDIT_OK, detail);
 	if (reason == REASON_KEY_COMPROMISE) {
-		if (revoke_key(s, a, norm, &ar, out, e) == -1)
+		/* Its siblings were revoked too: the CRL adds them by key. */
+		if (revoke_key(s, a, norm, &ar, out, w.spki, e) == -1)
 			goto out;
 	} else if (db_cert_revoke(s->db, norm, reason, ar.at, &ar, out,
 	    e) == -1)
 		goto out;
 
 	/*
-	 * The revocation is committed and audited.  If the CRL cannot be
-	 * published now, the scheduler retries (svc_crl_publish marks it
-	 * due), but the caller must not be told the CRL lists it.
+	 * The revocation is committed and audited.  Wait for a CRL that
+	 * lists it (one build serves every revocation waiting).  If it
+	 * cannot be published now, the scheduler retries (the CRL is
+	 * marked due), but the caller must not be told the CRL lists it.
 	 */
 	revoked = true;
-	if (svc_crl_publish(s, a, crl_number, e) == -1)
+	memcpy(w.entry.serial, norm, sizeof(w.entry.serial));
+	w.entry.revoked_at = out->revoked_at;
+	w.entry.reason = out->reason;
+	w.not_after = out->not_after;
+	if (svc_crl_publish_revoked(s, a, &w, crl_number, e) == -1)
 		goto out;
 	rc = 0;
 out:
 	if (rc == -1) {
-		/* After the commit, svc_crl_publish audited its failure. */
+		/* After the commit, the publication audited its failure. */
 		if (!revoked)
 			svc_fail(s, a, ACTION_REVOKE, object, e);
-		if (out != NULL)
-			cert_rec_clear(out);
+		cert_rec_clear(out);
 	}
+	cert_rec_clear(&own);
 	return rc;
 }
 

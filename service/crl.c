@@ -1,13 +1,24 @@
 /*
  * The CRL: built from the revoked, unexpired certificates, signed, stored
- * with a strictly increasing number and served from memory (pub_mu
- * serialises publication, crl_mu guards the copy; schedule.c says when).
+ * with a strictly increasing number and served from memory.  pub_mu
+ * serialises publication; crl_mu guards the published version (an
+ * immutable, reference-counted buffer readers share) and the queue of
+ * revocations waiting for a CRL: the first waiter that finds no build
+ * running builds one CRL for every waiter queued so far (schedule.c
+ * says when the scheduler republishes).  The entries live in memory
+ * between builds (crl_set.c): a revocation merges its own entry, the
+ * expired ones drop out, and a keyCompromise cascade, a CRL another
+ * process stored, a failure or the scheduler's refresh reload them
+ * from the database.
  */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "log.h"
 #include "svc_int.h"
 #include "timeutil.h"
 
@@ -16,131 +27,293 @@
 /* Attempts when another process stores the same CRL number first. */
 #define PUBLISH_TRIES	3
 
-/* Replace the in-memory CRL (steals der and pem) unless it is older. */
-static void
-crl_swap(struct svc *s, unsigned char *der, size_t len, char *pem,
-    uint64_t number, int64_t this_update, int64_t next_update)
+/*
+ * Milliseconds between two DER writes of the persister: under a burst
+ * of revocations only the newest DER is written, about once this long,
+ * instead of holding the database's write lock for every version.
+ */
+#define PERSIST_GAP_MS	1000
+
+/*
+ * One published CRL: immutable once made, freed with its last
+ * reference.  Its PEM is made on the first request for it (pem_mu),
+ * off the publication's path, then never changes.
+ */
+struct svc_crl_buf {
+	atomic_uint	 refs;
+	unsigned char	*der;		/* owned */
+	size_t		 der_len;
+	pthread_mutex_t	 pem_mu;
+	char		*pem;		/* owned; pem_mu until set */
+	size_t		 pem_len;
+};
+
+/* A buffer holding one reference; steals der (even on error). */
+static struct svc_crl_buf *
+buf_new(unsigned char *der, size_t len, struct err *e)
 {
-	struct svc_crl old;
+	struct svc_crl_buf *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		free(der);
+		return NULL;
+	}
+	if (pthread_mutex_init(&b->pem_mu, NULL) != 0) {
+		err_set(e, ERR_INTERNAL, "cannot create a mutex");
+		free(der);
+		free(b);
+		return NULL;
+	}
+	atomic_init(&b->refs, 1);
+	b->der = der;
+	b->der_len = len;
+	return b;
+}
+
+/* Make b's PEM unless it exists; then c's pem is set.  ERR_CRYPTO. */
+static int
+buf_pem(struct svc_crl_buf *b, struct svc_crl *c, struct err *e)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&b->pem_mu);
+	if (b->pem == NULL) {
+		if ((b->pem = ca_crl_pem(b->der, b->der_len, e)) == NULL)
+			rc = -1;
+		else
+			b->pem_len = strlen(b->pem);
+	}
+	c->pem = b->pem;
+	c->pem_len = b->pem_len;
+	pthread_mutex_unlock(&b->pem_mu);
+	return rc;
+}
+
+void
+svc_crl_unref(struct svc_crl_buf *b)
+{
+	if (b == NULL || atomic_fetch_sub_explicit(&b->refs, 1,
+	    memory_order_acq_rel) != 1)
+		return;
+	free(b->der);
+	free(b->pem);
+	pthread_mutex_destroy(&b->pem_mu);
+	free(b);
+}
+
+/*
+ * Make b (steals its reference) the served CRL unless ours is newer;
+ * returns true when swapped.  A CRL another process stored (from_db)
+ * may list revocations this process never saw: reload the set.
+ */
+static bool
+crl_swap(struct svc *s, struct svc_crl_buf *b, uint64_t number,
+    int64_t this_update, int64_t next_update, bool from_db)
+{
+	struct svc_crl	old;
+	bool		swapped = false;
 
 	memset(&old, 0, sizeof(old));
 	pthread_mutex_lock(&s->crl_mu);
 	if (number > s->crl.number) {
 		old = s->crl;
-		s->crl.der = der;
-		s->crl.der_len = len;
-		s->crl.pem = pem;
+		s->crl.der = b->der;
+		s->crl.der_len = b->der_len;
+		s->crl.pem = NULL;	/* buf_pem() */
+		s->crl.pem_len = 0;
 		s->crl.number = number;
 		s->crl.this_update = this_update;
 		s->crl.next_update = next_update;
 		snprintf(s->crl.etag, sizeof(s->crl.etag), "\"crl-%" PRIu64
 		    "\"", number);
-		der = NULL;
-		pem = NULL;
+		s->crl.ref = b;
+		if (from_db)
+			s->crl_stale = true;
+		b = NULL;
+		swapped = true;
 	}
 	pthread_mutex_unlock(&s->crl_mu);
-	/* Freed outside the lock: readers never wait on free(). */
+	/* Released outside the lock: readers never wait on free(). */
 	svc_crl_clear(&old);
-	free(der);
-	free(pem);
+	svc_crl_unref(b);
+	return swapped;
 }
 
 int
 svc_crl_load(struct svc *s, struct err *e)
 {
-	unsigned char	*der = NULL;
-	char		*pem = NULL;
-	size_t		 len = 0;
-	uint64_t	 number = 0;
-	int64_t		 tu = 0, nu = 0;
-	int		 rc = -1;
+	struct svc_crl_buf	*b;
+	unsigned char		*der = NULL;
+	size_t			 len = 0;
+	uint64_t		 number = 0, ours;
+	int64_t			 tu = 0, nu = 0;
 
+	/* Read the DER only when the stored one is newer than ours. */
+	if (db_crl_number(s->db, &number, e) == -1)
+		return -1;
+	pthread_mutex_lock(&s->crl_mu);
+	ours = s->crl.number;
+	pthread_mutex_unlock(&s->crl_mu);
+	if (number != 0 && number <= ours)
+		return 1;
 	if (db_crl_latest(s->db, &number, &tu, &nu, &der, &len, e) == -1) {
-		if (e->code == ERR_NOT_FOUND) {
-			err_clear(e);
-			rc = 0;
-		}
-		goto out;
+		if (e->code != ERR_NOT_FOUND)
+			return -1;
+		err_clear(e);
+		return 0;
 	}
-	if ((pem = ca_crl_pem(der, len, e)) == NULL)
-		goto out;
-	crl_swap(s, der, len, pem, number, tu, nu);
-	der = NULL;
-	pem = NULL;
-	rc = 1;
-out:
-	free(der);
-	free(pem);
-	return rc;
+	if ((b = buf_new(der, len, e)) == NULL)
+		return -1;
+	crl_swap(s, b, number, tu, nu, true);
+	return 1;
 }
 
-/* Build, sign and store CRL number with pub_mu held; der, pem are new. */
-static int
-crl_build_save(struct svc *s, const struct svc_actor *a,
-    const struct ca_crl_entry *entries, size_t n, uint64_t number,
-    int64_t now, unsigned char **der, size_t *len, char **pem,
-    struct err *e)
+/* Queue b's DER (a new reference) for the persister: the newest wins. */
+static void
+persist_queue(struct svc *s, struct svc_crl_buf *b, uint64_t number)
 {
-	struct audit_rec	ar;
-	char			object[24], detail[64];
+	struct svc_crl_buf *old;
 
-	*der = NULL;
-	*pem = NULL;
-	if (ca_crl_build(s->ca, entries, n, number, now,
-	    now + s->crl_validity, der, len, e) == -1)
-		return -1;
-	if ((*pem = ca_crl_pem(*der, *len, e)) == NULL)
-		return -1;
-	snprintf(object, sizeof(object), "%" PRIu64, number);
-	snprintf(detail, sizeof(detail), "number=%" PRIu64 " entries=%zu",
-	    number, n);
-	svc_audit_fill(&ar, a, ACTION_PUBLISH, object, AUDIT_OK, detail);
-	return db_crl_save(s->db, number, now, now + s->crl_validity, *der,
-	    *len, &ar, e);
+	atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+	pthread_mutex_lock(&s->crl_mu);
+	old = s->crl_persist;
+	s->crl_persist = b;
+	s->crl_persist_number = number;
+	pthread_cond_broadcast(&s->crl_cv);
+	pthread_mutex_unlock(&s->crl_mu);
+	svc_crl_unref(old);
+}
+
+/* With crl_mu held: rest PERSIST_GAP_MS unless stopped or hurried. */
+static void
+persist_rest(struct svc *s)
+{
+	struct timespec	until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += PERSIST_GAP_MS / 1000;
+	until.tv_nsec += (long)(PERSIST_GAP_MS % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (!s->crl_persist_stop && !s->crl_persist_hurry)
+		if (pthread_cond_timedwait(&s->crl_cv, &s->crl_mu,
+		    &until) != 0)
+			break;
 }
 
 /*
- * The entries of the next CRL: the revoked, unexpired certificates at
- * now.  *entries is new (free()), never NULL on success.
+ * The persister: store the newest queued DER, one at a time, resting
+ * between writes, until stopped with nothing queued.  A failure is
+ * logged: the next CRL's DER replaces it, and a restart republishes
+ * (svc_crl_init()).
  */
-static int
-crl_entries(struct svc *s, int64_t now, struct ca_crl_entry **entries,
-    size_t *n, struct err *e)
+static void *
+persist_run(void *arg)
 {
-	struct db_crl_row	*rows = NULL;
-	int			 rc = -1;
+	struct svc		*s = arg;
+	struct svc_crl_buf	*b;
+	struct err		 e;
+	uint64_t		 number;
 
-	*entries = NULL;
-	*n = 0;
-	if (db_cert_revoked_unexpired(s->db, now, &rows, n, e) == -1)
-		goto out;
-	if ((*entries = calloc(*n > 0 ? *n : 1, sizeof(**entries))) ==
-	    NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
+	pthread_mutex_lock(&s->crl_mu);
+	for (;;) {
+		while (s->crl_persist == NULL && !s->crl_persist_stop) {
+			s->crl_persist_hurry = false;
+			pthread_cond_wait(&s->crl_cv, &s->crl_mu);
+		}
+		if ((b = s->crl_persist) == NULL)
+			break;
+		number = s->crl_persist_number;
+		s->crl_persist = NULL;
+		s->crl_persisting = true;
+		pthread_mutex_unlock(&s->crl_mu);
+		err_clear(&e);
+		if (db_crl_put_der(s->db, number, b->der, b->der_len, &e) ==
+		    -1)
+			log_warn("storing CRL %" PRIu64 ": %s", number, e.msg);
+		svc_crl_unref(b);
+		pthread_mutex_lock(&s->crl_mu);
+		s->crl_persisting = false;
+		pthread_cond_broadcast(&s->crl_cv);
+		persist_rest(s);
 	}
-	for (size_t i = 0; i < *n; i++) {
-		memcpy((*entries)[i].serial, rows[i].serial,
-		    sizeof((*entries)[i].serial));
-		(*entries)[i].revoked_at = rows[i].revoked_at;
-		(*entries)[i].reason = rows[i].reason;
+	pthread_mutex_unlock(&s->crl_mu);
+	return NULL;
+}
+
+int
+svc_crl_persist_start(struct svc *s, struct err *e)
+{
+	int rc;
+
+	if (s->crl_persister_on)
+		return 0;
+	if ((rc = pthread_create(&s->crl_persister, NULL, persist_run,
+	    s)) != 0) {
+		log_error("starting the CRL persister: %s", strerror(rc));
+		err_set(e, ERR_INTERNAL, "cannot start a thread");
+		return -1;
 	}
-	rc = 0;
-out:
-	free(rows);
-	return rc;
+	s->crl_persister_on = true;
+	return 0;
+}
+
+void
+svc_crl_flush(struct svc *s)
+{
+	pthread_mutex_lock(&s->crl_mu);
+	while (s->crl_persist != NULL || s->crl_persisting) {
+		s->crl_persist_hurry = true;
+		pthread_cond_broadcast(&s->crl_cv);
+		pthread_cond_wait(&s->crl_cv, &s->crl_mu);
+	}
+	pthread_mutex_unlock(&s->crl_mu);
+}
+
+/* Build, sign and store CRL number from crl_set with pub_mu held. */
+static struct svc_crl_buf *
+crl_build_save(struct svc *s, const struct svc_actor *a, uint64_t number,
+    int64_t now, struct err *e)
+{
+	struct svc_crl_buf	*b;
+	struct audit_rec	 ar;
+	unsigned char		*der = NULL;
+	char			 object[24], detail[64];
+	size_t			 len = 0;
+
+	if (ca_crl_set_sign(s->ca, s->crl_set.cs, number, now,
+	    now + s->crl_validity, &der, &len, e) == -1)
+		return NULL;
+	if ((b = buf_new(der, len, e)) == NULL)
+		return NULL;
+	snprintf(object, sizeof(object), "%" PRIu64, number);
+	snprintf(detail, sizeof(detail), "number=%" PRIu64 " entries=%zu",
+	    number, ca_crl_set_count(s->crl_set.cs));
+	svc_audit_fill(&ar, a, ACTION_PUBLISH, object, AUDIT_OK, detail);
+	/* The number now; its DER by the persister, off the caller's path. */
+	if (db_crl_save(s->db, number, now, now + s->crl_validity,
+	    s->crl_persister_on ? NULL : b->der, s->crl_persister_on ? 0 :
+	    b->der_len, &ar, e) == -1) {
+		svc_crl_unref(b);
+		return NULL;
+	}
+	if (s->crl_persister_on)
+		persist_queue(s, b, number);
+	return b;
 }
 
 /*
  * Build and store the next CRL with pub_mu held: *num gets its number,
- * der and pem are new.  When another process (the CLI) stored that
- * number first, adopt its CRL as the base and try the next one.
+ * *out its buffer (one reference).  When another process (the CLI)
+ * stored that number first, adopt its CRL, reload the entries (it may
+ * have revoked some) and try the next number.
  */
 static int
-crl_store_next(struct svc *s, const struct svc_actor *a,
-    const struct ca_crl_entry *entries, size_t n, int64_t now,
-    uint64_t *num, unsigned char **der, size_t *len, char **pem,
-    struct err *e)
+crl_store_next(struct svc *s, const struct svc_actor *a, int64_t now,
+    uint64_t *num, struct svc_crl_buf **out, struct err *e)
 {
 	int tries;
 
@@ -148,32 +321,76 @@ crl_store_next(struct svc *s, const struct svc_actor *a,
 	*num = s->crl.number + 1;
 	pthread_mutex_unlock(&s->crl_mu);
 	for (tries = 0; ; tries++) {
-		if (crl_build_save(s, a, entries, n, *num, now, der, len,
-		    pem, e) == 0)
+		if ((*out = crl_build_save(s, a, *num, now, e)) != NULL)
 			return 0;
 		if (e->code != ERR_CONFLICT || tries + 1 >= PUBLISH_TRIES)
 			return -1;
-		free(*der);
-		free(*pem);
-		*der = NULL;
-		*pem = NULL;
 		err_clear(e);
-		if (svc_crl_load(s, e) == -1)
+		if (svc_crl_load(s, e) == -1 ||
+		    svc_crl_set_load(s, now, e) == -1)
 			return -1;
 		pthread_mutex_lock(&s->crl_mu);
 		*num = (s->crl.number >= *num ? s->crl.number : *num) + 1;
+		s->crl_stale = false;
 		pthread_mutex_unlock(&s->crl_mu);
 	}
 }
 
-int
-svc_crl_publish(struct svc *s, const struct svc_actor *a, uint64_t *number,
-    struct err *e)
+/*
+ * Bring crl_set up to date with pub_mu held: from scratch when full,
+ * stale or never loaded, or when the clock went back; else drop what
+ * expired since and merge the waiters' entries (and the certificates
+ * of a compromised key).
+ */
+static int
+crl_set_update(struct svc *s, bool full, const struct svc_crl_wait *w,
+    int64_t now, struct err *e)
 {
-	struct ca_crl_entry	*entries = NULL;
-	unsigned char		*der = NULL;
-	char			*pem = NULL;
-	size_t			 n = 0, len = 0;
+	struct ca_crl_entry	*add = NULL;
+	const struct svc_crl_wait *p;
+	size_t			 k = 0;
+	int			 rc = -1;
+
+	pthread_mutex_lock(&s->crl_mu);
+	full = full || s->crl_stale || !s->crl_set.loaded ||
+	    now < s->crl_set.as_of;
+	s->crl_stale = false;
+	pthread_mutex_unlock(&s->crl_mu);
+	if (full) {
+		rc = svc_crl_set_load(s, now, e);
+		goto out;
+	}
+	if (svc_crl_set_advance(s, now, e) == -1)
+		goto out;
+	/* A keyCompromise cascade: the key's certificates, by its index. */
+	for (p = w; p != NULL; p = p->next, k++)
+		if (p->spki[0] != '\0' &&
+		    svc_crl_set_add_key(s, p->spki, now, e) == -1)
+			goto out;
+	if (k > 0 && (add = malloc(k * sizeof(*add))) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	/* As from scratch: a certificate expired by now is not listed. */
+	for (k = 0, p = w; p != NULL; p = p->next)
+		if (p->not_after >= now)
+			add[k++] = p->entry;
+	rc = svc_crl_set_add(&s->crl_set, add, k, e);
+out:
+	free(add);
+	return rc;
+}
+
+/*
+ * Publish a CRL listing the set after the update (crl_set_update()):
+ * *number (may be NULL) gets its number.  Failures are logged, audited
+ * by a, mark the CRL dirty (and the set for a reload), ERR_INTERNAL.
+ */
+static int
+crl_publish(struct svc *s, const struct svc_actor *a, bool full,
+    const struct svc_crl_wait *w, uint64_t *number, struct err *e)
+{
+	struct svc_crl_buf	*b = NULL;
 	uint64_t		 num;
 	int64_t			 now;
 	int			 rc = -1;
@@ -181,20 +398,17 @@ svc_crl_publish(struct svc *s, const struct svc_actor *a, uint64_t *number,
 	err_clear(e);
 	pthread_mutex_lock(&s->pub_mu);
 	now = tu_now();
-
-	/* Read after the caller's revocation committed, so it is listed. */
-	if (crl_entries(s, now, &entries, &n, e) == -1)
+	if (crl_set_update(s, full, w, now, e) == -1)
 		goto out;
-	if (crl_store_next(s, a, entries, n, now, &num, &der, &len, &pem,
-	    e) == -1)
+	if (crl_store_next(s, a, now, &num, &b, e) == -1)
 		goto out;
-	crl_swap(s, der, len, pem, num, now, now + s->crl_validity);
-	der = NULL;
-	pem = NULL;
+	crl_swap(s, b, num, now, now + s->crl_validity, false);
 	if (number != NULL)
 		*number = num;
 	rc = 0;
 out:
+	if (rc == -1)
+		s->crl_set.loaded = false;
 	pthread_mutex_lock(&s->crl_mu);
 	s->crl_dirty = rc == -1;
 	pthread_mutex_unlock(&s->crl_mu);
@@ -209,10 +423,77 @@ out:
 		}
 		svc_fail(s, a, ACTION_PUBLISH, NULL, e);
 	}
-	free(entries);
-	free(der);
-	free(pem);
 	return rc;
+}
+
+int
+svc_crl_publish(struct svc *s, const struct svc_actor *a, uint64_t *number,
+    struct err *e)
+{
+	return crl_publish(s, a, true, NULL, number, e);
+}
+
+int
+svc_crl_publish_revoked(struct svc *s, const struct svc_actor *a,
+    struct svc_crl_wait *w, uint64_t *number, struct err *e)
+{
+	struct svc_crl_wait	*batch, *p, *next;
+	struct err		 be;
+	uint64_t		 num = 0;
+	int			 brc;
+
+	w->state = 0;
+	pthread_mutex_lock(&s->crl_mu);
+	w->next = s->crl_waiting;
+	s->crl_waiting = w;
+	while (w->state == 0) {
+		/* crl_cv is shared with the persister: check again. */
+		if (s->crl_building) {
+			pthread_cond_wait(&s->crl_cv, &s->crl_mu);
+			continue;
+		}
+		/* Build for everyone queued: all committed before queueing. */
+		s->crl_building = true;
+		batch = s->crl_waiting;
+		s->crl_waiting = NULL;
+		pthread_mutex_unlock(&s->crl_mu);
+		brc = crl_publish(s, a, false, batch, &num, &be);
+		pthread_mutex_lock(&s->crl_mu);
+		/* Once state is set its waiter may return: read next first. */
+		for (p = batch; p != NULL; p = next) {
+			next = p->next;
+			p->number = num;
+			p->err = be;
+			p->state = brc == 0 ? 1 : -1;
+		}
+		s->crl_building = false;
+		pthread_cond_broadcast(&s->crl_cv);
+	}
+	pthread_mutex_unlock(&s->crl_mu);
+	if (w->state == -1) {
+		*e = w->err;
+		return -1;
+	}
+	if (number != NULL)
+		*number = w->number;
+	return 0;
+}
+
+void
+svc_crl_warm(struct svc *s)
+{
+	struct err	e;
+	bool		stale;
+
+	err_clear(&e);
+	pthread_mutex_lock(&s->pub_mu);
+	pthread_mutex_lock(&s->crl_mu);
+	stale = s->crl_stale || !s->crl_set.loaded;
+	s->crl_stale = false;
+	pthread_mutex_unlock(&s->crl_mu);
+	if (stale && svc_crl_set_load(s, tu_now(), &e) == -1)
+		log_warn("loading the CRL's entries: %s", e.msg);
+	pthread_mutex_unlock(&s->pub_mu);
 }
 
 int
@@ -224,34 +505,42 @@ svc_publish_crl(struct svc *s, const struct svc_actor *a, struct err *e)
 	return svc_crl_publish(s, a, NULL, e);
 }
 
-int
-svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e)
+/* Take a reference to the current CRL; with its PEM when pem. */
+static int
+crl_current(struct svc *s, struct svc_crl *out, bool pem, struct err *e)
 {
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->crl_mu);
-	if (s->crl.number == 0 || s->crl.der == NULL) {
+	if (s->crl.number == 0 || s->crl.ref == NULL) {
 		err_set(e, ERR_INTERNAL, "no CRL has been published");
+		pthread_mutex_unlock(&s->crl_mu);
 		goto out;
 	}
-	if ((out->der = malloc(s->crl.der_len)) == NULL ||
-	    (out->pem = strdup(s->crl.pem)) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
+	*out = s->crl;
+	atomic_fetch_add_explicit(&s->crl.ref->refs, 1,
+	    memory_order_relaxed);
+	pthread_mutex_unlock(&s->crl_mu);
+	if (pem && buf_pem(out->ref, out, e) == -1)
 		goto out;
-	}
-	memcpy(out->der, s->crl.der, s->crl.der_len);
-	out->der_len = s->crl.der_len;
-	out->number = s->crl.number;
-	out->this_update = s->crl.this_update;
-	out->next_update = s->crl.next_update;
-	memcpy(out->etag, s->crl.etag, sizeof(out->etag));
 	rc = 0;
 out:
-	pthread_mutex_unlock(&s->crl_mu);
 	if (rc == -1)
 		svc_crl_clear(out);
 	return rc;
+}
+
+int
+svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e)
+{
+	return crl_current(s, out, true, e);
+}
+
+int
+svc_crl_current_der(struct svc *s, struct svc_crl *out, struct err *e)
+{
+	return crl_current(s, out, false, e);
 }
 
 void
@@ -259,7 +548,23 @@ svc_crl_clear(struct svc_crl *c)
 {
 	if (c == NULL)
 		return;
-	free(c->der);
-	free(c->pem);
+	svc_crl_unref(c->ref);
 	memset(c, 0, sizeof(*c));
+}
+
+void
+svc_crl_fini(struct svc *s)
+{
+	if (s->crl_persister_on) {
+		pthread_mutex_lock(&s->crl_mu);
+		s->crl_persist_stop = true;
+		pthread_cond_broadcast(&s->crl_cv);
+		pthread_mutex_unlock(&s->crl_mu);
+		pthread_join(s->crl_persister, NULL);
+		s->crl_persister_on = false;
+	}
+	svc_crl_unref(s->crl_persist);
+	s->crl_persist = NULL;
+	svc_crl_clear(&s->crl);
+	svc_crl_set_free(&s->crl_set);
 }

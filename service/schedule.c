@@ -33,15 +33,22 @@ int
 svc_crl_init(struct svc *s, struct err *e)
 {
 	struct svc_actor	sched;
+	uint64_t		stored = 0;
 	int			rc = -1;
 
 	svc_actor_init(&sched, ACTOR_SCHEDULER);
-	if (svc_crl_load(s, e) == -1) {
+	if (svc_crl_persist_start(s, e) == -1)
+		goto out;
+	if (svc_crl_load(s, e) == -1 ||
+	    db_crl_number(s->db, &stored, e) == -1) {
 		log_error("loading the CRL: %s: %s", err_code_name(e->code),
 		    e->msg);
 		err_set(e, ERR_INTERNAL, "cannot load the stored CRL");
 		goto out;
 	}
+	/* A number claimed whose DER never got stored: publish anew. */
+	if (stored > s->crl.number)
+		s->crl_dirty = true;
 	if (crl_due(s, tu_now()) &&
 	    svc_crl_publish(s, &sched, NULL, e) == -1)
 		goto out;
@@ -71,6 +78,7 @@ crl_tick(struct svc *s, const struct svc_actor *sched, int64_t now)
 
 	if (crl_due(s, now) && svc_crl_publish(s, sched, NULL, &e) == -1)
 		return TICK_RETRY;
+	svc_crl_warm(s);
 	pthread_mutex_lock(&s->crl_mu);
 	wait = s->crl.next_update - s->crl_refresh_before - tu_now();
 	pthread_mutex_unlock(&s->crl_mu);

@@ -68,7 +68,15 @@ svc_alloc(struct err *e)
 		err_set(e, ERR_INTERNAL, "cannot create a mutex");
 		return NULL;
 	}
+	if (pthread_cond_init(&s->crl_cv, NULL) != 0) {
+		pthread_mutex_destroy(&s->crl_mu);
+		pthread_mutex_destroy(&s->pub_mu);
+		free(s);
+		err_set(e, ERR_INTERNAL, "cannot create a condition");
+		return NULL;
+	}
 	if (svc_marks_init(s, e) == -1) {
+		pthread_cond_destroy(&s->crl_cv);
 		pthread_mutex_destroy(&s->crl_mu);
 		pthread_mutex_destroy(&s->pub_mu);
 		free(s);
@@ -186,9 +194,9 @@ svc_close(struct svc *s)
 {
 	if (s == NULL)
 		return;
+	svc_crl_fini(s);	/* stores the last CRL: before db_close() */
 	db_close(s->db);
 	ca_free(s->ca);
-	svc_crl_clear(&s->crl);
 	free(s->public_url);
 	free(s->admin_cert);
 	free(s->admin_key);
@@ -199,6 +207,7 @@ svc_close(struct svc *s)
 		free(s->node_dirs[i]);
 	free(s->node_dirs);
 	svc_marks_fini(s);
+	pthread_cond_destroy(&s->crl_cv);
 	pthread_mutex_destroy(&s->crl_mu);
 	pthread_mutex_destroy(&s->pub_mu);
 	free(s);

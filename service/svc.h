@@ -276,18 +276,42 @@ struct svc_ca_info {
 };
 void	svc_ca_info(struct svc *s, struct svc_ca_info *out);
 
-/* A copy of the current CRL, served from memory. */
+/*
+ * The current CRL, served from memory: one immutable buffer per
+ * published version, shared by every reader.  svc_crl_current() takes
+ * a reference in O(1) (no copy; the PEM is encoded once per version,
+ * by its first reader); der and pem stay valid until
+ * svc_crl_clear(c) drops it, even after a newer CRL replaced it.  A
+ * reader that hands the bytes on (an HTTP response) may move ref out
+ * (set c->ref to NULL) and drop it later with svc_crl_unref().
+ * Thread-safe.
+ */
+struct svc_crl_buf;
 struct svc_crl {
-	unsigned char	*der;		/* new */
+	const unsigned char *der;	/* borrowed: while ref is held */
 	size_t		 der_len;
-	char		*pem;		/* new */
+	const char	*pem;		/* borrowed: while ref is held */
+	size_t		 pem_len;
 	uint64_t	 number;
 	int64_t		 this_update;
 	int64_t		 next_update;
 	char		 etag[48];	/* "\"crl-<number>\"" */
+	struct svc_crl_buf *ref;	/* one reference, or NULL */
 };
 int	svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e);
+/* The same without the PEM (pem NULL): nothing to encode. */
+int	svc_crl_current_der(struct svc *s, struct svc_crl *out,
+	    struct err *e);
 void	svc_crl_clear(struct svc_crl *c);
+/* Drop a reference moved out of a struct svc_crl; NULL is fine. */
+void	svc_crl_unref(struct svc_crl_buf *ref);
+
+/*
+ * Wait until the DER of every CRL published so far is stored (the
+ * database has it for a restart or another process).  Publication
+ * itself stores the number only; svc_close() flushes too.
+ */
+void	svc_crl_flush(struct svc *s);
 
 /*
  * Build, sign, store and swap in a new CRL (number = previous + 1,

@@ -16,6 +16,31 @@
 #include "db.h"
 #include "svc.h"
 
+/*
+ * The entries of the next CRL (crl_set.c), under pub_mu; loaded false
+ * until read from the database (cs may then be stale or NULL).
+ */
+struct svc_crl_set {
+	struct ca_crl_set	*cs;	/* owned */
+	int64_t			 as_of;	/* lists what is unexpired then */
+	bool			 loaded;
+};
+
+/*
+ * A revocation waiting for a CRL that lists it (crl.c), on the waiting
+ * revoker's stack, linked under crl_mu until state leaves 0.
+ */
+struct svc_crl_wait {
+	struct ca_crl_entry	 entry;	/* the certificate revoked */
+	int64_t			 not_after;	/* its notAfter */
+	/* keyCompromise: every certificate with this key went too */
+	char			 spki[RCA_SHA256_HEX + 1];	/* or "" */
+	int			 state;	/* 0 waiting, 1 published, -1 failed */
+	uint64_t		 number;	/* state 1: the CRL's number */
+	struct err		 err;		/* state -1: why */
+	struct svc_crl_wait	*next;
+};
+
 struct svc {
 	struct ca	*ca;		/* read-only after svc_open() */
 	struct db	*db;		/* thread-safe by itself */
@@ -39,12 +64,30 @@ struct svc {
 	/*
 	 * pub_mu serialises publication so CRL numbers strictly increase;
 	 * it is taken before crl_mu and never while signing certificates.
-	 * crl_mu guards the in-memory copy below, which readers copy out.
+	 * crl_mu guards the published CRL below (readers take a reference
+	 * to its immutable buffer) and the revocations waiting for a CRL:
+	 * one of them builds (crl_building) for all that wait (crl.c).
 	 */
 	pthread_mutex_t	 pub_mu;
 	pthread_mutex_t	 crl_mu;
-	struct svc_crl	 crl;		/* owned DER and PEM */
+	pthread_cond_t	 crl_cv;	/* crl_mu: a build finished */
+	struct svc_crl	 crl;		/* holds one reference */
 	bool		 crl_dirty;	/* publication failed: retry; crl_mu */
+	bool		 crl_stale;	/* crl_set needs a reload; crl_mu */
+	bool		 crl_building;	/* a waiter builds; crl_mu */
+	struct svc_crl_wait *crl_waiting; /* borrowed list; crl_mu */
+	struct svc_crl_set crl_set;	/* pub_mu */
+	/*
+	 * The persister thread stores the newest CRL's DER after its
+	 * number was claimed (crl.c); crl_mu, signalled on crl_cv.
+	 */
+	pthread_t	 crl_persister;
+	bool		 crl_persister_on;	/* started */
+	bool		 crl_persist_stop;
+	bool		 crl_persisting;	/* a write in progress */
+	bool		 crl_persist_hurry;	/* a flush waits: no rest */
+	struct svc_crl_buf *crl_persist;	/* a reference, or NULL */
+	uint64_t	 crl_persist_number;
 
 	/*
 	 * Nodes and rotation (marks.c, schedule_nodes.c), guarded by
@@ -205,6 +248,55 @@ int	svc_crl_init(struct svc *s, struct err *e);
  */
 int	svc_crl_publish(struct svc *s, const struct svc_actor *a,
 	    uint64_t *number, struct err *e);
+
+/*
+ * For a revocation committed before the call: wait until a CRL that
+ * lists w->entry (and, w->spki set, every certificate with that key) is
+ * published,
+ * building it when no other caller is (one build covers every waiter
+ * queued when it starts).  *number (may be NULL) gets its number.
+ * Failures as svc_crl_publish(), audited once per build.
+ */
+int	svc_crl_publish_revoked(struct svc *s, const struct svc_actor *a,
+	    struct svc_crl_wait *w, uint64_t *number, struct err *e);
+
+/*
+ * Load the in-memory entries now if they need it (the scheduler, so
+ * that the next revocation only adds its own); failures are logged and
+ * left to the next build.
+ */
+void	svc_crl_warm(struct svc *s);
+
+/*
+ * Start the thread that stores each published CRL's DER after the
+ * publication claimed its number (svc_crl_init()).  Without it the DER
+ * is stored in the publication itself.  Errors: ERR_INTERNAL.
+ */
+int	svc_crl_persist_start(struct svc *s, struct err *e);
+
+/*
+ * Stop the persister after it stored what is queued, and free the CRL
+ * state, at svc_close() before the database closes.
+ */
+void	svc_crl_fini(struct svc *s);
+
+/*
+ * The in-memory set (crl_set.c), pub_mu held.  svc_crl_set_load()
+ * replaces it with the revoked, unexpired certificates at now;
+ * svc_crl_set_add() merges k entries (those listed already are skipped).
+ * The set follows the database's expiry (svc_crl_set_advance()), so
+ * it always equals a load at its as_of.
+ * Errors: ERR_DB, ERR_INTERNAL.
+ */
+int	svc_crl_set_load(struct svc *s, int64_t now, struct err *e);
+/* Add the revoked, unexpired certificates whose key is spki. */
+int	svc_crl_set_add_key(struct svc *s, const char *spki, int64_t now,
+	    struct err *e);
+/* Drop the entries that expired since the set's as_of, up to now. */
+int	svc_crl_set_advance(struct svc *s, int64_t now, struct err *e);
+int	svc_crl_set_add(struct svc_crl_set *set,
+	    const struct ca_crl_entry *add, size_t k, struct err *e);
+void	svc_crl_set_free(struct svc_crl_set *set);
 
 /*
  * The scheduler's audit retention pass (called by svc_tick()): prune

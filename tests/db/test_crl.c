@@ -95,8 +95,9 @@ test_prune_keeps_latest(void **state)
 	    "SELECT count(*), min(number) FROM crls", -1, &st, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_true(sqlite3_column_int(st, 0) <= DB_CRL_KEEP);
-	assert_true(sqlite3_column_int(st, 0) >= 1);
+	/* Only the newest DER stays. */
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	assert_int_equal(sqlite3_column_int(st, 1), (DB_CRL_KEEP + 10) * 3);
 	sqlite3_finalize(st);
 	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
 	    &e), 0);
@@ -106,6 +107,59 @@ test_prune_keeps_latest(void **state)
 	assert_int_equal(db_crl_save(t->db, 4, 1, 2, d, sizeof(d), NULL, &e),
 	    -1);
 	assert_int_equal(e.code, ERR_CONFLICT);
+}
+
+/*
+ * A number claimed first (no DER), its DER written later: the claim
+ * counts for the numbering but not as the latest CRL until then; a
+ * late DER of an older claim changes nothing.
+ */
+static void
+test_claim_then_der(void **state)
+{
+	struct dbt *t = *state;
+	const unsigned char d1[] = { 0x30, 0x01, 0x01 };
+	const unsigned char d3[] = { 0x30, 0x01, 0x03 };
+	const unsigned char d5[] = { 0x30, 0x01, 0x05 };
+	struct err e = { 0 };
+	uint64_t num, max;
+	int64_t tu, nu;
+	unsigned char *der;
+	size_t len;
+
+	assert_int_equal(db_crl_save(t->db, 1, 1, 2, d1, sizeof(d1), NULL,
+	    &e), 0);
+	assert_int_equal(db_crl_save(t->db, 3, 3, 4, NULL, 0, NULL, &e), 0);
+	assert_int_equal(db_crl_number(t->db, &max, &e), 0);
+	assert_int_equal(max, 3);
+	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	    &e), 0);
+	assert_int_equal(num, 1);
+	free(der);
+	/* Claimed is taken. */
+	assert_int_equal(db_crl_save(t->db, 3, 3, 4, NULL, 0, NULL, &e), -1);
+	assert_int_equal(e.code, ERR_CONFLICT);
+	assert_int_equal(db_crl_put_der(t->db, 3, d3, sizeof(d3), &e), 0);
+	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	    &e), 0);
+	assert_int_equal(num, 3);
+	assert_int_equal(tu, 3);
+	assert_int_equal(nu, 4);
+	assert_memory_equal(der, d3, sizeof(d3));
+	free(der);
+
+	/* Claims 4 and 5; 5's DER first, then 4's (pruned) is a no-op. */
+	assert_int_equal(db_crl_save(t->db, 4, 4, 5, NULL, 0, NULL, &e), 0);
+	assert_int_equal(db_crl_save(t->db, 5, 5, 6, NULL, 0, NULL, &e), 0);
+	assert_int_equal(db_crl_put_der(t->db, 5, d5, sizeof(d5), &e), 0);
+	assert_int_equal(db_crl_put_der(t->db, 4, d3, sizeof(d3), &e), 0);
+	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	    &e), 0);
+	assert_int_equal(num, 5);
+	assert_memory_equal(der, d5, sizeof(d5));
+	free(der);
+	assert_int_equal(db_crl_put_der(t->db, 6, NULL, 0, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 }
 
 static void
@@ -143,6 +197,8 @@ main(void)
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_save_latest, dbt_setup,
 		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_claim_then_der,
+		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_prune_keeps_latest,
 		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_locked, dbt_setup,

@@ -1,20 +1,435 @@
 /*
- * Tests of service/crl.c: publication, numbering, reopening, and a CRL
- * another process published (the tick itself: test_schedule.c).
+ * Tests of service/crl.c: publication, numbering, reopening, a CRL
+ * another process published (the tick itself: test_schedule.c), and
+ * revocations sharing one build: concurrent revokers each told a CRL
+ * that lists them, the incremental CRL equal to a from-scratch one and
+ * to the database, a served buffer outliving its replacement.
  */
+#include <ctype.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <cmocka.h>
+#include <openssl/bn.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sqlite3.h>
 
+#include "clock.h"
 #include "fixture.h"
 #include "timeutil.h"
+
+#define NTHREADS	16
+#define PER_THREAD	20
+
+/*
+ * The entries of a DER CRL as text, one "\n<serial> <epoch> <reason>"
+ * per entry in the CRL's order (serial lowercase hex); new (free()).
+ * *number gets its CRL number.
+ */
+static char *
+crl_text(const unsigned char *der, size_t len, uint64_t *number)
+{
+	const unsigned char	*p = der;
+	X509_CRL		*crl;
+	ASN1_INTEGER		*num;
+	STACK_OF(X509_REVOKED)	*revs;
+	char			*out;
+	size_t			 cap, used = 0;
+
+	assert_non_null(crl = d2i_X509_CRL(NULL, &p, (long)len));
+	assert_non_null(num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL,
+	    NULL));
+	*number = (uint64_t)ASN1_INTEGER_get(num);
+	ASN1_INTEGER_free(num);
+	revs = X509_CRL_get_REVOKED(crl);
+	cap = 64 + (size_t)(sk_X509_REVOKED_num(revs) > 0 ?
+	    sk_X509_REVOKED_num(revs) : 0) * 80;
+	assert_non_null(out = malloc(cap));
+	out[0] = '\0';
+	for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
+		X509_REVOKED	*r = sk_X509_REVOKED_value(revs, i);
+		BIGNUM		*bn;
+		ASN1_ENUMERATED	*re;
+		struct tm	 tm;
+		char		*hex;
+		long		 reason = -1;
+
+		bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(r),
+		    NULL);
+		assert_non_null(hex = BN_bn2hex(bn));
+		for (char *c = hex; *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		assert_int_equal(ASN1_TIME_to_tm(
+		    X509_REVOKED_get0_revocationDate(r), &tm), 1);
+		re = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
+		if (re != NULL)
+			reason = ASN1_ENUMERATED_get(re);
+		/* BN_bn2hex pads to whole bytes; serials have no zeros. */
+		used += (size_t)snprintf(out + used, cap - used,
+		    "\n%s %lld %ld", hex + (hex[0] == '0' && hex[1] != '\0'),
+		    (long long)timegm(&tm), reason);
+		assert_true(used < cap);
+		ASN1_ENUMERATED_free(re);
+		OPENSSL_free(hex);
+		BN_free(bn);
+	}
+	X509_CRL_free(crl);
+	return out;
+}
+
+/* The current CRL as crl_text(). */
+static char *
+current_text(struct svc *s, uint64_t *number)
+{
+	struct svc_crl	 c;
+	struct err	 e;
+	char		*t;
+
+	err_clear(&e);
+	assert_int_equal(svc_crl_current(s, &c, &e), 0);
+	t = crl_text(c.der, c.der_len, number);
+	assert_int_equal(*number, c.number);
+	svc_crl_clear(&c);
+	return t;
+}
+
+/* True when text (crl_text()) lists serial. */
+static bool
+lists(const char *text, const char *serial)
+{
+	char	 pat[80];
+
+	snprintf(pat, sizeof(pat), "\n%s ", serial);
+	return strstr(text, pat) != NULL;
+}
+
+/* The database's revoked, unexpired certificates as crl_text(). */
+static char *
+db_text(struct fx *f)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		*out;
+	size_t		 cap = 1 << 20, used = 0;
+
+	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT serial, revoked_at, "
+	    "reason FROM certificates WHERE revoked_at IS NOT NULL AND "
+	    "not_after >= ?1 ORDER BY length(serial), serial", -1, &st,
+	    NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, tu_now());
+	assert_non_null(out = malloc(cap));
+	out[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		used += (size_t)snprintf(out + used, cap - used,
+		    "\n%s %lld %d", sqlite3_column_text(st, 0),
+		    (long long)sqlite3_column_int64(st, 1),
+		    sqlite3_column_int(st, 2));
+		assert_true(used < cap);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return out;
+}
+
+/* Issue a client certificate (ttl 0: default); serial gets its serial. */
+static void
+issue_ttl(struct fx *f, int i, int64_t ttl, char *serial, size_t cap)
+{
+	struct svc_issue_req	 req;
+	struct svc_issued	 out;
+	struct err		 e;
+	char			 cn[32];
+	char			*csr;
+
+	err_clear(&e);
+	snprintf(cn, sizeof(cn), "c%d", i);
+	csr = fx_csr(cn, NULL, NULL);
+	memset(&req, 0, sizeof(req));
+	req.profile = "redis-client";
+	req.ttl = ttl;
+	req.csr_pem = csr;
+	req.csr_len = strlen(csr);
+	if (svc_issue(f->svc, &f->admin, &req, &out, &e) == -1)
+		fail_msg("svc_issue: %s", e.msg);
+	snprintf(serial, cap, "%s", out.cert.serial);
+	svc_issued_clear(&out);
+	free(csr);
+}
+
+static void
+issue_one(struct fx *f, int i, char *serial, size_t cap)
+{
+	issue_ttl(f, i, 0, serial, cap);
+}
+
+struct revoker {
+	struct fx	*f;
+	char		 serial[PER_THREAD][64];
+	uint64_t	 told[PER_THREAD];
+	int		 failed;	/* a check that failed, 0: none */
+};
+
+/*
+ * Revoke one after another; each must be listed by the CRL it was told
+ * about (checked when that is still the current one, else by a newer
+ * one), and the numbers told must strictly increase.
+ */
+static void *
+revoker_run(void *arg)
+{
+	struct revoker	*r = arg;
+	struct err	 e;
+	uint64_t	 cur;
+	char		*t;
+
+	for (int i = 0; i < PER_THREAD && r->failed == 0; i++) {
+		err_clear(&e);
+		if (svc_revoke(r->f->svc, &r->f->admin, r->serial[i],
+		    i % 2 ? REASON_SUPERSEDED : REASON_CESSATION_OF_OPERATION,
+		    NULL, &r->told[i], &e) == -1) {
+			r->failed = 1;
+			break;
+		}
+		if (i > 0 && r->told[i] <= r->told[i - 1])
+			r->failed = 2;
+		t = current_text(r->f->svc, &cur);
+		if (cur < r->told[i] || !lists(t, r->serial[i]))
+			r->failed = 3;
+		free(t);
+	}
+	return NULL;
+}
+
+static void
+test_concurrent_revokes(void **state)
+{
+	struct fx	*f = *state;
+	struct revoker	*rv;
+	pthread_t	 th[NTHREADS];
+	struct err	 e;
+	uint64_t	 before, inc, full;
+	char		*ti, *tf, *td;
+
+	assert_non_null(rv = calloc(NTHREADS, sizeof(*rv)));
+	for (int t = 0; t < NTHREADS; t++) {
+		rv[t].f = f;
+		for (int i = 0; i < PER_THREAD; i++)
+			issue_one(f, t * PER_THREAD + i, rv[t].serial[i],
+			    sizeof(rv[t].serial[i]));
+	}
+	before = fx_crl_number(f->svc);
+	for (int t = 0; t < NTHREADS; t++)
+		assert_int_equal(pthread_create(&th[t], NULL, revoker_run,
+		    &rv[t]), 0);
+	for (int t = 0; t < NTHREADS; t++)
+		assert_int_equal(pthread_join(th[t], NULL), 0);
+	for (int t = 0; t < NTHREADS; t++) {
+		assert_int_equal(rv[t].failed, 0);
+		assert_true(rv[t].told[0] > before);
+	}
+
+	/* The last incremental CRL lists all, as the database says. */
+	ti = current_text(f->svc, &inc);
+	assert_true(inc > before);
+	assert_true(inc <= before + NTHREADS * PER_THREAD);
+	td = db_text(f);
+	assert_string_equal(ti, td);
+	for (int t = 0; t < NTHREADS; t++)
+		for (int i = 0; i < PER_THREAD; i++)
+			assert_true(lists(ti, rv[t].serial[i]));
+
+	/* A from-scratch rebuild: same entries in the same order, next. */
+	err_clear(&e);
+	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
+	tf = current_text(f->svc, &full);
+	assert_int_equal(full, inc + 1);
+	assert_string_equal(ti, tf);
+	free(ti);
+	free(tf);
+	free(td);
+	free(rv);
+}
+
+/*
+ * After a restart the newest CRL is served and the entries reloaded:
+ * a revocation then lists the old ones too.
+ */
+static void
+test_restart_keeps_entries(void **state)
+{
+	struct fx	*f = *state;
+	struct err	 e;
+	char		 a[64], b[64];
+	uint64_t	 n1, n2, told;
+	char		*t;
+
+	issue_one(f, 1, a, sizeof(a));
+	issue_one(f, 2, b, sizeof(b));
+	err_clear(&e);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, a, REASON_SUPERSEDED,
+	    NULL, &n1, &e), 0);
+	fx_reopen(f);
+	assert_int_equal(fx_crl_number(f->svc), n1);
+	t = current_text(f->svc, &n2);
+	assert_true(lists(t, a));
+	free(t);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, b, REASON_SUPERSEDED,
+	    NULL, &told, &e), 0);
+	assert_int_equal(told, n1 + 1);
+	t = current_text(f->svc, &n2);
+	assert_int_equal(n2, told);
+	assert_true(lists(t, a));
+	assert_true(lists(t, b));
+	free(t);
+}
+
+/*
+ * A certificate that expires drops out of the next incremental CRL,
+ * which still equals the database and a from-scratch rebuild; one
+ * revoked after it expired is never listed.
+ */
+static void
+test_expired_drop_out(void **state)
+{
+	struct fx	*f = *state;
+	struct err	 e;
+	char		 a[64], b[64], c[64], d[64];
+	uint64_t	 n, inc, full;
+	char		*t, *td, *tf;
+	int64_t		 now = tu_now();
+
+	issue_ttl(f, 1, 3600, a, sizeof(a));
+	issue_ttl(f, 2, 3600, d, sizeof(d));
+	issue_one(f, 3, b, sizeof(b));
+	issue_one(f, 4, c, sizeof(c));
+	err_clear(&e);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, a, REASON_SUPERSEDED,
+	    NULL, &n, &e), 0);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, b, REASON_SUPERSEDED,
+	    NULL, &n, &e), 0);
+	t = current_text(f->svc, &n);
+	assert_true(lists(t, a) && lists(t, b));
+	free(t);
+
+	/* Two hours on: a and d have expired. */
+	tclock_set(now + 7200);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, c, REASON_SUPERSEDED,
+	    NULL, &n, &e), 0);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, d, REASON_SUPERSEDED,
+	    NULL, &n, &e), 0);
+	t = current_text(f->svc, &inc);
+	assert_false(lists(t, a));
+	assert_false(lists(t, d));
+	assert_true(lists(t, b) && lists(t, c));
+	td = db_text(f);
+	assert_string_equal(t, td);
+	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
+	tf = current_text(f->svc, &full);
+	assert_int_equal(full, inc + 1);
+	assert_string_equal(t, tf);
+	tclock_real();
+	free(t);
+	free(td);
+	free(tf);
+}
+
+/* Run one SQL statement on the fixture's database (no service open). */
+static void
+db_exec(struct fx *f, const char *q)
+{
+	sqlite3	*db;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * The DER is stored after the publication: once flushed the database
+ * holds the served bytes; a number whose DER was lost (a crash) is
+ * republished at start-up with the next number, listing everything.
+ */
+static void
+test_lost_der_republishes(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_crl		 c;
+	struct err		 e;
+	char			 a[64];
+	uint64_t		 told, n;
+	sqlite3			*db;
+	sqlite3_stmt		*st;
+	char			*t;
+
+	issue_one(f, 1, a, sizeof(a));
+	err_clear(&e);
+	assert_int_equal(svc_revoke(f->svc, &f->admin, a, REASON_SUPERSEDED,
+	    NULL, &told, &e), 0);
+	svc_crl_flush(f->svc);
+	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT number, der FROM crls "
+	    "ORDER BY number DESC LIMIT 1", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(st, 0), told);
+	assert_int_equal(sqlite3_column_bytes(st, 1), c.der_len);
+	assert_memory_equal(sqlite3_column_blob(st, 1), c.der, c.der_len);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	svc_crl_clear(&c);
+
+	/* As if the process died before the DER was written. */
+	svc_close(f->svc);
+	f->svc = NULL;
+	db_exec(f, "UPDATE crls SET der = x'' WHERE number = "
+	    "(SELECT max(number) FROM crls)");
+	fx_reopen(f);
+	t = current_text(f->svc, &n);
+	assert_int_equal(n, told + 1);
+	assert_true(lists(t, a));
+	free(t);
+}
+
+/* A reader's reference outlives the CRL's replacement (ASan checks). */
+static void
+test_buffer_outlives_swap(void **state)
+{
+	struct fx	*f = *state;
+	struct svc_crl	 old, now;
+	struct err	 e;
+	uint64_t	 n;
+	char		*t;
+
+	err_clear(&e);
+	assert_int_equal(svc_crl_current(f->svc, &old, &e), 0);
+	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
+	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, &now, &e), 0);
+	assert_int_equal(now.number, old.number + 2);
+	assert_ptr_not_equal(now.der, old.der);
+	/* Still the old bytes, whole. */
+	t = crl_text(old.der, old.der_len, &n);
+	assert_int_equal(n, old.number);
+	assert_non_null(strstr(old.pem, "-----END X509 CRL-----"));
+	assert_int_equal(strlen(old.pem), old.pem_len);
+	free(t);
+	svc_crl_clear(&old);
+	/* Two readers of one version share its bytes. */
+	assert_int_equal(svc_crl_current(f->svc, &old, &e), 0);
+	assert_ptr_equal(now.der, old.der);
+	svc_crl_clear(&now);
+	svc_crl_clear(&old);
+}
 
 static void
 test_initial_crl(void **state)
@@ -108,7 +523,8 @@ test_two_processes(void **state)
 	/* The first one's number 2 is taken; it moves past it. */
 	assert_int_equal(svc_publish_crl(f->svc, &f->admin, &e), 0);
 	assert_int_equal(fx_crl_number(f->svc), 3);
-	/* And the other picks that up at its next tick. */
+	/* And the other picks that up (once stored) at its next tick. */
+	svc_crl_flush(f->svc);
 	assert_true(svc_tick(other) >= 1);
 	assert_int_equal(fx_crl_number(other), 3);
 	svc_close(other);
@@ -123,6 +539,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_publish_and_reopen,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_revokes,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_restart_keeps_entries,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_expired_drop_out,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lost_der_republishes,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_buffer_outlives_swap,
 		    fx_setup, fx_teardown),
 	};
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/x509.h>
 
 #include "clock.h"
 #include "db.h"
@@ -195,6 +196,42 @@ test_crl_save_failure(void **state)
 	svc_issued_clear(&out);
 }
 
+/*
+ * A failed build leaves the in-memory entries to be reloaded: the next
+ * revocation's CRL lists the one whose publication failed too.
+ */
+static void
+test_crl_failure_then_revoke(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_issued	 a, b;
+	struct svc_crl		 c;
+	struct err		 e;
+	const unsigned char	*p;
+	X509_CRL		*crl;
+	uint64_t		 number = 0;
+
+	assert_int_equal(issue(f, &a, &e), 0);
+	assert_int_equal(issue(f, &b, &e), 0);
+	crl_save_fails = true;
+	assert_int_equal(svc_revoke(f->svc, &f->admin, a.cert.serial,
+	    REASON_SUPERSEDED, NULL, &number, &e), -1);
+	assert_int_equal(e.code, ERR_INTERNAL);
+	crl_save_fails = false;
+	assert_int_equal(svc_revoke(f->svc, &f->admin, b.cert.serial,
+	    REASON_SUPERSEDED, NULL, &number, &e), 0);
+	assert_int_equal(number, 2);
+	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(c.number, 2);
+	p = c.der;
+	assert_non_null(crl = d2i_X509_CRL(NULL, &p, (long)c.der_len));
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 2);
+	X509_CRL_free(crl);
+	svc_crl_clear(&c);
+	svc_issued_clear(&a);
+	svc_issued_clear(&b);
+}
+
 int
 main(void)
 {
@@ -204,6 +241,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_collisions_give_up,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_db_failure_is_internal,
+		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_crl_failure_then_revoke,
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_crl_save_failure, setup,
 		    fx_teardown),
