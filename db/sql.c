@@ -106,12 +106,58 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "SELECT serial, revoked_at, reason FROM certificates "
 	    "INDEXED BY certificates_revoked "
 	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1",
-	/* ?1 now */
+	[DB_STMT_CERT_LIST_REVOKED] =
+	    "SELECT " CERT_COLS " FROM certificates "
+	    "INDEXED BY certificates_revoked_id "
+	    "WHERE revoked_at IS NOT NULL" CERT_FILTER,
+	/*
+	 * ?9 lo, ?10 hi: the ids of unrevoked rows with lo <= not_after <
+	 * hi come from the index alone (it holds profile and id), sorted
+	 * by id and cut at the limit; only those rows are read.
+	 */
+	[DB_STMT_CERT_LIST_UNREVOKED] =
+	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
+	    "SELECT id FROM certificates INDEXED BY certificates_unrevoked "
+	    "WHERE revoked_at IS NULL AND not_after >= ?9 "
+	    "AND not_after < ?10" CERT_FILTER ") ORDER BY id",
+	/* ?9 lo, ?10 hi: any row with lo <= not_after < hi, as above */
+	[DB_STMT_CERT_LIST_EXPIRES] =
+	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
+	    "SELECT id FROM certificates INDEXED BY certificates_not_after "
+	    "WHERE not_after >= ?9 AND not_after < ?10" CERT_FILTER ") "
+	    "ORDER BY id",
+	/*
+	 * ?1 lo, ?2 hi, ?3 at most: how many unrevoked rows have lo <=
+	 * not_after < hi, counting at most ?3 index entries.
+	 */
+	[DB_STMT_CERT_PROBE_UNREVOKED] =
+	    "SELECT count(*) FROM (SELECT 1 FROM certificates "
+	    "INDEXED BY certificates_unrevoked WHERE revoked_at IS NULL "
+	    "AND not_after >= ?1 AND not_after < ?2 LIMIT ?3)",
+	/* ?1 lo, ?2 hi, ?3 at most: the same, any row */
+	[DB_STMT_CERT_PROBE_EXPIRES] =
+	    "SELECT count(*) FROM (SELECT 1 FROM certificates "
+	    "INDEXED BY certificates_not_after WHERE not_after >= ?1 "
+	    "AND not_after < ?2 LIMIT ?3)",
+	/*
+	 * ?1 now.  The counters kept by the triggers of migration 3, with
+	 * active moved from the mark to now: plus the unrevoked rows that
+	 * expire in [now, mark), minus those in [mark, now).  Both are
+	 * ranges of the unrevoked index between the mark and now.
+	 */
 	[DB_STMT_CERT_COUNTS] =
-	    "SELECT profile, count(*), "
-	    "sum(revoked_at IS NULL AND not_after >= ?1), "
-	    "sum(revoked_at IS NOT NULL) "
-	    "FROM certificates GROUP BY profile ORDER BY profile",
+	    "SELECT c.profile, c.issued, c.active"
+	    " + (SELECT count(*) FROM certificates"
+	    "  INDEXED BY certificates_unrevoked WHERE revoked_at IS NULL"
+	    "  AND not_after >= ?1 AND not_after < m.at"
+	    "  AND profile = c.profile)"
+	    " - (SELECT count(*) FROM certificates"
+	    "  INDEXED BY certificates_unrevoked WHERE revoked_at IS NULL"
+	    "  AND not_after >= m.at AND not_after < ?1"
+	    "  AND profile = c.profile),"
+	    " c.revoked "
+	    "FROM cert_counts c, cert_counts_mark m "
+	    "WHERE c.issued > 0 ORDER BY c.profile",
 	/*
 	 * ?1 revoked_at (also "unexpired at"), ?2 reason, ?3 spki_sha256:
 	 * every other unrevoked, unexpired certificate with that key.
@@ -392,9 +438,82 @@ static const char migration_2[] =
 
 	"PRAGMA user_version = 2;";
 
+/*
+ * The counters of one profile moved by a row: sign 1 (NEW) or -1 (OLD).
+ * active counts unrevoked rows with not_after at or after the mark.
+ */
+#define COUNTS_ADD(row, sign) \
+	"UPDATE cert_counts SET issued = issued " sign " 1," \
+	" revoked = revoked " sign " (" row ".revoked_at IS NOT NULL)," \
+	" active = active " sign " (" row ".revoked_at IS NULL AND " \
+	row ".not_after >= (SELECT at FROM cert_counts_mark))" \
+	" WHERE profile = " row ".profile;"
+#define COUNTS_ROW(row) \
+	"INSERT INTO cert_counts (profile, issued, revoked, active)" \
+	" VALUES (" row ".profile, 0, 0, 0) ON CONFLICT (profile) DO NOTHING;"
+
+/*
+ * Version 3: scale.  /metrics reads per-profile counters instead of
+ * counting the table: cert_counts (issued, revoked, and active: the
+ * unrevoked rows with not_after at or after cert_counts_mark.at) is
+ * kept by triggers in the transaction of every insert, update and
+ * delete, and back-filled here.  An insert whose created_at is past
+ * the mark moves the mark there, taking off the rows that expired in
+ * between (a range of certificates_unrevoked), so a reader only counts
+ * what expired since the last issuance.  Any mark gives exact counts.
+ * The list filters on status and expiry get the indexes they walk:
+ * certificates_unrevoked (not_after, profile) and certificates_
+ * revoked_id (id order over revoked rows).
+ */
+static const char migration_3[] =
+	"CREATE INDEX certificates_unrevoked ON certificates(not_after,"
+	" profile) WHERE revoked_at IS NULL;"
+	"CREATE INDEX certificates_revoked_id ON certificates(id)"
+	" WHERE revoked_at IS NOT NULL;"
+
+	"CREATE TABLE cert_counts_mark ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" at INTEGER NOT NULL"
+	") STRICT;"
+	"INSERT INTO cert_counts_mark (id, at)"
+	" VALUES (1, CAST(strftime('%s', 'now') AS INTEGER));"
+	"CREATE TABLE cert_counts ("
+	" profile TEXT PRIMARY KEY,"
+	" issued INTEGER NOT NULL,"
+	" revoked INTEGER NOT NULL,"
+	" active INTEGER NOT NULL"
+	") STRICT, WITHOUT ROWID;"
+	"INSERT INTO cert_counts (profile, issued, revoked, active)"
+	" SELECT profile, count(*), sum(revoked_at IS NOT NULL),"
+	" sum(revoked_at IS NULL AND not_after >="
+	"  (SELECT at FROM cert_counts_mark))"
+	" FROM certificates GROUP BY profile;"
+
+	"CREATE TRIGGER cert_counts_insert AFTER INSERT ON certificates"
+	" BEGIN " COUNTS_ROW("NEW") COUNTS_ADD("NEW", "+")
+	" UPDATE cert_counts SET active = active - (SELECT count(*)"
+	"  FROM certificates INDEXED BY certificates_unrevoked"
+	"  WHERE revoked_at IS NULL"
+	"  AND not_after >= (SELECT at FROM cert_counts_mark)"
+	"  AND not_after < NEW.created_at"
+	"  AND profile = cert_counts.profile)"
+	"  WHERE (SELECT at FROM cert_counts_mark) < NEW.created_at;"
+	" UPDATE cert_counts_mark SET at = NEW.created_at"
+	"  WHERE at < NEW.created_at;"
+	" END;"
+	"CREATE TRIGGER cert_counts_update"
+	" AFTER UPDATE OF profile, not_after, revoked_at ON certificates"
+	" BEGIN " COUNTS_ADD("OLD", "-") COUNTS_ROW("NEW")
+	COUNTS_ADD("NEW", "+") " END;"
+	"CREATE TRIGGER cert_counts_delete AFTER DELETE ON certificates"
+	" BEGIN " COUNTS_ADD("OLD", "-") " END;"
+
+	"PRAGMA user_version = 3;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
+	migration_3,
 };
 
 const char *
