@@ -112,8 +112,9 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "WHERE revoked_at IS NOT NULL" CERT_FILTER,
 	/*
 	 * ?9 lo, ?10 hi: the ids of unrevoked rows with lo <= not_after <
-	 * hi come from the index alone (it holds profile and id), sorted
-	 * by id and cut at the limit; only those rows are read.
+	 * hi come from the index (it holds profile and id; db_cert_list
+	 * never asks for a name or node here), sorted by id and cut at the
+	 * limit, and only those rows are read whole.
 	 */
 	[DB_STMT_CERT_LIST_UNREVOKED] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
@@ -462,12 +463,13 @@ static const char migration_2[] =
  * between (a range of certificates_unrevoked), so a reader only counts
  * what expired since the last issuance.  Any mark gives exact counts.
  * The list filters on status and expiry get the indexes they walk:
- * certificates_unrevoked (not_after, profile) and certificates_
- * revoked_id (id order over revoked rows).
+ * certificates_unrevoked (not_after, profile; revoked_at, always NULL
+ * there, only so that its own WHERE is answered from the index) and
+ * certificates_revoked_id (id order over revoked rows).
  */
 static const char migration_3[] =
 	"CREATE INDEX certificates_unrevoked ON certificates(not_after,"
-	" profile) WHERE revoked_at IS NULL;"
+	" profile, revoked_at) WHERE revoked_at IS NULL;"
 	"CREATE INDEX certificates_revoked_id ON certificates(id)"
 	" WHERE revoked_at IS NOT NULL;"
 
