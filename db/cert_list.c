@@ -1,7 +1,8 @@
 /*
  * Reading certificates: one by serial, filtered lists with keyset
- * pagination, the revoked set the CRL is built from and the
- * per-profile counts of /metrics (counted by the database).
+ * pagination (each filter served by an index), the revoked set the
+ * CRL is built from and the per-profile counts of /metrics (counters
+ * kept by the schema's triggers).
  */
 #include <stdint.h>
 #include <stdlib.h>
