@@ -449,6 +449,18 @@ static const char migration_2[] =
 	" active = active " sign " (" row ".revoked_at IS NULL AND " \
 	row ".not_after >= (SELECT at FROM cert_counts_mark))" \
 	" WHERE profile = " row ".profile;"
+/*
+ * Move the mark forward to time t, taking off active the unrevoked rows
+ * that expire between the old mark and t (a range of the index).
+ */
+#define COUNTS_ADVANCE(t) \
+	" UPDATE cert_counts SET active = active - (SELECT count(*)" \
+	" FROM certificates INDEXED BY certificates_unrevoked" \
+	" WHERE revoked_at IS NULL" \
+	" AND not_after >= (SELECT at FROM cert_counts_mark)" \
+	" AND not_after < " t " AND profile = cert_counts.profile)" \
+	" WHERE (SELECT at FROM cert_counts_mark) < " t ";" \
+	" UPDATE cert_counts_mark SET at = " t " WHERE at < " t ";"
 #define COUNTS_ROW(row) \
 	"INSERT INTO cert_counts (profile, issued, revoked, active)" \
 	" VALUES (" row ".profile, 0, 0, 0) ON CONFLICT (profile) DO NOTHING;"
@@ -458,10 +470,13 @@ static const char migration_2[] =
  * counting the table: cert_counts (issued, revoked, and active: the
  * unrevoked rows with not_after at or after cert_counts_mark.at) is
  * kept by triggers in the transaction of every insert, update and
- * delete, and back-filled here.  An insert whose created_at is past
- * the mark moves the mark there, taking off the rows that expired in
- * between (a range of certificates_unrevoked), so a reader only counts
- * what expired since the last issuance.  Any mark gives exact counts.
+ * delete, and back-filled here.  A certificate whose created_at, or a
+ * CRL whose this_update, is past the mark moves the mark there, taking
+ * off the rows that expired in between (a range of certificates_
+ * unrevoked), so a reader only counts what expired since the last
+ * issuance or CRL (the scheduler publishes one at least every CRL
+ * refresh).  Any mark gives exact counts; it only bounds a reader's
+ * work.
  * The list filters on status and expiry get the indexes they walk:
  * certificates_unrevoked (not_after, profile; revoked_at, always NULL
  * there, only so that its own WHERE is answered from the index) and
@@ -493,16 +508,9 @@ static const char migration_3[] =
 
 	"CREATE TRIGGER cert_counts_insert AFTER INSERT ON certificates"
 	" BEGIN " COUNTS_ROW("NEW") COUNTS_ADD("NEW", "+")
-	" UPDATE cert_counts SET active = active - (SELECT count(*)"
-	"  FROM certificates INDEXED BY certificates_unrevoked"
-	"  WHERE revoked_at IS NULL"
-	"  AND not_after >= (SELECT at FROM cert_counts_mark)"
-	"  AND not_after < NEW.created_at"
-	"  AND profile = cert_counts.profile)"
-	"  WHERE (SELECT at FROM cert_counts_mark) < NEW.created_at;"
-	" UPDATE cert_counts_mark SET at = NEW.created_at"
-	"  WHERE at < NEW.created_at;"
-	" END;"
+	COUNTS_ADVANCE("NEW.created_at") " END;"
+	"CREATE TRIGGER cert_counts_crl AFTER INSERT ON crls"
+	" BEGIN " COUNTS_ADVANCE("NEW.this_update") " END;"
 	"CREATE TRIGGER cert_counts_update"
 	" AFTER UPDATE OF profile, not_after, revoked_at ON certificates"
 	" BEGIN " COUNTS_ADD("OLD", "-") COUNTS_ROW("NEW")

@@ -132,7 +132,7 @@ mark(const struct dbt *t)
 
 /*
  * Inserts (some already expired or revoked when stored), revocations,
- * and inserts whose created_at moves the mark past rows that expire in
+ * and inserts and CRLs that move the mark past rows that expire in
  * between: the counters equal the scan at every time.
  */
 static void
@@ -176,6 +176,16 @@ test_counts_inserts_revocations(void **state)
 	check_counts_times(t);
 	insert(t->db, "08", "client", 2600, 9000, NULL);
 	assert_int_equal(mark(t), 2600);
+	check_counts_times(t);
+
+	/* A CRL moves the mark to its thisUpdate, past 03's expiry. */
+	raw_exec(t, "INSERT INTO crls (number, this_update, next_update, "
+	    "der) VALUES (1, 3500, 9000, x'30')");
+	assert_int_equal(mark(t), 3500);
+	check_counts_times(t);
+	raw_exec(t, "INSERT INTO crls (number, this_update, next_update, "
+	    "der) VALUES (2, 3400, 9000, x'30')");
+	assert_int_equal(mark(t), 3500);
 	check_counts_times(t);
 }
 
