@@ -133,6 +133,60 @@ plan_ranged(const struct list_plan *p)
 	    p->stmt == DB_STMT_CERT_LIST_EXPIRES;
 }
 
+/*
+ * Valid rows are the newest, mostly: a list of them in id order would
+ * first walk every expired row.  When f asks for valid rows in id order
+ * (DB_STMT_CERT_LIST or _PROFILE), start past the rows the last such
+ * walk found expired: no row below db->valid_id is valid at or after
+ * db->valid_at.  Returns the id to walk from; *from_hint is true when
+ * everything between the hint (or the first row) and that id is known.
+ */
+static int64_t
+valid_start(struct db *db, const struct cert_filter *f,
+    const struct list_plan *p, bool *from_hint)
+{
+	int64_t start = f->after;
+
+	*from_hint = false;
+	if (f->status != CERT_VALID || (p->stmt != DB_STMT_CERT_LIST &&
+	    p->stmt != DB_STMT_CERT_LIST_PROFILE))
+		return start;
+	pthread_mutex_lock(&db->valid_mu);
+	if (db->valid_set && f->now >= db->valid_at) {
+		*from_hint = f->after < db->valid_id;
+		if (db->valid_id - 1 > start)
+			start = db->valid_id - 1;
+	} else if (!db->valid_set) {
+		*from_hint = f->after == 0;
+	}
+	pthread_mutex_unlock(&db->valid_mu);
+	return start;
+}
+
+/*
+ * After a walk from the hint (or the first row) for valid rows with no
+ * other filter: every row before the first one found is not valid at
+ * f->now, so the hint moves there.  (Rows are never deleted, and new
+ * rows take ids above every existing one.)
+ */
+static void
+valid_learn(struct db *db, const struct cert_filter *f, bool from_hint,
+    const struct cert_rec *first)
+{
+	if (!from_hint || first == NULL || f->status != CERT_VALID ||
+	    f->profile != NULL || f->common_name != NULL ||
+	    f->node != NULL || f->expires_before != 0)
+		return;
+	pthread_mutex_lock(&db->valid_mu);
+	if (!db->valid_set || (f->now >= db->valid_at &&
+	    first->id >= db->valid_id)) {
+		db->valid_set = true;
+		db->valid_at = f->now;
+		db->valid_id = first->id;
+	}
+	pthread_mutex_unlock(&db->valid_mu);
+}
+
 int
 db_cert_list(struct db *db, const struct cert_filter *f,
     struct cert_rec **out, size_t *n, int64_t *next, struct err *e)
@@ -140,6 +194,8 @@ db_cert_list(struct db *db, const struct cert_filter *f,
 	struct db_rows rows = { .read = db_cert_read, .clear = db_cert_clear,
 	    .size = sizeof(**out), .max = db_limit(f->limit) };
 	struct list_plan p = { 0 };
+	int64_t start;
+	bool from_hint;
 	int rc = -1;
 
 	if (f->status < -1 || f->status >= CERT_STATUS__MAX) {
@@ -148,8 +204,9 @@ db_cert_list(struct db *db, const struct cert_filter *f,
 	}
 	if (list_plan(db, f, &p, e) == -1)
 		goto out;
+	start = valid_start(db, f, &p, &from_hint);
 	const struct db_arg args[] = {
-		DB_INT(f->after), DB_INT(f->status), DB_INT(f->now),
+		DB_INT(start), DB_INT(f->status), DB_INT(f->now),
 		DB_TEXT(f->profile, RCA_MAX_PROFILE_NAME + 1),
 		DB_TEXT(f->common_name, RCA_MAX_NAME_LEN + 1),
 		DB_TEXT(f->node, RCA_MAX_NODE_NAME + 1),
@@ -158,6 +215,8 @@ db_cert_list(struct db *db, const struct cert_filter *f,
 	};
 	rc = db_list(db, p.stmt, args, plan_ranged(&p) ? DB_NARGS(args) :
 	    DB_NARGS(args) - 2, &rows, "certificate list", e);
+	if (rc == 0)
+		valid_learn(db, f, from_hint, rows.n > 0 ? rows.v : NULL);
 out:
 	*out = rows.v;
 	*n = rows.n;

@@ -335,7 +335,7 @@ walk(struct db *db, struct cert_filter f, char *out, size_t cap)
 	}
 }
 
-/* The same filter, by a full scan in id order. */
+/* The same filter after f->after, by a full scan in id order. */
 static void
 scan(const struct dbt *t, const struct cert_filter *f, char *out,
     size_t cap)
@@ -346,7 +346,7 @@ scan(const struct dbt *t, const struct cert_filter *f, char *out,
 	    " OR (?1 = 1 AND revoked_at IS NOT NULL)"
 	    " OR (?1 = 2 AND revoked_at IS NULL AND not_after < ?2))"
 	    " AND (?3 IS NULL OR profile = ?3)"
-	    " AND (?4 = 0 OR not_after < ?4) ORDER BY id";
+	    " AND (?4 = 0 OR not_after < ?4) AND id > ?5 ORDER BY id";
 	sqlite3_stmt *st = NULL;
 	sqlite3 *h = raw_open(t);
 	size_t len = 0;
@@ -357,6 +357,7 @@ scan(const struct dbt *t, const struct cert_filter *f, char *out,
 	if (f->profile != NULL)
 		sqlite3_bind_text(st, 3, f->profile, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, f->expires_before);
+	sqlite3_bind_int64(st, 5, f->after);
 	out[0] = '\0';
 	while (sqlite3_step(st) == SQLITE_ROW)
 		append(out, &len, cap, (const char *)sqlite3_column_text(st,
@@ -413,6 +414,70 @@ test_list_plans_agree(void **state)
 	free(want);
 }
 
+/* Walk f's pages and compare them with a full scan. */
+static void
+agree(struct dbt *t, struct cert_filter f, char *got, char *want,
+    size_t cap)
+{
+	walk(t->db, f, got, cap);
+	scan(t, &f, want, cap);
+	if (strcmp(got, want) != 0)
+		fail_msg("status %d now %lld after %lld", f.status,
+		    (long long)f.now, (long long)f.after);
+}
+
+/*
+ * Expired rows first, then valid ones (as in a CA that has run a
+ * while): lists of valid rows start past the expired ones the last
+ * walk found, and stay exact as time moves on (and back), rows are
+ * revoked and new rows come.
+ */
+static void
+test_list_valid_hint(void **state)
+{
+	static const int64_t nows[] = { 200, 300, 300, 150, 0, 10005,
+	    10005, 300, 30000 };
+	size_t cap = 21000 * 8;
+	char *got = malloc(cap), *want = malloc(cap);
+	struct dbt *t = *state;
+	struct cert_filter f;
+
+	assert_non_null(got);
+	assert_non_null(want);
+	raw_exec(t, "WITH RECURSIVE i(n) AS (SELECT 1 UNION ALL "
+	    "SELECT n + 1 FROM i WHERE n < 20000) INSERT INTO certificates "
+	    "(serial, profile, san_dns, san_ip, san_uri, key_type, "
+	    "not_before, not_after, revoked_at, reason, fingerprint, "
+	    "issued_by, pem, created_at) SELECT printf('%05x', n), "
+	    "'p' || (n % 3), '', '', '', 'ec-p256', 0, "
+	    "CASE WHEN n <= 5000 THEN 100 ELSE n END, "
+	    "CASE WHEN n % 7 = 0 THEN n END, CASE WHEN n % 7 = 0 THEN 1 END, "
+	    "'ff', 'cli', 'PEM', 0 FROM i");
+	for (size_t i = 0; i < sizeof(nows) / sizeof(nows[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		f.status = CERT_VALID;
+		f.now = nows[i];
+		f.limit = 1000;
+		agree(t, f, got, want, cap);
+		f.after = 5500;
+		agree(t, f, got, want, cap);
+		f.after = 0;
+		f.profile = "p2";
+		agree(t, f, got, want, cap);
+		if (i == 1)	/* the first valid row goes */
+			raw_exec(t, "UPDATE certificates SET revoked_at = 1, "
+			    "reason = 1 WHERE id = 5001");
+		if (i == 5)	/* a new row, valid for ever */
+			raw_exec(t, "INSERT INTO certificates (serial, "
+			    "profile, san_dns, san_ip, san_uri, key_type, "
+			    "not_before, not_after, fingerprint, issued_by, "
+			    "pem, created_at) VALUES ('fffff', 'p1', '', '', "
+			    "'', 'ec-p256', 0, 99999, 'ff', 'cli', 'PEM', 0)");
+	}
+	free(got);
+	free(want);
+}
+
 int
 main(void)
 {
@@ -428,6 +493,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migration_from_v2,
 		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_list_plans_agree,
+		    dbt_setup, dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_list_valid_hint,
 		    dbt_setup, dbt_teardown),
 	};
 
