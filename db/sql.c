@@ -106,6 +106,7 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "SELECT serial, revoked_at, reason FROM certificates "
 	    "INDEXED BY certificates_revoked "
 	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1",
+	/* Revoked rows in id order, from their own index. */
 	[DB_STMT_CERT_LIST_REVOKED] =
 	    "SELECT " CERT_COLS " FROM certificates "
 	    "INDEXED BY certificates_revoked_id "
@@ -440,8 +441,9 @@ static const char migration_2[] =
 	"PRAGMA user_version = 2;";
 
 /*
- * The counters of one profile moved by a row: sign 1 (NEW) or -1 (OLD).
- * active counts unrevoked rows with not_after at or after the mark.
+ * The counters of one profile moved by a row: sign "+" (NEW) or "-"
+ * (OLD).  active counts unrevoked rows with not_after at or after the
+ * mark.
  */
 #define COUNTS_ADD(row, sign) \
 	"UPDATE cert_counts SET issued = issued " sign " 1," \
