@@ -441,16 +441,15 @@ static const char migration_2[] =
 	"PRAGMA user_version = 2;";
 
 /*
- * The counters of one profile moved by a row: sign "+" (NEW) or "-"
- * (OLD).  active counts unrevoked rows with not_after at or after the
- * mark.
+ * The counters of OLD's profile less OLD.  active counts unrevoked rows
+ * with not_after at or after the mark.
  */
-#define COUNTS_ADD(row, sign) \
-	"UPDATE cert_counts SET issued = issued " sign " 1," \
-	" revoked = revoked " sign " (" row ".revoked_at IS NOT NULL)," \
-	" active = active " sign " (" row ".revoked_at IS NULL AND " \
-	row ".not_after >= (SELECT at FROM cert_counts_mark))" \
-	" WHERE profile = " row ".profile;"
+#define COUNTS_MINUS_OLD \
+	"UPDATE cert_counts SET issued = issued - 1," \
+	" revoked = revoked - (OLD.revoked_at IS NOT NULL)," \
+	" active = active - (OLD.revoked_at IS NULL AND" \
+	" OLD.not_after >= (SELECT at FROM cert_counts_mark))" \
+	" WHERE profile = OLD.profile;"
 /*
  * Move the mark forward to time t, taking off active the unrevoked rows
  * that expire between the old mark and t (a range of the index).
@@ -463,9 +462,15 @@ static const char migration_2[] =
 	" AND not_after < " t " AND profile = cert_counts.profile)" \
 	" WHERE (SELECT at FROM cert_counts_mark) < " t ";" \
 	" UPDATE cert_counts_mark SET at = " t " WHERE at < " t ";"
-#define COUNTS_ROW(row) \
+/* The counters of NEW's profile (its row made if need be) plus NEW. */
+#define COUNTS_PLUS_NEW \
 	"INSERT INTO cert_counts (profile, issued, revoked, active)" \
-	" VALUES (" row ".profile, 0, 0, 0) ON CONFLICT (profile) DO NOTHING;"
+	" VALUES (NEW.profile, 1, NEW.revoked_at IS NOT NULL," \
+	" NEW.revoked_at IS NULL AND" \
+	" NEW.not_after >= (SELECT at FROM cert_counts_mark))" \
+	" ON CONFLICT (profile) DO UPDATE SET" \
+	" issued = issued + 1, revoked = revoked + excluded.revoked," \
+	" active = active + excluded.active;"
 
 /*
  * Version 3: scale.  /metrics reads per-profile counters instead of
@@ -509,16 +514,14 @@ static const char migration_3[] =
 	" FROM certificates GROUP BY profile;"
 
 	"CREATE TRIGGER cert_counts_insert AFTER INSERT ON certificates"
-	" BEGIN " COUNTS_ROW("NEW") COUNTS_ADD("NEW", "+")
-	COUNTS_ADVANCE("NEW.created_at") " END;"
+	" BEGIN " COUNTS_PLUS_NEW COUNTS_ADVANCE("NEW.created_at") " END;"
 	"CREATE TRIGGER cert_counts_crl AFTER INSERT ON crls"
 	" BEGIN " COUNTS_ADVANCE("NEW.this_update") " END;"
 	"CREATE TRIGGER cert_counts_update"
 	" AFTER UPDATE OF profile, not_after, revoked_at ON certificates"
-	" BEGIN " COUNTS_ADD("OLD", "-") COUNTS_ROW("NEW")
-	COUNTS_ADD("NEW", "+") " END;"
+	" BEGIN " COUNTS_MINUS_OLD COUNTS_PLUS_NEW " END;"
 	"CREATE TRIGGER cert_counts_delete AFTER DELETE ON certificates"
-	" BEGIN " COUNTS_ADD("OLD", "-") " END;"
+	" BEGIN " COUNTS_MINUS_OLD " END;"
 
 	"PRAGMA user_version = 3;";
 
