@@ -57,6 +57,21 @@
 	"audit_no_delete BEFORE DELETE ON audit" \
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
 
+/*
+ * Move the counters' mark (migration 3) forward to time t: first take
+ * off active the unrevoked rows that expire between the old mark and t
+ * (a range of the index), then move it.
+ */
+#define COUNTS_EXPIRE(t) \
+	"UPDATE cert_counts SET active = active - (SELECT count(*)" \
+	" FROM certificates INDEXED BY certificates_unrevoked" \
+	" WHERE revoked_at IS NULL" \
+	" AND not_after >= (SELECT at FROM cert_counts_mark)" \
+	" AND not_after < " t " AND profile = cert_counts.profile)" \
+	" WHERE (SELECT at FROM cert_counts_mark) < " t
+#define COUNTS_MOVE(t) \
+	"UPDATE cert_counts_mark SET at = " t " WHERE at < " t
+
 static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_JOURNAL_WAL] = "PRAGMA journal_mode=WAL",
 	[DB_STMT_SYNC_FULL] = "PRAGMA synchronous=FULL",
@@ -174,6 +189,18 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "SELECT id, serial, pem FROM certificates "
 	    "INDEXED BY certificates_spki "
 	    "WHERE spki_sha256 IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+	/* The counters' mark (migration 3). */
+	[DB_STMT_COUNTS_MARK] = "SELECT at FROM cert_counts_mark",
+	/* ?1 profile, ?2 issued, ?3 revoked, ?4 active: added */
+	[DB_STMT_COUNTS_ADD] =
+	    "INSERT INTO cert_counts (profile, issued, revoked, active) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (profile) DO UPDATE SET "
+	    "issued = issued + excluded.issued, "
+	    "revoked = revoked + excluded.revoked, "
+	    "active = active + excluded.active",
+	/* ?1 t: the two steps of COUNTS_ADVANCE, the mark moved to t */
+	[DB_STMT_COUNTS_EXPIRE] = COUNTS_EXPIRE("?1"),
+	[DB_STMT_COUNTS_MOVE] = COUNTS_MOVE("?1"),
 	/* ?1 spki_sha256, ?2 id */
 	[DB_STMT_CERT_SET_SPKI] =
 	    "UPDATE certificates SET spki_sha256 = ?1 "
@@ -450,18 +477,7 @@ static const char migration_2[] =
 	" active = active - (OLD.revoked_at IS NULL AND" \
 	" OLD.not_after >= (SELECT at FROM cert_counts_mark))" \
 	" WHERE profile = OLD.profile;"
-/*
- * Move the mark forward to time t, taking off active the unrevoked rows
- * that expire between the old mark and t (a range of the index).
- */
-#define COUNTS_ADVANCE(t) \
-	" UPDATE cert_counts SET active = active - (SELECT count(*)" \
-	" FROM certificates INDEXED BY certificates_unrevoked" \
-	" WHERE revoked_at IS NULL" \
-	" AND not_after >= (SELECT at FROM cert_counts_mark)" \
-	" AND not_after < " t " AND profile = cert_counts.profile)" \
-	" WHERE (SELECT at FROM cert_counts_mark) < " t ";" \
-	" UPDATE cert_counts_mark SET at = " t " WHERE at < " t ";"
+#define COUNTS_ADVANCE(t) " " COUNTS_EXPIRE(t) "; " COUNTS_MOVE(t) ";"
 /* The counters of NEW's profile (its row made if need be) plus NEW. */
 #define COUNTS_PLUS_NEW \
 	"INSERT INTO cert_counts (profile, issued, revoked, active)" \
@@ -476,8 +492,10 @@ static const char migration_2[] =
  * Version 3: scale.  /metrics reads per-profile counters instead of
  * counting the table: cert_counts (issued, revoked, and active: the
  * unrevoked rows with not_after at or after cert_counts_mark.at) is
- * kept by triggers in the transaction of every insert, update and
- * delete, and back-filled here.  A certificate whose created_at, or a
+ * back-filled here and kept in the transaction of every write: inserts
+ * by db/cert.c (one DB_STMT_COUNTS_ADD per profile of a group commit,
+ * cheaper than a trigger per row), updates (revocations) and deletes
+ * by triggers.  A batch of certificates whose newest created_at, or a
  * CRL whose this_update, is past the mark moves the mark there, taking
  * off the rows that expired in between (a range of certificates_
  * unrevoked), so a reader only counts what expired since the last
@@ -513,8 +531,6 @@ static const char migration_3[] =
 	"  (SELECT at FROM cert_counts_mark))"
 	" FROM certificates GROUP BY profile;"
 
-	"CREATE TRIGGER cert_counts_insert AFTER INSERT ON certificates"
-	" BEGIN " COUNTS_PLUS_NEW COUNTS_ADVANCE("NEW.created_at") " END;"
 	"CREATE TRIGGER cert_counts_crl AFTER INSERT ON crls"
 	" BEGIN " COUNTS_ADVANCE("NEW.this_update") " END;"
 	"CREATE TRIGGER cert_counts_update"

@@ -42,6 +42,12 @@ enum db_stmt {
 	DB_STMT_CERT_SPKI_MISSING,	/* rows without a key hash */
 	DB_STMT_CERT_SET_SPKI,
 
+	/* certificate counters (migration 3) */
+	DB_STMT_COUNTS_MARK,
+	DB_STMT_COUNTS_ADD,
+	DB_STMT_COUNTS_EXPIRE,	/* the mark moves: expirations off */
+	DB_STMT_COUNTS_MOVE,	/* then the mark itself */
+
 	/* blocked keys (keyCompromise) */
 	DB_STMT_KEY_BLOCK,
 	DB_STMT_KEY_BLOCKED,
