@@ -64,7 +64,7 @@
  */
 #define COUNTS_EXPIRE(t) \
 	"UPDATE cert_counts SET active = active - (SELECT count(*)" \
-	" FROM certificates INDEXED BY certificates_unrevoked" \
+	" FROM certificates INDEXED BY certificates_expiry" \
 	" WHERE revoked_at IS NULL" \
 	" AND not_after >= (SELECT at FROM cert_counts_mark)" \
 	" AND not_after < " t " AND profile = cert_counts.profile)" \
@@ -128,19 +128,19 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "WHERE revoked_at IS NOT NULL" CERT_FILTER,
 	/*
 	 * ?9 lo, ?10 hi: the ids of unrevoked rows with lo <= not_after <
-	 * hi come from the index (it holds profile and id; db_cert_list
-	 * never asks for a name or node here), sorted by id and cut at the
-	 * limit, and only those rows are read whole.
+	 * hi come from the index (it holds profile, revoked_at and id;
+	 * db_cert_list never asks for a name or node here), sorted by id
+	 * and cut at the limit, and only those rows are read whole.
 	 */
 	[DB_STMT_CERT_LIST_UNREVOKED] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
-	    "SELECT id FROM certificates INDEXED BY certificates_unrevoked "
+	    "SELECT id FROM certificates INDEXED BY certificates_expiry "
 	    "WHERE revoked_at IS NULL AND not_after >= ?9 "
 	    "AND not_after < ?10" CERT_FILTER ") ORDER BY id",
 	/* ?9 lo, ?10 hi: any row with lo <= not_after < hi, as above */
 	[DB_STMT_CERT_LIST_EXPIRES] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
-	    "SELECT id FROM certificates INDEXED BY certificates_not_after "
+	    "SELECT id FROM certificates INDEXED BY certificates_expiry "
 	    "WHERE not_after >= ?9 AND not_after < ?10" CERT_FILTER ") "
 	    "ORDER BY id",
 	/*
@@ -149,27 +149,27 @@ static const char *const sql[DB_STMT__MAX] = {
 	 */
 	[DB_STMT_CERT_PROBE_UNREVOKED] =
 	    "SELECT count(*) FROM (SELECT 1 FROM certificates "
-	    "INDEXED BY certificates_unrevoked WHERE revoked_at IS NULL "
+	    "INDEXED BY certificates_expiry WHERE revoked_at IS NULL "
 	    "AND not_after >= ?1 AND not_after < ?2 LIMIT ?3)",
 	/* ?1 lo, ?2 hi, ?3 at most: the same, any row */
 	[DB_STMT_CERT_PROBE_EXPIRES] =
 	    "SELECT count(*) FROM (SELECT 1 FROM certificates "
-	    "INDEXED BY certificates_not_after WHERE not_after >= ?1 "
+	    "INDEXED BY certificates_expiry WHERE not_after >= ?1 "
 	    "AND not_after < ?2 LIMIT ?3)",
 	/*
-	 * ?1 now.  The counters kept by the triggers of migration 3, with
+	 * ?1 now.  The counters of migration 3, with
 	 * active moved from the mark to now: plus the unrevoked rows that
 	 * expire in [now, mark), minus those in [mark, now).  Both are
-	 * ranges of the unrevoked index between the mark and now.
+	 * ranges of certificates_expiry between the mark and now.
 	 */
 	[DB_STMT_CERT_COUNTS] =
 	    "SELECT c.profile, c.issued, c.active"
 	    " + (SELECT count(*) FROM certificates"
-	    "  INDEXED BY certificates_unrevoked WHERE revoked_at IS NULL"
+	    "  INDEXED BY certificates_expiry WHERE revoked_at IS NULL"
 	    "  AND not_after >= ?1 AND not_after < m.at"
 	    "  AND profile = c.profile)"
 	    " - (SELECT count(*) FROM certificates"
-	    "  INDEXED BY certificates_unrevoked WHERE revoked_at IS NULL"
+	    "  INDEXED BY certificates_expiry WHERE revoked_at IS NULL"
 	    "  AND not_after >= m.at AND not_after < ?1"
 	    "  AND profile = c.profile),"
 	    " c.revoked "
@@ -498,18 +498,21 @@ static const char migration_2[] =
  * by triggers.  A batch of certificates whose newest created_at, or a
  * CRL whose this_update, is past the mark moves the mark there, taking
  * off the rows that expired in between (a range of certificates_
- * unrevoked), so a reader only counts what expired since the last
+ * expiry), so a reader only counts what expired since the last
  * issuance or CRL (the scheduler publishes one at least every CRL
  * refresh).  Any mark gives exact counts; it only bounds a reader's
  * work.
  * The list filters on status and expiry get the indexes they walk:
- * certificates_unrevoked (not_after, profile; revoked_at, always NULL
- * there, only so that its own WHERE is answered from the index) and
- * certificates_revoked_id (id order over revoked rows).
+ * certificates_expiry (not_after, profile, revoked_at: every range of
+ * expiry, counted or sorted by id from the index alone) replaces
+ * certificates_not_after (an insert still updates as many indexes),
+ * and certificates_revoked_id (id order over revoked rows; revoked
+ * rows only).
  */
 static const char migration_3[] =
-	"CREATE INDEX certificates_unrevoked ON certificates(not_after,"
-	" profile, revoked_at) WHERE revoked_at IS NULL;"
+	"DROP INDEX certificates_not_after;"
+	"CREATE INDEX certificates_expiry ON certificates(not_after,"
+	" profile, revoked_at);"
 	"CREATE INDEX certificates_revoked_id ON certificates(id)"
 	" WHERE revoked_at IS NOT NULL;"
 

@@ -145,15 +145,15 @@ test_range_plans(void **state)
 		const char	*want;
 	} cases[] = {
 		{ DB_STMT_CERT_LIST_UNREVOKED, "INDEX "
-		    "certificates_unrevoked (not_after>? AND not_after<?)" },
+		    "certificates_expiry (not_after>? AND not_after<?)" },
 		{ DB_STMT_CERT_LIST_EXPIRES, "INDEX "
-		    "certificates_not_after (not_after>? AND not_after<?)" },
+		    "certificates_expiry (not_after>? AND not_after<?)" },
 		{ DB_STMT_CERT_PROBE_UNREVOKED, "COVERING INDEX "
-		    "certificates_unrevoked (not_after>? AND not_after<?)" },
+		    "certificates_expiry (not_after>? AND not_after<?)" },
 		{ DB_STMT_CERT_PROBE_EXPIRES, "COVERING INDEX "
-		    "certificates_not_after (not_after>? AND not_after<?)" },
+		    "certificates_expiry (not_after>? AND not_after<?)" },
 		{ DB_STMT_CERT_COUNTS, "COVERING INDEX "
-		    "certificates_unrevoked (not_after>? AND not_after<?)" },
+		    "certificates_expiry (not_after>? AND not_after<?)" },
 	};
 	struct dbt *t = *state;
 	struct err e = { 0 };
