@@ -2,7 +2,7 @@
  * Reading certificates: one by serial, filtered lists with keyset
  * pagination (each filter served by an index), the revoked set the
  * CRL is built from and the per-profile counts of /metrics (counters
- * kept by the schema's triggers).
+ * kept in every write's transaction).
  */
 #include <stdint.h>
 #include <stdlib.h>

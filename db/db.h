@@ -150,10 +150,11 @@ int	db_cert_revoked_unexpired(struct db *db, int64_t now,
 
 /*
  * Per-profile counts for /metrics, in profile order, profiles with no
- * row left out.  Read from counters that schema 3's triggers keep in
- * the transaction of every write, plus the unrevoked rows whose expiry
- * lies between the counters' mark (the newest created_at stored) and
- * now: no table scan.  Errors: ERR_DB.
+ * row left out.  Read from schema 3's counters, kept in the transaction
+ * of every write (db_cert_insert per batch, triggers for revocations),
+ * plus the unrevoked rows whose expiry lies between the counters' mark
+ * (the newest created_at or CRL thisUpdate stored) and now: no table
+ * scan.  Errors: ERR_DB.
  */
 struct db_profile_count {
 	char	profile[RCA_MAX_PROFILE_NAME + 1];
