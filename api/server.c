@@ -23,6 +23,25 @@
 	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:+AEAD:+SIGN-ALL:"	\
 	"+GROUP-ALL:+COMP-NULL:+CTYPE-X509:%SERVER_PRECEDENCE"
 
+/*
+ * The public listener's pool has at least this many threads.  MHD runs
+ * each request's handler on the pool thread that accepted its
+ * connection, and a pool whose threads are all inside handlers accepts
+ * nothing, /healthz included: the public listener answers everyone
+ * (the CRL and CA to every Redis client, /metrics to scrapers, /healthz
+ * and /readyz to the orchestrator), so it must not be as small as the
+ * api's one-thread-per-core pool.  Its handlers answer from memory or
+ * from one indexed read (/metrics reads counters, not the table), all
+ * but /readyz, which waits for the database's write lock: behind a
+ * write transaction of this process, or up to DB_BUSY_TIMEOUT_MS
+ * behind another process.  With this many threads, fifteen probes or
+ * scrapes stuck at once still leave a thread for /healthz; threads cost
+ * little while idle (a stack and an epoll set each), and no public
+ * route writes (writes queue on the worker pool), so a larger pool adds
+ * no contention for the database.
+ */
+#define API_PUBLIC_THREADS	16
+
 /* Idle seconds; MHD pool per connection; grace on stop. */
 #define API_CONN_TIMEOUT	30
 #define API_CONN_MEMORY		(64 * 1024)
@@ -74,6 +93,10 @@ start_daemon(struct api *a, struct listener *l, const char *addr, bool tls,
 		threads = ncpu > 0 ? (unsigned)ncpu : 1;
 	}
 	maxc = c->max_connections > 0 ? c->max_connections : 1024;
+	/* MHD shares the connection limit out among the pool's threads. */
+	if (l->public_only && threads < API_PUBLIC_THREADS)
+		threads = API_PUBLIC_THREADS < maxc ? API_PUBLIC_THREADS :
+		    maxc;
 	/*
 	 * One address must not take a listener away from the others (the
 	 * public one serves the CRL and CA to everyone), so both get the

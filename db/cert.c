@@ -61,6 +61,84 @@ out:
 	return rc;
 }
 
+/* Read a row of DB_STMT_COUNTS_MARK. */
+static int
+mark_read(const struct db_row *r, void *p, struct err *e)
+{
+	*(int64_t *)p = db_col_int(r, 0);
+	return 0;
+}
+
+/* The counters of one profile, as a batch adds to them. */
+struct counts_delta {
+	const char	*profile;	/* borrowed from the batch */
+	int64_t		 issued;
+	int64_t		 revoked;
+	int64_t		 active;
+};
+
+/*
+ * Add a batch's stored rows to the counters of migration 3 in c's open
+ * transaction: one DB_STMT_COUNTS_ADD per profile (at most one per
+ * row), then the mark moved to the newest created_at if that is later.
+ */
+static int
+counts_batch(struct db_conn *c, const struct db_gc_item *batch,
+    struct err *e)
+{
+	struct counts_delta *d = NULL;
+	const struct db_gc_item *it;
+	const struct cert_rec *r;
+	size_t n = 0, cap = 0, i;
+	int64_t mark = 0, newest = INT64_MIN;
+	int rc = -1;
+
+	for (it = batch; it != NULL; it = it->next)
+		cap++;
+	if ((d = calloc(cap, sizeof(*d))) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return -1;
+	}
+	if (db_get(c, DB_STMT_COUNTS_MARK, NULL, 0, mark_read, &mark,
+	    "counters mark", e) != 1)
+		goto out;
+	for (it = batch; it != NULL; it = it->next) {
+		if (!it->row_ok)
+			continue;
+		r = it->cert;
+		for (i = 0; i < n && strcmp(d[i].profile, r->profile) != 0;
+		    i++)
+			continue;
+		if (i == n)
+			d[n++].profile = r->profile;
+		d[i].issued++;
+		d[i].revoked += r->revoked_at != 0;
+		d[i].active += r->revoked_at == 0 && r->not_after >= mark;
+		if (r->created_at > newest)
+			newest = r->created_at;
+	}
+	for (i = 0; i < n; i++) {
+		const struct db_arg args[] = {
+			DB_TEXT(d[i].profile, RCA_MAX_PROFILE_NAME + 1),
+			DB_INT(d[i].issued), DB_INT(d[i].revoked),
+			DB_INT(d[i].active),
+		};
+		if (db_run(c, DB_STMT_COUNTS_ADD, args, DB_NARGS(args),
+		    "counters add", e) == -1)
+			goto out;
+	}
+	const struct db_arg t[] = { DB_INT(newest) };
+	if (n > 0 && newest > mark && (db_run(c, DB_STMT_COUNTS_EXPIRE, t,
+	    DB_NARGS(t), "counters expire", e) == -1 ||
+	    db_run(c, DB_STMT_COUNTS_MOVE, t, DB_NARGS(t), "counters move",
+	    e) == -1))
+		goto out;
+	rc = 0;
+out:
+	free(d);
+	return rc;
+}
+
 /*
  * Run one batch of queued inserts in one transaction, each row in its
  * own savepoint so a bad row (a taken serial) fails alone.  Every item
@@ -98,6 +176,8 @@ gc_run(struct db *db, struct db_gc_item *batch)
 			goto abort;
 		it->row_ok = true;
 	}
+	if (counts_batch(c, batch, &e) == -1)
+		goto abort;
 	if (db_tx_commit(c, &e) == -1)
 		return;
 	for (it = batch; it != NULL; it = it->next)

@@ -473,6 +473,7 @@ db_open(const char *path, struct err *e)
 	pthread_mutex_init(&db->mu, NULL);
 	pthread_mutex_init(&db->wmu, NULL);
 	pthread_mutex_init(&db->gc_mu, NULL);
+	pthread_mutex_init(&db->valid_mu, NULL);
 
 	if ((c = db_conn_get(db, e)) == NULL)
 		goto out;
@@ -501,6 +502,7 @@ db_close(struct db *db)
 	}
 	db->conns = NULL;
 	pthread_mutex_unlock(&db->mu);
+	pthread_mutex_destroy(&db->valid_mu);
 	pthread_mutex_destroy(&db->gc_mu);
 	pthread_mutex_destroy(&db->wmu);
 	pthread_mutex_destroy(&db->mu);

@@ -70,7 +70,10 @@ int	db_cert_get(struct db *db, const char *serial, struct cert_rec *out,
 /*
  * List certificates matching f in id order, at most f->limit, starting
  * after f->after.  *next is the cursor for the next page (0: none).
- * Errors: ERR_DB.
+ * Every filter is served by an index (a status or expires_before range
+ * may first be sized by a bounded count of its index entries), so a
+ * page costs about the same at any table size.  Errors: ERR_DB,
+ * ERR_INVALID_REQUEST (status out of range).
  */
 int	db_cert_list(struct db *db, const struct cert_filter *f,
 	    struct cert_rec **out, size_t *n, int64_t *next, struct err *e);
@@ -145,7 +148,14 @@ struct db_crl_row {
 int	db_cert_revoked_unexpired(struct db *db, int64_t now,
 	    struct db_crl_row **out, size_t *n, struct err *e);
 
-/* Per-profile counts for /metrics. */
+/*
+ * Per-profile counts for /metrics, in profile order, profiles with no
+ * row left out.  Read from schema 3's counters, kept in the transaction
+ * of every write (db_cert_insert per batch, triggers for revocations),
+ * plus the unrevoked rows whose expiry lies between the counters' mark
+ * (the newest created_at or CRL thisUpdate stored) and now: no table
+ * scan.  Errors: ERR_DB.
+ */
 struct db_profile_count {
 	char	profile[RCA_MAX_PROFILE_NAME + 1];
 	int64_t	issued;		/* all rows */

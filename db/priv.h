@@ -65,6 +65,16 @@ struct db {
 	bool		 gc_leader;	/* a batch is running */
 	uint64_t	 gc_batches;	/* statistics, for tests */
 	size_t		 gc_max_batch;
+
+	/*
+	 * Where a list of valid certificates may start (db/cert_list.c):
+	 * when valid_set, no unrevoked row with an id below valid_id was
+	 * valid at valid_at, so none is at any later time.
+	 */
+	pthread_mutex_t	 valid_mu;	/* guards the fields below */
+	bool		 valid_set;
+	int64_t		 valid_at;
+	int64_t		 valid_id;
 };
 
 /*

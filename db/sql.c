@@ -57,6 +57,21 @@
 	"audit_no_delete BEFORE DELETE ON audit" \
 	" BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
 
+/*
+ * Move the counters' mark (migration 3) forward to time t: first take
+ * off active the unrevoked rows that expire between the old mark and t
+ * (a range of the index), then move it.
+ */
+#define COUNTS_EXPIRE(t) \
+	"UPDATE cert_counts SET active = active - (SELECT count(*)" \
+	" FROM certificates INDEXED BY certificates_expiry" \
+	" WHERE revoked_at IS NULL" \
+	" AND not_after >= (SELECT at FROM cert_counts_mark)" \
+	" AND not_after < " t " AND profile = cert_counts.profile)" \
+	" WHERE (SELECT at FROM cert_counts_mark) < " t
+#define COUNTS_MOVE(t) \
+	"UPDATE cert_counts_mark SET at = " t " WHERE at < " t
+
 static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_JOURNAL_WAL] = "PRAGMA journal_mode=WAL",
 	[DB_STMT_SYNC_FULL] = "PRAGMA synchronous=FULL",
@@ -106,12 +121,60 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "SELECT serial, revoked_at, reason FROM certificates "
 	    "INDEXED BY certificates_revoked "
 	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1",
-	/* ?1 now */
+	/* Revoked rows in id order, from their own index. */
+	[DB_STMT_CERT_LIST_REVOKED] =
+	    "SELECT " CERT_COLS " FROM certificates "
+	    "INDEXED BY certificates_revoked_id "
+	    "WHERE revoked_at IS NOT NULL" CERT_FILTER,
+	/*
+	 * ?9 lo, ?10 hi: the ids of unrevoked rows with lo <= not_after <
+	 * hi come from the index (it holds profile, revoked_at and id;
+	 * db_cert_list never asks for a name or node here), sorted by id
+	 * and cut at the limit, and only those rows are read whole.
+	 */
+	[DB_STMT_CERT_LIST_UNREVOKED] =
+	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
+	    "SELECT id FROM certificates INDEXED BY certificates_expiry "
+	    "WHERE revoked_at IS NULL AND not_after >= ?9 "
+	    "AND not_after < ?10" CERT_FILTER ") ORDER BY id",
+	/* ?9 lo, ?10 hi: any row with lo <= not_after < hi, as above */
+	[DB_STMT_CERT_LIST_EXPIRES] =
+	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
+	    "SELECT id FROM certificates INDEXED BY certificates_expiry "
+	    "WHERE not_after >= ?9 AND not_after < ?10" CERT_FILTER ") "
+	    "ORDER BY id",
+	/*
+	 * ?1 lo, ?2 hi, ?3 at most: how many unrevoked rows have lo <=
+	 * not_after < hi, counting at most ?3 index entries.
+	 */
+	[DB_STMT_CERT_PROBE_UNREVOKED] =
+	    "SELECT count(*) FROM (SELECT 1 FROM certificates "
+	    "INDEXED BY certificates_expiry WHERE revoked_at IS NULL "
+	    "AND not_after >= ?1 AND not_after < ?2 LIMIT ?3)",
+	/* ?1 lo, ?2 hi, ?3 at most: the same, any row */
+	[DB_STMT_CERT_PROBE_EXPIRES] =
+	    "SELECT count(*) FROM (SELECT 1 FROM certificates "
+	    "INDEXED BY certificates_expiry WHERE not_after >= ?1 "
+	    "AND not_after < ?2 LIMIT ?3)",
+	/*
+	 * ?1 now.  The counters of migration 3, with
+	 * active moved from the mark to now: plus the unrevoked rows that
+	 * expire in [now, mark), minus those in [mark, now).  Both are
+	 * ranges of certificates_expiry between the mark and now.
+	 */
 	[DB_STMT_CERT_COUNTS] =
-	    "SELECT profile, count(*), "
-	    "sum(revoked_at IS NULL AND not_after >= ?1), "
-	    "sum(revoked_at IS NOT NULL) "
-	    "FROM certificates GROUP BY profile ORDER BY profile",
+	    "SELECT c.profile, c.issued, c.active"
+	    " + (SELECT count(*) FROM certificates"
+	    "  INDEXED BY certificates_expiry WHERE revoked_at IS NULL"
+	    "  AND not_after >= ?1 AND not_after < m.at"
+	    "  AND profile = c.profile)"
+	    " - (SELECT count(*) FROM certificates"
+	    "  INDEXED BY certificates_expiry WHERE revoked_at IS NULL"
+	    "  AND not_after >= m.at AND not_after < ?1"
+	    "  AND profile = c.profile),"
+	    " c.revoked "
+	    "FROM cert_counts c, cert_counts_mark m "
+	    "WHERE c.issued > 0 ORDER BY c.profile",
 	/*
 	 * ?1 revoked_at (also "unexpired at"), ?2 reason, ?3 spki_sha256:
 	 * every other unrevoked, unexpired certificate with that key.
@@ -126,6 +189,18 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "SELECT id, serial, pem FROM certificates "
 	    "INDEXED BY certificates_spki "
 	    "WHERE spki_sha256 IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+	/* The counters' mark (migration 3). */
+	[DB_STMT_COUNTS_MARK] = "SELECT at FROM cert_counts_mark",
+	/* ?1 profile, ?2 issued, ?3 revoked, ?4 active: added */
+	[DB_STMT_COUNTS_ADD] =
+	    "INSERT INTO cert_counts (profile, issued, revoked, active) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (profile) DO UPDATE SET "
+	    "issued = issued + excluded.issued, "
+	    "revoked = revoked + excluded.revoked, "
+	    "active = active + excluded.active",
+	/* ?1 t: the two steps of COUNTS_ADVANCE, the mark moved to t */
+	[DB_STMT_COUNTS_EXPIRE] = COUNTS_EXPIRE("?1"),
+	[DB_STMT_COUNTS_MOVE] = COUNTS_MOVE("?1"),
 	/* ?1 spki_sha256, ?2 id */
 	[DB_STMT_CERT_SET_SPKI] =
 	    "UPDATE certificates SET spki_sha256 = ?1 "
@@ -412,9 +487,87 @@ static const char migration_2[] =
 
 	"PRAGMA user_version = 2;";
 
+/*
+ * The counters of OLD's profile less OLD.  active counts unrevoked rows
+ * with not_after at or after the mark.
+ */
+#define COUNTS_MINUS_OLD \
+	"UPDATE cert_counts SET issued = issued - 1," \
+	" revoked = revoked - (OLD.revoked_at IS NOT NULL)," \
+	" active = active - (OLD.revoked_at IS NULL AND" \
+	" OLD.not_after >= (SELECT at FROM cert_counts_mark))" \
+	" WHERE profile = OLD.profile;"
+#define COUNTS_ADVANCE(t) " " COUNTS_EXPIRE(t) "; " COUNTS_MOVE(t) ";"
+/* The counters of NEW's profile (its row made if need be) plus NEW. */
+#define COUNTS_PLUS_NEW \
+	"INSERT INTO cert_counts (profile, issued, revoked, active)" \
+	" VALUES (NEW.profile, 1, NEW.revoked_at IS NOT NULL," \
+	" NEW.revoked_at IS NULL AND" \
+	" NEW.not_after >= (SELECT at FROM cert_counts_mark))" \
+	" ON CONFLICT (profile) DO UPDATE SET" \
+	" issued = issued + 1, revoked = revoked + excluded.revoked," \
+	" active = active + excluded.active;"
+
+/*
+ * Version 3: scale.  /metrics reads per-profile counters instead of
+ * counting the table: cert_counts (issued, revoked, and active: the
+ * unrevoked rows with not_after at or after cert_counts_mark.at) is
+ * back-filled here and kept in the transaction of every write: inserts
+ * by db/cert.c (one DB_STMT_COUNTS_ADD per profile of a group commit,
+ * cheaper than a trigger per row), updates (revocations) and deletes
+ * by triggers.  A batch of certificates whose newest created_at, or a
+ * CRL whose this_update, is past the mark moves the mark there, taking
+ * off the rows that expired in between (a range of certificates_
+ * expiry), so a reader only counts what expired since the last
+ * issuance or CRL (the scheduler publishes one at least every CRL
+ * refresh).  Any mark gives exact counts; it only bounds a reader's
+ * work.
+ * The list filters on status and expiry get the indexes they walk:
+ * certificates_expiry (not_after, profile, revoked_at: every range of
+ * expiry, counted or sorted by id from the index alone) replaces
+ * certificates_not_after (an insert still updates as many indexes),
+ * and certificates_revoked_id (id order over revoked rows; revoked
+ * rows only).
+ */
+static const char migration_3[] =
+	"DROP INDEX certificates_not_after;"
+	"CREATE INDEX certificates_expiry ON certificates(not_after,"
+	" profile, revoked_at);"
+	"CREATE INDEX certificates_revoked_id ON certificates(id)"
+	" WHERE revoked_at IS NOT NULL;"
+
+	"CREATE TABLE cert_counts_mark ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" at INTEGER NOT NULL"
+	") STRICT;"
+	"INSERT INTO cert_counts_mark (id, at)"
+	" VALUES (1, CAST(strftime('%s', 'now') AS INTEGER));"
+	"CREATE TABLE cert_counts ("
+	" profile TEXT PRIMARY KEY,"
+	" issued INTEGER NOT NULL,"
+	" revoked INTEGER NOT NULL,"
+	" active INTEGER NOT NULL"
+	") STRICT, WITHOUT ROWID;"
+	"INSERT INTO cert_counts (profile, issued, revoked, active)"
+	" SELECT profile, count(*), sum(revoked_at IS NOT NULL),"
+	" sum(revoked_at IS NULL AND not_after >="
+	"  (SELECT at FROM cert_counts_mark))"
+	" FROM certificates GROUP BY profile;"
+
+	"CREATE TRIGGER cert_counts_crl AFTER INSERT ON crls"
+	" BEGIN " COUNTS_ADVANCE("NEW.this_update") " END;"
+	"CREATE TRIGGER cert_counts_update"
+	" AFTER UPDATE OF profile, not_after, revoked_at ON certificates"
+	" BEGIN " COUNTS_MINUS_OLD COUNTS_PLUS_NEW " END;"
+	"CREATE TRIGGER cert_counts_delete AFTER DELETE ON certificates"
+	" BEGIN " COUNTS_MINUS_OLD " END;"
+
+	"PRAGMA user_version = 3;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
+	migration_3,
 };
 
 const char *

@@ -32,10 +32,21 @@ enum db_stmt {
 	DB_STMT_CERT_LIST_PROFILE,	/* profile given: its index */
 	DB_STMT_CERT_REVOKE,
 	DB_STMT_CERT_REVOKED_UNEXPIRED,
-	DB_STMT_CERT_COUNTS,
+	DB_STMT_CERT_LIST_REVOKED,	/* status revoked: id order */
+	DB_STMT_CERT_LIST_UNREVOKED,	/* valid/expired: not_after range */
+	DB_STMT_CERT_LIST_EXPIRES,	/* expires_before: not_after range */
+	DB_STMT_CERT_PROBE_UNREVOKED,	/* bounded count of such a range */
+	DB_STMT_CERT_PROBE_EXPIRES,
+	DB_STMT_CERT_COUNTS,		/* counters (migration 3) */
 	DB_STMT_CERT_REVOKE_SAME_KEY,	/* keyCompromise: same key */
 	DB_STMT_CERT_SPKI_MISSING,	/* rows without a key hash */
 	DB_STMT_CERT_SET_SPKI,
+
+	/* certificate counters (migration 3) */
+	DB_STMT_COUNTS_MARK,
+	DB_STMT_COUNTS_ADD,
+	DB_STMT_COUNTS_EXPIRE,	/* the mark moves: expirations off */
+	DB_STMT_COUNTS_MOVE,	/* then the mark itself */
 
 	/* blocked keys (keyCompromise) */
 	DB_STMT_KEY_BLOCK,

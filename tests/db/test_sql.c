@@ -54,6 +54,9 @@ test_list_statements_use_indexes(void **state)
 		DB_STMT_CERT_LIST_CN, DB_STMT_CERT_LIST_NODE,
 		DB_STMT_CERT_LIST_PROFILE, DB_STMT_CERT_REVOKED_UNEXPIRED,
 		DB_STMT_CERT_REVOKE_SAME_KEY, DB_STMT_CERT_SPKI_MISSING,
+		DB_STMT_CERT_LIST_REVOKED, DB_STMT_CERT_LIST_UNREVOKED,
+		DB_STMT_CERT_LIST_EXPIRES, DB_STMT_CERT_PROBE_UNREVOKED,
+		DB_STMT_CERT_PROBE_EXPIRES, DB_STMT_CERT_COUNTS,
 	};
 	struct dbt *t = *state;
 	struct err e = { 0 };
@@ -101,6 +104,8 @@ test_list_plans(void **state)
 		    "certificates_profile (profile=? AND rowid>?)" },
 		{ DB_STMT_CERT_REVOKED_UNEXPIRED,
 		    "certificates_revoked (not_after>?)" },
+		{ DB_STMT_CERT_LIST_REVOKED,
+		    "certificates_revoked_id (id>?)" },
 		{ DB_STMT_CERT_GET, "(serial=?)" },
 		{ DB_STMT_TOKEN_FIND_HASH, "(hash=?)" },
 		{ DB_STMT_AUDIT_LIST, "INTEGER PRIMARY KEY (rowid>?)" },
@@ -127,6 +132,74 @@ test_list_plans(void **state)
 	}
 }
 
+/*
+ * Statements that sort a not_after range by id (chosen by db_cert_list
+ * only when a bounded probe found the range small) and the probes and
+ * counters: each reads its range from the index named.
+ */
+static void
+test_range_plans(void **state)
+{
+	static const struct {
+		enum db_stmt	 id;
+		const char	*want;
+	} cases[] = {
+		{ DB_STMT_CERT_LIST_UNREVOKED, "INDEX "
+		    "certificates_expiry (not_after>? AND not_after<?)" },
+		{ DB_STMT_CERT_LIST_EXPIRES, "INDEX "
+		    "certificates_expiry (not_after>? AND not_after<?)" },
+		{ DB_STMT_CERT_PROBE_UNREVOKED, "COVERING INDEX "
+		    "certificates_expiry (not_after>? AND not_after<?)" },
+		{ DB_STMT_CERT_PROBE_EXPIRES, "COVERING INDEX "
+		    "certificates_expiry (not_after>? AND not_after<?)" },
+		{ DB_STMT_CERT_COUNTS, "COVERING INDEX "
+		    "certificates_expiry (not_after>? AND not_after<?)" },
+	};
+	struct dbt *t = *state;
+	struct err e = { 0 };
+	struct db_conn *c;
+	char p[2048];
+
+	assert_non_null(c = db_conn_get(t->db, &e));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		plan(c->h, cases[i].id, p, sizeof(p));
+		if (strstr(p, cases[i].want) == NULL)
+			fail_msg("statement %d: plan %s", (int)cases[i].id, p);
+	}
+}
+
+/*
+ * No statement reads the whole certificates table: every plan step on
+ * it is a SEARCH or a SCAN of an index (a partial index holds only the
+ * rows it is for), never a bare "SCAN certificates".
+ */
+static void
+test_no_certificate_scan(void **state)
+{
+	struct dbt *t = *state;
+	struct err e = { 0 };
+	struct db_conn *c;
+	const char *text, *s;
+	char p[2048];
+
+	assert_non_null(c = db_conn_get(t->db, &e));
+	for (int id = 0; id < DB_STMT__MAX; id++) {
+		text = db_sql_text((enum db_stmt)id);
+		if (strstr(text, "certificates") == NULL ||
+		    strncmp(text, "INSERT", 6) == 0)
+			continue;
+		plan(c->h, (enum db_stmt)id, p, sizeof(p));
+		for (s = p; (s = strstr(s, "SCAN certificates")) != NULL;
+		    s++) {
+			const char *end = strchr(s, ';');
+
+			if (strstr(s, " USING ") == NULL ||
+			    strstr(s, " USING ") > end)
+				fail_msg("statement %d scans: %s", id, p);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -138,6 +211,10 @@ main(void)
 		    test_list_statements_use_indexes, dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_list_plans, dbt_setup,
 		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_range_plans, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_no_certificate_scan,
+		    dbt_setup, dbt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
