@@ -267,7 +267,7 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "WHERE spki_sha256 = ?1 AND revoked_at IS NOT NULL "
 	    "AND not_after >= ?2",
 	[DB_STMT_CRL_EXPIRED] =
-	    "SELECT serial FROM certificates INDEXED BY certificates_not_after "
+	    "SELECT serial FROM certificates INDEXED BY certificates_expiry "
 	    "WHERE not_after >= ?1 AND not_after < ?2 "
 	    "AND revoked_at IS NOT NULL",
 
