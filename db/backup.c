@@ -433,12 +433,12 @@ db_backup(const char *src, const char *dst, bool force,
 {
 	char tmp[PATH_MAX];
 	struct stat sb, sb2;
-	int fd = -1, fd2 = -1, rc = -1;
+	int fd = -1, fd2 = -1, st, rc = -1;
 
 	memset(info, 0, sizeof(*info));
 	tmp[0] = '\0';
-	if (bk_dst_state(src, e) != 1) {
-		if (e != NULL && e->code == ERR_OK)
+	if ((st = bk_dst_state(src, e)) != 1) {
+		if (st == 0)
 			err_set(e, ERR_NOT_FOUND, "%s: no such database", src);
 		return -1;
 	}
@@ -646,10 +646,13 @@ bk_copy_in(const char *src, const char *dst, struct err *e)
 	if ((s = bk_open(src, SQLITE_OPEN_READONLY, e)) == NULL ||
 	    (d = bk_open(dst, SQLITE_OPEN_READWRITE, e)) == NULL)
 		goto out;
+	/* WAL first (a no-op unless dst is new): the copy is then one
+	 * transaction appended to dst's WAL, whatever was there. */
+	if (bk_one(d, BK_WAL_MODE, NULL, mode, sizeof(mode), e) == -1)
+		goto out;
 	if (bk_copy(d, s, -1, e) == -1 || bk_check(d, BK_QUICK, dst, e) == -1)
 		goto out;
-	if (bk_one(d, BK_WAL_MODE, NULL, mode, sizeof(mode), e) == -1 ||
-	    bk_one(d, BK_CHECKPOINT, NULL, NULL, 0, e) == -1)
+	if (bk_one(d, BK_CHECKPOINT, NULL, NULL, 0, e) == -1)
 		goto out;
 	rc = 0;
 out:
