@@ -1,11 +1,8 @@
 /*
- * Backup and restore of a SQLite database file (db.h, "backup and
- * restore"): SQLite's online backup API between connections this file
- * opens itself, never those of a struct db.  A snapshot is a
- * self-contained file (rollback journal mode, no -wal beside it).
- *
- * The statements here run on snapshot files, not on the service's
- * connections, and are SQLite only: they sit in their own table.
+ * Backup and restore of a SQLite database file (db.h): SQLite's online
+ * backup API between connections of this file's own, never a struct
+ * db's.  A snapshot is one self-contained file (rollback journal mode).
+ * Its statements run on snapshot files only: they have their own table.
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -614,22 +611,6 @@ db_snapshot_clear(struct db_snap *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Create the missing database file dst, mode 0600, exclusively. */
-static int
-bk_create(const char *dst, struct err *e)
-{
-	int fd;
-
-	fd = open(dst, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd == -1) {
-		err_set(e, ERR_IO, "%s: %s", dst, strerror(errno));
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 /*
  * Copy snapshot src into the database dst in one transaction (on
  * failure dst keeps what it had, WAL included), check it, then
@@ -667,7 +648,7 @@ db_restore(const char *src, const char *dst, const char *keep,
     bool *kept, struct err *e)
 {
 	struct db_snap_info ki;
-	int st;
+	int st, fd;
 
 	*kept = false;
 	if ((st = bk_dst_state(dst, e)) == -1)
@@ -676,8 +657,16 @@ db_restore(const char *src, const char *dst, const char *keep,
 		if (db_backup(dst, keep, false, &ki, e) == -1)
 			return -1;
 		*kept = true;
-	} else if (bk_create(dst, e) == -1)
-		return -1;
+	} else {
+		/* A new machine: the file is made 0600 before SQLite's. */
+		fd = open(dst, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd == -1) {
+			err_set(e, ERR_IO, "%s: %s", dst, strerror(errno));
+			return -1;
+		}
+		close(fd);
+	}
 	return bk_copy_in(src, dst, e);
 }
 
