@@ -4,7 +4,9 @@
  * SIGINT stop it cleanly (in-flight requests finish); SIGHUP is logged
  * and ignored.  Every thread is started with those signals blocked, so
  * only main's sigwait() ever sees them.  Before anything starts, the
- * start-up checks of SPEC section 8 refuse unsafe secrets and folders.
+ * start-up checks of SPEC section 8 refuse unsafe secrets and folders,
+ * and (SQLite) the data folder's serve.lock is taken for serve's life,
+ * so neither `restore` nor a second `serve` runs beside it.
  */
 #include <sys/stat.h>
 
