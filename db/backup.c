@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "log.h"
 #include "priv.h"
 #include "rca_limits.h"
