@@ -93,6 +93,20 @@ enum db_stmt {
 	DB_STMT_ROT_STEPS_DELETE,
 	DB_STMT_ROT_STEPS_GET,
 
+	/*
+	 * PostgreSQL only (db/sql_pg.c; db/sql.c's table has NULL here).
+	 * Advisory lock keys live in db/sql_pg.c.
+	 */
+	DB_STMT_PG_MIGRATE_LOCK,	/* xact lock: one migrator at a time */
+	DB_STMT_PG_READ_ONLY,		/* 1: standby or read-only server */
+	DB_STMT_PG_LEADER_TRY,		/* session lock: scheduler leader */
+	DB_STMT_PG_LEADER_RELEASE,
+	DB_STMT_PG_LISTEN_CRL,		/* LISTEN redisca_crl */
+	DB_STMT_PG_NOTIFY_CRL,		/* $1 payload */
+	DB_STMT_PG_NODE_LOCK_TRY,	/* $1 node: rotated anywhere? */
+	DB_STMT_PG_NODE_LOCK_RELEASE,
+	DB_STMT_PG_CRL_LOCK,		/* xact lock: CRL numbering */
+
 	DB_STMT__MAX
 };
 
@@ -106,5 +120,20 @@ const char *db_sql_text(enum db_stmt id);
  */
 size_t	db_sql_nmigrations(void);
 const char *db_sql_migration(size_t i);
+
+/* The first statement that exists on PostgreSQL only. */
+#define DB_STMT_PG__FIRST	DB_STMT_PG_MIGRATE_LOCK
+
+/*
+ * The same statements in PostgreSQL 15's dialect (db/sql_pg.c): $N
+ * placeholders numbered as SQLite's ?N, the same result columns (every
+ * integer BIGINT), NULL for a statement without meaning there (the
+ * PRAGMAs).  The migrations reach the same version numbers, kept in
+ * table schema_version; each runs in one transaction after
+ * DB_STMT_PG_MIGRATE_LOCK and refuses a schema not at version i.
+ */
+const char *db_sql_pg_text(enum db_stmt id);
+size_t	db_sql_pg_nmigrations(void);
+const char *db_sql_pg_migration(size_t i);
 
 #endif

@@ -13,6 +13,11 @@ test_every_statement_prepares(void **state)
 	for (int i = 0; i < DB_STMT__MAX; i++) {
 		const char *s = db_sql_text((enum db_stmt)i);
 
+		/* PostgreSQL's own statements have no SQLite text. */
+		if (i >= DB_STMT_PG__FIRST) {
+			assert_null(s);
+			continue;
+		}
 		assert_non_null(s);
 		/* Nothing is ever formatted into SQL. */
 		assert_null(strchr(s, '%'));
@@ -183,7 +188,7 @@ test_no_certificate_scan(void **state)
 	char p[2048];
 
 	assert_non_null(c = db_conn_get(t->db, &e));
-	for (int id = 0; id < DB_STMT__MAX; id++) {
+	for (int id = 0; id < DB_STMT_PG__FIRST; id++) {
 		text = db_sql_text((enum db_stmt)id);
 		if (strstr(text, "certificates") == NULL ||
 		    strncmp(text, "INSERT", 6) == 0)
