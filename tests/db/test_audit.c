@@ -167,7 +167,7 @@ test_prune(void **state)
 	struct err e = { 0 };
 	char obj[16], *before_sql, *after_sql;
 	struct db_conn *c;
-	sqlite3_stmt *st;
+	struct db_st *st;
 	sqlite3 *h = NULL;
 	char *msg = NULL;
 	int64_t n = -1;
@@ -183,7 +183,7 @@ test_prune(void **state)
 	assert_non_null(c);
 	st = db_stmt(c, DB_STMT_AUDIT_GUARD_ON, &e);
 	assert_non_null(st);
-	db_stmt_done(st);
+	db_stmt_done(c, st);
 	for (int i = 0; i < 10; i++) {
 		snprintf(obj, sizeof(obj), "o%d", i);
 		dbt_audit(&a, "certificate.issue", obj);

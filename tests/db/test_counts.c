@@ -315,9 +315,9 @@ test_migration_from_v2(void **state)
 	dbt_remove(t);
 	assert_int_equal(mkdir(t->dir, 0700), 0);
 	assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, db_sql_migration(0), NULL, NULL,
+	assert_int_equal(sqlite3_exec(h, db_sql_migration(DB_DIALECT_SQLITE, 0), NULL, NULL,
 	    NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, db_sql_migration(1), NULL, NULL,
+	assert_int_equal(sqlite3_exec(h, db_sql_migration(DB_DIALECT_SQLITE, 1), NULL, NULL,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, "WITH RECURSIVE i(n) AS (SELECT 1 "
 	    "UNION ALL SELECT n + 1 FROM i WHERE n < 500) "

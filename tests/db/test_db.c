@@ -81,11 +81,11 @@ test_migrations(void **state)
 	int objects;
 
 	assert_int_equal(db_schema_version(t->db),
-	    (int)db_sql_nmigrations());
+	    (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
 	assert_int_equal(sqlite3_open_v2(t->path, &h, SQLITE_OPEN_READONLY,
 	    NULL), SQLITE_OK);
 	assert_int_equal(pragma_int(h, "PRAGMA user_version"),
-	    (int)db_sql_nmigrations());
+	    (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
 	objects = pragma_int(h, "SELECT count(*) FROM sqlite_schema");
 	assert_true(objects >= 8);
 	assert_int_equal(pragma_int(h,
@@ -100,11 +100,11 @@ test_migrations(void **state)
 	db_close(t->db);
 	assert_non_null(t->db = db_open(t->path, &e));
 	assert_int_equal(db_schema_version(t->db),
-	    (int)db_sql_nmigrations());
+	    (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
 	assert_int_equal(pragma_int(h, "SELECT count(*) FROM sqlite_schema"),
 	    objects);
 	assert_int_equal(pragma_int(h, "PRAGMA user_version"),
-	    (int)db_sql_nmigrations());
+	    (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
 	sqlite3_close(h);
 }
 
@@ -129,7 +129,7 @@ test_migration_from_v1(void **state)
 	dbt_remove(t);
 	assert_int_equal(mkdir(t->dir, 0700), 0);
 	assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, db_sql_migration(0), NULL, NULL,
+	assert_int_equal(sqlite3_exec(h, db_sql_migration(DB_DIALECT_SQLITE, 0), NULL, NULL,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, "INSERT INTO certificates (serial, "
 	    "profile, common_name, san_dns, san_ip, san_uri, key_type, "
@@ -142,7 +142,7 @@ test_migration_from_v1(void **state)
 	h = NULL;
 
 	assert_non_null(t->db = db_open(t->path, &e));
-	assert_int_equal(db_schema_version(t->db), (int)db_sql_nmigrations());
+	assert_int_equal(db_schema_version(t->db), (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
 	assert_int_equal(db_cert_get(t->db, "ab", &c, &e), 0);
 	assert_string_equal(c.names.cn, "app");
 	assert_string_equal(c.spki_sha256, "");

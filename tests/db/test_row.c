@@ -182,15 +182,15 @@ test_stmt_end(void **state)
 
 	assert_non_null(c = db_conn_get(t->db, &e));
 
-	assert_non_null(st = db_stmt(c, DB_STMT_CRL_MAX, &e));
+	assert_non_null(st = (sqlite3_stmt *)db_stmt(c, DB_STMT_CRL_MAX, &e));
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(db_stmt_end(c, st, "test", &e), 0);
+	assert_int_equal(db_stmt_end(c, (struct db_st *)st, "test", &e), 0);
 
 	/* A UNIQUE violation surfacing at the reset: ERR_ALREADY_EXISTS. */
 	assert_int_equal(sqlite3_exec(c->h, "INSERT INTO crls (number, "
 	    "this_update, next_update, der) VALUES (1, 0, 0, x'00')", NULL,
 	    NULL, NULL), SQLITE_OK);
-	assert_non_null(st = db_stmt(c, DB_STMT_CRL_INSERT, &e));
+	assert_non_null(st = (sqlite3_stmt *)db_stmt(c, DB_STMT_CRL_INSERT, &e));
 	assert_int_equal(sqlite3_bind_int64(st, 1, 1), SQLITE_OK);
 	assert_int_equal(sqlite3_bind_int64(st, 2, 0), SQLITE_OK);
 	assert_int_equal(sqlite3_bind_int64(st, 3, 0), SQLITE_OK);
@@ -198,17 +198,17 @@ test_stmt_end(void **state)
 	    SQLITE_OK);
 	assert_int_not_equal(sqlite3_step(st), SQLITE_DONE);
 	err_clear(&e);
-	assert_int_equal(db_stmt_end(c, st, "test", &e), -1);
+	assert_int_equal(db_stmt_end(c, (struct db_st *)st, "test", &e), -1);
 	assert_int_equal(e.code, ERR_ALREADY_EXISTS);
 
 	/* The audit trigger's abort at the reset: the opaque ERR_DB. */
 	audit_n(t, 1);
-	assert_non_null(st = db_stmt(c, DB_STMT_AUDIT_PRUNE, &e));
+	assert_non_null(st = (sqlite3_stmt *)db_stmt(c, DB_STMT_AUDIT_PRUNE, &e));
 	assert_int_equal(sqlite3_bind_int64(st, 1, INT64_MAX), SQLITE_OK);
 	assert_int_equal(sqlite3_bind_int64(st, 2, 10), SQLITE_OK);
 	assert_int_not_equal(sqlite3_step(st), SQLITE_DONE);
 	err_clear(&e);
-	assert_int_equal(db_stmt_end(c, st, "test", &e), -1);
+	assert_int_equal(db_stmt_end(c, (struct db_st *)st, "test", &e), -1);
 	assert_db_error(e);
 	assert_int_equal(count_rows(t, "SELECT count(*) FROM audit"), 1);
 }
@@ -233,7 +233,7 @@ test_run(void **state)
 	    "test", &e), 1);
 	assert_int_equal(db_run(c, DB_STMT_CRL_PRUNE, prune, DB_NARGS(prune),
 	    "test", &e), 0);
-	assert_int_equal(db_last_id(c), 7);
+	assert_int_equal(count_rows(t, "SELECT last_insert_rowid()"), 7);
 }
 
 /* db_write()'s body outcomes: commit, nothing to write, failure. */
