@@ -52,7 +52,7 @@ struct pg_conn {
 
 #define PGC(c)	((struct pg_conn *)(c)->priv)
 
-/* libpq's message without its trailing newline, for the log. */
+/* libpq's message on one line (no trailing newline), for the log. */
 static const char *
 pg_msg(const char *m, char *buf, size_t cap)
 {
@@ -62,6 +62,9 @@ pg_msg(const char *m, char *buf, size_t cap)
 	n = strlen(buf);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
+	for (char *p = buf; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
 	return buf;
 }
 
@@ -97,8 +100,8 @@ pg_lost(const char *state)
 
 /*
  * Map a failed result (or none) to e by SQLSTATE: 23505 taken unique
- * key, 23503 missing referenced row, 25006 (or 25P02 on a standby)
- * read-only, a lost connection (class 08, admin shutdown 57P0x, no
+ * key, 23503 missing referenced row, 25006 (or, on a standby, 25P02 and
+ * 0A000, which BEGIN READ WRITE gets there) read-only, a lost connection (class 08, admin shutdown 57P0x, no
  * result) and serialization failure or deadlock (40001, 40P01) or
  * insufficient resources (class 53) unavailable; anything else ERR_DB
  * with libpq's text in the log.  Returns -1.
@@ -128,7 +131,8 @@ pg_res_fail(struct db_conn *c, const PGresult *res, const char *what,
 		log_debug("db: %s: %s", what, m);
 		err_set(e, ERR_NOT_FOUND, "not found");
 	} else if (strcmp(state, "25006") == 0 ||
-	    (strcmp(state, "25P02") == 0 && pg_server_ro(c))) {
+	    ((strcmp(state, "25P02") == 0 || strcmp(state, "0A000") == 0) &&
+	    pg_server_ro(c))) {
 		log_info("db: %s: %s", what, m);
 		err_set(e, ERR_READ_ONLY, "the database is read-only");
 	} else if (strcmp(state, "40001") == 0 ||

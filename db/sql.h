@@ -94,18 +94,24 @@ enum db_stmt {
 	DB_STMT_ROT_STEPS_GET,
 
 	/*
-	 * PostgreSQL only (db/sql_pg.c, whose owner keeps this block;
-	 * SQLite's text is NULL).
+	 * PostgreSQL only (db/sql_pg.c; db/sql.c's table has NULL here).
+	 * Advisory lock keys live in db/sql_pg.c.
 	 */
-	DB_STMT_PG_MIGRATE_LOCK,	/* pg_advisory_xact_lock: migrations */
-	DB_STMT_PG_READ_ONLY,		/* one BIGINT: 1 on a standby */
-	DB_STMT_PG_LEADER_TRY,		/* scheduler leader lock: 0/1 */
+	DB_STMT_PG_MIGRATE_LOCK,	/* xact lock: one migrator at a time */
+	DB_STMT_PG_READ_ONLY,		/* 1: standby or read-only server */
+	DB_STMT_PG_LEADER_TRY,		/* session lock: scheduler leader */
 	DB_STMT_PG_LEADER_RELEASE,
 	DB_STMT_PG_LISTEN_CRL,		/* LISTEN redisca_crl */
-	DB_STMT_PG_NOTIFY_CRL,		/* pg_notify('redisca_crl', $1) */
+	DB_STMT_PG_NOTIFY_CRL,		/* $1 payload */
+	DB_STMT_PG_NODE_LOCK_TRY,	/* $1 node: rotated anywhere? */
+	DB_STMT_PG_NODE_LOCK_RELEASE,
+	DB_STMT_PG_CRL_LOCK,		/* xact lock: CRL numbering */
 
 	DB_STMT__MAX
 };
+
+/* The first statement that exists on PostgreSQL only. */
+#define DB_STMT_PG__FIRST	DB_STMT_PG_MIGRATE_LOCK
 
 /* The SQL dialects: one statement table and migration list each. */
 enum db_dialect {

@@ -16,7 +16,7 @@ test_every_statement_prepares(void **state)
 		const char *s = db_sql_text(DB_DIALECT_SQLITE, (enum db_stmt)i);
 
 		/* The PostgreSQL-only block, and only it, has no SQLite text. */
-		if (i >= DB_STMT_PG_MIGRATE_LOCK) {
+		if (i >= DB_STMT_PG__FIRST) {
 			assert_null(s);
 			assert_null(db_stmt(c, (enum db_stmt)i, &e));
 			assert_int_equal(e.code, ERR_INTERNAL);
