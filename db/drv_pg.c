@@ -187,8 +187,8 @@ pg_reconnect(struct db_conn *c, struct err *e)
 		err_set(e, ERR_UNAVAILABLE, "the database is unavailable");
 		return -1;
 	}
-	log_info("db: reconnected to %s, database %s", PQhost(c->h),
-	    PQdb(c->h));
+	log_info("db: reconnected to %s port %s, database %s", PQhost(c->h),
+	    PQport(c->h), PQdb(c->h));
 	for (int i = 0; i < DB_STMT__MAX; i++)
 		if (c->st[i] != NULL)
 			c->st[i]->prepared = false;

@@ -4,7 +4,8 @@
  * RETURNING id, a token's uses spent by racing threads, db_state();
  * and on PostgreSQL only: a lost server is ERR_UNAVAILABLE and is
  * reconnected to, a COMMIT whose connection dies is never a success, a
- * hot standby opens read-only and refuses writes with ERR_READ_ONLY.
+ * hot standby opens read-only and refuses writes with ERR_READ_ONLY, a
+ * multi-host URI follows a promoted standby.
  */
 #include <pthread.h>
 
@@ -336,6 +337,51 @@ test_pg_standby(void **state)
 	pg_fixture_free(sb);
 }
 
+/*
+ * Failover with a multi-host URI: the primary dies, a write is
+ * ERR_UNAVAILABLE; the standby is promoted and the next write
+ * reconnects to it (PQreset walks the URI's hosts again), without a
+ * new db_open().
+ */
+static void
+test_pg_failover(void **state)
+{
+	struct dbt *t = *state;
+	struct pg_fixture *sb;
+	struct token_rec tok, got;
+	struct err e = { 0 };
+	char uri[256];
+	struct db *db;
+	const char *name = strrchr(t->path, '/') + 1;
+
+	if (!dbt_is_pg())
+		skip();
+	assert_non_null(sb = pg_fixture_standby(dbt_pgf));
+	snprintf(uri, sizeof(uri), "postgresql://rca@127.0.0.1:%d,"
+	    "127.0.0.1:%d/%s?target_session_attrs=read-write",
+	    pg_fixture_port(dbt_pgf), pg_fixture_port(sb), name);
+	assert_non_null(db = db_open(uri, &e));
+	mktoken(&tok, "00000000000000f1", 0xf1, 5);
+	assert_int_equal(db_token_insert(db, &tok, NULL, &e), 0);
+
+	pg_fixture_kill(dbt_pgf);
+	assert_int_equal(db_token_consume(db, tok.id, 1000, &e), -1);
+	assert_int_equal(e.code, ERR_UNAVAILABLE);
+	assert_int_equal(pg_fixture_promote(sb), 0);
+	assert_int_equal(db_token_consume(db, tok.id, 1000, &e), 0);
+	assert_int_equal(db_state(db), DB_STATE_OK);
+	assert_int_equal(db_token_get(db, tok.id, &got, &e), 0);
+	/* The row replicated before the failover, and one use spent. */
+	assert_int_equal(got.uses_left, 4);
+	token_rec_clear(&got);
+	db_close(db);
+	db_close(t->db);
+	t->db = NULL;
+	pg_fixture_free(sb);
+	/* The old primary comes back for the tests after this one. */
+	assert_int_equal(pg_fixture_restart(dbt_pgf), 0);
+}
+
 int
 main(void)
 {
@@ -354,6 +400,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pg_commit_lost,
 		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_pg_standby, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_pg_failover, dbt_setup,
 		    dbt_teardown),
 	};
 
