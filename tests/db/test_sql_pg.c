@@ -30,6 +30,7 @@
 #define OID_VOID	2278
 
 static struct pg_fixture *pg;
+static struct pg_fixture *standby;	/* test_standby_version's */
 
 static int
 group_setup(void **state)
@@ -642,10 +643,20 @@ test_indexes_used(void **state)
 	PQfinish(c);
 }
 
+/* The standby goes even when the test failed half-way. */
+static int
+standby_teardown(void **state)
+{
+	(void)state;
+	pg_fixture_free(standby);
+	standby = NULL;
+	return 0;
+}
+
 static void
 test_standby_version(void **state)
 {
-	struct pg_fixture *s = pg_fixture_standby(pg);
+	struct pg_fixture *s = standby = pg_fixture_standby(pg);
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	PGconn *p = conn(pg_fixture_uri(pg)), *r;
 	int i;
@@ -670,7 +681,6 @@ test_standby_version(void **state)
 	sql_ok(r, "ROLLBACK");
 	PQfinish(r);
 	PQfinish(p);
-	pg_fixture_free(s);
 }
 
 /* Wait (bounded) for a notice on c; its payload, or NULL. */
@@ -794,7 +804,8 @@ main(void)
 		cmocka_unit_test(test_indexes_used),
 		cmocka_unit_test(test_pg_locks_and_notices),
 		cmocka_unit_test(test_crl_lock),
-		cmocka_unit_test(test_standby_version),
+		cmocka_unit_test_teardown(test_standby_version,
+		    standby_teardown),
 	};
 
 	if (!pg_fixture_available()) {
