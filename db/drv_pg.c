@@ -280,8 +280,8 @@ pg_bind(struct db_conn *c, struct db_st *st, const struct db_arg *args,
 				    "value too long");
 				return -1;
 			}
-			/* Binary: a zero-length value is not NULL. */
-			st->vals[i] = a->p != NULL ? a->p : "";
+			/* As sqlite3_bind_blob(): a NULL pointer is NULL. */
+			st->vals[i] = a->p;
 			st->lens[i] = (int)a->n;
 			st->fmts[i] = 1;
 			break;
