@@ -205,17 +205,26 @@ fail:
 
 /*
  * PostgreSQL: no group commit (concurrency comes from one connection
- * per thread); the row is a batch of one on this thread's connection.
+ * per thread); the row is a batch of one on this thread's connection,
+ * run again after a deadlock or serialization failure.
  */
 static void
 gc_alone(struct db *db, struct db_gc_item *item)
 {
+	struct db_conn *c;
 	struct err e;
 
-	gc_run(db_conn_get(db, &e), item);
-	if (item->err.code == ERR_DB && (e.code == ERR_UNAVAILABLE ||
-	    e.code == ERR_READ_ONLY))
+	if ((c = db_conn_get(db, &e)) == NULL) {
 		item->err = e;
+		return;
+	}
+	/* A deadlock or serialization failure: run it again (db_write). */
+	for (int i = 0; i < DB_TX_TRIES; i++) {
+		c->conflict = false;
+		gc_run(c, item);
+		if (item->err.code == ERR_OK || !c->conflict)
+			break;
+	}
 }
 
 /*

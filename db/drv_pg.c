@@ -102,7 +102,8 @@ pg_lost(const char *state)
  * Map a failed result (or none) to e by SQLSTATE: 23505 taken unique
  * key, 23503 missing referenced row, 25006 (or, on a standby, 25P02 and
  * 0A000, which BEGIN READ WRITE gets there) read-only, a lost connection (class 08, admin shutdown 57P0x, no
- * result) and serialization failure or deadlock (40001, 40P01) or
+ * result) and serialization failure or deadlock (40001, 40P01: also
+ * c->conflict, so db_write() runs the transaction again) or
  * insufficient resources (class 53) unavailable; anything else ERR_DB
  * with libpq's text in the log.  Returns -1.
  */
@@ -137,6 +138,7 @@ pg_res_fail(struct db_conn *c, const PGresult *res, const char *what,
 		err_set(e, ERR_READ_ONLY, "the database is read-only");
 	} else if (strcmp(state, "40001") == 0 ||
 	    strcmp(state, "40P01") == 0 || strncmp(state, "53", 2) == 0) {
+		c->conflict = strncmp(state, "40", 2) == 0;
 		log_warn("db: %s: %s (%s)", what, m, state);
 		err_set(e, ERR_UNAVAILABLE, "the database is unavailable");
 	} else {
@@ -280,8 +282,8 @@ pg_bind(struct db_conn *c, struct db_st *st, const struct db_arg *args,
 				    "value too long");
 				return -1;
 			}
-			/* Binary: a zero-length value is not NULL. */
-			st->vals[i] = a->p != NULL ? a->p : "";
+			/* As sqlite3_bind_blob(): a NULL pointer is NULL. */
+			st->vals[i] = a->p;
 			st->lens[i] = (int)a->n;
 			st->fmts[i] = 1;
 			break;
@@ -502,16 +504,39 @@ pg_close(struct db_conn *c)
 	c->priv = NULL;
 }
 
+/*
+ * Defaults a URI may override (they come before it): a bounded
+ * connect, and TCP keepalives and a user timeout so that a primary
+ * that vanished without a reset is found lost in about 30 s instead
+ * of the kernel's minutes.
+ */
+static const char *const pg_keys[] = {
+	"connect_timeout", "keepalives", "keepalives_idle",
+	"keepalives_interval", "keepalives_count", "tcp_user_timeout",
+	"application_name", "dbname", NULL,
+};
+static const char *const pg_defaults[] = {
+	"10", "1", "10", "5", "3", "30000", "redis-ca",
+};
+
 static int
 pg_open(struct db_conn *c, struct err *e)
 {
+	const char *vals[sizeof(pg_keys) / sizeof(pg_keys[0])];
+	const char *const *keys = pg_keys;
+	size_t i, n = sizeof(pg_defaults) / sizeof(pg_defaults[0]);
 	char m[512];
+
+	for (i = 0; i < n; i++)
+		vals[i] = pg_defaults[i];
+	vals[i++] = c->db->path;	/* the URI, expanded */
+	vals[i] = NULL;
 
 	if ((c->priv = calloc(1, sizeof(struct pg_conn))) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return -1;
 	}
-	if ((c->h = PQconnectdb(c->db->path)) == NULL) {
+	if ((c->h = PQconnectdbParams(keys, vals, 1)) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return -1;
 	}

@@ -21,6 +21,7 @@
 
 #define DB_BUSY_TIMEOUT_MS	5000	/* wait for another process's lock */
 #define DB_CRL_KEEP		1	/* CRLs kept: the newest DER only */
+#define DB_TX_TRIES		3	/* runs of a conflicting write tx */
 
 struct db_drv;
 
@@ -39,6 +40,11 @@ struct db_conn {
 	void		*h;			/* owned: sqlite3 or PGconn */
 	struct db_st	*st[DB_STMT__MAX];	/* owned; prepared lazily */
 	void		*priv;			/* owned: driver's state */
+	/*
+	 * The last error was a deadlock or serialization failure
+	 * (PostgreSQL 40P01, 40001): the transaction may run again.
+	 */
+	bool		 conflict;
 	struct db	*db;			/* borrowed: its database */
 	struct db_conn	*prev, *next;		/* in db->conns */
 };
@@ -315,7 +321,10 @@ typedef int db_tx_fn(struct db_conn *c, void *arg, struct err *e);
 
 /*
  * In one write transaction on db: run(c, arg), then append a (may be
- * NULL) to the audit log, then commit durably.  Returns 0 or -1.
+ * NULL) to the audit log, then commit durably.  A transaction
+ * PostgreSQL aborts for a deadlock or serialization failure runs again
+ * (run must be safe to repeat), at most DB_TX_TRIES times.  Returns 0
+ * or -1.
  */
 int	db_write(struct db *db, db_tx_fn *run, void *arg,
 	    const struct audit_rec *a, struct err *e);

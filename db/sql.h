@@ -110,9 +110,6 @@ enum db_stmt {
 	DB_STMT__MAX
 };
 
-/* The first statement that exists on PostgreSQL only. */
-#define DB_STMT_PG__FIRST	DB_STMT_PG_MIGRATE_LOCK
-
 /* The SQL dialects: one statement table and migration list each. */
 enum db_dialect {
 	DB_DIALECT_SQLITE,	/* db/sql.c */
@@ -137,7 +134,17 @@ const char *db_sql_text(enum db_dialect d, enum db_stmt id);
 size_t	db_sql_nmigrations(enum db_dialect d);
 const char *db_sql_migration(enum db_dialect d, size_t i);
 
-/* The PostgreSQL table (db/sql_pg.c); use the functions above. */
+/* The first statement that exists on PostgreSQL only. */
+#define DB_STMT_PG__FIRST	DB_STMT_PG_MIGRATE_LOCK
+
+/*
+ * The same statements in PostgreSQL 15's dialect (db/sql_pg.c): $N
+ * placeholders numbered as SQLite's ?N, the same result columns (every
+ * integer BIGINT), NULL for a statement without meaning there (the
+ * PRAGMAs).  The migrations reach the same version numbers, kept in
+ * table schema_version; each runs in one transaction after
+ * DB_STMT_PG_MIGRATE_LOCK and refuses a schema not at version i.
+ */
 const char *db_sql_pg_text(enum db_stmt id);
 size_t	db_sql_pg_nmigrations(void);
 const char *db_sql_pg_migration(size_t i);

@@ -437,12 +437,14 @@ test_list_plans_agree(void **state)
 	static const int64_t before[] = { 0, 1, 300, 5000, 11000, 30000 };
 	static const char *const profiles[] = { NULL, "p1" };
 	size_t cap = 13000 * 8;
-	char *got = malloc(cap), *want = malloc(cap);
+	char *got, *want;
 	struct dbt *t = *state;
 	struct cert_filter f;
 
 	/* SQLite only: raw sqlite3 reads of the counters. */
 	DBT_SQLITE_ONLY();
+	got = malloc(cap);
+	want = malloc(cap);
 	assert_non_null(got);
 	assert_non_null(want);
 	/* not_after n, rows in id order; every 7th revoked. */
@@ -498,12 +500,14 @@ test_list_valid_hint(void **state)
 	static const int64_t nows[] = { 200, 300, 300, 150, 0, 10005,
 	    10005, 300, 30000 };
 	size_t cap = 21000 * 8;
-	char *got = malloc(cap), *want = malloc(cap);
+	char *got, *want;
 	struct dbt *t = *state;
 	struct cert_filter f;
 
 	/* SQLite only: raw sqlite3 reads of the counters. */
 	DBT_SQLITE_ONLY();
+	got = malloc(cap);
+	want = malloc(cap);
 	assert_non_null(got);
 	assert_non_null(want);
 	raw_exec(t, "WITH RECURSIVE i(n) AS (SELECT 1 UNION ALL "

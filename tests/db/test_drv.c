@@ -5,7 +5,8 @@
  * and on PostgreSQL only: a lost server is ERR_UNAVAILABLE and is
  * reconnected to, a COMMIT whose connection dies is never a success, a
  * hot standby opens read-only and refuses writes with ERR_READ_ONLY, a
- * multi-host URI follows a promoted standby.
+ * deadlocked write transaction runs again, a multi-host URI follows a
+ * promoted standby.
  */
 #include <pthread.h>
 
@@ -337,6 +338,80 @@ test_pg_standby(void **state)
 	pg_fixture_free(sb);
 }
 
+/* One side of a deadlock: spend a use of one token, then the other. */
+struct crosser {
+	struct db		*db;
+	pthread_barrier_t	*met;
+	const char		*first, *second;
+	int			 runs;	/* of the body */
+	int			 rc;
+	enum err_code		 code;
+};
+
+static int
+cross_body(struct db_conn *c, void *arg, struct err *e)
+{
+	struct crosser *x = arg;
+
+	if (db_token_use_in(c, x->first, 1000, e) == -1)
+		return -1;
+	/* Only the first run waits: both hold one row lock, then cross. */
+	if (x->runs++ == 0)
+		pthread_barrier_wait(x->met);
+	return db_token_use_in(c, x->second, 1000, e);
+}
+
+static void *
+cross(void *p)
+{
+	struct crosser *x = p;
+	struct err e = { 0 };
+
+	x->rc = db_write(x->db, cross_body, x, NULL, &e);
+	x->code = e.code;
+	return NULL;
+}
+
+/*
+ * Two transactions lock two rows in opposite orders: PostgreSQL aborts
+ * one (deadlock, 40P01), db_write() runs it again, and both commit.
+ * (SQLite's writers queue on one lock: no deadlock to test.)
+ */
+static void
+test_pg_deadlock_retried(void **state)
+{
+	struct dbt *t = *state;
+	struct crosser x[2];
+	pthread_t th[2];
+	pthread_barrier_t met;
+	struct token_rec tok;
+	struct err e = { 0 };
+
+	if (!dbt_is_pg())
+		skip();
+	mktoken(&tok, "00000000000000a1", 0xa1, 5);
+	assert_int_equal(db_token_insert(t->db, &tok, NULL, &e), 0);
+	mktoken(&tok, "00000000000000a2", 0xa2, 5);
+	assert_int_equal(db_token_insert(t->db, &tok, NULL, &e), 0);
+	assert_int_equal(pthread_barrier_init(&met, NULL, 2), 0);
+	x[0] = (struct crosser){ t->db, &met, "00000000000000a1",
+	    "00000000000000a2", 0, -2, ERR_OK };
+	x[1] = (struct crosser){ t->db, &met, "00000000000000a2",
+	    "00000000000000a1", 0, -2, ERR_OK };
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, cross, &x[i]),
+		    0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(x[i].rc, 0);
+	}
+	pthread_barrier_destroy(&met);
+	/* One of them ran twice; each spent one use of each token. */
+	assert_int_equal(x[0].runs + x[1].runs, 3);
+	assert_int_equal(dbt_count(t, "SELECT sum(uses_left) FROM tokens"),
+	    6);
+}
+
 /*
  * Failover with a multi-host URI: the primary dies, a write is
  * ERR_UNAVAILABLE; the standby is promoted and the next write
@@ -401,6 +476,8 @@ main(void)
 		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_pg_standby, dbt_setup,
 		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_pg_deadlock_retried,
+		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_pg_failover, dbt_setup,
 		    dbt_teardown),
 	};
