@@ -100,12 +100,13 @@ pg_lost(const char *state)
 
 /*
  * Map a failed result (or none) to e by SQLSTATE: 23505 taken unique
- * key, 23503 missing referenced row, 25006 (or, on a standby, 25P02 and
- * 0A000, which BEGIN READ WRITE gets there) read-only, a lost connection (class 08, admin shutdown 57P0x, no
- * result) and serialization failure or deadlock (40001, 40P01: also
- * c->conflict, so db_write() runs the transaction again) or
- * insufficient resources (class 53) unavailable; anything else ERR_DB
- * with libpq's text in the log.  Returns -1.
+ * key, 23503 missing referenced row, 25006 (or, on a standby, 25P02
+ * and 0A000, which BEGIN READ WRITE gets there) read-only; a lost
+ * connection (class 08, admin shutdown 57P0x, no result), a
+ * serialization failure or deadlock (40001, 40P01: also c->conflict,
+ * so db_write() runs the transaction again) and insufficient
+ * resources (class 53) unavailable; anything else ERR_DB with libpq's
+ * text in the log.  Returns -1.
  */
 static int
 pg_res_fail(struct db_conn *c, const PGresult *res, const char *what,
