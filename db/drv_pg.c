@@ -353,6 +353,7 @@ pg_run(struct db_conn *c, struct db_st *st, const char *what,
 	struct pg_conn *p = PGC(c);
 	ExecStatusType s;
 	const char *tag;
+	size_t n;
 
 	st->res = PQexecPrepared(c->h, st->name, st->nparams, st->vals,
 	    st->lens, st->fmts, 0);
@@ -373,10 +374,9 @@ pg_run(struct db_conn *c, struct db_st *st, const char *what,
 	p->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
 	st->ncols = PQnfields(st->res);
 	st->row = -1;
-	if (st->ncols > 0 &&
-	    ((st->blob = calloc((size_t)st->ncols, sizeof(*st->blob))) == NULL ||
-	    (st->bloblen = calloc((size_t)st->ncols,
-	    sizeof(*st->bloblen))) == NULL)) {
+	n = (size_t)st->ncols;
+	if (n > 0 && ((st->blob = calloc(n, sizeof(*st->blob))) == NULL ||
+	    (st->bloblen = calloc(n, sizeof(*st->bloblen))) == NULL)) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return -1;
 	}
