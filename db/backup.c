@@ -64,23 +64,8 @@ static const char *const bk_sql[BK__MAX] = {
 
 #define BK_TABLES_WANT	4
 
-/*
- * The newest SQLite schema this program knows.  With the PostgreSQL
- * dialect beside it (h/drv's sql.h), the count takes the dialect.
- */
-#ifdef DB_STMT_PG__FIRST
+/* The newest SQLite schema this program knows. */
 #define BK_KNOWN()	db_sql_nmigrations(DB_DIALECT_SQLITE)
-#else
-#define BK_KNOWN()	db_sql_nmigrations()
-#endif
-
-bool
-db_is_postgres(const char *database)
-{
-	return database != NULL &&
-	    (strncmp(database, "postgresql://", 13) == 0 ||
-	    strncmp(database, "postgres://", 11) == 0);
-}
 
 /* Log SQLite's error on h for `what` and set e (ERR_DB, msg).  -1. */
 static int

@@ -28,11 +28,20 @@
 struct db;
 
 /*
- * Open (creating with mode 0600 if missing) and migrate the database at
- * path.  Returns a new handle (db_close()), or NULL.  Errors: ERR_DB,
- * ERR_IO.
+ * Open and migrate the database at path: a SQLite file (created with
+ * mode 0600 if missing), or, when path starts with postgresql:// or
+ * postgres://, a libpq connection URI (multi-host and
+ * target_session_attrs allowed; passwords from a passfile only, never
+ * logged).  On PostgreSQL the migration runs under an advisory lock;
+ * a read-only server (hot standby) opens only if its schema is
+ * current.  Returns a new handle (db_close()), or NULL.  Errors:
+ * ERR_DB, ERR_IO, ERR_READ_ONLY (standby with an old schema),
+ * ERR_UNAVAILABLE (server unreachable).
  */
 struct db *db_open(const char *path, struct err *e);
+
+/* Whether database is a libpq URI (postgresql:// or postgres://). */
+bool	db_is_postgres(const char *database);
 
 /* Close every connection.  Call when no other thread uses db.  NULL ok. */
 void	db_close(struct db *db);
@@ -40,8 +49,25 @@ void	db_close(struct db *db);
 /* Schema version after migrations (PRAGMA user_version). */
 int	db_schema_version(struct db *db);
 
-/* Check that the database is writable (for /readyz).  Errors: ERR_DB. */
+/*
+ * Check that the database is writable (for /readyz).  Errors: ERR_DB,
+ * ERR_READ_ONLY (PostgreSQL standby), ERR_UNAVAILABLE.
+ */
 int	db_ping(struct db *db, struct err *e);
+
+/* What db_state() returns. */
+enum db_state {
+	DB_STATE_OK,		/* reachable and writable */
+	DB_STATE_READ_ONLY,	/* reachable, read-only (hot standby) */
+	DB_STATE_UNAVAILABLE,	/* unreachable or failing */
+};
+
+/*
+ * The database's state after one round trip on this thread's
+ * connection (SQLite: OK or UNAVAILABLE, as db_ping() finds it).  For
+ * /readyz and metrics.  Thread-safe.
+ */
+int	db_state(struct db *db);
 
 /* ---- certificates ---- */
 
@@ -340,8 +366,6 @@ int	db_node_stats(struct db *db, struct db_node_stat **out, size_t *n,
  * docs/operations.md).
  */
 
-/* Whether database is a libpq URI (postgresql:// or postgres://). */
-bool	db_is_postgres(const char *database);
 
 /* What a snapshot holds (db_backup(), db_snapshot_check()). */
 struct db_snap_info {
