@@ -710,8 +710,10 @@ test_pg_locks_and_notices(void **state)
 	PGconn *a = conn(pg_fixture_uri(pg)), *b = conn(pg_fixture_uri(pg));
 	const char *n1[] = { "n1" }, *n2[] = { "n2" }, *pay[] = { "42" };
 	struct timeval tv = { 0, 300 * 1000 };
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	PGnotify *n;
 	fd_set fds;
+	int i;
 
 	(void)state;
 	/* The leader: taken once per session however often asked. */
@@ -720,9 +722,12 @@ test_pg_locks_and_notices(void **state)
 	assert_int_equal(stmt_int(b, DB_STMT_PG_LEADER_TRY, 0, NULL), 0);
 	assert_int_equal(stmt_int(a, DB_STMT_PG_LEADER_RELEASE, 0, NULL), 1);
 	assert_int_equal(stmt_int(b, DB_STMT_PG_LEADER_TRY, 0, NULL), 1);
-	/* A leader's session ends: the lock is free. */
+	/* A leader's session ends: the lock is free once its backend is. */
 	PQfinish(b);
 	b = conn(pg_fixture_uri(pg));
+	for (i = 0; i < 250 && stmt_int(a, DB_STMT_PG_LEADER_TRY, 0,
+	    NULL) != 1; i++)
+		nanosleep(&pause, NULL);
 	assert_int_equal(stmt_int(a, DB_STMT_PG_LEADER_TRY, 0, NULL), 1);
 
 	/* A node being rotated anywhere, this session included. */
