@@ -451,6 +451,8 @@ test_pg_failover(void **state)
 	assert_non_null(db = db_open(uri, &e));
 	mktoken(&tok, "00000000000000f1", 0xf1, 5);
 	assert_int_equal(db_token_insert(db, &tok, NULL, &e), 0);
+	/* Replication is asynchronous: the token must be on the standby. */
+	assert_int_equal(pg_fixture_catch_up(dbt_pgf, sb), 0);
 
 	/*
 	 * Stopped, not killed: after a SIGKILL of the postmaster alone its
