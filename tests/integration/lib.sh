@@ -427,7 +427,7 @@ schema_check()
 {
 	local n
 	mkdir -p "$RCA_TMP/schema"
-	n=$(( $(wc -l < "$RCA_TMP/schema/list" 2>/dev/null || echo 0) + 1 ))
+	n=$(( $(wc -l 2>/dev/null < "$RCA_TMP/schema/list" || echo 0) + 1 ))
 	cp "$2" "$RCA_TMP/schema/$n.json"
 	printf '%s\t%s\t%s\n' "$1" "$RCA_TMP/schema/$n.json" "${3:-response}" \
 	    >> "$RCA_TMP/schema/list"
