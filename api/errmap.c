@@ -38,6 +38,8 @@ static const unsigned statuses[ERR__MAX] = {
 	[ERR_CONFIG] = 500,
 	[ERR_USAGE] = 500,
 	[ERR_INTERNAL] = 500,
+	[ERR_READ_ONLY] = 503,		/* a write on a standby */
+	[ERR_UNAVAILABLE] = 503,	/* database lost; retry */
 };
 
 const char *

@@ -35,6 +35,8 @@ static const char *const err_names[ERR__MAX] = {
 	[ERR_CONFIG] = "config_error",
 	[ERR_USAGE] = "usage",
 	[ERR_INTERNAL] = "internal",
+	[ERR_READ_ONLY] = "read_only",
+	[ERR_UNAVAILABLE] = "unavailable",
 };
 
 void

@@ -39,11 +39,13 @@ enum err_code {
 	ERR_RATE_LIMITED,	/* too many failed authentications; wait */
 	ERR_IO,			/* file system error */
 	ERR_CRYPTO,		/* OpenSSL failure (details only in the log) */
-	ERR_DB,			/* SQLite failure (details only in the log) */
+	ERR_DB,			/* database failure (details only in the log) */
 	ERR_NET,		/* network / TLS / Redis failure */
 	ERR_CONFIG,		/* bad configuration; msg names the key path */
 	ERR_USAGE,		/* bad command line */
 	ERR_INTERNAL,		/* anything else; never shown to clients */
+	ERR_READ_ONLY,		/* database is a read-only standby (writes) */
+	ERR_UNAVAILABLE,	/* database unreachable or outcome unknown */
 	ERR__MAX
 };
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "priv.h"
+#include "drv.h"
 
 /* Insert one certificate row in c's open transaction. */
 static int
@@ -140,26 +140,36 @@ out:
 }
 
 /*
+ * A row of a failed batch: a lost or read-only database says so (503
+ * to a client), anything else is the opaque ERR_DB.
+ */
+static void
+gc_fail(struct db_gc_item *it, const struct err *e)
+{
+	if (e->code == ERR_READ_ONLY || e->code == ERR_UNAVAILABLE)
+		it->err = *e;
+	else
+		err_set(&it->err, ERR_DB, "database error");
+}
+
+/*
  * Run one batch of queued inserts in one transaction, each row in its
  * own savepoint so a bad row (a taken serial) fails alone.  Every item
  * starts as ERR_DB and becomes ERR_OK only once COMMIT has returned.
  */
 static void
-gc_run(struct db *db, struct db_gc_item *batch)
+gc_run(struct db_conn *c, struct db_gc_item *batch)
 {
 	struct db_gc_item *it;
-	struct db_conn *c;
 	struct err e;
 
+	err_clear(&e);
 	for (it = batch; it != NULL; it = it->next) {
 		err_set(&it->err, ERR_DB, "database error");
 		it->row_ok = false;
 	}
-	/* Only the leader, one at a time, touches db->gc_conn. */
-	if (db->gc_conn == NULL)
-		db->gc_conn = db_conn_new(db, &e);
-	if ((c = db->gc_conn) == NULL || db_tx_begin(c, &e) == -1)
-		return;
+	if (c == NULL || db_tx_begin(c, &e) == -1)
+		goto fail;
 	for (it = batch; it != NULL; it = it->next) {
 		if (db_exec(c, DB_STMT_SAVEPOINT, &e) == -1)
 			goto abort;
@@ -179,16 +189,42 @@ gc_run(struct db *db, struct db_gc_item *batch)
 	if (counts_batch(c, batch, &e) == -1)
 		goto abort;
 	if (db_tx_commit(c, &e) == -1)
-		return;
+		goto fail;
 	for (it = batch; it != NULL; it = it->next)
 		if (it->row_ok)
 			err_clear(&it->err);
 	return;
 abort:
 	db_tx_rollback(c);
+fail:
 	for (it = batch; it != NULL; it = it->next)
-		if (it->row_ok)
-			err_set(&it->err, ERR_DB, "database error");
+		if (it->row_ok || e.code == ERR_READ_ONLY ||
+		    e.code == ERR_UNAVAILABLE)
+			gc_fail(it, &e);
+}
+
+/*
+ * PostgreSQL: no group commit (concurrency comes from one connection
+ * per thread); the row is a batch of one on this thread's connection,
+ * run again after a deadlock or serialization failure.
+ */
+static void
+gc_alone(struct db *db, struct db_gc_item *item)
+{
+	struct db_conn *c;
+	struct err e;
+
+	if ((c = db_conn_get(db, &e)) == NULL) {
+		item->err = e;
+		return;
+	}
+	/* A deadlock or serialization failure: run it again (db_write). */
+	for (int i = 0; i < DB_TX_TRIES; i++) {
+		c->conflict = false;
+		gc_run(c, item);
+		if (item->err.code == ERR_OK || !c->conflict)
+			break;
+	}
 }
 
 /*
@@ -222,6 +258,10 @@ db_cert_insert_use(struct db *db, const struct cert_rec *c,
 	item.cert = c;
 	item.audit = a;
 	item.token = token;
+	if (!db->drv->wmu) {
+		gc_alone(db, &item);
+		goto out;
+	}
 	pthread_cond_init(&item.cv, NULL);
 
 	pthread_mutex_lock(&db->gc_mu);
@@ -241,7 +281,10 @@ db_cert_insert_use(struct db *db, const struct cert_rec *c,
 		db->gc_pending = 0;
 		pthread_mutex_unlock(&db->gc_mu);
 
-		gc_run(db, batch);
+		/* Only the leader, one at a time, touches db->gc_conn. */
+		if (db->gc_conn == NULL)
+			db->gc_conn = db_conn_new(db, &item.err);
+		gc_run(db->gc_conn, batch);
 
 		pthread_mutex_lock(&db->gc_mu);
 		/* Read next first: a done item's owner may return. */
@@ -260,7 +303,7 @@ db_cert_insert_use(struct db *db, const struct cert_rec *c,
 	}
 	pthread_mutex_unlock(&db->gc_mu);
 	pthread_cond_destroy(&item.cv);
-
+out:
 	if (item.err.code != ERR_OK) {
 		if (e != NULL)
 			*e = item.err;

@@ -1,32 +1,22 @@
 /*
- * The database handle: opening (file mode, pragmas, defensive mode),
- * migrations, one SQLite connection per thread, the statement cache
- * (prepare, step, end) and write transactions.  Values in and out and
- * the query loop are in db/row.c.
+ * The database handle over its driver (db/drv.h: SQLite or
+ * PostgreSQL): opening, migrations, one connection per thread, the
+ * statement cache (prepare, step, end) and write transactions.  Values
+ * in and out and the query loop are in db/row.c.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "rca_limits.h"
 #include "log.h"
-#include "priv.h"
+#include "drv.h"
 
 static void
 conn_free(struct db_conn *c)
 {
-	int rc;
-
 	if (c == NULL)
 		return;
-	for (int i = 0; i < DB_STMT__MAX; i++)
-		if (c->st[i] != NULL)
-			(void)sqlite3_finalize(c->st[i]);
-	if (c->h != NULL && (rc = sqlite3_close(c->h)) != SQLITE_OK)
-		log_error("db: close: %s", sqlite3_errstr(rc));
+	c->db->drv->close(c);
 	free(c);
 }
 
@@ -48,88 +38,22 @@ conn_thread_exit(void *p)
 	conn_free(c);
 }
 
-/* Set a boolean sqlite3_db_config() option and check that it took. */
-static int
-conn_config(struct db_conn *c, int op, int want, const char *name,
-    struct err *e)
-{
-	int got = -1;
-
-	if (sqlite3_db_config(c->h, op, want, &got) != SQLITE_OK ||
-	    got != want) {
-		log_error("db: cannot set %s", name);
-		err_set(e, ERR_DB, "database error");
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Open and configure a connection: WAL, synchronous=FULL, foreign keys,
- * busy timeout for other processes, defensive mode, no double-quoted
- * strings, untrusted schema.
- */
+/* Open a connection with the database's driver. */
 static struct db_conn *
 conn_open(struct db *db, struct err *e)
 {
-	struct db_conn *c = NULL, *ret = NULL;
-	sqlite3_stmt *st = NULL;
-	const unsigned char *mode;
-	int rc;
+	struct db_conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
+		return NULL;
 	}
 	c->db = db;
-	rc = sqlite3_open_v2(db->path, &c->h, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
-	if (rc != SQLITE_OK) {
-		log_error("db: open %s: %s", db->path, c->h != NULL ?
-		    sqlite3_errmsg(c->h) : sqlite3_errstr(rc));
-		err_set(e, ERR_DB, "cannot open the database");
-		goto out;
+	if (db->drv->open(c, e) == -1) {
+		conn_free(c);
+		return NULL;
 	}
-	if (sqlite3_extended_result_codes(c->h, 1) != SQLITE_OK) {
-		db_fail(c, "extended result codes", e);
-		goto out;
-	}
-	if (conn_config(c, SQLITE_DBCONFIG_DEFENSIVE, 1, "defensive", e) ||
-	    conn_config(c, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
-	    "trusted_schema", e) ||
-	    conn_config(c, SQLITE_DBCONFIG_DQS_DML, 0, "dqs_dml", e) ||
-	    conn_config(c, SQLITE_DBCONFIG_DQS_DDL, 0, "dqs_ddl", e) ||
-	    conn_config(c, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
-	    "load_extension", e))
-		goto out;
-	if (sqlite3_busy_timeout(c->h, DB_BUSY_TIMEOUT_MS) != SQLITE_OK) {
-		db_fail(c, "busy_timeout", e);
-		goto out;
-	}
-
-	if ((st = db_stmt(c, DB_STMT_JOURNAL_WAL, e)) == NULL)
-		goto out;
-	if ((rc = db_step(c, st, "journal_mode", e)) == -1)
-		goto out;
-	mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-	if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
-		log_error("db: journal_mode is %s, not wal",
-		    mode != NULL ? (const char *)mode : "unknown");
-		err_set(e, ERR_DB, "database error");
-		goto out;
-	}
-	rc = db_stmt_end(c, st, "journal_mode", e);
-	st = NULL;
-	if (rc == -1 || db_exec(c, DB_STMT_SYNC_FULL, e) == -1 ||
-	    db_exec(c, DB_STMT_FOREIGN_KEYS, e) == -1)
-		goto out;
-
-	ret = c;
-	c = NULL;
-out:
-	db_stmt_done(st);
-	conn_free(c);
-	return ret;
+	return c;
 }
 
 struct db_conn *
@@ -167,115 +91,74 @@ db_conn_get(struct db *db, struct err *e)
 	return c;
 }
 
-sqlite3_stmt *
+struct db_st *
 db_stmt(struct db_conn *c, enum db_stmt id, struct err *e)
 {
-	const char *text = db_sql_text(id);
+	const char *text = db_sql_text(c->db->dialect, id);
 
 	if (text == NULL) {
 		log_error("db: no statement %d", (int)id);
 		err_set(e, ERR_INTERNAL, "internal error");
 		return NULL;
 	}
-	if (c->st[id] == NULL && sqlite3_prepare_v3(c->h, text, -1,
-	    SQLITE_PREPARE_PERSISTENT, &c->st[id], NULL) != SQLITE_OK) {
-		log_error("db: prepare statement %d", (int)id);
-		db_fail(c, "prepare", e);
-		c->st[id] = NULL;
-		return NULL;
-	}
-	return c->st[id];
+	return c->db->drv->stmt(c, id, text, e);
 }
 
 void
-db_stmt_done(sqlite3_stmt *st)
+db_stmt_done(struct db_conn *c, struct db_st *st)
 {
-	if (st == NULL)
-		return;
-	/*
-	 * After a failed step the reset repeats the error the caller has
-	 * already handled: this form is for failure paths.
-	 */
-	(void)sqlite3_reset(st);
-	(void)sqlite3_clear_bindings(st);
-}
-
-/*
- * Map a failing SQLite result code to e: ERR_ALREADY_EXISTS for a
- * UNIQUE/PRIMARY KEY violation, ERR_NOT_FOUND for a FOREIGN KEY
- * violation, ERR_DB (logged) otherwise.  Returns -1.
- */
-static int
-db_rc_fail(struct db_conn *c, int rc, const char *what, struct err *e)
-{
-	switch (rc) {
-	case SQLITE_CONSTRAINT_UNIQUE:
-	case SQLITE_CONSTRAINT_PRIMARYKEY:
-		log_debug("db: %s: %s", what, sqlite3_errmsg(c->h));
-		err_set(e, ERR_ALREADY_EXISTS, "already exists");
-		return -1;
-	case SQLITE_CONSTRAINT_FOREIGNKEY:
-		log_debug("db: %s: %s", what, sqlite3_errmsg(c->h));
-		err_set(e, ERR_NOT_FOUND, "not found");
-		return -1;
-	default:
-		return db_fail(c, what, e);
-	}
+	if (st != NULL)
+		c->db->drv->done(c, st);
 }
 
 int
-db_stmt_end(struct db_conn *c, sqlite3_stmt *st, const char *what,
+db_stmt_end(struct db_conn *c, struct db_st *st, const char *what,
     struct err *e)
 {
-	int rc = sqlite3_reset(st);
-
-	(void)sqlite3_clear_bindings(st);
-	return rc == SQLITE_OK ? 0 : db_rc_fail(c, rc, what, e);
+	return c->db->drv->end(c, st, what, e);
 }
 
 int
 db_fail(struct db_conn *c, const char *what, struct err *e)
 {
-	log_error("db: %s: %s (%d)", what, sqlite3_errmsg(c->h),
-	    sqlite3_extended_errcode(c->h));
-	err_set(e, ERR_DB, "database error");
-	return -1;
+	return c->db->drv->fail(c, what, e);
 }
 
 int
-db_step(struct db_conn *c, sqlite3_stmt *st, const char *what,
+db_step(struct db_conn *c, struct db_st *st, const char *what,
     struct err *e)
 {
-	int rc = sqlite3_step(st);
-
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc;
-	return db_rc_fail(c, rc, what, e);
+	return c->db->drv->step(c, st, what, e);
 }
 
 int
 db_exec(struct db_conn *c, enum db_stmt id, struct err *e)
 {
-	sqlite3_stmt *st;
+	const char *what = db_sql_text(c->db->dialect, id);
+	struct db_st *st;
 	int rc;
 
 	if ((st = db_stmt(c, id, e)) == NULL)
 		return -1;
-	while ((rc = db_step(c, st, db_sql_text(id), e)) == SQLITE_ROW)
+	while ((rc = db_step(c, st, what, e)) == DB_ROW)
 		continue;
 	if (rc == -1) {
-		db_stmt_done(st);
+		db_stmt_done(c, st);
 		return -1;
 	}
-	return db_stmt_end(c, st, db_sql_text(id), e);
+	return db_stmt_end(c, st, what, e);
 }
 
 int
 db_tx_begin(struct db_conn *c, struct err *e)
 {
-	pthread_mutex_lock(&c->db->wmu);
+	const bool wmu = c->db->drv->wmu;
+
+	if (wmu)
+		pthread_mutex_lock(&c->db->wmu);
 	if (db_exec(c, DB_STMT_BEGIN_WRITE, e) == -1) {
-		pthread_mutex_unlock(&c->db->wmu);
+		if (wmu)
+			pthread_mutex_unlock(&c->db->wmu);
 		return -1;
 	}
 	return 0;
@@ -286,18 +169,20 @@ db_tx_commit(struct db_conn *c, struct err *e)
 {
 	int rc = db_exec(c, DB_STMT_COMMIT, e);
 
-	if (rc == -1 && !sqlite3_get_autocommit(c->h))
+	if (rc == -1 && c->db->drv->in_tx(c))
 		(void)db_exec(c, DB_STMT_ROLLBACK, NULL);
-	pthread_mutex_unlock(&c->db->wmu);
+	if (c->db->drv->wmu)
+		pthread_mutex_unlock(&c->db->wmu);
 	return rc;
 }
 
 void
 db_tx_rollback(struct db_conn *c)
 {
-	if (!sqlite3_get_autocommit(c->h))
+	if (c->db->drv->in_tx(c))
 		(void)db_exec(c, DB_STMT_ROLLBACK, NULL);
-	pthread_mutex_unlock(&c->db->wmu);
+	if (c->db->drv->wmu)
+		pthread_mutex_unlock(&c->db->wmu);
 }
 
 int
@@ -309,73 +194,103 @@ db_read_begin(struct db_conn *c, struct err *e)
 void
 db_read_end(struct db_conn *c)
 {
-	if (!sqlite3_get_autocommit(c->h))
+	if (c->db->drv->in_tx(c))
 		(void)db_exec(c, DB_STMT_COMMIT, NULL);
+}
+
+/*
+ * The one BIGINT row of statement id (the schema version, or whether
+ * the server is read-only), in 0..INT32_MAX.
+ */
+static int
+read_int(struct db_conn *c, enum db_stmt id, const char *what, int *out,
+    struct err *e)
+{
+	struct db_st *st;
+	int64_t v;
+	int rc;
+
+	if ((st = db_stmt(c, id, e)) == NULL)
+		return -1;
+	if ((rc = db_step(c, st, what, e)) == DB_ROW) {
+		v = c->db->drv->col_int(st, 0);
+		if (v < 0 || v > INT32_MAX) {
+			log_error("db: %s is %lld", what, (long long)v);
+			err_set(e, ERR_DB, "database error");
+			db_stmt_done(c, st);
+			return -1;
+		}
+		*out = (int)v;
+		return db_stmt_end(c, st, what, e);
+	}
+	if (rc == DB_DONE)
+		db_fail(c, what, e);
+	db_stmt_done(c, st);
+	return -1;
 }
 
 static int
 read_user_version(struct db_conn *c, int *out, struct err *e)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((st = db_stmt(c, DB_STMT_USER_VERSION, e)) == NULL)
-		return -1;
-	if ((rc = db_step(c, st, "user_version", e)) == SQLITE_ROW) {
-		*out = sqlite3_column_int(st, 0);
-		return db_stmt_end(c, st, "user_version", e);
-	}
-	if (rc == SQLITE_DONE)
-		db_fail(c, "user_version", e);
-	db_stmt_done(st);
-	return -1;
+	return read_int(c, DB_STMT_USER_VERSION, "user_version", out, e);
 }
 
-/* Run a migration script, statement by statement. */
+/* Is the server read-only (PostgreSQL hot standby)?  1, 0 or -1. */
 static int
-exec_script(struct db_conn *c, const char *script, struct err *e)
+server_read_only(struct db_conn *c, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	const char *p = script;
-	int rc = -1, s;
+	int ro = 0;
 
-	while (*p != '\0') {
-		if (sqlite3_prepare_v2(c->h, p, -1, &st, &p) != SQLITE_OK) {
-			db_fail(c, "migration", e);
-			goto out;
-		}
-		if (st == NULL)	/* only white space was left */
-			break;
-		while ((s = db_step(c, st, "migration", e)) == SQLITE_ROW)
-			continue;
-		if (s == -1)
-			goto out;
-		if (sqlite3_finalize(st) != SQLITE_OK) {
-			st = NULL;
-			db_fail(c, "migration", e);
-			goto out;
-		}
-		st = NULL;
+	if (c->db->dialect != DB_DIALECT_PG)
+		return 0;
+	if (read_int(c, DB_STMT_PG_READ_ONLY, "read-only check", &ro,
+	    e) == -1)
+		return -1;
+	return ro != 0;
+}
+
+/*
+ * A read-only database (a standby) is opened only when its schema is
+ * the latest: it cannot be migrated there.
+ */
+static int
+check_read_only(struct db *db, struct db_conn *c, struct err *e)
+{
+	size_t latest = db_sql_nmigrations(db->dialect);
+	int v = 0;
+
+	if (read_user_version(c, &v, e) == -1)
+		return -1;
+	if ((size_t)v != latest) {
+		log_error("db: read-only database at schema version %d, "
+		    "this program needs %zu", v, latest);
+		err_set(e, ERR_READ_ONLY, "the database is read-only and its "
+		    "schema is not current: migrate on the primary");
+		return -1;
 	}
-	rc = 0;
-out:
-	if (st != NULL)
-		(void)sqlite3_finalize(st);
-	return rc;
+	db->version = v;
+	return 0;
 }
 
 /*
  * Bring the schema to the latest version in one write transaction, so
- * two processes opening a new file at once cannot both migrate it.
+ * two processes opening a new file at once cannot both migrate it (on
+ * PostgreSQL the transaction first takes an advisory lock).
  */
 static int
 migrate(struct db *db, struct db_conn *c, struct err *e)
 {
-	size_t latest = db_sql_nmigrations();
+	size_t latest = db_sql_nmigrations(db->dialect);
 	int v = 0, rc = -1;
 
+	if ((rc = server_read_only(c, e)) != 0)
+		return rc == 1 ? check_read_only(db, c, e) : -1;
+	rc = -1;
 	if (db_tx_begin(c, e) == -1)
 		return -1;
+	if (db->dialect == DB_DIALECT_PG &&
+	    db_exec(c, DB_STMT_PG_MIGRATE_LOCK, e) == -1)
+		goto out;
 	if (read_user_version(c, &v, e) == -1)
 		goto out;
 	if (v < 0 || (size_t)v > latest) {
@@ -387,7 +302,8 @@ migrate(struct db *db, struct db_conn *c, struct err *e)
 	}
 	for (size_t i = (size_t)v; i < latest; i++) {
 		log_info("db: migrating schema to version %zu", i + 1);
-		if (exec_script(c, db_sql_migration(i), e) == -1)
+		if (db->drv->script(c, db_sql_migration(db->dialect, i),
+		    e) == -1)
 			goto out;
 	}
 	if (read_user_version(c, &v, e) == -1)
@@ -408,35 +324,11 @@ out:
 	return rc;
 }
 
-/* Create the file with mode 0600 before SQLite sees it. */
-static int
-create_file(const char *path, struct err *e)
+bool
+db_path_is_pg(const char *path)
 {
-	struct stat sb;
-	int fd, rc = -1;
-
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		log_error("db: open %s: %s", path, strerror(errno));
-		err_set(e, ERR_IO, "cannot open database %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &sb) == -1) {
-		err_set(e, ERR_IO, "cannot stat database %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		err_set(e, ERR_IO, "database %s is not a regular file", path);
-		goto out;
-	}
-	if ((sb.st_mode & 077) != 0)
-		log_warn("db: %s is accessible by group or others (mode %o)",
-		    path, (unsigned)(sb.st_mode & 07777));
-	rc = 0;
-out:
-	close(fd);
-	return rc;
+	return strncmp(path, "postgresql://", 13) == 0 ||
+	    strncmp(path, "postgres://", 11) == 0;
 }
 
 struct db *
@@ -444,15 +336,15 @@ db_open(const char *path, struct err *e)
 {
 	struct db *db = NULL, *ret = NULL;
 	struct db_conn *c;
+	struct err le;
 	int rc;
 
+	ERR_LOCAL(e, le);
 	if (path == NULL || path[0] == '\0' ||
 	    strnlen(path, RCA_MAX_PATH) == RCA_MAX_PATH) {
 		err_set(e, ERR_IO, "invalid database path");
 		return NULL;
 	}
-	if (create_file(path, e) == -1)
-		return NULL;
 	if ((db = calloc(1, sizeof(*db))) == NULL ||
 	    (db->path = strdup(path)) == NULL) {
 		if (db != NULL)
@@ -461,7 +353,14 @@ db_open(const char *path, struct err *e)
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
+	db->drv = db_path_is_pg(path) ? &db_drv_pg : &db_drv_sqlite;
+	db->dialect = db->drv->dialect;
 	db->gc_tail = &db->gc_head;
+	if (db->drv->setup(db, e) == -1) {
+		free(db->path);
+		free(db);
+		return NULL;
+	}
 	if ((rc = pthread_key_create(&db->key, conn_thread_exit)) != 0) {
 		log_error("db: pthread_key_create: %s", strerror(rc));
 		err_set(e, ERR_INTERNAL, "internal error");
@@ -519,12 +418,33 @@ db_schema_version(struct db *db)
 int
 db_ping(struct db *db, struct err *e)
 {
+	struct err le;
 	struct db_conn *c;
+	int st;
 
+	ERR_LOCAL(e, le);
 	if ((c = db_conn_get(db, e)) == NULL)
 		return -1;
+	if (db->drv->state != NULL) {
+		if ((st = db->drv->state(c, e)) == DB_STATE_OK)
+			return 0;
+		if (st == DB_STATE_READ_ONLY)
+			err_set(e, ERR_READ_ONLY, "the database is read-only");
+		return -1;
+	}
 	if (db_tx_begin(c, e) == -1)
 		return -1;
 	db_tx_rollback(c);
 	return 0;
+}
+
+int
+db_state(struct db *db)
+{
+	struct err e = { 0 };
+
+	if (db_ping(db, &e) == 0)
+		return DB_STATE_OK;
+	return e.code == ERR_READ_ONLY ? DB_STATE_READ_ONLY :
+	    DB_STATE_UNAVAILABLE;
 }

@@ -27,9 +27,15 @@
 struct db;
 
 /*
- * Open (creating with mode 0600 if missing) and migrate the database at
- * path.  Returns a new handle (db_close()), or NULL.  Errors: ERR_DB,
- * ERR_IO.
+ * Open and migrate the database at path: a SQLite file (created with
+ * mode 0600 if missing), or, when path starts with postgresql:// or
+ * postgres://, a libpq connection URI (multi-host and
+ * target_session_attrs allowed; passwords from a passfile only, never
+ * logged).  On PostgreSQL the migration runs under an advisory lock;
+ * a read-only server (hot standby) opens only if its schema is
+ * current.  Returns a new handle (db_close()), or NULL.  Errors:
+ * ERR_DB, ERR_IO, ERR_READ_ONLY (standby with an old schema),
+ * ERR_UNAVAILABLE (server unreachable).
  */
 struct db *db_open(const char *path, struct err *e);
 
@@ -39,8 +45,25 @@ void	db_close(struct db *db);
 /* Schema version after migrations (PRAGMA user_version). */
 int	db_schema_version(struct db *db);
 
-/* Check that the database is writable (for /readyz).  Errors: ERR_DB. */
+/*
+ * Check that the database is writable (for /readyz).  Errors: ERR_DB,
+ * ERR_READ_ONLY (PostgreSQL standby), ERR_UNAVAILABLE.
+ */
 int	db_ping(struct db *db, struct err *e);
+
+/* What db_state() returns. */
+enum db_state {
+	DB_STATE_OK,		/* reachable and writable */
+	DB_STATE_READ_ONLY,	/* reachable, read-only (hot standby) */
+	DB_STATE_UNAVAILABLE,	/* unreachable or failing */
+};
+
+/*
+ * The database's state after one round trip on this thread's
+ * connection (SQLite: OK or UNAVAILABLE, as db_ping() finds it).  For
+ * /readyz and metrics.  Thread-safe.
+ */
+int	db_state(struct db *db);
 
 /* ---- certificates ---- */
 

@@ -1,10 +1,12 @@
 /*
  * Internal to db/: the database handle, per-thread connections,
- * statements and transactions (db/db.c); values in and out and the
- * query loop every table uses (db/row.c); write transactions with their
- * audit row (db/write.c); and what one table file lends another.  Tests
- * in tests/db include it to look at connection settings and the
- * group-commit queue.
+ * statements and transactions (db/db.c, over a driver of db/drv.h);
+ * values in and out and the query loop every table uses (db/row.c);
+ * write transactions with their audit row (db/write.c); and what one
+ * table file lends another.  Nothing here names SQLite or libpq: the
+ * drivers (db/drv_sqlite.c, db/drv_pg.c) own those.  Tests in tests/db
+ * include it to look at connection settings and the group-commit
+ * queue.
  */
 #ifndef RCA_DB_PRIV_H
 #define RCA_DB_PRIV_H
@@ -14,18 +16,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "db.h"
 #include "sql.h"
 
 #define DB_BUSY_TIMEOUT_MS	5000	/* wait for another process's lock */
 #define DB_CRL_KEEP		1	/* CRLs kept: the newest DER only */
+#define DB_TX_TRIES		3	/* runs of a conflicting write tx */
 
-/* One SQLite connection, used only by the thread that opened it. */
+struct db_drv;
+
+/*
+ * A prepared statement of a driver: a sqlite3_stmt on SQLite, the
+ * driver's own record on PostgreSQL (db/drv_pg.c).
+ */
+struct db_st;
+
+/* What db_step() returns besides -1. */
+#define DB_ROW		100	/* a row is ready (SQLITE_ROW's value) */
+#define DB_DONE		101	/* no more rows (SQLITE_DONE's value) */
+
+/* One connection, used only by one thread at a time. */
 struct db_conn {
-	sqlite3		*h;			/* owned */
-	sqlite3_stmt	*st[DB_STMT__MAX];	/* owned; prepared lazily */
+	void		*h;			/* owned: sqlite3 or PGconn */
+	struct db_st	*st[DB_STMT__MAX];	/* owned; prepared lazily */
+	void		*priv;			/* owned: driver's state */
+	/*
+	 * The last error was a deadlock or serialization failure
+	 * (PostgreSQL 40P01, 40001): the transaction may run again.
+	 */
+	bool		 conflict;
 	struct db	*db;			/* borrowed: its database */
 	struct db_conn	*prev, *next;		/* in db->conns */
 };
@@ -43,15 +62,18 @@ struct db_gc_item {
 };
 
 struct db {
-	char		*path;		/* owned */
+	const struct db_drv *drv;	/* SQLite's or PostgreSQL's */
+	enum db_dialect	 dialect;	/* drv's */
+	char		*path;		/* owned: file path or libpq URI */
 	int		 version;	/* schema version after migration */
 	pthread_key_t	 key;		/* this thread's struct db_conn */
 	pthread_mutex_t	 mu;		/* guards conns */
 	struct db_conn	*conns;		/* every open connection */
 	/*
-	 * Serialises this process's write transactions, so threads queue
-	 * on a mutex instead of SQLite's sleeping busy handler (which is
-	 * left for other processes).
+	 * SQLite: serialises this process's write transactions, so
+	 * threads queue on a mutex instead of SQLite's sleeping busy
+	 * handler (which is left for other processes).  Not taken on
+	 * PostgreSQL, whose row locks do the work.
 	 */
 	pthread_mutex_t	 wmu;
 
@@ -79,7 +101,8 @@ struct db {
 
 /*
  * This thread's connection to db, opened on first use and closed when
- * the thread exits or by db_close().  Errors: ERR_DB, ERR_INTERNAL.
+ * the thread exits or by db_close().  Errors: ERR_DB, ERR_UNAVAILABLE
+ * (PostgreSQL unreachable), ERR_INTERNAL.
  */
 struct db_conn *db_conn_get(struct db *db, struct err *e);
 
@@ -95,36 +118,40 @@ struct db_conn *db_conn_new(struct db *db, struct err *e);
  * failure path).  Tables use db_query() and friends (db/row.c), which
  * do this.  Errors: ERR_DB.
  */
-sqlite3_stmt *db_stmt(struct db_conn *c, enum db_stmt id, struct err *e);
+struct db_st *db_stmt(struct db_conn *c, enum db_stmt id, struct err *e);
 
 /*
  * Reset st and clear its bindings, ignoring the reset's result (which
  * repeats a failed step's error the caller already has).  NULL ok.
  */
-void	db_stmt_done(sqlite3_stmt *st);
+void	db_stmt_done(struct db_conn *c, struct db_st *st);
 
 /*
- * Log SQLite's error on c for the operation `what` and set e to ERR_DB
- * "database error" (SQLite's text stays in the log).  Returns -1.
+ * Log the driver's error on c for the operation `what` and set e to
+ * ERR_DB "database error" (the library's text stays in the log).
+ * Returns -1.
  */
 int	db_fail(struct db_conn *c, const char *what, struct err *e);
 
 /*
- * Step st once.  Returns SQLITE_ROW or SQLITE_DONE, or -1 with e set:
+ * Step st once.  Returns DB_ROW or DB_DONE, or -1 with e set:
  * ERR_ALREADY_EXISTS for a UNIQUE/PRIMARY KEY violation, ERR_NOT_FOUND
- * for a FOREIGN KEY violation, ERR_DB (logged) otherwise.
+ * for a FOREIGN KEY violation, ERR_READ_ONLY (a write on a read-only
+ * database), ERR_UNAVAILABLE (connection lost), ERR_DB (logged)
+ * otherwise.
  */
-int	db_step(struct db_conn *c, sqlite3_stmt *st, const char *what,
+int	db_step(struct db_conn *c, struct db_st *st, const char *what,
 	    struct err *e);
 
 /* Run a statement that takes no value and returns no row. */
 int	db_exec(struct db_conn *c, enum db_stmt id, struct err *e);
 
 /*
- * Write transactions: db_tx_begin() takes db->wmu and runs BEGIN
- * IMMEDIATE; db_tx_commit() commits (durably) and releases; on failure
- * it rolls back.  db_tx_rollback() rolls back if a transaction is open
- * and releases.  Every db_tx_begin() that returned 0 is followed by
+ * Write transactions: db_tx_begin() takes db->wmu (SQLite only) and
+ * runs BEGIN IMMEDIATE (BEGIN on PostgreSQL); db_tx_commit() commits
+ * (durably) and releases; on failure it rolls back, and a COMMIT whose
+ * outcome is unknown (connection lost) is ERR_UNAVAILABLE.
+ * db_tx_rollback() rolls back if a transaction is open and releases.  Every db_tx_begin() that returned 0 is followed by
  * exactly one db_tx_commit() or db_tx_rollback().
  */
 int	db_tx_begin(struct db_conn *c, struct err *e);
@@ -141,7 +168,7 @@ void	db_read_end(struct db_conn *c);
  * one stopped before SQLITE_DONE) may surface its error only there.
  * The error maps as db_step()'s does.  Returns 0 or -1 with e set.
  */
-int	db_stmt_end(struct db_conn *c, sqlite3_stmt *st, const char *what,
+int	db_stmt_end(struct db_conn *c, struct db_st *st, const char *what,
 	    struct err *e);
 
 /* ---- values in and out (db/row.c) ---- */
@@ -188,12 +215,13 @@ struct db_arg {
  * Bind args[0..n-1] to ?1..?n of st.  Errors: ERR_INVALID_REQUEST
  * (text unterminated within its bound, blob too long), ERR_DB.
  */
-int	db_bind(struct db_conn *c, sqlite3_stmt *st, const struct db_arg *args,
+int	db_bind(struct db_conn *c, struct db_st *st, const struct db_arg *args,
 	    size_t n, struct err *e);
 
 /* A result row, valid during the callback that receives it. */
 struct db_row {
-	sqlite3_stmt	*st;	/* borrowed */
+	const struct db_drv	*drv;	/* borrowed: the statement's */
+	struct db_st		*st;	/* borrowed */
 };
 
 /*
@@ -283,9 +311,6 @@ void	db_rows_free(void *v, size_t n, size_t size, void (*clear)(void *));
 int64_t	db_run(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
 	    size_t nargs, const char *what, struct err *e);
 
-/* The rowid of the row c inserted last. */
-int64_t	db_last_id(struct db_conn *c);
-
 /* ---- write transactions with their audit entry (db/write.c) ---- */
 
 /*
@@ -296,7 +321,10 @@ typedef int db_tx_fn(struct db_conn *c, void *arg, struct err *e);
 
 /*
  * In one write transaction on db: run(c, arg), then append a (may be
- * NULL) to the audit log, then commit durably.  Returns 0 or -1.
+ * NULL) to the audit log, then commit durably.  A transaction
+ * PostgreSQL aborts for a deadlock or serialization failure runs again
+ * (run must be safe to repeat), at most DB_TX_TRIES times.  Returns 0
+ * or -1.
  */
 int	db_write(struct db *db, db_tx_fn *run, void *arg,
 	    const struct audit_rec *a, struct err *e);

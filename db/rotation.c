@@ -53,6 +53,15 @@ rotation_write(struct db *db, const struct rotation_rec *r, db_tx_fn *run,
 	return 0;
 }
 
+/* The id an INSERT ... RETURNING id gives. */
+static int
+read_id(const struct db_row *r, void *out, struct err *e)
+{
+	(void)e;
+	*(int64_t *)out = db_col_int(r, 0);
+	return 0;
+}
+
 /* db_rotation_insert()'s transaction: the row, then its steps. */
 static int
 rotation_insert_in(struct db_conn *c, void *arg, struct err *e)
@@ -64,13 +73,14 @@ rotation_insert_in(struct db_conn *c, void *arg, struct err *e)
 		DB_INT(r->started_at), DB_INT(r->finished_at),
 	};
 
-	if (db_run(c, DB_STMT_ROT_INSERT, args, DB_NARGS(args),
-	    "rotation insert", e) == -1) {
+	if (db_get(c, DB_STMT_ROT_INSERT, args, DB_NARGS(args), read_id,
+	    &r->id, "rotation insert", e) != 1) {
 		if (e->code == ERR_NOT_FOUND)
 			err_set(e, ERR_NOT_FOUND, "node not found");
+		else if (e->code == ERR_OK)
+			db_fail(c, "rotation insert", e);
 		return -1;
 	}
-	r->id = db_last_id(c);
 	return steps_insert(c, r->id, r, e);
 }
 

@@ -1,106 +1,56 @@
 /*
  * Values in and out of a statement, and the one query loop every table
  * uses: bind declared parameters, step, hand each row to a reader, end
- * the statement checking its reset.  With db/db.c the only SQLite calls.
+ * the statement checking its reset.  Shared by both drivers (db/drv.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "rca_limits.h"
 #include "log.h"
-#include "priv.h"
-
-static int
-bind_text(struct db_conn *c, sqlite3_stmt *st, int i, const char *s,
-    size_t cap, struct err *e)
-{
-	size_t len;
-	int rc;
-
-	if (s == NULL)
-		rc = sqlite3_bind_null(st, i);
-	else if ((len = strnlen(s, cap)) == cap || len > INT32_MAX) {
-		err_set(e, ERR_INVALID_REQUEST, "value too long");
-		return -1;
-	} else
-		rc = sqlite3_bind_text(st, i, s, (int)len, SQLITE_STATIC);
-	return rc == SQLITE_OK ? 0 : db_fail(c, "bind", e);
-}
-
-static int
-bind_one(struct db_conn *c, sqlite3_stmt *st, int i, const struct db_arg *a,
-    struct err *e)
-{
-	const char *s = a->p;
-
-	switch (a->kind) {
-	case DB_A_INT:
-		if (sqlite3_bind_int64(st, i, a->i) != SQLITE_OK)
-			return db_fail(c, "bind", e);
-		return 0;
-	case DB_A_OPT:
-		return bind_text(c, st, i, s != NULL && s[0] != '\0' ? s : NULL,
-		    a->n, e);
-	case DB_A_BLOB:
-		if (a->n > INT32_MAX) {
-			err_set(e, ERR_INVALID_REQUEST, "value too long");
-			return -1;
-		}
-		if (sqlite3_bind_blob(st, i, a->p, (int)a->n, SQLITE_STATIC) !=
-		    SQLITE_OK)
-			return db_fail(c, "bind", e);
-		return 0;
-	case DB_A_TEXT:
-	default:
-		return bind_text(c, st, i, s, a->n, e);
-	}
-}
+#include "drv.h"
 
 int
-db_bind(struct db_conn *c, sqlite3_stmt *st, const struct db_arg *args,
+db_bind(struct db_conn *c, struct db_st *st, const struct db_arg *args,
     size_t n, struct err *e)
 {
-	for (size_t i = 0; i < n; i++)
-		if (bind_one(c, st, (int)i + 1, &args[i], e) == -1)
-			return -1;
-	return 0;
+	return c->db->drv->bind(c, st, args, n, e);
 }
 
 int64_t
 db_col_int(const struct db_row *r, int i)
 {
-	return sqlite3_column_int64(r->st, i);
+	return r->drv->col_int(r->st, i);
 }
 
 bool
 db_col_null(const struct db_row *r, int i)
 {
-	return sqlite3_column_type(r->st, i) == SQLITE_NULL;
+	return r->drv->col_null(r->st, i);
 }
 
 const char *
 db_col_str(const struct db_row *r, int i)
 {
-	return (const char *)sqlite3_column_text(r->st, i);
+	size_t n;
+
+	return r->drv->col_str(r->st, i, &n);
 }
 
 const void *
 db_col_blob(const struct db_row *r, int i, size_t *len)
 {
-	const void *p = sqlite3_column_blob(r->st, i);
-
-	*len = (size_t)sqlite3_column_bytes(r->st, i);
-	return p;
+	return r->drv->col_blob(r->st, i, len);
 }
 
 int
 db_col_text(const struct db_row *r, int i, char *buf, size_t cap,
     struct err *e)
 {
-	const unsigned char *t = sqlite3_column_text(r->st, i);
-	size_t n = (size_t)sqlite3_column_bytes(r->st, i);
+	size_t n;
+	const char *t = r->drv->col_str(r->st, i, &n);
 
-	if (t == NULL && sqlite3_column_type(r->st, i) != SQLITE_NULL) {
+	if (t == NULL && !r->drv->col_null(r->st, i)) {
 		log_error("db: out of memory reading column %d", i);
 		err_set(e, ERR_DB, "database error");
 		return -1;
@@ -109,7 +59,7 @@ db_col_text(const struct db_row *r, int i, char *buf, size_t cap,
 		n = 0;
 	if (n >= cap) {
 		log_error("db: column %d of %s does not fit (%zu bytes)", i,
-		    sqlite3_column_name(r->st, i), n);
+		    r->drv->col_name(r->st, i), n);
 		err_set(e, ERR_DB, "database error");
 		return -1;
 	}
@@ -122,13 +72,13 @@ db_col_text(const struct db_row *r, int i, char *buf, size_t cap,
 char *
 db_col_dup(const struct db_row *r, int i, bool *ok)
 {
-	const unsigned char *t = sqlite3_column_text(r->st, i);
-	size_t n = (size_t)sqlite3_column_bytes(r->st, i);
+	size_t n;
+	const char *t = r->drv->col_str(r->st, i, &n);
 	char *s;
 
 	*ok = true;
 	if (t == NULL) {
-		*ok = sqlite3_column_type(r->st, i) == SQLITE_NULL;
+		*ok = r->drv->col_null(r->st, i);
 		return NULL;
 	}
 	if ((s = malloc(n + 1)) == NULL) {
@@ -154,16 +104,17 @@ db_query(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
     struct err *e)
 {
 	struct db_row row;
-	sqlite3_stmt *st;
+	struct db_st *st;
 	int64_t nrows = 0;
-	int s = SQLITE_DONE, f = 0;
+	int s = DB_DONE, f = 0;
 
 	if ((st = db_stmt(c, id, e)) == NULL)
 		return -1;
+	row.drv = c->db->drv;
 	row.st = st;
 	if (db_bind(c, st, args, nargs, e) == -1)
 		goto fail;
-	while (f == 0 && (s = db_step(c, st, what, e)) == SQLITE_ROW) {
+	while (f == 0 && (s = db_step(c, st, what, e)) == DB_ROW) {
 		nrows++;
 		if (fn != NULL && (f = fn(&row, arg, e)) == -1)
 			goto fail;
@@ -174,7 +125,7 @@ db_query(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
 		return -1;
 	return nrows;
 fail:
-	db_stmt_done(st);
+	db_stmt_done(c, st);
 	return -1;
 }
 
@@ -288,11 +239,5 @@ db_run(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
 {
 	if (db_query(c, id, args, nargs, NULL, NULL, what, e) == -1)
 		return -1;
-	return sqlite3_changes64(c->h);
-}
-
-int64_t
-db_last_id(struct db_conn *c)
-{
-	return sqlite3_last_insert_rowid(c->h);
+	return c->db->drv->changes(c);
 }

@@ -326,7 +326,8 @@ static const char *const sql[DB_STMT__MAX] = {
 	/* ?1 node, ?2 status, ?3 old, ?4 new, ?5 started, ?6 finished */
 	[DB_STMT_ROT_INSERT] =
 	    "INSERT INTO rotations (node, status, old_serial, new_serial, "
-	    "started_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    "started_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "RETURNING id",
 	/* ?1 status, ?2 old, ?3 new, ?4 finished, ?5 id */
 	[DB_STMT_ROT_UPDATE] =
 	    "UPDATE rotations SET status = ?1, old_serial = ?2, "
@@ -570,20 +571,37 @@ static const char *const migrations[] = {
 	migration_3,
 };
 
-const char *
-db_sql_text(enum db_stmt id)
+static const char *
+sqlite_text(enum db_stmt id)
 {
 	return (unsigned)id < DB_STMT__MAX ? sql[id] : NULL;
 }
 
-size_t
-db_sql_nmigrations(void)
+static size_t
+sqlite_nmigrations(void)
 {
 	return sizeof(migrations) / sizeof(migrations[0]);
 }
 
 const char *
-db_sql_migration(size_t i)
+db_sql_text(enum db_dialect d, enum db_stmt id)
 {
-	return i < db_sql_nmigrations() ? migrations[i] : NULL;
+	if (d == DB_DIALECT_PG)
+		return (unsigned)id < DB_STMT__MAX ? db_sql_pg_text(id) : NULL;
+	return sqlite_text(id);
+}
+
+size_t
+db_sql_nmigrations(enum db_dialect d)
+{
+	return d == DB_DIALECT_PG ? db_sql_pg_nmigrations() :
+	    sqlite_nmigrations();
+}
+
+const char *
+db_sql_migration(enum db_dialect d, size_t i)
+{
+	if (d == DB_DIALECT_PG)
+		return db_sql_pg_migration(i);
+	return i < sqlite_nmigrations() ? migrations[i] : NULL;
 }

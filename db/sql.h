@@ -93,18 +93,60 @@ enum db_stmt {
 	DB_STMT_ROT_STEPS_DELETE,
 	DB_STMT_ROT_STEPS_GET,
 
+	/*
+	 * PostgreSQL only (db/sql_pg.c; db/sql.c's table has NULL here).
+	 * Advisory lock keys live in db/sql_pg.c.
+	 */
+	DB_STMT_PG_MIGRATE_LOCK,	/* xact lock: one migrator at a time */
+	DB_STMT_PG_READ_ONLY,		/* 1: standby or read-only server */
+	DB_STMT_PG_LEADER_TRY,		/* session lock: scheduler leader */
+	DB_STMT_PG_LEADER_RELEASE,
+	DB_STMT_PG_LISTEN_CRL,		/* LISTEN redisca_crl */
+	DB_STMT_PG_NOTIFY_CRL,		/* $1 payload */
+	DB_STMT_PG_NODE_LOCK_TRY,	/* $1 node: rotated anywhere? */
+	DB_STMT_PG_NODE_LOCK_RELEASE,
+	DB_STMT_PG_CRL_LOCK,		/* xact lock: CRL numbering */
+
 	DB_STMT__MAX
 };
 
-/* The SQL text of a statement (static storage). */
-const char *db_sql_text(enum db_stmt id);
+/* The SQL dialects: one statement table and migration list each. */
+enum db_dialect {
+	DB_DIALECT_SQLITE,	/* db/sql.c */
+	DB_DIALECT_PG,		/* db/sql_pg.c */
+};
 
 /*
- * Schema migrations: step i (0-based) takes the schema from version i
- * to version i + 1 and ends by setting PRAGMA user_version to i + 1.
- * Later changes append steps; a step is never edited once released.
+ * The SQL text of statement id in dialect d (static storage), NULL
+ * when the statement is not run on that dialect (or id is out of
+ * range).  Placeholders: ?N on SQLite, $N on PostgreSQL, with the same
+ * number and meaning; the same result columns in the same order.
  */
-size_t	db_sql_nmigrations(void);
-const char *db_sql_migration(size_t i);
+const char *db_sql_text(enum db_dialect d, enum db_stmt id);
+
+/*
+ * Schema migrations of dialect d: step i (0-based) takes the schema
+ * from version i to version i + 1 and ends by recording version i + 1
+ * (PRAGMA user_version on SQLite, a table on PostgreSQL).  Both
+ * dialects reach the same version numbers.  Later changes append
+ * steps; a step is never edited once released.  NULL: no such step.
+ */
+size_t	db_sql_nmigrations(enum db_dialect d);
+const char *db_sql_migration(enum db_dialect d, size_t i);
+
+/* The first statement that exists on PostgreSQL only. */
+#define DB_STMT_PG__FIRST	DB_STMT_PG_MIGRATE_LOCK
+
+/*
+ * The same statements in PostgreSQL 15's dialect (db/sql_pg.c): $N
+ * placeholders numbered as SQLite's ?N, the same result columns (every
+ * integer BIGINT), NULL for a statement without meaning there (the
+ * PRAGMAs).  The migrations reach the same version numbers, kept in
+ * table schema_version; each runs in one transaction after
+ * DB_STMT_PG_MIGRATE_LOCK and refuses a schema not at version i.
+ */
+const char *db_sql_pg_text(enum db_stmt id);
+size_t	db_sql_pg_nmigrations(void);
+const char *db_sql_pg_migration(size_t i);
 
 #endif

@@ -1,18 +1,20 @@
 /*
  * Write transactions with their audit entry: the shape every change in
  * db/ has (take the write lock, BEGIN IMMEDIATE, write, append the audit
- * row, COMMIT durably; roll back on any failure).
+ * row, COMMIT durably; roll back on any failure; on PostgreSQL run it
+ * again after a deadlock or serialization failure).
  */
+#include "log.h"
 #include "priv.h"
 
-int
-db_write(struct db *db, db_tx_fn *run, void *arg, const struct audit_rec *a,
-    struct err *e)
+/* One try of db_write(): 0, or -1 with e set. */
+static int
+write_once(struct db_conn *c, db_tx_fn *run, void *arg,
+    const struct audit_rec *a, struct err *e)
 {
-	struct db_conn *c;
 	int r;
 
-	if ((c = db_conn_get(db, e)) == NULL || db_tx_begin(c, e) == -1)
+	if (db_tx_begin(c, e) == -1)
 		return -1;
 	if ((r = run(c, arg, e)) == -1)
 		goto fail;
@@ -26,6 +28,30 @@ db_write(struct db *db, db_tx_fn *run, void *arg, const struct audit_rec *a,
 fail:
 	db_tx_rollback(c);
 	return -1;
+}
+
+/*
+ * A transaction that PostgreSQL aborted for a deadlock or a
+ * serialization failure (c->conflict) is run again from the start, up
+ * to DB_TX_TRIES times in all; then it is ERR_UNAVAILABLE.
+ */
+int
+db_write(struct db *db, db_tx_fn *run, void *arg, const struct audit_rec *a,
+    struct err *e)
+{
+	struct db_conn *c;
+	int rc = -1;
+
+	if ((c = db_conn_get(db, e)) == NULL)
+		return -1;
+	for (int i = 0; i < DB_TX_TRIES; i++) {
+		c->conflict = false;
+		if ((rc = write_once(c, run, arg, a, e)) == 0 || !c->conflict)
+			break;
+		log_info("db: write transaction conflicted, try %d of %d",
+		    i + 1, DB_TX_TRIES);
+	}
+	return rc;
 }
 
 /* db_write1()'s transaction body: the one statement. */

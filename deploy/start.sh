@@ -16,7 +16,7 @@ cd "$root"
 
 build_deps=(build-essential meson ninja-build pkg-config
 	libssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev
-	libgnutls28-dev libhiredis-dev libcurl4-openssl-dev
+	libgnutls28-dev libhiredis-dev libcurl4-openssl-dev libpq-dev libpq5
 	openssl ca-certificates curl)
 
 . deploy/packages.sh

@@ -18,6 +18,7 @@ cd "$root" || exit 1
 pkgs=(build-essential meson ninja-build pkg-config
 	libssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev
 	libgnutls28-dev libhiredis-dev libcurl4-openssl-dev libcmocka-dev
+	libpq-dev postgresql-15
 	redis-server redis-tools openssl ca-certificates curl jq wrk
 	nodejs npm python3 python3-yaml python3-jsonschema
 	python3-cryptography)

@@ -211,8 +211,6 @@ static const struct {
 	{ SEC_CA, "key", "ca.key", false, offsetof(struct config, ca_key) },
 	{ SEC_CA, "key_passphrase_file", NULL, true,
 	    offsetof(struct config, ca_key_passphrase_file) },
-	{ SEC_ROOT, "database", "redis-ca.db", false,
-	    offsetof(struct config, database) },
 	{ SEC_NONE, "admin", "tls/admin.crt", false,
 	    offsetof(struct config, admin_cert) },
 	{ SEC_NONE, "admin", "tls/admin.key", false,
@@ -290,7 +288,9 @@ parse_files(json_t *root, json_t *sec[SEC__MAX], const char *dir,
 		    (char **)((char *)c + path_keys[i].off), e) == -1)
 			return -1;
 	}
-	return 0;
+	/* A SQLite file (a path, as above) or a PostgreSQL URI. */
+	return cfg_get_database(root, "database", "redis-ca.db", dir,
+	    &c->database, e);
 }
 
 /* crl.* and rotation.*: the scheduler's timings. */

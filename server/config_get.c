@@ -160,6 +160,68 @@ get_text(json_t *obj, const char *prefix, const char *key, const char *def,
 	return 0;
 }
 
+/* Does s start with a libpq URI scheme? */
+static bool
+is_pg_uri(const char *s)
+{
+	return strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0;
+}
+
+/*
+ * A PostgreSQL URI without a password: none in its user info
+ * ("user:secret@"), none as a query parameter.  No spaces or quotes.
+ * The error never repeats the URI.
+ */
+static int
+check_pg_uri(const char *p, const char *s, struct err *e)
+{
+	const char *auth = strstr(s, "://") + 3;
+	size_t alen = strcspn(auth, "/?");
+	const char *at = memrchr(auth, '@', alen);
+	const char *q = strchr(s, '?');
+
+	for (const char *t = s; *t != '\0'; t++)
+		if (isspace((unsigned char)*t) || *t == '"' || *t == '\'') {
+			cfg_err(e, p, "a PostgreSQL URI must not contain "
+			    "spaces or quotes");
+			return -1;
+		}
+	if ((at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL) ||
+	    (q != NULL && (strncmp(q + 1, "password=", 9) == 0 ||
+	    strstr(q, "&password=") != NULL))) {
+		cfg_err(e, p, "a PostgreSQL URI must not hold a password: "
+		    "use passfile= or PGPASSFILE");
+		return -1;
+	}
+	if (auth[0] == '\0' || auth[0] == '?') {
+		cfg_err(e, p, "a PostgreSQL URI needs a host");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cfg_get_database(json_t *obj, const char *key, const char *def,
+    const char *dir, char **out, struct err *e)
+{
+	char p[CFG_PATH_BUF];
+	json_t *v = lookup(obj, NULL, key, p);
+	const char *s = v != NULL && json_is_string(v) ?
+	    json_string_value(v) : NULL;
+
+	if (s == NULL || !is_pg_uri(s))
+		return get_text(obj, NULL, key, def, false, dir, out, e);
+	if (get_text(obj, NULL, key, def, false, NULL, out, e) == -1)
+		return -1;
+	if (check_pg_uri(p, *out, e) == -1) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int
 cfg_get_string(json_t *obj, const char *prefix, const char *key,
     const char *def, bool nullable, char **out, struct err *e)

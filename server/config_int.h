@@ -63,6 +63,10 @@ int	cfg_check_keys(json_t *obj, const char *prefix,
  * (def may be NULL); nullable accepts JSON null as NULL; empty strings
  * and control characters are refused.
  * cfg_get_path: as cfg_get_string, made absolute against dir.
+ * cfg_get_database: "database": a postgresql:// or postgres:// URI
+ * kept as it is (refused when it holds a password, which must come
+ * from a passfile; never repeated in an error), else a path as
+ * cfg_get_path.
  * cfg_get_duration: "24h" and the like, in seconds.
  * cfg_get_int: an integer in [min, max].
  * cfg_get_percent: "33%", an integer percentage in 1..99.
@@ -74,6 +78,8 @@ int	cfg_get_string(json_t *obj, const char *prefix, const char *key,
 int	cfg_get_path(json_t *obj, const char *prefix, const char *key,
 	    const char *def, bool nullable, const char *dir, char **out,
 	    struct err *e);
+int	cfg_get_database(json_t *obj, const char *key, const char *def,
+	    const char *dir, char **out, struct err *e);
 int	cfg_get_duration(json_t *obj, const char *prefix, const char *key,
 	    const char *def, int64_t *out, struct err *e);
 int	cfg_get_int(json_t *obj, const char *prefix, const char *key,

@@ -3,6 +3,9 @@
  * entry) per second from 1 thread and from N threads, which group
  * commit lets share COMMITs.
  * Usage: bench_cert_insert [threads] [rows] [parent folder, default /tmp]
+ * The third argument may instead be a postgresql:// URI of an empty
+ * database: the same inserts on PostgreSQL (one connection per thread,
+ * no group commit).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -103,6 +106,16 @@ main(int argc, char **argv)
 
 	if (threads < 1 || threads > 64 || rows < 1)
 		return 2;
+	if (argc > 3 && strncmp(argv[3], "postgres", 8) == 0) {
+		if ((db = db_open(argv[3], &e)) == NULL) {
+			fprintf(stderr, "db_open: %s\n", e.msg);
+			return 1;
+		}
+		rc = run(db, 1, rows, 0) == 0 && run(db, threads, rows, 1) == 0 ?
+		    0 : 1;
+		db_close(db);
+		return rc;
+	}
 	snprintf(dir, sizeof(dir), "%s/rca-db-bench-XXXXXX",
 	    argc > 3 ? argv[3] : "/tmp");
 	if (mkdtemp(dir) == NULL)

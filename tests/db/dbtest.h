@@ -1,6 +1,12 @@
 /*
- * Fixtures shared by the db/ tests: a fresh database file in a
- * temporary folder under /tmp per test, and record builders.
+ * Fixtures shared by the db/ tests: a fresh database per test, and
+ * record builders.  By default the database is a SQLite file in a
+ * temporary folder under /tmp; with RCA_TEST_DB=pg (the db_pg suite)
+ * it is a new database on one throwaway PostgreSQL server per test
+ * program (tests/support/pg.h), and t->path is its URI.  A test that
+ * is inherently SQLite (raw sqlite3 handles, PRAGMAs, WAL, another
+ * process's lock, the group-commit queue, query plans) starts with
+ * DBT_SQLITE_ONLY(), which skips it on PostgreSQL.
  */
 #ifndef RCA_TESTS_DBTEST_H
 #define RCA_TESTS_DBTEST_H
@@ -16,22 +22,81 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "db.h"
 #include "priv.h"
+#include "pg.h"
 
 struct dbt {
 	char		dir[64];
-	char		path[128];
+	char		path[256];	/* file, or URI on PostgreSQL */
 	struct db	*db;
 };
+
+/* Does this run test PostgreSQL (RCA_TEST_DB=pg)? */
+static inline bool
+dbt_is_pg(void)
+{
+	const char *v = getenv("RCA_TEST_DB");
+
+	return v != NULL && strcmp(v, "pg") == 0;
+}
+
+/* The test program's PostgreSQL server, started on first use. */
+static struct pg_fixture *dbt_pgf;
+
+static inline void
+dbt_pg_stop(void)
+{
+	pg_fixture_free(dbt_pgf);
+	dbt_pgf = NULL;
+}
+
+static inline struct pg_fixture *
+dbt_pg_server(void)
+{
+	if (dbt_pgf != NULL)
+		return dbt_pgf;
+	if (!pg_fixture_available()) {
+		fprintf(stderr, "PostgreSQL binaries missing: skipped\n");
+		exit(77);
+	}
+	if ((dbt_pgf = pg_fixture_start()) != NULL)
+		atexit(dbt_pg_stop);
+	return dbt_pgf;
+}
+
+/* A new, empty PostgreSQL database's URI in t->path.  0 or -1. */
+static inline int
+dbt_pg_newdb(struct dbt *t)
+{
+	static int n;
+	struct pg_fixture *f = dbt_pg_server();
+	char name[32], *uri;
+
+	if (f == NULL)
+		return -1;
+	snprintf(name, sizeof(name), "t%d_%d", (int)getpid(), ++n);
+	if ((uri = pg_fixture_createdb(f, name)) == NULL)
+		return -1;
+	snprintf(t->path, sizeof(t->path), "%s", uri);
+	free(uri);
+	return 0;
+}
+
+/* Skip a test that is inherently SQLite when testing PostgreSQL. */
+#define DBT_SQLITE_ONLY() do {						\
+	if (dbt_is_pg())						\
+		skip();							\
+} while (0)
 
 static void
 dbt_remove(const struct dbt *t)
 {
 	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char p[160];
+	char p[300];
 
 	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
 		snprintf(p, sizeof(p), "%s%s", t->path, sfx[i]);
@@ -49,6 +114,16 @@ dbt_setup(void **state)
 
 	if (t == NULL)
 		return -1;
+	if (dbt_is_pg()) {
+		if (dbt_pg_newdb(t) == -1 ||
+		    (t->db = db_open(t->path, &e)) == NULL) {
+			fprintf(stderr, "db_open (PostgreSQL): %s\n", e.msg);
+			free(t);
+			return -1;
+		}
+		*state = t;
+		return 0;
+	}
 	snprintf(t->dir, sizeof(t->dir), "/tmp/rca-db-test-XXXXXX");
 	if (mkdtemp(t->dir) == NULL) {
 		free(t);
@@ -73,7 +148,8 @@ dbt_teardown(void **state)
 	if (t == NULL)
 		return 0;
 	db_close(t->db);
-	dbt_remove(t);
+	if (!dbt_is_pg())
+		dbt_remove(t);
 	free(t);
 	return 0;
 }
@@ -108,6 +184,41 @@ dbt_unlock(sqlite3 *h)
 	assert_int_equal(sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_close(h), SQLITE_OK);
+}
+
+/*
+ * The one integer query q (plain SQL both dialects read alike) returns,
+ * on a connection of the test's own: a read-only sqlite3 one, or a
+ * libpq one to the URI.
+ */
+static inline int64_t
+dbt_count(const struct dbt *t, const char *q)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	PGconn *pc;
+	PGresult *r;
+	int64_t v;
+
+	if (dbt_is_pg()) {
+		pc = PQconnectdb(t->path);
+		assert_int_equal(PQstatus(pc), CONNECTION_OK);
+		r = PQexec(pc, q);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+			fail_msg("%s: %s", q, PQresultErrorMessage(r));
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(pc);
+		return v;
+	}
+	assert_int_equal(sqlite3_open_v2(t->path, &h, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, q, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
 }
 
 /* e must be the opaque "database error": SQLite's text stays in the log. */

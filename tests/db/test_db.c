@@ -36,8 +36,10 @@ test_file_mode(void **state)
 	struct audit_rec a;
 	struct err e = { 0 };
 	struct stat sb;
-	char wal[160];
+	char wal[300];
 
+	/* SQLite only: file mode, PRAGMAs, SQLite's migrations and locks. */
+	DBT_SQLITE_ONLY();
 	assert_int_equal(stat(t->path, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0600);
 	dbt_audit(&a, "token.create", "x");
@@ -56,6 +58,8 @@ test_pragmas(void **state)
 	char mode[16];
 	int v = -1;
 
+	/* SQLite only: file mode, PRAGMAs, SQLite's migrations and locks. */
+	DBT_SQLITE_ONLY();
 	assert_non_null(c = db_conn_get(t->db, &e));
 	pragma_text(c->h, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
@@ -80,12 +84,14 @@ test_migrations(void **state)
 	sqlite3 *h = NULL;
 	int objects;
 
+	/* SQLite only: file mode, PRAGMAs, SQLite's migrations and locks. */
+	DBT_SQLITE_ONLY();
 	assert_int_equal(db_schema_version(t->db),
-	    (int)db_sql_nmigrations());
+	    (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
 	assert_int_equal(sqlite3_open_v2(t->path, &h, SQLITE_OPEN_READONLY,
 	    NULL), SQLITE_OK);
 	assert_int_equal(pragma_int(h, "PRAGMA user_version"),
-	    (int)db_sql_nmigrations());
+	    (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
 	objects = pragma_int(h, "SELECT count(*) FROM sqlite_schema");
 	assert_true(objects >= 8);
 	assert_int_equal(pragma_int(h,
@@ -100,11 +106,11 @@ test_migrations(void **state)
 	db_close(t->db);
 	assert_non_null(t->db = db_open(t->path, &e));
 	assert_int_equal(db_schema_version(t->db),
-	    (int)db_sql_nmigrations());
+	    (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
 	assert_int_equal(pragma_int(h, "SELECT count(*) FROM sqlite_schema"),
 	    objects);
 	assert_int_equal(pragma_int(h, "PRAGMA user_version"),
-	    (int)db_sql_nmigrations());
+	    (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
 	sqlite3_close(h);
 }
 
@@ -124,12 +130,15 @@ test_migration_from_v1(void **state)
 	sqlite3 *h = NULL;
 	size_t n = 0;
 
+	/* SQLite only: file mode, PRAGMAs, SQLite's migrations and locks. */
+	DBT_SQLITE_ONLY();
 	db_close(t->db);
 	t->db = NULL;
 	dbt_remove(t);
 	assert_int_equal(mkdir(t->dir, 0700), 0);
 	assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, db_sql_migration(0), NULL, NULL,
+	assert_int_equal(sqlite3_exec(h,
+	    db_sql_migration(DB_DIALECT_SQLITE, 0), NULL, NULL,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, "INSERT INTO certificates (serial, "
 	    "profile, common_name, san_dns, san_ip, san_uri, key_type, "
@@ -142,7 +151,8 @@ test_migration_from_v1(void **state)
 	h = NULL;
 
 	assert_non_null(t->db = db_open(t->path, &e));
-	assert_int_equal(db_schema_version(t->db), (int)db_sql_nmigrations());
+	assert_int_equal(db_schema_version(t->db),
+	    (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
 	assert_int_equal(db_cert_get(t->db, "ab", &c, &e), 0);
 	assert_string_equal(c.names.cn, "app");
 	assert_string_equal(c.spki_sha256, "");
@@ -171,6 +181,8 @@ test_newer_schema_refused(void **state)
 	struct err e = { 0 };
 	sqlite3 *h = NULL;
 
+	/* SQLite only: file mode, PRAGMAs, SQLite's migrations and locks. */
+	DBT_SQLITE_ONLY();
 	db_close(t->db);
 	t->db = NULL;
 	assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
@@ -213,6 +225,8 @@ test_ping_locked(void **state)
 	sqlite3 *h = NULL;
 	struct db_conn *c;
 
+	/* SQLite only: file mode, PRAGMAs, SQLite's migrations and locks. */
+	DBT_SQLITE_ONLY();
 	/* Another process holding the write lock past the busy timeout. */
 	assert_non_null(c = db_conn_get(t->db, &e));
 	assert_int_equal(sqlite3_busy_timeout(c->h, 50), SQLITE_OK);
@@ -292,6 +306,8 @@ test_close_with_thread_conns(void **state)
 	pthread_t th;
 	void *res;
 
+	/* SQLite only: file mode, PRAGMAs, SQLite's migrations and locks. */
+	DBT_SQLITE_ONLY();
 	/* A second handle whose threads are done; db_close frees all. */
 	assert_non_null(db2 = db_open(t->path, &e));
 	assert_int_equal(pthread_create(&th, NULL, thread_stay, db2), 0);

@@ -172,6 +172,8 @@ test_rotations(void **state)
 	int64_t ids[5], next, before;
 	size_t cnt, total = 0;
 
+	/* SQLite only: raw sqlite3 statements, another process's lock. */
+	DBT_SQLITE_ONLY();
 	mknode(&n, "redis-1");
 	assert_int_equal(db_node_insert(t->db, &n, NULL, &e), 0);
 	node_rec_clear(&n);
@@ -334,6 +336,8 @@ test_node_stats_fail(void **state)
 	struct db_conn *c;
 	size_t cnt = 1;
 
+	/* SQLite only: raw sqlite3 statements, another process's lock. */
+	DBT_SQLITE_ONLY();
 	assert_non_null(c = db_conn_get(t->db, &e));
 	assert_int_equal(sqlite3_exec(c->h, "DROP TABLE rotation_steps; "
 	    "DROP TABLE rotations", NULL, NULL, NULL), SQLITE_OK);
@@ -355,6 +359,8 @@ test_locked(void **state)
 	size_t cnt;
 	sqlite3 *h;
 
+	/* SQLite only: raw sqlite3 statements, another process's lock. */
+	DBT_SQLITE_ONLY();
 	mknode(&n, "redis-1");
 	assert_int_equal(db_node_insert(t->db, &n, NULL, &e), 0);
 	mkrot(&r, "redis-1", ROT_RUNNING, 1);

@@ -297,6 +297,8 @@ test_locked(void **state)
 	sqlite3 *h;
 	size_t n;
 
+	/* SQLite only: another process's lock. */
+	DBT_SQLITE_ONLY();
 	add(t->db, "0000000000000001", 0x01, 2, 0);
 	h = dbt_lock(t);
 	mktoken(&tok, "0000000000000002", 0x02, 1, 0);

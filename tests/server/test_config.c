@@ -246,6 +246,46 @@ test_overrides_and_views(void **state)
 	config_clear(&c);
 }
 
+/*
+ * "database": a path is joined to the folder, a postgresql:// or
+ * postgres:// URI is kept as it is; a URI with a password is refused
+ * without repeating it.
+ */
+static void
+test_database_uri(void **state)
+{
+	static const char *const uris[] = {
+		"postgresql://rca@db1:5432,db2:5432/rca"
+		    "?target_session_attrs=read-write",
+		"postgres://rca@10.0.0.1/rca?passfile=/etc/rca/pgpass",
+	};
+	struct config c = CONFIG_INIT;
+	struct err e;
+	char json[256];
+
+	err_clear(&e);
+	assert_int_equal(load("{\"database\": \"d/x.db\"}", &c, &e), 0);
+	assert_string_equal(c.database, "/etc/rca/d/x.db");
+	config_clear(&c);
+	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
+		snprintf(json, sizeof(json), "{\"database\": \"%s\"}",
+		    uris[i]);
+		assert_int_equal(load(json, &c, &e), 0);
+		assert_string_equal(c.database, uris[i]);
+		config_clear(&c);
+	}
+	expect_error("{\"database\": \"postgresql://rca:hunter2@db/rca\"}",
+	    "config: database: a PostgreSQL URI must not hold a password");
+	expect_error("{\"database\": "
+	    "\"postgresql://db/rca?sslmode=require&password=hunter2\"}",
+	    "must not hold a password");
+	expect_error("{\"database\": \"postgresql:// db/rca\"}",
+	    "must not contain spaces");
+	assert_int_equal(load("{\"database\": "
+	    "\"postgresql://rca:hunter2@db/rca\"}", &c, &e), -1);
+	assert_null(strstr(e.msg, "hunter2"));
+}
+
 static void
 test_unknown_top_level_key(void **state)
 {
@@ -707,6 +747,7 @@ main(void)
 		cmocka_unit_test(test_empty_object_is_defaults),
 		cmocka_unit_test(test_default_json_round_trip),
 		cmocka_unit_test(test_overrides_and_views),
+		cmocka_unit_test(test_database_uri),
 		cmocka_unit_test(test_unknown_top_level_key),
 		cmocka_unit_test(test_unknown_nested_key),
 		cmocka_unit_test(test_wrong_type),
