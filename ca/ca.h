@@ -235,6 +235,20 @@ int	ca_cert_spki_sha256(const unsigned char *der, size_t len,
 int	ca_pem_spki_sha256(const char *pem, char out[RCA_SHA256_HEX + 1],
 	    struct err *e);
 
+/*
+ * Signature checks against the CA certificate (PEM) at cert_path, with
+ * its public key only: is der (a DER CRL, len bytes) or pem (a PEM
+ * certificate) signed by that CA?  0 when it is.  Used by `restore` to
+ * refuse a snapshot of another CA.
+ * Errors: ERR_INVALID_REQUEST (does not parse, or signed by another
+ * key: the message says which), ERR_IO / ERR_NOT_FOUND (cert_path
+ * unreadable), ERR_CRYPTO (cert_path is not a certificate).
+ */
+int	ca_crl_der_verify_file(const char *cert_path,
+	    const unsigned char *der, size_t len, struct err *e);
+int	ca_cert_pem_verify_file(const char *cert_path, const char *pem,
+	    struct err *e);
+
 /* ------------------------------------------------------------------ */
 /* CRL                                                                 */
 

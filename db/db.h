@@ -18,6 +18,7 @@
 #ifndef RCA_DB_H
 #define RCA_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -352,5 +353,86 @@ struct db_node_stat {
 };
 int	db_node_stats(struct db *db, struct db_node_stat **out, size_t *n,
 	    struct err *e);
+
+/* ---- backup and restore (db/backup.c) ---- */
+
+/*
+ * These work on SQLite files with connections of their own, never a
+ * struct db's, so they may run beside a `serve` using the same file.
+ * Not for PostgreSQL (pg_dump and pg_restore do that: see
+ * docs/operations.md).
+ */
+
+/* Whether database is a libpq URI (postgresql:// or postgres://). */
+bool	db_is_postgres(const char *database);
+
+/* What a snapshot holds (db_backup(), db_snapshot_check()). */
+struct db_snap_info {
+	int64_t		size;		/* bytes of the file */
+	int		version;	/* schema version (user_version) */
+	int64_t		ncerts;		/* rows in certificates */
+	uint64_t	crl_number;	/* latest stored CRL; 0: none */
+};
+
+/*
+ * Write a consistent snapshot of the live database src (others may
+ * write to it meanwhile: one read transaction fixes what is copied,
+ * in steps of 256 pages, and writers are never blocked) to the file
+ * dst.  The copy goes to a new file beside dst (O_CREAT|O_EXCL|
+ * O_NOFOLLOW, mode 0600), is made self-contained (rollback journal
+ * mode), passes PRAGMA quick_check, is fsynced and then put at dst: an
+ * existing regular file at dst is replaced only when force; a symbolic
+ * link or anything else at dst is refused either way (checked on a
+ * descriptor, and no-overwrite is a link(2), so no race).  info gets
+ * the copy's facts.  The temporary file never outlives a failure.
+ * Errors: ERR_NOT_FOUND (no database at src), ERR_ALREADY_EXISTS (dst
+ * exists, !force), ERR_IO (dst or its folder: the message says
+ * which), ERR_DB (the copy or its check failed).
+ */
+int	db_backup(const char *src, const char *dst, bool force,
+	    struct db_snap_info *info, struct err *e);
+
+/* A snapshot checked by db_snapshot_check(). */
+struct db_snap {
+	struct db_snap_info info;
+	unsigned char	*crl_der;	/* new: latest CRL's DER, or NULL */
+	size_t		 crl_len;
+	char		*cert_pem;	/* new: its first certificate (PEM)
+					   when it has no CRL, or NULL */
+};
+
+/*
+ * Read-only checks of a snapshot before it may be restored: a SQLite
+ * file that passes PRAGMA integrity_check, has redis-ca's tables and a
+ * schema version this program knows.  out gets its facts and what
+ * tells whose CA it is (out->crl_der, else out->cert_pem; both NULL
+ * when it holds neither); clear it with db_snapshot_clear().
+ * Errors: ERR_NOT_FOUND (no file), ERR_IO (unreadable, not a regular
+ * file), ERR_INVALID_REQUEST (not a SQLite database, not redis-ca's,
+ * schema newer, corrupt: the message says which), ERR_DB.
+ */
+int	db_snapshot_check(const char *path, struct db_snap *out,
+	    struct err *e);
+void	db_snapshot_clear(struct db_snap *s);
+
+/*
+ * Put snapshot src (checked with db_snapshot_check()) in place of the
+ * database dst, which nothing else may have open (the caller holds the
+ * service's lock).  The current database, when there is one, is first
+ * copied to keep with db_backup() (its WAL included; mode 0600; keep
+ * must not exist) and *kept set.  The snapshot is then copied into dst
+ * with the backup API in one transaction (dst's file is written, never
+ * renamed; on failure it keeps what it had), checked, and checkpointed
+ * (only then do dst's -wal and -shm go).  A missing dst is created
+ * (mode 0600).  Errors: those of db_backup(), ERR_DB.
+ */
+int	db_restore(const char *src, const char *dst, const char *keep,
+	    bool *kept, struct err *e);
+
+/*
+ * The schema version of the SQLite database at path without migrating
+ * it (0: no file yet).  Errors: ERR_IO, ERR_DB.
+ */
+int	db_file_version(const char *path, int *version, struct err *e);
 
 #endif

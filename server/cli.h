@@ -33,6 +33,23 @@ void	cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	cli_open(const char *path, struct config *cfg, struct svc **svc,
 	    struct err *e);
 
+/*
+ * config_load() with the message of a missing file that the commands
+ * share ("run redis-ca init first, or pass --config").
+ */
+int	cli_config_load(const char *path, struct config *cfg, struct err *e);
+
+/*
+ * The lock `serve` holds for its life on a SQLite data folder: an
+ * exclusive flock on <dir>/serve.lock (created 0600; a symbolic link or
+ * anything but a regular file is refused), never waited for.  `restore`
+ * takes the same lock, so it cannot run beside `serve`, nor two `serve`
+ * on one folder.  Returns the descriptor that holds it (close() to
+ * release; it closes on exec and with the process).
+ * Errors: ERR_CONFLICT (another process holds it), ERR_IO.
+ */
+int	cli_lock_data(const char *dir, struct err *e);
+
 int	cmd_init(int argc, char **argv);
 int	cmd_serve(int argc, char **argv);
 int	cmd_token(int argc, char **argv);

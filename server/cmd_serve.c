@@ -4,7 +4,9 @@
  * SIGINT stop it cleanly (in-flight requests finish); SIGHUP is logged
  * and ignored.  Every thread is started with those signals blocked, so
  * only main's sigwait() ever sees them.  Before anything starts, the
- * start-up checks of SPEC section 8 refuse unsafe secrets and folders.
+ * start-up checks of SPEC section 8 refuse unsafe secrets and folders,
+ * and (SQLite) the data folder's serve.lock is taken for serve's life,
+ * so neither `restore` nor a second `serve` runs beside it.
  */
 #include <sys/stat.h>
 
@@ -22,6 +24,7 @@
 
 #include "api.h"
 #include "cli.h"
+#include "db.h"
 #include "log.h"
 #include "opts.h"
 #include "safefile.h"
@@ -119,23 +122,29 @@ startup_checks(const struct config *c, struct err *e)
 	return 0;
 }
 
-/* cli_open() with the start-up checks between loading and opening. */
+/*
+ * cli_open() with the start-up checks between loading and opening, and
+ * (SQLite) the data folder's lock taken before the database is opened:
+ * *lock holds it for serve's life (-1 with PostgreSQL, whose instances
+ * may share a folder).
+ */
 static int
 serve_open(const char *path, struct config *cfg, struct svc **svc,
-    struct err *e)
+    int *lock, struct err *e)
 {
 	struct svc_config sc;
 
 	*svc = NULL;
-	if (config_load(path, cfg, e) == -1) {
-		if (e->code == ERR_NOT_FOUND)
-			err_set(e, ERR_NOT_FOUND, "%s: no such file (run "
-			    "redis-ca init first, or pass --config)", path);
+	*lock = -1;
+	if (cli_config_load(path, cfg, e) == -1)
 		return -1;
-	}
 	config_svc_view(cfg, &sc);
-	if (startup_checks(cfg, e) == -1 ||
+	if (startup_checks(cfg, e) == -1 || (!db_is_postgres(cfg->database) &&
+	    (*lock = cli_lock_data(cfg->dir, e)) == -1) ||
 	    (*svc = svc_open(&sc, e)) == NULL) {
+		if (*lock != -1)
+			close(*lock);
+		*lock = -1;
 		config_clear(cfg);
 		return -1;
 	}
@@ -249,7 +258,7 @@ cmd_serve(int argc, char **argv)
 	const char *config;
 	sigset_t set;
 	struct err e;
-	int rc;
+	int rc, lock = -1;
 
 	err_clear(&e);
 	if ((rc = parse_args(argc, argv, &config)) != EXIT_OK)
@@ -268,7 +277,7 @@ cmd_serve(int argc, char **argv)
 
 	block_signals(&set);
 
-	if (serve_open(config, &cfg, &s, &e) == -1) {
+	if (serve_open(config, &cfg, &s, &lock, &e) == -1) {
 		cli_error("serve: %s", e.msg);
 		goto out;
 	}
@@ -293,6 +302,8 @@ out:
 	api_stop(a);
 	sched_stop(sch);
 	svc_close(s);
+	if (lock != -1)
+		close(lock);
 	config_clear(&cfg);
 	if (rc == EXIT_OK)
 		log_info("stopped");

@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_backup.h"
 #include "cmd_check.h"
+#include "cmd_migrate.h"
+#include "cmd_restore.h"
 #include "enroll.h"
 
 static const char usage_text[] =
@@ -35,6 +38,12 @@ static const char usage_text[] =
     "  check  HOST:PORT --cacert F [--cert F --key F] [--server-name N]\n"
     "         [--json]  audit a Redis node's TLS (exit 1 when a check "
     "fails)\n"
+    "  backup  --out FILE [--force] [--config FILE]\n"
+    "         snapshot the SQLite database while serve runs (mode 0600)\n"
+    "  restore --from FILE [--config FILE]\n"
+    "         put a snapshot back (serve stopped; this CA's only)\n"
+    "  migrate [--config FILE]\n"
+    "         create or upgrade the database schema\n"
     "  version\n"
     "         print the version\n"
     "\n"
@@ -75,6 +84,12 @@ main(int argc, char **argv)
 		return cmd_enroll(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "backup") == 0)
+		return cmd_backup(argc - 1, argv + 1);
+	if (strcmp(cmd, "restore") == 0)
+		return cmd_restore(argc - 1, argv + 1);
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate(argc - 1, argv + 1);
 	cli_error("unknown command \"%.64s\" (see redis-ca --help)", cmd);
 	return EXIT_USAGE;
 }

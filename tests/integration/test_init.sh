@@ -313,11 +313,20 @@ if wait_log "$WORK/serve.log" "serving: api https://127.0.0.1:[1-9]"; then
 		curl -sf --cacert '$D/ca.crt' \
 		-H \"Authorization: Bearer \$(cat '$D/admin.token')\" \
 		https://127.0.0.1:$API_PORT/v1/certificates | jq -e '.items | length >= 2'"
+	# The busy port from another data folder (a copy without the
+	# database): on this one, serve.lock refuses a second serve first.
+	cp -a "$D" "$WORK/d1b" && rm -f "$WORK/d1b"/redis-ca.db* \
+		"$WORK/d1b/serve.lock" "$WORK/d1b/serve.json"
 	jq --arg a "127.0.0.1:$API_PORT" '.listen.api = $a |
-		.listen.public = "127.0.0.1:0"' "$D/config.json" >"$D/busy.json"
+		.listen.public = "127.0.0.1:0"' "$D/config.json" \
+		>"$WORK/d1b/busy.json"
 	check "a second serve on a port in use exits 1" exit_is 1 timeout 20 \
-		"$RCA" serve --config "$D/busy.json"
+		"$RCA" serve --config "$WORK/d1b/busy.json"
 	check "... naming the address" stderr_has "127.0.0.1:$API_PORT"
+	cp "$WORK/d1b/busy.json" "$D/busy.json"
+	check "a second serve on the same data folder exits 1" exit_is 1 \
+		timeout 20 "$RCA" serve --config "$D/busy.json"
+	check "... naming serve.lock" stderr_has "serve.lock is locked"
 	kill -HUP "$SERVE_PID"
 	sleep 0.5
 	check "SIGHUP is logged and ignored" bash -c "
