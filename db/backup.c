@@ -522,7 +522,7 @@ static int
 bk_schema(sqlite3 *h, const char *path, int *version, struct err *e)
 {
 	int64_t n = 0, v = 0;
-	size_t known = db_sql_nmigrations();
+	size_t known = db_sql_nmigrations(DB_DIALECT_SQLITE);
 
 	if (bk_one(h, BK_TABLES, &n, NULL, 0, e) == -1 ||
 	    bk_one(h, BK_VERSION, &v, NULL, 0, e) == -1)
