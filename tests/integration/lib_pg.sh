@@ -14,6 +14,7 @@
 #   pg_sql a "SELECT 1"              # as the superuser, -At output
 #   pg_kill a; pg_promote b          # failover
 #   pg_multi_uri b a                 # postgresql://rca@h:p,h:p/rca?...
+#   pg_config_database "${PG_URI[a]}" # config.json's "database" (lib.sh)
 #
 # As root the servers run as the "postgres" user (setpriv) and their
 # folders are chowned to it.  Binaries: RCA_TEST_PG_BINDIR, else
@@ -247,4 +248,13 @@ pg_multi_uri()
 		hosts="$hosts${hosts:+,}127.0.0.1:${PG_PORT[$n]}"
 	done
 	echo "postgresql://rca@$hosts/rca?target_session_attrs=read-write"
+}
+
+# pg_config_database URI: point lib.sh's config.json (rca_init's DATA)
+# at URI, e.g. "${PG_URI[a]}" or "$(pg_multi_uri a b)".
+pg_config_database()
+{
+	declare -F rca_config_edit >/dev/null ||
+	    pg_die "pg_config_database needs lib.sh (rca_config_edit)"
+	rca_config_edit --arg db "$1" '.database = $db'
 }
