@@ -1,0 +1,148 @@
+/*
+ * On PostgreSQL, the CRL other instances publish: a thread waits for
+ * their notices on a connection of its own (db_notify_wait()) and loads
+ * each newer stored CRL.  Every SVC_CRL_POLL_MS without a notice it
+ * asks for the stored number anyway, so a notice lost with a broken
+ * connection costs at most that long; a lost connection is made again
+ * on the next round.  Leadership does not matter here: followers load
+ * what the leader (or any instance revoking) publishes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "svc_int.h"
+
+static bool
+listen_stopping(struct svc *s)
+{
+	bool stop;
+
+	pthread_mutex_lock(&s->crl_mu);
+	stop = s->crl_listen_stop;
+	pthread_mutex_unlock(&s->crl_mu);
+	return stop;
+}
+
+/* Without a listener: rest SVC_CRL_POLL_MS unless woken to stop. */
+static void
+listen_rest(struct svc *s)
+{
+	struct pollfd pfd = { .fd = s->crl_wake[0], .events = POLLIN };
+
+	(void)poll(&pfd, 1, SVC_CRL_POLL_MS);
+}
+
+/*
+ * One round: (re)open the listener when it has none, wait for a notice
+ * or the poll interval; -1 when the listener is lost (closed, *n NULL).
+ */
+static int
+listen_round(struct svc *s, struct db_notify **n, bool *down)
+{
+	struct err	e;
+	uint64_t	number = 0;
+	int		r;
+
+	err_clear(&e);
+	if (*n == NULL) {
+		if ((*n = db_notify_open(s->db, &e)) == NULL) {
+			if (!*down)
+				log_warn("CRL listener: %s; polling",
+				    e.msg);
+			*down = true;
+			listen_rest(s);
+			return -1;
+		}
+		pthread_mutex_lock(&s->crl_mu);
+		s->crl_listens++;
+		pthread_mutex_unlock(&s->crl_mu);
+		if (*down)
+			log_info("CRL listener: listening again");
+		*down = false;
+	}
+	if ((r = db_notify_wait(*n, SVC_CRL_POLL_MS, s->crl_wake[0], &number,
+	    &e)) == -1) {
+		db_notify_close(*n);
+		*n = NULL;
+		listen_rest(s);
+		return -1;
+	}
+	if (r == 1) {
+		pthread_mutex_lock(&s->crl_mu);
+		s->crl_heard++;
+		pthread_mutex_unlock(&s->crl_mu);
+	}
+	return r;
+}
+
+static void *
+listen_run(void *arg)
+{
+	struct svc		*s = arg;
+	struct db_notify	*n = NULL;
+	struct err		 e;
+	bool			 down = false, failing = false;
+
+	while (!listen_stopping(s)) {
+		(void)listen_round(s, &n, &down);
+		if (listen_stopping(s))
+			break;
+		/* On a notice, and every round as the fallback poll. */
+		err_clear(&e);
+		if (svc_crl_load(s, &e) == -1) {
+			if (!failing)
+				log_warn("CRL listener: loading the stored "
+				    "CRL: %s", e.msg);
+			failing = true;
+		} else
+			failing = false;
+	}
+	db_notify_close(n);
+	return NULL;
+}
+
+int
+svc_crl_listen_start(struct svc *s, struct err *e)
+{
+	int rc;
+
+	if (s->crl_listener_on)
+		return 0;
+	if (pipe2(s->crl_wake, O_CLOEXEC | O_NONBLOCK) == -1) {
+		log_error("CRL listener: pipe: %s", strerror(errno));
+		err_set(e, ERR_INTERNAL, "cannot start a thread");
+		return -1;
+	}
+	s->crl_listen_stop = false;
+	if ((rc = pthread_create(&s->crl_listener, NULL, listen_run,
+	    s)) != 0) {
+		log_error("starting the CRL listener: %s", strerror(rc));
+		close(s->crl_wake[0]);
+		close(s->crl_wake[1]);
+		err_set(e, ERR_INTERNAL, "cannot start a thread");
+		return -1;
+	}
+	s->crl_listener_on = true;
+	return 0;
+}
+
+void
+svc_crl_listen_stop(struct svc *s)
+{
+	if (!s->crl_listener_on)
+		return;
+	pthread_mutex_lock(&s->crl_mu);
+	s->crl_listen_stop = true;
+	pthread_mutex_unlock(&s->crl_mu);
+	/* Ends the wait at once; a full pipe already does. */
+	while (write(s->crl_wake[1], "x", 1) == -1 && errno == EINTR)
+		continue;
+	pthread_join(s->crl_listener, NULL);
+	close(s->crl_wake[0]);
+	close(s->crl_wake[1]);
+	s->crl_listener_on = false;
+}
