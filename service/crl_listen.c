@@ -49,7 +49,14 @@ listen_round(struct svc *s, struct db_notify **n, bool *down)
 
 	err_clear(&e);
 	if (*n == NULL) {
-		if ((*n = db_notify_open(s->db, &e)) == NULL) {
+		*n = db_notify_open(s->db, &e);
+		pthread_mutex_lock(&s->crl_mu);
+		if (*n != NULL)
+			s->crl_listens++;
+		s->crl_listen_tried = true;
+		pthread_cond_broadcast(&s->crl_cv);
+		pthread_mutex_unlock(&s->crl_mu);
+		if (*n == NULL) {
 			if (!*down)
 				log_warn("CRL listener: %s; polling",
 				    e.msg);
@@ -57,9 +64,6 @@ listen_round(struct svc *s, struct db_notify **n, bool *down)
 			listen_rest(s);
 			return -1;
 		}
-		pthread_mutex_lock(&s->crl_mu);
-		s->crl_listens++;
-		pthread_mutex_unlock(&s->crl_mu);
 		if (*down)
 			log_info("CRL listener: listening again");
 		*down = false;
@@ -118,6 +122,7 @@ svc_crl_listen_start(struct svc *s, struct err *e)
 		return -1;
 	}
 	s->crl_listen_stop = false;
+	s->crl_listen_tried = false;
 	if ((rc = pthread_create(&s->crl_listener, NULL, listen_run,
 	    s)) != 0) {
 		log_error("starting the CRL listener: %s", strerror(rc));
@@ -127,6 +132,11 @@ svc_crl_listen_start(struct svc *s, struct err *e)
 		return -1;
 	}
 	s->crl_listener_on = true;
+	/* Notices sent once svc_open() returns are heard. */
+	pthread_mutex_lock(&s->crl_mu);
+	while (!s->crl_listen_tried)
+		pthread_cond_wait(&s->crl_cv, &s->crl_mu);
+	pthread_mutex_unlock(&s->crl_mu);
 	return 0;
 }
 

@@ -113,6 +113,7 @@ struct svc {
 	pthread_t	 crl_listener;
 	bool		 crl_listener_on;	/* started */
 	bool		 crl_listen_stop;
+	bool		 crl_listen_tried;	/* first LISTEN done or failed */
 	int		 crl_wake[2];		/* pipe, while started */
 	uint64_t	 crl_heard;		/* notices received */
 	uint64_t	 crl_listens;		/* LISTENs begun (1 + retries) */
@@ -278,8 +279,9 @@ bool	svc_crl_swap(struct svc *s, struct svc_crl_buf *b, uint64_t number,
  * crl_listen.c, on PostgreSQL: start the thread that waits for the
  * CRL notices of other instances (and polls db_crl_number() every
  * SVC_CRL_POLL_MS as well, for a notice lost with a connection) and
- * loads each newer stored CRL; stop it (before the database closes;
- * never started is fine).  Errors: ERR_INTERNAL.
+ * loads each newer stored CRL, returning once its first LISTEN ran
+ * (or failed: it tries again each round); stop it (before the database
+ * closes; never started is fine).  Errors: ERR_INTERNAL.
  */
 #define SVC_CRL_POLL_MS	500
 int	svc_crl_listen_start(struct svc *s, struct err *e);
