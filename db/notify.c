@@ -29,6 +29,26 @@ db_notify_supported(struct db *db)
 	return db != NULL && db->dialect == DB_DIALECT_PG;
 }
 
+/*
+ * The server's notices on the listener's connection (its own FATAL
+ * when the session is terminated, for one) go to the log on one line,
+ * not to stderr.
+ */
+static void
+notify_notice(void *arg, const char *msg)
+{
+	char	line[256];
+	size_t	i;
+
+	(void)arg;
+	for (i = 0; i + 1 < sizeof(line) && msg[i] != '\0'; i++)
+		line[i] = msg[i] == '\n' || msg[i] == '\r' ? ' ' : msg[i];
+	while (i > 0 && line[i - 1] == ' ')
+		i--;
+	line[i] = '\0';
+	log_info("db: CRL listener: server says: %s", line);
+}
+
 /* LISTEN on n's connection (connecting again first if it was lost). */
 static int
 notify_listen(struct db_notify *n, struct err *e)
@@ -53,8 +73,11 @@ db_notify_open(struct db *db, struct err *e)
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
-	if ((n->c = db_conn_new(db, e)) == NULL ||
-	    notify_listen(n, e) == -1)
+	if ((n->c = db_conn_new(db, e)) == NULL)
+		goto out;
+	/* Kept by PQreset(): the driver's reconnections keep it too. */
+	PQsetNoticeProcessor(n->c->h, notify_notice, NULL);
+	if (notify_listen(n, e) == -1)
 		goto out;
 	ret = n;
 	n = NULL;
