@@ -224,13 +224,16 @@ pg_stop()
 {
 	local n=$1 sig=${2:-INT} pid=${PG_PID[$1]:-} i
 	[ -n "$pid" ] || return 0
-	kill "-$sig" "$pid" 2>/dev/null
-	for i in $(seq 1 300); do
-		pg_alive "$pid" || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	# bash's "Killed" notice of the job is not an error here.
+	{
+		kill "-$sig" "$pid"
+		for i in $(seq 1 300); do
+			pg_alive "$pid" || break
+			sleep 0.1
+		done
+		kill -KILL "$pid"
+		wait "$pid"
+	} 2>/dev/null
 	unset "PG_PID[$n]"
 	return 0
 }
