@@ -11,10 +11,26 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "svc_int.h"
+
+/*
+ * Between two tries to open a listener (server down, or a standby,
+ * where LISTEN is refused): the poll goes on meanwhile.
+ */
+#define LISTEN_RETRY_MS	5000
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static bool
 listen_stopping(struct svc *s)
@@ -36,18 +52,32 @@ listen_rest(struct svc *s)
 	(void)poll(&pfd, 1, SVC_CRL_POLL_MS);
 }
 
+/* The listener's state between rounds (listen_run()). */
+struct listen_state {
+	struct db_notify	*n;		/* owned, or NULL */
+	bool			 down;		/* the last open failed */
+	int64_t			 retry_at;	/* mono_ms() of the next open */
+};
+
 /*
- * One round: (re)open the listener when it has none, wait for a notice
- * or the poll interval; -1 when the listener is lost (closed, *n NULL).
+ * One round: (re)open the listener when it has none and it is time,
+ * wait for a notice or the poll interval; -1 without a listener
+ * (ls->n NULL) after resting the interval.
  */
 static int
-listen_round(struct svc *s, struct db_notify **n, bool *down)
+listen_round(struct svc *s, struct listen_state *ls)
 {
-	struct err	e;
-	uint64_t	number = 0;
-	int		r;
+	struct db_notify **n = &ls->n;
+	bool		*down = &ls->down;
+	struct err	 e;
+	uint64_t	 number = 0;
+	int		 r;
 
 	err_clear(&e);
+	if (*n == NULL && mono_ms() < ls->retry_at) {
+		listen_rest(s);
+		return -1;
+	}
 	if (*n == NULL) {
 		*n = db_notify_open(s->db, &e);
 		pthread_mutex_lock(&s->crl_mu);
@@ -61,6 +91,7 @@ listen_round(struct svc *s, struct db_notify **n, bool *down)
 				log_warn("CRL listener: %s; polling",
 				    e.msg);
 			*down = true;
+			ls->retry_at = mono_ms() + LISTEN_RETRY_MS;
 			listen_rest(s);
 			return -1;
 		}
@@ -87,12 +118,12 @@ static void *
 listen_run(void *arg)
 {
 	struct svc		*s = arg;
-	struct db_notify	*n = NULL;
+	struct listen_state	 ls = { NULL, false, 0 };
 	struct err		 e;
-	bool			 down = false, failing = false;
+	bool			 failing = false;
 
 	while (!listen_stopping(s)) {
-		(void)listen_round(s, &n, &down);
+		(void)listen_round(s, &ls);
 		if (listen_stopping(s))
 			break;
 		/* On a notice, and every round as the fallback poll. */
@@ -105,7 +136,7 @@ listen_run(void *arg)
 		} else
 			failing = false;
 	}
-	db_notify_close(n);
+	db_notify_close(ls.n);
 	return NULL;
 }
 

@@ -474,6 +474,33 @@ test_notify(void **state)
 	db_notify_close(NULL);
 }
 
+/*
+ * A hot standby refuses LISTEN (the service then only polls): a clear
+ * ERR_READ_ONLY, and nothing left open.
+ */
+static void
+test_notify_standby(void **state)
+{
+	struct pg_fixture *sb;
+	struct db *pdb, *sdb;
+	struct err e = { 0 };
+
+	(void)state;
+	if (!dbt_is_pg())
+		skip();
+	/* The standby's copy of "rca" needs the schema: migrate it first. */
+	assert_non_null(pdb = db_open(pg_fixture_uri(dbt_pg_server()), &e));
+	assert_non_null(sb = pg_fixture_standby(dbt_pg_server()));
+	assert_non_null(sdb = db_open(pg_fixture_uri(sb), &e));
+	assert_true(db_notify_supported(sdb));
+	assert_null(db_notify_open(sdb, &e));
+	assert_int_equal(e.code, ERR_READ_ONLY);
+	assert_null(sdb->conns->next);	/* only this thread's */
+	db_close(sdb);
+	db_close(pdb);
+	pg_fixture_free(sb);
+}
+
 int
 main(void)
 {
@@ -494,6 +521,7 @@ main(void)
 		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_notify, dbt_setup,
 		    dbt_teardown),
+		cmocka_unit_test(test_notify_standby),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
