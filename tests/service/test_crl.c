@@ -515,12 +515,11 @@ test_two_processes(void **state)
 
 	err_clear(&e);
 	/*
-	 * The first CRL's DER is stored by the persister, up to a second
-	 * after its number: a service opened before then sees a number
-	 * without its DER and publishes anew (test_lost_der_republishes).
+	 * A second service on the same files (the CLI beside the daemon),
+	 * once the first one's persister stored CRL 1's DER: before that
+	 * the claim alone would make it publish anew.
 	 */
 	svc_crl_flush(f->svc);
-	/* A second service on the same files (the CLI beside the daemon). */
 	other = svc_open(&f->cfg, &e);
 	assert_non_null(other);
 	assert_int_equal(fx_crl_number(other), 1);
