@@ -68,7 +68,7 @@ test_service_stats(void **state)
 	st.crl_next_update = 1795827600;
 	st.ca_not_after = 2111111111;
 	assert_int_equal(api_metrics_init(&m, ntable, &e), 0);
-	text = api_metrics_format(&m, table, &st, NULL, &len);
+	text = api_metrics_format(&m, table, &st, NULL, NULL, &len);
 	assert_non_null(text);
 	assert_int_equal(strlen(text), len);
 	has_line(text, "# TYPE redisca_certificates_issued_total counter");
@@ -116,7 +116,7 @@ test_http_counters(void **state)
 	api_metrics_observe(&m, hz, 299, 1);		/* odd code */
 	api_metrics_observe(&m, ntable, 404, 1);	/* unmatched */
 	api_metrics_observe(&m, ntable + 5, 405, 1);	/* clamped */
-	text = api_metrics_format(&m, table, NULL, NULL, &len);
+	text = api_metrics_format(&m, table, NULL, NULL, NULL, &len);
 	assert_non_null(text);
 	/* Without service stats only HTTP metrics. */
 	assert_null(strstr(text, "redisca_crl_number"));
@@ -178,7 +178,7 @@ test_node_series(void **state)
 	nodes[0].rotations[ROT_SUCCEEDED] = 2;
 	nodes[1].rotations[ROT_FAILED] = 1;
 	assert_int_equal(api_metrics_init(&m, ntable, &e), 0);
-	text = api_metrics_format(&m, table, NULL, &ns, &len);
+	text = api_metrics_format(&m, table, NULL, &ns, NULL, &len);
 	assert_non_null(text);
 	assert_int_equal(strlen(text), len);
 	has_line(text, "# HELP redisca_node_cert_expiry_timestamp_seconds "
@@ -201,7 +201,7 @@ test_node_series(void **state)
 	assert_true(strstr(text, "redisca_http_requests_total") <
 	    strstr(text, "redisca_node_cert_expiry"));
 	free(text);
-	text = api_metrics_format(&m, table, NULL, NULL, &len);
+	text = api_metrics_format(&m, table, NULL, NULL, NULL, &len);
 	assert_int_equal(count(text, "redisca_node_"), 0);
 	free(text);
 	api_metrics_free(&m);
