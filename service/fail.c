@@ -61,8 +61,13 @@ void
 svc_fail(struct svc *s, const struct svc_actor *a, const char *action,
     const char *object, struct err *e)
 {
-	if (s != NULL && e->code == ERR_READ_ONLY)
+	/* A read-only database cannot take the audit entry either. */
+	if (s != NULL && e->code == ERR_READ_ONLY) {
 		svc_db_seen(s, DB_STATE_READ_ONLY);
+		log_info("%s %s by %s: refused: the database is read-only",
+		    action, object != NULL ? object : "-", svc_actor_name(a));
+		return;
+	}
 	if (svc_err_internal(e->code)) {
 		log_error("%s %s by %s: %s: %s", action,
 		    object != NULL ? object : "-", svc_actor_name(a),

@@ -151,7 +151,9 @@ void	svc_err_hide(struct err *e, const char *fmt, ...)
  * Finish a failed operation: internal failures are logged with their
  * details, audited as "error" and replaced in e by a generic
  * ERR_INTERNAL "internal error"; refusals are audited as "denied" with
- * their code and message, and e is left as it is.
+ * their code and message, and e is left as it is.  ERR_READ_ONLY is
+ * only logged (a standby cannot store the entry) and marks s
+ * read-only (svc_read_only()).
  */
 void	svc_fail(struct svc *s, const struct svc_actor *a,
 	    const char *action, const char *object, struct err *e);
