@@ -255,6 +255,23 @@ test_only_leader_refreshes_crl(void **state)
 	assert_int_equal(fx_crl_number(t->b), before + 1);
 }
 
+/* The audit retention pass is the leader's too. */
+static void
+test_only_leader_prunes(void **state)
+{
+	struct two *t = *state;
+
+	(void)svc_tick(t->a);
+	(void)svc_tick(t->b);
+	assert_true(leads(t->a));
+	/* Past the default retention: every entry so far is due. */
+	tclock_set(tu_now() + 400 * 86400);
+	(void)svc_tick(t->b);
+	assert_int_equal(audit_count(t->a, "audit.prune", "deleted="), 0);
+	(void)svc_tick(t->a);
+	assert_int_equal(audit_count(t->a, "audit.prune", "deleted="), 1);
+}
+
 /*
  * A node marked busy by one instance (a rotation running there) is
  * busy on the other: its rotation and deletion answer ERR_CONFLICT
@@ -358,6 +375,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_only_leader_refreshes_crl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_leader_prunes,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_node_lock_across_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_lock_session_lost,
