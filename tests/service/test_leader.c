@@ -66,6 +66,8 @@ setup(void **state)
 	t->cfg = t->fx->cfg;
 	t->cfg.database = t->uri;
 	t->a = open_instance(t);
+	/* a's first CRL stored before b looks (b would publish anew). */
+	svc_crl_flush(t->a);
 	t->b = open_instance(t);
 	*state = t;
 	return 0;
