@@ -334,6 +334,43 @@ test_node_lock_session_lost(void **state)
 	svc_node_unlock(t->a, "n3");
 }
 
+/*
+ * db/lock.c's edges: a name longer than a node's is refused, giving
+ * up what one does not hold is harmless, a release lets the other
+ * take it; SQLite grants everything.
+ */
+static void
+test_db_lock_edges(void **state)
+{
+	struct two *t = *state;
+	char long_name[RCA_MAX_NODE_NAME + 2];
+	struct err e;
+
+	err_clear(&e);
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(db_node_lock_try(t->a->db, long_name, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	assert_int_equal(db_node_lock_try(t->a->db, NULL, NULL), -1);
+	db_node_lock_release(t->a->db, "never-locked");
+	db_node_lock_release(t->a->db, NULL);
+	db_leader_release(t->b->db);
+	assert_int_equal(db_leader_try(t->a->db, NULL), 1);
+	assert_int_equal(db_leader_try(t->a->db, NULL), 1);
+	assert_int_equal(db_leader_try(t->b->db, NULL), 0);
+	/* One release gives it up, however often it was asked for. */
+	db_leader_release(t->a->db);
+	assert_int_equal(db_leader_try(t->b->db, NULL), 1);
+	assert_int_equal(db_leader_try(t->a->db, NULL), 0);
+	db_leader_release(t->b->db);
+
+	assert_int_equal(db_leader_try(t->fx->svc->db, NULL), 1);
+	assert_int_equal(db_node_lock_try(t->fx->svc->db, "x", NULL), 1);
+	assert_int_equal(db_node_lock_try(t->fx->svc->db, "x", NULL), 1);
+	db_node_lock_release(t->fx->svc->db, "x");
+	db_leader_release(t->fx->svc->db);
+}
+
 /* SQLite: the one instance always leads, with no audit entry. */
 static void
 test_sqlite_always_leads(void **state)
@@ -383,6 +420,8 @@ main(void)
 		    test_node_lock_across_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_lock_session_lost,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_lock_edges, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_always_leads,
 		    setup, teardown),
 	};
