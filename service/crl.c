@@ -121,8 +121,7 @@ svc_crl_persist_start(struct svc *s, struct err *e)
 {
 	int rc;
 
-	s->crl_shared = db_notify_supported(s->db);
-	if (s->crl_shared)
+	if (s->shared)
 		return svc_crl_listen_start(s, e);
 	if (s->crl_persister_on)
 		return 0;
@@ -378,7 +377,7 @@ crl_publish(struct svc *s, const struct svc_actor *a, bool full,
 	now = tu_now();
 	if (crl_set_update(s, full, w, now, e) == -1)
 		goto out;
-	if ((s->crl_shared ? crl_store_shared(s, a, now, &num, &b, e) :
+	if ((s->shared ? crl_store_shared(s, a, now, &num, &b, e) :
 	    crl_store_next(s, a, now, &num, &b, e)) == -1)
 		goto out;
 	svc_crl_swap(s, b, num, now, now + s->crl_validity, false);

@@ -91,7 +91,7 @@ svc_crl_swap(struct svc *s, struct svc_crl_buf *b, uint64_t number,
 		 * never saw: reload the set (on PostgreSQL the next
 		 * publication checks the set against the database).
 		 */
-		if (from_db && !s->crl_shared)
+		if (from_db && !s->shared)
 			s->crl_stale = true;
 		b = NULL;
 		swapped = true;

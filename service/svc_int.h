@@ -104,12 +104,11 @@ struct svc {
 	struct svc_crl_buf *crl_persist;	/* a reference, or NULL */
 	uint64_t	 crl_persist_number;
 	/*
-	 * Instances sharing a PostgreSQL (crl_shared): each publication
+	 * Instances sharing a PostgreSQL (shared): each publication
 	 * stores its DER itself, and the listener thread (crl_listen.c)
 	 * loads the CRLs other instances publish.  crl_listen_stop and
 	 * the counters are crl_mu's; crl_wake's write end stops a wait.
 	 */
-	bool		 crl_shared;
 	pthread_t	 crl_listener;
 	bool		 crl_listener_on;	/* started */
 	bool		 crl_listen_stop;

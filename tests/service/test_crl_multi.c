@@ -353,7 +353,7 @@ test_seen_by_other(void **state)
 	uint64_t	 told, h0;
 	int64_t		 ms;
 
-	assert_true(m->a->crl_shared && m->b->crl_shared);
+	assert_true(m->a->shared && m->b->shared);
 	assert_true(m->a->crl_listener_on && m->b->crl_listener_on);
 	assert_false(m->a->crl_persister_on || m->b->crl_persister_on);
 	assert_int_equal(fx_crl_number(m->a), 1);
