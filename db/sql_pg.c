@@ -61,7 +61,10 @@
  * mark and t.  The mark row is updated first, and the old mark is read
  * from the row as updated (prev), so of two instances moving it at once
  * the second, which waited for the first's row lock, takes off only
- * what expired after the first's mark.
+ * what expired after the first's mark.  Left open: an already expired
+ * certificate revoked in a transaction racing a mark move past its
+ * not_after can be taken off active twice (/metrics only; SQLite
+ * serializes writers and cannot).
  */
 #define COUNTS_EXPIRE_PG(t) \
 	"WITH m AS (UPDATE cert_counts_mark SET prev = at, at = " t \

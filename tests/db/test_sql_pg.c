@@ -30,6 +30,7 @@
 #define OID_VOID	2278
 
 static struct pg_fixture *pg;
+static struct pg_fixture *standby;	/* test_standby_version's */
 
 static int
 group_setup(void **state)
@@ -413,17 +414,18 @@ cert_revoke(PGconn *c, int n, const char *at)
 static void
 counts_agree(PGconn *c, long long now)
 {
-	char q[512], t[32];
+	char t[32];
 	const char *v[] = { t };
 	PGresult *got, *want;
 
 	snprintf(t, sizeof(t), "%lld", now);
-	snprintf(q, sizeof(q), "SELECT profile, count(*), count(*) FILTER "
-	    "(WHERE revoked_at IS NULL AND not_after >= %lld), count(*) "
-	    "FILTER (WHERE revoked_at IS NOT NULL) FROM certificates "
-	    "GROUP BY profile ORDER BY profile", now);
 	got = stmt(c, DB_STMT_CERT_COUNTS, 1, v);
-	want = PQexec(c, q);
+	want = PQexecParams(c, "SELECT profile, count(*), count(*) FILTER "
+	    "(WHERE revoked_at IS NULL AND not_after >= $1::bigint), "
+	    "count(*) FILTER (WHERE revoked_at IS NOT NULL) "
+	    "FROM certificates GROUP BY profile ORDER BY profile", 1, NULL,
+	    v, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(want), PGRES_TUPLES_OK);
 	assert_int_equal(PQntuples(got), PQntuples(want));
 	for (int i = 0; i < PQntuples(want); i++)
 		for (int k = 0; k < 4; k++)
@@ -433,13 +435,72 @@ counts_agree(PGconn *c, long long now)
 	PQclear(want);
 }
 
+/* Does c still wait for its query after 300 ms? */
+static bool
+blocked(PGconn *c)
+{
+	struct timeval tv = { 0, 300 * 1000 };
+	fd_set fds;
+
+	FD_ZERO(&fds);
+	FD_SET(PQsocket(c), &fds);
+	return select(PQsocket(c) + 1, &fds, NULL, NULL, &tv) == 0;
+}
+
+/* The result of c's query sent with PQsendQueryParams: it succeeded. */
+static void
+finish_sent(PGconn *c)
+{
+	PGresult *r = PQgetResult(c);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s", PQerrorMessage(c));
+	PQclear(r);
+	assert_null(PQgetResult(c));
+}
+
+/*
+ * Two instances move the counters' mark at once: the second waits for
+ * the first's row lock, then takes off only what expired after the
+ * first's mark (no row counted out twice).
+ */
+static void
+counts_race(PGconn *a, const char *uri, long long t1, long long t2)
+{
+	PGconn *b = conn(uri);
+	char s1[32], s2[32];
+	const char *v1[] = { s1 }, *v2[] = { s2 };
+
+	snprintf(s1, sizeof(s1), "%lld", t1);
+	snprintf(s2, sizeof(s2), "%lld", t2);
+	sql_ok(a, "BEGIN");
+	sql_ok(b, "BEGIN");
+	PQclear(stmt(a, DB_STMT_COUNTS_EXPIRE, 1, v1));
+	assert_int_equal(PQsendQueryParams(b,
+	    db_sql_pg_text(DB_STMT_COUNTS_EXPIRE), 1, NULL, v2, NULL, NULL,
+	    0), 1);
+	assert_true(blocked(b));
+	PQclear(stmt(a, DB_STMT_COUNTS_MOVE, 1, v1));
+	sql_ok(a, "COMMIT");
+	finish_sent(b);
+	PQclear(stmt(b, DB_STMT_COUNTS_MOVE, 1, v2));
+	sql_ok(b, "COMMIT");
+	PQfinish(b);
+	assert_int_equal(stmt_int(a, DB_STMT_COUNTS_MARK, 0, NULL),
+	    t1 > t2 ? t1 : t2);
+	assert_int_equal(sql_int(a, "SELECT sum(active) FROM cert_counts"),
+	    sql_int(a, "SELECT count(*) FROM certificates WHERE revoked_at"
+	    " IS NULL AND not_after >= (SELECT at FROM cert_counts_mark)"));
+}
+
 static void
 test_counts_triggers(void **state)
 {
 	PGconn *c = new_db("counts");
 	long long mark;
 	const char *crl[] = { "1", NULL, "0", "" }, *t[] = { NULL };
-	char tu[32];
+	char tu[32], *uri;
 
 	(void)state;
 	migrate(c);
@@ -473,6 +534,17 @@ test_counts_triggers(void **state)
 	counts_agree(c, mark + 1000);
 	cert_revoke(c, 59, "6");
 	counts_agree(c, mark + 400);
+	uri = pg_fixture_createdb(pg, "counts_race");
+	PQfinish(c);
+	c = conn(uri);
+	migrate(c);
+	mark = stmt_int(c, DB_STMT_COUNTS_MARK, 0, NULL);
+	for (int i = 0; i < 60; i++)
+		cert_add(c, i, i % 3 == 0 ? "a" : "b", mark + i * 10, NULL);
+	counts_race(c, uri, mark + 100, mark + 300);
+	counts_race(c, uri, mark + 500, mark + 400);
+	counts_agree(c, mark + 250);
+	free(uri);
 	/* The stored counters themselves, at the mark. */
 	assert_int_equal(sql_int(c, "SELECT sum(active) FROM cert_counts"),
 	    sql_int(c, "SELECT count(*) FROM certificates WHERE revoked_at"
@@ -571,10 +643,20 @@ test_indexes_used(void **state)
 	PQfinish(c);
 }
 
+/* The standby goes even when the test failed half-way. */
+static int
+standby_teardown(void **state)
+{
+	(void)state;
+	pg_fixture_free(standby);
+	standby = NULL;
+	return 0;
+}
+
 static void
 test_standby_version(void **state)
 {
-	struct pg_fixture *s = pg_fixture_standby(pg);
+	struct pg_fixture *s = standby = pg_fixture_standby(pg);
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	PGconn *p = conn(pg_fixture_uri(pg)), *r;
 	int i;
@@ -599,7 +681,6 @@ test_standby_version(void **state)
 	sql_ok(r, "ROLLBACK");
 	PQfinish(r);
 	PQfinish(p);
-	pg_fixture_free(s);
 }
 
 /* Wait (bounded) for a notice on c; its payload, or NULL. */
@@ -678,6 +759,40 @@ test_pg_locks_and_notices(void **state)
 	PQfinish(b);
 }
 
+/*
+ * CRL numbers across instances: the second waits for the first's lock,
+ * then its DB_STMT_CRL_MAX sees the first's number.
+ */
+static void
+test_crl_lock(void **state)
+{
+	const char *crl[] = { "1", "10", "20", "" };
+	char *uri = pg_fixture_createdb(pg, "crl_lock");
+	PGconn *a, *b;
+
+	(void)state;
+	assert_non_null(uri);
+	a = conn(uri);
+	b = conn(uri);
+	free(uri);
+	migrate(a);
+	sql_ok(a, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
+	sql_ok(b, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
+	PQclear(stmt(a, DB_STMT_PG_CRL_LOCK, 0, NULL));
+	assert_int_equal(stmt_int(a, DB_STMT_CRL_MAX, 0, NULL), 0);
+	PQclear(stmt(a, DB_STMT_CRL_INSERT, 4, crl));
+	assert_int_equal(PQsendQueryParams(b,
+	    db_sql_pg_text(DB_STMT_PG_CRL_LOCK), 0, NULL, NULL, NULL, NULL,
+	    0), 1);
+	assert_true(blocked(b));
+	sql_ok(a, "COMMIT");
+	finish_sent(b);
+	assert_int_equal(stmt_int(b, DB_STMT_CRL_MAX, 0, NULL), 1);
+	sql_ok(b, "COMMIT");
+	PQfinish(a);
+	PQfinish(b);
+}
+
 int
 main(void)
 {
@@ -688,7 +803,9 @@ main(void)
 		cmocka_unit_test(test_counts_triggers),
 		cmocka_unit_test(test_indexes_used),
 		cmocka_unit_test(test_pg_locks_and_notices),
-		cmocka_unit_test(test_standby_version),
+		cmocka_unit_test(test_crl_lock),
+		cmocka_unit_test_teardown(test_standby_version,
+		    standby_teardown),
 	};
 
 	if (!pg_fixture_available()) {

@@ -14,6 +14,7 @@
 #   pg_sql a "SELECT 1"              # as the superuser, -At output
 #   pg_kill a; pg_promote b          # failover
 #   pg_multi_uri b a                 # postgresql://rca@h:p,h:p/rca?...
+#   pg_config_database "${PG_URI[a]}" # config.json's "database" (lib.sh)
 #
 # As root the servers run as the "postgres" user (setpriv) and their
 # folders are chowned to it.  Binaries: RCA_TEST_PG_BINDIR, else
@@ -223,13 +224,16 @@ pg_stop()
 {
 	local n=$1 sig=${2:-INT} pid=${PG_PID[$1]:-} i
 	[ -n "$pid" ] || return 0
-	kill "-$sig" "$pid" 2>/dev/null
-	for i in $(seq 1 300); do
-		pg_alive "$pid" || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	# bash's "Killed" notice of the job is not an error here.
+	{
+		kill "-$sig" "$pid"
+		for i in $(seq 1 300); do
+			pg_alive "$pid" || break
+			sleep 0.1
+		done
+		kill -KILL "$pid"
+		wait "$pid"
+	} 2>/dev/null
 	unset "PG_PID[$n]"
 	return 0
 }
@@ -247,4 +251,13 @@ pg_multi_uri()
 		hosts="$hosts${hosts:+,}127.0.0.1:${PG_PORT[$n]}"
 	done
 	echo "postgresql://rca@$hosts/rca?target_session_attrs=read-write"
+}
+
+# pg_config_database URI: point lib.sh's config.json (rca_init's DATA)
+# at URI, e.g. "${PG_URI[a]}" or "$(pg_multi_uri a b)".
+pg_config_database()
+{
+	declare -F rca_config_edit >/dev/null ||
+	    pg_die "pg_config_database needs lib.sh (rca_config_edit)"
+	rca_config_edit --arg db "$1" '.database = $db'
 }
