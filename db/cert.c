@@ -224,6 +224,7 @@ gc_alone(struct db *db, struct db_gc_item *item)
 		gc_run(c, item);
 		if (item->err.code == ERR_OK || !c->conflict)
 			break;
+		db_backoff(i);
 	}
 }
 

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rca_limits.h"
 #include "log.h"
@@ -129,6 +130,17 @@ db_step(struct db_conn *c, struct db_st *st, const char *what,
     struct err *e)
 {
 	return c->db->drv->step(c, st, what, e);
+}
+
+void
+db_backoff(int tries)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec = (long)(1 + ts.tv_nsec % 20) * (tries + 1) * 1000000L;
+	ts.tv_sec = 0;
+	nanosleep(&ts, NULL);
 }
 
 int

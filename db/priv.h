@@ -143,6 +143,13 @@ int	db_fail(struct db_conn *c, const char *what, struct err *e);
 int	db_step(struct db_conn *c, struct db_st *st, const char *what,
 	    struct err *e);
 
+/*
+ * Before try `tries` + 2 of a conflicting transaction: sleep a few
+ * milliseconds, growing with tries and jittered, so that two
+ * transactions that deadlocked do not meet again at once.
+ */
+void	db_backoff(int tries);
+
 /* Run a statement that takes no value and returns no row. */
 int	db_exec(struct db_conn *c, enum db_stmt id, struct err *e);
 

@@ -50,6 +50,7 @@ db_write(struct db *db, db_tx_fn *run, void *arg, const struct audit_rec *a,
 			break;
 		log_info("db: write transaction conflicted, try %d of %d",
 		    i + 1, DB_TX_TRIES);
+		db_backoff(i);
 	}
 	return rc;
 }

@@ -44,6 +44,8 @@ static const struct {
 	{ API_ERR_PAYLOAD_TOO_LARGE, 413, "payload_too_large" },
 	{ API_ERR_UNSUPPORTED_MEDIA, 415, "unsupported_media_type" },
 	{ ERR_RATE_LIMITED, 429, "rate_limited" },
+	{ ERR_READ_ONLY, 503, "read_only" },
+	{ ERR_UNAVAILABLE, 503, "unavailable" },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

@@ -406,8 +406,12 @@ test_pg_deadlock_retried(void **state)
 		assert_int_equal(x[i].rc, 0);
 	}
 	pthread_barrier_destroy(&met);
-	/* One of them ran twice; each spent one use of each token. */
-	assert_int_equal(x[0].runs + x[1].runs, 3);
+	/*
+	 * At least one ran again (a retry may deadlock once more: each
+	 * runs at most DB_TX_TRIES times); each spent one use of each.
+	 */
+	assert_true(x[0].runs + x[1].runs >= 3);
+	assert_true(x[0].runs <= DB_TX_TRIES && x[1].runs <= DB_TX_TRIES);
 	assert_int_equal(dbt_count(t, "SELECT sum(uses_left) FROM tokens"),
 	    6);
 }

@@ -167,13 +167,9 @@ test_rotations(void **state)
 	struct rotation_rec r, got, *list;
 	struct audit_rec a;
 	struct err e = { 0 };
-	struct db_conn *c;
-	sqlite3_stmt *st;
 	int64_t ids[5], next, before;
 	size_t cnt, total = 0;
 
-	/* SQLite only: raw sqlite3 statements, another process's lock. */
-	DBT_SQLITE_ONLY();
 	mknode(&n, "redis-1");
 	assert_int_equal(db_node_insert(t->db, &n, NULL, &e), 0);
 	node_rec_clear(&n);
@@ -262,13 +258,8 @@ test_rotations(void **state)
 	assert_int_equal(cnt, 0);
 	db_rotation_list_free(list, cnt);
 
-	assert_non_null(c = db_conn_get(t->db, &e));
-	assert_int_equal(sqlite3_prepare_v2(c->h,
-	    "SELECT count(*) FROM rotation_steps", -1, &st, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 0);
-	sqlite3_finalize(st);
+	assert_int_equal(dbt_count(t, "SELECT count(*) FROM rotation_steps"),
+	    0);
 }
 
 /* db_node_stats(): every node, in name order, rotations by status. */
