@@ -378,12 +378,14 @@ void	api_metrics_observe(struct api_metrics *m, size_t ri,
 
 /*
  * Prometheus text (0.0.4) of the service stats (st; NULL: left out),
- * the HTTP counters (route labels from table) and the node series (ns;
- * NULL: left out).  New string (free()), or NULL (no memory).
+ * the HTTP counters (route labels from table), the node series (ns;
+ * NULL: left out) and the instance's leadership and database (h; NULL:
+ * left out).  New string (free()), or NULL (no memory).
  */
 char	*api_metrics_format(const struct api_metrics *m,
 	    const struct api_route *table, const struct svc_stats *st,
-	    const struct svc_node_stats *ns, size_t *len);
+	    const struct svc_node_stats *ns, const struct svc_health *h,
+	    size_t *len);
 
 /* ---- listen addresses (listen.c) ---- */
 

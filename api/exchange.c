@@ -27,8 +27,14 @@
 /* First allocation of a body buffer. */
 #define API_BODY_CHUNK		4096
 
-/* Seconds a client is told to wait after a 503 (worker queue full). */
-#define API_RETRY_AFTER		"1"
+/*
+ * Seconds a client is told to wait after a 503: the worker queue full
+ * or the database unavailable (a failover takes seconds), and a
+ * read-only database (a standby stays one until promoted: a load
+ * balancer should have sent the write elsewhere).
+ */
+#define API_RETRY_AFTER		1
+#define API_RETRY_READ_ONLY	5
 
 /* Where a request stands with the worker pool. */
 enum req_job {
@@ -59,7 +65,7 @@ struct req_ctx {
 	bool			 pending;	/* refusal to send */
 	struct err		 pending_err;
 	char			 pending_allow[64];
-	int64_t			 retry_after;	/* 429: seconds */
+	int64_t			 retry_after;	/* 429, 503: seconds */
 	enum req_job		 job;
 	int			 job_rc;	/* the handler's return */
 	struct api_resp		 job_resp;	/* body new, until answered */
@@ -118,10 +124,10 @@ respond(struct req_ctx *x, struct api_resp *resp, const char *allow,
 	    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer") == MHD_NO)
 		goto out;
 	if (resp->status == MHD_HTTP_SERVICE_UNAVAILABLE &&
-	    MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER,
-	    API_RETRY_AFTER) == MHD_NO)
-		goto out;
-	if (resp->status == MHD_HTTP_TOO_MANY_REQUESTS &&
+	    x->retry_after <= 0)
+		x->retry_after = API_RETRY_AFTER;
+	if ((resp->status == MHD_HTTP_TOO_MANY_REQUESTS ||
+	    resp->status == MHD_HTTP_SERVICE_UNAVAILABLE) &&
 	    x->retry_after > 0) {
 		char ra[24];
 
@@ -166,6 +172,8 @@ respond_err(struct req_ctx *x, const struct err *e, const char *allow)
 
 	resp.status = api_err_status(e->code);
 	resp.ctype = "application/json";
+	if (e->code == ERR_READ_ONLY)
+		x->retry_after = API_RETRY_READ_ONLY;
 	if (resp.status == 500)
 		log_error("%s %s: %s: %s", x->method, x->r.route != NULL ?
 		    x->r.route->path : "unmatched", api_err_name(e->code),
@@ -322,6 +330,16 @@ first_call(struct req_ctx *x, const char *url)
 	x->ri = (size_t)(x->r.route - a->table);
 	if (authenticate(x, &ret) == -1)
 		return ret;
+	/*
+	 * A standby's instance refuses writes before any work (no body
+	 * read, no CSR parsed, nothing signed) and audits nothing: it
+	 * cannot write the entry.
+	 */
+	if (x->r.route->method != M_GET && svc_read_only(x->r.svc)) {
+		err_set(&e, ERR_READ_ONLY, "the database is read-only (a "
+		    "standby): send writes to a writable instance");
+		return early_err(x, &e, NULL);
+	}
 	if (x->r.route->max_body > 0 && check_body_headers(x, &ret) == -1)
 		return ret;
 	return MHD_YES;

@@ -12,33 +12,50 @@ api_h_healthz(struct api_req *r, struct api_resp *out, struct err *e)
 	return api_resp_json(out, 200, json_pack("{s:s}", "status", "ok"), e);
 }
 
-/* GET /readyz.  200 when the database is writable and the CA key
- * loaded, else 503; 500 (out of memory). */
+/*
+ * GET /readyz.  200 {"status": "ok", "database": "ok", "ca_key",
+ * "scheduler_leader"} when the database is writable and the CA key
+ * loaded; else 503 with status "read_only" (a standby: send writes
+ * elsewhere) or "unavailable"; 500 (out of memory).
+ */
 int
 api_h_readyz(struct api_req *r, struct api_resp *out, struct err *e)
 {
-	bool ready = svc_ready(r->svc);
+	struct svc_health h;
+	const char *status;
 
-	return api_resp_json(out, ready ? 200 : 503, json_pack("{s:s}",
-	    "status", ready ? "ok" : "unavailable"), e);
+	svc_health(r->svc, &h);
+	if (h.ready)
+		status = "ok";
+	else if (h.db == SVC_DB_READ_ONLY)
+		status = "read_only";
+	else
+		status = "unavailable";
+	return api_resp_json(out, h.ready ? 200 : 503, json_pack(
+	    "{s:s,s:s,s:b,s:b}", "status", status, "database",
+	    svc_db_state_name(h.db), "ca_key", h.ca_key, "scheduler_leader",
+	    h.leader), e);
 }
 
 /*
  * GET /metrics.  200 Prometheus text 0.0.4: the service's series, the
- * HTTP ones, then redisca_node_cert_expiry_timestamp_seconds{node} and
- * redisca_rotations_total{node,status}; 500 (out of memory).
+ * HTTP ones, redisca_node_cert_expiry_timestamp_seconds{node} and
+ * redisca_rotations_total{node,status}, then the instance's
+ * redisca_scheduler_leader and redisca_db_up; 500 (out of memory).
  */
 int
 api_h_metrics(struct api_req *r, struct api_resp *out, struct err *e)
 {
 	struct svc_node_stats ns = { 0 };
 	struct svc_stats st = { 0 };
+	struct svc_health h;
 	struct err se;
 	size_t len;
 	char *text;
 	bool have, have_nodes;
 
 	/* Without the service's numbers the HTTP ones are still worth it. */
+	svc_health(r->svc, &h);
 	have = svc_stats(r->svc, &st, &se) == 0;
 	if (!have)
 		log_warn("metrics: service statistics unavailable: %s",
@@ -48,7 +65,7 @@ api_h_metrics(struct api_req *r, struct api_resp *out, struct err *e)
 	if (!have_nodes)
 		log_warn("metrics: node statistics unavailable: %s", se.msg);
 	text = api_metrics_format(r->metrics, r->table, have ? &st : NULL,
-	    have_nodes ? &ns : NULL, &len);
+	    have_nodes ? &ns : NULL, &h, &len);
 	svc_stats_clear(&st);
 	svc_node_stats_clear(&ns);
 	if (text == NULL) {

@@ -311,10 +311,23 @@ format_http(struct out *o, const struct api_metrics *m,
 	}
 }
 
+/* The instance's own series (SPEC section 9). */
+static void
+format_health(struct out *o, const struct svc_health *h)
+{
+	header(o, "redisca_scheduler_leader", "gauge",
+	    "1 when this instance runs the scheduled work (rotations, CRL "
+	    "refresh, audit retention).");
+	emit(o, "redisca_scheduler_leader %d\n", h->leader ? 1 : 0);
+	header(o, "redisca_db_up", "gauge",
+	    "1 when the database answers (writable or read-only).");
+	emit(o, "redisca_db_up %d\n", h->db != SVC_DB_UNAVAILABLE ? 1 : 0);
+}
+
 char *
 api_metrics_format(const struct api_metrics *m, const struct api_route *t,
     const struct svc_stats *st, const struct svc_node_stats *ns,
-    size_t *len)
+    const struct svc_health *h, size_t *len)
 {
 	struct out o = { 0 };
 
@@ -327,6 +340,8 @@ api_metrics_format(const struct api_metrics *m, const struct api_route *t,
 	format_http(&o, m, t);
 	if (ns != NULL)
 		format_nodes(&o, ns);
+	if (h != NULL)
+		format_health(&o, h);
 	if (o.failed) {
 		free(o.buf);
 		return NULL;

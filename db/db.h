@@ -435,4 +435,38 @@ int	db_restore(const char *src, const char *dst, const char *keep,
  */
 int	db_file_version(const char *path, int *version, struct err *e);
 
+/* ---- instances: leadership and node locks (db/lock.c) ---- */
+
+/*
+ * Several instances share a PostgreSQL database; these locks are
+ * PostgreSQL session advisory locks held on one connection of db that
+ * no thread owns, so they last while that session does and go when it
+ * ends (the process dies, the server drops it).  On SQLite one process
+ * owns the data folder (serve.lock) and every lock is granted at once.
+ * Thread-safe.
+ */
+
+/*
+ * Is this instance the scheduler's leader?  Takes the lock when no
+ * session holds it, and checks on every call that the session still
+ * does: a lost connection is no longer leader, is made again and tries
+ * again at once.  Returns 1 (leader), 0 (another instance is) or -1
+ * (ERR_UNAVAILABLE, ERR_DB: not leader).  SQLite: 1.
+ */
+int	db_leader_try(struct db *db, struct err *e);
+
+/* Give leadership up (another instance may take it).  Errors: logged. */
+void	db_leader_release(struct db *db);
+
+/*
+ * Mark node name as being rotated by this instance: 1 when the lock is
+ * now ours, 0 when a session (this one too) holds it already, -1 on
+ * error (ERR_UNAVAILABLE, ERR_DB, ERR_INVALID_REQUEST for a name
+ * longer than RCA_MAX_NODE_NAME).  db_node_lock_release() gives it up
+ * on the same connection.  SQLite: 1 (service/marks.c keeps one
+ * process's rotations apart).
+ */
+int	db_node_lock_try(struct db *db, const char *name, struct err *e);
+void	db_node_lock_release(struct db *db, const char *name);
+
 #endif

@@ -97,6 +97,14 @@ struct db {
 	bool		 valid_set;
 	int64_t		 valid_at;
 	int64_t		 valid_id;
+
+	/*
+	 * PostgreSQL: the connection holding this instance's session
+	 * advisory locks (scheduler leadership, nodes being rotated),
+	 * used by db/lock.c alone under its mutex; NULL until the first
+	 * lock.  One of conns: db_close() closes it.
+	 */
+	struct db_conn	*lock_conn;
 };
 
 /*

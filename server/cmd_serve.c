@@ -6,7 +6,9 @@
  * only main's sigwait() ever sees them.  Before anything starts, the
  * start-up checks of SPEC section 8 refuse unsafe secrets and folders,
  * and (SQLite) the data folder's serve.lock is taken for serve's life,
- * so neither `restore` nor a second `serve` runs beside it.
+ * so neither `restore` nor a second `serve` runs beside it.  On a
+ * PostgreSQL hot standby (schema current) it starts read-only (SPEC
+ * section 9).
  */
 #include <sys/stat.h>
 
@@ -294,6 +296,10 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	log_serving(&cfg, a);
+	/* A standby's instance: svc_open() checked its schema is current. */
+	if (svc_read_only(s))
+		log_warn("serving read-only: the database is a standby; write "
+		    "routes answer 503 read_only until it is promoted");
 	wait_for_stop(&set);
 	rc = EXIT_OK;
 out:

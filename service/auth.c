@@ -46,6 +46,8 @@ token_find(struct svc *s, const unsigned char h[32], struct token_rec *t,
 	if (db_token_find_hash(s->db, h, t, &dbe) == -1) {
 		if (dbe.code == ERR_NOT_FOUND)
 			err_set(e, ERR_UNAUTHORIZED, "unknown token");
+		else if (dbe.code == ERR_UNAVAILABLE)
+			*e = dbe;	/* 503: the client retries */
 		else {
 			log_error("token lookup: %s: %s",
 			    err_code_name(dbe.code), dbe.msg);

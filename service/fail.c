@@ -28,6 +28,20 @@ svc_err_internal(enum err_code code)
 }
 
 void
+svc_db_seen(struct svc *s, int state)
+{
+	bool ro = state == DB_STATE_READ_ONLY;
+
+	/* Unavailable says nothing of the mode: keep the last one. */
+	if (state == DB_STATE_UNAVAILABLE)
+		return;
+	if (atomic_exchange(&s->read_only, ro) != ro)
+		log_warn(ro ? "the database is read-only (a standby): write "
+		    "requests are refused" : "the database is writable "
+		    "again: write requests are served");
+}
+
+void
 svc_err_hide(struct err *e, const char *fmt, ...)
 {
 	char	what[ERR_MSG_MAX];
@@ -37,6 +51,9 @@ svc_err_hide(struct err *e, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	log_error("%s: %s: %s", what, err_code_name(e->code), e->msg);
+	/* A lost or read-only database is the client's to retry (503). */
+	if (e->code == ERR_UNAVAILABLE || e->code == ERR_READ_ONLY)
+		return;
 	err_set(e, ERR_INTERNAL, "internal error");
 }
 
@@ -44,6 +61,13 @@ void
 svc_fail(struct svc *s, const struct svc_actor *a, const char *action,
     const char *object, struct err *e)
 {
+	/* A read-only database cannot take the audit entry either. */
+	if (s != NULL && e->code == ERR_READ_ONLY) {
+		svc_db_seen(s, DB_STATE_READ_ONLY);
+		log_info("%s %s by %s: refused: the database is read-only",
+		    action, object != NULL ? object : "-", svc_actor_name(a));
+		return;
+	}
 	if (svc_err_internal(e->code)) {
 		log_error("%s %s by %s: %s: %s", action,
 		    object != NULL ? object : "-", svc_actor_name(a),

@@ -42,19 +42,55 @@ svc_ca_info(struct svc *s, struct svc_ca_info *out)
 	out->key_type = ca_key_type(s->ca);
 }
 
+const char *
+svc_db_state_name(enum svc_db_state st)
+{
+	static const char *const names[SVC_DB__MAX] = {
+		[SVC_DB_OK] = "ok",
+		[SVC_DB_READ_ONLY] = "read_only",
+		[SVC_DB_UNAVAILABLE] = "unavailable",
+	};
+
+	if ((unsigned)st >= SVC_DB__MAX)
+		return "unavailable";
+	return names[st];
+}
+
+void
+svc_health(struct svc *s, struct svc_health *h)
+{
+	int st;
+
+	memset(h, 0, sizeof(*h));
+	h->db = SVC_DB_UNAVAILABLE;
+	if (s == NULL || s->db == NULL)
+		return;
+	h->ca_key = s->ca != NULL;
+	st = db_state(s->db);
+	svc_db_seen(s, st);
+	if (st == DB_STATE_OK)
+		h->db = SVC_DB_OK;
+	else if (st == DB_STATE_READ_ONLY)
+		h->db = SVC_DB_READ_ONLY;
+	else
+		log_warn("readiness: the database is unavailable");
+	h->leader = atomic_load(&s->leader);
+	h->ready = h->db == SVC_DB_OK && h->ca_key;
+}
+
 bool
 svc_ready(struct svc *s)
 {
-	struct err e;
+	struct svc_health h;
 
-	err_clear(&e);
-	if (s == NULL || s->ca == NULL || s->db == NULL)
-		return false;
-	if (db_ping(s->db, &e) == -1) {
-		log_warn("readiness: database: %s", e.msg);
-		return false;
-	}
-	return true;
+	svc_health(s, &h);
+	return h.ready;
+}
+
+bool
+svc_read_only(struct svc *s)
+{
+	return s != NULL && atomic_load(&s->read_only);
 }
 
 int

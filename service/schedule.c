@@ -1,9 +1,14 @@
 /*
  * When the periodic work runs: the CRL's refresh (at start-up and on
  * every tick of the scheduler thread), the audit retention pass, and
- * the nodes' rotation pass (schedule_nodes.c).
+ * the nodes' rotation pass (schedule_nodes.c).  With several instances
+ * on one PostgreSQL database (SPEC section 9) only the scheduler's
+ * leader does the scheduled part, and a read-only database (a standby)
+ * gets none of it.
  */
 #include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "svc_int.h"
@@ -12,6 +17,10 @@
 /* How long svc_tick() waits at most, and after a failed publication. */
 #define TICK_MAX	60
 #define TICK_RETRY	5
+/* The wait while the database is read-only or unavailable. */
+#define TICK_STANDBY	5
+
+#define ACTION_LEADER	"scheduler.leader"
 
 /*
  * True when the in-memory CRL should be replaced at now: none yet, its
@@ -29,11 +38,27 @@ crl_due(struct svc *s, int64_t now)
 	return due;
 }
 
+/*
+ * A CRL this instance owes whoever its role: none to serve yet, or its
+ * own publication failed (a revocation waits to be listed).
+ */
+static bool
+crl_owed(struct svc *s)
+{
+	bool owed;
+
+	pthread_mutex_lock(&s->crl_mu);
+	owed = s->crl_dirty || s->crl.number == 0;
+	pthread_mutex_unlock(&s->crl_mu);
+	return owed;
+}
+
 int
 svc_crl_init(struct svc *s, struct err *e)
 {
 	struct svc_actor	sched;
 	uint64_t		stored = 0;
+	bool			publish;
 	int			rc = -1;
 
 	svc_actor_init(&sched, ACTOR_SCHEDULER);
@@ -49,8 +74,18 @@ svc_crl_init(struct svc *s, struct err *e)
 	/* A number claimed whose DER never got stored: publish anew. */
 	if (stored > s->crl.number)
 		s->crl_dirty = true;
-	if (crl_due(s, tu_now()) &&
-	    svc_crl_publish(s, &sched, NULL, e) == -1)
+	/*
+	 * A standby serves the stored CRL and publishes none; beside
+	 * other instances the scheduled refresh is the leader's (at its
+	 * first tick), so only a CRL owed is published here.
+	 */
+	if (svc_read_only(s))
+		publish = false;
+	else if (s->shared)
+		publish = crl_owed(s);
+	else
+		publish = crl_due(s, tu_now());
+	if (publish && svc_crl_publish(s, &sched, NULL, e) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -58,27 +93,113 @@ out:
 	return rc;
 }
 
-/*
- * The CRL's part of a tick: pick up a CRL another process (the CLI)
- * published, republish when due.  Returns the seconds until the CRL
- * wants the next tick.
- */
-static int64_t
-crl_tick(struct svc *s, const struct svc_actor *sched, int64_t now)
+/* This instance's name in its audit entries: host:pid. */
+static void
+instance_name(char *buf, size_t cap)
 {
-	struct err	e;
-	int64_t		wait;
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "?");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(buf, cap, "%s:%ld", host, (long)getpid());
+}
+
+/* Record a change of leadership: the log and the audit log. */
+static void
+lead_changed(struct svc *s, const struct svc_actor *sched, bool now,
+    const char *how)
+{
+	char name[300];
+
+	instance_name(name, sizeof(name));
+	atomic_store(&s->leader, now);
+	if (now)
+		log_info("scheduler: this instance (%s) is the leader", name);
+	else
+		log_warn("scheduler: this instance (%s) is no longer the "
+		    "leader (%s)", name, how);
+	svc_audit(s, sched, ACTION_LEADER, name, AUDIT_OK, how);
+}
+
+/*
+ * Is this instance the scheduler's leader at this tick?  want: the
+ * database is writable, so leadership is tried (or its lock checked);
+ * otherwise it is given up.  SQLite: always.
+ */
+static bool
+lead(struct svc *s, const struct svc_actor *sched, bool want)
+{
+	bool	was, now = false;
+	struct err e;
+	int	rc;
+
+	if (!s->shared) {
+		atomic_store(&s->leader, true);
+		return true;
+	}
+	err_clear(&e);
+	was = atomic_load(&s->leader);
+	if (want) {
+		if ((rc = db_leader_try(s->db, &e)) == -1)
+			log_warn("scheduler: leadership: %s", e.msg);
+		now = rc == 1;
+	} else if (was)
+		db_leader_release(s->db);
+	if (now != was)
+		lead_changed(s, sched, now, now ? "gained" : want ? "lost" :
+		    "released: the database is read-only");
+	return now;
+}
+
+void
+svc_lead_end(struct svc *s)
+{
+	struct svc_actor sched;
+
+	if (s == NULL || s->db == NULL || !s->shared ||
+	    !atomic_load(&s->leader))
+		return;
+	svc_actor_init(&sched, ACTOR_SCHEDULER);
+	db_leader_release(s->db);
+	lead_changed(s, &sched, false, "released: shutting down");
+	svc_actor_clear(&sched);
+}
+
+/* Pick up a CRL another instance or process published. */
+static void
+crl_pick_up(struct svc *s)
+{
+	struct err e;
 
 	err_clear(&e);
 	pthread_mutex_lock(&s->pub_mu);
 	if (svc_crl_load(s, &e) == -1)
 		log_warn("checking the stored CRL: %s", e.msg);
 	pthread_mutex_unlock(&s->pub_mu);
-	err_clear(&e);
+}
 
-	if (crl_due(s, now) && svc_crl_publish(s, sched, NULL, &e) == -1)
+/*
+ * The CRL's part of a tick: pick up a CRL another process (the CLI,
+ * another instance) published; the leader republishes when due, any
+ * instance what it owes.  Returns the seconds until the CRL wants the
+ * next tick.
+ */
+static int64_t
+crl_tick(struct svc *s, const struct svc_actor *sched, int64_t now,
+    bool leader)
+{
+	struct err	e;
+	int64_t		wait;
+
+	err_clear(&e);
+	crl_pick_up(s);
+	if ((leader ? crl_due(s, now) : crl_owed(s)) &&
+	    svc_crl_publish(s, sched, NULL, &e) == -1)
 		return TICK_RETRY;
 	svc_crl_warm(s);
+	if (!leader)
+		return SVC_FOLLOW_TICK;
 	pthread_mutex_lock(&s->crl_mu);
 	wait = s->crl.next_update - s->crl_refresh_before - tu_now();
 	pthread_mutex_unlock(&s->crl_mu);
@@ -94,14 +215,31 @@ svc_tick(struct svc *s)
 {
 	struct svc_actor	sched;
 	int64_t			wait, node_wait;
+	bool			leader;
+	int			st = DB_STATE_OK;
 
 	svc_actor_init(&sched, ACTOR_SCHEDULER);
-	wait = crl_tick(s, &sched, tu_now());
+	if (s->shared) {
+		st = db_state(s->db);
+		svc_db_seen(s, st);
+	}
+	leader = lead(s, &sched, st != DB_STATE_READ_ONLY);
+	if (st != DB_STATE_OK) {
+		/* A standby still serves the newest CRL it stores. */
+		if (st == DB_STATE_READ_ONLY)
+			crl_pick_up(s);
+		wait = TICK_STANDBY;
+		goto out;
+	}
+	wait = crl_tick(s, &sched, tu_now(), leader);
+	if (!leader)
+		goto out;
 	/* Node rotations run here too, holding no lock. */
 	node_wait = svc_nodes_tick(s, tu_now());
 	if (node_wait < wait)
 		wait = node_wait;
 	svc_audit_prune_tick(s, tu_now());
+out:
 	svc_actor_clear(&sched);
 	return wait;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "svc_int.h"
 
 /* strdup that treats NULL as NULL; *ok is cleared on out-of-memory. */
@@ -75,6 +76,8 @@ svc_alloc(struct err *e)
 		err_set(e, ERR_INTERNAL, "cannot create a condition");
 		return NULL;
 	}
+	atomic_init(&s->read_only, false);
+	atomic_init(&s->leader, false);
 	if (svc_marks_init(s, e) == -1) {
 		pthread_cond_destroy(&s->crl_cv);
 		pthread_mutex_destroy(&s->crl_mu);
@@ -178,7 +181,17 @@ svc_open(const struct svc_config *cfg, struct err *e)
 		goto out;
 	if ((s->db = db_open(cfg->database, e)) == NULL)
 		goto out;
-	if (svc_spki_backfill(s, e) == -1)
+	/*
+	 * A standby (db_open() checked its schema is current) is served
+	 * read-only: no backfill, no publication, no scheduled work.
+	 */
+	s->shared = db_is_postgres(cfg->database);
+	if (s->shared)
+		svc_db_seen(s, db_state(s->db));
+	if (svc_read_only(s))
+		log_warn("the database is read-only (a standby): serving "
+		    "reads only until it is promoted");
+	else if (svc_spki_backfill(s, e) == -1)
 		goto out;
 	if (svc_crl_init(s, e) == -1)
 		goto out;
@@ -195,6 +208,7 @@ svc_close(struct svc *s)
 	if (s == NULL)
 		return;
 	svc_crl_fini(s);	/* stores the last CRL: before db_close() */
+	svc_lead_end(s);	/* another instance may lead at once */
 	db_close(s->db);
 	ca_free(s->ca);
 	free(s->public_url);

@@ -328,13 +328,58 @@ int	svc_publish_crl(struct svc *s, const struct svc_actor *a,
  * svc_rotate(); never-rotated nodes, failed ones after their backoff,
  * and those with less than renew_before of their lifetime left).
  * Returns the number of seconds until it wants to run again.
+ *
+ * On PostgreSQL (SPEC section 9) each tick first reads the database's
+ * state (svc_read_only() follows it: a promoted standby becomes
+ * writable here) and, when writable, tries the scheduler's leadership
+ * (db_leader_try()); changes are logged and audited as
+ * scheduler.leader (gained, lost) by the scheduler.  Only the leader
+ * refreshes the CRL when due, rotates nodes and prunes the audit log;
+ * every instance picks up a newer stored CRL, and republishes one its
+ * own revocation failed to publish.  A follower ticks at least every
+ * SVC_FOLLOW_TICK seconds, so it takes over within that of the
+ * leader's session ending.
  */
+#define SVC_FOLLOW_TICK	10
 int64_t	svc_tick(struct svc *s);
 
 /* ---- operations ---- */
 
 /* True when the database is writable and the CA key is loaded. */
 bool	svc_ready(struct svc *s);
+
+/* The database as this instance sees it (SPEC section 9). */
+enum svc_db_state {
+	SVC_DB_OK,		/* "ok": reachable and writable */
+	SVC_DB_READ_ONLY,	/* "read_only": a hot standby */
+	SVC_DB_UNAVAILABLE,	/* "unavailable": unreachable, failing */
+	SVC_DB__MAX
+};
+
+/* "ok", "read_only", "unavailable" ("unavailable" out of range). */
+const char *svc_db_state_name(enum svc_db_state st);
+
+/* An instance's health, for /readyz and /metrics. */
+struct svc_health {
+	enum svc_db_state	db;	/* after one round trip */
+	bool			ca_key;	/* the CA key is loaded */
+	bool			leader;	/* runs the scheduled work */
+	bool			ready;	/* db SVC_DB_OK and ca_key */
+};
+
+/*
+ * Fill h: one round trip to the database (on SQLite, as svc_ready()
+ * does), which also updates svc_read_only().  Thread-safe.
+ */
+void	svc_health(struct svc *s, struct svc_health *h);
+
+/*
+ * True while the database was last seen read-only (at svc_open(), by
+ * svc_tick(), svc_health() or a write it refused): write requests are
+ * then refused with ERR_READ_ONLY before any work.  No round trip;
+ * thread-safe.
+ */
+bool	svc_read_only(struct svc *s);
 
 struct svc_stats {
 	struct svc_profile_stats {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -102,6 +103,19 @@ struct svc {
 	/* Audit retention (prune.c); audit_prune_at: scheduler only. */
 	int64_t		 audit_retention;	/* seconds */
 	int64_t		 audit_prune_at;	/* next pruning; 0: now */
+
+	/*
+	 * Instances (schedule.c, SPEC section 9).  shared: on PostgreSQL,
+	 * which several instances may share (else the flags below stay
+	 * false and true).  read_only: the database was last seen
+	 * read-only (a hot standby), so writes are refused before any
+	 * work; set wherever that is seen, cleared by svc_tick() and
+	 * svc_health() seeing it writable.  leader: this instance runs
+	 * the scheduled work (scheduler thread only writes it).
+	 */
+	bool		 shared;
+	atomic_bool	 read_only;
+	atomic_bool	 leader;
 };
 
 /* ---- actors (actor.c), the audit log (audit.c), failing (fail.c) ---- */
@@ -128,7 +142,7 @@ bool	svc_err_internal(enum err_code code);
 /*
  * Hide our own failure from the caller: log "<what>: <code>: <message>"
  * (what formatted like printf) and replace e by ERR_INTERNAL "internal
- * error".
+ * error".  ERR_UNAVAILABLE and ERR_READ_ONLY stay (503: retry).
  */
 void	svc_err_hide(struct err *e, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -137,7 +151,9 @@ void	svc_err_hide(struct err *e, const char *fmt, ...)
  * Finish a failed operation: internal failures are logged with their
  * details, audited as "error" and replaced in e by a generic
  * ERR_INTERNAL "internal error"; refusals are audited as "denied" with
- * their code and message, and e is left as it is.
+ * their code and message, and e is left as it is.  ERR_READ_ONLY is
+ * only logged (a standby cannot store the entry) and marks s
+ * read-only (svc_read_only()).
  */
 void	svc_fail(struct svc *s, const struct svc_actor *a,
 	    const char *action, const char *object, struct err *e);
@@ -304,6 +320,18 @@ void	svc_crl_set_free(struct svc_crl_set *set);
  * deleted.  Failures are logged and retried later.
  */
 void	svc_audit_prune_tick(struct svc *s, int64_t now);
+
+/*
+ * The database's state as just seen (a db_state() value): keeps
+ * s->read_only, logging each change (fail.c).
+ */
+void	svc_db_seen(struct svc *s, int state);
+
+/*
+ * At svc_close() (schedule.c): give the scheduler's leadership up so
+ * another instance takes it at its next tick, audited.
+ */
+void	svc_lead_end(struct svc *s);
 
 /* ---- nodes and rotation ---- */
 

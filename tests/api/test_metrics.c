@@ -68,7 +68,7 @@ test_service_stats(void **state)
 	st.crl_next_update = 1795827600;
 	st.ca_not_after = 2111111111;
 	assert_int_equal(api_metrics_init(&m, ntable, &e), 0);
-	text = api_metrics_format(&m, table, &st, NULL, &len);
+	text = api_metrics_format(&m, table, &st, NULL, NULL, &len);
 	assert_non_null(text);
 	assert_int_equal(strlen(text), len);
 	has_line(text, "# TYPE redisca_certificates_issued_total counter");
@@ -116,7 +116,7 @@ test_http_counters(void **state)
 	api_metrics_observe(&m, hz, 299, 1);		/* odd code */
 	api_metrics_observe(&m, ntable, 404, 1);	/* unmatched */
 	api_metrics_observe(&m, ntable + 5, 405, 1);	/* clamped */
-	text = api_metrics_format(&m, table, NULL, NULL, &len);
+	text = api_metrics_format(&m, table, NULL, NULL, NULL, &len);
 	assert_non_null(text);
 	/* Without service stats only HTTP metrics. */
 	assert_null(strstr(text, "redisca_crl_number"));
@@ -178,7 +178,7 @@ test_node_series(void **state)
 	nodes[0].rotations[ROT_SUCCEEDED] = 2;
 	nodes[1].rotations[ROT_FAILED] = 1;
 	assert_int_equal(api_metrics_init(&m, ntable, &e), 0);
-	text = api_metrics_format(&m, table, NULL, &ns, &len);
+	text = api_metrics_format(&m, table, NULL, &ns, NULL, &len);
 	assert_non_null(text);
 	assert_int_equal(strlen(text), len);
 	has_line(text, "# HELP redisca_node_cert_expiry_timestamp_seconds "
@@ -201,8 +201,51 @@ test_node_series(void **state)
 	assert_true(strstr(text, "redisca_http_requests_total") <
 	    strstr(text, "redisca_node_cert_expiry"));
 	free(text);
-	text = api_metrics_format(&m, table, NULL, NULL, &len);
+	text = api_metrics_format(&m, table, NULL, NULL, NULL, &len);
 	assert_int_equal(count(text, "redisca_node_"), 0);
+	free(text);
+	api_metrics_free(&m);
+}
+
+/*
+ * The instance's series (SPEC section 9): leadership and whether the
+ * database answers (a read-only one does), each with HELP and TYPE;
+ * left out without health.
+ */
+static void
+test_instance_series(void **state)
+{
+	struct svc_health h = { SVC_DB_READ_ONLY, true, false, false };
+	struct api_metrics m;
+	struct err e;
+	size_t len;
+	char *text;
+
+	(void)state;
+	assert_int_equal(api_metrics_init(&m, ntable, &e), 0);
+	text = api_metrics_format(&m, table, NULL, NULL, &h, &len);
+	assert_non_null(text);
+	assert_int_equal(strlen(text), len);
+	has_line(text, "# TYPE redisca_scheduler_leader gauge");
+	has_line(text, "redisca_scheduler_leader 0");
+	has_line(text, "# TYPE redisca_db_up gauge");
+	has_line(text, "redisca_db_up 1");
+	assert_int_equal(count(text, "# HELP redisca_scheduler_leader "), 1);
+	assert_int_equal(count(text, "# HELP redisca_db_up "), 1);
+	free(text);
+	h.db = SVC_DB_UNAVAILABLE;
+	h.leader = true;
+	text = api_metrics_format(&m, table, NULL, NULL, &h, &len);
+	has_line(text, "redisca_scheduler_leader 1");
+	has_line(text, "redisca_db_up 0");
+	free(text);
+	h.db = SVC_DB_OK;
+	text = api_metrics_format(&m, table, NULL, NULL, &h, &len);
+	has_line(text, "redisca_db_up 1");
+	free(text);
+	text = api_metrics_format(&m, table, NULL, NULL, NULL, &len);
+	assert_int_equal(count(text, "redisca_db_up"), 0);
+	assert_int_equal(count(text, "redisca_scheduler_leader"), 0);
 	free(text);
 	api_metrics_free(&m);
 }
@@ -214,6 +257,7 @@ main(void)
 		cmocka_unit_test(test_service_stats),
 		cmocka_unit_test(test_http_counters),
 		cmocka_unit_test(test_node_series),
+		cmocka_unit_test(test_instance_series),
 	};
 
 	table = api_route_table(&ntable);

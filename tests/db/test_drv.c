@@ -202,7 +202,11 @@ test_state_ok(void **state)
 	    DB_DIALECT_SQLITE));
 }
 
-/* A URI with a password is refused, and the password is not echoed. */
+/*
+ * A URI with a password is refused, and the password is not echoed; a
+ * URI that does not parse is a configuration error; a server that is
+ * not there is unavailable.
+ */
 static void
 test_uri_password(void **state)
 {
@@ -216,6 +220,11 @@ test_uri_password(void **state)
 	    &e));
 	assert_int_equal(e.code, ERR_CONFIG);
 	assert_null(strstr(e.msg, "s3cret"));
+	assert_null(db_open("postgresql://rca@127.0.0.1:1/rca?x=%zz", &e));
+	assert_int_equal(e.code, ERR_CONFIG);
+	/* Nobody listens on port 1: unavailable, not a database error. */
+	assert_null(db_open("postgresql://rca@127.0.0.1:1/rca", &e));
+	assert_int_equal(e.code, ERR_UNAVAILABLE);
 }
 
 /*

@@ -482,6 +482,13 @@ test_publish_and_reopen(void **state)
 	f->cfg.crl_validity = 48 * 3600;
 	f->cfg.crl_refresh_before = 30 * 3600;
 	fx_reopen(f);
+	/*
+	 * On PostgreSQL a due CRL is the scheduler leader's work: the
+	 * first tick makes this (only) instance the leader, which
+	 * publishes it.  SQLite always leads and publishes at open.
+	 */
+	if (tdb_is_pg())
+		(void)svc_tick(f->svc);
 	assert_int_equal(fx_crl_number(f->svc), before + 2);
 	assert_true(fx_audit_has(f, "crl.publish", "ok", NULL, NULL));
 }
@@ -494,7 +501,12 @@ test_two_processes(void **state)
 	struct err	 e;
 
 	err_clear(&e);
-	/* A second service on the same files (the CLI beside the daemon). */
+	/*
+	 * A second service on the same files (the CLI beside the daemon),
+	 * once the first has stored its CRL's DER: a number found without
+	 * one is taken for a crash's and republished with the next.
+	 */
+	svc_crl_flush(f->svc);
 	other = svc_open(&f->cfg, &e);
 	assert_non_null(other);
 	assert_int_equal(fx_crl_number(other), 1);
