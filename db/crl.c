@@ -6,6 +6,7 @@
  * (db_crl_put_der()); only the newest DER is kept (DB_CRL_KEEP): older
  * rows are deleted as it is stored.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,144 @@ db_crl_save(struct db *db, uint64_t number, int64_t this_update,
 		return -1;
 	}
 	return db_write(db, crl_save_in, &n, a, e);
+}
+
+/* The one integer an aggregate query returns.  0 or -1. */
+static int
+get_int(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
+    size_t n, int64_t *out, const char *what, struct err *e)
+{
+	int s;
+
+	if ((s = db_get(c, id, args, n, read_max, out, what, e)) == -1)
+		return -1;
+	if (s == 0) {
+		log_error("db: %s: no row", what);
+		err_set(e, ERR_DB, "database error");
+		return -1;
+	}
+	return 0;
+}
+
+static int	crl_row_read(const struct db_row *, void *, struct err *);
+
+/* db_crl_publish()'s arguments. */
+struct crl_pub {
+	struct db_crl_pub	*p;
+	db_crl_sign_fn		*sign;
+	void			*arg;
+	struct db_crl_row	*rows;		/* owned: this run's list */
+};
+
+/*
+ * Under the lock, what the caller must sign: the number, and the full
+ * list unless its entries are the database's.
+ */
+static int
+crl_pub_check(struct db_conn *c, struct crl_pub *cp, struct err *e)
+{
+	struct db_crl_pub *p = cp->p;
+	struct db_rows rows = { .read = crl_row_read,
+	    .size = sizeof(struct db_crl_row) };
+	const struct db_arg at[] = { DB_INT(p->now) };
+	int64_t max = 0, count = 0;
+
+	if (get_int(c, DB_STMT_CRL_MAX, NULL, 0, &max, "crl max", e) == -1 ||
+	    get_int(c, DB_STMT_CRL_REVOKED_COUNT, at, DB_NARGS(at), &count,
+	    "crl count", e) == -1)
+		return -1;
+	p->stored = max > 0 ? (uint64_t)max : 0;
+	p->number = (p->stored > p->ours ? p->stored : p->ours) + 1;
+	p->full = false;
+	p->rows = NULL;
+	p->nrows = 0;
+	/* Equal counts of a subset: the same set.  A store gone back
+	 * (restored, failed over) may have lost what the caller holds. */
+	if (count == (int64_t)p->nentries && p->stored >= p->ours)
+		return 0;
+	if (db_rows(c, DB_STMT_CERT_REVOKED_UNEXPIRED, at, DB_NARGS(at),
+	    &rows, "crl revoked", e) == -1)
+		return -1;
+	cp->rows = rows.v;
+	p->full = true;
+	p->rows = rows.v;
+	p->nrows = rows.n;
+	return 0;
+}
+
+/* Store p's signed CRL (its DER at once) and prune the older rows. */
+static int
+crl_pub_store(struct db_conn *c, const struct db_crl_pub *p, struct err *e)
+{
+	const struct db_arg ins[] = {
+		DB_INT(p->number), DB_INT(p->this_update),
+		DB_INT(p->next_update), DB_BLOB(p->der, p->len),
+	};
+	const struct db_arg keep[] = {
+		DB_INT((int64_t)p->number - DB_CRL_KEEP + 1),
+	};
+
+	if (db_run(c, DB_STMT_CRL_INSERT, ins, DB_NARGS(ins), "crl insert",
+	    e) == -1 || db_run(c, DB_STMT_CRL_PRUNE, keep, DB_NARGS(keep),
+	    "crl prune", e) == -1)
+		return -1;
+	return 0;
+}
+
+/* db_crl_publish()'s transaction. */
+static int
+crl_pub_in(struct db_conn *c, void *arg, struct err *e)
+{
+	struct crl_pub *cp = arg;
+	struct db_crl_pub *p = cp->p;
+	const bool pg = c->db->dialect == DB_DIALECT_PG;
+	struct db_arg pay[1];
+	char num[24];
+	int rc = -1;
+
+	free(cp->rows);		/* a run before this one's */
+	cp->rows = NULL;
+	p->der = NULL;
+	p->len = 0;
+	if (pg && db_get(c, DB_STMT_PG_CRL_LOCK, NULL, 0, NULL, NULL,
+	    "crl lock", e) == -1)
+		goto out;
+	if (crl_pub_check(c, cp, e) == -1 || cp->sign(p, cp->arg, e) == -1)
+		goto out;
+	if (p->der == NULL || p->len == 0) {
+		log_error("db: crl publish: no DER was signed");
+		err_set(e, ERR_INTERNAL, "internal error");
+		goto out;
+	}
+	if (crl_pub_store(c, p, e) == -1)
+		goto out;
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)p->number);
+	pay[0] = DB_BUF(num);
+	if (pg && db_get(c, DB_STMT_PG_NOTIFY_CRL, pay, DB_NARGS(pay), NULL,
+	    NULL, "crl notify", e) == -1)
+		goto out;
+	rc = 0;
+out:
+	/* The list served sign() only. */
+	free(cp->rows);
+	cp->rows = NULL;
+	p->full = false;
+	p->rows = NULL;
+	p->nrows = 0;
+	return rc;
+}
+
+int
+db_crl_publish(struct db *db, struct db_crl_pub *p, db_crl_sign_fn *sign,
+    void *arg, struct err *e)
+{
+	struct crl_pub cp = { p, sign, arg, NULL };
+
+	if (p->ours >= INT64_MAX - 1) {
+		err_set(e, ERR_INVALID_REQUEST, "invalid CRL");
+		return -1;
+	}
+	return db_write(db, crl_pub_in, &cp, p->audit, e);
 }
 
 /* db_crl_put_der()'s transaction: the DER, then the older rows go. */
@@ -201,9 +340,9 @@ db_crl_number(struct db *db, uint64_t *number, struct err *e)
 	return 0;
 }
 
-/* Read a row of DB_STMT_CRL_SAME_KEY. */
+/* Read a row of DB_STMT_CRL_SAME_KEY or CERT_REVOKED_UNEXPIRED. */
 static int
-same_key_read(const struct db_row *r, void *p, struct err *e)
+crl_row_read(const struct db_row *r, void *p, struct err *e)
 {
 	struct db_crl_row *out = p;
 
@@ -218,7 +357,7 @@ int
 db_crl_same_key(struct db *db, const char *spki, int64_t now,
     struct db_crl_row **out, size_t *n, struct err *e)
 {
-	struct db_rows rows = { .read = same_key_read,
+	struct db_rows rows = { .read = crl_row_read,
 	    .size = sizeof(**out) };
 	const struct db_arg args[] = {
 		DB_TEXT(spki, RCA_SHA256_HEX + 1), DB_INT(now),

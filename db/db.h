@@ -260,6 +260,61 @@ int	db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
 int	db_crl_number(struct db *db, uint64_t *number, struct err *e);
 
 /*
+ * Publishing a CRL when several instances share the database
+ * (db_crl_publish()).  The caller says what its in-memory entries are
+ * (now, ours, nentries); db/ hands sign() the number to claim and,
+ * when those entries are not exactly the database's, every revoked
+ * certificate unexpired at now (rows).  sign() builds the CRL and sets
+ * der, len, this_update and next_update (and may fill audit).
+ */
+struct db_crl_pub {
+	/* in */
+	int64_t		 now;		/* the CRL lists notAfter >= now */
+	uint64_t	 ours;		/* the caller's newest CRL number */
+	size_t		 nentries;	/* entries the caller holds for now */
+	struct audit_rec *audit;	/* borrowed; may be NULL: appended */
+	/* for sign() */
+	uint64_t	 number;	/* to claim: max(stored, ours) + 1 */
+	uint64_t	 stored;	/* the newest number stored before */
+	bool		 full;		/* the caller's entries are not the
+					   database's: rows is the list */
+	const struct db_crl_row *rows;	/* borrowed during sign() */
+	size_t		 nrows;
+	/* from sign(): der borrowed until db_crl_publish() returns */
+	const unsigned char *der;
+	size_t		 len;
+	int64_t		 this_update, next_update;
+};
+
+/*
+ * sign(p, arg, e): build and sign CRL p->number; 0 or -1 with e set.
+ * It may run more than once (a transaction retried after a deadlock):
+ * each run replaces what the previous one set.
+ */
+typedef int db_crl_sign_fn(struct db_crl_pub *p, void *arg, struct err *e);
+
+/*
+ * One CRL publication, exact across instances, in one write
+ * transaction: on PostgreSQL under the CRL lock (DB_STMT_PG_CRL_LOCK,
+ * one publisher at a time across instances; on SQLite the write
+ * transaction is that lock).  Inside it the newest stored number and
+ * the number of revoked certificates unexpired at p->now are read; the
+ * caller's entries only ever hold committed revocations, so when
+ * p->nentries equals that count (and the database did not go back
+ * below p->ours) they are exactly the database's, else sign() gets
+ * the full list.  Then sign() runs, the CRL is stored with its DER
+ * under p->number (older rows pruned), p->audit appended, and on
+ * PostgreSQL NOTIFY redisca_crl (payload the number) is sent at the
+ * commit.  So every CRL lists every revocation committed before its
+ * number was claimed, and numbers strictly increase across instances.
+ * Errors: ERR_DB, ERR_UNAVAILABLE, ERR_READ_ONLY, ERR_INVALID_REQUEST
+ * (p->ours beyond INT64_MAX - 1), ERR_INTERNAL (sign() set no DER),
+ * sign()'s own.
+ */
+int	db_crl_publish(struct db *db, struct db_crl_pub *p,
+	    db_crl_sign_fn *sign, void *arg, struct err *e);
+
+/*
  * The revoked certificates whose notAfter is in [from, to): those that
  * left the CRL between two publications.  *out is new (free()).
  * Errors: ERR_DB, ERR_INTERNAL.
@@ -468,5 +523,39 @@ void	db_leader_release(struct db *db);
  */
 int	db_node_lock_try(struct db *db, const char *name, struct err *e);
 void	db_node_lock_release(struct db *db, const char *name);
+
+/* ---- instances: change notification (db/notify.c) ---- */
+
+/*
+ * A listener for the CRLs other instances publish: a dedicated
+ * PostgreSQL connection (its own, not any thread's) doing LISTEN
+ * redisca_crl.  db_crl_publish() sends the notices.  One thread uses a
+ * listener at a time.
+ */
+struct db_notify;
+
+/* Does db tell other instances of its changes (PostgreSQL)? */
+bool	db_notify_supported(struct db *db);
+
+/*
+ * New (db_notify_close()): a listener on db.  Errors:
+ * ERR_INVALID_REQUEST (SQLite: one process, nothing to listen to),
+ * ERR_UNAVAILABLE (server unreachable), ERR_DB, ERR_INTERNAL.
+ */
+struct db_notify *db_notify_open(struct db *db, struct err *e);
+
+/*
+ * Wait at most ms milliseconds for CRL notices (wake, when >= 0, is a
+ * descriptor whose readability ends the wait early).  Returns 1 with
+ * *number the highest number notified, 0 when the time ran out (or
+ * wake), -1 with e set (ERR_UNAVAILABLE: the connection was lost; the
+ * next call connects again and LISTENs anew, so notices sent in
+ * between are lost: poll db_crl_number() as well).
+ */
+int	db_notify_wait(struct db_notify *n, int ms, int wake,
+	    uint64_t *number, struct err *e);
+
+/* Close the listener's connection.  NULL ok.  Before db_close(). */
+void	db_notify_close(struct db_notify *n);
 
 #endif

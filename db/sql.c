@@ -270,6 +270,14 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "SELECT serial FROM certificates INDEXED BY certificates_expiry "
 	    "WHERE not_after >= ?1 AND not_after < ?2 "
 	    "AND revoked_at IS NOT NULL",
+	/*
+	 * ?1 now: how many certificates a CRL built at now lists (what
+	 * DB_STMT_CERT_REVOKED_UNEXPIRED returns), from the same index.
+	 */
+	[DB_STMT_CRL_REVOKED_COUNT] =
+	    "SELECT count(*) FROM certificates "
+	    "INDEXED BY certificates_revoked "
+	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1",
 
 	/* ?1 at, ?2 actor, ?3 action, ?4 object, ?5 outcome, ?6 detail */
 	[DB_STMT_AUDIT_INSERT] =

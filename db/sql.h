@@ -69,6 +69,7 @@ enum db_stmt {
 	DB_STMT_CRL_LATEST,
 	DB_STMT_CRL_EXPIRED,
 	DB_STMT_CRL_SAME_KEY,
+	DB_STMT_CRL_REVOKED_COUNT,	/* revoked, unexpired: how many */
 
 	/* audit */
 	DB_STMT_AUDIT_INSERT,

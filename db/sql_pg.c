@@ -252,6 +252,9 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "SELECT serial FROM certificates "
 	    "WHERE not_after >= $1::bigint AND not_after < $2::bigint "
 	    "AND revoked_at IS NOT NULL",
+	[DB_STMT_CRL_REVOKED_COUNT] =
+	    "SELECT count(*) FROM certificates "
+	    "WHERE revoked_at IS NOT NULL AND not_after >= $1::bigint",
 
 	[DB_STMT_AUDIT_INSERT] =
 	    "INSERT INTO audit (at, actor, action, object, outcome, detail) "

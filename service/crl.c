@@ -9,7 +9,14 @@
  * between builds (crl_set.c): a revocation merges its own entry, the
  * expired ones drop out, and a keyCompromise cascade, a CRL another
  * process stored, a failure or the scheduler's refresh reload them
- * from the database.
+ * from the database.  crl_store.c holds the served CRL.
+ *
+ * On SQLite the DER of a number claimed is stored by a persister thread
+ * up to PERSIST_GAP_MS later.  On PostgreSQL, shared by instances, a
+ * publication is one transaction under a lock across instances that
+ * checks the set against the database, claims the number, stores the
+ * DER and notifies the others (db_crl_publish()), whose listener
+ * (crl_listen.c) loads it.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -33,141 +40,6 @@
  * instead of holding the database's write lock for every version.
  */
 #define PERSIST_GAP_MS	1000
-
-/*
- * One published CRL: immutable once made, freed with its last
- * reference.  Its PEM is made on the first request for it (pem_mu),
- * off the publication's path, then never changes.
- */
-struct svc_crl_buf {
-	atomic_uint	 refs;
-	unsigned char	*der;		/* owned */
-	size_t		 der_len;
-	pthread_mutex_t	 pem_mu;
-	char		*pem;		/* owned; pem_mu until set */
-	size_t		 pem_len;
-};
-
-/* A buffer holding one reference; steals der (even on error). */
-static struct svc_crl_buf *
-buf_new(unsigned char *der, size_t len, struct err *e)
-{
-	struct svc_crl_buf *b;
-
-	if ((b = calloc(1, sizeof(*b))) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		free(der);
-		return NULL;
-	}
-	if (pthread_mutex_init(&b->pem_mu, NULL) != 0) {
-		err_set(e, ERR_INTERNAL, "cannot create a mutex");
-		free(der);
-		free(b);
-		return NULL;
-	}
-	atomic_init(&b->refs, 1);
-	b->der = der;
-	b->der_len = len;
-	return b;
-}
-
-/* Make b's PEM unless it exists; then c's pem is set.  ERR_CRYPTO. */
-static int
-buf_pem(struct svc_crl_buf *b, struct svc_crl *c, struct err *e)
-{
-	int rc = 0;
-
-	pthread_mutex_lock(&b->pem_mu);
-	if (b->pem == NULL) {
-		if ((b->pem = ca_crl_pem(b->der, b->der_len, e)) == NULL)
-			rc = -1;
-		else
-			b->pem_len = strlen(b->pem);
-	}
-	c->pem = b->pem;
-	c->pem_len = b->pem_len;
-	pthread_mutex_unlock(&b->pem_mu);
-	return rc;
-}
-
-void
-svc_crl_unref(struct svc_crl_buf *b)
-{
-	if (b == NULL || atomic_fetch_sub_explicit(&b->refs, 1,
-	    memory_order_acq_rel) != 1)
-		return;
-	free(b->der);
-	free(b->pem);
-	pthread_mutex_destroy(&b->pem_mu);
-	free(b);
-}
-
-/*
- * Make b (steals its reference) the served CRL unless ours is newer;
- * returns true when swapped.  A CRL another process stored (from_db)
- * may list revocations this process never saw: reload the set.
- */
-static bool
-crl_swap(struct svc *s, struct svc_crl_buf *b, uint64_t number,
-    int64_t this_update, int64_t next_update, bool from_db)
-{
-	struct svc_crl	old;
-	bool		swapped = false;
-
-	memset(&old, 0, sizeof(old));
-	pthread_mutex_lock(&s->crl_mu);
-	if (number > s->crl.number) {
-		old = s->crl;
-		s->crl.der = b->der;
-		s->crl.der_len = b->der_len;
-		s->crl.pem = NULL;	/* buf_pem() */
-		s->crl.pem_len = 0;
-		s->crl.number = number;
-		s->crl.this_update = this_update;
-		s->crl.next_update = next_update;
-		snprintf(s->crl.etag, sizeof(s->crl.etag), "\"crl-%" PRIu64
-		    "\"", number);
-		s->crl.ref = b;
-		if (from_db)
-			s->crl_stale = true;
-		b = NULL;
-		swapped = true;
-	}
-	pthread_mutex_unlock(&s->crl_mu);
-	/* Released outside the lock: readers never wait on free(). */
-	svc_crl_clear(&old);
-	svc_crl_unref(b);
-	return swapped;
-}
-
-int
-svc_crl_load(struct svc *s, struct err *e)
-{
-	struct svc_crl_buf	*b;
-	unsigned char		*der = NULL;
-	size_t			 len = 0;
-	uint64_t		 number = 0, ours;
-	int64_t			 tu = 0, nu = 0;
-
-	/* Read the DER only when the stored one is newer than ours. */
-	if (db_crl_number(s->db, &number, e) == -1)
-		return -1;
-	pthread_mutex_lock(&s->crl_mu);
-	ours = s->crl.number;
-	pthread_mutex_unlock(&s->crl_mu);
-	if (number != 0 && number <= ours)
-		return 1;
-	if (db_crl_latest(s->db, &number, &tu, &nu, &der, &len, e) == -1) {
-		if (e->code != ERR_NOT_FOUND)
-			return -1;
-		err_clear(e);
-		return 0;
-	}
-	if ((b = buf_new(der, len, e)) == NULL)
-		return -1;
-	crl_swap(s, b, number, tu, nu, true);
-	return 1;
-}
 
 /* Queue b's DER (a new reference) for the persister: the newest wins. */
 static void
@@ -249,6 +121,9 @@ svc_crl_persist_start(struct svc *s, struct err *e)
 {
 	int rc;
 
+	s->crl_shared = db_notify_supported(s->db);
+	if (s->crl_shared)
+		return svc_crl_listen_start(s, e);
 	if (s->crl_persister_on)
 		return 0;
 	if ((rc = pthread_create(&s->crl_persister, NULL, persist_run,
@@ -287,7 +162,7 @@ crl_build_save(struct svc *s, const struct svc_actor *a, uint64_t number,
 	if (ca_crl_set_sign(s->ca, s->crl_set.cs, number, now,
 	    now + s->crl_validity, &der, &len, e) == -1)
 		return NULL;
-	if ((b = buf_new(der, len, e)) == NULL)
+	if ((b = svc_crl_buf_new(der, len, e)) == NULL)
 		return NULL;
 	snprintf(object, sizeof(object), "%" PRIu64, number);
 	snprintf(detail, sizeof(detail), "number=%" PRIu64 " entries=%zu",
@@ -334,6 +209,83 @@ crl_store_next(struct svc *s, const struct svc_actor *a, int64_t now,
 		s->crl_stale = false;
 		pthread_mutex_unlock(&s->crl_mu);
 	}
+}
+
+/* crl_store_shared()'s signer: its last CRL, audit entry and texts. */
+struct pub_sign {
+	struct svc		*s;
+	const struct svc_actor	*a;
+	struct svc_crl_buf	*b;	/* one reference, or NULL */
+	struct audit_rec	 ar;
+	char			 object[24], detail[64];
+};
+
+/*
+ * db_crl_publish()'s sign(), in its transaction: replace the set when
+ * the database's differs, then sign it as p->number.
+ */
+static int
+shared_sign(struct db_crl_pub *p, void *arg, struct err *e)
+{
+	struct pub_sign	*ps = arg;
+	struct svc	*s = ps->s;
+	unsigned char	*der = NULL;
+	size_t		 len = 0;
+
+	svc_crl_unref(ps->b);	/* a retried transaction's first try */
+	ps->b = NULL;
+	if (p->full) {
+		log_info("CRL %" PRIu64 ": entries reloaded (%zu held, %zu "
+		    "stored)", p->number, p->nentries, p->nrows);
+		if (svc_crl_set_from(s, p->rows, p->nrows, p->now, e) == -1)
+			return -1;
+	}
+	p->this_update = p->now;
+	p->next_update = p->now + s->crl_validity;
+	if (ca_crl_set_sign(s->ca, s->crl_set.cs, p->number, p->this_update,
+	    p->next_update, &der, &len, e) == -1 ||
+	    (ps->b = svc_crl_buf_new(der, len, e)) == NULL)
+		return -1;
+	p->der = ps->b->der;
+	p->len = ps->b->der_len;
+	snprintf(ps->object, sizeof(ps->object), "%" PRIu64, p->number);
+	snprintf(ps->detail, sizeof(ps->detail), "number=%" PRIu64
+	    " entries=%zu", p->number, ca_crl_set_count(s->crl_set.cs));
+	svc_audit_fill(&ps->ar, ps->a, ACTION_PUBLISH, ps->object, AUDIT_OK,
+	    ps->detail);
+	return 0;
+}
+
+/*
+ * crl_store_next() on PostgreSQL, where instances share the numbering:
+ * one transaction under the CRL lock checks the set against the
+ * database (reloading it when another instance revoked), claims the
+ * next number, stores the DER at once and notifies the others.
+ */
+static int
+crl_store_shared(struct svc *s, const struct svc_actor *a, int64_t now,
+    uint64_t *num, struct svc_crl_buf **out, struct err *e)
+{
+	struct pub_sign	 ps;
+	struct db_crl_pub p;
+
+	memset(&ps, 0, sizeof(ps));
+	memset(&p, 0, sizeof(p));
+	ps.s = s;
+	ps.a = a;
+	p.now = now;
+	pthread_mutex_lock(&s->crl_mu);
+	p.ours = s->crl.number;
+	pthread_mutex_unlock(&s->crl_mu);
+	p.nentries = ca_crl_set_count(s->crl_set.cs);
+	p.audit = &ps.ar;
+	if (db_crl_publish(s->db, &p, shared_sign, &ps, e) == -1) {
+		svc_crl_unref(ps.b);
+		return -1;
+	}
+	*num = p.number;
+	*out = ps.b;
+	return 0;
 }
 
 /*
@@ -400,9 +352,10 @@ crl_publish(struct svc *s, const struct svc_actor *a, bool full,
 	now = tu_now();
 	if (crl_set_update(s, full, w, now, e) == -1)
 		goto out;
-	if (crl_store_next(s, a, now, &num, &b, e) == -1)
+	if ((s->crl_shared ? crl_store_shared(s, a, now, &num, &b, e) :
+	    crl_store_next(s, a, now, &num, &b, e)) == -1)
 		goto out;
-	crl_swap(s, b, num, now, now + s->crl_validity, false);
+	svc_crl_swap(s, b, num, now, now + s->crl_validity, false);
 	if (number != NULL)
 		*number = num;
 	rc = 0;
@@ -505,56 +458,10 @@ svc_publish_crl(struct svc *s, const struct svc_actor *a, struct err *e)
 	return svc_crl_publish(s, a, NULL, e);
 }
 
-/* Take a reference to the current CRL; with its PEM when pem. */
-static int
-crl_current(struct svc *s, struct svc_crl *out, bool pem, struct err *e)
-{
-	int rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&s->crl_mu);
-	if (s->crl.number == 0 || s->crl.ref == NULL) {
-		err_set(e, ERR_INTERNAL, "no CRL has been published");
-		pthread_mutex_unlock(&s->crl_mu);
-		goto out;
-	}
-	*out = s->crl;
-	atomic_fetch_add_explicit(&s->crl.ref->refs, 1,
-	    memory_order_relaxed);
-	pthread_mutex_unlock(&s->crl_mu);
-	if (pem && buf_pem(out->ref, out, e) == -1)
-		goto out;
-	rc = 0;
-out:
-	if (rc == -1)
-		svc_crl_clear(out);
-	return rc;
-}
-
-int
-svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e)
-{
-	return crl_current(s, out, true, e);
-}
-
-int
-svc_crl_current_der(struct svc *s, struct svc_crl *out, struct err *e)
-{
-	return crl_current(s, out, false, e);
-}
-
-void
-svc_crl_clear(struct svc_crl *c)
-{
-	if (c == NULL)
-		return;
-	svc_crl_unref(c->ref);
-	memset(c, 0, sizeof(*c));
-}
-
 void
 svc_crl_fini(struct svc *s)
 {
+	svc_crl_listen_stop(s);
 	if (s->crl_persister_on) {
 		pthread_mutex_lock(&s->crl_mu);
 		s->crl_persist_stop = true;

@@ -31,21 +31,17 @@ entries_of(const struct db_crl_row *rows, size_t n, struct err *e)
 }
 
 int
-svc_crl_set_load(struct svc *s, int64_t now, struct err *e)
+svc_crl_set_from(struct svc *s, const struct db_crl_row *rows, size_t n,
+    int64_t now, struct err *e)
 {
 	struct svc_crl_set	*set = &s->crl_set;
 	struct ca_crl_set	*cs = NULL;
 	struct ca_crl_entry	*v = NULL;
-	struct db_crl_row	*rows = NULL;
-	size_t			 n = 0;
 	int			 rc = -1;
 
 	set->loaded = false;
-	if (db_cert_revoked_unexpired(s->db, now, &rows, &n, e) == -1 ||
-	    (v = entries_of(rows, n, e)) == NULL)
+	if ((v = entries_of(rows, n, e)) == NULL)
 		goto out;
-	free(rows);
-	rows = NULL;
 	if ((cs = ca_crl_set_new(e)) == NULL ||
 	    ca_crl_set_add(cs, v, n, e) == -1)
 		goto out;
@@ -57,8 +53,22 @@ svc_crl_set_load(struct svc *s, int64_t now, struct err *e)
 	rc = 0;
 out:
 	ca_crl_set_free(cs);
-	free(rows);
 	free(v);
+	return rc;
+}
+
+int
+svc_crl_set_load(struct svc *s, int64_t now, struct err *e)
+{
+	struct db_crl_row	*rows = NULL;
+	size_t			 n = 0;
+	int			 rc;
+
+	s->crl_set.loaded = false;
+	if (db_cert_revoked_unexpired(s->db, now, &rows, &n, e) == -1)
+		return -1;
+	rc = svc_crl_set_from(s, rows, n, now, e);
+	free(rows);
 	return rc;
 }
 

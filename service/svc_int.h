@@ -28,6 +28,20 @@ struct svc_crl_set {
 };
 
 /*
+ * One published CRL: immutable once made, freed with its last
+ * reference.  Its PEM is made on the first request for it (pem_mu),
+ * off the publication's path, then never changes.
+ */
+struct svc_crl_buf {
+	atomic_uint	 refs;
+	unsigned char	*der;		/* owned */
+	size_t		 der_len;
+	pthread_mutex_t	 pem_mu;
+	char		*pem;		/* owned; pem_mu until set */
+	size_t		 pem_len;
+};
+
+/*
  * A revocation waiting for a CRL that lists it (crl.c), on the waiting
  * revoker's stack, linked under crl_mu until state leaves 0.
  */
@@ -89,6 +103,20 @@ struct svc {
 	bool		 crl_persist_hurry;	/* a flush waits: no rest */
 	struct svc_crl_buf *crl_persist;	/* a reference, or NULL */
 	uint64_t	 crl_persist_number;
+	/*
+	 * Instances sharing a PostgreSQL (crl_shared): each publication
+	 * stores its DER itself, and the listener thread (crl_listen.c)
+	 * loads the CRLs other instances publish.  crl_listen_stop and
+	 * the counters are crl_mu's; crl_wake's write end stops a wait.
+	 */
+	bool		 crl_shared;
+	pthread_t	 crl_listener;
+	bool		 crl_listener_on;	/* started */
+	bool		 crl_listen_stop;
+	bool		 crl_listen_tried;	/* first LISTEN done or failed */
+	int		 crl_wake[2];		/* pipe, while started */
+	uint64_t	 crl_heard;		/* notices received */
+	uint64_t	 crl_listens;		/* LISTENs begun (1 + retries) */
 
 	/*
 	 * Nodes and rotation (marks.c, schedule_nodes.c), guarded by
@@ -244,11 +272,35 @@ int	svc_spki_backfill(struct svc *s, struct err *e);
 /* ---- the CRL (crl.c) and the schedule (schedule.c) ---- */
 
 /*
- * Load the latest stored CRL into memory if it is newer than ours (the
- * caller holds pub_mu, or no other thread runs).  Returns 1 when one
- * was stored, 0 when none ever was, -1 on error (ERR_DB, ERR_CRYPTO).
+ * Load the latest stored CRL into memory if it is newer than ours (any
+ * thread: the swap keeps the newest).  Returns 1 when one was stored,
+ * 0 when none ever was, -1 on error (ERR_DB, ERR_UNAVAILABLE,
+ * ERR_INTERNAL).
  */
 int	svc_crl_load(struct svc *s, struct err *e);
+
+/*
+ * crl_store.c: a buffer holding one reference to der (steals it, even
+ * on error), or NULL (ERR_INTERNAL); and the swap that makes b (steals
+ * its reference) the served CRL unless ours is as new, true when it
+ * did.  from_db: another process or instance stored it.
+ */
+struct svc_crl_buf *svc_crl_buf_new(unsigned char *der, size_t len,
+	    struct err *e);
+bool	svc_crl_swap(struct svc *s, struct svc_crl_buf *b, uint64_t number,
+	    int64_t this_update, int64_t next_update, bool from_db);
+
+/*
+ * crl_listen.c, on PostgreSQL: start the thread that waits for the
+ * CRL notices of other instances (and polls db_crl_number() every
+ * SVC_CRL_POLL_MS as well, for a notice lost with a connection) and
+ * loads each newer stored CRL, returning once its first LISTEN ran
+ * (or failed: it tries again each round); stop it (before the database
+ * closes; never started is fine).  Errors: ERR_INTERNAL.
+ */
+#define SVC_CRL_POLL_MS	500
+int	svc_crl_listen_start(struct svc *s, struct err *e);
+void	svc_crl_listen_stop(struct svc *s);
 
 /*
  * At start-up (schedule.c): load the latest CRL from the database and
@@ -284,15 +336,19 @@ int	svc_crl_publish_revoked(struct svc *s, const struct svc_actor *a,
 void	svc_crl_warm(struct svc *s);
 
 /*
- * Start the thread that stores each published CRL's DER after the
- * publication claimed its number (svc_crl_init()).  Without it the DER
- * is stored in the publication itself.  Errors: ERR_INTERNAL.
+ * Start the CRL's thread (svc_crl_init()): on SQLite the persister,
+ * which stores each published CRL's DER after the publication claimed
+ * its number (without it the DER is stored in the publication
+ * itself); on PostgreSQL, where every publication stores its DER at
+ * once for the other instances, the listener (svc_crl_listen_start()).
+ * Errors: ERR_INTERNAL.
  */
 int	svc_crl_persist_start(struct svc *s, struct err *e);
 
 /*
- * Stop the persister after it stored what is queued, and free the CRL
- * state, at svc_close() before the database closes.
+ * Stop the listener, and the persister after it stored what is
+ * queued, and free the CRL state, at svc_close() before the database
+ * closes.
  */
 void	svc_crl_fini(struct svc *s);
 
@@ -305,6 +361,9 @@ void	svc_crl_fini(struct svc *s);
  * Errors: ERR_DB, ERR_INTERNAL.
  */
 int	svc_crl_set_load(struct svc *s, int64_t now, struct err *e);
+/* The same from rows, a full list of the database's at now. */
+int	svc_crl_set_from(struct svc *s, const struct db_crl_row *rows,
+	    size_t n, int64_t now, struct err *e);
 /* Add the revoked, unexpired certificates whose key is spki. */
 int	svc_crl_set_add_key(struct svc *s, const char *spki, int64_t now,
 	    struct err *e);

@@ -1,4 +1,6 @@
 /* Tests for db/crl.c: CRL numbers only go up; the latest is served. */
+#include <pthread.h>
+
 #include "dbtest.h"
 #include "priv.h"
 
@@ -193,6 +195,312 @@ test_locked(void **state)
 	    0);
 }
 
+/* A certificate (serial, notAfter) for the publication tests. */
+static void
+put_cert(struct dbt *t, const char *serial, int64_t not_after)
+{
+	struct cert_rec c;
+	struct err e = { 0 };
+
+	memset(&c, 0, sizeof(c));
+	c.reason = -1;
+	snprintf(c.serial, sizeof(c.serial), "%s", serial);
+	snprintf(c.profile, sizeof(c.profile), "p");
+	assert_int_equal(names_set_cn(&c.names, "cn", &e), 0);
+	c.key_type = KEY_EC_P256;
+	c.not_before = not_after - 3600;
+	c.not_after = not_after;
+	memset(c.fingerprint, 'f', RCA_SHA256_HEX);
+	snprintf(c.issued_by, sizeof(c.issued_by), "cli");
+	c.pem = strdup("-----BEGIN CERTIFICATE-----\nMIIB\n"
+	    "-----END CERTIFICATE-----\n");
+	assert_non_null(c.pem);
+	c.created_at = not_after - 3600;
+	assert_int_equal(db_cert_insert(t->db, &c, NULL, &e), 0);
+	cert_rec_clear(&c);
+}
+
+/* What a sign() saw, and the DER it signs. */
+struct signer {
+	int		 runs;
+	bool		 full;
+	uint64_t	 number, stored;
+	size_t		 nrows;
+	char		 first[RCA_SERIAL_HEX_MAX + 1];
+	unsigned char	 der[4];
+	bool		 fail;		/* set no DER */
+};
+
+static int
+sign(struct db_crl_pub *p, void *arg, struct err *e)
+{
+	struct signer *g = arg;
+
+	(void)e;
+	g->runs++;
+	g->full = p->full;
+	g->number = p->number;
+	g->stored = p->stored;
+	g->nrows = p->nrows;
+	g->first[0] = '\0';
+	if (p->nrows > 0)
+		snprintf(g->first, sizeof(g->first), "%s", p->rows[0].serial);
+	if (g->fail)
+		return 0;
+	g->der[0] = 0x30;
+	g->der[1] = 0x02;
+	g->der[2] = 0x02;
+	g->der[3] = (unsigned char)p->number;
+	p->der = g->der;
+	p->len = sizeof(g->der);
+	p->this_update = p->now;
+	p->next_update = p->now + 100;
+	return 0;
+}
+
+/*
+ * db_crl_publish(): the number after the stored one (or the caller's),
+ * the full list only when the caller's count differs (or the store went
+ * back below the caller's number), the DER stored at once, the audit
+ * entry with it; a sign() without DER fails and stores nothing.
+ */
+static void
+test_publish(void **state)
+{
+	struct dbt *t = *state;
+	struct db_crl_pub p;
+	struct signer g;
+	struct audit_rec a;
+	struct err e = { 0 };
+	uint64_t num;
+	int64_t tu, nu;
+	unsigned char *der;
+	size_t len;
+
+	memset(&p, 0, sizeof(p));
+	memset(&g, 0, sizeof(g));
+	dbt_audit(&a, "crl.publish", "1");
+	p.now = 1000;
+	p.audit = &a;
+	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), 0);
+	assert_int_equal(g.number, 1);
+	assert_false(g.full);
+	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	    &e), 0);
+	assert_int_equal(num, 1);
+	assert_int_equal(tu, 1000);
+	assert_int_equal(nu, 1100);
+	assert_int_equal(len, 4);
+	assert_int_equal(der[3], 1);
+	free(der);
+	assert_int_equal(dbt_count(t, "SELECT count(*) FROM audit "
+	    "WHERE action = 'crl.publish'"), 1);
+
+	/* Revoked elsewhere: the caller's 0 entries are not the 1 stored. */
+	put_cert(t, "0a", 5000);
+	put_cert(t, "0b", 900);		/* expired at now: not listed */
+	put_cert(t, "0c", 5000);	/* not revoked */
+	assert_int_equal(db_cert_revoke(t->db, "0a", 1, 950, NULL, NULL, &e),
+	    0);
+	assert_int_equal(db_cert_revoke(t->db, "0b", 1, 950, NULL, NULL, &e),
+	    0);
+	p.ours = 1;
+	p.audit = NULL;
+	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), 0);
+	assert_true(g.full);
+	assert_int_equal(g.nrows, 1);
+	assert_string_equal(g.first, "0a");
+	assert_int_equal(g.number, 2);
+	assert_int_equal(g.stored, 1);
+
+	/* Holding that one entry: nothing to read. */
+	p.ours = 2;
+	p.nentries = 1;
+	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), 0);
+	assert_false(g.full);
+	assert_int_equal(g.number, 3);
+
+	/* The store went back below ours (a restore): the list, ours + 1. */
+	p.ours = 9;
+	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), 0);
+	assert_true(g.full);
+	assert_int_equal(g.number, 10);
+	assert_int_equal(db_crl_number(t->db, &num, &e), 0);
+	assert_int_equal(num, 10);
+
+	/* No DER: nothing stored, nothing audited. */
+	g.fail = true;
+	p.ours = 10;
+	p.audit = &a;
+	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), -1);
+	assert_int_equal(e.code, ERR_INTERNAL);
+	assert_int_equal(db_crl_number(t->db, &num, &e), 0);
+	assert_int_equal(num, 10);
+	assert_int_equal(dbt_count(t, "SELECT count(*) FROM audit "
+	    "WHERE action = 'crl.publish'"), 1);
+	p.ours = (uint64_t)INT64_MAX;
+	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+}
+
+/* One publisher thread on its own handle (an instance). */
+struct pubber {
+	struct db	*db;
+	uint64_t	 got[20];
+	int		 rc;
+};
+
+static void *
+pub_run(void *arg)
+{
+	struct pubber *b = arg;
+	struct db_crl_pub p;
+	struct signer g;
+	struct err e = { 0 };
+
+	b->rc = 0;
+	for (int i = 0; i < 20; i++) {
+		memset(&p, 0, sizeof(p));
+		memset(&g, 0, sizeof(g));
+		p.now = 1000;
+		if (db_crl_publish(b->db, &p, sign, &g, &e) == -1) {
+			b->rc = -1;
+			break;
+		}
+		b->got[i] = g.number;
+	}
+	return NULL;
+}
+
+/*
+ * Two handles (instances) and two threads each publishing 20 CRLs at
+ * once: 80 numbers, each claimed once, 1..80; each thread's increase.
+ */
+static void
+test_publish_instances(void **state)
+{
+	struct dbt *t = *state;
+	struct pubber b[4];
+	pthread_t th[4];
+	struct db *other;
+	struct err e = { 0 };
+	bool seen[81];
+	uint64_t num;
+
+	assert_non_null(other = db_open(t->path, &e));
+	memset(seen, 0, sizeof(seen));
+	for (int i = 0; i < 4; i++) {
+		b[i].db = i % 2 == 0 ? t->db : other;
+		assert_int_equal(pthread_create(&th[i], NULL, pub_run, &b[i]),
+		    0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(b[i].rc, 0);
+		for (int k = 0; k < 20; k++) {
+			assert_true(b[i].got[k] >= 1 && b[i].got[k] <= 80);
+			assert_false(seen[b[i].got[k]]);
+			seen[b[i].got[k]] = true;
+			if (k > 0)
+				assert_true(b[i].got[k] > b[i].got[k - 1]);
+		}
+	}
+	assert_int_equal(db_crl_number(other, &num, &e), 0);
+	assert_int_equal(num, 80);
+	db_close(other);
+}
+
+/*
+ * The listener (PostgreSQL): a publication's notice arrives with its
+ * number; nothing more comes by the timeout or a wake; a killed
+ * connection fails one wait (ERR_UNAVAILABLE) and the next listens
+ * again.  On SQLite there is nothing to listen to.
+ */
+static void
+test_notify(void **state)
+{
+	struct dbt *t = *state;
+	struct db_notify *n;
+	struct db_crl_pub p;
+	struct signer g;
+	struct err e = { 0 };
+	uint64_t num = 0;
+	int fds[2], r;
+
+	if (!dbt_is_pg()) {
+		assert_false(db_notify_supported(t->db));
+		assert_null(db_notify_open(t->db, &e));
+		assert_int_equal(e.code, ERR_INVALID_REQUEST);
+		return;
+	}
+	assert_true(db_notify_supported(t->db));
+	assert_non_null(n = db_notify_open(t->db, &e));
+	assert_int_equal(db_notify_wait(n, 50, -1, &num, &e), 0);
+	memset(&p, 0, sizeof(p));
+	memset(&g, 0, sizeof(g));
+	p.now = 1000;
+	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), 0);
+	p.ours = 1;
+	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), 0);
+	/* Both notices; the highest number. */
+	for (r = 0; r == 0 || num < 2; )
+		assert_int_not_equal(r = db_notify_wait(n, 2000, -1, &num,
+		    &e), -1);
+	assert_int_equal(num, 2);
+
+	/* A wake ends the wait at once. */
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "x", 1), 1);
+	assert_int_equal(db_notify_wait(n, 5000, fds[0], &num, &e), 0);
+	close(fds[0]);
+	close(fds[1]);
+
+	/* Its backend killed: one failed wait, then it listens again. */
+	assert_int_equal(pg_fixture_exec(dbt_pg_server(), NULL,
+	    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+	    "WHERE query = 'LISTEN redisca_crl'"), 0);
+	for (r = 0; r == 0; )
+		r = db_notify_wait(n, 2000, -1, &num, &e);
+	assert_int_equal(r, -1);
+	assert_int_equal(e.code, ERR_UNAVAILABLE);
+	assert_int_equal(db_notify_wait(n, 50, -1, &num, &e), 0);
+	p.ours = 2;
+	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), 0);
+	for (r = 0; r == 0; )
+		assert_int_not_equal(r = db_notify_wait(n, 2000, -1, &num,
+		    &e), -1);
+	assert_int_equal(num, 3);
+	db_notify_close(n);
+	db_notify_close(NULL);
+}
+
+/*
+ * A hot standby refuses LISTEN (the service then only polls): a clear
+ * ERR_READ_ONLY, and nothing left open.
+ */
+static void
+test_notify_standby(void **state)
+{
+	struct pg_fixture *sb;
+	struct db *pdb, *sdb;
+	struct err e = { 0 };
+
+	(void)state;
+	if (!dbt_is_pg())
+		skip();
+	/* The standby's copy of "rca" needs the schema: migrate it first. */
+	assert_non_null(pdb = db_open(pg_fixture_uri(dbt_pg_server()), &e));
+	assert_non_null(sb = pg_fixture_standby(dbt_pg_server()));
+	assert_non_null(sdb = db_open(pg_fixture_uri(sb), &e));
+	assert_true(db_notify_supported(sdb));
+	assert_null(db_notify_open(sdb, &e));
+	assert_int_equal(e.code, ERR_READ_ONLY);
+	assert_null(sdb->conns->next);	/* only this thread's */
+	db_close(sdb);
+	db_close(pdb);
+	pg_fixture_free(sb);
+}
+
 int
 main(void)
 {
@@ -207,6 +515,13 @@ main(void)
 		    dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_locked, dbt_setup,
 		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_publish, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_instances,
+		    dbt_setup, dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_notify, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test(test_notify_standby),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -503,8 +503,8 @@ test_two_processes(void **state)
 	err_clear(&e);
 	/*
 	 * A second service on the same files (the CLI beside the daemon),
-	 * once the first has stored its CRL's DER: a number found without
-	 * one is taken for a crash's and republished with the next.
+	 * once the first one's persister stored CRL 1's DER: before that
+	 * the claim alone would make it publish anew.
 	 */
 	svc_crl_flush(f->svc);
 	other = svc_open(&f->cfg, &e);

@@ -29,6 +29,10 @@ int	__wrap_db_crl_save(struct db *db, uint64_t number,
 	    int64_t this_update, int64_t next_update,
 	    const unsigned char *der, size_t len, const struct audit_rec *a,
 	    struct err *e);
+int	__real_db_crl_publish(struct db *db, struct db_crl_pub *p,
+	    db_crl_sign_fn *sign, void *arg, struct err *e);
+int	__wrap_db_crl_publish(struct db *db, struct db_crl_pub *p,
+	    db_crl_sign_fn *sign, void *arg, struct err *e);
 
 static int	collisions;	/* inserts to refuse with ERR_ALREADY_EXISTS */
 static bool	insert_fails;	/* refuse inserts with ERR_DB */
@@ -65,6 +69,18 @@ __wrap_db_crl_save(struct db *db, uint64_t number, int64_t this_update,
 	}
 	return __real_db_crl_save(db, number, this_update, next_update, der,
 	    len, a, e);
+}
+
+/* On PostgreSQL a publication stores its CRL here instead. */
+int
+__wrap_db_crl_publish(struct db *db, struct db_crl_pub *p,
+    db_crl_sign_fn *sign, void *arg, struct err *e)
+{
+	if (crl_save_fails) {
+		err_set(e, ERR_DB, "database is locked (sqlite details)");
+		return -1;
+	}
+	return __real_db_crl_publish(db, p, sign, arg, e);
 }
 
 static int
