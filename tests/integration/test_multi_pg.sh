@@ -31,8 +31,15 @@ declare -A IAPI=() IPUB=() IPID=() IDIR=()
 # for its one serve), then the PostgreSQL servers, then lib.sh's trap.
 multi_cleanup()
 {
-	local rc=$? n
+	local rc=$? n f
 	trap - EXIT
+	if [ "$rc" != 0 ]; then
+		for f in "$T"/serve-*.log; do
+			[ -f "$f" ] || continue
+			log "last errors of $(basename "$f"):"
+			grep -E ' (error|warn) ' "$f" | tail -n 15 >&2
+		done
+	fi
 	for n in "${!IPID[@]}"; do
 		if [ "$rc" = 0 ]; then
 			inst_stop "$n" || rc=1
