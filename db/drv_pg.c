@@ -100,12 +100,13 @@ pg_lost(const char *state)
 
 /*
  * Map a failed result (or none) to e by SQLSTATE: 23505 taken unique
- * key, 23503 missing referenced row, 25006 (or, on a standby, 25P02 and
- * 0A000, which BEGIN READ WRITE gets there) read-only, a lost connection (class 08, admin shutdown 57P0x, no
- * result) and serialization failure or deadlock (40001, 40P01: also
- * c->conflict, so db_write() runs the transaction again) or
- * insufficient resources (class 53) unavailable; anything else ERR_DB
- * with libpq's text in the log.  Returns -1.
+ * key, 23503 missing referenced row, 25006 (or, on a standby, 25P02
+ * and 0A000, which BEGIN READ WRITE gets there) read-only; a lost
+ * connection (class 08, admin shutdown 57P0x, no result), a
+ * serialization failure or deadlock (40001, 40P01: also c->conflict,
+ * so db_write() runs the transaction again) and insufficient
+ * resources (class 53) unavailable; anything else ERR_DB with libpq's
+ * text in the log.  Returns -1.
  */
 static int
 pg_res_fail(struct db_conn *c, const PGresult *res, const char *what,
@@ -352,6 +353,7 @@ pg_run(struct db_conn *c, struct db_st *st, const char *what,
 	struct pg_conn *p = PGC(c);
 	ExecStatusType s;
 	const char *tag;
+	size_t n;
 
 	st->res = PQexecPrepared(c->h, st->name, st->nparams, st->vals,
 	    st->lens, st->fmts, 0);
@@ -372,10 +374,9 @@ pg_run(struct db_conn *c, struct db_st *st, const char *what,
 	p->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
 	st->ncols = PQnfields(st->res);
 	st->row = -1;
-	if (st->ncols > 0 &&
-	    ((st->blob = calloc((size_t)st->ncols, sizeof(*st->blob))) == NULL ||
-	    (st->bloblen = calloc((size_t)st->ncols,
-	    sizeof(*st->bloblen))) == NULL)) {
+	n = (size_t)st->ncols;
+	if (n > 0 && ((st->blob = calloc(n, sizeof(*st->blob))) == NULL ||
+	    (st->bloblen = calloc(n, sizeof(*st->bloblen))) == NULL)) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return -1;
 	}

@@ -166,8 +166,9 @@ int	db_exec(struct db_conn *c, enum db_stmt id, struct err *e);
  * runs BEGIN IMMEDIATE (BEGIN on PostgreSQL); db_tx_commit() commits
  * (durably) and releases; on failure it rolls back, and a COMMIT whose
  * outcome is unknown (connection lost) is ERR_UNAVAILABLE.
- * db_tx_rollback() rolls back if a transaction is open and releases.  Every db_tx_begin() that returned 0 is followed by
- * exactly one db_tx_commit() or db_tx_rollback().
+ * db_tx_rollback() rolls back if a transaction is open and releases.
+ * Every db_tx_begin() that returned 0 is followed by exactly one
+ * db_tx_commit() or db_tx_rollback().
  */
 int	db_tx_begin(struct db_conn *c, struct err *e);
 int	db_tx_commit(struct db_conn *c, struct err *e);

@@ -184,7 +184,8 @@ test_stmt_end(void **state)
 	DBT_SQLITE_ONLY();
 	assert_non_null(c = db_conn_get(t->db, &e));
 
-	assert_non_null(st = (sqlite3_stmt *)db_stmt(c, DB_STMT_CRL_MAX, &e));
+	assert_non_null(st = (sqlite3_stmt *)db_stmt(c, DB_STMT_CRL_MAX,
+	    &e));
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(db_stmt_end(c, (struct db_st *)st, "test", &e), 0);
 
@@ -192,7 +193,8 @@ test_stmt_end(void **state)
 	assert_int_equal(sqlite3_exec(c->h, "INSERT INTO crls (number, "
 	    "this_update, next_update, der) VALUES (1, 0, 0, x'00')", NULL,
 	    NULL, NULL), SQLITE_OK);
-	assert_non_null(st = (sqlite3_stmt *)db_stmt(c, DB_STMT_CRL_INSERT, &e));
+	assert_non_null(st = (sqlite3_stmt *)db_stmt(c, DB_STMT_CRL_INSERT,
+	    &e));
 	assert_int_equal(sqlite3_bind_int64(st, 1, 1), SQLITE_OK);
 	assert_int_equal(sqlite3_bind_int64(st, 2, 0), SQLITE_OK);
 	assert_int_equal(sqlite3_bind_int64(st, 3, 0), SQLITE_OK);
@@ -205,7 +207,8 @@ test_stmt_end(void **state)
 
 	/* The audit trigger's abort at the reset: the opaque ERR_DB. */
 	audit_n(t, 1);
-	assert_non_null(st = (sqlite3_stmt *)db_stmt(c, DB_STMT_AUDIT_PRUNE, &e));
+	assert_non_null(st = (sqlite3_stmt *)db_stmt(c, DB_STMT_AUDIT_PRUNE,
+	    &e));
 	assert_int_equal(sqlite3_bind_int64(st, 1, INT64_MAX), SQLITE_OK);
 	assert_int_equal(sqlite3_bind_int64(st, 2, 10), SQLITE_OK);
 	assert_int_not_equal(sqlite3_step(st), SQLITE_DONE);

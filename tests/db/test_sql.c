@@ -9,13 +9,13 @@ test_every_statement_prepares(void **state)
 	struct err e = { 0 };
 	struct db_conn *c;
 
-	/* SQLite only: SQLite's table and plans (test_sql_pg.c: PostgreSQL's). */
+	/* SQLite only: its table and plans (test_sql_pg.c: PostgreSQL's). */
 	DBT_SQLITE_ONLY();
 	assert_non_null(c = db_conn_get(t->db, &e));
 	for (int i = 0; i < DB_STMT__MAX; i++) {
 		const char *s = db_sql_text(DB_DIALECT_SQLITE, (enum db_stmt)i);
 
-		/* The PostgreSQL-only block, and only it, has no SQLite text. */
+		/* The PostgreSQL-only block, and only it, has no SQLite SQL. */
 		if (i >= DB_STMT_PG__FIRST) {
 			assert_null(s);
 			assert_null(db_stmt(c, (enum db_stmt)i, &e));
@@ -40,7 +40,7 @@ test_migrations_set_version(void **state)
 	sqlite3 *h = NULL;
 	sqlite3_stmt *st = NULL;
 
-	/* SQLite only: SQLite's table and plans (test_sql_pg.c: PostgreSQL's). */
+	/* SQLite only: its table and plans (test_sql_pg.c: PostgreSQL's). */
 	DBT_SQLITE_ONLY();
 	(void)state;
 	assert_true(db_sql_nmigrations(DB_DIALECT_SQLITE) >= 1);
@@ -48,7 +48,8 @@ test_migrations_set_version(void **state)
 	    db_sql_nmigrations(DB_DIALECT_SQLITE)));
 	assert_int_equal(sqlite3_open(":memory:", &h), SQLITE_OK);
 	for (size_t i = 0; i < db_sql_nmigrations(DB_DIALECT_SQLITE); i++) {
-		assert_int_equal(sqlite3_exec(h, db_sql_migration(DB_DIALECT_SQLITE, i), NULL,
+		assert_int_equal(sqlite3_exec(h,
+		    db_sql_migration(DB_DIALECT_SQLITE, i), NULL,
 		    NULL, NULL), SQLITE_OK);
 		assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version",
 		    -1, &st, NULL), SQLITE_OK);
@@ -74,12 +75,13 @@ test_list_statements_use_indexes(void **state)
 	struct err e = { 0 };
 	struct db_conn *c;
 
-	/* SQLite only: SQLite's table and plans (test_sql_pg.c: PostgreSQL's). */
+	/* SQLite only: its table and plans (test_sql_pg.c: PostgreSQL's). */
 	DBT_SQLITE_ONLY();
 	/* INDEXED BY makes a statement fail to prepare without its index. */
 	assert_non_null(c = db_conn_get(t->db, &e));
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		assert_non_null(strstr(db_sql_text(DB_DIALECT_SQLITE, ids[i]), "INDEXED BY"));
+		assert_non_null(strstr(db_sql_text(DB_DIALECT_SQLITE, ids[i]),
+		    "INDEXED BY"));
 		assert_non_null(db_stmt(c, ids[i], &e));
 	}
 }
@@ -137,7 +139,7 @@ test_list_plans(void **state)
 	struct db_conn *c;
 	char p[1024];
 
-	/* SQLite only: SQLite's table and plans (test_sql_pg.c: PostgreSQL's). */
+	/* SQLite only: its table and plans (test_sql_pg.c: PostgreSQL's). */
 	DBT_SQLITE_ONLY();
 	/* Pages are read in index order: no sort of the whole table. */
 	assert_non_null(c = db_conn_get(t->db, &e));
@@ -177,7 +179,7 @@ test_range_plans(void **state)
 	struct db_conn *c;
 	char p[2048];
 
-	/* SQLite only: SQLite's table and plans (test_sql_pg.c: PostgreSQL's). */
+	/* SQLite only: its table and plans (test_sql_pg.c: PostgreSQL's). */
 	DBT_SQLITE_ONLY();
 	assert_non_null(c = db_conn_get(t->db, &e));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -201,7 +203,7 @@ test_no_certificate_scan(void **state)
 	const char *text, *s;
 	char p[2048];
 
-	/* SQLite only: SQLite's table and plans (test_sql_pg.c: PostgreSQL's). */
+	/* SQLite only: its table and plans (test_sql_pg.c: PostgreSQL's). */
 	DBT_SQLITE_ONLY();
 	assert_non_null(c = db_conn_get(t->db, &e));
 	for (int id = 0; id < DB_STMT__MAX; id++) {
