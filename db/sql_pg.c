@@ -57,23 +57,28 @@
 	"id, node, status, old_serial, new_serial, started_at, finished_at"
 
 /*
- * Unrevoked rows counted as active expire between the counters' old
- * mark and t.  The mark row is updated first, and the old mark is read
- * from the row as updated (prev), so of two instances moving it at once
- * the second, which waited for the first's row lock, takes off only
- * what expired after the first's mark.  Left open: an already expired
- * certificate revoked in a transaction racing a mark move past its
- * not_after can be taken off active twice (/metrics only; SQLite
- * serializes writers and cannot).
+ * Move the counters' mark to t, adding the unrevoked rows that expired
+ * between the old mark and t to cert_counts_expired (active at the
+ * mark is cert_counts.active less cert_counts_expired.n).  The mark row
+ * is updated first and the old mark read from the row as updated
+ * (prev), so of two instances moving it at once the second, which
+ * waited for the first's row lock, takes off only what expired after
+ * the first's mark.  Only mark moves touch cert_counts_expired, always
+ * after the mark's lock, and they never touch cert_counts, whose rows
+ * issuing transactions lock first: no lock cycle, no deadlock.
+ * Left open: an already expired certificate revoked in a transaction
+ * racing a mark move past its not_after can be taken off active twice
+ * (/metrics only; SQLite serializes writers and cannot).
  */
 #define COUNTS_EXPIRE_PG(t) \
 	"WITH m AS (UPDATE cert_counts_mark SET prev = at, at = " t \
 	" WHERE at < " t " RETURNING prev, at) " \
-	"UPDATE cert_counts c SET active = c.active - x.n FROM (" \
-	"SELECT s.profile, count(*) AS n FROM certificates s, m" \
+	"INSERT INTO cert_counts_expired (profile, n)" \
+	" SELECT s.profile, count(*) FROM certificates s, m" \
 	" WHERE s.revoked_at IS NULL AND s.not_after >= m.prev" \
-	" AND s.not_after < m.at GROUP BY s.profile) x" \
-	" WHERE c.profile = x.profile"
+	" AND s.not_after < m.at GROUP BY s.profile" \
+	" ON CONFLICT (profile) DO UPDATE" \
+	" SET n = cert_counts_expired.n + excluded.n"
 
 static const char *const sql[DB_STMT__MAX] = {
 	/*
@@ -162,7 +167,7 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "WHERE not_after >= $1::bigint AND not_after < $2::bigint "
 	    "LIMIT $3::bigint) p",
 	[DB_STMT_CERT_COUNTS] =
-	    "SELECT c.profile, c.issued, c.active"
+	    "SELECT c.profile, c.issued, c.active - coalesce(x.n, 0)"
 	    " + (SELECT count(*) FROM certificates"
 	    "  WHERE revoked_at IS NULL"
 	    "  AND not_after >= $1::bigint AND not_after < m.at"
@@ -172,7 +177,8 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "  AND not_after >= m.at AND not_after < $1::bigint"
 	    "  AND profile = c.profile),"
 	    " c.revoked "
-	    "FROM cert_counts c, cert_counts_mark m "
+	    "FROM cert_counts c LEFT JOIN cert_counts_expired x "
+	    "ON x.profile = c.profile, cert_counts_mark m "
 	    "WHERE c.issued > 0 ORDER BY c.profile",
 	[DB_STMT_CERT_REVOKE_SAME_KEY] =
 	    "UPDATE certificates SET revoked_at = $1::bigint, "
@@ -536,8 +542,9 @@ static const char migration_2[] =
 /*
  * Version 3: scale, as db/sql.c's: the expiry index, revoked rows in
  * id order, and the counters with their mark (prev: the mark before
- * its last move, see COUNTS_EXPIRE_PG), kept by triggers on revocation,
- * deletion and CRL insertion.
+ * its last move), kept by triggers on revocation, deletion and CRL
+ * insertion.  What mark moves take off active is kept apart, in
+ * cert_counts_expired (see COUNTS_EXPIRE_PG).
  */
 static const char migration_3[] =
 	PG_EXPECT_VERSION("2")
@@ -560,6 +567,10 @@ static const char migration_3[] =
 	" issued bigint NOT NULL,"
 	" revoked bigint NOT NULL,"
 	" active bigint NOT NULL"
+	");"
+	"CREATE TABLE cert_counts_expired ("
+	" profile text PRIMARY KEY,"
+	" n bigint NOT NULL"
 	");"
 	"INSERT INTO cert_counts (profile, issued, revoked, active)"
 	" SELECT profile, count(*),"

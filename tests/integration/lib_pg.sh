@@ -12,6 +12,7 @@
 #   pg_start a                       # sets PG_URI[a], PG_PORT[a], ...
 #   pg_standby b a                   # b streams from a
 #   pg_sql a "SELECT 1"              # as the superuser, -At output
+#   pg_catch_up b a                  # b has replayed all a wrote
 #   pg_kill a; pg_promote b          # failover
 #   pg_multi_uri b a                 # postgresql://rca@h:p,h:p/rca?...
 #   pg_config_database "${PG_URI[a]}" # config.json's "database" (lib.sh)
@@ -208,6 +209,21 @@ pg_sql()
 	"$PG_BINDIR/psql" -X -At -v ON_ERROR_STOP=1 -h 127.0.0.1 \
 	    -p "${PG_PORT[$1]}" -U "$PG_SUPERUSER" -d "${3:-postgres}" \
 	    -c "$2"
+}
+
+# pg_catch_up STANDBY PRIMARY: wait (up to 60 s) until STANDBY has
+# replayed everything PRIMARY wrote so far (replication is async).
+pg_catch_up()
+{
+	local lsn i
+	lsn=$(pg_sql "$2" "SELECT pg_current_wal_lsn()") ||
+	    pg_die "no WAL position on $2"
+	for i in $(seq 1 600); do
+		[ "$(pg_sql "$1" "SELECT coalesce(pg_last_wal_replay_lsn() >= \
+		    '$lsn'::pg_lsn, false)")" = t ] && return 0
+		sleep 0.1
+	done
+	pg_die "$1 did not replay up to $lsn"
 }
 
 # pg_promote NAME: end recovery; fails unless NAME then takes writes.

@@ -509,6 +509,30 @@ pg_fixture_exec(struct pg_fixture *f, const char *db, const char *sql)
 }
 
 int
+pg_fixture_catch_up(struct pg_fixture *primary, struct pg_fixture *standby)
+{
+	int64_t deadline = now_ms() + READY_WAIT_MS;
+	char lsn[64], sql[160], v[8] = "";
+
+	if (admin_exec(primary, NULL, "SELECT pg_current_wal_lsn()", lsn,
+	    sizeof(lsn)) == -1)
+		return -1;
+	/* An LSN is "hex/hex" from the server itself. */
+	if (strspn(lsn, "0123456789ABCDEFabcdef/") != strlen(lsn))
+		return -1;
+	snprintf(sql, sizeof(sql), "SELECT coalesce(pg_last_wal_replay_lsn()"
+	    " >= '%s'::pg_lsn, false)", lsn);
+	while (admin_exec(standby, NULL, sql, v, sizeof(v)) == 0 &&
+	    strcmp(v, "t") != 0 && now_ms() < deadline)
+		pause_ms(POLL_MS);
+	if (strcmp(v, "t") != 0) {
+		fprintf(stderr, "pg: standby did not replay up to %s\n", lsn);
+		return -1;
+	}
+	return 0;
+}
+
+int
 pg_fixture_promote(struct pg_fixture *f)
 {
 	int64_t deadline = now_ms() + READY_WAIT_MS;

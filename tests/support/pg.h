@@ -44,6 +44,16 @@ struct pg_fixture *pg_fixture_start(void);
 struct pg_fixture *pg_fixture_standby(struct pg_fixture *primary);
 
 /*
+ * Wait (bounded) until standby has replayed all the WAL primary has
+ * written so far: every transaction primary committed before the call
+ * is then visible on standby, and survives primary's loss and the
+ * standby's promotion (replication is asynchronous otherwise).  0, or
+ * -1 on a timeout or error (reason on stderr).
+ */
+int	pg_fixture_catch_up(struct pg_fixture *primary,
+	    struct pg_fixture *standby);
+
+/*
  * Promote a standby (pg_promote, waiting for the end of recovery).
  * 0 when it accepts writes, -1 otherwise (reason on stderr).
  */

@@ -26,9 +26,14 @@ for i in $(seq 1 300); do
 done
 [ "$(q "${PG_URI[b]}" -c 'SELECT count(*) FROM t')" = 2 ] ||
     fail "standby did not replay"
-err=$(q "${PG_URI[b]}" -c 'INSERT INTO t VALUES (3)' 2>&1) &&
+err=$(q "${PG_URI[b]}" -c 'INSERT INTO t VALUES (9)' 2>&1) &&
     fail "standby took a write"
 case $err in *read-only*) ;; *) fail "unexpected: $err" ;; esac
+
+q "${PG_URI[a]}" -c 'INSERT INTO t VALUES (3)' >/dev/null
+pg_catch_up b a
+[ "$(q "${PG_URI[b]}" -c 'SELECT count(*) FROM t')" = 3 ] ||
+    fail "standby not caught up"
 
 multi=$(pg_multi_uri b a)
 [ "$(q "$multi" -c 'SHOW port')" = "${PG_PORT[a]}" ] ||
@@ -39,11 +44,11 @@ kill -0 "$pid" 2>/dev/null && fail "primary still running"
 pg_promote b
 [ "$(q "$multi" -c 'SHOW port')" = "${PG_PORT[b]}" ] ||
     fail "multi-host URI did not follow the promotion"
-q "$multi" -c 'INSERT INTO t VALUES (3)' >/dev/null || fail "no write"
+q "$multi" -c 'INSERT INTO t VALUES (4)' >/dev/null || fail "no write"
 
 pg_stop b
 pg_restart b
-[ "$(q "${PG_URI[b]}" -c 'SELECT count(*) FROM t')" = 3 ] ||
+[ "$(q "${PG_URI[b]}" -c 'SELECT count(*) FROM t')" = 4 ] ||
     fail "rows lost across a restart"
 dir=$PG_OWN_TMP
 pg_cleanup

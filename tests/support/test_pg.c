@@ -165,14 +165,21 @@ test_standby(void **state)
 
 	/* Streaming: a later row reaches the standby. */
 	exec_ok(c, "INSERT INTO t VALUES (2)");
-	PQfinish(c);
 	wait_rows(pg_fixture_uri(s), "2");
+	/* Caught up: a row committed before the call is there after. */
+	exec_ok(c, "INSERT INTO t VALUES (3)");
+	PQfinish(c);
+	assert_int_equal(pg_fixture_catch_up(p, s), 0);
+	c = conn(pg_fixture_uri(s));
+	query1(c, "SELECT count(*) FROM t", v, sizeof(v));
+	assert_string_equal(v, "3");
+	PQfinish(c);
 
 	/* Read-only: 25006 read_only_sql_transaction. */
 	c = conn(pg_fixture_uri(s));
 	query1(c, "SELECT pg_is_in_recovery()", v, sizeof(v));
 	assert_string_equal(v, "t");
-	assert_int_equal(exec_state(c, "INSERT INTO t VALUES (3)", err,
+	assert_int_equal(exec_state(c, "INSERT INTO t VALUES (4)", err,
 	    sizeof(err)), PGRES_FATAL_ERROR);
 	assert_string_equal(err, "25006");
 	PQfinish(c);
@@ -190,9 +197,9 @@ test_standby(void **state)
 	assert_int_equal(pg_fixture_promote(s), 0);
 	c = conn(multi);
 	assert_int_equal(atoi(PQport(c)), pg_fixture_port(s));
-	exec_ok(c, "INSERT INTO t VALUES (3)");
+	exec_ok(c, "INSERT INTO t VALUES (4)");
 	query1(c, "SELECT count(*) FROM t", v, sizeof(v));
-	assert_string_equal(v, "3");
+	assert_string_equal(v, "4");
 	PQfinish(c);
 	pg_fixture_free(s);
 	pg_fixture_free(p);
