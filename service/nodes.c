@@ -22,10 +22,8 @@ svc_node_load(struct svc *s, const char *name, struct node_rec *n,
 		return -1;
 	}
 	if (db_node_get(s->db, name, n, e) == -1) {
-		if (e->code != ERR_NOT_FOUND) {
-			log_error("node get %s: %s", name, e->msg);
-			err_set(e, ERR_INTERNAL, "internal error");
-		}
+		if (e->code != ERR_NOT_FOUND)
+			svc_err_hide(e, "node get %s", name);
 		return -1;
 	}
 	return 0;
@@ -115,8 +113,7 @@ svc_node_list(struct svc *s, const char *after, size_t limit,
 		goto out;
 	}
 	if (db_node_list(s->db, after, limit, &list, &cnt, next, e) == -1) {
-		log_error("node list: %s", e->msg);
-		err_set(e, ERR_INTERNAL, "internal error");
+		svc_err_hide(e, "node list");
 		goto out;
 	}
 	if ((views = calloc(cnt > 0 ? cnt : 1, sizeof(*views))) == NULL) {
@@ -208,10 +205,8 @@ svc_rotation_list(struct svc *s, const char *name, int64_t before,
 	if (db_node_get(s->db, name, &node, e) == -1 ||
 	    db_rotation_list(s->db, name, before, limit, out, n, next,
 	    e) == -1) {
-		if (e->code != ERR_NOT_FOUND) {
-			log_error("rotation list %s: %s", name, e->msg);
-			err_set(e, ERR_INTERNAL, "internal error");
-		}
+		if (e->code != ERR_NOT_FOUND)
+			svc_err_hide(e, "rotation list %s", name);
 		goto out;
 	}
 	rc = 0;

@@ -130,9 +130,9 @@ lead_changed(struct svc *s, const struct svc_actor *sched, bool now,
 static bool
 lead(struct svc *s, const struct svc_actor *sched, bool want)
 {
-	bool	was, now = false;
-	struct err e;
-	int	rc;
+	struct err	e;
+	bool		was, now = false;
+	int		rc;
 
 	if (!s->shared) {
 		atomic_store(&s->leader, true);

@@ -503,8 +503,8 @@ test_two_processes(void **state)
 	err_clear(&e);
 	/*
 	 * A second service on the same files (the CLI beside the daemon),
-	 * once the first one's persister stored CRL 1's DER: before that
-	 * the claim alone would make it publish anew.
+	 * once the first CRL's DER is stored (before, the second would
+	 * find its number claimed and publish anew: a race under load).
 	 */
 	svc_crl_flush(f->svc);
 	other = svc_open(&f->cfg, &e);

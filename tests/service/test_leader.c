@@ -66,6 +66,8 @@ setup(void **state)
 	t->cfg = t->fx->cfg;
 	t->cfg.database = t->uri;
 	t->a = open_instance(t);
+	/* a's first CRL stored before b looks (b would publish anew). */
+	svc_crl_flush(t->a);
 	t->b = open_instance(t);
 	*state = t;
 	return 0;
@@ -255,6 +257,23 @@ test_only_leader_refreshes_crl(void **state)
 	assert_int_equal(fx_crl_number(t->b), before + 1);
 }
 
+/* The audit retention pass is the leader's too. */
+static void
+test_only_leader_prunes(void **state)
+{
+	struct two *t = *state;
+
+	(void)svc_tick(t->a);
+	(void)svc_tick(t->b);
+	assert_true(leads(t->a));
+	/* Past the default retention: every entry so far is due. */
+	tclock_set(tu_now() + 400 * 86400);
+	(void)svc_tick(t->b);
+	assert_int_equal(audit_count(t->a, "audit.prune", "deleted="), 0);
+	(void)svc_tick(t->a);
+	assert_int_equal(audit_count(t->a, "audit.prune", "deleted="), 1);
+}
+
 /*
  * A node marked busy by one instance (a rotation running there) is
  * busy on the other: its rotation and deletion answer ERR_CONFLICT
@@ -315,6 +334,43 @@ test_node_lock_session_lost(void **state)
 	svc_node_unlock(t->a, "n3");
 }
 
+/*
+ * db/lock.c's edges: a name longer than a node's is refused, giving
+ * up what one does not hold is harmless, a release lets the other
+ * take it; SQLite grants everything.
+ */
+static void
+test_db_lock_edges(void **state)
+{
+	struct two *t = *state;
+	char long_name[RCA_MAX_NODE_NAME + 2];
+	struct err e;
+
+	err_clear(&e);
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(db_node_lock_try(t->a->db, long_name, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	assert_int_equal(db_node_lock_try(t->a->db, NULL, NULL), -1);
+	db_node_lock_release(t->a->db, "never-locked");
+	db_node_lock_release(t->a->db, NULL);
+	db_leader_release(t->b->db);
+	assert_int_equal(db_leader_try(t->a->db, NULL), 1);
+	assert_int_equal(db_leader_try(t->a->db, NULL), 1);
+	assert_int_equal(db_leader_try(t->b->db, NULL), 0);
+	/* One release gives it up, however often it was asked for. */
+	db_leader_release(t->a->db);
+	assert_int_equal(db_leader_try(t->b->db, NULL), 1);
+	assert_int_equal(db_leader_try(t->a->db, NULL), 0);
+	db_leader_release(t->b->db);
+
+	assert_int_equal(db_leader_try(t->fx->svc->db, NULL), 1);
+	assert_int_equal(db_node_lock_try(t->fx->svc->db, "x", NULL), 1);
+	assert_int_equal(db_node_lock_try(t->fx->svc->db, "x", NULL), 1);
+	db_node_lock_release(t->fx->svc->db, "x");
+	db_leader_release(t->fx->svc->db);
+}
+
 /* SQLite: the one instance always leads, with no audit entry. */
 static void
 test_sqlite_always_leads(void **state)
@@ -358,10 +414,14 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_only_leader_refreshes_crl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_leader_prunes,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_node_lock_across_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_lock_session_lost,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_lock_edges, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_always_leads,
 		    setup, teardown),
 	};
