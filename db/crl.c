@@ -4,7 +4,10 @@
  * check and the insert are one write transaction).  A number may be
  * claimed first (a row with an empty DER) and its DER written later
  * (db_crl_put_der()); only the newest DER is kept (DB_CRL_KEEP): older
- * rows are deleted as it is stored.
+ * rows are deleted as it is stored.  db_crl_publish() is the
+ * publication of instances sharing a PostgreSQL: under one lock across
+ * them, the caller's entries checked against the database, the number
+ * claimed and the DER stored in one transaction, then NOTIFY.
  */
 #include <stdio.h>
 #include <stdlib.h>

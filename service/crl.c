@@ -334,6 +334,32 @@ out:
 }
 
 /*
+ * A publication failed: log and audit it.  A database lost or
+ * read-only (PostgreSQL failing over) stays ERR_UNAVAILABLE or
+ * ERR_READ_ONLY, the client's to retry (503, never 500); anything else
+ * is ours, never a refusal: ERR_INTERNAL.
+ */
+static void
+crl_failed(struct svc *s, const struct svc_actor *a, struct err *e)
+{
+	if (e->code == ERR_UNAVAILABLE || e->code == ERR_READ_ONLY) {
+		log_error("%s by %s: %s: %s", ACTION_PUBLISH,
+		    svc_actor_name(a), err_code_name(e->code), e->msg);
+		/* Logged only when the database cannot take it either. */
+		svc_audit(s, a, ACTION_PUBLISH, NULL, AUDIT_ERROR,
+		    err_code_name(e->code));
+		return;
+	}
+	if (!svc_err_internal(e->code)) {
+		struct err why = *e;
+
+		err_set(e, ERR_INTERNAL, "%s: %.200s",
+		    err_code_name(why.code), why.msg);
+	}
+	svc_fail(s, a, ACTION_PUBLISH, NULL, e);
+}
+
+/*
  * Publish a CRL listing the set after the update (crl_set_update()):
  * *number (may be NULL) gets its number.  Failures are logged, audited
  * by a, mark the CRL dirty (and the set for a reload), ERR_INTERNAL.
@@ -366,16 +392,8 @@ out:
 	s->crl_dirty = rc == -1;
 	pthread_mutex_unlock(&s->crl_mu);
 	pthread_mutex_unlock(&s->pub_mu);
-	if (rc == -1) {
-		/* Never a refusal: every failure here is ours. */
-		if (!svc_err_internal(e->code)) {
-			struct err why = *e;
-
-			err_set(e, ERR_INTERNAL, "%s: %.200s",
-			    err_code_name(why.code), why.msg);
-		}
-		svc_fail(s, a, ACTION_PUBLISH, NULL, e);
-	}
+	if (rc == -1)
+		crl_failed(s, a, e);
 	return rc;
 }
 

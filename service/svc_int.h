@@ -113,10 +113,10 @@ struct svc {
 	pthread_t	 crl_listener;
 	bool		 crl_listener_on;	/* started */
 	bool		 crl_listen_stop;
-	bool		 crl_listen_tried;	/* first LISTEN done or failed */
+	bool		 crl_listen_tried;	/* a first LISTEN ran/failed */
 	int		 crl_wake[2];		/* pipe, while started */
 	uint64_t	 crl_heard;		/* notices received */
-	uint64_t	 crl_listens;		/* LISTENs begun (1 + retries) */
+	uint64_t	 crl_listens;		/* LISTENs begun */
 
 	/*
 	 * Nodes and rotation (marks.c, schedule_nodes.c), guarded by

@@ -433,6 +433,7 @@ test_concurrent_both(void **state)
 	pthread_t	 th[NREVOKERS];
 	struct err	 e;
 	uint64_t	 na, nb, stored = 0;
+	int64_t		 t0;
 	char		*ta, *tb, *td;
 
 	assert_non_null(rv = calloc(NREVOKERS, sizeof(*rv)));
@@ -444,11 +445,13 @@ test_concurrent_both(void **state)
 			issue(rv[t].s, rv[t].a, t * PER_REVOKER + i,
 			    rv[t].serial[i], sizeof(rv[t].serial[i]));
 	}
+	t0 = now_ms();
 	for (int t = 0; t < NREVOKERS; t++)
 		assert_int_equal(pthread_create(&th[t], NULL, revoker_run,
 		    &rv[t]), 0);
 	for (int t = 0; t < NREVOKERS; t++)
 		assert_int_equal(pthread_join(th[t], NULL), 0);
+	t0 = now_ms() - t0;
 	for (int t = 0; t < NREVOKERS; t++)
 		assert_int_equal(rv[t].failed, 0);
 
@@ -466,8 +469,9 @@ test_concurrent_both(void **state)
 	for (int t = 0; t < NREVOKERS; t++)
 		for (int i = 0; i < PER_REVOKER; i++)
 			assert_true(lists(ta, rv[t].serial[i]));
-	print_message("%d revocations on two instances: CRLs 2..%llu\n",
-	    NREVOKERS * PER_REVOKER, (unsigned long long)stored);
+	print_message("%d revocations on two instances in %lld ms: CRLs "
+	    "2..%llu\n", NREVOKERS * PER_REVOKER, (long long)t0,
+	    (unsigned long long)stored);
 	free(ta);
 	free(tb);
 	free(td);

@@ -37,6 +37,7 @@ int	__wrap_db_crl_publish(struct db *db, struct db_crl_pub *p,
 static int	collisions;	/* inserts to refuse with ERR_ALREADY_EXISTS */
 static bool	insert_fails;	/* refuse inserts with ERR_DB */
 static bool	crl_save_fails;	/* refuse CRL saves with ERR_DB */
+static enum err_code crl_fail_code;	/* ... or this code when set */
 static int	inserts;	/* calls seen */
 static char	first_serial[RCA_SERIAL_HEX_MAX + 1];
 
@@ -64,7 +65,8 @@ __wrap_db_crl_save(struct db *db, uint64_t number, int64_t this_update,
     const struct audit_rec *a, struct err *e)
 {
 	if (crl_save_fails) {
-		err_set(e, ERR_DB, "database is locked (sqlite details)");
+		err_set(e, crl_fail_code != ERR_OK ? crl_fail_code : ERR_DB,
+		    "database is locked (sqlite details)");
 		return -1;
 	}
 	return __real_db_crl_save(db, number, this_update, next_update, der,
@@ -77,7 +79,8 @@ __wrap_db_crl_publish(struct db *db, struct db_crl_pub *p,
     db_crl_sign_fn *sign, void *arg, struct err *e)
 {
 	if (crl_save_fails) {
-		err_set(e, ERR_DB, "database is locked (sqlite details)");
+		err_set(e, crl_fail_code != ERR_OK ? crl_fail_code : ERR_DB,
+		    "database is locked (sqlite details)");
 		return -1;
 	}
 	return __real_db_crl_publish(db, p, sign, arg, e);
@@ -89,6 +92,7 @@ setup(void **state)
 	collisions = 0;
 	insert_fails = false;
 	crl_save_fails = false;
+	crl_fail_code = ERR_OK;
 	inserts = 0;
 	first_serial[0] = '\0';
 	return fx_setup(state);
@@ -248,6 +252,51 @@ test_crl_failure_then_revoke(void **state)
 	svc_issued_clear(&b);
 }
 
+/*
+ * The database lost while the CRL is stored (PostgreSQL failing over):
+ * the revoke is 503 unavailable, never 500; the revocation stays
+ * committed, and the next CRL lists it.
+ */
+static void
+test_crl_unavailable(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_issued	 a, b;
+	struct svc_crl		 c;
+	struct err		 e;
+	const unsigned char	*p;
+	X509_CRL		*crl;
+	uint64_t		 number = 0;
+
+	assert_int_equal(issue(f, &a, &e), 0);
+	assert_int_equal(issue(f, &b, &e), 0);
+	crl_save_fails = true;
+	crl_fail_code = ERR_UNAVAILABLE;
+	assert_int_equal(svc_revoke(f->svc, &f->admin, a.cert.serial,
+	    REASON_SUPERSEDED, NULL, &number, &e), -1);
+	assert_int_equal(e.code, ERR_UNAVAILABLE);
+	assert_true(fx_audit_has(f, "crl.publish", "error", NULL,
+	    "unavailable"));
+	assert_true(fx_audit_has(f, "certificate.revoke", "ok",
+	    a.cert.serial, NULL));
+	crl_fail_code = ERR_READ_ONLY;
+	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), -1);
+	assert_int_equal(e.code, ERR_READ_ONLY);
+	crl_save_fails = false;
+	assert_int_equal(svc_revoke(f->svc, &f->admin, b.cert.serial,
+	    REASON_SUPERSEDED, NULL, &number, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(c.number, number);
+	/* Both: a's failed build left the entries to be reloaded. */
+	p = c.der;
+	assert_non_null(crl = d2i_X509_CRL(NULL, &p, (long)c.der_len));
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 2);
+	X509_CRL_free(crl);
+	svc_crl_clear(&c);
+	svc_issued_clear(&a);
+	svc_issued_clear(&b);
+}
+
 int
 main(void)
 {
@@ -260,6 +309,8 @@ main(void)
 		    setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_crl_failure_then_revoke,
 		    setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_crl_unavailable, setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_crl_save_failure, setup,
 		    fx_teardown),
 	};
