@@ -35,7 +35,8 @@ enum bk_stmt {
 	BK_VERSION,
 	BK_TABLES,	/* how many of redis-ca's tables are there */
 	BK_NCERTS,
-	BK_CRL,		/* the latest CRL with its DER */
+	BK_CRL_NUMBER,	/* the latest CRL's number (0: none) */
+	BK_CRL,		/* the latest CRL's DER */
 	BK_CERT,	/* one certificate, when there is no CRL */
 	BK_DELETE_MODE,	/* a snapshot holds no -wal of its own */
 	BK_WAL_MODE,
@@ -51,7 +52,9 @@ static const char *const bk_sql[BK__MAX] = {
 	[BK_TABLES] = "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
 	    " AND name IN ('certificates', 'tokens', 'crls', 'audit')",
 	[BK_NCERTS] = "SELECT count(*) FROM certificates",
-	[BK_CRL] = "SELECT number, der FROM crls WHERE length(der) > 0"
+	[BK_CRL_NUMBER] = "SELECT coalesce(max(number), 0) FROM crls"
+	    " WHERE length(der) > 0",
+	[BK_CRL] = "SELECT der FROM crls WHERE length(der) > 0"
 	    " ORDER BY number DESC LIMIT 1",
 	[BK_CERT] = "SELECT pem FROM certificates ORDER BY id LIMIT 1",
 	[BK_DELETE_MODE] = "PRAGMA journal_mode = DELETE",
@@ -60,6 +63,16 @@ static const char *const bk_sql[BK__MAX] = {
 };
 
 #define BK_TABLES_WANT	4
+
+/*
+ * The newest SQLite schema this program knows.  With the PostgreSQL
+ * dialect beside it (h/drv's sql.h), the count takes the dialect.
+ */
+#ifdef DB_STMT_PG__FIRST
+#define BK_KNOWN()	db_sql_nmigrations(DB_DIALECT_SQLITE)
+#else
+#define BK_KNOWN()	db_sql_nmigrations()
+#endif
 
 bool
 db_is_postgres(const char *database)
@@ -305,36 +318,35 @@ bk_sync_dir(const char *path, struct err *e)
 }
 
 /*
- * The latest stored CRL on h: its number (0: none) and, when der is not
- * NULL, a new copy of its DER (free()) into *der, *len.
+ * A new copy of column 0 of the first row of statement id on h, with a
+ * NUL after it (text or blob), into *out and *len; NULL when no row.
  */
 static int
-bk_crl(sqlite3 *h, uint64_t *number, unsigned char **der, size_t *len,
+bk_dup(sqlite3 *h, enum bk_stmt id, void **out, size_t *len,
     struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	const void *p;
 	int rc, ret = -1, n;
 
-	if (sqlite3_prepare_v2(h, bk_sql[BK_CRL], -1, &st, NULL) !=
-	    SQLITE_OK) {
-		bk_fail(h, "latest CRL", "database error", e);
+	*out = NULL;
+	*len = 0;
+	if (sqlite3_prepare_v2(h, bk_sql[id], -1, &st, NULL) != SQLITE_OK) {
+		bk_fail(h, bk_sql[id], "database error", e);
 		goto out;
 	}
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*number = (uint64_t)sqlite3_column_int64(st, 0);
-		p = sqlite3_column_blob(st, 1);
-		n = sqlite3_column_bytes(st, 1);
-		if (der != NULL && p != NULL && n > 0) {
-			if ((*der = malloc((size_t)n)) == NULL) {
-				err_set(e, ERR_INTERNAL, "out of memory");
-				goto out;
-			}
-			memcpy(*der, p, (size_t)n);
-			*len = (size_t)n;
+		p = sqlite3_column_blob(st, 0);
+		n = sqlite3_column_bytes(st, 0);
+		if ((*out = calloc(1, (size_t)n + 1)) == NULL) {
+			err_set(e, ERR_INTERNAL, "out of memory");
+			goto out;
 		}
+		if (n > 0)
+			memcpy(*out, p, (size_t)n);
+		*len = (size_t)n;
 	} else if (rc != SQLITE_DONE) {
-		bk_fail(h, "latest CRL", "database error", e);
+		bk_fail(h, bk_sql[id], "database error", e);
 		goto out;
 	}
 	ret = 0;
@@ -350,15 +362,16 @@ out:
 static int
 bk_facts(sqlite3 *h, struct db_snap_info *info, struct err *e)
 {
-	int64_t v = 0, n = 0;
+	int64_t v = 0, n = 0, crl = 0;
 
 	if (bk_one(h, BK_VERSION, &v, NULL, 0, e) == -1 ||
-	    bk_one(h, BK_NCERTS, &n, NULL, 0, e) == -1)
+	    bk_one(h, BK_NCERTS, &n, NULL, 0, e) == -1 ||
+	    bk_one(h, BK_CRL_NUMBER, &crl, NULL, 0, e) == -1)
 		return -1;
 	info->version = (int)v;
 	info->ncerts = n;
-	info->crl_number = 0;
-	return bk_crl(h, &info->crl_number, NULL, NULL, e);
+	info->crl_number = (uint64_t)crl;
+	return 0;
 }
 
 /*
@@ -522,7 +535,7 @@ static int
 bk_schema(sqlite3 *h, const char *path, int *version, struct err *e)
 {
 	int64_t n = 0, v = 0;
-	size_t known = db_sql_nmigrations(DB_DIALECT_SQLITE);
+	size_t known = BK_KNOWN();
 
 	if (bk_one(h, BK_TABLES, &n, NULL, 0, e) == -1 ||
 	    bk_one(h, BK_VERSION, &v, NULL, 0, e) == -1)
@@ -542,40 +555,12 @@ bk_schema(sqlite3 *h, const char *path, int *version, struct err *e)
 	return 0;
 }
 
-/* The first certificate's PEM on h, new into *pem (NULL: none). */
-static int
-bk_cert(sqlite3 *h, char **pem, struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	const unsigned char *t;
-	int rc, ret = -1;
-
-	*pem = NULL;
-	if (sqlite3_prepare_v2(h, bk_sql[BK_CERT], -1, &st, NULL) !=
-	    SQLITE_OK) {
-		bk_fail(h, "first certificate", "database error", e);
-		goto out;
-	}
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
-	    (t = sqlite3_column_text(st, 0)) != NULL &&
-	    (*pem = strdup((const char *)t)) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		bk_fail(h, "first certificate", "database error", e);
-		goto out;
-	}
-	ret = 0;
-out:
-	(void)sqlite3_finalize(st);
-	return ret;
-}
-
 int
 db_snapshot_check(const char *path, struct db_snap *out, struct err *e)
 {
 	sqlite3 *h = NULL;
+	void *der = NULL, *pem = NULL;
+	size_t len;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -590,11 +575,12 @@ db_snapshot_check(const char *path, struct db_snap *out, struct err *e)
 	}
 	if (bk_schema(h, path, &out->info.version, e) == -1 ||
 	    bk_facts(h, &out->info, e) == -1 ||
-	    bk_crl(h, &out->info.crl_number, &out->crl_der, &out->crl_len,
-	    e) == -1)
+	    bk_dup(h, BK_CRL, &der, &out->crl_len, e) == -1)
 		goto out;
-	if (out->crl_der == NULL && bk_cert(h, &out->cert_pem, e) == -1)
+	out->crl_der = der;
+	if (der == NULL && bk_dup(h, BK_CERT, &pem, &len, e) == -1)
 		goto out;
+	out->cert_pem = pem;
 	rc = 0;
 out:
 	(void)sqlite3_close(h);

@@ -246,7 +246,7 @@ test_snapshot_while_writing(void **state)
 		assert_int_equal(query_int(snap, "SELECT count(*) FROM "
 		    "certificates WHERE serial LIKE 'p%'"), PRELOAD_ROWS);
 		assert_int_equal(info.ncerts, n + PRELOAD_ROWS);
-		assert_int_equal(info.version, (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
+		assert_int_equal(info.version, db_schema_version(t->db));
 		assert_true(info.size > PRELOAD_ROWS * 2000);
 		/* Self-contained: no WAL beside it, and its header says
 		 * rollback journal (file format versions 1, not 2: WAL). */
@@ -502,7 +502,7 @@ test_restore(void **state)
 	assert_int_equal(access(keep, F_OK), -1);
 	assert_mode(fresh, 0600);
 	assert_int_equal(db_file_version(fresh, &v, &e), 0);
-	assert_int_equal(v, (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
+	assert_int_equal(v, db_schema_version(t->db));
 }
 
 static void
