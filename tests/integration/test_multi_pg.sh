@@ -229,7 +229,8 @@ while [ $(( $(now_ms) - t0 )) -le 1000 ]; do
 	fi
 	sleep 0.05
 done
-[ -n "$seen" ] || die "B's /v1/crl does not list $SERIAL 1 s after the revoke on A"
+[ -n "$seen" ] ||
+    die "B's /v1/crl does not list $SERIAL 1 s after the revoke on A"
 ok "revoked on A, listed by B's CRL after ${seen} ms"
 openssl crl -inform DER -in "$T/crl-b.der" -CAfile "$CACERT" -noout \
     > "$T/crlverify.out" 2>&1 ||
@@ -270,17 +271,20 @@ for i in $(seq 1 "$RACERS"); do
 	case $(cat "$T/race/$i.code") in
 	201) won=$((won + 1)); jq -r .serial "$T/race/$i.out" >> "$T/race.serials" ;;
 	401) lost=$((lost + 1)) ;;
-	*) die "racer $i: HTTP $(cat "$T/race/$i.code"): $(head -c 300 "$T/race/$i.out")" ;;
+	*) die "racer $i: HTTP $(cat "$T/race/$i.code"):" \
+	    "$(head -c 300 "$T/race/$i.out")" ;;
 	esac
 done
 [ "$won" = 3 ] && [ "$lost" = $((RACERS - 3)) ] ||
     die "3-use token over two instances: $won issued, $lost refused"
-[ "$(sort -u "$T/race.serials" | wc -l)" = 3 ] || die "racers got a serial twice"
+[ "$(sort -u "$T/race.serials" | wc -l)" = 3 ] ||
+    die "racers got a serial twice"
 while read -r s; do
 	on a GET "/v1/certificates/$s"
 	expect_status 200 "GET on A of racer's $s"
 done < "$T/race.serials"
-ok "a 3-use token raced by $RACERS clients over A and B: 3 certificates, $lost 401"
+ok "a 3-use token raced by $RACERS clients over A and B:" \
+    "3 certificates, $lost 401"
 
 # ---- scheduler leadership ----
 
@@ -303,7 +307,8 @@ for i in $(seq 1 300); do
 	[ -n "$L" ] && break
 	sleep 0.1
 done
-[ -n "$L" ] || die "no single leader: a says '$(leader a)', b says '$(leader b)'"
+[ -n "$L" ] ||
+    die "no single leader: a says '$(leader a)', b says '$(leader b)'"
 ok "/metrics: exactly one redisca_scheduler_leader 1 ($L)"
 if [ "$L" = a ]; then O=b; else O=a; fi
 inst_kill "$L"
@@ -386,7 +391,11 @@ LB=$!
 rca_track "$LB"
 
 # count201 NAME: 201 answers so far.
-count201() { awk '$1 == 201 { n++ } END { print n + 0 }' "$T/load/$1.log" 2>/dev/null || echo 0; }
+count201()
+{
+	awk '$1 == 201 { n++ } END { print n + 0 }' "$T/load/$1.log" \
+	    2>/dev/null || echo 0
+}
 
 for i in $(seq 1 200); do
 	[ "$(count201 a)" -ge 5 ] && [ "$(count201 b)" -ge 5 ] && break
@@ -418,10 +427,13 @@ ok "A and B issue again after the promotion, without a restart"
 cat "$T/load/a.log" "$T/load/b.log" > "$T/load/all"
 bad=$(awk '!($1 == 201 || ($1 == 503 && $2 == "unavailable" && $3 != ""))' \
     "$T/load/all")
-[ -z "$bad" ] || die "answers during the failover other than 201 or 503 unavailable with Retry-After: $(echo "$bad" | sort | uniq -c | head -n 5)"
+[ -z "$bad" ] ||
+    die "answers during the failover other than 201 or 503 unavailable" \
+    "with Retry-After: $(echo "$bad" | sort | uniq -c | head -n 5)"
 n201=$(grep -c '^201 ' "$T/load/all")
 n503=$(grep -c '^503 ' "$T/load/all")
-ok "during the failover: $n201 answers 201, $n503 answers 503 unavailable with Retry-After, nothing else"
+ok "during the failover: $n201 answers 201, $n503 answers 503" \
+    "unavailable with Retry-After, nothing else"
 awk '$1 == 201 { print $2 }' "$T/load/all" | sort > "$T/load/serials"
 [ "$(sort -u "$T/load/serials" | wc -l)" = "$n201" ] ||
     die "a serial was answered 201 twice"
