@@ -68,6 +68,11 @@ pg_msg(const char *m, char *buf, size_t cap)
 	return buf;
 }
 
+/*
+ * A failure outside a statement's result.  When the connection itself
+ * is gone (the server died between connecting and the client encoding,
+ * as in a failover), the database is unavailable, not in error.
+ */
 static int
 pg_fail(struct db_conn *c, const char *what, struct err *e)
 {
@@ -75,6 +80,11 @@ pg_fail(struct db_conn *c, const char *what, struct err *e)
 
 	log_error("db: %s: %s", what, pg_msg(PQerrorMessage(c->h), m,
 	    sizeof(m)));
+	if (PQstatus(c->h) == CONNECTION_BAD) {
+		PGC(c)->broken = true;
+		err_set(e, ERR_UNAVAILABLE, "the database is unavailable");
+		return -1;
+	}
 	err_set(e, ERR_DB, "database error");
 	return -1;
 }

@@ -2,8 +2,9 @@
  * Tests of api/server.c and api/exchange.c (with auth.c, request.c and
  * the handlers behind them): the request life cycle over real sockets on
  * 127.0.0.1, with a real service (a throwaway CA made by the openssl
- * command line, a SQLite database in a temp folder) and libcurl as the
- * client.  Both listeners, plain HTTP and TLS.
+ * command line, a SQLite database in a temp folder, or with
+ * RCA_TEST_DB=pg a PostgreSQL one: tests/support/testdb.h) and libcurl
+ * as the client.  Both listeners, plain HTTP and TLS.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,9 +25,9 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
-#include <sqlite3.h>
 
 #include "api_priv.h"
+#include "testdb.h"
 
 struct fixture {
 	char		 dir[64];
@@ -323,6 +324,10 @@ setup(void **state)
 	for (int i = 0; i < 5; i++)
 		snprintf(f->path[i], sizeof(f->path[i]), "%s/%s", f->dir,
 		    names[i]);
+	/* A SQLite file, or a PostgreSQL URI (RCA_TEST_DB=pg). */
+	if (tdb_database(f->dir, names[P_DB], f->path[P_DB],
+	    sizeof(f->path[P_DB])) == -1)
+		fail_msg("the test's database");
 	sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
 	    "ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt "
 	    "-days 30 -subj /CN=test-ca -addext "
@@ -1120,7 +1125,7 @@ test_stop_in_flight(void **state)
 	struct issuer *is = calloc(NCONC, sizeof(*is));
 	struct api_config ac = { 0 };
 	char u[256], *body;
-	sqlite3 *lk = NULL;
+	void *lk;
 	pthread_t stopper;
 	struct api *a;
 
@@ -1132,9 +1137,7 @@ test_stop_in_flight(void **state)
 	a = must_start(f->svc, &ac);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
 	    api_port(a));
-	assert_int_equal(sqlite3_open(f->path[P_DB], &lk), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(lk, "BEGIN IMMEDIATE", NULL, NULL,
-	    NULL), SQLITE_OK);
+	lk = tdb_lock(f->path[P_DB]);
 	run_issuers(is, NCONC, u, f->admin, body);
 	/* All read and on the workers, none can commit. */
 	assert_true(poll_until(all_jobs_pending, a, 4000, 200));
@@ -1149,9 +1152,7 @@ test_stop_in_flight(void **state)
 	/* For 20 ms no request may get past the locked database. */
 	assert_false(poll_until(some_job_done, a, 20, 200));
 	assert_int_equal(api_jobs_pending(a), NCONC);
-	assert_int_equal(sqlite3_exec(lk, "ROLLBACK", NULL, NULL, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_close(lk), SQLITE_OK);
+	tdb_unlock(lk);
 	assert_int_equal(pthread_join(stopper, NULL), 0);
 	join_issuers(is, NCONC);
 	for (size_t i = 0; i < NCONC; i++) {

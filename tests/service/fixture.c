@@ -12,6 +12,7 @@
 #include "ca.h"
 #include "fileio.h"
 #include "fixture.h"
+#include "testdb.h"
 
 static void
 fx_profiles(struct profile p[2])
@@ -62,7 +63,9 @@ fx_setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->cert, sizeof(f->cert), "%s/ca.crt", f->dir);
 	snprintf(f->key, sizeof(f->key), "%s/ca.key", f->dir);
-	snprintf(f->db, sizeof(f->db), "%s/redis-ca.db", f->dir);
+	/* A SQLite file in f->dir, or a PostgreSQL URI (RCA_TEST_DB=pg). */
+	if (tdb_database(f->dir, "redis-ca.db", f->db, sizeof(f->db)) == -1)
+		fail_msg("the test's database");
 
 	memset(&o, 0, sizeof(o));
 	o.key_type = KEY_EC_P256;

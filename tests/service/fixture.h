@@ -1,6 +1,7 @@
 /*
  * Shared fixture of the service tests: a throwaway CA made with
- * ca_create_files() in a temp dir, a fresh database, and a service opened
+ * ca_create_files() in a temp dir, a fresh database (SQLite, or with
+ * RCA_TEST_DB=pg PostgreSQL: tests/support/testdb.h), and a service opened
  * with SPEC section 4's redis-node and redis-client profiles.
  */
 #ifndef RCA_TEST_SVC_FIXTURE_H
@@ -18,7 +19,7 @@ struct fx {
 	char			dir[64];
 	char			cert[256];
 	char			key[256];
-	char			db[256];
+	char			db[256];	/* file, or URI on PostgreSQL */
 	struct profile		profiles[2];
 	struct svc_config	cfg;
 	struct svc		*svc;

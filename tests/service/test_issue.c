@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "fixture.h"
+#include "testdb.h"
 #include "timeutil.h"
 
 /* Issue from a CSR; fails the test when refused. */
@@ -92,39 +92,11 @@ test_admin_csr(void **state)
 	free(csr);
 }
 
-/* Every text column of every row in the database, checked for needle. */
+/* Every column of every row in the database, checked for needle. */
 static bool
 db_contains(struct fx *f, const char *needle)
 {
-	sqlite3		*db = NULL;
-	sqlite3_stmt	*tables = NULL, *rows;
-	bool		 found = false;
-	char		 sql[256];
-
-	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY,
-	    NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM "
-	    "sqlite_master WHERE type = 'table'", -1, &tables, NULL),
-	    SQLITE_OK);
-	while (!found && sqlite3_step(tables) == SQLITE_ROW) {
-		snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\"",
-		    (const char *)sqlite3_column_text(tables, 0));
-		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &rows,
-		    NULL), SQLITE_OK);
-		while (!found && sqlite3_step(rows) == SQLITE_ROW)
-			for (int i = 0; i < sqlite3_column_count(rows); i++) {
-				const void *b = sqlite3_column_blob(rows, i);
-				int len = sqlite3_column_bytes(rows, i);
-
-				if (b != NULL && memmem(b, (size_t)len,
-				    needle, strlen(needle)) != NULL)
-					found = true;
-			}
-		sqlite3_finalize(rows);
-	}
-	sqlite3_finalize(tables);
-	sqlite3_close(db);
-	return found;
+	return tdb_contains(f->db, needle);
 }
 
 static void

@@ -19,11 +19,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <sqlite3.h>
 
 #include "ca.h"
 #include "db.h"
 #include "fixture.h"
+#include "testdb.h"
 
 /* A CSR (new PEM) for key with CN cn, the EC point in form fmt. */
 static char *
@@ -83,17 +83,11 @@ issue_key(struct fx *f, EVP_PKEY *k, const char *cn, const char *fmt,
 	free(csr);
 }
 
-/* Run one SQL statement on the fixture's database file. */
+/* Run one SQL statement (both dialects read it alike) on the database. */
 static void
 raw_sql(struct fx *f, const char *q)
 {
-	sqlite3 *h = NULL;
-
-	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_busy_timeout(h, 5000), SQLITE_OK);
-	if (sqlite3_exec(h, q, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", q, sqlite3_errmsg(h));
-	sqlite3_close(h);
+	tdb_exec(f->db, q, NULL);
 }
 
 /* The stored status of serial: -1 valid, else its reason code. */
