@@ -57,11 +57,31 @@
 	"id, node, status, old_serial, new_serial, started_at, finished_at"
 
 /*
+ * The counters are sharded: cert_counts holds one row per (profile,
+ * shard), each writer adding to the shard of its backend, so that
+ * issuing transactions on different connections do not wait for each
+ * other's commit on one profile's row (PostgreSQL has no group commit;
+ * every issuance is its own transaction).  Readers sum the shards.  A
+ * shard's row may go below zero (a certificate counted in one shard,
+ * revoked or deleted from another); only the sums mean anything.
+ */
+#define COUNTS_SHARD	"(pg_backend_pid() % 16)"
+
+/* Add (i, r, a) to issued, revoked, active of profile p's own shard. */
+#define COUNTS_UPSERT(p, i, r, a) \
+	"INSERT INTO cert_counts (profile, shard, issued, revoked, active)" \
+	" VALUES (" p ", " COUNTS_SHARD ", " i ", " r ", " a ")" \
+	" ON CONFLICT (profile, shard) DO UPDATE SET" \
+	" issued = cert_counts.issued + excluded.issued," \
+	" revoked = cert_counts.revoked + excluded.revoked," \
+	" active = cert_counts.active + excluded.active"
+
+/*
  * Move the counters' mark to t, adding the unrevoked rows that expired
  * between the old mark and t to cert_counts_expired (active at the
- * mark is cert_counts.active less cert_counts_expired.n).  The mark row
- * is updated first and the old mark read from the row as updated
- * (prev), so of two instances moving it at once the second, which
+ * mark is the sum of cert_counts.active less cert_counts_expired.n).
+ * The mark row is updated first and the old mark read from the row as
+ * updated (prev), so of two instances moving it at once the second, which
  * waited for the first's row lock, takes off only what expired after
  * the first's mark.  Only mark moves touch cert_counts_expired, always
  * after the mark's lock, and they never touch cert_counts, whose rows
@@ -177,7 +197,10 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "  AND not_after >= m.at AND not_after < $1::bigint"
 	    "  AND profile = c.profile),"
 	    " c.revoked "
-	    "FROM cert_counts c LEFT JOIN cert_counts_expired x "
+	    "FROM (SELECT profile, sum(issued)::bigint AS issued,"
+	    " sum(revoked)::bigint AS revoked, sum(active)::bigint AS active"
+	    " FROM cert_counts GROUP BY profile) c "
+	    "LEFT JOIN cert_counts_expired x "
 	    "ON x.profile = c.profile, cert_counts_mark m "
 	    "WHERE c.issued > 0 ORDER BY c.profile",
 	[DB_STMT_CERT_REVOKE_SAME_KEY] =
@@ -190,13 +213,8 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "WHERE spki_sha256 IS NULL AND id > $1::bigint ORDER BY id "
 	    "LIMIT $2::bigint",
 	[DB_STMT_COUNTS_MARK] = "SELECT at FROM cert_counts_mark",
-	[DB_STMT_COUNTS_ADD] =
-	    "INSERT INTO cert_counts (profile, issued, revoked, active) "
-	    "VALUES ($1::text, $2::bigint, $3::bigint, $4::bigint) "
-	    "ON CONFLICT (profile) DO UPDATE SET "
-	    "issued = cert_counts.issued + excluded.issued, "
-	    "revoked = cert_counts.revoked + excluded.revoked, "
-	    "active = cert_counts.active + excluded.active",
+	[DB_STMT_COUNTS_ADD] = COUNTS_UPSERT("$1::text", "$2::bigint",
+	    "$3::bigint", "$4::bigint"),
 	/* The mark moves here already; COUNTS_MOVE then finds it moved. */
 	[DB_STMT_COUNTS_EXPIRE] = COUNTS_EXPIRE_PG("$1::bigint"),
 	[DB_STMT_COUNTS_MOVE] =
@@ -563,17 +581,19 @@ static const char migration_3[] =
 	" extract(epoch FROM now())::bigint,"
 	" extract(epoch FROM now())::bigint);"
 	"CREATE TABLE cert_counts ("
-	" profile text PRIMARY KEY,"
+	" profile text NOT NULL,"
+	" shard bigint NOT NULL,"
 	" issued bigint NOT NULL,"
 	" revoked bigint NOT NULL,"
-	" active bigint NOT NULL"
+	" active bigint NOT NULL,"
+	" PRIMARY KEY (profile, shard)"
 	");"
 	"CREATE TABLE cert_counts_expired ("
 	" profile text PRIMARY KEY,"
 	" n bigint NOT NULL"
 	");"
-	"INSERT INTO cert_counts (profile, issued, revoked, active)"
-	" SELECT profile, count(*),"
+	"INSERT INTO cert_counts (profile, shard, issued, revoked, active)"
+	" SELECT profile, 0, count(*),"
 	" count(*) FILTER (WHERE revoked_at IS NOT NULL),"
 	" count(*) FILTER (WHERE revoked_at IS NULL AND not_after >="
 	"  (SELECT at FROM cert_counts_mark))"
@@ -583,24 +603,30 @@ static const char migration_3[] =
 	" LANGUAGE plpgsql AS $$BEGIN "
 	COUNTS_EXPIRE_PG("NEW.this_update") ";"
 	" RETURN NULL; END$$;"
-	/* Less OLD (update, delete), plus NEW (update). */
+	/*
+	 * Less OLD (update, delete), plus NEW (update), in the backend's
+	 * own shard: one row when the profile stays (a revocation).
+	 */
 	"CREATE FUNCTION cert_counts_row() RETURNS trigger"
 	" LANGUAGE plpgsql AS $$DECLARE"
 	" mark bigint := (SELECT at FROM cert_counts_mark);"
+	" orev bigint := " PG_BIT("OLD.revoked_at IS NOT NULL") ";"
+	" oact bigint := " PG_BIT("OLD.revoked_at IS NULL"
+	"  AND OLD.not_after >= mark") ";"
 	" BEGIN"
-	" UPDATE cert_counts SET issued = issued - 1,"
-	"  revoked = revoked - " PG_BIT("OLD.revoked_at IS NOT NULL") ","
-	"  active = active - " PG_BIT("OLD.revoked_at IS NULL"
-	"  AND OLD.not_after >= mark")
-	"  WHERE profile = OLD.profile;"
+	" IF TG_OP = 'UPDATE' AND NEW.profile = OLD.profile THEN"
+	"  " COUNTS_UPSERT("NEW.profile", "0",
+	"  " PG_BIT("NEW.revoked_at IS NOT NULL") " - orev",
+	"  " PG_BIT("NEW.revoked_at IS NULL AND NEW.not_after >= mark")
+	" - oact") ";"
+	"  RETURN NULL;"
+	" END IF;"
+	" " COUNTS_UPSERT("OLD.profile", "-1", "-orev", "-oact") ";"
 	" IF TG_OP = 'UPDATE' THEN"
-	"  INSERT INTO cert_counts (profile, issued, revoked, active)"
-	"  VALUES (NEW.profile, 1, " PG_BIT("NEW.revoked_at IS NOT NULL") ","
-	"  " PG_BIT("NEW.revoked_at IS NULL AND NEW.not_after >= mark") ")"
-	"  ON CONFLICT (profile) DO UPDATE SET"
-	"  issued = cert_counts.issued + 1,"
-	"  revoked = cert_counts.revoked + excluded.revoked,"
-	"  active = cert_counts.active + excluded.active;"
+	"  " COUNTS_UPSERT("NEW.profile", "1",
+	"  " PG_BIT("NEW.revoked_at IS NOT NULL"),
+	"  " PG_BIT("NEW.revoked_at IS NULL AND NEW.not_after >= mark"))
+	";"
 	" END IF;"
 	" RETURN NULL; END$$;"
 	"CREATE TRIGGER cert_counts_crl AFTER INSERT ON crls"

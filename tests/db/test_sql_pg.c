@@ -7,6 +7,8 @@
  */
 #include <sys/select.h>
 
+#include <pthread.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -809,12 +811,161 @@ test_counts_no_deadlock(void **state)
 	finish_sent(b);
 	PQclear(stmt(b, DB_STMT_COUNTS_MOVE, 1, v));
 	sql_ok(b, "COMMIT");
-	/* The two added rows (1 each) never existed: 2 too many, no less. */
-	sql_ok(a, "UPDATE cert_counts SET issued = issued - 1, "
-	    "active = active - 1");
+	/*
+	 * The two added rows (1 each) never existed: 2 too many, no less.
+	 * Taken off as they were added, each in its connection's shard.
+	 */
+	pa[1] = pa[3] = pb[1] = pb[3] = "-1";
+	PQclear(stmt(a, DB_STMT_COUNTS_ADD, 4, pa));
+	PQclear(stmt(b, DB_STMT_COUNTS_ADD, 4, pb));
 	counts_agree(a, mark + 30);
 	PQfinish(a);
 	PQfinish(b);
+}
+
+#define WRITERS		8
+#define WRITER_CERTS	150
+
+struct writer {
+	pthread_t	 tid;
+	const char	*uri;		/* borrowed */
+	int		 n;		/* which writer */
+	long long	 mark;
+	int		 deleted;	/* rows its DELETEs took */
+	char		 err[256];	/* empty: no failure */
+};
+
+/*
+ * One statement on c, as the writer w: the rows it touched, or -1
+ * (w->err set) on failure.
+ */
+static int
+writer_exec(struct writer *w, PGconn *c, const char *sql, int n,
+    const char *const *v)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+	int rows = -1;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		rows = atoi(PQcmdTuples(r));
+	else
+		snprintf(w->err, sizeof(w->err), "writer %d: %s: %s", w->n,
+		    sql, PQerrorMessage(c));
+	PQclear(r);
+	return rows;
+}
+
+/*
+ * Writer w on its own connection: WRITER_CERTS issuances, each its own
+ * transaction as on PostgreSQL (the row and its counters); every fifth
+ * also revokes its previous certificate and one of the next writer's
+ * (counted in another shard, there or not yet), every seventh deletes
+ * one of the previous writer's.
+ */
+static void *
+writer_run(void *arg)
+{
+	struct writer *w = arg;
+	PGconn *c = PQconnectdb(w->uri);
+	char serial[48], other[48], na[32];
+	const char *profile = w->n % 2 ? "a" : "b";
+	const char *v[] = { serial, profile, "cn", "", "", "", "ec", "0",
+	    na, NULL, NULL, "fp", NULL, "admin", "pem", "1000", NULL };
+	const char *add[] = { profile, "1", "0", "1" };
+	const char *rv[] = { "5", "1", serial }, *ro[] = { "5", "1", other };
+	const char *del[] = { other };
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		snprintf(w->err, sizeof(w->err), "writer %d: %s", w->n,
+		    PQerrorMessage(c));
+		goto out;
+	}
+	for (int i = 0; i < WRITER_CERTS; i++) {
+		int id = w->n * 10000 + i;
+
+		snprintf(serial, sizeof(serial), "%040x", id);
+		/* Some already expired at the mark: active 0. */
+		add[3] = i % 3 == 0 ? "0" : "1";
+		snprintf(na, sizeof(na), "%lld",
+		    i % 3 == 0 ? w->mark - 10 : w->mark + 1000 + i);
+		if (writer_exec(w, c, db_sql_pg_text(DB_STMT_BEGIN_WRITE),
+		    0, NULL) < 0 ||
+		    writer_exec(w, c, db_sql_pg_text(DB_STMT_CERT_INSERT),
+		    17, v) < 0 ||
+		    writer_exec(w, c, db_sql_pg_text(DB_STMT_COUNTS_ADD), 4,
+		    add) < 0 ||
+		    writer_exec(w, c, "COMMIT", 0, NULL) < 0)
+			goto out;
+		if (i % 5 == 4) {
+			snprintf(serial, sizeof(serial), "%040x", id - 1);
+			snprintf(other, sizeof(other), "%040x",
+			    (w->n + 1) % WRITERS * 10000 + i);
+			if (writer_exec(w, c,
+			    db_sql_pg_text(DB_STMT_CERT_REVOKE), 3, rv) < 0 ||
+			    writer_exec(w, c,
+			    db_sql_pg_text(DB_STMT_CERT_REVOKE), 3, ro) < 0)
+				goto out;
+		}
+		if (i % 7 == 6) {
+			snprintf(other, sizeof(other), "%040x",
+			    (w->n + WRITERS - 1) % WRITERS * 10000 + i - 3);
+			int rows = writer_exec(w, c, "DELETE FROM "
+			    "certificates WHERE serial = $1::text", 1, del);
+
+			if (rows < 0)
+				goto out;
+			w->deleted += rows;
+		}
+	}
+out:
+	PQfinish(c);
+	return NULL;
+}
+
+/*
+ * WRITERS threads on as many connections issue, revoke and delete at
+ * once: the counters are exact after (their sum, over the shards, is
+ * counting the table), and more than one shard took the writes.
+ */
+static void
+test_counts_concurrent(void **state)
+{
+	char *uri = pg_fixture_createdb(pg, "counts_threads");
+	struct writer w[WRITERS];
+	int deleted = 0;
+	PGconn *c;
+
+	(void)state;
+	assert_non_null(uri);
+	c = conn(uri);
+	migrate(c);
+	for (int i = 0; i < WRITERS; i++) {
+		w[i] = (struct writer){ .uri = uri, .n = i,
+		    .mark = stmt_int(c, DB_STMT_COUNTS_MARK, 0, NULL) };
+		assert_int_equal(pthread_create(&w[i].tid, NULL, writer_run,
+		    &w[i]), 0);
+	}
+	for (int i = 0; i < WRITERS; i++) {
+		assert_int_equal(pthread_join(w[i].tid, NULL), 0);
+		if (w[i].err[0] != '\0')
+			fail_msg("%s", w[i].err);
+		deleted += w[i].deleted;
+	}
+	assert_int_equal(sql_int(c, "SELECT count(*) FROM certificates"),
+	    WRITERS * WRITER_CERTS - deleted);
+	assert_true(sql_int(c, "SELECT count(*) FROM certificates "
+	    "WHERE revoked_at IS NOT NULL") > 0);
+	counts_agree(c, stmt_int(c, DB_STMT_COUNTS_MARK, 0, NULL));
+	counts_agree(c, w[0].mark + 1100);
+	assert_int_equal(sql_int(c, "SELECT sum(active) - (SELECT "
+	    "coalesce(sum(n), 0) FROM cert_counts_expired) FROM cert_counts"),
+	    sql_int(c, "SELECT count(*) FROM certificates WHERE revoked_at"
+	    " IS NULL AND not_after >= (SELECT at FROM cert_counts_mark)"));
+	assert_true(sql_int(c, "SELECT count(DISTINCT shard) "
+	    "FROM cert_counts") > 1);
+	PQfinish(c);
+	free(uri);
 }
 
 /*
@@ -860,6 +1011,7 @@ main(void)
 		cmocka_unit_test(test_audit_guard),
 		cmocka_unit_test(test_counts_triggers),
 		cmocka_unit_test(test_counts_no_deadlock),
+		cmocka_unit_test(test_counts_concurrent),
 		cmocka_unit_test(test_indexes_used),
 		cmocka_unit_test(test_pg_locks_and_notices),
 		cmocka_unit_test(test_crl_lock),
