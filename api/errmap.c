@@ -40,6 +40,12 @@ static const unsigned statuses[ERR__MAX] = {
 	[ERR_INTERNAL] = 500,
 	[ERR_READ_ONLY] = 503,		/* a write on a standby */
 	[ERR_UNAVAILABLE] = 503,	/* database lost; retry */
+	[ERR_CA_NEXT_EXISTS] = 409,
+	[ERR_CA_RETIRE_PENDING] = 409,
+	[ERR_CA_NOT_PREPARED] = 409,
+	[ERR_CA_NOTHING_TO_RETIRE] = 409,
+	[ERR_CA_IN_USE] = 409,
+	[ERR_INVALID_CHAIN] = 422,
 };
 
 const char *

@@ -37,6 +37,12 @@ static const char *const err_names[ERR__MAX] = {
 	[ERR_INTERNAL] = "internal",
 	[ERR_READ_ONLY] = "read_only",
 	[ERR_UNAVAILABLE] = "unavailable",
+	[ERR_CA_NEXT_EXISTS] = "ca_next_exists",
+	[ERR_CA_RETIRE_PENDING] = "ca_retire_pending",
+	[ERR_CA_NOT_PREPARED] = "ca_not_prepared",
+	[ERR_CA_NOTHING_TO_RETIRE] = "ca_nothing_to_retire",
+	[ERR_CA_IN_USE] = "ca_unexpired_certificates",
+	[ERR_INVALID_CHAIN] = "invalid_chain",
 };
 
 void

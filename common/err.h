@@ -46,6 +46,13 @@ enum err_code {
 	ERR_INTERNAL,		/* anything else; never shown to clients */
 	ERR_READ_ONLY,		/* database is a read-only standby (writes) */
 	ERR_UNAVAILABLE,	/* database unreachable or outcome unknown */
+	/* CA lifecycle (SPEC section 10): phase refusals, 409/422. */
+	ERR_CA_NEXT_EXISTS,	/* prepare while a next CA is prepared */
+	ERR_CA_RETIRE_PENDING,	/* prepare while an old CA awaits retire */
+	ERR_CA_NOT_PREPARED,	/* activate with no (complete) next CA */
+	ERR_CA_NOTHING_TO_RETIRE, /* retire with no old CA in the bundle */
+	ERR_CA_IN_USE,		/* retire while its certificates are valid */
+	ERR_INVALID_CHAIN,	/* a CA certificate does not verify to roots */
 	ERR__MAX
 };
 

@@ -46,6 +46,12 @@ static const struct {
 	{ ERR_RATE_LIMITED, 429, "rate_limited" },
 	{ ERR_READ_ONLY, 503, "read_only" },
 	{ ERR_UNAVAILABLE, 503, "unavailable" },
+	{ ERR_CA_NEXT_EXISTS, 409, "ca_next_exists" },
+	{ ERR_CA_RETIRE_PENDING, 409, "ca_retire_pending" },
+	{ ERR_CA_NOT_PREPARED, 409, "ca_not_prepared" },
+	{ ERR_CA_NOTHING_TO_RETIRE, 409, "ca_nothing_to_retire" },
+	{ ERR_CA_IN_USE, 409, "ca_unexpired_certificates" },
+	{ ERR_INVALID_CHAIN, 422, "invalid_chain" },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))
