@@ -431,6 +431,120 @@ test_csr_complete(void **state)
 	free(rcrt);
 }
 
+/* init --import-chain: an outside intermediate with its roots. */
+static void
+test_import_chain(void **state)
+{
+	struct fx *f = *state;
+	struct ca_create_opts ro = { KEY_EC_P256, "Outside Root", 0, NULL };
+	struct ca_create_opts o = { KEY_EC_P256, "Outside CA", 30, NULL };
+	char *ikey = th_path(f->odir, "in.key"), *icrt = th_path(f->odir,
+	    "in.crt"), *rcrt = th_path(f->rdir, "root.crt");
+	char *rkey = th_path(f->rdir, "root.key"), *orcrt = th_path(f->odir,
+	    "root.crt"), *self = th_path(f->odir, "self.key");
+	char *selfcrt = th_path(f->odir, "self.crt");
+	char *ckey = th_path(f->dir, "ca.key"), *ccrt = th_path(f->dir,
+	    "ca.crt"), *croots = th_path(f->dir, "roots.pem");
+	struct ca_import_req r = { icrt, ikey, NULL, rcrt, ccrt, ckey, croots,
+	    NULL };
+	struct ca_new n;
+	struct ca *ca;
+	struct err e;
+	char *pem;
+
+	err_clear(&e);
+	assert_int_equal(ca_create_root(f->rdir, &ro, &e), 0);
+	assert_int_equal(ca_create_root(f->odir, &ro, &e), 0);
+	assert_int_equal(ca_create_signed(ikey, rcrt, rkey, NULL, &o, &n, &e),
+	    0);
+	th_write(icrt, n.cert_pem, 0644);
+	ca_new_clear(&n);
+	assert_int_equal(ca_create_self(self, &o, &n, &e), 0);
+	th_write(selfcrt, n.cert_pem, 0644);
+	ca_new_clear(&n);
+
+	/* Wrong root: the other folder's. */
+	r.in_roots = orcrt;
+	err_clear(&e);
+	assert_int_equal(ca_import_chain_files(&r, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_CHAIN);
+	/* Key mismatch. */
+	r.in_roots = rcrt;
+	r.in_key = self;
+	err_clear(&e);
+	assert_int_equal(ca_import_chain_files(&r, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_CHAIN);
+	assert_non_null(strstr(e.msg, "does not match"));
+	/* Not a CA: a leaf signed by the root, with its key. */
+	assert_int_equal(th_sh("cd %s && openssl req -new -newkey ec "
+	    "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key -subj "
+	    "/CN=leaf -out leaf.csr 2>/dev/null && printf '[v3]\\n"
+	    "basicConstraints=critical,CA:FALSE\\n' > leaf.cnf && openssl "
+	    "x509 -req -in leaf.csr -CA %s -CAkey %s -CAcreateserial -days 9 "
+	    "-extfile leaf.cnf -extensions v3 -out leaf.crt 2>/dev/null",
+	    f->odir, rcrt, rkey), 0);
+	{
+		struct ca_import_req lr = r;
+		char *lk = th_path(f->odir, "leaf.key");
+		char *lc = th_path(f->odir, "leaf.crt");
+
+		lr.in_key = lk;
+		lr.in_cert = lc;
+		err_clear(&e);
+		assert_int_equal(ca_import_chain_files(&lr, &e), -1);
+		assert_int_equal(e.code, ERR_INVALID_CHAIN);
+		assert_non_null(strstr(e.msg, "not a CA"));
+		free(lk);
+		free(lc);
+	}
+	/* Roots that are not PEM. */
+	r.in_key = ikey;
+	th_write(selfcrt, "not a certificate\n", 0644);
+	r.in_roots = selfcrt;
+	err_clear(&e);
+	assert_int_equal(ca_import_chain_files(&r, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	/* Nothing was written by any refusal. */
+	assert_int_equal(access(ckey, F_OK), -1);
+	assert_int_equal(access(ccrt, F_OK), -1);
+	assert_int_equal(access(croots, F_OK), -1);
+
+	r.in_roots = rcrt;
+	err_clear(&e);
+	if (ca_import_chain_files(&r, &e) != 0)
+		fail_msg("import: %s", e.msg);
+	assert_int_equal(mode_of(ckey), 0400);
+	assert_int_equal(mode_of(ccrt), 0444);
+	assert_int_equal(mode_of(croots), 0444);
+	pem = th_read(croots);
+	{
+		char *root = th_read(rcrt);
+
+		assert_string_equal(pem, root);
+		free(root);
+	}
+	free(pem);
+	ca = ca_load(ccrt, ckey, NULL, URL, &e);
+	if (ca == NULL)
+		fail_msg("ca_load: %s", e.msg);
+	assert_string_not_equal(ca_chain_pem(ca), "");
+	ca_free(ca);
+	/* Again: the files exist. */
+	err_clear(&e);
+	assert_int_equal(ca_import_chain_files(&r, &e), -1);
+	assert_int_equal(e.code, ERR_ALREADY_EXISTS);
+	free(ikey);
+	free(icrt);
+	free(rcrt);
+	free(rkey);
+	free(orcrt);
+	free(self);
+	free(selfcrt);
+	free(ckey);
+	free(ccrt);
+	free(croots);
+}
+
 int
 main(void)
 {
@@ -444,6 +558,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_create_self, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_csr_complete, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_import_chain, setup,
 		    teardown),
 	};
 
