@@ -2,9 +2,10 @@
  * Change notification between instances on one PostgreSQL: a listener
  * holds a connection of its own (not any thread's) that LISTENs on
  * redisca_crl and redisca_ca, and waits on its socket for the NOTIFY
- * that db_crl_publish() and the CA phases (db/ca.c) send at commit.  Statements run through the
- * driver, which also connects again after a loss; only the wait
- * itself (PQsocket, PQconsumeInput, PQnotifies) is libpq's.
+ * that db_crl_publish() and the CA phases (db/ca.c) send at commit.
+ * Statements run through the driver, which also connects again after a
+ * loss; only the wait itself (PQsocket, PQconsumeInput, PQnotifies) is
+ * libpq's.
  */
 #include <errno.h>
 #include <poll.h>
