@@ -56,8 +56,9 @@ notify_notice(void *arg, const char *msg)
 static int
 notify_listen(struct db_notify *n, struct err *e)
 {
-	if (db_exec(n->c, DB_STMT_PG_LISTEN_CRL, e) == -1 ||
-	    db_exec(n->c, DB_STMT_PG_LISTEN_CA, e) == -1)
+	/* CRL last: pg_stat_activity shows the session as its listener. */
+	if (db_exec(n->c, DB_STMT_PG_LISTEN_CA, e) == -1 ||
+	    db_exec(n->c, DB_STMT_PG_LISTEN_CRL, e) == -1)
 		return -1;
 	n->listening = true;
 	return 0;
