@@ -455,14 +455,23 @@ struct db_snap {
 	size_t		 crl_len;
 	char		*cert_pem;	/* new: its first certificate (PEM)
 					   when it has no CRL, or NULL */
+	/*
+	 * Version 4 on: the SHA-256 key hashes (db_ca_list()'s
+	 * spki_sha256) of its CAs that are not gone, space-separated, in
+	 * id order ("" before version 4 or before its first start).
+	 * After a rollover this tells whose CA it is where its newest CRL
+	 * or first certificate may be another CA's.
+	 */
+	char		 ca_keys[4 * (RCA_SHA256_HEX + 1)];
 };
 
 /*
  * Read-only checks of a snapshot before it may be restored: a SQLite
  * file that passes PRAGMA integrity_check, has redis-ca's tables and a
  * schema version this program knows.  out gets its facts and what
- * tells whose CA it is (out->crl_der, else out->cert_pem; both NULL
- * when it holds neither); clear it with db_snapshot_clear().
+ * tells whose CA it is (out->ca_keys when not "", else out->crl_der,
+ * else out->cert_pem; both NULL when it holds neither); clear it with
+ * db_snapshot_clear().
  * Errors: ERR_NOT_FOUND (no file), ERR_IO (unreadable, not a regular
  * file), ERR_INVALID_REQUEST (not a SQLite database, not redis-ca's,
  * schema newer, corrupt: the message says which), ERR_DB.
