@@ -455,14 +455,23 @@ struct db_snap {
 	size_t		 crl_len;
 	char		*cert_pem;	/* new: its first certificate (PEM)
 					   when it has no CRL, or NULL */
+	/*
+	 * Version 4 on: the SHA-256 key hashes (db_ca_list()'s
+	 * spki_sha256) of its CAs that are not gone, space-separated, in
+	 * id order ("" before version 4 or before its first start).
+	 * After a rollover this tells whose CA it is where its newest CRL
+	 * or first certificate may be another CA's.
+	 */
+	char		 ca_keys[4 * (RCA_SHA256_HEX + 1)];
 };
 
 /*
  * Read-only checks of a snapshot before it may be restored: a SQLite
  * file that passes PRAGMA integrity_check, has redis-ca's tables and a
  * schema version this program knows.  out gets its facts and what
- * tells whose CA it is (out->crl_der, else out->cert_pem; both NULL
- * when it holds neither); clear it with db_snapshot_clear().
+ * tells whose CA it is (out->ca_keys when not "", else out->crl_der,
+ * else out->cert_pem; both NULL when it holds neither); clear it with
+ * db_snapshot_clear().
  * Errors: ERR_NOT_FOUND (no file), ERR_IO (unreadable, not a regular
  * file), ERR_INVALID_REQUEST (not a SQLite database, not redis-ca's,
  * schema newer, corrupt: the message says which), ERR_DB.
@@ -495,10 +504,11 @@ int	db_file_version(const char *path, int *version, struct err *e);
 /* ---- instances: change notification (db/notify.c) ---- */
 
 /*
- * A listener for the CRLs other instances publish: a dedicated
- * PostgreSQL connection (its own, not any thread's) doing LISTEN
- * redisca_crl.  db_crl_publish() sends the notices.  One thread uses a
- * listener at a time.
+ * A listener for the CRLs other instances publish and their CA phases:
+ * a dedicated PostgreSQL connection (its own, not any thread's) doing
+ * LISTEN redisca_crl and LISTEN redisca_ca.  db_crl_publish() and the
+ * db_ca_* phases send the notices.  One thread uses a listener at a
+ * time.
  */
 struct db_notify;
 
@@ -522,6 +532,15 @@ struct db_notify *db_notify_open(struct db *db, struct err *e);
  */
 int	db_notify_wait(struct db_notify *n, int ms, int wake,
 	    uint64_t *number, struct err *e);
+
+/*
+ * The highest CA generation a redisca_ca notice brought to n since it
+ * was opened (0: none yet).  db_notify_wait() records them as they
+ * come (a CA notice alone ends its wait early with 0): compare with
+ * the generation last seen, and read db_ca_generation() as well, since
+ * notices sent while the connection was lost are lost.
+ */
+uint64_t db_notify_ca_generation(const struct db_notify *n);
 
 /* Close the listener's connection.  NULL ok.  Before db_close(). */
 void	db_notify_close(struct db_notify *n);
@@ -559,5 +578,8 @@ void	db_leader_release(struct db *db);
  */
 int	db_node_lock_try(struct db *db, const char *name, struct err *e);
 void	db_node_lock_release(struct db *db, const char *name);
+
+/* The CAs and their rollover. */
+#include "db_ca.h"
 
 #endif
