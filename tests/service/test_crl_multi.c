@@ -229,7 +229,7 @@ current_text(struct mx *m, struct svc *s, uint64_t *number)
 	char		*t;
 
 	err_clear(&e);
-	assert_int_equal(svc_crl_current_der(s, &c, &e), 0);
+	assert_int_equal(svc_crl_current_der(s, NULL, &c, &e), 0);
 	t = crl_text(m, c.der, c.der_len, number);
 	assert_int_equal(*number, c.number);
 	svc_crl_clear(&c);

@@ -196,7 +196,7 @@ test_crl_save_failure(void **state)
 	assert_true(got.revoked_at != 0);
 	cert_rec_clear(&got);
 	/* The old CRL is still served. */
-	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
 	assert_int_equal(c.number, 1);
 	svc_crl_clear(&c);
 	/*
@@ -210,7 +210,7 @@ test_crl_save_failure(void **state)
 	crl_save_fails = false;
 	assert_int_equal(svc_tick(f->svc), 60);
 	tclock_real();
-	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
 	assert_int_equal(c.number, 2);
 	svc_crl_clear(&c);
 	svc_issued_clear(&out);
@@ -241,7 +241,7 @@ test_crl_failure_then_revoke(void **state)
 	assert_int_equal(svc_revoke(f->svc, &f->admin, b.cert.serial,
 	    REASON_SUPERSEDED, NULL, &number, &e), 0);
 	assert_int_equal(number, 2);
-	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
 	assert_int_equal(c.number, 2);
 	p = c.der;
 	assert_non_null(crl = d2i_X509_CRL(NULL, &p, (long)c.der_len));
@@ -285,7 +285,7 @@ test_crl_unavailable(void **state)
 	crl_save_fails = false;
 	assert_int_equal(svc_revoke(f->svc, &f->admin, b.cert.serial,
 	    REASON_SUPERSEDED, NULL, &number, &e), 0);
-	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
 	assert_int_equal(c.number, number);
 	/* Both: a's failed build left the entries to be reloaded. */
 	p = c.der;

@@ -195,7 +195,7 @@ test_null_err(void **state)
 	assert_int_equal(svc_token_delete(s, &cli, "00", NULL), -1);
 
 	assert_int_equal(svc_publish_crl(s, &cli, NULL), 0);
-	assert_int_equal(svc_crl_current(s, &crl, NULL), 0);
+	assert_int_equal(svc_crl_current(s, NULL, &crl, NULL), 0);
 	svc_crl_clear(&crl);
 	assert_int_equal(svc_stats(s, &st, NULL), 0);
 	svc_stats_clear(&st);
