@@ -21,11 +21,11 @@ int	__real_db_cert_insert_use(struct db *db, const struct cert_rec *c,
 	    const char *token, const struct audit_rec *a, struct err *e);
 int	__wrap_db_cert_insert_use(struct db *db, const struct cert_rec *c,
 	    const char *token, const struct audit_rec *a, struct err *e);
-int	__real_db_crl_save(struct db *db, uint64_t number,
+int	__real_db_crl_save(struct db *db, int64_t ca_id, uint64_t number,
 	    int64_t this_update, int64_t next_update,
 	    const unsigned char *der, size_t len, const struct audit_rec *a,
 	    struct err *e);
-int	__wrap_db_crl_save(struct db *db, uint64_t number,
+int	__wrap_db_crl_save(struct db *db, int64_t ca_id, uint64_t number,
 	    int64_t this_update, int64_t next_update,
 	    const unsigned char *der, size_t len, const struct audit_rec *a,
 	    struct err *e);
@@ -60,17 +60,17 @@ __wrap_db_cert_insert_use(struct db *db, const struct cert_rec *c,
 }
 
 int
-__wrap_db_crl_save(struct db *db, uint64_t number, int64_t this_update,
-    int64_t next_update, const unsigned char *der, size_t len,
-    const struct audit_rec *a, struct err *e)
+__wrap_db_crl_save(struct db *db, int64_t ca_id, uint64_t number,
+    int64_t this_update, int64_t next_update, const unsigned char *der,
+    size_t len, const struct audit_rec *a, struct err *e)
 {
 	if (crl_save_fails) {
 		err_set(e, crl_fail_code != ERR_OK ? crl_fail_code : ERR_DB,
 		    "database is locked (sqlite details)");
 		return -1;
 	}
-	return __real_db_crl_save(db, number, this_update, next_update, der,
-	    len, a, e);
+	return __real_db_crl_save(db, ca_id, number, this_update, next_update,
+	    der, len, a, e);
 }
 
 /* On PostgreSQL a publication stores its CRL here instead. */
