@@ -390,7 +390,8 @@ cas_bootstrap(struct svc *s, struct err *e)
 	if ((ca = ca_load(s->ca_cert_path, s->ca_key_path, s->ca_pass_file,
 	    s->public_url, e)) == NULL || boot_rec(s, ca, &r, e) == -1)
 		goto out;
-	if (!svc_read_only(s)) {
+	/* svc_read_only(), without calling back into ops.c. */
+	if (!atomic_load(&s->read_only)) {
 		if (db_ca_bootstrap(s->db, &r, e) == -1)
 			goto out;
 		rc = svc_cas_reload(s, e);
