@@ -757,6 +757,13 @@ int	svc_ca_push_stale(struct svc *s, const struct svc_actor *a,
 	    struct svc_ca_result *res);
 
 /*
+ * deferred: the phases change the database and the CA's files only;
+ * the bundle pushes are left to the `serve` that runs beside (the CLI
+ * while serve runs).  Default false.
+ */
+void	svc_ca_set_deferred(struct svc *s, bool deferred);
+
+/*
  * The CA generation this instance last loaded, and a check of the
  * database's: when it changed, the files are reconciled and the
  * snapshot reloaded (svc_tick() calls it; PostgreSQL NOTIFY wakes it).
