@@ -66,6 +66,8 @@ int	ca_import_files(const char *in_cert, const char *in_key,
 #ifndef RCA_SKI_HEX_MAX
 #define RCA_SKI_HEX_MAX		128	/* hex of a subjectKeyIdentifier */
 #endif
+/* The anchors of a two-tier CA, beside its ca.crt (SPEC 10). */
+#define RCA_CA_ROOTS_FILE	"roots.pem"
 #ifndef RCA_ETAG_MAX
 #define RCA_ETAG_MAX		48	/* a quoted ETag with its NUL */
 #endif
@@ -303,6 +305,7 @@ char	*ca_bundle_pem(const struct ca *const *cas, size_t n,
  * it stays valid after they are freed.
  */
 struct ca_trust;
+struct ca_cert;
 
 /* A trust set of cas[0..n) (new; ca_trust_free()).  Errors: ERR_CRYPTO,
  * ERR_INVALID_REQUEST (n is 0). */
@@ -321,6 +324,7 @@ void	ca_trust_free(struct ca_trust *t);
  * by an anchor that is not one of the CAs is refused too),
  * ERR_INVALID_REQUEST.
  */
+struct ca_cert;
 int	ca_trust_verify_cert(const struct ca_trust *t,
 	    const unsigned char *der, size_t len, int64_t now, int *which,
 	    struct ca_cert *out, struct err *e);
