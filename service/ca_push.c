@@ -17,6 +17,7 @@
 #include "fileset.h"
 #include "log.h"
 #include "rds.h"
+#include "safefile.h"
 
 #define ACTION_BUNDLE	"node.bundle"
 /* A password file is a line, not a document (as rotate_conn.c). */
@@ -195,8 +196,8 @@ push_run(struct push *p, const char *name, char *detail, size_t dsz)
 		snprintf(detail, dsz, "%.150s; %s", e.msg, back);
 		return -1;
 	}
-	snprintf(detail, dsz, "%s written, CONFIG SET tls-ca-cert-file, a "
-	    "new handshake verified against the bundle, PONG",
+	snprintf(detail, dsz, "%.100s written, CONFIG SET tls-ca-cert-file, "
+	    "a new handshake verified against the bundle, PONG",
 	    p->node.ca_file);
 	return 0;
 }

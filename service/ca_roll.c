@@ -608,22 +608,5 @@ out:
 int
 svc_ca_watch(struct svc *s, struct err *e)
 {
-	struct svc_cas	*cas;
-	uint64_t	 gen, have;
-
-	if (db_ca_generation(s->db, &gen, e) == -1)
-		return -1;
-	if ((cas = svc_cas_get(s)) == NULL) {
-		err_set(e, ERR_INTERNAL, "no CA snapshot");
-		return -1;
-	}
-	have = cas->generation;
-	svc_cas_put(cas);
-	if (gen == have)
-		return 0;
-	log_info("the CAs changed (generation %llu, had %llu): reloading",
-	    (unsigned long long)gen, (unsigned long long)have);
-	if (svc_cas_reload(s, e) == -1)
-		return -1;
-	return 1;
+	return svc_cas_refresh(s, e);
 }
