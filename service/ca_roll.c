@@ -361,7 +361,7 @@ act_check(struct svc *s, const struct ca_rec *next, const char *etag,
 	if (db_node_bundle_stale(s->db, etag, &names, &n, e) == -1)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		(void)ca_result_add(res, names[i], false, "has not got the "
+		(void)svc_ca_result_add(res, names[i], false, "has not got the "
 		    "current bundle");
 		len = strlen(list);
 		snprintf(list + len, sizeof(list) - len, "%s%s",
@@ -399,7 +399,7 @@ act_nodes(struct svc *s, struct svc_ca_result *res)
 			return;
 		}
 		for (size_t i = 0; i < n; i++)
-			(void)ca_result_add(res, list[i].node.name, false,
+			(void)svc_ca_result_add(res, list[i].node.name, false,
 			    "due: the scheduler rotates it onto the new CA");
 		svc_node_list_free(list, n);
 		list = NULL;

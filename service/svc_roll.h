@@ -67,6 +67,18 @@ struct svc_ca_result {
 /* Free what r holds and zero it.  NULL ok. */
 void	svc_ca_result_clear(struct svc_ca_result *r);
 
+/* Append a node's result to r (name copied); false when out of memory. */
+bool	svc_ca_result_add(struct svc_ca_result *r, const char *name, bool ok,
+	    const char *detail);
+
+/*
+ * The nodes whose recorded bundle is not the current one, in name
+ * order (*names new: svc_ca_names_free()).  Errors: ERR_INTERNAL.
+ */
+int	svc_ca_stale_nodes(struct svc *s, char ***names, size_t *n,
+	    struct err *e);
+void	svc_ca_names_free(char **names, size_t n);
+
 /*
  * Prepare the next CA (admin): key and certificate files ca-next.* in
  * the folder of ca.key (ca-next.key only while pending), the row in
