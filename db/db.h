@@ -538,7 +538,8 @@ int	db_ca_unexpired(struct db *db, int64_t ca_id, int64_t now,
 	    struct err *e);
 
 /*
- * Retire CA ca_id (which must be the retired one) at now: it becomes
+ * Retire CA ca_id (which must be the retired one; 0: whichever is) at
+ * now: it becomes
  * gone, in one transaction that first counts its unexpired, unrevoked
  * certificates again (so none issued meanwhile is missed); generation
  * bumped, a appended, NOTIFY redisca_ca on PostgreSQL.
