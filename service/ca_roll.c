@@ -158,6 +158,29 @@ prep_cert(struct svc *s, const char *key, const struct svc_ca_prepare_req
 	return -1;
 }
 
+/*
+ * Two tiers: the root key (a file of the operator's, CLI only) signs
+ * the next CA.  A root file that cannot be used is the caller's
+ * mistake, said as such (not hidden as an internal error).
+ */
+static int
+prep_signed(const char *key, const struct svc_ca_prepare_req *req,
+    const struct ca_create_opts *o, struct ca_new *nw, struct err *e)
+{
+	char msg[ERR_MSG_MAX];
+
+	if (ca_create_signed(key, req->root_cert_path, req->root_key_path,
+	    req->root_pass_file, o, nw, e) == 0)
+		return 0;
+	if (e->code == ERR_IO || e->code == ERR_NOT_FOUND ||
+	    e->code == ERR_CRYPTO) {
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		err_set(e, ERR_INVALID_REQUEST, "the root key or certificate "
+		    "cannot be used: %.200s", msg);
+	}
+	return -1;
+}
+
 /* Make the next CA's key (and certificate) by way.  *made: a key was
  * created here (to remove on a later failure). */
 static int
@@ -171,6 +194,14 @@ prep_make(struct svc *s, enum prep_way way,
 	*made = false;
 	if (cf_key_path(s, CF_SLOT_NEXT, key, e) == -1)
 		return -1;
+	if (way == PREP_IMPORT && ca_key_file_spki_sha256(key,
+	    s->life->pass_file, nw->spki_sha256, e) == -1 &&
+	    e->code == ERR_NOT_FOUND) {
+		err_set(e, ERR_INVALID_REQUEST, "no CA waits for a "
+		    "certificate: prepare a CSR first (or put the key as "
+		    "%s/%s)", s->life->key_dir, CF_NEXT_KEY);
+		return -1;
+	}
 	if (way == PREP_COMPLETE || way == PREP_IMPORT)
 		return prep_cert(s, key, req, cur, nw, e);
 	next_cn(cn, sizeof(cn));
@@ -182,8 +213,7 @@ prep_make(struct svc *s, enum prep_way way,
 	*made = true;
 	switch (way) {
 	case PREP_SIGNED:
-		return ca_create_signed(key, req->root_cert_path,
-		    req->root_key_path, req->root_pass_file, &o, nw, e);
+		return prep_signed(key, req, &o, nw, e);
 	case PREP_CSR:
 		return ca_create_csr(key, &o, nw, e);
 	default:
