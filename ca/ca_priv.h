@@ -373,6 +373,9 @@ int	ca_key_write(const char *key_path, EVP_PKEY *key,
 STACK_OF(X509) *ca_pem_certs(const char *pem, size_t len, const char *what,
 	    enum err_code code, struct err *e);
 
+/* One certificate as PEM (new); NULL: memory. */
+char	*ca_pem_x509(X509 *x);
+
 /* The certificates of sk from index from as PEM (new); NULL: memory. */
 char	*ca_certs_pem(STACK_OF(X509) *sk, int from);
 
@@ -395,6 +398,15 @@ bool	ca_self_signed(X509 *x);
 int	ca_chain_verify(X509 *cert, STACK_OF(X509) *untrusted,
 	    STACK_OF(X509) *anchors, bool partial, STACK_OF(X509) **chain,
 	    struct err *e);
+
+/*
+ * Fill out (struct ca_new) from chain (the CA cert first, then its
+ * intermediates) and its anchors, for a key of type t; out is cleared
+ * on failure.  Errors: ERR_INVALID_CHAIN (dates), ERR_CRYPTO,
+ * ERR_INTERNAL.
+ */
+int	ca_new_fill(struct ca_new *out, STACK_OF(X509) *chain,
+	    STACK_OF(X509) *anchors, enum key_type t, struct err *e);
 
 /* Every anchor is a self-signed CA.  Errors: ERR_INVALID_CHAIN. */
 int	ca_anchors_check(STACK_OF(X509) *anchors, struct err *e);
