@@ -76,6 +76,9 @@ void	cf_unlock(struct cf_lock *l);
 int	cf_key_path(struct svc *s, enum cf_slot slot, char *out,
 	    struct err *e);
 
+/* Is a slot's key file there?  1 yes, 0 no, -1 cannot tell. */
+int	cf_key_exists(struct svc *s, enum cf_slot slot);
+
 /*
  * Remove the next CA's files (a prepare that failed after its key was
  * made), l held.  Missing files are fine.

@@ -194,9 +194,7 @@ prep_make(struct svc *s, enum prep_way way,
 	*made = false;
 	if (cf_key_path(s, CF_SLOT_NEXT, key, e) == -1)
 		return -1;
-	if (way == PREP_IMPORT && ca_key_file_spki_sha256(key,
-	    s->life->pass_file, nw->spki_sha256, e) == -1 &&
-	    e->code == ERR_NOT_FOUND) {
+	if (way == PREP_IMPORT && cf_key_exists(s, CF_SLOT_NEXT) == 0) {
 		err_set(e, ERR_INVALID_REQUEST, "no CA waits for a "
 		    "certificate: prepare a CSR first (or put the key as "
 		    "%s/%s)", s->life->key_dir, CF_NEXT_KEY);
