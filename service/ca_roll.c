@@ -331,7 +331,9 @@ phase_after(struct svc *s, const struct svc_actor *a, bool self, bool push,
 	if (svc_cas_reload(s, &e) == -1)
 		log_error("after the CA change: reloading: %s", e.msg);
 	err_clear(&e);
-	if (self && svc_selfcert_refresh(s, false, &e) == -1)
+	/* Beside a running serve, serve re-issues them (and reloads). */
+	if (self && !atomic_load(&s->life->deferred) &&
+	    svc_selfcert_refresh(s, false, &e) == -1)
 		log_error("after the CA change: the instance's own "
 		    "certificates: %s", e.msg);
 	if (push && !atomic_load(&s->life->deferred))
