@@ -209,7 +209,9 @@ print_ca(const struct svc_ca_view_ent *c)
 static int
 print_status(struct svc *s, struct err *e)
 {
-	struct svc_ca_view v;
+	struct svc_ca_view	  v;
+	char			**names = NULL;
+	size_t			  n = 0;
 
 	memset(&v, 0, sizeof(v));
 	if (svc_ca_view(s, &v, e) == -1)
@@ -219,6 +221,13 @@ print_status(struct svc *s, struct err *e)
 	printf("bundle   %s (generation %" PRIu64 ")\n", v.bundle_etag,
 	    v.generation);
 	svc_ca_view_clear(&v);
+	if (svc_ca_stale_nodes(s, &names, &n, e) == -1)
+		return -1;
+	printf("nodes without this bundle: %zu", n);
+	for (size_t i = 0; i < n && i < 20; i++)
+		printf("%s%s", i == 0 ? " (" : ", ", names[i]);
+	printf("%s\n", n == 0 ? "" : n > 20 ? ", ...)" : ")");
+	svc_ca_names_free(names, n);
 	return 0;
 }
 

@@ -59,6 +59,12 @@ svc_life_tick(struct svc *s, const struct svc_actor *sched, bool leader,
 	err_clear(&e);
 	if ((changed = svc_ca_watch(s, &e)) == -1)
 		log_warn("checking the CA generation: %s", e.msg);
+	if (changed == 1) {
+		/* Activated elsewhere: the nodes are due now, not later. */
+		pthread_mutex_lock(&s->nodes_mu);
+		s->nodes_due_at = 0;
+		pthread_mutex_unlock(&s->nodes_mu);
+	}
 	if (changed == 1 || now >= l->selfcert_at) {
 		err_clear(&e);
 		if (svc_selfcert_refresh(s, false, &e) == -1)
