@@ -158,8 +158,13 @@ crl_build_save(struct svc *s, const struct svc_actor *a, uint64_t number,
 	char			 object[24], detail[64];
 	size_t			 len = 0;
 
-	if (ca_crl_set_sign(s->ca, s->crl_set.cs, number, now,
-	    now + s->crl_validity, &der, &len, e) == -1)
+	struct svc_cas		*cas = svc_cas_get(s);
+	int			 src;
+
+	src = ca_crl_set_sign(cas->cur->ca, s->crl_set.cs, number, now,
+	    now + s->crl_validity, &der, &len, e);
+	svc_cas_put(cas);
+	if (src == -1)
 		return NULL;
 	if ((b = svc_crl_buf_new(der, len, e)) == NULL)
 		return NULL;
@@ -241,9 +246,13 @@ shared_sign(struct db_crl_pub *p, void *arg, struct err *e)
 	}
 	p->this_update = p->now;
 	p->next_update = p->now + s->crl_validity;
-	if (ca_crl_set_sign(s->ca, s->crl_set.cs, p->number, p->this_update,
-	    p->next_update, &der, &len, e) == -1 ||
-	    (ps->b = svc_crl_buf_new(der, len, e)) == NULL)
+	struct svc_cas	*cas = svc_cas_get(s);
+	int		 src;
+
+	src = ca_crl_set_sign(cas->cur->ca, s->crl_set.cs, p->number,
+	    p->this_update, p->next_update, &der, &len, e);
+	svc_cas_put(cas);
+	if (src == -1 || (ps->b = svc_crl_buf_new(der, len, e)) == NULL)
 		return -1;
 	p->der = ps->b->der;
 	p->len = ps->b->der_len;
@@ -491,4 +500,10 @@ svc_crl_fini(struct svc *s)
 	s->crl_persist = NULL;
 	svc_crl_clear(&s->crl);
 	svc_crl_set_free(&s->crl_set);
+}
+
+void
+svc_crl_cas_changed(struct svc *s)
+{
+	(void)s;
 }

@@ -159,14 +159,18 @@ out:
 }
 
 int
-svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e)
+svc_crl_current(struct svc *s, const char *ski, struct svc_crl *out,
+    struct err *e)
 {
+	(void)ski;
 	return crl_current(s, out, true, e);
 }
 
 int
-svc_crl_current_der(struct svc *s, struct svc_crl *out, struct err *e)
+svc_crl_current_der(struct svc *s, const char *ski, struct svc_crl *out,
+    struct err *e)
 {
+	(void)ski;
 	return crl_current(s, out, false, e);
 }
 

@@ -57,6 +57,14 @@ struct svc_config {
 	const char *const *node_allowed_dirs;	/* nodes.allowed_dirs */
 	size_t		 nnode_allowed_dirs;
 	int64_t		 token_max_enroll_ttl;	/* seconds; 0: 30d */
+	/*
+	 * The instance's own API certificate (tls/api.crt, tls/api.key;
+	 * NULL: the API listener has no TLS): re-issued by the current
+	 * CA after a CA activation or past two thirds of its life
+	 * (svc_api_cert_generation()).
+	 */
+	const char	*api_cert;		/* path or NULL */
+	const char	*api_key;		/* path or NULL */
 };
 
 /*
@@ -144,8 +152,9 @@ struct svc_issue_req {
 
 struct svc_issued {
 	struct cert_rec	 cert;		/* the stored record */
-	char		*chain_pem;	/* leaf + CA, new */
-	char		*ca_pem;	/* new */
+	char		*chain_pem;	/* leaf + intermediates, new */
+					/* (SPEC 10: never the anchor) */
+	char		*ca_pem;	/* the bundle, new */
 	char		*private_key_pem; /* generate only; new; wiped on clear */
 };
 
@@ -268,13 +277,98 @@ int	svc_token_delete(struct svc *s, const struct svc_actor *a,
 
 /* ---- CA and CRL ---- */
 
+/*
+ * The current (issuing) CA.  pem and fingerprint are borrowed from the
+ * CA snapshot out->ref holds: valid until svc_ca_info_clear(out), even
+ * after a rollover replaced the CA.
+ */
 struct svc_ca_info {
-	const char	*pem;		/* borrowed: valid while s lives */
+	const char	*pem;		/* borrowed: while ref is held */
 	int64_t		 not_after;
-	const char	*fingerprint;	/* borrowed */
+	const char	*fingerprint;	/* borrowed: while ref is held */
 	enum key_type	 key_type;
+	void		*ref;		/* one snapshot reference */
 };
 void	svc_ca_info(struct svc *s, struct svc_ca_info *out);
+void	svc_ca_info_clear(struct svc_ca_info *ci);
+
+/* ca/'s RCA_ETAG_MAX, which svc.h cannot include (cas.c checks). */
+#define SVC_ETAG_MAX	48
+
+/*
+ * Every CA that is not gone (SPEC section 10, GET /v1/ca): one view per
+ * CA, ordered current, next (or pending), retired.  Strings borrowed
+ * from the snapshot v->ref holds (valid until svc_ca_view_clear()).
+ */
+struct svc_ca_view_ent {
+	int64_t		 id;
+	const char	*ski;		/* lowercase hex */
+	const char	*state;		/* "pending", "next", "current",
+					   "retired" */
+	const char	*certificate;	/* issuing cert PEM; NULL: pending */
+	const char	*chain;		/* intermediates PEM ("" for none) */
+	const char	*anchors;	/* the anchors' PEM */
+	const char	*csr;		/* pending only, else NULL */
+	int64_t		 not_before;	/* 0: pending */
+	int64_t		 not_after;	/* 0: pending */
+	char		 fingerprint[RCA_SHA256_HEX + 1]; /* "" : pending */
+	enum key_type	 key_type;
+	int64_t		 created_at;
+	int64_t		 activated_at;	/* 0: never (null) */
+	char		*crl_url;	/* new; NULL: pending */
+	int64_t		 certificates_unexpired; /* unrevoked, unexpired */
+	bool		 has_key;	/* this instance holds its key */
+};
+struct svc_ca_view {
+	struct svc_ca_view_ent	*ca;	/* new, n of them */
+	size_t			 n;
+	size_t			 current;	/* index of the current CA */
+	char			 bundle_etag[SVC_ETAG_MAX];
+	uint64_t		 generation;
+	void			*ref;	/* one snapshot reference */
+};
+/*
+ * Fill v (one count query per CA).  Errors: ERR_INTERNAL (a database
+ * failure is logged).
+ */
+int	svc_ca_view(struct svc *s, struct svc_ca_view *v, struct err *e);
+void	svc_ca_view_clear(struct svc_ca_view *v);
+
+/*
+ * The bundle (GET /v1/ca/bundle.pem, ca_file of the nodes,
+ * ca_certificate of issuance): the anchors of the CAs in state next,
+ * current and retired, without a copy: pem borrowed while ref is held
+ * (svc_bundle_unref()).  etag: "\"" + 32 hex of SHA-256(pem) + "\"".
+ * Never fails once svc_open() returned.
+ */
+struct svc_bundle {
+	const char	*pem;		/* borrowed: while ref is held */
+	size_t		 len;
+	char		 etag[SVC_ETAG_MAX];
+	void		*ref;		/* one snapshot reference */
+};
+void	svc_bundle_get(struct svc *s, struct svc_bundle *out);
+void	svc_bundle_unref(struct svc_bundle *b);
+
+/*
+ * Drop a snapshot reference moved out of a struct svc_ca_info,
+ * svc_ca_view or svc_bundle (an HTTP response's release callback: the
+ * strings stay valid until then).  NULL is fine.
+ */
+void	svc_ca_ref_put(void *ref);
+
+/*
+ * Per-CA figures for /metrics: every CA in the bundle (next, current,
+ * retired).  out is new (free()); *n of them.  Errors: ERR_INTERNAL.
+ */
+struct svc_ca_metric {
+	char		 ski[RCA_SKI_HEX_MAX + 1];
+	const char	*state;		/* static: "current", ... */
+	enum key_type	 key_type;
+	int64_t		 not_after;
+};
+int	svc_ca_metrics(struct svc *s, struct svc_ca_metric **out, size_t *n,
+	    size_t *nodes_stale, struct err *e);
 
 /*
  * The current CRL, served from memory: one immutable buffer per
@@ -298,10 +392,16 @@ struct svc_crl {
 	char		 etag[48];	/* "\"crl-<number>\"" */
 	struct svc_crl_buf *ref;	/* one reference, or NULL */
 };
-int	svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e);
-/* The same without the PEM (pem NULL): nothing to encode. */
-int	svc_crl_current_der(struct svc *s, struct svc_crl *out,
+/*
+ * ski: the CA's SKI (lowercase hex) for GET /v1/crl/{ski}, NULL for the
+ * current CA's.  Errors: ERR_NOT_FOUND (no such CA in the bundle: never
+ * existed, pending or gone), ERR_INTERNAL (none published yet).
+ */
+int	svc_crl_current(struct svc *s, const char *ski, struct svc_crl *out,
 	    struct err *e);
+/* The same without the PEM (pem NULL): nothing to encode. */
+int	svc_crl_current_der(struct svc *s, const char *ski,
+	    struct svc_crl *out, struct err *e);
 void	svc_crl_clear(struct svc_crl *c);
 /* Drop a reference moved out of a struct svc_crl; NULL is fine. */
 void	svc_crl_unref(struct svc_crl_buf *ref);
@@ -646,5 +746,138 @@ struct svc_node_stats {
 int	svc_node_stats(struct svc *s, struct svc_node_stats *out,
 	    struct err *e);
 void	svc_node_stats_clear(struct svc_node_stats *st);
+
+/* ---- CA lifecycle: rollover (SPEC section 10) ---- */
+
+/*
+ * POST /v1/ca/prepare and `redis-ca ca prepare`.  Exactly one way:
+ * cert_pem (complete the pending CA, or import a CA signed outside,
+ * verified against chain_pem's roots, else against the current CA's
+ * anchors), csr_only (a key and a CSR now, state pending), the root
+ * key and certificate (CLI only: a two-tier intermediate signed by the
+ * root), or none of those: a self-signed CA like the current one (one
+ * tier) or, when the current CA is not self-signed, refused (the root
+ * key is needed).  Strings are borrowed for the call.
+ */
+struct svc_ca_prepare_req {
+	enum key_type	 key_type;	/* when key_type_set */
+	bool		 key_type_set;	/* false: the current CA's type */
+	int		 days;		/* 0: the default (5 years) */
+	const char	*root_cert_path; /* CLI only */
+	const char	*root_key_path;	/* CLI only */
+	const char	*root_pass_file; /* CLI only; NULL: not encrypted */
+	bool		 csr_only;
+	const char	*cert_pem;	/* NULL: none */
+	const char	*chain_pem;	/* NULL: none */
+};
+
+/* One node's bundle push (prepare, retire) or rotation (activate). */
+struct svc_ca_node_result {
+	char	*name;			/* new */
+	bool	 ok;
+	char	 detail[256];
+};
+
+/*
+ * What a phase did: the nodes it pushed to (or rotated), the CSR of a
+ * pending CA (prepare with csr_only), and for ERR_CA_IN_USE the first
+ * serials (at most SVC_CA_SERIALS_MAX) and their count.  All new:
+ * svc_ca_result_clear().
+ */
+#define SVC_CA_SERIALS_MAX	100
+struct svc_ca_result {
+	struct svc_ca_node_result *nodes;
+	size_t		 nnodes;
+	char		*csr_pem;
+	char		(*serials)[RCA_SERIAL_HEX_MAX + 1];
+	size_t		 nserials;
+	size_t		 count;
+};
+
+/* Free what r holds and zero it.  NULL ok. */
+void	svc_ca_result_clear(struct svc_ca_result *r);
+
+/*
+ * Prepare the next CA (admin): key and certificate files ca-next.* in
+ * the folder of ca.key (ca-next.key only while pending), the row in
+ * state next (or pending), the generation bumped, this instance's
+ * snapshot reloaded, then the new bundle pushed to every registered
+ * node (res->nodes; a failed push is retried by the scheduler and does
+ * not fail the call).  Audited ca.prepare (denied ones too).
+ * Errors: ERR_FORBIDDEN, ERR_INVALID_REQUEST (more than one way, a
+ * root key over the API), ERR_CA_NEXT_EXISTS, ERR_CA_RETIRE_PENDING,
+ * ERR_INVALID_CHAIN, ERR_KEY_REJECTED, ERR_READ_ONLY, ERR_INTERNAL.
+ */
+int	svc_ca_prepare(struct svc *s, const struct svc_actor *a,
+	    const struct svc_ca_prepare_req *req, struct svc_ca_result *res,
+	    struct err *e);
+
+/*
+ * Activate the prepared CA (admin): refused while a registered node
+ * has not got the current bundle (ERR_CONFLICT naming them) unless
+ * force.  One transaction: current -> retired, next -> current, every
+ * node due, generation bumped; then the files renamed (ca.* ->
+ * ca-prev.*, ca-next.* -> ca.*, roots.pem), the snapshot reloaded, the
+ * instance's own certificates re-issued, the scheduler woken to rotate
+ * the nodes.  res->nodes: the nodes marked due (ok false, "due").
+ * Audited ca.activate.  Errors: ERR_FORBIDDEN, ERR_CA_NOT_PREPARED,
+ * ERR_CONFLICT, ERR_READ_ONLY, ERR_INTERNAL.
+ */
+int	svc_ca_activate(struct svc *s, const struct svc_actor *a, bool force,
+	    struct svc_ca_result *res, struct err *e);
+
+/*
+ * Retire the previous CA (admin): refused while it has unexpired,
+ * unrevoked certificates (ERR_CA_IN_USE, res->serials and res->count)
+ * unless force, which revokes them first (cessationOfOperation).  The
+ * row becomes gone, the generation is bumped, ca-prev.* deleted, the
+ * bundle pushed to every node (res->nodes).  Audited ca.retire.
+ * Errors: ERR_FORBIDDEN, ERR_CA_NOTHING_TO_RETIRE, ERR_CA_IN_USE,
+ * ERR_READ_ONLY, ERR_INTERNAL.
+ */
+int	svc_ca_retire(struct svc *s, const struct svc_actor *a, bool force,
+	    struct svc_ca_result *res, struct err *e);
+
+/*
+ * Push the current bundle to every node whose recorded bundle differs
+ * (skipping nodes busy with a rotation), as a; results in res (may be
+ * NULL).  Returns the number of nodes that failed.  The scheduler's
+ * leader calls it on every tick; the CLI calls it when serve does not
+ * run.
+ */
+int	svc_ca_push_stale(struct svc *s, const struct svc_actor *a,
+	    struct svc_ca_result *res);
+
+/*
+ * deferred: the phases change the database and the CA's files only;
+ * the bundle pushes are left to the `serve` that runs beside (the CLI
+ * while serve runs).  Default false.
+ */
+void	svc_ca_set_deferred(struct svc *s, bool deferred);
+
+/*
+ * The CA generation this instance last loaded, and a check of the
+ * database's: when it changed, the files are reconciled and the
+ * snapshot reloaded (svc_tick() calls it; PostgreSQL NOTIFY wakes it).
+ * Returns 1 when it reloaded, 0 when nothing changed, -1 on error.
+ */
+int	svc_ca_watch(struct svc *s, struct err *e);
+
+/*
+ * A counter bumped every time the instance's API certificate files
+ * (svc_config.api_cert, api_key) were replaced: the API listener
+ * reloads its certificate when it changes.  Thread-safe, no I/O.
+ */
+uint64_t svc_api_cert_generation(struct svc *s);
+
+/*
+ * Re-issue tls/api.* and tls/admin.* from the current CA when they were
+ * issued by another CA or are past two thirds of their life (force:
+ * always); the replaced ones are revoked as superseded.  svc_tick()
+ * calls it after a generation change and hourly.  Returns 1 when
+ * something was replaced, 0 when nothing was due, -1 on error
+ * (ERR_INTERNAL, ERR_UNAVAILABLE: no current key here).
+ */
+int	svc_selfcert_refresh(struct svc *s, bool force, struct err *e);
 
 #endif
