@@ -253,6 +253,7 @@ enum api_ftype {
 	API_F_INTEGER,
 	API_F_ARRAY,
 	API_F_OBJECT,
+	API_F_BOOLEAN,
 };
 
 /* One allowed key of a JSON object. */
