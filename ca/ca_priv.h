@@ -282,6 +282,16 @@ void	ca_secret_free(char *p, size_t len);
 EVP_PKEY *ca_key_parse(const char *pem, size_t len, const char *pass,
 	    const char *what, enum err_code code, struct err *e);
 
+/*
+ * Read a CA (or root) key file with the checks of SPEC section 3 on
+ * the descriptor opened O_NOFOLLOW (so the file checked is the file
+ * read): a regular file of the running user, no group or other bits,
+ * one link, a sane size.  *out new (ca_secret_free(*out, *outlen)).
+ * Errors: ERR_IO naming the path and the fix.
+ */
+int	ca_key_file_read(const char *path, char **out, size_t *outlen,
+	    struct err *e);
+
 /* Parse a PEM certificate (new); what and code as ca_key_parse(). */
 X509	*ca_cert_parse(const char *pem, size_t len, const char *what,
 	    enum err_code code, struct err *e);
@@ -309,6 +319,49 @@ int	ca_leaf_verify(X509_STORE *store, STACK_OF(X509) *untrusted, X509 *x,
  */
 int	ca_leaf_fill(X509 *x, struct ca_cert *out, struct err *e);
 
+/* mkcert.c */
+
+/* ERR_ALREADY_EXISTS when path exists (not followed), ERR_IO. */
+int	ca_check_absent(const char *path, struct err *e);
+
+/*
+ * The options of a new CA: a CA key type, a CN of 1 to 64 printable
+ * characters, 1 to 36500 days.  Errors: ERR_KEY_REJECTED,
+ * ERR_INVALID_REQUEST.
+ */
+int	ca_create_opts_check(const struct ca_create_opts *o, struct err *e);
+
+/* What a new CA certificate is made of (all borrowed). */
+struct ca_mk {
+	EVP_PKEY	*pub;		/* the new CA's key */
+	const char	*cn;		/* its subject CN */
+	int		 pathlen;	/* 0 or 1 */
+	int		 days;		/* cut at the issuer's notAfter */
+	X509		*issuer;	/* NULL: self-signed */
+	EVP_PKEY	*sign_key;	/* the issuer's key (or pub) */
+	enum key_type	 sign_type;	/* its type: the digest */
+};
+
+/*
+ * A CA certificate (new): random serial, CN=cn, notBefore now - 60 s,
+ * basicConstraints critical CA:TRUE pathlen, keyUsage critical
+ * keyCertSign+cRLSign, SKI (hash), AKI (keyid of the issuer).
+ * Errors: ERR_CRYPTO.
+ */
+X509	*ca_mkcert(const struct ca_mk *m, struct err *e);
+
+/* ca_mkcert() self-signed with key of type t (new). */
+X509	*ca_mkself(EVP_PKEY *key, enum key_type t, const char *cn,
+	    int pathlen, int days, struct err *e);
+
+/*
+ * key as PKCS#8 PEM at key_path, created O_EXCL|O_NOFOLLOW 0400,
+ * encrypted with the passphrase in pass_file (NULL: none).
+ * Errors: ERR_ALREADY_EXISTS, ERR_IO, ERR_INVALID_REQUEST, ERR_CRYPTO.
+ */
+int	ca_key_write(const char *key_path, EVP_PKEY *key,
+	    const char *pass_file, struct err *e);
+
 /* chain.c */
 
 /*
@@ -319,6 +372,9 @@ int	ca_leaf_fill(X509 *x, struct ca_cert *out, struct err *e);
  */
 STACK_OF(X509) *ca_pem_certs(const char *pem, size_t len, const char *what,
 	    enum err_code code, struct err *e);
+
+/* One certificate as PEM (new); NULL: memory. */
+char	*ca_pem_x509(X509 *x);
 
 /* The certificates of sk from index from as PEM (new); NULL: memory. */
 char	*ca_certs_pem(STACK_OF(X509) *sk, int from);
@@ -342,6 +398,15 @@ bool	ca_self_signed(X509 *x);
 int	ca_chain_verify(X509 *cert, STACK_OF(X509) *untrusted,
 	    STACK_OF(X509) *anchors, bool partial, STACK_OF(X509) **chain,
 	    struct err *e);
+
+/*
+ * Fill out (struct ca_new) from chain (the CA cert first, then its
+ * intermediates) and its anchors, for a key of type t; out is cleared
+ * on failure.  Errors: ERR_INVALID_CHAIN (dates), ERR_CRYPTO,
+ * ERR_INTERNAL.
+ */
+int	ca_new_fill(struct ca_new *out, STACK_OF(X509) *chain,
+	    STACK_OF(X509) *anchors, enum key_type t, struct err *e);
 
 /* Every anchor is a self-signed CA.  Errors: ERR_INVALID_CHAIN. */
 int	ca_anchors_check(STACK_OF(X509) *anchors, struct err *e);

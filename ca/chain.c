@@ -96,6 +96,20 @@ fail:
 	return NULL;
 }
 
+char *
+ca_pem_x509(X509 *x)
+{
+	unsigned char *der;
+	size_t dlen;
+	char *pem;
+
+	if ((der = ca_x509_der(x, &dlen)) == NULL)
+		return NULL;
+	pem = ca_pem_encode("CERTIFICATE", der, dlen);
+	free(der);
+	return pem;
+}
+
 int
 ca_ski_of(X509 *x, char out[RCA_SKI_HEX_MAX + 1], struct err *e)
 {
@@ -200,4 +214,51 @@ ca_anchors_check(STACK_OF(X509) *anchors, struct err *e)
 		}
 	}
 	return 0;
+}
+
+void
+ca_new_clear(struct ca_new *n)
+{
+	if (n == NULL)
+		return;
+	free(n->cert_pem);
+	free(n->anchors_pem);
+	free(n->csr_pem);
+	memset(n, 0, sizeof(*n));
+}
+
+int
+ca_new_fill(struct ca_new *out, STACK_OF(X509) *chain,
+    STACK_OF(X509) *anchors, enum key_type t, struct err *e)
+{
+	X509 *x = sk_X509_value(chain, 0);
+	unsigned char *der = NULL;
+	size_t dlen;
+	int rc = -1;
+
+	if ((out->cert_pem = ca_certs_pem(chain, 0)) == NULL ||
+	    (out->anchors_pem = ca_certs_pem(anchors, 0)) == NULL ||
+	    (der = ca_x509_der(x, &dlen)) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	ca_sha256_hex(der, dlen, out->fingerprint);
+	if (ca_ski_of(x, out->ski, e) == -1 ||
+	    ca_pkey_spki_sha256(X509_get0_pubkey(x), out->spki_sha256,
+	    e) == -1)
+		goto out;
+	if (ca_asn1_time_epoch(X509_get0_notBefore(x), &out->not_before) ==
+	    -1 || ca_asn1_time_epoch(X509_get0_notAfter(x),
+	    &out->not_after) == -1) {
+		err_set(e, ERR_INVALID_CHAIN, "the CA certificate's dates "
+		    "are invalid");
+		goto out;
+	}
+	out->key_type = t;
+	rc = 0;
+out:
+	free(der);
+	if (rc == -1)
+		ca_new_clear(out);
+	return rc;
 }

@@ -16,101 +16,6 @@
 
 #include "fileio.h"
 
-/*
- * The key file's checks of SPEC section 3 on its fstat st: a regular
- * file of the running user, no group or other bits, one link, a sane
- * size.  Errors: ERR_IO naming path and the fix.
- */
-static int
-key_file_check(const char *path, const struct stat *st, struct err *e)
-{
-	if (!S_ISREG(st->st_mode)) {
-		err_set(e, ERR_IO, "%s: not a regular file", path);
-		return -1;
-	}
-	if (st->st_uid != geteuid()) {
-		err_set(e, ERR_IO, "%s: owned by uid %u, not by the running "
-		    "user (uid %u)", path, (unsigned)st->st_uid,
-		    (unsigned)geteuid());
-		return -1;
-	}
-	if ((st->st_mode & 077) != 0) {
-		err_set(e, ERR_IO, "%s: mode %04o gives access to group or "
-		    "others (use chmod 0400)", path,
-		    (unsigned)(st->st_mode & 07777));
-		return -1;
-	}
-	/* A second name for the key is a copy nobody watches. */
-	if (st->st_nlink != 1) {
-		err_set(e, ERR_IO, "%s: has %lu links; the CA key must have "
-		    "exactly one (remove the hard link)", path,
-		    (unsigned long)st->st_nlink);
-		return -1;
-	}
-	if (st->st_size <= 0 || st->st_size > RCA_MAX_KEY_FILE_BYTES) {
-		err_set(e, ERR_IO, "%s: size %lld out of range", path,
-		    (long long)st->st_size);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Read the key file with the checks of SPEC section 3, on the opened
- * descriptor so the file checked is the file read.
- */
-static int
-key_file_read(const char *path, char **out, size_t *outlen, struct err *e)
-{
-	struct stat st = { 0 };
-	char *buf = NULL;
-	size_t have = 0;
-	int fd, rc = -1;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ELOOP)
-			err_set(e, ERR_IO, "%s: is a symbolic link, not a "
-			    "regular file", path);
-		else
-			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (key_file_check(path, &st, e) == -1)
-		goto out;
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		err_set(e, ERR_IO, "%s: out of memory", path);
-		goto out;
-	}
-	while (have < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	buf[have] = '\0';
-	*out = buf;
-	*outlen = have;
-	buf = NULL;
-	rc = 0;
-out:
-	ca_secret_free(buf, (size_t)st.st_size);
-	close(fd);
-	return rc;
-}
-
 /* An extension of nid from a config-style value, without a context. */
 static X509_EXTENSION *
 ext_conf(int nid, const char *value)
@@ -437,7 +342,7 @@ ca_load(const char *cert_path, const char *key_path,
 	char *cpem = NULL, *kpem = NULL, *apem = NULL, *pass = NULL;
 	size_t clen = 0, klen = 0, alen = 0;
 
-	if (key_path != NULL && key_file_read(key_path, &kpem, &klen, e) ==
+	if (key_path != NULL && ca_key_file_read(key_path, &kpem, &klen, e) ==
 	    -1)
 		goto out;
 	if (fio_read_all(cert_path, RCA_MAX_PEM_BYTES, &cpem, &clen, e) ==
@@ -480,7 +385,7 @@ ca_load_pem(const char *cert_pem, const char *anchors_pem,
 		    "than %d bytes", RCA_MAX_PEM_BYTES);
 		goto out;
 	}
-	if (key_path != NULL && key_file_read(key_path, &kpem, &klen, e) ==
+	if (key_path != NULL && ca_key_file_read(key_path, &kpem, &klen, e) ==
 	    -1)
 		goto out;
 	if (passphrase_file != NULL &&

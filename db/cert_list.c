@@ -125,7 +125,7 @@ list_plan(struct db *db, const struct cert_filter *f, struct list_plan *p,
 	return 0;
 }
 
-/* Whether the statement takes the range (?9, ?10). */
+/* Whether the statement takes the range (?10, ?11). */
 static bool
 plan_ranged(const struct list_plan *p)
 {
@@ -211,7 +211,7 @@ db_cert_list(struct db *db, const struct cert_filter *f,
 		DB_TEXT(f->common_name, RCA_MAX_NAME_LEN + 1),
 		DB_TEXT(f->node, RCA_MAX_NODE_NAME + 1),
 		DB_INT(f->expires_before), DB_INT(rows.max + 1),
-		DB_INT(p.lo), DB_INT(p.hi),
+		DB_INT(f->ca_id), DB_INT(p.lo), DB_INT(p.hi),
 	};
 	rc = db_list(db, p.stmt, args, plan_ranged(&p) ? DB_NARGS(args) :
 	    DB_NARGS(args) - 2, &rows, "certificate list", e);
@@ -244,11 +244,11 @@ crl_row_read(const struct db_row *r, void *p, struct err *e)
 }
 
 int
-db_cert_revoked_unexpired(struct db *db, int64_t now,
+db_cert_revoked_unexpired(struct db *db, int64_t ca_id, int64_t now,
     struct db_crl_row **out, size_t *n, struct err *e)
 {
 	struct db_rows rows = { .read = crl_row_read, .size = sizeof(**out) };
-	const struct db_arg args[] = { DB_INT(now) };
+	const struct db_arg args[] = { DB_INT(now), DB_INT(ca_id) };
 	int rc;
 
 	rc = db_list(db, DB_STMT_CERT_REVOKED_UNEXPIRED, args, DB_NARGS(args),

@@ -12,13 +12,13 @@
 #define CERT_COLS \
 	"id, serial, profile, common_name, san_dns, san_ip, san_uri, " \
 	"key_type, not_before, not_after, revoked_at, reason, fingerprint, " \
-	"node, issued_by, pem, created_at, spki_sha256"
+	"node, issued_by, pem, created_at, spki_sha256, ca_id"
 
 /*
  * The list filters, shared by the four list statements:
  * ?1 after (id), ?2 status (-1 any, else enum cert_status), ?3 now,
  * ?4 profile, ?5 common_name, ?6 node (NULL: any), ?7 expires_before
- * (0: any), ?8 limit.
+ * (0: any), ?8 limit, ?9 ca_id (0: any).
  */
 #define CERT_FILTER \
 	" AND id > ?1" \
@@ -30,6 +30,7 @@
 	" AND (?5 IS NULL OR common_name = ?5)" \
 	" AND (?6 IS NULL OR node = ?6)" \
 	" AND (?7 = 0 OR not_after < ?7)" \
+	" AND (?9 = 0 OR ca_id = ?9)" \
 	" ORDER BY id LIMIT ?8"
 
 #define TOKEN_COLS \
@@ -85,13 +86,13 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_RELEASE] = "RELEASE gc_row",
 	[DB_STMT_ROLLBACK_TO] = "ROLLBACK TO gc_row",
 
-	/* ?1..?17 in the order of the column list. */
+	/* ?1..?18 in the order of the column list. */
 	[DB_STMT_CERT_INSERT] =
 	    "INSERT INTO certificates (serial, profile, common_name, "
 	    "san_dns, san_ip, san_uri, key_type, not_before, not_after, "
 	    "revoked_at, reason, fingerprint, node, issued_by, pem, "
-	    "created_at, spki_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-	    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	    "created_at, spki_sha256, ca_id) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
 	/* ?1 serial */
 	[DB_STMT_CERT_GET] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE serial = ?1",
@@ -120,14 +121,15 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_CERT_REVOKED_UNEXPIRED] =
 	    "SELECT serial, revoked_at, reason FROM certificates "
 	    "INDEXED BY certificates_revoked "
-	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1",
+	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1 "
+	    "AND ca_id = ?2",
 	/* Revoked rows in id order, from their own index. */
 	[DB_STMT_CERT_LIST_REVOKED] =
 	    "SELECT " CERT_COLS " FROM certificates "
 	    "INDEXED BY certificates_revoked_id "
 	    "WHERE revoked_at IS NOT NULL" CERT_FILTER,
 	/*
-	 * ?9 lo, ?10 hi: the ids of unrevoked rows with lo <= not_after <
+	 * ?10 lo, ?11 hi: the ids of unrevoked rows with lo <= not_after <
 	 * hi come from the index (it holds profile, revoked_at and id;
 	 * db_cert_list never asks for a name or node here), sorted by id
 	 * and cut at the limit, and only those rows are read whole.
@@ -135,13 +137,13 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_CERT_LIST_UNREVOKED] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
 	    "SELECT id FROM certificates INDEXED BY certificates_expiry "
-	    "WHERE revoked_at IS NULL AND not_after >= ?9 "
-	    "AND not_after < ?10" CERT_FILTER ") ORDER BY id",
-	/* ?9 lo, ?10 hi: any row with lo <= not_after < hi, as above */
+	    "WHERE revoked_at IS NULL AND not_after >= ?10 "
+	    "AND not_after < ?11" CERT_FILTER ") ORDER BY id",
+	/* ?10 lo, ?11 hi: any row with lo <= not_after < hi, as above */
 	[DB_STMT_CERT_LIST_EXPIRES] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
 	    "SELECT id FROM certificates INDEXED BY certificates_expiry "
-	    "WHERE not_after >= ?9 AND not_after < ?10" CERT_FILTER ") "
+	    "WHERE not_after >= ?10 AND not_after < ?11" CERT_FILTER ") "
 	    "ORDER BY id",
 	/*
 	 * ?1 lo, ?2 hi, ?3 at most: how many unrevoked rows have lo <=
@@ -241,35 +243,42 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "AND (uses_left > 0 OR uses_left = -1)",
 
 	[DB_STMT_CRL_MAX] = "SELECT coalesce(max(number), 0) FROM crls",
-	/* ?1 number, ?2 this_update, ?3 next_update, ?4 der */
+	/* ?1 number, ?2 this_update, ?3 next_update, ?4 der, ?5 ca_id */
 	[DB_STMT_CRL_INSERT] =
-	    "INSERT INTO crls (number, this_update, next_update, der) "
-	    "VALUES (?1, ?2, ?3, ?4)",
-	/* ?1 oldest number to keep */
-	[DB_STMT_CRL_PRUNE] = "DELETE FROM crls WHERE number < ?1",
-	/* ?1 a new number claimed: older claims (no DER yet) go */
+	    "INSERT INTO crls (number, this_update, next_update, der, ca_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* ?1 oldest number to keep of CA ?2 */
+	[DB_STMT_CRL_PRUNE] =
+	    "DELETE FROM crls WHERE ca_id = ?2 AND number < ?1",
+	/* ?1 a new number claimed for CA ?2: its older claims (no DER) go */
 	[DB_STMT_CRL_PRUNE_CLAIMS] =
-	    "DELETE FROM crls WHERE number < ?1 AND length(der) = 0",
+	    "DELETE FROM crls WHERE ca_id = ?2 AND number < ?1 "
+	    "AND length(der) = 0",
 	/* ?1 number, ?2 its DER (written after the claim) */
 	[DB_STMT_CRL_SET_DER] = "UPDATE crls SET der = ?2 WHERE number = ?1",
-	/* The newest CRL whose DER is stored. */
+	/* ?1 ca_id: the newest CRL of that CA whose DER is stored. */
 	[DB_STMT_CRL_LATEST] =
 	    "SELECT number, this_update, next_update, der FROM crls "
-	    "WHERE length(der) > 0 ORDER BY number DESC LIMIT 1",
+	    "WHERE ca_id = ?1 AND length(der) > 0 "
+	    "ORDER BY number DESC LIMIT 1",
 	/*
 	 * ?1 from, ?2 to: revoked certificates expiring in [from, to),
 	 * which drop out of the CRL kept in memory since from.
 	 */
-	/* ?1 a key's spki_sha256, ?2 now: its revoked, unexpired certificates */
+	/*
+	 * ?1 a key's spki_sha256, ?2 now, ?3 ca_id: its revoked, unexpired
+	 * certificates of that CA
+	 */
 	[DB_STMT_CRL_SAME_KEY] =
 	    "SELECT serial, revoked_at, reason FROM certificates "
 	    "INDEXED BY certificates_spki "
 	    "WHERE spki_sha256 = ?1 AND revoked_at IS NOT NULL "
-	    "AND not_after >= ?2",
+	    "AND not_after >= ?2 AND ca_id = ?3",
+	/* ?3 ca_id */
 	[DB_STMT_CRL_EXPIRED] =
 	    "SELECT serial FROM certificates INDEXED BY certificates_expiry "
 	    "WHERE not_after >= ?1 AND not_after < ?2 "
-	    "AND revoked_at IS NOT NULL",
+	    "AND revoked_at IS NOT NULL AND ca_id = ?3",
 	/*
 	 * ?1 now: how many certificates a CRL built at now lists (what
 	 * DB_STMT_CERT_REVOKED_UNEXPIRED returns), from the same index.
@@ -277,7 +286,8 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_CRL_REVOKED_COUNT] =
 	    "SELECT count(*) FROM certificates "
 	    "INDEXED BY certificates_revoked "
-	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1",
+	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1 "
+	    "AND ca_id = ?2",
 
 	/* ?1 at, ?2 actor, ?3 action, ?4 object, ?5 outcome, ?6 detail */
 	[DB_STMT_AUDIT_INSERT] =
@@ -573,16 +583,31 @@ static const char migration_3[] =
 
 	"PRAGMA user_version = 3;";
 
+/*
+ * Version 5: one CRL per CA (SPEC section 10).  A CRL row names its CA
+ * (rows before belong to CA 1, the only one then); the numbers stay
+ * one sequence across the CAs (number the key).
+ */
+static const char migration_5[] =
+	"ALTER TABLE crls ADD COLUMN ca_id INTEGER NOT NULL DEFAULT 1;"
+	"CREATE INDEX crls_ca ON crls(ca_id, number);"
+	"PRAGMA user_version = 5;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
+	db_sql_ca_migration_sqlite,	/* 4: db/sql_ca.c */
+	migration_5,
 };
 
 static const char *
 sqlite_text(enum db_stmt id)
 {
-	return (unsigned)id < DB_STMT__MAX ? sql[id] : NULL;
+	if ((unsigned)id >= DB_STMT__MAX)
+		return NULL;
+	return sql[id] != NULL ? sql[id] : db_sql_ca_text(DB_DIALECT_SQLITE,
+	    id);
 }
 
 static size_t

@@ -165,6 +165,7 @@ serve_open(const char *path, struct config *cfg, struct svc **svc,
 	if (cli_config_load(path, cfg, e) == -1)
 		return -1;
 	config_svc_view(cfg, &sc);
+	cli_svc_api_cert(cfg, &sc);
 	if (startup_checks(cfg, e) == -1 || (!db_is_postgres(cfg->database) &&
 	    (*lock = cli_lock_data(cfg->dir, e)) == -1) ||
 	    (*svc = svc_open(&sc, e)) == NULL) {

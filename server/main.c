@@ -29,6 +29,12 @@ static const char usage_text[] =
     "                [--description S] [--config FILE]\n"
     "  token  list [--config FILE]\n"
     "  token  revoke ID [--config FILE]\n"
+    "  ca     prepare [--key-type T] [--days N] [--root-key F --root-cert F]\n"
+    "                 [--csr-out F | --import-cert F [--import-chain ROOTS]]\n"
+    "                 [--wait D] [--config FILE]\n"
+    "  ca     activate|retire [--force] [--wait D] [--config FILE]\n"
+    "  ca     status [--config FILE]\n"
+    "         roll the CA over (docs/ca-lifecycle.md)\n"
     "  enroll --url URL --cacert F (--token T | --token-file F) "
     "--profile P\n"
     "         --cn NAME [--dns NAME]... [--ip ADDR]... [--key-type T] "
@@ -81,6 +87,8 @@ main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "token") == 0)
 		return cmd_token(argc - 1, argv + 1);
+	if (strcmp(cmd, "ca") == 0)
+		return cmd_ca(argc - 1, argv + 1);
 	if (strcmp(cmd, "enroll") == 0)
 		return cmd_enroll(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)

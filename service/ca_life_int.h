@@ -119,8 +119,5 @@ int	ca_push_node(struct svc *s, const struct svc_actor *a,
 	    const char *name, const char *bundle, const char *etag,
 	    struct svc_ca_node_result *r);
 
-/* Append a result to res (name copied); false when out of memory. */
-bool	ca_result_add(struct svc_ca_result *res, const char *name, bool ok,
-	    const char *detail);
 
 #endif

@@ -17,6 +17,7 @@
 #include "fileset.h"
 #include "log.h"
 #include "rds.h"
+#include "safefile.h"
 
 #define ACTION_BUNDLE	"node.bundle"
 /* A password file is a line, not a document (as rotate_conn.c). */
@@ -35,7 +36,7 @@ struct push {
 };
 
 bool
-ca_result_add(struct svc_ca_result *res, const char *name, bool ok,
+svc_ca_result_add(struct svc_ca_result *res, const char *name, bool ok,
     const char *detail)
 {
 	struct svc_ca_node_result *n;
@@ -195,8 +196,8 @@ push_run(struct push *p, const char *name, char *detail, size_t dsz)
 		snprintf(detail, dsz, "%.150s; %s", e.msg, back);
 		return -1;
 	}
-	snprintf(detail, dsz, "%s written, CONFIG SET tls-ca-cert-file, a "
-	    "new handshake verified against the bundle, PONG",
+	snprintf(detail, dsz, "%.100s written, CONFIG SET tls-ca-cert-file, "
+	    "a new handshake verified against the bundle, PONG",
 	    p->node.ca_file);
 	return 0;
 }
@@ -267,10 +268,37 @@ svc_ca_push_stale(struct svc *s, const struct svc_actor *a,
 		if (ca_push_node(s, a, names[i], cas->bundle_pem,
 		    cas->bundle_etag, &r) == -1)
 			failed++;
-		if (!ca_result_add(res, names[i], r.ok, r.detail))
+		if (!svc_ca_result_add(res, names[i], r.ok, r.detail))
 			failed++;
 	}
 	db_node_names_free(names, n);
 	svc_cas_put(cas);
 	return failed;
+}
+
+int
+svc_ca_stale_nodes(struct svc *s, char ***names, size_t *n, struct err *e)
+{
+	struct svc_cas	*cas;
+	struct err	 le;
+	int		 rc;
+
+	ERR_LOCAL(e, le);
+	*names = NULL;
+	*n = 0;
+	if ((cas = svc_cas_get(s)) == NULL) {
+		err_set(e, ERR_INTERNAL, "no CA snapshot");
+		return -1;
+	}
+	if ((rc = db_node_bundle_stale(s->db, cas->bundle_etag, names, n,
+	    e)) == -1)
+		svc_err_hide(e, "nodes without the bundle");
+	svc_cas_put(cas);
+	return rc;
+}
+
+void
+svc_ca_names_free(char **names, size_t n)
+{
+	db_node_names_free(names, n);
 }

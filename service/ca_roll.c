@@ -158,6 +158,29 @@ prep_cert(struct svc *s, const char *key, const struct svc_ca_prepare_req
 	return -1;
 }
 
+/*
+ * Two tiers: the root key (a file of the operator's, CLI only) signs
+ * the next CA.  A root file that cannot be used is the caller's
+ * mistake, said as such (not hidden as an internal error).
+ */
+static int
+prep_signed(const char *key, const struct svc_ca_prepare_req *req,
+    const struct ca_create_opts *o, struct ca_new *nw, struct err *e)
+{
+	char msg[ERR_MSG_MAX];
+
+	if (ca_create_signed(key, req->root_cert_path, req->root_key_path,
+	    req->root_pass_file, o, nw, e) == 0)
+		return 0;
+	if (e->code == ERR_IO || e->code == ERR_NOT_FOUND ||
+	    e->code == ERR_CRYPTO) {
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		err_set(e, ERR_INVALID_REQUEST, "the root key or certificate "
+		    "cannot be used: %.200s", msg);
+	}
+	return -1;
+}
+
 /* Make the next CA's key (and certificate) by way.  *made: a key was
  * created here (to remove on a later failure). */
 static int
@@ -171,6 +194,14 @@ prep_make(struct svc *s, enum prep_way way,
 	*made = false;
 	if (cf_key_path(s, CF_SLOT_NEXT, key, e) == -1)
 		return -1;
+	if (way == PREP_IMPORT && ca_key_file_spki_sha256(key,
+	    s->life->pass_file, nw->spki_sha256, e) == -1 &&
+	    e->code == ERR_NOT_FOUND) {
+		err_set(e, ERR_INVALID_REQUEST, "no CA waits for a "
+		    "certificate: prepare a CSR first (or put the key as "
+		    "%s/%s)", s->life->key_dir, CF_NEXT_KEY);
+		return -1;
+	}
 	if (way == PREP_COMPLETE || way == PREP_IMPORT)
 		return prep_cert(s, key, req, cur, nw, e);
 	next_cn(cn, sizeof(cn));
@@ -182,8 +213,7 @@ prep_make(struct svc *s, enum prep_way way,
 	*made = true;
 	switch (way) {
 	case PREP_SIGNED:
-		return ca_create_signed(key, req->root_cert_path,
-		    req->root_key_path, req->root_pass_file, &o, nw, e);
+		return prep_signed(key, req, &o, nw, e);
 	case PREP_CSR:
 		return ca_create_csr(key, &o, nw, e);
 	default:
@@ -361,7 +391,7 @@ act_check(struct svc *s, const struct ca_rec *next, const char *etag,
 	if (db_node_bundle_stale(s->db, etag, &names, &n, e) == -1)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		(void)ca_result_add(res, names[i], false, "has not got the "
+		(void)svc_ca_result_add(res, names[i], false, "has not got the "
 		    "current bundle");
 		len = strlen(list);
 		snprintf(list + len, sizeof(list) - len, "%s%s",
@@ -399,7 +429,7 @@ act_nodes(struct svc *s, struct svc_ca_result *res)
 			return;
 		}
 		for (size_t i = 0; i < n; i++)
-			(void)ca_result_add(res, list[i].node.name, false,
+			(void)svc_ca_result_add(res, list[i].node.name, false,
 			    "due: the scheduler rotates it onto the new CA");
 		svc_node_list_free(list, n);
 		list = NULL;
@@ -608,22 +638,5 @@ out:
 int
 svc_ca_watch(struct svc *s, struct err *e)
 {
-	struct svc_cas	*cas;
-	uint64_t	 gen, have;
-
-	if (db_ca_generation(s->db, &gen, e) == -1)
-		return -1;
-	if ((cas = svc_cas_get(s)) == NULL) {
-		err_set(e, ERR_INTERNAL, "no CA snapshot");
-		return -1;
-	}
-	have = cas->generation;
-	svc_cas_put(cas);
-	if (gen == have)
-		return 0;
-	log_info("the CAs changed (generation %llu, had %llu): reloading",
-	    (unsigned long long)gen, (unsigned long long)have);
-	if (svc_cas_reload(s, e) == -1)
-		return -1;
-	return 1;
+	return svc_cas_refresh(s, e);
 }

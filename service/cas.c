@@ -221,6 +221,7 @@ cas_build(struct svc *s, struct ca_rec *rows, size_t n, uint64_t gen,
 		goto out;
 	}
 	atomic_init(&c->refs, 1);
+	c->serial = atomic_fetch_add(&s->cas_serial, 1) + 1;
 	c->generation = gen;
 	for (int rank = 0; rank < 3; rank++)
 		for (size_t i = 0; i < n; i++) {
@@ -310,7 +311,6 @@ svc_cas_reload(struct svc *s, struct err *e)
 	svc_cas_put(old);
 	cas_swap(s, c);
 	c = NULL;
-	svc_crl_cas_changed(s);
 	rc = 0;
 out:
 	pthread_mutex_unlock(&s->cas_reload_mu);

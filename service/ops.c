@@ -111,6 +111,7 @@ svc_stats(struct svc *s, struct svc_stats *out, struct err *e)
 {
 	struct db_profile_count	*c = NULL;
 	struct svc_cas		*cas;
+	struct svc_crl_ca	*slot;
 	struct err		 le;
 	size_t			 n = 0;
 	int			 rc = -1;
@@ -134,12 +135,15 @@ svc_stats(struct svc *s, struct svc_stats *out, struct err *e)
 		out->revoked_total += c[i].revoked;
 	}
 	out->nprofiles = n;
-	pthread_mutex_lock(&s->crl_mu);
-	out->crl_number = s->crl.number;
-	out->crl_next_update = s->crl.next_update;
-	pthread_mutex_unlock(&s->crl_mu);
+	/* The figures of the single CRL before issue 12: the current CA's. */
 	cas = svc_cas_get(s);
 	out->ca_not_after = ca_not_after(cas->cur->ca);
+	pthread_mutex_lock(&s->crl_mu);
+	if ((slot = svc_crl_slot(s, cas->cur->id, NULL, false)) != NULL) {
+		out->crl_number = slot->crl.number;
+		out->crl_next_update = slot->crl.next_update;
+	}
+	pthread_mutex_unlock(&s->crl_mu);
 	svc_cas_put(cas);
 	rc = 0;
 out:
