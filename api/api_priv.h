@@ -40,7 +40,8 @@ enum api_method {
 };
 
 #define API_MAX_PARAMS	2	/* path parameters of one route */
-#define API_PARAM_MAX	128	/* bytes of one path parameter */
+#define API_PARAM_MAX	192	/* bytes of one path parameter (a
+				 * 128-digit SKI fits) */
 
 struct api_req;
 struct api_resp;
