@@ -209,7 +209,9 @@ print_ca(const struct svc_ca_view_ent *c)
 static int
 print_status(struct svc *s, struct err *e)
 {
-	struct svc_ca_view v;
+	struct svc_ca_view	  v;
+	char			**names = NULL;
+	size_t			  n = 0;
 
 	memset(&v, 0, sizeof(v));
 	if (svc_ca_view(s, &v, e) == -1)
@@ -219,6 +221,13 @@ print_status(struct svc *s, struct err *e)
 	printf("bundle   %s (generation %" PRIu64 ")\n", v.bundle_etag,
 	    v.generation);
 	svc_ca_view_clear(&v);
+	if (svc_ca_stale_nodes(s, &names, &n, e) == -1)
+		return -1;
+	printf("nodes without this bundle: %zu", n);
+	for (size_t i = 0; i < n && i < 20; i++)
+		printf("%s%s", i == 0 ? " (" : ", ", names[i]);
+	printf("%s\n", n == 0 ? "" : n > 20 ? ", ...)" : ")");
+	svc_ca_names_free(names, n);
 	return 0;
 }
 
@@ -343,21 +352,42 @@ run_phase(enum ca_cmd c, struct svc *s, const struct svc_actor *a,
 /* ------------------------------------------------------------------ */
 /* Waiting for serve                                                   */
 
-/* Is every node's bundle current?  Fills res with the stale ones. */
+/* Is name among names[0..n)? */
+static bool
+listed(char **names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Has every node got the current bundle?  Each node's state into res. */
 static bool
 wait_pushed(struct svc *s, struct svc_ca_result *res)
 {
-	char	**names = NULL;
-	size_t	  n = 0;
-	struct err e;
+	struct svc_node_view	*list = NULL;
+	char			**names = NULL;
+	char			 next[RCA_MAX_NODE_NAME + 1];
+	size_t			 n = 0, k = 0;
+	struct err		 e;
+	bool			 stale;
 
 	err_clear(&e);
 	svc_ca_result_clear(res);
-	if (svc_ca_stale_nodes(s, &names, &n, &e) == -1)
+	if (svc_ca_stale_nodes(s, &names, &n, &e) == -1 ||
+	    svc_node_list(s, NULL, RCA_MAX_LIST_LIMIT, &list, &k, next,
+	    &e) == -1) {
+		svc_ca_names_free(names, n);
 		return false;
-	for (size_t i = 0; i < n; i++)
-		(void)svc_ca_result_add(res, names[i], false, "has not got "
-		    "the bundle yet (serve pushes it)");
+	}
+	for (size_t i = 0; i < k; i++) {
+		stale = listed(names, n, list[i].node.name);
+		(void)svc_ca_result_add(res, list[i].node.name, !stale,
+		    stale ? "has not got the bundle yet (serve pushes it)" :
+		    "has the bundle");
+	}
+	svc_node_list_free(list, k);
 	svc_ca_names_free(names, n);
 	return n == 0;
 }

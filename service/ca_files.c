@@ -182,6 +182,24 @@ cf_key_path(struct svc *s, enum cf_slot slot, char *out, struct err *e)
 	    s->life->key_name[slot], e);
 }
 
+int
+cf_key_exists(struct svc *s, enum cf_slot slot)
+{
+	struct err	e;
+	int		dfd, fd;
+
+	err_clear(&e);
+	if ((dfd = sf_open_dir(s->life->key_dir, NULL, &e)) == -1)
+		return -1;
+	fd = sf_open_at(dfd, s->life->key_name[slot], NULL, NULL, &e);
+	close(dfd);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return e.code == ERR_NOT_FOUND ? 0 : -1;
+}
+
 enum cf_slot
 cf_slot_of(enum ca_state st)
 {

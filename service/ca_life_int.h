@@ -11,6 +11,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "svc_int.h"
 
@@ -46,6 +48,10 @@ struct svc_life {
 	atomic_bool	 deferred;	/* svc_ca_set_deferred() */
 	int64_t		 selfcert_at;	/* next check (scheduler only) */
 	int64_t		 push_at;	/* next stale push (scheduler only) */
+	/* The API certificate file as last seen (scheduler only). */
+	bool		 api_seen;
+	ino_t		 api_ino;
+	struct timespec	 api_mtim;
 	pthread_mutex_t	 mu;		/* one phase at a time here */
 };
 
@@ -75,6 +81,9 @@ void	cf_unlock(struct cf_lock *l);
 /* The path of a slot's key file into out (RCA_MAX_PATH). */
 int	cf_key_path(struct svc *s, enum cf_slot slot, char *out,
 	    struct err *e);
+
+/* Is a slot's key file there?  1 yes, 0 no, -1 cannot tell. */
+int	cf_key_exists(struct svc *s, enum cf_slot slot);
 
 /*
  * Remove the next CA's files (a prepare that failed after its key was

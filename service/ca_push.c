@@ -22,6 +22,7 @@
 #define ACTION_BUNDLE	"node.bundle"
 /* A password file is a line, not a document (as rotate_conn.c). */
 #define PASSWORD_MAX	1024
+#define ADMIN_PEM_MAX	(64 * 1024)
 
 /* One push in progress. */
 struct push {
@@ -175,6 +176,43 @@ push_rollback(struct push *p, char *buf, size_t bufsz)
 	    ", CONFIG SET again" : ", CONFIG SET again failed");
 }
 
+/*
+ * Does a CA of the snapshot's bundle sign the admin certificate?  If
+ * not, a node given that bundle would refuse us: no way back.
+ */
+static bool
+admin_trusted(struct svc *s, struct err *e)
+{
+	struct svc_cas	*cas;
+	char		*pem = NULL, path[RCA_MAX_PATH];
+	size_t		 len;
+	enum cf_slot	 slot;
+	bool		 ok = false;
+
+	if (s->admin_cert == NULL) {
+		err_set(e, ERR_CONFIG, "no admin certificate is configured");
+		return false;
+	}
+	if (fio_read_all(s->admin_cert, ADMIN_PEM_MAX, &pem, &len, e) == -1)
+		return false;
+	cas = svc_cas_get(s);
+	for (size_t i = 0; cas != NULL && i < cas->n && !ok; i++) {
+		slot = cf_slot_of(cas->ent[i].state);
+		if (cas->ent[i].ca == NULL || slot == CF_SLOT__MAX ||
+		    fio_path_join(path, sizeof(path), s->life->cert_dir,
+		    s->life->crt_name[slot], e) == -1)
+			continue;
+		ok = ca_cert_pem_verify_file(path, pem, NULL) == 0;
+	}
+	svc_cas_put(cas);
+	free(pem);
+	if (!ok)
+		err_set(e, ERR_CONFLICT, "the admin certificate is issued "
+		    "by no CA of the bundle: a node given it would refuse "
+		    "us (re-issue %s first)", s->admin_cert);
+	return ok;
+}
+
 /* The steps; detail gets what happened. */
 static int
 push_run(struct push *p, const char *name, char *detail, size_t dsz)
@@ -187,6 +225,10 @@ push_run(struct push *p, const char *name, char *detail, size_t dsz)
 	    (p->node.auth_password_file[0] != '\0' &&
 	    svc_node_password_read(p->s, p->node.auth_password_file,
 	    PASSWORD_MAX, &p->password, &e) == -1)) {
+		snprintf(detail, dsz, "%.200s; nothing was written", e.msg);
+		return -1;
+	}
+	if (!admin_trusted(p->s, &e)) {
 		snprintf(detail, dsz, "%.200s; nothing was written", e.msg);
 		return -1;
 	}

@@ -194,9 +194,7 @@ prep_make(struct svc *s, enum prep_way way,
 	*made = false;
 	if (cf_key_path(s, CF_SLOT_NEXT, key, e) == -1)
 		return -1;
-	if (way == PREP_IMPORT && ca_key_file_spki_sha256(key,
-	    s->life->pass_file, nw->spki_sha256, e) == -1 &&
-	    e->code == ERR_NOT_FOUND) {
+	if (way == PREP_IMPORT && cf_key_exists(s, CF_SLOT_NEXT) == 0) {
 		err_set(e, ERR_INVALID_REQUEST, "no CA waits for a "
 		    "certificate: prepare a CSR first (or put the key as "
 		    "%s/%s)", s->life->key_dir, CF_NEXT_KEY);
@@ -317,9 +315,14 @@ out:
 	return rc;
 }
 
-/* After a phase: the files and the snapshot, then the pushes. */
+/*
+ * After a phase: the files and the snapshot; the instance's own
+ * certificates when they may come from a CA that left (activate,
+ * retire: the admin certificate must be one the new bundle trusts);
+ * then the pushes.
+ */
 static void
-phase_after(struct svc *s, const struct svc_actor *a, bool push,
+phase_after(struct svc *s, const struct svc_actor *a, bool self, bool push,
     struct svc_ca_result *res)
 {
 	struct err e;
@@ -327,6 +330,12 @@ phase_after(struct svc *s, const struct svc_actor *a, bool push,
 	err_clear(&e);
 	if (svc_cas_reload(s, &e) == -1)
 		log_error("after the CA change: reloading: %s", e.msg);
+	err_clear(&e);
+	/* Beside a running serve, serve re-issues them (and reloads). */
+	if (self && !atomic_load(&s->life->deferred) &&
+	    svc_selfcert_refresh(s, false, &e) == -1)
+		log_error("after the CA change: the instance's own "
+		    "certificates: %s", e.msg);
 	if (push && !atomic_load(&s->life->deferred))
 		(void)svc_ca_push_stale(s, a, res);
 }
@@ -351,7 +360,7 @@ svc_ca_prepare(struct svc *s, const struct svc_actor *a,
 	if (rc == -1)
 		goto out;
 	log_info("CA %s prepared", object);
-	phase_after(s, a, res->csr_pem == NULL, res);
+	phase_after(s, a, false, res->csr_pem == NULL, res);
 out:
 	if (rc == -1) {
 		svc_fail(s, a, ACTION_PREPARE, object[0] != '\0' ? object :
@@ -488,7 +497,7 @@ int
 svc_ca_activate(struct svc *s, const struct svc_actor *a, bool force,
     struct svc_ca_result *res, struct err *e)
 {
-	struct err	le, se;
+	struct err	le;
 	char		object[RCA_SKI_HEX_MAX + 1] = "";
 	int		rc = -1;
 
@@ -503,11 +512,7 @@ svc_ca_activate(struct svc *s, const struct svc_actor *a, bool force,
 	if (rc == -1)
 		goto out;
 	log_info("CA %s activated: issuance switches to it", object);
-	phase_after(s, a, false, res);
-	err_clear(&se);
-	if (svc_selfcert_refresh(s, false, &se) == -1)
-		log_error("after activate: the instance's own certificates: "
-		    "%s", se.msg);
+	phase_after(s, a, true, false, res);
 	act_nodes(s, res);
 	nodes_wake(s);
 out:
@@ -618,7 +623,7 @@ svc_ca_retire(struct svc *s, const struct svc_actor *a, bool force,
 	res->serials = NULL;
 	res->count = res->nserials = 0;
 	log_info("CA %s retired: dropped from the bundle", object);
-	phase_after(s, a, true, res);
+	phase_after(s, a, true, true, res);
 out:
 	if (rc == -1) {
 		svc_fail(s, a, ACTION_RETIRE, object[0] != '\0' ? object :
