@@ -231,7 +231,7 @@ cas_build(struct svc *s, struct ca_rec *rows, size_t n, uint64_t gen,
 			c->ent[k].state = rows[i].state;
 			c->ent[k].rec = rows[i];
 			memset(&rows[i], 0, sizeof(rows[i]));
-			rows[i].state = CA_STATE_GONE;	/* taken */
+			rows[i].state = CA_STATE_GONE;	/* moved */
 			c->n = ++k;
 			if (ent_load(s, &c->ent[k - 1], e) == -1)
 				goto out;
