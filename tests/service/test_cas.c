@@ -493,7 +493,8 @@ test_rollover(void **state)
 	struct err		 e;
 	char			 old_ski[RCA_SKI_HEX_MAX + 1];
 	char			 new_ski[RCA_SKI_HEX_MAX + 1];
-	char			 lo[512], ln[512], oldpem[4096], newpem[4096];
+	char			 lo[512], ln[512];
+	char			 oldpem[4096], newpem[4096];
 	unsigned char		*der;
 	size_t			 len;
 	uint64_t		 nx = 0, ny = 0;
