@@ -57,6 +57,14 @@ struct svc_config {
 	const char *const *node_allowed_dirs;	/* nodes.allowed_dirs */
 	size_t		 nnode_allowed_dirs;
 	int64_t		 token_max_enroll_ttl;	/* seconds; 0: 30d */
+	/*
+	 * The instance's own API certificate (tls/api.crt, tls/api.key;
+	 * NULL: the API listener has no TLS): re-issued by the current
+	 * CA after a CA activation or past two thirds of its life
+	 * (svc_api_cert_generation()).
+	 */
+	const char	*api_cert;		/* path or NULL */
+	const char	*api_key;		/* path or NULL */
 };
 
 /*
@@ -144,8 +152,9 @@ struct svc_issue_req {
 
 struct svc_issued {
 	struct cert_rec	 cert;		/* the stored record */
-	char		*chain_pem;	/* leaf + CA, new */
-	char		*ca_pem;	/* new */
+	char		*chain_pem;	/* leaf + intermediates, new */
+					/* (SPEC 10: never the anchor) */
+	char		*ca_pem;	/* the bundle, new */
 	char		*private_key_pem; /* generate only; new; wiped on clear */
 };
 
@@ -268,13 +277,20 @@ int	svc_token_delete(struct svc *s, const struct svc_actor *a,
 
 /* ---- CA and CRL ---- */
 
+/*
+ * The current (issuing) CA.  pem and fingerprint are borrowed from the
+ * CA snapshot out->ref holds: valid until svc_ca_info_clear(out), even
+ * after a rollover replaced the CA.
+ */
 struct svc_ca_info {
-	const char	*pem;		/* borrowed: valid while s lives */
+	const char	*pem;		/* borrowed: while ref is held */
 	int64_t		 not_after;
-	const char	*fingerprint;	/* borrowed */
+	const char	*fingerprint;	/* borrowed: while ref is held */
 	enum key_type	 key_type;
+	void		*ref;		/* one snapshot reference */
 };
 void	svc_ca_info(struct svc *s, struct svc_ca_info *out);
+void	svc_ca_info_clear(struct svc_ca_info *ci);
 
 /*
  * The current CRL, served from memory: one immutable buffer per
@@ -298,10 +314,16 @@ struct svc_crl {
 	char		 etag[48];	/* "\"crl-<number>\"" */
 	struct svc_crl_buf *ref;	/* one reference, or NULL */
 };
-int	svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e);
-/* The same without the PEM (pem NULL): nothing to encode. */
-int	svc_crl_current_der(struct svc *s, struct svc_crl *out,
+/*
+ * ski: the CA's SKI (lowercase hex) for GET /v1/crl/{ski}, NULL for the
+ * current CA's.  Errors: ERR_NOT_FOUND (no such CA in the bundle: never
+ * existed, pending or gone), ERR_INTERNAL (none published yet).
+ */
+int	svc_crl_current(struct svc *s, const char *ski, struct svc_crl *out,
 	    struct err *e);
+/* The same without the PEM (pem NULL): nothing to encode. */
+int	svc_crl_current_der(struct svc *s, const char *ski,
+	    struct svc_crl *out, struct err *e);
 void	svc_crl_clear(struct svc_crl *c);
 /* Drop a reference moved out of a struct svc_crl; NULL is fine. */
 void	svc_crl_unref(struct svc_crl_buf *ref);
@@ -646,5 +668,9 @@ struct svc_node_stats {
 int	svc_node_stats(struct svc *s, struct svc_node_stats *out,
 	    struct err *e);
 void	svc_node_stats_clear(struct svc_node_stats *st);
+
+/* The CAs (SPEC section 10): views, bundle, metrics; the rollover. */
+#include "svc_ca.h"
+#include "svc_roll.h"
 
 #endif
