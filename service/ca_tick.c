@@ -18,6 +18,7 @@
 #define SELFCERT_EVERY		3600
 /* After a failed push, the next attempt. */
 #define PUSH_RETRY		30
+#define PUSH_MAX		3600
 
 /*
  * The API certificate replaced by another process (the CLI, an
@@ -75,10 +76,23 @@ svc_life_tick(struct svc *s, const struct svc_actor *sched, bool leader,
 	api_file_watch(l);
 	if (!leader || atomic_load(&l->deferred))
 		return LIFE_TICK;
-	if (changed == 1)
+	if (changed == 1) {
 		l->push_at = 0;
-	if (now >= l->push_at)
-		l->push_at = svc_ca_push_stale(s, sched, NULL) > 0 ?
-		    now + PUSH_RETRY : 0;
+		l->push_fails = 0;
+	}
+	if (now < l->push_at)
+		return LIFE_TICK;
+	/* Failures back off: 30 s doubled per round, at most an hour. */
+	if (ca_push_stale(s, sched, NULL, true) > 0) {
+		int64_t d = PUSH_RETRY;
+
+		for (int i = 0; i < l->push_fails && d < PUSH_MAX; i++)
+			d *= 2;
+		l->push_fails++;
+		l->push_at = now + (d < PUSH_MAX ? d : PUSH_MAX);
+	} else {
+		l->push_fails = 0;
+		l->push_at = 0;
+	}
 	return LIFE_TICK;
 }
