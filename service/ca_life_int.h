@@ -49,6 +49,7 @@ struct svc_life {
 	int64_t		 selfcert_at;	/* next check (scheduler only) */
 	int64_t		 push_at;	/* next stale push (scheduler only) */
 	int		 push_fails;	/* stale pushes failed in a row */
+	int64_t		 key_retry_at;	/* a current key that did not load */
 	/* The API certificate file as last seen (scheduler only). */
 	bool		 api_seen;
 	ino_t		 api_ino;

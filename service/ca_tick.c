@@ -19,6 +19,8 @@
 /* After a failed push, the next attempt. */
 #define PUSH_RETRY		30
 #define PUSH_MAX		3600
+/* A current key file that does not load: tried again after this. */
+#define KEY_RETRY		60
 
 /*
  * The API certificate replaced by another process (the CLI, an
@@ -60,6 +62,20 @@ svc_life_tick(struct svc *s, const struct svc_actor *sched, bool leader,
 	err_clear(&e);
 	if ((changed = svc_ca_watch(s, &e)) == -1)
 		log_warn("checking the CA generation: %s", e.msg);
+	/* The current CA's key copied here since: load it (once a minute). */
+	if (changed == 0 && now >= l->key_retry_at && !svc_cas_has_key(s) &&
+	    cf_key_exists(s, CF_SLOT_CUR) == 1) {
+		err_clear(&e);
+		if (svc_cas_reload(s, &e) == -1 || !svc_cas_has_key(s)) {
+			log_warn("the current CA's key file is there but does "
+			    "not load%s%s", e.msg[0] != '\0' ? ": " : "",
+			    e.msg);
+			l->key_retry_at = now + KEY_RETRY;
+		} else {
+			log_info("the current CA's key is here now: issuing");
+			changed = 1;
+		}
+	}
 	if (changed == 1) {
 		/* Activated elsewhere: the nodes are due now, not later. */
 		pthread_mutex_lock(&s->nodes_mu);
