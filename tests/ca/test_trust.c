@@ -261,6 +261,19 @@ test_load_chain_refusals(void **state)
 	err_clear(&e);
 	assert_null(ca_load(crt, key, NULL, URL, &e));
 	assert_int_equal(e.code, ERR_INVALID_CHAIN);
+	/* roots.pem as a symbolic link (to the right roots): refused. */
+	{
+		char *real = th_path(f->rdir, "root.crt");
+
+		unlink(roots);
+		assert_int_equal(symlink(real, roots), 0);
+		err_clear(&e);
+		assert_null(ca_load(crt, key, NULL, URL, &e));
+		assert_int_equal(e.code, ERR_IO);
+		assert_non_null(strstr(e.msg, "symbolic link"));
+		unlink(roots);
+		free(real);
+	}
 	/* A root that is not self-signed (the issuing CA itself). */
 	err_clear(&e);
 	assert_null(ca_load_pem(cpem, cpem, NULL, NULL, URL, &e));
