@@ -228,7 +228,7 @@ push_run(struct push *p, const char *name, bool rotated_only, char *detail,
 	int		 rc = -1;
 
 	err_clear(&e);
-	if (svc_node_load(p->s, name, &p->node, &e) == -1)
+	if (db_node_get(p->s->db, name, &p->node, &e) == -1)
 		goto early;
 	if (rotated_only && p->node.last_rotation_id == 0)
 		return 1;
