@@ -522,14 +522,40 @@ rca_bundle()
 	cp "$RCA_TMP/body" "$1"
 }
 
-# rca_rcli PORT ARGS...: redis-cli over TLS as the admin client
-# ($DATA/tls/admin.crt, read afresh) trusting $RCA_TMP/bundle.pem.
+# rca_admin_pair: a matching copy of $DATA/tls/admin.crt and admin.key
+# in $RCA_TMP/admin-now.{crt,key}.  serve replaces the pair when a new CA
+# is activated (two renames), so a copy taken between them is taken again.
+rca_admin_pair()
+{
+	local d="$DATA/tls" c="$RCA_TMP/admin-now" i
+	if cmp -s "$d/admin.crt" "$c.crt" && cmp -s "$d/admin.key" "$c.key"; then
+		return 0
+	fi
+	for i in $(seq 1 40); do
+		cp "$d/admin.crt" "$c.crt.new" 2>/dev/null &&
+		    cp "$d/admin.key" "$c.key.new" 2>/dev/null &&
+		    [ "$(openssl x509 -in "$c.crt.new" -noout -pubkey)" = \
+		    "$(openssl pkey -in "$c.key.new" -pubout 2>/dev/null)" ] && {
+			chmod 0600 "$c.key.new"
+			mv -f "$c.crt.new" "$c.crt"
+			mv -f "$c.key.new" "$c.key"
+			return 0
+		}
+		rm -f "$c.crt.new" "$c.key.new"
+		sleep 0.05
+	done
+	die "$d/admin.crt and admin.key do not match for 2 s"
+}
+
+# rca_rcli PORT ARGS...: redis-cli over TLS as the admin client (its
+# current files, rca_admin_pair) trusting $RCA_TMP/bundle.pem.
 rca_rcli()
 {
 	local port=$1
 	shift
+	rca_admin_pair
 	timeout 10 redis-cli --tls --cacert "$RCA_TMP/bundle.pem" \
-	    --cert "$DATA/tls/admin.crt" --key "$DATA/tls/admin.key" \
+	    --cert "$RCA_TMP/admin-now.crt" --key "$RCA_TMP/admin-now.key" \
 	    -h 127.0.0.1 -p "$port" "$@"
 }
 
