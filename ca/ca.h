@@ -57,6 +57,150 @@ int	ca_import_files(const char *in_cert, const char *in_key,
 	    const char *key_path, const char *out_pass_file, struct err *e);
 
 /* ------------------------------------------------------------------ */
+/* Several CAs: identities, two tiers, rollover (SPEC section 10)       */
+
+/*
+ * Bounds of the strings below.  db/ and service/ may define the same
+ * values in common/rca_limits.h; the guards keep one definition.
+ */
+#ifndef RCA_SKI_HEX_MAX
+#define RCA_SKI_HEX_MAX		128	/* hex of a subjectKeyIdentifier */
+#endif
+/* The anchors of a two-tier CA, beside its ca.crt (SPEC 10). */
+#define RCA_CA_ROOTS_FILE	"roots.pem"
+#ifndef RCA_ETAG_MAX
+#define RCA_ETAG_MAX		48	/* a quoted ETag with its NUL */
+#endif
+
+/*
+ * A CA made or completed by the functions below: what a `cas` row
+ * holds.  Strings are new (ca_new_clear() frees them).
+ */
+struct ca_new {
+	char		*cert_pem;	/* issuing cert + intermediates; NULL
+					   while pending (CSR only) */
+	char		*anchors_pem;	/* its anchors (the cert itself when
+					   self-signed); NULL while pending */
+	char		*csr_pem;	/* ca_create_csr() only, else NULL */
+	char		 ski[RCA_SKI_HEX_MAX + 1];  /* lowercase hex */
+	char		 spki_sha256[RCA_SHA256_HEX + 1]; /* of its key */
+	char		 fingerprint[RCA_SHA256_HEX + 1]; /* cert; "" pending */
+	enum key_type	 key_type;
+	int64_t		 not_before;	/* 0 while pending */
+	int64_t		 not_after;	/* 0 while pending */
+};
+
+/* Free the strings of n and zero it; NULL is fine. */
+void	ca_new_clear(struct ca_new *n);
+
+/*
+ * A root CA for two tiers in folder dir (which must exist; the caller
+ * decides where it may be): dir/root.key (PKCS#8, 0400, O_EXCL,
+ * encrypted when o->passphrase_file is set) and dir/root.crt (0444):
+ * self-signed, basicConstraints critical CA:TRUE pathlen:1, keyUsage
+ * critical keyCertSign+cRLSign, SKI; o->days (0: 7305, 20 years), o->cn
+ * as subject.  The key never leaves this function.
+ * Errors: ERR_ALREADY_EXISTS (either file exists), ERR_IO,
+ * ERR_KEY_REJECTED, ERR_INVALID_REQUEST (cn, days), ERR_CRYPTO.
+ */
+int	ca_create_root(const char *dir, const struct ca_create_opts *o,
+	    struct err *e);
+
+/*
+ * A new issuing CA signed by a root: a new key of o->key_type written
+ * to key_path (O_EXCL|O_NOFOLLOW, 0400, PKCS#8, encrypted with
+ * o->passphrase_file when set) and a certificate CN=o->cn, CA:TRUE
+ * pathlen:0, keyCertSign+cRLSign, SKI, AKI = the root's SKI, valid
+ * o->days (0: 1826, 5 years; cut at the root's notAfter), signed by
+ * the root key at root_key_path (checked like the CA key: a regular
+ * file of this user, no group/other bits; decrypted with
+ * root_pass_file, may be NULL).  The root key is read, used and freed
+ * here, never copied or logged.  root_cert_path must be a self-signed
+ * CA matching that key.  out: cert_pem = the new cert, anchors_pem =
+ * the root cert.  Nothing is left at key_path on failure.
+ * Errors: ERR_ALREADY_EXISTS (key_path), ERR_IO (unreadable files, key
+ * file mode/owner), ERR_INVALID_CHAIN (root not a self-signed CA, key
+ * does not match it, the result does not verify), ERR_KEY_REJECTED,
+ * ERR_INVALID_REQUEST, ERR_CRYPTO (wrong passphrase, signing).
+ */
+int	ca_create_signed(const char *key_path, const char *root_cert_path,
+	    const char *root_key_path, const char *root_pass_file,
+	    const struct ca_create_opts *o, struct ca_new *out,
+	    struct err *e);
+
+/*
+ * A new one-tier (self-signed) CA like init's: key to key_path as in
+ * ca_create_signed(), the certificate (o->days; 0: 3650) into out
+ * (cert_pem = anchors_pem = the cert).  Errors: those of
+ * ca_create_signed() but ERR_INVALID_CHAIN.
+ */
+int	ca_create_self(const char *key_path, const struct ca_create_opts *o,
+	    struct ca_new *out, struct err *e);
+
+/*
+ * A new key (to key_path as above) and a CSR for it (subject CN=o->cn,
+ * asking for basicConstraints CA:TRUE pathlen:0 and keyCertSign+
+ * cRLSign) for an outside CA to sign: out->csr_pem, ski (the SHA-1 of
+ * the key, RFC 5280 method 1; the signed cert may carry another one:
+ * ca_complete_cert() reports the cert's), spki_sha256, key_type.
+ * Errors: those of ca_create_self().
+ */
+int	ca_create_csr(const char *key_path, const struct ca_create_opts *o,
+	    struct ca_new *out, struct err *e);
+
+/*
+ * Check a certificate for the key at key_path (decrypted with
+ * pass_file, may be NULL) and fill out: cert_pem is the CA cert (PEM,
+ * at most RCA_MAX_PEM_BYTES) possibly followed by intermediates; it
+ * must match the key, be a CA (basicConstraints CA:TRUE, keyUsage with
+ * keyCertSign) and verify (X509_verify_cert, any purpose, times not
+ * checked) with the certs after the first as untrusted intermediates
+ * to one of the self-signed anchors in chain_roots_pem (NULL or "": it
+ * must be self-signed and is its own anchor).  out->anchors_pem = the
+ * anchor it chains to; out->cert_pem = the cert and the intermediates
+ * of the chain built (normalised PEM).
+ * Errors: ERR_INVALID_CHAIN (mismatch, not a CA, does not verify: the
+ * message says which), ERR_INVALID_REQUEST (not PEM), ERR_IO,
+ * ERR_CRYPTO (key unreadable: wrong passphrase).
+ */
+int	ca_complete_cert(const char *key_path, const char *pass_file,
+	    const char *cert_pem, const char *chain_roots_pem,
+	    struct ca_new *out, struct err *e);
+
+/*
+ * Adopt an existing CA signed by an outside root (init --import-cert
+ * --import-key --import-chain): in_cert (cert + intermediates) must
+ * match in_key and verify to the anchors in in_roots as in
+ * ca_complete_cert(); then key_path (0400, re-encrypted with
+ * out_pass_file if not NULL), cert_path (cert + intermediates, 0444)
+ * and roots_path (the anchor it chains to, 0444) are written, all
+ * O_EXCL.  Nothing is written on a refusal; what was written is
+ * removed on a later failure.
+ */
+struct ca_import_req {
+	const char	*in_cert;
+	const char	*in_key;
+	const char	*in_pass_file;	/* may be NULL */
+	const char	*in_roots;
+	const char	*cert_path;
+	const char	*key_path;
+	const char	*roots_path;
+	const char	*out_pass_file;	/* may be NULL */
+};
+int	ca_import_chain_files(const struct ca_import_req *r, struct err *e);
+
+/*
+ * Lowercase hex SHA-256 of the canonical SubjectPublicKeyInfo of the
+ * private key at key_path (decrypted with pass_file, may be NULL): the
+ * value ca_spki_sha256() gives for a CA loaded with it, so a key file
+ * is matched to a `cas` row whatever its name.  The key file is checked
+ * like ca_load()'s.  Errors: ERR_IO, ERR_NOT_FOUND (no such file),
+ * ERR_CRYPTO.
+ */
+int	ca_key_file_spki_sha256(const char *key_path, const char *pass_file,
+	    char out[RCA_SHA256_HEX + 1], struct err *e);
+
+/* ------------------------------------------------------------------ */
 /* The loaded CA                                                       */
 
 struct ca;
@@ -64,10 +208,14 @@ struct ca;
 /*
  * Load the CA for signing.  key_path must be a regular file owned by the
  * running user with no group/other permission bits, and must match
- * cert_path; passphrase_file (NULL: none) decrypts it.  public_url (may be
- * NULL or "") is used for the CRL DP (<url>/v1/crl) and AIA caIssuers
- * (<url>/v1/ca.pem) of every issued certificate.  The key's bytes never
- * appear in an error message.
+ * cert_path; passphrase_file (NULL: none) decrypts it.  cert_path holds
+ * the issuing certificate, then its intermediates if any; a roots.pem
+ * in the same folder, when present, holds its anchors (two tiers) and
+ * the chain must verify to them (ERR_INVALID_CHAIN), as ca_load_pem().
+ * public_url (may be NULL or "") is used for the CRL DP
+ * (<url>/v1/crl/<ski hex>) and AIA caIssuers (<url>/v1/ca.pem) of every
+ * issued certificate.  The key's bytes never appear in an error
+ * message.
  * Returns a new struct ca (free with ca_free()), or NULL.
  * Errors: ERR_IO (missing/unreadable, wrong mode or owner: message says
  * which), ERR_CRYPTO (does not parse, wrong passphrase, mismatch).
@@ -75,6 +223,28 @@ struct ca;
 struct ca *ca_load(const char *cert_path, const char *key_path,
 	    const char *passphrase_file, const char *public_url,
 	    struct err *e);
+
+/*
+ * A CA from strings, as stored in a `cas` row: cert_pem is the issuing
+ * certificate followed by its intermediates (at most
+ * RCA_MAX_PEM_BYTES); anchors_pem (NULL or "": none) the self-signed
+ * roots it chains to.  Without anchors the issuing certificate is its
+ * own anchor (one tier, or a CA imported before two tiers existed).
+ * The chain must verify (any purpose, times not checked) from the
+ * issuing certificate through the intermediates to an anchor, else
+ * ERR_INVALID_CHAIN.  key_path (NULL: no key, verification and
+ * bundles only; then ca_issue() and the CRL functions fail with
+ * ERR_CRYPTO) is read and checked as by ca_load().  public_url as for
+ * ca_load(); the CRL DP of issued certificates is
+ * <public_url>/v1/crl/<ski hex>.
+ * Returns a new struct ca (ca_free()), or NULL.
+ * Errors: ERR_INVALID_CHAIN (roots not self-signed CAs, chain does not
+ * verify, SKI over 64 bytes), ERR_IO and ERR_CRYPTO (not PEM, not a CA,
+ * key mismatch) as ca_load().
+ */
+struct ca *ca_load_pem(const char *cert_pem, const char *anchors_pem,
+	    const char *key_path, const char *passphrase_file,
+	    const char *public_url, struct err *e);
 
 /* Free a CA (the key is wiped by OpenSSL).  NULL is fine. */
 void	ca_free(struct ca *ca);
@@ -91,6 +261,73 @@ const char *ca_fingerprint(const struct ca *ca);
 
 /* Type of the CA key. */
 enum key_type ca_key_type(const struct ca *ca);
+
+/*
+ * The CA certificate's subjectKeyIdentifier as lowercase hex (the
+ * SHA-1 of its key when it has none), the name of its CRL
+ * (/v1/crl/<ski>) and of its `cas` row (borrowed).
+ */
+const char *ca_ski_hex(const struct ca *ca);
+
+/* SHA-256 hex of the canonical SPKI of the CA's key (borrowed). */
+const char *ca_spki_sha256(const struct ca *ca);
+
+/*
+ * What a leaf's chain adds after the leaf (borrowed): the issuing
+ * certificate and its intermediates as PEM, or "" when the issuing
+ * certificate is itself an anchor (self-signed: SPEC 10, the chain
+ * never holds the anchor).
+ */
+const char *ca_chain_pem(const struct ca *ca);
+
+/* The CA's anchors as PEM (the cert itself when self-signed; borrowed). */
+const char *ca_anchors_pem(const struct ca *ca);
+
+/* True when the CA was loaded with its private key. */
+bool	ca_has_key(const struct ca *ca);
+
+/* notBefore of the CA certificate (epoch seconds). */
+int64_t	ca_not_before(const struct ca *ca);
+
+/*
+ * The trust bundle of n CAs (SPEC 10): the anchors of each, in the
+ * order given, deduplicated by SHA-256 fingerprint, as PEM (new,
+ * free()); etag gets "\"" + the first 32 hex digits of SHA-256(bundle) +
+ * "\"".  Errors: ERR_INVALID_REQUEST (n is 0), ERR_INTERNAL.
+ */
+char	*ca_bundle_pem(const struct ca *const *cas, size_t n,
+	    char etag[RCA_ETAG_MAX], struct err *e);
+
+/*
+ * Leaf verification over several CAs (renewal during a rollover): the
+ * anchors of every CA trusted, their issuing certificates and
+ * intermediates untrusted.  Read-only after ca_trust_new(); any number
+ * of threads may verify at once.  It holds references, not the CAs:
+ * it stays valid after they are freed.
+ */
+struct ca_trust;
+struct ca_cert;
+
+/* A trust set of cas[0..n) (new; ca_trust_free()).  Errors: ERR_CRYPTO,
+ * ERR_INVALID_REQUEST (n is 0). */
+struct ca_trust *ca_trust_new(const struct ca *const *cas, size_t n,
+	    struct err *e);
+
+/* Free t; NULL is fine. */
+void	ca_trust_free(struct ca_trust *t);
+
+/*
+ * ca_verify_cert() over every CA of t: the leaf (DER) must chain to an
+ * anchor through the issuing certificate of one of the CAs given to
+ * ca_trust_new(), whose index goes to *which (may be NULL), be valid at
+ * now and carry clientAuth.  out as for ca_verify_cert().
+ * Errors: ERR_UNAUTHORIZED (message says why; a leaf signed directly
+ * by an anchor that is not one of the CAs is refused too),
+ * ERR_INVALID_REQUEST.
+ */
+int	ca_trust_verify_cert(const struct ca_trust *t,
+	    const unsigned char *der, size_t len, int64_t now, int *which,
+	    struct ca_cert *out, struct err *e);
 
 /* ------------------------------------------------------------------ */
 /* Certificate requests                                                */

@@ -33,7 +33,23 @@ struct ca {
 	size_t		 der_len;
 	int64_t		 not_after;
 	char		 fingerprint[RCA_SHA256_HEX + 1];
-	X509_STORE	*store;		/* only the CA certificate */
+	/*
+	 * Trust (SPEC 10): the anchors the CA chains to, in store; the
+	 * issuing certificate and its intermediates, untrusted, for
+	 * chains through an intermediate CA (NULL when the CA is its own
+	 * anchor).  PARTIAL_CHAIN is set on store only for a CA imported
+	 * before two tiers without its roots (its own, unsigned anchor).
+	 */
+	X509_STORE	*store;
+	STACK_OF(X509)	*anchors;
+	STACK_OF(X509)	*untrusted;
+	bool		 self_anchor;
+	bool		 partial;
+	char		*chain_pem;	/* "" when self_anchor */
+	char		*anchors_pem;
+	char		 ski[RCA_SKI_HEX_MAX + 1];
+	char		 spki_sha256[RCA_SHA256_HEX + 1];
+	int64_t		 not_before;
 	/* Prebuilt extensions, copied into each certificate/CRL. */
 	X509_EXTENSION	*ext_aki;
 	X509_EXTENSION	*ext_bc;		/* critical CA:FALSE */
@@ -65,6 +81,9 @@ struct ca_csr {
 	struct names	 names;
 };
 
+/* Certificates in one CA's chain or roots file. */
+#define RCA_CA_MAX_CHAIN	8
+
 /* Nesting depth of the strict DER check of a CSR (real ones use 8). */
 #define RCA_DER_MAX_DEPTH	32
 
@@ -75,6 +94,12 @@ struct ca_csr {
  * Free with EVP_MD_CTX_free().  NULL on failure.
  */
 EVP_MD_CTX *ca_sign_ctx(const struct ca *ca);
+
+/*
+ * Signing needs the CA's key: refuse a CA loaded without it.
+ * Errors: ERR_CRYPTO "this instance has not got the key of CA <ski>".
+ */
+int	ca_key_needed(const struct ca *ca, struct err *e);
 
 /* Log and clear OpenSSL's error queue for this thread, after what. */
 void	ca_log_ssl(const char *what);
@@ -257,6 +282,16 @@ void	ca_secret_free(char *p, size_t len);
 EVP_PKEY *ca_key_parse(const char *pem, size_t len, const char *pass,
 	    const char *what, enum err_code code, struct err *e);
 
+/*
+ * Read a CA (or root) key file with the checks of SPEC section 3 on
+ * the descriptor opened O_NOFOLLOW (so the file checked is the file
+ * read): a regular file of the running user, no group or other bits,
+ * one link, a sane size.  *out new (ca_secret_free(*out, *outlen)).
+ * Errors: ERR_IO naming the path and the fix.
+ */
+int	ca_key_file_read(const char *path, char **out, size_t *outlen,
+	    struct err *e);
+
 /* Parse a PEM certificate (new); what and code as ca_key_parse(). */
 X509	*ca_cert_parse(const char *pem, size_t len, const char *what,
 	    enum err_code code, struct err *e);
@@ -266,5 +301,123 @@ bool	ca_cert_is_ca(X509 *x);
 
 /* The signing digest for a CA key type ("SHA256", "SHA384"). */
 const char *ca_digest_name(enum key_type t);
+
+/* sign.c */
+
+/*
+ * Verify leaf x at now (0: time now) with the anchors of store and the
+ * untrusted intermediates (may be NULL) for client use: chain, dates,
+ * clientAuth EKU.  *chain gets the chain built (new; [1] is the
+ * issuer).  Errors: ERR_UNAUTHORIZED (why), ERR_CRYPTO.
+ */
+int	ca_leaf_verify(X509_STORE *store, STACK_OF(X509) *untrusted, X509 *x,
+	    int64_t now, STACK_OF(X509) **chain, struct err *e);
+
+/*
+ * Fill out from a verified leaf x (names, key type, dates, serial,
+ * fingerprint, pem, der).  Errors: ERR_UNAUTHORIZED, ERR_CRYPTO.
+ */
+int	ca_leaf_fill(X509 *x, struct ca_cert *out, struct err *e);
+
+/* mkcert.c */
+
+/* ERR_ALREADY_EXISTS when path exists (not followed), ERR_IO. */
+int	ca_check_absent(const char *path, struct err *e);
+
+/*
+ * The options of a new CA: a CA key type, a CN of 1 to 64 printable
+ * characters, 1 to 36500 days.  Errors: ERR_KEY_REJECTED,
+ * ERR_INVALID_REQUEST.
+ */
+int	ca_create_opts_check(const struct ca_create_opts *o, struct err *e);
+
+/* What a new CA certificate is made of (all borrowed). */
+struct ca_mk {
+	EVP_PKEY	*pub;		/* the new CA's key */
+	const char	*cn;		/* its subject CN */
+	int		 pathlen;	/* 0 or 1 */
+	int		 days;		/* cut at the issuer's notAfter */
+	X509		*issuer;	/* NULL: self-signed */
+	EVP_PKEY	*sign_key;	/* the issuer's key (or pub) */
+	enum key_type	 sign_type;	/* its type: the digest */
+};
+
+/*
+ * A CA certificate (new): random serial, CN=cn, notBefore now - 60 s,
+ * basicConstraints critical CA:TRUE pathlen, keyUsage critical
+ * keyCertSign+cRLSign, SKI (hash), AKI (keyid of the issuer).
+ * Errors: ERR_CRYPTO.
+ */
+X509	*ca_mkcert(const struct ca_mk *m, struct err *e);
+
+/* ca_mkcert() self-signed with key of type t (new). */
+X509	*ca_mkself(EVP_PKEY *key, enum key_type t, const char *cn,
+	    int pathlen, int days, struct err *e);
+
+/*
+ * key as PKCS#8 PEM at key_path, created O_EXCL|O_NOFOLLOW 0400,
+ * encrypted with the passphrase in pass_file (NULL: none).
+ * Errors: ERR_ALREADY_EXISTS, ERR_IO, ERR_INVALID_REQUEST, ERR_CRYPTO.
+ */
+int	ca_key_write(const char *key_path, EVP_PKEY *key,
+	    const char *pass_file, struct err *e);
+
+/* chain.c */
+
+/*
+ * Every certificate of a PEM string of len bytes (at most
+ * RCA_MAX_PEM_BYTES, at most RCA_CA_MAX_CHAIN certificates, at least
+ * one) in order (new; sk_X509_pop_free).  what names it in messages.
+ * Errors: code, ERR_INTERNAL.
+ */
+STACK_OF(X509) *ca_pem_certs(const char *pem, size_t len, const char *what,
+	    enum err_code code, struct err *e);
+
+/* One certificate as PEM (new); NULL: memory. */
+char	*ca_pem_x509(X509 *x);
+
+/* The certificates of sk from index from as PEM (new); NULL: memory. */
+char	*ca_certs_pem(STACK_OF(X509) *sk, int from);
+
+/*
+ * x's subjectKeyIdentifier as lowercase hex, or the SHA-1 of its key
+ * when it has none.  Errors: ERR_INVALID_CHAIN (longer than
+ * RCA_SKI_HEX_MAX / 2 bytes), ERR_CRYPTO.
+ */
+int	ca_ski_of(X509 *x, char out[RCA_SKI_HEX_MAX + 1], struct err *e);
+
+/* True when x is issued by itself and its signature verifies. */
+bool	ca_self_signed(X509 *x);
+
+/*
+ * Verify cert through untrusted (may be NULL) to one of anchors, dates
+ * not checked, PARTIAL_CHAIN when partial; *chain gets the chain built
+ * (new; [0] is cert, the last its anchor).  Errors: ERR_INVALID_CHAIN
+ * (the message gives OpenSSL's reason), ERR_CRYPTO.
+ */
+int	ca_chain_verify(X509 *cert, STACK_OF(X509) *untrusted,
+	    STACK_OF(X509) *anchors, bool partial, STACK_OF(X509) **chain,
+	    struct err *e);
+
+/*
+ * Fill out (struct ca_new) from chain (the CA cert first, then its
+ * intermediates) and its anchors, for a key of type t; out is cleared
+ * on failure.  Errors: ERR_INVALID_CHAIN (dates), ERR_CRYPTO,
+ * ERR_INTERNAL.
+ */
+int	ca_new_fill(struct ca_new *out, STACK_OF(X509) *chain,
+	    STACK_OF(X509) *anchors, enum key_type t, struct err *e);
+
+/* Every anchor is a self-signed CA.  Errors: ERR_INVALID_CHAIN. */
+int	ca_anchors_check(STACK_OF(X509) *anchors, struct err *e);
+
+/* spki.c */
+
+/*
+ * SHA-256 hex of pk's canonical SPKI (i2d_PUBKEY, EC points
+ * uncompressed; pk's conversion form is set).  Errors: ERR_CRYPTO.
+ */
+int	ca_pkey_spki_sha256(EVP_PKEY *pk, char out[RCA_SHA256_HEX + 1],
+	    struct err *e);
 
 #endif

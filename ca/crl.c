@@ -107,6 +107,8 @@ ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
 
 	*der = NULL;
 	*der_len = 0;
+	if (ca_key_needed(ca, e) == -1)
+		goto out;
 	if (next_update <= this_update) {
 		err_set(e, ERR_INVALID_REQUEST,
 		    "nextUpdate must be after thisUpdate");

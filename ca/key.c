@@ -3,8 +3,12 @@
  * and by the daemon's load: passphrase files, PEM keys and certificates
  * that never prompt on a terminal, and what makes a certificate a CA's.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ca_priv.h"
 
@@ -148,4 +152,96 @@ ca_cert_is_ca(X509 *x)
 	    (X509_get_key_usage(x) & KU_KEY_CERT_SIGN) == 0)
 		ca = false;
 	return ca;
+}
+
+/*
+ * The key file's checks of SPEC section 3 on its fstat st: a regular
+ * file of the running user, no group or other bits, one link, a sane
+ * size.  Errors: ERR_IO naming path and the fix.
+ */
+static int
+key_file_check(const char *path, const struct stat *st, struct err *e)
+{
+	if (!S_ISREG(st->st_mode)) {
+		err_set(e, ERR_IO, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st->st_uid != geteuid()) {
+		err_set(e, ERR_IO, "%s: owned by uid %u, not by the running "
+		    "user (uid %u)", path, (unsigned)st->st_uid,
+		    (unsigned)geteuid());
+		return -1;
+	}
+	if ((st->st_mode & 077) != 0) {
+		err_set(e, ERR_IO, "%s: mode %04o gives access to group or "
+		    "others (use chmod 0400)", path,
+		    (unsigned)(st->st_mode & 07777));
+		return -1;
+	}
+	/* A second name for the key is a copy nobody watches. */
+	if (st->st_nlink != 1) {
+		err_set(e, ERR_IO, "%s: has %lu links; the CA key must have "
+		    "exactly one (remove the hard link)", path,
+		    (unsigned long)st->st_nlink);
+		return -1;
+	}
+	if (st->st_size <= 0 || st->st_size > RCA_MAX_KEY_FILE_BYTES) {
+		err_set(e, ERR_IO, "%s: size %lld out of range", path,
+		    (long long)st->st_size);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ca_key_file_read(const char *path, char **out, size_t *outlen,
+    struct err *e)
+{
+	struct stat st = { 0 };
+	char *buf = NULL;
+	size_t have = 0;
+	int fd, rc = -1;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			err_set(e, ERR_IO, "%s: is a symbolic link, not a "
+			    "regular file", path);
+		else
+			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (key_file_check(path, &st, e) == -1)
+		goto out;
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		err_set(e, ERR_IO, "%s: out of memory", path);
+		goto out;
+	}
+	while (have < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	*out = buf;
+	*outlen = have;
+	buf = NULL;
+	rc = 0;
+out:
+	ca_secret_free(buf, (size_t)st.st_size);
+	close(fd);
+	return rc;
 }

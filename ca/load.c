@@ -16,101 +16,6 @@
 
 #include "fileio.h"
 
-/*
- * The key file's checks of SPEC section 3 on its fstat st: a regular
- * file of the running user, no group or other bits, one link, a sane
- * size.  Errors: ERR_IO naming path and the fix.
- */
-static int
-key_file_check(const char *path, const struct stat *st, struct err *e)
-{
-	if (!S_ISREG(st->st_mode)) {
-		err_set(e, ERR_IO, "%s: not a regular file", path);
-		return -1;
-	}
-	if (st->st_uid != geteuid()) {
-		err_set(e, ERR_IO, "%s: owned by uid %u, not by the running "
-		    "user (uid %u)", path, (unsigned)st->st_uid,
-		    (unsigned)geteuid());
-		return -1;
-	}
-	if ((st->st_mode & 077) != 0) {
-		err_set(e, ERR_IO, "%s: mode %04o gives access to group or "
-		    "others (use chmod 0400)", path,
-		    (unsigned)(st->st_mode & 07777));
-		return -1;
-	}
-	/* A second name for the key is a copy nobody watches. */
-	if (st->st_nlink != 1) {
-		err_set(e, ERR_IO, "%s: has %lu links; the CA key must have "
-		    "exactly one (remove the hard link)", path,
-		    (unsigned long)st->st_nlink);
-		return -1;
-	}
-	if (st->st_size <= 0 || st->st_size > RCA_MAX_KEY_FILE_BYTES) {
-		err_set(e, ERR_IO, "%s: size %lld out of range", path,
-		    (long long)st->st_size);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Read the key file with the checks of SPEC section 3, on the opened
- * descriptor so the file checked is the file read.
- */
-static int
-key_file_read(const char *path, char **out, size_t *outlen, struct err *e)
-{
-	struct stat st = { 0 };
-	char *buf = NULL;
-	size_t have = 0;
-	int fd, rc = -1;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ELOOP)
-			err_set(e, ERR_IO, "%s: is a symbolic link, not a "
-			    "regular file", path);
-		else
-			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (key_file_check(path, &st, e) == -1)
-		goto out;
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		err_set(e, ERR_IO, "%s: out of memory", path);
-		goto out;
-	}
-	while (have < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	buf[have] = '\0';
-	*out = buf;
-	*outlen = have;
-	buf = NULL;
-	rc = 0;
-out:
-	ca_secret_free(buf, (size_t)st.st_size);
-	close(fd);
-	return rc;
-}
-
 /* An extension of nid from a config-style value, without a context. */
 static X509_EXTENSION *
 ext_conf(int nid, const char *value)
@@ -118,7 +23,10 @@ ext_conf(int nid, const char *value)
 	return X509V3_EXT_nconf_nid(NULL, NULL, nid, value);
 }
 
-/* CRL DP and AIA caIssuers pointing at public_url. */
+/*
+ * CRL DP (this CA's own CRL, by its SKI: several CAs publish one each
+ * during a rollover) and AIA caIssuers pointing at public_url.
+ */
 static int
 url_exts(struct ca *ca, const char *public_url)
 {
@@ -139,7 +47,7 @@ url_exts(struct ca *ca, const char *public_url)
 	len = strlen(base);
 	while (len > 0 && base[len - 1] == '/')
 		base[--len] = '\0';
-	if (asprintf(&crl, "%s/v1/crl", base) < 0) {
+	if (asprintf(&crl, "%s/v1/crl/%s", base, ca->ski) < 0) {
 		crl = NULL;
 		goto out;
 	}
@@ -239,22 +147,218 @@ out:
 	return rc;
 }
 
-struct ca *
-ca_load(const char *cert_path, const char *key_path,
-    const char *passphrase_file, const char *public_url, struct err *e)
+/*
+ * The certificates of ca from cpem (the issuing certificate, then
+ * intermediates) and apem (anchors; alen 0: none): the chain built to
+ * an anchor becomes ca->untrusted, its anchor ca->anchors and the
+ * store.  what names cpem in messages.
+ */
+static int
+load_chain(struct ca *ca, STACK_OF(X509) *certs, const char *apem,
+    size_t alen, struct err *e)
+{
+	STACK_OF(X509) *chain = NULL;
+	X509 *anchor;
+	int rc = -1;
+
+	if (alen > 0) {
+		if ((ca->anchors = ca_pem_certs(apem, alen, "the CA's roots",
+		    ERR_INVALID_CHAIN, e)) == NULL ||
+		    ca_anchors_check(ca->anchors, e) == -1)
+			goto out;
+	} else {
+		/* One tier, or a CA imported without its roots. */
+		ca->partial = !ca_self_signed(ca->cert);
+		if ((ca->anchors = sk_X509_new_null()) == NULL ||
+		    !X509_up_ref(ca->cert) ||
+		    sk_X509_push(ca->anchors, ca->cert) <= 0) {
+			err_set(e, ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+	}
+	if (ca_chain_verify(ca->cert, certs, ca->anchors, ca->partial, &chain,
+	    e) == -1)
+		goto out;
+	/* Keep only the anchor reached: the bundle trusts no more. */
+	anchor = sk_X509_pop(chain);
+	sk_X509_pop_free(ca->anchors, X509_free);
+	if ((ca->anchors = sk_X509_new_null()) == NULL ||
+	    sk_X509_push(ca->anchors, anchor) <= 0) {
+		X509_free(anchor);
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	ca->self_anchor = sk_X509_num(chain) == 0;
+	if ((ca->chain_pem = ca->self_anchor ? strdup("") :
+	    ca_certs_pem(chain, 0)) == NULL ||
+	    (ca->anchors_pem = ca_certs_pem(ca->anchors, 0)) == NULL ||
+	    (ca->store = X509_STORE_new()) == NULL ||
+	    X509_STORE_add_cert(ca->store, anchor) != 1) {
+		ca_ssl_fail("loading the CA", ERR_CRYPTO,
+		    "cannot prepare the CA's chain", e);
+		goto out;
+	}
+	if (ca->partial)
+		X509_STORE_set_flags(ca->store, X509_V_FLAG_PARTIAL_CHAIN);
+	if (!ca->self_anchor) {
+		ca->untrusted = chain;
+		chain = NULL;
+	}
+	rc = 0;
+out:
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}
+
+/*
+ * The key (kpem, NULL: none) and identity of ca->cert: key type, the
+ * key matches, a CA certificate.  kwhat and cwhat name the inputs.
+ */
+static int
+load_key(struct ca *ca, const char *kpem, size_t klen, const char *pass,
+    const char *kwhat, const char *cwhat, struct err *e)
+{
+	if (kpem != NULL && (ca->key = ca_key_parse(kpem, klen, pass, kwhat,
+	    ERR_CRYPTO, e)) == NULL)
+		return -1;
+	if (ca_key_classify(ca->key != NULL ? ca->key :
+	    X509_get0_pubkey(ca->cert), &ca->key_type, e) == -1) {
+		if (e != NULL)
+			e->code = ERR_CRYPTO;
+		return -1;
+	}
+	if (ca->key != NULL && X509_check_private_key(ca->cert, ca->key) !=
+	    1) {
+		ERR_clear_error();
+		err_set(e, ERR_CRYPTO, "%s does not match %s", kwhat, cwhat);
+		return -1;
+	}
+	if (!ca_cert_is_ca(ca->cert)) {
+		err_set(e, ERR_CRYPTO, "%s is not a CA certificate", cwhat);
+		return -1;
+	}
+	if (ca_asn1_time_epoch(X509_get0_notAfter(ca->cert),
+	    &ca->not_after) == -1 ||
+	    ca_asn1_time_epoch(X509_get0_notBefore(ca->cert),
+	    &ca->not_before) == -1) {
+		err_set(e, ERR_CRYPTO, "%s: invalid validity dates", cwhat);
+		return -1;
+	}
+	return 0;
+}
+
+/* What signing needs, built once: digests, template, extensions. */
+static int
+load_signing(struct ca *ca, const char *public_url, struct err *e)
+{
+	if ((ca->md = EVP_MD_fetch(NULL, ca_digest_name(ca->key_type),
+	    NULL)) == NULL || (ca->sha1 = EVP_MD_fetch(NULL, "SHA1",
+	    NULL)) == NULL ||
+	    (ca->der = ca_x509_der(ca->cert, &ca->der_len)) == NULL ||
+	    (ca->pem = ca_pem_encode("CERTIFICATE", ca->der,
+	    ca->der_len)) == NULL)
+		goto fail;
+	if (ca->key != NULL && ((ca->sign_tmpl = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit_ex(ca->sign_tmpl, NULL,
+	    ca_digest_name(ca->key_type), NULL, NULL, ca->key, NULL) != 1))
+		goto fail;
+	if (ca_ski_of(ca->cert, ca->ski, e) == -1)
+		return -1;
+	if (prebuild(ca, public_url) == -1)
+		goto fail;
+	ca_sha256_hex(ca->der, ca->der_len, ca->fingerprint);
+	return ca_pkey_spki_sha256(X509_get0_pubkey(ca->cert),
+	    ca->spki_sha256, e);
+fail:
+	ca_ssl_fail("loading the CA", ERR_CRYPTO,
+	    "cannot prepare the CA for signing", e);
+	return -1;
+}
+
+/*
+ * A CA from its certificates (cpem, apem: see ca_load_pem) and key PEM
+ * (kpem, NULL: none).  kwhat and cwhat name the inputs in messages.
+ */
+static struct ca *
+load_core(const char *cpem, size_t clen, const char *apem, size_t alen,
+    const char *kpem, size_t klen, const char *pass, const char *kwhat,
+    const char *cwhat, const char *public_url, struct err *e)
 {
 	struct ca *ca = NULL, *ret = NULL;
-	char *cpem = NULL, *kpem = NULL, *pass = NULL;
-	size_t clen = 0, klen = 0;
+	STACK_OF(X509) *certs = NULL;
 
 	if ((ca = calloc(1, sizeof(*ca))) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (key_file_read(key_path, &kpem, &klen, e) == -1)
+	if ((certs = ca_pem_certs(cpem, clen, cwhat, ERR_CRYPTO, e)) == NULL)
+		goto out;
+	ca->cert = sk_X509_shift(certs);
+	if (load_key(ca, kpem, klen, pass, kwhat, cwhat, e) == -1 ||
+	    load_chain(ca, certs, apem, alen, e) == -1 ||
+	    load_signing(ca, public_url, e) == -1)
+		goto out;
+	ret = ca;
+	ca = NULL;
+out:
+	sk_X509_pop_free(certs, X509_free);
+	ca_free(ca);
+	return ret;
+}
+
+/* The roots.pem beside cert_path into *out (NULL when there is none). */
+static int
+read_roots(const char *cert_path, char **out, size_t *len, struct err *e)
+{
+	char path[RCA_MAX_PATH];
+	const char *slash = strrchr(cert_path, '/');
+	struct stat st;
+	int n, fd;
+
+	*out = NULL;
+	*len = 0;
+	if (slash == NULL)
+		n = snprintf(path, sizeof(path), "%s", RCA_CA_ROOTS_FILE);
+	else
+		n = snprintf(path, sizeof(path), "%.*s/%s",
+		    (int)(slash - cert_path), cert_path, RCA_CA_ROOTS_FILE);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		err_set(e, ERR_IO, "%s: path too long", cert_path);
+		return -1;
+	}
+	/* The anchors are trusted: no link, a regular file (fstat). */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		err_set(e, ERR_IO, "%s: %s", path, errno == ELOOP ?
+		    "is a symbolic link, not a regular file" :
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		err_set(e, ERR_IO, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	n = fio_read_fd(fd, path, RCA_MAX_PEM_BYTES, out, len, e);
+	close(fd);
+	return n;
+}
+
+struct ca *
+ca_load(const char *cert_path, const char *key_path,
+    const char *passphrase_file, const char *public_url, struct err *e)
+{
+	struct ca *ret = NULL;
+	char *cpem = NULL, *kpem = NULL, *apem = NULL, *pass = NULL;
+	size_t clen = 0, klen = 0, alen = 0;
+
+	if (key_path != NULL && ca_key_file_read(key_path, &kpem, &klen, e) ==
+	    -1)
 		goto out;
 	if (fio_read_all(cert_path, RCA_MAX_PEM_BYTES, &cpem, &clen, e) ==
-	    -1) {
+	    -1 || read_roots(cert_path, &apem, &alen, e) == -1) {
 		if (e != NULL)
 			e->code = ERR_IO;
 		goto out;
@@ -265,56 +369,48 @@ ca_load(const char *cert_path, const char *key_path,
 			e->code = ERR_IO;
 		goto out;
 	}
-	if ((ca->cert = ca_cert_parse(cpem, clen, cert_path, ERR_CRYPTO,
-	    e)) == NULL ||
-	    (ca->key = ca_key_parse(kpem, klen, pass, key_path, ERR_CRYPTO,
-	    e)) == NULL)
-		goto out;
-	if (ca_key_classify(ca->key, &ca->key_type, e) == -1) {
-		if (e != NULL)
-			e->code = ERR_CRYPTO;
-		goto out;
-	}
-	if (X509_check_private_key(ca->cert, ca->key) != 1) {
-		ERR_clear_error();
-		err_set(e, ERR_CRYPTO, "%s does not match %s", key_path,
-		    cert_path);
-		goto out;
-	}
-	if (!ca_cert_is_ca(ca->cert)) {
-		err_set(e, ERR_CRYPTO, "%s is not a CA certificate",
-		    cert_path);
-		goto out;
-	}
-	if (ca_asn1_time_epoch(X509_get0_notAfter(ca->cert),
-	    &ca->not_after) == -1) {
-		err_set(e, ERR_CRYPTO, "%s: invalid notAfter", cert_path);
-		goto out;
-	}
-	if ((ca->md = EVP_MD_fetch(NULL, ca_digest_name(ca->key_type),
-	    NULL)) == NULL || (ca->sha1 = EVP_MD_fetch(NULL, "SHA1",
-	    NULL)) == NULL ||
-	    (ca->der = ca_x509_der(ca->cert, &ca->der_len)) == NULL ||
-	    (ca->pem = ca_pem_encode("CERTIFICATE", ca->der,
-	    ca->der_len)) == NULL ||
-	    (ca->sign_tmpl = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit_ex(ca->sign_tmpl, NULL,
-	    ca_digest_name(ca->key_type), NULL, NULL, ca->key, NULL) != 1 ||
-	    (ca->store = X509_STORE_new()) == NULL ||
-	    X509_STORE_add_cert(ca->store, ca->cert) != 1 ||
-	    prebuild(ca, public_url) == -1) {
-		ca_ssl_fail("loading the CA", ERR_CRYPTO,
-		    "cannot prepare the CA for signing", e);
-		goto out;
-	}
-	ca_sha256_hex(ca->der, ca->der_len, ca->fingerprint);
-	ret = ca;
-	ca = NULL;
+	ret = load_core(cpem, clen, apem, alen, kpem, klen, pass, key_path,
+	    cert_path, public_url, e);
 out:
 	ca_secret_free(kpem, klen);
 	free(cpem);
+	free(apem);
 	ca_passphrase_free(pass);
-	ca_free(ca);
+	return ret;
+}
+
+struct ca *
+ca_load_pem(const char *cert_pem, const char *anchors_pem,
+    const char *key_path, const char *passphrase_file,
+    const char *public_url, struct err *e)
+{
+	struct ca *ret = NULL;
+	char *kpem = NULL, *pass = NULL;
+	size_t klen = 0, clen, alen;
+
+	clen = cert_pem != NULL ? strnlen(cert_pem, RCA_MAX_PEM_BYTES + 1) :
+	    0;
+	alen = anchors_pem != NULL ? strnlen(anchors_pem,
+	    RCA_MAX_PEM_BYTES + 1) : 0;
+	if (alen > RCA_MAX_PEM_BYTES) {
+		err_set(e, ERR_INVALID_CHAIN, "the CA's roots are larger "
+		    "than %d bytes", RCA_MAX_PEM_BYTES);
+		goto out;
+	}
+	if (key_path != NULL && ca_key_file_read(key_path, &kpem, &klen, e) ==
+	    -1)
+		goto out;
+	if (passphrase_file != NULL &&
+	    ca_passphrase_read(passphrase_file, &pass, e) == -1) {
+		if (e != NULL)
+			e->code = ERR_IO;
+		goto out;
+	}
+	ret = load_core(cert_pem, clen, anchors_pem, alen, kpem, klen, pass,
+	    key_path, "the CA certificate", public_url, e);
+out:
+	ca_secret_free(kpem, klen);
+	ca_passphrase_free(pass);
 	return ret;
 }
 
@@ -332,6 +428,10 @@ ca_free(struct ca *ca)
 	X509_EXTENSION_free(ca->ext_crldp);
 	X509_EXTENSION_free(ca->ext_aia);
 	X509_STORE_free(ca->store);
+	sk_X509_pop_free(ca->anchors, X509_free);
+	sk_X509_pop_free(ca->untrusted, X509_free);
+	free(ca->chain_pem);
+	free(ca->anchors_pem);
 	EVP_MD_CTX_free(ca->sign_tmpl);
 	EVP_MD_free(ca->md);
 	EVP_MD_free(ca->sha1);
@@ -371,4 +471,40 @@ enum key_type
 ca_key_type(const struct ca *ca)
 {
 	return ca->key_type;
+}
+
+const char *
+ca_ski_hex(const struct ca *ca)
+{
+	return ca->ski;
+}
+
+const char *
+ca_spki_sha256(const struct ca *ca)
+{
+	return ca->spki_sha256;
+}
+
+const char *
+ca_chain_pem(const struct ca *ca)
+{
+	return ca->chain_pem;
+}
+
+const char *
+ca_anchors_pem(const struct ca *ca)
+{
+	return ca->anchors_pem;
+}
+
+bool
+ca_has_key(const struct ca *ca)
+{
+	return ca->key != NULL;
+}
+
+int64_t
+ca_not_before(const struct ca *ca)
+{
+	return ca->not_before;
 }

@@ -185,7 +185,7 @@ ca_issue(const struct ca *ca, const struct ca_csr *csr,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (ca_policy_check(csr, p, e) == -1 ||
+	if (ca_key_needed(ca, e) == -1 || ca_policy_check(csr, p, e) == -1 ||
 	    effective_ttl(p, &ttl, e) == -1)
 		goto out;
 	n = &csr->names;
@@ -249,24 +249,15 @@ out:
 }
 
 int
-ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
-    int64_t now, struct ca_cert *out, struct err *e)
+ca_leaf_verify(X509_STORE *store, STACK_OF(X509) *untrusted, X509 *x,
+    int64_t now, STACK_OF(X509) **chain, struct err *e)
 {
 	X509_STORE_CTX *ctx = NULL;
-	struct names names = NAMES_INIT;
-	enum key_type kt;
-	X509 *x = NULL;
 	int rc = -1, verr;
-	char serial[RCA_SERIAL_HEX_MAX + 1] = "";
 
-	memset(out, 0, sizeof(*out));
-	if ((x = ca_x509_from_der(der, len, ERR_INVALID_REQUEST, e)) == NULL)
-		goto out;
-	/* Kept on refusal too: the audit log names who was refused. */
-	if (ca_serial_hex(X509_get0_serialNumber(x), serial) == -1)
-		serial[0] = '\0';
+	*chain = NULL;
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
-	    X509_STORE_CTX_init(ctx, ca->store, x, NULL) != 1) {
+	    X509_STORE_CTX_init(ctx, store, x, untrusted) != 1) {
 		ca_ssl_fail("X509_STORE_CTX_init", ERR_CRYPTO,
 		    "cannot verify the certificate", e);
 		goto out;
@@ -292,6 +283,29 @@ ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
 		    "client certificate refused: no clientAuth usage");
 		goto out;
 	}
+	if ((*chain = X509_STORE_CTX_get1_chain(ctx)) == NULL ||
+	    sk_X509_num(*chain) < 2) {
+		err_set(e, ERR_UNAUTHORIZED, "client certificate refused: "
+		    "it is a CA certificate");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1) {
+		sk_X509_pop_free(*chain, X509_free);
+		*chain = NULL;
+	}
+	X509_STORE_CTX_free(ctx);
+	return rc;
+}
+
+int
+ca_leaf_fill(X509 *x, struct ca_cert *out, struct err *e)
+{
+	struct names names = NAMES_INIT;
+	enum key_type kt;
+	int rc = -1;
+
 	if (ca_key_classify(X509_get0_pubkey(x), &kt, e) == -1) {
 		if (e != NULL)
 			e->code = ERR_UNAUTHORIZED;
@@ -304,12 +318,42 @@ ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
 		goto out;
 	rc = 0;
 out:
+	names_clear(&names);
+	return rc;
+}
+
+int
+ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
+    int64_t now, struct ca_cert *out, struct err *e)
+{
+	STACK_OF(X509) *chain = NULL;
+	X509 *x = NULL;
+	int rc = -1;
+	char serial[RCA_SERIAL_HEX_MAX + 1] = "";
+
+	memset(out, 0, sizeof(*out));
+	if ((x = ca_x509_from_der(der, len, ERR_INVALID_REQUEST, e)) == NULL)
+		goto out;
+	/* Kept on refusal too: the audit log names who was refused. */
+	if (ca_serial_hex(X509_get0_serialNumber(x), serial) == -1)
+		serial[0] = '\0';
+	if (ca_leaf_verify(ca->store, ca->untrusted, x, now, &chain, e) == -1)
+		goto out;
+	/* Another CA under the same root is not this CA. */
+	if (X509_cmp(sk_X509_value(chain, 1), ca->cert) != 0) {
+		err_set(e, ERR_UNAUTHORIZED, "client certificate refused: "
+		    "not issued by this CA");
+		goto out;
+	}
+	if (ca_leaf_fill(x, out, e) == -1)
+		goto out;
+	rc = 0;
+out:
 	if (rc == -1) {
 		ca_cert_clear(out);
 		memcpy(out->serial, serial, sizeof(out->serial));
 	}
-	names_clear(&names);
-	X509_STORE_CTX_free(ctx);
+	sk_X509_pop_free(chain, X509_free);
 	X509_free(x);
 	return rc;
 }

@@ -19,8 +19,9 @@
  * uncompressed form.  pk's conversion form is changed (the callers own
  * it).  Errors: ERR_CRYPTO.
  */
-static int
-pubkey_hash(EVP_PKEY *pk, char out[RCA_SHA256_HEX + 1], struct err *e)
+int
+ca_pkey_spki_sha256(EVP_PKEY *pk, char out[RCA_SHA256_HEX + 1],
+    struct err *e)
 {
 	unsigned char *der = NULL;
 	int len, rc = -1;
@@ -58,7 +59,7 @@ ca_cert_spki_sha256(const unsigned char *der, size_t len,
 		    "the certificate's public key does not parse");
 		goto out;
 	}
-	rc = pubkey_hash(pk, out, e);
+	rc = ca_pkey_spki_sha256(pk, out, e);
 out:
 	X509_free(x);
 	return rc;

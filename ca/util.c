@@ -248,11 +248,22 @@ ca_sign_ctx(const struct ca *ca)
 {
 	EVP_MD_CTX *m;
 
-	if ((m = EVP_MD_CTX_new()) == NULL)
+	if (ca->sign_tmpl == NULL || (m = EVP_MD_CTX_new()) == NULL)
 		return NULL;
 	if (EVP_MD_CTX_copy_ex(m, ca->sign_tmpl) != 1) {
 		EVP_MD_CTX_free(m);
 		return NULL;
 	}
 	return m;
+}
+
+int
+ca_key_needed(const struct ca *ca, struct err *e)
+{
+	if (ca->key == NULL || ca->sign_tmpl == NULL) {
+		err_set(e, ERR_CRYPTO, "this instance has not got the key of "
+		    "CA %s", ca->ski);
+		return -1;
+	}
+	return 0;
 }

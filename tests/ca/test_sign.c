@@ -400,6 +400,7 @@ test_crl_dp_aia(void **state)
 	AUTHORITY_INFO_ACCESS *aia;
 	const GENERAL_NAME *g;
 	const ACCESS_DESCRIPTION *ad;
+	char want[128];
 
 	dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
 	assert_non_null(dps);
@@ -407,9 +408,16 @@ test_crl_dp_aia(void **state)
 	g = sk_GENERAL_NAME_value(
 	    sk_DIST_POINT_value(dps, 0)->distpoint->name.fullname, 0);
 	assert_int_equal(g->type, GEN_URI);
-	/* The trailing slash of public_url is not doubled. */
+	/*
+	 * The trailing slash of public_url is not doubled.  Issue 12: the
+	 * CRL of the issuing CA, by its SKI (was /v1/crl: several CAs
+	 * publish a CRL each during a rollover).
+	 */
+	snprintf(want, sizeof(want), "http://ca.test:8080/v1/crl/%s",
+	    ca_ski_hex(f->ca));
+	assert_int_equal(strlen(ca_ski_hex(f->ca)), 40);
 	assert_string_equal((const char *)ASN1_STRING_get0_data(
-	    g->d.uniformResourceIdentifier), "http://ca.test:8080/v1/crl");
+	    g->d.uniformResourceIdentifier), want);
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 
 	aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
