@@ -36,6 +36,7 @@
 #define RCA_SERIAL_BYTES		16	/* 128-bit serials */
 #define RCA_SERIAL_HEX_MAX		40	/* hex digits of any serial */
 #define RCA_SHA256_HEX			64	/* hex digits of a SHA-256 */
+#define RCA_SKI_HEX_MAX			128	/* hex digits of a CA's SKI */
 #define RCA_TOKEN_ID_HEX		16	/* token ids: 64 random bits */
 #define RCA_TOKEN_RANDOM_BYTES		32	/* 256-bit tokens */
 #define RCA_TOKEN_PREFIX		"rca_"

@@ -40,6 +40,7 @@ struct cert_rec {
 	int64_t		created_at;
 	/* SHA-256 of the canonical SubjectPublicKeyInfo; "" unknown */
 	char		spki_sha256[RCA_SHA256_HEX + 1];
+	int64_t		ca_id;		/* issuing CA (db cas.id); 0 is 1 */
 };
 
 /* Free what r owns and zero it.  r may be NULL. */
@@ -59,6 +60,7 @@ struct cert_filter {
 	const char	*common_name;	/* NULL: any; exact match */
 	const char	*node;		/* NULL: any */
 	int64_t		 expires_before; /* 0: any; not_after < this */
+	int64_t		 ca_id;		/* 0: any; else the issuing CA's id */
 	int64_t		 now;		/* for status */
 	int64_t		 after;		/* cursor: id of the last row seen */
 	size_t		 limit;		/* 1..RCA_MAX_LIST_LIMIT */

@@ -46,6 +46,7 @@ cert_insert_row(struct db_conn *c, const struct cert_rec *r,
 		DB_BUF(r->issued_by),
 		DB_TEXT(r->pem, SIZE_MAX), DB_INT(r->created_at),
 		DB_OPTBUF(r->spki_sha256),
+		DB_INT(r->ca_id != 0 ? r->ca_id : 1),	/* 0: CA 1 */
 	};
 	if (db_run(c, DB_STMT_CERT_INSERT, args, DB_NARGS(args),
 	    "certificate insert", e) == -1) {

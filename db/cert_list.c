@@ -125,7 +125,7 @@ list_plan(struct db *db, const struct cert_filter *f, struct list_plan *p,
 	return 0;
 }
 
-/* Whether the statement takes the range (?9, ?10). */
+/* Whether the statement takes the range (?10, ?11). */
 static bool
 plan_ranged(const struct list_plan *p)
 {
@@ -211,7 +211,7 @@ db_cert_list(struct db *db, const struct cert_filter *f,
 		DB_TEXT(f->common_name, RCA_MAX_NAME_LEN + 1),
 		DB_TEXT(f->node, RCA_MAX_NODE_NAME + 1),
 		DB_INT(f->expires_before), DB_INT(rows.max + 1),
-		DB_INT(p.lo), DB_INT(p.hi),
+		DB_INT(f->ca_id), DB_INT(p.lo), DB_INT(p.hi),
 	};
 	rc = db_list(db, p.stmt, args, plan_ranged(&p) ? DB_NARGS(args) :
 	    DB_NARGS(args) - 2, &rows, "certificate list", e);

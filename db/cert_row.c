@@ -82,6 +82,7 @@ db_cert_read(const struct db_row *r, void *p, struct err *e)
 	out->created_at = db_col_int(r, 16);
 	if (DB_COL_BUF(r, 17, out->spki_sha256, e) == -1)
 		goto out;
+	out->ca_id = db_col_int(r, 18);
 	rc = 0;
 out:
 	if (rc == -1)

@@ -182,3 +182,72 @@ db_node_update_state(struct db *db, const struct node_rec *n,
 
 	return db_write1(db, &ch, NULL, e);
 }
+
+int
+db_node_set_bundle(struct db *db, const char *node, const char *etag,
+    struct err *e)
+{
+	const struct db_arg args[] = {
+		DB_TEXT(etag, RCA_BUNDLE_ETAG_MAX + 1),
+		DB_TEXT(node, RCA_MAX_NODE_NAME + 1),
+	};
+	const struct db_change ch = {
+		DB_STMT_NODE_SET_BUNDLE, args, DB_NARGS(args), "node bundle",
+		ERR_NOT_FOUND, "node not found", NULL,
+	};
+
+	if (node == NULL || strnlen(node, RCA_MAX_NODE_NAME + 1) >
+	    RCA_MAX_NODE_NAME) {
+		err_set(e, ERR_NOT_FOUND, "node not found");
+		return -1;
+	}
+	if (etag == NULL || strnlen(etag, RCA_BUNDLE_ETAG_MAX + 1) >
+	    RCA_BUNDLE_ETAG_MAX) {
+		err_set(e, ERR_INVALID_REQUEST, "invalid bundle ETag");
+		return -1;
+	}
+	return db_write1(db, &ch, NULL, e);
+}
+
+/* Read a node's name (DB_STMT_NODE_BUNDLE_STALE) as a new string. */
+static int
+name_read(const struct db_row *r, void *p, struct err *e)
+{
+	bool ok;
+
+	if ((*(char **)p = db_col_dup(r, 0, &ok)) == NULL) {
+		err_set(e, ERR_DB, "database error");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+name_clear(void *p)
+{
+	free(*(char **)p);
+}
+
+int
+db_node_bundle_stale(struct db *db, const char *etag, char ***names,
+    size_t *n, struct err *e)
+{
+	struct db_rows rows = { .read = name_read, .clear = name_clear,
+	    .size = sizeof(char *) };
+	const struct db_arg args[] = {
+		DB_TEXT(etag != NULL ? etag : "", RCA_BUNDLE_ETAG_MAX + 1),
+	};
+	int rc;
+
+	rc = db_list(db, DB_STMT_NODE_BUNDLE_STALE, args, DB_NARGS(args),
+	    &rows, "node bundle stale", e);
+	*names = rows.v;
+	*n = rows.n;
+	return rc;
+}
+
+void
+db_node_names_free(char **names, size_t n)
+{
+	db_rows_free(names, n, sizeof(*names), name_clear);
+}

@@ -1,10 +1,11 @@
 /*
  * Change notification between instances on one PostgreSQL: a listener
  * holds a connection of its own (not any thread's) that LISTENs on
- * redisca_crl, and waits on its socket for the NOTIFY that
- * db_crl_publish() sends at its commit.  Statements run through the
- * driver, which also connects again after a loss; only the wait
- * itself (PQsocket, PQconsumeInput, PQnotifies) is libpq's.
+ * redisca_crl and redisca_ca, and waits on its socket for the NOTIFY
+ * that db_crl_publish() and the CA phases (db/ca.c) send at commit.
+ * Statements run through the driver, which also connects again after a
+ * loss; only the wait itself (PQsocket, PQconsumeInput, PQnotifies) is
+ * libpq's.
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,10 +18,12 @@
 #include "drv.h"
 
 #define NOTIFY_CHANNEL	"redisca_crl"
+#define NOTIFY_CA	"redisca_ca"	/* payload: the CA generation */
 
 struct db_notify {
 	struct db_conn	*c;		/* owned: out of db->conns */
 	bool		 listening;	/* LISTEN ran on the current session */
+	uint64_t	 ca_gen;	/* highest CA generation notified */
 };
 
 bool
@@ -53,7 +56,9 @@ notify_notice(void *arg, const char *msg)
 static int
 notify_listen(struct db_notify *n, struct err *e)
 {
-	if (db_exec(n->c, DB_STMT_PG_LISTEN_CRL, e) == -1)
+	/* CRL last: pg_stat_activity shows the session as its listener. */
+	if (db_exec(n->c, DB_STMT_PG_LISTEN_CA, e) == -1 ||
+	    db_exec(n->c, DB_STMT_PG_LISTEN_CRL, e) == -1)
 		return -1;
 	n->listening = true;
 	return 0;
@@ -86,17 +91,35 @@ out:
 	return ret;
 }
 
+/* A notice's payload as a number: 0, or -1 when it is not one. */
+static int
+notify_number(const PGnotify *nt, uint64_t *v)
+{
+	unsigned long long u;
+	char *end;
+
+	errno = 0;
+	u = strtoull(nt->extra, &end, 10);
+	if (errno != 0 || end == nt->extra || *end != '\0') {
+		log_warn("db: listener: bad %s notice payload ignored",
+		    nt->relname);
+		return -1;
+	}
+	*v = u;
+	return 0;
+}
+
 /*
  * Take what the server sent and the notices it holds: 1 with *number
- * the highest notified, 0 when none, -1 when the connection is lost.
+ * the highest CRL notified, 0 when none, -1 when the connection is
+ * lost.  CA notices go to n->ca_gen.
  */
 static int
 notify_drain(struct db_notify *n, uint64_t *number, struct err *e)
 {
 	PGconn		*h = n->c->h;
 	PGnotify	*nt;
-	char		*end;
-	unsigned long long v;
+	uint64_t	 v;
 	int		 got = 0;
 
 	if (PQconsumeInput(h) == 0 || PQstatus(h) != CONNECTION_OK) {
@@ -107,17 +130,14 @@ notify_drain(struct db_notify *n, uint64_t *number, struct err *e)
 		return -1;
 	}
 	while ((nt = PQnotifies(h)) != NULL) {
-		if (strcmp(nt->relname, NOTIFY_CHANNEL) == 0) {
-			errno = 0;
-			v = strtoull(nt->extra, &end, 10);
-			if (errno == 0 && end != nt->extra && *end == '\0') {
-				if (v > *number)
-					*number = v;
-				got = 1;
-			} else
-				log_warn("db: CRL listener: bad notice "
-				    "payload ignored");
-		}
+		if (strcmp(nt->relname, NOTIFY_CHANNEL) == 0 &&
+		    notify_number(nt, &v) == 0) {
+			if (v > *number)
+				*number = v;
+			got = 1;
+		} else if (strcmp(nt->relname, NOTIFY_CA) == 0 &&
+		    notify_number(nt, &v) == 0 && v > n->ca_gen)
+			n->ca_gen = v;
 		PQfreemem(nt);
 	}
 	return got;
@@ -155,6 +175,12 @@ db_notify_wait(struct db_notify *n, int ms, int wake, uint64_t *number,
 	if (r == 0 || pfd[0].revents == 0)
 		return 0;
 	return notify_drain(n, number, e);
+}
+
+uint64_t
+db_notify_ca_generation(const struct db_notify *n)
+{
+	return n != NULL ? n->ca_gen : 0;
 }
 
 void

@@ -12,13 +12,13 @@
 #define CERT_COLS \
 	"id, serial, profile, common_name, san_dns, san_ip, san_uri, " \
 	"key_type, not_before, not_after, revoked_at, reason, fingerprint, " \
-	"node, issued_by, pem, created_at, spki_sha256"
+	"node, issued_by, pem, created_at, spki_sha256, ca_id"
 
 /*
  * The list filters, shared by the four list statements:
  * ?1 after (id), ?2 status (-1 any, else enum cert_status), ?3 now,
  * ?4 profile, ?5 common_name, ?6 node (NULL: any), ?7 expires_before
- * (0: any), ?8 limit.
+ * (0: any), ?8 limit, ?9 ca_id (0: any).
  */
 #define CERT_FILTER \
 	" AND id > ?1" \
@@ -30,6 +30,7 @@
 	" AND (?5 IS NULL OR common_name = ?5)" \
 	" AND (?6 IS NULL OR node = ?6)" \
 	" AND (?7 = 0 OR not_after < ?7)" \
+	" AND (?9 = 0 OR ca_id = ?9)" \
 	" ORDER BY id LIMIT ?8"
 
 #define TOKEN_COLS \
@@ -85,13 +86,13 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_RELEASE] = "RELEASE gc_row",
 	[DB_STMT_ROLLBACK_TO] = "ROLLBACK TO gc_row",
 
-	/* ?1..?17 in the order of the column list. */
+	/* ?1..?18 in the order of the column list. */
 	[DB_STMT_CERT_INSERT] =
 	    "INSERT INTO certificates (serial, profile, common_name, "
 	    "san_dns, san_ip, san_uri, key_type, not_before, not_after, "
 	    "revoked_at, reason, fingerprint, node, issued_by, pem, "
-	    "created_at, spki_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-	    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	    "created_at, spki_sha256, ca_id) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
 	/* ?1 serial */
 	[DB_STMT_CERT_GET] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE serial = ?1",
@@ -127,7 +128,7 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "INDEXED BY certificates_revoked_id "
 	    "WHERE revoked_at IS NOT NULL" CERT_FILTER,
 	/*
-	 * ?9 lo, ?10 hi: the ids of unrevoked rows with lo <= not_after <
+	 * ?10 lo, ?11 hi: the ids of unrevoked rows with lo <= not_after <
 	 * hi come from the index (it holds profile, revoked_at and id;
 	 * db_cert_list never asks for a name or node here), sorted by id
 	 * and cut at the limit, and only those rows are read whole.
@@ -135,13 +136,13 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_CERT_LIST_UNREVOKED] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
 	    "SELECT id FROM certificates INDEXED BY certificates_expiry "
-	    "WHERE revoked_at IS NULL AND not_after >= ?9 "
-	    "AND not_after < ?10" CERT_FILTER ") ORDER BY id",
-	/* ?9 lo, ?10 hi: any row with lo <= not_after < hi, as above */
+	    "WHERE revoked_at IS NULL AND not_after >= ?10 "
+	    "AND not_after < ?11" CERT_FILTER ") ORDER BY id",
+	/* ?10 lo, ?11 hi: any row with lo <= not_after < hi, as above */
 	[DB_STMT_CERT_LIST_EXPIRES] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
 	    "SELECT id FROM certificates INDEXED BY certificates_expiry "
-	    "WHERE not_after >= ?9 AND not_after < ?10" CERT_FILTER ") "
+	    "WHERE not_after >= ?10 AND not_after < ?11" CERT_FILTER ") "
 	    "ORDER BY id",
 	/*
 	 * ?1 lo, ?2 hi, ?3 at most: how many unrevoked rows have lo <=
@@ -577,12 +578,16 @@ static const char *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
+	db_sql_ca_migration_sqlite,	/* 4: db/sql_ca.c */
 };
 
 static const char *
 sqlite_text(enum db_stmt id)
 {
-	return (unsigned)id < DB_STMT__MAX ? sql[id] : NULL;
+	if ((unsigned)id >= DB_STMT__MAX)
+		return NULL;
+	return sql[id] != NULL ? sql[id] : db_sql_ca_text(DB_DIALECT_SQLITE,
+	    id);
 }
 
 static size_t

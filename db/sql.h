@@ -94,6 +94,24 @@ enum db_stmt {
 	DB_STMT_ROT_STEPS_DELETE,
 	DB_STMT_ROT_STEPS_GET,
 
+	/* CAs and their rollover (migration 4; db/sql_ca.c) */
+	DB_STMT_CA_LIST,		/* rows not gone, id order */
+	DB_STMT_CA_GENERATION,
+	DB_STMT_CA_BUMP,		/* generation + 1: first in a phase */
+	DB_STMT_CA_STATES,		/* id, state, key of rows not gone */
+	DB_STMT_CA_KEY_TAKEN,
+	DB_STMT_CA_BOOTSTRAP,
+	DB_STMT_CA_INSERT,
+	DB_STMT_CA_COMPLETE,
+	DB_STMT_CA_RETIRE_CURRENT,
+	DB_STMT_CA_ACTIVATE_NEXT,
+	DB_STMT_CA_GONE,
+	DB_STMT_CA_UNEXPIRED_COUNT,
+	DB_STMT_CA_UNEXPIRED_LIST,
+	DB_STMT_NODE_ALL_DUE,		/* activate: every node rotates */
+	DB_STMT_NODE_SET_BUNDLE,
+	DB_STMT_NODE_BUNDLE_STALE,
+
 	/*
 	 * PostgreSQL only (db/sql_pg.c; db/sql.c's table has NULL here).
 	 * Advisory lock keys live in db/sql_pg.c.
@@ -107,6 +125,8 @@ enum db_stmt {
 	DB_STMT_PG_NODE_LOCK_TRY,	/* $1 node: rotated anywhere? */
 	DB_STMT_PG_NODE_LOCK_RELEASE,
 	DB_STMT_PG_CRL_LOCK,		/* xact lock: CRL numbering */
+	DB_STMT_PG_LISTEN_CA,		/* LISTEN redisca_ca */
+	DB_STMT_PG_NOTIFY_CA,		/* $1 payload: the generation */
 
 	DB_STMT__MAX
 };
@@ -149,5 +169,14 @@ const char *db_sql_migration(enum db_dialect d, size_t i);
 const char *db_sql_pg_text(enum db_stmt id);
 size_t	db_sql_pg_nmigrations(void);
 const char *db_sql_pg_migration(size_t i);
+
+/*
+ * The CA statements of both dialects (db/sql_ca.c), which db_sql_text()
+ * returns for the statements db/sql.c's and db/sql_pg.c's tables leave
+ * NULL, and the two texts of migration 4 (in both migration lists).
+ */
+const char *db_sql_ca_text(enum db_dialect d, enum db_stmt id);
+extern const char db_sql_ca_migration_sqlite[];
+extern const char db_sql_ca_migration_pg[];
 
 #endif

@@ -26,9 +26,9 @@
 #define CERT_COLS \
 	"id, serial, profile, common_name, san_dns, san_ip, san_uri, " \
 	"key_type, not_before, not_after, revoked_at, reason, fingerprint, " \
-	"node, issued_by, pem, created_at, spki_sha256"
+	"node, issued_by, pem, created_at, spki_sha256, ca_id"
 
-/* The list filters of db/sql.c's CERT_FILTER, $1..$8. */
+/* The list filters of db/sql.c's CERT_FILTER, $1..$9. */
 #define CERT_FILTER \
 	" AND id > $1::bigint" \
 	" AND ($2::bigint = -1" \
@@ -41,6 +41,7 @@
 	" AND ($5::text IS NULL OR common_name = $5::text)" \
 	" AND ($6::text IS NULL OR node = $6::text)" \
 	" AND ($7::bigint = 0 OR not_after < $7::bigint)" \
+	" AND ($9::bigint = 0 OR ca_id = $9::bigint)" \
 	" ORDER BY id LIMIT $8::bigint"
 
 #define TOKEN_COLS \
@@ -139,10 +140,10 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "INSERT INTO certificates (serial, profile, common_name, "
 	    "san_dns, san_ip, san_uri, key_type, not_before, not_after, "
 	    "revoked_at, reason, fingerprint, node, issued_by, pem, "
-	    "created_at, spki_sha256) VALUES ($1::text, $2::text, $3::text, "
-	    "$4::text, $5::text, $6::text, $7::text, $8::bigint, $9::bigint, "
-	    "$10::bigint, $11::bigint, $12::text, $13::text, $14::text, "
-	    "$15::text, $16::bigint, $17::text)",
+	    "created_at, spki_sha256, ca_id) VALUES ($1::text, $2::text, "
+	    "$3::text, $4::text, $5::text, $6::text, $7::text, $8::bigint, "
+	    "$9::bigint, $10::bigint, $11::bigint, $12::text, $13::text, "
+	    "$14::text, $15::text, $16::bigint, $17::text, $18::bigint)",
 	[DB_STMT_CERT_GET] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE serial = $1::text",
 	[DB_STMT_CERT_EXISTS] =
@@ -171,12 +172,12 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_CERT_LIST_UNREVOKED] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
 	    "SELECT id FROM certificates "
-	    "WHERE revoked_at IS NULL AND not_after >= $9::bigint "
-	    "AND not_after < $10::bigint" CERT_FILTER ") ORDER BY id",
+	    "WHERE revoked_at IS NULL AND not_after >= $10::bigint "
+	    "AND not_after < $11::bigint" CERT_FILTER ") ORDER BY id",
 	[DB_STMT_CERT_LIST_EXPIRES] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE id IN ("
 	    "SELECT id FROM certificates "
-	    "WHERE not_after >= $9::bigint AND not_after < $10::bigint"
+	    "WHERE not_after >= $10::bigint AND not_after < $11::bigint"
 	    CERT_FILTER ") ORDER BY id",
 	[DB_STMT_CERT_PROBE_UNREVOKED] =
 	    "SELECT count(*) FROM (SELECT 1 FROM certificates "
@@ -643,12 +644,15 @@ static const char *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
+	db_sql_ca_migration_pg,		/* 4: db/sql_ca.c */
 };
 
 const char *
 db_sql_pg_text(enum db_stmt id)
 {
-	return (unsigned)id < DB_STMT__MAX ? sql[id] : NULL;
+	if ((unsigned)id >= DB_STMT__MAX)
+		return NULL;
+	return sql[id] != NULL ? sql[id] : db_sql_ca_text(DB_DIALECT_PG, id);
 }
 
 size_t
