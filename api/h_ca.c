@@ -18,12 +18,15 @@ api_h_ca(struct api_req *r, struct api_resp *out, struct err *e)
 {
 	struct svc_ca_info ci;
 	char na[RCA_TIME_STR];
+	int rc;
 
 	svc_ca_info(r->svc, &ci);
 	tu_format(ci.not_after, na);
-	return api_resp_json(out, 200, json_pack("{s:s,s:s,s:s,s:s}",
+	rc = api_resp_json(out, 200, json_pack("{s:s,s:s,s:s,s:s}",
 	    "certificate", ci.pem, "not_after", na, "fingerprint_sha256",
 	    ci.fingerprint, "key_type", key_type_name(ci.key_type)), e);
+	svc_ca_info_clear(&ci);
+	return rc;
 }
 
 /* GET /v1/ca.pem.  200 application/x-pem-file; 500. */
@@ -34,9 +37,9 @@ api_h_ca_pem(struct api_req *r, struct api_resp *out, struct err *e)
 
 	(void)e;
 	svc_ca_info(r->svc, &ci);
-	/* The service's own PEM, sent without a copy: it outlives us. */
-	api_resp_shared(out, 200, PEM_TYPE, ci.pem, strlen(ci.pem), NULL,
-	    NULL);
+	/* Sent without a copy: the CA snapshot lives until MHD is done. */
+	api_resp_shared(out, 200, PEM_TYPE, ci.pem, strlen(ci.pem),
+	    svc_ca_ref_put, ci.ref);
 	return 0;
 }
 
@@ -76,8 +79,8 @@ serve_crl(struct api_req *r, struct api_resp *out, bool pem, struct err *e)
 	struct svc_crl c = { 0 };
 	int rc = -1;
 
-	if ((pem ? svc_crl_current(r->svc, &c, e) :
-	    svc_crl_current_der(r->svc, &c, e)) == -1)
+	if ((pem ? svc_crl_current(r->svc, NULL, &c, e) :
+	    svc_crl_current_der(r->svc, NULL, &c, e)) == -1)
 		goto out;
 	if (etag_matches(api_header(r, "If-None-Match"), c.etag))
 		api_resp_empty(out, 304);

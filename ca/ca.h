@@ -325,6 +325,7 @@ void	ca_trust_free(struct ca_trust *t);
  * by an anchor that is not one of the CAs is refused too),
  * ERR_INVALID_REQUEST.
  */
+struct ca_cert;
 int	ca_trust_verify_cert(const struct ca_trust *t,
 	    const unsigned char *der, size_t len, int64_t now, int *which,
 	    struct ca_cert *out, struct err *e);

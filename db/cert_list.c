@@ -244,11 +244,11 @@ crl_row_read(const struct db_row *r, void *p, struct err *e)
 }
 
 int
-db_cert_revoked_unexpired(struct db *db, int64_t now,
+db_cert_revoked_unexpired(struct db *db, int64_t ca_id, int64_t now,
     struct db_crl_row **out, size_t *n, struct err *e)
 {
 	struct db_rows rows = { .read = crl_row_read, .size = sizeof(**out) };
-	const struct db_arg args[] = { DB_INT(now) };
+	const struct db_arg args[] = { DB_INT(now), DB_INT(ca_id) };
 	int rc;
 
 	rc = db_list(db, DB_STMT_CERT_REVOKED_UNEXPIRED, args, DB_NARGS(args),

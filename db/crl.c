@@ -18,6 +18,7 @@
 
 /* A CRL to store (db_crl_save()'s arguments). */
 struct crl_new {
+	int64_t			 ca_id;
 	uint64_t		 number;
 	int64_t			 this_update, next_update;
 	const unsigned char	*der;
@@ -41,12 +42,12 @@ crl_save_in(struct db_conn *c, void *arg, struct err *e)
 	const struct db_arg ins[] = {
 		DB_INT(n->number), DB_INT(n->this_update),
 		DB_INT(n->next_update), DB_BLOB(n->der != NULL ? n->der :
-		    (const unsigned char *)"", n->len),
+		    (const unsigned char *)"", n->len), DB_INT(n->ca_id),
 	};
 	const struct db_arg keep[] = {
-		DB_INT((int64_t)n->number - DB_CRL_KEEP + 1),
+		DB_INT((int64_t)n->number - DB_CRL_KEEP + 1), DB_INT(n->ca_id),
 	};
-	const struct db_arg claim[] = { DB_INT(n->number) };
+	const struct db_arg claim[] = { DB_INT(n->number), DB_INT(n->ca_id) };
 	int64_t max = 0;
 	int s;
 
@@ -75,13 +76,15 @@ crl_save_in(struct db_conn *c, void *arg, struct err *e)
 }
 
 int
-db_crl_save(struct db *db, uint64_t number, int64_t this_update,
-    int64_t next_update, const unsigned char *der, size_t len,
-    const struct audit_rec *a, struct err *e)
+db_crl_save(struct db *db, int64_t ca_id, uint64_t number,
+    int64_t this_update, int64_t next_update, const unsigned char *der,
+    size_t len, const struct audit_rec *a, struct err *e)
 {
-	struct crl_new n = { number, this_update, next_update, der, len };
+	struct crl_new n = { ca_id, number, this_update, next_update, der,
+	    len };
 
-	if (number == 0 || number > INT64_MAX || (der == NULL) != (len == 0)) {
+	if (ca_id <= 0 || number == 0 || number > INT64_MAX ||
+	    (der == NULL) != (len == 0)) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid CRL");
 		return -1;
 	}
@@ -125,7 +128,7 @@ crl_pub_check(struct db_conn *c, struct crl_pub *cp, struct err *e)
 	struct db_crl_pub *p = cp->p;
 	struct db_rows rows = { .read = crl_row_read,
 	    .size = sizeof(struct db_crl_row) };
-	const struct db_arg at[] = { DB_INT(p->now) };
+	const struct db_arg at[] = { DB_INT(p->now), DB_INT(p->ca_id) };
 	int64_t max = 0, count = 0;
 
 	if (get_int(c, DB_STMT_CRL_MAX, NULL, 0, &max, "crl max", e) == -1 ||
@@ -158,9 +161,10 @@ crl_pub_store(struct db_conn *c, const struct db_crl_pub *p, struct err *e)
 	const struct db_arg ins[] = {
 		DB_INT(p->number), DB_INT(p->this_update),
 		DB_INT(p->next_update), DB_BLOB(p->der, p->len),
+		DB_INT(p->ca_id),
 	};
 	const struct db_arg keep[] = {
-		DB_INT((int64_t)p->number - DB_CRL_KEEP + 1),
+		DB_INT((int64_t)p->number - DB_CRL_KEEP + 1), DB_INT(p->ca_id),
 	};
 
 	if (db_run(c, DB_STMT_CRL_INSERT, ins, DB_NARGS(ins), "crl insert",
@@ -219,7 +223,7 @@ db_crl_publish(struct db *db, struct db_crl_pub *p, db_crl_sign_fn *sign,
 {
 	struct crl_pub cp = { p, sign, arg, NULL };
 
-	if (p->ours >= INT64_MAX - 1) {
+	if (p->ours >= INT64_MAX - 1 || p->ca_id <= 0) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid CRL");
 		return -1;
 	}
@@ -234,7 +238,7 @@ crl_put_in(struct db_conn *c, void *arg, struct err *e)
 	const struct db_arg set[] = {
 		DB_INT(n->number), DB_BLOB(n->der, n->len),
 	};
-	const struct db_arg keep[] = { DB_INT(n->number) };
+	const struct db_arg keep[] = { DB_INT(n->number), DB_INT(n->ca_id) };
 
 	int64_t changed;
 
@@ -251,12 +255,13 @@ crl_put_in(struct db_conn *c, void *arg, struct err *e)
 }
 
 int
-db_crl_put_der(struct db *db, uint64_t number, const unsigned char *der,
-    size_t len, struct err *e)
+db_crl_put_der(struct db *db, int64_t ca_id, uint64_t number,
+    const unsigned char *der, size_t len, struct err *e)
 {
-	struct crl_new n = { number, 0, 0, der, len };
+	struct crl_new n = { ca_id, number, 0, 0, der, len };
 
-	if (number == 0 || number > INT64_MAX || der == NULL || len == 0) {
+	if (ca_id <= 0 || number == 0 || number > INT64_MAX || der == NULL ||
+	    len == 0) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid CRL");
 		return -1;
 	}
@@ -297,10 +302,12 @@ crl_read(const struct db_row *r, void *out, struct err *e)
 }
 
 int
-db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
-    int64_t *next_update, unsigned char **der, size_t *len, struct err *e)
+db_crl_latest(struct db *db, int64_t ca_id, uint64_t *number,
+    int64_t *this_update, int64_t *next_update, unsigned char **der,
+    size_t *len, struct err *e)
 {
 	struct crl_latest l = { 0, 0, 0, NULL, 0 };
+	const struct db_arg args[] = { DB_INT(ca_id) };
 	struct db_conn *c;
 	int s;
 
@@ -310,8 +317,8 @@ db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
 	*len = 0;
 	if ((c = db_conn_get(db, e)) == NULL)
 		return -1;
-	if ((s = db_get(c, DB_STMT_CRL_LATEST, NULL, 0, crl_read, &l,
-	    "crl latest", e)) == -1) {
+	if ((s = db_get(c, DB_STMT_CRL_LATEST, args, DB_NARGS(args), crl_read,
+	    &l, "crl latest", e)) == -1) {
 		free(l.der);
 		return -1;
 	}
@@ -357,13 +364,13 @@ crl_row_read(const struct db_row *r, void *p, struct err *e)
 }
 
 int
-db_crl_same_key(struct db *db, const char *spki, int64_t now,
+db_crl_same_key(struct db *db, int64_t ca_id, const char *spki, int64_t now,
     struct db_crl_row **out, size_t *n, struct err *e)
 {
 	struct db_rows rows = { .read = crl_row_read,
 	    .size = sizeof(**out) };
 	const struct db_arg args[] = {
-		DB_TEXT(spki, RCA_SHA256_HEX + 1), DB_INT(now),
+		DB_TEXT(spki, RCA_SHA256_HEX + 1), DB_INT(now), DB_INT(ca_id),
 	};
 	int rc;
 
@@ -384,11 +391,12 @@ expired_read(const struct db_row *r, void *p, struct err *e)
 }
 
 int
-db_crl_expired(struct db *db, int64_t from, int64_t to,
+db_crl_expired(struct db *db, int64_t ca_id, int64_t from, int64_t to,
     struct db_serial **out, size_t *n, struct err *e)
 {
 	struct db_rows rows = { .read = expired_read, .size = sizeof(**out) };
-	const struct db_arg args[] = { DB_INT(from), DB_INT(to) };
+	const struct db_arg args[] = { DB_INT(from), DB_INT(to),
+	    DB_INT(ca_id) };
 	int rc;
 
 	rc = db_list(db, DB_STMT_CRL_EXPIRED, args, DB_NARGS(args), &rows,

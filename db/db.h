@@ -171,8 +171,8 @@ struct db_crl_row {
 	int	reason;
 };
 
-/* Revoked certificates whose notAfter >= now (for the CRL). */
-int	db_cert_revoked_unexpired(struct db *db, int64_t now,
+/* Revoked certificates of CA ca_id whose notAfter >= now (its CRL). */
+int	db_cert_revoked_unexpired(struct db *db, int64_t ca_id, int64_t now,
 	    struct db_crl_row **out, size_t *n, struct err *e);
 
 /*
@@ -235,30 +235,37 @@ int	db_token_consume(struct db *db, const char *id, int64_t now,
 /* ---- CRL state ---- */
 
 /*
- * Store a newly built CRL; number must be greater than every stored
- * number (ERR_CONFLICT otherwise), so the number never goes back.
+ * Every CA has its own CRL (SPEC section 10); the numbers are one
+ * sequence across the CAs (schema 5: crls.ca_id), so each CA's numbers
+ * strictly increase too.
+ *
+ * Store a newly built CRL of CA ca_id; number must be greater than
+ * every stored number of any CA (ERR_CONFLICT otherwise), so the number
+ * never goes back.
  * a (may be NULL) is appended in the same transaction.  der NULL and
  * len 0 claim the number only: its DER follows with db_crl_put_der(),
  * which then drops every older row (a lost DER leaves the claim,
  * which db_crl_latest() skips and db_crl_number() counts).
  */
-int	db_crl_save(struct db *db, uint64_t number, int64_t this_update,
-	    int64_t next_update, const unsigned char *der, size_t len,
-	    const struct audit_rec *a, struct err *e);
-int	db_crl_put_der(struct db *db, uint64_t number,
+int	db_crl_save(struct db *db, int64_t ca_id, uint64_t number,
+	    int64_t this_update, int64_t next_update,
+	    const unsigned char *der, size_t len, const struct audit_rec *a,
+	    struct err *e);
+int	db_crl_put_der(struct db *db, int64_t ca_id, uint64_t number,
 	    const unsigned char *der, size_t len, struct err *e);
 
 /*
- * The latest stored CRL with its DER.  *der is new (free()).  *number
- * is 0 and ERR_NOT_FOUND is returned when none was ever stored.
+ * The latest stored CRL of CA ca_id with its DER.  *der is new
+ * (free()).  *number is 0 and ERR_NOT_FOUND is returned when none was
+ * ever stored.
  */
-int	db_crl_latest(struct db *db, uint64_t *number, int64_t *this_update,
-	    int64_t *next_update, unsigned char **der, size_t *len,
-	    struct err *e);
+int	db_crl_latest(struct db *db, int64_t ca_id, uint64_t *number,
+	    int64_t *this_update, int64_t *next_update, unsigned char **der,
+	    size_t *len, struct err *e);
 
 /*
- * The latest stored CRL's number (0: none), without reading its DER.
- * Errors: ERR_DB.
+ * The latest stored CRL number of any CA (0: none), without reading
+ * its DER.  Errors: ERR_DB.
  */
 int	db_crl_number(struct db *db, uint64_t *number, struct err *e);
 
@@ -272,6 +279,7 @@ int	db_crl_number(struct db *db, uint64_t *number, struct err *e);
  */
 struct db_crl_pub {
 	/* in */
+	int64_t		 ca_id;		/* the CA whose CRL it is */
 	int64_t		 now;		/* the CRL lists notAfter >= now */
 	uint64_t	 ours;		/* the caller's newest CRL number */
 	size_t		 nentries;	/* entries the caller holds for now */
@@ -318,24 +326,24 @@ int	db_crl_publish(struct db *db, struct db_crl_pub *p,
 	    db_crl_sign_fn *sign, void *arg, struct err *e);
 
 /*
- * The revoked certificates whose notAfter is in [from, to): those that
- * left the CRL between two publications.  *out is new (free()).
+ * The revoked certificates of CA ca_id whose notAfter is in [from,
+ * to): those that left its CRL between two publications.  *out is new (free()).
  * Errors: ERR_DB, ERR_INTERNAL.
  */
 struct db_serial {
 	char	serial[RCA_SERIAL_HEX_MAX + 1];
 };
-int	db_crl_expired(struct db *db, int64_t from, int64_t to,
-	    struct db_serial **out, size_t *n, struct err *e);
+int	db_crl_expired(struct db *db, int64_t ca_id, int64_t from,
+	    int64_t to, struct db_serial **out, size_t *n, struct err *e);
 
 /*
- * The revoked certificates unexpired at now whose key is spki (the
- * lowercase hex SHA-256 of its SubjectPublicKeyInfo): a keyCompromise
+ * The revoked certificates of CA ca_id unexpired at now whose key is
+ * spki (the lowercase hex SHA-256 of its SubjectPublicKeyInfo): a keyCompromise
  * cascade's, for the CRL.  *out is new (free()).  Errors: ERR_DB,
  * ERR_INTERNAL.
  */
-int	db_crl_same_key(struct db *db, const char *spki, int64_t now,
-	    struct db_crl_row **out, size_t *n, struct err *e);
+int	db_crl_same_key(struct db *db, int64_t ca_id, const char *spki,
+	    int64_t now, struct db_crl_row **out, size_t *n, struct err *e);
 
 /* ---- audit (append-only) ---- */
 

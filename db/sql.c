@@ -121,7 +121,8 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_CERT_REVOKED_UNEXPIRED] =
 	    "SELECT serial, revoked_at, reason FROM certificates "
 	    "INDEXED BY certificates_revoked "
-	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1",
+	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1 "
+	    "AND ca_id = ?2",
 	/* Revoked rows in id order, from their own index. */
 	[DB_STMT_CERT_LIST_REVOKED] =
 	    "SELECT " CERT_COLS " FROM certificates "
@@ -242,35 +243,42 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "AND (uses_left > 0 OR uses_left = -1)",
 
 	[DB_STMT_CRL_MAX] = "SELECT coalesce(max(number), 0) FROM crls",
-	/* ?1 number, ?2 this_update, ?3 next_update, ?4 der */
+	/* ?1 number, ?2 this_update, ?3 next_update, ?4 der, ?5 ca_id */
 	[DB_STMT_CRL_INSERT] =
-	    "INSERT INTO crls (number, this_update, next_update, der) "
-	    "VALUES (?1, ?2, ?3, ?4)",
-	/* ?1 oldest number to keep */
-	[DB_STMT_CRL_PRUNE] = "DELETE FROM crls WHERE number < ?1",
-	/* ?1 a new number claimed: older claims (no DER yet) go */
+	    "INSERT INTO crls (number, this_update, next_update, der, ca_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* ?1 oldest number to keep of CA ?2 */
+	[DB_STMT_CRL_PRUNE] =
+	    "DELETE FROM crls WHERE ca_id = ?2 AND number < ?1",
+	/* ?1 a new number claimed for CA ?2: its older claims (no DER) go */
 	[DB_STMT_CRL_PRUNE_CLAIMS] =
-	    "DELETE FROM crls WHERE number < ?1 AND length(der) = 0",
+	    "DELETE FROM crls WHERE ca_id = ?2 AND number < ?1 "
+	    "AND length(der) = 0",
 	/* ?1 number, ?2 its DER (written after the claim) */
 	[DB_STMT_CRL_SET_DER] = "UPDATE crls SET der = ?2 WHERE number = ?1",
-	/* The newest CRL whose DER is stored. */
+	/* ?1 ca_id: the newest CRL of that CA whose DER is stored. */
 	[DB_STMT_CRL_LATEST] =
 	    "SELECT number, this_update, next_update, der FROM crls "
-	    "WHERE length(der) > 0 ORDER BY number DESC LIMIT 1",
+	    "WHERE ca_id = ?1 AND length(der) > 0 "
+	    "ORDER BY number DESC LIMIT 1",
 	/*
 	 * ?1 from, ?2 to: revoked certificates expiring in [from, to),
 	 * which drop out of the CRL kept in memory since from.
 	 */
-	/* ?1 a key's spki_sha256, ?2 now: its revoked, unexpired certificates */
+	/*
+	 * ?1 a key's spki_sha256, ?2 now, ?3 ca_id: its revoked, unexpired
+	 * certificates of that CA
+	 */
 	[DB_STMT_CRL_SAME_KEY] =
 	    "SELECT serial, revoked_at, reason FROM certificates "
 	    "INDEXED BY certificates_spki "
 	    "WHERE spki_sha256 = ?1 AND revoked_at IS NOT NULL "
-	    "AND not_after >= ?2",
+	    "AND not_after >= ?2 AND ca_id = ?3",
+	/* ?3 ca_id */
 	[DB_STMT_CRL_EXPIRED] =
 	    "SELECT serial FROM certificates INDEXED BY certificates_expiry "
 	    "WHERE not_after >= ?1 AND not_after < ?2 "
-	    "AND revoked_at IS NOT NULL",
+	    "AND revoked_at IS NOT NULL AND ca_id = ?3",
 	/*
 	 * ?1 now: how many certificates a CRL built at now lists (what
 	 * DB_STMT_CERT_REVOKED_UNEXPIRED returns), from the same index.
@@ -278,7 +286,8 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_CRL_REVOKED_COUNT] =
 	    "SELECT count(*) FROM certificates "
 	    "INDEXED BY certificates_revoked "
-	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1",
+	    "WHERE revoked_at IS NOT NULL AND not_after >= ?1 "
+	    "AND ca_id = ?2",
 
 	/* ?1 at, ?2 actor, ?3 action, ?4 object, ?5 outcome, ?6 detail */
 	[DB_STMT_AUDIT_INSERT] =
@@ -574,11 +583,22 @@ static const char migration_3[] =
 
 	"PRAGMA user_version = 3;";
 
+/*
+ * Version 5: one CRL per CA (SPEC section 10).  A CRL row names its CA
+ * (rows before belong to CA 1, the only one then); the numbers stay
+ * one sequence across the CAs (number the key).
+ */
+static const char migration_5[] =
+	"ALTER TABLE crls ADD COLUMN ca_id INTEGER NOT NULL DEFAULT 1;"
+	"CREATE INDEX crls_ca ON crls(ca_id, number);"
+	"PRAGMA user_version = 5;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
 	db_sql_ca_migration_sqlite,	/* 4: db/sql_ca.c */
+	migration_5,
 };
 
 static const char *

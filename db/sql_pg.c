@@ -165,7 +165,8 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "AND revoked_at IS NULL RETURNING " CERT_COLS,
 	[DB_STMT_CERT_REVOKED_UNEXPIRED] =
 	    "SELECT serial, revoked_at, reason FROM certificates "
-	    "WHERE revoked_at IS NOT NULL AND not_after >= $1::bigint",
+	    "WHERE revoked_at IS NOT NULL AND not_after >= $1::bigint "
+	    "AND ca_id = $2::bigint",
 	[DB_STMT_CERT_LIST_REVOKED] =
 	    "SELECT " CERT_COLS " FROM certificates "
 	    "WHERE revoked_at IS NOT NULL" CERT_FILTER,
@@ -258,28 +259,32 @@ static const char *const sql[DB_STMT__MAX] = {
 
 	[DB_STMT_CRL_MAX] = "SELECT coalesce(max(number), 0) FROM crls",
 	[DB_STMT_CRL_INSERT] =
-	    "INSERT INTO crls (number, this_update, next_update, der) "
-	    "VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bytea)",
-	[DB_STMT_CRL_PRUNE] = "DELETE FROM crls WHERE number < $1::bigint",
+	    "INSERT INTO crls (number, this_update, next_update, der, ca_id) "
+	    "VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bytea, "
+	    "$5::bigint)",
+	[DB_STMT_CRL_PRUNE] =
+	    "DELETE FROM crls WHERE ca_id = $2::bigint AND number < $1::bigint",
 	[DB_STMT_CRL_PRUNE_CLAIMS] =
-	    "DELETE FROM crls WHERE number < $1::bigint "
+	    "DELETE FROM crls WHERE ca_id = $2::bigint AND number < $1::bigint "
 	    "AND octet_length(der) = 0",
 	[DB_STMT_CRL_SET_DER] =
 	    "UPDATE crls SET der = $2::bytea WHERE number = $1::bigint",
 	[DB_STMT_CRL_LATEST] =
 	    "SELECT number, this_update, next_update, der FROM crls "
-	    "WHERE octet_length(der) > 0 ORDER BY number DESC LIMIT 1",
+	    "WHERE ca_id = $1::bigint AND octet_length(der) > 0 "
+	    "ORDER BY number DESC LIMIT 1",
 	[DB_STMT_CRL_SAME_KEY] =
 	    "SELECT serial, revoked_at, reason FROM certificates "
 	    "WHERE spki_sha256 = $1::text AND revoked_at IS NOT NULL "
-	    "AND not_after >= $2::bigint",
+	    "AND not_after >= $2::bigint AND ca_id = $3::bigint",
 	[DB_STMT_CRL_EXPIRED] =
 	    "SELECT serial FROM certificates "
 	    "WHERE not_after >= $1::bigint AND not_after < $2::bigint "
-	    "AND revoked_at IS NOT NULL",
+	    "AND revoked_at IS NOT NULL AND ca_id = $3::bigint",
 	[DB_STMT_CRL_REVOKED_COUNT] =
 	    "SELECT count(*) FROM certificates "
-	    "WHERE revoked_at IS NOT NULL AND not_after >= $1::bigint",
+	    "WHERE revoked_at IS NOT NULL AND not_after >= $1::bigint "
+	    "AND ca_id = $2::bigint",
 
 	[DB_STMT_AUDIT_INSERT] =
 	    "INSERT INTO audit (at, actor, action, object, outcome, detail) "
@@ -640,11 +645,19 @@ static const char migration_3[] =
 
 	"UPDATE schema_version SET version = 3;";
 
+/* Version 5: one CRL per CA, as db/sql.c's. */
+static const char migration_5[] =
+	PG_EXPECT_VERSION("4")
+	"ALTER TABLE crls ADD COLUMN ca_id bigint NOT NULL DEFAULT 1;"
+	"CREATE INDEX crls_ca ON crls(ca_id, number);"
+	"UPDATE schema_version SET version = 5;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
 	db_sql_ca_migration_pg,		/* 4: db/sql_ca.c */
+	migration_5,
 };
 
 const char *

@@ -607,6 +607,7 @@ run_init(const struct init_opts *o, struct err *e)
 		goto out;
 	svc_ca_info(s, &info);
 	print_summary(o, &st, &info, &tok, token, o->import.cert != NULL);
+	svc_ca_info_clear(&info);
 	rc = 0;
 out:
 	svc_close(s);

@@ -307,6 +307,7 @@ svc_node_check(struct svc *s, const char *name, struct svc_check_result *out,
 {
 	struct svc_check_target	t;
 	struct node_rec		n;
+	struct svc_cas		*cas = NULL;
 	struct err		le;
 	int			rc = -1;
 
@@ -320,7 +321,9 @@ svc_node_check(struct svc *s, const char *name, struct svc_check_result *out,
 	t.host = n.host;
 	t.port = n.port;
 	t.server_name = n.server_name[0] != '\0' ? n.server_name : NULL;
-	t.ca_pem = ca_cert_pem(s->ca);
+	/* Every CA of the bundle: nodes mid-rollover serve either. */
+	cas = svc_cas_get(s);
+	t.ca_pem = cas->bundle_pem;
 	t.cert_file = s->admin_cert;
 	t.key_file = s->admin_key;
 	t.expect_serial = n.current_serial;
@@ -337,6 +340,7 @@ svc_node_check(struct svc *s, const char *name, struct svc_check_result *out,
 	}
 	rc = 0;
 out:
+	svc_cas_put(cas);
 	node_rec_clear(&n);
 	return rc;
 }

@@ -140,26 +140,42 @@ out:
 /* Client certificates                                                 */
 
 /*
- * Verify the presented DER against the CA into *c.  Refusals become
+ * Verify the presented DER into *c against every CA in the bundle
+ * (next, current, retired: SPEC section 10); *ca_id gets the issuing
+ * CA's id.  A gone CA's certificates no longer verify.  Refusals become
  * ERR_UNAUTHORIZED, our failures a logged ERR_INTERNAL.
  */
 static int
 cert_verify(struct svc *s, const unsigned char *der, size_t len,
-    struct ca_cert *c, struct err *e)
+    struct ca_cert *c, int64_t *ca_id, struct err *e)
 {
+	struct svc_cas	*cas = NULL;
+	int		 which = -1, rc = -1;
+
 	if (der == NULL || len == 0) {
 		err_set(e, ERR_UNAUTHORIZED, "a client certificate is needed");
 		return -1;
 	}
-	if (ca_verify_cert(s->ca, der, len, tu_now(), c, e) == -1) {
+	cas = svc_cas_get(s);
+	if (ca_trust_verify_cert(cas->trust, der, len, tu_now(), &which, c,
+	    e) == -1) {
 		if (svc_err_internal(e->code))
 			svc_err_hide(e, "client certificate");
 		else if (e->code != ERR_UNAUTHORIZED)
 			err_set(e, ERR_UNAUTHORIZED, "client certificate "
 			    "refused");
-		return -1;
+		goto out;
 	}
-	return 0;
+	if (which < 0 || (size_t)which >= cas->ntrust) {
+		log_error("client certificate: no issuing CA reported");
+		err_set(e, ERR_INTERNAL, "internal error");
+		goto out;
+	}
+	*ca_id = cas->trust_ent[which]->id;
+	rc = 0;
+out:
+	svc_cas_put(cas);
+	return rc;
 }
 
 /*
@@ -207,6 +223,7 @@ svc_auth_cert(struct svc *s, const unsigned char *der, size_t len,
 	struct ca_cert	c;
 	struct cert_rec	rec;
 	struct err	le;
+	int64_t		ca_id = 0;
 	int		rc = -1;
 
 	ERR_LOCAL(e, le);
@@ -216,9 +233,14 @@ svc_auth_cert(struct svc *s, const unsigned char *der, size_t len,
 	rec.reason = -1;
 	svc_actor_init(out, ACTOR_NONE);
 
-	if (cert_verify(s, der, len, &c, e) == -1 ||
+	if (cert_verify(s, der, len, &c, &ca_id, e) == -1 ||
 	    cert_known(s, &c, der, len, &rec, e) == -1)
 		goto out;
+	/* The issuer that verified it must be the one recorded. */
+	if (rec.ca_id != ca_id) {
+		err_set(e, ERR_UNAUTHORIZED, "unknown certificate");
+		goto out;
+	}
 	if ((out->cert_der = malloc(len)) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;

@@ -154,6 +154,7 @@ svc_revoke_authorised(struct svc *s, const struct svc_actor *a,
 	 * marked due), but the caller must not be told the CRL lists it.
 	 */
 	revoked = true;
+	w.ca_id = out->ca_id;
 	memcpy(w.entry.serial, norm, sizeof(w.entry.serial));
 	w.entry.revoked_at = out->revoked_at;
 	w.entry.reason = out->reason;

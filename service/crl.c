@@ -1,6 +1,9 @@
 /*
- * The CRL: built from the revoked, unexpired certificates, signed, stored
- * with a strictly increasing number and served from memory.  pub_mu
+ * The CRLs, one per CA in the bundle (SPEC section 10): each built from
+ * its CA's revoked, unexpired certificates, signed by that CA, stored
+ * with a number from one strictly increasing sequence across the CAs
+ * (each publication of one CA's CRL claims the next), and served from
+ * memory.  pub_mu
  * serialises publication; crl_mu guards the published version (an
  * immutable, reference-counted buffer readers share) and the queue of
  * revocations waiting for a CRL: the first waiter that finds no build
@@ -41,20 +44,39 @@
  */
 #define PERSIST_GAP_MS	1000
 
-/* Queue b's DER (a new reference) for the persister: the newest wins. */
+/*
+ * Queue b's DER (a new reference) of CA ca_id for the persister: the
+ * newest of each CA wins.
+ */
 static void
-persist_queue(struct svc *s, struct svc_crl_buf *b, uint64_t number)
+persist_queue(struct svc *s, int64_t ca_id, struct svc_crl_buf *b,
+    uint64_t number)
 {
-	struct svc_crl_buf *old;
+	struct svc_crl_buf	*old = NULL;
+	struct svc_crl_ca	*ca;
 
 	atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
 	pthread_mutex_lock(&s->crl_mu);
-	old = s->crl_persist;
-	s->crl_persist = b;
-	s->crl_persist_number = number;
+	if ((ca = svc_crl_slot(s, ca_id, NULL, false)) == NULL)
+		old = b;	/* the CA left meanwhile: nothing to store */
+	else {
+		old = ca->persist;
+		ca->persist = b;
+		ca->persist_number = number;
+	}
 	pthread_cond_broadcast(&s->crl_cv);
 	pthread_mutex_unlock(&s->crl_mu);
 	svc_crl_unref(old);
+}
+
+/* With crl_mu held: the slot with a DER queued, or NULL. */
+static struct svc_crl_ca *
+persist_next(struct svc *s)
+{
+	for (size_t i = 0; i < SVC_CRL_CAS; i++)
+		if (s->crls[i].ca_id != 0 && s->crls[i].persist != NULL)
+			return &s->crls[i];
+	return NULL;
 }
 
 /* With crl_mu held: rest PERSIST_GAP_MS unless stopped or hurried. */
@@ -86,25 +108,30 @@ static void *
 persist_run(void *arg)
 {
 	struct svc		*s = arg;
+	struct svc_crl_ca	*ca;
 	struct svc_crl_buf	*b;
 	struct err		 e;
 	uint64_t		 number;
+	int64_t			 ca_id;
 
 	pthread_mutex_lock(&s->crl_mu);
 	for (;;) {
-		while (s->crl_persist == NULL && !s->crl_persist_stop) {
+		while ((ca = persist_next(s)) == NULL &&
+		    !s->crl_persist_stop) {
 			s->crl_persist_hurry = false;
 			pthread_cond_wait(&s->crl_cv, &s->crl_mu);
 		}
-		if ((b = s->crl_persist) == NULL)
+		if (ca == NULL)
 			break;
-		number = s->crl_persist_number;
-		s->crl_persist = NULL;
+		b = ca->persist;
+		number = ca->persist_number;
+		ca_id = ca->ca_id;
+		ca->persist = NULL;
 		s->crl_persisting = true;
 		pthread_mutex_unlock(&s->crl_mu);
 		err_clear(&e);
-		if (db_crl_put_der(s->db, number, b->der, b->der_len, &e) ==
-		    -1)
+		if (db_crl_put_der(s->db, ca_id, number, b->der, b->der_len,
+		    &e) == -1)
 			log_warn("storing CRL %" PRIu64 ": %s", number, e.msg);
 		svc_crl_unref(b);
 		pthread_mutex_lock(&s->crl_mu);
@@ -139,7 +166,7 @@ void
 svc_crl_flush(struct svc *s)
 {
 	pthread_mutex_lock(&s->crl_mu);
-	while (s->crl_persist != NULL || s->crl_persisting) {
+	while (persist_next(s) != NULL || s->crl_persisting) {
 		s->crl_persist_hurry = true;
 		pthread_cond_broadcast(&s->crl_cv);
 		pthread_cond_wait(&s->crl_cv, &s->crl_mu);
@@ -147,65 +174,67 @@ svc_crl_flush(struct svc *s)
 	pthread_mutex_unlock(&s->crl_mu);
 }
 
-/* Build, sign and store CRL number from crl_set with pub_mu held. */
+/* Build, sign and store CRL number of pc's CA with pub_mu held. */
 static struct svc_crl_buf *
-crl_build_save(struct svc *s, const struct svc_actor *a, uint64_t number,
-    int64_t now, struct err *e)
+crl_build_save(struct svc *s, const struct svc_actor *a,
+    const struct svc_crl_pc *pc, uint64_t number, int64_t now,
+    struct err *e)
 {
 	struct svc_crl_buf	*b;
 	struct audit_rec	 ar;
 	unsigned char		*der = NULL;
-	char			 object[24], detail[64];
+	char			 object[24], detail[200];
 	size_t			 len = 0;
 
-	if (ca_crl_set_sign(s->ca, s->crl_set.cs, number, now,
+	if (ca_crl_set_sign(pc->signer, pc->ca->set.cs, number, now,
 	    now + s->crl_validity, &der, &len, e) == -1)
 		return NULL;
 	if ((b = svc_crl_buf_new(der, len, e)) == NULL)
 		return NULL;
 	snprintf(object, sizeof(object), "%" PRIu64, number);
-	snprintf(detail, sizeof(detail), "number=%" PRIu64 " entries=%zu",
-	    number, ca_crl_set_count(s->crl_set.cs));
+	snprintf(detail, sizeof(detail), "number=%" PRIu64 " entries=%zu "
+	    "ca=%s", number, ca_crl_set_count(pc->ca->set.cs), pc->ca->ski);
 	svc_audit_fill(&ar, a, ACTION_PUBLISH, object, AUDIT_OK, detail);
 	/* The number now; its DER by the persister, off the caller's path. */
-	if (db_crl_save(s->db, number, now, now + s->crl_validity,
-	    s->crl_persister_on ? NULL : b->der, s->crl_persister_on ? 0 :
-	    b->der_len, &ar, e) == -1) {
+	if (db_crl_save(s->db, pc->ca->ca_id, number, now,
+	    now + s->crl_validity, s->crl_persister_on ? NULL : b->der,
+	    s->crl_persister_on ? 0 : b->der_len, &ar, e) == -1) {
 		svc_crl_unref(b);
 		return NULL;
 	}
 	if (s->crl_persister_on)
-		persist_queue(s, b, number);
+		persist_queue(s, pc->ca->ca_id, b, number);
 	return b;
 }
 
 /*
- * Build and store the next CRL with pub_mu held: *num gets its number,
- * *out its buffer (one reference).  When another process (the CLI)
- * stored that number first, adopt its CRL, reload the entries (it may
- * have revoked some) and try the next number.
+ * Build and store the next CRL of pc's CA with pub_mu held: *num gets
+ * its number, *out its buffer (one reference).  When another process
+ * (the CLI) stored that number first, adopt its CRLs, reload the
+ * entries (it may have revoked some) and try the next number.
  */
 static int
-crl_store_next(struct svc *s, const struct svc_actor *a, int64_t now,
-    uint64_t *num, struct svc_crl_buf **out, struct err *e)
+crl_store_next(struct svc *s, const struct svc_actor *a,
+    const struct svc_crl_pc *pc, int64_t now, uint64_t *num,
+    struct svc_crl_buf **out, struct err *e)
 {
 	int tries;
 
 	pthread_mutex_lock(&s->crl_mu);
-	*num = s->crl.number + 1;
+	*num = s->crl_number + 1;
 	pthread_mutex_unlock(&s->crl_mu);
 	for (tries = 0; ; tries++) {
-		if ((*out = crl_build_save(s, a, *num, now, e)) != NULL)
+		if ((*out = crl_build_save(s, a, pc, *num, now, e)) != NULL)
 			return 0;
 		if (e->code != ERR_CONFLICT || tries + 1 >= PUBLISH_TRIES)
 			return -1;
 		err_clear(e);
 		if (svc_crl_load(s, e) == -1 ||
-		    svc_crl_set_load(s, now, e) == -1)
+		    svc_crl_set_load(s, pc->ca, now, e) == -1)
 			return -1;
 		pthread_mutex_lock(&s->crl_mu);
-		*num = (s->crl.number >= *num ? s->crl.number : *num) + 1;
-		s->crl_stale = false;
+		*num = (s->crl_number >= *num ? s->crl_number : *num) + 1;
+		pc->ca->stale = false;
 		pthread_mutex_unlock(&s->crl_mu);
 	}
 }
@@ -214,9 +243,10 @@ crl_store_next(struct svc *s, const struct svc_actor *a, int64_t now,
 struct pub_sign {
 	struct svc		*s;
 	const struct svc_actor	*a;
+	const struct svc_crl_pc	*pc;
 	struct svc_crl_buf	*b;	/* one reference, or NULL */
 	struct audit_rec	 ar;
-	char			 object[24], detail[64];
+	char			 object[24], detail[200];
 };
 
 /*
@@ -226,30 +256,33 @@ struct pub_sign {
 static int
 shared_sign(struct db_crl_pub *p, void *arg, struct err *e)
 {
-	struct pub_sign	*ps = arg;
-	struct svc	*s = ps->s;
-	unsigned char	*der = NULL;
-	size_t		 len = 0;
+	struct pub_sign		*ps = arg;
+	struct svc		*s = ps->s;
+	struct svc_crl_ca	*ca = ps->pc->ca;
+	unsigned char		*der = NULL;
+	size_t			 len = 0;
 
 	svc_crl_unref(ps->b);	/* a retried transaction's first try */
 	ps->b = NULL;
 	if (p->full) {
-		log_info("CRL %" PRIu64 ": entries reloaded (%zu held, %zu "
-		    "stored)", p->number, p->nentries, p->nrows);
-		if (svc_crl_set_from(s, p->rows, p->nrows, p->now, e) == -1)
+		log_info("CRL %" PRIu64 " of CA %s: entries reloaded (%zu "
+		    "held, %zu stored)", p->number, ca->ski, p->nentries,
+		    p->nrows);
+		if (svc_crl_set_from(ca, p->rows, p->nrows, p->now, e) == -1)
 			return -1;
 	}
 	p->this_update = p->now;
 	p->next_update = p->now + s->crl_validity;
-	if (ca_crl_set_sign(s->ca, s->crl_set.cs, p->number, p->this_update,
-	    p->next_update, &der, &len, e) == -1 ||
+	if (ca_crl_set_sign(ps->pc->signer, ca->set.cs, p->number,
+	    p->this_update, p->next_update, &der, &len, e) == -1 ||
 	    (ps->b = svc_crl_buf_new(der, len, e)) == NULL)
 		return -1;
 	p->der = ps->b->der;
 	p->len = ps->b->der_len;
 	snprintf(ps->object, sizeof(ps->object), "%" PRIu64, p->number);
 	snprintf(ps->detail, sizeof(ps->detail), "number=%" PRIu64
-	    " entries=%zu", p->number, ca_crl_set_count(s->crl_set.cs));
+	    " entries=%zu ca=%s", p->number, ca_crl_set_count(ca->set.cs),
+	    ca->ski);
 	svc_audit_fill(&ps->ar, ps->a, ACTION_PUBLISH, ps->object, AUDIT_OK,
 	    ps->detail);
 	return 0;
@@ -262,8 +295,9 @@ shared_sign(struct db_crl_pub *p, void *arg, struct err *e)
  * next number, stores the DER at once and notifies the others.
  */
 static int
-crl_store_shared(struct svc *s, const struct svc_actor *a, int64_t now,
-    uint64_t *num, struct svc_crl_buf **out, struct err *e)
+crl_store_shared(struct svc *s, const struct svc_actor *a,
+    const struct svc_crl_pc *pc, int64_t now, uint64_t *num,
+    struct svc_crl_buf **out, struct err *e)
 {
 	struct pub_sign	 ps;
 	struct db_crl_pub p;
@@ -272,11 +306,13 @@ crl_store_shared(struct svc *s, const struct svc_actor *a, int64_t now,
 	memset(&p, 0, sizeof(p));
 	ps.s = s;
 	ps.a = a;
+	ps.pc = pc;
+	p.ca_id = pc->ca->ca_id;
 	p.now = now;
 	pthread_mutex_lock(&s->crl_mu);
-	p.ours = s->crl.number;
+	p.ours = s->crl_number;
 	pthread_mutex_unlock(&s->crl_mu);
-	p.nentries = ca_crl_set_count(s->crl_set.cs);
+	p.nentries = ca_crl_set_count(pc->ca->set.cs);
 	p.audit = &ps.ar;
 	if (db_crl_publish(s->db, &p, shared_sign, &ps, e) == -1) {
 		svc_crl_unref(ps.b);
@@ -288,35 +324,35 @@ crl_store_shared(struct svc *s, const struct svc_actor *a, int64_t now,
 }
 
 /*
- * Bring crl_set up to date with pub_mu held: from scratch when full,
- * stale or never loaded, or when the clock went back; else drop what
- * expired since and merge the waiters' entries (and the certificates
- * of a compromised key).
+ * Bring the set of pc's CA up to date with pub_mu held: from scratch
+ * when full, stale or never loaded, or when the clock went back; else
+ * drop what expired since and merge the entries of the waiters of
+ * that CA (and the certificates of a compromised key).
  */
 static int
-crl_set_update(struct svc *s, bool full, const struct svc_crl_wait *w,
-    int64_t now, struct err *e)
+crl_set_update(struct svc *s, const struct svc_crl_pc *pc, bool full,
+    const struct svc_crl_wait *w, int64_t now, struct err *e)
 {
+	struct svc_crl_ca	*ca = pc->ca;
 	struct ca_crl_entry	*add = NULL;
 	const struct svc_crl_wait *p;
 	size_t			 k = 0;
 	int			 rc = -1;
 
 	pthread_mutex_lock(&s->crl_mu);
-	full = full || s->crl_stale || !s->crl_set.loaded ||
-	    now < s->crl_set.as_of;
-	s->crl_stale = false;
+	full = full || ca->stale || !ca->set.loaded || now < ca->set.as_of;
+	ca->stale = false;
 	pthread_mutex_unlock(&s->crl_mu);
 	if (full) {
-		rc = svc_crl_set_load(s, now, e);
+		rc = svc_crl_set_load(s, ca, now, e);
 		goto out;
 	}
-	if (svc_crl_set_advance(s, now, e) == -1)
+	if (svc_crl_set_advance(s, ca, now, e) == -1)
 		goto out;
 	/* A keyCompromise cascade: the key's certificates, by its index. */
 	for (p = w; p != NULL; p = p->next, k++)
 		if (p->spki[0] != '\0' &&
-		    svc_crl_set_add_key(s, p->spki, now, e) == -1)
+		    svc_crl_set_add_key(s, ca, p->spki, now, e) == -1)
 			goto out;
 	if (k > 0 && (add = malloc(k * sizeof(*add))) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
@@ -324,9 +360,9 @@ crl_set_update(struct svc *s, bool full, const struct svc_crl_wait *w,
 	}
 	/* As from scratch: a certificate expired by now is not listed. */
 	for (k = 0, p = w; p != NULL; p = p->next)
-		if (p->not_after >= now)
+		if (p->ca_id == ca->ca_id && p->not_after >= now)
 			add[k++] = p->entry;
-	rc = svc_crl_set_add(&s->crl_set, add, k, e);
+	rc = svc_crl_set_add(&ca->set, add, k, e);
 out:
 	free(add);
 	return rc;
@@ -359,120 +395,79 @@ crl_failed(struct svc *s, const struct svc_actor *a, struct err *e)
 }
 
 /*
- * Publish a CRL listing the set after the update (crl_set_update()):
- * *number (may be NULL) gets its number.  Failures are logged, audited
- * by a, mark the CRL dirty (and the set for a reload), ERR_INTERNAL.
+ * With pub_mu held: the publication context of CA ca_id in c (its
+ * signer and slot).  Errors: ERR_NOT_FOUND (not in the bundle),
+ * ERR_UNAVAILABLE (this instance has not got its key), ERR_INTERNAL.
  */
 static int
-crl_publish(struct svc *s, const struct svc_actor *a, bool full,
-    const struct svc_crl_wait *w, uint64_t *number, struct err *e)
+crl_pc(struct svc *s, const struct svc_cas *c, int64_t ca_id,
+    struct svc_crl_pc *pc, struct err *e)
 {
+	const struct svc_ca_ent *ent = svc_cas_find(c, ca_id);
+
+	if (ent == NULL || ent->ca == NULL) {
+		err_set(e, ERR_NOT_FOUND, "CA %lld is not in the bundle",
+		    (long long)ca_id);
+		return -1;
+	}
+	if (!ca_has_key(ent->ca)) {
+		err_set(e, ERR_UNAVAILABLE, "this instance has not got the "
+		    "key of CA %s", ent->rec.ski);
+		return -1;
+	}
+	pc->signer = ent->ca;
+	pthread_mutex_lock(&s->crl_mu);
+	pc->ca = svc_crl_slot(s, ca_id, ent->rec.ski, true);
+	pthread_mutex_unlock(&s->crl_mu);
+	if (pc->ca == NULL) {
+		log_error("CRL of CA %s: no free slot", ent->rec.ski);
+		err_set(e, ERR_INTERNAL, "too many CAs");
+		return -1;
+	}
+	return 0;
+}
+
+int
+svc_crl_publish_ca(struct svc *s, const struct svc_actor *a, int64_t ca_id,
+    bool full, const struct svc_crl_wait *w, uint64_t *number,
+    struct err *e)
+{
+	struct svc_crl_pc	 pc = { NULL, NULL };
 	struct svc_crl_buf	*b = NULL;
+	struct svc_cas		*c;
 	uint64_t		 num;
 	int64_t			 now;
 	int			 rc = -1;
 
 	err_clear(e);
 	pthread_mutex_lock(&s->pub_mu);
+	c = svc_cas_get(s);
+	svc_crl_sync(s, c);
 	now = tu_now();
-	if (crl_set_update(s, full, w, now, e) == -1)
+	if (crl_pc(s, c, ca_id, &pc, e) == -1 ||
+	    crl_set_update(s, &pc, full, w, now, e) == -1)
 		goto out;
-	if ((s->shared ? crl_store_shared(s, a, now, &num, &b, e) :
-	    crl_store_next(s, a, now, &num, &b, e)) == -1)
+	if ((s->shared ? crl_store_shared(s, a, &pc, now, &num, &b, e) :
+	    crl_store_next(s, a, &pc, now, &num, &b, e)) == -1)
 		goto out;
-	svc_crl_swap(s, b, num, now, now + s->crl_validity, false);
+	svc_crl_swap(s, ca_id, pc.ca->ski, b, num, now,
+	    now + s->crl_validity, false);
 	if (number != NULL)
 		*number = num;
 	rc = 0;
 out:
-	if (rc == -1)
-		s->crl_set.loaded = false;
-	pthread_mutex_lock(&s->crl_mu);
-	s->crl_dirty = rc == -1;
-	pthread_mutex_unlock(&s->crl_mu);
+	if (pc.ca != NULL) {
+		if (rc == -1)
+			pc.ca->set.loaded = false;
+		pthread_mutex_lock(&s->crl_mu);
+		pc.ca->dirty = rc == -1;
+		pthread_mutex_unlock(&s->crl_mu);
+	}
+	svc_cas_put(c);
 	pthread_mutex_unlock(&s->pub_mu);
-	if (rc == -1)
+	if (rc == -1 && e->code != ERR_NOT_FOUND)
 		crl_failed(s, a, e);
 	return rc;
-}
-
-int
-svc_crl_publish(struct svc *s, const struct svc_actor *a, uint64_t *number,
-    struct err *e)
-{
-	return crl_publish(s, a, true, NULL, number, e);
-}
-
-int
-svc_crl_publish_revoked(struct svc *s, const struct svc_actor *a,
-    struct svc_crl_wait *w, uint64_t *number, struct err *e)
-{
-	struct svc_crl_wait	*batch, *p, *next;
-	struct err		 be;
-	uint64_t		 num = 0;
-	int			 brc;
-
-	w->state = 0;
-	pthread_mutex_lock(&s->crl_mu);
-	w->next = s->crl_waiting;
-	s->crl_waiting = w;
-	while (w->state == 0) {
-		/* crl_cv is shared with the persister: check again. */
-		if (s->crl_building) {
-			pthread_cond_wait(&s->crl_cv, &s->crl_mu);
-			continue;
-		}
-		/* Build for everyone queued: all committed before queueing. */
-		s->crl_building = true;
-		batch = s->crl_waiting;
-		s->crl_waiting = NULL;
-		pthread_mutex_unlock(&s->crl_mu);
-		brc = crl_publish(s, a, false, batch, &num, &be);
-		pthread_mutex_lock(&s->crl_mu);
-		/* Once state is set its waiter may return: read next first. */
-		for (p = batch; p != NULL; p = next) {
-			next = p->next;
-			p->number = num;
-			p->err = be;
-			p->state = brc == 0 ? 1 : -1;
-		}
-		s->crl_building = false;
-		pthread_cond_broadcast(&s->crl_cv);
-	}
-	pthread_mutex_unlock(&s->crl_mu);
-	if (w->state == -1) {
-		*e = w->err;
-		return -1;
-	}
-	if (number != NULL)
-		*number = w->number;
-	return 0;
-}
-
-void
-svc_crl_warm(struct svc *s)
-{
-	struct err	e;
-	bool		stale;
-
-	err_clear(&e);
-	pthread_mutex_lock(&s->pub_mu);
-	pthread_mutex_lock(&s->crl_mu);
-	stale = s->crl_stale || !s->crl_set.loaded;
-	s->crl_stale = false;
-	pthread_mutex_unlock(&s->crl_mu);
-	if (stale && svc_crl_set_load(s, tu_now(), &e) == -1)
-		log_warn("loading the CRL's entries: %s", e.msg);
-	pthread_mutex_unlock(&s->pub_mu);
-}
-
-int
-svc_publish_crl(struct svc *s, const struct svc_actor *a, struct err *e)
-{
-	struct err le;
-
-	ERR_LOCAL(e, le);
-	return svc_crl_publish(s, a, NULL, e);
 }
 
 void
@@ -487,8 +482,10 @@ svc_crl_fini(struct svc *s)
 		pthread_join(s->crl_persister, NULL);
 		s->crl_persister_on = false;
 	}
-	svc_crl_unref(s->crl_persist);
-	s->crl_persist = NULL;
-	svc_crl_clear(&s->crl);
-	svc_crl_set_free(&s->crl_set);
+	for (size_t i = 0; i < SVC_CRL_CAS; i++) {
+		svc_crl_unref(s->crls[i].persist);
+		svc_crl_clear(&s->crls[i].crl);
+		svc_crl_set_free(&s->crls[i].set);
+		memset(&s->crls[i], 0, sizeof(s->crls[i]));
+	}
 }

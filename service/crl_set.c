@@ -1,5 +1,6 @@
 /*
- * The entries of the next CRL, kept in memory between publications
+ * The entries of the next CRL of each CA (its struct svc_crl_ca), kept
+ * in memory between publications
  * (crl.c) as ca/'s incremental set (entries already DER-encoded, kept
  * sorted): loaded from the database once (and again on the scheduler's
  * refresh), then each publication drops the certificates that expired
@@ -31,10 +32,10 @@ entries_of(const struct db_crl_row *rows, size_t n, struct err *e)
 }
 
 int
-svc_crl_set_from(struct svc *s, const struct db_crl_row *rows, size_t n,
-    int64_t now, struct err *e)
+svc_crl_set_from(struct svc_crl_ca *ca, const struct db_crl_row *rows,
+    size_t n, int64_t now, struct err *e)
 {
-	struct svc_crl_set	*set = &s->crl_set;
+	struct svc_crl_set	*set = &ca->set;
 	struct ca_crl_set	*cs = NULL;
 	struct ca_crl_entry	*v = NULL;
 	int			 rc = -1;
@@ -58,33 +59,35 @@ out:
 }
 
 int
-svc_crl_set_load(struct svc *s, int64_t now, struct err *e)
+svc_crl_set_load(struct svc *s, struct svc_crl_ca *ca, int64_t now,
+    struct err *e)
 {
 	struct db_crl_row	*rows = NULL;
 	size_t			 n = 0;
 	int			 rc;
 
-	s->crl_set.loaded = false;
-	if (db_cert_revoked_unexpired(s->db, now, &rows, &n, e) == -1)
+	ca->set.loaded = false;
+	if (db_cert_revoked_unexpired(s->db, ca->ca_id, now, &rows, &n,
+	    e) == -1)
 		return -1;
-	rc = svc_crl_set_from(s, rows, n, now, e);
+	rc = svc_crl_set_from(ca, rows, n, now, e);
 	free(rows);
 	return rc;
 }
 
 int
-svc_crl_set_add_key(struct svc *s, const char *spki, int64_t now,
-    struct err *e)
+svc_crl_set_add_key(struct svc *s, struct svc_crl_ca *ca, const char *spki,
+    int64_t now, struct err *e)
 {
 	struct db_crl_row	*rows = NULL;
 	struct ca_crl_entry	*v = NULL;
 	size_t			 n = 0;
 	int			 rc = -1;
 
-	if (db_crl_same_key(s->db, spki, now, &rows, &n, e) == -1 ||
-	    (v = entries_of(rows, n, e)) == NULL)
+	if (db_crl_same_key(s->db, ca->ca_id, spki, now, &rows, &n,
+	    e) == -1 || (v = entries_of(rows, n, e)) == NULL)
 		goto out;
-	rc = svc_crl_set_add(&s->crl_set, v, n, e);
+	rc = svc_crl_set_add(&ca->set, v, n, e);
 out:
 	free(rows);
 	free(v);
@@ -92,15 +95,17 @@ out:
 }
 
 int
-svc_crl_set_advance(struct svc *s, int64_t now, struct err *e)
+svc_crl_set_advance(struct svc *s, struct svc_crl_ca *ca, int64_t now,
+    struct err *e)
 {
-	struct svc_crl_set	*set = &s->crl_set;
+	struct svc_crl_set	*set = &ca->set;
 	struct db_serial	*gone = NULL;
 	size_t			 n = 0;
 
 	if (now <= set->as_of)
 		return 0;
-	if (db_crl_expired(s->db, set->as_of, now, &gone, &n, e) == -1)
+	if (db_crl_expired(s->db, ca->ca_id, set->as_of, now, &gone, &n,
+	    e) == -1)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		ca_crl_set_remove(set->cs, gone[i].serial);

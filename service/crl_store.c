@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "svc_int.h"
+#include "timeutil.h"
 
 struct svc_crl_buf *
 svc_crl_buf_new(unsigned char *der, size_t len, struct err *e)
@@ -65,34 +67,59 @@ svc_crl_unref(struct svc_crl_buf *b)
 	free(b);
 }
 
-bool
-svc_crl_swap(struct svc *s, struct svc_crl_buf *b, uint64_t number,
-    int64_t this_update, int64_t next_update, bool from_db)
+struct svc_crl_ca *
+svc_crl_slot(struct svc *s, int64_t ca_id, const char *ski, bool make)
 {
-	struct svc_crl	old;
-	bool		swapped = false;
+	struct svc_crl_ca *free_slot = NULL;
+
+	for (size_t i = 0; i < SVC_CRL_CAS; i++) {
+		if (s->crls[i].ca_id == ca_id)
+			return &s->crls[i];
+		if (s->crls[i].ca_id == 0 && free_slot == NULL)
+			free_slot = &s->crls[i];
+	}
+	if (!make || free_slot == NULL || ca_id <= 0)
+		return NULL;
+	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->ca_id = ca_id;
+	snprintf(free_slot->ski, sizeof(free_slot->ski), "%s",
+	    ski != NULL ? ski : "");
+	return free_slot;
+}
+
+bool
+svc_crl_swap(struct svc *s, int64_t ca_id, const char *ski,
+    struct svc_crl_buf *b, uint64_t number, int64_t this_update,
+    int64_t next_update, bool from_db)
+{
+	struct svc_crl		 old;
+	struct svc_crl_ca	*ca;
+	bool			 swapped = false;
 
 	memset(&old, 0, sizeof(old));
 	pthread_mutex_lock(&s->crl_mu);
-	if (number > s->crl.number) {
-		old = s->crl;
-		s->crl.der = b->der;
-		s->crl.der_len = b->der_len;
-		s->crl.pem = NULL;	/* buf_pem() */
-		s->crl.pem_len = 0;
-		s->crl.number = number;
-		s->crl.this_update = this_update;
-		s->crl.next_update = next_update;
-		snprintf(s->crl.etag, sizeof(s->crl.etag), "\"crl-%" PRIu64
+	if (number > s->crl_number)
+		s->crl_number = number;
+	ca = svc_crl_slot(s, ca_id, ski, true);
+	if (ca != NULL && number > ca->crl.number) {
+		old = ca->crl;
+		ca->crl.der = b->der;
+		ca->crl.der_len = b->der_len;
+		ca->crl.pem = NULL;	/* buf_pem() */
+		ca->crl.pem_len = 0;
+		ca->crl.number = number;
+		ca->crl.this_update = this_update;
+		ca->crl.next_update = next_update;
+		snprintf(ca->crl.etag, sizeof(ca->crl.etag), "\"crl-%" PRIu64
 		    "\"", number);
-		s->crl.ref = b;
+		ca->crl.ref = b;
 		/*
 		 * Another process's CRL may list revocations this one
 		 * never saw: reload the set (on PostgreSQL the next
 		 * publication checks the set against the database).
 		 */
 		if (from_db && !s->shared)
-			s->crl_stale = true;
+			ca->stale = true;
 		b = NULL;
 		swapped = true;
 	}
@@ -103,52 +130,162 @@ svc_crl_swap(struct svc *s, struct svc_crl_buf *b, uint64_t number,
 	return swapped;
 }
 
-int
-svc_crl_load(struct svc *s, struct err *e)
+/* Load CA ent's latest stored CRL when newer than ours. */
+static int
+crl_load_ca(struct svc *s, const struct svc_ca_ent *ent, struct err *e)
 {
 	struct svc_crl_buf	*b;
+	struct svc_crl_ca	*ca;
 	unsigned char		*der = NULL;
 	size_t			 len = 0;
-	uint64_t		 number = 0, ours;
+	uint64_t		 number = 0, ours = 0;
 	int64_t			 tu = 0, nu = 0;
 
-	/* Read the DER only when the stored one is newer than ours. */
-	if (db_crl_number(s->db, &number, e) == -1)
-		return -1;
-	pthread_mutex_lock(&s->crl_mu);
-	ours = s->crl.number;
-	pthread_mutex_unlock(&s->crl_mu);
-	if (number != 0 && number <= ours)
-		return 1;
-	if (db_crl_latest(s->db, &number, &tu, &nu, &der, &len, e) == -1) {
+	if (db_crl_latest(s->db, ent->id, &number, &tu, &nu, &der, &len,
+	    e) == -1) {
 		if (e->code != ERR_NOT_FOUND)
 			return -1;
 		err_clear(e);
 		return 0;
 	}
+	pthread_mutex_lock(&s->crl_mu);
+	if ((ca = svc_crl_slot(s, ent->id, ent->rec.ski, false)) != NULL)
+		ours = ca->crl.number;
+	pthread_mutex_unlock(&s->crl_mu);
+	if (number <= ours) {
+		free(der);
+		return 1;
+	}
 	if ((b = svc_crl_buf_new(der, len, e)) == NULL)
 		return -1;
-	svc_crl_swap(s, b, number, tu, nu, true);
+	svc_crl_swap(s, ent->id, ent->rec.ski, b, number, tu, nu, true);
 	return 1;
 }
 
-/* Take a reference to the current CRL; with its PEM when pem. */
-static int
-crl_current(struct svc *s, struct svc_crl *out, bool pem, struct err *e)
+int
+svc_crl_load(struct svc *s, struct err *e)
 {
-	int rc = -1;
+	struct svc_cas	*c = NULL;
+	uint64_t	 number = 0, ours;
+	int		 rc = -1;
+
+	/* Read the DERs only when a number newer than ours is stored. */
+	if (db_crl_number(s->db, &number, e) == -1)
+		return -1;
+	if (number == 0)
+		return 0;
+	c = svc_cas_get(s);
+	pthread_mutex_lock(&s->crl_mu);
+	/* A new snapshot may list a CA whose CRL we never loaded. */
+	ours = s->crl_loaded_serial == c->serial ? s->crl_loaded : 0;
+	pthread_mutex_unlock(&s->crl_mu);
+	if (number <= ours) {
+		rc = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->ent[i].ca == NULL)	/* pending: no CRL */
+			continue;
+		if (crl_load_ca(s, &c->ent[i], e) == -1)
+			goto out;
+	}
+	pthread_mutex_lock(&s->crl_mu);
+	if (number > s->crl_number)
+		s->crl_number = number;
+	s->crl_loaded = number;
+	s->crl_loaded_serial = c->serial;
+	pthread_mutex_unlock(&s->crl_mu);
+	rc = 1;
+out:
+	svc_cas_put(c);
+	return rc;
+}
+
+void
+svc_crl_sync(struct svc *s, const struct svc_cas *c)
+{
+	struct svc_crl_ca	 gone[SVC_CRL_CAS];
+	size_t			 n = 0;
+
+	pthread_mutex_lock(&s->crl_mu);
+	if (s->crl_cas_serial == c->serial) {
+		pthread_mutex_unlock(&s->crl_mu);
+		return;
+	}
+	for (size_t i = 0; i < SVC_CRL_CAS; i++) {
+		const struct svc_ca_ent *ent;
+
+		if (s->crls[i].ca_id == 0)
+			continue;
+		ent = svc_cas_find(c, s->crls[i].ca_id);
+		if (ent != NULL && ent->ca != NULL)
+			continue;
+		gone[n++] = s->crls[i];
+		memset(&s->crls[i], 0, sizeof(s->crls[i]));
+	}
+	s->crl_cas_serial = c->serial;
+	pthread_mutex_unlock(&s->crl_mu);
+	/* Freed outside the lock (pub_mu keeps the sets ours). */
+	for (size_t i = 0; i < n; i++) {
+		svc_crl_clear(&gone[i].crl);
+		svc_crl_unref(gone[i].persist);
+		svc_crl_set_free(&gone[i].set);
+	}
+}
+
+/* The CA a CRL request names (ski NULL: the current one), or -1. */
+static int
+crl_ca_of(struct svc *s, const char *ski, int64_t *id, struct err *e)
+{
+	struct svc_cas		*c = svc_cas_get(s);
+	const struct svc_ca_ent	*ent;
+	int			 rc = -1;
+
+	ent = ski == NULL ? c->cur : svc_cas_find_ski(c, ski);
+	if (ent == NULL || ent->ca == NULL) {
+		err_set(e, ERR_NOT_FOUND, "no such CA");
+		goto out;
+	}
+	*id = ent->id;
+	rc = 0;
+out:
+	svc_cas_put(c);
+	return rc;
+}
+
+/* Take a reference to the CRL of the CA ski names; with its PEM when
+ * pem. */
+static int
+crl_current(struct svc *s, const char *ski, struct svc_crl *out, bool pem,
+    struct err *e)
+{
+	struct svc_crl_ca	*ca;
+	int64_t			 id = 0, now;
+	uint64_t		 late = 0;
+	int			 rc = -1;
 
 	memset(out, 0, sizeof(*out));
+	if (crl_ca_of(s, ski, &id, e) == -1)
+		return -1;
+	now = tu_now();
 	pthread_mutex_lock(&s->crl_mu);
-	if (s->crl.number == 0 || s->crl.ref == NULL) {
+	ca = svc_crl_slot(s, id, NULL, false);
+	if (ca == NULL || ca->crl.number == 0 || ca->crl.ref == NULL) {
 		err_set(e, ERR_INTERNAL, "no CRL has been published");
 		pthread_mutex_unlock(&s->crl_mu);
 		goto out;
 	}
-	*out = s->crl;
-	atomic_fetch_add_explicit(&s->crl.ref->refs, 1,
+	*out = ca->crl;
+	atomic_fetch_add_explicit(&ca->crl.ref->refs, 1,
 	    memory_order_relaxed);
+	/* Served past its nextUpdate: say so once per CRL. */
+	if (out->next_update < now && ca->warned != out->number)
+		late = ca->warned = out->number;
 	pthread_mutex_unlock(&s->crl_mu);
+	if (late != 0)
+		log_warn("serving CRL %" PRIu64 " of CA %s past its "
+		    "nextUpdate: no instance holding its key published a "
+		    "newer one", late, ski != NULL ? ski : "(current)");
 	if (pem && buf_pem(out->ref, out, e) == -1)
 		goto out;
 	rc = 0;
@@ -159,15 +296,23 @@ out:
 }
 
 int
-svc_crl_current(struct svc *s, struct svc_crl *out, struct err *e)
+svc_crl_current(struct svc *s, const char *ski, struct svc_crl *out,
+    struct err *e)
 {
-	return crl_current(s, out, true, e);
+	struct err le;
+
+	ERR_LOCAL(e, le);
+	return crl_current(s, ski, out, true, e);
 }
 
 int
-svc_crl_current_der(struct svc *s, struct svc_crl *out, struct err *e)
+svc_crl_current_der(struct svc *s, const char *ski, struct svc_crl *out,
+    struct err *e)
 {
-	return crl_current(s, out, false, e);
+	struct err le;
+
+	ERR_LOCAL(e, le);
+	return crl_current(s, ski, out, false, e);
 }
 
 void

@@ -190,6 +190,7 @@ svc_sign_store(struct svc *s, const struct svc_actor *a, const char *action,
     const struct ca_issue_params *ip, const char *spki, const char *node,
     const char *extra, struct svc_issued *out, struct err *e)
 {
+	struct svc_cas		*cas = NULL;
 	struct ca_cert		c;
 	struct cert_rec		rec;
 	struct audit_rec	ar;
@@ -199,10 +200,14 @@ svc_sign_store(struct svc *s, const struct svc_actor *a, const char *action,
 	memset(&c, 0, sizeof(c));
 	memset(&rec, 0, sizeof(rec));
 	rec.reason = -1;
+	/* The current CA for the whole operation, even across a reload. */
+	if (svc_cas_issuer(s, &cas, e) == -1)
+		goto out;
 	for (tries = 0; ; tries++) {
-		if (ca_issue(s->ca, csr, ip, &c, e) == -1)
+		if (ca_issue(cas->cur->ca, csr, ip, &c, e) == -1)
 			goto out;
 		fill_rec(&rec, &c, p, a, node, ip->now);
+		rec.ca_id = cas->cur->id;
 		snprintf(rec.spki_sha256, sizeof(rec.spki_sha256), "%s", spki);
 		ca_cert_clear(&c);
 		snprintf(detail, sizeof(detail), "profile=%s cn=%.128s%s",
@@ -224,8 +229,10 @@ svc_sign_store(struct svc *s, const struct svc_actor *a, const char *action,
 		err_clear(e);
 	}
 
-	if ((out->chain_pem = concat_pem(rec.pem, ca_cert_pem(s->ca))) ==
-	    NULL || (out->ca_pem = strdup(ca_cert_pem(s->ca))) == NULL) {
+	/* SPEC 10: leaf + intermediates, never the anchor; CA = bundle. */
+	if ((out->chain_pem = concat_pem(rec.pem,
+	    ca_chain_pem(cas->cur->ca))) == NULL ||
+	    (out->ca_pem = strdup(cas->bundle_pem)) == NULL) {
 		/* Stored and audited; only the reply could not be made. */
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
@@ -234,6 +241,7 @@ svc_sign_store(struct svc *s, const struct svc_actor *a, const char *action,
 	memset(&rec, 0, sizeof(rec));
 	rc = 0;
 out:
+	svc_cas_put(cas);
 	ca_cert_clear(&c);
 	cert_rec_clear(&rec);
 	return rc;

@@ -36,10 +36,23 @@ svc_profile(struct svc *s, const char *name)
 void
 svc_ca_info(struct svc *s, struct svc_ca_info *out)
 {
-	out->pem = ca_cert_pem(s->ca);
-	out->not_after = ca_not_after(s->ca);
-	out->fingerprint = ca_fingerprint(s->ca);
-	out->key_type = ca_key_type(s->ca);
+	struct svc_cas *c = svc_cas_get(s);
+	const struct ca *ca = c->cur->ca;
+
+	out->pem = ca_cert_pem(ca);
+	out->not_after = ca_not_after(ca);
+	out->fingerprint = ca_fingerprint(ca);
+	out->key_type = ca_key_type(ca);
+	out->ref = c;
+}
+
+void
+svc_ca_info_clear(struct svc_ca_info *ci)
+{
+	if (ci == NULL)
+		return;
+	svc_cas_put(ci->ref);
+	memset(ci, 0, sizeof(*ci));
 }
 
 const char *
@@ -65,7 +78,7 @@ svc_health(struct svc *s, struct svc_health *h)
 	h->db = SVC_DB_UNAVAILABLE;
 	if (s == NULL || s->db == NULL)
 		return;
-	h->ca_key = s->ca != NULL;
+	h->ca_key = svc_cas_has_key(s);
 	st = db_state(s->db);
 	svc_db_seen(s, st);
 	if (st == DB_STATE_OK)
@@ -97,6 +110,8 @@ int
 svc_stats(struct svc *s, struct svc_stats *out, struct err *e)
 {
 	struct db_profile_count	*c = NULL;
+	struct svc_cas		*cas;
+	struct svc_crl_ca	*slot;
 	struct err		 le;
 	size_t			 n = 0;
 	int			 rc = -1;
@@ -120,11 +135,16 @@ svc_stats(struct svc *s, struct svc_stats *out, struct err *e)
 		out->revoked_total += c[i].revoked;
 	}
 	out->nprofiles = n;
+	/* The figures of the single CRL before issue 12: the current CA's. */
+	cas = svc_cas_get(s);
+	out->ca_not_after = ca_not_after(cas->cur->ca);
 	pthread_mutex_lock(&s->crl_mu);
-	out->crl_number = s->crl.number;
-	out->crl_next_update = s->crl.next_update;
+	if ((slot = svc_crl_slot(s, cas->cur->id, NULL, false)) != NULL) {
+		out->crl_number = slot->crl.number;
+		out->crl_next_update = slot->crl.next_update;
+	}
 	pthread_mutex_unlock(&s->crl_mu);
-	out->ca_not_after = ca_not_after(s->ca);
+	svc_cas_put(cas);
 	rc = 0;
 out:
 	free(c);

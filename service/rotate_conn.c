@@ -15,16 +15,21 @@
 /* A password file is a line, not a document. */
 #define PASSWORD_MAX	1024
 
-/* The TLS options for r's node. */
+/*
+ * The TLS options for r's node, trusting the bundle of cas (every CA
+ * in it: a node may serve a certificate of the next, current or
+ * retired CA during a rollover).
+ */
 static void
-node_opts(const struct rot *r, bool ignore_dates, struct rds_tls_opts *o)
+node_opts(const struct rot *r, const struct svc_cas *cas, bool ignore_dates,
+    struct rds_tls_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->host = r->node.host;
 	o->port = r->node.port;
 	o->server_name = r->node.server_name[0] != '\0' ?
 	    r->node.server_name : NULL;
-	o->ca_pem = ca_cert_pem(r->s->ca);
+	o->ca_pem = cas->bundle_pem;
 	o->cert_file = r->s->admin_cert;
 	o->key_file = r->s->admin_key;
 	o->timeout_ms = RDS_DEFAULT_TIMEOUT_MS;
@@ -59,9 +64,12 @@ rot_node_open(const struct rot *r, bool auth, bool ignore_dates, struct err *e)
 {
 	struct rds_tls_opts	 o;
 	struct rds_conn		*c;
+	struct svc_cas		*cas = svc_cas_get(r->s);
 
-	node_opts(r, ignore_dates, &o);
-	if ((c = rds_connect(&o, e)) == NULL)
+	node_opts(r, cas, ignore_dates, &o);
+	c = rds_connect(&o, e);
+	svc_cas_put(cas);
+	if (c == NULL)
 		return NULL;
 	if (auth && rot_auth(r, c, e) == -1) {
 		char msg[ERR_MSG_MAX];

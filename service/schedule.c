@@ -23,34 +23,25 @@
 #define ACTION_LEADER	"scheduler.leader"
 
 /*
- * True when the in-memory CRL should be replaced at now: none yet, its
- * last publication failed, or nextUpdate - crl.refresh_before is past.
+ * A number claimed whose DER never got stored (a crash before the
+ * persister wrote it): the CRL of each CA whose stored one is older
+ * than the newest number is published anew.
  */
-static bool
-crl_due(struct svc *s, int64_t now)
+static void
+crl_claims_lost(struct svc *s, uint64_t stored)
 {
-	bool due;
+	uint64_t newest = 0;
 
 	pthread_mutex_lock(&s->crl_mu);
-	due = s->crl_dirty || s->crl.number == 0 ||
-	    now >= s->crl.next_update - s->crl_refresh_before;
+	for (size_t i = 0; i < SVC_CRL_CAS; i++)
+		if (s->crls[i].crl.number > newest)
+			newest = s->crls[i].crl.number;
+	for (size_t i = 0; i < SVC_CRL_CAS && stored > newest; i++)
+		if (s->crls[i].ca_id != 0)
+			s->crls[i].dirty = true;
+	if (stored > s->crl_number)
+		s->crl_number = stored;
 	pthread_mutex_unlock(&s->crl_mu);
-	return due;
-}
-
-/*
- * A CRL this instance owes whoever its role: none to serve yet, or its
- * own publication failed (a revocation waits to be listed).
- */
-static bool
-crl_owed(struct svc *s)
-{
-	bool owed;
-
-	pthread_mutex_lock(&s->crl_mu);
-	owed = s->crl_dirty || s->crl.number == 0;
-	pthread_mutex_unlock(&s->crl_mu);
-	return owed;
 }
 
 int
@@ -58,7 +49,7 @@ svc_crl_init(struct svc *s, struct err *e)
 {
 	struct svc_actor	sched;
 	uint64_t		stored = 0;
-	bool			publish;
+	enum svc_crl_which	which;
 	int			rc = -1;
 
 	svc_actor_init(&sched, ACTOR_SCHEDULER);
@@ -71,21 +62,16 @@ svc_crl_init(struct svc *s, struct err *e)
 		err_set(e, ERR_INTERNAL, "cannot load the stored CRL");
 		goto out;
 	}
-	/* A number claimed whose DER never got stored: publish anew. */
-	if (stored > s->crl.number)
-		s->crl_dirty = true;
+	crl_claims_lost(s, stored);
 	/*
-	 * A standby serves the stored CRL and publishes none; beside
+	 * A standby serves the stored CRLs and publishes none; beside
 	 * other instances the scheduled refresh is the leader's (at its
-	 * first tick), so only a CRL owed is published here.
+	 * first tick), so only a CRL owed is published here.  Only the
+	 * CRLs of the CAs whose key this instance holds.
 	 */
-	if (svc_read_only(s))
-		publish = false;
-	else if (s->shared)
-		publish = crl_owed(s);
-	else
-		publish = crl_due(s, tu_now());
-	if (publish && svc_crl_publish(s, &sched, NULL, e) == -1)
+	which = s->shared ? SVC_CRL_OWED : SVC_CRL_DUE;
+	if (!svc_read_only(s) &&
+	    svc_crl_publish_cas(s, &sched, which, e) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -173,7 +159,12 @@ crl_pick_up(struct svc *s)
 	struct err e;
 
 	err_clear(&e);
+	struct svc_cas *c;
+
 	pthread_mutex_lock(&s->pub_mu);
+	c = svc_cas_get(s);
+	svc_crl_sync(s, c);
+	svc_cas_put(c);
 	if (svc_crl_load(s, &e) == -1)
 		log_warn("checking the stored CRL: %s", e.msg);
 	pthread_mutex_unlock(&s->pub_mu);
@@ -193,20 +184,15 @@ crl_tick(struct svc *s, const struct svc_actor *sched, int64_t now,
 	int64_t		wait;
 
 	err_clear(&e);
+	(void)now;
 	crl_pick_up(s);
-	if ((leader ? crl_due(s, now) : crl_owed(s)) &&
-	    svc_crl_publish(s, sched, NULL, &e) == -1)
+	if (svc_crl_publish_cas(s, sched, leader ? SVC_CRL_DUE :
+	    SVC_CRL_OWED, &e) == -1)
 		return TICK_RETRY;
 	svc_crl_warm(s);
 	if (!leader)
 		return SVC_FOLLOW_TICK;
-	pthread_mutex_lock(&s->crl_mu);
-	wait = s->crl.next_update - s->crl_refresh_before - tu_now();
-	pthread_mutex_unlock(&s->crl_mu);
-	if (wait < 1)
-		wait = 1;
-	if (wait > TICK_MAX)
-		wait = TICK_MAX;
+	wait = svc_crl_due_in(s, TICK_MAX);
 	return wait;
 }
 

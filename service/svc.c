@@ -69,7 +69,17 @@ svc_alloc(struct err *e)
 		err_set(e, ERR_INTERNAL, "cannot create a mutex");
 		return NULL;
 	}
+	if (pthread_mutex_init(&s->cas_mu, NULL) != 0 ||
+	    pthread_mutex_init(&s->cas_reload_mu, NULL) != 0) {
+		pthread_mutex_destroy(&s->crl_mu);
+		pthread_mutex_destroy(&s->pub_mu);
+		free(s);
+		err_set(e, ERR_INTERNAL, "cannot create a mutex");
+		return NULL;
+	}
 	if (pthread_cond_init(&s->crl_cv, NULL) != 0) {
+		pthread_mutex_destroy(&s->cas_reload_mu);
+		pthread_mutex_destroy(&s->cas_mu);
 		pthread_mutex_destroy(&s->crl_mu);
 		pthread_mutex_destroy(&s->pub_mu);
 		free(s);
@@ -80,6 +90,8 @@ svc_alloc(struct err *e)
 	atomic_init(&s->leader, false);
 	if (svc_marks_init(s, e) == -1) {
 		pthread_cond_destroy(&s->crl_cv);
+		pthread_mutex_destroy(&s->cas_reload_mu);
+		pthread_mutex_destroy(&s->cas_mu);
 		pthread_mutex_destroy(&s->crl_mu);
 		pthread_mutex_destroy(&s->pub_mu);
 		free(s);
@@ -151,6 +163,9 @@ config_copy(struct svc *s, const struct svc_config *cfg, struct err *e)
 	s->audit_retention = cfg->audit_retention > 0 ?
 	    cfg->audit_retention : RCA_AUDIT_RETENTION_DEFAULT;
 	s->data_dir = dup_opt(cfg->data_dir, &ok);
+	s->ca_cert_path = dup_opt(cfg->ca_cert, &ok);
+	s->ca_key_path = dup_opt(cfg->ca_key, &ok);
+	s->ca_pass_file = dup_opt(cfg->ca_key_passphrase_file, &ok);
 	s->ca_key_dir = dup_opt(cfg->ca_key, &ok);
 	if (s->ca_key_dir != NULL)
 		key_dir(s->ca_key_dir);
@@ -176,9 +191,6 @@ svc_open(const struct svc_config *cfg, struct err *e)
 		return NULL;
 	if (config_copy(s, cfg, e) == -1)
 		goto out;
-	if ((s->ca = ca_load(cfg->ca_cert, cfg->ca_key,
-	    cfg->ca_key_passphrase_file, cfg->public_url, e)) == NULL)
-		goto out;
 	if ((s->db = db_open(cfg->database, e)) == NULL)
 		goto out;
 	/*
@@ -192,6 +204,8 @@ svc_open(const struct svc_config *cfg, struct err *e)
 		log_warn("the database is read-only (a standby): serving "
 		    "reads only until it is promoted");
 	else if (svc_spki_backfill(s, e) == -1)
+		goto out;
+	if (svc_cas_open(s, e) == -1)
 		goto out;
 	if (svc_crl_init(s, e) == -1)
 		goto out;
@@ -210,7 +224,10 @@ svc_close(struct svc *s)
 	svc_crl_fini(s);	/* stores the last CRL: before db_close() */
 	svc_lead_end(s);	/* another instance may lead at once */
 	db_close(s->db);
-	ca_free(s->ca);
+	svc_cas_close(s);
+	free(s->ca_cert_path);
+	free(s->ca_key_path);
+	free(s->ca_pass_file);
 	free(s->public_url);
 	free(s->admin_cert);
 	free(s->admin_key);
@@ -221,6 +238,8 @@ svc_close(struct svc *s)
 		free(s->node_dirs[i]);
 	free(s->node_dirs);
 	svc_marks_fini(s);
+	pthread_mutex_destroy(&s->cas_reload_mu);
+	pthread_mutex_destroy(&s->cas_mu);
 	pthread_cond_destroy(&s->crl_cv);
 	pthread_mutex_destroy(&s->crl_mu);
 	pthread_mutex_destroy(&s->pub_mu);

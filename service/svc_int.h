@@ -42,10 +42,37 @@ struct svc_crl_buf {
 };
 
 /*
+ * The CRL state of one CA (crl.c): each CA in the bundle has its own
+ * CRL, numbered from the one sequence of all (crl_number).  A slot is
+ * free while ca_id is 0; svc_crl_cas_changed() frees the slots of CAs
+ * that left the snapshot.  crl, dirty, stale, persist: crl_mu; set:
+ * pub_mu; ca_id and ski change with both held.
+ */
+#define SVC_CRL_CAS	6	/* next, current, retired, and spares */
+struct svc_crl_ca {
+	int64_t			 ca_id;		/* 0: free */
+	char			 ski[RCA_SKI_HEX_MAX + 1];
+	struct svc_crl		 crl;		/* holds one reference */
+	bool			 dirty;		/* publication failed */
+	bool			 stale;		/* set needs a reload */
+	uint64_t		 warned;	/* past nextUpdate: logged */
+	struct svc_crl_set	 set;
+	struct svc_crl_buf	*persist;	/* queued DER, or NULL */
+	uint64_t		 persist_number;
+};
+
+/* One publication's CA (crl.c): its signer and CRL slot (pub_mu). */
+struct svc_crl_pc {
+	const struct ca		*signer;	/* borrowed: the snapshot */
+	struct svc_crl_ca	*ca;		/* borrowed: s->crls */
+};
+
+/*
  * A revocation waiting for a CRL that lists it (crl.c), on the waiting
  * revoker's stack, linked under crl_mu until state leaves 0.
  */
 struct svc_crl_wait {
+	int64_t			 ca_id;	/* the certificate's CA */
 	struct ca_crl_entry	 entry;	/* the certificate revoked */
 	int64_t			 not_after;	/* its notAfter */
 	/* keyCompromise: every certificate with this key went too */
@@ -56,9 +83,127 @@ struct svc_crl_wait {
 	struct svc_crl_wait	*next;
 };
 
+/* ---- the CAs (cas.c): an immutable, reference-counted snapshot ---- */
+
+/*
+ * Every CA row that is not gone (pending, next, current, retired), as
+ * this instance sees it.  ca: the CA loaded from rec (cert_pem and
+ * anchors_pem) with its key file when this instance has it, without a
+ * key otherwise (verification and the bundle only); NULL for a pending
+ * CA (no certificate yet).
+ */
+struct svc_ca_ent {
+	int64_t		 id;
+	enum ca_state	 state;
+	struct ca	*ca;		/* owned, or NULL (pending) */
+	struct ca_rec	 rec;		/* owned (ca_rec_clear()) */
+};
+
+/*
+ * A snapshot of the CAs: immutable once published by svc_cas_reload();
+ * readers hold a reference (svc_cas_get(), svc_cas_put()) for the
+ * duration of one operation.  ent ordered current, next (or pending),
+ * retired; cur (never NULL) points into ent.  bundle_pem and
+ * bundle_etag: the anchors of next/current/retired (ca_bundle_pem());
+ * trust: those CAs for verifying leaves (ca_trust_verify_cert()'s
+ * which indexes trust_ent).
+ */
+struct svc_cas {
+	atomic_uint		 refs;
+	uint64_t		 serial;	/* this process's build count */
+	uint64_t		 generation;	/* ca_meta's, when read */
+	size_t			 n;
+	struct svc_ca_ent	*ent;		/* owned, n of them */
+	struct svc_ca_ent	*cur;		/* borrowed: into ent */
+	char			*bundle_pem;	/* owned */
+	size_t			 bundle_len;
+	char			 bundle_etag[RCA_ETAG_MAX];
+	struct ca_trust		*trust;		/* owned */
+	size_t			 ntrust;
+	struct svc_ca_ent	**trust_ent;	/* owned array, borrowed ents */
+};
+
+/*
+ * A reference to the newest snapshot (never NULL once svc_open()
+ * returned): O(1), no database.  svc_cas_put() drops it (NULL is
+ * fine); the last reference frees the snapshot.  Thread-safe.
+ */
+struct svc_cas *svc_cas_get(struct svc *s);
+void	svc_cas_put(struct svc_cas *c);
+
+/* The entry of CA id / of the CA whose SKI (lowercase hex) is ski, or
+ * NULL; borrowed from c. */
+const struct svc_ca_ent *svc_cas_find(const struct svc_cas *c, int64_t id);
+const struct svc_ca_ent *svc_cas_find_ski(const struct svc_cas *c,
+	    const char *ski);
+
+/*
+ * Build a new snapshot from db_ca_list() and the key files, after
+ * svc_ca_files_reconcile(), and make it the one svc_cas_get() returns
+ * (older references stay valid).  Key file of a row: current -> the
+ * configured ca.key, next -> <key dir>/ca-next.key, retired ->
+ * <key dir>/ca-prev.key; a missing key file leaves that CA without a
+ * key (logged once per CA).  The CRL code follows (svc_crl_sync()).
+ * Serialised by cas_reload_mu.  Errors: ERR_DB, ERR_CRYPTO,
+ * ERR_INVALID_CHAIN, ERR_IO, ERR_INTERNAL.
+ */
+int	svc_cas_reload(struct svc *s, struct err *e);
+
+/*
+ * svc_cas_reload() when the database's generation differs from the
+ * snapshot's (the scheduler's check, the CA notice on PostgreSQL).
+ * Returns 1 when it reloaded, 0 when nothing changed, -1 on error.
+ */
+int	svc_cas_refresh(struct svc *s, struct err *e);
+
+/*
+ * At svc_open(), once the database is open: the first snapshot, after
+ * db_ca_bootstrap() made the configured CA row 1 when the database has
+ * none.  svc_cas_close() drops the snapshot at svc_close().
+ */
+int	svc_cas_open(struct svc *s, struct err *e);
+
+/* True when this instance holds the current CA's key. */
+bool	svc_cas_has_key(struct svc *s);
+
+/*
+ * A snapshot reference (*out, svc_cas_put()) whose current CA this
+ * instance can sign with, for issuance.  Errors: ERR_UNAVAILABLE "this
+ * instance has not got the current CA key".
+ */
+int	svc_cas_issuer(struct svc *s, struct svc_cas **out, struct err *e);
+void	svc_cas_close(struct svc *s);
+
+/*
+ * ca_files.c (h/life): bring the key and certificate files in line with
+ * the rows (rows[0..n), every CA not gone, as db_ca_list() returns
+ * them) under flock(<key dir>/ca.lock): rename by spki_sha256, rewrite
+ * ca.crt/roots.pem, delete the key of a gone CA.  Called by
+ * svc_cas_reload() before it loads the key files.
+ */
+int	svc_ca_files_reconcile(struct svc *s, const struct ca_rec *rows,
+	    size_t n, struct err *e);
+
+/* The key file path of CA state st into buf (RCA_MAX_PATH): "" for a
+ * state that has none (pending has ca-next.key too). */
+void	svc_ca_key_path(const struct svc *s, enum ca_state st, char *buf,
+	    size_t len);
+
 struct svc {
-	struct ca	*ca;		/* read-only after svc_open() */
 	struct db	*db;		/* thread-safe by itself */
+
+	/*
+	 * The CAs (cas.c): cas is the newest snapshot, swapped under
+	 * cas_mu (held only to copy or swap the pointer and take a
+	 * reference); cas_reload_mu serialises svc_cas_reload().
+	 */
+	pthread_mutex_t	 cas_mu;
+	pthread_mutex_t	 cas_reload_mu;
+	struct svc_cas	*cas;		/* one reference */
+	atomic_uint_fast64_t cas_serial;	/* snapshots built */
+	char		*ca_cert_path;	/* the configured ca.crt */
+	char		*ca_key_path;	/* the configured ca.key */
+	char		*ca_pass_file;	/* or NULL */
 
 	/* Copies of the configuration (owned). */
 	char		*public_url;
@@ -79,30 +224,33 @@ struct svc {
 	/*
 	 * pub_mu serialises publication so CRL numbers strictly increase;
 	 * it is taken before crl_mu and never while signing certificates.
-	 * crl_mu guards the published CRL below (readers take a reference
-	 * to its immutable buffer) and the revocations waiting for a CRL:
-	 * one of them builds (crl_building) for all that wait (crl.c).
+	 * crl_mu guards the published CRLs below (readers take a
+	 * reference to an immutable buffer) and the revocations waiting
+	 * for a CRL: one of them builds (crl_building) for all that wait
+	 * (crl.c).  crl_number: the newest number published or seen
+	 * stored, of any CA; crl_loaded: the newest stored number up to
+	 * which every CA's CRL was loaded (svc_crl_load()); crl_mu.
 	 */
 	pthread_mutex_t	 pub_mu;
 	pthread_mutex_t	 crl_mu;
 	pthread_cond_t	 crl_cv;	/* crl_mu: a build finished */
-	struct svc_crl	 crl;		/* holds one reference */
-	bool		 crl_dirty;	/* publication failed: retry; crl_mu */
-	bool		 crl_stale;	/* crl_set needs a reload; crl_mu */
+	struct svc_crl_ca crls[SVC_CRL_CAS];
+	uint64_t	 crl_number;
+	uint64_t	 crl_loaded;
+	uint64_t	 crl_loaded_serial;	/* crl_loaded's snapshot */
+	uint64_t	 crl_cas_serial;	/* the snapshot followed */
 	bool		 crl_building;	/* a waiter builds; crl_mu */
 	struct svc_crl_wait *crl_waiting; /* borrowed list; crl_mu */
-	struct svc_crl_set crl_set;	/* pub_mu */
 	/*
-	 * The persister thread stores the newest CRL's DER after its
-	 * number was claimed (crl.c); crl_mu, signalled on crl_cv.
+	 * The persister thread stores the newest CRL DER of each CA after
+	 * its number was claimed (crl.c, crls[].persist); crl_mu,
+	 * signalled on crl_cv.
 	 */
 	pthread_t	 crl_persister;
 	bool		 crl_persister_on;	/* started */
 	bool		 crl_persist_stop;
 	bool		 crl_persisting;	/* a write in progress */
 	bool		 crl_persist_hurry;	/* a flush waits: no rest */
-	struct svc_crl_buf *crl_persist;	/* a reference, or NULL */
-	uint64_t	 crl_persist_number;
 	/*
 	 * Instances sharing a PostgreSQL (shared): each publication
 	 * stores its DER itself, and the listener thread (crl_listen.c)
@@ -271,12 +419,28 @@ int	svc_spki_backfill(struct svc *s, struct err *e);
 /* ---- the CRL (crl.c) and the schedule (schedule.c) ---- */
 
 /*
- * Load the latest stored CRL into memory if it is newer than ours (any
- * thread: the swap keeps the newest).  Returns 1 when one was stored,
- * 0 when none ever was, -1 on error (ERR_DB, ERR_UNAVAILABLE,
- * ERR_INTERNAL).
+ * Follow a new CA snapshot c, pub_mu held (publication, the
+ * scheduler's pass): free the CRL state of the CAs it no longer lists
+ * and have svc_crl_load() look at every CA again.  A CA new to it gets
+ * its first CRL from the scheduler's next pass (or the next
+ * revocation).
+ */
+void	svc_crl_sync(struct svc *s, const struct svc_cas *c);
+
+/*
+ * Load the latest stored CRL of every CA in the snapshot into memory
+ * when the database holds a number newer than ours (any thread: the
+ * swap keeps the newest).  Returns 1 when one was stored, 0 when none
+ * ever was, -1 on error (ERR_DB, ERR_UNAVAILABLE, ERR_INTERNAL).
  */
 int	svc_crl_load(struct svc *s, struct err *e);
+
+/*
+ * The slot of CA ca_id (crl_mu held), made from a free one when make
+ * (ski: the CA's); NULL when none (or none free).
+ */
+struct svc_crl_ca *svc_crl_slot(struct svc *s, int64_t ca_id,
+	    const char *ski, bool make);
 
 /*
  * crl_store.c: a buffer holding one reference to der (steals it, even
@@ -286,8 +450,9 @@ int	svc_crl_load(struct svc *s, struct err *e);
  */
 struct svc_crl_buf *svc_crl_buf_new(unsigned char *der, size_t len,
 	    struct err *e);
-bool	svc_crl_swap(struct svc *s, struct svc_crl_buf *b, uint64_t number,
-	    int64_t this_update, int64_t next_update, bool from_db);
+bool	svc_crl_swap(struct svc *s, int64_t ca_id, const char *ski,
+	    struct svc_crl_buf *b, uint64_t number, int64_t this_update,
+	    int64_t next_update, bool from_db);
 
 /*
  * crl_listen.c, on PostgreSQL: start the thread that waits for the
@@ -309,9 +474,39 @@ void	svc_crl_listen_stop(struct svc *s);
 int	svc_crl_init(struct svc *s, struct err *e);
 
 /*
+ * Publish the CRL of CA ca_id (crl.c): its set brought up to date
+ * (from scratch when full; else adding the entries of the waiters w of
+ * that CA, and the certificates of their compromised keys), signed by
+ * it under the next number (*number, may be NULL), stored and served.
+ * Failures are logged, audited (crl.publish, error), leave that CRL
+ * marked due for svc_tick(), and become ERR_INTERNAL (ERR_UNAVAILABLE
+ * and ERR_READ_ONLY stay); ERR_NOT_FOUND (CA ca_id is not in the
+ * bundle) is neither logged nor audited.
+ */
+int	svc_crl_publish_ca(struct svc *s, const struct svc_actor *a,
+	    int64_t ca_id, bool full, const struct svc_crl_wait *w,
+	    uint64_t *number, struct err *e);
+
+/*
+ * Which CRLs svc_crl_publish_cas() publishes, among the CAs whose key
+ * this instance holds: all, those due (none yet, failed, or past
+ * nextUpdate - crl.refresh_before), those owed (none yet, or failed).
+ */
+enum svc_crl_which { SVC_CRL_ALL, SVC_CRL_DUE, SVC_CRL_OWED };
+int	svc_crl_publish_cas(struct svc *s, const struct svc_actor *a,
+	    enum svc_crl_which which, struct err *e);
+
+/*
+ * The seconds until the first CRL this instance signs is due (at least
+ * 1, at most max).
+ */
+int64_t	svc_crl_due_in(struct svc *s, int64_t max);
+
+/*
  * svc_publish_crl() that also tells the number it published (number may
- * be NULL).  Failures are logged, audited (crl.publish, error), leave
- * the CRL marked due for svc_tick(), and become ERR_INTERNAL.
+ * be NULL): every CRL this instance can sign, *number the current
+ * CA's.  Errors: ERR_UNAVAILABLE (this instance has not got the
+ * current CA key), those of svc_crl_publish_ca().
  */
 int	svc_crl_publish(struct svc *s, const struct svc_actor *a,
 	    uint64_t *number, struct err *e);
@@ -352,22 +547,24 @@ int	svc_crl_persist_start(struct svc *s, struct err *e);
 void	svc_crl_fini(struct svc *s);
 
 /*
- * The in-memory set (crl_set.c), pub_mu held.  svc_crl_set_load()
+ * The in-memory set of one CA (crl_set.c), pub_mu held.  svc_crl_set_load()
  * replaces it with the revoked, unexpired certificates at now;
  * svc_crl_set_add() merges k entries (those listed already are skipped).
  * The set follows the database's expiry (svc_crl_set_advance()), so
  * it always equals a load at its as_of.
  * Errors: ERR_DB, ERR_INTERNAL.
  */
-int	svc_crl_set_load(struct svc *s, int64_t now, struct err *e);
+int	svc_crl_set_load(struct svc *s, struct svc_crl_ca *ca, int64_t now,
+	    struct err *e);
 /* The same from rows, a full list of the database's at now. */
-int	svc_crl_set_from(struct svc *s, const struct db_crl_row *rows,
+int	svc_crl_set_from(struct svc_crl_ca *ca, const struct db_crl_row *rows,
 	    size_t n, int64_t now, struct err *e);
 /* Add the revoked, unexpired certificates whose key is spki. */
-int	svc_crl_set_add_key(struct svc *s, const char *spki, int64_t now,
-	    struct err *e);
+int	svc_crl_set_add_key(struct svc *s, struct svc_crl_ca *ca,
+	    const char *spki, int64_t now, struct err *e);
 /* Drop the entries that expired since the set's as_of, up to now. */
-int	svc_crl_set_advance(struct svc *s, int64_t now, struct err *e);
+int	svc_crl_set_advance(struct svc *s, struct svc_crl_ca *ca, int64_t now,
+	    struct err *e);
 int	svc_crl_set_add(struct svc_crl_set *set,
 	    const struct ca_crl_entry *add, size_t k, struct err *e);
 void	svc_crl_set_free(struct svc_crl_set *set);

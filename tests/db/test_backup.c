@@ -389,7 +389,7 @@ test_snapshot_checks(void **state)
 	assert_int_equal(s.info.ncerts, 1);
 	db_snapshot_clear(&s);
 	/* With a CRL: its DER, and no certificate. */
-	assert_int_equal(db_crl_save(t->db, 7, 1, 2, der, sizeof(der), NULL,
+	assert_int_equal(db_crl_save(t->db, 1, 7, 1, 2, der, sizeof(der), NULL,
 	    &e), 0);
 	assert_int_equal(db_backup(t->path, snap, true, &info, &e), 0);
 	assert_int_equal(info.crl_number, 7);

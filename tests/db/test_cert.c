@@ -459,7 +459,7 @@ test_revoked_unexpired_and_counts(void **state)
 	assert_int_equal(db_cert_revoke(t->db, "03", 5, 950, NULL, NULL, &e),
 	    0);
 
-	assert_int_equal(db_cert_revoked_unexpired(t->db, 1000, &rows, &n,
+	assert_int_equal(db_cert_revoked_unexpired(t->db, 1, 1000, &rows, &n,
 	    &e), 0);
 	assert_int_equal(n, 2);
 	for (size_t i = 0; i < n; i++) {
@@ -473,7 +473,7 @@ test_revoked_unexpired_and_counts(void **state)
 		}
 	}
 	free(rows);
-	assert_int_equal(db_cert_revoked_unexpired(t->db, 5000, &rows, &n,
+	assert_int_equal(db_cert_revoked_unexpired(t->db, 1, 5000, &rows, &n,
 	    &e), 0);
 	assert_int_equal(n, 0);
 	free(rows);
@@ -658,7 +658,7 @@ test_locked(void **state)
 	assert_int_equal(db_cert_list(t->db, &f, &list, &n, &next, &e), 0);
 	assert_int_equal(n, 1);
 	db_cert_list_free(list, n);
-	assert_int_equal(db_cert_revoked_unexpired(t->db, 0, &rows, &n, &e),
+	assert_int_equal(db_cert_revoked_unexpired(t->db, 1, 0, &rows, &n, &e),
 	    0);
 	free(rows);
 	assert_int_equal(db_cert_counts(t->db, 0, &pc, &n, &e), 0);

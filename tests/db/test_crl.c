@@ -14,7 +14,7 @@ test_empty(void **state)
 	unsigned char *der = (unsigned char *)"x";
 	size_t len = 9;
 
-	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	assert_int_equal(db_crl_latest(t->db, 1, &num, &tu, &nu, &der, &len,
 	    &e), -1);
 	assert_int_equal(e.code, ERR_NOT_FOUND);
 	assert_int_equal(num, 0);
@@ -37,29 +37,29 @@ test_save_latest(void **state)
 	size_t len, an;
 
 	dbt_audit(&a, "crl.publish", "1");
-	assert_int_equal(db_crl_save(t->db, 1, 100, 200, d1, sizeof(d1), &a,
+	assert_int_equal(db_crl_save(t->db, 1, 1, 100, 200, d1, sizeof(d1), &a,
 	    &e), 0);
 	dbt_audit(&a, "crl.publish", "2");
-	assert_int_equal(db_crl_save(t->db, 2, 150, 250, d2, sizeof(d2), &a,
+	assert_int_equal(db_crl_save(t->db, 1, 2, 150, 250, d2, sizeof(d2), &a,
 	    &e), 0);
 	/* The same number again, or a lower one: refused. */
-	assert_int_equal(db_crl_save(t->db, 2, 160, 260, d3, sizeof(d3), &a,
+	assert_int_equal(db_crl_save(t->db, 1, 2, 160, 260, d3, sizeof(d3), &a,
 	    &e), -1);
 	assert_int_equal(e.code, ERR_CONFLICT);
-	assert_int_equal(db_crl_save(t->db, 1, 160, 260, d3, sizeof(d3), NULL,
+	assert_int_equal(db_crl_save(t->db, 1, 1, 160, 260, d3, sizeof(d3), NULL,
 	    &e), -1);
 	assert_int_equal(e.code, ERR_CONFLICT);
-	assert_int_equal(db_crl_save(t->db, 0, 160, 260, d3, sizeof(d3), NULL,
+	assert_int_equal(db_crl_save(t->db, 1, 0, 160, 260, d3, sizeof(d3), NULL,
 	    &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
-	assert_int_equal(db_crl_save(t->db, 3, 160, 260, d3, 0, NULL, &e),
+	assert_int_equal(db_crl_save(t->db, 1, 3, 160, 260, d3, 0, NULL, &e),
 	    -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
-	assert_int_equal(db_crl_save(t->db, (uint64_t)INT64_MAX + 1, 160, 260,
+	assert_int_equal(db_crl_save(t->db, 1, (uint64_t)INT64_MAX + 1, 160, 260,
 	    d3, sizeof(d3), NULL, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 
-	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	assert_int_equal(db_crl_latest(t->db, 1, &num, &tu, &nu, &der, &len,
 	    &e), 0);
 	assert_int_equal(num, 2);
 	assert_int_equal(tu, 150);
@@ -92,7 +92,7 @@ test_prune_keeps_latest(void **state)
 	/* SQLite only: raw sqlite3 reads, another process's lock. */
 	DBT_SQLITE_ONLY();
 	for (uint64_t i = 1; i <= DB_CRL_KEEP + 10; i++)
-		assert_int_equal(db_crl_save(t->db, i * 3, 1, 2, d, sizeof(d),
+		assert_int_equal(db_crl_save(t->db, 1, i * 3, 1, 2, d, sizeof(d),
 		    NULL, &e), 0);
 	assert_non_null(c = db_conn_get(t->db, &e));
 	assert_int_equal(sqlite3_prepare_v2(c->h,
@@ -103,12 +103,12 @@ test_prune_keeps_latest(void **state)
 	assert_int_equal(sqlite3_column_int(st, 0), 1);
 	assert_int_equal(sqlite3_column_int(st, 1), (DB_CRL_KEEP + 10) * 3);
 	sqlite3_finalize(st);
-	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	assert_int_equal(db_crl_latest(t->db, 1, &num, &tu, &nu, &der, &len,
 	    &e), 0);
 	assert_int_equal(num, (DB_CRL_KEEP + 10) * 3);
 	free(der);
 	/* Even after pruning, the number cannot go back. */
-	assert_int_equal(db_crl_save(t->db, 4, 1, 2, d, sizeof(d), NULL, &e),
+	assert_int_equal(db_crl_save(t->db, 1, 4, 1, 2, d, sizeof(d), NULL, &e),
 	    -1);
 	assert_int_equal(e.code, ERR_CONFLICT);
 }
@@ -131,20 +131,20 @@ test_claim_then_der(void **state)
 	unsigned char *der;
 	size_t len;
 
-	assert_int_equal(db_crl_save(t->db, 1, 1, 2, d1, sizeof(d1), NULL,
+	assert_int_equal(db_crl_save(t->db, 1, 1, 1, 2, d1, sizeof(d1), NULL,
 	    &e), 0);
-	assert_int_equal(db_crl_save(t->db, 3, 3, 4, NULL, 0, NULL, &e), 0);
+	assert_int_equal(db_crl_save(t->db, 1, 3, 3, 4, NULL, 0, NULL, &e), 0);
 	assert_int_equal(db_crl_number(t->db, &max, &e), 0);
 	assert_int_equal(max, 3);
-	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	assert_int_equal(db_crl_latest(t->db, 1, &num, &tu, &nu, &der, &len,
 	    &e), 0);
 	assert_int_equal(num, 1);
 	free(der);
 	/* Claimed is taken. */
-	assert_int_equal(db_crl_save(t->db, 3, 3, 4, NULL, 0, NULL, &e), -1);
+	assert_int_equal(db_crl_save(t->db, 1, 3, 3, 4, NULL, 0, NULL, &e), -1);
 	assert_int_equal(e.code, ERR_CONFLICT);
-	assert_int_equal(db_crl_put_der(t->db, 3, d3, sizeof(d3), &e), 0);
-	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	assert_int_equal(db_crl_put_der(t->db, 1, 3, d3, sizeof(d3), &e), 0);
+	assert_int_equal(db_crl_latest(t->db, 1, &num, &tu, &nu, &der, &len,
 	    &e), 0);
 	assert_int_equal(num, 3);
 	assert_int_equal(tu, 3);
@@ -153,16 +153,16 @@ test_claim_then_der(void **state)
 	free(der);
 
 	/* Claims 4 and 5; 5's DER first, then 4's (pruned) is a no-op. */
-	assert_int_equal(db_crl_save(t->db, 4, 4, 5, NULL, 0, NULL, &e), 0);
-	assert_int_equal(db_crl_save(t->db, 5, 5, 6, NULL, 0, NULL, &e), 0);
-	assert_int_equal(db_crl_put_der(t->db, 5, d5, sizeof(d5), &e), 0);
-	assert_int_equal(db_crl_put_der(t->db, 4, d3, sizeof(d3), &e), 0);
-	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	assert_int_equal(db_crl_save(t->db, 1, 4, 4, 5, NULL, 0, NULL, &e), 0);
+	assert_int_equal(db_crl_save(t->db, 1, 5, 5, 6, NULL, 0, NULL, &e), 0);
+	assert_int_equal(db_crl_put_der(t->db, 1, 5, d5, sizeof(d5), &e), 0);
+	assert_int_equal(db_crl_put_der(t->db, 1, 4, d3, sizeof(d3), &e), 0);
+	assert_int_equal(db_crl_latest(t->db, 1, &num, &tu, &nu, &der, &len,
 	    &e), 0);
 	assert_int_equal(num, 5);
 	assert_memory_equal(der, d5, sizeof(d5));
 	free(der);
-	assert_int_equal(db_crl_put_der(t->db, 6, NULL, 0, &e), -1);
+	assert_int_equal(db_crl_put_der(t->db, 1, 6, NULL, 0, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 }
 
@@ -180,18 +180,18 @@ test_locked(void **state)
 
 	/* SQLite only: raw sqlite3 reads, another process's lock. */
 	DBT_SQLITE_ONLY();
-	assert_int_equal(db_crl_save(t->db, 1, 1, 2, d, sizeof(d), NULL, &e),
+	assert_int_equal(db_crl_save(t->db, 1, 1, 1, 2, d, sizeof(d), NULL, &e),
 	    0);
 	h = dbt_lock(t);
-	assert_int_equal(db_crl_save(t->db, 2, 1, 2, d, sizeof(d), NULL, &e),
+	assert_int_equal(db_crl_save(t->db, 1, 2, 1, 2, d, sizeof(d), NULL, &e),
 	    -1);
 	assert_db_error(e);
-	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	assert_int_equal(db_crl_latest(t->db, 1, &num, &tu, &nu, &der, &len,
 	    &e), 0);
 	assert_int_equal(num, 1);
 	free(der);
 	dbt_unlock(h);
-	assert_int_equal(db_crl_save(t->db, 2, 1, 2, d, sizeof(d), NULL, &e),
+	assert_int_equal(db_crl_save(t->db, 1, 2, 1, 2, d, sizeof(d), NULL, &e),
 	    0);
 }
 
@@ -280,12 +280,13 @@ test_publish(void **state)
 	memset(&p, 0, sizeof(p));
 	memset(&g, 0, sizeof(g));
 	dbt_audit(&a, "crl.publish", "1");
+	p.ca_id = 1;
 	p.now = 1000;
 	p.audit = &a;
 	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), 0);
 	assert_int_equal(g.number, 1);
 	assert_false(g.full);
-	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &der, &len,
+	assert_int_equal(db_crl_latest(t->db, 1, &num, &tu, &nu, &der, &len,
 	    &e), 0);
 	assert_int_equal(num, 1);
 	assert_int_equal(tu, 1000);
@@ -362,6 +363,7 @@ pub_run(void *arg)
 	for (int i = 0; i < 20; i++) {
 		memset(&p, 0, sizeof(p));
 		memset(&g, 0, sizeof(g));
+		p.ca_id = 1;
 		p.now = 1000;
 		if (db_crl_publish(b->db, &p, sign, &g, &e) == -1) {
 			b->rc = -1;
@@ -438,6 +440,7 @@ test_notify(void **state)
 	assert_int_equal(db_notify_wait(n, 50, -1, &num, &e), 0);
 	memset(&p, 0, sizeof(p));
 	memset(&g, 0, sizeof(g));
+	p.ca_id = 1;
 	p.now = 1000;
 	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), 0);
 	p.ours = 1;

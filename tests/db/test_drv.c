@@ -58,7 +58,7 @@ test_errors_map(void **state)
 	struct dbt *t = *state;
 	const unsigned char der[] = { 0x30, 0x00, 0x5c, 0x78, 0xff };
 	const struct db_arg crl[] = { DB_INT(7), DB_INT(1), DB_INT(2),
-	    DB_BLOB(der, sizeof(der)) };
+	    DB_BLOB(der, sizeof(der)), DB_INT(1) };
 	struct rotation_rec r;
 	struct err e = { 0 };
 	struct db_conn *c;
@@ -74,7 +74,7 @@ test_errors_map(void **state)
 	    "test", &e), -1);
 	assert_int_equal(e.code, ERR_ALREADY_EXISTS);
 	/* The blob comes back byte for byte (BYTEA's hex on PostgreSQL). */
-	assert_int_equal(db_crl_latest(t->db, &num, &tu, &nu, &got, &len,
+	assert_int_equal(db_crl_latest(t->db, 1, &num, &tu, &nu, &got, &len,
 	    &e), 0);
 	assert_int_equal(num, 7);
 	assert_int_equal(len, sizeof(der));
@@ -265,7 +265,7 @@ body_then_kill(struct db_conn *c, void *arg, struct err *e)
 {
 	const struct dbt *t = arg;
 	const struct db_arg crl[] = { DB_INT(9), DB_INT(1), DB_INT(2),
-	    DB_BLOB("x", 1) };
+	    DB_BLOB("x", 1), DB_INT(1) };
 	char sql[512];
 	const char *name = strrchr(t->path, '/') + 1;
 

@@ -40,7 +40,7 @@ audit_n(struct dbt *t, int n)
 
 /* The parameters of DB_STMT_CRL_INSERT for CRL number num. */
 #define CRL_ARGS(num) \
-	{ DB_INT(num), DB_INT(1), DB_INT(2), DB_BLOB("der", 3) }
+	{ DB_INT(num), DB_INT(1), DB_INT(2), DB_BLOB("der", 3), DB_INT(1) }
 
 /* A row callback that counts and stops at *stop rows. */
 struct counter {
@@ -200,6 +200,7 @@ test_stmt_end(void **state)
 	assert_int_equal(sqlite3_bind_int64(st, 3, 0), SQLITE_OK);
 	assert_int_equal(sqlite3_bind_blob(st, 4, "x", 1, SQLITE_STATIC),
 	    SQLITE_OK);
+	assert_int_equal(sqlite3_bind_int64(st, 5, 1), SQLITE_OK);
 	assert_int_not_equal(sqlite3_step(st), SQLITE_DONE);
 	err_clear(&e);
 	assert_int_equal(db_stmt_end(c, (struct db_st *)st, "test", &e), -1);
@@ -224,7 +225,7 @@ test_run(void **state)
 {
 	struct dbt *t = *state;
 	const struct db_arg crl[] = CRL_ARGS(7);
-	const struct db_arg prune[] = { DB_INT(100) };
+	const struct db_arg prune[] = { DB_INT(100), DB_INT(1) };
 	struct err e = { 0 };
 	struct db_conn *c;
 
@@ -300,7 +301,7 @@ test_write1(void **state)
 {
 	struct dbt *t = *state;
 	const struct db_arg crl[] = CRL_ARGS(3);
-	const struct db_arg prune[] = { DB_INT(100) };
+	const struct db_arg prune[] = { DB_INT(100), DB_INT(1) };
 	struct db_change ins = {
 		DB_STMT_CRL_INSERT, crl, DB_NARGS(crl), "test", ERR_OK, NULL,
 		"crl taken",

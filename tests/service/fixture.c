@@ -247,7 +247,7 @@ fx_crl_number(struct svc *s)
 	uint64_t	n;
 
 	err_clear(&e);
-	assert_int_equal(svc_crl_current(s, &c, &e), 0);
+	assert_int_equal(svc_crl_current(s, NULL, &c, &e), 0);
 	n = c.number;
 	svc_crl_clear(&c);
 	return n;

@@ -47,7 +47,7 @@ crl_reason(struct fx *f, const char *serial, uint64_t *number)
 	int			 found = -1;
 
 	err_clear(&e);
-	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
 	p = c.der;
 	crl = d2i_X509_CRL(NULL, &p, (long)c.der_len);
 	assert_non_null(crl);

@@ -94,7 +94,7 @@ current_text(struct svc *s, uint64_t *number)
 	char		*t;
 
 	err_clear(&e);
-	assert_int_equal(svc_crl_current(s, &c, &e), 0);
+	assert_int_equal(svc_crl_current(s, NULL, &c, &e), 0);
 	t = crl_text(c.der, c.der_len, number);
 	assert_int_equal(*number, c.number);
 	svc_crl_clear(&c);
@@ -353,7 +353,7 @@ test_lost_der_republishes(void **state)
 	assert_int_equal(svc_revoke(f->svc, &f->admin, a, REASON_SUPERSEDED,
 	    NULL, &told, &e), 0);
 	svc_crl_flush(f->svc);
-	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
 	/* The newest row: "\n<number> <DER in upper-case hex>". */
 	row = tdb_rows(f->db, "SELECT number, hex(der) FROM crls ORDER BY "
 	    "number DESC LIMIT 1", "SELECT number, upper(encode(der, 'hex')) "
@@ -391,10 +391,10 @@ test_buffer_outlives_swap(void **state)
 	char		*t;
 
 	err_clear(&e);
-	assert_int_equal(svc_crl_current(f->svc, &old, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &old, &e), 0);
 	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
 	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
-	assert_int_equal(svc_crl_current(f->svc, &now, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &now, &e), 0);
 	assert_int_equal(now.number, old.number + 2);
 	assert_ptr_not_equal(now.der, old.der);
 	/* Still the old bytes, whole. */
@@ -405,7 +405,7 @@ test_buffer_outlives_swap(void **state)
 	free(t);
 	svc_crl_clear(&old);
 	/* Two readers of one version share its bytes. */
-	assert_int_equal(svc_crl_current(f->svc, &old, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &old, &e), 0);
 	assert_ptr_equal(now.der, old.der);
 	svc_crl_clear(&now);
 	svc_crl_clear(&old);
@@ -426,7 +426,7 @@ test_initial_crl(void **state)
 	int64_t			 now = tu_now();
 
 	err_clear(&e);
-	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
 	assert_int_equal(c.number, 1);
 	assert_string_equal(c.etag, "\"crl-1\"");
 	assert_true(c.this_update <= now && c.this_update >= now - 60);

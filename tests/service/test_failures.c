@@ -21,11 +21,11 @@ int	__real_db_cert_insert_use(struct db *db, const struct cert_rec *c,
 	    const char *token, const struct audit_rec *a, struct err *e);
 int	__wrap_db_cert_insert_use(struct db *db, const struct cert_rec *c,
 	    const char *token, const struct audit_rec *a, struct err *e);
-int	__real_db_crl_save(struct db *db, uint64_t number,
+int	__real_db_crl_save(struct db *db, int64_t ca_id, uint64_t number,
 	    int64_t this_update, int64_t next_update,
 	    const unsigned char *der, size_t len, const struct audit_rec *a,
 	    struct err *e);
-int	__wrap_db_crl_save(struct db *db, uint64_t number,
+int	__wrap_db_crl_save(struct db *db, int64_t ca_id, uint64_t number,
 	    int64_t this_update, int64_t next_update,
 	    const unsigned char *der, size_t len, const struct audit_rec *a,
 	    struct err *e);
@@ -60,17 +60,17 @@ __wrap_db_cert_insert_use(struct db *db, const struct cert_rec *c,
 }
 
 int
-__wrap_db_crl_save(struct db *db, uint64_t number, int64_t this_update,
-    int64_t next_update, const unsigned char *der, size_t len,
-    const struct audit_rec *a, struct err *e)
+__wrap_db_crl_save(struct db *db, int64_t ca_id, uint64_t number,
+    int64_t this_update, int64_t next_update, const unsigned char *der,
+    size_t len, const struct audit_rec *a, struct err *e)
 {
 	if (crl_save_fails) {
 		err_set(e, crl_fail_code != ERR_OK ? crl_fail_code : ERR_DB,
 		    "database is locked (sqlite details)");
 		return -1;
 	}
-	return __real_db_crl_save(db, number, this_update, next_update, der,
-	    len, a, e);
+	return __real_db_crl_save(db, ca_id, number, this_update, next_update,
+	    der, len, a, e);
 }
 
 /* On PostgreSQL a publication stores its CRL here instead. */
@@ -196,7 +196,7 @@ test_crl_save_failure(void **state)
 	assert_true(got.revoked_at != 0);
 	cert_rec_clear(&got);
 	/* The old CRL is still served. */
-	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
 	assert_int_equal(c.number, 1);
 	svc_crl_clear(&c);
 	/*
@@ -210,7 +210,7 @@ test_crl_save_failure(void **state)
 	crl_save_fails = false;
 	assert_int_equal(svc_tick(f->svc), 60);
 	tclock_real();
-	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
 	assert_int_equal(c.number, 2);
 	svc_crl_clear(&c);
 	svc_issued_clear(&out);
@@ -241,7 +241,7 @@ test_crl_failure_then_revoke(void **state)
 	assert_int_equal(svc_revoke(f->svc, &f->admin, b.cert.serial,
 	    REASON_SUPERSEDED, NULL, &number, &e), 0);
 	assert_int_equal(number, 2);
-	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
 	assert_int_equal(c.number, 2);
 	p = c.der;
 	assert_non_null(crl = d2i_X509_CRL(NULL, &p, (long)c.der_len));
@@ -285,7 +285,7 @@ test_crl_unavailable(void **state)
 	crl_save_fails = false;
 	assert_int_equal(svc_revoke(f->svc, &f->admin, b.cert.serial,
 	    REASON_SUPERSEDED, NULL, &number, &e), 0);
-	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
 	assert_int_equal(c.number, number);
 	/* Both: a's failed build left the entries to be reloaded. */
 	p = c.der;

@@ -75,11 +75,13 @@ test_admin_csr(void **state)
 	assert_true(out.cert.not_before <= now - 59);
 	assert_null(out.private_key_pem);
 	assert_non_null(out.ca_pem);
-	/* The chain is the leaf followed by the CA. */
-	assert_true(strncmp(out.chain_pem, out.cert.pem,
-	    strlen(out.cert.pem)) == 0);
-	assert_non_null(strstr(out.chain_pem + strlen(out.cert.pem),
-	    out.ca_pem));
+	/*
+	 * SPEC 10 (issue 12): the chain is the leaf and the intermediates,
+	 * never the anchor: for this one-tier (self-signed) CA the leaf
+	 * alone; ca_pem is the bundle, which holds the CA.
+	 */
+	assert_string_equal(out.chain_pem, out.cert.pem);
+	assert_non_null(strstr(out.ca_pem, "BEGIN CERTIFICATE"));
 
 	/* Stored durably under its serial, audited ok. */
 	assert_int_equal(svc_cert_get(f->svc, out.cert.serial, &got, &e), 0);

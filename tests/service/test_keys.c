@@ -117,7 +117,7 @@ crl_lists(struct fx *f, const char *serial)
 	bool			 found = false;
 
 	err_clear(&e);
-	assert_int_equal(svc_crl_current(f->svc, &c, &e), 0);
+	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
 	p = c.der;
 	assert_non_null(crl = d2i_X509_CRL(NULL, &p, (long)c.der_len));
 	revs = X509_CRL_get_REVOKED(crl);
