@@ -45,6 +45,17 @@ struct api *api_start(struct svc *s, const struct api_config *c,
 /* Stop accepting, finish in-flight requests, free.  NULL ok. */
 void	api_stop(struct api *a);
 
+/*
+ * Re-read the API listener's certificate and key (api_config's tls_cert
+ * and tls_key) and serve them on every TLS connection accepted from now
+ * on; connections already open keep the old ones.  On failure the old
+ * ones stay served (and a warning is logged).  0 with nothing done when
+ * the api has no TLS (or a is NULL).  Thread-safe.  Errors: ERR_IO,
+ * ERR_CONFIG (not a PEM chain, or a key that does not match it),
+ * ERR_INTERNAL.
+ */
+int	api_tls_reload(struct api *a, struct err *e);
+
 /* Port actually bound by the api / public listener (useful with port 0). */
 unsigned api_port(const struct api *a);
 unsigned api_public_port(const struct api *a);

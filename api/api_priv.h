@@ -40,7 +40,8 @@ enum api_method {
 };
 
 #define API_MAX_PARAMS	2	/* path parameters of one route */
-#define API_PARAM_MAX	128	/* bytes of one path parameter */
+#define API_PARAM_MAX	192	/* bytes of one path parameter (a
+				 * 128-digit SKI fits) */
 
 struct api_req;
 struct api_resp;
@@ -253,6 +254,7 @@ enum api_ftype {
 	API_F_INTEGER,
 	API_F_ARRAY,
 	API_F_OBJECT,
+	API_F_BOOLEAN,
 };
 
 /* One allowed key of a JSON object. */

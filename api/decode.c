@@ -20,6 +20,7 @@ static const char *const ftype_names[] = {
 	[API_F_INTEGER] = "an integer",
 	[API_F_ARRAY] = "an array",
 	[API_F_OBJECT] = "an object",
+	[API_F_BOOLEAN] = "true or false",
 };
 
 static bool
@@ -34,6 +35,8 @@ type_ok(const json_t *v, enum api_ftype t)
 		return json_is_array(v);
 	case API_F_OBJECT:
 		return json_is_object(v);
+	case API_F_BOOLEAN:
+		return json_is_boolean(v);
 	}
 	return false;
 }

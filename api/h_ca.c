@@ -1,31 +1,35 @@
 /*
- * The CA certificate and the CRL, served to anyone (both listeners).
- * The CRL comes from the service's current version, shared with the
- * response (no copy), with ETag and Last-Modified; a matching
- * If-None-Match gets 304.
+ * The CAs, the trust bundle and the CRLs, served to anyone (both
+ * listeners).  The CA certificate, the bundle and each CRL come from the
+ * service's current snapshot or publication, shared with the response
+ * (no copy, a reference dropped when MHD is done), with an ETag; a
+ * matching If-None-Match gets 304.
  */
+#include <stdio.h>
 #include <string.h>
 
-#include "api_priv.h"
+#include "api_ca.h"
 #include "timeutil.h"
 
 #define PEM_TYPE	"application/x-pem-file"
 
-/* GET /v1/ca.  200 {"certificate", "not_after", "fingerprint_sha256",
- * "key_type"}; 500. */
+/*
+ * GET /v1/ca.  200 {"certificate", "not_after", "fingerprint_sha256",
+ * "key_type" (the current CA), "current", "next", "retired",
+ * "bundle_etag"}; 500.
+ */
 int
 api_h_ca(struct api_req *r, struct api_resp *out, struct err *e)
 {
-	struct svc_ca_info ci;
-	char na[RCA_TIME_STR];
-	int rc;
+	struct svc_ca_view v;
+	int rc = -1;
 
-	svc_ca_info(r->svc, &ci);
-	tu_format(ci.not_after, na);
-	rc = api_resp_json(out, 200, json_pack("{s:s,s:s,s:s,s:s}",
-	    "certificate", ci.pem, "not_after", na, "fingerprint_sha256",
-	    ci.fingerprint, "key_type", key_type_name(ci.key_type)), e);
-	svc_ca_info_clear(&ci);
+	memset(&v, 0, sizeof(v));
+	if (svc_ca_view(r->svc, &v, e) == -1)
+		goto out;
+	rc = api_resp_json(out, 200, api_enc_ca_body(&v), e);
+out:
+	svc_ca_view_clear(&v);
 	return rc;
 }
 
@@ -43,6 +47,28 @@ api_h_ca_pem(struct api_req *r, struct api_resp *out, struct err *e)
 	return 0;
 }
 
+/*
+ * GET /v1/ca/bundle.pem.  200 application/x-pem-file (the anchors of
+ * every CA in the bundle) with its ETag; 304.
+ */
+int
+api_h_ca_bundle(struct api_req *r, struct api_resp *out, struct err *e)
+{
+	struct svc_bundle b;
+
+	(void)e;
+	svc_bundle_get(r->svc, &b);
+	if (api_etag_matches(api_header(r, "If-None-Match"), b.etag)) {
+		api_resp_empty(out, 304);
+		svc_bundle_unref(&b);
+	} else
+		/* The snapshot's PEM, held by the response until sent. */
+		api_resp_shared(out, 200, PEM_TYPE, b.pem, b.len,
+		    svc_ca_ref_put, b.ref);
+	snprintf(out->etag, sizeof(out->etag), "%s", b.etag);
+	return 0;
+}
+
 /* MHD is done with a CRL response: drop its reference. */
 static void
 crl_release(void *ref)
@@ -50,9 +76,8 @@ crl_release(void *ref)
 	svc_crl_unref(ref);
 }
 
-/* True when the If-None-Match list names etag (or is "*"). */
-static bool
-etag_matches(const char *inm, const char *etag)
+bool
+api_etag_matches(const char *inm, const char *etag)
 {
 	const char *p;
 	size_t n = strlen(etag);
@@ -72,17 +97,18 @@ etag_matches(const char *inm, const char *etag)
 	return false;
 }
 
-/* Serve the current CRL as DER or PEM. */
+/* Serve the CRL of the CA ski (NULL: the current one) as DER or PEM. */
 static int
-serve_crl(struct api_req *r, struct api_resp *out, bool pem, struct err *e)
+serve_crl(struct api_req *r, const char *ski, struct api_resp *out,
+    bool pem, struct err *e)
 {
 	struct svc_crl c = { 0 };
 	int rc = -1;
 
-	if ((pem ? svc_crl_current(r->svc, NULL, &c, e) :
-	    svc_crl_current_der(r->svc, NULL, &c, e)) == -1)
+	if ((pem ? svc_crl_current(r->svc, ski, &c, e) :
+	    svc_crl_current_der(r->svc, ski, &c, e)) == -1)
 		goto out;
-	if (etag_matches(api_header(r, "If-None-Match"), c.etag))
+	if (api_etag_matches(api_header(r, "If-None-Match"), c.etag))
 		api_resp_empty(out, 304);
 	else {
 		/* The response holds the reference: no copy per request. */
@@ -101,16 +127,46 @@ out:
 	return rc;
 }
 
-/* GET /v1/crl.  200 application/pkix-crl; 304; 500. */
+/* GET /v1/crl.  200 application/pkix-crl (the current CA's); 304; 500. */
 int
 api_h_crl(struct api_req *r, struct api_resp *out, struct err *e)
 {
-	return serve_crl(r, out, false, e);
+	return serve_crl(r, NULL, out, false, e);
 }
 
 /* GET /v1/crl.pem.  200 application/x-pem-file; 304; 500. */
 int
 api_h_crl_pem(struct api_req *r, struct api_resp *out, struct err *e)
 {
-	return serve_crl(r, out, true, e);
+	return serve_crl(r, NULL, out, true, e);
+}
+
+/* The CRL of the CA named by the {ski} parameter, DER or PEM. */
+static int
+serve_crl_ski(struct api_req *r, struct api_resp *out, bool pem,
+    struct err *e)
+{
+	char ski[RCA_SKI_HEX_MAX + 1];
+
+	if (api_decode_ski(r->params.v[0], ski, e) == -1)
+		return -1;
+	return serve_crl(r, ski, out, pem, e);
+}
+
+/*
+ * GET /v1/crl/{ski}.  200 application/pkix-crl (the CRL of that CA,
+ * while it is in the bundle); 304; 400 invalid_request (not a SKI); 404
+ * not_found (no such CA, or pending or gone); 500.
+ */
+int
+api_h_crl_ski(struct api_req *r, struct api_resp *out, struct err *e)
+{
+	return serve_crl_ski(r, out, false, e);
+}
+
+/* GET /v1/crl/{ski}.pem.  As GET /v1/crl/{ski}, in PEM. */
+int
+api_h_crl_ski_pem(struct api_req *r, struct api_resp *out, struct err *e)
+{
+	return serve_crl_ski(r, out, true, e);
 }

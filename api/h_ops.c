@@ -1,8 +1,9 @@
 /* Operations: liveness, readiness, Prometheus metrics, the audit log. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "api_priv.h"
+#include "api_ca.h"
 #include "log.h"
 
 /* GET /healthz.  200 {"status": "ok"}; 500 (out of memory). */
@@ -38,10 +39,46 @@ api_h_readyz(struct api_req *r, struct api_resp *out, struct err *e)
 }
 
 /*
+ * The CA series appended to text (len bytes; a new string, freed on
+ * failure): NULL when out of memory.  Without the service's figures
+ * they are left out.
+ */
+static char *
+append_ca_metrics(struct svc *s, char *text, size_t *len)
+{
+	struct api_ca_metrics cm = { NULL, 0, 0 };
+	struct svc_ca_metric *cas = NULL;
+	char *ca_text, *both;
+	size_t ca_len;
+	struct err se;
+
+	err_clear(&se);
+	if (svc_ca_metrics(s, &cas, &cm.n, &cm.nodes_stale, &se) == -1) {
+		log_warn("metrics: CA statistics unavailable: %s", se.msg);
+		return text;
+	}
+	cm.cas = cas;
+	ca_text = api_metrics_format_ca(&cm, &ca_len);
+	free(cas);
+	if (ca_text == NULL || (both = realloc(text, *len + ca_len + 1)) ==
+	    NULL) {
+		free(ca_text);
+		free(text);
+		return NULL;
+	}
+	memcpy(both + *len, ca_text, ca_len + 1);
+	*len += ca_len;
+	free(ca_text);
+	return both;
+}
+
+/*
  * GET /metrics.  200 Prometheus text 0.0.4: the service's series, the
  * HTTP ones, redisca_node_cert_expiry_timestamp_seconds{node} and
- * redisca_rotations_total{node,status}, then the instance's
- * redisca_scheduler_leader and redisca_db_up; 500 (out of memory).
+ * redisca_rotations_total{node,status}, the instance's
+ * redisca_scheduler_leader and redisca_db_up, then the CAs'
+ * redisca_ca_expiry_timestamp_seconds{ca,state}, redisca_ca_info and
+ * redisca_ca_bundle_nodes_stale; 500 (out of memory).
  */
 int
 api_h_metrics(struct api_req *r, struct api_resp *out, struct err *e)
@@ -50,7 +87,7 @@ api_h_metrics(struct api_req *r, struct api_resp *out, struct err *e)
 	struct svc_stats st = { 0 };
 	struct svc_health h;
 	struct err se;
-	size_t len;
+	size_t len = 0;
 	char *text;
 	bool have, have_nodes;
 
@@ -68,6 +105,8 @@ api_h_metrics(struct api_req *r, struct api_resp *out, struct err *e)
 	    have_nodes ? &ns : NULL, &h, &len);
 	svc_stats_clear(&st);
 	svc_node_stats_clear(&ns);
+	if (text != NULL)
+		text = append_ca_metrics(r->svc, text, &len);
 	if (text == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return -1;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_priv.h"
+#include "api_ca.h"
 
 static const unsigned codes[API_NCODES - 1] = {
 	200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415, 422,
@@ -342,6 +342,39 @@ api_metrics_format(const struct api_metrics *m, const struct api_route *t,
 		format_nodes(&o, ns);
 	if (h != NULL)
 		format_health(&o, h);
+	if (o.failed) {
+		free(o.buf);
+		return NULL;
+	}
+	*len = o.len;
+	return o.buf;
+}
+
+char *
+api_metrics_format_ca(const struct api_ca_metrics *cm, size_t *len)
+{
+	struct out o = { 0 };
+	size_t i;
+
+	o.cap = 1024;
+	if ((o.buf = malloc(o.cap)) == NULL)
+		return NULL;
+	o.buf[0] = '\0';
+	header(&o, "redisca_ca_expiry_timestamp_seconds", "gauge",
+	    "notAfter of each CA in the trust bundle.");
+	for (i = 0; i < cm->n; i++)
+		emit(&o, "redisca_ca_expiry_timestamp_seconds{ca=\"%s\","
+		    "state=\"%s\"} %" PRId64 "\n", cm->cas[i].ski,
+		    cm->cas[i].state, cm->cas[i].not_after);
+	header(&o, "redisca_ca_info", "gauge",
+	    "Each CA in the trust bundle: its state and key type.");
+	for (i = 0; i < cm->n; i++)
+		emit(&o, "redisca_ca_info{ca=\"%s\",state=\"%s\","
+		    "key_type=\"%s\"} 1\n", cm->cas[i].ski, cm->cas[i].state,
+		    key_type_name(cm->cas[i].key_type));
+	header(&o, "redisca_ca_bundle_nodes_stale", "gauge",
+	    "Registered nodes whose ca_file is not the current bundle.");
+	emit(&o, "redisca_ca_bundle_nodes_stale %zu\n", cm->nodes_stale);
 	if (o.failed) {
 		free(o.buf);
 		return NULL;

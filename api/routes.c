@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api_priv.h"
+#include "api_ca.h"
 #include "rca_limits.h"
 
 #define KB		1024
@@ -59,11 +59,23 @@ static const struct api_route routes[] = {
 	    AUTH_ADMIN, "node.check", false },
 	{ M_GET, "/v1/nodes/{name}/redis.conf", api_h_node_conf, 0,
 	    AUTH_ADMIN, NULL, false },
-	/* CA and CRL: public. */
+	/* CAs, the trust bundle and the CRLs: public. */
 	{ M_GET, "/v1/ca", api_h_ca, 0, AUTH_PUBLIC, NULL, true },
 	{ M_GET, "/v1/ca.pem", api_h_ca_pem, 0, AUTH_PUBLIC, NULL, true },
+	{ M_GET, "/v1/ca/bundle.pem", api_h_ca_bundle, 0, AUTH_PUBLIC, NULL,
+	    true },
 	{ M_GET, "/v1/crl", api_h_crl, 0, AUTH_PUBLIC, NULL, true },
 	{ M_GET, "/v1/crl.pem", api_h_crl_pem, 0, AUTH_PUBLIC, NULL, true },
+	{ M_GET, "/v1/crl/{ski}", api_h_crl_ski, 0, AUTH_PUBLIC, NULL, true },
+	{ M_GET, "/v1/crl/{ski}.pem", api_h_crl_ski_pem, 0, AUTH_PUBLIC,
+	    NULL, true },
+	/* CA rollover (SPEC section 10, h_ca_roll.c). */
+	{ M_POST, "/v1/ca/prepare", api_h_ca_prepare, API_CA_BODY_PREPARE,
+	    AUTH_ADMIN, "ca.prepare", false },
+	{ M_POST, "/v1/ca/activate", api_h_ca_activate, API_CA_BODY_FLAG,
+	    AUTH_ADMIN, "ca.activate", false },
+	{ M_POST, "/v1/ca/retire", api_h_ca_retire, API_CA_BODY_FLAG,
+	    AUTH_ADMIN, "ca.retire", false },
 	/* Operations. */
 	{ M_GET, "/healthz", api_h_healthz, 0, AUTH_PUBLIC, NULL, true },
 	{ M_GET, "/readyz", api_h_readyz, 0, AUTH_PUBLIC, NULL, true },

@@ -16,6 +16,7 @@
 #include "rca_limits.h"
 #include "log.h"
 #include "server.h"
+#include "tls.h"
 
 /* GnuTLS priorities: TLS 1.2 and 1.3, forward-secret AEAD suites only. */
 #define API_TLS_PRIORITIES						\
@@ -133,10 +134,6 @@ start_daemon(struct api *a, struct listener *l, const char *addr, bool tls,
 	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
 	    (intptr_t)api_on_completed, l };
 	if (tls) {
-		ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT,
-		    0, a->tls_cert };
-		ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY,
-		    0, a->tls_key };
 		ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES,
 		    0, (void *)API_TLS_PRIORITIES };
 		if (a->tls_ca != NULL)
@@ -144,8 +141,19 @@ start_daemon(struct api *a, struct listener *l, const char *addr, bool tls,
 			    MHD_OPTION_HTTPS_MEM_TRUST, 0, a->tls_ca };
 	}
 	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
-	d = MHD_start_daemon(flags, 0, NULL, NULL, api_on_request, l,
-	    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	/*
+	 * The certificate is not given to MHD: each connection pins the
+	 * current one (tls.c) and the handshake asks for it, so that
+	 * api_tls_reload() takes effect without a restart.
+	 */
+	if (tls)
+		d = MHD_start_daemon(flags, 0, NULL, NULL, api_on_request, l,
+		    MHD_OPTION_ARRAY, ops, MHD_OPTION_HTTPS_CERT_CALLBACK,
+		    &api_tls_retrieve, MHD_OPTION_NOTIFY_CONNECTION,
+		    api_tls_on_connection, a->tls, MHD_OPTION_END);
+	else
+		d = MHD_start_daemon(flags, 0, NULL, NULL, api_on_request, l,
+		    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (d == NULL)
 		err_set(e, ERR_NET, "cannot listen on %.80s (%s listener)",
 		    addr, l->name);
@@ -190,9 +198,8 @@ api_start(struct svc *s, const struct api_config *c, struct err *e)
 			    "and a key");
 			goto out;
 		}
-		if (read_pem(c->tls_cert, &a->tls_cert, &len, e) == -1 ||
-		    read_pem(c->tls_key, &a->tls_key, &a->tls_key_len,
-		    e) == -1)
+		if ((a->tls = api_tls_new(c->tls_cert, c->tls_key,
+		    e)) == NULL)
 			goto out;
 		if (c->tls_ca != NULL && c->tls_ca[0] != '\0' &&
 		    read_pem(c->tls_ca, &a->tls_ca, &len, e) == -1)
@@ -269,12 +276,24 @@ api_stop(struct api *a)
 	api_workers_free(a->workers);
 	api_throttle_free(a->thr);
 	api_metrics_free(&a->metrics);
-	free(a->tls_cert);
-	if (a->tls_key != NULL)
-		fio_wipe(a->tls_key, a->tls_key_len);
-	free(a->tls_key);
+	/* After MHD_stop_daemon: every connection released its pin. */
+	api_tls_free(a->tls);
 	free(a->tls_ca);
 	free(a);
+}
+
+int
+api_tls_reload(struct api *a, struct err *e)
+{
+	if (a == NULL || a->tls == NULL)
+		return 0;
+	if (api_tls_load(a->tls, e) == -1) {
+		log_warn("api: the new TLS certificate was not loaded (the "
+		    "previous one is still served): %s", e->msg);
+		return -1;
+	}
+	log_info("api: TLS certificate reloaded; new connections get it");
+	return 0;
 }
 
 static unsigned

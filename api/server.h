@@ -30,11 +30,8 @@ struct api {
 	struct api_metrics	 metrics;
 	struct listener		 l_api;
 	struct listener		 l_public;
-	/* PEM, kept while MHD runs; the key is wiped on free. */
-	char			*tls_cert;
-	char			*tls_key;
-	size_t			 tls_key_len;
-	char			*tls_ca;
+	struct api_tls		*tls;		/* certificate, key: new */
+	char			*tls_ca;	/* PEM, kept while MHD runs */
 	struct api_workers	*workers;	/* runs non-GET routes, new */
 	struct api_throttle	*thr;		/* auth failures, new */
 	unsigned		 thr_limit;	/* per window */

@@ -39,6 +39,15 @@ cli_config_load(const char *path, struct config *cfg, struct err *e)
 	return 0;
 }
 
+void
+cli_svc_api_cert(const struct config *cfg, struct svc_config *sc)
+{
+	if (cfg->api_tls_enabled) {
+		sc->api_cert = cfg->api_tls_cert;
+		sc->api_key = cfg->api_tls_key;
+	}
+}
+
 int
 cli_open(const char *path, struct config *cfg, struct svc **svc,
     struct err *e)
@@ -49,6 +58,7 @@ cli_open(const char *path, struct config *cfg, struct svc **svc,
 	if (cli_config_load(path, cfg, e) == -1)
 		return -1;
 	config_svc_view(cfg, &sc);
+	cli_svc_api_cert(cfg, &sc);
 	if ((*svc = svc_open(&sc, e)) == NULL) {
 		config_clear(cfg);
 		return -1;

@@ -34,6 +34,12 @@ int	cli_open(const char *path, struct config *cfg, struct svc **svc,
 	    struct err *e);
 
 /*
+ * The instance's API certificate for the service (re-issued after a CA
+ * rollover): sc->api_cert/api_key from cfg when the API has TLS.
+ */
+void	cli_svc_api_cert(const struct config *cfg, struct svc_config *sc);
+
+/*
  * config_load() with the message of a missing file that the commands
  * share ("run redis-ca init first, or pass --config").
  */
@@ -53,5 +59,6 @@ int	cli_lock_data(const char *dir, struct err *e);
 int	cmd_init(int argc, char **argv);
 int	cmd_serve(int argc, char **argv);
 int	cmd_token(int argc, char **argv);
+int	cmd_ca(int argc, char **argv);
 
 #endif

@@ -32,10 +32,34 @@
 #include "safefile.h"
 #include "scheduler.h"
 
+/* What the scheduler's tick needs: the service and the listeners. */
+struct serve_tick {
+	struct svc	*s;		/* borrowed */
+	pthread_mutex_t	 mu;		/* guards a: api_stop() waits */
+	struct api	*a;		/* borrowed; NULL once stopping */
+	uint64_t	 api_gen;	/* API certificate the listener has */
+};
+
+/*
+ * One scheduler round, then: when the service replaced the API's own
+ * certificate (after a CA activation, or near its expiry), the HTTPS
+ * listener loads it for new connections.  A failed load is retried on
+ * the next round (the old certificate stays served meanwhile).
+ */
 static int64_t
 tick(void *arg)
 {
-	return svc_tick(arg);
+	struct serve_tick *t = arg;
+	int64_t next = svc_tick(t->s);
+	uint64_t gen = svc_api_cert_generation(t->s);
+	struct err e;
+
+	err_clear(&e);
+	pthread_mutex_lock(&t->mu);
+	if (gen != t->api_gen && api_tls_reload(t->a, &e) == 0)
+		t->api_gen = gen;
+	pthread_mutex_unlock(&t->mu);
+	return next;
 }
 
 /* "host" of a "host:port" listen address, into out. */
@@ -141,6 +165,7 @@ serve_open(const char *path, struct config *cfg, struct svc **svc,
 	if (cli_config_load(path, cfg, e) == -1)
 		return -1;
 	config_svc_view(cfg, &sc);
+	cli_svc_api_cert(cfg, &sc);
 	if (startup_checks(cfg, e) == -1 || (!db_is_postgres(cfg->database) &&
 	    (*lock = cli_lock_data(cfg->dir, e)) == -1) ||
 	    (*svc = svc_open(&sc, e)) == NULL) {
@@ -257,6 +282,7 @@ cmd_serve(int argc, char **argv)
 	struct svc *s = NULL;
 	struct api *a = NULL;
 	struct sched *sch = NULL;
+	struct serve_tick st = { NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
 	const char *config;
 	sigset_t set;
 	struct err e;
@@ -287,11 +313,15 @@ cmd_serve(int argc, char **argv)
 		log_warn("api_tls.enabled is false: the API listener speaks "
 		    "plain HTTP; run it only behind a TLS-terminating proxy");
 	config_api_view(&cfg, &ac);
+	/* Read before the files are: a change in between reloads them. */
+	st.api_gen = svc_api_cert_generation(s);
 	if ((a = api_start(s, &ac, &e)) == NULL) {
 		cli_error("serve: %s", e.msg);
 		goto out;
 	}
-	if ((sch = sched_start(tick, s, &e)) == NULL) {
+	st.s = s;
+	st.a = a;
+	if ((sch = sched_start(tick, &st, &e)) == NULL) {
 		cli_error("serve: %s", e.msg);
 		goto out;
 	}
@@ -304,7 +334,11 @@ cmd_serve(int argc, char **argv)
 	rc = EXIT_OK;
 out:
 	/* Listeners first (in-flight requests finish), then the scheduler,
-	 * then the service both of them use. */
+	 * then the service both of them use.  The tick no longer reloads
+	 * the listener's certificate once it is stopping. */
+	pthread_mutex_lock(&st.mu);
+	st.a = NULL;
+	pthread_mutex_unlock(&st.mu);
 	api_stop(a);
 	sched_stop(sch);
 	svc_close(s);

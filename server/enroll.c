@@ -34,7 +34,8 @@
 static const char usage_text[] =
     "usage: redis-ca enroll --url URL --cacert F (--token T | --token-file F)\n"
     "           --profile P --cn NAME [--dns NAME]... [--ip ADDR]...\n"
-    "           [--key-type T] [--ttl D] --out DIR [--daemon [--exec CMD]]\n";
+    "           [--key-type T] [--ttl D] --out DIR\n"
+    "           [--daemon [--exec CMD] [--bundle-check D]]\n";
 
 /* ------------------------------------------------------------------ */
 /* Timing                                                              */
@@ -286,20 +287,84 @@ enroll_first(const struct enroll_opts *o, struct enroll_cert *cert,
 	}
 }
 
+/* What the daemon keeps between wakes to follow the trust bundle. */
+struct follow {
+	char	 etag[ENROLL_ETAG_MAX];	/* of the bundle last seen */
+	int64_t	 next;			/* when to check it again */
+};
+
 /*
- * The renewal loop.  Returns the exit status: 0 when stopped by a
- * signal, 1 when the certificate can no longer be renewed.
+ * Check the CA's trust bundle now (a failure is logged: the next check
+ * retries) and run --exec when ca.pem changed.  *stopping is set when a
+ * stop signal arrived during --exec.
+ */
+static void
+follow_bundle(const struct enroll_opts *o, const struct enroll_cert *cert,
+    struct follow *f, const sigset_t *oldmask, bool *stopping)
+{
+	struct err e = { ERR_OK, "" };
+
+	switch (enroll_bundle_check(o, f->etag, &e)) {
+	case 1:
+		log_info("enroll: the CA's trust bundle changed (ETag %s): "
+		    "%s/ca.pem replaced", f->etag, o->out);
+		if (o->exec != NULL)
+			run_exec(o, cert->serial, oldmask, stopping);
+		break;
+	case 0:
+		break;
+	default:
+		log_warn("enroll: cannot check the CA's trust bundle: %s",
+		    e.msg);
+		break;
+	}
+	f->next = tu_now() + o->bundle_check;
+}
+
+/*
+ * wait_until(t), waking at least every --bundle-check to follow the
+ * bundle.  Returns true when asked to stop.
+ */
+static bool
+wait_following(const struct enroll_opts *o, const struct enroll_cert *cert,
+    int64_t t, struct follow *f, const sigset_t *stop,
+    const sigset_t *oldmask)
+{
+	for (;;) {
+		bool stopping = false;
+
+		if (tu_now() >= t)
+			return false;
+		if (wait_until(t < f->next ? t : f->next, stop))
+			return true;
+		if (tu_now() < f->next)
+			continue;
+		follow_bundle(o, cert, f, oldmask, &stopping);
+		if (stopping)
+			return true;
+	}
+}
+
+/*
+ * The renewal loop, following the trust bundle between renewals.
+ * Returns the exit status: 0 when stopped by a signal, 1 when the
+ * certificate can no longer be renewed.
  */
 static int
 daemon_loop(const struct enroll_opts *o, struct enroll_cert *cert,
     const sigset_t *stop, const sigset_t *oldmask)
 {
 	char when[RCA_TIME_STR];
+	struct follow f = { "", 0 };
+	bool stopping = false;
 
 	notify_ready();
+	/* A daemon that resumes may have missed a bundle change. */
+	follow_bundle(o, cert, &f, oldmask, &stopping);
+	if (stopping)
+		return 0;
 	for (;;) {
 		struct err e = { ERR_OK, "" };
-		bool stopping = false;
 		unsigned attempt = 0;
 		uint64_t rnd = 0;
 		int64_t at;
@@ -309,7 +374,11 @@ daemon_loop(const struct enroll_opts *o, struct enroll_cert *cert,
 		tu_format(at, when);
 		log_info("enroll: next renewal of serial %s at %s",
 		    cert->serial, when);
-		if (wait_until(at, stop))
+		if (wait_following(o, cert, at, &f, stop, oldmask))
+			return 0;
+		/* Every wake checks the bundle: the renewal trusts it. */
+		follow_bundle(o, cert, &f, oldmask, &stopping);
+		if (stopping)
 			return 0;
 		for (;;) {
 			int64_t now = tu_now(), delay;
@@ -334,7 +403,8 @@ daemon_loop(const struct enroll_opts *o, struct enroll_cert *cert,
 				delay = cert->not_after - now;
 			log_warn("enroll: renewal failed: %s; retrying in "
 			    "%lld s", e.msg, (long long)delay);
-			if (wait_until(now + delay, stop))
+			if (wait_following(o, cert, now + delay, &f, stop,
+			    oldmask))
 				return 0;
 		}
 		log_cert("renewed:", cert);

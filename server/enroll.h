@@ -27,6 +27,10 @@
 #define ENROLL_BACKOFF_CAP		300
 /* How long --exec CMD may run before it is killed, in seconds. */
 #define ENROLL_EXEC_TIMEOUT		60
+/* --bundle-check: the default, and its bounds, in seconds. */
+#define ENROLL_BUNDLE_CHECK_DEFAULT	300
+#define ENROLL_BUNDLE_CHECK_MIN		1
+#define ENROLL_BUNDLE_CHECK_MAX		86400
 /* The longest token accepted (tokens are "rca_" + 43 base64url chars). */
 #define ENROLL_MAX_TOKEN_LEN		512
 
@@ -44,6 +48,8 @@ struct enroll_opts {
 	const char	*out;		/* output folder */
 	bool		 daemon;
 	const char	*exec;		/* --exec CMD, or NULL */
+	int64_t		 bundle_check;	/* seconds between bundle checks */
+	bool		 bundle_check_set; /* --bundle-check given */
 	bool		 help;		/* --help given */
 };
 
@@ -140,8 +146,12 @@ int64_t	enroll_backoff(unsigned attempt);
 bool	enroll_err_transient(const struct err *e);
 
 /*
- * `redis-ca enroll ...` (argv[0] is "enroll").  With --daemon, --exec
- * CMD runs through /bin/sh -c after each renewal, with REDIS_CA_OUT
+ * `redis-ca enroll ...` (argv[0] is "enroll").  With --daemon the
+ * trust bundle is followed: at every wake, and at least every
+ * --bundle-check seconds, /v1/ca/bundle.pem is fetched with
+ * If-None-Match and a changed bundle replaces ca.pem (then --exec
+ * runs).  --exec CMD runs through /bin/sh -c after each renewal and
+ * each bundle change, with REDIS_CA_OUT
  * and REDIS_CA_SERIAL in its environment, killed after
  * ENROLL_EXEC_TIMEOUT seconds; its status is logged, and a failing
  * command does not stop the daemon.  OUT/enroll.lock (flock) keeps a

@@ -137,6 +137,22 @@ set_ttl(void *opts, const char *v, struct err *e)
 	return 0;
 }
 
+static int
+set_bundle_check(void *opts, const char *v, struct err *e)
+{
+	struct enroll_opts *o = opts;
+
+	if (tu_parse_duration(v, &o->bundle_check, NULL) == -1 ||
+	    o->bundle_check < ENROLL_BUNDLE_CHECK_MIN ||
+	    o->bundle_check > ENROLL_BUNDLE_CHECK_MAX) {
+		err_set(e, ERR_USAGE, "--bundle-check: bad duration '%.*s' "
+		    "(1s to 24h, e.g. 5m)", 32, v);
+		return -1;
+	}
+	o->bundle_check_set = true;
+	return 0;
+}
+
 static const struct opt enroll_opt_table[] = {
 	{ .name = "url", .type = OPT_CALL, .set = set_url },
 	{ .name = "cacert", .type = OPT_NONEMPTY,
@@ -162,6 +178,7 @@ static const struct opt enroll_opt_table[] = {
 	{ .name = "daemon", .type = OPT_FLAG,
 	    .off = offsetof(struct enroll_opts, daemon) },
 	OPTS_STRING("exec", struct enroll_opts, exec),
+	{ .name = "bundle-check", .type = OPT_CALL, .set = set_bundle_check },
 	{ .name = "help", .type = OPT_FLAG,
 	    .off = offsetof(struct enroll_opts, help) },
 };
@@ -192,6 +209,10 @@ check_args(struct enroll_opts *o, struct err *e)
 		err_set(e, ERR_USAGE, "--exec needs --daemon");
 		return -1;
 	}
+	if (o->bundle_check_set && !o->daemon) {
+		err_set(e, ERR_USAGE, "--bundle-check needs --daemon");
+		return -1;
+	}
 	/* An empty --exec means none (so a unit file can pass "--exec="). */
 	if (o->exec != NULL && o->exec[0] == '\0')
 		o->exec = NULL;
@@ -207,6 +228,7 @@ enroll_parse_args(int argc, char **argv, struct enroll_opts *o,
 
 	memset(o, 0, sizeof(*o));
 	o->key_type = KEY_EC_P256;
+	o->bundle_check = ENROLL_BUNDLE_CHECK_DEFAULT;
 	if (opts_parse(&enroll_cmd, argc, argv, o, &res, e) == -1)
 		goto out;
 	if (!o->help && check_args(o, e) == -1)

@@ -237,3 +237,48 @@ out:
 		enroll_cert_clear(c);
 	return rc;
 }
+
+int
+enroll_trust_pem(const struct enroll_opts *o, char **pem, size_t *len,
+    struct err *e)
+{
+	char path[RCA_MAX_PATH];
+	char *cacert = NULL, *bundle = NULL, *out = NULL;
+	size_t clen = 0, blen = 0;
+	struct err be = { ERR_OK, "" };
+	int rc = -1;
+
+	*pem = NULL;
+	*len = 0;
+	if (fio_read_all(o->cacert, RCA_MAX_PEM_BYTES, &cacert, &clen,
+	    &be) == -1) {
+		err_set(e, ERR_IO, "cannot use --cacert %s", be.msg);
+		goto out;
+	}
+	/* No ca.pem yet (first enrollment), or unreadable: --cacert only. */
+	if (enroll_out_path(path, sizeof(path), o->out, "ca.pem", "",
+	    e) == -1)
+		goto out;
+	if (fio_read_all(path, RCA_MAX_PEM_BYTES, &bundle, &blen, &be) == -1 &&
+	    be.code != ERR_NOT_FOUND)
+		log_warn("enroll: %s is not used as a trust: %s", path,
+		    be.msg);
+	if ((out = malloc(clen + 1 + blen + 1)) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(out, cacert, clen);
+	out[clen] = '\n';
+	if (blen > 0)
+		memcpy(out + clen + 1, bundle, blen);
+	out[clen + 1 + blen] = '\0';
+	*len = clen + 1 + blen;
+	*pem = out;
+	out = NULL;
+	rc = 0;
+out:
+	free(cacert);
+	free(bundle);
+	free(out);
+	return rc;
+}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -55,8 +56,31 @@ struct http_req {
 	const char	*token;		/* bearer token, or NULL */
 	const char	*cert;		/* client cert file, or NULL */
 	const char	*key;		/* its key file */
-	const char	*body;		/* JSON */
+	const char	*body;		/* JSON; NULL: a GET */
+	const char	*if_none_match;	/* GET: an ETag, or NULL */
+	char		*etag;		/* GET: the answer's ETag, or NULL */
 };
+
+/* Keep the ETag header of the answer (r->etag, ENROLL_ETAG_MAX). */
+static size_t
+on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct http_req *r = ud;
+	size_t n = size * nmemb, v;
+
+	if (r->etag == NULL || n < 5 || strncasecmp(ptr, "ETag:", 5) != 0)
+		return n;
+	for (v = 5; v < n && (ptr[v] == ' ' || ptr[v] == '\t'); v++)
+		;
+	while (n > v && (ptr[n - 1] == '\r' || ptr[n - 1] == '\n' ||
+	    ptr[n - 1] == ' '))
+		n--;
+	if (n - v < ENROLL_ETAG_MAX) {
+		memcpy(r->etag, ptr + v, n - v);
+		r->etag[n - v] = '\0';
+	}
+	return size * nmemb;
+}
 
 /* Map a libcurl failure to one clear line. */
 static void
@@ -76,7 +100,8 @@ curl_error(const struct http_req *r, CURLcode cc, const char *errbuf,
 		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
 		err_set(e, ERR_NET, "the CA's TLS certificate is not trusted "
-		    "(--cacert %s): %s", r->o->cacert, why);
+		    "(--cacert %s, %s/ca.pem): %s", r->o->cacert, r->o->out,
+		    why);
 		break;
 	case CURLE_SSL_CACERT_BADFILE:
 		err_set(e, ERR_NET, "cannot use --cacert %s: %s",
@@ -108,11 +133,21 @@ make_headers(const struct http_req *r, char *auth, size_t authsz,
 {
 	static const char *const fixed[] = { "Content-Type: application/json",
 	    "Accept: application/json", "Expect:" };
+	char inm[32 + ENROLL_ETAG_MAX];
 	struct curl_slist *h;
 
 	*hdrs = NULL;
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+	/* A GET (the bundle) sends no body and takes PEM. */
+	for (size_t i = r->body == NULL ? 2 : 0;
+	    i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		if ((h = curl_slist_append(*hdrs, fixed[i])) == NULL)
+			goto oom;
+		*hdrs = h;
+	}
+	if (r->if_none_match != NULL && r->if_none_match[0] != '\0') {
+		snprintf(inm, sizeof(inm), "If-None-Match: %s",
+		    r->if_none_match);
+		if ((h = curl_slist_append(*hdrs, inm)) == NULL)
 			goto oom;
 		*hdrs = h;
 	}
@@ -135,16 +170,17 @@ oom:
  * Errors: ERR_INTERNAL.
  */
 static int
-set_options(CURL *c, const struct http_req *r, const char *url,
+set_options(CURL *c, struct http_req *r, const char *url,
     struct curl_slist *hdrs, char *errbuf, struct http_body *b,
-    struct err *e)
+    struct curl_blob *trust, struct err *e)
 {
 	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_CAINFO, r->o->cacert) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CAINFO, NULL) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, trust) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
@@ -157,11 +193,18 @@ set_options(CURL *c, const struct http_req *r, const char *url,
 	    curl_easy_setopt(c, CURLOPT_USERAGENT, "redis-ca-enroll") !=
 	    CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
-	    (long)strlen(r->body)) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERDATA, r) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_WRITEDATA, b) != CURLE_OK) {
+		err_set(e, ERR_INTERNAL, "libcurl: cannot set an option");
+		return -1;
+	}
+	if (r->body != NULL &&
+	    (curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+	    (long)strlen(r->body)) != CURLE_OK)) {
 		err_set(e, ERR_INTERNAL, "libcurl: cannot set an option");
 		return -1;
 	}
@@ -178,19 +221,23 @@ set_options(CURL *c, const struct http_req *r, const char *url,
 }
 
 /*
- * POST r->body to the CA.  *status and *resp (new, free(); NUL
+ * POST r->body to the CA (a GET when it is NULL), trusting --cacert and
+ * the bundle in ca.pem.  *status and *resp (new, free(); NUL
  * terminated) receive the HTTP answer whatever its status.
- * Errors: ERR_NET (unreachable, TLS, oversize answer), ERR_INTERNAL.
+ * Errors: ERR_NET (unreachable, TLS, oversize answer), ERR_IO (cannot
+ * read --cacert), ERR_INTERNAL.
  */
 static int
-http_post(const struct http_req *r, long *status, char **resp,
-    size_t *resp_len, struct err *e)
+http_do(struct http_req *r, long *status, char **resp, size_t *resp_len,
+    struct err *e)
 {
 	char url[RCA_MAX_URI_LEN + 64];
 	char auth[32 + ENROLL_MAX_TOKEN_LEN];
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *hdrs = NULL;
 	struct http_body b = { NULL, 0, false };
+	struct curl_blob trust = { NULL, 0, CURL_BLOB_NOCOPY };
+	char *trust_pem = NULL;
 	CURL *c = NULL;
 	CURLcode cc;
 	int rc = -1;
@@ -209,8 +256,11 @@ http_post(const struct http_req *r, long *status, char **resp,
 		err_set(e, ERR_INTERNAL, "libcurl: cannot create a handle");
 		goto out;
 	}
+	if (enroll_trust_pem(r->o, &trust_pem, &trust.len, e) == -1)
+		goto out;
+	trust.data = trust_pem;
 	if (make_headers(r, auth, sizeof(auth), &hdrs, e) == -1 ||
-	    set_options(c, r, url, hdrs, errbuf, &b, e) == -1)
+	    set_options(c, r, url, hdrs, errbuf, &b, &trust, e) == -1)
 		goto out;
 	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
 		curl_error(r, cc, errbuf, b.too_big, e);
@@ -234,6 +284,7 @@ out:
 	free(b.p);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
+	free(trust_pem);
 	return rc;
 }
 
@@ -295,7 +346,7 @@ request_cert(const struct enroll_opts *o, const struct names *names,
 		r.cert = certf;
 		r.key = keyf;
 	}
-	if (http_post(&r, &status, &resp, &resp_len, e) == -1)
+	if (http_do(&r, &status, &resp, &resp_len, e) == -1)
 		goto out;
 	if (enroll_parse_response(status, resp, resp_len, &got, e) == -1) {
 		if (status != 201) {
@@ -364,5 +415,89 @@ enroll_renew_once(const struct enroll_opts *o, struct enroll_cert *cert,
 	rc = 0;
 out:
 	names_clear(&names);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Following the trust bundle                                          */
+
+/* True when pem (len bytes) is one or more PEM certificates only. */
+static bool
+bundle_plausible(const char *pem, size_t len)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+
+	if (len < sizeof(begin) || memchr(pem, '\0', len) != NULL)
+		return false;
+	return strncmp(pem, begin, sizeof(begin) - 1) == 0 &&
+	    strstr(pem, "-----BEGIN ") != NULL &&
+	    strstr(pem, "PRIVATE KEY") == NULL;
+}
+
+/* Does dir/ca.pem hold exactly pem (len bytes)? */
+static bool
+same_as_ca_pem(const struct enroll_opts *o, const char *pem, size_t len)
+{
+	char path[RCA_MAX_PATH];
+	struct err ignore = { ERR_OK, "" };
+	char *cur = NULL;
+	size_t clen = 0;
+	bool same;
+
+	if (enroll_out_path(path, sizeof(path), o->out, "ca.pem", "",
+	    &ignore) == -1 || fio_read_all(path, RCA_MAX_PEM_BYTES, &cur,
+	    &clen, &ignore) == -1)
+		return false;
+	same = clen == len && memcmp(cur, pem, len) == 0;
+	free(cur);
+	return same;
+}
+
+int
+enroll_bundle_check(const struct enroll_opts *o, char etag[ENROLL_ETAG_MAX],
+    struct err *e)
+{
+	char path[RCA_MAX_PATH], got[ENROLL_ETAG_MAX] = "";
+	struct http_req r;
+	char *resp = NULL;
+	size_t len = 0;
+	long status = 0;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.path = "/v1/ca/bundle.pem";
+	r.if_none_match = etag;
+	r.etag = got;
+	if (http_do(&r, &status, &resp, &len, e) == -1)
+		goto out;
+	if (status == 304) {
+		rc = 0;
+		goto out;
+	}
+	if (status != 200) {
+		err_set(e, status >= 500 || status == 429 || status == 408 ?
+		    ERR_NET : ERR_INVALID_REQUEST, "GET /v1/ca/bundle.pem: "
+		    "HTTP status %ld", status);
+		goto out;
+	}
+	if (!bundle_plausible(resp, len)) {
+		err_set(e, ERR_INVALID_REQUEST, "GET /v1/ca/bundle.pem: the "
+		    "answer is not a PEM certificate bundle");
+		goto out;
+	}
+	rc = 0;
+	if (!same_as_ca_pem(o, resp, len)) {
+		if (enroll_out_path(path, sizeof(path), o->out, "ca.pem", "",
+		    e) == -1 || fio_write_atomic(path, resp, len, 0444,
+		    e) == -1) {
+			rc = -1;
+			goto out;
+		}
+		rc = 1;
+	}
+	memcpy(etag, got, sizeof(got));
+out:
+	free(resp);
 	return rc;
 }

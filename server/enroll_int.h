@@ -77,4 +77,28 @@ int	enroll_once(const struct enroll_opts *o, struct enroll_cert *cert,
 int	enroll_renew_once(const struct enroll_opts *o,
 	    struct enroll_cert *cert, struct err *e);
 
+/* Longest ETag kept from /v1/ca/bundle.pem (quotes included). */
+#define ENROLL_ETAG_MAX		80
+
+/*
+ * The trust for the CA's API: the --cacert file followed by o->out's
+ * ca.pem when there is one (the bundle: once the next CA is prepared it
+ * holds its anchors, so an API certificate it re-issues keeps
+ * verifying).  *pem is new (free()).  Errors: ERR_IO (cannot read
+ * --cacert), ERR_INTERNAL.
+ */
+int	enroll_trust_pem(const struct enroll_opts *o, char **pem,
+	    size_t *len, struct err *e);
+
+/*
+ * GET /v1/ca/bundle.pem with If-None-Match: etag (in/out, "" for
+ * none).  On 200 with a body other than o->out's ca.pem, ca.pem is
+ * replaced (temporary file, fsync, rename; 0444) and 1 returned; on
+ * 304 or the same bytes, 0.  etag receives the answer's ETag.
+ * Errors: ERR_NET (unreachable, TLS, 5xx), ERR_INVALID_REQUEST (another
+ * status, or a body that is not PEM certificates), ERR_IO.
+ */
+int	enroll_bundle_check(const struct enroll_opts *o,
+	    char etag[ENROLL_ETAG_MAX], struct err *e);
+
 #endif

@@ -31,12 +31,19 @@ static const char usage_text[] =
     "                [--description S] [--config FILE]\n"
     "  token  list [--config FILE]\n"
     "  token  revoke ID [--config FILE]\n"
+    "  ca     prepare [--key-type T] [--days N] [--root-key F --root-cert F]\n"
+    "                 [--csr-out F | --import-cert F [--import-chain ROOTS]]\n"
+    "                 [--wait D] [--config FILE]\n"
+    "  ca     activate|retire [--force] [--wait D] [--config FILE]\n"
+    "  ca     status [--config FILE]\n"
+    "         roll the CA over (docs/ca-lifecycle.md)\n"
     "  enroll --url URL --cacert F (--token T | --token-file F) "
     "--profile P\n"
     "         --cn NAME [--dns NAME]... [--ip ADDR]... [--key-type T] "
     "[--ttl D]\n"
-    "         --out DIR [--daemon [--exec CMD]]\n"
-    "         get a certificate for this host (and keep it fresh)\n"
+    "         --out DIR [--daemon [--exec CMD] [--bundle-check D]]\n"
+    "         get a certificate for this host (and keep it and ca.pem "
+    "fresh)\n"
     "  check  HOST:PORT --cacert F [--cert F --key F] [--server-name N]\n"
     "         [--json]  audit a Redis node's TLS (exit 1 when a check "
     "fails)\n"
@@ -82,6 +89,8 @@ main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "token") == 0)
 		return cmd_token(argc - 1, argv + 1);
+	if (strcmp(cmd, "ca") == 0)
+		return cmd_ca(argc - 1, argv + 1);
 	if (strcmp(cmd, "enroll") == 0)
 		return cmd_enroll(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ca_life_int.h"
 #include "svc_int.h"
 #include "timeutil.h"
 
@@ -200,7 +201,7 @@ int64_t
 svc_tick(struct svc *s)
 {
 	struct svc_actor	sched;
-	int64_t			wait, node_wait;
+	int64_t			wait, node_wait, life_wait;
 	bool			leader;
 	int			st = DB_STATE_OK;
 
@@ -218,6 +219,10 @@ svc_tick(struct svc *s)
 		goto out;
 	}
 	wait = crl_tick(s, &sched, tu_now(), leader);
+	/* The CAs: every instance follows them (<= 5 s), the leader pushes. */
+	life_wait = svc_life_tick(s, &sched, leader, tu_now());
+	if (life_wait < wait)
+		wait = life_wait;
 	if (!leader)
 		goto out;
 	/* Node rotations run here too, holding no lock. */

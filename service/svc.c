@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "ca_life_int.h"
 #include "svc_int.h"
 
 /* strdup that treats NULL as NULL; *ok is cleared on out-of-memory. */
@@ -189,7 +190,7 @@ svc_open(const struct svc_config *cfg, struct err *e)
 	ERR_LOCAL(e, le);
 	if (config_check(cfg, e) == -1 || (s = svc_alloc(e)) == NULL)
 		return NULL;
-	if (config_copy(s, cfg, e) == -1)
+	if (config_copy(s, cfg, e) == -1 || svc_life_init(s, cfg, e) == -1)
 		goto out;
 	if ((s->db = db_open(cfg->database, e)) == NULL)
 		goto out;
@@ -225,6 +226,7 @@ svc_close(struct svc *s)
 	svc_lead_end(s);	/* another instance may lead at once */
 	db_close(s->db);
 	svc_cas_close(s);
+	svc_life_fini(s);
 	free(s->ca_cert_path);
 	free(s->ca_key_path);
 	free(s->ca_pass_file);

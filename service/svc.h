@@ -57,6 +57,14 @@ struct svc_config {
 	const char *const *node_allowed_dirs;	/* nodes.allowed_dirs */
 	size_t		 nnode_allowed_dirs;
 	int64_t		 token_max_enroll_ttl;	/* seconds; 0: 30d */
+	/*
+	 * The instance's own API certificate (tls/api.crt, tls/api.key;
+	 * NULL: the API listener has no TLS): re-issued by the current
+	 * CA after a CA activation or past two thirds of its life
+	 * (svc_api_cert_generation()).
+	 */
+	const char	*api_cert;		/* path or NULL */
+	const char	*api_key;		/* path or NULL */
 };
 
 /*
@@ -738,5 +746,8 @@ struct svc_node_stats {
 int	svc_node_stats(struct svc *s, struct svc_node_stats *out,
 	    struct err *e);
 void	svc_node_stats_clear(struct svc_node_stats *st);
+
+/* The CA lifecycle: rollover (SPEC section 10). */
+#include "svc_roll.h"
 
 #endif

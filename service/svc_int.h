@@ -204,6 +204,7 @@ struct svc {
 	char		*ca_cert_path;	/* the configured ca.crt */
 	char		*ca_key_path;	/* the configured ca.key */
 	char		*ca_pass_file;	/* or NULL */
+	struct svc_life	*life;		/* ca_files.c: lifecycle (owned) */
 
 	/* Copies of the configuration (owned). */
 	char		*public_url;

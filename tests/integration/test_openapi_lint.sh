@@ -60,7 +60,7 @@ echo "[test_openapi_lint] ok: $spec lints clean" >&2
 tmp=$(mktemp -d /tmp/rca-lint.XXXXXX) || die "mktemp failed"
 cp "$root/openapi/redocly.yaml" "$root/openapi/.redocly.lint-ignore.yaml" \
     "$tmp/" || die "cannot copy the lint configuration"
-sed 's|\$ref: '"'"'#/components/schemas/CaInfo'"'"'|$ref: '"'"'#/components/schemas/NoSuchSchema'"'"'|' \
+sed 's|\$ref: '"'"'#/components/schemas/CaList'"'"'|$ref: '"'"'#/components/schemas/NoSuchSchema'"'"'|' \
     "$spec" > "$tmp/redis-ca.yaml"
 cmp -s "$spec" "$tmp/redis-ca.yaml" && die "control: the sed edit did not apply"
 if lint "$tmp/redocly.yaml" "$tmp/redis-ca.yaml" > "$tmp/out"; then

@@ -82,6 +82,11 @@ static const struct usage_row usage_rows[] = {
 	{ BASE " --ip example.com", "--ip" },
 	{ BASE " --dns bad..name", "--dns" },
 	{ BASE " --exec /bin/true", "--exec needs --daemon" },
+	{ BASE " --daemon --bundle-check 30s", NULL },
+	{ BASE " --bundle-check 30s", "--bundle-check needs --daemon" },
+	{ BASE " --daemon --bundle-check 0s", "--bundle-check" },
+	{ BASE " --daemon --bundle-check 2d", "--bundle-check" },
+	{ BASE " --daemon --bundle-check soon", "--bundle-check" },
 	{ "--url https://ca --cacert= --token t --profile p --cn a --out o",
 	    "--cacert needs a file" },
 	{ "--url https://ca --cacert c --token-file= --profile p --cn a "
@@ -867,6 +872,8 @@ test_daemon_expires(void **state)
 enum fake_mode {
 	FAKE_SIGN,	/* sign CSRs: token rca_good once, then mTLS renew */
 	FAKE_HUGE,	/* answer every request with a body over the cap */
+	FAKE_BUNDLE,	/* FAKE_SIGN for an hour, and base/bundle.pem served
+			 * at /v1/ca/bundle.pem (ETag, 304) */
 };
 
 struct fake {
@@ -883,11 +890,16 @@ static const struct profile fake_profile = {
 	KEY_BIT(KEY_EC_P256) | KEY_BIT(KEY_EC_P384) | KEY_BIT(KEY_RSA_2048),
 };
 
-/* Issue a certificate for a PEM CSR: a 201 body, or NULL. */
+/*
+ * Issue a certificate for a PEM CSR, valid ttl seconds, with ca_pem
+ * (NULL: the CA's certificate) as its ca_certificate: a 201 body, or
+ * NULL.
+ */
 static char *
-fake_issue(struct ca *ca, const char *csr_pem)
+fake_issue(struct ca *ca, const char *csr_pem, int64_t ttl,
+    const char *ca_pem)
 {
-	struct ca_issue_params ip = { &fake_profile, 3, 0, 0 };
+	struct ca_issue_params ip = { &fake_profile, ttl, 0, 0 };
 	struct ca_cert cert;
 	struct ca_csr *csr;
 	char nb[RCA_TIME_STR], na[RCA_TIME_STR];
@@ -919,7 +931,7 @@ fake_issue(struct ca *ca, const char *csr_pem)
 	    "s:s}", "serial", cert.serial, "not_before", nb, "not_after", na,
 	    "common_name", cert.names.cn, "sans", "dns", dns, "ip", ipa,
 	    "uri", "certificate", cert.pem, "chain", chain,
-	    "ca_certificate", ca_cert_pem(ca));
+	    "ca_certificate", ca_pem != NULL ? ca_pem : ca_cert_pem(ca));
 	if (o != NULL)
 		out = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -928,9 +940,12 @@ fake_issue(struct ca *ca, const char *csr_pem)
 	return out;
 }
 
-/* Read one HTTP request from ssl; path and body are new strings. */
+/*
+ * Read one HTTP request from ssl; path, auth, inm (If-None-Match) and
+ * body are new strings (auth and inm NULL when absent).
+ */
 static int
-fake_read(SSL *ssl, char **path, char **auth, char **body)
+fake_read(SSL *ssl, char **path, char **auth, char **inm, char **body)
 {
 	char buf[65536], *end, *p, *q;
 	size_t have = 0, need, clen = 0;
@@ -964,22 +979,84 @@ fake_read(SSL *ssl, char **path, char **auth, char **body)
 	*auth = NULL;
 	if ((p = strcasestr(buf, "\r\nAuthorization: ")) != NULL && p < end)
 		*auth = strndup(p + 17, strcspn(p + 17, "\r"));
+	*inm = NULL;
+	if ((p = strcasestr(buf, "\r\nIf-None-Match: ")) != NULL && p < end)
+		*inm = strndup(p + 17, strcspn(p + 17, "\r"));
 	*body = strdup(end + 4);
 	return 0;
+}
+
+/* Answer status with body and one more header line (or ""). */
+static void
+fake_reply_hdr(SSL *ssl, int status, const char *extra, const char *body)
+{
+	char head[512];
+	int n;
+
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Type: "
+	    "application/json\r\nContent-Length: %zu\r\nConnection: close"
+	    "\r\n%s\r\n", status, strlen(body), extra);
+	(void)SSL_write(ssl, head, n);
+	if (body[0] != '\0')
+		(void)SSL_write(ssl, body, (int)strlen(body));
 }
 
 static void
 fake_reply(SSL *ssl, int status, const char *body)
 {
-	char head[256];
-	int n;
+	fake_reply_hdr(ssl, status, "", body);
+}
 
-	n = snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Type: "
-	    "application/json\r\nContent-Length: %zu\r\nConnection: close"
-	    "\r\n\r\n", status, strlen(body));
-	(void)SSL_write(ssl, head, n);
-	if (body[0] != '\0')
-		(void)SSL_write(ssl, body, (int)strlen(body));
+/* The base/bundle.pem of the test (new string), or NULL. */
+static char *
+fake_bundle(const struct fake *f)
+{
+	char path[2 * TPATH], *buf = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/bundle.pem", f->d.base);
+	if (fio_read_all(path, 1 << 20, &buf, &len, NULL) == -1)
+		return NULL;
+	return buf;
+}
+
+/*
+ * GET /v1/ca/bundle.pem: 200 with an ETag (a hash of the bundle), or
+ * 304 when inm names it; each answer's status is appended to
+ * base/served.
+ */
+static void
+fake_serve_bundle(struct fake *f, SSL *ssl, const char *inm)
+{
+	char etag[40], hdr[80], path[2 * TPATH], line[8];
+	unsigned char h[32];
+	char *b = fake_bundle(f);
+	int status;
+
+	if (b == NULL) {
+		fake_reply(ssl, 500, "{}");
+		return;
+	}
+	ca_sha256(b, strlen(b), h);
+	etag[0] = '"';
+	for (int i = 0; i < 16; i++)
+		snprintf(etag + 1 + 2 * i, 3, "%02x", h[i]);
+	strcat(etag, "\"");
+	snprintf(hdr, sizeof(hdr), "ETag: %s\r\n", etag);
+	status = inm != NULL && strcmp(inm, etag) == 0 ? 304 : 200;
+	fake_reply_hdr(ssl, status, hdr, status == 200 ? b : "");
+	snprintf(path, sizeof(path), "%s/served", f->d.base);
+	snprintf(line, sizeof(line), "%d\n", status);
+	{
+		int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		if (fd >= 0) {
+			if (write(fd, line, strlen(line)) < 0)
+				status = -1;
+			close(fd);
+		}
+	}
+	free(b);
 }
 
 static const char err401[] = "{\"error\": {\"code\": \"unauthorized\", "
@@ -1001,6 +1078,8 @@ fake_serve(struct fake *f, int lfd, enum fake_mode mode)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	for (;;) {
 		char *path = NULL, *auth = NULL, *body = NULL, *resp = NULL;
+		char *inm = NULL, *bundle = NULL;
+		int64_t ttl = mode == FAKE_BUNDLE ? 3600 : 3;
 		int cfd = accept(lfd, NULL, NULL);
 		json_t *req = NULL;
 		const char *csr = NULL;
@@ -1012,8 +1091,17 @@ fake_serve(struct fake *f, int lfd, enum fake_mode mode)
 		ssl = SSL_new(ctx);
 		SSL_set_fd(ssl, cfd);
 		if (SSL_accept(ssl) != 1 || fake_read(ssl, &path, &auth,
-		    &body) == -1)
+		    &inm, &body) == -1)
 			goto next;
+		if (strcmp(path, "/v1/ca/bundle.pem") == 0) {
+			if (mode == FAKE_BUNDLE)
+				fake_serve_bundle(f, ssl, inm);
+			else
+				fake_reply(ssl, 404, "{}");
+			goto next;
+		}
+		if (mode == FAKE_BUNDLE)
+			bundle = fake_bundle(f);
 		if (mode == FAKE_HUGE) {
 			char *big = malloc(300 * 1024 + 1);
 
@@ -1029,7 +1117,8 @@ fake_serve(struct fake *f, int lfd, enum fake_mode mode)
 		else if (strcmp(path, "/v1/certificates") == 0) {
 			if (uses > 0 && auth != NULL &&
 			    strcmp(auth, "Bearer rca_good") == 0 &&
-			    (resp = fake_issue(f->ca, csr)) != NULL) {
+			    (resp = fake_issue(f->ca, csr, ttl,
+			    bundle)) != NULL) {
 				uses--;
 				fake_reply(ssl, 201, resp);
 			} else
@@ -1038,7 +1127,8 @@ fake_serve(struct fake *f, int lfd, enum fake_mode mode)
 			peer = SSL_get1_peer_certificate(ssl);
 			if (peer != NULL && auth == NULL &&
 			    SSL_get_verify_result(ssl) == X509_V_OK &&
-			    (resp = fake_issue(f->ca, csr)) != NULL)
+			    (resp = fake_issue(f->ca, csr, ttl,
+			    bundle)) != NULL)
 				fake_reply(ssl, 201, resp);
 			else
 				fake_reply(ssl, 401, err401);
@@ -1050,6 +1140,8 @@ next:
 		free(resp);
 		free(path);
 		free(auth);
+		free(inm);
+		free(bundle);
 		free(body);
 		SSL_shutdown(ssl);
 		SSL_free(ssl);
@@ -1105,6 +1197,13 @@ fake_start(struct fake *f, enum fake_mode mode)
 	    (unsigned)ntohs(sa.sin_port));
 	f->d.argv[2] = f->url;
 	f->d.argv[6] = (char *)"rca_good";
+	if (mode == FAKE_BUNDLE) {
+		char bp[2 * TPATH];
+
+		snprintf(bp, sizeof(bp), "%s/bundle.pem", f->d.base);
+		assert_int_equal(fio_write_atomic(bp, ca_cert_pem(f->ca),
+		    strlen(ca_cert_pem(f->ca)), 0600, NULL), 0);
+	}
 	f->pid = fork();
 	assert_true(f->pid >= 0);
 	if (f->pid == 0)
@@ -1121,6 +1220,14 @@ fake_stop(struct fake *f)
 	(void)waitpid(f->pid, &st, 0);
 	(void)unlink(f->srv_cert);
 	(void)unlink(f->srv_key);
+	{
+		char p[2 * TPATH];
+
+		snprintf(p, sizeof(p), "%s/bundle.pem", f->d.base);
+		(void)unlink(p);
+		snprintf(p, sizeof(p), "%s/served", f->d.base);
+		(void)unlink(p);
+	}
 	ca_free(f->ca);
 	dmn_teardown(&f->d);
 }
@@ -1274,6 +1381,97 @@ test_https_daemon_renews(void **state)
 	fake_stop(&f);
 }
 
+/* Lines of base/name equal to want (0 when there is no such file). */
+static int
+count_lines(const char *base, const char *name, const char *want)
+{
+	char *s = slurp(base, name), *save = NULL, *t;
+	int n = 0;
+
+	if (s == NULL)
+		return 0;
+	for (t = strtok_r(s, "\n", &save); t != NULL;
+	    t = strtok_r(NULL, "\n", &save))
+		if (want == NULL || strcmp(t, want) == 0)
+			n++;
+	free(s);
+	return n;
+}
+
+/* Poll until base/name has at least n lines equal to want (15 s). */
+static bool
+lines_reach(const char *base, const char *name, const char *want, int n)
+{
+	struct timespec deadline = deadline_in(15);
+
+	do {
+		if (count_lines(base, name, want) >= n)
+			return true;
+	} while (poll_again(&deadline));
+	return false;
+}
+
+/*
+ * The daemon follows the trust bundle: ca.pem starts as the
+ * enrollment's ca_certificate; checks every --bundle-check send
+ * If-None-Match and a 304 changes nothing (no --exec); a new bundle
+ * replaces ca.pem (0444) and runs --exec once.
+ */
+static void
+test_https_daemon_follows_bundle(void **state)
+{
+	struct ca_create_opts co = { KEY_EC_P256, "next-ca", 1, NULL };
+	char hook[3 * TPATH], other[2 * TPATH], okey[2 * TPATH];
+	char bp[2 * TPATH], *s, *v2 = NULL;
+	struct fake f;
+	pid_t pid;
+
+	(void)state;
+	fake_start(&f, FAKE_BUNDLE);
+	snprintf(hook, sizeof(hook), "echo ran >> %s/hook", f.d.base);
+	f.d.argv[f.d.argc++] = (char *)"--exec";
+	f.d.argv[f.d.argc++] = hook;
+	f.d.argv[f.d.argc++] = (char *)"--bundle-check";
+	f.d.argv[f.d.argc++] = (char *)"1s";
+	pid = dmn_start(&f.d);
+	assert_true(log_has(&f.d, "enrolled: certificate serial"));
+	/* Checks answered 304 leave everything alone. */
+	assert_true(lines_reach(f.d.base, "served", "304", 2));
+	assert_int_equal(count_lines(f.d.base, "hook", NULL), 0);
+	s = slurp(f.d.out, "ca.pem");
+	assert_string_equal(s, ca_cert_pem(f.ca));
+	free(s);
+	/* A next CA joins the bundle: ca.pem follows, --exec runs once. */
+	snprintf(other, sizeof(other), "%s/next.crt", f.d.base);
+	snprintf(okey, sizeof(okey), "%s/next.key", f.d.base);
+	assert_int_equal(ca_create_files(other, okey, &co, NULL), 0);
+	s = slurp(f.d.base, "next.crt");
+	assert_true(asprintf(&v2, "%s%s", ca_cert_pem(f.ca), s) > 0);
+	free(s);
+	snprintf(bp, sizeof(bp), "%s/bundle.pem", f.d.base);
+	assert_int_equal(fio_write_atomic(bp, v2, strlen(v2), 0600, NULL),
+	    0);
+	assert_true(log_has(&f.d, "trust bundle changed"));
+	assert_true(lines_reach(f.d.base, "hook", "ran", 1));
+	assert_true(log_has(&f.d, "--exec command succeeded"));
+	s = slurp(f.d.out, "ca.pem");
+	assert_string_equal(s, v2);
+	free(s);
+	assert_int_equal(mode_of(f.d.out, "ca.pem"), 0444);
+	/* Then 304 again, and no second --exec. */
+	assert_true(lines_reach(f.d.base, "served", "304",
+	    count_lines(f.d.base, "served", "304") + 2));
+	assert_int_equal(count_lines(f.d.base, "hook", NULL), 1);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(dmn_wait(pid), 0);
+	free(v2);
+	(void)unlink(other);
+	(void)unlink(okey);
+	snprintf(bp, sizeof(bp), "%s/hook", f.d.base);
+	(void)unlink(bp);
+	fake_stop(&f);
+}
+
 int
 main(void)
 {
@@ -1298,6 +1496,7 @@ main(void)
 		cmocka_unit_test(test_https_untrusted),
 		cmocka_unit_test(test_https_too_big),
 		cmocka_unit_test(test_https_daemon_renews),
+		cmocka_unit_test(test_https_daemon_follows_bundle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

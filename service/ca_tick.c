@@ -1,0 +1,84 @@
+/*
+ * The lifecycle's part of a scheduler tick: follow the CA generation
+ * (another instance, or the CLI, changed the CAs: reconcile the files,
+ * reload the snapshot, re-issue the instance's own certificates), check
+ * those certificates hourly, and on the leader push the bundle to the
+ * nodes that have not got it (a node registered later, a failed push),
+ * backing off after failures.
+ */
+#include <sys/stat.h>
+
+#include "ca_life_int.h"
+#include "log.h"
+#include "timeutil.h"
+
+/* The CA generation is checked at least this often (seconds). */
+#define LIFE_TICK		5
+/* Own certificates: checked hourly. */
+#define SELFCERT_EVERY		3600
+/* After a failed push, the next attempt. */
+#define PUSH_RETRY		30
+
+/*
+ * The API certificate replaced by another process (the CLI, an
+ * instance sharing the folder): bump the generation so the listener
+ * reloads it.  A change trigger only: the API loads the files with
+ * its own checks.
+ */
+static void
+api_file_watch(struct svc_life *l)
+{
+	struct stat	st;
+
+	if (l->api_cert == NULL || stat(l->api_cert, &st) == -1)
+		return;
+	if (l->api_seen && st.st_ino == l->api_ino &&
+	    st.st_mtim.tv_sec == l->api_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == l->api_mtim.tv_nsec)
+		return;
+	if (l->api_seen) {
+		log_info("%s changed: the API listener reloads it",
+		    l->api_cert);
+		atomic_fetch_add(&l->api_gen, 1);
+	}
+	l->api_seen = true;
+	l->api_ino = st.st_ino;
+	l->api_mtim = st.st_mtim;
+}
+
+int64_t
+svc_life_tick(struct svc *s, const struct svc_actor *sched, bool leader,
+    int64_t now)
+{
+	struct svc_life	*l = s->life;
+	struct err	 e;
+	int		 changed;
+
+	if (l == NULL)
+		return LIFE_TICK;
+	err_clear(&e);
+	if ((changed = svc_ca_watch(s, &e)) == -1)
+		log_warn("checking the CA generation: %s", e.msg);
+	if (changed == 1) {
+		/* Activated elsewhere: the nodes are due now, not later. */
+		pthread_mutex_lock(&s->nodes_mu);
+		s->nodes_due_at = 0;
+		pthread_mutex_unlock(&s->nodes_mu);
+	}
+	if (changed == 1 || now >= l->selfcert_at) {
+		err_clear(&e);
+		if (svc_selfcert_refresh(s, false, &e) == -1)
+			log_warn("the instance's own certificates: %s",
+			    e.msg);
+		l->selfcert_at = now + SELFCERT_EVERY;
+	}
+	api_file_watch(l);
+	if (!leader || atomic_load(&l->deferred))
+		return LIFE_TICK;
+	if (changed == 1)
+		l->push_at = 0;
+	if (now >= l->push_at)
+		l->push_at = svc_ca_push_stale(s, sched, NULL) > 0 ?
+		    now + PUSH_RETRY : 0;
+	return LIFE_TICK;
+}

@@ -1,0 +1,353 @@
+/*
+ * Tests of api/tls.c through api_start() and api_tls_reload(): the
+ * HTTPS listener serves a replaced certificate (leaf + intermediate) to
+ * new connections without a restart, keeps open connections working,
+ * refuses bad files while keeping the old certificate, and survives
+ * reloads while clients connect.  A real service (SQLite in a temp
+ * folder) answers /healthz; libcurl is the client; certificates come
+ * from the openssl command line.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "api_priv.h"
+#include "testdb.h"
+
+struct fixture {
+	char		 dir[64];
+	char		 p[16][256];
+	struct svc	*svc;
+	struct api	*api;
+	char		 url[128];	/* https://127.0.0.1:<port>/healthz */
+};
+
+/* Paths in the fixture's folder. */
+enum { CA1, CA1_KEY, DB, API_CRT, API_KEY, ROOT2, BOTH, A1_CRT, A1_KEY,
+    A2_CHAIN, A2_KEY, GARBAGE, NPATHS };
+
+static const char *const names[NPATHS] = { "ca.crt", "ca.key", "rca.db",
+    "api.crt", "api.key", "root2.crt", "both.pem", "a1.crt", "a1.key",
+    "a2.chain", "a2.key", "garbage.pem" };
+
+static void
+sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_int_equal(system(cmd), 0);
+}
+
+static size_t
+discard(char *p, size_t sz, size_t n, void *u)
+{
+	(void)p;
+	(void)u;
+	return sz * n;
+}
+
+/* One GET of url on handle cu trusting cacert; the CURLcode. */
+static CURLcode
+get(CURL *cu, const char *url, const char *cacert, long *status)
+{
+	CURLcode rc;
+
+	curl_easy_setopt(cu, CURLOPT_URL, url);
+	curl_easy_setopt(cu, CURLOPT_CAINFO, cacert);
+	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, discard);
+	rc = curl_easy_perform(cu);
+	*status = 0;
+	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, status);
+	return rc;
+}
+
+/* A fresh connection: CURLE_OK and 200, or the failure. */
+static CURLcode
+get_new(const char *url, const char *cacert)
+{
+	CURL *cu = curl_easy_init();
+	CURLcode rc;
+	long status;
+
+	assert_non_null(cu);
+	rc = get(cu, url, cacert, &status);
+	if (rc == CURLE_OK)
+		assert_int_equal(status, 200);
+	curl_easy_cleanup(cu);
+	return rc;
+}
+
+/* Copy file src over dst through a rename (what selfcert does). */
+static void
+replace(struct fixture *f, int dst, int src)
+{
+	sh("cp %s %s.tmp && mv -f %s.tmp %s", f->p[src], f->p[dst],
+	    f->p[dst], f->p[dst]);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct svc_config sc = { 0 };
+	struct api_config ac = { 0 };
+	struct profile prof = { 0 };
+	struct err e;
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/rca-tls-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	for (int i = 0; i < NPATHS; i++)
+		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->dir, names[i]);
+	if (tdb_database(f->dir, names[DB], f->p[DB], sizeof(f->p[DB])) == -1)
+		fail_msg("the test's database");
+	/*
+	 * CA 1 (the service's) signs a1; root 2 signs an intermediate
+	 * that signs a2, served as leaf + intermediate.
+	 */
+	sh("cd %s && C='-addext basicConstraints=critical,CA:TRUE "
+	    "-addext keyUsage=critical,keyCertSign,cRLSign' && "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout ca.key -out ca.crt -days 30 -subj /CN=tls-ca1 "
+	    "$C 2>/dev/null && chmod 0400 ca.key && "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout root2.key -out root2.crt -days 30 "
+	    "-subj /CN=tls-root2 $C 2>/dev/null && "
+	    "printf 'basicConstraints=critical,CA:TRUE,pathlen:0\\n"
+	    "keyUsage=critical,keyCertSign,cRLSign\\n' > int.ext && "
+	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout int2.key -subj /CN=tls-int2 -out int2.csr "
+	    "2>/dev/null && openssl x509 -req -in int2.csr -CA root2.crt "
+	    "-CAkey root2.key -CAcreateserial -days 30 -extfile int.ext "
+	    "-out int2.crt 2>/dev/null && "
+	    "printf 'subjectAltName=IP:127.0.0.1\\n"
+	    "extendedKeyUsage=serverAuth\\n' > leaf.ext && "
+	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout a1.key -subj /CN=a1 -out a1.csr 2>/dev/null && "
+	    "openssl x509 -req -in a1.csr -CA ca.crt -CAkey ca.key "
+	    "-CAcreateserial -days 30 -extfile leaf.ext -out a1.crt "
+	    "2>/dev/null && "
+	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout a2.key -subj /CN=a2 -out a2.csr 2>/dev/null && "
+	    "openssl x509 -req -in a2.csr -CA int2.crt -CAkey int2.key "
+	    "-CAcreateserial -days 30 -extfile leaf.ext -out a2.crt "
+	    "2>/dev/null && cat a2.crt int2.crt > a2.chain && "
+	    "cat ca.crt root2.crt > both.pem && cp a1.crt api.crt && "
+	    "cp a1.key api.key && echo 'not a certificate' > garbage.pem",
+	    f->dir);
+	strcpy(prof.name, "redis-client");
+	prof.eku = EKU_CLIENT_AUTH;
+	prof.default_ttl = 3600;
+	prof.max_ttl = 86400;
+	prof.key_types = KEY_BIT(KEY_EC_P256);
+	sc.ca_cert = f->p[CA1];
+	sc.ca_key = f->p[CA1_KEY];
+	sc.database = f->p[DB];
+	sc.public_url = "http://127.0.0.1:1";
+	sc.crl_validity = 86400;
+	sc.crl_refresh_before = 3600;
+	sc.rotation_check_interval = 60;
+	sc.rotation_renew_before_pct = 33;
+	sc.profiles = &prof;
+	sc.nprofiles = 1;
+	if ((f->svc = svc_open(&sc, &e)) == NULL)
+		fail_msg("svc_open: %s", e.msg);
+	ac.api_listen = "127.0.0.1:0";
+	ac.api_tls = true;
+	ac.tls_cert = f->p[API_CRT];
+	ac.tls_key = f->p[API_KEY];
+	ac.tls_ca = f->p[CA1];
+	ac.threads = 2;
+	ac.max_connections = 256;
+	ac.max_connections_per_ip = 256;
+	if ((f->api = api_start(f->svc, &ac, &e)) == NULL)
+		fail_msg("api_start: %s", e.msg);
+	snprintf(f->url, sizeof(f->url), "https://127.0.0.1:%u/healthz",
+	    api_port(f->api));
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	api_stop(f->api);
+	svc_close(f->svc);
+	sh("rm -rf %s", f->dir);
+	free(f);
+	return 0;
+}
+
+/*
+ * A reload serves the new chain (leaf + intermediate: a client that
+ * trusts only root 2 verifies it) to new connections, while a
+ * keep-alive connection made before it keeps working on its socket.
+ */
+static void
+test_reload_serves_new_chain(void **state)
+{
+	struct fixture *f = *state;
+	CURL *kept = curl_easy_init();
+	long status, nconn = -1;
+	struct err e;
+
+	assert_non_null(kept);
+	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
+	assert_int_not_equal(get_new(f->url, f->p[ROOT2]), CURLE_OK);
+	assert_int_equal(get(kept, f->url, f->p[BOTH], &status), CURLE_OK);
+	assert_int_equal(status, 200);
+	replace(f, API_CRT, A2_CHAIN);
+	replace(f, API_KEY, A2_KEY);
+	assert_int_equal(api_tls_reload(f->api, &e), 0);
+	assert_int_equal(get_new(f->url, f->p[ROOT2]), CURLE_OK);
+	assert_int_not_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
+	/* The connection from before the reload is reused, and works. */
+	assert_int_equal(get(kept, f->url, f->p[BOTH], &status), CURLE_OK);
+	assert_int_equal(status, 200);
+	curl_easy_getinfo(kept, CURLINFO_NUM_CONNECTS, &nconn);
+	assert_int_equal(nconn, 0);
+	curl_easy_cleanup(kept);
+	/* And back: a second reload works the same way. */
+	replace(f, API_CRT, A1_CRT);
+	replace(f, API_KEY, A1_KEY);
+	assert_int_equal(api_tls_reload(f->api, &e), 0);
+	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
+}
+
+/* Bad files are refused with a clear code; the old chain stays. */
+static void
+test_reload_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct err e;
+
+	/* Not a certificate. */
+	replace(f, API_CRT, GARBAGE);
+	assert_int_equal(api_tls_reload(f->api, &e), -1);
+	assert_int_equal(e.code, ERR_CONFIG);
+	assert_non_null(strstr(e.msg, "not a PEM certificate chain"));
+	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
+	/* A key that is not the leaf's. */
+	replace(f, API_CRT, A2_CHAIN);
+	assert_int_equal(api_tls_reload(f->api, &e), -1);
+	assert_int_equal(e.code, ERR_CONFIG);
+	assert_non_null(strstr(e.msg, "does not hold the key"));
+	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
+	/* Not a key. */
+	replace(f, API_KEY, GARBAGE);
+	assert_int_equal(api_tls_reload(f->api, &e), -1);
+	assert_int_equal(e.code, ERR_CONFIG);
+	assert_non_null(strstr(e.msg, "private key"));
+	/* Missing. */
+	sh("rm -f %s", f->p[API_KEY]);
+	assert_int_equal(api_tls_reload(f->api, &e), -1);
+	assert_int_equal(e.code, ERR_IO);
+	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
+	assert_int_not_equal(get_new(f->url, f->p[ROOT2]), CURLE_OK);
+	/* No api, or an api without TLS: nothing to do. */
+	assert_int_equal(api_tls_reload(NULL, &e), 0);
+}
+
+#define NCLIENTS	4
+#define NRELOADS	20
+
+struct client {
+	pthread_t	 t;
+	const char	*url;
+	const char	*cacert;
+	volatile int	*stop;
+	int		 ok;
+	int		 failed;
+};
+
+static void *
+client_main(void *arg)
+{
+	struct client *c = arg;
+
+	while (!*c->stop) {
+		CURL *cu = curl_easy_init();
+		long status = 0;
+
+		if (cu == NULL || get(cu, c->url, c->cacert, &status) !=
+		    CURLE_OK || status != 200)
+			c->failed++;
+		else
+			c->ok++;
+		curl_easy_cleanup(cu);
+	}
+	return NULL;
+}
+
+/*
+ * Reloads while clients make new connections (trusting both roots):
+ * every request succeeds, whichever chain its handshake got.
+ */
+static void
+test_reload_under_load(void **state)
+{
+	struct fixture *f = *state;
+	struct client c[NCLIENTS];
+	volatile int stop = 0;
+	struct err e;
+	int total = 0;
+
+	/* Both chains side by side, swapped in turn. */
+	sh("cd %s && cp a1.crt c0.crt && cp a1.key c0.key && "
+	    "cp a2.chain c1.crt && cp a2.key c1.key", f->dir);
+	memset(c, 0, sizeof(c));
+	for (int i = 0; i < NCLIENTS; i++) {
+		c[i].url = f->url;
+		c[i].cacert = f->p[BOTH];
+		c[i].stop = &stop;
+		assert_int_equal(pthread_create(&c[i].t, NULL, client_main,
+		    &c[i]), 0);
+	}
+	for (int i = 0; i < NRELOADS; i++) {
+		sh("cd %s && cp c%d.crt api.crt.tmp && cp c%d.key "
+		    "api.key.tmp && mv -f api.key.tmp api.key && "
+		    "mv -f api.crt.tmp api.crt", f->dir, i % 2, i % 2);
+		assert_int_equal(api_tls_reload(f->api, &e), 0);
+		usleep(20000);
+	}
+	stop = 1;
+	for (int i = 0; i < NCLIENTS; i++) {
+		pthread_join(c[i].t, NULL);
+		assert_int_equal(c[i].failed, 0);
+		total += c[i].ok;
+	}
+	assert_true(total >= NCLIENTS);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reload_serves_new_chain,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_refusals, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reload_under_load, setup,
+		    teardown),
+	};
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
