@@ -184,8 +184,8 @@ test_prepare(void **state)
 	struct svc_ca_prepare_req	 req;
 	struct svc_ca_result		 res;
 	struct err			 e;
-	char				*crt, *pem, *st, spki[RCA_SHA256_HEX + 1];
-	char				*row;
+	char				*crt, *pem, *st, *row;
+	char				 spki[RCA_SHA256_HEX + 1];
 
 	prepare_self(f);
 	assert_mode(f, "ca-next.key", 0400);
