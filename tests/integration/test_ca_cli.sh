@@ -209,9 +209,10 @@ grep -Eq 'node n1 +ok' "$T/ca.out" || die "prepare output: $(cat "$T/ca.out")"
 [ "$(pem_count "$T/n1/ca.crt")" = 2 ] || die "the push without serve did not happen"
 grep -q "$(openssl x509 -in "$T/root.crt" -outform DER | base64 -w 64 | head -1)" \
     "$T/n1/ca.crt" || die "the outside root is not in n1's ca_file"
-cmp -s "$DATA/ca-next.crt" "$T/next.crt" ||
-    openssl x509 -in "$DATA/ca-next.crt" -noout > /dev/null ||
+fp() { openssl x509 -in "$1" -noout -fingerprint -sha256; }
+[ "$(fp "$DATA/ca-next.crt")" = "$(fp "$T/next.crt")" ] ||
     die "ca-next.crt is not the imported certificate"
+[ "$(stat -c %a "$DATA/ca-next.crt")" = 444 ] || die "ca-next.crt is not 0444"
 ca status
 [ "$RC" = 0 ] || die "ca status: exit $RC"
 grep -q '^next' "$T/ca.out" || die "status: $(cat "$T/ca.out")"
