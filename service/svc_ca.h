@@ -29,10 +29,11 @@ struct svc;
 struct svc_ca_view_ent {
 	int64_t		 id;
 	const char	*ski;		/* lowercase hex */
-	const char	*state;		/* "pending", "next", "current",
-					   "retired" */
-	const char	*certificate;	/* issuing cert PEM; NULL: pending */
-	const char	*chain;		/* intermediates PEM ("" for none) */
+	const char	*state;		/* "pending", "next",
+					   "current", "retired" */
+	const char	*certificate;	/* its cert PEM; NULL: pending */
+	const char	*chain;		/* cert + intermediates PEM;
+					   "" when self-signed */
 	const char	*anchors;	/* the anchors' PEM */
 	const char	*csr;		/* pending only, else NULL */
 	int64_t		 not_before;	/* 0: pending */
@@ -42,13 +43,13 @@ struct svc_ca_view_ent {
 	int64_t		 created_at;
 	int64_t		 activated_at;	/* 0: never (null) */
 	char		*crl_url;	/* new; NULL: pending */
-	int64_t		 certificates_unexpired; /* unrevoked, unexpired */
+	int64_t		 certificates_unexpired; /* unrevoked */
 	bool		 has_key;	/* this instance holds its key */
 };
 struct svc_ca_view {
 	struct svc_ca_view_ent	*ca;	/* new, n of them */
 	size_t			 n;
-	size_t			 current;	/* index of the current CA */
+	size_t			 current;	/* the current CA's index */
 	char			 bundle_etag[SVC_ETAG_MAX];
 	uint64_t		 generation;
 	void			*ref;	/* one snapshot reference */

@@ -53,7 +53,7 @@ struct svc_cas {
 	char			 bundle_etag[RCA_ETAG_MAX];
 	struct ca_trust		*trust;		/* owned */
 	size_t			 ntrust;
-	struct svc_ca_ent	**trust_ent;	/* owned array, borrowed ents */
+	struct svc_ca_ent	**trust_ent;	/* owned array of borrowed */
 };
 
 /*

@@ -347,6 +347,9 @@ struct svc_crl_ca *svc_crl_slot(struct svc *s, int64_t ca_id,
  */
 struct svc_crl_buf *svc_crl_buf_new(unsigned char *der, size_t len,
 	    struct err *e);
+/* Make b's PEM unless it exists; then c's pem is set.  ERR_CRYPTO. */
+int	svc_crl_buf_pem(struct svc_crl_buf *b, struct svc_crl *c,
+	    struct err *e);
 bool	svc_crl_swap(struct svc *s, int64_t ca_id, const char *ski,
 	    struct svc_crl_buf *b, uint64_t number, int64_t this_update,
 	    int64_t next_update, bool from_db);
