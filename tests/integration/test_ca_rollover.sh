@@ -171,6 +171,32 @@ leaf_verifies()
 	aki "$T/probe.pem"
 }
 
+# leaves_verify WHAT: every valid certificate the CA has issued (GET
+# /v1/certificates?status=valid) and not expiring within 5 s verifies
+# with the bundle as anchors and the CAs' certificates of GET /v1/ca as
+# untrusted intermediates.  Prints how many.
+leaves_verify()
+{
+	local s n=0
+	jq -r '[.current, .next, .retired[]?] | map(select(. != null and
+	    .certificate != null)) | .[].certificate' "$T/ca.json" \
+	    > "$T/cas.pem"
+	list_serials status=valid
+	for s in $(cat "$T/serials"); do
+		adm GET "/v1/certificates/$s.pem"
+		expect_status 200 "$1: GET /v1/certificates/$s.pem"
+		cp "$T/body" "$T/leaf.pem"
+		openssl x509 -in "$T/leaf.pem" -noout -checkend 5 \
+		    > /dev/null 2>&1 || continue
+		openssl verify -CAfile "$T/bundle.pem" -untrusted "$T/cas.pem" \
+		    "$T/leaf.pem" > "$T/verify.out" 2>&1 ||
+		    die "$1: the valid certificate $s does not verify against the bundle: $(cat "$T/verify.out")"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 1 ] || die "$1: no valid certificate to verify"
+	printf '%s\n' "$n"
+}
+
 # crls_verify WHAT: every CA of GET /v1/ca serves its CRL at
 # /v1/crl/<ski> (DER) and .pem, each verifying against that CA.
 crls_verify()
@@ -239,8 +265,9 @@ check_phase()
 	leaf_verifies "$1" > /dev/null || exit 1
 	crls_verify "$1"
 	daemon_files_verify "$1" > /dev/null || exit 1
+	leaves_verify "$1" > "$T/nleaves" || exit 1
 	rca_link_up "$RPORT" || die "$1: the replication link is not up"
-	ok "$1: served chains, an issued leaf, the daemon's files and $(jq '[.current, .next, .retired[]?] | map(select(. != null)) | length' "$T/ca.json") CRL(s) verify; bundle $ETAG ($(ncerts "$T/bundle.pem") anchor(s))"
+	ok "$1: served chains, $(cat "$T/nleaves") valid leaves, the daemon's files and $(jq '[.current, .next, .retired[]?] | map(select(. != null)) | length' "$T/ca.json") CRL(s) verify; bundle $ETAG ($(ncerts "$T/bundle.pem") anchor(s))"
 }
 
 # phase_mark NAME: keep the clients' counters at a phase boundary.
