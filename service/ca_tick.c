@@ -13,7 +13,7 @@
 #include "timeutil.h"
 
 /* The CA generation is checked at least this often (seconds). */
-#define LIFE_TICK		5
+#define LIFE_TICK		SVC_CA_TICK
 /* Own certificates: checked hourly. */
 #define SELFCERT_EVERY		3600
 /* After a failed push, the next attempt. */

@@ -19,21 +19,6 @@
 
 _Static_assert(SVC_ETAG_MAX == RCA_ETAG_MAX, "svc.h's ETag size");
 
-/*
- * Until service/ca_files.c (h/life) links in: nothing to reconcile.
- * Its definition replaces this one.
- */
-__attribute__((weak)) int
-svc_ca_files_reconcile(struct svc *s, const struct ca_rec *rows, size_t n,
-    struct err *e)
-{
-	(void)s;
-	(void)rows;
-	(void)n;
-	(void)e;
-	return 0;
-}
-
 void
 svc_ca_key_path(const struct svc *s, enum ca_state st, char *buf, size_t len)
 {
@@ -390,7 +375,8 @@ cas_bootstrap(struct svc *s, struct err *e)
 	if ((ca = ca_load(s->ca_cert_path, s->ca_key_path, s->ca_pass_file,
 	    s->public_url, e)) == NULL || boot_rec(s, ca, &r, e) == -1)
 		goto out;
-	if (!svc_read_only(s)) {
+	/* svc_read_only(), without calling back into ops.c. */
+	if (!atomic_load(&s->read_only)) {
 		if (db_ca_bootstrap(s->db, &r, e) == -1)
 			goto out;
 		rc = svc_cas_reload(s, e);

@@ -200,7 +200,8 @@ step_write(struct rot *r)
 
 	err_clear(&e);
 	content[RF_KEY] = r->iss.private_key_pem;
-	content[RF_CERT] = r->iss.cert.pem;
+	/* SPEC 10: the chain (leaf + intermediates), trusting the bundle. */
+	content[RF_CERT] = r->iss.chain_pem;
 	content[RF_CA] = r->iss.ca_pem;
 	name[RF_KEY] = r->node.key_file;
 	name[RF_CERT] = r->node.cert_file;

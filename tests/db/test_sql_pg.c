@@ -503,7 +503,7 @@ test_counts_triggers(void **state)
 {
 	PGconn *c = new_db("counts");
 	long long mark;
-	const char *crl[] = { "1", NULL, "0", "" }, *t[] = { NULL };
+	const char *crl[] = { "1", NULL, "0", "", "1" }, *t[] = { NULL };
 	char tu[32], *uri;
 
 	(void)state;
@@ -523,7 +523,7 @@ test_counts_triggers(void **state)
 	/* A CRL moves the mark (trigger), then a batch does. */
 	snprintf(tu, sizeof(tu), "%lld", mark + 150);
 	crl[1] = tu;
-	PQclear(stmt(c, DB_STMT_CRL_INSERT, 4, crl));
+	PQclear(stmt(c, DB_STMT_CRL_INSERT, 5, crl));
 	assert_int_equal(stmt_int(c, DB_STMT_COUNTS_MARK, 0, NULL),
 	    mark + 150);
 	counts_agree(c, mark + 150);
@@ -605,7 +605,10 @@ test_indexes_used(void **state)
 	const char *exp[] = { "0", "-1", "1000", NULL, NULL, NULL, "1100",
 	    "50", "0", "1000", "1100" };
 	const char *range[] = { "1000", "1100", "10" };
-	const char *now[] = { "4000" }, *key[] = { "ab", "1000" };
+	const char *now[] = { "4000" }, *key[] = { "ab", "1000", "1" };
+	/* now, ca_id; from, to, ca_id: a CA's CRL reads (schema 5) */
+	const char *crlnow[] = { "4000", "1" };
+	const char *crlrange[] = { "1000", "1100", "1" };
 	const char *any[] = { "0", "-1", "0", NULL, NULL, NULL, "0", "50",
 	    "0" };
 	/* ca_id, now, limit: a CA's unexpired certificates */
@@ -645,10 +648,10 @@ test_indexes_used(void **state)
 	    "certificates_expiry");
 	uses_index(c, DB_STMT_CERT_PROBE_EXPIRES, 3, range,
 	    "certificates_expiry");
-	uses_index(c, DB_STMT_CERT_REVOKED_UNEXPIRED, 1, now,
+	uses_index(c, DB_STMT_CERT_REVOKED_UNEXPIRED, 2, crlnow,
 	    "certificates_revoked");
-	uses_index(c, DB_STMT_CRL_EXPIRED, 2, range, NULL);
-	uses_index(c, DB_STMT_CRL_SAME_KEY, 2, key, "certificates_spki");
+	uses_index(c, DB_STMT_CRL_EXPIRED, 3, crlrange, NULL);
+	uses_index(c, DB_STMT_CRL_SAME_KEY, 3, key, "certificates_spki");
 	uses_index(c, DB_STMT_CERT_SPKI_MISSING, 2, range,
 	    "certificates_spki");
 	uses_index(c, DB_STMT_CERT_COUNTS, 1, now, "certificates_expiry");
@@ -990,7 +993,7 @@ test_counts_concurrent(void **state)
 static void
 test_crl_lock(void **state)
 {
-	const char *crl[] = { "1", "10", "20", "" };
+	const char *crl[] = { "1", "10", "20", "", "1" };
 	char *uri = pg_fixture_createdb(pg, "crl_lock");
 	PGconn *a, *b;
 
@@ -1004,7 +1007,7 @@ test_crl_lock(void **state)
 	sql_ok(b, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
 	PQclear(stmt(a, DB_STMT_PG_CRL_LOCK, 0, NULL));
 	assert_int_equal(stmt_int(a, DB_STMT_CRL_MAX, 0, NULL), 0);
-	PQclear(stmt(a, DB_STMT_CRL_INSERT, 4, crl));
+	PQclear(stmt(a, DB_STMT_CRL_INSERT, 5, crl));
 	assert_int_equal(PQsendQueryParams(b,
 	    db_sql_pg_text(DB_STMT_PG_CRL_LOCK), 0, NULL, NULL, NULL, NULL,
 	    0), 1);

@@ -493,7 +493,8 @@ test_rollover(void **state)
 	struct err		 e;
 	char			 old_ski[RCA_SKI_HEX_MAX + 1];
 	char			 new_ski[RCA_SKI_HEX_MAX + 1];
-	char			 lo[512], ln[512], oldpem[4096], newpem[4096];
+	char			 lo[512], ln[512];
+	char			 oldpem[4096], newpem[4096];
 	unsigned char		*der;
 	size_t			 len;
 	uint64_t		 nx = 0, ny = 0;
@@ -515,6 +516,22 @@ test_rollover(void **state)
 	assert_int_equal(v.n, 2);
 	assert_string_equal(view_ski(&v, "current"), old_ski);
 	assert_true(v.ca[1].has_key);
+	/* Its CRL at once (the first publication on demand), empty. */
+	{
+		struct svc_crl	cn;
+		char		list[64];
+
+		assert_int_equal(svc_crl_current(f->svc, v.ca[1].ski, &cn,
+		    &e), 0);
+		assert_true(cn.number > 0);
+		crl_serials(&cn, list, sizeof(list));
+		assert_string_equal(list, "");
+		put(f->dir, "next.pem", v.ca[1].certificate);
+		put(f->dir, "crl-next.pem", cn.pem);
+		assert_int_equal(sh(f->dir, "openssl crl -in crl-next.pem "
+		    "-noout -CAfile next.pem"), 0);
+		svc_crl_clear(&cn);
+	}
 	svc_ca_view_clear(&v);
 	svc_bundle_get(f->svc, &b);
 	assert_int_equal(pem_count(b.pem), 2);
