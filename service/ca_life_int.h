@@ -48,6 +48,8 @@ struct svc_life {
 	atomic_bool	 deferred;	/* svc_ca_set_deferred() */
 	int64_t		 selfcert_at;	/* next check (scheduler only) */
 	int64_t		 push_at;	/* next stale push (scheduler only) */
+	int		 push_fails;	/* stale pushes failed in a row */
+	int64_t		 key_retry_at;	/* a current key that did not load */
 	/* The API certificate file as last seen (scheduler only). */
 	bool		 api_seen;
 	ino_t		 api_ino;
@@ -126,7 +128,23 @@ int64_t	svc_life_tick(struct svc *s, const struct svc_actor *sched,
  */
 int	ca_push_node(struct svc *s, const struct svc_actor *a,
 	    const char *name, const char *bundle, const char *etag,
-	    struct svc_ca_node_result *r);
+	    bool rotated_only, struct svc_ca_node_result *r);
+
+/*
+ * svc_ca_push_stale() for the scheduler: rotated_only skips the nodes
+ * never rotated (their first rotation, due at once, writes the
+ * bundle), so a node just registered is not raced for its mark.
+ * Returns the number of nodes that failed.
+ */
+int	ca_push_stale(struct svc *s, const struct svc_actor *a,
+	    struct svc_ca_result *res, bool rotated_only);
+
+/*
+ * A rotation wrote pem (the bundle of the snapshot it issued from) as
+ * node's ca_file: record its ETag when it is still the current bundle.
+ */
+void	ca_push_note_written(struct svc *s, const char *node,
+	    const char *pem);
 
 
 #endif

@@ -201,6 +201,11 @@ test_push_cycle(void **state)
 	/* The node's certificate comes from this CA's rotation. */
 	assert_int_equal(svc_rotate(r->f->svc, &r->f->admin, n.name, &rec,
 	    &e), 0);
+	/* The rotation wrote the bundle: the node is not stale. */
+	assert_int_equal(svc_ca_stale_nodes(r->f->svc, &stale, &nstale, &e),
+	    0);
+	assert_int_equal(nstale, 0);
+	svc_ca_names_free(stale, nstale);
 	memset(&req, 0, sizeof(req));
 	if (svc_ca_prepare(r->f->svc, &r->f->admin, &req, &res, &e) == -1)
 		fail_msg("prepare: %s", e.msg);

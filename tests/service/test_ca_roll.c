@@ -596,6 +596,166 @@ test_complete_invalid(void **state)
 	free(cur);
 }
 
+/* ---- a second instance on the same database, its own folder ---- */
+
+/* Copy f's file name into dir (mode). */
+static void
+copy_into(const struct fx *f, const char *dir, const char *name,
+    const char *as, mode_t mode)
+{
+	char		*buf = slurp(f, name), path[512];
+	struct err	 e;
+
+	err_clear(&e);
+	assert_non_null(buf);
+	snprintf(path, sizeof(path), "%s/%s", dir, as);
+	unlink(path);
+	if (fio_write_excl(path, buf, strlen(buf), mode, &e) == -1)
+		fail_msg("%s: %s", path, e.msg);
+	free(buf);
+}
+
+/* An instance with its own data folder b (ca.crt, ca.key copied). */
+static struct svc *
+open_second(struct fx *f, char *b, size_t bsz, struct svc_config *cfg,
+    char *crt, char *key)
+{
+	struct svc	*s;
+	struct err	 e;
+
+	snprintf(b, bsz, "%s.b", f->dir);
+	assert_int_equal(mkdir(b, 0700), 0);
+	copy_into(f, b, "ca.crt", "ca.crt", 0444);
+	copy_into(f, b, "ca.key", "ca.key", 0400);
+	*cfg = f->cfg;
+	snprintf(crt, 256, "%s/ca.crt", b);
+	snprintf(key, 256, "%s/ca.key", b);
+	cfg->ca_cert = crt;
+	cfg->ca_key = key;
+	cfg->data_dir = b;
+	err_clear(&e);
+	if ((s = svc_open(cfg, &e)) == NULL)
+		fail_msg("second instance: %s", e.msg);
+	return s;
+}
+
+static void
+rm_second(const char *b)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", b);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A client certificate issued by s: its CA id, or the error code. */
+static int64_t
+issue_on(struct svc *s, struct fx *f, enum err_code *code)
+{
+	struct svc_issue_req	req;
+	struct svc_issued	out;
+	struct names		n = NAMES_INIT;
+	struct err		e;
+	int64_t			id = 0;
+
+	err_clear(&e);
+	fx_names(&n, "client-b", NULL);
+	memset(&req, 0, sizeof(req));
+	memset(&out, 0, sizeof(out));
+	req.profile = "redis-client";
+	req.names = &n;
+	*code = ERR_OK;
+	if (svc_issue(s, &f->cli, &req, &out, &e) == -1)
+		*code = e.code;
+	else
+		id = out.cert.ca_id;
+	svc_issued_clear(&out);
+	names_clear(&n);
+	return id;
+}
+
+/*
+ * The documented way: ca-next.* copied to B between prepare and
+ * activate; after A activates, B's watch renames its files and B
+ * issues from the new CA; after A retires, B deletes ca-prev.*.
+ */
+static void
+test_second_instance(void **state)
+{
+	struct fx			*f = *state;
+	struct svc			*b;
+	struct svc_config		 cfg;
+	struct svc_ca_result		 res;
+	struct err			 e;
+	char				 dir[128], crt[256], key[256], p[512];
+	char				 spki[RCA_SHA256_HEX + 1], *want;
+	enum err_code			 code;
+	struct stat			 st;
+
+	b = open_second(f, dir, sizeof(dir), &cfg, crt, key);
+	prepare_self(f);
+	err_clear(&e);
+	assert_int_equal(svc_ca_watch(b, &e), 1);
+	/* B writes the next CA's certificate from the row, not its key. */
+	snprintf(p, sizeof(p), "%s/ca-next.crt", dir);
+	assert_int_equal(stat(p, &st), 0);
+	copy_into(f, dir, "ca-next.key", "ca-next.key", 0400);
+	activate_ok(f);
+	assert_int_equal(svc_ca_watch(b, &e), 1);
+	snprintf(p, sizeof(p), "%s/ca.key", dir);
+	assert_int_equal(ca_key_file_spki_sha256(p, NULL, spki, &e), 0);
+	want = row_col(f, "spki_sha256", "current");
+	assert_string_equal(spki, want);
+	free(want);
+	assert_int_equal(issue_on(b, f, &code), 2);
+	assert_int_equal(code, ERR_OK);
+	/* Nothing changed: the watch does nothing. */
+	assert_int_equal(svc_ca_watch(b, &e), 0);
+	err_clear(&e);
+	if (svc_ca_retire(f->svc, &f->admin, true, &res, &e) == -1)
+		fail_msg("retire: %s", e.msg);
+	svc_ca_result_clear(&res);
+	assert_int_equal(svc_ca_watch(b, &e), 1);
+	snprintf(p, sizeof(p), "%s/ca-prev.key", dir);
+	assert_int_equal(stat(p, &st), -1);
+	svc_close(b);
+	rm_second(dir);
+}
+
+/*
+ * B never got ca-next.key: after activate it refuses issuance (503
+ * unavailable) and is not ready, until the key is copied as ca.key;
+ * its next tick loads it.
+ */
+static void
+test_second_without_key(void **state)
+{
+	struct fx		*f = *state;
+	struct svc		*b;
+	struct svc_config	 cfg;
+	struct svc_health	 h;
+	struct err		 e;
+	char			 dir[128], crt[256], key[256];
+	enum err_code		 code;
+
+	b = open_second(f, dir, sizeof(dir), &cfg, crt, key);
+	prepare_self(f);
+	activate_ok(f);
+	err_clear(&e);
+	assert_int_equal(svc_ca_watch(b, &e), 1);
+	assert_int_equal(issue_on(b, f, &code), 0);
+	assert_int_equal(code, ERR_UNAVAILABLE);
+	svc_health(b, &h);
+	assert_false(h.ca_key);
+	assert_false(h.ready);
+	copy_into(f, dir, "ca.key", "ca.key", 0400);
+	(void)svc_tick(b);
+	assert_int_equal(issue_on(b, f, &code), 2);
+	assert_int_equal(code, ERR_OK);
+	svc_close(b);
+	rm_second(dir);
+}
+
 int
 main(void)
 {
@@ -617,6 +777,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_two_tier, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_complete_invalid,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_second_instance,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_second_without_key,
 		    fx_setup, fx_teardown),
 	};
 
