@@ -270,12 +270,22 @@ check_phase()
 	ok "$1: served chains, $(cat "$T/nleaves") valid leaves, the daemon's files and $(jq '[.current, .next, .retired[]?] | map(select(. != null)) | length' "$T/ca.json") CRL(s) verify; bundle $ETAG ($(ncerts "$T/bundle.pem") anchor(s))"
 }
 
-# phase_mark NAME: keep the clients' counters at a phase boundary.
+# phase_mark NAME: keep the clients' counters at a phase boundary; both
+# clients got commands through since the last one, none failed.
+MARK_A=0
+MARK_B=0
 phase_mark()
 {
+	local a b
 	cp "$T/clients.json" "$T/clients.$1.json"
-	log "clients at $1: A ok $(rca_clients_get .a.ok), B ok $(rca_clients_get .b.ok), link samples $(rca_clients_get .link.samples)"
+	a=$(jq -r .a.ok "$T/clients.$1.json")
+	b=$(jq -r .b.ok "$T/clients.$1.json")
+	log "clients at $1: A ok $a, B ok $b, link samples $(rca_clients_get .link.samples)"
 	rca_clients_clean "at $1"
+	[ "$a" -gt "$MARK_A" ] && [ "$b" -gt "$MARK_B" ] ||
+	    die "at $1: the clients got nothing through since the last phase (A $MARK_A -> $a, B $MARK_B -> $b)"
+	MARK_A=$a
+	MARK_B=$b
 }
 
 # metric_has REGEX WHAT: /metrics has a line matching REGEX.
@@ -350,8 +360,6 @@ rca_clients_start "$T/a.crt" "$T/a.key" "$T/a.ca" "$APP"
 sleep 2
 check_phase "before the rollover"
 phase_mark start
-[ "$(rca_clients_get .b.ok)" -gt 0 ] && [ "$(rca_clients_get .a.ok)" -gt 0 ] ||
-    die "the clients do not get through: $(cat "$T/clients.json")"
 
 # ---- 1. prepare ----
 
