@@ -322,7 +322,8 @@ rollback(struct init_state *st)
 
 /*
  * Issue a certificate through the service under an internal profile and
- * write its key (0400, exclusive) and certificate (0444, exclusive).
+ * write its key (0400, exclusive) and certificate chain (0444,
+ * exclusive).
  */
 static int
 issue_pair(struct svc *s, const struct svc_actor *a,
@@ -331,6 +332,7 @@ issue_pair(struct svc *s, const struct svc_actor *a,
     struct svc_issued *out, struct err *e)
 {
 	struct svc_issue_req req;
+	const char *pem;
 	int rc = -1;
 
 	memset(&req, 0, sizeof(req));
@@ -349,8 +351,11 @@ issue_pair(struct svc *s, const struct svc_actor *a,
 	    strlen(out->private_key_pem), 0400, e) == -1)
 		goto out;
 	st->made[fkey] = true;
-	if (fio_write_excl(st->path[fcert], out->cert.pem,
-	    strlen(out->cert.pem), 0444, e) == -1)
+	/* The chain (leaf + intermediates): a peer trusting only the root
+	 * (two tiers) must be able to verify it. */
+	pem = out->chain_pem != NULL && out->chain_pem[0] != '\0' ?
+	    out->chain_pem : out->cert.pem;
+	if (fio_write_excl(st->path[fcert], pem, strlen(pem), 0444, e) == -1)
 		goto out;
 	st->made[fcert] = true;
 	rc = 0;
