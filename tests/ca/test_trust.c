@@ -378,6 +378,106 @@ test_crl_per_ca(void **state)
 	}
 }
 
+/*
+ * Three tiers made with openssl: root -> mid -> issuing.  ca.crt holds
+ * the issuing cert and then mid; the chain, leaves, renewals, the
+ * bundle (the root only) and ca_complete_cert() all go through mid.
+ */
+static void
+test_intermediates(void **state)
+{
+	struct fx *f = *state;
+	const char *d = f->dir[4];
+	char *crt = th_path(d, "3.crt"), *key = th_path(d, "3.key");
+	char *roots = th_path(d, "roots.pem"), *leaf = th_path(d, "leaf.pem");
+	char *cpem, *rpem, *mid, *etag_pem;
+	char etag[RCA_ETAG_MAX];
+	const struct ca *set[1];
+	struct ca_trust *t;
+	struct ca_new n;
+	struct ca_cert c;
+	struct profile p;
+	struct err e;
+	struct ca *ca;
+
+	assert_int_equal(th_sh("cd %s && "
+	    "printf '[r]\nbasicConstraints=critical,CA:TRUE\n"
+	    "keyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash"
+	    "\n[m]\nbasicConstraints=critical,CA:TRUE,pathlen:1\n"
+	    "keyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash"
+	    "\nauthorityKeyIdentifier=keyid:always\n[i]\n"
+	    "basicConstraints=critical,CA:TRUE,pathlen:0\n"
+	    "keyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash"
+	    "\nauthorityKeyIdentifier=keyid:always\n' > x.cnf && "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout r.key -subj /CN=R3 -days 30 -config x.cnf "
+	    "-extensions r -out roots.pem 2>/dev/null && "
+	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout m.key -subj /CN=M3 -out m.csr 2>/dev/null && "
+	    "openssl x509 -req -in m.csr -CA roots.pem -CAkey r.key "
+	    "-CAcreateserial -days 20 -extfile x.cnf -extensions m -out m.crt "
+	    "2>/dev/null && "
+	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout 3.key -subj /CN=I3 -out i.csr 2>/dev/null && "
+	    "openssl x509 -req -in i.csr -CA m.crt -CAkey m.key "
+	    "-CAcreateserial -days 10 -extfile x.cnf -extensions i -out i.crt "
+	    "2>/dev/null && cat i.crt m.crt > 3.crt && chmod 0400 3.key", d),
+	    0);
+	cpem = th_read(crt);
+	rpem = th_read(roots);
+	mid = th_path(d, "m.crt");
+	err_clear(&e);
+	ca = ca_load_pem(cpem, rpem, key, NULL, URL, &e);
+	if (ca == NULL)
+		fail_msg("ca_load_pem: %s", e.msg);
+	/* The chain is the issuing cert and mid; the anchor the root. */
+	assert_string_equal(ca_anchors_pem(ca), rpem);
+	assert_int_equal(count_certs(ca_chain_pem(ca)), 2);
+	assert_true(strncmp(ca_chain_pem(ca), ca_cert_pem(ca),
+	    strlen(ca_cert_pem(ca))) == 0);
+	th_profile_client(&p);
+	th_leaf(ca, &p, "deep.test", 0, 0, &c);
+	th_write(leaf, c.pem, 0644);
+	assert_int_equal(th_sh("openssl verify -CAfile %s -untrusted %s %s "
+	    ">/dev/null", roots, crt, leaf), 0);
+	assert_int_equal(th_sh("openssl verify -CAfile %s -untrusted %s %s "
+	    ">/dev/null 2>&1", roots, mid, leaf) == 0, 0);
+	set[0] = ca;
+	t = ca_trust_new(set, 1, &e);
+	assert_non_null(t);
+	assert_int_equal(verify(t, &c, 0, &e), 0);
+	ca_trust_free(t);
+	etag_pem = ca_bundle_pem(set, 1, etag, &e);
+	assert_string_equal(etag_pem, rpem);
+	free(etag_pem);
+	ca_cert_clear(&c);
+	ca_free(ca);
+	/* Without mid, the chain does not reach the root. */
+	err_clear(&e);
+	{
+		char *only = strdup(cpem);
+
+		*strstr(strstr(only, "END CERTIFICATE"), "\n") = '\0';
+		assert_null(ca_load_pem(only, rpem, NULL, NULL, URL, &e));
+		assert_int_equal(e.code, ERR_INVALID_CHAIN);
+		free(only);
+	}
+	/* ca_complete_cert() takes the same cert + intermediates. */
+	err_clear(&e);
+	if (ca_complete_cert(key, NULL, cpem, rpem, &n, &e) != 0)
+		fail_msg("ca_complete_cert: %s", e.msg);
+	assert_string_equal(n.cert_pem, cpem);
+	assert_string_equal(n.anchors_pem, rpem);
+	ca_new_clear(&n);
+	free(cpem);
+	free(rpem);
+	free(mid);
+	free(crt);
+	free(key);
+	free(roots);
+	free(leaf);
+}
+
 int
 main(void)
 {
@@ -390,6 +490,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_chain_refusals,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crl_per_ca, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_intermediates, setup,
 		    teardown),
 	};
 

@@ -640,8 +640,10 @@ test_indexes_used(void **state)
 	uses_index(c, DB_STMT_CERT_LIST_EXPIRES, 11, exp,
 	    "certificates_expiry");
 	uses_index(c, DB_STMT_CERT_LIST, 9, any, NULL);
-	uses_index(c, DB_STMT_CA_UNEXPIRED_COUNT, 2, ca, "certificates_ca");
-	uses_index(c, DB_STMT_CA_UNEXPIRED_LIST, 3, ca, "certificates_ca");
+	uses_index(c, DB_STMT_CA_UNEXPIRED_COUNT, 2, ca,
+	    "certificates_expiry");
+	uses_index(c, DB_STMT_CA_UNEXPIRED_LIST, 3, ca,
+	    "certificates_expiry");
 	uses_index(c, DB_STMT_CERT_PROBE_UNREVOKED, 3, range,
 	    "certificates_expiry");
 	uses_index(c, DB_STMT_CERT_PROBE_EXPIRES, 3, range,
