@@ -58,6 +58,7 @@ api_h_ca_bundle(struct api_req *r, struct api_resp *out, struct err *e)
 
 	(void)e;
 	svc_bundle_get(r->svc, &b);
+	snprintf(out->etag, sizeof(out->etag), "%s", b.etag);
 	if (api_etag_matches(api_header(r, "If-None-Match"), b.etag)) {
 		api_resp_empty(out, 304);
 		svc_bundle_unref(&b);
@@ -65,7 +66,6 @@ api_h_ca_bundle(struct api_req *r, struct api_resp *out, struct err *e)
 		/* The snapshot's PEM, held by the response until sent. */
 		api_resp_shared(out, 200, PEM_TYPE, b.pem, b.len,
 		    svc_ca_ref_put, b.ref);
-	snprintf(out->etag, sizeof(out->etag), "%s", b.etag);
 	return 0;
 }
 

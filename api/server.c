@@ -74,6 +74,24 @@ read_pem(const char *path, char **out, size_t *len, struct err *e)
 	return 0;
 }
 
+/*
+ * MHD_start_daemon with ops.  With TLS the certificate is not given to
+ * MHD: each connection pins the current one (tls.c) and its handshake
+ * asks for it, so that api_tls_reload() takes effect without a restart.
+ */
+static struct MHD_Daemon *
+mhd_start(struct api *a, struct listener *l, unsigned flags,
+    struct MHD_OptionItem *ops, bool tls)
+{
+	if (tls)
+		return MHD_start_daemon(flags, 0, NULL, NULL, api_on_request,
+		    l, MHD_OPTION_ARRAY, ops, MHD_OPTION_HTTPS_CERT_CALLBACK,
+		    &api_tls_retrieve, MHD_OPTION_NOTIFY_CONNECTION,
+		    api_tls_on_connection, a->tls, MHD_OPTION_END);
+	return MHD_start_daemon(flags, 0, NULL, NULL, api_on_request, l,
+	    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+}
+
 static struct MHD_Daemon *
 start_daemon(struct api *a, struct listener *l, const char *addr, bool tls,
     const struct api_config *c, struct err *e)
@@ -141,19 +159,7 @@ start_daemon(struct api *a, struct listener *l, const char *addr, bool tls,
 			    MHD_OPTION_HTTPS_MEM_TRUST, 0, a->tls_ca };
 	}
 	ops[i++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
-	/*
-	 * The certificate is not given to MHD: each connection pins the
-	 * current one (tls.c) and the handshake asks for it, so that
-	 * api_tls_reload() takes effect without a restart.
-	 */
-	if (tls)
-		d = MHD_start_daemon(flags, 0, NULL, NULL, api_on_request, l,
-		    MHD_OPTION_ARRAY, ops, MHD_OPTION_HTTPS_CERT_CALLBACK,
-		    &api_tls_retrieve, MHD_OPTION_NOTIFY_CONNECTION,
-		    api_tls_on_connection, a->tls, MHD_OPTION_END);
-	else
-		d = MHD_start_daemon(flags, 0, NULL, NULL, api_on_request, l,
-		    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	d = mhd_start(a, l, flags, ops, tls);
 	if (d == NULL)
 		err_set(e, ERR_NET, "cannot listen on %.80s (%s listener)",
 		    addr, l->name);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ca_life_int.h"
 #include "fileio.h"
 #include "fileset.h"
 #include "log.h"
@@ -443,6 +444,8 @@ finish_ok(struct rot *r, char *rev, size_t rsz)
 	n->last_rotation_id = r->rec->id;
 	if (db_node_update_state(r->s->db, n, &e) == -1)
 		log_error("rotation of %s: node state: %s", n->name, e.msg);
+	/* Its ca_file is the bundle now: no push needed (ca_push.c). */
+	ca_push_note_written(r->s, n->name, r->iss.ca_pem);
 	if (revoke_if(r, recorded, REASON_SUPERSEDED, NULL))
 		snprintf(rev, rsz, "; revoked %s (superseded)", recorded);
 	if (strcmp(r->rec->old_serial, recorded) != 0 &&

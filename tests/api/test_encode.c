@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "api_priv.h"
+#include "api_ca.h"
 
 #define T0 1795827600	/* 2026-11-28T01:00:00Z */
 
@@ -327,6 +327,102 @@ test_http_date(void **state)
 	assert_string_equal(d, "Thu, 01 Jan 1970 00:00:00 GMT");
 }
 
+/* GET /v1/ca's body: current first, a pending next, a retired one. */
+static void
+test_ca_body(void **state)
+{
+	struct svc_ca_view_ent ca[3];
+	struct svc_ca_view v;
+	json_t *b, *c;
+
+	(void)state;
+	memset(ca, 0, sizeof(ca));
+	memset(&v, 0, sizeof(v));
+	ca[0].id = 3;
+	ca[0].ski = "cc";
+	ca[0].state = "retired";
+	ca[0].certificate = "-----BEGIN CERTIFICATE-----old";
+	ca[0].chain = "";
+	ca[0].anchors = "A0";
+	ca[0].not_before = 1700000000;
+	ca[0].not_after = 1800000000;
+	strcpy(ca[0].fingerprint, "f0");
+	ca[0].created_at = 1700000000;
+	ca[0].activated_at = 1700000100;
+	ca[0].crl_url = (char *)"http://x/v1/crl/cc";
+	ca[0].certificates_unexpired = 2;
+	ca[1].id = 4;
+	ca[1].ski = "dd";
+	ca[1].state = "current";
+	ca[1].certificate = "-----BEGIN CERTIFICATE-----cur";
+	ca[1].chain = "CHAIN";
+	ca[1].anchors = "A1";
+	ca[1].not_before = 1750000000;
+	ca[1].not_after = 1900000000;
+	strcpy(ca[1].fingerprint, "f1");
+	ca[1].key_type = KEY_EC_P384;
+	ca[1].created_at = 1750000000;
+	ca[1].activated_at = 1750000100;
+	ca[1].crl_url = (char *)"http://x/v1/crl/dd";
+	ca[1].has_key = true;
+	ca[2].id = 5;
+	ca[2].ski = "ee";
+	ca[2].state = "pending";
+	ca[2].csr = "-----BEGIN CERTIFICATE REQUEST-----";
+	ca[2].chain = "";
+	ca[2].anchors = "";
+	ca[2].created_at = 1760000000;
+	v.ca = ca;
+	v.n = 3;
+	v.current = 1;
+	strcpy(v.bundle_etag, "\"0123\"");
+	b = api_enc_ca_body(&v);
+	assert_non_null(b);
+	/* The four fields of old are the current CA's. */
+	assert_string_equal(json_string_value(json_object_get(b,
+	    "certificate")), ca[1].certificate);
+	assert_string_equal(json_string_value(json_object_get(b,
+	    "fingerprint_sha256")), "f1");
+	assert_string_equal(json_string_value(json_object_get(b, "key_type")),
+	    "ec-p384");
+	assert_string_equal(json_string_value(json_object_get(b,
+	    "bundle_etag")), "\"0123\"");
+	c = json_object_get(b, "current");
+	assert_int_equal(json_integer_value(json_object_get(c, "id")), 4);
+	assert_string_equal(json_string_value(json_object_get(c, "chain")),
+	    "CHAIN");
+	assert_true(json_is_true(json_object_get(c, "has_key")));
+	assert_string_equal(json_string_value(json_object_get(c,
+	    "crl_url")), "http://x/v1/crl/dd");
+	/* The pending one: a CSR, null dates, fingerprint and CRL URL. */
+	c = json_object_get(b, "next");
+	assert_string_equal(json_string_value(json_object_get(c, "state")),
+	    "pending");
+	assert_null(json_object_get(c, "certificate"));
+	assert_non_null(json_string_value(json_object_get(c, "csr")));
+	assert_true(json_is_null(json_object_get(c, "not_after")));
+	assert_true(json_is_null(json_object_get(c, "fingerprint_sha256")));
+	assert_true(json_is_null(json_object_get(c, "crl_url")));
+	assert_true(json_is_null(json_object_get(c, "activated_at")));
+	/* The retired one, in the list. */
+	c = json_object_get(b, "retired");
+	assert_int_equal(json_array_size(c), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(c,
+	    0), "certificates_unexpired")), 2);
+	json_decref(b);
+	/* Only a current CA: next null, retired empty. */
+	v.ca = &ca[1];
+	v.n = 1;
+	v.current = 0;
+	b = api_enc_ca_body(&v);
+	assert_true(json_is_null(json_object_get(b, "next")));
+	assert_int_equal(json_array_size(json_object_get(b, "retired")), 0);
+	json_decref(b);
+	/* No current CA: nothing to encode. */
+	v.current = 1;
+	assert_null(api_enc_ca_body(&v));
+}
+
 int
 main(void)
 {
@@ -339,6 +435,7 @@ main(void)
 		cmocka_unit_test(test_rotation_failed),
 		cmocka_unit_test(test_page),
 		cmocka_unit_test(test_http_date),
+		cmocka_unit_test(test_ca_body),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -179,6 +179,15 @@ body_json(const struct resp *r)
 	return v;
 }
 
+/* r's status is want (else fail showing the body). */
+static void
+expect_status(const struct resp *r, long want)
+{
+	if (r->status != want)
+		fail_msg("want HTTP %ld, got %ld: %.300s", want, r->status,
+		    r->body);
+}
+
 /* The error code of r's body is code. */
 static void
 expect_code(const struct resp *r, const char *code)
@@ -367,8 +376,10 @@ test_ca_bundle_crl(void **state)
 	assert_int_equal(get(f->pub, "/v1/ca/bundle.pem", inm, r2), 304);
 	assert_int_equal(r2->len, 0);
 	assert_string_equal(header(r2, "ETag"), etag);
+	snprintf(inm, sizeof(inm), "If-None-Match: \"x\", W/%s", etag);
+	assert_int_equal(get(f->base, "/v1/ca/bundle.pem", inm, r2), 304);
 	assert_int_equal(get(f->base, "/v1/ca/bundle.pem",
-	    "If-None-Match: W/\"x\", *", r2), 304);
+	    "If-None-Match: *", r2), 304);
 	assert_int_equal(get(f->base, "/v1/ca/bundle.pem",
 	    "If-None-Match: \"00000000000000000000000000000000\"", r2), 200);
 
@@ -414,6 +425,24 @@ test_ca_bundle_crl(void **state)
 	free(r2);
 }
 
+/* {"certificate": the other CA's PEM} (new string). */
+static char *
+other_ca_body(struct fixture *f)
+{
+	char path[300], *pem = NULL, *body;
+	size_t len;
+	json_t *b;
+
+	snprintf(path, sizeof(path), "%s/other.crt", f->dir);
+	assert_int_equal(fio_read_all(path, 65536, &pem, &len, NULL), 0);
+	b = json_pack("{s:s}", "certificate", pem);
+	body = json_dumps(b, JSON_COMPACT);
+	assert_non_null(body);
+	json_decref(b);
+	free(pem);
+	return body;
+}
+
 /* Refusals before any phase: auth, bodies, nothing to do. */
 static void
 test_phase_refusals(void **state)
@@ -448,23 +477,14 @@ test_phase_refusals(void **state)
 	expect_code(r, "ca_not_prepared");
 	assert_int_equal(post(f, "/v1/ca/retire", f->admin, "{}", r), 409);
 	expect_code(r, "ca_nothing_to_retire");
-	/* A CA certificate whose key nobody here holds, not verifying. */
+	/* A CA certificate whose key this instance has not got. */
 	{
-		char path[300], *pem = NULL, *body;
-		size_t len;
-		json_t *b;
+		char *body = other_ca_body(f);
 
-		snprintf(path, sizeof(path), "%s/other.crt", f->dir);
-		assert_int_equal(fio_read_all(path, 65536, &pem, &len, NULL),
-		    0);
-		b = json_pack("{s:s}", "certificate", pem);
-		body = json_dumps(b, JSON_COMPACT);
 		assert_int_equal(post(f, "/v1/ca/prepare", f->admin, body,
-		    r), 422);
-		expect_code(r, "invalid_chain");
+		    r), 400);
+		expect_code(r, "invalid_request");
 		free(body);
-		json_decref(b);
-		free(pem);
 	}
 	/* After all that the server still answers. */
 	assert_int_equal(get(f->pub, "/healthz", NULL, r), 200);
@@ -606,9 +626,21 @@ test_prepare_csr(void **state)
 	expect_code(r, "ca_next_exists");
 	assert_int_equal(post(f, "/v1/ca/activate", f->admin, "{}", r), 409);
 	expect_code(r, "ca_not_prepared");
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin,
+	/* A certificate that is not for the pending key: invalid_chain. */
+	{
+		char *body = other_ca_body(f);
+
+		assert_int_equal(post(f, "/v1/ca/prepare", f->admin, body,
+		    r), 422);
+		expect_code(r, "invalid_chain");
+		free(body);
+	}
+	post(f, "/v1/ca/prepare", f->admin,
 	    "{\"certificate\":\"-----BEGIN CERTIFICATE-----\\nAAAA\\n"
-	    "-----END CERTIFICATE-----\\n\"}", r) / 100, 4);
+	    "-----END CERTIFICATE-----\\n\"}", r);
+	/* Not a certificate at all: a bad request, named. */
+	expect_status(r, 400);
+	expect_code(r, "invalid_request");
 	json_decref(get_ca(f->pub, r));
 	free(r);
 }

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "api_priv.h"
+#include "api_ca.h"
 
 static const struct api_route *table;
 static size_t ntable;
@@ -250,6 +250,51 @@ test_instance_series(void **state)
 	api_metrics_free(&m);
 }
 
+/* The CA series: one of each per CA, the stale count, and none. */
+static void
+test_ca_series(void **state)
+{
+	struct svc_ca_metric cas[2];
+	struct api_ca_metrics cm = { cas, 2, 3 };
+	size_t len;
+	char *text;
+
+	(void)state;
+	memset(cas, 0, sizeof(cas));
+	strcpy(cas[0].ski, "aa01");
+	cas[0].state = "current";
+	cas[0].key_type = KEY_EC_P256;
+	cas[0].not_after = 2000000000;
+	strcpy(cas[1].ski, "bb02");
+	cas[1].state = "next";
+	cas[1].key_type = KEY_RSA_3072;
+	cas[1].not_after = 2100000000;
+	text = api_metrics_format_ca(&cm, &len);
+	assert_non_null(text);
+	assert_int_equal(strlen(text), len);
+	has_line(text, "# TYPE redisca_ca_expiry_timestamp_seconds gauge");
+	has_line(text, "redisca_ca_expiry_timestamp_seconds{ca=\"aa01\","
+	    "state=\"current\"} 2000000000");
+	has_line(text, "redisca_ca_expiry_timestamp_seconds{ca=\"bb02\","
+	    "state=\"next\"} 2100000000");
+	has_line(text, "redisca_ca_info{ca=\"aa01\",state=\"current\","
+	    "key_type=\"ec-p256\"} 1");
+	has_line(text, "redisca_ca_info{ca=\"bb02\",state=\"next\","
+	    "key_type=\"rsa-3072\"} 1");
+	has_line(text, "# TYPE redisca_ca_bundle_nodes_stale gauge");
+	has_line(text, "redisca_ca_bundle_nodes_stale 3");
+	assert_int_equal(count(text, "redisca_ca_info{"), 2);
+	free(text);
+	/* No CA figures: the headers and a zero stale count only. */
+	cm.n = 0;
+	cm.nodes_stale = 0;
+	text = api_metrics_format_ca(&cm, &len);
+	assert_non_null(text);
+	assert_int_equal(count(text, "redisca_ca_info{"), 0);
+	has_line(text, "redisca_ca_bundle_nodes_stale 0");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -258,6 +303,7 @@ main(void)
 		cmocka_unit_test(test_http_counters),
 		cmocka_unit_test(test_node_series),
 		cmocka_unit_test(test_instance_series),
+		cmocka_unit_test(test_ca_series),
 	};
 
 	table = api_route_table(&ntable);

@@ -11,6 +11,10 @@
 rca_setup "${1:-}"
 rca_init
 rca_start
+# The CA's subject key identifier, lowercase hex: its CRL's name.
+CA_SKI=$(openssl x509 -in "$CACERT" -noout -ext subjectKeyIdentifier |
+    sed -n '2{s/[ :]//g;p}' | tr '[:upper:]' '[:lower:]')
+[ -n "$CA_SKI" ] || die "ca.crt has no subject key identifier"
 T=$RCA_TMP
 
 # ---- helpers ----
@@ -93,8 +97,10 @@ check_leaf()
 	    die "$cn: no SKI"
 	grep -q 'X509v3 Authority Key Identifier' <<<"$text" ||
 	    die "$cn: no AKI"
+	# SPEC 10: each CA has its CRL at /v1/crl/<its SKI>.
 	grep -A3 'X509v3 CRL Distribution Points' <<<"$text" |
-	    grep -qF "URI:$PUB/v1/crl" || die "$cn: CRL DP is not $PUB/v1/crl"
+	    grep -qxE " *URI:$PUB/v1/crl/$CA_SKI" ||
+	    die "$cn: CRL DP is not $PUB/v1/crl/$CA_SKI"
 	grep -A2 'Authority Information Access' <<<"$text" |
 	    grep -qF "CA Issuers - URI:$PUB/v1/ca.pem" ||
 	    die "$cn: AIA caIssuers is not $PUB/v1/ca.pem"
@@ -192,7 +198,7 @@ ok "GET /readyz"
 
 api GET /v1/ca
 expect_status 200 "GET /v1/ca"
-schema_check CaInfo "$T/body" "/v1/ca"
+schema_check CaList "$T/body" "/v1/ca"
 jb .certificate > "$T/ca_json.pem"
 same_cert "$T/ca_json.pem" "$CACERT" || die "/v1/ca certificate is not ca.crt"
 [ "$(jb .key_type)" = ec-p256 ] || die "/v1/ca key_type is $(jb .key_type)"
@@ -328,13 +334,21 @@ check_dates "$T/app1.pem" 43200 "$t0" "$t1"
 [ "$(jb -c '.sans.dns | sort')" = '["app-1","app-1.svc.internal"]' ] &&
     [ "$(jb -c '.sans.ip')" = '["10.1.2.3"]' ] ||
     die "sans are $(jb -c .sans)"
+# SPEC 10 (issue 12 changed this expectation): chain = leaf +
+# intermediates, never the anchor; a one-tier CA is its own anchor, so
+# the chain is the leaf alone.  ca_certificate = the trust bundle (here
+# the one CA).
 jb .chain > "$T/app1.chain"
-[ "$(split_chain "$T/app1.chain" "$T/app1.chain.")" = 2 ] ||
-    die "chain does not hold two certificates"
+[ "$(split_chain "$T/app1.chain" "$T/app1.chain.")" = 1 ] ||
+    die "chain does not hold the leaf alone (one tier)"
 same_cert "$T/app1.chain.1.pem" "$T/app1.pem" || die "chain[0] is not the leaf"
-same_cert "$T/app1.chain.2.pem" "$CACERT" || die "chain[1] is not the CA"
 jb .ca_certificate > "$T/app1.ca.pem"
 same_cert "$T/app1.ca.pem" "$CACERT" || die "ca_certificate is not the CA"
+jb -j .ca_certificate > "$T/app1.bundle.pem"
+pub GET /v1/ca/bundle.pem
+expect_status 200 "GET /v1/ca/bundle.pem"
+cmp -s "$T/body" "$T/app1.bundle.pem" ||
+    die "ca_certificate is not the bundle of /v1/ca/bundle.pem"
 SERIAL1=$(jq -r .serial "$T/app1.json")
 ok "POST /v1/certificates: $SERIAL1"
 

@@ -139,8 +139,11 @@ openssl x509 -in "$OUT/cert.pem" -noout -ext extendedKeyUsage |
 [ "$(openssl x509 -in "$OUT/cert.pem" -noout -pubkey)" = \
     "$(openssl pkey -in "$OUT/key.pem" -pubout)" ] ||
     die "key.pem does not match cert.pem"
-[ "$(grep -c 'BEGIN CERTIFICATE' "$OUT/chain.pem")" = 2 ] ||
-    die "chain.pem does not hold leaf and CA"
+# SPEC 10 (issue 12 changed this expectation): chain.pem = leaf +
+# intermediates, never the anchor: with a one-tier CA, the leaf alone.
+[ "$(grep -c 'BEGIN CERTIFICATE' "$OUT/chain.pem")" = 1 ] &&
+    cmp -s "$OUT/chain.pem" "$OUT/cert.pem" ||
+    die "chain.pem is not the leaf alone (one-tier CA)"
 ok "cert.pem: CN=app-1, clientAuth, verifies against the CA, matches key.pem"
 
 SERIAL=$(openssl x509 -in "$OUT/cert.pem" -noout -serial | cut -d= -f2 |
@@ -243,6 +246,57 @@ usage "option without its value" "${BASE[@]}" --url
 adm GET "/v1/tokens/$TOKEN_ID"
 [ "$(jb .uses_left)" = 1 ] || die "usage errors consumed a use"
 ok "usage errors touched neither the CA nor the output folder"
+
+# ---- enroll --daemon follows the trust bundle (SPEC section 10) ----
+
+new_token 'app-*'
+DOUT="$T/appd"
+"$RCA_BIN" enroll --daemon --bundle-check 1s --url "$API" --cacert "$CACERT" \
+    --token-file "$TOKEN_FILE" --profile redis-client --cn app-9 \
+    --out "$DOUT" --exec "echo ran >> $T/hook" > "$T/daemon.out" \
+    2> "$T/daemon.log" &
+DPID=$!
+rca_track "$DPID"
+for i in $(seq 1 150); do
+	grep -q 'enrolled: certificate serial' "$T/daemon.log" && break
+	kill -0 "$DPID" 2>/dev/null || die "the daemon exited: $(cat "$T/daemon.log")"
+	sleep 0.1
+done
+grep -q 'enrolled: certificate serial' "$T/daemon.log" ||
+    die "the daemon did not enroll: $(cat "$T/daemon.log")"
+cmp -s "$DOUT/ca.pem" "$CACERT" || die "ca.pem is not the bundle (the CA)"
+# Unchanged bundle: the checks (If-None-Match, 304) do nothing.
+for i in $(seq 1 100); do
+	[ "$(grep -c 'GET /v1/ca/bundle.pem 304' "$RCA_TMP/serve.log")" -ge 3 ] &&
+	    break
+	sleep 0.1
+done
+[ "$(grep -c 'GET /v1/ca/bundle.pem 304' "$RCA_TMP/serve.log")" -ge 3 ] ||
+    die "the daemon's bundle checks were not answered 304"
+[ ! -e "$T/hook" ] || die "--exec ran although the bundle did not change"
+cmp -s "$DOUT/ca.pem" "$CACERT" || die "a 304 changed ca.pem"
+ok "enroll --daemon: bundle checks answered 304 change nothing"
+# A next CA: the bundle changes, ca.pem follows and --exec runs once.
+adm POST /v1/ca/prepare '{}'
+expect_status 200 "POST /v1/ca/prepare"
+pub GET /v1/ca/bundle.pem
+cp "$RCA_TMP/body" "$T/bundle2.pem"
+for i in $(seq 1 150); do
+	cmp -s "$DOUT/ca.pem" "$T/bundle2.pem" && [ -s "$T/hook" ] && break
+	sleep 0.1
+done
+cmp -s "$DOUT/ca.pem" "$T/bundle2.pem" ||
+    die "ca.pem was not replaced by the new bundle: $(tail -n 3 "$T/daemon.log")"
+[ "$(mode "$DOUT/ca.pem")" = 444 ] || die "ca.pem has mode $(mode "$DOUT/ca.pem")"
+grep -c 'BEGIN CERTIFICATE' "$DOUT/ca.pem" | grep -qx 2 ||
+    die "the new ca.pem does not hold two anchors"
+sleep 2.5
+[ "$(wc -l < "$T/hook")" = 1 ] || die "--exec ran $(wc -l < "$T/hook") times"
+grep -q "trust bundle changed" "$T/daemon.log" || die "the change was not logged"
+[ "$(rping "$DOUT")" = PONG ] || die "redis-cli with the daemon's files failed"
+kill -TERM "$DPID"
+wait "$DPID" || die "the daemon exited with status $? on SIGTERM"
+ok "enroll --daemon: a new bundle replaced ca.pem (0444) and ran --exec once"
 
 schema_flush
 exit 0

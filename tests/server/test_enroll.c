@@ -1159,6 +1159,7 @@ fake_start(struct fake *f, enum fake_mode mode)
 	struct ca_csr *csr;
 	struct sockaddr_in sa;
 	socklen_t salen = sizeof(sa);
+	struct err le = { ERR_OK, "" };
 	char *key = NULL;
 	int lfd, one = 1;
 
@@ -1166,8 +1167,9 @@ fake_start(struct fake *f, enum fake_mode mode)
 	dmn_setup(&f->d);
 	snprintf(f->srv_cert, sizeof(f->srv_cert), "%s/srv.crt", f->d.base);
 	snprintf(f->srv_key, sizeof(f->srv_key), "%s/srv.key", f->d.base);
-	f->ca = ca_load(f->d.cacert, f->d.cakey, NULL, NULL, NULL);
-	assert_non_null(f->ca);
+	f->ca = ca_load(f->d.cacert, f->d.cakey, NULL, NULL, &le);
+	if (f->ca == NULL)
+		fail_msg("ca_load: %s", le.msg);
 	assert_int_equal(names_set_cn(&n, "127.0.0.1", NULL), 0);
 	assert_int_equal(names_add(&n, NAME_IP, "127.0.0.1", NULL), 0);
 	csr = ca_keygen(KEY_EC_P256, &n, &key, NULL);
