@@ -238,8 +238,9 @@ struct ca *ca_load(const char *cert_path, const char *key_path,
  * ca_load(); the CRL DP of issued certificates is
  * <public_url>/v1/crl/<ski hex>.
  * Returns a new struct ca (ca_free()), or NULL.
- * Errors: ERR_INVALID_CHAIN, ERR_INVALID_REQUEST (not PEM), ERR_IO and
- * ERR_CRYPTO as ca_load().
+ * Errors: ERR_INVALID_CHAIN (roots not self-signed CAs, chain does not
+ * verify, SKI over 64 bytes), ERR_IO and ERR_CRYPTO (not PEM, not a CA,
+ * key mismatch) as ca_load().
  */
 struct ca *ca_load_pem(const char *cert_pem, const char *anchors_pem,
 	    const char *key_path, const char *passphrase_file,

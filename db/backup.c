@@ -38,6 +38,7 @@ enum bk_stmt {
 	BK_CRL_NUMBER,	/* the latest CRL's number (0: none) */
 	BK_CRL,		/* the latest CRL's DER */
 	BK_CERT,	/* one certificate, when there is no CRL */
+	BK_CA_KEYS,	/* version 4: its CAs' key hashes */
 	BK_DELETE_MODE,	/* a snapshot holds no -wal of its own */
 	BK_WAL_MODE,
 	BK_CHECKPOINT,
@@ -57,6 +58,8 @@ static const char *const bk_sql[BK__MAX] = {
 	[BK_CRL] = "SELECT der FROM crls WHERE length(der) > 0"
 	    " ORDER BY number DESC LIMIT 1",
 	[BK_CERT] = "SELECT pem FROM certificates ORDER BY id LIMIT 1",
+	[BK_CA_KEYS] = "SELECT group_concat(spki_sha256, ' ') FROM (SELECT"
+	    " spki_sha256 FROM cas WHERE state <> 'gone' ORDER BY id)",
 	[BK_DELETE_MODE] = "PRAGMA journal_mode = DELETE",
 	[BK_WAL_MODE] = "PRAGMA journal_mode = WAL",
 	[BK_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
@@ -560,6 +563,8 @@ db_snapshot_check(const char *path, struct db_snap *out, struct err *e)
 	}
 	if (bk_schema(h, path, &out->info.version, e) == -1 ||
 	    bk_facts(h, &out->info, e) == -1 ||
+	    (out->info.version >= 4 && bk_one(h, BK_CA_KEYS, NULL,
+	    out->ca_keys, sizeof(out->ca_keys), e) == -1) ||
 	    bk_dup(h, BK_CRL, &der, &out->crl_len, e) == -1)
 		goto out;
 	out->crl_der = der;

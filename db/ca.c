@@ -339,7 +339,8 @@ prepare_refused(const struct ca_slots *s, struct err *e)
 {
 	if (s->next != 0)
 		err_set(e, ERR_CA_NEXT_EXISTS, "a next CA is already "
-		    "prepared (CA %lld): activate it first", (long long)s->next);
+		    "prepared (CA %lld): activate it first",
+		    (long long)s->next);
 	else if (s->pending != 0)
 		err_set(e, ERR_CA_NEXT_EXISTS, "a CA is already prepared "
 		    "(CA %lld, pending its certificate): complete it with "

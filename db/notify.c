@@ -2,9 +2,10 @@
  * Change notification between instances on one PostgreSQL: a listener
  * holds a connection of its own (not any thread's) that LISTENs on
  * redisca_crl and redisca_ca, and waits on its socket for the NOTIFY
- * that db_crl_publish() and the CA phases (db/ca.c) send at commit.  Statements run through the
- * driver, which also connects again after a loss; only the wait
- * itself (PQsocket, PQconsumeInput, PQnotifies) is libpq's.
+ * that db_crl_publish() and the CA phases (db/ca.c) send at commit.
+ * Statements run through the driver, which also connects again after a
+ * loss; only the wait itself (PQsocket, PQconsumeInput, PQnotifies) is
+ * libpq's.
  */
 #include <errno.h>
 #include <poll.h>
@@ -55,8 +56,9 @@ notify_notice(void *arg, const char *msg)
 static int
 notify_listen(struct db_notify *n, struct err *e)
 {
-	if (db_exec(n->c, DB_STMT_PG_LISTEN_CRL, e) == -1 ||
-	    db_exec(n->c, DB_STMT_PG_LISTEN_CA, e) == -1)
+	/* CRL last: pg_stat_activity shows the session as its listener. */
+	if (db_exec(n->c, DB_STMT_PG_LISTEN_CA, e) == -1 ||
+	    db_exec(n->c, DB_STMT_PG_LISTEN_CRL, e) == -1)
 		return -1;
 	n->listening = true;
 	return 0;

@@ -18,6 +18,7 @@
 #include "ca.h"
 #include "cli.h"
 #include "fileio.h"
+#include "init_ca.h"
 #include "names.h"
 #include "opts.h"
 #include "svc.h"
@@ -37,7 +38,7 @@
 /* Everything init writes, relative to the data folder. */
 enum init_file {
 	F_CA_KEY, F_CA_CERT, F_CONFIG, F_DB, F_API_CERT, F_API_KEY,
-	F_ADMIN_CERT, F_ADMIN_KEY, F_TOKEN, F__MAX
+	F_ADMIN_CERT, F_ADMIN_KEY, F_TOKEN, F_ROOTS, F__MAX
 };
 
 static const char *const init_files[F__MAX] = {
@@ -50,6 +51,8 @@ static const char *const init_files[F__MAX] = {
 	[F_ADMIN_CERT] = "tls/admin.crt",
 	[F_ADMIN_KEY] = "tls/admin.key",
 	[F_TOKEN] = "admin.token",
+	/* Two tiers; checked absent always: ca_load() would read it. */
+	[F_ROOTS] = RCA_CA_ROOTS_FILE,
 };
 
 struct init_opts {
@@ -65,14 +68,18 @@ struct init_opts {
 		const char	*cert;
 		const char	*key;
 		const char	*pass;
+		const char	*chain;	/* its roots: two tiers */
 	}		 import;
+	const char	*root_out;	/* two tiers: the root's folder */
 	bool		 ca_opts_given;	/* --cn, --key-type or --days */
+	bool		 days_given;
 	bool		 help;
 };
 
 /* What init made, so that a failure can take it back. */
 struct init_state {
 	char	 path[F__MAX][RCA_MAX_PATH];
+	struct init_ca_made tier2;	/* the root of --root-out */
 	char	 tls_dir[RCA_MAX_PATH];
 	bool	 made[F__MAX];
 	bool	 made_data_dir;
@@ -103,8 +110,13 @@ static const char init_usage[] =
     "[--days N]\n"
     "         [--api-name NAME]... [--public-url URL] "
     "[--passphrase-file F]\n"
-    "         [--import-cert F --import-key F "
-    "[--import-passphrase-file F]]\n";
+    "         [--root-out DIR | --import-cert F --import-key F "
+    "[--import-passphrase-file F]\n"
+    "         [--import-chain ROOTS]]\n"
+    "  --root-out DIR  two tiers: a root CA (root.key, root.crt) in DIR,\n"
+    "                  outside the data folder, signs the issuing CA\n"
+    "                  (5 years unless --days); keep DIR offline\n"
+    "  --import-chain ROOTS  the roots the imported CA chains to\n";
 
 /* --key-type: any leaf key type but rsa-2048, too weak for a CA. */
 static int
@@ -123,7 +135,8 @@ set_key_type(void *opts, const char *v, struct err *e)
 
 enum init_opt {
 	IO_DATA, IO_CN, IO_KEY_TYPE, IO_DAYS, IO_API_NAME, IO_PUBLIC_URL,
-	IO_PASS, IO_IMP_CERT, IO_IMP_KEY, IO_IMP_PASS, IO_HELP, IO__MAX
+	IO_PASS, IO_IMP_CERT, IO_IMP_KEY, IO_IMP_PASS, IO_IMP_CHAIN,
+	IO_ROOT_OUT, IO_HELP, IO__MAX
 };
 
 static const struct opt init_opt_table[IO__MAX] = {
@@ -151,6 +164,9 @@ static const struct opt init_opt_table[IO__MAX] = {
 	    import.key),
 	[IO_IMP_PASS] = OPTS_STRING("import-passphrase-file", struct init_opts,
 	    import.pass),
+	[IO_IMP_CHAIN] = OPTS_STRING("import-chain", struct init_opts,
+	    import.chain),
+	[IO_ROOT_OUT] = OPTS_STRING("root-out", struct init_opts, root_out),
 	[IO_HELP] = { .name = "help", .short_name = 'h', .type = OPT_FLAG,
 	    .flags = OPT_F_STOP, .off = offsetof(struct init_opts, help) },
 };
@@ -178,6 +194,16 @@ check_args(struct init_opts *o, struct err *e)
 		    "apply to an imported CA");
 		return -1;
 	}
+	if (o->import.chain != NULL && o->import.cert == NULL) {
+		err_set(e, ERR_USAGE, "--import-chain needs --import-cert and "
+		    "--import-key");
+		return -1;
+	}
+	if (o->root_out != NULL && o->import.cert != NULL) {
+		err_set(e, ERR_USAGE, "--root-out makes a new CA: it does not "
+		    "go with --import-cert");
+		return -1;
+	}
 	return 0;
 }
 
@@ -200,6 +226,7 @@ parse_args(int argc, char **argv, struct init_opts *o, struct err *e)
 		return 0;
 	o->ca_opts_given = (res.given & (OPTS_BIT(IO_CN) |
 	    OPTS_BIT(IO_KEY_TYPE) | OPTS_BIT(IO_DAYS))) != 0;
+	o->days_given = (res.given & OPTS_BIT(IO_DAYS)) != 0;
 	if (check_args(o, e) == -1)
 		return -1;
 	if (o->napi_names == 0) {
@@ -280,6 +307,7 @@ rollback(struct init_state *st)
 	for (int i = F__MAX - 1; i >= 0; i--)
 		if (st->made[i])
 			(void)unlink(st->path[i]);
+	init_ca_rollback(&st->tier2);
 	if (st->made[F_DB]) {
 		snprintf(side, sizeof(side), "%s-wal", st->path[F_DB]);
 		(void)unlink(side);
@@ -347,6 +375,12 @@ print_summary(const struct init_opts *o, const struct init_state *st,
 	printf("  CA key            %s%s\n", st->path[F_CA_KEY],
 	    o->pass_file != NULL ? " (encrypted; passphrase file in "
 	    "config.json)" : "");
+	if (o->root_out != NULL)
+		printf("  root CA           %s/root.crt, %s/root.key (keep "
+		    "this folder offline)\n", st->tier2.root_dir,
+		    st->tier2.root_dir);
+	if (o->root_out != NULL || o->import.chain != NULL)
+		printf("  roots             %s\n", st->path[F_ROOTS]);
 	printf("  configuration     %s\n", st->path[F_CONFIG]);
 	printf("  database          %s\n", st->path[F_DB]);
 	printf("  API certificate   %s, %s\n", st->path[F_API_CERT],
@@ -399,6 +433,31 @@ check_inputs(const struct init_opts *o, struct init_state *st,
 	    "tls", e);
 }
 
+/* Two tiers: a root and the CA it signs, or an import with roots. */
+static int
+make_ca_two_tier(const struct init_opts *o, struct init_state *st,
+    const char *pass, struct err *e)
+{
+	struct init_ca_req r = {
+		.data = o->data,
+		.cert_path = st->path[F_CA_CERT],
+		.key_path = st->path[F_CA_KEY],
+		.roots_path = st->path[F_ROOTS],
+		.cn = o->cn,
+		.key_type = o->key_type,
+		.days = o->days_given ? o->days : 0,
+		.pass = pass,
+		.root_out = o->root_out,
+		.imp_cert = o->import.cert,
+		.imp_key = o->import.key,
+		.imp_pass = o->import.pass,
+		.imp_chain = o->import.chain,
+	};
+
+	st->made[F_ROOTS] = true;
+	return init_ca_two_tier(&r, &st->tier2, e);
+}
+
 /* Import the CA or create one; pass: the passphrase file, or NULL. */
 static int
 make_ca(const struct init_opts *o, struct init_state *st, const char *pass,
@@ -414,6 +473,8 @@ make_ca(const struct init_opts *o, struct init_state *st, const char *pass,
 	/* Nothing was at these paths (check_fresh), so whatever is there
 	 * after a failure below is ours to remove. */
 	st->made[F_CA_CERT] = st->made[F_CA_KEY] = true;
+	if (o->root_out != NULL || o->import.chain != NULL)
+		return make_ca_two_tier(o, st, pass, e);
 	if (o->import.cert != NULL)
 		return ca_import_files(o->import.cert, o->import.key,
 		    o->import.pass, st->path[F_CA_CERT], st->path[F_CA_KEY],

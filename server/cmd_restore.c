@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "cmd_backup.h"
 #include "cmd_restore.h"
 #include "db.h"
+#include "fileio.h"
 #include "opts.h"
 
 struct restore_opts {
@@ -89,13 +91,44 @@ not_live(const char *from, const char *db, struct err *e)
 	return 0;
 }
 
+/*
+ * A snapshot of schema 4 on lists its CAs' keys: ca_cert's key must be
+ * one of them.  1 (it is), 0 (no list: look further), -1 (not, or e).
+ */
+static int
+known_ca(const struct db_snap *s, const char *from, const char *ca_cert,
+    struct err *e)
+{
+	char spki[RCA_SHA256_HEX + 1], *pem = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (s->ca_keys[0] == '\0')
+		return 0;
+	if (fio_read_all(ca_cert, RCA_MAX_PEM_BYTES, &pem, &len, e) == -1 ||
+	    ca_pem_spki_sha256(pem, spki, e) == -1)
+		goto out;
+	if (strstr(s->ca_keys, spki) == NULL) {
+		err_set(e, ERR_INVALID_REQUEST, "%s is a snapshot of another "
+		    "CA: none of its CAs has the key of %s", from, ca_cert);
+		goto out;
+	}
+	rc = 1;
+out:
+	free(pem);
+	return rc;
+}
+
 /* The snapshot s belongs to the CA whose certificate is ca_cert. */
 static int
 same_ca(const struct db_snap *s, const char *from, const char *ca_cert,
     struct err *e)
 {
 	struct err le;
+	int k;
 
+	if ((k = known_ca(s, from, ca_cert, e)) != 0)
+		return k == 1 ? 0 : -1;
 	err_clear(&le);
 	if (s->crl_der != NULL) {
 		if (ca_crl_der_verify_file(ca_cert, s->crl_der, s->crl_len,

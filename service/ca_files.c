@@ -228,6 +228,17 @@ remove_at(int dirfd, const char *dir, const char *name)
 	return true;
 }
 
+int
+cf_next_aside(struct svc *s, struct cf_lock *l)
+{
+	if (renameat(l->kdir, CF_NEXT_KEY, l->kdir, CF_NEXT_KEY CF_ORPHAN) ==
+	    -1)
+		return errno == ENOENT ? 0 : -1;
+	log_warn("%s/%s belonged to no CA: kept as %s%s", s->life->key_dir,
+	    CF_NEXT_KEY, CF_NEXT_KEY, CF_ORPHAN);
+	return 0;
+}
+
 void
 cf_remove_next(struct cf_lock *l)
 {
@@ -261,8 +272,9 @@ key_present(struct svc *s, struct cf_lock *l, const char *name)
 
 /*
  * The row the key file name belongs to (an index into rows), matched by
- * the SHA-256 of its public key, or -1 (no row, or the key does not
- * load: logged).
+ * the SHA-256 of its public key; -1 when it matches no row; -2 when it
+ * does not load (logged: a key that cannot be read is never moved or
+ * deleted).
  */
 static int
 key_owner(struct svc *s, const char *name, const struct ca_rec *rows,
@@ -275,8 +287,8 @@ key_owner(struct svc *s, const char *name, const struct ca_rec *rows,
 	if (fio_path_join(path, sizeof(path), s->life->key_dir, name,
 	    &e) == -1 || ca_key_file_spki_sha256(path, s->life->pass_file,
 	    spki, &e) == -1) {
-		log_warn("%s: %s", path, e.msg);
-		return -1;
+		log_warn("%s: %s: left as it is", path, e.msg);
+		return -2;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (cf_slot_of(rows[i].state) != CF_SLOT__MAX &&
@@ -315,7 +327,8 @@ keys_scan(struct svc *s, struct cf_lock *l, const struct ca_rec *rows,
 			if (p == 0)
 				continue;
 			memcpy(f[k].name, name, sizeof(name));
-			f[k].owner = key_owner(s, name, rows, n);
+			if ((f[k].owner = key_owner(s, name, rows, n)) == -2)
+				continue;
 			f[k].want = f[k].owner >= 0 ?
 			    cf_slot_of(rows[f[k].owner].state) : CF_SLOT__MAX;
 			if (f[k].owner < 0)

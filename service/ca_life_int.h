@@ -48,6 +48,8 @@ struct svc_life {
 	atomic_bool	 deferred;	/* svc_ca_set_deferred() */
 	int64_t		 selfcert_at;	/* next check (scheduler only) */
 	int64_t		 push_at;	/* next stale push (scheduler only) */
+	int		 push_fails;	/* stale pushes failed in a row */
+	int64_t		 key_retry_at;	/* a current key that did not load */
 	/* The API certificate file as last seen (scheduler only). */
 	bool		 api_seen;
 	ino_t		 api_ino;
@@ -84,6 +86,13 @@ int	cf_key_path(struct svc *s, enum cf_slot slot, char *out,
 
 /* Is a slot's key file there?  1 yes, 0 no, -1 cannot tell. */
 int	cf_key_exists(struct svc *s, enum cf_slot slot);
+
+/*
+ * A ca-next.key left by nobody (no pending or next CA: the caller
+ * checked, l held) moved aside as ca-next.key.orphan, so that a new
+ * next key can be made.  Missing is fine.  -1 when it cannot move.
+ */
+int	cf_next_aside(struct svc *s, struct cf_lock *l);
 
 /*
  * Remove the next CA's files (a prepare that failed after its key was
@@ -126,7 +135,23 @@ int64_t	svc_life_tick(struct svc *s, const struct svc_actor *sched,
  */
 int	ca_push_node(struct svc *s, const struct svc_actor *a,
 	    const char *name, const char *bundle, const char *etag,
-	    struct svc_ca_node_result *r);
+	    bool rotated_only, struct svc_ca_node_result *r);
+
+/*
+ * svc_ca_push_stale() for the scheduler: rotated_only skips the nodes
+ * never rotated (their first rotation, due at once, writes the
+ * bundle), so a node just registered is not raced for its mark.
+ * Returns the number of nodes that failed.
+ */
+int	ca_push_stale(struct svc *s, const struct svc_actor *a,
+	    struct svc_ca_result *res, bool rotated_only);
+
+/*
+ * A rotation wrote pem (the bundle of the snapshot it issued from) as
+ * node's ca_file: record its ETag when it is still the current bundle.
+ */
+void	ca_push_note_written(struct svc *s, const char *node,
+	    const char *pem);
 
 
 #endif

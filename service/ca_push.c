@@ -102,19 +102,19 @@ push_open(const struct push *p, bool ignore_dates, struct err *e)
 	return c;
 }
 
-/* CONFIG SET tls-ca-cert-file over a new connection. */
+/* CONFIG SET tls-ca-cert-file over c, or a new connection (c NULL). */
 static int
-push_config(struct push *p, struct err *e)
+push_config(struct push *p, struct rds_conn *c, struct err *e)
 {
-	struct rds_conn	*c;
+	struct rds_conn	*own = NULL;
 	const char	*kv[2] = { "tls-ca-cert-file", p->path };
 	int		 rc;
 
-	if ((c = push_open(p, true, e)) == NULL)
+	if (c == NULL && (c = own = push_open(p, true, e)) == NULL)
 		return -1;
 	p->config_sent = true;
 	rc = rds_config_set(c, kv, 1, e);
-	rds_close(c);
+	rds_close(own);
 	return rc;
 }
 
@@ -170,7 +170,7 @@ push_rollback(struct push *p, char *buf, size_t bufsz)
 	err_clear(&e);
 	files = !p->written || fset_restore(&p->files, &e) == 0;
 	if (files && p->config_sent)
-		conf = push_config(p, &e) == 0;
+		conf = push_config(p, NULL, &e) == 0;
 	snprintf(buf, bufsz, "%s%s", files ? "previous ca_file restored" :
 	    "restoring ca_file failed", !p->config_sent ? "" : conf ?
 	    ", CONFIG SET again" : ", CONFIG SET again failed");
@@ -213,40 +213,54 @@ admin_trusted(struct svc *s, struct err *e)
 	return ok;
 }
 
-/* The steps; detail gets what happened. */
+/*
+ * The steps; detail gets what happened.  A node that is down fails
+ * before anything is written (as a rotation's connect step).  1: the
+ * node was never rotated and rotated_only skips it.
+ */
 static int
-push_run(struct push *p, const char *name, char *detail, size_t dsz)
+push_run(struct push *p, const char *name, bool rotated_only, char *detail,
+    size_t dsz)
 {
-	struct err	e;
-	char		back[96];
+	struct rds_conn	*c = NULL;
+	struct err	 e;
+	char		 back[96];
+	int		 rc = -1;
 
 	err_clear(&e);
-	if (svc_node_load(p->s, name, &p->node, &e) == -1 ||
-	    (p->node.auth_password_file[0] != '\0' &&
+	if (db_node_get(p->s->db, name, &p->node, &e) == -1)
+		goto early;
+	if (rotated_only && p->node.last_rotation_id == 0)
+		return 1;
+	if ((p->node.auth_password_file[0] != '\0' &&
 	    svc_node_password_read(p->s, p->node.auth_password_file,
-	    PASSWORD_MAX, &p->password, &e) == -1)) {
-		snprintf(detail, dsz, "%.200s; nothing was written", e.msg);
-		return -1;
-	}
-	if (!admin_trusted(p->s, &e)) {
-		snprintf(detail, dsz, "%.200s; nothing was written", e.msg);
-		return -1;
-	}
-	if (push_write(p, &e) == -1 || push_config(p, &e) == -1 ||
+	    PASSWORD_MAX, &p->password, &e) == -1) ||
+	    !admin_trusted(p->s, &e) || (c = push_open(p, true, &e)) == NULL)
+		goto early;
+	if (push_write(p, &e) == -1 || push_config(p, c, &e) == -1 ||
 	    push_verify(p, &e) == -1) {
+		rds_close(c);
+		c = NULL;
 		push_rollback(p, back, sizeof(back));
 		snprintf(detail, dsz, "%.150s; %s", e.msg, back);
-		return -1;
+		goto out;
 	}
 	snprintf(detail, dsz, "%.100s written, CONFIG SET tls-ca-cert-file, "
 	    "a new handshake verified against the bundle, PONG",
 	    p->node.ca_file);
-	return 0;
+	rc = 0;
+	goto out;
+early:
+	snprintf(detail, dsz, "%.200s; nothing was written", e.msg);
+out:
+	rds_close(c);
+	return rc;
 }
 
 int
 ca_push_node(struct svc *s, const struct svc_actor *a, const char *name,
-    const char *bundle, const char *etag, struct svc_ca_node_result *r)
+    const char *bundle, const char *etag, bool rotated_only,
+    struct svc_ca_node_result *r)
 {
 	struct push	p;
 	struct err	e;
@@ -264,7 +278,15 @@ ca_push_node(struct svc *s, const struct svc_actor *a, const char *name,
 		    "another push is running; the scheduler pushes later");
 		return -1;
 	}
-	rc = push_run(&p, name, detail, sizeof(detail));
+	if ((rc = push_run(&p, name, rotated_only, detail,
+	    sizeof(detail))) == 1) {
+		/* Never rotated: its first rotation writes the bundle. */
+		svc_node_unlock(s, name);
+		r->ok = true;
+		snprintf(r->detail, sizeof(r->detail), "skipped: never "
+		    "rotated (its first rotation writes the bundle)");
+		goto out;
+	}
 	if (rc == 0 && db_node_set_bundle(s->db, name, etag, &e) == -1) {
 		snprintf(detail, sizeof(detail), "pushed, but recording it "
 		    "failed: %.180s", e.msg);
@@ -277,6 +299,7 @@ ca_push_node(struct svc *s, const struct svc_actor *a, const char *name,
 	    "%s: %s", etag, name, detail);
 	svc_audit(s, a, ACTION_BUNDLE, name, rc == 0 ? AUDIT_OK : AUDIT_ERROR,
 	    detail);
+out:
 	fset_clear(&p.files);
 	if (p.password != NULL) {
 		fio_wipe(p.password, strlen(p.password));
@@ -287,15 +310,15 @@ ca_push_node(struct svc *s, const struct svc_actor *a, const char *name,
 }
 
 int
-svc_ca_push_stale(struct svc *s, const struct svc_actor *a,
-    struct svc_ca_result *res)
+ca_push_stale(struct svc *s, const struct svc_actor *a,
+    struct svc_ca_result *res, bool rotated_only)
 {
 	struct svc_cas		*cas;
 	struct svc_ca_node_result r;
 	struct err		 e;
 	char			**names = NULL;
 	size_t			 n = 0;
-	int			 failed = 0;
+	int			 failed = 0, rc;
 
 	err_clear(&e);
 	if ((cas = svc_cas_get(s)) == NULL)
@@ -307,15 +330,39 @@ svc_ca_push_stale(struct svc *s, const struct svc_actor *a,
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (ca_push_node(s, a, names[i], cas->bundle_pem,
-		    cas->bundle_etag, &r) == -1)
+		rc = ca_push_node(s, a, names[i], cas->bundle_pem,
+		    cas->bundle_etag, rotated_only, &r);
+		if (rc == -1)
 			failed++;
-		if (!svc_ca_result_add(res, names[i], r.ok, r.detail))
+		if (rc != 1 && !svc_ca_result_add(res, names[i], r.ok,
+		    r.detail))
 			failed++;
 	}
 	db_node_names_free(names, n);
 	svc_cas_put(cas);
 	return failed;
+}
+
+int
+svc_ca_push_stale(struct svc *s, const struct svc_actor *a,
+    struct svc_ca_result *res)
+{
+	return ca_push_stale(s, a, res, false);
+}
+
+void
+ca_push_note_written(struct svc *s, const char *node, const char *pem)
+{
+	struct svc_cas	*cas;
+	struct err	 e;
+
+	err_clear(&e);
+	if (pem == NULL || (cas = svc_cas_get(s)) == NULL)
+		return;
+	if (cas->bundle_pem != NULL && strcmp(cas->bundle_pem, pem) == 0 &&
+	    db_node_set_bundle(s->db, node, cas->bundle_etag, &e) == -1)
+		log_warn("node %s: recording its bundle: %s", node, e.msg);
+	svc_cas_put(cas);
 }
 
 int

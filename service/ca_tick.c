@@ -13,11 +13,14 @@
 #include "timeutil.h"
 
 /* The CA generation is checked at least this often (seconds). */
-#define LIFE_TICK		5
+#define LIFE_TICK		SVC_CA_TICK
 /* Own certificates: checked hourly. */
 #define SELFCERT_EVERY		3600
 /* After a failed push, the next attempt. */
 #define PUSH_RETRY		30
+#define PUSH_MAX		3600
+/* A current key file that does not load: tried again after this. */
+#define KEY_RETRY		60
 
 /*
  * The API certificate replaced by another process (the CLI, an
@@ -59,6 +62,20 @@ svc_life_tick(struct svc *s, const struct svc_actor *sched, bool leader,
 	err_clear(&e);
 	if ((changed = svc_ca_watch(s, &e)) == -1)
 		log_warn("checking the CA generation: %s", e.msg);
+	/* The current CA's key copied here since: load it (once a minute). */
+	if (changed == 0 && now >= l->key_retry_at && !svc_cas_has_key(s) &&
+	    cf_key_exists(s, CF_SLOT_CUR) == 1) {
+		err_clear(&e);
+		if (svc_cas_reload(s, &e) == -1 || !svc_cas_has_key(s)) {
+			log_warn("the current CA's key file is there but does "
+			    "not load%s%s", e.msg[0] != '\0' ? ": " : "",
+			    e.msg);
+			l->key_retry_at = now + KEY_RETRY;
+		} else {
+			log_info("the current CA's key is here now: issuing");
+			changed = 1;
+		}
+	}
 	if (changed == 1) {
 		/* Activated elsewhere: the nodes are due now, not later. */
 		pthread_mutex_lock(&s->nodes_mu);
@@ -75,10 +92,23 @@ svc_life_tick(struct svc *s, const struct svc_actor *sched, bool leader,
 	api_file_watch(l);
 	if (!leader || atomic_load(&l->deferred))
 		return LIFE_TICK;
-	if (changed == 1)
+	if (changed == 1) {
 		l->push_at = 0;
-	if (now >= l->push_at)
-		l->push_at = svc_ca_push_stale(s, sched, NULL) > 0 ?
-		    now + PUSH_RETRY : 0;
+		l->push_fails = 0;
+	}
+	if (now < l->push_at)
+		return LIFE_TICK;
+	/* Failures back off: 30 s doubled per round, at most an hour. */
+	if (ca_push_stale(s, sched, NULL, true) > 0) {
+		int64_t d = PUSH_RETRY;
+
+		for (int i = 0; i < l->push_fails && d < PUSH_MAX; i++)
+			d *= 2;
+		l->push_fails++;
+		l->push_at = now + (d < PUSH_MAX ? d : PUSH_MAX);
+	} else {
+		l->push_fails = 0;
+		l->push_at = 0;
+	}
 	return LIFE_TICK;
 }

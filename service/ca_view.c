@@ -39,7 +39,8 @@ view_fill(struct svc *s, const struct svc_ca_ent *ent,
 	v->key_type = r->key_type;
 	v->created_at = r->created_at;
 	v->activated_at = r->activated_at;
-	if (ent->ca == NULL) {		/* pending: a CSR, no certificate */
+	/* Pending: a CSR, no certificate. */
+	if (ent->ca == NULL) {
 		v->csr = r->csr_pem;
 		return 0;
 	}
@@ -159,7 +160,8 @@ svc_ca_metrics(struct svc *s, struct svc_ca_metric **out, size_t *n,
 		goto out;
 	}
 	for (size_t i = 0; i < c->n; i++) {
-		if (c->ent[i].ca == NULL)	/* pending: not in the bundle */
+		/* Pending: not in the bundle. */
+		if (c->ent[i].ca == NULL)
 			continue;
 		snprintf((*out)[k].ski, sizeof((*out)[k].ski), "%s",
 		    c->ent[i].rec.ski);

@@ -19,21 +19,6 @@
 
 _Static_assert(SVC_ETAG_MAX == RCA_ETAG_MAX, "svc.h's ETag size");
 
-/*
- * Until service/ca_files.c (h/life) links in: nothing to reconcile.
- * Its definition replaces this one.
- */
-__attribute__((weak)) int
-svc_ca_files_reconcile(struct svc *s, const struct ca_rec *rows, size_t n,
-    struct err *e)
-{
-	(void)s;
-	(void)rows;
-	(void)n;
-	(void)e;
-	return 0;
-}
-
 void
 svc_ca_key_path(const struct svc *s, enum ca_state st, char *buf, size_t len)
 {
@@ -149,13 +134,10 @@ ent_load(struct svc *s, struct svc_ca_ent *ent, struct err *e)
 		err_set(e, ERR_INTERNAL, "a CA has no certificate");
 		return -1;
 	}
+	/* Without the file: no key (cas_log_keys() says so once). */
 	svc_ca_key_path(s, ent->state, path, sizeof(path));
 	if (path[0] != '\0' && stat(path, &st) == 0)
 		key = path;
-	else if (path[0] != '\0')
-		log_warn("CA %s (%s): no key file %s on this instance (%s): "
-		    "it cannot sign with it", ent->rec.ski,
-		    ca_state_name(ent->state), path, strerror(errno));
 	ent->ca = ca_load_pem(ent->rec.cert_pem, ent->rec.anchors_pem, key,
 	    s->ca_pass_file, s->public_url, e);
 	if (ent->ca == NULL) {
@@ -264,11 +246,16 @@ cas_swap(struct svc *s, struct svc_cas *c)
 	svc_cas_put(old);
 }
 
-/* Log a CA without its key here once per snapshot that changes it. */
+/*
+ * Log each CA without its key here once: when it first shows so (or
+ * changed state) in a snapshot.
+ */
 static void
-cas_log_keys(const struct svc_cas *old, const struct svc_cas *c)
+cas_log_keys(const struct svc *s, const struct svc_cas *old,
+    const struct svc_cas *c)
 {
 	const struct svc_ca_ent *was;
+	char			 path[RCA_MAX_PATH];
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct svc_ca_ent *ent = &c->ent[i];
@@ -276,15 +263,18 @@ cas_log_keys(const struct svc_cas *old, const struct svc_cas *c)
 		if (ent->ca == NULL || ca_has_key(ent->ca))
 			continue;
 		was = svc_cas_find(old, ent->id);
-		if (was != NULL && was->state == ent->state)
+		if (was != NULL && was->state == ent->state &&
+		    was->ca != NULL && !ca_has_key(was->ca))
 			continue;
+		svc_ca_key_path(s, ent->state, path, sizeof(path));
 		if (ent->state == CA_STATE_CURRENT)
 			log_warn("this instance has not got the current CA's "
-			    "key (CA %s): it refuses issuance", ent->rec.ski);
+			    "key (CA %s, no %s): it refuses issuance",
+			    ent->rec.ski, path);
 		else
 			log_warn("this instance has not got the key of the "
-			    "%s CA %s", ca_state_name(ent->state),
-			    ent->rec.ski);
+			    "%s CA %s (no %s): it cannot sign its CRL",
+			    ca_state_name(ent->state), ent->rec.ski, path);
 	}
 }
 
@@ -305,7 +295,7 @@ svc_cas_reload(struct svc *s, struct err *e)
 	if ((c = cas_build(s, rows, n, gen, e)) == NULL)
 		goto out;
 	old = svc_cas_get(s);
-	cas_log_keys(old, c);
+	cas_log_keys(s, old, c);
 	if (old != NULL && old->generation != gen)
 		log_info("CAs: generation %llu, current CA %s",
 		    (unsigned long long)gen, c->cur->rec.ski);
@@ -385,7 +375,8 @@ cas_bootstrap(struct svc *s, struct err *e)
 	if ((ca = ca_load(s->ca_cert_path, s->ca_key_path, s->ca_pass_file,
 	    s->public_url, e)) == NULL || boot_rec(s, ca, &r, e) == -1)
 		goto out;
-	if (!svc_read_only(s)) {
+	/* svc_read_only(), without calling back into ops.c. */
+	if (!atomic_load(&s->read_only)) {
 		if (db_ca_bootstrap(s->db, &r, e) == -1)
 			goto out;
 		rc = svc_cas_reload(s, e);

@@ -273,3 +273,130 @@ svc_crl_warm(struct svc *s)
 	svc_cas_put(c);
 	pthread_mutex_unlock(&s->pub_mu);
 }
+
+/*
+ * The CA a CRL request names (ski NULL: the current one): its id, and
+ * whether this instance holds its key.  ERR_NOT_FOUND when it is not in
+ * the bundle (unknown, pending, gone).
+ */
+static int
+crl_ca_of(struct svc *s, const char *ski, int64_t *id, bool *key,
+    struct err *e)
+{
+	struct svc_cas		*c = svc_cas_get(s);
+	const struct svc_ca_ent	*ent;
+	int			 rc = -1;
+
+	ent = ski == NULL ? c->cur : svc_cas_find_ski(c, ski);
+	if (ent == NULL || ent->ca == NULL) {
+		err_set(e, ERR_NOT_FOUND, "no such CA");
+		goto out;
+	}
+	*id = ent->id;
+	*key = ca_has_key(ent->ca);
+	rc = 0;
+out:
+	svc_cas_put(c);
+	return rc;
+}
+
+/*
+ * A CA in the bundle without a CRL yet (just prepared): one stored by
+ * another instance or process, else its first publication here when
+ * this instance holds its key (the scheduler would at its next pass).
+ * Errors: ERR_UNAVAILABLE (none yet, and not ours to sign), those of
+ * svc_crl_publish_ca().
+ */
+static int
+crl_first(struct svc *s, const char *ski, int64_t id, bool key,
+    struct err *e)
+{
+	struct svc_actor	sched;
+	int			rc;
+
+	if (svc_crl_load(s, e) == -1)
+		return -1;
+	if (!key) {
+		pthread_mutex_lock(&s->crl_mu);
+		rc = svc_crl_slot(s, id, NULL, false) != NULL ? 0 : -1;
+		pthread_mutex_unlock(&s->crl_mu);
+		if (rc == -1)
+			err_set(e, ERR_UNAVAILABLE, "no CRL of CA %s has been "
+			    "published yet", ski != NULL ? ski : "(current)");
+		return rc;
+	}
+	svc_actor_init(&sched, ACTOR_SCHEDULER);
+	rc = svc_crl_publish_ca(s, &sched, id, true, NULL, NULL, e);
+	svc_actor_clear(&sched);
+	return rc;
+}
+
+/* Take a reference to the CRL of the CA ski names; with its PEM when
+ * pem. */
+static int
+crl_current(struct svc *s, const char *ski, struct svc_crl *out, bool pem,
+    struct err *e)
+{
+	struct svc_crl_ca	*ca;
+	int64_t			 id = 0, now;
+	uint64_t		 late = 0;
+	bool			 key = false;
+	int			 rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (crl_ca_of(s, ski, &id, &key, e) == -1)
+		return -1;
+	now = tu_now();
+	pthread_mutex_lock(&s->crl_mu);
+	ca = svc_crl_slot(s, id, NULL, false);
+	if (ca == NULL || ca->crl.number == 0 || ca->crl.ref == NULL) {
+		pthread_mutex_unlock(&s->crl_mu);
+		if (crl_first(s, ski, id, key, e) == -1)
+			goto out;
+		pthread_mutex_lock(&s->crl_mu);
+		ca = svc_crl_slot(s, id, NULL, false);
+	}
+	if (ca == NULL || ca->crl.number == 0 || ca->crl.ref == NULL) {
+		err_set(e, ERR_INTERNAL, "no CRL has been published");
+		pthread_mutex_unlock(&s->crl_mu);
+		goto out;
+	}
+	*out = ca->crl;
+	atomic_fetch_add_explicit(&ca->crl.ref->refs, 1,
+	    memory_order_relaxed);
+	/* Served past its nextUpdate: say so once per CRL. */
+	if (out->next_update < now && ca->warned != out->number)
+		late = ca->warned = out->number;
+	pthread_mutex_unlock(&s->crl_mu);
+	if (late != 0)
+		log_warn("serving CRL %" PRIu64 " of CA %s past its "
+		    "nextUpdate: no instance holding its key published a "
+		    "newer one", late, ski != NULL ? ski : "(current)");
+	if (pem && svc_crl_buf_pem(out->ref, out, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (rc == -1)
+		svc_crl_clear(out);
+	return rc;
+}
+
+int
+svc_crl_current(struct svc *s, const char *ski, struct svc_crl *out,
+    struct err *e)
+{
+	struct err le;
+
+	ERR_LOCAL(e, le);
+	return crl_current(s, ski, out, true, e);
+}
+
+int
+svc_crl_current_der(struct svc *s, const char *ski, struct svc_crl *out,
+    struct err *e)
+{
+	struct err le;
+
+	ERR_LOCAL(e, le);
+	return crl_current(s, ski, out, false, e);
+}

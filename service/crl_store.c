@@ -36,9 +36,8 @@ svc_crl_buf_new(unsigned char *der, size_t len, struct err *e)
 	return b;
 }
 
-/* Make b's PEM unless it exists; then c's pem is set.  ERR_CRYPTO. */
-static int
-buf_pem(struct svc_crl_buf *b, struct svc_crl *c, struct err *e)
+int
+svc_crl_buf_pem(struct svc_crl_buf *b, struct svc_crl *c, struct err *e)
 {
 	int rc = 0;
 
@@ -231,88 +230,6 @@ svc_crl_sync(struct svc *s, const struct svc_cas *c)
 		svc_crl_unref(gone[i].persist);
 		svc_crl_set_free(&gone[i].set);
 	}
-}
-
-/* The CA a CRL request names (ski NULL: the current one), or -1. */
-static int
-crl_ca_of(struct svc *s, const char *ski, int64_t *id, struct err *e)
-{
-	struct svc_cas		*c = svc_cas_get(s);
-	const struct svc_ca_ent	*ent;
-	int			 rc = -1;
-
-	ent = ski == NULL ? c->cur : svc_cas_find_ski(c, ski);
-	if (ent == NULL || ent->ca == NULL) {
-		err_set(e, ERR_NOT_FOUND, "no such CA");
-		goto out;
-	}
-	*id = ent->id;
-	rc = 0;
-out:
-	svc_cas_put(c);
-	return rc;
-}
-
-/* Take a reference to the CRL of the CA ski names; with its PEM when
- * pem. */
-static int
-crl_current(struct svc *s, const char *ski, struct svc_crl *out, bool pem,
-    struct err *e)
-{
-	struct svc_crl_ca	*ca;
-	int64_t			 id = 0, now;
-	uint64_t		 late = 0;
-	int			 rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (crl_ca_of(s, ski, &id, e) == -1)
-		return -1;
-	now = tu_now();
-	pthread_mutex_lock(&s->crl_mu);
-	ca = svc_crl_slot(s, id, NULL, false);
-	if (ca == NULL || ca->crl.number == 0 || ca->crl.ref == NULL) {
-		err_set(e, ERR_INTERNAL, "no CRL has been published");
-		pthread_mutex_unlock(&s->crl_mu);
-		goto out;
-	}
-	*out = ca->crl;
-	atomic_fetch_add_explicit(&ca->crl.ref->refs, 1,
-	    memory_order_relaxed);
-	/* Served past its nextUpdate: say so once per CRL. */
-	if (out->next_update < now && ca->warned != out->number)
-		late = ca->warned = out->number;
-	pthread_mutex_unlock(&s->crl_mu);
-	if (late != 0)
-		log_warn("serving CRL %" PRIu64 " of CA %s past its "
-		    "nextUpdate: no instance holding its key published a "
-		    "newer one", late, ski != NULL ? ski : "(current)");
-	if (pem && buf_pem(out->ref, out, e) == -1)
-		goto out;
-	rc = 0;
-out:
-	if (rc == -1)
-		svc_crl_clear(out);
-	return rc;
-}
-
-int
-svc_crl_current(struct svc *s, const char *ski, struct svc_crl *out,
-    struct err *e)
-{
-	struct err le;
-
-	ERR_LOCAL(e, le);
-	return crl_current(s, ski, out, true, e);
-}
-
-int
-svc_crl_current_der(struct svc *s, const char *ski, struct svc_crl *out,
-    struct err *e)
-{
-	struct err le;
-
-	ERR_LOCAL(e, le);
-	return crl_current(s, ski, out, false, e);
 }
 
 void

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ca_life_int.h"
 #include "fileio.h"
 #include "fileset.h"
 #include "log.h"
@@ -200,7 +201,8 @@ step_write(struct rot *r)
 
 	err_clear(&e);
 	content[RF_KEY] = r->iss.private_key_pem;
-	content[RF_CERT] = r->iss.cert.pem;
+	/* SPEC 10: the chain (leaf + intermediates), trusting the bundle. */
+	content[RF_CERT] = r->iss.chain_pem;
 	content[RF_CA] = r->iss.ca_pem;
 	name[RF_KEY] = r->node.key_file;
 	name[RF_CERT] = r->node.cert_file;
@@ -442,6 +444,8 @@ finish_ok(struct rot *r, char *rev, size_t rsz)
 	n->last_rotation_id = r->rec->id;
 	if (db_node_update_state(r->s->db, n, &e) == -1)
 		log_error("rotation of %s: node state: %s", n->name, e.msg);
+	/* Its ca_file is the bundle now: no push needed (ca_push.c). */
+	ca_push_note_written(r->s, n->name, r->iss.ca_pem);
 	if (revoke_if(r, recorded, REASON_SUPERSEDED, NULL))
 		snprintf(rev, rsz, "; revoked %s (superseded)", recorded);
 	if (strcmp(r->rec->old_serial, recorded) != 0 &&

@@ -97,7 +97,7 @@ out:
 static int
 self_write(const char *path, const char *pem, mode_t mode, struct err *e)
 {
-	char	dir[RCA_MAX_PATH], *slash;
+	char	dir[RCA_MAX_PATH], *slash, *real;
 	int	fd, rc;
 
 	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
@@ -107,7 +107,14 @@ self_write(const char *path, const char *pem, mode_t mode, struct err *e)
 		return -1;
 	}
 	*slash = '\0';
-	if ((fd = sf_open_dir(dir, NULL, e)) == -1)
+	/* Our own configured folder: resolved once, then no link on it. */
+	if ((real = realpath(dir, NULL)) == NULL) {
+		err_set(e, ERR_IO, "%s: no such folder", dir);
+		return -1;
+	}
+	fd = sf_open_dir(real, NULL, e);
+	free(real);
+	if (fd == -1)
 		return -1;
 	rc = sf_replace_at(fd, slash + 1, pem, strlen(pem), mode, (uid_t)-1,
 	    (gid_t)-1, e);

@@ -138,6 +138,12 @@ int	svc_ca_push_stale(struct svc *s, const struct svc_actor *a,
 void	svc_ca_set_deferred(struct svc *s, bool deferred);
 
 /*
+ * Every instance checks the CA generation at least this often
+ * (seconds): svc_tick() never asks to sleep longer.
+ */
+#define SVC_CA_TICK	5
+
+/*
  * The CA generation this instance last loaded, and a check of the
  * database's: when it changed, the files are reconciled and the
  * snapshot reloaded (svc_tick() calls it; PostgreSQL NOTIFY wakes it).

@@ -92,6 +92,77 @@ th_ca(const char *dir, enum key_type t, int days, const char *public_url)
 	return ca;
 }
 
+struct ca *
+th_ca2(const char *dir, const char *root_dir, const char *cn,
+    const char *public_url)
+{
+	struct ca_create_opts ro = { KEY_EC_P256, "Test Root", 0, NULL };
+	struct ca_create_opts o = { KEY_EC_P256, cn, 0, NULL };
+	char *rkey = th_path(root_dir, "root.key");
+	char *rcrt = th_path(root_dir, "root.crt");
+	char *crt = th_path(dir, "ca.crt"), *key = th_path(dir, "ca.key");
+	char *roots = th_path(dir, "roots.pem");
+	struct ca_new n = { .cert_pem = NULL };
+	struct err e = { 0 };
+	struct ca *ca;
+
+	if (access(rkey, F_OK) == -1 && ca_create_root(root_dir, &ro, &e) ==
+	    -1)
+		fail_msg("ca_create_root: %s", e.msg);
+	if (ca_create_signed(key, rcrt, rkey, NULL, &o, &n, &e) == -1)
+		fail_msg("ca_create_signed: %s", e.msg);
+	th_write(crt, n.cert_pem, 0444);
+	th_write(roots, n.anchors_pem, 0444);
+	if ((ca = ca_load(crt, key, NULL, public_url, &e)) == NULL)
+		fail_msg("ca_load: %s", e.msg);
+	ca_new_clear(&n);
+	free(rkey);
+	free(rcrt);
+	free(crt);
+	free(key);
+	free(roots);
+	return ca;
+}
+
+char *
+th_read(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+void
+th_leaf(struct ca *ca, const struct profile *p, const char *cn,
+    int64_t now, int64_t ttl, struct ca_cert *out)
+{
+	char san[300];
+	struct ca_issue_params ip = { p, ttl, 0, now };
+	struct ca_csr *csr;
+	struct err e = { 0 };
+	char *pem;
+
+	snprintf(san, sizeof(san), "DNS:%s", cn);
+	pem = th_csr_simple(cn, san);
+	if ((csr = ca_csr_parse(pem, strlen(pem), &e)) == NULL)
+		fail_msg("ca_csr_parse: %s", e.msg);
+	if (ca_issue(ca, csr, &ip, out, &e) == -1)
+		fail_msg("ca_issue: %s", e.msg);
+	ca_csr_free(csr);
+	free(pem);
+}
+
 EVP_PKEY *
 th_key_ec(const char *curve)
 {

@@ -39,6 +39,24 @@ int	th_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct ca *th_ca(const char *dir, enum key_type t, int days,
 	    const char *public_url);
 
+/*
+ * A two-tier CA in dir (ca.key, ca.crt, roots.pem), named cn, signed by
+ * the root in root_dir (created there first when root.key is absent),
+ * loaded with public_url.  Asserts on failure.
+ */
+struct ca *th_ca2(const char *dir, const char *root_dir, const char *cn,
+	    const char *public_url);
+
+/* The whole of a file as a new string (asserts). */
+char	*th_read(const char *path);
+
+/*
+ * Issue a leaf for cn (DNS SAN cn) under profile p from ca at now (0:
+ * time now) with ttl (0: default) into out (asserts).
+ */
+void	th_leaf(struct ca *ca, const struct profile *p, const char *cn,
+	    int64_t now, int64_t ttl, struct ca_cert *out);
+
 /* Keys: EC on a named curve, RSA of bits, DSA, Ed25519 (new). */
 EVP_PKEY *th_key_ec(const char *curve);
 EVP_PKEY *th_key_rsa(int bits);

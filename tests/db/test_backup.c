@@ -505,6 +505,72 @@ test_restore(void **state)
 	assert_int_equal(v, db_schema_version(t->db));
 }
 
+/* A CA record k (key hash k) in state st. */
+static void
+mkca(struct ca_rec *r, int k, enum ca_state st)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->ski, sizeof(r->ski), "%040x", k);
+	snprintf(r->spki_sha256, sizeof(r->spki_sha256), "%064x", k);
+	r->state = st;
+	r->cert_pem = "-----BEGIN CERTIFICATE-----\n";
+	r->anchors_pem = "";
+	r->created_at = 1;
+}
+
+/* The snapshot of snap's CA key hashes, compared with want. */
+static void
+expect_keys(const struct dbt *t, const char *want)
+{
+	struct db_snap_info info;
+	struct db_snap s;
+	struct err e = { 0 };
+	char snap[256];
+
+	tpath(t, "keys.db", snap, sizeof(snap));
+	assert_int_equal(db_backup(t->path, snap, true, &info, &e), 0);
+	assert_int_equal(db_snapshot_check(snap, &s, &e), 0);
+	assert_string_equal(s.ca_keys, want);
+	db_snapshot_clear(&s);
+}
+
+/*
+ * Version 4: a snapshot lists the key hashes of its CAs not gone (what
+ * restore matches ca.crt against after a rollover); none before the
+ * first start, none below version 4.
+ */
+static void
+test_snapshot_ca_keys(void **state)
+{
+	struct dbt *t = *state;
+	struct ca_rec r;
+	struct err e = { 0 };
+	struct db_snap s;
+	char k1[RCA_SHA256_HEX + 1], k2[RCA_SHA256_HEX + 1], both[160];
+	char snap[256], p[256];
+
+	expect_keys(t, "");
+	mkca(&r, 1, CA_STATE_CURRENT);
+	assert_int_equal(db_ca_bootstrap(t->db, &r, &e), 0);
+	mkca(&r, 2, CA_STATE_NEXT);
+	assert_int_equal(db_ca_prepare(t->db, &r, NULL, &e), 0);
+	snprintf(k1, sizeof(k1), "%064x", 1);
+	snprintf(k2, sizeof(k2), "%064x", 2);
+	snprintf(both, sizeof(both), "%s %s", k1, k2);
+	expect_keys(t, both);
+	assert_int_equal(db_ca_activate(t->db, 10, NULL, &e), 0);
+	assert_int_equal(db_ca_retire(t->db, 1, 10, NULL, &e), 0);
+	expect_keys(t, k2);
+	/* Version 3: no list (its CRL or certificate tells). */
+	tpath(t, "keys.db", snap, sizeof(snap));
+	tpath(t, "v3.db", p, sizeof(p));
+	altered(snap, p, "PRAGMA user_version = 3");
+	assert_int_equal(db_snapshot_check(p, &s, &e), 0);
+	assert_int_equal(s.info.version, 3);
+	assert_string_equal(s.ca_keys, "");
+	db_snapshot_clear(&s);
+}
+
 static void
 test_is_postgres(void **state)
 {
@@ -529,6 +595,8 @@ main(void)
 		    dbt_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore, dbt_setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_ca_keys,
+		    dbt_setup, dbt_teardown),
 		cmocka_unit_test(test_is_postgres),
 	};
 

@@ -1,5 +1,6 @@
 /* Tests for db/crl.c: CRL numbers only go up; the latest is served. */
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include "dbtest.h"
 #include "priv.h"
@@ -46,17 +47,17 @@ test_save_latest(void **state)
 	assert_int_equal(db_crl_save(t->db, 1, 2, 160, 260, d3, sizeof(d3), &a,
 	    &e), -1);
 	assert_int_equal(e.code, ERR_CONFLICT);
-	assert_int_equal(db_crl_save(t->db, 1, 1, 160, 260, d3, sizeof(d3), NULL,
-	    &e), -1);
+	assert_int_equal(db_crl_save(t->db, 1, 1, 160, 260, d3, sizeof(d3),
+	    NULL, &e), -1);
 	assert_int_equal(e.code, ERR_CONFLICT);
-	assert_int_equal(db_crl_save(t->db, 1, 0, 160, 260, d3, sizeof(d3), NULL,
-	    &e), -1);
+	assert_int_equal(db_crl_save(t->db, 1, 0, 160, 260, d3, sizeof(d3),
+	    NULL, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 	assert_int_equal(db_crl_save(t->db, 1, 3, 160, 260, d3, 0, NULL, &e),
 	    -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
-	assert_int_equal(db_crl_save(t->db, 1, (uint64_t)INT64_MAX + 1, 160, 260,
-	    d3, sizeof(d3), NULL, &e), -1);
+	assert_int_equal(db_crl_save(t->db, 1, (uint64_t)INT64_MAX + 1, 160,
+	    260, d3, sizeof(d3), NULL, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 
 	assert_int_equal(db_crl_latest(t->db, 1, &num, &tu, &nu, &der, &len,
@@ -92,8 +93,8 @@ test_prune_keeps_latest(void **state)
 	/* SQLite only: raw sqlite3 reads, another process's lock. */
 	DBT_SQLITE_ONLY();
 	for (uint64_t i = 1; i <= DB_CRL_KEEP + 10; i++)
-		assert_int_equal(db_crl_save(t->db, 1, i * 3, 1, 2, d, sizeof(d),
-		    NULL, &e), 0);
+		assert_int_equal(db_crl_save(t->db, 1, i * 3, 1, 2, d,
+		    sizeof(d), NULL, &e), 0);
 	assert_non_null(c = db_conn_get(t->db, &e));
 	assert_int_equal(sqlite3_prepare_v2(c->h,
 	    "SELECT count(*), min(number) FROM crls", -1, &st, NULL),
@@ -195,9 +196,10 @@ test_locked(void **state)
 	    0);
 }
 
-/* A certificate (serial, notAfter) for the publication tests. */
+/* A certificate (serial, notAfter) of CA ca_id. */
 static void
-put_cert(struct dbt *t, const char *serial, int64_t not_after)
+put_cert_of(struct dbt *t, int64_t ca_id, const char *serial,
+    int64_t not_after)
 {
 	struct cert_rec c;
 	struct err e = { 0 };
@@ -216,8 +218,16 @@ put_cert(struct dbt *t, const char *serial, int64_t not_after)
 	    "-----END CERTIFICATE-----\n");
 	assert_non_null(c.pem);
 	c.created_at = not_after - 3600;
+	c.ca_id = ca_id;
 	assert_int_equal(db_cert_insert(t->db, &c, NULL, &e), 0);
 	cert_rec_clear(&c);
+}
+
+/* A certificate (serial, notAfter) of CA 1, for the publication tests. */
+static void
+put_cert(struct dbt *t, const char *serial, int64_t not_after)
+{
+	put_cert_of(t, 1, serial, not_after);
 }
 
 /* What a sign() saw, and the DER it signs. */
@@ -504,10 +514,166 @@ test_notify_standby(void **state)
 	pg_fixture_free(sb);
 }
 
+/*
+ * One CRL per CA (schema 5): the numbers are one sequence across the
+ * CAs, each CA's latest is its own, pruning keeps each CA's newest, and
+ * the revoked lists, counts and expiry ranges are per CA.
+ */
+static void
+test_per_ca(void **state)
+{
+	struct dbt *t = *state;
+	const unsigned char d1[] = { 0x30, 0x01, 0x01 };
+	const unsigned char d2[] = { 0x30, 0x01, 0x02 };
+	const unsigned char d3[] = { 0x30, 0x01, 0x03 };
+	struct db_crl_row *rows = NULL;
+	struct db_serial *gone = NULL;
+	struct db_crl_pub p;
+	struct signer g;
+	struct err e = { 0 };
+	uint64_t num;
+	int64_t tu, nu;
+	unsigned char *der;
+	size_t len, n;
+
+	assert_int_equal(db_crl_save(t->db, 1, 1, 100, 200, d1, sizeof(d1),
+	    NULL, &e), 0);
+	assert_int_equal(db_crl_save(t->db, 2, 2, 110, 210, d2, sizeof(d2),
+	    NULL, &e), 0);
+	/* CA 1 cannot reuse or go below CA 2's number. */
+	assert_int_equal(db_crl_save(t->db, 1, 2, 120, 220, d3, sizeof(d3),
+	    NULL, &e), -1);
+	assert_int_equal(e.code, ERR_CONFLICT);
+	assert_int_equal(db_crl_save(t->db, 0, 3, 120, 220, d3, sizeof(d3),
+	    NULL, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	assert_int_equal(db_crl_save(t->db, 1, 3, 120, 220, d3, sizeof(d3),
+	    NULL, &e), 0);
+	assert_int_equal(db_crl_number(t->db, &num, &e), 0);
+	assert_int_equal(num, 3);
+	assert_int_equal(db_crl_latest(t->db, 1, &num, &tu, &nu, &der, &len,
+	    &e), 0);
+	assert_int_equal(num, 3);
+	assert_int_equal(der[2], 3);
+	free(der);
+	/* CA 2's newest survived CA 1's pruning. */
+	assert_int_equal(db_crl_latest(t->db, 2, &num, &tu, &nu, &der, &len,
+	    &e), 0);
+	assert_int_equal(num, 2);
+	assert_int_equal(tu, 110);
+	assert_int_equal(der[2], 2);
+	free(der);
+	assert_int_equal(db_crl_latest(t->db, 3, &num, &tu, &nu, &der, &len,
+	    &e), -1);
+	assert_int_equal(e.code, ERR_NOT_FOUND);
+
+	/* Revoked lists per CA. */
+	put_cert_of(t, 1, "a1", 5000);
+	put_cert_of(t, 2, "b1", 5000);
+	put_cert_of(t, 2, "b2", 1500);
+	assert_int_equal(db_cert_revoke(t->db, "a1", 1, 1000, NULL, NULL,
+	    &e), 0);
+	assert_int_equal(db_cert_revoke(t->db, "b1", 1, 1000, NULL, NULL,
+	    &e), 0);
+	assert_int_equal(db_cert_revoke(t->db, "b2", 1, 1000, NULL, NULL,
+	    &e), 0);
+	assert_int_equal(db_cert_revoked_unexpired(t->db, 1, 1000, &rows, &n,
+	    &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].serial, "a1");
+	free(rows);
+	assert_int_equal(db_cert_revoked_unexpired(t->db, 2, 2000, &rows, &n,
+	    &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].serial, "b1");
+	free(rows);
+	assert_int_equal(db_crl_expired(t->db, 2, 1000, 2000, &gone, &n, &e),
+	    0);
+	assert_int_equal(n, 1);
+	assert_string_equal(gone[0].serial, "b2");
+	free(gone);
+	assert_int_equal(db_crl_expired(t->db, 1, 1000, 2000, &gone, &n, &e),
+	    0);
+	assert_int_equal(n, 0);
+	free(gone);
+
+	/* A publication counts and lists its own CA's certificates. */
+	memset(&p, 0, sizeof(p));
+	memset(&g, 0, sizeof(g));
+	p.ca_id = 2;
+	p.now = 1000;
+	p.nentries = 2;		/* b1 and b2 */
+	p.ours = 3;
+	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), 0);
+	assert_int_equal(g.number, 4);
+	assert_false(g.full);
+	p.ca_id = 1;
+	p.nentries = 2;		/* not CA 1's one */
+	p.ours = 4;
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), 0);
+	assert_int_equal(g.number, 5);
+	assert_true(g.full);
+	assert_int_equal(g.nrows, 1);
+	assert_string_equal(g.first, "a1");
+	assert_int_equal(db_crl_latest(t->db, 2, &num, &tu, &nu, &der, &len,
+	    &e), 0);
+	assert_int_equal(num, 4);
+	free(der);
+	p.ca_id = 0;
+	assert_int_equal(db_crl_publish(t->db, &p, sign, &g, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+}
+
+/*
+ * Migration 5 on a database at version 4 with CRLs: they belong to CA
+ * 1, the only CA before it, and are still its latest.
+ */
+static void
+test_migration_5(void **state)
+{
+	struct dbt *t = *state;
+	struct err e = { 0 };
+	sqlite3 *h = NULL;
+	uint64_t num;
+	int64_t tu, nu;
+	unsigned char *der;
+	size_t len;
+
+	DBT_SQLITE_ONLY();
+	db_close(t->db);
+	t->db = NULL;
+	dbt_remove(t);
+	assert_int_equal(mkdir(t->dir, 0700), 0);
+	assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(sqlite3_exec(h,
+		    db_sql_migration(DB_DIALECT_SQLITE, i), NULL, NULL, NULL),
+		    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "INSERT INTO crls (number, "
+	    "this_update, next_update, der) VALUES (7, 10, 20, x'3000')",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_non_null(t->db = db_open(t->path, &e));
+	assert_int_equal(db_schema_version(t->db), 5);
+	assert_int_equal(db_crl_latest(t->db, 1, &num, &tu, &nu, &der, &len,
+	    &e), 0);
+	assert_int_equal(num, 7);
+	assert_int_equal(tu, 10);
+	free(der);
+	assert_int_equal(db_crl_latest(t->db, 2, &num, &tu, &nu, &der, &len,
+	    &e), -1);
+	assert_int_equal(e.code, ERR_NOT_FOUND);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_per_ca, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_migration_5, dbt_setup,
+		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_empty, dbt_setup,
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_save_latest, dbt_setup,

@@ -189,7 +189,8 @@ test_migrations(void **state)
 	/* Every step again is refused and changes nothing. */
 	for (size_t i = 0; i < db_sql_pg_nmigrations(); i++) {
 		assert_false(migrate_one(c, i));
-		assert_int_equal(version(c), 3);
+		assert_int_equal(version(c),
+		    (long long)db_sql_pg_nmigrations());
 	}
 	PQfinish(c);
 
@@ -390,7 +391,7 @@ cert_add(PGconn *c, int n, const char *profile, long long not_after,
 {
 	char serial[48], na[32], created[32], act[4];
 	const char *v[] = { serial, profile, "cn", "", "", "", "ec", "0",
-	    na, NULL, NULL, "fp", node, "admin", "pem", created, NULL };
+	    na, NULL, NULL, "fp", node, "admin", "pem", created, NULL, "1" };
 	const char *add[] = { profile, "1", "0", act };
 	long long mark = stmt_int(c, DB_STMT_COUNTS_MARK, 0, NULL);
 
@@ -398,7 +399,7 @@ cert_add(PGconn *c, int n, const char *profile, long long not_after,
 	snprintf(na, sizeof(na), "%lld", not_after);
 	snprintf(created, sizeof(created), "%d", 1000);
 	snprintf(act, sizeof(act), "%d", not_after >= mark);
-	PQclear(stmt(c, DB_STMT_CERT_INSERT, 17, v));
+	PQclear(stmt(c, DB_STMT_CERT_INSERT, 18, v));
 	PQclear(stmt(c, DB_STMT_COUNTS_ADD, 4, add));
 }
 
@@ -502,7 +503,7 @@ test_counts_triggers(void **state)
 {
 	PGconn *c = new_db("counts");
 	long long mark;
-	const char *crl[] = { "1", NULL, "0", "" }, *t[] = { NULL };
+	const char *crl[] = { "1", NULL, "0", "", "1" }, *t[] = { NULL };
 	char tu[32], *uri;
 
 	(void)state;
@@ -522,7 +523,7 @@ test_counts_triggers(void **state)
 	/* A CRL moves the mark (trigger), then a batch does. */
 	snprintf(tu, sizeof(tu), "%lld", mark + 150);
 	crl[1] = tu;
-	PQclear(stmt(c, DB_STMT_CRL_INSERT, 4, crl));
+	PQclear(stmt(c, DB_STMT_CRL_INSERT, 5, crl));
 	assert_int_equal(stmt_int(c, DB_STMT_COUNTS_MARK, 0, NULL),
 	    mark + 150);
 	counts_agree(c, mark + 150);
@@ -587,20 +588,31 @@ static void
 test_indexes_used(void **state)
 {
 	PGconn *c = new_db("plans");
-	/* after, status, now, profile, cn, node, expires_before, limit */
-	const char *cn[] = { "0", "-1", "1000", NULL, "cn7", NULL, "0", "50" };
+	/*
+	 * after, status, now, profile, cn, node, expires_before, limit,
+	 * ca_id (and lo, hi for the range statements)
+	 */
+	const char *cn[] = { "0", "-1", "1000", NULL, "cn7", NULL, "0", "50",
+	    "0" };
 	const char *node[] = { "0", "-1", "1000", NULL, NULL, "n3", "0",
-	    "50" };
+	    "50", "0" };
 	const char *prof[] = { "0", "0", "1000", "rare", NULL, NULL, "0",
-	    "50" };
-	const char *rev[] = { "0", "1", "1000", NULL, NULL, NULL, "0", "50" };
+	    "50", "0" };
+	const char *rev[] = { "0", "1", "1000", NULL, NULL, NULL, "0", "50",
+	    "0" };
 	const char *unrev[] = { "0", "0", "1000", NULL, NULL, NULL, "0",
-	    "50", "1000", "1100" };
+	    "50", "0", "1000", "1100" };
 	const char *exp[] = { "0", "-1", "1000", NULL, NULL, NULL, "1100",
-	    "50", "1000", "1100" };
+	    "50", "0", "1000", "1100" };
 	const char *range[] = { "1000", "1100", "10" };
-	const char *now[] = { "4000" }, *key[] = { "ab", "1000" };
-	const char *any[] = { "0", "-1", "0", NULL, NULL, NULL, "0", "50" };
+	const char *now[] = { "4000" }, *key[] = { "ab", "1000", "1" };
+	/* now, ca_id; from, to, ca_id: a CA's CRL reads (schema 5) */
+	const char *crlnow[] = { "4000", "1" };
+	const char *crlrange[] = { "1000", "1100", "1" };
+	const char *any[] = { "0", "-1", "0", NULL, NULL, NULL, "0", "50",
+	    "0" };
+	/* ca_id, now, limit: a CA's unexpired certificates */
+	const char *ca[] = { "2", "19000", "10" };
 
 	(void)state;
 	migrate(c);
@@ -617,25 +629,29 @@ test_indexes_used(void **state)
 	    "FROM generate_series(1, 20000) i");
 	sql_ok(c, "ANALYZE certificates");
 	sql_ok(c, "SET enable_seqscan = off");
-	uses_index(c, DB_STMT_CERT_LIST_CN, 8, cn, "certificates_common_name");
-	uses_index(c, DB_STMT_CERT_LIST_NODE, 8, node, "certificates_node");
-	uses_index(c, DB_STMT_CERT_LIST_PROFILE, 8, prof,
+	uses_index(c, DB_STMT_CERT_LIST_CN, 9, cn, "certificates_common_name");
+	uses_index(c, DB_STMT_CERT_LIST_NODE, 9, node, "certificates_node");
+	uses_index(c, DB_STMT_CERT_LIST_PROFILE, 9, prof,
 	    "certificates_profile");
-	uses_index(c, DB_STMT_CERT_LIST_REVOKED, 8, rev,
+	uses_index(c, DB_STMT_CERT_LIST_REVOKED, 9, rev,
 	    "certificates_revoked_id");
-	uses_index(c, DB_STMT_CERT_LIST_UNREVOKED, 10, unrev,
+	uses_index(c, DB_STMT_CERT_LIST_UNREVOKED, 11, unrev,
 	    "certificates_expiry");
-	uses_index(c, DB_STMT_CERT_LIST_EXPIRES, 10, exp,
+	uses_index(c, DB_STMT_CERT_LIST_EXPIRES, 11, exp,
 	    "certificates_expiry");
-	uses_index(c, DB_STMT_CERT_LIST, 8, any, NULL);
+	uses_index(c, DB_STMT_CERT_LIST, 9, any, NULL);
+	uses_index(c, DB_STMT_CA_UNEXPIRED_COUNT, 2, ca,
+	    "certificates_expiry");
+	uses_index(c, DB_STMT_CA_UNEXPIRED_LIST, 3, ca,
+	    "certificates_expiry");
 	uses_index(c, DB_STMT_CERT_PROBE_UNREVOKED, 3, range,
 	    "certificates_expiry");
 	uses_index(c, DB_STMT_CERT_PROBE_EXPIRES, 3, range,
 	    "certificates_expiry");
-	uses_index(c, DB_STMT_CERT_REVOKED_UNEXPIRED, 1, now,
+	uses_index(c, DB_STMT_CERT_REVOKED_UNEXPIRED, 2, crlnow,
 	    "certificates_revoked");
-	uses_index(c, DB_STMT_CRL_EXPIRED, 2, range, NULL);
-	uses_index(c, DB_STMT_CRL_SAME_KEY, 2, key, "certificates_spki");
+	uses_index(c, DB_STMT_CRL_EXPIRED, 3, crlrange, NULL);
+	uses_index(c, DB_STMT_CRL_SAME_KEY, 3, key, "certificates_spki");
 	uses_index(c, DB_STMT_CERT_SPKI_MISSING, 2, range,
 	    "certificates_spki");
 	uses_index(c, DB_STMT_CERT_COUNTS, 1, now, "certificates_expiry");
@@ -673,9 +689,10 @@ test_standby_version(void **state)
 	assert_int_equal(stmt_int(p, DB_STMT_PG_READ_ONLY, 0, NULL), 0);
 	assert_int_equal(stmt_int(r, DB_STMT_PG_READ_ONLY, 0, NULL), 1);
 	migrate(p);
-	for (i = 0; i < 1500 && version(r) != 3; i++)
+	for (i = 0; i < 1500 && version(r) !=
+	    (long long)db_sql_pg_nmigrations(); i++)
 		nanosleep(&pause, NULL);
-	assert_int_equal(version(r), 3);
+	assert_int_equal(version(r), (long long)db_sql_pg_nmigrations());
 	/* A read transaction works there; a write one is refused. */
 	sql_ok(r, db_sql_pg_text(DB_STMT_BEGIN_READ));
 	PQclear(stmt(r, DB_STMT_COUNTS_MARK, 0, NULL));
@@ -871,7 +888,8 @@ writer_run(void *arg)
 	char serial[48], other[48], na[32];
 	const char *profile = w->n % 2 ? "a" : "b";
 	const char *v[] = { serial, profile, "cn", "", "", "", "ec", "0",
-	    na, NULL, NULL, "fp", NULL, "admin", "pem", "1000", NULL };
+	    na, NULL, NULL, "fp", NULL, "admin", "pem", "1000", NULL,
+	    "1" };
 	const char *add[] = { profile, "1", "0", "1" };
 	const char *rv[] = { "5", "1", serial }, *ro[] = { "5", "1", other };
 	const char *del[] = { other };
@@ -892,7 +910,7 @@ writer_run(void *arg)
 		if (writer_exec(w, c, db_sql_pg_text(DB_STMT_BEGIN_WRITE),
 		    0, NULL) < 0 ||
 		    writer_exec(w, c, db_sql_pg_text(DB_STMT_CERT_INSERT),
-		    17, v) < 0 ||
+		    18, v) < 0 ||
 		    writer_exec(w, c, db_sql_pg_text(DB_STMT_COUNTS_ADD), 4,
 		    add) < 0 ||
 		    writer_exec(w, c, "COMMIT", 0, NULL) < 0)
@@ -975,7 +993,7 @@ test_counts_concurrent(void **state)
 static void
 test_crl_lock(void **state)
 {
-	const char *crl[] = { "1", "10", "20", "" };
+	const char *crl[] = { "1", "10", "20", "", "1" };
 	char *uri = pg_fixture_createdb(pg, "crl_lock");
 	PGconn *a, *b;
 
@@ -989,7 +1007,7 @@ test_crl_lock(void **state)
 	sql_ok(b, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
 	PQclear(stmt(a, DB_STMT_PG_CRL_LOCK, 0, NULL));
 	assert_int_equal(stmt_int(a, DB_STMT_CRL_MAX, 0, NULL), 0);
-	PQclear(stmt(a, DB_STMT_CRL_INSERT, 4, crl));
+	PQclear(stmt(a, DB_STMT_CRL_INSERT, 5, crl));
 	assert_int_equal(PQsendQueryParams(b,
 	    db_sql_pg_text(DB_STMT_PG_CRL_LOCK), 0, NULL, NULL, NULL, NULL,
 	    0), 1);

@@ -498,3 +498,243 @@ list_serials()
 	done
 	NSERIALS=$(wc -l < "$RCA_TMP/serials")
 }
+
+# ---- a TLS-only Redis primary and replica registered as nodes ----
+#
+# rca_redis_pair [NODE-JSON-EXTRA]: two redis-servers on the redis.conf
+# block of GET /v1/nodes/NAME/redis.conf (port 0, TLS only,
+# tls-auth-clients yes, tls-replication yes), "primary" and "replica"
+# (replicaof the primary), each registered with its cert_dir
+# $RCA_TMP/NAME inside nodes.allowed_dirs and started on a bootstrap
+# redis-node certificate from /generate.  Waits until the replication
+# link is up.  Sets PPORT, RPORT, PRIMARY_PID, REPLICA_PID.
+# Needs redis-server and redis-cli; rca_start first.
+
+# rca_bundle FILE: the trust bundle (GET /v1/ca/bundle.pem; before SPEC
+# section 10, GET /v1/ca.pem) into FILE.
+rca_bundle()
+{
+	pub GET /v1/ca/bundle.pem
+	if [ "$STATUS" = 404 ]; then
+		pub GET /v1/ca.pem
+	fi
+	expect_status 200 "GET the trust bundle"
+	cp "$RCA_TMP/body" "$1"
+}
+
+# rca_admin_pair: a matching copy of $DATA/tls/admin.crt and admin.key
+# in $RCA_TMP/admin-now.{crt,key}.  serve replaces the pair when a new CA
+# is activated (two renames), so a copy taken between them is taken again.
+rca_admin_pair()
+{
+	local d="$DATA/tls" c="$RCA_TMP/admin-now" i
+	if cmp -s "$d/admin.crt" "$c.crt" && cmp -s "$d/admin.key" "$c.key"; then
+		return 0
+	fi
+	for i in $(seq 1 40); do
+		cp "$d/admin.crt" "$c.crt.new" 2>/dev/null &&
+		    cp "$d/admin.key" "$c.key.new" 2>/dev/null &&
+		    [ "$(openssl x509 -in "$c.crt.new" -noout -pubkey)" = \
+		    "$(openssl pkey -in "$c.key.new" -pubout 2>/dev/null)" ] && {
+			chmod 0600 "$c.key.new"
+			mv -f "$c.crt.new" "$c.crt"
+			mv -f "$c.key.new" "$c.key"
+			return 0
+		}
+		rm -f "$c.crt.new" "$c.key.new"
+		sleep 0.05
+	done
+	die "$d/admin.crt and admin.key do not match for 2 s"
+}
+
+# rca_rcli PORT ARGS...: redis-cli over TLS as the admin client (its
+# current files, rca_admin_pair) trusting $RCA_TMP/bundle.pem.
+rca_rcli()
+{
+	local port=$1
+	shift
+	rca_admin_pair
+	timeout 10 redis-cli --tls --cacert "$RCA_TMP/bundle.pem" \
+	    --cert "$RCA_TMP/admin-now.crt" --key "$RCA_TMP/admin-now.key" \
+	    -h 127.0.0.1 -p "$port" "$@"
+}
+
+# rca_node_json NAME PORT: a POST /v1/nodes body (cert_dir $RCA_TMP/NAME).
+rca_node_json()
+{
+	jq -cn --arg name "$1" --argjson port "$2" --arg dir "$RCA_TMP/$1" \
+	    '{name: $name, host: "127.0.0.1", port: $port, cert_dir: $dir,
+	      sans: {dns: ["localhost"], ip: ["127.0.0.1"]}}'
+}
+
+# rca_redis_node NAME PORT [redis.conf lines...]: bootstrap NAME's
+# cert_dir, register it, start redis-server on its redis.conf block plus
+# the lines given, wait (10 s) for PING.  Prints nothing; sets
+# RCA_REDIS_PID.
+rca_redis_node()
+{
+	local name=$1 port=$2 d="$RCA_TMP/$1" i
+	shift 2
+	mkdir -p "$d" "$d.data"
+	adm POST /v1/certificates/generate "$(jq -cn \
+	    '{profile: "redis-node", common_name: "localhost",
+	      sans: {dns: ["localhost"], ip: ["127.0.0.1"]}}')"
+	expect_status 201 "bootstrap certificate for $name"
+	# cert_file: the leaf and its intermediates (the response's chain
+	# without a self-signed CA at its end).
+	jb .chain > "$d/all.pem"
+	jb .certificate > "$d/redis.crt"
+	rca_chain_intermediates "$d/all.pem" >> "$d/redis.crt"
+	rm -f "$d/all.pem"
+	jb .private_key > "$d/redis.key"
+	jb .ca_certificate > "$d/ca.crt"
+	chmod 0400 "$d/redis.key"
+	adm POST /v1/nodes "$(rca_node_json "$name" "$port")"
+	expect_status 201 "POST /v1/nodes ($name)"
+	adm GET "/v1/nodes/$name/redis.conf"
+	expect_status 200 "GET /v1/nodes/$name/redis.conf"
+	{
+		cat "$RCA_TMP/body"
+		printf 'bind 127.0.0.1\ndaemonize no\ndir %s\n' "$d.data"
+		printf 'logfile %s\nsave ""\nappendonly no\n' "$d.log"
+		printf '%s\n' "$@"
+	} > "$d.conf"
+	grep -qx 'tls-replication yes' "$d.conf" ||
+	    die "the redis.conf block of $name lacks tls-replication yes"
+	grep -qx 'port 0' "$d.conf" ||
+	    die "the redis.conf block of $name is not TLS only (port 0)"
+	redis-server "$d.conf" > "$d.out" 2>&1 &
+	RCA_REDIS_PID=$!
+	rca_track "$RCA_REDIS_PID"
+	for i in $(seq 1 100); do
+		kill -0 "$RCA_REDIS_PID" 2>/dev/null ||
+		    die "redis-server $name exited: $(tail -n 5 "$d.log")"
+		[ "$(rca_rcli "$port" PING 2>/dev/null)" = PONG ] && return 0
+		sleep 0.1
+	done
+	die "redis-server $name did not answer PING over TLS within 10 s: $(tail -n 5 "$d.log")"
+}
+
+# rca_chain_intermediates FILE: the certificates of FILE after the first
+# that are not self-signed (a chain's intermediates), PEM.
+rca_chain_intermediates()
+{
+	local f=$1 dir n i
+	dir=$(mktemp -d "$RCA_TMP/chain.XXXXXX")
+	awk -v d="$dir" '
+	    /-----BEGIN CERTIFICATE-----/ { n++ }
+	    n > 0 { print > (d "/" n ".pem") }' "$f"
+	n=$(ls "$dir" | wc -l)
+	for i in $(seq 2 "$n"); do
+		[ "$(openssl x509 -in "$dir/$i.pem" -noout -subject)" = \
+		    "$(openssl x509 -in "$dir/$i.pem" -noout -issuer |
+		    sed 's/^issuer=/subject=/')" ] && continue
+		cat "$dir/$i.pem"
+	done
+	rm -rf -- "$dir"
+}
+
+# rca_link_up PORT: the replica on PORT reports master_link_status:up.
+rca_link_up()
+{
+	rca_rcli "$1" INFO replication 2>/dev/null | tr -d '\r' |
+	    grep -qx 'master_link_status:up'
+}
+
+rca_redis_pair()
+{
+	local i
+	command -v redis-server >/dev/null || die "redis-server is not installed"
+	command -v redis-cli >/dev/null || die "redis-cli is not installed"
+	rca_bundle "$RCA_TMP/bundle.pem"
+	PPORT=$(rca_free_port) || die "no free port"
+	RPORT=$(rca_free_port) || die "no free port"
+	while [ "$RPORT" = "$PPORT" ] || [ "$RPORT" = "$API_PORT" ] ||
+	    [ "$RPORT" = "$PUB_PORT" ]; do
+		RPORT=$(rca_free_port) || die "no free port"
+	done
+	rca_redis_node primary "$PPORT"
+	PRIMARY_PID=$RCA_REDIS_PID
+	rca_redis_node replica "$RPORT" "replicaof 127.0.0.1 $PPORT"
+	REPLICA_PID=$RCA_REDIS_PID
+	for i in $(seq 1 300); do
+		rca_link_up "$RPORT" && break
+		kill -0 "$PRIMARY_PID" 2>/dev/null ||
+		    die "the primary died: $(tail -n 5 "$RCA_TMP/primary.log")"
+		kill -0 "$REPLICA_PID" 2>/dev/null ||
+		    die "the replica died: $(tail -n 5 "$RCA_TMP/replica.log")"
+		sleep 0.1
+	done
+	rca_link_up "$RPORT" ||
+	    die "replication over TLS did not come up within 30 s:
+$(tail -n 8 "$RCA_TMP/replica.log")"
+	log "primary on $PPORT, replica on $RPORT: replication link up over TLS"
+}
+
+# rca_node_rotated NAME SECONDS [NOT-SERIAL]: wait until node NAME's
+# last rotation succeeded and its current serial is not NOT-SERIAL
+# (default: any); prints the serial.
+rca_node_rotated()
+{
+	local name=$1 secs=$2 not=${3:-} i s
+	for i in $(seq 1 $((secs * 4))); do
+		adm GET "/v1/nodes/$name"
+		s=$(jb '.current_serial // ""')
+		if [ "$STATUS" = 200 ] && [ -n "$s" ] && [ "$s" != "$not" ] &&
+		    [ "$(jb '.last_rotation.status // ""')" = succeeded ]; then
+			printf '%s\n' "$s"
+			return 0
+		fi
+		sleep 0.25
+	done
+	die "node $name not rotated within $secs s: $(body)"
+}
+
+# ---- load clients (rollover_clients.py) ----
+
+# rca_clients_start HOLD-CERT HOLD-KEY HOLD-CA [FRESH-DIR]: start the
+# load clients against $PPORT/$RPORT (A: one connection, an INCR every
+# 50 ms; B: a new connection with FRESH-DIR's files for every command;
+# L: master_link_status every 100 ms).  Their counters are in
+# $RCA_TMP/clients.json (rca_clients_get), failures in clients.log.
+rca_clients_start()
+{
+	local i
+	rm -f "$RCA_TMP/clients.json"
+	"${RCA_PY:-python3}" "$RCA_LIB_DIR/rollover_clients.py" \
+	    --primary "127.0.0.1:$PPORT" --replica "127.0.0.1:$RPORT" \
+	    --hold-cert "$1" --hold-key "$2" --hold-ca "$3" \
+	    ${4:+--fresh-dir "$4"} --status "$RCA_TMP/clients.json" \
+	    --log "$RCA_TMP/clients.log" > "$RCA_TMP/clients.out" 2>&1 &
+	RCA_CLIENTS_PID=$!
+	rca_track "$RCA_CLIENTS_PID"
+	for i in $(seq 1 100); do
+		[ -s "$RCA_TMP/clients.json" ] && return 0
+		kill -0 "$RCA_CLIENTS_PID" 2>/dev/null ||
+		    die "the load clients exited: $(cat "$RCA_TMP/clients.out")"
+		sleep 0.1
+	done
+	die "the load clients wrote no status within 10 s"
+}
+
+# rca_clients_get JQ: a figure from the clients' last status.
+rca_clients_get() { jq -r "$1" "$RCA_TMP/clients.json"; }
+
+# rca_clients_stop: stop them (SIGTERM) and wait for the final status.
+rca_clients_stop()
+{
+	kill -TERM "$RCA_CLIENTS_PID" 2>/dev/null
+	wait "$RCA_CLIENTS_PID"
+	[ $? = 0 ] || die "the load clients failed: $(cat "$RCA_TMP/clients.out")"
+}
+
+# rca_clients_clean WHAT: die listing the failures if any command failed.
+rca_clients_clean()
+{
+	local fa fb
+	fa=$(rca_clients_get .a.fail)
+	fb=$(rca_clients_get .b.fail)
+	[ "$fa" = 0 ] && [ "$fb" = 0 ] ||
+	    die "$1: $fa failed commands on the kept connection (A), $fb with new connections (B):
+$(head -n 20 "$RCA_TMP/clients.log")"
+}

@@ -402,6 +402,108 @@ check "token create (admin)" exit_is 0 "$RCA" token create --kind admin \
 check "token with a missing config exits 1" exit_is 1 "$RCA" token list \
 	--config "$WORK/none.json"
 
+# ---- two tiers (issue 12): init --root-out, --import-chain ---------------
+ski_of() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :' | tr A-F a-f; }
+check "one tier: no roots.pem" test ! -e "$D/roots.pem"
+check "one tier: the CRL DP names the CA's SKI" bash -c "
+	openssl x509 -in '$D/tls/api.crt' -noout -ext crlDistributionPoints |
+	grep -q '/v1/crl/$(ski_of "$D/ca.crt")\$'"
+T2=$WORK/t2
+R2=$WORK/offline/root
+mkdir -p "$WORK/offline" && chmod 0700 "$WORK/offline"
+printf 'tier two passphrase\n' > "$WORK/pass2"
+check "init --root-out (two tiers)" exit_is 0 "$RCA" init --data "$T2" \
+	--root-out "$R2" --passphrase-file "$WORK/pass2" --public-url https://ca.test:8443
+check "... says where the root is" stdout_has "root CA.*$R2/root.crt"
+check "... root folder is 0700" mode_is 0700 "$R2"
+check "... root.key is 0400" mode_is 0400 "$R2/root.key"
+check "... root.crt is 0444" mode_is 0444 "$R2/root.crt"
+check "... root.key is encrypted with the passphrase" grep -q \
+	"ENCRYPTED PRIVATE KEY" "$R2/root.key"
+check "... ca.key is 0400" mode_is 0400 "$T2/ca.key"
+check "... ca.crt is 0444" mode_is 0444 "$T2/ca.crt"
+check "... roots.pem is 0444" mode_is 0444 "$T2/roots.pem"
+check "... roots.pem is the root certificate" cmp -s "$R2/root.crt" "$T2/roots.pem"
+# Line 3 of the PEM is ciphertext (lines 1-2 are the same in any key).
+check "... no root key anywhere in the data folder" bash -c "
+	! find '$T2' -type f -exec grep -l -F \"\$(sed -n 3p '$R2/root.key')\" {} + | grep -q . &&
+	[ -z \"\$(find '$T2' -name 'root*.key')\" ]"
+check "... the CA key is not the root key" bash -c "
+	[ \"\$(openssl pkey -in '$R2/root.key' -passin file:'$WORK/pass2' -pubout)\" != \
+	  \"\$(openssl pkey -in '$T2/ca.key' -passin file:'$WORK/pass2' -pubout)\" ]"
+check "... the root: self-signed, pathlen 1, 20 years" bash -c "
+	openssl x509 -in '$R2/root.crt' -noout -ext basicConstraints | grep -q 'CA:TRUE, pathlen:1' &&
+	openssl verify -CAfile '$R2/root.crt' '$R2/root.crt' >/dev/null &&
+	openssl x509 -in '$R2/root.crt' -noout -checkend $((20 * 365 * 86400 - 86400)) >/dev/null"
+check "... ca.crt: pathlen 0, issued by the root, 5 years" bash -c "
+	openssl x509 -in '$T2/ca.crt' -noout -ext basicConstraints | grep -q 'CA:TRUE, pathlen:0' &&
+	[ \"\$(openssl x509 -in '$T2/ca.crt' -noout -issuer)\" = 'issuer=CN = redis-ca Root' ] &&
+	openssl x509 -in '$T2/ca.crt' -noout -checkend $((5 * 365 * 86400)) >/dev/null &&
+	! openssl x509 -in '$T2/ca.crt' -noout -checkend $((1827 * 86400)) >/dev/null"
+check "... ca.crt verifies to the root" openssl verify -CAfile "$T2/roots.pem" "$T2/ca.crt"
+check "... tls/api.crt verifies with roots.pem + untrusted ca.crt" openssl \
+	verify -CAfile "$T2/roots.pem" -untrusted "$T2/ca.crt" "$T2/tls/api.crt"
+check "... tls/admin.crt too" openssl verify -CAfile "$T2/roots.pem" \
+	-untrusted "$T2/ca.crt" "$T2/tls/admin.crt"
+check "... but not with ca.crt as the only anchor" bash -c "
+	! openssl verify -CAfile '$T2/ca.crt' '$T2/tls/api.crt' >/dev/null 2>&1"
+check "... the CRL DP names the issuing CA's SKI" bash -c "
+	openssl x509 -in '$T2/tls/api.crt' -noout -ext crlDistributionPoints |
+	grep -q 'https://ca.test:8443/v1/crl/$(ski_of "$T2/ca.crt")\$'"
+check "--root-out inside the data folder exits 2" exit_is 2 "$RCA" init \
+	--data "$WORK/t3" --root-out "$WORK/t3/root"
+check "... saying why" stderr_has "inside the data folder"
+check "... and leaves nothing" test ! -e "$WORK/t3"
+check "--root-out equal to the data folder exits 2" exit_is 2 "$RCA" init \
+	--data "$WORK/t3" --root-out "$WORK/t3/."
+check "--root-out over an existing root exits 1" exit_is 1 "$RCA" init \
+	--data "$WORK/t3" --root-out "$R2"
+check "... saying why" stderr_has "refusing to overwrite an existing root"
+check "... the root is untouched" bash -c "
+	[ -e '$R2/root.key' ] && ! [ -e '$WORK/t3' ]"
+check "--root-out with --import-cert exits 2" exit_is 2 "$RCA" init \
+	--data "$WORK/t3" --root-out "$WORK/r3" --import-cert "$T2/ca.crt" \
+	--import-key "$T2/ca.key"
+check "--import-chain without --import-cert exits 2" exit_is 2 "$RCA" init \
+	--data "$WORK/t3" --import-chain "$R2/root.crt"
+
+# An intermediate signed by an outside root (made with openssl).
+X=$WORK/outside
+mkdir -p "$X"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$X/root.key" -subj /CN=Outside-Root -days 30 -addext \
+	basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+	-out "$X/root.crt" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$X/other.key" -subj /CN=Other-Root -days 30 -addext \
+	basicConstraints=critical,CA:TRUE -out "$X/other.crt" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$X/int.key" -subj /CN=Outside-Issuing -out "$X/int.csr" 2>/dev/null
+printf '[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n' > "$X/v3.cnf"
+openssl x509 -req -in "$X/int.csr" -CA "$X/root.crt" -CAkey "$X/root.key" \
+	-CAcreateserial -days 20 -extfile "$X/v3.cnf" -extensions v3 \
+	-out "$X/int.crt" 2>/dev/null
+check "--import-chain with the wrong root exits 1" exit_is 1 "$RCA" init \
+	--data "$WORK/t4" --import-cert "$X/int.crt" --import-key "$X/int.key" \
+	--import-chain "$X/other.crt"
+check "... saying why" stderr_has "does not verify"
+check "... and writes nothing" test ! -e "$WORK/t4"
+check "--import-chain with a key that does not match exits 1" exit_is 1 \
+	"$RCA" init --data "$WORK/t4" --import-cert "$X/int.crt" \
+	--import-key "$X/other.key" --import-chain "$X/root.crt"
+check "... saying why" stderr_has "does not match"
+check "... and writes nothing" test ! -e "$WORK/t4"
+check "init --import-chain" exit_is 0 "$RCA" init --data "$WORK/t4" \
+	--import-cert "$X/int.crt" --import-key "$X/int.key" \
+	--import-chain "$X/root.crt"
+check "... prints the roots" stdout_has "roots.*$WORK/t4/roots.pem"
+check "... roots.pem is the outside root" bash -c "
+	[ \"\$(openssl x509 -in '$WORK/t4/roots.pem' -noout -fingerprint -sha256)\" = \
+	  \"\$(openssl x509 -in '$X/root.crt' -noout -fingerprint -sha256)\" ]"
+check "... tls/api.crt verifies with roots.pem + untrusted ca.crt" openssl \
+	verify -CAfile "$WORK/t4/roots.pem" -untrusted "$WORK/t4/ca.crt" \
+	"$WORK/t4/tls/api.crt"
+
 echo "1..$((pass + fail))"
 echo "# $pass passed, $fail failed"
 [ "$fail" = 0 ]

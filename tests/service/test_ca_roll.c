@@ -184,8 +184,8 @@ test_prepare(void **state)
 	struct svc_ca_prepare_req	 req;
 	struct svc_ca_result		 res;
 	struct err			 e;
-	char				*crt, *pem, *st, spki[RCA_SHA256_HEX + 1];
-	char				*row;
+	char				*crt, *pem, *st, *row;
+	char				 spki[RCA_SHA256_HEX + 1];
 
 	prepare_self(f);
 	assert_mode(f, "ca-next.key", 0400);
@@ -596,6 +596,226 @@ test_complete_invalid(void **state)
 	free(cur);
 }
 
+/* A key of some other CA (not in the database) at dir/name, mode. */
+static void
+foreign_key(struct fx *f, const char *name, mode_t mode,
+    char spki[RCA_SHA256_HEX + 1])
+{
+	struct ca_create_opts	o;
+	struct err		e;
+	char			crt[512], key[512], to[512];
+
+	err_clear(&e);
+	snprintf(crt, sizeof(crt), "%s/foreign.crt", f->dir);
+	snprintf(key, sizeof(key), "%s/foreign.key", f->dir);
+	unlink(crt);
+	unlink(key);
+	memset(&o, 0, sizeof(o));
+	o.key_type = KEY_EC_P256;
+	o.cn = "foreign";
+	o.days = 30;
+	if (ca_create_files(crt, key, &o, &e) == -1)
+		fail_msg("foreign CA: %s", e.msg);
+	assert_int_equal(ca_key_file_spki_sha256(key, NULL, spki, &e), 0);
+	snprintf(to, sizeof(to), "%s/%s", f->dir, name);
+	assert_int_equal(rename(key, to), 0);
+	assert_int_equal(chmod(to, mode), 0);
+	unlink(crt);
+}
+
+/*
+ * Keys the database does not know: a stray ca-next.key is moved aside
+ * (never deleted) so prepare can make its key; a stray ca-prev.key is
+ * the key of a CA that left the bundle (deleted); a key that does not
+ * even load is left as it is.
+ */
+static void
+test_stray_keys(void **state)
+{
+	struct fx	*f = *state;
+	char		 spki[RCA_SHA256_HEX + 1], got[RCA_SHA256_HEX + 1];
+	char		*want;
+
+	foreign_key(f, "ca-next.key", 0400, spki);
+	prepare_self(f);
+	key_spki(f, "ca-next.key.orphan", got);
+	assert_string_equal(got, spki);
+	key_spki(f, "ca-next.key", got);
+	want = row_col(f, "spki_sha256", "next");
+	assert_string_equal(got, want);
+	free(want);
+	/* No retired CA: a ca-prev.key is a gone CA's, deleted. */
+	foreign_key(f, "ca-prev.key", 0400, spki);
+	fx_reopen(f);
+	assert_absent(f, "ca-prev.key");
+	/* One that does not load (group-readable) is not touched. */
+	foreign_key(f, "ca-prev.key", 0440, spki);
+	fx_reopen(f);
+	assert_mode(f, "ca-prev.key", 0440);
+	/* The orphan stays for the operator. */
+	assert_mode(f, "ca-next.key.orphan", 0400);
+}
+
+/* ---- a second instance on the same database, its own folder ---- */
+
+/* Copy f's file name into dir (mode). */
+static void
+copy_into(const struct fx *f, const char *dir, const char *name,
+    const char *as, mode_t mode)
+{
+	char		*buf = slurp(f, name), path[512];
+	struct err	 e;
+
+	err_clear(&e);
+	assert_non_null(buf);
+	snprintf(path, sizeof(path), "%s/%s", dir, as);
+	unlink(path);
+	if (fio_write_excl(path, buf, strlen(buf), mode, &e) == -1)
+		fail_msg("%s: %s", path, e.msg);
+	free(buf);
+}
+
+/* An instance with its own data folder b (ca.crt, ca.key copied). */
+static struct svc *
+open_second(struct fx *f, char *b, size_t bsz, struct svc_config *cfg,
+    char *crt, char *key)
+{
+	struct svc	*s;
+	struct err	 e;
+
+	snprintf(b, bsz, "%s.b", f->dir);
+	assert_int_equal(mkdir(b, 0700), 0);
+	copy_into(f, b, "ca.crt", "ca.crt", 0444);
+	copy_into(f, b, "ca.key", "ca.key", 0400);
+	*cfg = f->cfg;
+	snprintf(crt, 256, "%s/ca.crt", b);
+	snprintf(key, 256, "%s/ca.key", b);
+	cfg->ca_cert = crt;
+	cfg->ca_key = key;
+	cfg->data_dir = b;
+	err_clear(&e);
+	if ((s = svc_open(cfg, &e)) == NULL)
+		fail_msg("second instance: %s", e.msg);
+	return s;
+}
+
+static void
+rm_second(const char *b)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", b);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A client certificate issued by s: its CA id, or the error code. */
+static int64_t
+issue_on(struct svc *s, struct fx *f, enum err_code *code)
+{
+	struct svc_issue_req	req;
+	struct svc_issued	out;
+	struct names		n = NAMES_INIT;
+	struct err		e;
+	int64_t			id = 0;
+
+	err_clear(&e);
+	fx_names(&n, "client-b", NULL);
+	memset(&req, 0, sizeof(req));
+	memset(&out, 0, sizeof(out));
+	req.profile = "redis-client";
+	req.names = &n;
+	*code = ERR_OK;
+	if (svc_issue(s, &f->cli, &req, &out, &e) == -1)
+		*code = e.code;
+	else
+		id = out.cert.ca_id;
+	svc_issued_clear(&out);
+	names_clear(&n);
+	return id;
+}
+
+/*
+ * The documented way: ca-next.* copied to B between prepare and
+ * activate; after A activates, B's watch renames its files and B
+ * issues from the new CA; after A retires, B deletes ca-prev.*.
+ */
+static void
+test_second_instance(void **state)
+{
+	struct fx			*f = *state;
+	struct svc			*b;
+	struct svc_config		 cfg;
+	struct svc_ca_result		 res;
+	struct err			 e;
+	char				 dir[128], crt[256], key[256], p[512];
+	char				 spki[RCA_SHA256_HEX + 1], *want;
+	enum err_code			 code;
+	struct stat			 st;
+
+	b = open_second(f, dir, sizeof(dir), &cfg, crt, key);
+	prepare_self(f);
+	err_clear(&e);
+	assert_int_equal(svc_ca_watch(b, &e), 1);
+	/* B writes the next CA's certificate from the row, not its key. */
+	snprintf(p, sizeof(p), "%s/ca-next.crt", dir);
+	assert_int_equal(stat(p, &st), 0);
+	copy_into(f, dir, "ca-next.key", "ca-next.key", 0400);
+	activate_ok(f);
+	assert_int_equal(svc_ca_watch(b, &e), 1);
+	snprintf(p, sizeof(p), "%s/ca.key", dir);
+	assert_int_equal(ca_key_file_spki_sha256(p, NULL, spki, &e), 0);
+	want = row_col(f, "spki_sha256", "current");
+	assert_string_equal(spki, want);
+	free(want);
+	assert_int_equal(issue_on(b, f, &code), 2);
+	assert_int_equal(code, ERR_OK);
+	/* Nothing changed: the watch does nothing. */
+	assert_int_equal(svc_ca_watch(b, &e), 0);
+	err_clear(&e);
+	if (svc_ca_retire(f->svc, &f->admin, true, &res, &e) == -1)
+		fail_msg("retire: %s", e.msg);
+	svc_ca_result_clear(&res);
+	assert_int_equal(svc_ca_watch(b, &e), 1);
+	snprintf(p, sizeof(p), "%s/ca-prev.key", dir);
+	assert_int_equal(stat(p, &st), -1);
+	svc_close(b);
+	rm_second(dir);
+}
+
+/*
+ * B never got ca-next.key: after activate it refuses issuance (503
+ * unavailable) and is not ready, until the key is copied as ca.key;
+ * its next tick loads it.
+ */
+static void
+test_second_without_key(void **state)
+{
+	struct fx		*f = *state;
+	struct svc		*b;
+	struct svc_config	 cfg;
+	struct svc_health	 h;
+	struct err		 e;
+	char			 dir[128], crt[256], key[256];
+	enum err_code		 code;
+
+	b = open_second(f, dir, sizeof(dir), &cfg, crt, key);
+	prepare_self(f);
+	activate_ok(f);
+	err_clear(&e);
+	assert_int_equal(svc_ca_watch(b, &e), 1);
+	assert_int_equal(issue_on(b, f, &code), 0);
+	assert_int_equal(code, ERR_UNAVAILABLE);
+	svc_health(b, &h);
+	assert_false(h.ca_key);
+	assert_false(h.ready);
+	copy_into(f, dir, "ca.key", "ca.key", 0400);
+	(void)svc_tick(b);
+	assert_int_equal(issue_on(b, f, &code), 2);
+	assert_int_equal(code, ERR_OK);
+	svc_close(b);
+	rm_second(dir);
+}
+
 int
 main(void)
 {
@@ -617,6 +837,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_two_tier, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_complete_invalid,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_stray_keys,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_second_instance,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_second_without_key,
 		    fx_setup, fx_teardown),
 	};
 

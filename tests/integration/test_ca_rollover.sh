@@ -1,0 +1,529 @@
+#!/bin/bash
+# CA rollover without a failed Redis command (SPEC section 10, "the
+# bar"; issue 12 "Done when"), end to end against a real `redis-ca
+# serve` and real redis-servers:
+#
+#   a TLS-only primary and replica (port 0, tls-auth-clients yes,
+#   tls-replication yes) registered as nodes; client A keeps one TLS
+#   connection and sends an INCR every 50 ms; client B opens a new TLS
+#   connection for every command with the files of an `enroll --daemon`
+#   output folder read afresh (the daemon renews its certificate every
+#   few seconds and rewrites ca.pem when the bundle's ETag changes); L
+#   samples master_link_status on the replica every 100 ms.  Then
+#   prepare -> (the daemon has the new bundle) -> activate -> both nodes
+#   rotated onto the new CA, the API listener too -> B renewed by the new
+#   CA -> retire refused (409 ca_unexpired_certificates) until the old
+#   CA's last client certificate expired -> retire -> a few seconds more.
+#
+# Asserted: zero failed commands for A and B, the link up at the end and
+# never down longer than one rotation, and at every phase: each node's
+# served chain verifies against the bundle (openssl s_client, then
+# openssl verify -CAfile bundle -untrusted chain leaf), an issued leaf
+# verifies with the bundle as anchors and its chain's intermediates as
+# untrusted, the daemon's files verify, the bundle's ETag is the agreed
+# hash, and each CA's CRL (/v1/crl/<ski>) verifies against that CA.
+#
+# usage: test_ca_rollover.sh PATH-TO-redis-ca [TIERS]
+#   TIERS 1 (default): one tier, the next CA self-signed, prepare by route.
+#   TIERS 2: `init --root-out`, the next intermediate signed by the root
+#   with `redis-ca ca prepare --root-key --root-cert` (the CLI while serve
+#   runs); the bundle (the root) never changes.
+. "$(dirname "$0")/lib.sh"
+
+rca_setup "${1:-}"
+TIERS=${2:-1}
+case $TIERS in
+1 | 2) ;;
+*) die "usage: $0 PATH-TO-redis-ca [1|2]" ;;
+esac
+RCA_TEST_NAME="$RCA_TEST_NAME/$TIERS"
+for t in redis-server redis-cli; do
+	command -v "$t" >/dev/null || die "$t is not installed"
+done
+T=$RCA_TMP
+START=$(date +%s)
+if [ "$TIERS" = 2 ]; then
+	rca_init --root-out "$T/root"
+	[ -f "$T/root/root.key" ] && [ -f "$T/root/root.crt" ] ||
+	    die "init --root-out wrote no root.key/root.crt"
+else
+	rca_init
+fi
+# A small scheduler interval: nodes registered are rotated at once, the
+# ones activate marks due within a second, stale bundles pushed.
+rca_config_edit '.rotation.check_interval = "1s"'
+rca_start
+
+# ---- helpers ----
+
+# Client certificates live 45 s (notAfter = now + ttl; notBefore is a
+# minute back): the daemon renews 5 to 10 s after each issuance, so the
+# old CA's last client certificate expires 45 s after activate at most.
+CLIENT_TTL=45s
+
+# hex_ext FILE EXT: the keyid of an SKI/AKI extension, lowercase hex.
+hex_ext()
+{
+	openssl x509 -in "$1" -noout -ext "$2" 2>/dev/null | tail -n +2 |
+	    tr -d ' :\n' | sed 's/^keyid//' | tr 'A-F' 'a-f'
+}
+aki() { hex_ext "$1" authorityKeyIdentifier; }
+
+# ncerts FILE: how many certificates FILE holds.
+ncerts() { grep -c -- '-----BEGIN CERTIFICATE-----' "$1"; }
+
+# first_cert FILE OUT: the first certificate of FILE.
+first_cert()
+{
+	awk '/-----BEGIN CERTIFICATE-----/ { n++ } n == 1 { print }
+	    /-----END CERTIFICATE-----/ && n == 1 { exit }' "$1" > "$2"
+}
+
+# bundle_get: GET /v1/ca/bundle.pem into $T/bundle.pem; checks the ETag
+# ("<first 32 hex of SHA-256 of the body>") and If-None-Match -> 304.
+# Sets ETAG.  $T/trust.pem (the CA file of every HTTPS call) gains it.
+bundle_get()
+{
+	local want
+	pub GET /v1/ca/bundle.pem
+	expect_status 200 "GET /v1/ca/bundle.pem"
+	cp "$T/body" "$T/bundle.pem"
+	ETAG=$(header ETag)
+	want="\"$(sha256sum < "$T/bundle.pem" | cut -c1-32)\""
+	[ "$ETAG" = "$want" ] ||
+	    die "bundle ETag $ETAG, want $want (SHA-256 of the body)"
+	pub GET /v1/ca/bundle.pem -H "If-None-Match: $ETAG"
+	expect_status 304 "GET /v1/ca/bundle.pem with If-None-Match"
+	cat "$T/bundle.pem" "$T/trust.pem" 2>/dev/null > "$T/trust.new"
+	mv "$T/trust.new" "$T/trust.pem"
+}
+
+# ca_get: GET /v1/ca into $T/ca.json.
+ca_get()
+{
+	adm GET /v1/ca
+	expect_status 200 "GET /v1/ca"
+	schema_check CaList "$T/body" "GET /v1/ca"
+	cp "$T/body" "$T/ca.json"
+}
+
+# ca_files SKI OUT: that CA's certificate and anchors (from $T/ca.json),
+# the CA file its CRL verifies against.
+ca_files()
+{
+	jq -r --arg s "$1" '[.current, .next, .retired[]?] | map(select(. !=
+	    null and .ski == $s)) | .[0] | .certificate, .anchors' \
+	    "$T/ca.json" > "$2"
+	[ "$(ncerts "$2")" -ge 1 ] || die "GET /v1/ca has no CA $1"
+}
+
+# served_chain PORT NAME: the chain served on PORT verifies against the
+# bundle (s_client with -verify_return_error, then openssl verify with
+# the chain's certificates after the leaf as untrusted); the leaf is
+# kept as $T/served.NAME.pem.  Prints the leaf's AKI.
+served_chain()
+{
+	local port=$1 name=$2 i
+	for i in 1 2 3; do
+		rca_admin_pair
+		timeout 10 openssl s_client -connect "127.0.0.1:$port" \
+		    -CAfile "$T/bundle.pem" -verify_return_error \
+		    -cert "$T/admin-now.crt" -key "$T/admin-now.key" \
+		    -showcerts < /dev/null > "$T/sclient.out" 2>&1 && break
+	done
+	grep -q 'Verify return code: 0 (ok)' "$T/sclient.out" ||
+	    die "the chain served on $port ($name) does not verify against the bundle:
+$(grep -i 'verif\|error' "$T/sclient.out" | head -n 5)"
+	awk '/-----BEGIN CERTIFICATE-----/ { p = 1 } p { print }
+	    /-----END CERTIFICATE-----/ { p = 0 }' "$T/sclient.out" \
+	    > "$T/served.$name.chain"
+	first_cert "$T/served.$name.chain" "$T/served.$name.pem"
+	openssl verify -CAfile "$T/bundle.pem" \
+	    -untrusted "$T/served.$name.chain" "$T/served.$name.pem" \
+	    > "$T/verify.out" 2>&1 ||
+	    die "openssl verify of $name's served leaf: $(cat "$T/verify.out")"
+	aki "$T/served.$name.pem"
+}
+
+# leaf_verifies WHAT: a leaf issued now verifies with the bundle as
+# anchors and its chain's intermediates as untrusted; chain = leaf +
+# intermediates (never the anchor), ca_certificate = the bundle.  It is
+# revoked afterwards (it would hold up retire).  Prints its AKI.
+leaf_verifies()
+{
+	local serial
+	adm POST /v1/certificates/generate '{"profile": "redis-client",
+	    "common_name": "probe", "ttl": "10m"}'
+	expect_status 201 "issue a probe leaf ($1)"
+	serial=$(jb .serial)
+	jb .certificate > "$T/probe.pem"
+	jb .chain > "$T/probe.chain"
+	jq -j .ca_certificate "$T/body" > "$T/probe.ca"
+	cmp -s "$T/probe.ca" "$T/bundle.pem" ||
+	    die "$1: ca_certificate is not the bundle"
+	[ "$(ncerts "$T/probe.chain")" = "$TIERS" ] ||
+	    die "$1: chain holds $(ncerts "$T/probe.chain") certificates, want $TIERS (leaf + intermediates, never the anchor)"
+	openssl verify -CAfile "$T/bundle.pem" -untrusted "$T/probe.chain" \
+	    "$T/probe.pem" > "$T/verify.out" 2>&1 ||
+	    die "$1: openssl verify of an issued leaf: $(cat "$T/verify.out")"
+	adm POST "/v1/certificates/$serial/revoke" '{"reason": "superseded"}'
+	expect_status 200 "revoke the probe leaf"
+	aki "$T/probe.pem"
+}
+
+# crls_verify WHAT: every CA of GET /v1/ca serves its CRL at
+# /v1/crl/<ski> (DER) and .pem, each verifying against that CA.
+crls_verify()
+{
+	local ski
+	for ski in $(jq -r '[.current, .next, .retired[]?] |
+	    map(select(. != null and .state != "pending")) | .[].ski' \
+	    "$T/ca.json"); do
+		ca_files "$ski" "$T/crl.ca"
+		pub GET "/v1/crl/$ski"
+		expect_status 200 "$1: GET /v1/crl/$ski"
+		openssl crl -inform DER -in "$T/body" -CAfile "$T/crl.ca" \
+		    -noout > "$T/crl.out" 2>&1 &&
+		    grep -q 'verify OK' "$T/crl.out" ||
+		    die "$1: the CRL of $ski does not verify against its CA: $(cat "$T/crl.out")"
+		pub GET "/v1/crl/$ski.pem"
+		expect_status 200 "$1: GET /v1/crl/$ski.pem"
+		openssl crl -in "$T/body" -CAfile "$T/crl.ca" -noout \
+		    > "$T/crl.out" 2>&1 && grep -q 'verify OK' "$T/crl.out" ||
+		    die "$1: the PEM CRL of $ski does not verify: $(cat "$T/crl.out")"
+	done
+}
+
+# daemon_files_verify WHAT: the daemon's chain.pem verifies with its
+# ca.pem; prints the AKI of its cert.pem.
+daemon_files_verify()
+{
+	local i
+	for i in $(seq 1 20); do
+		cp "$APP/cert.pem" "$T/app.cert" && cp "$APP/chain.pem" \
+		    "$T/app.chain" && cp "$APP/ca.pem" "$T/app.ca" &&
+		    cmp -s "$T/app.cert" <(first_cert "$T/app.chain" /dev/stdout) &&
+		    break
+		sleep 0.05
+	done
+	openssl verify -CAfile "$T/app.ca" -untrusted "$T/app.chain" \
+	    "$T/app.cert" > "$T/verify.out" 2>&1 ||
+	    die "$1: the daemon's cert.pem does not verify with its ca.pem: $(cat "$T/verify.out")"
+	aki "$T/app.cert"
+}
+
+# node_bundles WHAT: each node's ca_file is the bundle and is the file
+# redis-server loads (CONFIG GET tls-ca-cert-file).
+node_bundles()
+{
+	local n port
+	for n in primary replica; do
+		cmp -s "$T/$n/ca.crt" "$T/bundle.pem" ||
+		    die "$1: $n's ca_file is not the bundle"
+		port=$PPORT
+		[ "$n" = replica ] && port=$RPORT
+		[ "$(rca_rcli "$port" CONFIG GET tls-ca-cert-file | tail -n 1)" \
+		    = "$T/$n/ca.crt" ] ||
+		    die "$1: $n does not load $T/$n/ca.crt"
+	done
+}
+
+# check_phase WHAT: everything that must hold at every phase.
+check_phase()
+{
+	local a
+	bundle_get
+	ca_get
+	a=$(served_chain "$PPORT" primary) || exit 1
+	a=$(served_chain "$RPORT" replica) || exit 1
+	leaf_verifies "$1" > /dev/null || exit 1
+	crls_verify "$1"
+	daemon_files_verify "$1" > /dev/null || exit 1
+	rca_link_up "$RPORT" || die "$1: the replication link is not up"
+	ok "$1: served chains, an issued leaf, the daemon's files and $(jq '[.current, .next, .retired[]?] | map(select(. != null)) | length' "$T/ca.json") CRL(s) verify; bundle $ETAG ($(ncerts "$T/bundle.pem") anchor(s))"
+}
+
+# phase_mark NAME: keep the clients' counters at a phase boundary.
+phase_mark()
+{
+	cp "$T/clients.json" "$T/clients.$1.json"
+	log "clients at $1: A ok $(rca_clients_get .a.ok), B ok $(rca_clients_get .b.ok), link samples $(rca_clients_get .link.samples)"
+	rca_clients_clean "at $1"
+}
+
+# metric_has REGEX WHAT: /metrics has a line matching REGEX.
+metric_has()
+{
+	pub GET /metrics
+	expect_status 200 "GET /metrics"
+	grep -qE "$1" "$T/body" || die "$2: /metrics lacks $1"
+}
+
+# wait_until SECONDS WHAT CMD...: poll CMD every 0.5 s.
+wait_until()
+{
+	local secs=$1 what=$2 i
+	shift 2
+	for i in $(seq 1 $((secs * 2))); do
+		"$@" && return 0
+		kill -0 "$DPID" 2>/dev/null ||
+		    die "the enroll daemon exited: $(tail -n 20 "$T/daemon.log")"
+		sleep 0.5
+	done
+	die "$what did not happen within $secs s"
+}
+
+# ---- the nodes and the clients ----
+
+CACERT_DATA=$CACERT
+bundle_get
+CACERT="$T/trust.pem"
+[ "$(ncerts "$T/bundle.pem")" = 1 ] ||
+    die "the bundle holds $(ncerts "$T/bundle.pem") certificates before a rollover"
+if [ "$TIERS" = 2 ]; then
+	cmp -s "$T/bundle.pem" "$T/root/root.crt" ||
+	    die "two tiers: the bundle is not the root"
+	[ "$(aki "$CACERT_DATA")" = "$(hex_ext "$T/root/root.crt" \
+	    subjectKeyIdentifier)" ] || die "ca.crt is not signed by the root"
+fi
+ca_get
+OLD_SKI=$(jq -r .current.ski "$T/ca.json")
+[ -n "$OLD_SKI" ] && [ "$OLD_SKI" != null ] || die "GET /v1/ca has no current.ski"
+[ "$(jq -r .next "$T/ca.json")" = null ] || die "a next CA before prepare"
+
+rca_redis_pair
+P0=$(rca_node_rotated primary 30) || exit 1
+R0=$(rca_node_rotated replica 30) || exit 1
+ok "primary and replica registered and rotated by the scheduler ($P0, $R0)"
+
+# Client A (and the link sampler): a certificate of the old CA.
+adm POST /v1/certificates/generate '{"profile": "redis-client",
+    "common_name": "app-a", "ttl": "30s"}'
+expect_status 201 "client A's certificate"
+jb .chain > "$T/a.crt"
+jb .private_key > "$T/a.key"
+cp "$T/bundle.pem" "$T/a.ca"
+
+# Client B: the files of `enroll --daemon`.
+adm POST /v1/tokens '{"kind": "enroll", "profile": "redis-client",
+    "names": ["app-*"], "uses": 1, "ttl": "1h", "max_cert_ttl": "5m"}'
+expect_status 201 "an enroll token"
+(umask 077 && jb .token > "$T/token")
+APP="$T/app"
+"$RCA_BIN" enroll --daemon --url "$API" --cacert "$T/trust.pem" \
+    --token-file "$T/token" --profile redis-client --cn app-b \
+    --ttl "$CLIENT_TTL" --bundle-check 2s --out "$APP" \
+    --exec "echo \"\$REDIS_CA_SERIAL\" >> '$T/exec.log'" \
+    > "$T/daemon.out" 2> "$T/daemon.log" &
+DPID=$!
+rca_track "$DPID"
+wait_until 30 "the first enrollment" test -f "$APP/cert.pem"
+
+rca_clients_start "$T/a.crt" "$T/a.key" "$T/a.ca" "$APP"
+sleep 2
+check_phase "before the rollover"
+phase_mark start
+[ "$(rca_clients_get .b.ok)" -gt 0 ] && [ "$(rca_clients_get .a.ok)" -gt 0 ] ||
+    die "the clients do not get through: $(cat "$T/clients.json")"
+
+# ---- 1. prepare ----
+
+T_PREP=$(date +%s)
+if [ "$TIERS" = 2 ]; then
+	"$RCA_BIN" ca prepare --root-key "$T/root/root.key" \
+	    --root-cert "$T/root/root.crt" --config "$DATA/config.json" \
+	    > "$T/prepare.out" 2>&1 ||
+	    die "redis-ca ca prepare --root-key failed: $(cat "$T/prepare.out")"
+	ok "redis-ca ca prepare --root-key --root-cert (serve running)"
+	# serve sees the CLI's change at its next CA watch (<= 5 s).
+	has_next()
+	{
+		adm GET /v1/ca
+		[ "$STATUS" = 200 ] && [ "$(jb '.next.state // ""')" = next ]
+	}
+	wait_until 15 "serve showing the next CA" has_next
+else
+	adm POST /v1/ca/prepare '{}'
+	expect_status 200 "POST /v1/ca/prepare"
+schema_check CaPhaseResult "$T/body" "POST /v1/ca/prepare"
+	[ "$(jb '[.nodes[] | select(.ok)] | length')" = 2 ] ||
+	    die "prepare: the bundle was not pushed to both nodes: $(jb -c .nodes)"
+	ok "POST /v1/ca/prepare: bundle pushed to both nodes"
+fi
+OLD_ETAG=$ETAG
+ca_get
+NEW_SKI=$(jq -r .next.ski "$T/ca.json")
+[ "$(jq -r .next.state "$T/ca.json")" = next ] && [ -n "$NEW_SKI" ] &&
+    [ "$NEW_SKI" != "$OLD_SKI" ] || die "after prepare: $(jq -c .next "$T/ca.json")"
+adm POST /v1/ca/prepare '{}'
+expect_error 409 ca_next_exists "prepare twice"
+bundle_get
+if [ "$TIERS" = 2 ]; then
+	[ "$ETAG" = "$OLD_ETAG" ] && [ "$(ncerts "$T/bundle.pem")" = 1 ] ||
+	    die "two tiers: the bundle changed on prepare (the root did not)"
+	[ "$(jq -r .next.anchors "$T/ca.json")" = \
+	    "$(jq -r .current.anchors "$T/ca.json")" ] ||
+	    die "two tiers: the next CA has other anchors than the current"
+else
+	[ "$ETAG" != "$OLD_ETAG" ] && [ "$(ncerts "$T/bundle.pem")" = 2 ] ||
+	    die "one tier: the bundle after prepare holds $(ncerts "$T/bundle.pem") certificates (ETag $ETAG, was $OLD_ETAG)"
+fi
+# Nodes: the push is synchronous (route) or awaited (CLI).
+node_bundles "after prepare"
+wait_until 30 "the daemon's ca.pem = the new bundle" \
+    cmp -s "$APP/ca.pem" "$T/bundle.pem"
+metric_has "^redisca_ca_expiry_timestamp_seconds\\{ca=\"$NEW_SKI\",state=\"next\"\\} [0-9]" \
+    "after prepare"
+check_phase "prepared"
+phase_mark prepared
+
+# ---- 2. activate ----
+
+T_ACT=$(date +%s)
+adm POST /v1/ca/activate '{}'
+expect_status 200 "POST /v1/ca/activate"
+schema_check CaPhaseResult "$T/body" "POST /v1/ca/activate"
+# Each node is listed: rotated at once (ok) or marked due for the
+# scheduler's next pass (detail "due: ..."); no other outcome.
+[ "$(jb '.nodes | length')" = 2 ] &&
+    [ "$(jb '[.nodes[] | select((.ok | not) and
+    (.detail | startswith("due") | not))] | length')" = 0 ] ||
+    die "activate: nodes failed: $(jb -c .nodes)"
+ca_get
+[ "$(jq -r .current.ski "$T/ca.json")" = "$NEW_SKI" ] &&
+    [ "$(jq -r '.retired[0].ski' "$T/ca.json")" = "$OLD_SKI" ] &&
+    [ "$(jq -r .next "$T/ca.json")" = null ] ||
+    die "after activate: $(jq -c '{current: .current.ski, next: .next,
+	retired: [.retired[].ski]}' "$T/ca.json")"
+ok "activate: the new CA issues, the old one is retired (still in the bundle)"
+[ "$(hex_ext "$DATA/ca.crt" subjectKeyIdentifier)" = "$NEW_SKI" ] ||
+    die "ca.crt is not the new CA after activate"
+P1=$(rca_node_rotated primary 30 "$P0") || exit 1
+R1=$(rca_node_rotated replica 30 "$R0") || exit 1
+wait_until 30 "both nodes serving the new CA's certificates" eval \
+    '[ "$(served_chain "$PPORT" primary)" = "$NEW_SKI" ] &&
+     [ "$(served_chain "$RPORT" replica)" = "$NEW_SKI" ]'
+T_ROT=$(date +%s)
+ok "both nodes rotated onto the new CA ($P1, $R1) in $((T_ROT - T_ACT)) s"
+for s in "$P0" "$R0"; do
+	adm GET "/v1/certificates/$s"
+	[ "$(jb .status)" = revoked ] ||
+	    die "the replaced node certificate $s is $(jb .status)"
+done
+# The API listener's certificate is re-issued and reloaded, no restart.
+api_aki()
+{
+	timeout 10 openssl s_client -connect "127.0.0.1:$API_PORT" \
+	    -CAfile "$T/bundle.pem" -verify_return_error -showcerts \
+	    < /dev/null > "$T/api.sclient" 2>&1 || return 1
+	first_cert "$T/api.sclient" "$T/api.leaf"
+	[ "$(aki "$T/api.leaf")" = "$NEW_SKI" ]
+}
+wait_until 30 "the API listener serving a certificate of the new CA" api_aki
+ok "the API listener serves a certificate of the new CA (verified against the bundle)"
+metric_has "^redisca_ca_expiry_timestamp_seconds\\{ca=\"$OLD_SKI\",state=\"retired\"\\} [0-9]" \
+    "after activate"
+check_phase "activated"
+phase_mark activated
+
+# Retire now: the old CA still has unexpired client certificates.
+adm POST /v1/ca/retire '{}'
+[ "$STATUS" = 409 ] && [ "$(jb .error.code)" = ca_unexpired_certificates ] ||
+    die "retire before the old certificates expired: want 409 ca_unexpired_certificates, got $STATUS"
+schema_check CaRetireError "$T/body" "retire refused (409)"
+[ "$(jb '.error.certificates | length')" -ge 1 ] &&
+    [ "$(jb .error.count)" -ge "$(jb '.error.certificates | length')" ] ||
+    die "the 409 does not list the certificates: $(body)"
+ok "retire refused: $(jb .error.count) unexpired certificate(s) of the old CA listed"
+
+# Clients renewed: the daemon's next renewal comes from the new CA.
+wait_until 30 "the daemon renewed by the new CA" eval \
+    '[ "$(daemon_files_verify renewal)" = "$NEW_SKI" ]'
+ok "client B renewed by the new CA (mTLS with an old-CA certificate)"
+check_phase "clients renewed"
+phase_mark renewed
+
+# ---- 3. retire, once the old CA's certificates expired ----
+
+old_expired()
+{
+	adm GET /v1/ca
+	[ "$STATUS" = 200 ] && [ "$(jb '.retired[0].certificates_unexpired')" = 0 ]
+}
+wait_until 90 "the old CA's certificates expiring" old_expired
+T_EXP=$(date +%s)
+adm POST /v1/ca/retire '{}'
+expect_status 200 "POST /v1/ca/retire"
+schema_check CaPhaseResult "$T/body" "POST /v1/ca/retire"
+# One tier: the bundle loses the old CA and is pushed to both nodes; two
+# tiers: it stays the root, nothing to push (and nothing may fail).
+if [ "$TIERS" = 1 ]; then
+	[ "$(jb '[.nodes[] | select(.ok)] | length')" = 2 ] ||
+	    die "retire: the bundle was not pushed to both nodes: $(jb -c .nodes)"
+else
+	[ "$(jb '[.nodes[] | select(.ok | not)] | length')" = 0 ] ||
+	    die "retire: a node failed: $(jb -c .nodes)"
+fi
+ca_get
+[ "$(jq -r '.retired | length' "$T/ca.json")" = 0 ] &&
+    [ "$(jq -r .current.ski "$T/ca.json")" = "$NEW_SKI" ] ||
+    die "after retire: $(cat "$T/ca.json")"
+pub GET "/v1/crl/$OLD_SKI"
+expect_error 404 not_found "the retired CA's CRL"
+for f in ca-prev.key ca-prev.crt ca-next.key ca-next.crt; do
+	[ -e "$DATA/$f" ] && die "$f is left after retire"
+done
+bundle_get
+[ "$(ncerts "$T/bundle.pem")" = 1 ] ||
+    die "the bundle after retire holds $(ncerts "$T/bundle.pem") certificates"
+if [ "$TIERS" = 1 ]; then
+	cmp -s "$T/bundle.pem" "$DATA/ca.crt" ||
+	    die "one tier: the bundle after retire is not the new CA"
+	wait_until 30 "the daemon's ca.pem = the bundle without the old CA" \
+	    cmp -s "$APP/ca.pem" "$T/bundle.pem"
+fi
+node_bundles "after retire"
+ok "retire: the old CA left the bundle, its CRL is gone (404), ca-prev.* deleted"
+pub GET /metrics
+grep -q "ca=\"$OLD_SKI\"" "$T/body" && die "/metrics still shows the old CA"
+sleep 3
+check_phase "retired"
+phase_mark retired
+
+# ---- the figures ----
+
+rca_clients_stop
+rca_clients_clean "the whole run"
+[ "$(rca_clients_get .link.errors)" = 0 ] ||
+    die "the link sampler lost its connection: $(head -n 5 "$T/clients.log")"
+[ "$(rca_clients_get .link.last)" = up ] ||
+    die "the replication link is $(rca_clients_get .link.last) at the end"
+rca_link_up "$RPORT" || die "the replication link is not up at the end"
+# One rotation: the longest node rotation recorded (whole seconds).
+ROT_MAX=0
+for n in primary replica; do
+	adm GET "/v1/nodes/$n/rotations"
+	expect_status 200 "GET /v1/nodes/$n/rotations"
+	d=$(jb '[.items[] | select(.finished_at != null) |
+	    ((.finished_at | sub("\\.[0-9]+";"") | fromdateiso8601) -
+	     (.started_at | sub("\\.[0-9]+";"") | fromdateiso8601))] |
+	    max // 0')
+	[ "$d" -gt "$ROT_MAX" ] && ROT_MAX=$d
+done
+DOWN=$(rca_clients_get .link.longest_down_s)
+awk -v d="$DOWN" -v r="$ROT_MAX" 'BEGIN { exit !(d <= r + 1) }' ||
+    die "the replication link was down $DOWN s, longer than one rotation ($ROT_MAX s)"
+adm GET '/v1/audit?limit=1000'
+for a in ca.prepare ca.activate ca.retire; do
+	[ "$(jb --arg a "$a" '[.items[] | select(.action == $a and
+	    .outcome == "ok")] | length')" -ge 1 ] || die "no $a ok in the audit log"
+done
+[ "$(jb '[.items[] | select(.action == "ca.retire" and
+    .outcome == "denied")] | length')" -ge 1 ] ||
+    die "the refused retire was not audited as denied"
+schema_flush
+END=$(date +%s)
+FA=$(rca_clients_get .a.ok)
+FB=$(rca_clients_get .b.ok)
+ok "$TIERS tier(s): failed commands 0/$FA (A, one connection), 0/$FB (B, a new connection each, $(rca_clients_get .b.torn_reads) torn file reads re-read, $(rca_clients_get .b.served_certs) server certificates seen); replication link longest down ${DOWN} s ($(rca_clients_get .link.samples) samples, one rotation <= ${ROT_MAX} s); daemon renewals $(wc -l < "$T/exec.log" 2>/dev/null || echo 0) --exec runs; prepare->activate $((T_ACT - T_PREP)) s, activate->nodes rotated $((T_ROT - T_ACT)) s, activate->retire $((T_EXP - T_ACT)) s; total $((END - START)) s"
+exit 0
