@@ -510,15 +510,11 @@ list_serials()
 # link is up.  Sets PPORT, RPORT, PRIMARY_PID, REPLICA_PID.
 # Needs redis-server and redis-cli; rca_start first.
 
-# rca_bundle FILE: the trust bundle (GET /v1/ca/bundle.pem; before SPEC
-# section 10, GET /v1/ca.pem) into FILE.
+# rca_bundle FILE: the trust bundle (GET /v1/ca/bundle.pem) into FILE.
 rca_bundle()
 {
 	pub GET /v1/ca/bundle.pem
-	if [ "$STATUS" = 404 ]; then
-		pub GET /v1/ca.pem
-	fi
-	expect_status 200 "GET the trust bundle"
+	expect_status 200 "GET /v1/ca/bundle.pem"
 	cp "$RCA_TMP/body" "$1"
 }
 

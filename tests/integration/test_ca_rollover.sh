@@ -171,6 +171,32 @@ leaf_verifies()
 	aki "$T/probe.pem"
 }
 
+# leaves_verify WHAT: every valid certificate the CA has issued (GET
+# /v1/certificates?status=valid) and not expiring within 5 s verifies
+# with the bundle as anchors and the CAs' certificates of GET /v1/ca as
+# untrusted intermediates.  Prints how many.
+leaves_verify()
+{
+	local s n=0
+	jq -r '[.current, .next, .retired[]?] | map(select(. != null and
+	    .certificate != null)) | .[].certificate' "$T/ca.json" \
+	    > "$T/cas.pem"
+	list_serials status=valid
+	for s in $(cat "$T/serials"); do
+		adm GET "/v1/certificates/$s.pem"
+		expect_status 200 "$1: GET /v1/certificates/$s.pem"
+		cp "$T/body" "$T/leaf.pem"
+		openssl x509 -in "$T/leaf.pem" -noout -checkend 5 \
+		    > /dev/null 2>&1 || continue
+		openssl verify -CAfile "$T/bundle.pem" -untrusted "$T/cas.pem" \
+		    "$T/leaf.pem" > "$T/verify.out" 2>&1 ||
+		    die "$1: the valid certificate $s does not verify against the bundle: $(cat "$T/verify.out")"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 1 ] || die "$1: no valid certificate to verify"
+	printf '%s\n' "$n"
+}
+
 # crls_verify WHAT: every CA of GET /v1/ca serves its CRL at
 # /v1/crl/<ski> (DER) and .pem, each verifying against that CA.
 crls_verify()
@@ -239,16 +265,27 @@ check_phase()
 	leaf_verifies "$1" > /dev/null || exit 1
 	crls_verify "$1"
 	daemon_files_verify "$1" > /dev/null || exit 1
+	leaves_verify "$1" > "$T/nleaves" || exit 1
 	rca_link_up "$RPORT" || die "$1: the replication link is not up"
-	ok "$1: served chains, an issued leaf, the daemon's files and $(jq '[.current, .next, .retired[]?] | map(select(. != null)) | length' "$T/ca.json") CRL(s) verify; bundle $ETAG ($(ncerts "$T/bundle.pem") anchor(s))"
+	ok "$1: served chains, $(cat "$T/nleaves") valid leaves, the daemon's files and $(jq '[.current, .next, .retired[]?] | map(select(. != null)) | length' "$T/ca.json") CRL(s) verify; bundle $ETAG ($(ncerts "$T/bundle.pem") anchor(s))"
 }
 
-# phase_mark NAME: keep the clients' counters at a phase boundary.
+# phase_mark NAME: keep the clients' counters at a phase boundary; both
+# clients got commands through since the last one, none failed.
+MARK_A=0
+MARK_B=0
 phase_mark()
 {
+	local a b
 	cp "$T/clients.json" "$T/clients.$1.json"
-	log "clients at $1: A ok $(rca_clients_get .a.ok), B ok $(rca_clients_get .b.ok), link samples $(rca_clients_get .link.samples)"
+	a=$(jq -r .a.ok "$T/clients.$1.json")
+	b=$(jq -r .b.ok "$T/clients.$1.json")
+	log "clients at $1: A ok $a, B ok $b, link samples $(rca_clients_get .link.samples)"
 	rca_clients_clean "at $1"
+	[ "$a" -gt "$MARK_A" ] && [ "$b" -gt "$MARK_B" ] ||
+	    die "at $1: the clients got nothing through since the last phase (A $MARK_A -> $a, B $MARK_B -> $b)"
+	MARK_A=$a
+	MARK_B=$b
 }
 
 # metric_has REGEX WHAT: /metrics has a line matching REGEX.
@@ -323,8 +360,6 @@ rca_clients_start "$T/a.crt" "$T/a.key" "$T/a.ca" "$APP"
 sleep 2
 check_phase "before the rollover"
 phase_mark start
-[ "$(rca_clients_get .b.ok)" -gt 0 ] && [ "$(rca_clients_get .a.ok)" -gt 0 ] ||
-    die "the clients do not get through: $(cat "$T/clients.json")"
 
 # ---- 1. prepare ----
 
