@@ -729,5 +729,5 @@ schema_flush
 END=$(date +%s)
 FA=$(rca_clients_get .a.ok)
 FB=$(rca_clients_get .b.ok)
-ok "$MODE: failed commands 0/$FA (A, one connection), 0/$FB (B, a new connection each, $(rca_clients_get .b.torn_reads) torn file reads re-read, $(rca_clients_get .b.served_certs) server certificates seen); replication link longest down ${DOWN} s ($(rca_clients_get .link.samples) samples, one rotation <= ${ROT_MAX} s); daemon renewals $(wc -l < "$T/exec.log" 2>/dev/null || echo 0) --exec runs; prepare->activate $((T_ACT - T_PREP)) s, activate->nodes rotated $((T_ROT - T_ACT)) s, activate->retire $((T_EXP - T_ACT)) s; total $((END - START)) s"
+ok "mode $MODE: failed commands 0/$FA (A, one connection), 0/$FB (B, a new connection each, $(rca_clients_get .b.torn_reads) torn file reads re-read, $(rca_clients_get .b.served_certs) server certificates seen); replication link longest down ${DOWN} s ($(rca_clients_get .link.samples) samples, one rotation <= ${ROT_MAX} s); daemon renewals $(wc -l < "$T/exec.log" 2>/dev/null || echo 0) --exec runs; prepare->activate $((T_ACT - T_PREP)) s, activate->nodes rotated $((T_ROT - T_ACT)) s, activate->retire $((T_EXP - T_ACT)) s; total $((END - START)) s"
 exit 0
