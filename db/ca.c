@@ -1,258 +1,22 @@
 /*
- * The CAs (table cas, schema 4) and the phases of their rollover (SPEC
- * section 10): prepare, complete, activate, retire.  Each phase is one
- * write transaction whose first statement bumps the CA generation
- * (ca_meta): on PostgreSQL that row lock queues concurrent phases of
- * every instance, and the checks that follow read what the previous
- * phase committed, so a refusal is decided on the state it refuses.
- * The unique partial indexes of cas are the last guard.  A phase sends
- * NOTIFY redisca_ca (payload the new generation) at its commit on
- * PostgreSQL and appends its audit entry in the same transaction.
+ * The phases of a CA rollover (SPEC section 10): prepare, complete,
+ * activate, retire.  Each phase is one write transaction whose first
+ * statement bumps the CA generation (ca_meta): on PostgreSQL that row
+ * lock queues concurrent phases of every instance, and the checks that
+ * follow read what the previous phase committed, so a refusal is
+ * decided on the state it refuses.  The unique partial indexes of cas
+ * are the last guard.  A phase sends NOTIFY redisca_ca (payload the new
+ * generation) at its commit on PostgreSQL and appends its audit entry
+ * in the same transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "priv.h"
-
-static const char *const state_names[CA_STATE__MAX] = {
-	[CA_STATE_PENDING] = "pending",
-	[CA_STATE_NEXT] = "next",
-	[CA_STATE_CURRENT] = "current",
-	[CA_STATE_RETIRED] = "retired",
-	[CA_STATE_GONE] = "gone",
-};
 
 /* How many serials an ERR_CA_IN_USE message names. */
 #define CA_IN_USE_NAMED	5
-
-const char *
-ca_state_name(enum ca_state s)
-{
-	return (unsigned)s < CA_STATE__MAX ? state_names[s] : "unknown";
-}
-
-int
-ca_state_parse(const char *s, enum ca_state *out)
-{
-	for (int i = 0; s != NULL && i < CA_STATE__MAX; i++)
-		if (strcmp(s, state_names[i]) == 0) {
-			*out = (enum ca_state)i;
-			return 0;
-		}
-	return -1;
-}
-
-void
-ca_rec_clear(struct ca_rec *r)
-{
-	if (r == NULL)
-		return;
-	free(r->cert_pem);
-	free(r->csr_pem);
-	free(r->anchors_pem);
-	memset(r, 0, sizeof(*r));
-}
-
-static void
-ca_clear(void *p)
-{
-	ca_rec_clear(p);
-}
-
-/* A SKI as stored: 1 to RCA_SKI_HEX_MAX lowercase hex digits. */
-static bool
-ski_valid(const char *h)
-{
-	size_t i;
-
-	if (h == NULL)
-		return false;
-	for (i = 0; h[i] != '\0'; i++)
-		if (i == RCA_SKI_HEX_MAX || !((h[i] >= '0' && h[i] <= '9') ||
-		    (h[i] >= 'a' && h[i] <= 'f')))
-			return false;
-	return i > 0;
-}
-
-/* Log that column what of CA row r is bad: ERR_DB, -1. */
-static int
-ca_corrupt(const struct db_row *r, const char *what, struct err *e)
-{
-	log_error("db: CA %lld: bad %s", (long long)db_col_int(r, 0), what);
-	err_set(e, ERR_DB, "database error");
-	return -1;
-}
-
-/* Read a row of CA_COLS into a struct ca_rec (cleared on error). */
-static int
-ca_read(const struct db_row *r, void *p, struct err *e)
-{
-	struct ca_rec *out = p;
-	char st[16], kt[16];
-	bool ok1, ok2, ok3;
-	int rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	out->id = db_col_int(r, 0);
-	if (DB_COL_BUF(r, 1, out->ski, e) == -1 ||
-	    DB_COL_BUF(r, 2, out->spki_sha256, e) == -1 ||
-	    DB_COL_BUF(r, 3, st, e) == -1 || DB_COL_BUF(r, 7, kt, e) == -1)
-		goto out;
-	if (ca_state_parse(st, &out->state) == -1) {
-		ca_corrupt(r, "state", e);
-		goto out;
-	}
-	if (key_type_parse(kt, &out->key_type) == -1) {
-		ca_corrupt(r, "key_type", e);
-		goto out;
-	}
-	out->cert_pem = db_col_dup(r, 4, &ok1);
-	out->csr_pem = db_col_dup(r, 5, &ok2);
-	out->anchors_pem = db_col_dup(r, 6, &ok3);
-	if (!ok1 || !ok2 || !ok3 || out->anchors_pem == NULL) {
-		ca_corrupt(r, "PEM", e);
-		goto out;
-	}
-	out->not_before = db_col_int(r, 8);
-	out->not_after = db_col_int(r, 9);
-	out->created_at = db_col_int(r, 10);
-	out->activated_at = db_col_int(r, 11);
-	out->retired_at = db_col_int(r, 12);
-	rc = 0;
-out:
-	if (rc == -1)
-		ca_rec_clear(out);
-	return rc;
-}
-
-/* Read one integer column (a generation, an id, a count). */
-static int
-int_read(const struct db_row *r, void *p, struct err *e)
-{
-	(void)e;
-	*(int64_t *)p = db_col_int(r, 0);
-	return 0;
-}
-
-int
-db_ca_list(struct db *db, struct ca_rec **out, size_t *n,
-    uint64_t *generation, struct err *e)
-{
-	struct db_rows rows = { .read = ca_read, .clear = ca_clear,
-	    .size = sizeof(**out) };
-	struct db_conn *c;
-	int64_t gen = 0;
-	int rc = -1;
-
-	*out = NULL;
-	*n = 0;
-	*generation = 0;
-	if ((c = db_conn_get(db, e)) == NULL || db_read_begin(c, e) == -1)
-		return -1;
-	if (db_rows(c, DB_STMT_CA_LIST, NULL, 0, &rows, "CA list", e) == -1)
-		goto out;
-	if (db_get(c, DB_STMT_CA_GENERATION, NULL, 0, int_read, &gen,
-	    "CA generation", e) != 1) {
-		if (e->code == ERR_OK)
-			db_fail(c, "CA generation (no row)", e);
-		db_rows_free(rows.v, rows.n, rows.size, rows.clear);
-		goto out;
-	}
-	*out = rows.v;
-	*n = rows.n;
-	*generation = (uint64_t)gen;
-	rc = 0;
-out:
-	db_read_end(c);
-	return rc;
-}
-
-void
-db_ca_list_free(struct ca_rec *list, size_t n)
-{
-	db_rows_free(list, n, sizeof(*list), ca_clear);
-}
-
-int
-db_ca_generation(struct db *db, uint64_t *out, struct err *e)
-{
-	struct db_conn *c;
-	int64_t gen = 0;
-
-	*out = 0;
-	if ((c = db_conn_get(db, e)) == NULL)
-		return -1;
-	if (db_get(c, DB_STMT_CA_GENERATION, NULL, 0, int_read, &gen,
-	    "CA generation", e) != 1) {
-		if (e->code == ERR_OK)
-			db_fail(c, "CA generation (no row)", e);
-		return -1;
-	}
-	*out = (uint64_t)gen;
-	return 0;
-}
-
-/*
- * Check the fields every stored CA has; cert: it must have its
- * certificate (else a CSR).  0, or -1 with ERR_INVALID_REQUEST.
- */
-static int
-ca_rec_check(const struct ca_rec *r, bool cert, struct err *e)
-{
-	const char *why = NULL;
-
-	if (r == NULL)
-		why = "no CA";
-	else if (!ski_valid(r->ski))
-		why = "bad SKI";
-	else if (!db_spki_valid(r->spki_sha256))
-		why = "bad key hash";
-	else if (cert && (r->cert_pem == NULL || r->cert_pem[0] == '\0'))
-		why = "no certificate";
-	else if (!cert && (r->csr_pem == NULL || r->csr_pem[0] == '\0'))
-		why = "no CSR";
-	else if (cert && r->anchors_pem == NULL)
-		why = "no anchors";
-	if (why == NULL)
-		return 0;
-	err_set(e, ERR_INVALID_REQUEST, "invalid CA record: %s", why);
-	return -1;
-}
-
-/* db_ca_bootstrap()'s transaction: the row, or nothing if there are rows. */
-static int
-bootstrap_run(struct db_conn *c, void *arg, struct err *e)
-{
-	const struct ca_rec *r = arg;
-	const struct db_arg args[] = {
-		DB_BUF(r->ski), DB_BUF(r->spki_sha256),
-		DB_TEXT(r->cert_pem, SIZE_MAX),
-		DB_TEXT(r->anchors_pem, SIZE_MAX),
-		DB_TEXT(key_type_name(r->key_type), 16),
-		DB_INT(r->not_before), DB_INT(r->not_after),
-		DB_INT(r->created_at),
-	};
-
-	return db_run(c, DB_STMT_CA_BOOTSTRAP, args, DB_NARGS(args),
-	    "CA bootstrap", e) == -1 ? -1 : 0;
-}
-
-int
-db_ca_bootstrap(struct db *db, const struct ca_rec *cur, struct err *e)
-{
-	struct ca_rec copy;
-	struct err le;
-
-	ERR_LOCAL(e, le);
-	if (ca_rec_check(cur, true, e) == -1)
-		return -1;
-	copy = *cur;
-	return db_write(db, bootstrap_run, &copy, NULL, e);
-}
-
-/* ---- the phases ---- */
 
 /* What a phase transaction works on. */
 struct ca_tx {
@@ -274,20 +38,25 @@ slot_add(const struct db_row *r, void *arg, struct err *e)
 {
 	struct ca_slots *s = arg;
 	enum ca_state st;
+	int rc = -1;
 
-	if (ca_state_parse(db_col_str(r, 1), &st) == -1)
-		return ca_corrupt(r, "state", e);
+	if (ca_state_parse(db_col_str(r, 1), &st) == -1) {
+		db_ca_corrupt(r, "state", e);
+		goto out;
+	}
 	if (st == CA_STATE_PENDING) {
 		s->pending = db_col_int(r, 0);
 		if (DB_COL_BUF(r, 2, s->pending_spki, e) == -1)
-			return -1;
+			goto out;
 	} else if (st == CA_STATE_NEXT)
 		s->next = db_col_int(r, 0);
 	else if (st == CA_STATE_CURRENT)
 		s->current = db_col_int(r, 0);
 	else if (st == CA_STATE_RETIRED)
 		s->retired = db_col_int(r, 0);
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
 /*
@@ -300,23 +69,26 @@ phase_begin(struct db_conn *c, struct ca_slots *s, struct err *e)
 {
 	int64_t gen = 0;
 	char num[24];
+	const struct db_arg pay[] = { DB_BUF(num) };
+	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
-	if (db_get(c, DB_STMT_CA_BUMP, NULL, 0, int_read, &gen,
+	if (db_get(c, DB_STMT_CA_BUMP, NULL, 0, db_int_read, &gen,
 	    "CA generation bump", e) != 1) {
 		if (e->code == ERR_OK)
 			db_fail(c, "CA generation bump (no row)", e);
-		return -1;
+		goto out;
 	}
 	if (db_query(c, DB_STMT_CA_STATES, NULL, 0, slot_add, s, "CA states",
 	    e) == -1)
-		return -1;
-	if (c->db->dialect != DB_DIALECT_PG)
-		return 0;
+		goto out;
 	snprintf(num, sizeof(num), "%lld", (long long)gen);
-	const struct db_arg pay[] = { DB_BUF(num) };
-	return db_get(c, DB_STMT_PG_NOTIFY_CA, pay, DB_NARGS(pay), NULL, NULL,
-	    "CA notify", e) == -1 ? -1 : 0;
+	if (c->db->dialect == DB_DIALECT_PG && db_get(c, DB_STMT_PG_NOTIFY_CA,
+	    pay, DB_NARGS(pay), NULL, NULL, "CA notify", e) == -1)
+		goto out;
+	rc = 0;
+out:
+	return rc;
 }
 
 /* Does a CA other than id have this SKI or key?  1, 0 or -1. */
@@ -333,10 +105,12 @@ key_taken(struct db_conn *c, const char *ski, const char *spki,
 	    NULL, "CA key taken", e);
 }
 
-/* Refuse a prepare in state s: 0 when it may go on. */
+/* Refuse a prepare in state s: 0 when it may go on, else -1. */
 static int
 prepare_refused(const struct ca_slots *s, struct err *e)
 {
+	int rc = -1;
+
 	if (s->next != 0)
 		err_set(e, ERR_CA_NEXT_EXISTS, "a next CA is already "
 		    "prepared (CA %lld): activate it first",
@@ -353,27 +127,14 @@ prepare_refused(const struct ca_slots *s, struct err *e)
 		err_set(e, ERR_CONFLICT, "no current CA is recorded in the "
 		    "database");
 	else
-		return 0;
-	return -1;
+		rc = 0;
+	return rc;
 }
 
-/* db_ca_prepare()'s transaction. */
+/* Insert r (checked) in c's open transaction; r->id gets its id. */
 static int
-prepare_run(struct db_conn *c, void *arg, struct err *e)
+ca_insert(struct db_conn *c, struct ca_rec *r, struct err *e)
 {
-	struct ca_tx *tx = arg;
-	struct ca_rec *r = tx->rec;
-	struct ca_slots s;
-	int k;
-
-	if (phase_begin(c, &s, e) == -1 || prepare_refused(&s, e) == -1)
-		return -1;
-	if ((k = key_taken(c, r->ski, r->spki_sha256, 0, e)) != 0) {
-		if (k == 1)
-			err_set(e, ERR_ALREADY_EXISTS, "a CA with this key or "
-			    "SKI is already recorded");
-		return -1;
-	}
 	const struct db_arg args[] = {
 		DB_BUF(r->ski), DB_BUF(r->spki_sha256),
 		DB_TEXT(ca_state_name(r->state), 16),
@@ -385,15 +146,45 @@ prepare_run(struct db_conn *c, void *arg, struct err *e)
 		r->cert_pem != NULL ? DB_INT(r->not_after) : DB_NULL,
 		DB_INT(r->created_at),
 	};
-	if (db_get(c, DB_STMT_CA_INSERT, args, DB_NARGS(args), int_read,
-	    &r->id, "CA insert", e) == 1)
-		return 0;
-	/* Past the checks, only cas_one_next can refuse it. */
-	if (e->code == ERR_ALREADY_EXISTS)
-		err_set(e, ERR_CA_NEXT_EXISTS, "a next CA is already prepared");
-	else if (e->code == ERR_OK)
-		db_fail(c, "CA insert (no id)", e);
-	return -1;
+	int rc = -1;
+
+	if (db_get(c, DB_STMT_CA_INSERT, args, DB_NARGS(args), db_int_read,
+	    &r->id, "CA insert", e) != 1) {
+		/* Past the checks, only cas_one_next can refuse it. */
+		if (e->code == ERR_ALREADY_EXISTS)
+			err_set(e, ERR_CA_NEXT_EXISTS, "a next CA is already "
+			    "prepared");
+		else if (e->code == ERR_OK)
+			db_fail(c, "CA insert (no id)", e);
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
+/* db_ca_prepare()'s transaction. */
+static int
+prepare_run(struct db_conn *c, void *arg, struct err *e)
+{
+	struct ca_tx *tx = arg;
+	struct ca_slots s;
+	int k, rc = -1;
+
+	if (phase_begin(c, &s, e) == -1 || prepare_refused(&s, e) == -1)
+		goto out;
+	if ((k = key_taken(c, tx->rec->ski, tx->rec->spki_sha256, 0, e)) !=
+	    0) {
+		if (k == 1)
+			err_set(e, ERR_ALREADY_EXISTS, "a CA with this key or "
+			    "SKI is already recorded");
+		goto out;
+	}
+	if (ca_insert(c, tx->rec, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	return rc;
 }
 
 int
@@ -402,27 +193,30 @@ db_ca_prepare(struct db *db, struct ca_rec *next,
 {
 	struct ca_tx tx = { .rec = next };
 	struct err le;
+	int rc = -1;
 
 	ERR_LOCAL(e, le);
 	if (next == NULL || (next->state != CA_STATE_NEXT &&
 	    next->state != CA_STATE_PENDING)) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid CA record: a "
 		    "prepared CA is next or pending");
-		return -1;
+		goto out;
 	}
-	if (ca_rec_check(next, next->state == CA_STATE_NEXT, e) == -1)
-		return -1;
+	next->id = 0;
+	if (db_ca_rec_check(next, next->state == CA_STATE_NEXT, e) == -1)
+		goto out;
 	if (next->state == CA_STATE_PENDING && next->cert_pem != NULL) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid CA record: a "
 		    "pending CA has no certificate");
-		return -1;
+		goto out;
 	}
-	next->id = 0;
 	if (db_write(db, prepare_run, &tx, a, e) == -1) {
 		next->id = 0;
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
 /* db_ca_complete()'s transaction. */
@@ -431,40 +225,44 @@ complete_run(struct db_conn *c, void *arg, struct err *e)
 {
 	struct ca_tx *tx = arg;
 	const struct ca_rec *w = tx->with;
-	struct ca_slots s;
-	int k;
-
-	if (phase_begin(c, &s, e) == -1)
-		return -1;
-	if (s.pending == 0 || s.pending != tx->id) {
-		err_set(e, ERR_CA_NOT_PREPARED, "no pending CA %lld to "
-		    "complete", (long long)tx->id);
-		return -1;
-	}
-	if (strcmp(s.pending_spki, w->spki_sha256) != 0) {
-		err_set(e, ERR_INVALID_CHAIN, "the certificate is not for the "
-		    "pending CA's key");
-		return -1;
-	}
-	if ((k = key_taken(c, w->ski, w->spki_sha256, tx->id, e)) != 0) {
-		if (k == 1)
-			err_set(e, ERR_ALREADY_EXISTS, "another CA has this "
-			    "SKI");
-		return -1;
-	}
 	const struct db_arg args[] = {
 		DB_INT(tx->id), DB_TEXT(w->cert_pem, SIZE_MAX),
 		DB_TEXT(w->anchors_pem, SIZE_MAX), DB_BUF(w->ski),
 		DB_INT(w->not_before), DB_INT(w->not_after),
 		DB_BUF(w->spki_sha256),
 	};
-	if ((k = (int)db_run(c, DB_STMT_CA_COMPLETE, args, DB_NARGS(args),
-	    "CA complete", e)) == 1)
-		return 0;
-	if (k == 0)
+	struct ca_slots s;
+	int64_t n;
+	int k, rc = -1;
+
+	if (phase_begin(c, &s, e) == -1)
+		goto out;
+	if (s.pending == 0 || s.pending != tx->id) {
 		err_set(e, ERR_CA_NOT_PREPARED, "no pending CA %lld to "
 		    "complete", (long long)tx->id);
-	return -1;
+		goto out;
+	}
+	if (strcmp(s.pending_spki, w->spki_sha256) != 0) {
+		err_set(e, ERR_INVALID_CHAIN, "the certificate is not for the "
+		    "pending CA's key");
+		goto out;
+	}
+	if ((k = key_taken(c, w->ski, w->spki_sha256, tx->id, e)) != 0) {
+		if (k == 1)
+			err_set(e, ERR_ALREADY_EXISTS, "another CA has this "
+			    "SKI");
+		goto out;
+	}
+	if ((n = db_run(c, DB_STMT_CA_COMPLETE, args, DB_NARGS(args),
+	    "CA complete", e)) != 1) {
+		if (n == 0)
+			err_set(e, ERR_CA_NOT_PREPARED, "no pending CA %lld "
+			    "to complete", (long long)tx->id);
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
 }
 
 int
@@ -473,11 +271,15 @@ db_ca_complete(struct db *db, int64_t id, const struct ca_rec *withcert,
 {
 	struct ca_tx tx = { .with = withcert, .id = id };
 	struct err le;
+	int rc = -1;
 
 	ERR_LOCAL(e, le);
-	if (ca_rec_check(withcert, true, e) == -1)
-		return -1;
-	return db_write(db, complete_run, &tx, a, e);
+	if (db_ca_rec_check(withcert, true, e) == -1 ||
+	    db_write(db, complete_run, &tx, a, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	return rc;
 }
 
 /* db_ca_activate()'s transaction. */
@@ -487,33 +289,37 @@ activate_run(struct db_conn *c, void *arg, struct err *e)
 	struct ca_tx *tx = arg;
 	const struct db_arg now[] = { DB_INT(tx->now) };
 	struct ca_slots s;
+	int rc = -1;
 
 	if (phase_begin(c, &s, e) == -1)
-		return -1;
+		goto out;
 	if (s.next == 0 && s.pending != 0) {
 		err_set(e, ERR_CA_NOT_PREPARED, "the prepared CA (CA %lld) "
 		    "has no certificate yet: complete it first",
 		    (long long)s.pending);
-		return -1;
+		goto out;
 	}
 	if (s.next == 0) {
 		err_set(e, ERR_CA_NOT_PREPARED, "no CA is prepared: run "
 		    "prepare first");
-		return -1;
+		goto out;
 	}
 	if (s.retired != 0) {
 		err_set(e, ERR_CA_RETIRE_PENDING, "the previous CA (CA %lld) "
 		    "is still in the bundle: retire it first",
 		    (long long)s.retired);
-		return -1;
+		goto out;
 	}
+	/* Current first: the one-current index never sees two. */
 	if (db_run(c, DB_STMT_CA_RETIRE_CURRENT, now, DB_NARGS(now),
 	    "CA retire current", e) == -1 ||
 	    db_run(c, DB_STMT_CA_ACTIVATE_NEXT, now, DB_NARGS(now),
 	    "CA activate next", e) == -1 ||
 	    db_run(c, DB_STMT_NODE_ALL_DUE, NULL, 0, "nodes due", e) == -1)
-		return -1;
-	return 0;
+		goto out;
+	rc = 0;
+out:
+	return rc;
 }
 
 int
@@ -527,7 +333,7 @@ db_ca_activate(struct db *db, int64_t now, const struct audit_rec *a,
 	return db_write(db, activate_run, &tx, a, e);
 }
 
-/* Read a serial into the next slot of a ca_serials. */
+/* Serials read into v, at most the slots the list asked for. */
 struct ca_serials {
 	char	(*v)[RCA_SERIAL_HEX_MAX + 1];
 	size_t	 n;
@@ -537,11 +343,14 @@ static int
 serial_add(const struct db_row *r, void *arg, struct err *e)
 {
 	struct ca_serials *s = arg;
+	int rc = -1;
 
 	if (DB_COL_BUF(r, 0, s->v[s->n], e) == -1)
-		return -1;
+		goto out;
 	s->n++;
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
 /*
@@ -559,19 +368,23 @@ unexpired_in(struct db_conn *c, int64_t ca_id, int64_t now,
 	};
 	struct ca_serials s = { serials, 0 };
 	int64_t n = 0;
+	int rc = -1;
 
 	*count = 0;
-	if (db_get(c, DB_STMT_CA_UNEXPIRED_COUNT, args, 2, int_read, &n,
+	if (db_get(c, DB_STMT_CA_UNEXPIRED_COUNT, args, 2, db_int_read, &n,
 	    "CA unexpired count", e) != 1) {
 		if (e->code == ERR_OK)
 			db_fail(c, "CA unexpired count (no row)", e);
-		return -1;
+		goto out;
 	}
 	*count = (size_t)n;
-	if (max == 0 || serials == NULL || n == 0)
-		return 0;
-	return db_query(c, DB_STMT_CA_UNEXPIRED_LIST, args, DB_NARGS(args),
-	    serial_add, &s, "CA unexpired list", e) == -1 ? -1 : 0;
+	if (max > 0 && serials != NULL && n > 0 &&
+	    db_query(c, DB_STMT_CA_UNEXPIRED_LIST, args, DB_NARGS(args),
+	    serial_add, &s, "CA unexpired list", e) == -1)
+		goto out;
+	rc = 0;
+out:
+	return rc;
 }
 
 int
@@ -580,17 +393,18 @@ db_ca_unexpired(struct db *db, int64_t ca_id, int64_t now,
     struct err *e)
 {
 	struct db_conn *c;
-	int rc;
+	int rc = -1;
 
 	*count = 0;
 	if ((c = db_conn_get(db, e)) == NULL || db_read_begin(c, e) == -1)
-		return -1;
+		goto out;
 	rc = unexpired_in(c, ca_id, now, serials, max, count, e);
 	db_read_end(c);
+out:
 	return rc;
 }
 
-/* ERR_CA_IN_USE for CA id: how many, and the first serials. */
+/* ERR_CA_IN_USE for CA id: how many, and the first n serials. */
 static void
 in_use(int64_t id, size_t count,
     const char (*serials)[RCA_SERIAL_HEX_MAX + 1], size_t n, struct err *e)
@@ -608,47 +422,56 @@ in_use(int64_t id, size_t count,
 	    count > n ? ", ..." : "");
 }
 
+/* Is id (0: any) the retired CA of s?  0, or -1 with e set. */
+static int
+retire_which(const struct ca_slots *s, int64_t id, struct err *e)
+{
+	int rc = -1;
+
+	if (s->retired == 0)
+		err_set(e, ERR_CA_NOTHING_TO_RETIRE, "no retired CA is in the "
+		    "bundle");
+	else if (id != 0 && id != s->retired)
+		err_set(e, ERR_CA_NOTHING_TO_RETIRE, "CA %lld is not the "
+		    "retired CA (CA %lld is)", (long long)id,
+		    (long long)s->retired);
+	else
+		rc = 0;
+	return rc;
+}
+
 /* db_ca_retire()'s transaction. */
 static int
 retire_run(struct db_conn *c, void *arg, struct err *e)
 {
 	struct ca_tx *tx = arg;
 	char serials[CA_IN_USE_NAMED][RCA_SERIAL_HEX_MAX + 1];
+	struct db_arg args[1];
 	struct ca_slots s;
 	size_t count;
-	int64_t id;
+	int rc = -1;
 
-	if (phase_begin(c, &s, e) == -1)
-		return -1;
-	id = tx->id != 0 ? tx->id : s.retired;
-	if (s.retired == 0) {
-		err_set(e, ERR_CA_NOTHING_TO_RETIRE, "no retired CA is in the "
-		    "bundle");
-		return -1;
-	}
-	if (s.retired != id) {
-		err_set(e, ERR_CA_NOTHING_TO_RETIRE, "CA %lld is not the "
-		    "retired CA (CA %lld is)", (long long)id,
-		    (long long)s.retired);
-		return -1;
-	}
-	if (unexpired_in(c, id, tx->now, serials, CA_IN_USE_NAMED, &count,
-	    e) == -1)
-		return -1;
+	if (phase_begin(c, &s, e) == -1 || retire_which(&s, tx->id, e) == -1)
+		goto out;
+	if (unexpired_in(c, s.retired, tx->now, serials, CA_IN_USE_NAMED,
+	    &count, e) == -1)
+		goto out;
 	if (count > 0) {
-		in_use(id, count, (const char (*)[RCA_SERIAL_HEX_MAX + 1])
-		    serials, count < CA_IN_USE_NAMED ? count : CA_IN_USE_NAMED,
-		    e);
-		return -1;
+		in_use(s.retired, count,
+		    (const char (*)[RCA_SERIAL_HEX_MAX + 1])serials,
+		    count < CA_IN_USE_NAMED ? count : CA_IN_USE_NAMED, e);
+		goto out;
 	}
-	const struct db_arg args[] = { DB_INT(id) };
+	args[0] = DB_INT(s.retired);
 	if (db_run(c, DB_STMT_CA_GONE, args, DB_NARGS(args), "CA gone",
 	    e) != 1) {
 		if (e->code == ERR_OK)
 			db_fail(c, "CA gone (no row)", e);
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
 int

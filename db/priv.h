@@ -411,4 +411,19 @@ int	db_key_block_in(struct db_conn *c, const char *spki,
 int	db_key_blocked_in(struct db_conn *c, const char *spki, char *serial,
 	    size_t cap, struct err *e);
 
+/* ---- CA rows (db/ca_row.c), for the phases (db/ca.c) ---- */
+
+/* Read one integer column (a generation, an id, a count) into int64_t. */
+int	db_int_read(const struct db_row *r, void *out, struct err *e);
+
+/* Log that column what of CA row r is bad: ERR_DB, -1. */
+int	db_ca_corrupt(const struct db_row *r, const char *what,
+	    struct err *e);
+
+/*
+ * Check the fields every stored CA has; cert: it must have its
+ * certificate (else a CSR).  0, or -1 with ERR_INVALID_REQUEST.
+ */
+int	db_ca_rec_check(const struct ca_rec *r, bool cert, struct err *e);
+
 #endif

@@ -262,6 +262,104 @@ test_race(void **state)
 	    "WHERE action = 'ca.race'"), 9);
 }
 
+/* One instance bootstrapping its own CA k at the barrier. */
+static void *
+boot_race(void *arg)
+{
+	struct racer *r = arg;
+	struct ca_rec rec;
+	struct db *db;
+
+	err_clear(&r->e);
+	assert_non_null(db = db_open(r->path, &r->e));
+	mkca(&rec, r->k, CA_STATE_CURRENT);
+	pthread_barrier_wait(r->bar);
+	r->rc = db_ca_bootstrap(db, &rec, &r->e);
+	ca_rec_clear(&rec);
+	db_close(db);
+	return NULL;
+}
+
+/*
+ * Instances starting at once on a database without CAs, each with its
+ * own ca.crt: every bootstrap returns 0 and exactly one CA is stored.
+ */
+static void
+test_bootstrap_race(void **state)
+{
+	struct dbt *t = *state;
+	struct racer r[RACERS];
+	pthread_t th[RACERS];
+	pthread_barrier_t bar;
+	struct ca_rec *list = NULL;
+	struct err e = { 0 };
+	uint64_t gen;
+	size_t n;
+
+	assert_int_equal(pthread_barrier_init(&bar, NULL, RACERS), 0);
+	for (int i = 0; i < RACERS; i++) {
+		r[i] = (struct racer){ t->path, &bar, 0, 1 + i, { 0 }, -1 };
+		assert_int_equal(pthread_create(&th[i], NULL, boot_race,
+		    &r[i]), 0);
+	}
+	for (int i = 0; i < RACERS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		if (r[i].rc != 0)
+			fail_msg("racer %d: %s", i, r[i].e.msg);
+	}
+	pthread_barrier_destroy(&bar);
+	assert_int_equal(db_ca_list(t->db, &list, &n, &gen, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, 1);
+	assert_int_equal(list[0].state, CA_STATE_CURRENT);
+	assert_int_equal(gen, 0);
+	db_ca_list_free(list, n);
+}
+
+/*
+ * A damaged database: a row db/ cannot read, the generation row gone.
+ * Each read and phase fails with the opaque database error.
+ */
+static void
+test_damaged(void **state)
+{
+	struct dbt *t = *state;
+	struct ca_rec *list = (struct ca_rec *)1, r;
+	struct err e = { 0 };
+	uint64_t gen = 5;
+	size_t n = 5;
+
+	boot_prepare(t, 2);
+	assert_true(raw_exec(t, "UPDATE cas SET key_type = 'dsa' "
+	    "WHERE id = 2"));
+	assert_int_equal(db_ca_list(t->db, &list, &n, &gen, &e), -1);
+	assert_db_error(e);
+	assert_null(list);
+	assert_int_equal(n, 0);
+	assert_true(raw_exec(t, "UPDATE cas SET key_type = 'ec-p256' "
+	    "WHERE id = 2"));
+	assert_int_equal(db_ca_list(t->db, &list, &n, &gen, &e), 0);
+	db_ca_list_free(list, n);
+
+	assert_true(raw_exec(t, "DELETE FROM ca_meta"));
+	assert_int_equal(db_ca_generation(t->db, &gen, &e), -1);
+	assert_db_error(e);
+	assert_int_equal(gen, 0);
+	assert_int_equal(db_ca_list(t->db, &list, &n, &gen, &e), -1);
+	assert_db_error(e);
+	assert_int_equal(db_ca_activate(t->db, NOW, NULL, &e), -1);
+	assert_db_error(e);
+	assert_int_equal(db_ca_retire(t->db, 0, NOW, NULL, &e), -1);
+	assert_db_error(e);
+	mkca(&r, 3, CA_STATE_NEXT);
+	assert_int_equal(db_ca_prepare(t->db, &r, NULL, &e), -1);
+	assert_db_error(e);
+	ca_rec_clear(&r);
+	/* Nothing changed. */
+	assert_int_equal(dbt_count(t, "SELECT count(*) FROM cas WHERE "
+	    "state = 'next'"), 1);
+}
+
 /* Wait (bounded) until n has heard CA generation want. */
 static void
 wait_ca(struct db_notify *n, uint64_t want)
@@ -325,6 +423,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_race, dbt_setup,
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_notify, dbt_setup,
+		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_race,
+		    dbt_setup, dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_damaged, dbt_setup,
 		    dbt_teardown),
 	};
 

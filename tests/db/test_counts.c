@@ -343,7 +343,6 @@ test_migration_from_v2(void **state)
 	sqlite3_close(h);
 
 	assert_non_null(t->db = db_open(t->path, &e));
-	/* Every later migration too (4: CAs). */
 	assert_int_equal(db_schema_version(t->db),
 	    (int)db_sql_nmigrations(DB_DIALECT_SQLITE));
 	check_counts(t, 0);
