@@ -228,6 +228,17 @@ remove_at(int dirfd, const char *dir, const char *name)
 	return true;
 }
 
+int
+cf_next_aside(struct svc *s, struct cf_lock *l)
+{
+	if (renameat(l->kdir, CF_NEXT_KEY, l->kdir, CF_NEXT_KEY CF_ORPHAN) ==
+	    -1)
+		return errno == ENOENT ? 0 : -1;
+	log_warn("%s/%s belonged to no CA: kept as %s%s", s->life->key_dir,
+	    CF_NEXT_KEY, CF_NEXT_KEY, CF_ORPHAN);
+	return 0;
+}
+
 void
 cf_remove_next(struct cf_lock *l)
 {

@@ -88,6 +88,13 @@ int	cf_key_path(struct svc *s, enum cf_slot slot, char *out,
 int	cf_key_exists(struct svc *s, enum cf_slot slot);
 
 /*
+ * A ca-next.key left by nobody (no pending or next CA: the caller
+ * checked, l held) moved aside as ca-next.key.orphan, so that a new
+ * next key can be made.  Missing is fine.  -1 when it cannot move.
+ */
+int	cf_next_aside(struct svc *s, struct cf_lock *l);
+
+/*
  * Remove the next CA's files (a prepare that failed after its key was
  * made), l held.  Missing files are fine.
  */

@@ -295,6 +295,12 @@ prep_locked(struct svc *s, const struct svc_actor *a,
 		err_set(e, ERR_INTERNAL, "no current CA is recorded");
 		goto out;
 	}
+	if (way != PREP_COMPLETE && way != PREP_IMPORT &&
+	    cf_next_aside(s, &l) == -1) {
+		err_set(e, ERR_IO, "%s/%s: cannot move a stray key aside",
+		    s->life->key_dir, CF_NEXT_KEY);
+		goto out;
+	}
 	if (prep_make(s, way, req, row_in(rows, n, CA_STATE_CURRENT), &nw,
 	    &made, e) == -1)
 		goto out;

@@ -178,16 +178,43 @@ expect_status 200 "GET the old client certificate"
 ok "retire --force: the old certificate revoked, the bundle pushed"
 ca_refused ca_nothing_to_retire retire
 
-# ---- without serve the command pushes itself ----
+# ---- without serve: a CSR signed by an outside root, pushed by the command ----
 
 rca_stop
-ca prepare
-[ "$RC" = 0 ] || die "ca prepare without serve: exit $RC: $(cat "$T/ca.err")"
+ca prepare --csr-out "$T/next.csr"
+[ "$RC" = 0 ] || die "ca prepare --csr-out: exit $RC: $(cat "$T/ca.err")"
+grep -q 'BEGIN CERTIFICATE REQUEST' "$T/next.csr" || die "no CSR written"
 grep -q 'waiting' "$T/ca.out" && die "prepare waited with no serve running"
+[ "$(stat -c %a "$DATA/ca-next.key")" = 400 ] || die "ca-next.key is not 0400"
+[ ! -e "$DATA/ca-next.crt" ] || die "a pending CA has a ca-next.crt"
+ca_refused ca_next_exists prepare
+ca_refused ca_not_prepared activate
+# An outside root signs it as a CA (pathlen 0).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/root.key" -out "$T/root.crt" -subj /CN=outside-root \
+    -days 30 -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null ||
+    die "openssl: no outside root"
+printf '%s\n' 'basicConstraints=critical,CA:TRUE,pathlen:0' \
+    'keyUsage=critical,keyCertSign,cRLSign' 'subjectKeyIdentifier=hash' \
+    'authorityKeyIdentifier=keyid' > "$T/ext.cnf"
+openssl x509 -req -in "$T/next.csr" -CA "$T/root.crt" -CAkey "$T/root.key" \
+    -CAcreateserial -days 20 -extfile "$T/ext.cnf" -out "$T/next.crt" \
+    2> /dev/null || die "openssl: the CSR was not signed"
+# Without the outside root it does not verify: nothing changes.
+ca_refused invalid_chain prepare --import-cert "$T/next.crt"
+ca prepare --import-cert "$T/next.crt" --import-chain "$T/root.crt"
+[ "$RC" = 0 ] || die "ca prepare --import-cert: exit $RC: $(cat "$T/ca.err")"
 grep -Eq 'node n1 +ok' "$T/ca.out" || die "prepare output: $(cat "$T/ca.out")"
 [ "$(pem_count "$T/n1/ca.crt")" = 2 ] || die "the push without serve did not happen"
+grep -q "$(openssl x509 -in "$T/root.crt" -outform DER | base64 -w 64 | head -1)" \
+    "$T/n1/ca.crt" || die "the outside root is not in n1's ca_file"
+fp() { openssl x509 -in "$1" -noout -fingerprint -sha256; }
+[ "$(fp "$DATA/ca-next.crt")" = "$(fp "$T/next.crt")" ] ||
+    die "ca-next.crt is not the imported certificate"
+[ "$(stat -c %a "$DATA/ca-next.crt")" = 444 ] || die "ca-next.crt is not 0444"
 ca status
 [ "$RC" = 0 ] || die "ca status: exit $RC"
 grep -q '^next' "$T/ca.out" || die "status: $(cat "$T/ca.out")"
-ok "without serve: prepare pushed by the command itself"
+ok "without serve: CSR, outside root, import (invalid_chain without the root), pushed by the command"
 log "all $RCA_CHECKS checks passed"

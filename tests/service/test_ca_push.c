@@ -317,6 +317,53 @@ test_push_rollback(void **state)
 	free(after);
 }
 
+/*
+ * Beside a running serve the CLI's phases push nothing (deferred); the
+ * scheduler's tick (the leader: always, on SQLite) pushes the stale
+ * node, which then is not stale any more.
+ */
+static void
+test_push_deferred_tick(void **state)
+{
+	struct rfx			*r = *state;
+	struct rfx_node			 n;
+	struct svc_ca_prepare_req	 req;
+	struct svc_ca_result		 res;
+	struct rotation_rec		 rec;
+	struct err			 e;
+	char				**stale, *bundle, *file;
+	size_t				 nstale;
+
+	err_clear(&e);
+	node_up(r, &n, "n2", NULL, NULL);
+	assert_int_equal(svc_rotate(r->f->svc, &r->f->admin, n.name, &rec,
+	    &e), 0);
+	svc_ca_set_deferred(r->f->svc, true);
+	memset(&req, 0, sizeof(req));
+	if (svc_ca_prepare(r->f->svc, &r->f->admin, &req, &res, &e) == -1)
+		fail_msg("prepare: %s", e.msg);
+	assert_int_equal(res.nnodes, 0);
+	svc_ca_result_clear(&res);
+	assert_int_equal(svc_ca_stale_nodes(r->f->svc, &stale, &nstale, &e),
+	    0);
+	assert_int_equal(nstale, 1);
+	svc_ca_names_free(stale, nstale);
+	/* serve's scheduler: not deferred; its tick pushes. */
+	svc_ca_set_deferred(r->f->svc, false);
+	(void)svc_tick(r->f->svc);
+	assert_int_equal(svc_ca_stale_nodes(r->f->svc, &stale, &nstale, &e),
+	    0);
+	assert_int_equal(nstale, 0);
+	svc_ca_names_free(stale, nstale);
+	assert_true(fx_audit_has(r->f, "node.bundle", "ok", "n2", NULL));
+	bundle = bundle_now(r, NULL);
+	file = rfx_read_in(&n, "ca.crt");
+	assert_string_equal(file, bundle);
+	assert_true(rfx_ping(r, &n));
+	free(bundle);
+	free(file);
+}
+
 int
 main(void)
 {
@@ -324,6 +371,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_push_cycle, rfx_setup,
 		    rfx_teardown),
 		cmocka_unit_test_setup_teardown(test_push_rollback,
+		    rfx_setup, rfx_teardown),
+		cmocka_unit_test_setup_teardown(test_push_deferred_tick,
 		    rfx_setup, rfx_teardown),
 	};
 

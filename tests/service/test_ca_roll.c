@@ -184,8 +184,8 @@ test_prepare(void **state)
 	struct svc_ca_prepare_req	 req;
 	struct svc_ca_result		 res;
 	struct err			 e;
-	char				*crt, *pem, *st, spki[RCA_SHA256_HEX + 1];
-	char				*row;
+	char				*crt, *pem, *st, *row;
+	char				 spki[RCA_SHA256_HEX + 1];
 
 	prepare_self(f);
 	assert_mode(f, "ca-next.key", 0400);
@@ -596,6 +596,66 @@ test_complete_invalid(void **state)
 	free(cur);
 }
 
+/* A key of some other CA (not in the database) at dir/name, mode. */
+static void
+foreign_key(struct fx *f, const char *name, mode_t mode,
+    char spki[RCA_SHA256_HEX + 1])
+{
+	struct ca_create_opts	o;
+	struct err		e;
+	char			crt[512], key[512], to[512];
+
+	err_clear(&e);
+	snprintf(crt, sizeof(crt), "%s/foreign.crt", f->dir);
+	snprintf(key, sizeof(key), "%s/foreign.key", f->dir);
+	unlink(crt);
+	unlink(key);
+	memset(&o, 0, sizeof(o));
+	o.key_type = KEY_EC_P256;
+	o.cn = "foreign";
+	o.days = 30;
+	if (ca_create_files(crt, key, &o, &e) == -1)
+		fail_msg("foreign CA: %s", e.msg);
+	assert_int_equal(ca_key_file_spki_sha256(key, NULL, spki, &e), 0);
+	snprintf(to, sizeof(to), "%s/%s", f->dir, name);
+	assert_int_equal(rename(key, to), 0);
+	assert_int_equal(chmod(to, mode), 0);
+	unlink(crt);
+}
+
+/*
+ * Keys the database does not know: a stray ca-next.key is moved aside
+ * (never deleted) so prepare can make its key; a stray ca-prev.key is
+ * the key of a CA that left the bundle (deleted); a key that does not
+ * even load is left as it is.
+ */
+static void
+test_stray_keys(void **state)
+{
+	struct fx	*f = *state;
+	char		 spki[RCA_SHA256_HEX + 1], got[RCA_SHA256_HEX + 1];
+	char		*want;
+
+	foreign_key(f, "ca-next.key", 0400, spki);
+	prepare_self(f);
+	key_spki(f, "ca-next.key.orphan", got);
+	assert_string_equal(got, spki);
+	key_spki(f, "ca-next.key", got);
+	want = row_col(f, "spki_sha256", "next");
+	assert_string_equal(got, want);
+	free(want);
+	/* No retired CA: a ca-prev.key is a gone CA's, deleted. */
+	foreign_key(f, "ca-prev.key", 0400, spki);
+	fx_reopen(f);
+	assert_absent(f, "ca-prev.key");
+	/* One that does not load (group-readable) is not touched. */
+	foreign_key(f, "ca-prev.key", 0440, spki);
+	fx_reopen(f);
+	assert_mode(f, "ca-prev.key", 0440);
+	/* The orphan stays for the operator. */
+	assert_mode(f, "ca-next.key.orphan", 0400);
+}
+
 /* ---- a second instance on the same database, its own folder ---- */
 
 /* Copy f's file name into dir (mode). */
@@ -777,6 +837,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_two_tier, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_complete_invalid,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_stray_keys,
 		    fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_second_instance,
 		    fx_setup, fx_teardown),

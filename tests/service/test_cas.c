@@ -495,6 +495,7 @@ test_rollover(void **state)
 	char			 new_ski[RCA_SKI_HEX_MAX + 1];
 	char			 lo[512], ln[512];
 	char			 oldpem[4096], newpem[4096];
+	char			 etag0[SVC_ETAG_MAX], etag1[SVC_ETAG_MAX];
 	unsigned char		*der;
 	size_t			 len;
 	uint64_t		 nx = 0, ny = 0;
@@ -507,6 +508,7 @@ test_rollover(void **state)
 	snprintf(old_ski, sizeof(old_ski), "%s", v.ca[0].ski);
 	snprintf(oldpem, sizeof(oldpem), "%s", v.ca[0].certificate);
 	old_id = v.ca[0].id;
+	snprintf(etag0, sizeof(etag0), "%s", v.bundle_etag);
 	svc_ca_view_clear(&v);
 
 	prepare(f, db, "next CA", &next_id);
@@ -535,9 +537,17 @@ test_rollover(void **state)
 	svc_ca_view_clear(&v);
 	svc_bundle_get(f->svc, &b);
 	assert_int_equal(pem_count(b.pem), 2);
+	assert_string_not_equal(b.etag, etag0);
+	snprintf(etag1, sizeof(etag1), "%s", b.etag);
+	/* Creation order: the old CA's anchor first. */
+	assert_int_equal(strncmp(b.pem, oldpem, strlen(oldpem)), 0);
 	svc_bundle_unref(&b);
 
 	activate(f, db);
+	/* The same anchors: the same bundle and ETag (no pushes). */
+	svc_bundle_get(f->svc, &b);
+	assert_string_equal(b.etag, etag1);
+	svc_bundle_unref(&b);
 	assert_int_equal(svc_ca_view(f->svc, &v, &e), 0);
 	assert_int_equal(v.n, 2);
 	assert_string_equal(view_ski(&v, "retired"), old_ski);
@@ -612,6 +622,8 @@ test_rollover(void **state)
 	assert_int_equal(e.code, ERR_NOT_FOUND);
 	svc_bundle_get(f->svc, &b);
 	assert_int_equal(pem_count(b.pem), 1);
+	assert_string_not_equal(b.etag, etag1);
+	assert_string_equal(b.pem, newpem);
 	svc_bundle_unref(&b);
 	/* A new CRL round publishes only the CAs in the bundle. */
 	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);

@@ -451,6 +451,7 @@ test_initial_crl(void **state)
 	X509_free(ca);
 	BIO_free(bio);
 	X509_CRL_free(crl);
+	svc_ca_info_clear(&ci);
 	svc_crl_clear(&c);
 	svc_crl_clear(NULL);
 }

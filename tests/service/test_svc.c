@@ -88,6 +88,8 @@ test_ready_stats_info(void **state)
 	assert_int_equal(st.crl_number, 2);
 	assert_true(st.crl_next_update > tu_now());
 	assert_int_equal(st.ca_not_after, ci.not_after);
+	svc_ca_info_clear(&ci);
+	svc_ca_info_clear(NULL);
 	svc_stats_clear(&st);
 	svc_stats_clear(NULL);
 	free(csr);
