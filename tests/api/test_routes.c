@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -175,6 +176,58 @@ test_public_listener(void **state)
 	assert_string_equal(allow, "GET");
 }
 
+/*
+ * The CA lifecycle's routes: the bundle and the per-CA CRLs are public
+ * (both listeners); the phases are admin POSTs on the api listener only,
+ * with their audit actions and small body caps.
+ */
+static void
+test_ca_routes(void **state)
+{
+	const struct api_route *rt = NULL;
+	struct api_params pp;
+	char allow[64], ski[API_PARAM_MAX];
+	static const char *const phases[] = { "/v1/ca/prepare",
+	    "/v1/ca/activate", "/v1/ca/retire" };
+	static const char *const actions[] = { "ca.prepare", "ca.activate",
+	    "ca.retire" };
+
+	(void)state;
+	expect_route(true, "GET", "/v1/ca/bundle.pem", "/v1/ca/bundle.pem",
+	    NULL);
+	expect_route(true, "HEAD", "/v1/ca/bundle.pem", "/v1/ca/bundle.pem",
+	    NULL);
+	expect_route(true, "GET", "/v1/crl/ab01", "/v1/crl/{ski}", "ab01");
+	expect_route(true, "GET", "/v1/crl/ab01.pem", "/v1/crl/{ski}.pem",
+	    "ab01");
+	expect_route(true, "GET", "/v1/crl.pem", "/v1/crl.pem", NULL);
+	/* A 128-digit SKI fits a path parameter. */
+	memset(ski, 'f', 128);
+	ski[128] = '\0';
+	{
+		char path[API_PARAM_MAX + 16];
+
+		snprintf(path, sizeof(path), "/v1/crl/%s", ski);
+		expect_route(true, "GET", path, "/v1/crl/{ski}", ski);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		expect_route(false, "POST", phases[i], phases[i], NULL);
+		assert_int_equal(match(false, "POST", phases[i], &rt, &pp,
+		    allow), MATCH_FOUND);
+		assert_int_equal(rt->auth, AUTH_ADMIN);
+		assert_string_equal(rt->action, actions[i]);
+		assert_false(rt->public);
+		assert_true(rt->max_body > 0 && rt->max_body <= 64 * 1024);
+		assert_int_equal(match(true, "POST", phases[i], &rt, &pp,
+		    allow), MATCH_NOT_FOUND);
+		assert_int_equal(match(false, "GET", phases[i], &rt, &pp,
+		    allow), MATCH_BAD_METHOD);
+		assert_string_equal(allow, "POST");
+	}
+	assert_int_equal(match(false, "POST", "/v1/ca/bundle.pem", &rt, &pp,
+	    allow), MATCH_BAD_METHOD);
+}
+
 static void
 test_table_rows(void **state)
 {
@@ -239,6 +292,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_literal_routes),
+		cmocka_unit_test(test_ca_routes),
 		cmocka_unit_test(test_path_params),
 		cmocka_unit_test(test_serial_any_case),
 		cmocka_unit_test(test_pem_suffix),

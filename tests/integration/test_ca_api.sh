@@ -279,6 +279,23 @@ pub GET /v1/ca/bundle.pem
     die "the bundle after retire is not the outside root alone"
 ok "POST /v1/ca/retire {force}: revoked, CRL 404, bundle = the new anchor"
 
+# ---- every phase and every refusal is audited ----
+
+adm GET '/v1/audit?limit=1000'
+expect_status 200 "GET /v1/audit"
+for a in ca.prepare ca.activate ca.retire; do
+	n_ok=$(jb --arg a "$a" '[.items[] | select(.action == $a and .outcome == "ok")] | length')
+	n_no=$(jb --arg a "$a" '[.items[] | select(.action == $a and .outcome == "denied")] | length')
+	[ "$n_ok" -ge 1 ] || die "no successful $a in the audit"
+	# Bad JSON, an unknown field, an enroll token and the phase's own
+	# refusals: at least four refused entries each.
+	[ "$n_no" -ge 4 ] || die "only $n_no refused $a entries in the audit"
+done
+jb -e '[.items[] | select(.action == "ca.retire" and .outcome == "denied" and
+    (.detail // "" | test("ca_unexpired_certificates")))] | length > 0' >/dev/null ||
+    die "the refused retire is not audited with its code"
+ok "the audit holds every phase and its refusals (with their codes)"
+
 # ---- metrics, and the server still answers ----
 
 pub GET /metrics
