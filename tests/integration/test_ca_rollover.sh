@@ -553,6 +553,7 @@ metric_has "^redisca_ca_expiry_timestamp_seconds\\{ca=\"$NEW_SKI\",state=\"next\
     "after prepare"
 check_phase "prepared"
 phase_mark prepared
+PREP_ETAG=$ETAG
 
 # ---- 2. activate ----
 
@@ -617,6 +618,10 @@ ok "the API listener serves a certificate of the new CA (verified against the bu
 metric_has "^redisca_ca_expiry_timestamp_seconds\\{ca=\"$OLD_SKI\",state=\"retired\"\\} [0-9]" \
     "after activate"
 check_phase "activated"
+# The set of anchors is the same: activate changes neither the bundle
+# nor its ETag (no push to nodes, no ca.pem rewrite for clients).
+[ "$ETAG" = "$PREP_ETAG" ] ||
+    die "activate changed the bundle's ETag ($PREP_ETAG -> $ETAG) with the same anchors"
 phase_mark activated
 
 # Retire now: the old CA still has unexpired client certificates.
