@@ -59,13 +59,63 @@ view_fill(struct svc *s, const struct svc_ca_ent *ent,
 	return 0;
 }
 
+/*
+ * The unexpired certificates of every entry of c (0 for a pending one)
+ * into counts[c->n]: counted again when the cache is older than
+ * SVC_VIEW_COUNTS_TTL or was made for another snapshot, else copied.
+ * One counter at a time (view_mu); the others wait and copy its result.
+ */
+static int
+view_counts(struct svc *s, const struct svc_cas *c, int64_t now,
+    int64_t *counts, struct err *e)
+{
+	int64_t	*fresh = NULL;
+	size_t	 count;
+	int	 rc = -1;
+
+	pthread_mutex_lock(&s->view_mu);
+	if (s->view_at != 0 && s->view_serial == c->serial &&
+	    s->view_n == c->n && now >= s->view_at &&
+	    now - s->view_at < SVC_VIEW_COUNTS_TTL) {
+		memcpy(counts, s->view_counts, c->n * sizeof(*counts));
+		rc = 0;
+		goto out;
+	}
+	if ((fresh = calloc(c->n == 0 ? 1 : c->n, sizeof(*fresh))) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->ent[i].state == CA_STATE_PENDING)
+			continue;
+		count = 0;
+		if (db_ca_unexpired(s->db, c->ent[i].id, now, NULL, 0, &count,
+		    e) == -1) {
+			svc_err_hide(e, "CA view %s", c->ent[i].rec.ski);
+			goto out;
+		}
+		fresh[i] = (int64_t)count;
+	}
+	memcpy(counts, fresh, c->n * sizeof(*counts));
+	free(s->view_counts);
+	s->view_counts = fresh;
+	fresh = NULL;
+	s->view_n = c->n;
+	s->view_serial = c->serial;
+	s->view_at = now;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&s->view_mu);
+	free(fresh);
+	return rc;
+}
+
 int
 svc_ca_view(struct svc *s, struct svc_ca_view *v, struct err *e)
 {
 	struct svc_cas	*c;
 	struct err	 le;
-	size_t		 count;
-	int64_t		 now = tu_now();
+	int64_t		*counts = NULL;
 	int		 rc = -1;
 
 	ERR_LOCAL(e, le);
@@ -75,28 +125,25 @@ svc_ca_view(struct svc *s, struct svc_ca_view *v, struct err *e)
 	v->generation = c->generation;
 	snprintf(v->bundle_etag, sizeof(v->bundle_etag), "%s",
 	    c->bundle_etag);
-	if ((v->ca = calloc(c->n, sizeof(*v->ca))) == NULL) {
+	if ((v->ca = calloc(c->n, sizeof(*v->ca))) == NULL ||
+	    (counts = calloc(c->n == 0 ? 1 : c->n, sizeof(*counts))) ==
+	    NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
+	if (view_counts(s, c, tu_now(), counts, e) == -1)
+		goto out;
 	for (size_t i = 0; i < c->n; i++) {
 		if (view_fill(s, &c->ent[i], &v->ca[i], e) == -1)
 			goto out;
 		v->n = i + 1;
 		if (&c->ent[i] == c->cur)
 			v->current = i;
-		if (c->ent[i].state == CA_STATE_PENDING)
-			continue;
-		count = 0;
-		if (db_ca_unexpired(s->db, c->ent[i].id, now, NULL, 0, &count,
-		    e) == -1) {
-			svc_err_hide(e, "CA view %s", c->ent[i].rec.ski);
-			goto out;
-		}
-		v->ca[i].certificates_unexpired = (int64_t)count;
+		v->ca[i].certificates_unexpired = counts[i];
 	}
 	rc = 0;
 out:
+	free(counts);
 	if (rc == -1)
 		svc_ca_view_clear(v);
 	return rc;

@@ -71,7 +71,8 @@ svc_alloc(struct err *e)
 		return NULL;
 	}
 	if (pthread_mutex_init(&s->cas_mu, NULL) != 0 ||
-	    pthread_mutex_init(&s->cas_reload_mu, NULL) != 0) {
+	    pthread_mutex_init(&s->cas_reload_mu, NULL) != 0 ||
+	    pthread_mutex_init(&s->view_mu, NULL) != 0) {
 		pthread_mutex_destroy(&s->crl_mu);
 		pthread_mutex_destroy(&s->pub_mu);
 		free(s);
@@ -81,6 +82,7 @@ svc_alloc(struct err *e)
 	if (pthread_cond_init(&s->crl_cv, NULL) != 0) {
 		pthread_mutex_destroy(&s->cas_reload_mu);
 		pthread_mutex_destroy(&s->cas_mu);
+	pthread_mutex_destroy(&s->view_mu);
 		pthread_mutex_destroy(&s->crl_mu);
 		pthread_mutex_destroy(&s->pub_mu);
 		free(s);
@@ -93,6 +95,7 @@ svc_alloc(struct err *e)
 		pthread_cond_destroy(&s->crl_cv);
 		pthread_mutex_destroy(&s->cas_reload_mu);
 		pthread_mutex_destroy(&s->cas_mu);
+	pthread_mutex_destroy(&s->view_mu);
 		pthread_mutex_destroy(&s->crl_mu);
 		pthread_mutex_destroy(&s->pub_mu);
 		free(s);
@@ -242,6 +245,8 @@ svc_close(struct svc *s)
 	svc_marks_fini(s);
 	pthread_mutex_destroy(&s->cas_reload_mu);
 	pthread_mutex_destroy(&s->cas_mu);
+	pthread_mutex_destroy(&s->view_mu);
+	free(s->view_counts);
 	pthread_cond_destroy(&s->crl_cv);
 	pthread_mutex_destroy(&s->crl_mu);
 	pthread_mutex_destroy(&s->pub_mu);

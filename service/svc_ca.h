@@ -43,7 +43,8 @@ struct svc_ca_view_ent {
 	int64_t		 created_at;
 	int64_t		 activated_at;	/* 0: never (null) */
 	char		*crl_url;	/* new; NULL: pending */
-	int64_t		 certificates_unexpired; /* unrevoked */
+	/* Unrevoked, unexpired; counted at most 10 s ago (public route). */
+	int64_t		 certificates_unexpired;
 	bool		 has_key;	/* this instance holds its key */
 };
 struct svc_ca_view {

@@ -49,6 +49,8 @@ struct svc_crl_buf {
  * pub_mu; ca_id and ski change with both held.
  */
 #define SVC_CRL_CAS	6	/* next, current, retired, and spares */
+/* Seconds GET /v1/ca reuses its unexpired-certificate counts (ca_view.c). */
+#define SVC_VIEW_COUNTS_TTL	10
 struct svc_crl_ca {
 	int64_t			 ca_id;		/* 0: free */
 	char			 ski[RCA_SKI_HEX_MAX + 1];
@@ -95,6 +97,16 @@ struct svc {
 	 */
 	pthread_mutex_t	 cas_mu;
 	pthread_mutex_t	 cas_reload_mu;
+	/*
+	 * GET /v1/ca is public and counting a CA's unexpired certificates
+	 * walks an index (~100 ms per 500,000 rows): the counts are kept
+	 * for SVC_VIEW_COUNTS_TTL seconds (ca_view.c), under view_mu.
+	 */
+	pthread_mutex_t	 view_mu;
+	int64_t		 view_at;	/* when counted; 0: never */
+	uint64_t	 view_serial;	/* of the snapshot counted */
+	size_t		 view_n;
+	int64_t		*view_counts;	/* owned: per entry of that snapshot */
 	struct svc_cas	*cas;		/* one reference */
 	atomic_uint_fast64_t cas_serial;	/* snapshots built */
 	char		*ca_cert_path;	/* the configured ca.crt */

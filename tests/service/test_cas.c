@@ -266,6 +266,25 @@ test_one_tier(void **state)
 	assert_int_equal(e.code, ERR_NOT_FOUND);
 
 	svc_ca_view_clear(&v);
+
+	/*
+	 * GET /v1/ca is public: its counts are reused for
+	 * SVC_VIEW_COUNTS_TTL seconds, so a third certificate does not
+	 * show at once; a new snapshot (a phase) counts again.
+	 */
+	{
+		struct svc_issued z;
+
+		generate(f, "three", 3600, &z);
+		assert_int_equal(svc_ca_view(f->svc, &v, &e), 0);
+		assert_int_equal(v.ca[0].certificates_unexpired, 1);
+		svc_ca_view_clear(&v);
+		assert_int_equal(svc_cas_reload(f->svc, &e), 0);
+		assert_int_equal(svc_ca_view(f->svc, &v, &e), 0);
+		assert_int_equal(v.ca[0].certificates_unexpired, 2);
+		svc_ca_view_clear(&v);
+		svc_issued_clear(&z);
+	}
 	svc_bundle_unref(&b);
 	svc_ca_info_clear(&ci);
 	svc_issued_clear(&x);
