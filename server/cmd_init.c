@@ -349,8 +349,9 @@ issue_pair(struct svc *s, const struct svc_actor *a,
 	    strlen(out->private_key_pem), 0400, e) == -1)
 		goto out;
 	st->made[fkey] = true;
-	if (fio_write_excl(st->path[fcert], out->cert.pem,
-	    strlen(out->cert.pem), 0444, e) == -1)
+	if (fio_write_excl(st->path[fcert], out->chain_pem != NULL ?
+	    out->chain_pem : out->cert.pem, strlen(out->chain_pem != NULL ?
+	    out->chain_pem : out->cert.pem), 0444, e) == -1)
 		goto out;
 	st->made[fcert] = true;
 	rc = 0;
