@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -635,6 +636,97 @@ test_rollover(void **state)
 	db_close(db);
 }
 
+/* Copy file from into to (mode). */
+static void
+copy_file(const char *from, const char *to, mode_t mode)
+{
+	char	 buf[8192];
+	size_t	 n;
+	FILE	*in, *out;
+
+	assert_non_null(in = fopen(from, "r"));
+	assert_non_null(out = fopen(to, "w"));
+	n = fread(buf, 1, sizeof(buf), in);
+	assert_true(n > 0 && n < sizeof(buf));
+	assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(chmod(to, mode), 0);
+}
+
+/*
+ * Two instances on one database, the second without the next CA's key
+ * (ca-next.key not copied): it shows that CA without its key, and
+ * serves the CRL the first instance (which holds the key) published,
+ * never one of its own.
+ */
+static void
+test_keyless_instance(void **state)
+{
+	struct fx		*f = *state;
+	struct db		*db = fx_db(f);
+	struct svc_config	 cfg = f->cfg;
+	struct svc		*b = NULL;
+	struct svc_ca_view	 v;
+	struct svc_crl		 ca, cb;
+	struct err		 e;
+	char			 dir[128], cert[200], key[200], ski[200];
+	int64_t			 id = 0;
+
+	err_clear(&e);
+	snprintf(dir, sizeof(dir), "%s/b", f->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(cert, sizeof(cert), "%s/ca.crt", dir);
+	snprintf(key, sizeof(key), "%s/ca.key", dir);
+	copy_file(f->cert, cert, 0444);
+	copy_file(f->key, key, 0400);
+	prepare(f, db, "keyless next", &id);
+	assert_int_equal(svc_cas_reload(f->svc, &e), 0);
+	assert_int_equal(svc_ca_view(f->svc, &v, &e), 0);
+	assert_int_equal(v.n, 2);
+	snprintf(ski, sizeof(ski), "%s", v.ca[1].ski);
+	assert_true(v.ca[1].has_key);
+	svc_ca_view_clear(&v);
+	assert_int_equal(svc_crl_current(f->svc, ski, &ca, &e), 0);
+	svc_crl_flush(f->svc);
+
+	cfg.ca_cert = cert;
+	cfg.ca_key = key;
+	cfg.data_dir = dir;
+	if ((b = svc_open(&cfg, &e)) == NULL)
+		fail_msg("svc_open: %s", e.msg);
+	assert_int_equal(svc_ca_view(b, &v, &e), 0);
+	assert_int_equal(v.n, 2);
+	assert_string_equal(v.ca[1].ski, ski);
+	assert_false(v.ca[1].has_key);
+	assert_true(v.ca[0].has_key);
+	svc_ca_view_clear(&v);
+	assert_int_equal(svc_crl_current(b, ski, &cb, &e), 0);
+	assert_int_equal(cb.number, ca.number);
+	assert_int_equal(cb.der_len, ca.der_len);
+	assert_memory_equal(cb.der, ca.der, ca.der_len);
+	svc_crl_clear(&cb);
+	svc_crl_clear(&ca);
+	svc_close(b);
+	db_close(db);
+	/* Its files, and what its reconcile wrote (ca-next.crt). */
+	{
+		DIR		*d;
+		struct dirent	*de;
+		char		 p[512];
+
+		assert_non_null(d = opendir(dir));
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			unlink(p);
+		}
+		closedir(d);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* Issuing threads of test_swap. */
 struct swap_arg {
 	struct fx	*f;
@@ -735,6 +827,8 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_swap, fx_setup,
 		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_keyless_instance,
+		    fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
