@@ -593,6 +593,15 @@ void	ca_sha256(const void *data, size_t n, unsigned char out[32]);
 /* Constant-time comparison of n bytes; true when equal. */
 bool	ca_ct_equal(const void *a, const void *b, size_t n);
 
+/*
+ * What the first certificate of a PEM string says of itself (serial,
+ * names, dates, key type, fingerprint, pem, der), without verifying it
+ * against anything: for our own files the database does not know.
+ * out is filled like ca_verify_cert's (ca_cert_clear()).
+ * Errors: ERR_INVALID_REQUEST (not a certificate, names or key refused).
+ */
+int	ca_pem_cert_read(const char *pem, struct ca_cert *out, struct err *e);
+
 /* SHA-256 fingerprint (hex) of the first certificate in a PEM string. */
 int	ca_pem_fingerprint(const char *pem,
 	    char out[RCA_SHA256_HEX + 1], struct err *e);

@@ -153,6 +153,36 @@ out:
 	return rc;
 }
 
+/*
+ * old from the certificate file itself, for one the database does not
+ * know (issued into another database, e.g. by init before a move to
+ * PostgreSQL): due at once, and never revoked through this database.
+ */
+static int
+self_from_file(const struct self_pair *sp, struct cert_rec *old,
+    struct err *e)
+{
+	struct ca_cert	 c;
+	char		*pem = NULL;
+	size_t		 len;
+	int		 rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	if (fio_read_all(sp->cert, SELF_PEM_MAX, &pem, &len, e) == -1 ||
+	    ca_pem_cert_read(pem, &c, e) == -1)
+		goto out;
+	snprintf(old->serial, sizeof(old->serial), "%s", c.serial);
+	old->names = c.names;
+	memset(&c.names, 0, sizeof(c.names));
+	old->not_before = c.not_before;
+	old->not_after = c.not_after;
+	rc = 0;
+out:
+	ca_cert_clear(&c);
+	free(pem);
+	return rc;
+}
+
 /* 1: replaced, 0: not due, -1: failed. */
 static int
 self_one(struct svc *s, const struct svc_actor *a, int64_t cur_id,
@@ -160,13 +190,20 @@ self_one(struct svc *s, const struct svc_actor *a, int64_t cur_id,
 {
 	struct cert_rec	old;
 	int64_t		now = tu_now();
-	bool		due;
+	bool		due, unknown = false;
 	int		rc = -1;
 
 	memset(&old, 0, sizeof(old));
-	if (self_find(s, sp, &old, e) == -1)
-		goto out;
-	due = force || old.ca_id != cur_id || old.revoked_at != 0 ||
+	if (self_find(s, sp, &old, e) == -1) {
+		if (e->code != ERR_NOT_FOUND)
+			goto out;
+		log_warn("%s: %s; re-issuing it", sp->cert, e->msg);
+		err_clear(e);
+		if (self_from_file(sp, &old, e) == -1)
+			goto out;
+		unknown = true;
+	}
+	due = force || unknown || old.ca_id != cur_id || old.revoked_at != 0 ||
 	    now >= old.not_before + (old.not_after - old.not_before) * 2 / 3;
 	if (!due) {
 		rc = 0;
@@ -174,8 +211,8 @@ self_one(struct svc *s, const struct svc_actor *a, int64_t cur_id,
 	}
 	if (self_issue(s, a, sp, &old, e) == -1)
 		goto out;
-	if (old.revoked_at == 0 && svc_revoke_authorised(s, a, old.serial,
-	    REASON_SUPERSEDED, NULL, NULL, e) == -1)
+	if (!unknown && old.revoked_at == 0 && svc_revoke_authorised(s, a,
+	    old.serial, REASON_SUPERSEDED, NULL, NULL, e) == -1)
 		log_warn("%s: revoking the replaced %s: %s", sp->cert,
 		    old.serial, e->msg);
 	rc = 1;

@@ -74,6 +74,42 @@ test_pem_fingerprint(void **state)
 	free(dir);
 }
 
+/* ca_pem_cert_read: what a certificate says of itself, unverified. */
+static void
+test_pem_cert_read(void **state)
+{
+	char *dir = th_tmpdir();
+	struct profile p;
+	struct ca_cert leaf, got;
+	struct err e;
+	struct ca *ca;
+
+	(void)state;
+	ca = th_ca(dir, KEY_EC_P256, 30, NULL);
+	th_profile_node(&p);
+	th_leaf(ca, &p, "node-1.example", 0, 0, &leaf);
+	assert_int_equal(ca_pem_cert_read(leaf.pem, &got, &e), 0);
+	assert_string_equal(got.serial, leaf.serial);
+	assert_string_equal(got.fingerprint, leaf.fingerprint);
+	assert_int_equal(got.not_before, leaf.not_before);
+	assert_int_equal(got.not_after, leaf.not_after);
+	assert_int_equal(got.key_type, leaf.key_type);
+	assert_string_equal(got.names.cn, "node-1.example");
+	ca_cert_clear(&got);
+	/* A CA certificate reads too: nothing is verified. */
+	assert_int_equal(ca_pem_cert_read(ca_cert_pem(ca), &got, &e), 0);
+	assert_string_equal(got.fingerprint, ca_fingerprint(ca));
+	ca_cert_clear(&got);
+	err_clear(&e);
+	assert_int_equal(ca_pem_cert_read("not a certificate", &got, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	assert_int_equal(ca_pem_cert_read(NULL, &got, &e), -1);
+	ca_cert_clear(&leaf);
+	ca_free(ca);
+	th_rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -82,6 +118,7 @@ main(void)
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_ct_equal),
 		cmocka_unit_test(test_pem_fingerprint),
+		cmocka_unit_test(test_pem_cert_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
