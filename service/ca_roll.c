@@ -444,7 +444,7 @@ act_nodes(struct svc *s, struct svc_ca_result *res)
 			return;
 		}
 		for (size_t i = 0; i < n; i++)
-			(void)svc_ca_result_add(res, list[i].node.name, false,
+			(void)svc_ca_result_add(res, list[i].node.name, true,
 			    "due: the scheduler rotates it onto the new CA");
 		svc_node_list_free(list, n);
 		list = NULL;
