@@ -173,10 +173,27 @@ cas_trust(struct svc_cas *c, struct err *e)
 		c->trust_ent[c->ntrust] = &c->ent[i];
 		v[c->ntrust++] = c->ent[i].ca;
 	}
+	/*
+	 * The bundle in creation order (CA id), not by state: activate
+	 * keeps the same anchors, so it keeps the same bytes and ETag (no
+	 * push to the nodes, no rewrite of the clients' ca.pem); only
+	 * prepare and retire change it.
+	 */
+	for (size_t i = 1; i < c->ntrust; i++)
+		for (size_t k = i; k > 0 && c->trust_ent[k - 1]->id >
+		    c->trust_ent[k]->id; k--) {
+			struct svc_ca_ent *t = c->trust_ent[k];
+
+			c->trust_ent[k] = c->trust_ent[k - 1];
+			c->trust_ent[k - 1] = t;
+			v[k] = c->trust_ent[k]->ca;
+			v[k - 1] = c->trust_ent[k - 1]->ca;
+		}
 	if ((c->bundle_pem = ca_bundle_pem(v, c->ntrust, c->bundle_etag,
 	    e)) == NULL)
 		goto out;
 	c->bundle_len = strlen(c->bundle_pem);
+	/* which (ca_trust_verify_cert()) indexes v, so trust_ent. */
 	if ((c->trust = ca_trust_new(v, c->ntrust, e)) == NULL)
 		goto out;
 	rc = 0;

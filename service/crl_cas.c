@@ -259,10 +259,15 @@ svc_crl_warm(struct svc *s)
 	c = svc_cas_get(s);
 	svc_crl_sync(s, c);
 	for (size_t i = 0; i < SVC_CRL_CAS; i++) {
-		struct svc_crl_ca *ca = &s->crls[i];
+		struct svc_crl_ca	*ca = &s->crls[i];
+		const struct svc_ca_ent	*ent;
 
+		/* Only the sets this instance signs with. */
+		ent = svc_cas_find(c, ca->ca_id);
+		if (ent == NULL || ent->ca == NULL || !ca_has_key(ent->ca))
+			continue;
 		pthread_mutex_lock(&s->crl_mu);
-		stale = ca->ca_id != 0 && (ca->stale || !ca->set.loaded);
+		stale = ca->stale || !ca->set.loaded;
 		ca->stale = false;
 		pthread_mutex_unlock(&s->crl_mu);
 		err_clear(&e);

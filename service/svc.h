@@ -68,10 +68,14 @@ struct svc_config {
 };
 
 /*
- * Load the CA, open the database, store the key hashes older
- * certificates lack, load (or build) the current CRL: each step its own
- * transaction.  Returns a new service (svc_close()), or NULL.  Errors:
- * ERR_CONFIG, those of ca_load() and db_open(), ERR_INTERNAL.
+ * Open the database, store the key hashes older certificates lack, load
+ * the CAs (SPEC section 10: the database's rows with the key files this
+ * instance holds; a database without CAs first stores the configured
+ * ca.crt/ca.key as CA 1), load (or build) each CA's CRL: each step its
+ * own transaction.  Without the current CA's key file the service opens
+ * but is not ready and refuses issuance (ERR_UNAVAILABLE).  Returns a
+ * new service (svc_close()), or NULL.  Errors: ERR_CONFIG, those of
+ * ca_load() (no CAs yet), ca_load_pem() and db_open(), ERR_INTERNAL.
  */
 struct svc *svc_open(const struct svc_config *cfg, struct err *e);
 

@@ -37,9 +37,10 @@ struct svc_ca_ent {
  * readers hold a reference (svc_cas_get(), svc_cas_put()) for the
  * duration of one operation.  ent ordered current, next (or pending),
  * retired; cur (never NULL) points into ent.  bundle_pem and
- * bundle_etag: the anchors of next/current/retired (ca_bundle_pem());
- * trust: those CAs for verifying leaves (ca_trust_verify_cert()'s
- * which indexes trust_ent).
+ * bundle_etag: the anchors of next/current/retired (ca_bundle_pem()) in
+ * CA id order, so that activate keeps them; trust: those CAs for
+ * verifying leaves (ca_trust_verify_cert()'s which indexes trust_ent,
+ * in the same order).
  */
 struct svc_cas {
 	atomic_uint		 refs;

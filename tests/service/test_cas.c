@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -495,6 +496,7 @@ test_rollover(void **state)
 	char			 new_ski[RCA_SKI_HEX_MAX + 1];
 	char			 lo[512], ln[512];
 	char			 oldpem[4096], newpem[4096];
+	char			 etag0[SVC_ETAG_MAX], etag1[SVC_ETAG_MAX];
 	unsigned char		*der;
 	size_t			 len;
 	uint64_t		 nx = 0, ny = 0;
@@ -507,6 +509,7 @@ test_rollover(void **state)
 	snprintf(old_ski, sizeof(old_ski), "%s", v.ca[0].ski);
 	snprintf(oldpem, sizeof(oldpem), "%s", v.ca[0].certificate);
 	old_id = v.ca[0].id;
+	snprintf(etag0, sizeof(etag0), "%s", v.bundle_etag);
 	svc_ca_view_clear(&v);
 
 	prepare(f, db, "next CA", &next_id);
@@ -535,9 +538,17 @@ test_rollover(void **state)
 	svc_ca_view_clear(&v);
 	svc_bundle_get(f->svc, &b);
 	assert_int_equal(pem_count(b.pem), 2);
+	assert_string_not_equal(b.etag, etag0);
+	snprintf(etag1, sizeof(etag1), "%s", b.etag);
+	/* Creation order: the old CA's anchor first. */
+	assert_int_equal(strncmp(b.pem, oldpem, strlen(oldpem)), 0);
 	svc_bundle_unref(&b);
 
 	activate(f, db);
+	/* The same anchors: the same bundle and ETag (no pushes). */
+	svc_bundle_get(f->svc, &b);
+	assert_string_equal(b.etag, etag1);
+	svc_bundle_unref(&b);
 	assert_int_equal(svc_ca_view(f->svc, &v, &e), 0);
 	assert_int_equal(v.n, 2);
 	assert_string_equal(view_ski(&v, "retired"), old_ski);
@@ -612,6 +623,8 @@ test_rollover(void **state)
 	assert_int_equal(e.code, ERR_NOT_FOUND);
 	svc_bundle_get(f->svc, &b);
 	assert_int_equal(pem_count(b.pem), 1);
+	assert_string_not_equal(b.etag, etag1);
+	assert_string_equal(b.pem, newpem);
 	svc_bundle_unref(&b);
 	/* A new CRL round publishes only the CAs in the bundle. */
 	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
@@ -621,6 +634,97 @@ test_rollover(void **state)
 	svc_issued_clear(&y);
 	svc_issued_clear(&r);
 	db_close(db);
+}
+
+/* Copy file from into to (mode). */
+static void
+copy_file(const char *from, const char *to, mode_t mode)
+{
+	char	 buf[8192];
+	size_t	 n;
+	FILE	*in, *out;
+
+	assert_non_null(in = fopen(from, "r"));
+	assert_non_null(out = fopen(to, "w"));
+	n = fread(buf, 1, sizeof(buf), in);
+	assert_true(n > 0 && n < sizeof(buf));
+	assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(chmod(to, mode), 0);
+}
+
+/*
+ * Two instances on one database, the second without the next CA's key
+ * (ca-next.key not copied): it shows that CA without its key, and
+ * serves the CRL the first instance (which holds the key) published,
+ * never one of its own.
+ */
+static void
+test_keyless_instance(void **state)
+{
+	struct fx		*f = *state;
+	struct db		*db = fx_db(f);
+	struct svc_config	 cfg = f->cfg;
+	struct svc		*b = NULL;
+	struct svc_ca_view	 v;
+	struct svc_crl		 ca, cb;
+	struct err		 e;
+	char			 dir[128], cert[200], key[200], ski[200];
+	int64_t			 id = 0;
+
+	err_clear(&e);
+	snprintf(dir, sizeof(dir), "%s/b", f->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(cert, sizeof(cert), "%s/ca.crt", dir);
+	snprintf(key, sizeof(key), "%s/ca.key", dir);
+	copy_file(f->cert, cert, 0444);
+	copy_file(f->key, key, 0400);
+	prepare(f, db, "keyless next", &id);
+	assert_int_equal(svc_cas_reload(f->svc, &e), 0);
+	assert_int_equal(svc_ca_view(f->svc, &v, &e), 0);
+	assert_int_equal(v.n, 2);
+	snprintf(ski, sizeof(ski), "%s", v.ca[1].ski);
+	assert_true(v.ca[1].has_key);
+	svc_ca_view_clear(&v);
+	assert_int_equal(svc_crl_current(f->svc, ski, &ca, &e), 0);
+	svc_crl_flush(f->svc);
+
+	cfg.ca_cert = cert;
+	cfg.ca_key = key;
+	cfg.data_dir = dir;
+	if ((b = svc_open(&cfg, &e)) == NULL)
+		fail_msg("svc_open: %s", e.msg);
+	assert_int_equal(svc_ca_view(b, &v, &e), 0);
+	assert_int_equal(v.n, 2);
+	assert_string_equal(v.ca[1].ski, ski);
+	assert_false(v.ca[1].has_key);
+	assert_true(v.ca[0].has_key);
+	svc_ca_view_clear(&v);
+	assert_int_equal(svc_crl_current(b, ski, &cb, &e), 0);
+	assert_int_equal(cb.number, ca.number);
+	assert_int_equal(cb.der_len, ca.der_len);
+	assert_memory_equal(cb.der, ca.der, ca.der_len);
+	svc_crl_clear(&cb);
+	svc_crl_clear(&ca);
+	svc_close(b);
+	db_close(db);
+	/* Its files, and what its reconcile wrote (ca-next.crt). */
+	{
+		DIR		*d;
+		struct dirent	*de;
+		char		 p[512];
+
+		assert_non_null(d = opendir(dir));
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			unlink(p);
+		}
+		closedir(d);
+	}
+	assert_int_equal(rmdir(dir), 0);
 }
 
 /* Issuing threads of test_swap. */
@@ -723,6 +827,8 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_swap, fx_setup,
 		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_keyless_instance,
+		    fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
