@@ -331,6 +331,7 @@ issue_pair(struct svc *s, const struct svc_actor *a,
     struct svc_issued *out, struct err *e)
 {
 	struct svc_issue_req req;
+	const char *pem;	/* borrowed from out: leaf + intermediates */
 	int rc = -1;
 
 	memset(&req, 0, sizeof(req));
@@ -349,8 +350,8 @@ issue_pair(struct svc *s, const struct svc_actor *a,
 	    strlen(out->private_key_pem), 0400, e) == -1)
 		goto out;
 	st->made[fkey] = true;
-	if (fio_write_excl(st->path[fcert], out->cert.pem,
-	    strlen(out->cert.pem), 0444, e) == -1)
+	pem = out->chain_pem != NULL ? out->chain_pem : out->cert.pem;
+	if (fio_write_excl(st->path[fcert], pem, strlen(pem), 0444, e) == -1)
 		goto out;
 	st->made[fcert] = true;
 	rc = 0;

@@ -23,25 +23,79 @@
 # untrusted, the daemon's files verify, the bundle's ETag is the agreed
 # hash, and each CA's CRL (/v1/crl/<ski>) verifies against that CA.
 #
-# usage: test_ca_rollover.sh PATH-TO-redis-ca [TIERS]
-#   TIERS 1 (default): one tier, the next CA self-signed, prepare by route.
-#   TIERS 2: `init --root-out`, the next intermediate signed by the root
+# usage: test_ca_rollover.sh PATH-TO-redis-ca [MODE]
+#   MODE 1 (default): one tier, the next CA self-signed, prepare by route.
+#   MODE 2: `init --root-out`, the next intermediate signed by the root
 #   with `redis-ca ca prepare --root-key --root-cert` (the CLI while serve
 #   runs); the bundle (the root) never changes.
+#   MODE pg: one tier, two serves (A and B) on one PostgreSQL 15: prepare
+#   on A, ca-next.* copied to B (docs/ca-lifecycle.md), activate on B,
+#   retire on A; the daemon talks to B; each instance follows the phases
+#   the other made (GET /v1/ca, its files, its API certificate).  Skipped
+#   (77) without the PostgreSQL binaries.
 . "$(dirname "$0")/lib.sh"
 
 rca_setup "${1:-}"
-TIERS=${2:-1}
-case $TIERS in
-1 | 2) ;;
-*) die "usage: $0 PATH-TO-redis-ca [1|2]" ;;
+MODE=${2:-1}
+case $MODE in
+1 | 2) TIERS=$MODE PG=0 ;;
+pg) TIERS=1 PG=1 ;;
+*) die "usage: $0 PATH-TO-redis-ca [1|2|pg]" ;;
 esac
-RCA_TEST_NAME="$RCA_TEST_NAME/$TIERS"
+RCA_TEST_NAME="$RCA_TEST_NAME/$MODE"
 for t in redis-server redis-cli; do
 	command -v "$t" >/dev/null || die "$t is not installed"
 done
 T=$RCA_TMP
 START=$(date +%s)
+if [ "$PG" = 1 ]; then
+	. "$(dirname "$0")/lib_pg.sh"
+	pg_available || { log "PostgreSQL 15 binaries missing: skipped"; exit 77; }
+	trap pg_rollover_cleanup EXIT
+fi
+
+# stop_pid PID NAME: SIGTERM, 1 unless it exits 0 within 15 s.
+stop_pid()
+{
+	local pid=$1 i rc
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 150); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "FAIL: $2 did not exit within 15 s of SIGTERM"
+		rca_kill_pid "$pid"
+		return 1
+	fi
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 0 ] && return 0
+	log "FAIL: $2 exited with status $rc on SIGTERM"
+	return 1
+}
+
+# With PostgreSQL: both serves stopped (each must exit 0 on SIGTERM),
+# then the PostgreSQL server, then lib.sh's clean-up.
+pg_rollover_cleanup()
+{
+	local rc=$? n
+	trap - EXIT
+	if [ -n "${B_PID:-}" ]; then
+		stop_pid "$B_PID" "serve B" || rc=1
+		[ "$rc" = 0 ] || tail -n 30 "$T/serve-b.log" >&2
+	fi
+	if [ -n "$RCA_SERVE_PID" ]; then
+		stop_pid "$RCA_SERVE_PID" "serve A" || rc=1
+		RCA_SERVE_PID=""
+	fi
+	for n in "${!PG_PID[@]}"; do
+		pg_stop "$n"
+	done
+	(exit "$rc")
+	rca_cleanup
+}
+
 if [ "$TIERS" = 2 ]; then
 	rca_init --root-out "$T/root"
 	[ -f "$T/root/root.key" ] && [ -f "$T/root/root.crt" ] ||
@@ -52,7 +106,59 @@ fi
 # A small scheduler interval: nodes registered are rotated at once, the
 # ones activate marks due within a second, stale bundles pushed.
 rca_config_edit '.rotation.check_interval = "1s"'
+if [ "$PG" = 1 ]; then
+	pg_start p1
+	pg_config_database "${PG_URI[p1]}"
+	"$RCA_BIN" migrate --config "$DATA/config.json" > "$T/migrate.out" 2>&1 ||
+	    die "migrate on PostgreSQL: $(cat "$T/migrate.out")"
+	"$RCA_BIN" token create --kind admin --config "$DATA/config.json" \
+	    > "$T/admin.out" 2>&1 || die "token create: $(cat "$T/admin.out")"
+	ADMIN=$(awk '$1 == "token:" { print $2 }' "$T/admin.out")
+	# Instance B: a copy of the data folder (the same ca.key) on its
+	# own ports.
+	DATA_B=$T/data-b
+	cp -a "$DATA" "$DATA_B" || die "cannot copy the data folder"
+	rm -f "$DATA_B"/redis-ca.db* "$DATA_B/serve.lock"
+	B_APORT=$(rca_free_port) && B_PPORT=$(rca_free_port) || die "no free port"
+	jq --arg api "127.0.0.1:$B_APORT" --arg pub "127.0.0.1:$B_PPORT" \
+	    --arg url "http://127.0.0.1:$B_PPORT" \
+	    '.listen.api = $api | .listen.public = $pub | .public_url = $url' \
+	    "$DATA/config.json" > "$DATA_B/config.json" ||
+	    die "jq could not write B's config.json"
+	API_B="https://127.0.0.1:$B_APORT"
+	PUB_B="http://127.0.0.1:$B_PPORT"
+fi
 rca_start
+if [ "$PG" = 1 ]; then
+	"$RCA_BIN" serve --config "$DATA_B/config.json" >> "$T/serve-b.log" 2>&1 &
+	B_PID=$!
+	rca_track "$B_PID"
+	for i in $(seq 1 300); do
+		kill -0 "$B_PID" 2>/dev/null ||
+		    die "serve B exited during start-up: $(tail -n 20 "$T/serve-b.log")"
+		curl -s -o /dev/null --max-time 2 "$PUB_B/healthz" && break
+		sleep 0.1
+	done
+	curl -s -o /dev/null --max-time 2 "$PUB_B/healthz" ||
+	    die "serve B did not answer /healthz within 30 s"
+	log "serve B is up (pid $B_PID, api $API_B), both on ${PG_URI[p1]}"
+fi
+# The instance the daemon talks to and the one that activates.
+API_D=${API_B:-$API}
+
+# on_b METHOD PATH [JSON]: an admin call to B (to A without PostgreSQL).
+on_b()
+{
+	local method=$1 path=$2
+	if [ $# -ge 3 ]; then
+		rca_http "$API_D" "$method" "$path" \
+		    -H "Authorization: Bearer $ADMIN" \
+		    -H 'Content-Type: application/json' --data-binary "$3"
+	else
+		rca_http "$API_D" "$method" "$path" \
+		    -H "Authorization: Bearer $ADMIN"
+	fi
+}
 
 # ---- helpers ----
 
@@ -166,6 +272,10 @@ leaf_verifies()
 	openssl verify -CAfile "$T/bundle.pem" -untrusted "$T/probe.chain" \
 	    "$T/probe.pem" > "$T/verify.out" 2>&1 ||
 	    die "$1: openssl verify of an issued leaf: $(cat "$T/verify.out")"
+	# Its CRL distribution point is its issuer's own CRL.
+	openssl x509 -in "$T/probe.pem" -noout -ext crlDistributionPoints \
+	    2>/dev/null | grep -qF "URI:$PUB/v1/crl/$(aki "$T/probe.pem")" ||
+	    die "$1: the leaf's CRL distribution point is not $PUB/v1/crl/<its issuer's SKI>: $(openssl x509 -in "$T/probe.pem" -noout -ext crlDistributionPoints 2>&1)"
 	adm POST "/v1/certificates/$serial/revoke" '{"reason": "superseded"}'
 	expect_status 200 "revoke the probe leaf"
 	aki "$T/probe.pem"
@@ -212,6 +322,12 @@ crls_verify()
 		    -noout > "$T/crl.out" 2>&1 &&
 		    grep -q 'verify OK' "$T/crl.out" ||
 		    die "$1: the CRL of $ski does not verify against its CA: $(cat "$T/crl.out")"
+		openssl crl -inform DER -in "$T/body" -noout -text 2>/dev/null |
+		    grep -A1 'Authority Key Identifier' | tail -n 1 |
+		    tr -d ' :\n' | sed 's/^keyid//' | tr 'A-F' 'a-f' \
+		    > "$T/crl.aki"
+		[ "$(cat "$T/crl.aki")" = "$ski" ] ||
+		    die "$1: /v1/crl/$ski is signed by $(cat "$T/crl.aki")"
 		pub GET "/v1/crl/$ski.pem"
 		expect_status 200 "$1: GET /v1/crl/$ski.pem"
 		openssl crl -in "$T/body" -CAfile "$T/crl.ca" -noout \
@@ -242,16 +358,33 @@ daemon_files_verify()
 # redis-server loads (CONFIG GET tls-ca-cert-file).
 node_bundles()
 {
-	local n port
+	local n port i
 	for n in primary replica; do
+		# A node the scheduler was pushing to when the phase ran is
+		# reported "busy" and has the bundle a moment later.
+		for i in $(seq 1 30); do
+			cmp -s "$T/$n/ca.crt" "$T/bundle.pem" && break
+			sleep 0.5
+		done
 		cmp -s "$T/$n/ca.crt" "$T/bundle.pem" ||
-		    die "$1: $n's ca_file is not the bundle"
+		    die "$1: $n's ca_file is not the bundle after 15 s"
 		port=$PPORT
 		[ "$n" = replica ] && port=$RPORT
 		[ "$(rca_rcli "$port" CONFIG GET tls-ca-cert-file | tail -n 1)" \
 		    = "$T/$n/ca.crt" ] ||
 		    die "$1: $n does not load $T/$n/ca.crt"
 	done
+}
+
+# nodes_pushed WHAT: the phase's answer lists both nodes, each pushed
+# (ok) or "busy" (the scheduler's own push of the stale node was running:
+# node_bundles then waits for it); nothing failed.
+nodes_pushed()
+{
+	[ "$(jb '.nodes | length')" = 2 ] &&
+	    [ "$(jb '[.nodes[] | select((.ok | not) and
+	    (.detail | startswith("busy") | not))] | length')" = 0 ] ||
+	    die "$1: the bundle was not pushed to both nodes: $(jb -c .nodes)"
 }
 
 # check_phase WHAT: everything that must hold at every phase.
@@ -267,7 +400,28 @@ check_phase()
 	daemon_files_verify "$1" > /dev/null || exit 1
 	leaves_verify "$1" > "$T/nleaves" || exit 1
 	rca_link_up "$RPORT" || die "$1: the replication link is not up"
+	[ "$PG" = 1 ] && b_agrees "$1"
 	ok "$1: served chains, $(cat "$T/nleaves") valid leaves, the daemon's files and $(jq '[.current, .next, .retired[]?] | map(select(. != null)) | length' "$T/ca.json") CRL(s) verify; bundle $ETAG ($(ncerts "$T/bundle.pem") anchor(s))"
+}
+
+# b_agrees WHAT: B shows the same CAs and bundle as A (GET /v1/ca:
+# the SKIs and states, bundle_etag) within 15 s, and serves the same
+# bundle.
+b_view() { jq -c '{c: .current.ski, n: .next.ski, r: [.retired[].ski],
+    e: .bundle_etag}' "$1"; }
+b_agrees()
+{
+	local i want
+	want=$(b_view "$T/ca.json")
+	for i in $(seq 1 30); do
+		on_b GET /v1/ca
+		[ "$STATUS" = 200 ] && [ "$(b_view "$T/body")" = "$want" ] && break
+		sleep 0.5
+	done
+	[ "$(b_view "$T/body")" = "$want" ] ||
+	    die "$1: B shows $(b_view "$T/body"), A $want"
+	rca_http "$PUB_B" GET /v1/ca/bundle.pem
+	cmp -s "$T/body" "$T/bundle.pem" || die "$1: B serves another bundle"
 }
 
 # phase_mark NAME: keep the clients' counters at a phase boundary; both
@@ -347,7 +501,7 @@ adm POST /v1/tokens '{"kind": "enroll", "profile": "redis-client",
 expect_status 201 "an enroll token"
 (umask 077 && jb .token > "$T/token")
 APP="$T/app"
-"$RCA_BIN" enroll --daemon --url "$API" --cacert "$T/trust.pem" \
+"$RCA_BIN" enroll --daemon --url "$API_D" --cacert "$T/trust.pem" \
     --token-file "$T/token" --profile redis-client --cn app-b \
     --ttl "$CLIENT_TTL" --bundle-check 2s --out "$APP" \
     --exec "echo \"\$REDIS_CA_SERIAL\" >> '$T/exec.log'" \
@@ -380,10 +534,10 @@ if [ "$TIERS" = 2 ]; then
 else
 	adm POST /v1/ca/prepare '{}'
 	expect_status 200 "POST /v1/ca/prepare"
-schema_check CaPhaseResult "$T/body" "POST /v1/ca/prepare"
-	[ "$(jb '[.nodes[] | select(.ok)] | length')" = 2 ] ||
-	    die "prepare: the bundle was not pushed to both nodes: $(jb -c .nodes)"
-	ok "POST /v1/ca/prepare: bundle pushed to both nodes"
+	schema_check CaPhaseResult "$T/body" "POST /v1/ca/prepare"
+	nodes_pushed prepare
+	ok "POST /v1/ca/prepare: bundle pushed to both nodes ($(jb -r '[.nodes[] | .name + (if .ok then " pushed" else
+    " busy, pushed by the scheduler" end)] | join(", ")'))"
 fi
 OLD_ETAG=$ETAG
 ca_get
@@ -405,17 +559,33 @@ else
 fi
 # Nodes: the push is synchronous (route) or awaited (CLI).
 node_bundles "after prepare"
+if [ "$PG" = 1 ]; then
+	# docs/ca-lifecycle.md: copy the next CA's files to every instance
+	# before activate; B loads the key at its next CA watch.
+	cp -p "$DATA/ca-next.key" "$DATA/ca-next.crt" "$DATA_B/" ||
+	    die "cannot copy ca-next.* to B"
+	b_has_next_key()
+	{
+		on_b GET /v1/ca
+		[ "$STATUS" = 200 ] &&
+		    [ "$(jb '.next.ski // ""')" = "$NEW_SKI" ] &&
+		    [ "$(jb '.next.has_key')" = true ]
+	}
+	wait_until 20 "B holding the next CA's key" b_has_next_key
+	ok "B sees the next CA prepared on A and holds its key (copied)"
+fi
 wait_until 30 "the daemon's ca.pem = the new bundle" \
     cmp -s "$APP/ca.pem" "$T/bundle.pem"
 metric_has "^redisca_ca_expiry_timestamp_seconds\\{ca=\"$NEW_SKI\",state=\"next\"\\} [0-9]" \
     "after prepare"
 check_phase "prepared"
 phase_mark prepared
+PREP_ETAG=$ETAG
 
 # ---- 2. activate ----
 
 T_ACT=$(date +%s)
-adm POST /v1/ca/activate '{}'
+on_b POST /v1/ca/activate '{}'
 expect_status 200 "POST /v1/ca/activate"
 schema_check CaPhaseResult "$T/body" "POST /v1/ca/activate"
 # Each node is listed: rotated at once (ok) or marked due for the
@@ -424,6 +594,15 @@ schema_check CaPhaseResult "$T/body" "POST /v1/ca/activate"
     [ "$(jb '[.nodes[] | select((.ok | not) and
     (.detail | startswith("due") | not))] | length')" = 0 ] ||
     die "activate: nodes failed: $(jb -c .nodes)"
+if [ "$PG" = 1 ]; then
+	a_current_new()
+	{
+		adm GET /v1/ca
+		[ "$STATUS" = 200 ] && [ "$(jb .current.ski)" = "$NEW_SKI" ]
+	}
+	wait_until 20 "A following B's activate" a_current_new
+	ok "A follows the activate made on B within $(($(date +%s) - T_ACT)) s"
+fi
 ca_get
 [ "$(jq -r .current.ski "$T/ca.json")" = "$NEW_SKI" ] &&
     [ "$(jq -r '.retired[0].ski' "$T/ca.json")" = "$OLD_SKI" ] &&
@@ -455,10 +634,21 @@ api_aki()
 	[ "$(aki "$T/api.leaf")" = "$NEW_SKI" ]
 }
 wait_until 30 "the API listener serving a certificate of the new CA" api_aki
+if [ "$PG" = 1 ]; then
+	API_PORT_A=$API_PORT
+	API_PORT=$B_APORT
+	wait_until 30 "B's API listener serving a certificate of the new CA" \
+	    api_aki
+	API_PORT=$API_PORT_A
+fi
 ok "the API listener serves a certificate of the new CA (verified against the bundle)"
 metric_has "^redisca_ca_expiry_timestamp_seconds\\{ca=\"$OLD_SKI\",state=\"retired\"\\} [0-9]" \
     "after activate"
 check_phase "activated"
+# The set of anchors is the same: activate changes neither the bundle
+# nor its ETag (no push to nodes, no ca.pem rewrite for clients).
+[ "$ETAG" = "$PREP_ETAG" ] ||
+    die "activate changed the bundle's ETag ($PREP_ETAG -> $ETAG) with the same anchors"
 phase_mark activated
 
 # Retire now: the old CA still has unexpired client certificates.
@@ -493,8 +683,7 @@ schema_check CaPhaseResult "$T/body" "POST /v1/ca/retire"
 # One tier: the bundle loses the old CA and is pushed to both nodes; two
 # tiers: it stays the root, nothing to push (and nothing may fail).
 if [ "$TIERS" = 1 ]; then
-	[ "$(jb '[.nodes[] | select(.ok)] | length')" = 2 ] ||
-	    die "retire: the bundle was not pushed to both nodes: $(jb -c .nodes)"
+	nodes_pushed retire
 else
 	[ "$(jb '[.nodes[] | select(.ok | not)] | length')" = 0 ] ||
 	    die "retire: a node failed: $(jb -c .nodes)"
@@ -518,6 +707,17 @@ if [ "$TIERS" = 1 ]; then
 	    cmp -s "$APP/ca.pem" "$T/bundle.pem"
 fi
 node_bundles "after retire"
+if [ "$PG" = 1 ]; then
+	b_files_retired()
+	{
+		[ ! -e "$DATA_B/ca-prev.key" ] && [ ! -e "$DATA_B/ca-prev.crt" ] &&
+		    [ ! -e "$DATA_B/ca-next.key" ] &&
+		    [ "$(hex_ext "$DATA_B/ca.crt" subjectKeyIdentifier)" = "$NEW_SKI" ]
+	}
+	wait_until 20 "B's files following retire (ca.crt new, ca-prev.* deleted)" \
+	    b_files_retired
+	ok "B's data folder follows: ca.crt is the new CA, ca-prev.* deleted"
+fi
 ok "retire: the old CA left the bundle, its CRL is gone (404), ca-prev.* deleted"
 pub GET /metrics
 grep -q "ca=\"$OLD_SKI\"" "$T/body" && die "/metrics still shows the old CA"
@@ -560,5 +760,5 @@ schema_flush
 END=$(date +%s)
 FA=$(rca_clients_get .a.ok)
 FB=$(rca_clients_get .b.ok)
-ok "$TIERS tier(s): failed commands 0/$FA (A, one connection), 0/$FB (B, a new connection each, $(rca_clients_get .b.torn_reads) torn file reads re-read, $(rca_clients_get .b.served_certs) server certificates seen); replication link longest down ${DOWN} s ($(rca_clients_get .link.samples) samples, one rotation <= ${ROT_MAX} s); daemon renewals $(wc -l < "$T/exec.log" 2>/dev/null || echo 0) --exec runs; prepare->activate $((T_ACT - T_PREP)) s, activate->nodes rotated $((T_ROT - T_ACT)) s, activate->retire $((T_EXP - T_ACT)) s; total $((END - START)) s"
+ok "mode $MODE: failed commands 0/$FA (A, one connection), 0/$FB (B, a new connection each, $(rca_clients_get .b.torn_reads) torn file reads re-read, $(rca_clients_get .b.served_certs) server certificates seen); replication link longest down ${DOWN} s ($(rca_clients_get .link.samples) samples, one rotation <= ${ROT_MAX} s); daemon renewals $(wc -l < "$T/exec.log" 2>/dev/null || echo 0) --exec runs; prepare->activate $((T_ACT - T_PREP)) s, activate->nodes rotated $((T_ROT - T_ACT)) s, activate->retire $((T_EXP - T_ACT)) s; total $((END - START)) s"
 exit 0
