@@ -1,6 +1,7 @@
 /*
  * Fuzz target api_decode: every request-body decoder of api/ (issue,
- * generate, revoke, tokens, renew, nodes) gets the same bytes, and so do
+ * generate, revoke, tokens, renew, nodes, the CA phases) gets the same
+ * bytes, and so do
  * the other parsers of request bytes: the route match (as a path), the
  * query decoders of the list routes and the Content-Type check.  A
  * success must leave the required fields set and inside their limits; a
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_priv.h"
+#include "api_ca.h"
 #include "fuzz.h"
 #include "rca_limits.h"
 
@@ -149,6 +150,39 @@ node(const char *body, size_t len)
 	api_node_body_free(&b);
 }
 
+/* The CA lifecycle's bodies (prepare; activate and retire) and SKI. */
+static void
+ca(const char *body, size_t len, const char *str)
+{
+	struct api_ca_prepare_body b;
+	char ski[RCA_SKI_HEX_MAX + 1];
+	struct err e;
+	bool force;
+
+	if (api_decode_ca_prepare(body, len, &b, &e) == -1)
+		check_err(&e);
+	else {
+		/* A certificate goes alone; a new key's days are bounded. */
+		fuzz_check(b.req.cert_pem == NULL || (!b.req.csr_only &&
+		    !b.req.key_type_set && b.req.days == 0 &&
+		    b.req.cert_pem[0] != '\0'));
+		fuzz_check(b.req.chain_pem == NULL || b.req.cert_pem != NULL);
+		fuzz_check(b.req.days >= 0 && b.req.days <= API_CA_DAYS_MAX);
+		fuzz_check(b.req.root_key_path == NULL &&
+		    b.req.root_cert_path == NULL);
+		api_ca_prepare_body_free(&b);
+	}
+	if (api_decode_ca_force(body, len, &force, &e) == -1)
+		check_err(&e);
+	if (api_decode_ski(str, ski, &e) == 0) {
+		fuzz_check(strlen(ski) >= 2 && strlen(ski) <= RCA_SKI_HEX_MAX);
+		for (const char *p = ski; *p != '\0'; p++)
+			fuzz_check((*p >= '0' && *p <= '9') ||
+			    (*p >= 'a' && *p <= 'f'));
+	} else
+		check_err(&e);
+}
+
 /* The input as a request path, on both listeners, with each method. */
 static void
 route(const char *path)
@@ -228,6 +262,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	str[len] = '\0';
 	route(str);
 	query(str);
+	ca(body, len, str);
 	free(str);
 	return 0;
 }

@@ -1149,6 +1149,9 @@ next:
 	}
 }
 
+/* When set, the CA that issues the fake's server certificate. */
+static struct ca *fake_srv_issuer;
+
 /* A CA, a server certificate for 127.0.0.1, and the server child. */
 static void
 fake_start(struct fake *f, enum fake_mode mode)
@@ -1175,7 +1178,8 @@ fake_start(struct fake *f, enum fake_mode mode)
 	csr = ca_keygen(KEY_EC_P256, &n, &key, NULL);
 	assert_non_null(csr);
 	memset(&cert, 0, sizeof(cert));
-	assert_int_equal(ca_issue(f->ca, csr, &ip, &cert, NULL), 0);
+	assert_int_equal(ca_issue(fake_srv_issuer != NULL ? fake_srv_issuer :
+	    f->ca, csr, &ip, &cert, NULL), 0);
 	assert_int_equal(fio_write_atomic(f->srv_cert, cert.pem,
 	    strlen(cert.pem), 0600, NULL), 0);
 	assert_int_equal(fio_write_atomic(f->srv_key, key, strlen(key),
@@ -1383,6 +1387,55 @@ test_https_daemon_renews(void **state)
 	fake_stop(&f);
 }
 
+/*
+ * The CA's API certificate is issued by a CA that --cacert does not
+ * hold (a next CA, after activate): enroll trusts it through the bundle
+ * in OUT/ca.pem, and without that file refuses it.
+ */
+static void
+test_https_trusts_ca_pem(void **state)
+{
+	struct ca_create_opts co = { KEY_EC_P256, "next-ca", 1, NULL };
+	char crt[2 * TPATH], key[2 * TPATH];
+	struct err e = { ERR_OK, "" };
+	struct fake f;
+	char *pem;
+	pid_t pid;
+	char base[64] = "/tmp/rca-next-XXXXXX";
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	snprintf(crt, sizeof(crt), "%s/next.crt", base);
+	snprintf(key, sizeof(key), "%s/next.key", base);
+	assert_int_equal(ca_create_files(crt, key, &co, &e), 0);
+	fake_srv_issuer = ca_load(crt, key, NULL, NULL, &e);
+	if (fake_srv_issuer == NULL)
+		fail_msg("ca_load: %s", e.msg);
+	fake_start(&f, FAKE_BUNDLE);
+	one_shot(&f.d);
+	/* --cacert alone: the API's certificate is not trusted. */
+	pid = dmn_start(&f.d);
+	assert_int_equal(dmn_wait(pid), 1);
+	assert_true(log_has(&f.d, "TLS certificate is not trusted"));
+	assert_false(exists(f.d.out, "cert.pem"));
+	/* The bundle in ca.pem holds the next CA: enrolled. */
+	pem = slurp(base, "next.crt");
+	assert_non_null(pem);
+	/* (The refused run made the folder, and wrote nothing in it.) */
+	assert_true(exists(f.d.out, ".") && !exists(f.d.out, "ca.pem"));
+	put(f.d.out, "ca.pem", pem);
+	free(pem);
+	pid = dmn_start(&f.d);
+	assert_int_equal(dmn_wait(pid), 0);
+	assert_pair(f.d.out);
+	fake_stop(&f);
+	ca_free(fake_srv_issuer);
+	fake_srv_issuer = NULL;
+	(void)unlink(crt);
+	(void)unlink(key);
+	assert_int_equal(rmdir(base), 0);
+}
+
 /* Lines of base/name equal to want (0 when there is no such file). */
 static int
 count_lines(const char *base, const char *name, const char *want)
@@ -1499,6 +1552,7 @@ main(void)
 		cmocka_unit_test(test_https_too_big),
 		cmocka_unit_test(test_https_daemon_renews),
 		cmocka_unit_test(test_https_daemon_follows_bundle),
+		cmocka_unit_test(test_https_trusts_ca_pem),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
