@@ -11,6 +11,7 @@
 #include "ca_priv.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include "log.h"
 
@@ -319,6 +320,29 @@ ca_leaf_fill(X509 *x, struct ca_cert *out, struct err *e)
 	rc = 0;
 out:
 	names_clear(&names);
+	return rc;
+}
+
+int
+ca_pem_cert_read(const char *pem, struct ca_cert *out, struct err *e)
+{
+	BIO	*bio;
+	X509	*x = NULL;
+	int	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if (pem != NULL && (bio = BIO_new_mem_buf(pem, -1)) != NULL) {
+		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	if (x == NULL) {
+		ERR_clear_error();
+		err_set(e, ERR_INVALID_REQUEST, "not a PEM certificate");
+		return -1;
+	}
+	if ((rc = ca_leaf_fill(x, out, e)) == -1 && e != NULL)
+		e->code = ERR_INVALID_REQUEST;
+	X509_free(x);
 	return rc;
 }
 

@@ -217,24 +217,6 @@ pem_x509(const char *pem)
 }
 
 int
-ca_pem_cert_read(const char *pem, struct ca_cert *out, struct err *e)
-{
-	X509	*x;
-	int	 rc;
-
-	memset(out, 0, sizeof(*out));
-	if (pem == NULL || (x = pem_x509(pem)) == NULL) {
-		ERR_clear_error();
-		err_set(e, ERR_INVALID_REQUEST, "not a PEM certificate");
-		return -1;
-	}
-	if ((rc = ca_leaf_fill(x, out, e)) == -1 && e != NULL)
-		e->code = ERR_INVALID_REQUEST;
-	X509_free(x);
-	return rc;
-}
-
-int
 ca_pem_fingerprint(const char *pem, char out[RCA_SHA256_HEX + 1],
     struct err *e)
 {
