@@ -49,6 +49,30 @@ api_file_watch(struct svc_life *l)
 	l->api_mtim = st.st_mtim;
 }
 
+/*
+ * A key this instance lacks for a CA of the bundle (current, next or
+ * retired) has been copied here since the snapshot was built: the
+ * operator copies ca-next.key between prepare and activate (SPEC 10).
+ */
+static bool
+key_arrived(struct svc *s)
+{
+	struct svc_cas	*c = svc_cas_get(s);
+	bool		 arrived = false;
+
+	for (size_t i = 0; c != NULL && i < c->n && !arrived; i++) {
+		const struct svc_ca_ent *ent = &c->ent[i];
+		enum cf_slot slot = cf_slot_of(ent->state);
+
+		if (ent->state == CA_STATE_PENDING || ent->ca == NULL ||
+		    ca_has_key(ent->ca) || slot == CF_SLOT__MAX)
+			continue;
+		arrived = cf_key_exists(s, slot) == 1;
+	}
+	svc_cas_put(c);
+	return arrived;
+}
+
 int64_t
 svc_life_tick(struct svc *s, const struct svc_actor *sched, bool leader,
     int64_t now)
@@ -62,19 +86,24 @@ svc_life_tick(struct svc *s, const struct svc_actor *sched, bool leader,
 	err_clear(&e);
 	if ((changed = svc_ca_watch(s, &e)) == -1)
 		log_warn("checking the CA generation: %s", e.msg);
-	/* The current CA's key copied here since: load it (once a minute). */
-	if (changed == 0 && now >= l->key_retry_at && !svc_cas_has_key(s) &&
-	    cf_key_exists(s, CF_SLOT_CUR) == 1) {
+	/*
+	 * A key of the bundle's CAs copied here since (the current one,
+	 * or ca-next.key before activate): load it.  One that does not
+	 * load is tried again a minute later.
+	 */
+	if (changed == 0 && now >= l->key_retry_at && key_arrived(s)) {
+		bool had = svc_cas_has_key(s);
+
 		err_clear(&e);
-		if (svc_cas_reload(s, &e) == -1 || !svc_cas_has_key(s)) {
-			log_warn("the current CA's key file is there but does "
-			    "not load%s%s", e.msg[0] != '\0' ? ": " : "",
-			    e.msg);
+		if (svc_cas_reload(s, &e) == -1 || key_arrived(s)) {
+			log_warn("a CA key file is there but does not load%s%s",
+			    e.msg[0] != '\0' ? ": " : "", e.msg);
 			l->key_retry_at = now + KEY_RETRY;
-		} else {
+		} else if (!had && svc_cas_has_key(s)) {
 			log_info("the current CA's key is here now: issuing");
 			changed = 1;
-		}
+		} else
+			log_info("a CA key copied here was loaded");
 	}
 	if (changed == 1) {
 		/* Activated elsewhere: the nodes are due now, not later. */

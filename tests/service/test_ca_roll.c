@@ -734,6 +734,24 @@ issue_on(struct svc *s, struct fx *f, enum err_code *code)
 	return id;
 }
 
+/* Does instance b hold the key of the next CA (GET /v1/ca's has_key)? */
+static bool
+next_has_key(struct svc *b)
+{
+	struct svc_ca_view	v;
+	struct err		e;
+	bool			has = false;
+
+	err_clear(&e);
+	if (svc_ca_view(b, &v, &e) == -1)
+		fail_msg("view: %s", e.msg);
+	for (size_t i = 0; i < v.n; i++)
+		if (strcmp(v.ca[i].state, "next") == 0)
+			has = v.ca[i].has_key;
+	svc_ca_view_clear(&v);
+	return has;
+}
+
 /*
  * The documented way: ca-next.* copied to B between prepare and
  * activate; after A activates, B's watch renames its files and B
@@ -759,7 +777,11 @@ test_second_instance(void **state)
 	/* B writes the next CA's certificate from the row, not its key. */
 	snprintf(p, sizeof(p), "%s/ca-next.crt", dir);
 	assert_int_equal(stat(p, &st), 0);
+	assert_false(next_has_key(b));
 	copy_into(f, dir, "ca-next.key", "ca-next.key", 0400);
+	/* B's next tick loads the copied key (no generation change). */
+	(void)svc_tick(b);
+	assert_true(next_has_key(b));
 	activate_ok(f);
 	assert_int_equal(svc_ca_watch(b, &e), 1);
 	snprintf(p, sizeof(p), "%s/ca.key", dir);
