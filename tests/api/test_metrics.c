@@ -166,8 +166,9 @@ test_http_counters(void **state)
 static void
 test_node_series(void **state)
 {
-	struct svc_node_stat nodes[2] = { { "n1", 1795827600, { 0 } },
-	    { "down", 0, { 0 } } };
+	struct svc_node_stat nodes[2] = {
+	    { "n1", 1795827600, { 0 }, false },
+	    { "down", 0, { 0 }, true } };
 	struct svc_node_stats ns = { nodes, 2 };
 	struct api_metrics m;
 	struct err e;
