@@ -676,5 +676,7 @@ void	svc_node_stats_clear(struct svc_node_stats *st);
 /* The CAs (SPEC section 10): views, bundle, metrics; the rollover. */
 #include "svc_ca.h"
 #include "svc_roll.h"
+/* Pull mode: reports of pull nodes, the pull daemon's local steps. */
+#include "svc_report.h"
 
 #endif
