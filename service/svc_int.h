@@ -183,6 +183,14 @@ struct svc {
 	pthread_mutex_t	 nodes_mu;
 	struct svc_busy	*busy;		/* owned list */
 	int64_t		 nodes_due_at;
+	/*
+	 * Fleets (SPEC section 11): rotation.max_parallel, and the
+	 * rotations in flight in this process (pool.c) with the most
+	 * seen at once.
+	 */
+	int		 max_parallel;
+	atomic_int_fast64_t rot_inflight;
+	atomic_int_fast64_t rot_inflight_peak;
 
 	/* Audit retention (prune.c); audit_prune_at: scheduler only. */
 	int64_t		 audit_retention;	/* seconds */
