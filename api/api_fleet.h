@@ -20,49 +20,23 @@
 #define API_FLEET_BODY_REPORT	(16 * 1024)
 #define API_FLEET_BODY_FLAG	(4 * 1024)
 
-/* What a report says of the node (SPEC section 11). */
-enum api_report_kind {
-	API_REPORT_ROTATION,	/* succeeded, rolled_back or failed */
-	API_REPORT_CHECK,	/* "check": only the served serial */
-};
-
-/*
- * POST /v1/nodes/report, decoded and checked for shape.  Strings are
- * borrowed from root (owned here) or copied into the arrays.
- */
-struct api_report_body {
-	json_t			*root;
-	const char		*name;		/* NULL: the certificate's CN */
-	char			 host[256];	/* of "redis" */
-	int			 port;
-	const char		*group;		/* NULL: not given */
-	const char		*role;		/* "primary", "replica", NULL */
-	enum api_report_kind	 kind;
-	/*
-	 * kind ROTATION: status, old/new serial, times and steps (node
-	 * empty: the service fills it).  kind CHECK: all zero.
-	 */
-	struct rotation_rec	 rec;
-	char			 served_serial[RCA_SERIAL_HEX_MAX + 1];
-};
-
 /*
  * {"name"?, "redis": "host:port" | "[v6]:port", "group"?, "role"?:
  * "primary" | "replica", "status": "succeeded" | "rolled_back" |
  * "failed" | "check", "old_serial"?, "new_serial"?, "served_serial",
  * "started_at"?, "finished_at"?, "steps"?: [{"step", "ok",
- * "detail"}]}.  A rotation report (not "check") needs new_serial (but
- * for "failed"), started_at and finished_at (not before started_at);
- * a check carries no serial but served_serial, no times and no steps.
- * Serials are hex (lowercased, ERR_INVALID_REQUEST naming the field),
- * at most ROT_MAX_STEPS steps, each step name shorter than 24 bytes and
- * detail than 256.  Errors: ERR_INVALID_JSON, ERR_INVALID_REQUEST
- * naming the field.  On success b owns what api_report_body_free()
- * releases; on failure nothing is left.
+ * "detail"}]} into *out (plain data: nothing to free).  A rotation
+ * report (not "check") needs started_at and finished_at (not before
+ * it) and, unless it failed, new_serial; a check carries only
+ * served_serial.  Serials are hex (lowercased), name and group at most
+ * RCA_MAX_NODE_NAME bytes (their rules are the service's), at most
+ * ROT_MAX_STEPS steps, each step 1 to 23 of [a-z0-9_] and its detail
+ * under 256 bytes.  Errors: ERR_INVALID_JSON, ERR_INVALID_REQUEST
+ * naming the field, ERR_PAYLOAD_TOO_LARGE (over
+ * API_FLEET_BODY_REPORT).
  */
 int	api_decode_report(const char *body, size_t len,
-	    struct api_report_body *b, struct err *e);
-void	api_report_body_free(struct api_report_body *b);
+	    struct svc_node_report_req *out, struct err *e);
 
 /*
  * "host:port" or "[v6]:port" (a host of 1 to 255 bytes without
@@ -85,6 +59,13 @@ int	api_decode_empty_object(const char *body, size_t len, struct err *e);
  */
 int	api_decode_node_status(const char *s, enum node_status *out,
 	    struct err *e);
+
+/*
+ * Prometheus text of redisca_rotations_in_flight (metrics.c; the
+ * per-node redisca_node_drift{node} is among api_metrics_format()'s
+ * node series).  New string (free()), or NULL (no memory).
+ */
+char	*api_metrics_format_fleet(int64_t in_flight, size_t *len);
 
 /* Handlers (h_groups.c, h_report.c). */
 int	api_h_group_list(struct api_req *, struct api_resp *, struct err *);

@@ -15,15 +15,6 @@
 #include "rca_limits.h"
 #include "timeutil.h"
 
-void
-api_report_body_free(struct api_report_body *b)
-{
-	if (b == NULL)
-		return;
-	json_decref(b->root);
-	memset(b, 0, sizeof(*b));
-}
-
 /* A host: 1 to 255 printable bytes, no space, '/', '[' or ']'. */
 static bool
 host_ok(const char *h, size_t len)
@@ -139,9 +130,9 @@ step_name_ok(const char *s)
 	return true;
 }
 
-/* "steps": [{"step", "ok", "detail"}] of root into rec.  */
+/* "steps": [{"step", "ok", "detail"}] of root into r. */
 static int
-report_steps(json_t *root, struct rotation_rec *rec, struct err *e)
+report_steps(json_t *root, struct svc_node_report_req *r, struct err *e)
 {
 	static const struct api_field fields[] = {
 		{ "step", API_F_STRING, true },
@@ -160,7 +151,7 @@ report_steps(json_t *root, struct rotation_rec *rec, struct err *e)
 		return -1;
 	}
 	json_array_foreach(arr, i, v) {
-		struct rotation_step *st = &rec->steps[i];
+		struct rotation_step *st = &r->steps[i];
 		const char *name, *detail;
 
 		snprintf(prefix, sizeof(prefix), "steps[%zu].", i);
@@ -189,38 +180,8 @@ report_steps(json_t *root, struct rotation_rec *rec, struct err *e)
 		snprintf(st->detail, sizeof(st->detail), "%s", detail);
 		st->ok = json_is_true(json_object_get(v, "ok"));
 	}
-	rec->nsteps = i;
+	r->nsteps = json_array_size(arr);
 	return 0;
-}
-
-/* "status" into b->kind and b->rec.status. */
-static int
-report_status(json_t *root, struct api_report_body *b, struct err *e)
-{
-	static const struct {
-		const char		*name;
-		enum rotation_status	 st;
-	} kinds[] = {
-		{ "succeeded", ROT_SUCCEEDED },
-		{ "rolled_back", ROT_ROLLED_BACK },
-		{ "failed", ROT_FAILED },
-	};
-	const char *s = api_opt_string(root, "status");
-
-	if (strcmp(s, "check") == 0) {
-		b->kind = API_REPORT_CHECK;
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (strcmp(s, kinds[i].name) == 0) {
-			b->kind = API_REPORT_ROTATION;
-			b->rec.status = kinds[i].st;
-			return 0;
-		}
-	}
-	err_set(e, ERR_INVALID_REQUEST, "field 'status' must be succeeded, "
-	    "rolled_back, failed or check");
-	return -1;
 }
 
 /*
@@ -228,13 +189,13 @@ report_status(json_t *root, struct api_report_body *b, struct err *e)
  * failed, its new serial; a check nothing but the served serial.
  */
 static int
-report_complete(json_t *root, struct api_report_body *b, struct err *e)
+report_complete(json_t *root, const struct svc_node_report_req *r,
+    struct err *e)
 {
 	static const char *const rot_only[] = { "old_serial", "new_serial",
 	    "started_at", "finished_at", "steps" };
-	const struct rotation_rec *r = &b->rec;
 
-	if (b->kind == API_REPORT_CHECK) {
+	if (r->status == SVC_REPORT_CHECK) {
 		for (size_t i = 0; i < 5; i++) {
 			json_t *v = json_object_get(root, rot_only[i]);
 
@@ -257,44 +218,69 @@ report_complete(json_t *root, struct api_report_body *b, struct err *e)
 		    "before 'started_at'");
 		return -1;
 	}
-	if (r->status != ROT_FAILED && r->new_serial[0] == '\0') {
+	if (r->status != SVC_REPORT_FAILED && r->new_serial[0] == '\0') {
 		err_set(e, ERR_INVALID_REQUEST, "missing field 'new_serial'");
 		return -1;
 	}
 	return 0;
 }
 
-/* The scalar fields of b->root into b. */
+/* The optional string field name of root, 1 to max bytes, into out. */
 static int
-report_values(struct api_report_body *b, struct err *e)
+opt_copy(json_t *root, const char *name, char *out, size_t max,
+    struct err *e)
 {
-	json_t *root = b->root;
+	const char *s = api_opt_string(root, name);
 
-	b->name = api_opt_string(root, "name");
-	b->group = api_opt_string(root, "group");
-	b->role = api_opt_string(root, "role");
-	if (b->role != NULL && strcmp(b->role, "primary") != 0 &&
-	    strcmp(b->role, "replica") != 0) {
+	out[0] = '\0';
+	if (s == NULL)
+		return 0;
+	if (s[0] == '\0' || strlen(s) > max) {
+		err_set(e, ERR_INVALID_REQUEST, "field '%s' must be 1 to %zu "
+		    "bytes", name, max);
+		return -1;
+	}
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+/* The fields of root (checked for type) into r. */
+static int
+report_values(json_t *root, struct svc_node_report_req *r, struct err *e)
+{
+	const char *role = api_opt_string(root, "role");
+
+	if (role != NULL && strcmp(role, "primary") != 0 &&
+	    strcmp(role, "replica") != 0) {
 		err_set(e, ERR_INVALID_REQUEST, "field 'role' must be primary "
 		    "or replica");
 		return -1;
 	}
-	if (api_decode_hostport(api_opt_string(root, "redis"), "redis",
-	    b->host, sizeof(b->host), &b->port, e) == -1 ||
-	    report_status(root, b, e) == -1 ||
-	    opt_serial(root, "served_serial", b->served_serial, e) == -1 ||
-	    opt_serial(root, "old_serial", b->rec.old_serial, e) == -1 ||
-	    opt_serial(root, "new_serial", b->rec.new_serial, e) == -1 ||
-	    opt_time(root, "started_at", &b->rec.started_at, e) == -1 ||
-	    opt_time(root, "finished_at", &b->rec.finished_at, e) == -1 ||
-	    report_steps(root, &b->rec, e) == -1)
+	if (role != NULL)
+		snprintf(r->role, sizeof(r->role), "%s", role);
+	if (svc_report_status_parse(api_opt_string(root, "status"),
+	    &r->status) == -1) {
+		err_set(e, ERR_INVALID_REQUEST, "field 'status' must be "
+		    "succeeded, rolled_back, failed or check");
 		return -1;
-	return report_complete(root, b, e);
+	}
+	if (opt_copy(root, "name", r->name, RCA_MAX_NODE_NAME, e) == -1 ||
+	    opt_copy(root, "group", r->group, RCA_MAX_NODE_NAME, e) == -1 ||
+	    api_decode_hostport(api_opt_string(root, "redis"), "redis",
+	    r->host, sizeof(r->host), &r->port, e) == -1 ||
+	    opt_serial(root, "served_serial", r->served_serial, e) == -1 ||
+	    opt_serial(root, "old_serial", r->old_serial, e) == -1 ||
+	    opt_serial(root, "new_serial", r->new_serial, e) == -1 ||
+	    opt_time(root, "started_at", &r->started_at, e) == -1 ||
+	    opt_time(root, "finished_at", &r->finished_at, e) == -1 ||
+	    report_steps(root, r, e) == -1)
+		return -1;
+	return report_complete(root, r, e);
 }
 
 int
-api_decode_report(const char *body, size_t len, struct api_report_body *out,
-    struct err *e)
+api_decode_report(const char *body, size_t len,
+    struct svc_node_report_req *out, struct err *e)
 {
 	static const struct api_field fields[] = {
 		{ "name", API_F_STRING, false },
@@ -309,30 +295,25 @@ api_decode_report(const char *body, size_t len, struct api_report_body *out,
 		{ "finished_at", API_F_STRING, false },
 		{ "steps", API_F_ARRAY, false },
 	};
-	struct api_report_body *b = NULL;
+	json_t *root = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if ((b = calloc(1, sizeof(*b))) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
 	if (len > API_FLEET_BODY_REPORT) {
 		err_set(e, ERR_PAYLOAD_TOO_LARGE, "body over %d bytes",
 		    API_FLEET_BODY_REPORT);
 		goto out;
 	}
-	if (api_json_load(body, len, &b->root, e) == -1 ||
-	    api_check_fields(b->root, "", fields,
+	if (api_json_load(body, len, &root, e) == -1 ||
+	    api_check_fields(root, "", fields,
 	    sizeof(fields) / sizeof(fields[0]), e) == -1 ||
-	    report_values(b, e) == -1)
+	    report_values(root, out, e) == -1)
 		goto out;
-	*out = *b;
-	b->root = NULL;
 	rc = 0;
 out:
-	api_report_body_free(b);
-	free(b);
+	json_decref(root);
+	if (rc == -1)
+		memset(out, 0, sizeof(*out));
 	return rc;
 }
 
