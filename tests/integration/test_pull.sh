@@ -169,8 +169,14 @@ expect_status 200 "GET /v1/nodes/pull-1"
 [ "$(jb .served_serial)" = "$S1" ] || die "served_serial $(jb .served_serial)"
 [ "$(jb '.last_report_at // ""')" != "" ] || die "no last_report_at"
 [ "$(jb .status)" = ok ] || die "status $(jb .status), want ok"
+for i in $(seq 1 20); do
+	[ "$(jb '.role // ""')" = primary ] && break
+	sleep 0.25
+	adm GET /v1/nodes/pull-1
+done
+[ "$(jb '.role // ""')" = primary ] || die "role $(jb .role), want primary"
 schema_check Node "$T/body" "GET /v1/nodes/pull-1"
-ok "GET /v1/nodes/pull-1: mode pull, group cache, served $S1, last report set"
+ok "GET /v1/nodes/pull-1: mode pull, group cache, role primary (check-in), served $S1, last report set"
 audited node.report ok pull-1
 ok "node.report audited"
 grep -q -- "$PW" "$T/daemon.log" "$T/daemon.out" &&
