@@ -247,6 +247,9 @@ expect_message_has served_serial
 rep p1 "$(jq -c '.redis = "nohost"' <<< "$CHECK")"
 expect_error 400 invalid_request "report with redis not host:port"
 expect_message_has redis
+rep p1 "$(jq -c '.group = "Bad_G"' <<< "$CHECK")"
+expect_error 400 invalid_request "report with a bad group"
+expect_message_has group
 rep p1 "$(jq -c '.status = "done"' <<< "$CHECK")"
 expect_error 400 invalid_request "report with an unknown status"
 expect_message_has status
