@@ -169,8 +169,18 @@ steps_json(const struct rotation_rec *rec)
 	return a;
 }
 
+/* Set key to s in r, or to null when s is "" (unknown). */
+static int
+set_serial(json_t *r, const char *key, const char *s, bool null_ok)
+{
+	if (s[0] == '\0')
+		return null_ok ? json_object_set_new(r, key, json_null()) : 0;
+	return json_object_set_new(r, key, json_string(s));
+}
+
 /*
  * The report's body (new, free()): status "check" when rec is NULL.
+ * Serials that are not known ("") are left out (served_serial: null).
  */
 static char *
 report_body(const struct enroll_opts *o, const char *status,
@@ -180,20 +190,20 @@ report_body(const struct enroll_opts *o, const char *status,
 	json_t *r;
 	char *body = NULL;
 
-	r = json_pack("{s:s, s:s, s:s, s:s}", "name", o->names.cn,
-	    "redis", o->redis, "status", status, "served_serial", served);
-	if (r == NULL)
-		return NULL;
+	r = json_pack("{s:s, s:s, s:s}", "name", o->names.cn,
+	    "redis", o->redis, "status", status);
+	if (r == NULL || set_serial(r, "served_serial", served, true) == -1)
+		goto out;
 	if (o->group != NULL &&
 	    json_object_set_new(r, "group", json_string(o->group)) == -1)
 		goto out;
 	if (rec != NULL) {
 		tu_format(rec->started_at, st);
 		tu_format(rec->finished_at, fi);
-		if (json_object_set_new(r, "old_serial",
-		    json_string(rec->old_serial)) == -1 ||
-		    json_object_set_new(r, "new_serial",
-		    json_string(rec->new_serial)) == -1 ||
+		if (set_serial(r, "old_serial", rec->old_serial, false) ==
+		    -1 ||
+		    set_serial(r, "new_serial", rec->new_serial, false) ==
+		    -1 ||
 		    json_object_set_new(r, "started_at", json_string(st)) ==
 		    -1 ||
 		    json_object_set_new(r, "finished_at", json_string(fi)) ==

@@ -125,10 +125,11 @@ int	svc_pull_served(const struct svc_pull_opts *o,
  * verify_serial (a NEW TLS connection presenting o->cert_file/key_file,
  * anchors o->ca_file: the served serial must be rec->new_serial, and
  * PING must answer).  When config_set or verify_serial fails: rollback
- * (restore(arg), then CONFIG SET the same paths again, now holding the
- * previous files) and rec->status ROT_ROLLED_BACK (ROT_FAILED when the
- * rollback failed too, or no connection was made).  ROT_SUCCEEDED
- * otherwise.  rec->finished_at is set.  Returns 0 on success, -1 (e:
+ * (restore(arg), CONFIG SET the same paths again, now holding the
+ * previous files, and a new connection must see rec->old_serial
+ * served) and rec->status ROT_ROLLED_BACK; ROT_FAILED when Redis does
+ * not serve rec->old_serial then (or it is ""), or no connection was
+ * made.  ROT_SUCCEEDED otherwise.  rec->finished_at is set.  Returns 0 on success, -1 (e:
  * the first failure) otherwise.
  */
 int	svc_pull_load(const struct svc_pull_opts *o, struct rotation_rec *rec,

@@ -366,6 +366,8 @@ test_pull_load_and_rollback(void **state)
 	rc.path[1] = nkey;
 	rc.pem[1] = c1.private_key_pem;
 	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.old_serial, sizeof(rec.old_serial), "%s",
+	    c1.cert.serial);
 	snprintf(rec.new_serial, sizeof(rec.new_serial), "%s",
 	    c2.cert.serial);
 	assert_int_equal(svc_pull_load(&o, &rec, restore, &rc, &e), -1);
