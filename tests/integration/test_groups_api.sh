@@ -259,8 +259,9 @@ expect_message_has extra
 rep p1 "$(jq -c '.new_serial = "ab"' <<< "$CHECK")"
 expect_error 400 invalid_request "a check-in with a new serial"
 expect_message_has new_serial
-rep p1 "$(jq -c 'del(.served_serial)' <<< "$CHECK")"
-expect_error 400 invalid_request "report without served_serial"
+rep p1 "$(jq -c 'del(.redis)' <<< "$CHECK")"
+expect_error 400 invalid_request "report without redis"
+expect_message_has redis
 rep p1 "$(jq -cn --arg s "$S1" --arg t "$T0" --arg r "127.0.0.1:$RP" \
     '{redis: $r, status: "succeeded", new_serial: $s, served_serial: $s,
       started_at: $t, finished_at: $t,
