@@ -689,5 +689,7 @@ void	svc_node_stats_clear(struct svc_node_stats *st);
 #include "svc_roll.h"
 /* Fleets (SPEC section 11): groups, drift, the scheduler's figures. */
 #include "svc_fleet.h"
+/* Pull mode: reports of pull nodes, the pull daemon's local steps. */
+#include "svc_report.h"
 
 #endif
