@@ -184,7 +184,7 @@ set_serial(json_t *r, const char *key, const char *s, bool null_ok)
  */
 static char *
 report_body(const struct enroll_opts *o, const char *status,
-    const struct rotation_rec *rec, const char *served)
+    const struct rotation_rec *rec, const char *served, const char *role)
 {
 	char st[RCA_TIME_STR], fi[RCA_TIME_STR];
 	json_t *r;
@@ -196,6 +196,9 @@ report_body(const struct enroll_opts *o, const char *status,
 		goto out;
 	if (o->group != NULL &&
 	    json_object_set_new(r, "group", json_string(o->group)) == -1)
+		goto out;
+	if (role[0] != '\0' &&
+	    json_object_set_new(r, "role", json_string(role)) == -1)
 		goto out;
 	if (rec != NULL) {
 		tu_format(rec->started_at, st);
@@ -297,8 +300,8 @@ enroll_redis_apply(const struct enroll_opts *o, struct enroll_cert *cert,
 		log_error("enroll: loading %s into Redis %s: %s (%s)",
 		    cert->serial, o->redis, e->msg,
 		    rotation_status_name(rec.status));
-		if (rec.status == ROT_ROLLED_BACK &&
-		    enroll_load_state(o->out, &back, e) == 0) {
+		/* What is on disk now (restored or not) is what we hold. */
+		if (enroll_load_state(o->out, &back, e) == 0) {
 			enroll_cert_clear(cert);
 			*cert = back;
 		}
@@ -308,7 +311,7 @@ enroll_redis_apply(const struct enroll_opts *o, struct enroll_cert *cert,
 	enroll_pull_clear(p);
 	p->pending = report_body(o, rotation_status_name(rec.status), &rec,
 	    rec.status == ROT_SUCCEEDED ? rec.new_serial :
-	    rec.status == ROT_ROLLED_BACK ? rec.old_serial : "");
+	    rec.status == ROT_ROLLED_BACK ? rec.old_serial : "", "");
 	flush_pending(o, p);
 	return rc;
 }
@@ -317,7 +320,7 @@ void
 enroll_redis_checkin(const struct enroll_opts *o,
     const struct enroll_cert *cert, bool ca_changed, struct enroll_pull *p)
 {
-	char served[RCA_SERIAL_HEX_MAX + 1] = "";
+	char served[RCA_SERIAL_HEX_MAX + 1] = "", role[16] = "";
 	struct err e = { ERR_OK, "" };
 	struct pull_paths pp;
 	struct svc_pull_opts po;
@@ -332,9 +335,9 @@ enroll_redis_checkin(const struct enroll_opts *o,
 		log_info("enroll: Redis %s loaded the new trust bundle",
 		    o->redis);
 	flush_pending(o, p);
-	if (svc_pull_served(&po, served, &e) == -1)
+	if (svc_pull_served(&po, served, role, &e) == -1)
 		log_warn("enroll: Redis %s: %s", o->redis, e.msg);
-	if ((body = report_body(o, "check", NULL, served)) == NULL)
+	if ((body = report_body(o, "check", NULL, served, role)) == NULL)
 		return;
 	(void)send_report(o, body);
 	free(body);
@@ -351,7 +354,7 @@ enroll_redis_start(const struct enroll_opts *o, struct enroll_cert *cert,
 
 	if (o->redis == NULL || pull_opts(o, cert, &pp, &po, &e) == -1)
 		return;
-	if (svc_pull_served(&po, served, &e) == 0 &&
+	if (svc_pull_served(&po, served, NULL, &e) == 0 &&
 	    strcmp(served, cert->serial) == 0)
 		return;
 	log_info("enroll: Redis %s serves %s, not %s: loading it", o->redis,

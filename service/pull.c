@@ -132,16 +132,26 @@ out:
 
 int
 svc_pull_served(const struct svc_pull_opts *o,
-    char served[RCA_SERIAL_HEX_MAX + 1], struct err *e)
+    char served[RCA_SERIAL_HEX_MAX + 1], char role[16], struct err *e)
 {
+	struct rds_role_info ri;
+	struct err re = { ERR_OK, "" };
 	struct rds_conn *c;
 	int rc = -1;
 
 	served[0] = '\0';
+	if (role != NULL)
+		role[0] = '\0';
 	if ((c = pull_connect(o, o->client_cert, o->client_key, e)) == NULL)
 		return -1;
-	if (rds_ping(c, e) == 0 && rds_peer_serial(c, served, e) == 0)
-		rc = 0;
+	if (rds_ping(c, e) == -1 || rds_peer_serial(c, served, e) == -1)
+		goto out;
+	/* The role is a bonus: a user without +info still checks in. */
+	if (role != NULL && rds_role_read(c, &ri, &re) == 0 &&
+	    ri.role != RDS_ROLE_UNKNOWN)
+		snprintf(role, 16, "%s", rds_role_name(ri.role));
+	rc = 0;
+out:
 	rds_close(c);
 	return rc;
 }

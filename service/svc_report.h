@@ -112,10 +112,13 @@ int	svc_pull_password(const struct svc_pull_opts *o, char **out,
 /*
  * A live check: a TLS connection to o's Redis (anchors o->ca_file,
  * client pair o->client_cert/key, AUTH), PING, and the serial it
- * serves into served.  Errors: ERR_NET, ERR_CRYPTO, ERR_IO.
+ * serves into served; role (may be NULL) gets "primary", "replica" or
+ * "" (unknown, or INFO not allowed).  Errors: ERR_NET, ERR_CRYPTO,
+ * ERR_IO.
  */
 int	svc_pull_served(const struct svc_pull_opts *o,
-	    char served[RCA_SERIAL_HEX_MAX + 1], struct err *e);
+	    char served[RCA_SERIAL_HEX_MAX + 1], char role[16],
+	    struct err *e);
 
 /*
  * Load the files just written into Redis and prove it serves them:
