@@ -186,8 +186,8 @@ struct api_node_body {
 };
 
 /*
- * {"name", "host", "port", "server_name"?, "sans"?: {"dns", "ip"},
- * "cert_dir", "cert_file"?, "key_file"?, "ca_file"?, "profile"?,
+ * {"name", "group"?, "host", "port", "server_name"?, "sans"?: {"dns",
+ * "ip"}, "cert_dir", "cert_file"?, "key_file"?, "ca_file"?, "profile"?,
  * "ttl"?, "auth"?: {"username"?, "password_file"?}}.  The values
  * themselves are checked by svc_node_create().  Errors as the decoders
  * above.

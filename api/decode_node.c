@@ -53,7 +53,7 @@ node_objects(struct api_node_body *b, struct err *e)
 }
 
 /*
- * {"name", "host", "port", "server_name"?, "sans"?: {"dns", "ip"},
+ * {"name", "group"?, "host", "port", "server_name"?, "sans"?: {"dns", "ip"},
  * "cert_dir", "cert_file"?, "key_file"?, "ca_file"?, "profile"?,
  * "ttl"?, "auth"?: {"username"?, "password_file"?}}.  The values
  * themselves are checked by svc_node_create().
@@ -64,6 +64,7 @@ api_decode_node(const char *body, size_t len, struct api_node_body *out,
 {
 	static const struct api_field fields[] = {
 		{ "name", API_F_STRING, true },
+		{ "group", API_F_STRING, false },
 		{ "host", API_F_STRING, true },
 		{ "port", API_F_INTEGER, true },
 		{ "server_name", API_F_STRING, false },
@@ -96,6 +97,13 @@ api_decode_node(const char *body, size_t len, struct api_node_body *out,
 	}
 	b.req.port = (int)port;
 	b.req.name = api_opt_string(b.root, "name");
+	/* POST /v1/nodes/report is a literal path beside /v1/nodes/{name}. */
+	if (strcmp(b.req.name, "report") == 0) {
+		err_set(e, ERR_INVALID_REQUEST, "field 'name': 'report' is "
+		    "reserved");
+		goto out;
+	}
+	b.req.group = api_opt_string(b.root, "group");
 	b.req.host = api_opt_string(b.root, "host");
 	b.req.server_name = api_opt_string(b.root, "server_name");
 	b.req.cert_dir = api_opt_string(b.root, "cert_dir");

@@ -279,6 +279,12 @@ api_enc_node(const struct svc_node_view *v)
 	if (n->ttl > 0)
 		tu_format_duration(n->ttl, ttl);
 	put(o, "name", json_string(n->name), &ok);
+	put(o, "group", json_string(n->group[0] != '\0' ? n->group :
+	    n->name), &ok);
+	put(o, "mode", json_string(node_mode_name(n->mode)), &ok);
+	put(o, "role", strcmp(n->role, "primary") == 0 ||
+	    strcmp(n->role, "replica") == 0 ? json_string(n->role) :
+	    json_null(), &ok);
 	put(o, "host", json_string(n->host), &ok);
 	put(o, "port", json_integer(n->port), &ok);
 	put(o, "server_name", strict_or_null(n->server_name), &ok);
@@ -291,13 +297,16 @@ api_enc_node(const struct svc_node_view *v)
 	put(o, "ttl", n->ttl > 0 ? json_string(ttl) : json_null(), &ok);
 	put(o, "auth", auth, &ok);
 	put(o, "current_serial", strict_or_null(n->current_serial), &ok);
+	put(o, "served_serial", strict_or_null(n->served_serial), &ok);
 	put(o, "not_after", time_or_null(n->not_after), &ok);
 	put(o, "expires_in_seconds", n->not_after != 0 ?
 	    json_integer((json_int_t)v->expires_in_seconds) : json_null(),
 	    &ok);
 	put(o, "status", json_string(svc_node_status_name(v->status)), &ok);
+	put(o, "drift_since", time_or_null(n->drift_since), &ok);
 	put(o, "last_rotation", v->has_last_rotation ?
 	    api_enc_rotation(&v->last_rotation) : json_null(), &ok);
+	put(o, "last_report_at", time_or_null(n->last_report_at), &ok);
 	put(o, "created_at", time_or_null(n->created_at), &ok);
 	if (!ok) {
 		json_decref(o);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_priv.h"
+#include "api_fleet.h"
 
 /* The {name} path parameter: refused shapes are simply not found. */
 static const char *
@@ -71,22 +71,29 @@ out:
 	return rc;
 }
 
-/* GET /v1/nodes?limit&after.  200 {"items", "next"}; 400
- * invalid_request; 401; 403; 500. */
+/*
+ * GET /v1/nodes?limit&after&status.  200 {"items", "next"} (with a
+ * status, a page may be short while "next" is set); 400
+ * invalid_request; 401; 403; 500.
+ */
 int
 api_h_node_list(struct api_req *r, struct api_resp *out, struct err *e)
 {
 	struct svc_node_view	*list = NULL;
 	char			 next[RCA_MAX_NODE_NAME + 1] = "";
 	const char		*after;
+	enum node_status	 st;
 	size_t			 limit, n = 0;
 	int			 rc = -1;
 
 	if (api_decode_limit(api_query(r, "limit"), &limit, e) == -1 ||
 	    api_decode_after(api_query(r, "after"), name_fits, &after,
-	    e) == -1)
+	    e) == -1 ||
+	    api_decode_node_status(api_query(r, "status"), &st, e) == -1)
 		goto out;
-	if (svc_node_list(r->svc, after, limit, &list, &n, next, e) == -1)
+	if (st == NODE_STATUS__MAX ? svc_node_list(r->svc, after, limit,
+	    &list, &n, next, e) == -1 : svc_node_list_status(r->svc, st,
+	    after, limit, &list, &n, next, e) == -1)
 		goto out;
 	rc = api_resp_json(out, 200, api_enc_page(list, n, sizeof(*list),
 	    enc_node_item, NULL, next), e);

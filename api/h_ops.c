@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api_ca.h"
+#include "api_fleet.h"
 #include "log.h"
 
 /* GET /healthz.  200 {"status": "ok"}; 500 (out of memory). */
@@ -39,6 +40,27 @@ api_h_readyz(struct api_req *r, struct api_resp *out, struct err *e)
 }
 
 /*
+ * more (more_len bytes, new; freed) appended to text (len bytes; a new
+ * string, freed on failure): NULL when out of memory.
+ */
+static char *
+append_text(char *text, size_t *len, char *more, size_t more_len)
+{
+	char *both;
+
+	if (more == NULL || (both = realloc(text, *len + more_len + 1)) ==
+	    NULL) {
+		free(more);
+		free(text);
+		return NULL;
+	}
+	memcpy(both + *len, more, more_len + 1);
+	*len += more_len;
+	free(more);
+	return both;
+}
+
+/*
  * The CA series appended to text (len bytes; a new string, freed on
  * failure): NULL when out of memory.  Without the service's figures
  * they are left out.
@@ -48,8 +70,8 @@ append_ca_metrics(struct svc *s, char *text, size_t *len)
 {
 	struct api_ca_metrics cm = { NULL, 0, 0 };
 	struct svc_ca_metric *cas = NULL;
-	char *ca_text, *both;
-	size_t ca_len;
+	char *ca_text;
+	size_t ca_len = 0;
 	struct err se;
 
 	err_clear(&se);
@@ -60,25 +82,18 @@ append_ca_metrics(struct svc *s, char *text, size_t *len)
 	cm.cas = cas;
 	ca_text = api_metrics_format_ca(&cm, &ca_len);
 	free(cas);
-	if (ca_text == NULL || (both = realloc(text, *len + ca_len + 1)) ==
-	    NULL) {
-		free(ca_text);
-		free(text);
-		return NULL;
-	}
-	memcpy(both + *len, ca_text, ca_len + 1);
-	*len += ca_len;
-	free(ca_text);
-	return both;
+	return append_text(text, len, ca_text, ca_len);
 }
 
 /*
  * GET /metrics.  200 Prometheus text 0.0.4: the service's series, the
  * HTTP ones, redisca_node_cert_expiry_timestamp_seconds{node} and
- * redisca_rotations_total{node,status}, the instance's
- * redisca_scheduler_leader and redisca_db_up, then the CAs'
+ * redisca_rotations_total{node,status} and redisca_node_drift{node}
+ * (every node, pull ones too), the instance's redisca_scheduler_leader
+ * and redisca_db_up, then the CAs'
  * redisca_ca_expiry_timestamp_seconds{ca,state}, redisca_ca_info and
- * redisca_ca_bundle_nodes_stale; 500 (out of memory).
+ * redisca_ca_bundle_nodes_stale, and redisca_rotations_in_flight; 500
+ * (out of memory).
  */
 int
 api_h_metrics(struct api_req *r, struct api_resp *out, struct err *e)
@@ -107,6 +122,13 @@ api_h_metrics(struct api_req *r, struct api_resp *out, struct err *e)
 	svc_node_stats_clear(&ns);
 	if (text != NULL)
 		text = append_ca_metrics(r->svc, text, &len);
+	if (text != NULL) {
+		size_t flen = 0;
+		char *fleet = api_metrics_format_fleet(
+		    svc_rotations_in_flight(r->svc), &flen);
+
+		text = append_text(text, &len, fleet, flen);
+	}
 	if (text == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return -1;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api_ca.h"
+#include "api_fleet.h"
 
 static const unsigned codes[API_NCODES - 1] = {
 	200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415, 422,
@@ -213,6 +214,12 @@ format_nodes(struct out *o, const struct svc_node_stats *ns)
 			    "status=\"%s\"} %" PRId64 "\n", ns->nodes[i].node,
 			    rotation_status_name(shown[k]),
 			    ns->nodes[i].rotations[shown[k]]);
+	header(o, "redisca_node_drift", "gauge",
+	    "1 while the node serves another certificate than the recorded "
+	    "one.");
+	for (i = 0; i < ns->nnodes; i++)
+		emit(o, "redisca_node_drift{node=\"%s\"} %d\n",
+		    ns->nodes[i].node, ns->nodes[i].drift ? 1 : 0);
 }
 
 /* Route i's path is the first of its kind in the table (or unmatched). */
@@ -342,6 +349,26 @@ api_metrics_format(const struct api_metrics *m, const struct api_route *t,
 		format_nodes(&o, ns);
 	if (h != NULL)
 		format_health(&o, h);
+	if (o.failed) {
+		free(o.buf);
+		return NULL;
+	}
+	*len = o.len;
+	return o.buf;
+}
+
+char *
+api_metrics_format_fleet(int64_t in_flight, size_t *len)
+{
+	struct out o = { 0 };
+
+	o.cap = 256;
+	if ((o.buf = malloc(o.cap)) == NULL)
+		return NULL;
+	o.buf[0] = '\0';
+	header(&o, "redisca_rotations_in_flight", "gauge",
+	    "Node rotations running now on this instance.");
+	emit(&o, "redisca_rotations_in_flight %" PRId64 "\n", in_flight);
 	if (o.failed) {
 		free(o.buf);
 		return NULL;

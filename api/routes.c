@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api_ca.h"
+#include "api_fleet.h"
 #include "rca_limits.h"
 
 #define KB		1024
@@ -59,6 +60,14 @@ static const struct api_route routes[] = {
 	    AUTH_ADMIN, "node.check", false },
 	{ M_GET, "/v1/nodes/{name}/redis.conf", api_h_node_conf, 0,
 	    AUTH_ADMIN, NULL, false },
+	/* Fleets (SPEC section 11, h_groups.c, h_report.c): a pull
+	 * node's report by its client certificate (HTTPS listener only). */
+	{ M_POST, "/v1/nodes/report", api_h_node_report,
+	    API_FLEET_BODY_REPORT, AUTH_MTLS, "node.report", false },
+	{ M_GET, "/v1/groups", api_h_group_list, 0,
+	    AUTH_ADMIN, NULL, false },
+	{ M_POST, "/v1/groups/{group}/rotate", api_h_group_rotate,
+	    API_FLEET_BODY_FLAG, AUTH_ADMIN, "group.rotate", false },
 	/* CAs, the trust bundle and the CRLs: public. */
 	{ M_GET, "/v1/ca", api_h_ca, 0, AUTH_PUBLIC, NULL, true },
 	{ M_GET, "/v1/ca.pem", api_h_ca_pem, 0, AUTH_PUBLIC, NULL, true },

@@ -117,3 +117,25 @@ rotation_status_name(enum rotation_status s)
 {
 	return (unsigned)s < ROT_STATUS__MAX ? rot_names[s] : "unknown";
 }
+
+static const char *const node_mode_names[NODE_MODE__MAX] = {
+	[NODE_MODE_PUSH] = "push",
+	[NODE_MODE_PULL] = "pull",
+};
+
+const char *
+node_mode_name(enum node_mode m)
+{
+	return (unsigned)m < NODE_MODE__MAX ? node_mode_names[m] : "unknown";
+}
+
+int
+node_mode_parse(const char *s, enum node_mode *out)
+{
+	for (int i = 0; s != NULL && i < NODE_MODE__MAX; i++)
+		if (strcmp(s, node_mode_names[i]) == 0) {
+			*out = (enum node_mode)i;
+			return 0;
+		}
+	return -1;
+}

@@ -117,6 +117,17 @@ struct audit_rec {
 
 /* ---- nodes and rotations (SPEC section 6) ---- */
 
+/* Who renews a node's certificate (SPEC section 11). */
+enum node_mode {
+	NODE_MODE_PUSH,	/* "push": the CA rotates it over TLS */
+	NODE_MODE_PULL,	/* "pull": enroll --daemon --redis on its host */
+	NODE_MODE__MAX
+};
+
+/* "push", "pull" ("unknown" out of range); parse: -1 when unknown. */
+const char *node_mode_name(enum node_mode m);
+int	node_mode_parse(const char *s, enum node_mode *out);
+
 struct node_rec {
 	char		name[RCA_MAX_NODE_NAME + 1];
 	char		host[256];
@@ -137,6 +148,20 @@ struct node_rec {
 	int		failures;	/* consecutive failed rotations */
 	int64_t		next_attempt_at;	/* scheduler backoff; 0 */
 	int64_t		created_at;
+	/*
+	 * Fleets (migration 6).  group: the effective group, the node's own
+	 * name when none was given (stored as '' then; db_node_insert()
+	 * stores '' for "" or the name itself).
+	 */
+	char		group[RCA_MAX_NODE_NAME + 1];
+	enum node_mode	mode;
+	char		role[16];	/* "primary", "replica", "" unknown */
+	int64_t		role_at;	/* when role was seen; 0 never */
+	/* serial the node served at its last check or report; "" */
+	char		served_serial[RCA_SERIAL_HEX_MAX + 1];
+	int64_t		served_at;	/* 0: never */
+	int64_t		drift_since;	/* 0: no drift; else first seen */
+	int64_t		last_report_at;	/* pull: last report; 0 never */
 };
 
 void	node_rec_clear(struct node_rec *r);

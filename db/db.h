@@ -369,7 +369,13 @@ void	db_audit_list_free(struct audit_rec *list, size_t n);
 
 /* ---- nodes and rotations ---- */
 
-/* Errors: ERR_ALREADY_EXISTS, ERR_DB. */
+/*
+ * Stores n's columns, group and mode included (group "" or equal to the
+ * name is stored as ''; read back as the name).  role, served_serial,
+ * drift_since and last_report_at are stored as given (normally zero).
+ * Errors: ERR_ALREADY_EXISTS, ERR_INVALID_REQUEST (mode out of range),
+ * ERR_DB.
+ */
 int	db_node_insert(struct db *db, const struct node_rec *n,
 	    const struct audit_rec *a, struct err *e);
 /* Errors: ERR_NOT_FOUND, ERR_DB. */
@@ -380,6 +386,65 @@ int	db_node_list(struct db *db, const char *after, size_t limit,
 	    struct node_rec **out, size_t *n,
 	    char next[RCA_MAX_NODE_NAME + 1], struct err *e);
 void	db_node_list_free(struct node_rec *list, size_t n);
+
+/* Which nodes db_node_list_filter() lists; zeroed: all of them. */
+struct db_node_filter {
+	bool	drift;		/* only drifting nodes (drift_since != 0) */
+};
+/*
+ * As db_node_list(), only the nodes f selects (f NULL: all), paged the
+ * same way (name order, next = last name when more follow).  The drift
+ * filter walks a partial index of the drifting nodes only.
+ */
+int	db_node_list_filter(struct db *db, const struct db_node_filter *f,
+	    const char *after, size_t limit, struct node_rec **out,
+	    size_t *n, char next[RCA_MAX_NODE_NAME + 1], struct err *e);
+
+/*
+ * What a check of a node saw (SPEC section 11): role (NULL: keep;
+ * "primary", "replica" or "" unknown) with role_at = now, and
+ * served_serial (NULL: keep; "" none) with served_at = now.  Drift is
+ * served_serial != '' && current_serial != '' && served != current:
+ * drift_since is set to now when it begins (and then kept), 0 when it
+ * ends.  *drift_change (may be NULL) is +1 when drift began, -1 when it
+ * ended, 0 otherwise.  on_drift (may be NULL) is appended to the audit
+ * log in the same transaction, only when drift begins.
+ * Errors: ERR_NOT_FOUND, ERR_INVALID_REQUEST (bad role or serial), ERR_DB.
+ */
+int	db_node_observe(struct db *db, const char *name, const char *role,
+	    int64_t now, const char *served_serial, int *drift_change,
+	    const struct audit_rec *on_drift, struct err *e);
+
+/* The members of effective group `group`, by name.  Free with
+ * db_node_list_free(); none: *n = 0 (not an error).  Errors: ERR_DB. */
+int	db_node_group_list(struct db *db, const char *group,
+	    struct node_rec **out, size_t *n, struct err *e);
+/* The distinct effective groups, sorted.  *groups new: free with
+ * db_node_names_free().  Errors: ERR_DB. */
+int	db_node_groups(struct db *db, char ***groups, size_t *n,
+	    struct err *e);
+
+/*
+ * A pull node's report, in one transaction: upsert the node from pull
+ * (name, host, port, profile, group; mode pull; a new row otherwise
+ * zero), ERR_CONFLICT when a push node has that name; when rec is not
+ * NULL (a renewal; NULL: a check-in), insert it and its steps as a
+ * rotation of that node (rec->node must be the name) and, like the
+ * scheduler after a rotation: on ROT_SUCCEEDED current_serial =
+ * rec->new_serial, not_after = pull->not_after, failures = 0,
+ * next_attempt_at = 0; on rolled_back/failed failures + 1 and
+ * next_attempt_at = pull->next_attempt_at; last_rotation_id = its id.
+ * Then served_serial (NULL: keep) with served_at = now, last_report_at
+ * = now, pull->role ("" keeps the stored role) and drift exactly as
+ * db_node_observe() (*drift_change, may be NULL).  a (may be NULL) is
+ * appended in the same transaction.
+ * Errors: ERR_CONFLICT, ERR_INVALID_REQUEST (bad record), ERR_DB.
+ */
+int	db_node_report(struct db *db, const struct node_rec *pull,
+	    const struct rotation_rec *rec, const char *served_serial,
+	    int64_t now, int *drift_change, const struct audit_rec *a,
+	    struct err *e);
+
 /* Deletes the node and its rotations.  Errors: ERR_NOT_FOUND, ERR_DB. */
 int	db_node_delete(struct db *db, const char *name,
 	    const struct audit_rec *a, struct err *e);

@@ -187,6 +187,39 @@ int	rds_peer_cert_der(const struct rds_conn *c, unsigned char **der,
 const char *rds_conn_protocol(const struct rds_conn *c);
 const char *rds_conn_cipher(const struct rds_conn *c);
 
+/* ---- replication role (SPEC section 11) ---- */
+
+enum rds_role {
+	RDS_ROLE_UNKNOWN,
+	RDS_ROLE_PRIMARY,	/* role:master / flags master */
+	RDS_ROLE_REPLICA,	/* role:slave / flags slave */
+	RDS_ROLE__MAX
+};
+
+/* "unknown", "primary", "replica" (the names db_node_observe takes). */
+const char *rds_role_name(enum rds_role r);
+
+/* What a node said of its place in replication.  Plain data. */
+struct rds_role_info {
+	enum rds_role	role;
+	bool		cluster;	/* cluster_enabled:1 */
+	char		primary_host[256];	/* replica: master_host */
+	int		primary_port;		/* replica: master_port */
+	int		connected_replicas;	/* primary */
+	bool		link_up;	/* replica: master_link_status:up */
+};
+
+/*
+ * Read c's role: INFO replication, then INFO cluster and, when
+ * cluster_enabled:1, CLUSTER NODES, whose "myself" line's flags
+ * (master/slave) decide the role.  Every reply is bounded (the
+ * connection's cap) and parsed by redis/role.h's pure parsers.
+ * Errors: ERR_NET (I/O, an error reply such as NOAUTH/NOPERM, a reply
+ * that is not a bulk string or does not parse).
+ */
+int	rds_role_read(struct rds_conn *c, struct rds_role_info *out,
+	    struct err *e);
+
 /* ---- probes for the TLS audit ---- */
 
 #define RDS_PROBE_TEXT_MAX	128

@@ -189,7 +189,7 @@ static const struct {
 	[SEC_CRL] = { "crl", (const char *const[]){ "validity",
 	    "refresh_before", NULL } },
 	[SEC_ROTATION] = { "rotation", (const char *const[]){
-	    "check_interval", "renew_before", NULL } },
+	    "check_interval", "renew_before", "max_parallel", NULL } },
 	[SEC_LIMITS] = { "limits", (const char *const[]){ "max_body_bytes",
 	    "threads", "max_connections", "max_connections_per_ip",
 	    "auth_failures_per_minute", NULL } },
@@ -297,6 +297,8 @@ parse_files(json_t *root, json_t *sec[SEC__MAX], const char *dir,
 static int
 parse_timings(json_t *sec[SEC__MAX], struct config *c, struct err *e)
 {
+	json_int_t n;
+
 	if (cfg_get_duration(sec[SEC_CRL], "crl", "validity", "24h",
 	    &c->crl_validity, e) == -1 ||
 	    cfg_get_duration(sec[SEC_CRL], "crl", "refresh_before", "8h",
@@ -312,6 +314,11 @@ parse_timings(json_t *sec[SEC__MAX], struct config *c, struct err *e)
 	    cfg_get_percent(sec[SEC_ROTATION], "rotation", "renew_before", 33,
 	    &c->rotation_renew_before_pct, e) == -1)
 		return -1;
+	/* SPEC 11: rotations at once across groups (one per group). */
+	if (cfg_get_int(sec[SEC_ROTATION], "rotation", "max_parallel",
+	    SVC_MAX_PARALLEL_DEFAULT, 1, SVC_MAX_PARALLEL_MAX, &n, e) == -1)
+		return -1;
+	c->rotation_max_parallel = (int)n;
 	return 0;
 }
 
@@ -485,6 +492,7 @@ config_svc_view(const struct config *c, struct svc_config *out)
 	out->crl_refresh_before = c->crl_refresh_before;
 	out->rotation_check_interval = c->rotation_check_interval;
 	out->rotation_renew_before_pct = c->rotation_renew_before_pct;
+	out->rotation_max_parallel = c->rotation_max_parallel;
 	out->audit_retention = c->audit_retention;
 	out->profiles = c->profiles;
 	out->nprofiles = c->nprofiles;

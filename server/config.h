@@ -44,6 +44,7 @@ struct config {
 	int64_t		 crl_refresh_before;	/* seconds */
 	int64_t		 rotation_check_interval; /* seconds */
 	int		 rotation_renew_before_pct; /* 1..99 */
+	int		 rotation_max_parallel;	/* 1..64, default 4 */
 	size_t		 max_body_bytes;
 	unsigned	 threads;	/* 0: number of cores */
 	unsigned	 max_connections;

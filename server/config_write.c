@@ -102,7 +102,8 @@ config_default_json(const struct config_defaults *d, struct err *e)
 		goto out;
 	if ((o = json_object()) == NULL || !put(root, "rotation", o) ||
 	    !put(o, "check_interval", json_string("1m")) ||
-	    !put(o, "renew_before", json_string("33%")))
+	    !put(o, "renew_before", json_string("33%")) ||
+	    !put(o, "max_parallel", json_integer(SVC_MAX_PARALLEL_DEFAULT)))
 		goto out;
 	if ((o = json_object()) == NULL || !put(root, "limits", o) ||
 	    !put(o, "max_body_bytes",

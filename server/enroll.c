@@ -35,7 +35,9 @@ static const char usage_text[] =
     "usage: redis-ca enroll --url URL --cacert F (--token T | --token-file F)\n"
     "           --profile P --cn NAME [--dns NAME]... [--ip ADDR]...\n"
     "           [--key-type T] [--ttl D] --out DIR\n"
-    "           [--daemon [--exec CMD] [--bundle-check D]]\n";
+    "           [--daemon [--exec CMD] [--bundle-check D]\n"
+    "            [--redis HOST:PORT [--redis-auth-file F] [--redis-user U]\n"
+    "             [--group G]]]\n";
 
 /* ------------------------------------------------------------------ */
 /* Timing                                                              */
@@ -291,23 +293,27 @@ enroll_first(const struct enroll_opts *o, struct enroll_cert *cert,
 struct follow {
 	char	 etag[ENROLL_ETAG_MAX];	/* of the bundle last seen */
 	int64_t	 next;			/* when to check it again */
+	struct enroll_pull pull;	/* --redis: the pending report */
 };
 
 /*
  * Check the CA's trust bundle now (a failure is logged: the next check
- * retries) and run --exec when ca.pem changed.  *stopping is set when a
- * stop signal arrived during --exec.
+ * retries) and run --exec when ca.pem changed; with --redis, load the
+ * new ca.pem into Redis and check in.  *stopping is set when a stop
+ * signal arrived during --exec.
  */
 static void
 follow_bundle(const struct enroll_opts *o, const struct enroll_cert *cert,
     struct follow *f, const sigset_t *oldmask, bool *stopping)
 {
 	struct err e = { ERR_OK, "" };
+	bool changed = false;
 
 	switch (enroll_bundle_check(o, f->etag, &e)) {
 	case 1:
 		log_info("enroll: the CA's trust bundle changed (ETag %s): "
 		    "%s/ca.pem replaced", f->etag, o->out);
+		changed = true;
 		if (o->exec != NULL)
 			run_exec(o, cert->serial, oldmask, stopping);
 		break;
@@ -318,6 +324,7 @@ follow_bundle(const struct enroll_opts *o, const struct enroll_cert *cert,
 		    e.msg);
 		break;
 	}
+	enroll_redis_checkin(o, cert, changed, &f->pull);
 	f->next = tu_now() + o->bundle_check;
 }
 
@@ -346,26 +353,70 @@ wait_following(const struct enroll_opts *o, const struct enroll_cert *cert,
 }
 
 /*
+ * One renewal (with --redis: the previous files saved, the new ones
+ * loaded into Redis and reported), failures retried with backoff.
+ * Returns 0 renewed, 1 stopped by a signal, -1 cannot renew (said on
+ * stderr).
+ */
+static int
+renew_retrying(const struct enroll_opts *o, struct enroll_cert *cert,
+    struct follow *f, const sigset_t *stop, const sigset_t *oldmask)
+{
+	char when[RCA_TIME_STR], old[RCA_SERIAL_HEX_MAX + 1];
+	struct err e = { ERR_OK, "" };
+	unsigned attempt = 0;
+
+	for (;;) {
+		int64_t now = tu_now(), delay;
+
+		if (now >= cert->not_after) {
+			tu_format(cert->not_after, when);
+			fprintf(stderr, "redis-ca: certificate expired at %s; "
+			    "re-enroll with a new token\n", when);
+			return -1;
+		}
+		snprintf(old, sizeof(old), "%s", cert->serial);
+		if (enroll_redis_save_prev(o, &e) == 0 &&
+		    enroll_renew_once(o, cert, &e) == 0 &&
+		    enroll_redis_apply(o, cert, old, now, &f->pull, &e) == 0)
+			return 0;
+		if (!enroll_err_transient(&e)) {
+			fprintf(stderr, "redis-ca: %s%s\n", e.msg,
+			    e.code == ERR_UNAUTHORIZED ? "; re-enroll with a "
+			    "new token" : "");
+			return -1;
+		}
+		delay = enroll_backoff(attempt++);
+		if (delay > cert->not_after - now)
+			delay = cert->not_after - now;
+		log_warn("enroll: renewal failed: %s; retrying in %lld s",
+		    e.msg, (long long)delay);
+		if (wait_following(o, cert, now + delay, f, stop, oldmask))
+			return 1;
+	}
+}
+
+/*
  * The renewal loop, following the trust bundle between renewals.
  * Returns the exit status: 0 when stopped by a signal, 1 when the
  * certificate can no longer be renewed.
  */
 static int
-daemon_loop(const struct enroll_opts *o, struct enroll_cert *cert,
-    const sigset_t *stop, const sigset_t *oldmask)
+daemon_run(const struct enroll_opts *o, struct enroll_cert *cert,
+    struct follow *f, const sigset_t *stop, const sigset_t *oldmask)
 {
 	char when[RCA_TIME_STR];
-	struct follow f = { "", 0 };
 	bool stopping = false;
 
+	/* With --redis: Redis must serve what we hold before we say so. */
+	enroll_redis_start(o, cert, &f->pull);
 	notify_ready();
 	/* A daemon that resumes may have missed a bundle change. */
-	follow_bundle(o, cert, &f, oldmask, &stopping);
+	follow_bundle(o, cert, f, oldmask, &stopping);
 	if (stopping)
 		return 0;
 	for (;;) {
 		struct err e = { ERR_OK, "" };
-		unsigned attempt = 0;
 		uint64_t rnd = 0;
 		int64_t at;
 
@@ -374,38 +425,19 @@ daemon_loop(const struct enroll_opts *o, struct enroll_cert *cert,
 		tu_format(at, when);
 		log_info("enroll: next renewal of serial %s at %s",
 		    cert->serial, when);
-		if (wait_following(o, cert, at, &f, stop, oldmask))
+		if (wait_following(o, cert, at, f, stop, oldmask))
 			return 0;
 		/* Every wake checks the bundle: the renewal trusts it. */
-		follow_bundle(o, cert, &f, oldmask, &stopping);
+		follow_bundle(o, cert, f, oldmask, &stopping);
 		if (stopping)
 			return 0;
-		for (;;) {
-			int64_t now = tu_now(), delay;
-
-			if (now >= cert->not_after) {
-				tu_format(cert->not_after, when);
-				fprintf(stderr, "redis-ca: certificate expired "
-				    "at %s; re-enroll with a new token\n",
-				    when);
-				return 1;
-			}
-			if (enroll_renew_once(o, cert, &e) == 0)
-				break;
-			if (!enroll_err_transient(&e)) {
-				fprintf(stderr, "redis-ca: %s%s\n", e.msg,
-				    e.code == ERR_UNAUTHORIZED ? "; re-enroll "
-				    "with a new token" : "");
-				return 1;
-			}
-			delay = enroll_backoff(attempt++);
-			if (delay > cert->not_after - now)
-				delay = cert->not_after - now;
-			log_warn("enroll: renewal failed: %s; retrying in "
-			    "%lld s", e.msg, (long long)delay);
-			if (wait_following(o, cert, now + delay, &f, stop,
-			    oldmask))
-				return 0;
+		switch (renew_retrying(o, cert, f, stop, oldmask)) {
+		case 0:
+			break;
+		case 1:
+			return 0;
+		default:
+			return 1;
 		}
 		log_cert("renewed:", cert);
 		if (o->exec != NULL)
@@ -415,6 +447,19 @@ daemon_loop(const struct enroll_opts *o, struct enroll_cert *cert,
 			return 0;
 		}
 	}
+}
+
+static int
+daemon_loop(const struct enroll_opts *o, struct enroll_cert *cert,
+    const sigset_t *stop, const sigset_t *oldmask)
+{
+	struct follow f;
+	int status;
+
+	memset(&f, 0, sizeof(f));
+	status = daemon_run(o, cert, &f, stop, oldmask);
+	enroll_pull_clear(&f.pull);
+	return status;
 }
 
 /*

@@ -51,6 +51,13 @@ struct enroll_opts {
 	int64_t		 bundle_check;	/* seconds between bundle checks */
 	bool		 bundle_check_set; /* --bundle-check given */
 	bool		 help;		/* --help given */
+	/* Pull mode: --redis HOST:PORT (needs --daemon) and its options. */
+	const char	*redis;		/* --redis as given, or NULL */
+	char		 redis_host[256];	/* HOST, brackets removed */
+	int		 redis_port;		/* PORT */
+	const char	*redis_auth_file;	/* --redis-auth-file, or NULL */
+	const char	*redis_user;	/* --redis-user, or NULL */
+	const char	*group;		/* --group, or NULL */
 };
 
 /*

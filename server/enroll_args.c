@@ -153,6 +153,64 @@ set_bundle_check(void *opts, const char *v, struct err *e)
 	return 0;
 }
 
+/* --redis HOST:PORT ("[v6]:PORT" for an IPv6 literal). */
+static int
+set_redis(void *opts, const char *v, struct err *e)
+{
+	struct enroll_opts *o = opts;
+	const char *colon = strrchr(v, ':'), *h = v;
+	size_t hl;
+	char *end;
+	long port;
+
+	if (colon == NULL || colon == v)
+		goto bad;
+	hl = (size_t)(colon - v);
+	if (v[0] == '[') {
+		if (hl < 3 || v[hl - 1] != ']')
+			goto bad;
+		h = v + 1;
+		hl -= 2;
+	}
+	if (hl >= sizeof(o->redis_host) ||
+	    (v[0] != '[' && memchr(h, ':', hl) != NULL))
+		goto bad;
+	memcpy(o->redis_host, h, hl);
+	o->redis_host[hl] = '\0';
+	if (!names_is_dns(o->redis_host) && !names_is_ip(o->redis_host))
+		goto bad;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535)
+		goto bad;
+	o->redis_port = (int)port;
+	o->redis = v;
+	return 0;
+bad:
+	err_set(e, ERR_USAGE, "--redis: '%.*s' is not HOST:PORT", 64, v);
+	return -1;
+}
+
+/* --group: a node name (a-z, 0-9, '-', starting with a letter or digit). */
+static int
+set_group(void *opts, const char *v, struct err *e)
+{
+	struct enroll_opts *o = opts;
+	size_t i, len = strlen(v);
+
+	if (len == 0 || len > RCA_MAX_NODE_NAME || v[0] == '-')
+		goto bad;
+	for (i = 0; i < len; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') ||
+		    (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
+			goto bad;
+	o->group = v;
+	return 0;
+bad:
+	err_set(e, ERR_USAGE, "--group: '%.*s' is not a group name (a-z, "
+	    "0-9 and '-')", 64, v);
+	return -1;
+}
+
 static const struct opt enroll_opt_table[] = {
 	{ .name = "url", .type = OPT_CALL, .set = set_url },
 	{ .name = "cacert", .type = OPT_NONEMPTY,
@@ -181,6 +239,15 @@ static const struct opt enroll_opt_table[] = {
 	{ .name = "bundle-check", .type = OPT_CALL, .set = set_bundle_check },
 	{ .name = "help", .type = OPT_FLAG,
 	    .off = offsetof(struct enroll_opts, help) },
+	{ .name = "redis", .type = OPT_CALL, .set = set_redis },
+	{ .name = "redis-auth-file", .type = OPT_NONEMPTY,
+	    .off = offsetof(struct enroll_opts, redis_auth_file),
+	    .max = RCA_MAX_PATH - 1,
+	    .bad = "--redis-auth-file needs an absolute path" },
+	{ .name = "redis-user", .type = OPT_NONEMPTY,
+	    .off = offsetof(struct enroll_opts, redis_user), .max = 127,
+	    .bad = "--redis-user: bad user name" },
+	{ .name = "group", .type = OPT_CALL, .set = set_group },
 };
 
 static const struct opts_cmd enroll_cmd = {
@@ -211,6 +278,22 @@ check_args(struct enroll_opts *o, struct err *e)
 	}
 	if (o->bundle_check_set && !o->daemon) {
 		err_set(e, ERR_USAGE, "--bundle-check needs --daemon");
+		return -1;
+	}
+	if (o->redis != NULL && !o->daemon) {
+		err_set(e, ERR_USAGE, "--redis needs --daemon");
+		return -1;
+	}
+	if (o->redis == NULL && (o->redis_auth_file != NULL ||
+	    o->redis_user != NULL || o->group != NULL)) {
+		err_set(e, ERR_USAGE, "%s needs --redis",
+		    o->redis_auth_file != NULL ? "--redis-auth-file" :
+		    o->redis_user != NULL ? "--redis-user" : "--group");
+		return -1;
+	}
+	if (o->redis_auth_file != NULL && o->redis_auth_file[0] != '/') {
+		err_set(e, ERR_USAGE, "--redis-auth-file needs an absolute "
+		    "path");
 		return -1;
 	}
 	/* An empty --exec means none (so a unit file can pass "--exec="). */

@@ -418,6 +418,28 @@ out:
 	return rc;
 }
 
+int
+enroll_post_mtls(const struct enroll_opts *o, const char *path,
+    const char *body, long *status, char **resp, size_t *resp_len,
+    struct err *e)
+{
+	char certf[RCA_MAX_PATH], keyf[RCA_MAX_PATH];
+	struct http_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.path = path;
+	r.body = body;
+	if (enroll_out_path(certf, sizeof(certf), o->out,
+	    enroll_out_names[OUT_CERT], "", e) == -1 ||
+	    enroll_out_path(keyf, sizeof(keyf), o->out,
+	    enroll_out_names[OUT_KEY], "", e) == -1)
+		return -1;
+	r.cert = certf;
+	r.key = keyf;
+	return http_do(&r, status, resp, resp_len, e);
+}
+
 /* ------------------------------------------------------------------ */
 /* Following the trust bundle                                          */
 

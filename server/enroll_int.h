@@ -101,4 +101,62 @@ int	enroll_trust_pem(const struct enroll_opts *o, char **pem,
 int	enroll_bundle_check(const struct enroll_opts *o,
 	    char etag[ENROLL_ETAG_MAX], struct err *e);
 
+/*
+ * POST body (JSON) to path over mTLS with o->out's cert.pem/key.pem.
+ * *status and *resp (new, free()) receive the answer whatever its
+ * status.  Errors: ERR_NET, ERR_IO, ERR_INTERNAL.
+ */
+int	enroll_post_mtls(const struct enroll_opts *o, const char *path,
+	    const char *body, long *status, char **resp, size_t *resp_len,
+	    struct err *e);
+
+/* ---- pull mode (enroll_redis.c): --redis ---- */
+
+/* What the daemon keeps between wakes in pull mode. */
+struct enroll_pull {
+	char	*pending;	/* a rotation report not yet accepted (JSON,
+				 * owned), or NULL */
+};
+
+/* Free what p owns. */
+void	enroll_pull_clear(struct enroll_pull *p);
+
+/*
+ * Before a renewal: copy key.pem, cert.pem, chain.pem, ca.pem and
+ * enroll.json to NAME.prev (the rollback's files).  Nothing without
+ * --redis.  Errors: ERR_IO.
+ */
+int	enroll_redis_save_prev(const struct enroll_opts *o, struct err *e);
+
+/*
+ * After an enrollment or a renewal installed cert: load it into the
+ * local Redis and verify (svc_pull_load: connect, config_set,
+ * verify_serial, rollback), then report to the CA (a failed report
+ * stays pending and is retried at the next wake).  old_serial is the
+ * serial before ("" for none), started_at when the renewal began.  On
+ * a rollback *cert is read back from the restored enroll.json.
+ * Nothing without --redis.  Errors: ERR_NET (rolled back or failed:
+ * retried with backoff), ERR_IO.
+ */
+int	enroll_redis_apply(const struct enroll_opts *o,
+	    struct enroll_cert *cert, const char *old_serial,
+	    int64_t started_at, struct enroll_pull *p, struct err *e);
+
+/*
+ * At every bundle check: CONFIG SET tls-ca-cert-file when ca.pem
+ * changed, send a pending report, then a check-in (status "check",
+ * the served serial read live).  Failures are logged.  Nothing without
+ * --redis.
+ */
+void	enroll_redis_checkin(const struct enroll_opts *o,
+	    const struct enroll_cert *cert, bool ca_changed,
+	    struct enroll_pull *p);
+
+/*
+ * When the daemon starts: when Redis does not serve cert yet, load it
+ * as enroll_redis_apply does; then check in.  Failures are logged.
+ */
+void	enroll_redis_start(const struct enroll_opts *o,
+	    struct enroll_cert *cert, struct enroll_pull *p);
+
 #endif

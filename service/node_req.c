@@ -243,6 +243,15 @@ req_address(const struct svc_node_req *req, struct node_rec *n,
 		return -1;
 	}
 	(void)copy_fit(n->name, sizeof(n->name), req->name);
+	/* The group (SPEC 11): node-name rules; none: its own name. */
+	if (!is_blank(req->group) && !svc_node_name_valid(req->group)) {
+		err_set(e, ERR_INVALID_REQUEST, "group must match "
+		    "[a-z0-9][a-z0-9-]{0,62}");
+		return -1;
+	}
+	(void)copy_fit(n->group, sizeof(n->group), is_blank(req->group) ?
+	    req->name : req->group);
+	n->mode = NODE_MODE_PUSH;
 
 	if (is_blank(req->host) || !host_valid(req->host) ||
 	    copy_fit(n->host, sizeof(n->host), req->host) == -1) {

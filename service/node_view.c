@@ -1,7 +1,7 @@
 /*
  * The view the API shows of a node: its record with the last rotation,
  * the seconds left on its certificate and a status (ok, expiring,
- * rotation_failed, unknown).
+ * rotation_failed, unknown, drift).
  */
 #include <string.h>
 
@@ -13,6 +13,7 @@ static const char *const node_status_names[NODE_STATUS__MAX] = {
 	[NODE_EXPIRING] = "expiring",
 	[NODE_ROTATION_FAILED] = "rotation_failed",
 	[NODE_UNKNOWN] = "unknown",
+	[NODE_DRIFT] = "drift",
 };
 
 const char *
@@ -21,6 +22,17 @@ svc_node_status_name(enum node_status st)
 	if ((unsigned)st >= NODE_STATUS__MAX)
 		return "unknown";
 	return node_status_names[st];
+}
+
+bool
+svc_node_status_parse(const char *word, enum node_status *st)
+{
+	for (int i = 0; i < NODE_STATUS__MAX && word != NULL; i++)
+		if (strcmp(word, node_status_names[i]) == 0) {
+			*st = (enum node_status)i;
+			return true;
+		}
+	return false;
 }
 
 void
@@ -65,6 +77,8 @@ svc_node_view_fill(struct svc *s, struct node_rec *n, struct svc_node_view *v,
 	    (v->last_rotation.status == ROT_ROLLED_BACK ||
 	    v->last_rotation.status == ROT_FAILED))
 		v->status = NODE_ROTATION_FAILED;
+	else if (v->node.drift_since != 0)
+		v->status = NODE_DRIFT;
 	else if (v->node.current_serial[0] == '\0' ||
 	    v->node.not_after == 0)
 		v->status = NODE_UNKNOWN;

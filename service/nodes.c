@@ -134,6 +134,111 @@ out:
 	return rc;
 }
 
+/* Rows one filtered page looks at, at most (then it ends with next). */
+#define STATUS_SCAN_MAX	2000
+
+/* The drifting nodes: the database's own filter (a partial index). */
+static int
+list_drift(struct svc *s, const char *after, size_t limit,
+    struct svc_node_view *views, size_t *n, char *next, struct err *e)
+{
+	struct db_node_filter	 f = { .drift = true };
+	struct node_rec		*list = NULL;
+	size_t			 cnt = 0;
+	int64_t			 now = tu_now();
+
+	if (db_node_list_filter(s->db, &f, after, limit, &list, &cnt, next,
+	    e) == -1)
+		return -1;
+	for (size_t i = 0; i < cnt; i++)
+		svc_node_view_fill(s, &list[i], &views[i], now);
+	*n = cnt;
+	db_node_list_free(list, cnt);
+	return 0;
+}
+
+/* The nodes of status st among at most STATUS_SCAN_MAX after after. */
+static int
+list_scan(struct svc *s, enum node_status st, const char *after,
+    size_t limit, struct svc_node_view *views, size_t *n, char *next,
+    struct err *e)
+{
+	struct node_rec	*list = NULL;
+	char		 cur[RCA_MAX_NODE_NAME + 1];
+	size_t		 cnt = 0, got = 0, seen = 0;
+	int64_t		 now = tu_now();
+
+	snprintf(cur, sizeof(cur), "%s", after != NULL ? after : "");
+	next[0] = '\0';
+	do {
+		if (db_node_list(s->db, cur, limit, &list, &cnt, next,
+		    e) == -1)
+			return -1;
+		for (size_t i = 0; i < cnt; i++) {
+			struct svc_node_view v;
+
+			memcpy(cur, list[i].name, sizeof(cur));
+			svc_node_view_fill(s, &list[i], &v, now);
+			if (v.status == st)
+				views[got++] = v;
+			else
+				svc_node_view_clear(&v);
+			if (got == limit && (i + 1 < cnt || next[0] != '\0')) {
+				memcpy(next, cur, sizeof(cur));
+				break;
+			}
+		}
+		seen += cnt;
+		db_node_list_free(list, cnt);
+		list = NULL;
+	} while (got < limit && next[0] != '\0' && seen < STATUS_SCAN_MAX);
+	*n = got;
+	return 0;
+}
+
+int
+svc_node_list_status(struct svc *s, enum node_status st, const char *after,
+    size_t limit, struct svc_node_view **out, size_t *n,
+    char next[RCA_MAX_NODE_NAME + 1], struct err *e)
+{
+	struct svc_node_view	*views = NULL;
+	size_t			 cnt = 0;
+	struct err		 le;
+	int			 rc = -1;
+
+	ERR_LOCAL(e, le);
+	*out = NULL;
+	*n = 0;
+	next[0] = '\0';
+	if (limit == 0 || limit > RCA_MAX_LIST_LIMIT ||
+	    (unsigned)st >= NODE_STATUS__MAX) {
+		err_set(e, ERR_INVALID_REQUEST, limit == 0 ||
+		    limit > RCA_MAX_LIST_LIMIT ? "limit must be 1 to %d" :
+		    "status is not a node status", RCA_MAX_LIST_LIMIT);
+		goto out;
+	}
+	if ((views = calloc(limit, sizeof(*views))) == NULL) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if ((st == NODE_DRIFT ? list_drift(s, after, limit, views, &cnt, next,
+	    e) : list_scan(s, st, after, limit, views, &cnt, next, e)) == -1) {
+		svc_err_hide(e, "node list status=%s",
+		    svc_node_status_name(st));
+		svc_node_list_free(views, cnt);
+		views = NULL;
+		next[0] = '\0';
+		goto out;
+	}
+	*out = views;
+	*n = cnt;
+	views = NULL;
+	rc = 0;
+out:
+	free(views);
+	return rc;
+}
+
 void
 svc_node_list_free(struct svc_node_view *list, size_t n)
 {
@@ -221,15 +326,68 @@ svc_rotation_list_free(struct rotation_rec *list, size_t n)
 	db_rotation_list_free(list, n);
 }
 
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Mark the drifting nodes of out (the database's drift filter). */
+static int
+stats_drift(struct svc *s, struct svc_node_stats *out, struct err *e)
+{
+	struct db_node_filter	 f = { .drift = true };
+	struct node_rec		*list = NULL;
+	char			(*names)[RCA_MAX_NODE_NAME + 1] = NULL, (*g)[
+				    RCA_MAX_NODE_NAME + 1];
+	char			 after[RCA_MAX_NODE_NAME + 1] = "";
+	char			 next[RCA_MAX_NODE_NAME + 1];
+	size_t			 cnt = 0, nn = 0, cap = 0;
+	int			 rc = -1;
+
+	do {
+		if (db_node_list_filter(s->db, &f, after, RCA_MAX_LIST_LIMIT,
+		    &list, &cnt, next, e) == -1)
+			goto out;
+		if (nn + cnt > cap) {
+			cap = nn + cnt;
+			if ((g = reallocarray(names, cap, sizeof(*names))) ==
+			    NULL) {
+				err_set(e, ERR_INTERNAL, "out of memory");
+				goto out;
+			}
+			names = g;
+		}
+		for (size_t i = 0; i < cnt; i++)
+			memcpy(names[nn++], list[i].name, sizeof(*names));
+		db_node_list_free(list, cnt);
+		list = NULL;
+		cnt = 0;
+		memcpy(after, next, sizeof(after));
+	} while (after[0] != '\0');
+	if (nn > 1)
+		qsort(names, nn, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < out->nnodes && nn > 0; i++)
+		out->nodes[i].drift = bsearch(out->nodes[i].node, names, nn,
+		    sizeof(*names), name_cmp) != NULL;
+	rc = 0;
+out:
+	db_node_list_free(list, cnt);
+	free(names);
+	return rc;
+}
+
 int
 svc_node_stats(struct svc *s, struct svc_node_stats *out, struct err *e)
 {
 	struct db_node_stat	*list = NULL;
 	size_t			 cnt = 0;
+	struct err		 le;
 
+	ERR_LOCAL(e, le);
 	memset(out, 0, sizeof(*out));
 	if (db_node_stats(s->db, &list, &cnt, e) == -1) {
-		log_error("node stats: %s", e != NULL ? e->msg : "");
+		log_error("node stats: %s", e->msg);
 		err_set(e, ERR_INTERNAL, "internal error");
 		return -1;
 	}
@@ -242,12 +400,19 @@ svc_node_stats(struct svc *s, struct svc_node_stats *out, struct err *e)
 	for (size_t i = 0; i < cnt; i++) {
 		memcpy(out->nodes[i].node, list[i].node,
 		    sizeof(out->nodes[i].node));
+		out->nodes[i].drift = false;
 		out->nodes[i].cert_not_after = list[i].not_after;
 		memcpy(out->nodes[i].rotations, list[i].rotations,
 		    sizeof(out->nodes[i].rotations));
 	}
 	out->nnodes = cnt;
 	free(list);
+	if (stats_drift(s, out, e) == -1) {
+		log_error("node stats: drift: %s", e->msg);
+		svc_node_stats_clear(out);
+		err_set(e, ERR_INTERNAL, "internal error");
+		return -1;
+	}
 	return 0;
 }
 

@@ -444,6 +444,9 @@ finish_ok(struct rot *r, char *rev, size_t rsz)
 	n->last_rotation_id = r->rec->id;
 	if (db_node_update_state(r->s->db, n, &e) == -1)
 		log_error("rotation of %s: node state: %s", n->name, e.msg);
+	/* What it serves now (SPEC 11): ends a drift seen before. */
+	svc_drift_seen(r->s, r->a, n->name, NULL, r->served,
+	    n->current_serial, tu_now());
 	/* Its ca_file is the bundle now: no push needed (ca_push.c). */
 	ca_push_note_written(r->s, n->name, r->iss.ca_pem);
 	if (revoke_if(r, recorded, REASON_SUPERSEDED, NULL))
@@ -600,8 +603,10 @@ svc_rotate(struct svc *s, const struct svc_actor *a, const char *name,
 	if (db_rotation_insert(s->db, out, e) == -1)
 		goto out;
 	ran = true;
+	svc_inflight_enter(s);
 	rot_run(&r);
 	rot_finish(&r, detail, sizeof(detail));
+	svc_inflight_leave(s);
 	if (out->status != ROT_SUCCEEDED) {
 		bad = first_failure(out);
 		err_set(e, ERR_ROTATION_FAILED, "rotation %s: %s: %.180s",

@@ -164,6 +164,10 @@ config_copy(struct svc *s, const struct svc_config *cfg, struct err *e)
 	s->crl_refresh_before = cfg->crl_refresh_before;
 	s->rotation_check_interval = cfg->rotation_check_interval;
 	s->rotation_renew_before_pct = cfg->rotation_renew_before_pct;
+	s->max_parallel = cfg->rotation_max_parallel > 0 ?
+	    cfg->rotation_max_parallel : SVC_MAX_PARALLEL_DEFAULT;
+	if (s->max_parallel > SVC_MAX_PARALLEL_MAX)
+		s->max_parallel = SVC_MAX_PARALLEL_MAX;
 	s->audit_retention = cfg->audit_retention > 0 ?
 	    cfg->audit_retention : RCA_AUDIT_RETENTION_DEFAULT;
 	s->data_dir = dup_opt(cfg->data_dir, &ok);

@@ -44,6 +44,7 @@ struct svc_config {
 	int64_t		 crl_refresh_before;	/* seconds */
 	int64_t		 rotation_check_interval; /* seconds */
 	int		 rotation_renew_before_pct; /* 1..99 */
+	int		 rotation_max_parallel;	/* 1..64; 0: 4 */
 	int64_t		 audit_retention;	/* seconds; 0: 365 days */
 	const struct profile *profiles;		/* copied */
 	size_t		 nprofiles;
@@ -462,6 +463,8 @@ struct svc_node_req {
 	int64_t		 ttl;		/* seconds; 0: profile default */
 	const char	*auth_username;	/* AUTH user (ACL), optional */
 	const char	*auth_password_file; /* absolute path, optional */
+	const char	*group;		/* node-name rules; default: the
+					 * node's own name */
 };
 
 /* A node's health as GET /v1/nodes shows it. */
@@ -471,13 +474,20 @@ enum node_status {
 	NODE_ROTATION_FAILED,	/* "rotation_failed": last one did not
 				 * succeed */
 	NODE_UNKNOWN,		/* "unknown": never rotated */
+	NODE_DRIFT,		/* "drift": serves another certificate
+				 * than the recorded one (SPEC 11) */
 	NODE_STATUS__MAX
 };
 
 /* "ok", "expiring", ...; "unknown" for out-of-range values. */
 const char *svc_node_status_name(enum node_status st);
 
-/* A node record with what the API adds to it. */
+/*
+ * A node record with what the API adds to it.  The status's precedence:
+ * rotation_failed > drift > expiring > unknown > ok.  node carries the
+ * fleet fields (group, mode, role, served_serial, drift_since,
+ * last_report_at).
+ */
 struct svc_node_view {
 	struct node_rec		node;		/* owned (svc_node_view_clear) */
 	enum node_status	status;
@@ -660,6 +670,7 @@ struct svc_node_stats {
 		char	node[RCA_MAX_NODE_NAME + 1];
 		int64_t	cert_not_after;		/* 0: none recorded */
 		int64_t	rotations[ROT_STATUS__MAX]; /* by status */
+		bool	drift;			/* drift_since != 0 */
 	}		*nodes;		/* new */
 	size_t		 nnodes;
 };
@@ -676,5 +687,9 @@ void	svc_node_stats_clear(struct svc_node_stats *st);
 /* The CAs (SPEC section 10): views, bundle, metrics; the rollover. */
 #include "svc_ca.h"
 #include "svc_roll.h"
+/* Fleets (SPEC section 11): groups, drift, the scheduler's figures. */
+#include "svc_fleet.h"
+/* Pull mode: reports of pull nodes, the pull daemon's local steps. */
+#include "svc_report.h"
 
 #endif

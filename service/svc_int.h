@@ -183,6 +183,14 @@ struct svc {
 	pthread_mutex_t	 nodes_mu;
 	struct svc_busy	*busy;		/* owned list */
 	int64_t		 nodes_due_at;
+	/*
+	 * Fleets (SPEC section 11): rotation.max_parallel, and the
+	 * rotations in flight in this process (pool.c) with the most
+	 * seen at once.
+	 */
+	int		 max_parallel;
+	atomic_int_fast64_t rot_inflight;
+	atomic_int_fast64_t rot_inflight_peak;
 
 	/* Audit retention (prune.c); audit_prune_at: scheduler only. */
 	int64_t		 audit_retention;	/* seconds */
@@ -606,6 +614,65 @@ int	svc_node_dir_open(struct svc *s, const char *cert_dir,
  */
 int	svc_node_password_read(struct svc *s, const char *path, size_t max,
 	    char **out, struct err *e);
+
+/* ---- fleets (SPEC section 11) ---- */
+
+/*
+ * Run fn(ctx, i) for i in 0..njobs-1 on at most width threads (pool.c),
+ * all joined before return; this thread runs them when no thread
+ * starts.
+ */
+void	svc_pool_run(size_t njobs, int width, void (*fn)(void *, size_t),
+	    void *ctx);
+
+/* A rotation starts / ends in this process (svc_rotate()). */
+void	svc_inflight_enter(struct svc *s);
+void	svc_inflight_leave(struct svc *s);
+
+/* What a short look at a live node found (nodes_probe.c). */
+struct svc_probe {
+	bool	reached;	/* a verified handshake */
+	char	served[RCA_SERIAL_HEX_MAX + 1];	/* normalised */
+	char	role[SVC_ROLE_MAX];	/* "primary", "replica", "" */
+};
+
+/*
+ * Connect to n with the admin certificate (bounded timeout, dates not
+ * verified), AUTH when configured, read the served serial and the
+ * role (a role that cannot be read stays "").  -1 when the node cannot
+ * be reached or refuses AUTH (out->reached tells whether the serial
+ * was read).  Errors: ERR_NET, ERR_IO (password file).
+ */
+int	svc_node_probe(struct svc *s, const struct node_rec *n,
+	    struct svc_probe *out, struct err *e);
+
+/* A member to order: replicas and unknown first, primaries last. */
+struct svc_order {
+	char	name[RCA_MAX_NODE_NAME + 1];
+	char	role[SVC_ROLE_MAX];
+	size_t	idx;		/* the caller's */
+};
+void	svc_order_sort(struct svc_order *v, size_t n);
+
+/*
+ * The drift check (drift.c): every push node that is not busy is
+ * probed (on the pool, rotation.max_parallel wide) and its served
+ * serial and role stored (db_node_observe()); node.drift audited when
+ * drift begins and when it ends.  Unreachable nodes keep their state.
+ * Returns the number of nodes seen drifting.
+ */
+size_t	svc_drift_pass(struct svc *s, int64_t now);
+
+/*
+ * Store what node name was seen serving (served; NULL keeps) and its
+ * role (NULL keeps) at now, recorded being its current serial for the
+ * audit detail: node.drift by a ("drift served=<s> recorded=<s>") in
+ * the same transaction when drift begins, node.drift "resolved" when
+ * it ends.  Failures are logged (drift.c).
+ */
+void	svc_drift_seen(struct svc *s, const struct svc_actor *a,
+	    const char *name, const char *role, const char *served,
+	    const char *recorded, int64_t now);
 
 /* The one message for an unusable password file (no existence oracle). */
 #define SVC_PASSWORD_REFUSED "auth.password_file is not usable: it must " \

@@ -228,6 +228,52 @@ test_ca_routes(void **state)
 	    allow), MATCH_BAD_METHOD);
 }
 
+/* SPEC section 11: groups and the pull report. */
+static void
+test_fleet_routes(void **state)
+{
+	const struct api_route *rt;
+	struct api_params pp;
+	char allow[64];
+
+	(void)state;
+	expect_route(false, "GET", "/v1/groups", "/v1/groups", NULL);
+	expect_route(false, "POST", "/v1/groups/cache-1/rotate",
+	    "/v1/groups/{group}/rotate", "cache-1");
+	expect_route(false, "POST", "/v1/nodes/report", "/v1/nodes/report",
+	    NULL);
+	/* Other nodes are still {name}. */
+	expect_route(false, "GET", "/v1/nodes/reporter",
+	    "/v1/nodes/{name}", "reporter");
+	/* The literal wins: "report" is no node's name (reserved). */
+	assert_int_equal(match(false, "GET", "/v1/nodes/report", &rt, &pp,
+	    allow), MATCH_BAD_METHOD);
+	assert_string_equal(allow, "POST");
+	assert_int_equal(match(false, "GET", "/v1/groups/g/rotate", &rt, &pp,
+	    allow), MATCH_BAD_METHOD);
+	assert_string_equal(allow, "POST");
+	assert_int_equal(match(false, "GET", "/v1/groups/g", &rt, &pp,
+	    allow), MATCH_NOT_FOUND);
+	/* None is on the public listener. */
+	assert_int_equal(match(true, "POST", "/v1/nodes/report", &rt, &pp,
+	    allow), MATCH_NOT_FOUND);
+	assert_int_equal(match(true, "GET", "/v1/groups", &rt, &pp, allow),
+	    MATCH_NOT_FOUND);
+	/* Who may call them, what they audit, how much body. */
+	assert_int_equal(match(false, "POST", "/v1/nodes/report", &rt, &pp,
+	    allow), MATCH_FOUND);
+	assert_int_equal(rt->auth, AUTH_MTLS);
+	assert_string_equal(rt->action, "node.report");
+	assert_int_equal(rt->max_body, 16 * 1024);
+	assert_int_equal(match(false, "POST", "/v1/groups/g/rotate", &rt, &pp,
+	    allow), MATCH_FOUND);
+	assert_int_equal(rt->auth, AUTH_ADMIN);
+	assert_string_equal(rt->action, "group.rotate");
+	assert_int_equal(match(false, "GET", "/v1/groups", &rt, &pp, allow),
+	    MATCH_FOUND);
+	assert_int_equal(rt->auth, AUTH_ADMIN);
+}
+
 static void
 test_table_rows(void **state)
 {
@@ -299,6 +345,7 @@ main(void)
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_bad_method_allow),
 		cmocka_unit_test(test_public_listener),
+		cmocka_unit_test(test_fleet_routes),
 		cmocka_unit_test(test_table_rows),
 		cmocka_unit_test(test_api_routes_info),
 		cmocka_unit_test(test_method_parse),

@@ -1,0 +1,166 @@
+/*
+ * Drift (SPEC section 11): a node serving anything but its recorded
+ * certificate.  Every rotation.check_interval the scheduler's leader
+ * looks at each push node that is not busy (a short TLS look with the
+ * admin certificate, nodes_probe.c), stores the served serial and the
+ * role (db_node_observe()), and audits node.drift once when drift
+ * begins and once when it ends.  A rotation in progress is never seen
+ * as drift: a node is looked at only while its mark is held, so no
+ * rotation runs meanwhile, and a rotation stores what it made the node
+ * serve itself (svc_drift_seen()).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "svc_int.h"
+
+#define ACTION_DRIFT	"node.drift"
+
+void
+svc_drift_seen(struct svc *s, const struct svc_actor *a, const char *name,
+    const char *role, const char *served, const char *recorded,
+    int64_t now)
+{
+	struct audit_rec	ar;
+	struct err		e;
+	char			detail[sizeof(ar.detail)];
+	int			change = 0;
+
+	err_clear(&e);
+	snprintf(detail, sizeof(detail), "drift served=%s recorded=%s",
+	    served != NULL ? served : "-", recorded);
+	svc_audit_fill(&ar, a, ACTION_DRIFT, name, AUDIT_OK, detail);
+	if (db_node_observe(s->db, name, role, now, served, &change, &ar,
+	    &e) == -1) {
+		if (e.code != ERR_NOT_FOUND)
+			log_warn("node %s: storing what it serves: %s", name,
+			    e.msg);
+		return;
+	}
+	if (change > 0)
+		log_warn("node %s: drift: it serves %s, the recorded "
+		    "certificate is %s", name, served, recorded);
+	else if (change < 0) {
+		log_info("node %s: drift resolved: it serves %s", name,
+		    served != NULL ? served : "-");
+		svc_audit(s, a, ACTION_DRIFT, name, AUDIT_OK, "resolved");
+	}
+}
+
+/* The pass's view of one node. */
+struct drift_job {
+	char	name[RCA_MAX_NODE_NAME + 1];
+	bool	drift;		/* after the look */
+};
+
+struct drift_pass {
+	struct svc		*s;
+	const struct svc_actor	*a;
+	struct drift_job	*jobs;
+	int64_t			 now;
+};
+
+/* Look at one node while holding its mark (a busy node is skipped). */
+static void
+drift_one(void *ctx, size_t i)
+{
+	struct drift_pass	*p = ctx;
+	struct drift_job	*j = &p->jobs[i];
+	struct node_rec		 n;
+	struct svc_probe	 pr;
+	struct err		 e;
+
+	err_clear(&e);
+	memset(&n, 0, sizeof(n));
+	if (!svc_node_lock(p->s, j->name))
+		return;
+	/* Read again under the mark: a rotation may have ended since. */
+	if (db_node_get(p->s->db, j->name, &n, &e) == -1 ||
+	    n.mode != NODE_MODE_PUSH)
+		goto out;
+	if (svc_node_probe(p->s, &n, &pr, &e) == -1 && !pr.reached) {
+		/* Unreachable is not drift: the state is kept. */
+		log_info("node %s: drift check: not reachable: %s", n.name,
+		    e.msg);
+		j->drift = n.drift_since != 0;
+		goto out;
+	}
+	svc_drift_seen(p->s, p->a, n.name, pr.role[0] != '\0' ? pr.role :
+	    NULL, pr.served, n.current_serial, p->now);
+	j->drift = n.current_serial[0] != '\0' &&
+	    strcmp(pr.served, n.current_serial) != 0;
+out:
+	svc_node_unlock(p->s, j->name);
+	node_rec_clear(&n);
+}
+
+/* The names of every push node (new), or -1. */
+static int
+drift_names(struct svc *s, struct drift_job **out, size_t *nout)
+{
+	struct node_rec		*list = NULL;
+	struct drift_job	*jobs = NULL, *grown;
+	char			 after[RCA_MAX_NODE_NAME + 1] = "";
+	char			 next[RCA_MAX_NODE_NAME + 1];
+	size_t			 cnt = 0, n = 0, cap = 0;
+	struct err		 e;
+
+	err_clear(&e);
+	do {
+		if (db_node_list(s->db, after, RCA_MAX_LIST_LIMIT, &list,
+		    &cnt, next, &e) == -1) {
+			log_error("drift check: listing nodes: %s", e.msg);
+			free(jobs);
+			return -1;
+		}
+		for (size_t i = 0; i < cnt; i++) {
+			if (list[i].mode != NODE_MODE_PUSH)
+				continue;
+			if (n == cap) {
+				cap = cap == 0 ? 16 : cap * 2;
+				if ((grown = reallocarray(jobs, cap,
+				    sizeof(*jobs))) == NULL) {
+					db_node_list_free(list, cnt);
+					free(jobs);
+					return -1;
+				}
+				jobs = grown;
+			}
+			memset(&jobs[n], 0, sizeof(jobs[n]));
+			memcpy(jobs[n++].name, list[i].name,
+			    sizeof(jobs[0].name));
+		}
+		db_node_list_free(list, cnt);
+		list = NULL;
+		memcpy(after, next, sizeof(after));
+	} while (after[0] != '\0');
+	*out = jobs;
+	*nout = n;
+	return 0;
+}
+
+size_t
+svc_drift_pass(struct svc *s, int64_t now)
+{
+	struct svc_actor	sched;
+	struct drift_pass	p;
+	size_t			n = 0, drifting = 0;
+
+	svc_actor_init(&sched, ACTOR_SCHEDULER);
+	memset(&p, 0, sizeof(p));
+	p.s = s;
+	p.a = &sched;
+	p.now = now;
+	if (drift_names(s, &p.jobs, &n) == -1)
+		goto out;
+	svc_pool_run(n, s->max_parallel, drift_one, &p);
+	for (size_t i = 0; i < n; i++)
+		if (p.jobs[i].drift)
+			drifting++;
+out:
+	free(p.jobs);
+	svc_actor_clear(&sched);
+	return drifting;
+}

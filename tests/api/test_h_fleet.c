@@ -1,0 +1,775 @@
+/*
+ * Tests of the fleet routes (SPEC section 11: api/h_groups.c,
+ * api/h_report.c and the fleet parts of h_nodes.c, encode.c and
+ * metrics.c) over HTTPS on 127.0.0.1 with a real service (a throwaway
+ * CA, SQLite in a temp folder, or PostgreSQL with RCA_TEST_DB=pg) and
+ * libcurl: the node's new fields, "group" in POST /v1/nodes and its
+ * refusals, ?status= (drift and the others, 400 for the rest), GET
+ * /v1/groups, POST /v1/groups/{group}/rotate (404, 403, 400, and 502
+ * "stopped" with the later members skipped when a member cannot be
+ * reached), POST /v1/nodes/report with client certificates (a
+ * check-in, and 401/403/409/400/413 refusals), the drift and in-flight
+ * metrics.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "api_fleet.h"
+#include "fileio.h"
+#include "testdb.h"
+
+struct fixture {
+	char		 dir[64];
+	char		 nodes[128];	/* nodes.allowed_dirs[0] */
+	char		 p[6][256];
+	struct svc	*svc;
+	struct api	*api;
+	char		 admin[128];
+	char		 enroll[128];
+	char		 base[64];
+	char		 pub[64];
+};
+
+enum { P_CRT, P_KEY, P_DB, P_ADM_CRT, P_ADM_KEY, P_API_CRT };
+
+struct resp {
+	long	 status;
+	char	 body[262144];
+	size_t	 len;
+};
+
+static size_t
+on_body(char *p, size_t sz, size_t n, void *u)
+{
+	struct resp *r = u;
+	size_t len = sz * n, take = len;
+
+	if (take > sizeof(r->body) - 1 - r->len)
+		take = sizeof(r->body) - 1 - r->len;
+	memcpy(r->body + r->len, p, take);
+	r->len += take;
+	r->body[r->len] = '\0';
+	return len;
+}
+
+/* Who calls: a bearer token, a client certificate pair, or nobody. */
+struct who {
+	const char	*token;
+	const char	*cert;
+	const char	*key;
+};
+
+static struct resp resp;
+
+/*
+ * method url (base + path) as w with body (JSON, or NULL); the
+ * status, the body in resp.
+ */
+static long
+call(struct fixture *f, const char *base, const char *method,
+    const char *path, const struct who *w, const char *body)
+{
+	struct curl_slist *h = NULL;
+	char line[256], u[1024];
+	CURL *cu = curl_easy_init();
+
+	assert_non_null(cu);
+	memset(&resp, 0, sizeof(resp));
+	snprintf(u, sizeof(u), "%s%s", base, path);
+	curl_easy_setopt(cu, CURLOPT_URL, u);
+	curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &resp);
+	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(cu, CURLOPT_CAINFO, f->p[P_CRT]);
+	h = curl_slist_append(h, "Expect:");
+	if (w != NULL && w->token != NULL) {
+		snprintf(line, sizeof(line), "Authorization: Bearer %s",
+		    w->token);
+		h = curl_slist_append(h, line);
+	}
+	if (w != NULL && w->cert != NULL) {
+		curl_easy_setopt(cu, CURLOPT_SSLCERT, w->cert);
+		curl_easy_setopt(cu, CURLOPT_SSLKEY, w->key);
+	}
+	if (body != NULL) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
+	assert_int_equal(curl_easy_perform(cu), CURLE_OK);
+	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &resp.status);
+	curl_easy_cleanup(cu);
+	curl_slist_free_all(h);
+	return resp.status;
+}
+
+static json_t *
+body_json(void)
+{
+	json_t *v = json_loadb(resp.body, resp.len, 0, NULL);
+
+	if (v == NULL)
+		fail_msg("not JSON: %.200s", resp.body);
+	return v;
+}
+
+/* The last answer was status with error code code (message has part). */
+static void
+expect_error(long status, const char *code, const char *part)
+{
+	json_t *v;
+	const char *c = NULL, *m = NULL;
+
+	if (resp.status != status)
+		fail_msg("want HTTP %ld, got %ld: %.300s", status, resp.status,
+		    resp.body);
+	v = body_json();
+	assert_int_equal(json_unpack(v, "{s:{s:s, s:s}}", "error", "code", &c,
+	    "message", &m), 0);
+	if (strcmp(c, code) != 0)
+		fail_msg("want %s, got %s: %s", code, c, resp.body);
+	if (part != NULL && strstr(m, part) == NULL)
+		fail_msg("message \"%s\" lacks \"%s\"", m, part);
+	json_decref(v);
+}
+
+static void
+expect_status(long status)
+{
+	if (resp.status != status)
+		fail_msg("want HTTP %ld, got %ld: %.300s", status, resp.status,
+		    resp.body);
+}
+
+static void
+sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The CA, the API's server pair and the admin client pair. */
+static void
+make_pki(const char *dir)
+{
+	sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
+	    "ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt "
+	    "-days 30 -subj /CN=fleet-ca -addext "
+	    "basicConstraints=critical,CA:TRUE,pathlen:0 -addext "
+	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null && "
+	    "chmod 0400 ca.key && "
+	    "printf 'subjectAltName=IP:127.0.0.1\\n"
+	    "extendedKeyUsage=serverAuth\\n' > ext && "
+	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout api.key -subj /CN=localhost -out api.csr "
+	    "2>/dev/null && openssl x509 -req -in api.csr -CA ca.crt "
+	    "-CAkey ca.key -CAcreateserial -days 30 -extfile ext "
+	    "-out api.crt 2>/dev/null && "
+	    "printf 'extendedKeyUsage=clientAuth\\n' > aext && "
+	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout admin.key -subj /CN=redis-ca-admin -out adm.csr "
+	    "2>/dev/null && openssl x509 -req -in adm.csr -CA ca.crt "
+	    "-CAkey ca.key -CAcreateserial -days 30 -extfile aext "
+	    "-out admin.crt 2>/dev/null && chmod 0400 admin.key", dir);
+}
+
+static void
+profiles(struct profile prof[2])
+{
+	strcpy(prof[0].name, "redis-node");
+	prof[0].eku = EKU_SERVER_AUTH | EKU_CLIENT_AUTH;
+	prof[0].require_san = true;
+	prof[0].default_ttl = 3600;
+	prof[0].max_ttl = 86400;
+	prof[0].key_types = KEY_BIT(KEY_EC_P256);
+	strcpy(prof[1].name, "redis-client");
+	prof[1].eku = EKU_CLIENT_AUTH;
+	prof[1].default_ttl = 3600;
+	prof[1].max_ttl = 86400;
+	prof[1].key_types = KEY_BIT(KEY_EC_P256);
+}
+
+static void
+tokens(struct fixture *f)
+{
+	struct svc_token_req tr = { 0 };
+	struct svc_actor cli;
+	struct token_rec rec;
+	char *pat[] = { "*" };
+	struct err e;
+
+	svc_actor_init(&cli, ACTOR_CLI);
+	tr.kind = TOKEN_ADMIN;
+	tr.uses = 1;
+	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->admin,
+	    &e), 0);
+	token_rec_clear(&rec);
+	tr.kind = TOKEN_ENROLL;
+	tr.profile = "redis-client";
+	tr.patterns = pat;
+	tr.npatterns = 1;
+	tr.uses = 5;
+	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->enroll,
+	    &e), 0);
+	token_rec_clear(&rec);
+}
+
+static int
+setup(void **state)
+{
+	static const char *const names[] = { "ca.crt", "ca.key", "rca.db",
+	    "admin.crt", "admin.key", "api.crt" };
+	struct fixture *f = calloc(1, sizeof(*f));
+	static struct profile prof[2];
+	struct svc_config sc = { 0 };
+	struct api_config ac = { 0 };
+	const char *allowed[1];
+	char api_key[300];
+	struct err e;
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/rca-hfleet-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	for (int i = 0; i < 6; i++)
+		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->dir, names[i]);
+	snprintf(f->nodes, sizeof(f->nodes), "%s/nodes", f->dir);
+	assert_int_equal(mkdir(f->nodes, 0700), 0);
+	sh("mkdir %s/a %s/b %s/c %s/data", f->nodes, f->nodes, f->nodes,
+	    f->dir);
+	if (tdb_database(f->dir, names[P_DB], f->p[P_DB],
+	    sizeof(f->p[P_DB])) == -1)
+		fail_msg("the test's database");
+	make_pki(f->dir);
+	profiles(prof);
+	allowed[0] = f->nodes;
+	sc.ca_cert = f->p[P_CRT];
+	sc.ca_key = f->p[P_KEY];
+	sc.database = f->p[P_DB];
+	sc.public_url = "http://127.0.0.1:1";
+	sc.admin_cert = f->p[P_ADM_CRT];
+	sc.admin_key = f->p[P_ADM_KEY];
+	sc.crl_validity = 86400;
+	sc.crl_refresh_before = 3600;
+	sc.rotation_check_interval = 60;
+	sc.rotation_renew_before_pct = 33;
+	sc.profiles = prof;
+	sc.nprofiles = 2;
+	sc.node_allowed_dirs = allowed;
+	sc.nnode_allowed_dirs = 1;
+	if ((f->svc = svc_open(&sc, &e)) == NULL)
+		fail_msg("svc_open: %s", e.msg);
+	tokens(f);
+	snprintf(api_key, sizeof(api_key), "%s/api.key", f->dir);
+	ac.api_listen = "127.0.0.1:0";
+	ac.public_listen = "127.0.0.1:0";
+	ac.api_tls = true;
+	ac.tls_cert = f->p[P_API_CRT];
+	ac.tls_key = api_key;
+	ac.tls_ca = f->p[P_CRT];
+	ac.max_body_bytes = 65536;
+	ac.max_connections = 64;
+	ac.threads = 2;
+	if ((f->api = api_start(f->svc, &ac, &e)) == NULL)
+		fail_msg("api_start: %s", e.msg);
+	snprintf(f->base, sizeof(f->base), "https://127.0.0.1:%u",
+	    api_port(f->api));
+	snprintf(f->pub, sizeof(f->pub), "http://127.0.0.1:%u",
+	    api_public_port(f->api));
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	api_stop(f->api);
+	svc_close(f->svc);
+	sh("rm -rf %s", f->dir);
+	free(f);
+	return 0;
+}
+
+/* POST /v1/nodes: name in group (NULL: none), cert_dir nodes/sub,
+ * listening on a closed port of 127.0.0.1. */
+static long
+add_node(struct fixture *f, const char *name, const char *group,
+    const char *sub)
+{
+	struct who adm = { f->admin, NULL, NULL };
+	char body[1024], g[128] = "";
+
+	if (group != NULL)
+		snprintf(g, sizeof(g), ",\"group\":\"%s\"", group);
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"host\":"
+	    "\"127.0.0.1\",\"port\":1,\"cert_dir\":\"%s/%s\"%s}", name,
+	    f->nodes, sub, g);
+	return call(f, f->base, "POST", "/v1/nodes", &adm, body);
+}
+
+/* The node of the last answer has the fleet fields, as given. */
+static void
+expect_node(const char *name, const char *group, const char *status)
+{
+	json_t *v = body_json();
+	const char *keys[] = { "served_serial", "drift_since",
+	    "last_report_at", "role" };
+
+	assert_string_equal(json_string_value(json_object_get(v, "name")),
+	    name);
+	assert_string_equal(json_string_value(json_object_get(v, "group")),
+	    group);
+	assert_string_equal(json_string_value(json_object_get(v, "mode")),
+	    "push");
+	assert_string_equal(json_string_value(json_object_get(v, "status")),
+	    status);
+	for (size_t i = 0; i < 4; i++)
+		assert_true(json_is_null(json_object_get(v, keys[i])));
+	json_decref(v);
+}
+
+static void
+test_node_fields(void **state)
+{
+	struct fixture *f = *state;
+	struct who adm = { f->admin, NULL, NULL };
+
+	assert_int_equal(add_node(f, "a1", "cache", "a"), 201);
+	expect_node("a1", "cache", "unknown");
+	/* Without a group the node is its own. */
+	assert_int_equal(add_node(f, "b1", NULL, "b"), 201);
+	expect_node("b1", "b1", "unknown");
+	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/a1", &adm, NULL),
+	    200);
+	expect_node("a1", "cache", "unknown");
+	/* A bad group names the field; "report" is no node's name. */
+	add_node(f, "c1", "Bad_Group", "c");
+	expect_error(400, "invalid_request", "group");
+	add_node(f, "c1", "-x", "c");
+	expect_error(400, "invalid_request", "group");
+	call(f, f->base, "POST", "/v1/nodes", &adm, "{\"name\":\"c1\","
+	    "\"host\":\"127.0.0.1\",\"port\":1,\"cert_dir\":\"/tmp\","
+	    "\"group\":5}");
+	expect_error(400, "invalid_request", "field 'group' must be a string");
+	add_node(f, "report", NULL, "c");
+	expect_error(400, "invalid_request", "'report' is reserved");
+	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/c1", &adm, NULL),
+	    404);
+}
+
+/* The names of the nodes of GET /v1/nodes?query, joined with ','. */
+static const char *
+list_names(struct fixture *f, const char *query)
+{
+	static char out[512];
+	struct who adm = { f->admin, NULL, NULL };
+	char path[256];
+	json_t *v, *it;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/v1/nodes%s", query);
+	if (call(f, f->base, "GET", path, &adm, NULL) != 200)
+		fail_msg("GET %s: %ld %s", path, resp.status, resp.body);
+	v = body_json();
+	out[0] = '\0';
+	json_array_foreach(json_object_get(v, "items"), i, it) {
+		if (i > 0)
+			strcat(out, ",");
+		strcat(out, json_string_value(json_object_get(it, "name")));
+	}
+	json_decref(v);
+	return out;
+}
+
+static void
+test_status_filter(void **state)
+{
+	struct fixture *f = *state;
+	struct who adm = { f->admin, NULL, NULL };
+	json_t *v;
+
+	assert_int_equal(add_node(f, "a1", "g", "a"), 201);
+	assert_int_equal(add_node(f, "b1", "g", "b"), 201);
+	assert_string_equal(list_names(f, ""), "a1,b1");
+	assert_string_equal(list_names(f, "?status=unknown"), "a1,b1");
+	assert_string_equal(list_names(f, "?status=drift"), "");
+	assert_string_equal(list_names(f, "?status=ok"), "");
+	assert_string_equal(list_names(f, "?status=expiring"), "");
+	assert_string_equal(list_names(f, "?status=rotation_failed"), "");
+	/* b1 serves another certificate than the recorded one. */
+	tdb_exec(f->p[P_DB], "UPDATE nodes SET current_serial = 'aa', "
+	    "served_serial = 'bb', drift_since = 1700000000 WHERE name = 'b1'",
+	    NULL);
+	assert_string_equal(list_names(f, "?status=drift"), "b1");
+	assert_string_equal(list_names(f, "?status=drift&limit=1"), "b1");
+	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/b1", &adm, NULL),
+	    200);
+	v = body_json();
+	assert_string_equal(json_string_value(json_object_get(v, "status")),
+	    "drift");
+	assert_string_equal(json_string_value(json_object_get(v,
+	    "served_serial")), "bb");
+	assert_string_equal(json_string_value(json_object_get(v,
+	    "drift_since")), "2023-11-14T22:13:20Z");
+	json_decref(v);
+	/* Anything else is refused, naming the parameter. */
+	call(f, f->base, "GET", "/v1/nodes?status=stale", &adm, NULL);
+	expect_error(400, "invalid_request", "'status'");
+	call(f, f->base, "GET", "/v1/nodes?status=DRIFT", &adm, NULL);
+	expect_error(400, "invalid_request", "'status'");
+	/* The metrics show it. */
+	assert_int_equal(call(f, f->pub, "GET", "/metrics", NULL, NULL), 200);
+	assert_non_null(strstr(resp.body, "redisca_node_drift{node=\"a1\"} "
+	    "0\n"));
+	assert_non_null(strstr(resp.body, "redisca_node_drift{node=\"b1\"} "
+	    "1\n"));
+	assert_non_null(strstr(resp.body, "redisca_rotations_in_flight 0\n"));
+	assert_non_null(strstr(resp.body, "# TYPE redisca_node_drift gauge"));
+}
+
+/* The group named g of GET /v1/groups (new), or NULL. */
+static json_t *
+find_group(json_t *list, const char *g)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(json_object_get(list, "items"), i, it)
+		if (strcmp(json_string_value(json_object_get(it, "group")),
+		    g) == 0)
+			return json_incref(it);
+	return NULL;
+}
+
+static void
+test_groups_list(void **state)
+{
+	struct fixture *f = *state;
+	struct who adm = { f->admin, NULL, NULL };
+	struct who enr = { f->enroll, NULL, NULL };
+	json_t *v, *g, *m;
+
+	assert_int_equal(call(f, f->base, "GET", "/v1/groups", &adm, NULL),
+	    200);
+	assert_string_equal(resp.body, "{\"items\":[]}");
+	assert_int_equal(add_node(f, "a2", "cache", "a"), 201);
+	assert_int_equal(add_node(f, "a1", "cache", "b"), 201);
+	assert_int_equal(add_node(f, "solo", NULL, "c"), 201);
+	tdb_exec(f->p[P_DB], "UPDATE nodes SET current_serial = 'aa', "
+	    "served_serial = 'bb', drift_since = 1700000000, role = 'primary' "
+	    "WHERE name = 'a2'", NULL);
+	assert_int_equal(call(f, f->base, "GET", "/v1/groups", &adm, NULL),
+	    200);
+	v = body_json();
+	assert_int_equal(json_array_size(json_object_get(v, "items")), 2);
+	g = find_group(v, "cache");
+	assert_non_null(g);
+	/* The worst member's status; members by name. */
+	assert_string_equal(json_string_value(json_object_get(g, "status")),
+	    "drift");
+	assert_int_equal(json_array_size(json_object_get(g, "members")), 2);
+	m = json_array_get(json_object_get(g, "members"), 0);
+	assert_string_equal(json_string_value(json_object_get(m, "name")),
+	    "a1");
+	assert_true(json_is_null(json_object_get(m, "role")));
+	assert_string_equal(json_string_value(json_object_get(m, "mode")),
+	    "push");
+	assert_string_equal(json_string_value(json_object_get(m, "status")),
+	    "unknown");
+	m = json_array_get(json_object_get(g, "members"), 1);
+	assert_string_equal(json_string_value(json_object_get(m, "role")),
+	    "primary");
+	assert_string_equal(json_string_value(json_object_get(m, "status")),
+	    "drift");
+	json_decref(g);
+	g = find_group(v, "solo");
+	assert_non_null(g);
+	assert_string_equal(json_string_value(json_object_get(g, "status")),
+	    "unknown");
+	json_decref(g);
+	json_decref(v);
+	/* Admin only. */
+	call(f, f->base, "GET", "/v1/groups", &enr, NULL);
+	expect_error(403, "forbidden", NULL);
+	call(f, f->base, "GET", "/v1/groups", NULL, NULL);
+	expect_error(401, "unauthorized", NULL);
+	/* Not on the public listener. */
+	assert_int_equal(call(f, f->pub, "GET", "/v1/groups", NULL, NULL),
+	    404);
+}
+
+static void
+test_group_rotate_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct who adm = { f->admin, NULL, NULL };
+	struct who enr = { f->enroll, NULL, NULL };
+
+	call(f, f->base, "POST", "/v1/groups/nothing/rotate", &adm, NULL);
+	expect_error(404, "not_found", NULL);
+	call(f, f->base, "POST", "/v1/groups/Bad_Name/rotate", &adm, NULL);
+	expect_error(404, "not_found", NULL);
+	assert_int_equal(add_node(f, "a1", "cache", "a"), 201);
+	call(f, f->base, "POST", "/v1/groups/cache/rotate", &enr, NULL);
+	expect_error(403, "forbidden", NULL);
+	call(f, f->base, "POST", "/v1/groups/cache/rotate", NULL, NULL);
+	expect_error(401, "unauthorized", NULL);
+	call(f, f->base, "POST", "/v1/groups/cache/rotate", &adm,
+	    "{\"force\":true}");
+	expect_error(400, "invalid_request", "unknown field 'force'");
+	call(f, f->base, "POST", "/v1/groups/cache/rotate", &adm, "{");
+	expect_error(400, "invalid_json", NULL);
+	call(f, f->base, "GET", "/v1/groups/cache/rotate", &adm, NULL);
+	expect_error(405, "method_not_allowed", NULL);
+	/* Refusals are audited under group.rotate. */
+	assert_int_equal(call(f, f->base, "GET", "/v1/audit?limit=1000", &adm,
+	    NULL), 200);
+	assert_non_null(strstr(resp.body, "\"action\":\"group.rotate\""));
+}
+
+/*
+ * Two members that cannot be reached: their roles are unknown, so they
+ * go by name; the first rotation fails and stops the group: 502 with
+ * its record, the second skipped and untouched.
+ */
+static void
+test_group_rotate_stops(void **state)
+{
+	struct fixture *f = *state;
+	struct who adm = { f->admin, NULL, NULL };
+	json_t *v, *recs, *skipped, *err;
+
+	assert_int_equal(add_node(f, "n2", "cache", "a"), 201);
+	assert_int_equal(add_node(f, "n1", "cache", "b"), 201);
+	call(f, f->base, "POST", "/v1/groups/cache/rotate", &adm, "{}");
+	expect_status(502);
+	v = body_json();
+	assert_string_equal(json_string_value(json_object_get(v, "group")),
+	    "cache");
+	assert_string_equal(json_string_value(json_object_get(v, "status")),
+	    "stopped");
+	recs = json_object_get(v, "rotations");
+	assert_int_equal(json_array_size(recs), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(recs, 0), "node")), "n1");
+	assert_string_not_equal(json_string_value(json_object_get(
+	    json_array_get(recs, 0), "status")), "succeeded");
+	skipped = json_object_get(v, "skipped");
+	assert_int_equal(json_array_size(skipped), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(skipped, 0), "name")), "n2");
+	assert_true(json_is_string(json_object_get(json_array_get(skipped, 0),
+	    "reason")));
+	err = json_object_get(v, "error");
+	assert_string_equal(json_string_value(json_object_get(err, "code")),
+	    "rotation_failed");
+	json_decref(v);
+	/* n2 was not touched: no rotation of it. */
+	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/n2/rotations",
+	    &adm, NULL), 200);
+	assert_string_equal(resp.body, "{\"items\":[],\"next\":null}");
+	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/n1/rotations",
+	    &adm, NULL), 200);
+	assert_null(strstr(resp.body, "\"items\":[]"));
+	/* Audited as group.rotate, object the group. */
+	assert_int_equal(call(f, f->base, "GET", "/v1/audit?limit=1000", &adm,
+	    NULL), 200);
+	assert_non_null(strstr(resp.body, "\"action\":\"group.rotate\""));
+}
+
+/*
+ * A certificate of profile for cn with SAN DNS cn, issued by the
+ * service (POST /v1/certificates/generate), written to dir/<tag>.crt
+ * and .key; its serial into serial.
+ */
+static void
+issue(struct fixture *f, const char *profile, const char *cn,
+    const char *tag, char serial[64])
+{
+	struct who adm = { f->admin, NULL, NULL };
+	char body[512], path[512];
+	const char *crt, *key, *s;
+	json_t *v;
+
+	snprintf(body, sizeof(body), "{\"profile\":\"%s\",\"common_name\":"
+	    "\"%s\",\"sans\":{\"dns\":[\"%s\"]}}", profile, cn, cn);
+	if (call(f, f->base, "POST", "/v1/certificates/generate", &adm,
+	    body) != 201)
+		fail_msg("generate: %ld %s", resp.status, resp.body);
+	v = body_json();
+	crt = json_string_value(json_object_get(v, "certificate"));
+	key = json_string_value(json_object_get(v, "private_key"));
+	s = json_string_value(json_object_get(v, "serial"));
+	assert_non_null(crt);
+	assert_non_null(key);
+	assert_non_null(s);
+	snprintf(serial, 64, "%s", s);
+	snprintf(path, sizeof(path), "%s/%s.crt", f->dir, tag);
+	assert_int_equal(fio_write_atomic(path, crt, strlen(crt), 0600, NULL),
+	    0);
+	snprintf(path, sizeof(path), "%s/%s.key", f->dir, tag);
+	assert_int_equal(fio_write_atomic(path, key, strlen(key), 0600, NULL),
+	    0);
+	json_decref(v);
+}
+
+/* The pair dir/<tag>.crt, .key as a caller. */
+static struct who
+pair(struct fixture *f, const char *tag)
+{
+	static char crt[2][512], key[2][512];
+	static int k;
+	struct who w = { NULL, crt[k], key[k] };
+
+	snprintf(crt[k], sizeof(crt[k]), "%s/%s.crt", f->dir, tag);
+	snprintf(key[k], sizeof(key[k]), "%s/%s.key", f->dir, tag);
+	k = (k + 1) % 2;
+	return w;
+}
+
+static void
+test_report(void **state)
+{
+	struct fixture *f = *state;
+	struct who adm = { f->admin, NULL, NULL };
+	struct who p1, cl;
+	char s1[64], sc[64], body[1024];
+	json_t *v;
+
+	issue(f, "redis-node", "p1", "p1", s1);
+	issue(f, "redis-client", "app", "cl", sc);
+	p1 = pair(f, "p1");
+	cl = pair(f, "cl");
+	/* A check-in registers the pull node. */
+	snprintf(body, sizeof(body), "{\"redis\":\"127.0.0.1:6390\","
+	    "\"group\":\"pulled\",\"status\":\"check\",\"served_serial\":"
+	    "\"%s\"}", s1);
+	if (call(f, f->base, "POST", "/v1/nodes/report", &p1, body) != 200)
+		fail_msg("report: %ld %s", resp.status, resp.body);
+	v = body_json();
+	assert_string_equal(json_string_value(json_object_get(v, "name")),
+	    "p1");
+	assert_string_equal(json_string_value(json_object_get(v, "mode")),
+	    "pull");
+	assert_string_equal(json_string_value(json_object_get(v, "group")),
+	    "pulled");
+	assert_string_equal(json_string_value(json_object_get(v,
+	    "served_serial")), s1);
+	assert_true(json_is_string(json_object_get(v, "last_report_at")));
+	json_decref(v);
+	assert_string_equal(list_names(f, ""), "p1");
+	/* It is a member of its group, in pull mode. */
+	assert_int_equal(call(f, f->base, "GET", "/v1/groups", &adm, NULL),
+	    200);
+	assert_non_null(strstr(resp.body, "\"mode\":\"pull\""));
+	/* And in the node series of the metrics. */
+	assert_int_equal(call(f, f->pub, "GET", "/metrics", NULL, NULL), 200);
+	assert_non_null(strstr(resp.body, "redisca_node_drift{node=\"p1\"}"));
+	/* No certificate: 401; a bearer token is not one. */
+	call(f, f->base, "POST", "/v1/nodes/report", NULL, body);
+	expect_error(401, "unauthorized", NULL);
+	call(f, f->base, "POST", "/v1/nodes/report", &adm, body);
+	expect_error(401, "unauthorized", NULL);
+	/* Not on the public listener. */
+	assert_int_equal(call(f, f->pub, "POST", "/v1/nodes/report", NULL,
+	    body), 404);
+	/* A client certificate is not a node's: 403. */
+	call(f, f->base, "POST", "/v1/nodes/report", &cl, body);
+	expect_error(403, "forbidden", NULL);
+	/* Another node's name: 403. */
+	snprintf(body, sizeof(body), "{\"name\":\"p2\",\"redis\":"
+	    "\"127.0.0.1:6390\",\"status\":\"check\",\"served_serial\":"
+	    "\"%s\"}", s1);
+	call(f, f->base, "POST", "/v1/nodes/report", &p1, body);
+	expect_error(403, "forbidden", NULL);
+	/* A serial this CA did not issue for p1: 400 naming the field. */
+	snprintf(body, sizeof(body), "{\"redis\":\"127.0.0.1:6390\","
+	    "\"status\":\"check\",\"served_serial\":\"%s\"}", sc);
+	call(f, f->base, "POST", "/v1/nodes/report", &p1, body);
+	expect_error(400, "invalid_request", "served_serial");
+	/* Bad bodies: 400 naming the field; too large: 413. */
+	call(f, f->base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
+	    "\"nohost\",\"status\":\"check\",\"served_serial\":\"1\"}");
+	expect_error(400, "invalid_request", "'redis'");
+	call(f, f->base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
+	    "\"h:1\",\"status\":\"check\",\"served_serial\":\"1\",\"x\":1}");
+	expect_error(400, "invalid_request", "unknown field 'x'");
+	call(f, f->base, "POST", "/v1/nodes/report", &p1, "nope");
+	expect_error(400, "invalid_json", NULL);
+	{
+		size_t n = 17 * 1024;
+		char *big = malloc(n + 1);
+
+		assert_non_null(big);
+		memset(big, ' ', n);
+		memcpy(big, "{}", 2);
+		big[n] = '\0';
+		call(f, f->base, "POST", "/v1/nodes/report", &p1, big);
+		expect_error(413, "payload_too_large", NULL);
+		free(big);
+	}
+	/* Refusals and the report are audited as node.report. */
+	assert_int_equal(call(f, f->base, "GET", "/v1/audit?limit=1000", &adm,
+	    NULL), 200);
+	assert_non_null(strstr(resp.body, "\"action\":\"node.report\""));
+	assert_non_null(strstr(resp.body, "\"outcome\":\"denied\""));
+}
+
+/* A push node's name cannot report: 409. */
+static void
+test_report_push_name(void **state)
+{
+	struct fixture *f = *state;
+	struct who n1;
+	char s1[64], body[512];
+
+	assert_int_equal(add_node(f, "n1", NULL, "a"), 201);
+	issue(f, "redis-node", "n1", "n1", s1);
+	n1 = pair(f, "n1");
+	snprintf(body, sizeof(body), "{\"redis\":\"127.0.0.1:6390\","
+	    "\"status\":\"check\",\"served_serial\":\"%s\"}", s1);
+	call(f, f->base, "POST", "/v1/nodes/report", &n1, body);
+	expect_error(409, "conflict", NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_node_fields, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_status_filter, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_groups_list, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_rotate_refusals,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_rotate_stops, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_push_name, setup,
+		    teardown),
+	};
+
+	curl_global_init(CURL_GLOBAL_ALL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
