@@ -3,15 +3,41 @@
  * and rotation state.  Deleting a node deletes its rotations (ON DELETE
  * CASCADE; db/rotation.c).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "priv.h"
 
-/* Read a row of NODE_COLS into out (cleared first; cleared on error). */
+/* The columns of version 6 (NODE_COLS 20..27) into out. */
 static int
-node_read(const struct db_row *r, void *p, struct err *e)
+node_read_fleet(const struct db_row *r, struct node_rec *out, struct err *e)
+{
+	char mode[8];
+
+	if (DB_COL_BUF(r, 20, out->group, e) == -1 ||
+	    DB_COL_BUF(r, 21, mode, e) == -1 ||
+	    DB_COL_BUF(r, 22, out->role, e) == -1 ||
+	    DB_COL_BUF(r, 24, out->served_serial, e) == -1)
+		return -1;
+	if (node_mode_parse(mode, &out->mode) == -1) {
+		log_error("db: node %s: bad mode", out->name);
+		err_set(e, ERR_DB, "database error");
+		return -1;
+	}
+	/* The effective group: its own name when it has none. */
+	if (out->group[0] == '\0')
+		memcpy(out->group, out->name, sizeof(out->group));
+	out->role_at = db_col_int(r, 23);
+	out->served_at = db_col_int(r, 25);
+	out->drift_since = db_col_int(r, 26);
+	out->last_report_at = db_col_int(r, 27);
+	return 0;
+}
+
+int
+db_node_read(const struct db_row *r, void *p, struct err *e)
 {
 	struct node_rec *out = p;
 	int rc = -1;
@@ -45,6 +71,8 @@ node_read(const struct db_row *r, void *p, struct err *e)
 	out->failures = (int)db_col_int(r, 17);
 	out->next_attempt_at = db_col_int(r, 18);
 	out->created_at = db_col_int(r, 19);
+	if (node_read_fleet(r, out, e) == -1)
+		goto out;
 	rc = 0;
 out:
 	if (rc == -1)
@@ -52,21 +80,31 @@ out:
 	return rc;
 }
 
-static void
-node_clear(void *p)
+void
+db_node_clear(void *p)
 {
 	node_rec_clear(p);
 }
 
+const char *
+db_node_stored_group(const struct node_rec *n)
+{
+	return strcmp(n->group, n->name) == 0 ? "" : n->group;
+}
+
 int
-db_node_insert(struct db *db, const struct node_rec *n,
-    const struct audit_rec *a, struct err *e)
+db_node_insert_in(struct db_conn *c, const struct node_rec *n,
+    struct err *e)
 {
 	char *dns = NULL, *ip = NULL;
 	int rc = -1;
 
 	if (n == NULL || n->name[0] == '\0') {
 		err_set(e, ERR_INVALID_REQUEST, "incomplete node");
+		return -1;
+	}
+	if ((unsigned)n->mode >= NODE_MODE__MAX) {
+		err_set(e, ERR_INVALID_REQUEST, "invalid node mode");
 		return -1;
 	}
 	if ((dns = names_join(&n->sans, NAME_DNS)) == NULL ||
@@ -84,16 +122,41 @@ db_node_insert(struct db *db, const struct node_rec *n,
 		DB_INT(n->not_after), DB_INT(n->last_rotation_id),
 		DB_INT(n->failures), DB_INT(n->next_attempt_at),
 		DB_INT(n->created_at),
+		DB_TEXT(db_node_stored_group(n), sizeof(n->group)),
+		DB_TEXT(node_mode_name(n->mode), 8), DB_BUF(n->role),
+		DB_INT(n->role_at), DB_BUF(n->served_serial),
+		DB_INT(n->served_at), DB_INT(n->drift_since),
+		DB_INT(n->last_report_at),
 	};
-	const struct db_change ch = {
-		DB_STMT_NODE_INSERT, args, DB_NARGS(args), "node insert",
-		ERR_OK, NULL, "node already exists",
-	};
-	rc = db_write1(db, &ch, a, e);
+	if (db_run(c, DB_STMT_NODE_INSERT, args, DB_NARGS(args),
+	    "node insert", e) == -1) {
+		if (e->code == ERR_ALREADY_EXISTS)
+			err_set(e, ERR_ALREADY_EXISTS, "node already exists");
+		goto out;
+	}
+	rc = 0;
 out:
 	free(dns);
 	free(ip);
 	return rc;
+}
+
+/* db_node_insert()'s transaction: the row. */
+static int
+node_insert_run(struct db_conn *c, void *arg, struct err *e)
+{
+	return db_node_insert_in(c, arg, e);
+}
+
+int
+db_node_insert(struct db *db, const struct node_rec *n,
+    const struct audit_rec *a, struct err *e)
+{
+	struct err le;
+
+	ERR_LOCAL(e, le);
+	/* The row is only read: the cast drops const for db_write(). */
+	return db_write(db, node_insert_run, (void *)(uintptr_t)n, a, e);
 }
 
 int
@@ -109,7 +172,7 @@ db_node_get(struct db *db, const char *name, struct node_rec *out,
 	memset(out, 0, sizeof(*out));
 	if ((c = db_conn_get(db, e)) == NULL)
 		return -1;
-	if ((s = db_get(c, DB_STMT_NODE_GET, args, DB_NARGS(args), node_read,
+	if ((s = db_get(c, DB_STMT_NODE_GET, args, DB_NARGS(args), db_node_read,
 	    out, "node get", e)) == 1)
 		return 0;
 	node_rec_clear(out);
@@ -124,7 +187,15 @@ db_node_list(struct db *db, const char *after, size_t limit,
     struct node_rec **out, size_t *n, char next[RCA_MAX_NODE_NAME + 1],
     struct err *e)
 {
-	struct db_rows rows = { .read = node_read, .clear = node_clear,
+	return db_node_list_filter(db, NULL, after, limit, out, n, next, e);
+}
+
+int
+db_node_list_filter(struct db *db, const struct db_node_filter *f,
+    const char *after, size_t limit, struct node_rec **out, size_t *n,
+    char next[RCA_MAX_NODE_NAME + 1], struct err *e)
+{
+	struct db_rows rows = { .read = db_node_read, .clear = db_node_clear,
 	    .size = sizeof(**out), .max = db_limit(limit) };
 	const struct db_arg args[] = {
 		DB_TEXT(after != NULL ? after : "", RCA_MAX_NODE_NAME + 1),
@@ -132,7 +203,8 @@ db_node_list(struct db *db, const char *after, size_t limit,
 	};
 	int rc;
 
-	rc = db_list(db, DB_STMT_NODE_LIST, args, DB_NARGS(args), &rows,
+	rc = db_list(db, f != NULL && f->drift ? DB_STMT_NODE_LIST_DRIFT :
+	    DB_STMT_NODE_LIST, args, DB_NARGS(args), &rows,
 	    "node list", e);
 	*out = rows.v;
 	*n = rows.n;
@@ -145,7 +217,7 @@ db_node_list(struct db *db, const char *after, size_t limit,
 void
 db_node_list_free(struct node_rec *list, size_t n)
 {
-	db_rows_free(list, n, sizeof(*list), node_clear);
+	db_rows_free(list, n, sizeof(*list), db_node_clear);
 }
 
 int

@@ -411,6 +411,28 @@ int	db_key_block_in(struct db_conn *c, const char *spki,
 int	db_key_blocked_in(struct db_conn *c, const char *spki, char *serial,
 	    size_t cap, struct err *e);
 
+/* ---- node rows (db/node.c), for the fleet functions (db/fleet.c) ---- */
+
+/*
+ * Read a row of NODE_COLS into a struct node_rec (cleared first;
+ * cleared on error; group is the effective group); db_node_clear()
+ * frees what one holds.
+ */
+int	db_node_read(const struct db_row *r, void *out, struct err *e);
+void	db_node_clear(void *rec);
+/* The group column n is stored with: "" when n's group is its name. */
+const char *db_node_stored_group(const struct node_rec *n);
+/* Insert row n in c's open transaction.  Errors: as db_node_insert(). */
+int	db_node_insert_in(struct db_conn *c, const struct node_rec *n,
+	    struct err *e);
+
+/*
+ * In c's open transaction: insert rotation r (r->id set) and its steps
+ * (db/rotation.c).  Errors: ERR_NOT_FOUND (no such node), ERR_DB.
+ */
+int	db_rotation_insert_in(struct db_conn *c, struct rotation_rec *r,
+	    struct err *e);
+
 /* ---- CA rows (db/ca_row.c), for the phases (db/ca.c) ---- */
 
 /* Read one integer column (a generation, an id, a count) into int64_t. */

@@ -63,10 +63,10 @@ read_id(const struct db_row *r, void *out, struct err *e)
 }
 
 /* db_rotation_insert()'s transaction: the row, then its steps. */
-static int
-rotation_insert_in(struct db_conn *c, void *arg, struct err *e)
+int
+db_rotation_insert_in(struct db_conn *c, struct rotation_rec *r,
+    struct err *e)
 {
-	struct rotation_rec *r = arg;
 	const struct db_arg args[] = {
 		DB_BUF(r->node), DB_TEXT(rotation_status_name(r->status), 16),
 		DB_BUF(r->old_serial), DB_BUF(r->new_serial),
@@ -82,6 +82,12 @@ rotation_insert_in(struct db_conn *c, void *arg, struct err *e)
 		return -1;
 	}
 	return steps_insert(c, r->id, r, e);
+}
+
+static int
+rotation_insert_in(struct db_conn *c, void *arg, struct err *e)
+{
+	return db_rotation_insert_in(c, arg, e);
 }
 
 int

@@ -37,12 +37,6 @@
 	"id, hash, kind, profile, patterns, uses_left, expires_at, " \
 	"max_cert_ttl, created_at, description"
 
-#define NODE_COLS \
-	"name, host, port, server_name, san_dns, san_ip, cert_dir, " \
-	"cert_file, key_file, ca_file, profile, ttl, auth_username, " \
-	"auth_password_file, current_serial, not_after, last_rotation_id, " \
-	"failures, next_attempt_at, created_at"
-
 #define ROT_COLS \
 	"id, node, status, old_serial, new_serial, started_at, finished_at"
 
@@ -311,18 +305,7 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_AUDIT_GUARD_ON] =
 	    "CREATE TRIGGER IF NOT EXISTS " AUDIT_NO_DELETE_BODY,
 
-	/* ?1..?20 in the order of NODE_COLS */
-	[DB_STMT_NODE_INSERT] =
-	    "INSERT INTO nodes (" NODE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, "
-	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-	    "?19, ?20)",
-	/* ?1 name */
-	[DB_STMT_NODE_GET] =
-	    "SELECT " NODE_COLS " FROM nodes WHERE name = ?1",
-	/* ?1 after, ?2 limit */
-	[DB_STMT_NODE_LIST] =
-	    "SELECT " NODE_COLS " FROM nodes WHERE name > ?1 "
-	    "ORDER BY name LIMIT ?2",
+	/* NODE_INSERT, NODE_GET, NODE_LIST: db/sql_node.c */
 	/* ?1 name; its rotations go by ON DELETE CASCADE */
 	[DB_STMT_NODE_DELETE] = "DELETE FROM nodes WHERE name = ?1",
 	/*
@@ -599,6 +582,7 @@ static const char *const migrations[] = {
 	migration_3,
 	db_sql_ca_migration_sqlite,	/* 4: db/sql_ca.c */
 	migration_5,
+	db_sql_node_migration_sqlite,	/* 6: db/sql_node.c */
 };
 
 static const char *
@@ -606,8 +590,11 @@ sqlite_text(enum db_stmt id)
 {
 	if ((unsigned)id >= DB_STMT__MAX)
 		return NULL;
-	return sql[id] != NULL ? sql[id] : db_sql_ca_text(DB_DIALECT_SQLITE,
-	    id);
+	if (sql[id] != NULL)
+		return sql[id];
+	if (db_sql_ca_text(DB_DIALECT_SQLITE, id) != NULL)
+		return db_sql_ca_text(DB_DIALECT_SQLITE, id);
+	return db_sql_node_text(DB_DIALECT_SQLITE, id);
 }
 
 static size_t

@@ -112,6 +112,13 @@ enum db_stmt {
 	DB_STMT_NODE_SET_BUNDLE,
 	DB_STMT_NODE_BUNDLE_STALE,
 
+	/* fleets (migration 6; db/sql_node.c, with NODE_INSERT/GET/LIST) */
+	DB_STMT_NODE_LIST_DRIFT,	/* drift_since <> 0: nodes_drift */
+	DB_STMT_NODE_GROUP_LIST,	/* one effective group's members */
+	DB_STMT_NODE_GROUPS,		/* distinct effective groups */
+	DB_STMT_NODE_OBSERVE,		/* role, served serial, drift */
+	DB_STMT_NODE_PULL_UPDATE,	/* a pull row's host, port, ... */
+
 	/*
 	 * PostgreSQL only (db/sql_pg.c; db/sql.c's table has NULL here).
 	 * Advisory lock keys live in db/sql_pg.c.
@@ -178,5 +185,13 @@ const char *db_sql_pg_migration(size_t i);
 const char *db_sql_ca_text(enum db_dialect d, enum db_stmt id);
 extern const char db_sql_ca_migration_sqlite[];
 extern const char db_sql_ca_migration_pg[];
+
+/*
+ * The node and fleet statements of both dialects (db/sql_node.c; NULL
+ * in db/sql.c's and db/sql_pg.c's tables) and migration 6's two texts.
+ */
+const char *db_sql_node_text(enum db_dialect d, enum db_stmt id);
+extern const char db_sql_node_migration_sqlite[];
+extern const char db_sql_node_migration_pg[];
 
 #endif

@@ -48,12 +48,6 @@
 	"id, hash, kind, profile, patterns, uses_left, expires_at, " \
 	"max_cert_ttl, created_at, description"
 
-#define NODE_COLS \
-	"name, host, port, server_name, san_dns, san_ip, cert_dir, " \
-	"cert_file, key_file, ca_file, profile, ttl, auth_username, " \
-	"auth_password_file, current_serial, not_after, last_rotation_id, " \
-	"failures, next_attempt_at, created_at"
-
 #define ROT_COLS \
 	"id, node, status, old_serial, new_serial, started_at, finished_at"
 
@@ -307,17 +301,7 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "WHERE at < $1::bigint ORDER BY id LIMIT $2::bigint)",
 	[DB_STMT_AUDIT_GUARD_ON] = "SET LOCAL redisca.audit_prune = 'off'",
 
-	[DB_STMT_NODE_INSERT] =
-	    "INSERT INTO nodes (" NODE_COLS ") VALUES ($1::text, $2::text, "
-	    "$3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, "
-	    "$9::text, $10::text, $11::text, $12::bigint, $13::text, "
-	    "$14::text, $15::text, $16::bigint, $17::bigint, $18::bigint, "
-	    "$19::bigint, $20::bigint)",
-	[DB_STMT_NODE_GET] =
-	    "SELECT " NODE_COLS " FROM nodes WHERE name = $1::text",
-	[DB_STMT_NODE_LIST] =
-	    "SELECT " NODE_COLS " FROM nodes WHERE name > $1::text "
-	    "ORDER BY name LIMIT $2::bigint",
+	/* NODE_INSERT, NODE_GET, NODE_LIST: db/sql_node.c */
 	[DB_STMT_NODE_DELETE] = "DELETE FROM nodes WHERE name = $1::text",
 	[DB_STMT_NODE_UPDATE_STATE] =
 	    "UPDATE nodes SET current_serial = $1::text, "
@@ -658,6 +642,7 @@ static const char *const migrations[] = {
 	migration_3,
 	db_sql_ca_migration_pg,		/* 4: db/sql_ca.c */
 	migration_5,
+	db_sql_node_migration_pg,	/* 6: db/sql_node.c */
 };
 
 const char *
@@ -665,7 +650,11 @@ db_sql_pg_text(enum db_stmt id)
 {
 	if ((unsigned)id >= DB_STMT__MAX)
 		return NULL;
-	return sql[id] != NULL ? sql[id] : db_sql_ca_text(DB_DIALECT_PG, id);
+	if (sql[id] != NULL)
+		return sql[id];
+	if (db_sql_ca_text(DB_DIALECT_PG, id) != NULL)
+		return db_sql_ca_text(DB_DIALECT_PG, id);
+	return db_sql_node_text(DB_DIALECT_PG, id);
 }
 
 size_t
