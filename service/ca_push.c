@@ -232,6 +232,9 @@ push_run(struct push *p, const char *name, bool rotated_only, char *detail,
 		goto early;
 	if (rotated_only && p->node.last_rotation_id == 0)
 		return 1;
+	/* SPEC 11: a pull node's daemon follows the bundle itself. */
+	if (p->node.mode == NODE_MODE_PULL)
+		return 2;
 	if ((p->node.auth_password_file[0] != '\0' &&
 	    svc_node_password_read(p->s, p->node.auth_password_file,
 	    PASSWORD_MAX, &p->password, &e) == -1) ||
@@ -285,6 +288,14 @@ ca_push_node(struct svc *s, const struct svc_actor *a, const char *name,
 		r->ok = true;
 		snprintf(r->detail, sizeof(r->detail), "skipped: never "
 		    "rotated (its first rotation writes the bundle)");
+		goto out;
+	}
+	if (rc == 2) {
+		svc_node_unlock(s, name);
+		r->ok = true;
+		snprintf(r->detail, sizeof(r->detail), "skipped: pull mode "
+		    "(its enroll daemon loads the bundle)");
+		rc = 1;
 		goto out;
 	}
 	if (rc == 0 && db_node_set_bundle(s->db, name, etag, &e) == -1) {

@@ -93,6 +93,8 @@ check_spec_values(const struct config *c)
 	assert_int_equal(c->crl_refresh_before, 8 * 3600);
 	assert_int_equal(c->rotation_check_interval, 60);
 	assert_int_equal(c->rotation_renew_before_pct, 33);
+	/* Not in SPEC 4's example: SPEC 11's default. */
+	assert_int_equal(c->rotation_max_parallel, 4);
 	assert_int_equal(c->max_body_bytes, 65536);
 	assert_int_equal(c->threads, 0);
 	assert_int_equal(c->max_connections, 1024);
@@ -345,6 +347,37 @@ test_bad_duration(void **state)
 	    "config: rotation.check_interval: must be a duration");
 	expect_error("{\"crl\": {\"validity\": \"1h\", \"refresh_before\": "
 	    "\"2h\"}}", "config: crl.refresh_before: must be shorter");
+}
+
+/* rotation.max_parallel (SPEC 11): 1..64, default 4, an integer. */
+static void
+test_max_parallel(void **state)
+{
+	struct config		c = CONFIG_INIT;
+	struct svc_config	sv;
+	struct err		e;
+
+	(void)state;
+	assert_int_equal(load("{\"rotation\": {\"max_parallel\": 2}}", &c,
+	    &e), 0);
+	assert_int_equal(c.rotation_max_parallel, 2);
+	config_svc_view(&c, &sv);
+	assert_int_equal(sv.rotation_max_parallel, 2);
+	config_free(&c);
+	assert_int_equal(load("{\"rotation\": {\"max_parallel\": 64}}", &c,
+	    &e), 0);
+	assert_int_equal(c.rotation_max_parallel, 64);
+	config_free(&c);
+	expect_error("{\"rotation\": {\"max_parallel\": 0}}",
+	    "config: rotation.max_parallel: must be between 1 and 64");
+	expect_error("{\"rotation\": {\"max_parallel\": 65}}",
+	    "config: rotation.max_parallel: must be between 1 and 64");
+	expect_error("{\"rotation\": {\"max_parallel\": -1}}",
+	    "config: rotation.max_parallel: must be between 1 and 64");
+	expect_error("{\"rotation\": {\"max_parallel\": \"4\"}}",
+	    "config: rotation.max_parallel: must be an integer");
+	expect_error("{\"rotation\": {\"max_paralel\": 4}}",
+	    "rotation.max_paralel");
 }
 
 static void
@@ -753,6 +786,7 @@ main(void)
 		cmocka_unit_test(test_wrong_type),
 		cmocka_unit_test(test_bad_duration),
 		cmocka_unit_test(test_bad_percentage),
+		cmocka_unit_test(test_max_parallel),
 		cmocka_unit_test(test_bad_eku),
 		cmocka_unit_test(test_bad_key_type),
 		cmocka_unit_test(test_default_ttl_above_max),

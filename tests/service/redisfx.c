@@ -252,6 +252,15 @@ rfx_register(struct rfx *r, const struct rfx_node *n,
     const char *server_name, const char *auth_user,
     const char *password_file)
 {
+	rfx_register_group(r, n, server_name, NULL, auth_user,
+	    password_file);
+}
+
+void
+rfx_register_group(struct rfx *r, const struct rfx_node *n,
+    const char *server_name, const char *group, const char *auth_user,
+    const char *password_file)
+{
 	struct svc_node_req	req;
 	struct svc_node_view	v;
 	struct names		sans = NAMES_INIT;
@@ -272,6 +281,7 @@ rfx_register(struct rfx *r, const struct rfx_node *n,
 	req.cert_dir = n->cert_dir;
 	req.auth_username = auth_user;
 	req.auth_password_file = password_file;
+	req.group = group;
 	if (svc_node_create(r->f->svc, &r->f->admin, &req, &v, &e) == -1)
 		fail_msg("node create %s: %s", n->name, e.msg);
 	svc_node_view_clear(&v);

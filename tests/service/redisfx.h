@@ -77,6 +77,11 @@ void	rfx_register(struct rfx *r, const struct rfx_node *n,
 	    const char *server_name, const char *auth_user,
 	    const char *password_file);
 
+/* The same in group (SPEC 11; NULL: the node's own). */
+void	rfx_register_group(struct rfx *r, const struct rfx_node *n,
+	    const char *server_name, const char *group, const char *auth_user,
+	    const char *password_file);
+
 /* Connect as admin (verified against the CA as 127.0.0.1). */
 struct rds_conn *rfx_connect(struct rfx *r, const struct rfx_node *n);
 
