@@ -11,8 +11,8 @@
  * Copy a Redis error message for an error text: printable ASCII only, so
  * a hostile node cannot put control characters in our logs.
  */
-static void
-clean_text(const struct rds_reply *r, char *out, size_t outsz)
+void
+rds_clean_text(const struct rds_reply *r, char *out, size_t outsz)
 {
 	size_t i, j = 0;
 
@@ -35,7 +35,7 @@ expect_status(const struct rds_reply *r, const char *want, const char *what,
 	char text[160];
 
 	if (r->type == RDS_REPLY_ERROR) {
-		clean_text(r, text, sizeof(text));
+		rds_clean_text(r, text, sizeof(text));
 		err_set(e, ERR_NET, "%s refused by %s: %s", what, where, text);
 		return -1;
 	}

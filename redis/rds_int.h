@@ -122,4 +122,11 @@ int	rds_io_handshake(struct rds_conn *c, int64_t deadline, struct err *e);
 int	rds_x509_serial(const X509 *x, char out[RCA_SERIAL_HEX_MAX + 1],
 	    struct err *e);
 
+/*
+ * Copy Redis's message in reply r for an error text: printable ASCII
+ * only (others become '?'), so a hostile node cannot put control
+ * characters in our logs; out is NUL-ended (redis/cmd.c).
+ */
+void	rds_clean_text(const struct rds_reply *r, char *out, size_t outsz);
+
 #endif
