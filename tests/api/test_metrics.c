@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "api_ca.h"
+#include "api_fleet.h"
 
 static const struct api_route *table;
 static size_t ntable;
@@ -166,8 +167,9 @@ test_http_counters(void **state)
 static void
 test_node_series(void **state)
 {
-	struct svc_node_stat nodes[2] = { { "n1", 1795827600, { 0 } },
-	    { "down", 0, { 0 } } };
+	struct svc_node_stat nodes[2] = {
+	    { "n1", 1795827600, { 0 }, false },
+	    { "down", 0, { 0 }, true } };
 	struct svc_node_stats ns = { nodes, 2 };
 	struct api_metrics m;
 	struct err e;
@@ -197,6 +199,11 @@ test_node_series(void **state)
 	has_line(text, "redisca_rotations_total{node=\"down\","
 	    "status=\"failed\"} 1");
 	assert_int_equal(count(text, "redisca_rotations_total{"), 6);
+	/* Drift: every node, 0 or 1 (SPEC section 11). */
+	has_line(text, "# TYPE redisca_node_drift gauge");
+	has_line(text, "redisca_node_drift{node=\"n1\"} 0");
+	has_line(text, "redisca_node_drift{node=\"down\"} 1");
+	assert_int_equal(count(text, "redisca_node_drift{"), 2);
 	/* After the HTTP series. */
 	assert_true(strstr(text, "redisca_http_requests_total") <
 	    strstr(text, "redisca_node_cert_expiry"));
@@ -205,6 +212,24 @@ test_node_series(void **state)
 	assert_int_equal(count(text, "redisca_node_"), 0);
 	free(text);
 	api_metrics_free(&m);
+}
+
+/* redisca_rotations_in_flight, with HELP and TYPE. */
+static void
+test_fleet_series(void **state)
+{
+	size_t len = 0;
+	char *text;
+
+	(void)state;
+	text = api_metrics_format_fleet(3, &len);
+	assert_non_null(text);
+	assert_int_equal(strlen(text), len);
+	has_line(text, "# HELP redisca_rotations_in_flight Node rotations "
+	    "running now on this instance.");
+	has_line(text, "# TYPE redisca_rotations_in_flight gauge");
+	has_line(text, "redisca_rotations_in_flight 3");
+	free(text);
 }
 
 /*
@@ -303,6 +328,7 @@ main(void)
 		cmocka_unit_test(test_http_counters),
 		cmocka_unit_test(test_node_series),
 		cmocka_unit_test(test_instance_series),
+		cmocka_unit_test(test_fleet_series),
 		cmocka_unit_test(test_ca_series),
 	};
 
