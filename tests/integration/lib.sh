@@ -897,6 +897,22 @@ rca_served_serial()
 	    openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=//'
 }
 
+# rca_serial_norm SERIAL: upper case, leading zeros dropped (openssl
+# prints a serial padded to whole bytes, the API without the padding).
+rca_serial_norm()
+{
+	local s
+	s=$(printf '%s' "$1" | tr a-z A-Z | sed 's/^0*//')
+	printf '%s\n' "${s:-0}"
+}
+
+# rca_serial_eq A B: the same serial however written.
+rca_serial_eq()
+{
+	[ -n "$1" ] && [ -n "$2" ] &&
+	    [ "$(rca_serial_norm "$1")" = "$(rca_serial_norm "$2")" ]
+}
+
 # rca_metric SERIES: the value of one /metrics series (its name and
 # labels exactly, e.g. 'redisca_node_drift{node="x"}'); "" if absent.
 rca_metric()

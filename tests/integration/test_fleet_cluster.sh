@@ -64,7 +64,7 @@ ok "c1 rotated n1, n2, n3 one after the other"
 for n in n1 n2 n3; do
 	want=$(jq -r --arg n "$n" '.rotations[] | select(.node == $n) |
 	    .new_serial' "$T/rotate.json")
-	[ "$(rca_served_serial "${RCA_PORT[$n]}")" = "${want^^}" ] ||
+	rca_serial_eq "$(rca_served_serial "${RCA_PORT[$n]}")" "$want" ||
 	    die "$n does not serve its new serial $want"
 done
 ok "each node serves its new serial"

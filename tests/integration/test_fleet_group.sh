@@ -101,10 +101,10 @@ for n in a-primary b-replica c-replica; do
 	want=$(jq -r --arg n "$n" '.rotations[] | select(.node == $n) |
 	    .new_serial' "$T/rotate1.json")
 	got=$(rca_served_serial "${RCA_PORT[$n]}")
-	[ -n "$want" ] && [ "${got^^}" = "${want^^}" ] ||
+	rca_serial_eq "$got" "$want" ||
 	    die "$n serves serial '$got', its rotation issued '$want'"
 	adm GET "/v1/nodes/$n"
-	[ "${want^^}" = "$(jb .current_serial | tr a-z A-Z)" ] ||
+	rca_serial_eq "$want" "$(jb .current_serial)" ||
 	    die "$n: current_serial $(jb .current_serial), want $want"
 done
 ok "each node serves the serial its rotation issued"

@@ -61,7 +61,7 @@ PEAK=$(grep '^[0-9]' "$T/inflight.txt" | sort -n | tail -n 1)
 ok "six due nodes rotated in $(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }') s; in flight at most $PEAK ($SAMPLES samples of /metrics)"
 for n in $NODES; do
 	want=$(cat "$T/$n.serial")
-	[ "$(rca_served_serial "${RCA_PORT[$n]}")" = "${want^^}" ] ||
+	rca_serial_eq "$(rca_served_serial "${RCA_PORT[$n]}")" "$want" ||
 	    die "$n does not serve its new serial $want"
 	adm GET "/v1/nodes/$n/rotations"
 	[ "$(jb '.items | length')" = 1 ] ||
