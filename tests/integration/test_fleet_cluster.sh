@@ -51,6 +51,7 @@ sleep 2
 adm POST /v1/groups/c1/rotate '{}'
 cp "$T/body" "$T/rotate.json"
 expect_status 200 "POST /v1/groups/c1/rotate"
+schema_check GroupRotation "$T/body" "POST /v1/groups/c1/rotate"
 [ "$(jb .status)" = succeeded ] || die "group rotate: $(body)"
 [ "$(jb '[.rotations[].node] | join(",")')" = n1,n2,n3 ] ||
     die "rotation order $(jb '[.rotations[].node] | join(",")'), want n1,n2,n3"
@@ -88,6 +89,7 @@ NOTOK=$(rca_clients_get .cstate.not_ok)
 ok "cluster_state:ok in all $SAMPLES samples; $OKS SET/GET rounds, zero failed ($(rca_clients_get .cluster.moved) redirections followed)"
 adm GET /v1/groups
 expect_status 200 "GET /v1/groups"
+schema_check GroupList "$T/body" "GET /v1/groups"
 jq -e '.items[] | select(.group == "c1") | .status == "ok" and
     ([.members[] | select(.role == "primary")] | length == 3)' \
     "$T/body" > /dev/null || die "GET /v1/groups: c1 is not three ok primaries: $(body)"

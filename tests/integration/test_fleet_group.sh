@@ -60,6 +60,7 @@ cp "$T/bundle.pem" "$T/app/ca.pem"
 
 adm GET /v1/groups
 expect_status 200 "GET /v1/groups"
+schema_check GroupList "$T/body" "GET /v1/groups"
 [ "$(jb '[.items[] | select(.group == "g1") | .members[].name] | sort |
     join(",")')" = "a-primary,b-replica,c-replica" ] ||
     die "GET /v1/groups: g1 does not list its three members: $(body)"
@@ -83,6 +84,7 @@ adm POST /v1/groups/g1/rotate '{}'
 T1=$(date +%s.%N)
 cp "$T/body" "$T/rotate1.json"
 expect_status 200 "POST /v1/groups/g1/rotate"
+schema_check GroupRotation "$T/body" "POST /v1/groups/g1/rotate"
 [ "$(jb .group)" = g1 ] && [ "$(jb .status)" = succeeded ] ||
     die "group rotate: $(body)"
 ORDER=$(jb '[.rotations[].node] | join(",")')
@@ -146,6 +148,7 @@ adm POST /v1/groups/g1/rotate
 cp "$T/body" "$T/rotate2.json"
 [ "$STATUS" = 502 ] || die "a group with a failing member answered $STATUS, want 502"
 [ "$(jb .status)" = stopped ] || die "group status $(jb .status), want stopped"
+schema_check GroupRotationStopped "$T/body" "the stopped group"
 [ "$(jb '.rotations[0].node + "=" + .rotations[0].status')" = \
     "b-replica=succeeded" ] || die "first rotation: $(jb -c '.rotations[0]')"
 [ "$(jb '.rotations[1].node')" = c-replica ] &&
