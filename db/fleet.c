@@ -36,7 +36,8 @@ served_key(const char *in, char out[RCA_SERIAL_HEX_MAX + 1],
 		out[0] = '\0';
 		return 0;
 	}
-	if (!db_serial_key(in, out)) {
+	if (!db_serial_key(in, out) ||
+	    strspn(out, "0123456789abcdef") != strlen(out)) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid served serial");
 		return -1;
 	}

@@ -42,7 +42,12 @@ db_node_read(const struct db_row *r, void *p, struct err *e)
 	struct node_rec *out = p;
 	int rc = -1;
 
-	memset(out, 0, sizeof(*out));
+	/*
+	 * Every field is set below (each string NUL-ended by db_col_text),
+	 * so only the name lists start empty: zeroing the whole record
+	 * (two RCA_MAX_PATH buffers) cost as much as reading the row.
+	 */
+	memset(&out->sans, 0, sizeof(out->sans));
 	if (DB_COL_BUF(r, 0, out->name, e) == -1 ||
 	    DB_COL_BUF(r, 1, out->host, e) == -1)
 		goto out;
@@ -80,10 +85,13 @@ out:
 	return rc;
 }
 
+/* What a row holds (its name lists); lists free the rest at once. */
 void
 db_node_clear(void *p)
 {
-	node_rec_clear(p);
+	struct node_rec *n = p;
+
+	names_clear(&n->sans);
 }
 
 const char *
