@@ -363,11 +363,11 @@ test_max_parallel(void **state)
 	assert_int_equal(c.rotation_max_parallel, 2);
 	config_svc_view(&c, &sv);
 	assert_int_equal(sv.rotation_max_parallel, 2);
-	config_free(&c);
+	config_clear(&c);
 	assert_int_equal(load("{\"rotation\": {\"max_parallel\": 64}}", &c,
 	    &e), 0);
 	assert_int_equal(c.rotation_max_parallel, 64);
-	config_free(&c);
+	config_clear(&c);
 	expect_error("{\"rotation\": {\"max_parallel\": 0}}",
 	    "config: rotation.max_parallel: must be between 1 and 64");
 	expect_error("{\"rotation\": {\"max_parallel\": 65}}",
