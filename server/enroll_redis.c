@@ -169,31 +169,44 @@ steps_json(const struct rotation_rec *rec)
 	return a;
 }
 
+/* Set key to s in r, or to null when s is "" (unknown). */
+static int
+set_serial(json_t *r, const char *key, const char *s, bool null_ok)
+{
+	if (s[0] == '\0')
+		return null_ok ? json_object_set_new(r, key, json_null()) : 0;
+	return json_object_set_new(r, key, json_string(s));
+}
+
 /*
  * The report's body (new, free()): status "check" when rec is NULL.
+ * Serials that are not known ("") are left out (served_serial: null).
  */
 static char *
 report_body(const struct enroll_opts *o, const char *status,
-    const struct rotation_rec *rec, const char *served)
+    const struct rotation_rec *rec, const char *served, const char *role)
 {
 	char st[RCA_TIME_STR], fi[RCA_TIME_STR];
 	json_t *r;
 	char *body = NULL;
 
-	r = json_pack("{s:s, s:s, s:s, s:s}", "name", o->names.cn,
-	    "redis", o->redis, "status", status, "served_serial", served);
-	if (r == NULL)
-		return NULL;
+	r = json_pack("{s:s, s:s, s:s}", "name", o->names.cn,
+	    "redis", o->redis, "status", status);
+	if (r == NULL || set_serial(r, "served_serial", served, true) == -1)
+		goto out;
 	if (o->group != NULL &&
 	    json_object_set_new(r, "group", json_string(o->group)) == -1)
+		goto out;
+	if (role[0] != '\0' &&
+	    json_object_set_new(r, "role", json_string(role)) == -1)
 		goto out;
 	if (rec != NULL) {
 		tu_format(rec->started_at, st);
 		tu_format(rec->finished_at, fi);
-		if (json_object_set_new(r, "old_serial",
-		    json_string(rec->old_serial)) == -1 ||
-		    json_object_set_new(r, "new_serial",
-		    json_string(rec->new_serial)) == -1 ||
+		if (set_serial(r, "old_serial", rec->old_serial, false) ==
+		    -1 ||
+		    set_serial(r, "new_serial", rec->new_serial, false) ==
+		    -1 ||
 		    json_object_set_new(r, "started_at", json_string(st)) ==
 		    -1 ||
 		    json_object_set_new(r, "finished_at", json_string(fi)) ==
@@ -298,7 +311,7 @@ enroll_redis_apply(const struct enroll_opts *o, struct enroll_cert *cert,
 	enroll_pull_clear(p);
 	p->pending = report_body(o, rotation_status_name(rec.status), &rec,
 	    rec.status == ROT_SUCCEEDED ? rec.new_serial :
-	    rec.status == ROT_ROLLED_BACK ? rec.old_serial : "");
+	    rec.status == ROT_ROLLED_BACK ? rec.old_serial : "", "");
 	flush_pending(o, p);
 	return rc;
 }
@@ -307,7 +320,7 @@ void
 enroll_redis_checkin(const struct enroll_opts *o,
     const struct enroll_cert *cert, bool ca_changed, struct enroll_pull *p)
 {
-	char served[RCA_SERIAL_HEX_MAX + 1] = "";
+	char served[RCA_SERIAL_HEX_MAX + 1] = "", role[16] = "";
 	struct err e = { ERR_OK, "" };
 	struct pull_paths pp;
 	struct svc_pull_opts po;
@@ -322,9 +335,9 @@ enroll_redis_checkin(const struct enroll_opts *o,
 		log_info("enroll: Redis %s loaded the new trust bundle",
 		    o->redis);
 	flush_pending(o, p);
-	if (svc_pull_served(&po, served, &e) == -1)
+	if (svc_pull_served(&po, served, role, &e) == -1)
 		log_warn("enroll: Redis %s: %s", o->redis, e.msg);
-	if ((body = report_body(o, "check", NULL, served)) == NULL)
+	if ((body = report_body(o, "check", NULL, served, role)) == NULL)
 		return;
 	(void)send_report(o, body);
 	free(body);
@@ -341,7 +354,7 @@ enroll_redis_start(const struct enroll_opts *o, struct enroll_cert *cert,
 
 	if (o->redis == NULL || pull_opts(o, cert, &pp, &po, &e) == -1)
 		return;
-	if (svc_pull_served(&po, served, &e) == 0 &&
+	if (svc_pull_served(&po, served, NULL, &e) == 0 &&
 	    strcmp(served, cert->serial) == 0)
 		return;
 	log_info("enroll: Redis %s serves %s, not %s: loading it", o->redis,

@@ -132,16 +132,26 @@ out:
 
 int
 svc_pull_served(const struct svc_pull_opts *o,
-    char served[RCA_SERIAL_HEX_MAX + 1], struct err *e)
+    char served[RCA_SERIAL_HEX_MAX + 1], char role[16], struct err *e)
 {
+	struct rds_role_info ri;
+	struct err re = { ERR_OK, "" };
 	struct rds_conn *c;
 	int rc = -1;
 
 	served[0] = '\0';
+	if (role != NULL)
+		role[0] = '\0';
 	if ((c = pull_connect(o, o->client_cert, o->client_key, e)) == NULL)
 		return -1;
-	if (rds_ping(c, e) == 0 && rds_peer_serial(c, served, e) == 0)
-		rc = 0;
+	if (rds_ping(c, e) == -1 || rds_peer_serial(c, served, e) == -1)
+		goto out;
+	/* The role is a bonus: a user without +info still checks in. */
+	if (role != NULL && rds_role_read(c, &ri, &re) == 0 &&
+	    ri.role != RDS_ROLE_UNKNOWN)
+		snprintf(role, 16, "%s", rds_role_name(ri.role));
+	rc = 0;
+out:
 	rds_close(c);
 	return rc;
 }
@@ -197,20 +207,38 @@ out:
 	return rc;
 }
 
-/* Restore the previous files and load them again: the rollback step. */
+/*
+ * The rollback step: the previous files back, loaded again, and a new
+ * connection must see the previous serial served.  A CONFIG SET that
+ * failed left Redis on what it had (7.0 applies it whole or not at
+ * all), so a failing reload is recorded but what counts is what Redis
+ * serves: ROT_ROLLED_BACK when it is rec->old_serial, else ROT_FAILED.
+ */
 static void
 rollback(const struct svc_pull_opts *o, struct rds_conn *c,
     struct rotation_rec *rec, svc_pull_restore_fn restore, void *arg)
 {
-	struct err re = { ERR_OK, "" };
+	char served[RCA_SERIAL_HEX_MAX + 1] = "";
+	struct err re = { ERR_OK, "" }, ce = { ERR_OK, "" };
+	bool reloaded;
 
-	if (restore(arg, &re) == -1 || config_set(c, o, &re) == -1) {
+	rec->status = ROT_FAILED;
+	if (restore(arg, &re) == -1) {
 		svc_pull_step(rec, "rollback", false, "%s", re.msg);
-		rec->status = ROT_FAILED;
 		return;
 	}
-	svc_pull_step(rec, "rollback", true, "previous files restored "
-	    "and loaded");
+	reloaded = config_set(c, o, &ce) == 0;
+	if (rec->old_serial[0] == '\0' ||
+	    verify_serial(o, rec->old_serial, served, &re) == -1) {
+		svc_pull_step(rec, "rollback", false, "%s%s%s",
+		    rec->old_serial[0] == '\0' ? "no previous certificate" :
+		    re.msg, reloaded ? "" : "; reload: ", reloaded ? "" :
+		    ce.msg);
+		return;
+	}
+	svc_pull_step(rec, "rollback", true, "previous files restored; "
+	    "serves %s%s", served, reloaded ? "" : " (reload refused: "
+	    "Redis kept them)");
 	rec->status = ROT_ROLLED_BACK;
 }
 

@@ -112,10 +112,13 @@ int	svc_pull_password(const struct svc_pull_opts *o, char **out,
 /*
  * A live check: a TLS connection to o's Redis (anchors o->ca_file,
  * client pair o->client_cert/key, AUTH), PING, and the serial it
- * serves into served.  Errors: ERR_NET, ERR_CRYPTO, ERR_IO.
+ * serves into served; role (may be NULL) gets "primary", "replica" or
+ * "" (unknown, or INFO not allowed).  Errors: ERR_NET, ERR_CRYPTO,
+ * ERR_IO.
  */
 int	svc_pull_served(const struct svc_pull_opts *o,
-	    char served[RCA_SERIAL_HEX_MAX + 1], struct err *e);
+	    char served[RCA_SERIAL_HEX_MAX + 1], char role[16],
+	    struct err *e);
 
 /*
  * Load the files just written into Redis and prove it serves them:
@@ -125,10 +128,11 @@ int	svc_pull_served(const struct svc_pull_opts *o,
  * verify_serial (a NEW TLS connection presenting o->cert_file/key_file,
  * anchors o->ca_file: the served serial must be rec->new_serial, and
  * PING must answer).  When config_set or verify_serial fails: rollback
- * (restore(arg), then CONFIG SET the same paths again, now holding the
- * previous files) and rec->status ROT_ROLLED_BACK (ROT_FAILED when the
- * rollback failed too, or no connection was made).  ROT_SUCCEEDED
- * otherwise.  rec->finished_at is set.  Returns 0 on success, -1 (e:
+ * (restore(arg), CONFIG SET the same paths again, now holding the
+ * previous files, and a new connection must see rec->old_serial
+ * served) and rec->status ROT_ROLLED_BACK; ROT_FAILED when Redis does
+ * not serve rec->old_serial then (or it is ""), or no connection was
+ * made.  ROT_SUCCEEDED otherwise.  rec->finished_at is set.  Returns 0 on success, -1 (e:
  * the first failure) otherwise.
  */
 int	svc_pull_load(const struct svc_pull_opts *o, struct rotation_rec *rec,

@@ -309,7 +309,7 @@ test_pull_load_and_rollback(void **state)
 	struct err		 e;
 	char conf[4096], crt[RFX_PATH + 16], key[RFX_PATH + 16];
 	char ca[RFX_PATH + 16], ncrt[RFX_PATH + 16], nkey[RFX_PATH + 16];
-	char served[RCA_SERIAL_HEX_MAX + 1];
+	char served[RCA_SERIAL_HEX_MAX + 1], role[16];
 	char *boot_crt, *boot_key;
 
 	err_clear(&e);
@@ -335,8 +335,9 @@ test_pull_load_and_rollback(void **state)
 	o.key_file = nkey;
 
 	/* What it serves now: the bootstrap certificate. */
-	assert_int_equal(svc_pull_served(&o, served, &e), 0);
+	assert_int_equal(svc_pull_served(&o, served, role, &e), 0);
 	assert_string_equal(served, n.serial);
+	assert_string_equal(role, "primary");
 
 	/* A good pair: loaded, and a new connection sees it. */
 	issue(r->f, "redis-node", "pull-l", &c1);
@@ -366,6 +367,8 @@ test_pull_load_and_rollback(void **state)
 	rc.path[1] = nkey;
 	rc.pem[1] = c1.private_key_pem;
 	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.old_serial, sizeof(rec.old_serial), "%s",
+	    c1.cert.serial);
 	snprintf(rec.new_serial, sizeof(rec.new_serial), "%s",
 	    c2.cert.serial);
 	assert_int_equal(svc_pull_load(&o, &rec, restore, &rc, &e), -1);
