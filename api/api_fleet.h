@@ -30,8 +30,9 @@
  * it) and, unless it failed, new_serial; a check carries only
  * served_serial.  Serials are hex (lowercased), name and group at most
  * RCA_MAX_NODE_NAME bytes (their rules are the service's), at most
- * ROT_MAX_STEPS steps, each step 1 to 23 of [a-z0-9_] and its detail
- * under 256 bytes.  Errors: ERR_INVALID_JSON, ERR_INVALID_REQUEST
+ * ROT_MAX_STEPS steps, each one of the rotation steps (connect, issue,
+ * write_files, config_set, verify_handshake, verify_serial, ping,
+ * rollback) with its detail under 256 bytes.  Errors: ERR_INVALID_JSON, ERR_INVALID_REQUEST
  * naming the field, ERR_PAYLOAD_TOO_LARGE (over
  * API_FLEET_BODY_REPORT).
  */

@@ -115,19 +115,21 @@ opt_time(json_t *root, const char *name, int64_t *out, struct err *e)
 	return 0;
 }
 
-/* A step name: 1 to 23 bytes of [a-z0-9_]. */
+/*
+ * A step name a rotation record may hold (openapi's RotationStep): the
+ * CA's own and the pull daemon's.
+ */
 static bool
 step_name_ok(const char *s)
 {
-	size_t n = strlen(s);
+	static const char *const steps[] = { "connect", "issue",
+	    "write_files", "config_set", "verify_handshake", "verify_serial",
+	    "ping", "rollback" };
 
-	if (n == 0 || n >= sizeof(((struct rotation_step *)0)->step))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!islower((unsigned char)s[i]) && s[i] != '_' &&
-		    !isdigit((unsigned char)s[i]))
-			return false;
-	return true;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (strcmp(s, steps[i]) == 0)
+			return true;
+	return false;
 }
 
 /* "steps": [{"step", "ok", "detail"}] of root into r. */
@@ -166,8 +168,9 @@ report_steps(json_t *root, struct svc_node_report_req *r, struct err *e)
 		detail = api_opt_string(v, "detail");
 		if (!step_name_ok(name)) {
 			err_set(e, ERR_INVALID_REQUEST, "field '%sstep' must be "
-			    "1 to %zu of a-z, 0-9 and _", prefix,
-			    sizeof(st->step) - 1);
+			    "connect, issue, write_files, config_set, "
+			    "verify_handshake, verify_serial, ping or rollback",
+			    prefix);
 			return -1;
 		}
 		if (strlen(detail) >= sizeof(st->detail)) {

@@ -242,7 +242,10 @@ test_report_steps(void **state)
 	    "'steps[0].step'");
 	steps_refused("[{\"step\":\"a_very_long_step_name_xyz\",\"ok\":true,"
 	    "\"detail\":\"\"}]", "'steps[0].step'");
-	steps_refused("[{\"step\":\"a\",\"ok\":true,\"detail\":\"\","
+	steps_refused("[{\"step\":\"connect\",\"ok\":true,\"detail\":\"\"},"
+	    "{\"step\":\"reboot\",\"ok\":true,\"detail\":\"\"}]",
+	    "'steps[1].step' must be connect");
+	steps_refused("[{\"step\":\"ping\",\"ok\":true,\"detail\":\"\","
 	    "\"at\":1}]", "unknown field 'steps[0].at'");
 	for (int i = 0; i <= ROT_MAX_STEPS; i++)
 		strcat(many, i == 0 ? "{\"step\":\"a\",\"ok\":true,\"detail\":"

@@ -230,8 +230,16 @@ test_node(void **state)
 	fill_node(&v);
 	o = api_enc_node(&v);
 	assert_non_null(o);
-	assert_int_equal(json_object_size(o), 18);
+	/* 18 fields, and the six of SPEC section 11 (issue 13). */
+	assert_int_equal(json_object_size(o), 24);
 	assert_string_equal(str(o, "name"), "n1");
+	/* No group: the node's own name; push; no role, report, drift. */
+	assert_string_equal(str(o, "group"), "n1");
+	assert_string_equal(str(o, "mode"), "push");
+	assert_true(json_is_null(json_object_get(o, "role")));
+	assert_true(json_is_null(json_object_get(o, "served_serial")));
+	assert_true(json_is_null(json_object_get(o, "drift_since")));
+	assert_true(json_is_null(json_object_get(o, "last_report_at")));
 	assert_int_equal(json_integer_value(json_object_get(o, "port")),
 	    6379);
 	assert_true(json_is_null(json_object_get(o, "server_name")));
@@ -255,6 +263,45 @@ test_node(void **state)
 	o = api_enc_node(&v);
 	assert_true(json_is_null(json_object_get(o, "last_rotation")));
 	assert_true(json_is_null(json_object_get(o, "expires_in_seconds")));
+	json_decref(o);
+	svc_node_view_clear(&v);
+}
+
+/* A pull node in a group, drifting, with its last report. */
+static void
+test_node_fleet(void **state)
+{
+	struct svc_node_view v;
+	json_t *o;
+
+	(void)state;
+	fill_node(&v);
+	strcpy(v.node.group, "cache");
+	v.node.mode = NODE_MODE_PULL;
+	strcpy(v.node.role, "replica");
+	strcpy(v.node.served_serial, "0b");
+	v.node.drift_since = T0 - 60;
+	v.node.last_report_at = T0 - 30;
+	v.status = NODE_DRIFT;
+	o = api_enc_node(&v);
+	assert_non_null(o);
+	assert_string_equal(str(o, "group"), "cache");
+	assert_string_equal(str(o, "mode"), "pull");
+	assert_string_equal(str(o, "role"), "replica");
+	assert_string_equal(str(o, "served_serial"), "0b");
+	assert_string_equal(str(o, "current_serial"), "0a");
+	assert_string_equal(str(o, "drift_since"), "2026-11-28T00:59:00Z");
+	assert_string_equal(str(o, "last_report_at"), "2026-11-28T00:59:30Z");
+	assert_string_equal(str(o, "status"), "drift");
+	json_decref(o);
+	/* A role the API does not know is shown as unknown (null). */
+	strcpy(v.node.role, "unknown");
+	o = api_enc_node(&v);
+	assert_true(json_is_null(json_object_get(o, "role")));
+	json_decref(o);
+	strcpy(v.node.role, "primary");
+	o = api_enc_node(&v);
+	assert_string_equal(str(o, "role"), "primary");
 	json_decref(o);
 	svc_node_view_clear(&v);
 }
@@ -432,6 +479,7 @@ main(void)
 		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_node),
+		cmocka_unit_test(test_node_fleet),
 		cmocka_unit_test(test_rotation_failed),
 		cmocka_unit_test(test_page),
 		cmocka_unit_test(test_http_date),

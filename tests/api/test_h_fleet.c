@@ -31,7 +31,7 @@
 
 struct fixture {
 	char		 dir[64];
-	char		 nodes[128];	/* nodes.allowed_dirs[0] */
+	char		 nodes[64];	/* nodes.allowed_dirs[0] */
 	char		 p[6][256];
 	struct svc	*svc;
 	struct api	*api;
@@ -250,10 +250,10 @@ setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	for (int i = 0; i < 6; i++)
 		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->dir, names[i]);
-	snprintf(f->nodes, sizeof(f->nodes), "%s/nodes", f->dir);
-	assert_int_equal(mkdir(f->nodes, 0700), 0);
-	sh("mkdir %s/a %s/b %s/c %s/data", f->nodes, f->nodes, f->nodes,
-	    f->dir);
+	/* Outside the folder of ca.key, which no node may use. */
+	strcpy(f->nodes, "/tmp/rca-hfleet-nodes-XXXXXX");
+	assert_non_null(mkdtemp(f->nodes));
+	sh("mkdir %s/a %s/b %s/c", f->nodes, f->nodes, f->nodes);
 	if (tdb_database(f->dir, names[P_DB], f->p[P_DB],
 	    sizeof(f->p[P_DB])) == -1)
 		fail_msg("the test's database");
@@ -304,7 +304,7 @@ teardown(void **state)
 
 	api_stop(f->api);
 	svc_close(f->svc);
-	sh("rm -rf %s", f->dir);
+	sh("rm -rf %s %s", f->dir, f->nodes);
 	free(f);
 	return 0;
 }
@@ -323,7 +323,11 @@ add_node(struct fixture *f, const char *name, const char *group,
 	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"host\":"
 	    "\"127.0.0.1\",\"port\":1,\"cert_dir\":\"%s/%s\"%s}", name,
 	    f->nodes, sub, g);
-	return call(f, f->base, "POST", "/v1/nodes", &adm, body);
+	call(f, f->base, "POST", "/v1/nodes", &adm, body);
+	if (resp.status != 201)
+		fprintf(stderr, "POST /v1/nodes %s: %ld %s\n", name,
+		    resp.status, resp.body);
+	return resp.status;
 }
 
 /* The node of the last answer has the fleet fields, as given. */

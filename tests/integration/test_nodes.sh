@@ -194,6 +194,20 @@ schema_check RotationPage "$T/body" "GET rotations"
 [ "$(jb '.items | length')" = 1 ] || die "want one rotation: $(body)"
 ok "node view and history"
 
+# SPEC section 11: the node is its own group, pushed; a successful
+# rotation records the serial it serves, so it is no drift.
+adm GET /v1/nodes/n1
+[ "$(jb .group)" = n1 ] && [ "$(jb .mode)" = push ] &&
+    [ "$(jb .served_serial)" = "$NEW" ] && [ "$(jb .drift_since)" = null ] ||
+    die "n1's fleet fields after its rotation: $(body)"
+adm GET '/v1/nodes?status=ok'
+expect_status 200 "GET /v1/nodes?status=ok"
+schema_check NodePage "$T/body" "?status=ok"
+[ "$(jb '[.items[].name] | index("n1")')" != null ] || die "?status=ok: $(body)"
+adm GET '/v1/nodes?status=drift'
+[ "$(jb '[.items[].name] | index("n1")')" = null ] || die "n1 drifts: $(body)"
+ok "n1: group n1, push, serving $NEW, listed by ?status=ok, not drift"
+
 adm POST /v1/nodes/n1/check
 expect_status 200 "POST /v1/nodes/n1/check"
 schema_check CheckResult "$T/body" "check"
@@ -311,7 +325,11 @@ grep -qx 'redisca_rotations_total{node="n1",status="succeeded"} 1' "$T/body" ||
     die "no rotations_total for n1"
 grep -qx 'redisca_rotations_total{node="down",status="failed"} 1' "$T/body" ||
     die "no failed rotation counted for down"
-ok "/metrics has the node series"
+grep -qx 'redisca_node_drift{node="n1"} 0' "$T/body" ||
+    die "no redisca_node_drift 0 for n1"
+grep -q '^redisca_rotations_in_flight [0-9]' "$T/body" ||
+    die "no redisca_rotations_in_flight"
+ok "/metrics has the node series (drift, rotations in flight)"
 
 adm GET '/v1/audit?limit=1000'
 for a in node.create node.rotate; do
