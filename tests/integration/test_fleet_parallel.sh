@@ -7,7 +7,9 @@
 # /metrics redisca_rotations_in_flight is sampled every 50 ms from
 # before the restart until every node is rotated: it never exceeds 2,
 # and is seen above 0; every node's rotation succeeded and it serves its
-# new serial.  Then rotation.max_parallel 0 and 65 are refused by serve
+# new serial.  Then six more in two groups of three with max_parallel 4:
+# never more than 2 in flight (one per group).  Then
+# rotation.max_parallel 0 and 65 are refused by serve
 # at start (exit status non-zero, the message naming the key).
 #
 # usage: test_fleet_parallel.sh PATH-TO-redis-ca
@@ -72,6 +74,47 @@ ok "each node rotated once, succeeded, serving its new serial"
 grep -q '^redisca_rotations_in_flight 0$' <(curl -s "$PUB/metrics") ||
     die "redisca_rotations_in_flight is not 0 once every node is rotated"
 ok "redisca_rotations_in_flight back to 0"
+
+# ---- one rotation per group: two groups of three, max_parallel 4 ----
+
+rca_stop
+rca_config_edit '.rotation.check_interval = "1h" | .rotation.max_parallel = 4'
+rca_start
+GNODES="qa1 qa2 qa3 qb1 qb2 qb3"
+for n in $GNODES; do
+	RCA_PORT[$n]=$(rca_free_port_not_taken)
+	RCA_NODE_EXTRA=".ttl = \"1h\" | .group = \"${n:0:2}\"" \
+	    rca_redis_node "$n" "${RCA_PORT[$n]}"
+done
+rca_stop
+rca_config_edit '.rotation.check_interval = "2s"'
+: > "$T/inflight.txt"
+(
+	while :; do
+		v=$(curl -s --max-time 2 "$PUB/metrics" 2>/dev/null |
+		    awk '$1 == "redisca_rotations_in_flight" { print $2 }')
+		printf '%s\n' "${v:--}" >> "$T/inflight.txt"
+		sleep 0.05
+	done
+) &
+SAMPLER=$!
+rca_track "$SAMPLER"
+rca_start
+for n in $GNODES; do
+	rca_node_rotated "$n" 60 > "$T/$n.serial"
+done
+rca_kill_pid "$SAMPLER"
+SAMPLES=$(grep -c '^[0-9]' "$T/inflight.txt")
+PEAK=$(grep '^[0-9]' "$T/inflight.txt" | sort -n | tail -n 1)
+[ "$SAMPLES" -gt 5 ] && [ "${PEAK:-0}" -ge 1 ] ||
+    die "in flight sampled $SAMPLES times, peak ${PEAK:-none}"
+[ "${PEAK:-0}" -le 2 ] ||
+    die "$PEAK rotations in flight for two groups: more than one per group"
+for n in $GNODES; do
+	rca_serial_eq "$(rca_served_serial "${RCA_PORT[$n]}")" \
+	    "$(cat "$T/$n.serial")" || die "$n does not serve its new serial"
+done
+ok "two groups of three due at once, max_parallel 4: at most $PEAK in flight (one per group; $SAMPLES samples)"
 rca_stop
 
 # Bad values of rotation.max_parallel refuse to start.
