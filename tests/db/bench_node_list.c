@@ -66,6 +66,23 @@ raw(const char *path, bool pg, const char *sql)
 	return rc;
 }
 
+#if RCA_BENCH_FLEET
+/* Print PostgreSQL's plan of the drift filter's first page. */
+static void
+explain(const char *uri)
+{
+	PGconn *c = PQconnectdb(uri);
+	PGresult *r = PQexec(c, "EXPLAIN SELECT name FROM nodes "
+	    "WHERE drift_since <> 0 AND name > '' ORDER BY name LIMIT 101");
+
+	for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK &&
+	    i < PQntuples(r); i++)
+		printf("  plan: %s\n", PQgetvalue(r, i, 0));
+	PQclear(r);
+	PQfinish(c);
+}
+#endif
+
 /* Walk every page; the number of nodes seen, or -1. */
 static long
 walk(struct db *db, bool drift, size_t limit)
@@ -176,6 +193,8 @@ main(int argc, char **argv)
 	    nodes);
 #if RCA_BENCH_FLEET
 	measure(db, "drift filter, pages of 100", true, 100, nodes / 100);
+	if (pg)
+		explain(path);
 #endif
 	rc = 0;
 close:
