@@ -5,9 +5,10 @@
  * admin certificate, nodes_probe.c), stores the served serial and the
  * role (db_node_observe()), and audits node.drift once when drift
  * begins and once when it ends.  A rotation in progress is never seen
- * as drift: a node is looked at only while its mark is held, so no
- * rotation runs meanwhile, and a rotation stores what it made the node
- * serve itself (svc_drift_seen()).
+ * as drift: a busy node is skipped, what a look saw is stored under the
+ * node's mark only when no rotation touched the node since (drift_one()),
+ * and a rotation stores what it made the node serve itself
+ * (svc_drift_seen()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,37 +63,63 @@ struct drift_pass {
 	int64_t			 now;
 };
 
-/* Look at one node while holding its mark (a busy node is skipped). */
+/*
+ * Busy now (a rotation, a push or a deletion holds its mark, here or on
+ * another instance)?  Without the mark held afterwards: the look itself
+ * runs unmarked, so an API rotation at that moment is not refused.
+ */
+static bool
+node_busy(struct svc *s, const char *name)
+{
+	if (!svc_node_lock(s, name))
+		return true;
+	svc_node_unlock(s, name);
+	return false;
+}
+
+/*
+ * Look at one node.  Its mark is held only to store what was seen, and
+ * only when no rotation touched it since the look began (the same
+ * current_serial and last_rotation_id): a rotation in progress is never
+ * taken for drift, and a busy node is skipped.
+ */
 static void
 drift_one(void *ctx, size_t i)
 {
 	struct drift_pass	*p = ctx;
 	struct drift_job	*j = &p->jobs[i];
-	struct node_rec		 n;
+	struct node_rec		 n, again;
 	struct svc_probe	 pr;
 	struct err		 e;
+	bool			 locked = false;
 
 	err_clear(&e);
 	memset(&n, 0, sizeof(n));
-	if (!svc_node_lock(p->s, j->name))
-		return;
-	/* Read again under the mark: a rotation may have ended since. */
-	if (db_node_get(p->s->db, j->name, &n, &e) == -1 ||
+	memset(&again, 0, sizeof(again));
+	if (node_busy(p->s, j->name) ||
+	    db_node_get(p->s->db, j->name, &n, &e) == -1 ||
 	    n.mode != NODE_MODE_PUSH)
 		goto out;
+	j->drift = n.drift_since != 0;
 	if (svc_node_probe(p->s, &n, &pr, &e) == -1 && !pr.reached) {
 		/* Unreachable is not drift: the state is kept. */
 		log_info("node %s: drift check: not reachable: %s", n.name,
 		    e.msg);
-		j->drift = n.drift_since != 0;
 		goto out;
 	}
+	if (!(locked = svc_node_lock(p->s, j->name)) ||
+	    db_node_get(p->s->db, j->name, &again, &e) == -1 ||
+	    strcmp(again.current_serial, n.current_serial) != 0 ||
+	    again.last_rotation_id != n.last_rotation_id)
+		goto out;
 	svc_drift_seen(p->s, p->a, n.name, pr.role[0] != '\0' ? pr.role :
 	    NULL, pr.served, n.current_serial, p->now);
 	j->drift = n.current_serial[0] != '\0' &&
 	    strcmp(pr.served, n.current_serial) != 0;
 out:
-	svc_node_unlock(p->s, j->name);
+	if (locked)
+		svc_node_unlock(p->s, j->name);
+	node_rec_clear(&again);
 	node_rec_clear(&n);
 }
 

@@ -448,6 +448,15 @@ test_max_parallel(void **state)
 	/* In its group the primary went last, whatever its name. */
 	assert_true(ids[5] > ids[3] && ids[5] > ids[4]);
 	assert_true(fx_audit_has(r->f, "node.rotate", "ok", "q0", NULL));
+	/* The drift check of the six (two at a time): none drifts. */
+	{
+		int64_t t0 = mono_ms();
+
+		assert_int_equal(svc_drift_pass(r->f->svc, tu_now()), 0);
+		print_message("drift check of 6 nodes, max_parallel 2: "
+		    "%lld ms\n", (long long)(mono_ms() - t0));
+	}
+	assert_int_equal(svc_rotations_in_flight_peak(r->f->svc), 2);
 	for (int i = 5; i >= 0; i--)
 		rfx_stop(&n[i]);
 }

@@ -756,7 +756,22 @@ test_scheduler(void **state)
 	assert_true(again);
 	print_message("rotated again after %lld s\n",
 	    (long long)(tu_now() - t0));
-	assert_true(tu_now() - t0 >= 20);
+	/*
+	 * SPEC 11: due renew_before (50%) plus the node's jitter (up to
+	 * 10% of the lifetime) before notAfter, at the first tick past it.
+	 */
+	{
+		struct cert_rec	c;
+		int64_t		life, due;
+
+		assert_int_equal(svc_cert_get(r->f->svc, first, &c, &e), 0);
+		life = c.not_after - c.not_before;
+		due = c.not_after - (life / 100 * 50 + life % 100 * 50 / 100) -
+		    svc_node_jitter(n.name, first, life);
+		cert_rec_clear(&c);
+		assert_true(tu_now() > due && tu_now() <= due + 2);
+		assert_true(tu_now() - t0 >= 20 - life / 10);
+	}
 	rfx_served(r, &n, served);
 	assert_string_not_equal(served, first);
 	assert_revoked(r, first, REASON_SUPERSEDED);
