@@ -23,12 +23,13 @@
 /*
  * {"name"?, "redis": "host:port" | "[v6]:port", "group"?, "role"?:
  * "primary" | "replica", "status": "succeeded" | "rolled_back" |
- * "failed" | "check", "old_serial"?, "new_serial"?, "served_serial",
+ * "failed" | "check", "old_serial"?, "new_serial"?, "served_serial"?,
  * "started_at"?, "finished_at"?, "steps"?: [{"step", "ok",
  * "detail"}]} into *out (plain data: nothing to free).  A rotation
  * report (not "check") needs started_at and finished_at (not before
- * it) and, unless it failed, new_serial; a check carries only
- * served_serial.  Serials are hex (lowercased), name and group at most
+ * it) and, unless it failed, new_serial; a check carries no rotation
+ * field.  served_serial absent or null: not known (Redis could not be
+ * asked).  Serials are hex (lowercased), name and group at most
  * RCA_MAX_NODE_NAME bytes (their rules are the service's), at most
  * ROT_MAX_STEPS steps, each one of the rotation steps (connect, issue,
  * write_files, config_set, verify_handshake, verify_serial, ping,

@@ -134,7 +134,8 @@ int	enroll_redis_save_prev(const struct enroll_opts *o, struct err *e);
  * verify_serial, rollback), then report to the CA (a failed report
  * stays pending and is retried at the next wake).  old_serial is the
  * serial before ("" for none), started_at when the renewal began.  On
- * a rollback *cert is read back from the restored enroll.json.
+ * a failure *cert is read back from enroll.json (the previous one after
+ * a rollback).
  * Nothing without --redis.  Errors: ERR_NET (rolled back or failed:
  * retried with backoff), ERR_IO.
  */

@@ -300,8 +300,8 @@ enroll_redis_apply(const struct enroll_opts *o, struct enroll_cert *cert,
 		log_error("enroll: loading %s into Redis %s: %s (%s)",
 		    cert->serial, o->redis, e->msg,
 		    rotation_status_name(rec.status));
-		if (rec.status == ROT_ROLLED_BACK &&
-		    enroll_load_state(o->out, &back, e) == 0) {
+		/* What is on disk now (restored or not) is what we hold. */
+		if (enroll_load_state(o->out, &back, e) == 0) {
 			enroll_cert_clear(cert);
 			*cert = back;
 		}

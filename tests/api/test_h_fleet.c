@@ -681,6 +681,15 @@ test_report(void **state)
 	assert_true(json_is_string(json_object_get(v, "last_report_at")));
 	json_decref(v);
 	assert_string_equal(list_names(f, ""), "p1");
+	/* Redis could not be asked: the served serial is kept. */
+	if (call(f, f->base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
+	    "\"127.0.0.1:6390\",\"status\":\"check\",\"served_serial\":"
+	    "null}") != 200)
+		fail_msg("report: %ld %s", resp.status, resp.body);
+	v = body_json();
+	assert_string_equal(json_string_value(json_object_get(v,
+	    "served_serial")), s1);
+	json_decref(v);
 	/* It is a member of its group, in pull mode. */
 	assert_int_equal(call(f, f->base, "GET", "/v1/groups", &adm, NULL),
 	    200);

@@ -681,11 +681,27 @@ done
 # as soon as /v1/nodes exists.
 adm GET /v1/nodes
 if [ "$STATUS" != 404 ]; then
-	for m in redisca_node_cert_expiry_timestamp_seconds redisca_rotations_total; do
+	for m in redisca_node_cert_expiry_timestamp_seconds redisca_rotations_total \
+	    redisca_node_drift redisca_rotations_in_flight; do
 		grep -q "^# TYPE $m " "$T/metrics.txt" || die "/metrics has no # TYPE for $m"
 	done
-	ok "/metrics has the node metrics"
+	grep -qx 'redisca_rotations_in_flight 0' "$T/metrics.txt" ||
+	    die "redisca_rotations_in_flight is not 0 without nodes"
+	ok "/metrics has the node metrics (drift and rotations in flight too)"
 fi
+# SPEC section 11: no node, no group; the fleet routes are admin only.
+adm GET /v1/groups
+expect_status 200 "GET /v1/groups without nodes"
+schema_check GroupList "$T/body" "GET /v1/groups"
+[ "$(jb '.items | length')" = 0 ] || die "groups without nodes: $(body)"
+adm GET '/v1/nodes?status=drift'
+expect_status 200 "GET /v1/nodes?status=drift"
+schema_check NodePage "$T/body" "?status=drift"
+adm GET '/v1/nodes?status=broken'
+expect_error 400 invalid_request "GET /v1/nodes?status=broken"
+expect_message_has status
+tok "$ENROLL" GET /v1/groups
+expect_error 403 forbidden "GET /v1/groups with an enroll token"
 grep -q '^redisca_http_request_duration_seconds_bucket{.*le="+Inf"' "$T/metrics.txt" ||
     die "redisca_http_request_duration_seconds is not a histogram"
 grep -q '^redisca_http_request_duration_seconds_count' "$T/metrics.txt" ||

@@ -259,8 +259,9 @@ expect_message_has extra
 rep p1 "$(jq -c '.new_serial = "ab"' <<< "$CHECK")"
 expect_error 400 invalid_request "a check-in with a new serial"
 expect_message_has new_serial
-rep p1 "$(jq -c 'del(.served_serial)' <<< "$CHECK")"
-expect_error 400 invalid_request "report without served_serial"
+rep p1 "$(jq -c 'del(.redis)' <<< "$CHECK")"
+expect_error 400 invalid_request "report without redis"
+expect_message_has redis
 rep p1 "$(jq -cn --arg s "$S1" --arg t "$T0" --arg r "127.0.0.1:$RP" \
     '{redis: $r, status: "succeeded", new_serial: $s, served_serial: $s,
       started_at: $t, finished_at: $t,
@@ -293,12 +294,52 @@ done
     die "no denied group.rotate in the audit"
 ok "group.rotate and node.report audited, refusals as denied"
 
+# ---- a member being rotated: the group is refused, nothing rotated ----
+
+PS=$(rca_free_port)
+python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+time.sleep(60)
+' "$PS" &
+rca_track "$!"
+for _ in $(seq 100); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$PS") 2>/dev/null && break
+	sleep 0.1
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$PS") 2>/dev/null ||
+    die "the silent listener on $PS did not come up"
+mkdir -p "$T/slow"
+adm POST /v1/nodes "$(node_json slow "$T/slow" "$PS" | jq -c '.group = "busy"')"
+expect_status 201 "register a node that never finishes its handshake"
+curl -sS --max-time 60 --cacert "$CACERT" -X POST \
+    -H "Authorization: Bearer $ADMIN" -o "$T/slow1.json" \
+    -w '%{http_code}' "$API/v1/nodes/slow/rotate" > "$T/slow1.status" &
+SLOW=$!
+for _ in $(seq 100); do
+	adm GET /v1/nodes/slow/rotations
+	[ "$(jb '.items[0].status // ""')" = running ] && break
+	sleep 0.1
+done
+[ "$(jb '.items[0].status // ""')" = running ] ||
+    die "the slow rotation did not start"
+adm POST /v1/groups/busy/rotate
+expect_error 409 conflict "rotate a group whose member is being rotated"
+wait "$SLOW"
+adm GET /v1/nodes/slow/rotations
+[ "$(jb '.items | length')" = 1 ] ||
+    die "the refused group rotation rotated: $(jb '[.items[].status]')"
+ok "409 conflict while a member rotates; the group rotated nothing"
+
 # ---- still serving ----
 
 adm GET /v1/nodes
 expect_status 200 "GET /v1/nodes after the bad inputs"
 schema_check NodePage "$T/body" "GET /v1/nodes at the end"
-[ "$(jb '.items | length')" = 4 ] || die "nodes at the end: $(jb '[.items[].name]')"
+[ "$(jb '.items | length')" = 5 ] || die "nodes at the end: $(jb '[.items[].name]')"
 pub GET /healthz
 expect_status 200 "healthz at the end"
 ok "the server still answers after the bad inputs"

@@ -14,6 +14,8 @@
 #   3. Reports with a revoked certificate (401), a client certificate
 #      (403), another node's certificate (403) and a push node's name
 #      (409) are refused and audited.
+#   4. A new trust bundle (POST /v1/ca/prepare) replaces ca.pem and is
+#      loaded into Redis (CONFIG SET tls-ca-cert-file).
 #
 # usage: test_pull.sh PATH-TO-redis-ca
 . "$(dirname "$0")/lib.sh"
@@ -286,6 +288,23 @@ adm GET /v1/nodes/push-1
 [ "$(jb .mode)" = push ] || die "push-1 became $(jb .mode)"
 audited node.report denied push-1
 ok "refused reports are audited as node.report denied"
+
+# ==== 4. a new trust bundle is loaded into Redis too ====
+
+adm POST /v1/ca/prepare '{}'
+expect_status 200 "POST /v1/ca/prepare"
+pub GET /v1/ca/bundle.pem
+cp "$T/body" "$T/bundle2.pem"
+for i in $(seq 1 150); do
+	cmp -s "$OUT/ca.pem" "$T/bundle2.pem" &&
+	    grep -q "loaded the new trust bundle" "$T/daemon.log" && break
+	sleep 0.1
+done
+cmp -s "$OUT/ca.pem" "$T/bundle2.pem" || die "ca.pem is not the new bundle"
+grep -q "Redis 127.0.0.1:$RPORT loaded the new trust bundle" \
+    "$T/daemon.log" || die "no CONFIG SET tls-ca-cert-file: $(tail -n 3 "$T/daemon.log")"
+[ "$(served)" = "$S2" ] || die "Redis serves $(served) after the bundle change"
+ok "a new bundle: ca.pem replaced and loaded into Redis (CONFIG SET tls-ca-cert-file)"
 
 kill -TERM "$DPID"
 wait "$DPID" || die "the daemon exited with status $? on SIGTERM"

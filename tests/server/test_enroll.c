@@ -108,6 +108,29 @@ static const struct usage_row usage_rows[] = {
 	    "https://" },
 	{ "--url https://ca --cacert c --token a\tb --profile p --cn a "
 	    "--out o", "--token" },
+	/* Pull mode (SPEC section 11). */
+	{ BASE " --daemon --redis 127.0.0.1:6379 --redis-auth-file /etc/pw "
+	    "--redis-user ca --group cache-1", NULL },
+	{ BASE " --daemon --redis [::1]:6380", NULL },
+	{ BASE " --daemon --redis redis-1.internal:6379", NULL },
+	{ BASE " --redis 127.0.0.1:6379", "--redis needs --daemon" },
+	{ BASE " --daemon --redis 127.0.0.1", "is not HOST:PORT" },
+	{ BASE " --daemon --redis 127.0.0.1:0", "is not HOST:PORT" },
+	{ BASE " --daemon --redis 127.0.0.1:65536", "is not HOST:PORT" },
+	{ BASE " --daemon --redis 127.0.0.1:63x", "is not HOST:PORT" },
+	{ BASE " --daemon --redis :6379", "is not HOST:PORT" },
+	{ BASE " --daemon --redis ::1:6379", "is not HOST:PORT" },
+	{ BASE " --daemon --redis [::1:6379", "is not HOST:PORT" },
+	{ BASE " --daemon --redis bad..host:6379", "is not HOST:PORT" },
+	{ BASE " --daemon --group cache", "--group needs --redis" },
+	{ BASE " --daemon --redis-user ca", "--redis-user needs --redis" },
+	{ BASE " --daemon --redis-auth-file /p",
+	    "--redis-auth-file needs --redis" },
+	{ BASE " --daemon --redis 127.0.0.1:1 --redis-auth-file pw",
+	    "absolute path" },
+	{ BASE " --daemon --redis 127.0.0.1:1 --group Cache", "--group" },
+	{ BASE " --daemon --redis 127.0.0.1:1 --group -a", "--group" },
+	{ BASE " --daemon --redis 127.0.0.1:1 --group a_b", "--group" },
 };
 
 static void
@@ -173,6 +196,30 @@ test_parse_fields(void **state)
 	assert_true(o.daemon);
 	/* "--exec=" (an empty EXEC in a unit file) means no command. */
 	assert_null(o.exec);
+	assert_null(o.redis);
+	enroll_opts_clear(&o);
+}
+
+/* --redis HOST:PORT, an IPv6 literal in brackets. */
+static void
+test_parse_redis(void **state)
+{
+	char line[] = "--url https://ca --cacert c --token t --profile p "
+	    "--cn a --out o --daemon --redis [::1]:6380 --group g-1 "
+	    "--redis-user ca --redis-auth-file /etc/pw";
+	char *argv[MAXARGS];
+	struct enroll_opts o;
+	struct err e = { ERR_OK, "" };
+
+	(void)state;
+	assert_int_equal(enroll_parse_args(split(line, argv), argv, &o, &e),
+	    0);
+	assert_string_equal(o.redis, "[::1]:6380");
+	assert_string_equal(o.redis_host, "::1");
+	assert_int_equal(o.redis_port, 6380);
+	assert_string_equal(o.group, "g-1");
+	assert_string_equal(o.redis_user, "ca");
+	assert_string_equal(o.redis_auth_file, "/etc/pw");
 	enroll_opts_clear(&o);
 }
 
@@ -1533,6 +1580,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage_table),
 		cmocka_unit_test(test_parse_fields),
+		cmocka_unit_test(test_parse_redis),
 		cmocka_unit_test(test_cmd_usage_status),
 		cmocka_unit_test(test_response_good),
 		cmocka_unit_test(test_response_errors),
