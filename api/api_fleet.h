@@ -33,9 +33,9 @@
  * RCA_MAX_NODE_NAME bytes (their rules are the service's), at most
  * ROT_MAX_STEPS steps, each one of the rotation steps (connect, issue,
  * write_files, config_set, verify_handshake, verify_serial, ping,
- * rollback) with its detail under 256 bytes.  Errors: ERR_INVALID_JSON, ERR_INVALID_REQUEST
- * naming the field, ERR_PAYLOAD_TOO_LARGE (over
- * API_FLEET_BODY_REPORT).
+ * rollback) with its detail under 256 bytes.  Errors:
+ * ERR_INVALID_JSON, ERR_INVALID_REQUEST naming the field,
+ * ERR_PAYLOAD_TOO_LARGE (over API_FLEET_BODY_REPORT).
  */
 int	api_decode_report(const char *body, size_t len,
 	    struct svc_node_report_req *out, struct err *e);

@@ -167,10 +167,10 @@ report_steps(json_t *root, struct svc_node_report_req *r, struct err *e)
 		name = api_opt_string(v, "step");
 		detail = api_opt_string(v, "detail");
 		if (!step_name_ok(name)) {
-			err_set(e, ERR_INVALID_REQUEST, "field '%sstep' must be "
-			    "connect, issue, write_files, config_set, "
-			    "verify_handshake, verify_serial, ping or rollback",
-			    prefix);
+			err_set(e, ERR_INVALID_REQUEST, "field '%sstep' must "
+			    "be connect, issue, write_files, config_set, "
+			    "verify_handshake, verify_serial, ping or "
+			    "rollback", prefix);
 			return -1;
 		}
 		if (strlen(detail) >= sizeof(st->detail)) {

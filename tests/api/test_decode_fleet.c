@@ -170,8 +170,8 @@ test_report_value_refusals(void **state)
 	    "\"served_serial\":\"1\",\"name\":\"\"}", ERR_INVALID_REQUEST,
 	    "'name'");
 	refused("{\"redis\":\"h:1\",\"status\":\"check\","
-	    "\"served_serial\":\"1\",\"group\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", ERR_INVALID_REQUEST,
+	    "\"served_serial\":\"1\",\"group\":\"aaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", ERR_INVALID_REQUEST,
 	    "'group'");
 	/* A check carries no rotation. */
 	refused("{\"redis\":\"h:1\",\"status\":\"check\","

@@ -1,9 +1,11 @@
 /*
  * Fuzz target api_decode: every request-body decoder of api/ (issue,
- * generate, revoke, tokens, renew, nodes, the CA phases) gets the same
- * bytes, and so do
+ * generate, revoke, tokens, renew, nodes, the CA phases, a pull node's
+ * report and the empty body of a group rotation) gets the same bytes,
+ * and so do
  * the other parsers of request bytes: the route match (as a path), the
- * query decoders of the list routes and the Content-Type check.  A
+ * query decoders of the list routes (?status= of the nodes too), a
+ * report's host:port and the Content-Type check.  A
  * success must leave the required fields set and inside their limits; a
  * failure must carry one of the decoders' error codes and a message that
  * can be sent.  Leaks are the sanitizer's to find.  Corpus: tests/fuzz/corpus/
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "api_ca.h"
+#include "api_fleet.h"
 #include "fuzz.h"
 #include "rca_limits.h"
 
@@ -183,6 +186,63 @@ ca(const char *body, size_t len, const char *str)
 		check_err(&e);
 }
 
+/* A serial of a report: "" or 1 to 40 lowercase hex digits. */
+static void
+check_serial(const char *s)
+{
+	fuzz_check(strlen(s) <= RCA_SERIAL_HEX_MAX);
+	for (; *s != '\0'; s++)
+		fuzz_check((*s >= '0' && *s <= '9') ||
+		    (*s >= 'a' && *s <= 'f'));
+}
+
+/*
+ * SPEC section 11: a pull node's report, the group rotation's empty
+ * body, ?status= and host:port.
+ */
+static void
+fleet(const char *body, size_t len, const char *str)
+{
+	struct svc_node_report_req r;
+	enum node_status st;
+	char host[256];
+	struct err e;
+	int port;
+
+	if (api_decode_report(body, len, &r, &e) == -1) {
+		if (e.code != ERR_PAYLOAD_TOO_LARGE)
+			check_err(&e);
+		fuzz_check(r.host[0] == '\0' && r.nsteps == 0);
+	} else {
+		fuzz_check(r.host[0] != '\0' && r.port >= 1 &&
+		    r.port <= 65535);
+		fuzz_check(r.status >= 0 && r.status < SVC_REPORT__MAX);
+		fuzz_check(r.nsteps <= ROT_MAX_STEPS);
+		check_serial(r.old_serial);
+		check_serial(r.new_serial);
+		check_serial(r.served_serial);
+		fuzz_check(strlen(r.name) <= RCA_MAX_NODE_NAME &&
+		    strlen(r.group) <= RCA_MAX_NODE_NAME);
+		if (r.status == SVC_REPORT_CHECK)
+			fuzz_check(r.nsteps == 0 && r.started_at == 0 &&
+			    r.new_serial[0] == '\0');
+		else
+			fuzz_check(r.started_at > 0 &&
+			    r.finished_at >= r.started_at);
+	}
+	if (api_decode_empty_object(body, len, &e) == -1)
+		check_err(&e);
+	if (api_decode_node_status(str, &st, &e) == 0)
+		fuzz_check(st >= 0 && st <= NODE_STATUS__MAX);
+	else
+		check_err(&e);
+	if (api_decode_hostport(str, "redis", host, sizeof(host), &port,
+	    &e) == 0)
+		fuzz_check(host[0] != '\0' && port >= 1 && port <= 65535);
+	else
+		check_err(&e);
+}
+
 /* The input as a request path, on both listeners, with each method. */
 static void
 route(const char *path)
@@ -263,6 +323,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	route(str);
 	query(str);
 	ca(body, len, str);
+	fleet(body, len, str);
 	free(str);
 	return 0;
 }
