@@ -555,12 +555,15 @@ rca_rcli()
 	    -h 127.0.0.1 -p "$port" "$@"
 }
 
-# rca_node_json NAME PORT: a POST /v1/nodes body (cert_dir $RCA_TMP/NAME).
+# rca_node_json NAME PORT: a POST /v1/nodes body (cert_dir $RCA_TMP/NAME),
+# passed through the jq filter RCA_NODE_EXTRA when set (e.g.
+# '.group = "g1"').
 rca_node_json()
 {
 	jq -cn --arg name "$1" --argjson port "$2" --arg dir "$RCA_TMP/$1" \
 	    '{name: $name, host: "127.0.0.1", port: $port, cert_dir: $dir,
-	      sans: {dns: ["localhost"], ip: ["127.0.0.1"]}}'
+	      sans: {dns: ["localhost"], ip: ["127.0.0.1"]}}' |
+	    jq -c "${RCA_NODE_EXTRA:-.}"
 }
 
 # rca_redis_node NAME PORT [redis.conf lines...]: bootstrap NAME's
@@ -695,10 +698,25 @@ rca_node_rotated()
 # $RCA_TMP/clients.json (rca_clients_get), failures in clients.log.
 rca_clients_start()
 {
-	local i
+	rca_clients_run --primary "127.0.0.1:$PPORT" \
+	    --replica "127.0.0.1:$RPORT" "$@"
+}
+
+# rca_clients_run ARGS... HOLD-CERT HOLD-KEY HOLD-CA [FRESH-DIR]: the
+# same with the targets given as rollover_clients.py options first
+# (--primary H:P --replica H:P ..., or --cluster H:P,H:P,...).
+rca_clients_run()
+{
+	local i targets=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--primary|--replica|--cluster) targets+=("$1" "$2"); shift 2 ;;
+		*) break ;;
+		esac
+	done
 	rm -f "$RCA_TMP/clients.json"
 	"${RCA_PY:-python3}" "$RCA_LIB_DIR/rollover_clients.py" \
-	    --primary "127.0.0.1:$PPORT" --replica "127.0.0.1:$RPORT" \
+	    "${targets[@]}" \
 	    --hold-cert "$1" --hold-key "$2" --hold-ca "$3" \
 	    ${4:+--fresh-dir "$4"} --status "$RCA_TMP/clients.json" \
 	    --log "$RCA_TMP/clients.log" > "$RCA_TMP/clients.out" 2>&1 &
@@ -733,4 +751,172 @@ rca_clients_clean()
 	[ "$fa" = 0 ] && [ "$fb" = 0 ] ||
 	    die "$1: $fa failed commands on the kept connection (A), $fb with new connections (B):
 $(head -n 20 "$RCA_TMP/clients.log")"
+}
+
+# ---- fleets (issue 13): groups of TLS-only redis-servers ----
+
+declare -A RCA_PORT=()		# node name -> its TLS port
+declare -A RCA_NPID=()		# node name -> its redis-server's pid
+
+# rca_free_port_not_taken: a free port none of ours holds yet.
+rca_free_port_not_taken()
+{
+	local p n taken
+	for n in $(seq 1 50); do
+		p=$(rca_free_port) || die "no free port"
+		taken=0
+		for t in "$API_PORT" "$PUB_PORT" "${RCA_PORT[@]}" \
+		    ${RCA_BUS_PORTS:-}; do
+			[ "$t" = "$p" ] && taken=1
+		done
+		[ "$taken" = 0 ] && { printf '%s\n' "$p"; return 0; }
+	done
+	die "no free port after 50 tries"
+}
+
+# The redis.conf lines of a fleet node: an ACL user "rca" (the user the
+# CA's rotations and role reads log in as, password in
+# $RCA_TMP/rca.pw) beside the password-less default user of the load
+# clients and the replication links.
+RCA_FLEET_PW=fleet-s3cret-pw
+rca_fleet_pwfile()
+{
+	[ -f "$RCA_TMP/rca.pw" ] && return 0
+	printf '%s\n' "$RCA_FLEET_PW" > "$RCA_TMP/rca.pw"
+	chmod 0600 "$RCA_TMP/rca.pw"
+}
+
+# rca_fleet_node GROUP NAME [redis.conf lines...]: start and register
+# NAME in GROUP (auth {username: rca, password_file: $RCA_TMP/NAME.pw},
+# a copy of rca.pw per node, so one node's can be made wrong).
+rca_fleet_node()
+{
+	local group=$1 name=$2 port
+	shift 2
+	rca_fleet_pwfile
+	cp "$RCA_TMP/rca.pw" "$RCA_TMP/$name.pw"
+	chmod 0600 "$RCA_TMP/$name.pw"
+	port=$(rca_free_port_not_taken)
+	RCA_PORT[$name]=$port
+	RCA_NODE_EXTRA=".group = \"$group\" | .auth = {username: \"rca\",
+	    password_file: \"$RCA_TMP/$name.pw\"}" \
+	    rca_redis_node "$name" "$port" \
+	    "user rca on >$RCA_FLEET_PW ~* &* +@all" "$@"
+	RCA_NPID[$name]=$RCA_REDIS_PID
+}
+
+# rca_redis_group GROUP PRIMARY REPLICA...: a TLS-only primary and its
+# replicas (tls-replication yes, replicaof the primary) registered in
+# GROUP; waits (30 s) until every replica's link is up.
+rca_redis_group()
+{
+	local group=$1 primary=$2 r i up
+	shift 2
+	command -v redis-server >/dev/null || die "redis-server is not installed"
+	[ -f "$RCA_TMP/bundle.pem" ] || rca_bundle "$RCA_TMP/bundle.pem"
+	rca_fleet_node "$group" "$primary"
+	for r in "$@"; do
+		rca_fleet_node "$group" "$r" \
+		    "replicaof 127.0.0.1 ${RCA_PORT[$primary]}"
+	done
+	for i in $(seq 1 300); do
+		up=0
+		for r in "$@"; do
+			rca_link_up "${RCA_PORT[$r]}" && up=$((up + 1))
+		done
+		[ "$up" = $# ] && break
+		sleep 0.1
+	done
+	[ "$up" = $# ] ||
+	    die "replication over TLS did not come up within 30 s ($up of $#)"
+	log "group $group: primary $primary on ${RCA_PORT[$primary]}, replicas $*: links up over TLS"
+}
+
+# rca_links_up REPLICA...: every named replica's link is up.
+rca_links_up()
+{
+	local r
+	for r in "$@"; do
+		rca_link_up "${RCA_PORT[$r]}" || return 1
+	done
+	return 0
+}
+
+# rca_redis_cluster GROUP NAME...: one TLS-only cluster primary per NAME
+# (cluster-enabled yes, tls-cluster yes from the node's redis.conf
+# block, the bus on its own free port: cluster-port), registered in
+# GROUP, joined with `redis-cli --tls --cluster create` (the admin
+# certificate) and waited for (30 s) until every node says
+# cluster_state:ok.  Sets RCA_CLUSTER (H:P,H:P,...).
+rca_redis_cluster()
+{
+	local group=$1 n bus i okn addrs=()
+	shift
+	command -v redis-server >/dev/null || die "redis-server is not installed"
+	[ -f "$RCA_TMP/bundle.pem" ] || rca_bundle "$RCA_TMP/bundle.pem"
+	for n in "$@"; do
+		bus=$(rca_free_port_not_taken)
+		RCA_BUS_PORTS="${RCA_BUS_PORTS:-} $bus"
+		rca_fleet_node "$group" "$n" "cluster-enabled yes" \
+		    "cluster-port $bus" \
+		    "cluster-config-file $RCA_TMP/$n.data/nodes.conf" \
+		    "cluster-node-timeout 5000"
+		grep -qx 'tls-cluster yes' "$RCA_TMP/$n.conf" ||
+		    die "the redis.conf block of $n lacks tls-cluster yes"
+		addrs+=("127.0.0.1:${RCA_PORT[$n]}")
+	done
+	rca_admin_pair
+	timeout 60 redis-cli --tls --cacert "$RCA_TMP/bundle.pem" \
+	    --cert "$RCA_TMP/admin-now.crt" --key "$RCA_TMP/admin-now.key" \
+	    --cluster create "${addrs[@]}" --cluster-yes \
+	    > "$RCA_TMP/cluster-create.out" 2>&1 ||
+	    die "redis-cli --cluster create failed: $(tail -n 20 "$RCA_TMP/cluster-create.out")"
+	for i in $(seq 1 300); do
+		okn=0
+		for n in "$@"; do
+			rca_rcli "${RCA_PORT[$n]}" CLUSTER INFO 2>/dev/null |
+			    tr -d '\r' | grep -qx 'cluster_state:ok' &&
+			    okn=$((okn + 1))
+		done
+		[ "$okn" = $# ] && break
+		sleep 0.1
+	done
+	[ "$okn" = $# ] || die "the cluster is not ok within 30 s ($okn of $#)"
+	RCA_CLUSTER=$(IFS=,; printf '%s' "${addrs[*]}")
+	log "cluster $group: $* on $RCA_CLUSTER, cluster_state:ok on each"
+}
+
+# rca_served_serial PORT: the serial (upper-case hex) of the leaf the
+# node on PORT serves.
+rca_served_serial()
+{
+	rca_admin_pair
+	timeout 10 openssl s_client -connect "127.0.0.1:$1" \
+	    -cert "$RCA_TMP/admin-now.crt" -key "$RCA_TMP/admin-now.key" \
+	    -CAfile "$RCA_TMP/bundle.pem" < /dev/null 2>/dev/null |
+	    openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=//'
+}
+
+# rca_serial_norm SERIAL: upper case, leading zeros dropped (openssl
+# prints a serial padded to whole bytes, the API without the padding).
+rca_serial_norm()
+{
+	local s
+	s=$(printf '%s' "$1" | tr a-z A-Z | sed 's/^0*//')
+	printf '%s\n' "${s:-0}"
+}
+
+# rca_serial_eq A B: the same serial however written.
+rca_serial_eq()
+{
+	[ -n "$1" ] && [ -n "$2" ] &&
+	    [ "$(rca_serial_norm "$1")" = "$(rca_serial_norm "$2")" ]
+}
+
+# rca_metric SERIES: the value of one /metrics series (its name and
+# labels exactly, e.g. 'redisca_node_drift{node="x"}'); "" if absent.
+rca_metric()
+{
+	curl -s --max-time 10 "$PUB/metrics" |
+	    awk -v k="$1" '$1 == k { print $2 }'
 }
