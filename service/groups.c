@@ -73,6 +73,7 @@ group_plan(struct svc *s, const struct node_rec *list, size_t n,
 	struct svc_probe	 pr;
 	struct err		 pe;
 	size_t			 k = 0;
+	int			 chg = 0;
 
 	if ((o = calloc(n, sizeof(*o))) == NULL) {
 		err_set(e, ERR_INTERNAL, "out of memory");
@@ -96,8 +97,17 @@ group_plan(struct svc *s, const struct node_rec *list, size_t n,
 		err_clear(&pe);
 		/* Unreachable: unknown, rotated with the replicas (and its
 		 * rotation fails at connect, stopping the group). */
-		if (svc_node_probe(s, &list[i], &pr, &pe) == 0)
+		if (svc_node_probe(s, &list[i], &pr, &pe) == 0) {
 			memcpy(o[k].role, pr.role, sizeof(o[k].role));
+			/* The role seen is the member's last role (GET
+			 * /v1/groups); the served serial is the drift
+			 * check's to store. */
+			if (pr.role[0] != '\0' &&
+			    db_node_observe(s->db, list[i].name, pr.role,
+			    tu_now(), NULL, &chg, NULL, &pe) == -1)
+				log_warn("node %s: storing its role: %s",
+				    list[i].name, pe.msg);
+		}
 		k++;
 	}
 	svc_order_sort(o, k);
