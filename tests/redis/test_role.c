@@ -18,7 +18,8 @@
 #include "fixture.h"
 #include "rds.h"
 
-/* Read r's role, waiting (bounded) until want holds for it. */
+/* Read r's role, waiting (bounded: 30 s, a loaded CI machine) until
+ * want holds for it. */
 static void
 read_until(const struct fx_pki *p, const struct fx_redis *r,
     bool (*want)(const struct rds_role_info *), struct rds_role_info *out)
@@ -26,7 +27,7 @@ read_until(const struct fx_pki *p, const struct fx_redis *r,
 	struct err e = { 0 };
 	struct rds_conn *c;
 
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 300; i++) {
 		c = fx_connect(p, r, 0);
 		assert_int_equal(rds_role_read(c, out, &e), 0);
 		rds_close(c);
