@@ -52,6 +52,10 @@ svc_node_name_valid(const char *name)
 
 	if (name == NULL || name[0] == '\0')
 		return false;
+	/* POST /v1/nodes/report is a literal path beside /v1/nodes/{name}:
+	 * no node (pushed, or a pull node named by its CN) may be called so. */
+	if (strcmp(name, "report") == 0)
+		return false;
 	if (!((name[0] >= 'a' && name[0] <= 'z') ||
 	    (name[0] >= '0' && name[0] <= '9')))
 		return false;

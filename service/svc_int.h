@@ -548,7 +548,8 @@ int64_t	svc_node_renew_window(struct svc *s, const struct node_rec *n);
 bool	svc_node_lock(struct svc *s, const char *name);
 void	svc_node_unlock(struct svc *s, const char *name);
 
-/* True when name matches [a-z0-9][a-z0-9-]{0,62} (node_req.c). */
+/* True when name matches [a-z0-9][a-z0-9-]{0,62} and is not "report"
+ * (the literal route POST /v1/nodes/report; node_req.c). */
 bool	svc_node_name_valid(const char *name);
 
 /*

@@ -214,6 +214,19 @@ test_report_refusals(void **state)
 	req_init(&q, "pull-c", SVC_REPORT_SUCCEEDED, other.cert.serial,
 	    other.cert.serial);
 	refused(r->f, &an, &q, ERR_FORBIDDEN, "common name");
+	/* A node certificate for the reserved name "report". */
+	{
+		struct svc_issued	rep;
+		struct svc_actor	ar;
+
+		issue(r->f, "redis-node", "report", &rep);
+		auth(r->f, rep.cert.pem, &ar);
+		req_init(&q, "report", SVC_REPORT_SUCCEEDED, rep.cert.serial,
+		    rep.cert.serial);
+		refused(r->f, &ar, &q, ERR_FORBIDDEN, "not a node name");
+		svc_actor_clear(&ar);
+		svc_issued_clear(&rep);
+	}
 	/* Serials: another CN's, unknown, missing for a rotation. */
 	req_init(&q, "pull-b", SVC_REPORT_SUCCEEDED, other.cert.serial,
 	    node.cert.serial);
