@@ -230,14 +230,15 @@ test_info_bad(void **state)
 static void
 test_bounds(void **state)
 {
-	size_t big = RDS_ROLE_INPUT_MAX + 1;
-	char *buf = malloc(big);
+	/* Static: GCC's -Warray-bounds (ASan build) cannot see that
+	 * assert_non_null() on a malloc'd buffer does not return. */
+	static char buf[RDS_ROLE_INPUT_MAX + 1];
+	size_t big = sizeof(buf);
 	char host[300];
 	struct rds_role_info r;
 	struct err e = { 0 };
 
 	(void)state;
-	assert_non_null(buf);
 	/* A line one byte over the bound. */
 	memcpy(buf, "role:", 5);
 	memset(buf + 5, 'a', RDS_ROLE_LINE_MAX - 4);
@@ -257,7 +258,6 @@ test_bounds(void **state)
 	/* Only blank lines: no role, and no myself line. */
 	assert_int_equal(rds_role_parse_info(buf, big - 1, &r, &e), 0);
 	assert_int_equal(r.role, RDS_ROLE_UNKNOWN);
-	free(buf);
 	/* A host as long as the field allows, then one byte more. */
 	memset(host, 0, sizeof(host));
 	memcpy(host, "master_host:", 12);
