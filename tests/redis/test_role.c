@@ -89,9 +89,17 @@ test_cluster(void **state)
 	struct fx_pki *p = *state;
 	struct fx_redis r;
 	struct rds_role_info info;
+	char extra[256];
 
-	fx_redis_start(&r, p, "cluster-enabled yes\n"
-	    "cluster-config-file nodes-role.conf\ntls-cluster yes\n");
+	/*
+	 * The bus on its own free port: by default it is tls-port + 10000,
+	 * past 65535 for a port above 55535, and redis-server then exits
+	 * just after opening its client port.
+	 */
+	snprintf(extra, sizeof(extra), "cluster-enabled yes\n"
+	    "cluster-config-file nodes-role.conf\ntls-cluster yes\n"
+	    "cluster-port %d\n", trs_free_port());
+	fx_redis_start(&r, p, extra);
 	read_until(p, &r, any, &info);
 	assert_true(info.cluster);
 	assert_int_equal(info.role, RDS_ROLE_PRIMARY);
