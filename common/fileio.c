@@ -185,10 +185,7 @@ fio_read_fd(int fd, const char *name, size_t max, char **out, size_t *len,
 		*len = have;
 	rc = 0;
 out:
-	if (buf != NULL) {
-		fio_wipe(buf, cap);
-		free(buf);
-	}
+	fio_secret_free(buf, cap);
 	return rc;
 }
 
@@ -236,4 +233,20 @@ fio_wipe(void *p, size_t n)
 
 	while (n-- > 0)
 		*v++ = 0;
+}
+
+void
+fio_secret_free(void *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	fio_wipe(p, n);
+	free(p);
+}
+
+void
+fio_secret_free_str(char *s)
+{
+	if (s != NULL)
+		fio_secret_free(s, strlen(s));
 }

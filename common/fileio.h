@@ -57,6 +57,13 @@ int	fio_read_all(const char *path, size_t max, char **out, size_t *len,
 int	fio_path_join(char *out, size_t outsz, const char *dir,
 	    const char *name, struct err *e);
 
+/*
+ * fio_wipe() the n bytes at p, then free(p); p may be NULL.  For a
+ * secret whose length is its strlen(), fio_secret_free_str().
+ */
+void	fio_secret_free(void *p, size_t n);
+void	fio_secret_free_str(char *s);
+
 /* Overwrite n bytes at p with zeros in a way the compiler keeps. */
 void	fio_wipe(void *p, size_t n);
 

@@ -227,6 +227,37 @@ out:
 	return rc;
 }
 
+int
+sf_read_path(const char *path, const struct sf_rules *rules, size_t max,
+    char **out, size_t *len, struct err *e)
+{
+	char		 dir[RCA_MAX_PATH];
+	const char	*slash;
+	int		 dfd, rc;
+
+	*out = NULL;
+	if (len != NULL)
+		*len = 0;
+	slash = path != NULL ? strrchr(path, '/') : NULL;
+	if (path == NULL || path[0] != '/' || slash[1] == '\0' ||
+	    (size_t)(slash - path) >= sizeof(dir)) {
+		err_set(e, ERR_INVALID_REQUEST, "%s: not an absolute path "
+		    "to a file", path != NULL ? path : "(null)");
+		return -1;
+	}
+	if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	if ((dfd = sf_open_dir(dir, NULL, e)) == -1)
+		return -1;
+	rc = sf_read_at(dfd, slash + 1, rules, max, out, len, NULL, e);
+	close(dfd);
+	return rc;
+}
+
 /* Create ".<name>.XXXXXXXX" exclusively in dirfd; tmp gets its name. */
 static int
 make_temp(int dirfd, const char *name, char *tmp, size_t tmpsz)

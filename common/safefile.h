@@ -68,6 +68,15 @@ int	sf_read_at(int dirfd, const char *name, const struct sf_rules *rules,
 	    struct err *e);
 
 /*
+ * sf_read_at() of an absolute path: its folder opened with sf_open_dir()
+ * (no link on the way), then its last component read from there.
+ * Errors: ERR_INVALID_REQUEST (not absolute, ends in '/', too long),
+ * those of sf_open_dir() and sf_read_at().
+ */
+int	sf_read_path(const char *path, const struct sf_rules *rules,
+	    size_t max, char **out, size_t *len, struct err *e);
+
+/*
  * Atomically replace (or create) name in folder dirfd with len bytes of
  * buf: a temporary file created O_EXCL|O_NOFOLLOW in the same folder
  * through dirfd, written, given uid/gid when they are not -1 (fchown on

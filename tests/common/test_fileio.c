@@ -296,6 +296,16 @@ test_wipe(void **state)
 	for (size_t i = 16; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], 0xa5);
 	fio_wipe(buf, 0);
+
+	/* Wipe and free: NULL is nothing, the rest must not leak (ASan). */
+	fio_secret_free(NULL, 10);
+	fio_secret_free_str(NULL);
+	char *s = strdup("secret");
+	assert_non_null(s);
+	fio_secret_free_str(s);
+	void *p = malloc(16);
+	assert_non_null(p);
+	fio_secret_free(p, 16);
 }
 
 int

@@ -196,6 +196,49 @@ test_read_regular(void **state)
 	refused(f, "/etc/passwd", NULL, "plain file name");
 }
 
+/* sf_read_path: the same reads by an absolute path, links refused. */
+static void
+test_read_path(void **state)
+{
+	struct fx	*f = *state;
+	struct err	 e;
+	char		 p[512], *buf = NULL;
+	size_t		 len = 0;
+
+	err_clear(&e);
+	put(f, "ok", "hello\n", 0600);
+	snprintf(p, sizeof(p), "%s/ok", f->dir);
+	assert_int_equal(sf_read_path(p, NULL, 64, &buf, &len, &e), 0);
+	assert_string_equal(buf, "hello\n");
+	assert_int_equal(len, 6);
+	free(buf);
+	assert_int_equal(sf_read_path(p, NULL, 5, &buf, &len, &e), -1);
+	assert_int_equal(e.code, ERR_IO);
+	assert_null(buf);
+
+	/* A link as the file, or on the way to it, is refused. */
+	assert_int_equal(symlinkat("ok", f->dfd, "link"), 0);
+	snprintf(p, sizeof(p), "%s/link", f->dir);
+	assert_int_equal(sf_read_path(p, NULL, 64, &buf, &len, &e), -1);
+	assert_int_equal(e.code, ERR_IO);
+	assert_int_equal(symlinkat(".", f->dfd, "dirlink"), 0);
+	snprintf(p, sizeof(p), "%s/dirlink/ok", f->dir);
+	assert_int_equal(sf_read_path(p, NULL, 64, &buf, &len, &e), -1);
+	assert_null(buf);
+
+	/* Not absolute, a folder, missing. */
+	const char *bad[] = { "ok", "", "/tmp/", NULL };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(sf_read_path(bad[i], NULL, 64, &buf, &len,
+		    &e), -1);
+		assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	}
+	snprintf(p, sizeof(p), "%s/none", f->dir);
+	assert_int_equal(sf_read_path(p, NULL, 64, &buf, &len, &e), -1);
+	assert_int_equal(e.code, ERR_NOT_FOUND);
+	assert_int_equal(len, 0);
+}
+
 static void
 test_symlink_refused(void **state)
 {
@@ -436,6 +479,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test_setup_teardown(test_read_regular, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_read_path, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_refused, setup,
 		    teardown),
