@@ -41,9 +41,10 @@ int	api_decode_report(const char *body, size_t len,
 	    struct svc_node_report_req *out, struct err *e);
 
 /*
- * "host:port" or "[v6]:port" (a host of 1 to 255 bytes without
- * whitespace, control characters or '/'; port 1 to 65535) into host
- * (size hostsz) and *port.  Errors: ERR_INVALID_REQUEST naming field.
+ * "host:port" or "[v6]:port" by hostport_split()'s rules (a host of 1
+ * to 255 bytes without whitespace, control characters or '/'; brackets
+ * for IPv6 only), with a port from 1 to 65535, into host (size hostsz)
+ * and *port.  Errors: ERR_INVALID_REQUEST naming field.
  */
 int	api_decode_hostport(const char *s, const char *field, char *host,
 	    size_t hostsz, int *port, struct err *e);

@@ -5,74 +5,30 @@
  * serial was issued for the node, or the group name is allowed, is the
  * service's to judge.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_fleet.h"
 #include "hex.h"
+#include "hostport.h"
 #include "rca_limits.h"
 #include "timeutil.h"
 
-/* A host: 1 to 255 printable bytes, no space, '/', '[' or ']'. */
-static bool
-host_ok(const char *h, size_t len)
-{
-	if (len == 0 || len > 255)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)h[i];
-
-		if (c <= ' ' || c >= 0x7f || c == '/' || c == '[' ||
-		    c == ']')
-			return false;
-	}
-	return true;
-}
-
+/* hostport_split()'s rules, and a port from 1 (0 is no Redis port). */
 int
 api_decode_hostport(const char *s, const char *field, char *host,
     size_t hostsz, int *port, struct err *e)
 {
-	const char *colon, *h = s;
-	size_t hlen;
-	char *end;
-	long p;
+	unsigned p;
 
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (close == NULL || close[1] != ':')
-			goto bad;
-		h = s + 1;
-		hlen = (size_t)(close - h);
-		colon = close + 1;
-		if (memchr(h, ':', hlen) == NULL)
-			goto bad;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL)
-			goto bad;
-		hlen = (size_t)(colon - s);
-		if (memchr(s, ':', hlen) != NULL)
-			goto bad;	/* a bare IPv6 address: needs [] */
+	if (!hostport_split(s, host, hostsz, &p) || p == 0) {
+		err_set(e, ERR_INVALID_REQUEST, "field '%s' must be host:port "
+		    "or [ipv6]:port with a port from 1 to 65535", field);
+		return -1;
 	}
-	if (!host_ok(h, hlen) || hlen >= hostsz)
-		goto bad;
-	if (!isdigit((unsigned char)colon[1]) || strlen(colon + 1) > 5)
-		goto bad;
-	p = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || p < 1 || p > 65535)
-		goto bad;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
 	*port = (int)p;
 	return 0;
-bad:
-	err_set(e, ERR_INVALID_REQUEST, "field '%s' must be host:port or "
-	    "[ipv6]:port with a port from 1 to 65535", field);
-	return -1;
 }
 
 /*

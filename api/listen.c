@@ -1,52 +1,25 @@
 /* Listen addresses from the configuration: "host:port", "[v6]:port". */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "api_priv.h"
+#include "hostport.h"
 
+/*
+ * hostport_split() does the splitting; the host must then be a numeric
+ * address of the form its brackets say ("localhost" is 127.0.0.1), and
+ * port 0 is allowed (the kernel picks one).
+ */
 int
 api_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
     struct err *e)
 {
 	char host[64];
-	const char *port, *colon;
-	size_t hlen;
-	unsigned long p = 0;
+	unsigned p;
 
 	memset(ss, 0, sizeof(*ss));
-	if (s == NULL || s[0] == '\0')
-		goto bad;
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (close == NULL || close[1] != ':')
-			goto bad;
-		hlen = (size_t)(close - s - 1);
-		if (hlen == 0 || hlen >= sizeof(host))
-			goto bad;
-		memcpy(host, s + 1, hlen);
-		port = close + 2;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL || memchr(s, ':', (size_t)(colon - s)))
-			goto bad;
-		hlen = (size_t)(colon - s);
-		if (hlen == 0 || hlen >= sizeof(host))
-			goto bad;
-		memcpy(host, s, hlen);
-		port = colon + 1;
-	}
-	host[hlen] = '\0';
-	if (port[0] == '\0' || strlen(port) > 5)
-		goto bad;
-	for (const char *q = port; *q != '\0'; q++) {
-		if (!isdigit((unsigned char)*q))
-			goto bad;
-		p = p * 10 + (unsigned long)(*q - '0');
-	}
-	if (p > 65535)
+	if (!hostport_split(s, host, sizeof(host), &p))
 		goto bad;
 	if (strcmp(host, "localhost") == 0)
 		strcpy(host, "127.0.0.1");

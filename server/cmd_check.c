@@ -13,37 +13,19 @@
 
 #include "cli.h"
 #include "cmd_check.h"
+#include "hostport.h"
 #include "opts.h"
 
-/* Split "host:port" or "[v6]:port"; host is written into host. */
+/*
+ * The target by hostport_split()'s rules (brackets for an IPv6 literal
+ * only), with a port from 1 to 65535; host is written into host.
+ */
 static int
 parse_target(const char *s, char *host, size_t hostsz, int *port)
 {
-	const char	*colon, *h = s;
-	size_t		 hlen;
-	char		*end;
-	long		 p;
+	unsigned p;
 
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (close == NULL || close[1] != ':')
-			return -1;
-		h = s + 1;
-		hlen = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL ||
-		    strchr(s, ':') != colon)
-			return -1;
-		hlen = (size_t)(colon - s);
-	}
-	if (hlen == 0 || hlen >= hostsz)
-		return -1;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	p = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || p < 1 || p > 65535)
+	if (!hostport_split(s, host, hostsz, &p) || p == 0)
 		return -1;
 	*port = (int)p;
 	return 0;

@@ -15,47 +15,25 @@
 #include "config.h"
 #include "config_int.h"
 #include "fileio.h"
+#include "hostport.h"
 #include "names.h"
 #include "timeutil.h"
-
-/* "host:port" or "[v6]:port" with a port in 0..65535. */
-static bool
-listen_valid(const char *s)
-{
-	const char *colon, *q;
-	long port;
-	char *end;
-
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (rb == NULL || rb == s + 1 || rb[1] != ':')
-			return false;
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL || colon == s)
-			return false;
-		for (q = s; q < colon; q++)
-			if (*q == ':' || isspace((unsigned char)*q))
-				return false;
-	}
-	if (!isdigit((unsigned char)colon[1]) || strlen(colon + 1) > 5)
-		return false;
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	return errno == 0 && *end == '\0' && port >= 0 && port <= 65535;
-}
 
 static int
 get_listen(json_t *obj, const char *key, const char *def, bool nullable,
     char **out, struct err *e)
 {
-	char p[CFG_PATH_BUF];
+	char p[CFG_PATH_BUF], host[256];
+	unsigned port;
 
 	if (cfg_get_string(obj, "listen", key, def, nullable, out, e) == -1)
 		return -1;
-	if (*out != NULL && !listen_valid(*out)) {
+	/*
+	 * hostport_split()'s rules, port 0 allowed (the kernel picks one);
+	 * whether the host is numeric is api_listen_parse()'s to say when
+	 * the listener starts.
+	 */
+	if (*out != NULL && !hostport_split(*out, host, sizeof(host), &port)) {
 		cfg_key_path(p, "listen", key);
 		cfg_err(e, p, "must be \"host:port\" or \"[ipv6]:port\"");
 		free(*out);

@@ -11,6 +11,7 @@
 #include "enroll.h"
 #include "enroll_int.h"
 #include "fileio.h"
+#include "hostport.h"
 #include "opts.h"
 #include "timeutil.h"
 
@@ -153,41 +154,26 @@ set_bundle_check(void *opts, const char *v, struct err *e)
 	return 0;
 }
 
-/* --redis HOST:PORT ("[v6]:PORT" for an IPv6 literal). */
+/*
+ * --redis HOST:PORT ("[v6]:PORT" for an IPv6 literal): hostport_split()'s
+ * rules, a port from 1, and a host that is a DNS name or an IP address.
+ */
 static int
 set_redis(void *opts, const char *v, struct err *e)
 {
 	struct enroll_opts *o = opts;
-	const char *colon = strrchr(v, ':'), *h = v;
-	size_t hl;
-	char *end;
-	long port;
+	unsigned port;
 
-	if (colon == NULL || colon == v)
-		goto bad;
-	hl = (size_t)(colon - v);
-	if (v[0] == '[') {
-		if (hl < 3 || v[hl - 1] != ']')
-			goto bad;
-		h = v + 1;
-		hl -= 2;
+	if (!hostport_split(v, o->redis_host, sizeof(o->redis_host), &port) ||
+	    port == 0 ||
+	    (!names_is_dns(o->redis_host) && !names_is_ip(o->redis_host))) {
+		err_set(e, ERR_USAGE, "--redis: '%.*s' is not HOST:PORT", 64,
+		    v);
+		return -1;
 	}
-	if (hl >= sizeof(o->redis_host) ||
-	    (v[0] != '[' && memchr(h, ':', hl) != NULL))
-		goto bad;
-	memcpy(o->redis_host, h, hl);
-	o->redis_host[hl] = '\0';
-	if (!names_is_dns(o->redis_host) && !names_is_ip(o->redis_host))
-		goto bad;
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535)
-		goto bad;
 	o->redis_port = (int)port;
 	o->redis = v;
 	return 0;
-bad:
-	err_set(e, ERR_USAGE, "--redis: '%.*s' is not HOST:PORT", 64, v);
-	return -1;
 }
 
 /* --group: a node name (a-z, 0-9, '-', starting with a letter or digit). */
@@ -365,9 +351,6 @@ enroll_read_token(const struct enroll_opts *o, char **tok, struct err *e)
 	buf = NULL;
 	rc = 0;
 out:
-	if (buf != NULL) {
-		fio_wipe(buf, cap);
-		free(buf);
-	}
+	fio_secret_free(buf, cap);
 	return rc;
 }

@@ -329,6 +329,21 @@ test_wrong_type(void **state)
 	    "config: listen.api: must be \"host:port\"");
 	expect_error("{\"listen\": {\"api\": \"127.0.0.1:70000\"}}",
 	    "config: listen.api:");
+	/*
+	 * hostport_split()'s rules (stricter than the parser before it):
+	 * brackets for an IPv6 literal only, no '/' or space in the host,
+	 * at most five digits of port.
+	 */
+	expect_error("{\"listen\": {\"api\": \"[127.0.0.1]:8443\"}}",
+	    "config: listen.api: must be \"host:port\"");
+	expect_error("{\"listen\": {\"public\": \"[localhost]:80\"}}",
+	    "config: listen.public: must be \"host:port\"");
+	expect_error("{\"listen\": {\"api\": \"[::1 ]:8443\"}}",
+	    "config: listen.api: must be \"host:port\"");
+	expect_error("{\"listen\": {\"api\": \"a/b:8443\"}}",
+	    "config: listen.api: must be \"host:port\"");
+	expect_error("{\"listen\": {\"api\": \"127.0.0.1:008443\"}}",
+	    "config: listen.api: must be \"host:port\"");
 	expect_error("{\"public_url\": \"ftp://x\"}",
 	    "config: public_url: must start with http");
 	expect_error("{\"public_url\": \"http://\"}",

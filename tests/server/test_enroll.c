@@ -122,6 +122,12 @@ static const struct usage_row usage_rows[] = {
 	{ BASE " --daemon --redis ::1:6379", "is not HOST:PORT" },
 	{ BASE " --daemon --redis [::1:6379", "is not HOST:PORT" },
 	{ BASE " --daemon --redis bad..host:6379", "is not HOST:PORT" },
+	/* hostport_split()'s rules: brackets for IPv6 only, digits only. */
+	{ BASE " --daemon --redis [127.0.0.1]:6379", "is not HOST:PORT" },
+	{ BASE " --daemon --redis [redis-1.internal]:6379",
+	    "is not HOST:PORT" },
+	{ BASE " --daemon --redis 127.0.0.1:+6379", "is not HOST:PORT" },
+	{ BASE " --daemon --redis 127.0.0.1:0006379", "is not HOST:PORT" },
 	{ BASE " --daemon --group cache", "--group needs --redis" },
 	{ BASE " --daemon --redis-user ca", "--redis-user needs --redis" },
 	{ BASE " --daemon --redis-auth-file /p",
