@@ -331,6 +331,18 @@ json_t	*api_enc_rotation(const struct rotation_rec *r);
 json_t	*api_enc_rotation_failed(const struct rotation_rec *r,
 	    const char *msg);
 
+/*
+ * Set key to v (stolen; NULL is a failure) in o; remembers any failure
+ * in *ok, so an encoder sets every key and checks once.
+ */
+void	api_enc_put(json_t *o, const char *key, json_t *v, bool *ok);
+
+/*
+ * o with key set to v (both stolen; either may be NULL); o, or NULL
+ * (no memory), for api_resp_json().
+ */
+json_t	*api_enc_with(json_t *o, const char *key, json_t *v);
+
 /* Encode one list element (borrowed) with arg; new, or NULL. */
 typedef json_t *(*api_enc_fn)(const void *item, const void *arg);
 

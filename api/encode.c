@@ -10,12 +10,24 @@
 #include "api_priv.h"
 #include "timeutil.h"
 
-/* Set key to v (stolen) in o; remembers any failure in *ok. */
-static void
-put(json_t *o, const char *key, json_t *v, bool *ok)
+void
+api_enc_put(json_t *o, const char *key, json_t *v, bool *ok)
 {
 	if (v == NULL || json_object_set_new(o, key, v) == -1)
 		*ok = false;
+}
+
+json_t *
+api_enc_with(json_t *o, const char *key, json_t *v)
+{
+	bool ok = o != NULL;
+
+	api_enc_put(o, key, v, &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /*
@@ -86,32 +98,32 @@ api_enc_cert(const struct cert_rec *c, int64_t now)
 
 	if (!ok)
 		goto out;
-	put(sans, "dns", str_array(c->names.list[NAME_DNS],
+	api_enc_put(sans, "dns", str_array(c->names.list[NAME_DNS],
 	    c->names.n[NAME_DNS], jstr), &ok);
-	put(sans, "ip", str_array(c->names.list[NAME_IP],
+	api_enc_put(sans, "ip", str_array(c->names.list[NAME_IP],
 	    c->names.n[NAME_IP], jstr), &ok);
-	put(sans, "uri", str_array(c->names.list[NAME_URI],
+	api_enc_put(sans, "uri", str_array(c->names.list[NAME_URI],
 	    c->names.n[NAME_URI], jstr), &ok);
 	if (revoked)
 		reason = reason_name(c->reason);
-	put(o, "serial", jstr(c->serial), &ok);
-	put(o, "profile", jstr(c->profile), &ok);
-	put(o, "common_name", str_or_null(c->names.cn), &ok);
-	put(o, "sans", sans, &ok);
+	api_enc_put(o, "serial", jstr(c->serial), &ok);
+	api_enc_put(o, "profile", jstr(c->profile), &ok);
+	api_enc_put(o, "common_name", str_or_null(c->names.cn), &ok);
+	api_enc_put(o, "sans", sans, &ok);
 	sans = NULL;
-	put(o, "key_type", jstr(key_type_name(c->key_type)), &ok);
-	put(o, "not_before", time_or_null(c->not_before), &ok);
-	put(o, "not_after", time_or_null(c->not_after), &ok);
-	put(o, "status", jstr(cert_status_name(cert_rec_status(c,
+	api_enc_put(o, "key_type", jstr(key_type_name(c->key_type)), &ok);
+	api_enc_put(o, "not_before", time_or_null(c->not_before), &ok);
+	api_enc_put(o, "not_after", time_or_null(c->not_after), &ok);
+	api_enc_put(o, "status", jstr(cert_status_name(cert_rec_status(c,
 	    now))), &ok);
-	put(o, "revoked_at", revoked ? time_or_null(c->revoked_at) :
+	api_enc_put(o, "revoked_at", revoked ? time_or_null(c->revoked_at) :
 	    json_null(), &ok);
-	put(o, "revocation_reason", revoked ? str_or_null(reason ? reason :
-	    "unspecified") : json_null(), &ok);
-	put(o, "fingerprint_sha256", jstr(c->fingerprint), &ok);
-	put(o, "node", str_or_null(c->node), &ok);
-	put(o, "issued_by", jstr(c->issued_by), &ok);
-	put(o, "certificate", c->pem != NULL ? jstr(c->pem) :
+	api_enc_put(o, "revocation_reason", revoked ?
+	    str_or_null(reason ? reason : "unspecified") : json_null(), &ok);
+	api_enc_put(o, "fingerprint_sha256", jstr(c->fingerprint), &ok);
+	api_enc_put(o, "node", str_or_null(c->node), &ok);
+	api_enc_put(o, "issued_by", jstr(c->issued_by), &ok);
+	api_enc_put(o, "certificate", c->pem != NULL ? jstr(c->pem) :
 	    json_null(), &ok);
 out:
 	json_decref(sans);
@@ -131,21 +143,21 @@ api_enc_token(const struct token_rec *t)
 
 	if (!ok)
 		return NULL;
-	put(o, "id", jstr(t->id), &ok);
-	put(o, "kind", jstr(token_kind_name(t->kind)), &ok);
-	put(o, "profile", str_or_null(t->profile), &ok);
-	put(o, "names", str_array(t->patterns, t->npatterns, jstr),
+	api_enc_put(o, "id", jstr(t->id), &ok);
+	api_enc_put(o, "kind", jstr(token_kind_name(t->kind)), &ok);
+	api_enc_put(o, "profile", str_or_null(t->profile), &ok);
+	api_enc_put(o, "names", str_array(t->patterns, t->npatterns, jstr),
 	    &ok);
-	put(o, "uses_left", t->uses_left < 0 ? json_null() :
+	api_enc_put(o, "uses_left", t->uses_left < 0 ? json_null() :
 	    json_integer(t->uses_left), &ok);
-	put(o, "expires_at", time_or_null(t->expires_at), &ok);
-	put(o, "created_at", time_or_null(t->created_at), &ok);
-	put(o, "description", str_or_null(t->description), &ok);
+	api_enc_put(o, "expires_at", time_or_null(t->expires_at), &ok);
+	api_enc_put(o, "created_at", time_or_null(t->created_at), &ok);
+	api_enc_put(o, "description", str_or_null(t->description), &ok);
 	if (t->max_cert_ttl > 0) {
 		tu_format_duration(t->max_cert_ttl, dur);
-		put(o, "max_cert_ttl", jstr(dur), &ok);
+		api_enc_put(o, "max_cert_ttl", jstr(dur), &ok);
 	} else {
-		put(o, "max_cert_ttl", json_null(), &ok);
+		api_enc_put(o, "max_cert_ttl", json_null(), &ok);
 	}
 	if (!ok) {
 		json_decref(o);
@@ -162,13 +174,13 @@ api_enc_audit(const struct audit_rec *a)
 
 	if (!ok)
 		return NULL;
-	put(o, "id", json_integer(a->id), &ok);
-	put(o, "at", time_or_null(a->at), &ok);
-	put(o, "actor", jstr(a->actor), &ok);
-	put(o, "action", jstr(a->action), &ok);
-	put(o, "object", jstr(a->object), &ok);
-	put(o, "outcome", jstr(audit_outcome_name(a->outcome)), &ok);
-	put(o, "detail", jstr(a->detail), &ok);
+	api_enc_put(o, "id", json_integer(a->id), &ok);
+	api_enc_put(o, "at", time_or_null(a->at), &ok);
+	api_enc_put(o, "actor", jstr(a->actor), &ok);
+	api_enc_put(o, "action", jstr(a->action), &ok);
+	api_enc_put(o, "object", jstr(a->object), &ok);
+	api_enc_put(o, "outcome", jstr(audit_outcome_name(a->outcome)), &ok);
+	api_enc_put(o, "detail", jstr(a->detail), &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -217,15 +229,18 @@ api_enc_rotation(const struct rotation_rec *r)
 			ok = false;
 	}
 	if (ok) {
-		put(o, "id", json_integer((json_int_t)r->id), &ok);
-		put(o, "node", json_string(r->node), &ok);
-		put(o, "status", json_string(rotation_status_name(r->status)),
+		api_enc_put(o, "id", json_integer((json_int_t)r->id), &ok);
+		api_enc_put(o, "node", json_string(r->node), &ok);
+		api_enc_put(o, "status",
+		    json_string(rotation_status_name(r->status)), &ok);
+		api_enc_put(o, "old_serial", strict_or_null(r->old_serial),
 		    &ok);
-		put(o, "old_serial", strict_or_null(r->old_serial), &ok);
-		put(o, "new_serial", strict_or_null(r->new_serial), &ok);
-		put(o, "started_at", time_or_null(r->started_at), &ok);
-		put(o, "finished_at", time_or_null(r->finished_at), &ok);
-		put(o, "steps", steps, &ok);
+		api_enc_put(o, "new_serial", strict_or_null(r->new_serial),
+		    &ok);
+		api_enc_put(o, "started_at", time_or_null(r->started_at), &ok);
+		api_enc_put(o, "finished_at", time_or_null(r->finished_at),
+		    &ok);
+		api_enc_put(o, "steps", steps, &ok);
 		steps = NULL;
 	}
 	json_decref(steps);
@@ -278,36 +293,38 @@ api_enc_node(const struct svc_node_view *v)
 	node_parts(n, &sans, &auth);
 	if (n->ttl > 0)
 		tu_format_duration(n->ttl, ttl);
-	put(o, "name", json_string(n->name), &ok);
-	put(o, "group", json_string(n->group[0] != '\0' ? n->group :
+	api_enc_put(o, "name", json_string(n->name), &ok);
+	api_enc_put(o, "group", json_string(n->group[0] != '\0' ? n->group :
 	    n->name), &ok);
-	put(o, "mode", json_string(node_mode_name(n->mode)), &ok);
-	put(o, "role", strcmp(n->role, "primary") == 0 ||
+	api_enc_put(o, "mode", json_string(node_mode_name(n->mode)), &ok);
+	api_enc_put(o, "role", strcmp(n->role, "primary") == 0 ||
 	    strcmp(n->role, "replica") == 0 ? json_string(n->role) :
 	    json_null(), &ok);
-	put(o, "host", json_string(n->host), &ok);
-	put(o, "port", json_integer(n->port), &ok);
-	put(o, "server_name", strict_or_null(n->server_name), &ok);
-	put(o, "sans", sans, &ok);
-	put(o, "cert_dir", json_string(n->cert_dir), &ok);
-	put(o, "cert_file", json_string(n->cert_file), &ok);
-	put(o, "key_file", json_string(n->key_file), &ok);
-	put(o, "ca_file", json_string(n->ca_file), &ok);
-	put(o, "profile", json_string(n->profile), &ok);
-	put(o, "ttl", n->ttl > 0 ? json_string(ttl) : json_null(), &ok);
-	put(o, "auth", auth, &ok);
-	put(o, "current_serial", strict_or_null(n->current_serial), &ok);
-	put(o, "served_serial", strict_or_null(n->served_serial), &ok);
-	put(o, "not_after", time_or_null(n->not_after), &ok);
-	put(o, "expires_in_seconds", n->not_after != 0 ?
+	api_enc_put(o, "host", json_string(n->host), &ok);
+	api_enc_put(o, "port", json_integer(n->port), &ok);
+	api_enc_put(o, "server_name", strict_or_null(n->server_name), &ok);
+	api_enc_put(o, "sans", sans, &ok);
+	api_enc_put(o, "cert_dir", json_string(n->cert_dir), &ok);
+	api_enc_put(o, "cert_file", json_string(n->cert_file), &ok);
+	api_enc_put(o, "key_file", json_string(n->key_file), &ok);
+	api_enc_put(o, "ca_file", json_string(n->ca_file), &ok);
+	api_enc_put(o, "profile", json_string(n->profile), &ok);
+	api_enc_put(o, "ttl", n->ttl > 0 ? json_string(ttl) : json_null(), &ok);
+	api_enc_put(o, "auth", auth, &ok);
+	api_enc_put(o, "current_serial", strict_or_null(n->current_serial),
+	    &ok);
+	api_enc_put(o, "served_serial", strict_or_null(n->served_serial), &ok);
+	api_enc_put(o, "not_after", time_or_null(n->not_after), &ok);
+	api_enc_put(o, "expires_in_seconds", n->not_after != 0 ?
 	    json_integer((json_int_t)v->expires_in_seconds) : json_null(),
 	    &ok);
-	put(o, "status", json_string(svc_node_status_name(v->status)), &ok);
-	put(o, "drift_since", time_or_null(n->drift_since), &ok);
-	put(o, "last_rotation", v->has_last_rotation ?
+	api_enc_put(o, "status", json_string(svc_node_status_name(v->status)),
+	    &ok);
+	api_enc_put(o, "drift_since", time_or_null(n->drift_since), &ok);
+	api_enc_put(o, "last_rotation", v->has_last_rotation ?
 	    api_enc_rotation(&v->last_rotation) : json_null(), &ok);
-	put(o, "last_report_at", time_or_null(n->last_report_at), &ok);
-	put(o, "created_at", time_or_null(n->created_at), &ok);
+	api_enc_put(o, "last_report_at", time_or_null(n->last_report_at), &ok);
+	api_enc_put(o, "created_at", time_or_null(n->created_at), &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -323,12 +340,12 @@ api_enc_page(const void *items, size_t n, size_t size, api_enc_fn enc,
 	json_t		*o = json_object(), *list = json_array();
 	bool		 ok = o != NULL && list != NULL;
 
-	put(o, "items", list, &ok);
+	api_enc_put(o, "items", list, &ok);
 	for (size_t i = 0; ok && i < n; i++)
 		if (json_array_append_new(list, enc(p + i * size, arg)) == -1)
 			ok = false;
-	put(o, "next", next != NULL && next[0] != '\0' ? json_string(next) :
-	    json_null(), &ok);
+	api_enc_put(o, "next", next != NULL && next[0] != '\0' ?
+	    json_string(next) : json_null(), &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;

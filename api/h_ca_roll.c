@@ -124,40 +124,18 @@ out:
 	return rc;
 }
 
-/*
- * POST /v1/ca/activate {"force"?}.  200 {"ca", "nodes"}; 400
- * invalid_json, invalid_request; 401; 403; 409 ca_not_prepared,
- * conflict (nodes without the current bundle, unless force); 413; 415;
- * 503 read_only; 500.
- */
-int
-api_h_ca_activate(struct api_req *r, struct api_resp *out, struct err *e)
-{
-	struct svc_ca_result res;
-	bool force;
-	int rc = -1;
-
-	memset(&res, 0, sizeof(res));
-	if (api_decode_ca_force(r->body, r->body_len, &force, e) == -1) {
-		api_refused(r, "", e);
-		goto out;
-	}
-	if (svc_ca_activate(r->svc, &r->actor, force, &res, e) == -1)
-		goto out;
-	rc = answer(r, &res, out, e);
-out:
-	svc_ca_result_clear(&res);
-	return rc;
-}
+/* A phase's svc_ca_* call that takes only "force". */
+typedef int	ca_force_phase(struct svc *, const struct svc_actor *, bool,
+		    struct svc_ca_result *, struct err *);
 
 /*
- * POST /v1/ca/retire {"force"?}.  200 {"ca", "nodes"}; 400
- * invalid_json, invalid_request; 401; 403; 409 ca_nothing_to_retire,
- * ca_unexpired_certificates (with "certificates" and "count"); 413;
- * 415; 503 read_only; 500.
+ * POST /v1/ca/activate and /v1/ca/retire: decode {"force"?}, run phase,
+ * answer.  A phase refused with ERR_CA_IN_USE (only retire is) answers
+ * the serials still in use.
  */
-int
-api_h_ca_retire(struct api_req *r, struct api_resp *out, struct err *e)
+static int
+force_phase(struct api_req *r, ca_force_phase *phase, struct api_resp *out,
+    struct err *e)
 {
 	struct svc_ca_result res;
 	struct err why;
@@ -170,7 +148,7 @@ api_h_ca_retire(struct api_req *r, struct api_resp *out, struct err *e)
 		goto out;
 	}
 	err_clear(&why);
-	if (svc_ca_retire(r->svc, &r->actor, force, &res, &why) == -1) {
+	if (phase(r->svc, &r->actor, force, &res, &why) == -1) {
 		if (why.code == ERR_CA_IN_USE)
 			rc = answer_in_use(&why, &res, out, e);
 		else
@@ -181,4 +159,28 @@ api_h_ca_retire(struct api_req *r, struct api_resp *out, struct err *e)
 out:
 	svc_ca_result_clear(&res);
 	return rc;
+}
+
+/*
+ * POST /v1/ca/activate {"force"?}.  200 {"ca", "nodes"}; 400
+ * invalid_json, invalid_request; 401; 403; 409 ca_not_prepared,
+ * conflict (nodes without the current bundle, unless force); 413; 415;
+ * 503 read_only; 500.
+ */
+int
+api_h_ca_activate(struct api_req *r, struct api_resp *out, struct err *e)
+{
+	return force_phase(r, svc_ca_activate, out, e);
+}
+
+/*
+ * POST /v1/ca/retire {"force"?}.  200 {"ca", "nodes"}; 400
+ * invalid_json, invalid_request; 401; 403; 409 ca_nothing_to_retire,
+ * ca_unexpired_certificates (with "certificates" and "count"); 413;
+ * 415; 503 read_only; 500.
+ */
+int
+api_h_ca_retire(struct api_req *r, struct api_resp *out, struct err *e)
+{
+	return force_phase(r, svc_ca_retire, out, e);
 }

@@ -174,7 +174,6 @@ api_h_cert_revoke(struct api_req *r, struct api_resp *out, struct err *e)
 	struct api_revoke_body b;
 	struct cert_rec c = { 0 };
 	uint64_t crl_number = 0;
-	json_t *o = NULL;
 	int rc = -1;
 
 	if (hex_serial_normalize(r->params.v[0], serial, e) == -1 ||
@@ -185,16 +184,9 @@ api_h_cert_revoke(struct api_req *r, struct api_resp *out, struct err *e)
 	if (svc_revoke(r->svc, &r->actor, serial, b.reason, &c, &crl_number,
 	    e) == -1)
 		goto out;
-	o = api_enc_cert(&c, tu_now());
-	if (o == NULL || json_object_set_new(o, "crl_number",
-	    json_integer((json_int_t)crl_number)) == -1) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rc = api_resp_json(out, 200, o, e);
-	o = NULL;
+	rc = api_resp_json(out, 200, api_enc_with(api_enc_cert(&c, tu_now()),
+	    "crl_number", json_integer((json_int_t)crl_number)), e);
 out:
-	json_decref(o);
 	cert_rec_clear(&c);
 	return rc;
 }

@@ -9,14 +9,6 @@
 
 #include "api_fleet.h"
 
-/* Set key to v (stolen) in o; remembers any failure in *ok. */
-static void
-put(json_t *o, const char *key, json_t *v, bool *ok)
-{
-	if (v == NULL || json_object_set_new(o, key, v) == -1)
-		*ok = false;
-}
-
 /* A role as the API shows it: "primary", "replica", or null. */
 static json_t *
 enc_role(const char *role)
@@ -42,13 +34,32 @@ enc_group(const struct svc_group *g)
 	json_t *o = json_object(), *members = json_array();
 	bool ok = o != NULL && members != NULL;
 
-	put(o, "group", json_string(g->group), &ok);
-	put(o, "status", json_string(svc_node_status_name(g->status)), &ok);
+	api_enc_put(o, "group", json_string(g->group), &ok);
+	api_enc_put(o, "status", json_string(svc_node_status_name(g->status)),
+	    &ok);
 	for (size_t i = 0; ok && i < g->n; i++)
 		if (json_array_append_new(members,
 		    enc_member(&g->members[i])) == -1)
 			ok = false;
-	put(o, "members", members, &ok);
+	api_enc_put(o, "members", members, &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* {"items": [group...]} of the n groups of list; new, or NULL. */
+static json_t *
+enc_groups(const struct svc_group *list, size_t n)
+{
+	json_t *o = json_object(), *items = json_array();
+	bool ok = o != NULL && items != NULL;
+
+	for (size_t i = 0; ok && i < n; i++)
+		if (json_array_append_new(items, enc_group(&list[i])) == -1)
+			ok = false;
+	api_enc_put(o, "items", items, &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -61,28 +72,13 @@ int
 api_h_group_list(struct api_req *r, struct api_resp *out, struct err *e)
 {
 	struct svc_group *list = NULL;
-	json_t *o = NULL, *items;
 	size_t n = 0;
-	bool ok;
 	int rc = -1;
 
 	if (svc_group_list(r->svc, &list, &n, e) == -1)
 		goto out;
-	o = json_object();
-	items = json_array();
-	ok = o != NULL && items != NULL;
-	for (size_t i = 0; ok && i < n; i++)
-		if (json_array_append_new(items, enc_group(&list[i])) == -1)
-			ok = false;
-	put(o, "items", items, &ok);
-	if (!ok) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rc = api_resp_json(out, 200, o, e);
-	o = NULL;
+	rc = api_resp_json(out, 200, enc_groups(list, n), e);
 out:
-	json_decref(o);
 	svc_group_list_free(list, n);
 	return rc;
 }
@@ -98,9 +94,9 @@ enc_group_result(const struct svc_group_result *res, const char *msg)
 	    *skipped = json_array();
 	bool ok = o != NULL && recs != NULL && skipped != NULL;
 
-	put(o, "group", json_string(res->group), &ok);
-	put(o, "status", json_string(res->stopped ? "stopped" : "succeeded"),
-	    &ok);
+	api_enc_put(o, "group", json_string(res->group), &ok);
+	api_enc_put(o, "status",
+	    json_string(res->stopped ? "stopped" : "succeeded"), &ok);
 	for (size_t i = 0; ok && i < res->n; i++)
 		if (json_array_append_new(recs,
 		    api_enc_rotation(&res->recs[i])) == -1)
@@ -110,10 +106,10 @@ enc_group_result(const struct svc_group_result *res, const char *msg)
 		    "name", res->skipped[i].node, "reason",
 		    res->skipped[i].reason)) == -1)
 			ok = false;
-	put(o, "rotations", recs, &ok);
-	put(o, "skipped", skipped, &ok);
+	api_enc_put(o, "rotations", recs, &ok);
+	api_enc_put(o, "skipped", skipped, &ok);
 	if (msg != NULL)
-		put(o, "error", json_pack("{s:s, s:s}", "code",
+		api_enc_put(o, "error", json_pack("{s:s, s:s}", "code",
 		    api_err_name(ERR_ROTATION_FAILED), "message", msg), &ok);
 	if (!ok) {
 		json_decref(o);

@@ -20,7 +20,6 @@ api_h_token_create(struct api_req *r, struct api_resp *out, struct err *e)
 	char tok[RCA_TOKEN_PREFIX_LEN + 2 * RCA_TOKEN_RANDOM_BYTES + 1] = "";
 	struct api_token_body b = { 0 };
 	struct token_rec t = { 0 };
-	json_t *o = NULL;
 	int rc = -1;
 
 	if (api_decode_token(r->body, r->body_len, &b, e) == -1) {
@@ -29,17 +28,10 @@ api_h_token_create(struct api_req *r, struct api_resp *out, struct err *e)
 	}
 	if (svc_token_create(r->svc, &r->actor, &b.req, &t, tok, e) == -1)
 		goto out;
-	o = api_enc_token(&t);
-	if (o == NULL || json_object_set_new(o, "token",
-	    json_string(tok)) == -1) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rc = api_resp_json(out, 201, o, e);
-	o = NULL;
+	rc = api_resp_json(out, 201, api_enc_with(api_enc_token(&t), "token",
+	    json_string(tok)), e);
 out:
 	fio_wipe(tok, sizeof(tok));
-	json_decref(o);
 	token_rec_clear(&t);
 	api_token_body_free(&b);
 	return rc;

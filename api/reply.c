@@ -77,10 +77,7 @@ api_resp_shared(struct api_resp *out, unsigned status, const char *ctype,
 void
 api_resp_release(struct api_resp *out)
 {
-	if (out->body != NULL) {
-		fio_wipe(out->body, out->len);
-		free(out->body);
-	}
+	fio_secret_free(out->body, out->len);
 	if (out->release != NULL)
 		out->release(out->release_arg);
 	out->body = NULL;

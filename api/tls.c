@@ -160,9 +160,7 @@ cred_load(const char *cert_path, const char *key_path, struct err *e)
 out:
 	cred_put(c);
 	free(cert);
-	if (key != NULL)
-		fio_wipe(key, klen);
-	free(key);
+	fio_secret_free(key, klen);
 	return ret;
 }
 

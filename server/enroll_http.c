@@ -364,10 +364,7 @@ request_cert(const struct enroll_opts *o, const struct names *names,
 	memset(&got, 0, sizeof(got));
 	rc = 0;
 out:
-	if (key_pem != NULL) {
-		fio_wipe(key_pem, strlen(key_pem));
-		free(key_pem);
-	}
+	fio_secret_free_str(key_pem);
 	enroll_cert_clear(&got);
 	json_decref(req);
 	free(body);
@@ -391,10 +388,7 @@ enroll_once(const struct enroll_opts *o, struct enroll_cert *cert,
 		goto out;
 	rc = 0;
 out:
-	if (token != NULL) {
-		fio_wipe(token, strlen(token));
-		free(token);
-	}
+	fio_secret_free_str(token);
 	return rc;
 }
 

@@ -53,7 +53,7 @@ int	enroll_load_state(const char *dir, struct enroll_cert *c,
 
 /*
  * Read the token (from --token or the first line of --token-file).
- * *tok is new (wipe with fio_wipe() and free).  Errors: ERR_IO,
+ * *tok is new (free with fio_secret_free_str()).  Errors: ERR_IO,
  * ERR_NOT_FOUND, ERR_USAGE (not a token).
  */
 int	enroll_read_token(const struct enroll_opts *o, char **tok,

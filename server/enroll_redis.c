@@ -46,10 +46,7 @@ copy_file(const char *dir, const char *from, const char *to, int mode,
 		goto out;
 	rc = 0;
 out:
-	if (buf != NULL) {
-		fio_wipe(buf, len);
-		free(buf);
-	}
+	fio_secret_free(buf, len);
 	return rc;
 }
 
