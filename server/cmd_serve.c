@@ -27,6 +27,7 @@
 #include "api.h"
 #include "cli.h"
 #include "db.h"
+#include "hostport.h"
 #include "log.h"
 #include "opts.h"
 #include "safefile.h"
@@ -62,17 +63,21 @@ tick(void *arg)
 	return next;
 }
 
-/* "host" of a "host:port" listen address, into out. */
+/*
+ * The host of a listen address (config.c checked it with
+ * hostport_split()) as a URL writes it: an IPv6 literal in brackets.
+ */
 static void
 listen_host(const char *addr, char *out, size_t outsz)
 {
-	const char *colon = strrchr(addr, ':');
-	size_t n = colon != NULL ? (size_t)(colon - addr) : strlen(addr);
+	char host[256];
+	unsigned port;
+	bool v6;
 
-	if (n >= outsz)
-		n = outsz - 1;
-	memcpy(out, addr, n);
-	out[n] = '\0';
+	if (!hostport_split(addr, host, sizeof(host), &port))
+		host[0] = '\0';
+	v6 = strchr(host, ':') != NULL;
+	snprintf(out, outsz, "%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "");
 }
 
 /*
@@ -239,7 +244,7 @@ block_signals(sigset_t *set)
 static void
 log_serving(const struct config *cfg, struct api *a)
 {
-	char host[256], phost[256];
+	char host[260], phost[260];
 
 	listen_host(cfg->api_listen, host, sizeof(host));
 	if (cfg->public_listen != NULL) {
