@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "err.h"
 #include "svc.h"
 
@@ -59,6 +61,13 @@ int	api_tls_reload(struct api *a, struct err *e);
 /* Port actually bound by the api / public listener (useful with port 0). */
 unsigned api_port(const struct api *a);
 unsigned api_public_port(const struct api *a);
+
+/*
+ * A TLS audit's result as POST /v1/nodes/{name}/check answers it, and
+ * `redis-ca check --json` prints it: {"ok", "checks": [{"id", "ok",
+ * "detail"}...]}.  New, or NULL (no memory).
+ */
+json_t	*api_enc_check(const struct svc_check_result *res);
 
 /* One row of the route table, as documented in openapi/. */
 struct api_route_info {

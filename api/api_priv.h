@@ -337,6 +337,9 @@ json_t	*api_enc_rotation_failed(const struct rotation_rec *r,
  */
 void	api_enc_put(json_t *o, const char *key, json_t *v, bool *ok);
 
+/* An RFC 3339 time, or JSON null for 0 (none); new, or NULL. */
+json_t	*api_enc_time(int64_t t);
+
 /*
  * o with key set to v (both stolen; either may be NULL); o, or NULL
  * (no memory), for api_resp_json().

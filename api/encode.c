@@ -42,15 +42,15 @@ jstr(const char *s)
 	return v != NULL ? v : json_string("(not UTF-8)");
 }
 
-static json_t *
-time_or_null(int64_t t)
+json_t *
+api_enc_time(int64_t t)
 {
 	char buf[RCA_TIME_STR];
 
 	if (t == 0)
 		return json_null();
 	tu_format(t, buf);
-	return jstr(buf);
+	return json_string(buf);	/* ASCII: no jstr() marker */
 }
 
 static json_t *
@@ -112,11 +112,11 @@ api_enc_cert(const struct cert_rec *c, int64_t now)
 	api_enc_put(o, "sans", sans, &ok);
 	sans = NULL;
 	api_enc_put(o, "key_type", jstr(key_type_name(c->key_type)), &ok);
-	api_enc_put(o, "not_before", time_or_null(c->not_before), &ok);
-	api_enc_put(o, "not_after", time_or_null(c->not_after), &ok);
+	api_enc_put(o, "not_before", api_enc_time(c->not_before), &ok);
+	api_enc_put(o, "not_after", api_enc_time(c->not_after), &ok);
 	api_enc_put(o, "status", jstr(cert_status_name(cert_rec_status(c,
 	    now))), &ok);
-	api_enc_put(o, "revoked_at", revoked ? time_or_null(c->revoked_at) :
+	api_enc_put(o, "revoked_at", revoked ? api_enc_time(c->revoked_at) :
 	    json_null(), &ok);
 	api_enc_put(o, "revocation_reason", revoked ?
 	    str_or_null(reason ? reason : "unspecified") : json_null(), &ok);
@@ -150,8 +150,8 @@ api_enc_token(const struct token_rec *t)
 	    &ok);
 	api_enc_put(o, "uses_left", t->uses_left < 0 ? json_null() :
 	    json_integer(t->uses_left), &ok);
-	api_enc_put(o, "expires_at", time_or_null(t->expires_at), &ok);
-	api_enc_put(o, "created_at", time_or_null(t->created_at), &ok);
+	api_enc_put(o, "expires_at", api_enc_time(t->expires_at), &ok);
+	api_enc_put(o, "created_at", api_enc_time(t->created_at), &ok);
 	api_enc_put(o, "description", str_or_null(t->description), &ok);
 	if (t->max_cert_ttl > 0) {
 		tu_format_duration(t->max_cert_ttl, dur);
@@ -175,7 +175,7 @@ api_enc_audit(const struct audit_rec *a)
 	if (!ok)
 		return NULL;
 	api_enc_put(o, "id", json_integer(a->id), &ok);
-	api_enc_put(o, "at", time_or_null(a->at), &ok);
+	api_enc_put(o, "at", api_enc_time(a->at), &ok);
 	api_enc_put(o, "actor", jstr(a->actor), &ok);
 	api_enc_put(o, "action", jstr(a->action), &ok);
 	api_enc_put(o, "object", jstr(a->object), &ok);
@@ -237,8 +237,8 @@ api_enc_rotation(const struct rotation_rec *r)
 		    &ok);
 		api_enc_put(o, "new_serial", strict_or_null(r->new_serial),
 		    &ok);
-		api_enc_put(o, "started_at", time_or_null(r->started_at), &ok);
-		api_enc_put(o, "finished_at", time_or_null(r->finished_at),
+		api_enc_put(o, "started_at", api_enc_time(r->started_at), &ok);
+		api_enc_put(o, "finished_at", api_enc_time(r->finished_at),
 		    &ok);
 		api_enc_put(o, "steps", steps, &ok);
 		steps = NULL;
@@ -314,22 +314,43 @@ api_enc_node(const struct svc_node_view *v)
 	api_enc_put(o, "current_serial", strict_or_null(n->current_serial),
 	    &ok);
 	api_enc_put(o, "served_serial", strict_or_null(n->served_serial), &ok);
-	api_enc_put(o, "not_after", time_or_null(n->not_after), &ok);
+	api_enc_put(o, "not_after", api_enc_time(n->not_after), &ok);
 	api_enc_put(o, "expires_in_seconds", n->not_after != 0 ?
 	    json_integer((json_int_t)v->expires_in_seconds) : json_null(),
 	    &ok);
 	api_enc_put(o, "status", json_string(svc_node_status_name(v->status)),
 	    &ok);
-	api_enc_put(o, "drift_since", time_or_null(n->drift_since), &ok);
+	api_enc_put(o, "drift_since", api_enc_time(n->drift_since), &ok);
 	api_enc_put(o, "last_rotation", v->has_last_rotation ?
 	    api_enc_rotation(&v->last_rotation) : json_null(), &ok);
-	api_enc_put(o, "last_report_at", time_or_null(n->last_report_at), &ok);
-	api_enc_put(o, "created_at", time_or_null(n->created_at), &ok);
+	api_enc_put(o, "last_report_at", api_enc_time(n->last_report_at), &ok);
+	api_enc_put(o, "created_at", api_enc_time(n->created_at), &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;
 	}
 	return o;
+}
+
+json_t *
+api_enc_check(const struct svc_check_result *res)
+{
+	json_t	*checks = json_array();
+	bool	 ok = checks != NULL;
+
+	for (size_t i = 0; ok && i < res->n; i++) {
+		json_t *c = json_pack("{s:s, s:b, s:s}", "id",
+		    res->checks[i].id, "ok", res->checks[i].ok, "detail",
+		    res->checks[i].detail);
+
+		if (c == NULL || json_array_append_new(checks, c) == -1)
+			ok = false;
+	}
+	if (!ok) {
+		json_decref(checks);
+		return NULL;
+	}
+	return json_pack("{s:b, s:o}", "ok", res->ok, "checks", checks);
 }
 
 json_t *

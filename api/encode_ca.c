@@ -8,18 +8,6 @@
 #include "api_ca.h"
 #include "timeutil.h"
 
-/* A date, or JSON null for 0 (none). */
-static json_t *
-enc_time(int64_t t)
-{
-	char s[RCA_TIME_STR];
-
-	if (t == 0)
-		return json_null();
-	tu_format(t, s);
-	return json_string(s);
-}
-
 /* A string, or JSON null. */
 static json_t *
 enc_str(const char *s)
@@ -43,12 +31,12 @@ enc_ca(const struct svc_ca_view_ent *c)
 	    "s:I,s:b}", "id", (json_int_t)c->id, "ski", c->ski, "state",
 	    c->state, "chain", c->chain != NULL ? c->chain : "", "anchors",
 	    c->anchors != NULL ? c->anchors : "", "not_before",
-	    enc_time(c->not_before), "not_after", enc_time(c->not_after),
-	    "fingerprint_sha256", pending ? json_null() :
-	    json_string(c->fingerprint), "key_type",
+	    api_enc_time(c->not_before), "not_after",
+	    api_enc_time(c->not_after), "fingerprint_sha256",
+	    pending ? json_null() : json_string(c->fingerprint), "key_type",
 	    key_type_name(c->key_type), "created_at",
-	    enc_time(c->created_at), "activated_at",
-	    enc_time(c->activated_at), "crl_url", enc_str(c->crl_url),
+	    api_enc_time(c->created_at), "activated_at",
+	    api_enc_time(c->activated_at), "crl_url", enc_str(c->crl_url),
 	    "certificates_unexpired",
 	    (json_int_t)c->certificates_unexpired, "has_key", c->has_key);
 	if (o == NULL)

@@ -188,29 +188,6 @@ out:
 	return rc;
 }
 
-/* The audit answer {"ok", "checks": [{"id", "ok", "detail"}]}. */
-static json_t *
-enc_checks(const struct svc_check_result *res)
-{
-	json_t	*o, *checks = json_array();
-	bool	 ok = checks != NULL;
-
-	for (size_t i = 0; ok && i < res->n; i++) {
-		json_t *c = json_pack("{s:s, s:b, s:s}", "id",
-		    res->checks[i].id, "ok", res->checks[i].ok, "detail",
-		    res->checks[i].detail);
-
-		if (c == NULL || json_array_append_new(checks, c) == -1)
-			ok = false;
-	}
-	if (!ok) {
-		json_decref(checks);
-		return NULL;
-	}
-	o = json_pack("{s:b, s:o}", "ok", res->ok, "checks", checks);
-	return o;
-}
-
 /*
  * POST /v1/nodes/{name}/check (no body).  200 {"ok", "checks"}; a node
  * that cannot be reached answers 200 with ok false and one failed
@@ -231,7 +208,7 @@ api_h_node_check(struct api_req *r, struct api_resp *out, struct err *e)
 	}
 	if (svc_node_check(r->svc, name, res, e) == -1)
 		goto out;
-	rc = api_resp_json(out, 200, enc_checks(res), e);
+	rc = api_resp_json(out, 200, api_enc_check(res), e);
 out:
 	free(res);
 	return rc;

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "api.h"
 #include "cli.h"
 #include "cmd_check.h"
 #include "hostport.h"
@@ -31,32 +32,14 @@ parse_target(const char *s, char *host, size_t hostsz, int *port)
 	return 0;
 }
 
-/* res as {"ok", "checks": [{"id", "ok", "detail"}...]} (new), or NULL. */
-static json_t *
-result_json(const struct svc_check_result *res)
-{
-	json_t *checks, *o = NULL;
-
-	if ((checks = json_array()) == NULL)
-		return NULL;
-	for (size_t i = 0; i < res->n; i++)
-		if (json_array_append_new(checks, json_pack("{s:s, s:b, s:s}",
-		    "id", res->checks[i].id, "ok", res->checks[i].ok,
-		    "detail", res->checks[i].detail)) == -1)
-			goto out;
-	o = json_pack("{s:b, s:O}", "ok", res->ok, "checks", checks);
-out:
-	json_decref(checks);
-	return o;
-}
-
 static int
 print_json(const struct svc_check_result *res)
 {
 	json_t *o;
 	char *s;
 
-	if ((o = result_json(res)) == NULL)
+	/* The same body as POST /v1/nodes/{name}/check, indented. */
+	if ((o = api_enc_check(res)) == NULL)
 		return -1;
 	s = json_dumps(o, JSON_INDENT(2));
 	json_decref(o);
