@@ -226,7 +226,8 @@ int
 db_cert_revoked_unexpired(struct db *db, int64_t ca_id, int64_t now,
     struct db_crl_row **out, size_t *n, struct err *e)
 {
-	struct db_rows rows = { .read = db_crl_row_read, .size = sizeof(**out) };
+	struct db_rows rows = { .read = db_crl_row_read,
+	    .size = sizeof(**out) };
 	const struct db_arg args[] = { DB_INT(now), DB_INT(ca_id) };
 	int rc;
 
