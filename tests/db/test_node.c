@@ -317,6 +317,16 @@ test_node_stats(void **state)
 	free(list);
 }
 
+/* rc and e of a write by a name no node can have: -1, not found. */
+static void
+not_found(int rc, struct err *e)
+{
+	assert_int_equal(rc, -1);
+	assert_int_equal(e->code, ERR_NOT_FOUND);
+	assert_string_equal(e->msg, "node not found");
+	err_clear(e);
+}
+
 /*
  * A name no node can have (NULL, or longer than a stored one) is not
  * found by the writes by name (db_node_name_check()), before any other
@@ -333,27 +343,15 @@ test_name_not_stored(void **state)
 	memset(long_name, 'a', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
 	assert_int_equal(db_node_name_check("n1", &e), 0);
-	assert_int_equal(db_node_name_check(NULL, &e), -1);
-	assert_int_equal(e.code, ERR_NOT_FOUND);
-	assert_string_equal(e.msg, "node not found");
-	err_clear(&e);
-	assert_int_equal(db_node_delete(t->db, NULL, NULL, &e), -1);
-	assert_int_equal(e.code, ERR_NOT_FOUND);
-	err_clear(&e);
-	assert_int_equal(db_node_delete(t->db, long_name, NULL, &e), -1);
-	assert_int_equal(e.code, ERR_NOT_FOUND);
-	assert_string_equal(e.msg, "node not found");
+	not_found(db_node_name_check(NULL, &e), &e);
+	not_found(db_node_delete(t->db, NULL, NULL, &e), &e);
+	not_found(db_node_delete(t->db, long_name, NULL, &e), &e);
 	/* The name is checked before the ETag. */
-	err_clear(&e);
-	assert_int_equal(db_node_set_bundle(t->db, long_name, NULL, &e), -1);
-	assert_int_equal(e.code, ERR_NOT_FOUND);
-	err_clear(&e);
+	not_found(db_node_set_bundle(t->db, long_name, NULL, &e), &e);
 	assert_int_equal(db_node_set_bundle(t->db, "n1", NULL, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
-	err_clear(&e);
-	assert_int_equal(db_node_observe(t->db, long_name, NULL, 1000, NULL,
-	    &change, NULL, &e), -1);
-	assert_int_equal(e.code, ERR_NOT_FOUND);
+	not_found(db_node_observe(t->db, long_name, NULL, 1000, NULL,
+	    &change, NULL, &e), &e);
 	assert_int_equal(change, 0);
 }
 
