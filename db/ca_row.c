@@ -118,14 +118,6 @@ out:
 }
 
 int
-db_int_read(const struct db_row *r, void *p, struct err *e)
-{
-	(void)e;
-	*(int64_t *)p = db_col_int(r, 0);
-	return 0;
-}
-
-int
 db_ca_list(struct db *db, struct ca_rec **out, size_t *n,
     uint64_t *generation, struct err *e)
 {

@@ -62,14 +62,6 @@ out:
 	return rc;
 }
 
-/* Read a row of DB_STMT_COUNTS_MARK. */
-static int
-mark_read(const struct db_row *r, void *p, struct err *e)
-{
-	*(int64_t *)p = db_col_int(r, 0);
-	return 0;
-}
-
 /* The counters of one profile, as a batch adds to them. */
 struct counts_delta {
 	const char	*profile;	/* borrowed from the batch */
@@ -100,7 +92,7 @@ counts_batch(struct db_conn *c, const struct db_gc_item *batch,
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return -1;
 	}
-	if (db_get(c, DB_STMT_COUNTS_MARK, NULL, 0, mark_read, &mark,
+	if (db_get(c, DB_STMT_COUNTS_MARK, NULL, 0, db_int_read, &mark,
 	    "counters mark", e) != 1)
 		goto out;
 	for (it = batch; it != NULL; it = it->next) {

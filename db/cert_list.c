@@ -45,14 +45,6 @@ db_cert_get(struct db *db, const char *serial, struct cert_rec *out,
  */
 #define DB_LIST_RANGE_MAX	10000
 
-/* Read a count (the probes). */
-static int
-probe_read(const struct db_row *r, void *p, struct err *e)
-{
-	*(int64_t *)p = db_col_int(r, 0);
-	return 0;
-}
-
 /*
  * The plan of a list: its statement and, for the range statements, the
  * not_after range [lo, hi) the filters allow.
@@ -116,7 +108,7 @@ list_plan(struct db *db, const struct cert_filter *f, struct list_plan *p,
 	    DB_INT(DB_LIST_RANGE_MAX) };
 	if ((c = db_conn_get(db, e)) == NULL ||
 	    db_get(c, unrevoked ? DB_STMT_CERT_PROBE_UNREVOKED :
-	    DB_STMT_CERT_PROBE_EXPIRES, args, DB_NARGS(args), probe_read, &n,
+	    DB_STMT_CERT_PROBE_EXPIRES, args, DB_NARGS(args), db_int_read, &n,
 	    "certificate list probe", e) != 1)
 		return -1;
 	if (n < DB_LIST_RANGE_MAX)
@@ -230,24 +222,12 @@ db_cert_list_free(struct cert_rec *list, size_t n)
 	db_rows_free(list, n, sizeof(*list), db_cert_clear);
 }
 
-/* Read a row of DB_STMT_CERT_REVOKED_UNEXPIRED. */
-static int
-crl_row_read(const struct db_row *r, void *p, struct err *e)
-{
-	struct db_crl_row *out = p;
-
-	if (DB_COL_BUF(r, 0, out->serial, e) == -1)
-		return -1;
-	out->revoked_at = db_col_int(r, 1);
-	out->reason = (int)db_col_int(r, 2);
-	return 0;
-}
-
 int
 db_cert_revoked_unexpired(struct db *db, int64_t ca_id, int64_t now,
     struct db_crl_row **out, size_t *n, struct err *e)
 {
-	struct db_rows rows = { .read = crl_row_read, .size = sizeof(**out) };
+	struct db_rows rows = { .read = db_crl_row_read,
+	    .size = sizeof(**out) };
 	const struct db_arg args[] = { DB_INT(now), DB_INT(ca_id) };
 	int rc;
 

@@ -1,6 +1,7 @@
 /*
  * A certificate row: its columns (CERT_COLS) read into a struct
- * cert_rec, and the lowercase serial every lookup goes by.
+ * cert_rec, a revoked one's CRL entry, and the lowercase serial every
+ * lookup goes by.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -94,4 +95,16 @@ void
 db_cert_clear(void *p)
 {
 	cert_rec_clear(p);
+}
+
+int
+db_crl_row_read(const struct db_row *r, void *out, struct err *e)
+{
+	struct db_crl_row *row = out;
+
+	if (DB_COL_BUF(r, 0, row->serial, e) == -1)
+		return -1;
+	row->revoked_at = db_col_int(r, 1);
+	row->reason = (int)db_col_int(r, 2);
+	return 0;
 }

@@ -25,11 +25,20 @@ struct crl_new {
 	size_t			 len;
 };
 
+/* The one integer an aggregate query returns.  0 or -1. */
 static int
-read_max(const struct db_row *r, void *out, struct err *e)
+get_int(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
+    size_t n, int64_t *out, const char *what, struct err *e)
 {
-	(void)e;
-	*(int64_t *)out = db_col_int(r, 0);
+	int s;
+
+	if ((s = db_get(c, id, args, n, db_int_read, out, what, e)) == -1)
+		return -1;
+	if (s == 0) {
+		log_error("db: %s: no row", what);
+		err_set(e, ERR_DB, "database error");
+		return -1;
+	}
 	return 0;
 }
 
@@ -49,16 +58,9 @@ crl_save_in(struct db_conn *c, void *arg, struct err *e)
 	};
 	const struct db_arg claim[] = { DB_INT(n->number), DB_INT(n->ca_id) };
 	int64_t max = 0;
-	int s;
 
-	if ((s = db_get(c, DB_STMT_CRL_MAX, NULL, 0, read_max, &max,
-	    "crl max", e)) == -1)
+	if (get_int(c, DB_STMT_CRL_MAX, NULL, 0, &max, "crl max", e) == -1)
 		return -1;
-	if (s == 0) {
-		log_error("db: crl max: no row");
-		err_set(e, ERR_DB, "database error");
-		return -1;
-	}
 	if ((int64_t)n->number <= max) {
 		err_set(e, ERR_CONFLICT, "CRL number %llu is not above %lld",
 		    (unsigned long long)n->number, (long long)max);
@@ -91,25 +93,6 @@ db_crl_save(struct db *db, int64_t ca_id, uint64_t number,
 	return db_write(db, crl_save_in, &n, a, e);
 }
 
-/* The one integer an aggregate query returns.  0 or -1. */
-static int
-get_int(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
-    size_t n, int64_t *out, const char *what, struct err *e)
-{
-	int s;
-
-	if ((s = db_get(c, id, args, n, read_max, out, what, e)) == -1)
-		return -1;
-	if (s == 0) {
-		log_error("db: %s: no row", what);
-		err_set(e, ERR_DB, "database error");
-		return -1;
-	}
-	return 0;
-}
-
-static int	crl_row_read(const struct db_row *, void *, struct err *);
-
 /* db_crl_publish()'s arguments. */
 struct crl_pub {
 	struct db_crl_pub	*p;
@@ -126,7 +109,7 @@ static int
 crl_pub_check(struct db_conn *c, struct crl_pub *cp, struct err *e)
 {
 	struct db_crl_pub *p = cp->p;
-	struct db_rows rows = { .read = crl_row_read,
+	struct db_rows rows = { .read = db_crl_row_read,
 	    .size = sizeof(struct db_crl_row) };
 	const struct db_arg at[] = { DB_INT(p->now), DB_INT(p->ca_id) };
 	int64_t max = 0, count = 0;
@@ -343,23 +326,10 @@ db_crl_number(struct db *db, uint64_t *number, struct err *e)
 	*number = 0;
 	if ((c = db_conn_get(db, e)) == NULL)
 		return -1;
-	if (db_get(c, DB_STMT_CRL_MAX, NULL, 0, read_max, &max, "crl max",
+	if (db_get(c, DB_STMT_CRL_MAX, NULL, 0, db_int_read, &max, "crl max",
 	    e) == -1)
 		return -1;
 	*number = max > 0 ? (uint64_t)max : 0;
-	return 0;
-}
-
-/* Read a row of DB_STMT_CRL_SAME_KEY or CERT_REVOKED_UNEXPIRED. */
-static int
-crl_row_read(const struct db_row *r, void *p, struct err *e)
-{
-	struct db_crl_row *out = p;
-
-	if (DB_COL_BUF(r, 0, out->serial, e) == -1)
-		return -1;
-	out->revoked_at = db_col_int(r, 1);
-	out->reason = (int)db_col_int(r, 2);
 	return 0;
 }
 
@@ -367,7 +337,7 @@ int
 db_crl_same_key(struct db *db, int64_t ca_id, const char *spki, int64_t now,
     struct db_crl_row **out, size_t *n, struct err *e)
 {
-	struct db_rows rows = { .read = crl_row_read,
+	struct db_rows rows = { .read = db_crl_row_read,
 	    .size = sizeof(**out) };
 	const struct db_arg args[] = {
 		DB_TEXT(spki, RCA_SHA256_HEX + 1), DB_INT(now), DB_INT(ca_id),

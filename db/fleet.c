@@ -156,11 +156,8 @@ db_node_observe(struct db *db, const char *name, const char *role,
 	ERR_LOCAL(e, le);
 	if (drift_change != NULL)
 		*drift_change = 0;
-	if (name == NULL || strnlen(name, RCA_MAX_NODE_NAME + 1) >
-	    RCA_MAX_NODE_NAME) {
-		err_set(e, ERR_NOT_FOUND, "node not found");
+	if (db_node_name_check(name, e) == -1)
 		return -1;
-	}
 	if (role != NULL) {
 		if (role_key(role, rk, e) == -1)
 			return -1;
@@ -201,37 +198,11 @@ db_node_group_list(struct db *db, const char *group, struct node_rec **out,
 	return rc;
 }
 
-/* Read one group name as a new string. */
-static int
-group_read(const struct db_row *r, void *p, struct err *e)
-{
-	bool ok;
-
-	if ((*(char **)p = db_col_dup(r, 0, &ok)) == NULL) {
-		err_set(e, ERR_DB, "database error");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-group_clear(void *p)
-{
-	free(*(char **)p);
-}
-
 int
 db_node_groups(struct db *db, char ***groups, size_t *n, struct err *e)
 {
-	struct db_rows rows = { .read = group_read, .clear = group_clear,
-	    .size = sizeof(char *) };
-	int rc;
-
-	rc = db_list(db, DB_STMT_NODE_GROUPS, NULL, 0, &rows, "node groups",
-	    e);
-	*groups = rows.v;
-	*n = rows.n;
-	return rc;
+	return db_list_str(db, DB_STMT_NODE_GROUPS, NULL, 0, groups, n,
+	    "node groups", e);
 }
 
 /* db_node_report()'s transaction. */

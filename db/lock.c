@@ -21,15 +21,6 @@
  */
 static pthread_mutex_t lock_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* The BIGINT of a lock statement's one row. */
-static int
-read_bit(const struct db_row *r, void *out, struct err *e)
-{
-	(void)e;
-	*(int64_t *)out = db_col_int(r, 0);
-	return 0;
-}
-
 /*
  * Run lock statement id (with name as $1 when not NULL) on the lock
  * connection, made first when there is none: 1 or 0 as the statement
@@ -46,7 +37,7 @@ lock_stmt(struct db *db, enum db_stmt id, const char *name, struct err *e)
 	    (db->lock_conn = db_conn_new(db, e)) == NULL)
 		return -1;
 	args[0] = DB_TEXT(name, RCA_MAX_NODE_NAME + 1);
-	rc = db_get(db->lock_conn, id, args, name != NULL ? 1 : 0, read_bit,
+	rc = db_get(db->lock_conn, id, args, name != NULL ? 1 : 0, db_int_read,
 	    &v, "advisory lock", e);
 	if (rc == 0) {
 		log_error("db: advisory lock: no row");

@@ -229,6 +229,17 @@ db_node_list_free(struct node_rec *list, size_t n)
 }
 
 int
+db_node_name_check(const char *name, struct err *e)
+{
+	if (name == NULL || strnlen(name, RCA_MAX_NODE_NAME + 1) >
+	    RCA_MAX_NODE_NAME) {
+		err_set(e, ERR_NOT_FOUND, "node not found");
+		return -1;
+	}
+	return 0;
+}
+
+int
 db_node_delete(struct db *db, const char *name, const struct audit_rec *a,
     struct err *e)
 {
@@ -238,11 +249,8 @@ db_node_delete(struct db *db, const char *name, const struct audit_rec *a,
 		ERR_NOT_FOUND, "node not found", NULL,
 	};
 
-	if (name == NULL || strnlen(name, RCA_MAX_NODE_NAME + 1) >
-	    RCA_MAX_NODE_NAME) {
-		err_set(e, ERR_NOT_FOUND, "node not found");
+	if (db_node_name_check(name, e) == -1)
 		return -1;
-	}
 	return db_write1(db, &ch, a, e);
 }
 
@@ -276,11 +284,8 @@ db_node_set_bundle(struct db *db, const char *node, const char *etag,
 		ERR_NOT_FOUND, "node not found", NULL,
 	};
 
-	if (node == NULL || strnlen(node, RCA_MAX_NODE_NAME + 1) >
-	    RCA_MAX_NODE_NAME) {
-		err_set(e, ERR_NOT_FOUND, "node not found");
+	if (db_node_name_check(node, e) == -1)
 		return -1;
-	}
 	if (etag == NULL || strnlen(etag, RCA_BUNDLE_ETAG_MAX + 1) >
 	    RCA_BUNDLE_ETAG_MAX) {
 		err_set(e, ERR_INVALID_REQUEST, "invalid bundle ETag");
@@ -289,45 +294,20 @@ db_node_set_bundle(struct db *db, const char *node, const char *etag,
 	return db_write1(db, &ch, NULL, e);
 }
 
-/* Read a node's name (DB_STMT_NODE_BUNDLE_STALE) as a new string. */
-static int
-name_read(const struct db_row *r, void *p, struct err *e)
-{
-	bool ok;
-
-	if ((*(char **)p = db_col_dup(r, 0, &ok)) == NULL) {
-		err_set(e, ERR_DB, "database error");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-name_clear(void *p)
-{
-	free(*(char **)p);
-}
-
 int
 db_node_bundle_stale(struct db *db, const char *etag, char ***names,
     size_t *n, struct err *e)
 {
-	struct db_rows rows = { .read = name_read, .clear = name_clear,
-	    .size = sizeof(char *) };
 	const struct db_arg args[] = {
 		DB_TEXT(etag != NULL ? etag : "", RCA_BUNDLE_ETAG_MAX + 1),
 	};
-	int rc;
 
-	rc = db_list(db, DB_STMT_NODE_BUNDLE_STALE, args, DB_NARGS(args),
-	    &rows, "node bundle stale", e);
-	*names = rows.v;
-	*n = rows.n;
-	return rc;
+	return db_list_str(db, DB_STMT_NODE_BUNDLE_STALE, args,
+	    DB_NARGS(args), names, n, "node bundle stale", e);
 }
 
 void
 db_node_names_free(char **names, size_t n)
 {
-	db_rows_free(names, n, sizeof(*names), name_clear);
+	db_rows_free(names, n, sizeof(*names), db_str_clear);
 }

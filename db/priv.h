@@ -259,6 +259,16 @@ char	*db_col_dup(const struct db_row *r, int i, bool *ok);
 	(DB_ASSERT_ARRAY(buf), db_col_text((r), (i), (buf), sizeof(buf), (e)))
 
 /*
+ * Row readers (db_read_fn) of column 0 that every table shares:
+ * db_int_read() into an int64_t (a count, an id, a generation, a 0/1
+ * answer); db_str_read() into a char * as a new string (free(), or
+ * db_str_clear() on the element), SQL NULL or no memory being ERR_DB.
+ */
+int	db_int_read(const struct db_row *r, void *out, struct err *e);
+int	db_str_read(const struct db_row *r, void *out, struct err *e);
+void	db_str_clear(void *elem);
+
+/*
  * A row callback: 0 for the next row, 1 to stop, -1 (e set) to fail.
  * A reader (db_read_fn) fills out from one row: 0 or -1, and leaves
  * nothing to free on failure.
@@ -312,6 +322,16 @@ int	db_rows(struct db_conn *c, enum db_stmt id, const struct db_arg *args,
 	    struct err *e);
 int	db_list(struct db *db, enum db_stmt id, const struct db_arg *args,
 	    size_t nargs, struct db_rows *rows, const char *what,
+	    struct err *e);
+
+/*
+ * The first column of every row of id (args bound) on this thread's
+ * connection to db, as a new array of new strings (*out: free with
+ * db_rows_free(*out, *n, sizeof(char *), db_str_clear); NULL when
+ * empty).  Returns 0 or -1 (*out NULL, *n 0).
+ */
+int	db_list_str(struct db *db, enum db_stmt id, const struct db_arg *args,
+	    size_t nargs, char ***out, size_t *n, const char *what,
 	    struct err *e);
 
 /*
@@ -392,6 +412,13 @@ bool	db_serial_key(const char *in, char out[RCA_SERIAL_HEX_MAX + 1]);
 int	db_cert_read(const struct db_row *r, void *out, struct err *e);
 void	db_cert_clear(void *rec);
 
+/*
+ * Read a row of (serial, revoked_at, reason), a CRL entry
+ * (DB_STMT_CERT_REVOKED_UNEXPIRED, DB_STMT_CRL_SAME_KEY), into a
+ * struct db_crl_row.
+ */
+int	db_crl_row_read(const struct db_row *r, void *out, struct err *e);
+
 /* Log that column what of certificate row r is bad: ERR_DB, -1. */
 int	db_cert_corrupt(const struct db_row *r, const char *what,
 	    struct err *e);
@@ -420,6 +447,12 @@ int	db_key_blocked_in(struct db_conn *c, const char *spki, char *serial,
  */
 int	db_node_read(const struct db_row *r, void *out, struct err *e);
 void	db_node_clear(void *rec);
+/*
+ * Can name be a stored node's name?  0, or -1 with ERR_NOT_FOUND ("node
+ * not found", as a write to no row fails): what a write by name checks
+ * before binding it.
+ */
+int	db_node_name_check(const char *name, struct err *e);
 /* The group column n is stored with: "" when n's group is its name. */
 const char *db_node_stored_group(const struct node_rec *n);
 /* Insert row n in c's open transaction.  Errors: as db_node_insert(). */
@@ -434,9 +467,6 @@ int	db_rotation_insert_in(struct db_conn *c, struct rotation_rec *r,
 	    struct err *e);
 
 /* ---- CA rows (db/ca_row.c), for the phases (db/ca.c) ---- */
-
-/* Read one integer column (a generation, an id, a count) into int64_t. */
-int	db_int_read(const struct db_row *r, void *out, struct err *e);
 
 /* Log that column what of CA row r is bad: ERR_DB, -1. */
 int	db_ca_corrupt(const struct db_row *r, const char *what,

@@ -53,15 +53,6 @@ rotation_write(struct db *db, const struct rotation_rec *r, db_tx_fn *run,
 	return 0;
 }
 
-/* The id an INSERT ... RETURNING id gives. */
-static int
-read_id(const struct db_row *r, void *out, struct err *e)
-{
-	(void)e;
-	*(int64_t *)out = db_col_int(r, 0);
-	return 0;
-}
-
 /* db_rotation_insert()'s transaction: the row, then its steps. */
 int
 db_rotation_insert_in(struct db_conn *c, struct rotation_rec *r,
@@ -73,7 +64,7 @@ db_rotation_insert_in(struct db_conn *c, struct rotation_rec *r,
 		DB_INT(r->started_at), DB_INT(r->finished_at),
 	};
 
-	if (db_get(c, DB_STMT_ROT_INSERT, args, DB_NARGS(args), read_id,
+	if (db_get(c, DB_STMT_ROT_INSERT, args, DB_NARGS(args), db_int_read,
 	    &r->id, "rotation insert", e) != 1) {
 		if (e->code == ERR_NOT_FOUND)
 			err_set(e, ERR_NOT_FOUND, "node not found");

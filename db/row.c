@@ -90,6 +90,32 @@ db_col_dup(const struct db_row *r, int i, bool *ok)
 	return s;
 }
 
+int
+db_int_read(const struct db_row *r, void *out, struct err *e)
+{
+	(void)e;
+	*(int64_t *)out = db_col_int(r, 0);
+	return 0;
+}
+
+int
+db_str_read(const struct db_row *r, void *out, struct err *e)
+{
+	bool ok;
+
+	if ((*(char **)out = db_col_dup(r, 0, &ok)) == NULL) {
+		err_set(e, ERR_DB, "database error");
+		return -1;
+	}
+	return 0;
+}
+
+void
+db_str_clear(void *elem)
+{
+	free(*(char **)elem);
+}
+
 size_t
 db_limit(size_t limit)
 {
@@ -221,6 +247,20 @@ db_list(struct db *db, enum db_stmt id, const struct db_arg *args,
 	if ((c = db_conn_get(db, e)) == NULL)
 		return -1;
 	return db_rows(c, id, args, nargs, rows, what, e);
+}
+
+int
+db_list_str(struct db *db, enum db_stmt id, const struct db_arg *args,
+    size_t nargs, char ***out, size_t *n, const char *what, struct err *e)
+{
+	struct db_rows rows = { .read = db_str_read, .clear = db_str_clear,
+	    .size = sizeof(char *) };
+	int rc;
+
+	rc = db_list(db, id, args, nargs, &rows, what, e);
+	*out = rows.v;
+	*n = rows.n;
+	return rc;
 }
 
 void

@@ -1,18 +1,14 @@
 /*
- * All of redis-ca's SQL, in one place: the statement table indexed by
- * enum db_stmt and the schema migrations.  Values are always bound
- * (?N, numbered as the comment above each statement says); nothing here
- * is ever formatted at run time.
+ * redis-ca's SQL on SQLite: the statement table indexed by enum db_stmt,
+ * the statements alike in both dialects, and the schema migrations;
+ * and db_sql_text(), which finds a statement in this file's tables or
+ * those of db/sql_pg.c, db/sql_ca.c and db/sql_node.c.  Values are
+ * always bound (?N, numbered as the comment above each statement says);
+ * nothing here is ever formatted at run time.
  */
 #include <stddef.h>
 
-#include "sql.h"
-
-/* Columns of a certificate row, in the order db/cert_row.c reads them. */
-#define CERT_COLS \
-	"id, serial, profile, common_name, san_dns, san_ip, san_uri, " \
-	"key_type, not_before, not_after, revoked_at, reason, fingerprint, " \
-	"node, issued_by, pem, created_at, spki_sha256, ca_id"
+#include "sql_text.h"
 
 /*
  * The list filters, shared by the four list statements:
@@ -32,13 +28,6 @@
 	" AND (?7 = 0 OR not_after < ?7)" \
 	" AND (?9 = 0 OR ca_id = ?9)" \
 	" ORDER BY id LIMIT ?8"
-
-#define TOKEN_COLS \
-	"id, hash, kind, profile, patterns, uses_left, expires_at, " \
-	"max_cert_ttl, created_at, description"
-
-#define ROT_COLS \
-	"id, node, status, old_serial, new_serial, started_at, finished_at"
 
 /*
  * The trigger that refuses every DELETE on the audit log.  Only
@@ -74,19 +63,12 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_USER_VERSION] = "PRAGMA user_version",
 	[DB_STMT_BEGIN_WRITE] = "BEGIN IMMEDIATE",
 	[DB_STMT_BEGIN_READ] = "BEGIN",
-	[DB_STMT_COMMIT] = "COMMIT",
-	[DB_STMT_ROLLBACK] = "ROLLBACK",
-	[DB_STMT_SAVEPOINT] = "SAVEPOINT gc_row",
-	[DB_STMT_RELEASE] = "RELEASE gc_row",
-	[DB_STMT_ROLLBACK_TO] = "ROLLBACK TO gc_row",
 
-	/* ?1..?18 in the order of the column list. */
+	/* ?1..?18 in the order of CERT_NEW_COLS */
 	[DB_STMT_CERT_INSERT] =
-	    "INSERT INTO certificates (serial, profile, common_name, "
-	    "san_dns, san_ip, san_uri, key_type, not_before, not_after, "
-	    "revoked_at, reason, fingerprint, node, issued_by, pem, "
-	    "created_at, spki_sha256, ca_id) VALUES (?1, ?2, ?3, ?4, ?5, "
-	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	    "INSERT INTO certificates (" CERT_NEW_COLS ") "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14, ?15, ?16, ?17, ?18)",
 	/* ?1 serial */
 	[DB_STMT_CERT_GET] =
 	    "SELECT " CERT_COLS " FROM certificates WHERE serial = ?1",
@@ -185,8 +167,6 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "SELECT id, serial, pem FROM certificates "
 	    "INDEXED BY certificates_spki "
 	    "WHERE spki_sha256 IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
-	/* The counters' mark (migration 3). */
-	[DB_STMT_COUNTS_MARK] = "SELECT at FROM cert_counts_mark",
 	/* ?1 profile, ?2 issued, ?3 revoked, ?4 active: added */
 	[DB_STMT_COUNTS_ADD] =
 	    "INSERT INTO cert_counts (profile, issued, revoked, active) "
@@ -236,7 +216,6 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "WHERE id = ?1 AND (expires_at = 0 OR expires_at > ?2) "
 	    "AND (uses_left > 0 OR uses_left = -1)",
 
-	[DB_STMT_CRL_MAX] = "SELECT coalesce(max(number), 0) FROM crls",
 	/* ?1 number, ?2 this_update, ?3 next_update, ?4 der, ?5 ca_id */
 	[DB_STMT_CRL_INSERT] =
 	    "INSERT INTO crls (number, this_update, next_update, der, ca_id) "
@@ -285,11 +264,11 @@ static const char *const sql[DB_STMT__MAX] = {
 
 	/* ?1 at, ?2 actor, ?3 action, ?4 object, ?5 outcome, ?6 detail */
 	[DB_STMT_AUDIT_INSERT] =
-	    "INSERT INTO audit (at, actor, action, object, outcome, detail) "
+	    "INSERT INTO audit (" AUDIT_NEW_COLS ") "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	/* ?1 after, ?2 limit */
 	[DB_STMT_AUDIT_LIST] =
-	    "SELECT id, at, actor, action, object, outcome, detail "
+	    "SELECT id, " AUDIT_NEW_COLS " "
 	    "FROM audit WHERE id > ?1 ORDER BY id LIMIT ?2",
 	/*
 	 * ?1 before.  Ids grow with time: the first row tells whether any
@@ -355,6 +334,23 @@ static const char *const sql[DB_STMT__MAX] = {
 };
 
 /*
+ * The statements whose text is the same on SQLite and PostgreSQL
+ * (db_sql_text() looks here after each dialect's table).  The savepoint
+ * ones say SAVEPOINT, which both grammars allow and PostgreSQL's
+ * documentation writes.
+ */
+static const char *const both[DB_STMT__MAX] = {
+	[DB_STMT_COMMIT] = "COMMIT",
+	[DB_STMT_ROLLBACK] = "ROLLBACK",
+	[DB_STMT_SAVEPOINT] = "SAVEPOINT gc_row",
+	[DB_STMT_RELEASE] = "RELEASE SAVEPOINT gc_row",
+	[DB_STMT_ROLLBACK_TO] = "ROLLBACK TO SAVEPOINT gc_row",
+	/* The counters' mark (migration 3). */
+	[DB_STMT_COUNTS_MARK] = "SELECT at FROM cert_counts_mark",
+	[DB_STMT_CRL_MAX] = "SELECT coalesce(max(number), 0) FROM crls",
+};
+
+/*
  * Version 1: the whole first schema.  Times are epoch seconds; name
  * lists are '\n'-joined (names_join()).  The audit log is append-only:
  * triggers refuse every UPDATE and DELETE on it.
@@ -380,13 +376,7 @@ static const char migration_1[] =
 	" created_at INTEGER NOT NULL,"
 	" CHECK ((revoked_at IS NULL) = (reason IS NULL))"
 	") STRICT;"
-	"CREATE INDEX certificates_not_after ON certificates(not_after);"
-	"CREATE INDEX certificates_common_name ON certificates(common_name);"
-	"CREATE INDEX certificates_profile ON certificates(profile);"
-	"CREATE INDEX certificates_node ON certificates(node)"
-	" WHERE node IS NOT NULL;"
-	"CREATE INDEX certificates_revoked ON certificates(not_after)"
-	" WHERE revoked_at IS NOT NULL;"
+	CERT_INDEXES_1
 
 	"CREATE TABLE tokens ("
 	" id TEXT PRIMARY KEY,"
@@ -532,11 +522,7 @@ static const char migration_2[] =
  * rows only).
  */
 static const char migration_3[] =
-	"DROP INDEX certificates_not_after;"
-	"CREATE INDEX certificates_expiry ON certificates(not_after,"
-	" profile, revoked_at);"
-	"CREATE INDEX certificates_revoked_id ON certificates(id)"
-	" WHERE revoked_at IS NOT NULL;"
+	CERT_INDEXES_3
 
 	"CREATE TABLE cert_counts_mark ("
 	" id INTEGER PRIMARY KEY CHECK (id = 1),"
@@ -576,52 +562,57 @@ static const char migration_5[] =
 	"CREATE INDEX crls_ca ON crls(ca_id, number);"
 	"PRAGMA user_version = 5;";
 
-static const char *const migrations[] = {
-	migration_1,
-	migration_2,
-	migration_3,
-	db_sql_ca_migration_sqlite,	/* 4: db/sql_ca.c */
-	migration_5,
-	db_sql_node_migration_sqlite,	/* 6: db/sql_node.c */
+/*
+ * The migrations of both dialects, indexed by step and enum
+ * db_dialect: step i takes the schema from version i to i + 1.
+ */
+static const char *const migrations[][2] = {
+	{ migration_1, db_sql_pg_migration_1 },
+	{ migration_2, db_sql_pg_migration_2 },
+	{ migration_3, db_sql_pg_migration_3 },
+	/* 4 and 6: db/sql_ca.c, db/sql_node.c */
+	{ db_sql_ca_migration_sqlite, db_sql_ca_migration_pg },
+	{ migration_5, db_sql_pg_migration_5 },
+	{ db_sql_node_migration_sqlite, db_sql_node_migration_pg },
 };
 
-static const char *
-sqlite_text(enum db_stmt id)
-{
-	if ((unsigned)id >= DB_STMT__MAX)
-		return NULL;
-	if (sql[id] != NULL)
-		return sql[id];
-	if (db_sql_ca_text(DB_DIALECT_SQLITE, id) != NULL)
-		return db_sql_ca_text(DB_DIALECT_SQLITE, id);
-	return db_sql_node_text(DB_DIALECT_SQLITE, id);
-}
+/* This file's tables, with sql_pg.c's. */
+static const struct db_sql_tables core = { sql, db_sql_pg_stmts, both };
 
-static size_t
-sqlite_nmigrations(void)
-{
-	return sizeof(migrations) / sizeof(migrations[0]);
-}
+/* The statement files, in the order db_sql_text() looks in them. */
+static const struct db_sql_tables *const files[] = {
+	&core, &db_sql_ca_tables, &db_sql_node_tables,
+};
 
 const char *
 db_sql_text(enum db_dialect d, enum db_stmt id)
 {
-	if (d == DB_DIALECT_PG)
-		return (unsigned)id < DB_STMT__MAX ? db_sql_pg_text(id) : NULL;
-	return sqlite_text(id);
+	const char *t;
+
+	if ((unsigned)id >= DB_STMT__MAX)
+		return NULL;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		t = (d == DB_DIALECT_PG ? files[i]->pg : files[i]->sqlite)[id];
+		if (t == NULL)
+			t = files[i]->both[id];
+		if (t != NULL)
+			return t;
+	}
+	return NULL;
 }
 
 size_t
 db_sql_nmigrations(enum db_dialect d)
 {
-	return d == DB_DIALECT_PG ? db_sql_pg_nmigrations() :
-	    sqlite_nmigrations();
+	(void)d;
+	return sizeof(migrations) / sizeof(migrations[0]);
 }
 
 const char *
 db_sql_migration(enum db_dialect d, size_t i)
 {
-	if (d == DB_DIALECT_PG)
-		return db_sql_pg_migration(i);
-	return i < sqlite_nmigrations() ? migrations[i] : NULL;
+	if (i >= db_sql_nmigrations(d))
+		return NULL;
+	return migrations[i][d == DB_DIALECT_PG ? DB_DIALECT_PG :
+	    DB_DIALECT_SQLITE];
 }

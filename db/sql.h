@@ -1,7 +1,9 @@
 /*
  * Internal to db/: every SQL statement redis-ca runs, as one enum and
- * one table (db/sql.c), plus the schema migrations.  Nothing outside
- * db/sql.c contains SQL text, and no SQL text is ever built at run time.
+ * one table per dialect (db/sql.c, db/sql_pg.c, with db/sql_ca.c and
+ * db/sql_node.c), plus the schema migrations.  Nothing outside
+ * db/sql*.c contains SQL text, and no SQL text is ever built at run
+ * time.
  */
 #ifndef RCA_DB_SQL_H
 #define RCA_DB_SQL_H
@@ -166,32 +168,12 @@ const char *db_sql_migration(enum db_dialect d, size_t i);
 #define DB_STMT_PG__FIRST	DB_STMT_PG_MIGRATE_LOCK
 
 /*
- * The same statements in PostgreSQL 15's dialect (db/sql_pg.c): $N
+ * The statements in PostgreSQL 15's dialect (db/sql_pg.c) have $N
  * placeholders numbered as SQLite's ?N, the same result columns (every
- * integer BIGINT), NULL for a statement without meaning there (the
- * PRAGMAs).  The migrations reach the same version numbers, kept in
- * table schema_version; each runs in one transaction after
- * DB_STMT_PG_MIGRATE_LOCK and refuses a schema not at version i.
+ * integer BIGINT), and none for a statement without meaning there (the
+ * PRAGMAs).  Its migrations keep the version in table schema_version;
+ * each runs in one transaction after DB_STMT_PG_MIGRATE_LOCK and
+ * refuses a schema not at version i.
  */
-const char *db_sql_pg_text(enum db_stmt id);
-size_t	db_sql_pg_nmigrations(void);
-const char *db_sql_pg_migration(size_t i);
-
-/*
- * The CA statements of both dialects (db/sql_ca.c), which db_sql_text()
- * returns for the statements db/sql.c's and db/sql_pg.c's tables leave
- * NULL, and the two texts of migration 4 (in both migration lists).
- */
-const char *db_sql_ca_text(enum db_dialect d, enum db_stmt id);
-extern const char db_sql_ca_migration_sqlite[];
-extern const char db_sql_ca_migration_pg[];
-
-/*
- * The node and fleet statements of both dialects (db/sql_node.c; NULL
- * in db/sql.c's and db/sql_pg.c's tables) and migration 6's two texts.
- */
-const char *db_sql_node_text(enum db_dialect d, enum db_stmt id);
-extern const char db_sql_node_migration_sqlite[];
-extern const char db_sql_node_migration_pg[];
 
 #endif

@@ -3,14 +3,14 @@
  * dialects: table cas (one row per CA, its state), ca_meta (the CA
  * generation every phase bumps), which CA issued each certificate
  * (certificates.ca_id) and which bundle each node holds
- * (nodes.bundle_etag).  db/sql.c and db/sql_pg.c take their texts from
- * here for these statements and put migration 4 in their lists; the
- * rules are theirs: values always bound (?N on SQLite, $N with a cast
+ * (nodes.bundle_etag).  db_sql_text() finds these statements here and
+ * db/sql.c and db/sql_pg.c put migration 4 in their lists; the rules
+ * are theirs: values always bound (?N on SQLite, $N with a cast
  * on PostgreSQL, numbered alike), nothing formatted at run time.
  */
 #include <stddef.h>
 
-#include "sql.h"
+#include "sql_text.h"
 
 /* Columns of a cas row, in the order db/ca.c reads them. */
 #define CA_COLS \
@@ -23,7 +23,8 @@
 	"id, ski, spki_sha256, state, cert_pem, csr_pem, anchors_pem, " \
 	"key_type, not_before, not_after, created_at, activated_at"
 
-static const char *const sqlite_sql[DB_STMT__MAX] = {
+/* The statements alike in both dialects. */
+static const char *const both_sql[DB_STMT__MAX] = {
 	/* Every CA not gone, in id order. */
 	[DB_STMT_CA_LIST] =
 	    "SELECT " CA_COLS " FROM cas WHERE state <> 'gone' ORDER BY id",
@@ -40,6 +41,15 @@ static const char *const sqlite_sql[DB_STMT__MAX] = {
 	[DB_STMT_CA_STATES] =
 	    "SELECT id, state, spki_sha256 FROM cas WHERE state <> 'gone' "
 	    "ORDER BY id",
+	/*
+	 * Every node due for rotation at the scheduler's next pass: the
+	 * expiry of its certificate unknown, no backoff.
+	 */
+	[DB_STMT_NODE_ALL_DUE] =
+	    "UPDATE nodes SET not_after = 0, next_attempt_at = 0",
+};
+
+static const char *const sqlite_sql[DB_STMT__MAX] = {
 	/* ?1 ski, ?2 spki_sha256, ?3 id left out: does another CA have it? */
 	[DB_STMT_CA_KEY_TAKEN] =
 	    "SELECT 1 FROM cas WHERE (ski = ?1 OR spki_sha256 = ?2) "
@@ -97,12 +107,6 @@ static const char *const sqlite_sql[DB_STMT__MAX] = {
 	    "INDEXED BY certificates_expiry "
 	    "WHERE ca_id = ?1 AND not_after > ?2 AND revoked_at IS NULL "
 	    "ORDER BY not_after LIMIT ?3",
-	/*
-	 * Every node due for rotation at the scheduler's next pass: the
-	 * expiry of its certificate unknown, no backoff.
-	 */
-	[DB_STMT_NODE_ALL_DUE] =
-	    "UPDATE nodes SET not_after = 0, next_attempt_at = 0",
 	/* ?1 etag, ?2 name */
 	[DB_STMT_NODE_SET_BUNDLE] =
 	    "UPDATE nodes SET bundle_etag = ?1 WHERE name = ?2",
@@ -112,15 +116,6 @@ static const char *const sqlite_sql[DB_STMT__MAX] = {
 };
 
 static const char *const pg_sql[DB_STMT__MAX] = {
-	[DB_STMT_CA_LIST] =
-	    "SELECT " CA_COLS " FROM cas WHERE state <> 'gone' ORDER BY id",
-	[DB_STMT_CA_GENERATION] = "SELECT generation FROM ca_meta WHERE id = 1",
-	[DB_STMT_CA_BUMP] =
-	    "UPDATE ca_meta SET generation = generation + 1 WHERE id = 1 "
-	    "RETURNING generation",
-	[DB_STMT_CA_STATES] =
-	    "SELECT id, state, spki_sha256 FROM cas WHERE state <> 'gone' "
-	    "ORDER BY id",
 	[DB_STMT_CA_KEY_TAKEN] =
 	    "SELECT 1::bigint FROM cas WHERE (ski = $1::text "
 	    "OR spki_sha256 = $2::text) AND id <> $3::bigint LIMIT 1",
@@ -156,8 +151,6 @@ static const char *const pg_sql[DB_STMT__MAX] = {
 	    "SELECT serial FROM certificates WHERE ca_id = $1::bigint "
 	    "AND not_after > $2::bigint AND revoked_at IS NULL "
 	    "ORDER BY not_after LIMIT $3::bigint",
-	[DB_STMT_NODE_ALL_DUE] =
-	    "UPDATE nodes SET not_after = 0, next_attempt_at = 0",
 	[DB_STMT_NODE_SET_BUNDLE] =
 	    "UPDATE nodes SET bundle_etag = $1::text WHERE name = $2::text",
 	[DB_STMT_NODE_BUNDLE_STALE] =
@@ -197,85 +190,51 @@ static const char *const pg_sql[DB_STMT__MAX] = {
  * certificates are CA 1's.  The expiry index gains ca_id, so a CA's
  * unexpired, unrevoked certificates are counted from it alone; not a
  * new index, which every issuance would pay for (about 10% more CPU per
- * insert measured, against nothing here).
+ * insert measured, against nothing here).  In each dialect's types
+ * (TEXT and INT), its tables ending in STRICT (SQLite's " STRICT").
  */
+#define MIGRATION_4(TEXT, INT, STRICT) \
+	"CREATE TABLE cas (" \
+	" id " INT " PRIMARY KEY," \
+	" ski " TEXT " NOT NULL UNIQUE CHECK (length(ski) BETWEEN 1 AND 128)," \
+	" spki_sha256 " TEXT " NOT NULL UNIQUE" \
+	"  CHECK (length(spki_sha256) = 64)," \
+	" state " TEXT " NOT NULL," \
+	" cert_pem " TEXT "," \
+	" csr_pem " TEXT "," \
+	" anchors_pem " TEXT " NOT NULL," \
+	" key_type " TEXT " NOT NULL," \
+	" not_before " INT "," \
+	" not_after " INT "," \
+	" created_at " INT " NOT NULL," \
+	" activated_at " INT "," \
+	" retired_at " INT "," \
+	CA_CHECKS \
+	")" STRICT ";" \
+	CA_ONE_OF \
+	"CREATE TABLE ca_meta (" \
+	" id " INT " PRIMARY KEY CHECK (id = 1)," \
+	" generation " INT " NOT NULL" \
+	")" STRICT ";" \
+	"INSERT INTO ca_meta (id, generation) VALUES (1, 0);" \
+	\
+	"ALTER TABLE certificates ADD COLUMN ca_id " INT " NOT NULL" \
+	" DEFAULT 1;" \
+	"DROP INDEX certificates_expiry;" \
+	"CREATE INDEX certificates_expiry ON certificates(not_after," \
+	" profile, revoked_at, ca_id);" \
+	"ALTER TABLE nodes ADD COLUMN bundle_etag " TEXT " NOT NULL" \
+	" DEFAULT '';"
+
 const char db_sql_ca_migration_sqlite[] =
-	"CREATE TABLE cas ("
-	" id INTEGER PRIMARY KEY,"
-	" ski TEXT NOT NULL UNIQUE CHECK (length(ski) BETWEEN 1 AND 128),"
-	" spki_sha256 TEXT NOT NULL UNIQUE"
-	"  CHECK (length(spki_sha256) = 64),"
-	" state TEXT NOT NULL,"
-	" cert_pem TEXT,"
-	" csr_pem TEXT,"
-	" anchors_pem TEXT NOT NULL,"
-	" key_type TEXT NOT NULL,"
-	" not_before INTEGER,"
-	" not_after INTEGER,"
-	" created_at INTEGER NOT NULL,"
-	" activated_at INTEGER,"
-	" retired_at INTEGER,"
-	CA_CHECKS
-	") STRICT;"
-	CA_ONE_OF
-	"CREATE TABLE ca_meta ("
-	" id INTEGER PRIMARY KEY CHECK (id = 1),"
-	" generation INTEGER NOT NULL"
-	") STRICT;"
-	"INSERT INTO ca_meta (id, generation) VALUES (1, 0);"
-
-	"ALTER TABLE certificates ADD COLUMN ca_id INTEGER NOT NULL"
-	" DEFAULT 1;"
-	"DROP INDEX certificates_expiry;"
-	"CREATE INDEX certificates_expiry ON certificates(not_after,"
-	" profile, revoked_at, ca_id);"
-	"ALTER TABLE nodes ADD COLUMN bundle_etag TEXT NOT NULL DEFAULT '';"
-
+	MIGRATION_4("TEXT", "INTEGER", " STRICT")
 	"PRAGMA user_version = 4;";
 
-/* Version 4 on PostgreSQL, as SQLite's (ids BIGINT). */
 const char db_sql_ca_migration_pg[] =
-	"DO $$BEGIN IF (SELECT version FROM schema_version) <> 3"
-	" THEN RAISE EXCEPTION 'schema is not at version 3'"
-	" USING ERRCODE = 'object_not_in_prerequisite_state';"
-	" END IF; END$$;"
-	"CREATE TABLE cas ("
-	" id bigint PRIMARY KEY,"
-	" ski text NOT NULL UNIQUE CHECK (length(ski) BETWEEN 1 AND 128),"
-	" spki_sha256 text NOT NULL UNIQUE"
-	"  CHECK (length(spki_sha256) = 64),"
-	" state text NOT NULL,"
-	" cert_pem text,"
-	" csr_pem text,"
-	" anchors_pem text NOT NULL,"
-	" key_type text NOT NULL,"
-	" not_before bigint,"
-	" not_after bigint,"
-	" created_at bigint NOT NULL,"
-	" activated_at bigint,"
-	" retired_at bigint,"
-	CA_CHECKS
-	");"
-	CA_ONE_OF
-	"CREATE TABLE ca_meta ("
-	" id bigint PRIMARY KEY CHECK (id = 1),"
-	" generation bigint NOT NULL"
-	");"
-	"INSERT INTO ca_meta (id, generation) VALUES (1, 0);"
-
-	"ALTER TABLE certificates ADD COLUMN ca_id bigint NOT NULL"
-	" DEFAULT 1;"
-	"DROP INDEX certificates_expiry;"
-	"CREATE INDEX certificates_expiry ON certificates(not_after,"
-	" profile, revoked_at, ca_id);"
-	"ALTER TABLE nodes ADD COLUMN bundle_etag text NOT NULL DEFAULT '';"
-
+	PG_EXPECT_VERSION("3")
+	MIGRATION_4("text", "bigint", "")
 	"UPDATE schema_version SET version = 4;";
 
-const char *
-db_sql_ca_text(enum db_dialect d, enum db_stmt id)
-{
-	if ((unsigned)id >= DB_STMT__MAX)
-		return NULL;
-	return d == DB_DIALECT_PG ? pg_sql[id] : sqlite_sql[id];
-}
+const struct db_sql_tables db_sql_ca_tables = {
+	sqlite_sql, pg_sql, both_sql,
+};

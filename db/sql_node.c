@@ -2,14 +2,14 @@
  * The SQL of nodes and fleets (schema version 6), in both dialects:
  * the node row statements that read or write every column (NODE_COLS
  * grows with migration 6), the fleet statements (groups, drift, role,
- * pull reports) and the two texts of migration 6.  db/sql.c and
- * db/sql_pg.c take their texts from here for these statements; the
- * rules are theirs: values always bound (?N on SQLite, $N with a cast
- * on PostgreSQL, numbered alike), nothing formatted at run time.
+ * pull reports) and the two texts of migration 6.  db_sql_text() finds
+ * these statements here; the rules are db/sql.c's and db/sql_pg.c's:
+ * values always bound (?N on SQLite, $N with a cast on PostgreSQL,
+ * numbered alike), nothing formatted at run time.
  */
 #include <stddef.h>
 
-#include "sql.h"
+#include "sql_text.h"
 
 /*
  * Columns of a node row, in the order db/node.c reads them: those of
@@ -25,6 +25,14 @@
 /* The effective group of a row: its own name when it has none. */
 #define NODE_EFFECTIVE_GROUP \
 	"CASE WHEN node_group = '' THEN name ELSE node_group END"
+
+/* The statements alike in both dialects. */
+static const char *const both_sql[DB_STMT__MAX] = {
+	/* The distinct effective groups, sorted. */
+	[DB_STMT_NODE_GROUPS] =
+	    "SELECT DISTINCT " NODE_EFFECTIVE_GROUP " AS g FROM nodes "
+	    "ORDER BY g",
+};
 
 static const char *const sqlite_sql[DB_STMT__MAX] = {
 	/* ?1..?28 in the order of NODE_COLS */
@@ -48,10 +56,6 @@ static const char *const sqlite_sql[DB_STMT__MAX] = {
 	    "SELECT " NODE_COLS " FROM nodes "
 	    "WHERE node_group = ?1 OR (node_group = '' AND name = ?1) "
 	    "ORDER BY name",
-	/* The distinct effective groups, sorted. */
-	[DB_STMT_NODE_GROUPS] =
-	    "SELECT DISTINCT " NODE_EFFECTIVE_GROUP " AS g FROM nodes "
-	    "ORDER BY g",
 	/*
 	 * ?1 role, ?2 role_at, ?3 served_serial, ?4 served_at,
 	 * ?5 drift_since, ?6 last_report_at, ?7 name
@@ -88,9 +92,6 @@ static const char *const pg_sql[DB_STMT__MAX] = {
 	    "SELECT " NODE_COLS " FROM nodes "
 	    "WHERE node_group = $1::text "
 	    "OR (node_group = '' AND name = $1::text) ORDER BY name",
-	[DB_STMT_NODE_GROUPS] =
-	    "SELECT DISTINCT " NODE_EFFECTIVE_GROUP " AS g FROM nodes "
-	    "ORDER BY g",
 	[DB_STMT_NODE_OBSERVE] =
 	    "UPDATE nodes SET role = $1::text, role_at = $2::bigint, "
 	    "served_serial = $3::text, served_at = $4::bigint, "
@@ -133,17 +134,10 @@ const char db_sql_node_migration_sqlite[] =
 	"PRAGMA user_version = 6;";
 
 const char db_sql_node_migration_pg[] =
-	"DO $$BEGIN IF (SELECT version FROM schema_version) <> 5"
-	" THEN RAISE EXCEPTION 'schema is not at version 5'"
-	" USING ERRCODE = 'object_not_in_prerequisite_state';"
-	" END IF; END$$;"
+	PG_EXPECT_VERSION("5")
 	MIGRATION_6_COLUMNS("text", "bigint")
 	"UPDATE schema_version SET version = 6;";
 
-const char *
-db_sql_node_text(enum db_dialect d, enum db_stmt id)
-{
-	if ((unsigned)id >= DB_STMT__MAX)
-		return NULL;
-	return d == DB_DIALECT_PG ? pg_sql[id] : sqlite_sql[id];
-}
+const struct db_sql_tables db_sql_node_tables = {
+	sqlite_sql, pg_sql, both_sql,
+};

@@ -1,14 +1,16 @@
 /*
  * redis-ca's SQL in PostgreSQL 15's dialect: the statement table
  * indexed by enum db_stmt (the meaning of each statement, and of its
- * $N, is the comment above the same statement in db/sql.c) and the
- * schema migrations.  Every parameter carries a cast so its type never
- * depends on inference; every integer column is BIGINT (0/1, never
- * boolean); blobs are BYTEA.  Nothing here is formatted at run time.
+ * $N, is the comment above the same statement in db/sql.c; those alike
+ * in both dialects are db/sql.c's) and the schema migrations (listed
+ * with SQLite's in db/sql.c).  Every parameter carries a cast so its
+ * type never depends on inference; every integer column is BIGINT (0/1,
+ * never boolean); blobs are BYTEA.  Nothing here is formatted at run
+ * time.
  */
 #include <stddef.h>
 
-#include "sql.h"
+#include "sql_text.h"
 
 /*
  * Advisory lock keys, in the two-int4 key space (class, id), which
@@ -22,11 +24,6 @@
 /* An SQL truth value as the BIGINT 1 or 0. */
 #define PG_BIT(cond) \
 	"CASE WHEN " cond " THEN 1::bigint ELSE 0::bigint END"
-
-#define CERT_COLS \
-	"id, serial, profile, common_name, san_dns, san_ip, san_uri, " \
-	"key_type, not_before, not_after, revoked_at, reason, fingerprint, " \
-	"node, issued_by, pem, created_at, spki_sha256, ca_id"
 
 /* The list filters of db/sql.c's CERT_FILTER, $1..$9. */
 #define CERT_FILTER \
@@ -43,13 +40,6 @@
 	" AND ($7::bigint = 0 OR not_after < $7::bigint)" \
 	" AND ($9::bigint = 0 OR ca_id = $9::bigint)" \
 	" ORDER BY id LIMIT $8::bigint"
-
-#define TOKEN_COLS \
-	"id, hash, kind, profile, patterns, uses_left, expires_at, " \
-	"max_cert_ttl, created_at, description"
-
-#define ROT_COLS \
-	"id, node, status, old_serial, new_serial, started_at, finished_at"
 
 /*
  * The counters are sharded: cert_counts holds one row per (profile,
@@ -95,7 +85,7 @@
 	" ON CONFLICT (profile) DO UPDATE" \
 	" SET n = cert_counts_expired.n + excluded.n"
 
-static const char *const sql[DB_STMT__MAX] = {
+const char *const db_sql_pg_stmts[DB_STMT__MAX] = {
 	/*
 	 * No meaning on PostgreSQL (NULL): DB_STMT_JOURNAL_WAL,
 	 * DB_STMT_SYNC_FULL, DB_STMT_FOREIGN_KEYS (WAL, durable commits
@@ -124,17 +114,10 @@ static const char *const sql[DB_STMT__MAX] = {
 	[DB_STMT_BEGIN_WRITE] = "BEGIN ISOLATION LEVEL READ COMMITTED",
 	[DB_STMT_BEGIN_READ] =
 	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-	[DB_STMT_COMMIT] = "COMMIT",
-	[DB_STMT_ROLLBACK] = "ROLLBACK",
-	[DB_STMT_SAVEPOINT] = "SAVEPOINT gc_row",
-	[DB_STMT_RELEASE] = "RELEASE SAVEPOINT gc_row",
-	[DB_STMT_ROLLBACK_TO] = "ROLLBACK TO SAVEPOINT gc_row",
 
 	[DB_STMT_CERT_INSERT] =
-	    "INSERT INTO certificates (serial, profile, common_name, "
-	    "san_dns, san_ip, san_uri, key_type, not_before, not_after, "
-	    "revoked_at, reason, fingerprint, node, issued_by, pem, "
-	    "created_at, spki_sha256, ca_id) VALUES ($1::text, $2::text, "
+	    "INSERT INTO certificates (" CERT_NEW_COLS ") "
+	    "VALUES ($1::text, $2::text, "
 	    "$3::text, $4::text, $5::text, $6::text, $7::text, $8::bigint, "
 	    "$9::bigint, $10::bigint, $11::bigint, $12::text, $13::text, "
 	    "$14::text, $15::text, $16::bigint, $17::text, $18::bigint)",
@@ -208,7 +191,6 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "SELECT id, serial, pem FROM certificates "
 	    "WHERE spki_sha256 IS NULL AND id > $1::bigint ORDER BY id "
 	    "LIMIT $2::bigint",
-	[DB_STMT_COUNTS_MARK] = "SELECT at FROM cert_counts_mark",
 	[DB_STMT_COUNTS_ADD] = COUNTS_UPSERT("$1::text", "$2::bigint",
 	    "$3::bigint", "$4::bigint"),
 	/* The mark moves here already; COUNTS_MOVE then finds it moved. */
@@ -251,7 +233,6 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "OR expires_at > $2::bigint) "
 	    "AND (uses_left > 0 OR uses_left = -1)",
 
-	[DB_STMT_CRL_MAX] = "SELECT coalesce(max(number), 0) FROM crls",
 	[DB_STMT_CRL_INSERT] =
 	    "INSERT INTO crls (number, this_update, next_update, der, ca_id) "
 	    "VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bytea, "
@@ -281,11 +262,11 @@ static const char *const sql[DB_STMT__MAX] = {
 	    "AND ca_id = $2::bigint",
 
 	[DB_STMT_AUDIT_INSERT] =
-	    "INSERT INTO audit (at, actor, action, object, outcome, detail) "
+	    "INSERT INTO audit (" AUDIT_NEW_COLS ") "
 	    "VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, "
 	    "$6::text)",
 	[DB_STMT_AUDIT_LIST] =
-	    "SELECT id, at, actor, action, object, outcome, detail "
+	    "SELECT id, " AUDIT_NEW_COLS " "
 	    "FROM audit WHERE id > $1::bigint ORDER BY id LIMIT $2::bigint",
 	[DB_STMT_AUDIT_OLDEST] =
 	    "SELECT " PG_BIT("at < $1::bigint") " FROM audit "
@@ -390,22 +371,12 @@ static const char *const sql[DB_STMT__MAX] = {
 };
 
 /*
- * Refuse a migration on a schema not at version v (a migration already
- * applied, or one skipped).
- */
-#define PG_EXPECT_VERSION(v) \
-	"DO $$BEGIN IF (SELECT version FROM schema_version) <> " v \
-	" THEN RAISE EXCEPTION 'schema is not at version " v "'" \
-	" USING ERRCODE = 'object_not_in_prerequisite_state';" \
-	" END IF; END$$;"
-
-/*
  * Version 1: the whole first schema, as db/sql.c's.  The version lives
  * in schema_version (one row).  The audit log is append-only: triggers
  * refuse UPDATE, TRUNCATE, and DELETE unless the transaction set
  * redisca.audit_prune (DB_STMT_AUDIT_GUARD_OFF).
  */
-static const char migration_1[] =
+const char db_sql_pg_migration_1[] =
 	"CREATE TABLE schema_version ("
 	" id bigint PRIMARY KEY CHECK (id = 1),"
 	" version bigint NOT NULL"
@@ -432,13 +403,7 @@ static const char migration_1[] =
 	" created_at bigint NOT NULL,"
 	" CHECK ((revoked_at IS NULL) = (reason IS NULL))"
 	");"
-	"CREATE INDEX certificates_not_after ON certificates(not_after);"
-	"CREATE INDEX certificates_common_name ON certificates(common_name);"
-	"CREATE INDEX certificates_profile ON certificates(profile);"
-	"CREATE INDEX certificates_node ON certificates(node)"
-	" WHERE node IS NOT NULL;"
-	"CREATE INDEX certificates_revoked ON certificates(not_after)"
-	" WHERE revoked_at IS NOT NULL;"
+	CERT_INDEXES_1
 
 	"CREATE TABLE tokens ("
 	" id text PRIMARY KEY,"
@@ -533,7 +498,7 @@ static const char migration_1[] =
 	"UPDATE schema_version SET version = 1;";
 
 /* Version 2: keyCompromise, as db/sql.c's. */
-static const char migration_2[] =
+const char db_sql_pg_migration_2[] =
 	PG_EXPECT_VERSION("1")
 	"ALTER TABLE certificates ADD COLUMN spki_sha256 text"
 	" CHECK (spki_sha256 IS NULL OR length(spki_sha256) = 64);"
@@ -554,13 +519,9 @@ static const char migration_2[] =
  * insertion.  What mark moves take off active is kept apart, in
  * cert_counts_expired (see COUNTS_EXPIRE_PG).
  */
-static const char migration_3[] =
+const char db_sql_pg_migration_3[] =
 	PG_EXPECT_VERSION("2")
-	"DROP INDEX certificates_not_after;"
-	"CREATE INDEX certificates_expiry ON certificates(not_after,"
-	" profile, revoked_at);"
-	"CREATE INDEX certificates_revoked_id ON certificates(id)"
-	" WHERE revoked_at IS NOT NULL;"
+	CERT_INDEXES_3
 
 	"CREATE TABLE cert_counts_mark ("
 	" id bigint PRIMARY KEY CHECK (id = 1),"
@@ -630,41 +591,8 @@ static const char migration_3[] =
 	"UPDATE schema_version SET version = 3;";
 
 /* Version 5: one CRL per CA, as db/sql.c's. */
-static const char migration_5[] =
+const char db_sql_pg_migration_5[] =
 	PG_EXPECT_VERSION("4")
 	"ALTER TABLE crls ADD COLUMN ca_id bigint NOT NULL DEFAULT 1;"
 	"CREATE INDEX crls_ca ON crls(ca_id, number);"
 	"UPDATE schema_version SET version = 5;";
-
-static const char *const migrations[] = {
-	migration_1,
-	migration_2,
-	migration_3,
-	db_sql_ca_migration_pg,		/* 4: db/sql_ca.c */
-	migration_5,
-	db_sql_node_migration_pg,	/* 6: db/sql_node.c */
-};
-
-const char *
-db_sql_pg_text(enum db_stmt id)
-{
-	if ((unsigned)id >= DB_STMT__MAX)
-		return NULL;
-	if (sql[id] != NULL)
-		return sql[id];
-	if (db_sql_ca_text(DB_DIALECT_PG, id) != NULL)
-		return db_sql_ca_text(DB_DIALECT_PG, id);
-	return db_sql_node_text(DB_DIALECT_PG, id);
-}
-
-size_t
-db_sql_pg_nmigrations(void)
-{
-	return sizeof(migrations) / sizeof(migrations[0]);
-}
-
-const char *
-db_sql_pg_migration(size_t i)
-{
-	return i < db_sql_pg_nmigrations() ? migrations[i] : NULL;
-}

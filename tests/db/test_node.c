@@ -317,6 +317,44 @@ test_node_stats(void **state)
 	free(list);
 }
 
+/* rc and e of a write by a name no node can have: -1, not found. */
+static void
+not_found(int rc, struct err *e)
+{
+	assert_int_equal(rc, -1);
+	assert_int_equal(e->code, ERR_NOT_FOUND);
+	assert_string_equal(e->msg, "node not found");
+	err_clear(e);
+}
+
+/*
+ * A name no node can have (NULL, or longer than a stored one) is not
+ * found by the writes by name (db_node_name_check()), before any other
+ * check of theirs.
+ */
+static void
+test_name_not_stored(void **state)
+{
+	struct dbt *t = *state;
+	struct err e = { 0 };
+	char long_name[RCA_MAX_NODE_NAME + 8];
+	int change = 7;
+
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(db_node_name_check("n1", &e), 0);
+	not_found(db_node_name_check(NULL, &e), &e);
+	not_found(db_node_delete(t->db, NULL, NULL, &e), &e);
+	not_found(db_node_delete(t->db, long_name, NULL, &e), &e);
+	/* The name is checked before the ETag. */
+	not_found(db_node_set_bundle(t->db, long_name, NULL, &e), &e);
+	assert_int_equal(db_node_set_bundle(t->db, "n1", NULL, &e), -1);
+	assert_int_equal(e.code, ERR_INVALID_REQUEST);
+	not_found(db_node_observe(t->db, long_name, NULL, 1000, NULL,
+	    &change, NULL, &e), &e);
+	assert_int_equal(change, 0);
+}
+
 /* db_node_stats() when the database fails: ERR_DB, nothing returned. */
 static void
 test_node_stats_fail(void **state)
@@ -399,6 +437,8 @@ main(void)
 		    dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_locked, dbt_setup,
 		    dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_name_not_stored,
+		    dbt_setup, dbt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

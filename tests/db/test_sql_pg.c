@@ -34,6 +34,26 @@
 static struct pg_fixture *pg;
 static struct pg_fixture *standby;	/* test_standby_version's */
 
+/* Statement id's PostgreSQL text, wherever db/sql*.c keeps it. */
+static const char *
+pg_text(enum db_stmt id)
+{
+	return db_sql_text(DB_DIALECT_PG, id);
+}
+
+/* PostgreSQL's migrations: how many, and the text of step i. */
+static size_t
+pg_nmigrations(void)
+{
+	return db_sql_nmigrations(DB_DIALECT_PG);
+}
+
+static const char *
+pg_migration(size_t i)
+{
+	return db_sql_migration(DB_DIALECT_PG, i);
+}
+
 static int
 group_setup(void **state)
 {
@@ -108,7 +128,7 @@ sql_refused(PGconn *c, const char *sql, const char *state)
 static PGresult *
 stmt(PGconn *c, enum db_stmt id, int n, const char *const *v)
 {
-	PGresult *r = PQexecParams(c, db_sql_pg_text(id), n, NULL, v,
+	PGresult *r = PQexecParams(c, pg_text(id), n, NULL, v,
 	    NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
 
@@ -150,9 +170,9 @@ migrate_one(PGconn *c, size_t i)
 	PGresult *r;
 	bool ok;
 
-	sql_ok(c, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
+	sql_ok(c, pg_text(DB_STMT_BEGIN_WRITE));
 	PQclear(stmt(c, DB_STMT_PG_MIGRATE_LOCK, 0, NULL));
-	r = PQexec(c, db_sql_pg_migration(i));
+	r = PQexec(c, pg_migration(i));
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	sql_ok(c, ok ? "COMMIT" : "ROLLBACK");
@@ -162,7 +182,7 @@ migrate_one(PGconn *c, size_t i)
 static void
 migrate(PGconn *c)
 {
-	for (size_t i = 0; i < db_sql_pg_nmigrations(); i++)
+	for (size_t i = 0; i < pg_nmigrations(); i++)
 		assert_true(migrate_one(c, i));
 }
 
@@ -178,19 +198,19 @@ test_migrations(void **state)
 	PGconn *c = new_db("mig");
 
 	(void)state;
-	assert_int_equal(db_sql_pg_nmigrations(),
+	assert_int_equal(pg_nmigrations(),
 	    db_sql_nmigrations(DB_DIALECT_SQLITE));
-	assert_null(db_sql_pg_migration(db_sql_pg_nmigrations()));
+	assert_null(pg_migration(pg_nmigrations()));
 	assert_int_equal(version(c), 0);
-	for (size_t i = 0; i < db_sql_pg_nmigrations(); i++) {
+	for (size_t i = 0; i < pg_nmigrations(); i++) {
 		assert_true(migrate_one(c, i));
 		assert_int_equal(version(c), (long long)i + 1);
 	}
 	/* Every step again is refused and changes nothing. */
-	for (size_t i = 0; i < db_sql_pg_nmigrations(); i++) {
+	for (size_t i = 0; i < pg_nmigrations(); i++) {
 		assert_false(migrate_one(c, i));
 		assert_int_equal(version(c),
-		    (long long)db_sql_pg_nmigrations());
+		    (long long)pg_nmigrations());
 	}
 	PQfinish(c);
 
@@ -288,7 +308,7 @@ test_statements_match_sqlite(void **state)
 	(void)state;
 	migrate(c);
 	for (int i = 0; i < DB_STMT__MAX; i++) {
-		const char *text = db_sql_pg_text((enum db_stmt)i);
+		const char *text = pg_text((enum db_stmt)i);
 		const char *lite = db_sql_text(DB_DIALECT_SQLITE,
 		    (enum db_stmt)i);
 
@@ -320,7 +340,7 @@ test_statements_match_sqlite(void **state)
 		prepared++;
 	}
 	assert_int_equal(prepared, DB_STMT__MAX - 3);
-	assert_null(db_sql_pg_text(DB_STMT__MAX));
+	assert_null(pg_text(DB_STMT__MAX));
 	sqlite3_close(h);
 	PQfinish(c);
 }
@@ -350,12 +370,12 @@ test_audit_guard(void **state)
 	sql_refused(c, "DELETE FROM audit", "23000");
 	sql_refused(c, "TRUNCATE audit", "23000");
 	/* Without the guard off, the prune statement is refused too. */
-	r = PQexecParams(c, db_sql_pg_text(DB_STMT_AUDIT_PRUNE), 2, NULL,
+	r = PQexecParams(c, pg_text(DB_STMT_AUDIT_PRUNE), 2, NULL,
 	    prune, NULL, NULL, 0);
 	assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
 	PQclear(r);
 
-	sql_ok(c, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
+	sql_ok(c, pg_text(DB_STMT_BEGIN_WRITE));
 	PQclear(stmt(c, DB_STMT_AUDIT_GUARD_OFF, 0, NULL));
 	r = stmt(c, DB_STMT_AUDIT_PRUNE, 2, prune);
 	assert_string_equal(PQcmdTuples(r), "2");
@@ -363,13 +383,13 @@ test_audit_guard(void **state)
 	/* Updates stay refused while pruning. */
 	sql_refused(c, "UPDATE audit SET actor = 'x'", "23000");
 	sql_ok(c, "ROLLBACK");
-	sql_ok(c, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
+	sql_ok(c, pg_text(DB_STMT_BEGIN_WRITE));
 	PQclear(stmt(c, DB_STMT_AUDIT_GUARD_OFF, 0, NULL));
 	PQclear(stmt(c, DB_STMT_AUDIT_PRUNE, 2, prune));
 	PQclear(stmt(c, DB_STMT_AUDIT_GUARD_ON, 0, NULL));
 	sql_refused(c, "DELETE FROM audit", "23000");
 	sql_ok(c, "ROLLBACK");
-	sql_ok(c, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
+	sql_ok(c, pg_text(DB_STMT_BEGIN_WRITE));
 	PQclear(stmt(c, DB_STMT_AUDIT_GUARD_OFF, 0, NULL));
 	PQclear(stmt(c, DB_STMT_AUDIT_PRUNE, 2, prune));
 	PQclear(stmt(c, DB_STMT_AUDIT_GUARD_ON, 0, NULL));
@@ -481,7 +501,7 @@ counts_race(PGconn *a, const char *uri, long long t1, long long t2)
 	sql_ok(b, "BEGIN");
 	PQclear(stmt(a, DB_STMT_COUNTS_EXPIRE, 1, v1));
 	assert_int_equal(PQsendQueryParams(b,
-	    db_sql_pg_text(DB_STMT_COUNTS_EXPIRE), 1, NULL, v2, NULL, NULL,
+	    pg_text(DB_STMT_COUNTS_EXPIRE), 1, NULL, v2, NULL, NULL,
 	    0), 1);
 	assert_true(blocked(b));
 	PQclear(stmt(a, DB_STMT_COUNTS_MOVE, 1, v1));
@@ -569,7 +589,7 @@ uses_index(PGconn *c, enum db_stmt id, int n, const char *const *v,
 	PGresult *r;
 
 	assert_non_null(f);
-	snprintf(q, sizeof(q), "EXPLAIN %s", db_sql_pg_text(id));
+	snprintf(q, sizeof(q), "EXPLAIN %s", pg_text(id));
 	r = PQexecParams(c, q, n, NULL, v, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		fail_msg("statement %d: %s", (int)id, PQerrorMessage(c));
@@ -690,14 +710,14 @@ test_standby_version(void **state)
 	assert_int_equal(stmt_int(r, DB_STMT_PG_READ_ONLY, 0, NULL), 1);
 	migrate(p);
 	for (i = 0; i < 1500 && version(r) !=
-	    (long long)db_sql_pg_nmigrations(); i++)
+	    (long long)pg_nmigrations(); i++)
 		nanosleep(&pause, NULL);
-	assert_int_equal(version(r), (long long)db_sql_pg_nmigrations());
+	assert_int_equal(version(r), (long long)pg_nmigrations());
 	/* A read transaction works there; a write one is refused. */
-	sql_ok(r, db_sql_pg_text(DB_STMT_BEGIN_READ));
+	sql_ok(r, pg_text(DB_STMT_BEGIN_READ));
 	PQclear(stmt(r, DB_STMT_COUNTS_MARK, 0, NULL));
 	sql_ok(r, "COMMIT");
-	sql_ok(r, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
+	sql_ok(r, pg_text(DB_STMT_BEGIN_WRITE));
 	sql_refused(r, "INSERT INTO crls VALUES (1, 1, 1, '')", "25006");
 	sql_ok(r, "ROLLBACK");
 	PQfinish(r);
@@ -773,7 +793,7 @@ test_pg_locks_and_notices(void **state)
 	PQclear(stmt(a, DB_STMT_PG_MIGRATE_LOCK, 0, NULL));
 	sql_ok(b, "BEGIN");
 	assert_int_equal(PQsendQuery(b,
-	    db_sql_pg_text(DB_STMT_PG_MIGRATE_LOCK)), 1);
+	    pg_text(DB_STMT_PG_MIGRATE_LOCK)), 1);
 	FD_ZERO(&fds);
 	FD_SET(PQsocket(b), &fds);
 	assert_int_equal(select(PQsocket(b) + 1, &fds, NULL, NULL, &tv), 0);
@@ -812,15 +832,15 @@ test_counts_no_deadlock(void **state)
 	for (int i = 0; i < 20; i++)
 		cert_add(a, i, i % 2 ? "a" : "b", mark + i, NULL);
 	snprintf(t, sizeof(t), "%lld", mark + 30);
-	sql_ok(a, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
-	sql_ok(b, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
+	sql_ok(a, pg_text(DB_STMT_BEGIN_WRITE));
+	sql_ok(b, pg_text(DB_STMT_BEGIN_WRITE));
 	PQclear(stmt(a, DB_STMT_COUNTS_ADD, 4, pa));
 	PQclear(stmt(b, DB_STMT_COUNTS_ADD, 4, pb));
 	/* a must not wait for b (a failure, not a hang, if it does). */
 	sql_ok(a, "SET LOCAL statement_timeout = '10s'");
 	PQclear(stmt(a, DB_STMT_COUNTS_EXPIRE, 1, v));
 	assert_int_equal(PQsendQueryParams(b,
-	    db_sql_pg_text(DB_STMT_COUNTS_EXPIRE), 1, NULL, v, NULL, NULL,
+	    pg_text(DB_STMT_COUNTS_EXPIRE), 1, NULL, v, NULL, NULL,
 	    0), 1);
 	assert_true(blocked(b));
 	PQclear(stmt(a, DB_STMT_COUNTS_MOVE, 1, v));
@@ -907,11 +927,11 @@ writer_run(void *arg)
 		add[3] = i % 3 == 0 ? "0" : "1";
 		snprintf(na, sizeof(na), "%lld",
 		    i % 3 == 0 ? w->mark - 10 : w->mark + 1000 + i);
-		if (writer_exec(w, c, db_sql_pg_text(DB_STMT_BEGIN_WRITE),
+		if (writer_exec(w, c, pg_text(DB_STMT_BEGIN_WRITE),
 		    0, NULL) < 0 ||
-		    writer_exec(w, c, db_sql_pg_text(DB_STMT_CERT_INSERT),
+		    writer_exec(w, c, pg_text(DB_STMT_CERT_INSERT),
 		    18, v) < 0 ||
-		    writer_exec(w, c, db_sql_pg_text(DB_STMT_COUNTS_ADD), 4,
+		    writer_exec(w, c, pg_text(DB_STMT_COUNTS_ADD), 4,
 		    add) < 0 ||
 		    writer_exec(w, c, "COMMIT", 0, NULL) < 0)
 			goto out;
@@ -920,9 +940,9 @@ writer_run(void *arg)
 			snprintf(other, sizeof(other), "%040x",
 			    (w->n + 1) % WRITERS * 10000 + i);
 			if (writer_exec(w, c,
-			    db_sql_pg_text(DB_STMT_CERT_REVOKE), 3, rv) < 0 ||
+			    pg_text(DB_STMT_CERT_REVOKE), 3, rv) < 0 ||
 			    writer_exec(w, c,
-			    db_sql_pg_text(DB_STMT_CERT_REVOKE), 3, ro) < 0)
+			    pg_text(DB_STMT_CERT_REVOKE), 3, ro) < 0)
 				goto out;
 		}
 		if (i % 7 == 6) {
@@ -1003,13 +1023,13 @@ test_crl_lock(void **state)
 	b = conn(uri);
 	free(uri);
 	migrate(a);
-	sql_ok(a, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
-	sql_ok(b, db_sql_pg_text(DB_STMT_BEGIN_WRITE));
+	sql_ok(a, pg_text(DB_STMT_BEGIN_WRITE));
+	sql_ok(b, pg_text(DB_STMT_BEGIN_WRITE));
 	PQclear(stmt(a, DB_STMT_PG_CRL_LOCK, 0, NULL));
 	assert_int_equal(stmt_int(a, DB_STMT_CRL_MAX, 0, NULL), 0);
 	PQclear(stmt(a, DB_STMT_CRL_INSERT, 5, crl));
 	assert_int_equal(PQsendQueryParams(b,
-	    db_sql_pg_text(DB_STMT_PG_CRL_LOCK), 0, NULL, NULL, NULL, NULL,
+	    pg_text(DB_STMT_PG_CRL_LOCK), 0, NULL, NULL, NULL, NULL,
 	    0), 1);
 	assert_true(blocked(b));
 	sql_ok(a, "COMMIT");
