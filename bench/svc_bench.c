@@ -112,8 +112,7 @@ make_csr(void)
 		return NULL;
 	}
 	pem = ca_csr_pem(csr, &e);
-	fio_wipe(key, strlen(key));
-	free(key);
+	fio_secret_free_str(key);
 	ca_csr_free(csr);
 	names_clear(&n);
 	return pem;

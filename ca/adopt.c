@@ -113,8 +113,8 @@ key_file_load(const char *key_path, const char *pass_file, struct err *e)
 	    (pass_file == NULL ||
 	    ca_passphrase_read(pass_file, &pass, e) == 0))
 		key = ca_key_parse(kpem, klen, pass, key_path, ERR_CRYPTO, e);
-	ca_secret_free(kpem, klen);
-	ca_passphrase_free(pass);
+	fio_secret_free(kpem, klen);
+	fio_secret_free_str(pass);
 	return key;
 }
 
@@ -173,8 +173,8 @@ adopt_in_clear(struct adopt_in *in)
 {
 	free(in->cpem);
 	free(in->apem);
-	ca_secret_free(in->kpem, in->klen);
-	ca_passphrase_free(in->pass);
+	fio_secret_free(in->kpem, in->klen);
+	fio_secret_free_str(in->pass);
 	memset(in, 0, sizeof(*in));
 }
 

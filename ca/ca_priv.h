@@ -265,14 +265,10 @@ char	*ca_key_pem(EVP_PKEY *key, const char *pass, size_t *len);
 
 /*
  * Read a passphrase file: trailing newline stripped; *out new (wipe
- * and free with ca_passphrase_free()).  Errors: ERR_IO,
+ * and free with fio_secret_free_str()).  Errors: ERR_IO,
  * ERR_INVALID_REQUEST (empty).
  */
 int	ca_passphrase_read(const char *path, char **out, struct err *e);
-void	ca_passphrase_free(char *p);
-
-/* Wipe len bytes of a secret (key PEM) at p and free it; NULL is fine. */
-void	ca_secret_free(char *p, size_t len);
 
 /*
  * Parse a private key PEM (PKCS#1 or PKCS#8, encrypted or not) with
@@ -286,7 +282,7 @@ EVP_PKEY *ca_key_parse(const char *pem, size_t len, const char *pass,
  * Read a CA (or root) key file with the checks of SPEC section 3 on
  * the descriptor opened O_NOFOLLOW (so the file checked is the file
  * read): a regular file of the running user, no group or other bits,
- * one link, a sane size.  *out new (ca_secret_free(*out, *outlen)).
+ * one link, a sane size.  *out new (fio_secret_free(*out, *outlen)).
  * Errors: ERR_IO naming the path and the fix.
  */
 int	ca_key_file_read(const char *path, char **out, size_t *outlen,

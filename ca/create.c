@@ -126,8 +126,8 @@ root_load(const char *cert_path, const char *key_path,
 	}
 	rc = 0;
 out:
-	ca_secret_free(kpem, klen);
-	ca_passphrase_free(pass);
+	fio_secret_free(kpem, klen);
+	fio_secret_free_str(pass);
 	free(cpem);
 	return rc;
 }

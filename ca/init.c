@@ -50,7 +50,7 @@ write_pair(X509 *x, EVP_PKEY *key, const char *pass, const char *cert_path,
 	}
 	rc = 0;
 out:
-	ca_secret_free(kpem, klen);
+	fio_secret_free(kpem, klen);
 	free(cpem);
 	free(der);
 	return rc;
@@ -78,7 +78,7 @@ ca_create_files(const char *cert_path, const char *key_path,
 		goto out;
 	rc = write_pair(x, key, pass, cert_path, key_path, e);
 out:
-	ca_passphrase_free(pass);
+	fio_secret_free_str(pass);
 	X509_free(x);
 	EVP_PKEY_free(key);
 	return rc;
@@ -133,10 +133,10 @@ ca_import_files(const char *in_cert, const char *in_key,
 	}
 	rc = write_pair(x, key, outpass, cert_path, key_path, e);
 out:
-	ca_secret_free(kpem, klen);
+	fio_secret_free(kpem, klen);
 	free(cpem);
-	ca_passphrase_free(inpass);
-	ca_passphrase_free(outpass);
+	fio_secret_free_str(inpass);
+	fio_secret_free_str(outpass);
 	EVP_PKEY_free(key);
 	X509_free(x);
 	return rc;

@@ -183,7 +183,7 @@ ca_key_write(const char *key_path, EVP_PKEY *key, const char *pass_file,
 	}
 	rc = fio_write_excl(key_path, kpem, klen, 0400, e);
 out:
-	ca_secret_free(kpem, klen);
-	ca_passphrase_free(pass);
+	fio_secret_free(kpem, klen);
+	fio_secret_free_str(pass);
 	return rc;
 }
