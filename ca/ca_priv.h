@@ -315,6 +315,26 @@ int	ca_leaf_verify(X509_STORE *store, STACK_OF(X509) *untrusted, X509 *x,
  */
 int	ca_leaf_fill(X509 *x, struct ca_cert *out, struct err *e);
 
+/* Who may have issued a client certificate (all borrowed). */
+struct ca_leaf_trust {
+	X509_STORE	*store;		/* the anchors */
+	STACK_OF(X509)	*untrusted;	/* intermediates; may be NULL */
+	STACK_OF(X509)	*issuers;	/* the leaf's issuer is one of them */
+	const char	*issuers_name;	/* "this CA": for the refusal */
+};
+
+/*
+ * Verify the DER leaf der (len bytes) at now (0: time now) with
+ * ca_leaf_verify() against t, its issuer one of t->issuers (*which,
+ * may be NULL, gets its index; -1 on failure), and fill out as
+ * ca_leaf_fill().  On failure out keeps only the leaf's serial (when it
+ * parsed), for the audit log.  Errors: ERR_INVALID_REQUEST (not DER),
+ * ERR_UNAUTHORIZED (refused, and why), ERR_CRYPTO.
+ */
+int	ca_leaf_check(const struct ca_leaf_trust *t, const unsigned char *der,
+	    size_t len, int64_t now, int *which, struct ca_cert *out,
+	    struct err *e);
+
 /* mkcert.c */
 
 /* ERR_ALREADY_EXISTS when path exists (not followed), ERR_IO. */
