@@ -498,9 +498,11 @@ struct ca_crl_entry {
 
 /*
  * Build and sign a v2 CRL: CRL number, thisUpdate, nextUpdate, AKI, and
- * per entry the revocation date and a reason code extension.
- * *der is new (free()).  Errors: ERR_INVALID_REQUEST (bad serial),
- * ERR_CRYPTO.
+ * per entry the revocation date and a reason code extension; a
+ * ca_crl_set made for this one CRL (a serial listed twice: the first
+ * wins), then ca_crl_set_sign().  *der is new (free()).
+ * Errors: ERR_INVALID_REQUEST (bad serial or reason, next_update not
+ * after this_update), ERR_CRYPTO, ERR_INTERNAL.
  */
 int	ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
 	    size_t n, uint64_t number, int64_t this_update,
@@ -515,8 +517,8 @@ int	ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
 char	*ca_crl_pem(const unsigned char *der, size_t len, struct err *e);
 
 /*
- * The revoked entries of one CA's CRL, kept sorted (as ca_crl_build
- * sorts them) and already DER-encoded, so a new CRL costs its new
+ * The revoked entries of one CA's CRL, kept sorted (as OpenSSL's
+ * X509_CRL_sort() sorts them) and already DER-encoded, so a new CRL costs its new
  * entries and one signature, not the whole list again.  One owner at a
  * time (not thread-safe); ca_crl_set_sign() only reads it.
  */
