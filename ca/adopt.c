@@ -6,7 +6,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ca_priv.h"
 
@@ -178,31 +177,22 @@ adopt_in_clear(struct adopt_in *in)
 	memset(in, 0, sizeof(*in));
 }
 
-/* Write the three files of an import; what was written is removed on
- * failure. */
+/* The three files of an import, reserved before any work. */
+struct adopt_out {
+	struct fio_resv	key, cert, roots;
+};
+
+/* Write the three files of an import into their reserved files. */
 static int
 adopt_write(const struct ca_import_req *r, EVP_PKEY *key,
-    const struct ca_new *n, struct err *e)
+    const struct ca_new *n, struct adopt_out *ao, struct err *e)
 {
-	bool wrote_key = false, wrote_cert = false;
-
-	if (ca_key_write(r->key_path, key, r->out_pass_file, e) == -1)
-		goto fail;
-	wrote_key = true;
-	if (fio_write_excl(r->cert_path, n->cert_pem, strlen(n->cert_pem),
-	    0444, e) == -1)
-		goto fail;
-	wrote_cert = true;
-	if (fio_write_excl(r->roots_path, n->anchors_pem,
+	if (ca_key_write(&ao->key, key, r->out_pass_file, e) == -1 ||
+	    fio_resv_write(&ao->cert, n->cert_pem, strlen(n->cert_pem), 0444,
+	    e) == -1 || fio_resv_write(&ao->roots, n->anchors_pem,
 	    strlen(n->anchors_pem), 0444, e) == -1)
-		goto fail;
+		return -1;
 	return 0;
-fail:
-	if (wrote_cert)
-		(void)unlink(r->cert_path);
-	if (wrote_key)
-		(void)unlink(r->key_path);
-	return -1;
 }
 
 int
@@ -210,12 +200,13 @@ ca_import_chain_files(const struct ca_import_req *r, struct err *e)
 {
 	struct adopt_in in = { .cpem = NULL };
 	struct ca_new n = { .cert_pem = NULL };
+	struct adopt_out ao = { FIO_RESV_INIT, FIO_RESV_INIT, FIO_RESV_INIT };
 	EVP_PKEY *key = NULL;
 	int rc = -1;
 
-	if (ca_check_absent(r->key_path, e) == -1 ||
-	    ca_check_absent(r->cert_path, e) == -1 ||
-	    ca_check_absent(r->roots_path, e) == -1)
+	if (fio_reserve(&ao.key, AT_FDCWD, r->key_path, NULL, e) == -1 ||
+	    fio_reserve(&ao.cert, AT_FDCWD, r->cert_path, NULL, e) == -1 ||
+	    fio_reserve(&ao.roots, AT_FDCWD, r->roots_path, NULL, e) == -1)
 		goto out;
 	if (fio_read_all(r->in_cert, RCA_MAX_PEM_BYTES, &in.cpem, &in.clen,
 	    e) == -1 || fio_read_all(r->in_roots, RCA_MAX_PEM_BYTES,
@@ -235,10 +226,13 @@ ca_import_chain_files(const struct ca_import_req *r, struct err *e)
 	    (key = ca_key_parse(in.kpem, in.klen, in.pass, r->in_key,
 	    ERR_INVALID_REQUEST, e)) == NULL ||
 	    adopt_check(key, in.cpem, in.clen, in.apem, in.alen, &n, e) ==
-	    -1 || adopt_write(r, key, &n, e) == -1)
+	    -1 || adopt_write(r, key, &n, &ao, e) == -1)
 		goto out;
 	rc = 0;
 out:
+	fio_resv_release(&ao.roots, rc == 0);
+	fio_resv_release(&ao.cert, rc == 0);
+	fio_resv_release(&ao.key, rc == 0);
 	ca_new_clear(&n);
 	EVP_PKEY_free(key);
 	adopt_in_clear(&in);

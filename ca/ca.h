@@ -99,12 +99,17 @@ void	ca_new_clear(struct ca_new *n);
  * encrypted when o->passphrase_file is set) and dir/root.crt (0444):
  * self-signed, basicConstraints critical CA:TRUE pathlen:1, keyUsage
  * critical keyCertSign+cRLSign, SKI; o->days (0: 7305, 20 years), o->cn
- * as subject.  The key never leaves this function.
- * Errors: ERR_ALREADY_EXISTS (either file exists), ERR_IO,
+ * as subject.  Both files are created (O_EXCL|O_NOFOLLOW) before the
+ * key is made and removed on failure.  The key never leaves this
+ * function.  ca_create_root_at() does the same in the folder open at
+ * dirfd, dir naming it in messages.
+ * Errors: ERR_ALREADY_EXISTS (either file exists, a link too), ERR_IO,
  * ERR_KEY_REJECTED, ERR_INVALID_REQUEST (cn, days), ERR_CRYPTO.
  */
 int	ca_create_root(const char *dir, const struct ca_create_opts *o,
 	    struct err *e);
+int	ca_create_root_at(int dirfd, const char *dir,
+	    const struct ca_create_opts *o, struct err *e);
 
 /*
  * A new issuing CA signed by a root: a new key of o->key_type written

@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "fileio.h"
 
 /*
  * The loaded CA.  Everything is built once in ca_load() and only read
@@ -337,8 +338,6 @@ int	ca_leaf_check(const struct ca_leaf_trust *t, const unsigned char *der,
 
 /* mkcert.c */
 
-/* ERR_ALREADY_EXISTS when path exists (not followed), ERR_IO. */
-int	ca_check_absent(const char *path, struct err *e);
 
 /*
  * The options of a new CA: a CA key type, a CN of 1 to 64 printable
@@ -371,11 +370,12 @@ X509	*ca_mkself(EVP_PKEY *key, enum key_type t, const char *cn,
 	    int pathlen, int days, struct err *e);
 
 /*
- * key as PKCS#8 PEM at key_path, created O_EXCL|O_NOFOLLOW 0400,
- * encrypted with the passphrase in pass_file (NULL: none).
- * Errors: ERR_ALREADY_EXISTS, ERR_IO, ERR_INVALID_REQUEST, ERR_CRYPTO.
+ * key as PKCS#8 PEM into the file reserved by r (fio_reserve(): created
+ * O_EXCL|O_NOFOLLOW before the key was made), 0400, encrypted with the
+ * passphrase in pass_file (NULL: none).  r stays the caller's to
+ * release.  Errors: ERR_IO, ERR_INVALID_REQUEST, ERR_CRYPTO.
  */
-int	ca_key_write(const char *key_path, EVP_PKEY *key,
+int	ca_key_write(struct fio_resv *r, EVP_PKEY *key,
 	    const char *pass_file, struct err *e);
 
 /* chain.c */

@@ -3,12 +3,9 @@
  * certificate, or an existing pair adopted after checks; both written
  * exclusively, the key 0400 (encrypted with a passphrase when given).
  */
-#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "ca_priv.h"
 
@@ -17,14 +14,40 @@
 
 #include "fileio.h"
 
+/* The two files of a CA, reserved before any work (O_EXCL|O_NOFOLLOW). */
+struct pair_out {
+	struct fio_resv	key;
+	struct fio_resv	cert;
+};
+
 /*
- * Write key (PKCS#8 PEM, AES-256-CBC when pass is set; 0400) and cert
- * (0444), both created exclusively.  The key file is removed again if
- * the certificate cannot be written.
+ * Reserve key_path, then cert_path (so an existing key is the error
+ * named first).  Errors: ERR_ALREADY_EXISTS, ERR_IO.
  */
 static int
-write_pair(X509 *x, EVP_PKEY *key, const char *pass, const char *cert_path,
+pair_reserve(struct pair_out *po, const char *cert_path,
     const char *key_path, struct err *e)
+{
+	return fio_reserve(&po->key, AT_FDCWD, key_path, NULL, e) == -1 ||
+	    fio_reserve(&po->cert, AT_FDCWD, cert_path, NULL, e) == -1 ?
+	    -1 : 0;
+}
+
+/* Release both; unless keep, remove what was reserved. */
+static void
+pair_release(struct pair_out *po, bool keep)
+{
+	fio_resv_release(&po->cert, keep);
+	fio_resv_release(&po->key, keep);
+}
+
+/*
+ * Write key (PKCS#8 PEM, AES-256-CBC when pass is set; 0400) and cert
+ * (0444) into their reserved files.
+ */
+static int
+write_pair(X509 *x, EVP_PKEY *key, const char *pass, struct pair_out *po,
+    struct err *e)
 {
 	unsigned char *der = NULL;
 	char *kpem = NULL, *cpem = NULL;
@@ -42,12 +65,9 @@ write_pair(X509 *x, EVP_PKEY *key, const char *pass, const char *cert_path,
 		    "cannot encode the CA certificate", e);
 		goto out;
 	}
-	if (fio_write_excl(key_path, kpem, klen, 0400, e) == -1)
+	if (fio_resv_write(&po->key, kpem, klen, 0400, e) == -1 ||
+	    fio_resv_write(&po->cert, cpem, strlen(cpem), 0444, e) == -1)
 		goto out;
-	if (fio_write_excl(cert_path, cpem, strlen(cpem), 0444, e) == -1) {
-		unlink(key_path);
-		goto out;
-	}
 	rc = 0;
 out:
 	fio_secret_free(kpem, klen);
@@ -60,14 +80,14 @@ int
 ca_create_files(const char *cert_path, const char *key_path,
     const struct ca_create_opts *o, struct err *e)
 {
+	struct pair_out po = { FIO_RESV_INIT, FIO_RESV_INIT };
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
 	char *pass = NULL;
 	int rc = -1;
 
 	if (ca_create_opts_check(o, e) == -1 ||
-	    ca_check_absent(key_path, e) == -1 ||
-	    ca_check_absent(cert_path, e) == -1)
+	    pair_reserve(&po, cert_path, key_path, e) == -1)
 		goto out;
 	if (o->passphrase_file != NULL &&
 	    ca_passphrase_read(o->passphrase_file, &pass, e) == -1)
@@ -76,8 +96,9 @@ ca_create_files(const char *cert_path, const char *key_path,
 	    (x = ca_mkself(key, o->key_type, o->cn, 0, o->days,
 	    e)) == NULL)
 		goto out;
-	rc = write_pair(x, key, pass, cert_path, key_path, e);
+	rc = write_pair(x, key, pass, &po, e);
 out:
+	pair_release(&po, rc == 0);
 	fio_secret_free_str(pass);
 	X509_free(x);
 	EVP_PKEY_free(key);
@@ -93,11 +114,11 @@ ca_import_files(const char *in_cert, const char *in_key,
 	size_t clen = 0, klen = 0;
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
+	struct pair_out po = { FIO_RESV_INIT, FIO_RESV_INIT };
 	enum key_type t;
 	int rc = -1;
 
-	if (ca_check_absent(key_path, e) == -1 ||
-	    ca_check_absent(cert_path, e) == -1)
+	if (pair_reserve(&po, cert_path, key_path, e) == -1)
 		goto out;
 	if (fio_read_all(in_cert, RCA_MAX_PEM_BYTES, &cpem, &clen, e) ==
 	    -1 || fio_read_all(in_key, RCA_MAX_KEY_FILE_BYTES, &kpem, &klen,
@@ -131,8 +152,9 @@ ca_import_files(const char *in_cert, const char *in_key,
 		    in_cert);
 		goto out;
 	}
-	rc = write_pair(x, key, outpass, cert_path, key_path, e);
+	rc = write_pair(x, key, outpass, &po, e);
 out:
+	pair_release(&po, rc == 0);
 	fio_secret_free(kpem, klen);
 	free(cpem);
 	fio_secret_free_str(inpass);
