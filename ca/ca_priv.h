@@ -336,6 +336,31 @@ int	ca_leaf_check(const struct ca_leaf_trust *t, const unsigned char *der,
 	    size_t len, int64_t now, int *which, struct ca_cert *out,
 	    struct err *e);
 
+/* init.c */
+
+/*
+ * Where ca_self_pair() writes: cert and key named relative to dirfd
+ * (AT_FDCWD: paths), cert_shown and key_shown (NULL: the names) in
+ * messages.  All borrowed.
+ */
+struct ca_pair_dest {
+	int		 dirfd;
+	const char	*cert;
+	const char	*key;
+	const char	*cert_shown;
+	const char	*key_shown;
+};
+
+/*
+ * A new self-signed CA (pathlen: 0, or 1 for a root) of o (checked;
+ * days as given) in two files: d's key (PKCS#8 0400, encrypted with
+ * o->passphrase_file when set) and certificate (0444), both created
+ * exclusively before the key is made, removed on failure.
+ * Errors: as ca_create_files().
+ */
+int	ca_self_pair(const struct ca_pair_dest *d,
+	    const struct ca_create_opts *o, int pathlen, struct err *e);
+
 /* mkcert.c */
 
 

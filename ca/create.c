@@ -56,36 +56,15 @@ ca_create_root_at(int dirfd, const char *dir, const struct ca_create_opts *o,
 {
 	struct ca_create_opts ro;
 	char kpath[RCA_MAX_PATH], cpath[RCA_MAX_PATH];
-	struct fio_resv kr = FIO_RESV_INIT, cr = FIO_RESV_INIT;
-	EVP_PKEY *key = NULL;
-	X509 *x = NULL;
-	char *cpem = NULL;
-	int rc = -1;
+	const struct ca_pair_dest d = {
+		dirfd, "root.crt", "root.key", cpath, kpath
+	};
 
 	if (opts_days(o, CA_ROOT_DAYS, &ro, e) == -1 ||
 	    fio_path_join(kpath, sizeof(kpath), dir, "root.key", e) == -1 ||
-	    fio_path_join(cpath, sizeof(cpath), dir, "root.crt", e) == -1 ||
-	    fio_reserve(&kr, dirfd, "root.key", kpath, e) == -1 ||
-	    fio_reserve(&cr, dirfd, "root.crt", cpath, e) == -1)
-		goto out;
-	if ((key = ca_key_generate(ro.key_type, e)) == NULL ||
-	    (x = ca_mkself(key, ro.key_type, ro.cn, 1, ro.days, e)) == NULL)
-		goto out;
-	if ((cpem = ca_pem_x509(x)) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	if (ca_key_write(&kr, key, ro.passphrase_file, e) == -1 ||
-	    fio_resv_write(&cr, cpem, strlen(cpem), 0444, e) == -1)
-		goto out;
-	rc = 0;
-out:
-	fio_resv_release(&cr, rc == 0);
-	fio_resv_release(&kr, rc == 0);
-	free(cpem);
-	X509_free(x);
-	EVP_PKEY_free(key);
-	return rc;
+	    fio_path_join(cpath, sizeof(cpath), dir, "root.crt", e) == -1)
+		return -1;
+	return ca_self_pair(&d, &ro, 1, e);
 }
 
 int

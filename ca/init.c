@@ -21,16 +21,16 @@ struct pair_out {
 };
 
 /*
- * Reserve key_path, then cert_path (so an existing key is the error
- * named first).  Errors: ERR_ALREADY_EXISTS, ERR_IO.
+ * Reserve d's key, then its certificate (so an existing key is the
+ * error named first).  Errors: ERR_ALREADY_EXISTS, ERR_IO.
  */
 static int
-pair_reserve(struct pair_out *po, const char *cert_path,
-    const char *key_path, struct err *e)
+pair_reserve(struct pair_out *po, const struct ca_pair_dest *d,
+    struct err *e)
 {
-	return fio_reserve(&po->key, AT_FDCWD, key_path, NULL, e) == -1 ||
-	    fio_reserve(&po->cert, AT_FDCWD, cert_path, NULL, e) == -1 ?
-	    -1 : 0;
+	return fio_reserve(&po->key, d->dirfd, d->key, d->key_shown, e) ==
+	    -1 || fio_reserve(&po->cert, d->dirfd, d->cert, d->cert_shown,
+	    e) == -1 ? -1 : 0;
 }
 
 /* Release both; unless keep, remove what was reserved. */
@@ -77,8 +77,8 @@ out:
 }
 
 int
-ca_create_files(const char *cert_path, const char *key_path,
-    const struct ca_create_opts *o, struct err *e)
+ca_self_pair(const struct ca_pair_dest *d, const struct ca_create_opts *o,
+    int pathlen, struct err *e)
 {
 	struct pair_out po = { FIO_RESV_INIT, FIO_RESV_INIT };
 	EVP_PKEY *key = NULL;
@@ -86,14 +86,13 @@ ca_create_files(const char *cert_path, const char *key_path,
 	char *pass = NULL;
 	int rc = -1;
 
-	if (ca_create_opts_check(o, e) == -1 ||
-	    pair_reserve(&po, cert_path, key_path, e) == -1)
+	if (ca_create_opts_check(o, e) == -1 || pair_reserve(&po, d, e) == -1)
 		goto out;
 	if (o->passphrase_file != NULL &&
 	    ca_passphrase_read(o->passphrase_file, &pass, e) == -1)
 		goto out;
 	if ((key = ca_key_generate(o->key_type, e)) == NULL ||
-	    (x = ca_mkself(key, o->key_type, o->cn, 0, o->days,
+	    (x = ca_mkself(key, o->key_type, o->cn, pathlen, o->days,
 	    e)) == NULL)
 		goto out;
 	rc = write_pair(x, key, pass, &po, e);
@@ -106,6 +105,17 @@ out:
 }
 
 int
+ca_create_files(const char *cert_path, const char *key_path,
+    const struct ca_create_opts *o, struct err *e)
+{
+	const struct ca_pair_dest d = {
+		AT_FDCWD, cert_path, key_path, NULL, NULL
+	};
+
+	return ca_self_pair(&d, o, 0, e);
+}
+
+int
 ca_import_files(const char *in_cert, const char *in_key,
     const char *in_pass_file, const char *cert_path, const char *key_path,
     const char *out_pass_file, struct err *e)
@@ -114,11 +124,14 @@ ca_import_files(const char *in_cert, const char *in_key,
 	size_t clen = 0, klen = 0;
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
+	const struct ca_pair_dest d = {
+		AT_FDCWD, cert_path, key_path, NULL, NULL
+	};
 	struct pair_out po = { FIO_RESV_INIT, FIO_RESV_INIT };
 	enum key_type t;
 	int rc = -1;
 
-	if (pair_reserve(&po, cert_path, key_path, e) == -1)
+	if (pair_reserve(&po, &d, e) == -1)
 		goto out;
 	if (fio_read_all(in_cert, RCA_MAX_PEM_BYTES, &cpem, &clen, e) ==
 	    -1 || fio_read_all(in_key, RCA_MAX_KEY_FILE_BYTES, &kpem, &klen,
