@@ -49,9 +49,8 @@ static int
 write_pair(X509 *x, EVP_PKEY *key, const char *pass, struct pair_out *po,
     struct err *e)
 {
-	unsigned char *der = NULL;
 	char *kpem = NULL, *cpem = NULL;
-	size_t dlen = 0, klen = 0;
+	size_t klen = 0;
 	int rc = -1;
 
 	if ((kpem = ca_key_pem(key, pass, &klen)) == NULL) {
@@ -59,8 +58,7 @@ write_pair(X509 *x, EVP_PKEY *key, const char *pass, struct pair_out *po,
 		    "cannot encode the CA key", e);
 		goto out;
 	}
-	if ((der = ca_x509_der(x, &dlen)) == NULL ||
-	    (cpem = ca_pem_encode("CERTIFICATE", der, dlen)) == NULL) {
+	if ((cpem = ca_pem_x509(x)) == NULL) {
 		ca_ssl_fail("encoding the CA certificate", ERR_CRYPTO,
 		    "cannot encode the CA certificate", e);
 		goto out;
@@ -72,7 +70,6 @@ write_pair(X509 *x, EVP_PKEY *key, const char *pass, struct pair_out *po,
 out:
 	fio_secret_free(kpem, klen);
 	free(cpem);
-	free(der);
 	return rc;
 }
 
