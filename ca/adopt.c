@@ -177,37 +177,28 @@ adopt_in_clear(struct adopt_in *in)
 	memset(in, 0, sizeof(*in));
 }
 
-/* The three files of an import, reserved before any work. */
-struct adopt_out {
-	struct fio_resv	key, cert, roots;
-};
-
-/* Write the three files of an import into their reserved files. */
+/* Write the three files of an import into the files reserved. */
 static int
 adopt_write(const struct ca_import_req *r, EVP_PKEY *key,
-    const struct ca_new *n, struct adopt_out *ao, struct err *e)
+    const struct ca_new *n, const struct ca_files *f, struct err *e)
 {
-	if (ca_key_write(&ao->key, key, r->out_pass_file, e) == -1 ||
-	    fio_resv_write(&ao->cert, n->cert_pem, strlen(n->cert_pem), 0444,
-	    e) == -1 || fio_resv_write(&ao->roots, n->anchors_pem,
+	if (ca_key_write(f->key, key, r->out_pass_file, e) == -1 ||
+	    fio_resv_write(f->cert, n->cert_pem, strlen(n->cert_pem), 0444,
+	    e) == -1 || fio_resv_write(f->roots, n->anchors_pem,
 	    strlen(n->anchors_pem), 0444, e) == -1)
 		return -1;
 	return 0;
 }
 
 int
-ca_import_chain_files(const struct ca_import_req *r, struct err *e)
+ca_import_chain_to(const struct ca_import_req *r, const struct ca_files *f,
+    struct err *e)
 {
 	struct adopt_in in = { .cpem = NULL };
 	struct ca_new n = { .cert_pem = NULL };
-	struct adopt_out ao = { FIO_RESV_INIT, FIO_RESV_INIT, FIO_RESV_INIT };
 	EVP_PKEY *key = NULL;
 	int rc = -1;
 
-	if (fio_reserve(&ao.key, AT_FDCWD, r->key_path, NULL, e) == -1 ||
-	    fio_reserve(&ao.cert, AT_FDCWD, r->cert_path, NULL, e) == -1 ||
-	    fio_reserve(&ao.roots, AT_FDCWD, r->roots_path, NULL, e) == -1)
-		goto out;
 	if (fio_read_all(r->in_cert, RCA_MAX_PEM_BYTES, &in.cpem, &in.clen,
 	    e) == -1 || fio_read_all(r->in_roots, RCA_MAX_PEM_BYTES,
 	    &in.apem, &in.alen, e) == -1 || fio_read_all(r->in_key,
@@ -226,15 +217,27 @@ ca_import_chain_files(const struct ca_import_req *r, struct err *e)
 	    (key = ca_key_parse(in.kpem, in.klen, in.pass, r->in_key,
 	    ERR_INVALID_REQUEST, e)) == NULL ||
 	    adopt_check(key, in.cpem, in.clen, in.apem, in.alen, &n, e) ==
-	    -1 || adopt_write(r, key, &n, &ao, e) == -1)
+	    -1 || adopt_write(r, key, &n, f, e) == -1)
 		goto out;
 	rc = 0;
 out:
-	fio_resv_release(&ao.roots, rc == 0);
-	fio_resv_release(&ao.cert, rc == 0);
-	fio_resv_release(&ao.key, rc == 0);
 	ca_new_clear(&n);
 	EVP_PKEY_free(key);
 	adopt_in_clear(&in);
+	return rc;
+}
+
+int
+ca_import_chain_files(const struct ca_import_req *r, struct err *e)
+{
+	const char *const name[CA_F__MAX] = {
+		r->key_path, r->cert_path, r->roots_path
+	};
+	struct ca_files_at a = CA_FILES_AT_INIT;
+	int rc = -1;
+
+	if (ca_files_reserve(&a, AT_FDCWD, name, NULL, e) == 0)
+		rc = ca_import_chain_to(r, &a.f, e);
+	ca_files_release(&a, rc == 0);
 	return rc;
 }

@@ -43,6 +43,26 @@ int	ca_create_files(const char *cert_path, const char *key_path,
 	    const struct ca_create_opts *o, struct err *e);
 
 /*
+ * The files of a new CA, each reserved by the caller with fio_reserve()
+ * (common/fileio.h: created O_CREAT|O_EXCL|O_NOFOLLOW before any work,
+ * so an existing file, or a link, is refused by the create itself).
+ * The functions ending in _to write into them (keys 0400, certificates
+ * 0444) and leave them to the caller to release: fio_resv_release()
+ * with keep on success, without to remove them on failure.  All
+ * borrowed; roots is for two tiers only (NULL: not written).
+ */
+struct fio_resv;
+struct ca_files {
+	struct fio_resv	*key;
+	struct fio_resv	*cert;
+	struct fio_resv	*roots;
+};
+
+/* ca_create_files() into f->key and f->cert. */
+int	ca_create_files_to(const struct ca_files *f,
+	    const struct ca_create_opts *o, struct err *e);
+
+/*
  * Adopt an existing CA: read in_cert (PEM) and in_key (PEM, PKCS#1 or
  * PKCS#8, optionally encrypted; passphrase from in_pass_file, may be
  * NULL), check that the key matches the certificate and that the
@@ -55,6 +75,11 @@ int	ca_create_files(const char *cert_path, const char *key_path,
 int	ca_import_files(const char *in_cert, const char *in_key,
 	    const char *in_pass_file, const char *cert_path,
 	    const char *key_path, const char *out_pass_file, struct err *e);
+
+/* ca_import_files() into f->key and f->cert. */
+int	ca_import_files_to(const char *in_cert, const char *in_key,
+	    const char *in_pass_file, const struct ca_files *f,
+	    const char *out_pass_file, struct err *e);
 
 /* ------------------------------------------------------------------ */
 /* Several CAs: identities, two tiers, rollover (SPEC section 10)       */
@@ -134,6 +159,15 @@ int	ca_create_signed(const char *key_path, const char *root_cert_path,
 	    struct err *e);
 
 /*
+ * ca_create_signed() with its key into f->key, and out->cert_pem into
+ * f->cert and out->anchors_pem into f->roots when they are not NULL.
+ */
+int	ca_create_signed_to(const struct ca_files *f,
+	    const char *root_cert_path, const char *root_key_path,
+	    const char *root_pass_file, const struct ca_create_opts *o,
+	    struct ca_new *out, struct err *e);
+
+/*
  * A new one-tier (self-signed) CA like init's: key to key_path as in
  * ca_create_signed(), the certificate (o->days; 0: 3650) into out
  * (cert_pem = anchors_pem = the cert).  Errors: those of
@@ -193,6 +227,13 @@ struct ca_import_req {
 	const char	*out_pass_file;	/* may be NULL */
 };
 int	ca_import_chain_files(const struct ca_import_req *r, struct err *e);
+
+/*
+ * ca_import_chain_files() into f->key, f->cert and f->roots (r's
+ * paths are not used).
+ */
+int	ca_import_chain_to(const struct ca_import_req *r,
+	    const struct ca_files *f, struct err *e);
 
 /*
  * Lowercase hex SHA-256 of the canonical SubjectPublicKeyInfo of the

@@ -338,28 +338,45 @@ int	ca_leaf_check(const struct ca_leaf_trust *t, const unsigned char *der,
 
 /* init.c */
 
-/*
- * Where ca_self_pair() writes: cert and key named relative to dirfd
- * (AT_FDCWD: paths), cert_shown and key_shown (NULL: the names) in
- * messages.  All borrowed.
- */
-struct ca_pair_dest {
-	int		 dirfd;
-	const char	*cert;
-	const char	*key;
-	const char	*cert_shown;
-	const char	*key_shown;
+/* The slots of a struct ca_files, in the order they are reserved. */
+enum ca_file {
+	CA_F_KEY,		/* an existing key is the error named first */
+	CA_F_CERT,
+	CA_F_ROOTS,
+	CA_F__MAX
 };
+
+/* Reservations made here for a path-based call, and their ca_files. */
+struct ca_files_at {
+	struct fio_resv	rv[CA_F__MAX];
+	struct ca_files	f;		/* points into rv; NULL: not wanted */
+};
+
+#define CA_FILES_AT_INIT \
+	{ { FIO_RESV_INIT, FIO_RESV_INIT, FIO_RESV_INIT }, { NULL, NULL, NULL } }
+
+/*
+ * Reserve (fio_reserve(): O_CREAT|O_EXCL|O_NOFOLLOW) name[i] in folder
+ * dirfd (AT_FDCWD: paths) for each i whose name is not NULL, in the
+ * order of enum ca_file; shown (NULL: the names) names them in
+ * messages.  a need not be initialised; ca_files_release() it in every
+ * case.  Errors: ERR_ALREADY_EXISTS, ERR_IO.
+ */
+int	ca_files_reserve(struct ca_files_at *a, int dirfd,
+	    const char *const name[CA_F__MAX],
+	    const char *const shown[CA_F__MAX], struct err *e);
+
+/* Release a's reservations; unless keep, remove the files. */
+void	ca_files_release(struct ca_files_at *a, bool keep);
 
 /*
  * A new self-signed CA (pathlen: 0, or 1 for a root) of o (checked;
- * days as given) in two files: d's key (PKCS#8 0400, encrypted with
- * o->passphrase_file when set) and certificate (0444), both created
- * exclusively before the key is made, removed on failure.
+ * days as given) into f->key (PKCS#8 0400, encrypted with
+ * o->passphrase_file when set) and f->cert (0444).
  * Errors: as ca_create_files().
  */
-int	ca_self_pair(const struct ca_pair_dest *d,
-	    const struct ca_create_opts *o, int pathlen, struct err *e);
+int	ca_self_to(const struct ca_files *f, const struct ca_create_opts *o,
+	    int pathlen, struct err *e);
 
 /* mkcert.c */
 

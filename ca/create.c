@@ -56,15 +56,18 @@ ca_create_root_at(int dirfd, const char *dir, const struct ca_create_opts *o,
 {
 	struct ca_create_opts ro;
 	char kpath[RCA_MAX_PATH], cpath[RCA_MAX_PATH];
-	const struct ca_pair_dest d = {
-		dirfd, "root.crt", "root.key", cpath, kpath
-	};
+	const char *const name[CA_F__MAX] = { "root.key", "root.crt", NULL };
+	const char *const shown[CA_F__MAX] = { kpath, cpath, NULL };
+	struct ca_files_at a = CA_FILES_AT_INIT;
+	int rc = -1;
 
-	if (opts_days(o, CA_ROOT_DAYS, &ro, e) == -1 ||
-	    fio_path_join(kpath, sizeof(kpath), dir, "root.key", e) == -1 ||
-	    fio_path_join(cpath, sizeof(cpath), dir, "root.crt", e) == -1)
-		return -1;
-	return ca_self_pair(&d, &ro, 1, e);
+	if (opts_days(o, CA_ROOT_DAYS, &ro, e) == 0 &&
+	    fio_path_join(kpath, sizeof(kpath), dir, "root.key", e) == 0 &&
+	    fio_path_join(cpath, sizeof(cpath), dir, "root.crt", e) == 0 &&
+	    ca_files_reserve(&a, dirfd, name, shown, e) == 0)
+		rc = ca_self_to(&a.f, &ro, 1, e);
+	ca_files_release(&a, rc == 0);
+	return rc;
 }
 
 int
@@ -135,32 +138,34 @@ typedef int (*new_fill_fn)(EVP_PKEY *key, const struct ca_create_opts *so,
 
 /*
  * The one path of ca_create_signed(), _self() and _csr(): o with days
- * defaulted (def) and checked, key_path reserved before any work (it
- * must not exist; a link there is refused, not followed), a new key,
- * fill() into out, then the key written into its reserved file; on
- * failure the file is removed and out cleared.
+ * defaulted (def) and checked, the key's file reserved before any work
+ * (kr given by the caller, else key_path reserved here: it must not
+ * exist, and a link there is refused, not followed), a new key, fill()
+ * into out, then the key written into its reserved file.  On failure
+ * out is cleared and a file reserved here removed.
  */
 static int
-create_with(const char *key_path, const struct ca_create_opts *o, int def,
-    new_fill_fn fill, const void *arg, struct ca_new *out, struct err *e)
+create_with(const char *key_path, struct fio_resv *kr, const
+    struct ca_create_opts *o, int def, new_fill_fn fill, const void *arg,
+    struct ca_new *out, struct err *e)
 {
 	struct ca_create_opts so;
-	struct fio_resv kr = FIO_RESV_INIT;
+	struct fio_resv own = FIO_RESV_INIT;
 	EVP_PKEY *key = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (opts_days(o, def, &so, e) == -1 ||
-	    fio_reserve(&kr, AT_FDCWD, key_path, NULL, e) == -1 ||
+	if (opts_days(o, def, &so, e) == -1 || (kr == NULL &&
+	    fio_reserve((kr = &own), AT_FDCWD, key_path, NULL, e) == -1) ||
 	    (key = ca_key_generate(so.key_type, e)) == NULL ||
 	    fill(key, &so, arg, out, e) == -1 ||
-	    ca_key_write(&kr, key, so.passphrase_file, e) == -1)
+	    ca_key_write(kr, key, so.passphrase_file, e) == -1)
 		goto out;
 	rc = 0;
 out:
 	if (rc == -1)
 		ca_new_clear(out);
-	fio_resv_release(&kr, rc == 0);
+	fio_resv_release(&own, rc == 0);
 	EVP_PKEY_free(key);
 	return rc;
 }
@@ -225,8 +230,30 @@ ca_create_signed(const char *key_path, const char *root_cert_path,
 		root_cert_path, root_key_path, root_pass_file
 	};
 
-	return create_with(key_path, o, CA_SIGNED_DAYS, signed_fill, &r, out,
-	    e);
+	return create_with(key_path, NULL, o, CA_SIGNED_DAYS, signed_fill,
+	    &r, out, e);
+}
+
+int
+ca_create_signed_to(const struct ca_files *f, const char *root_cert_path,
+    const char *root_key_path, const char *root_pass_file,
+    const struct ca_create_opts *o, struct ca_new *out, struct err *e)
+{
+	const struct root_src r = {
+		root_cert_path, root_key_path, root_pass_file
+	};
+
+	if (create_with(NULL, f->key, o, CA_SIGNED_DAYS, signed_fill, &r,
+	    out, e) == -1)
+		return -1;
+	if ((f->cert != NULL && fio_resv_write(f->cert, out->cert_pem,
+	    strlen(out->cert_pem), 0444, e) == -1) || (f->roots != NULL &&
+	    fio_resv_write(f->roots, out->anchors_pem,
+	    strlen(out->anchors_pem), 0444, e) == -1)) {
+		ca_new_clear(out);
+		return -1;
+	}
+	return 0;
 }
 
 /* new_fill_fn of ca_create_self(): no arg. */
@@ -250,8 +277,8 @@ int
 ca_create_self(const char *key_path, const struct ca_create_opts *o,
     struct ca_new *out, struct err *e)
 {
-	return create_with(key_path, o, CA_SELF_DAYS, self_fill, NULL, out,
-	    e);
+	return create_with(key_path, NULL, o, CA_SELF_DAYS, self_fill, NULL,
+	    out, e);
 }
 
 /*
@@ -357,6 +384,6 @@ int
 ca_create_csr(const char *key_path, const struct ca_create_opts *o,
     struct ca_new *out, struct err *e)
 {
-	return create_with(key_path, o, CA_SIGNED_DAYS, csr_make, NULL, out,
-	    e);
+	return create_with(key_path, NULL, o, CA_SIGNED_DAYS, csr_make, NULL,
+	    out, e);
 }

@@ -14,40 +14,40 @@
 
 #include "fileio.h"
 
-/* The two files of a CA, reserved before any work (O_EXCL|O_NOFOLLOW). */
-struct pair_out {
-	struct fio_resv	key;
-	struct fio_resv	cert;
-};
-
-/*
- * Reserve d's key, then its certificate (so an existing key is the
- * error named first).  Errors: ERR_ALREADY_EXISTS, ERR_IO.
- */
-static int
-pair_reserve(struct pair_out *po, const struct ca_pair_dest *d,
+int
+ca_files_reserve(struct ca_files_at *a, int dirfd,
+    const char *const name[CA_F__MAX], const char *const shown[CA_F__MAX],
     struct err *e)
 {
-	return fio_reserve(&po->key, d->dirfd, d->key, d->key_shown, e) ==
-	    -1 || fio_reserve(&po->cert, d->dirfd, d->cert, d->cert_shown,
-	    e) == -1 ? -1 : 0;
+	struct fio_resv *slot[CA_F__MAX];
+
+	for (int i = 0; i < CA_F__MAX; i++) {
+		a->rv[i] = (struct fio_resv)FIO_RESV_INIT;
+		slot[i] = name[i] != NULL ? &a->rv[i] : NULL;
+	}
+	a->f = (struct ca_files){ slot[CA_F_KEY], slot[CA_F_CERT],
+	    slot[CA_F_ROOTS] };
+	for (int i = 0; i < CA_F__MAX; i++)
+		if (name[i] != NULL && fio_reserve(&a->rv[i], dirfd, name[i],
+		    shown != NULL ? shown[i] : NULL, e) == -1)
+			return -1;
+	return 0;
 }
 
-/* Release both; unless keep, remove what was reserved. */
-static void
-pair_release(struct pair_out *po, bool keep)
+void
+ca_files_release(struct ca_files_at *a, bool keep)
 {
-	fio_resv_release(&po->cert, keep);
-	fio_resv_release(&po->key, keep);
+	for (int i = CA_F__MAX - 1; i >= 0; i--)
+		fio_resv_release(&a->rv[i], keep);
 }
 
 /*
  * Write key (PKCS#8 PEM, AES-256-CBC when pass is set; 0400) and cert
- * (0444) into their reserved files.
+ * (0444) into the files reserved for them.
  */
 static int
-write_pair(X509 *x, EVP_PKEY *key, const char *pass, struct pair_out *po,
-    struct err *e)
+write_pair(X509 *x, EVP_PKEY *key, const char *pass,
+    const struct ca_files *f, struct err *e)
 {
 	char *kpem = NULL, *cpem = NULL;
 	size_t klen = 0;
@@ -63,8 +63,8 @@ write_pair(X509 *x, EVP_PKEY *key, const char *pass, struct pair_out *po,
 		    "cannot encode the CA certificate", e);
 		goto out;
 	}
-	if (fio_resv_write(&po->key, kpem, klen, 0400, e) == -1 ||
-	    fio_resv_write(&po->cert, cpem, strlen(cpem), 0444, e) == -1)
+	if (fio_resv_write(f->key, kpem, klen, 0400, e) == -1 ||
+	    fio_resv_write(f->cert, cpem, strlen(cpem), 0444, e) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -74,16 +74,15 @@ out:
 }
 
 int
-ca_self_pair(const struct ca_pair_dest *d, const struct ca_create_opts *o,
+ca_self_to(const struct ca_files *f, const struct ca_create_opts *o,
     int pathlen, struct err *e)
 {
-	struct pair_out po = { FIO_RESV_INIT, FIO_RESV_INIT };
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
 	char *pass = NULL;
 	int rc = -1;
 
-	if (ca_create_opts_check(o, e) == -1 || pair_reserve(&po, d, e) == -1)
+	if (ca_create_opts_check(o, e) == -1)
 		goto out;
 	if (o->passphrase_file != NULL &&
 	    ca_passphrase_read(o->passphrase_file, &pass, e) == -1)
@@ -92,9 +91,8 @@ ca_self_pair(const struct ca_pair_dest *d, const struct ca_create_opts *o,
 	    (x = ca_mkself(key, o->key_type, o->cn, pathlen, o->days,
 	    e)) == NULL)
 		goto out;
-	rc = write_pair(x, key, pass, &po, e);
+	rc = write_pair(x, key, pass, f, e);
 out:
-	pair_release(&po, rc == 0);
 	fio_secret_free_str(pass);
 	X509_free(x);
 	EVP_PKEY_free(key);
@@ -102,14 +100,26 @@ out:
 }
 
 int
+ca_create_files_to(const struct ca_files *f, const struct ca_create_opts *o,
+    struct err *e)
+{
+	return ca_self_to(f, o, 0, e);
+}
+
+int
 ca_create_files(const char *cert_path, const char *key_path,
     const struct ca_create_opts *o, struct err *e)
 {
-	const struct ca_pair_dest d = {
-		AT_FDCWD, cert_path, key_path, NULL, NULL
-	};
+	const char *const name[CA_F__MAX] = { key_path, cert_path, NULL };
+	struct ca_files_at a = CA_FILES_AT_INIT;
+	int rc = -1;
 
-	return ca_self_pair(&d, o, 0, e);
+	/* Bad options are reported before a file is made. */
+	if (ca_create_opts_check(o, e) == 0 &&
+	    ca_files_reserve(&a, AT_FDCWD, name, NULL, e) == 0)
+		rc = ca_create_files_to(&a.f, o, e);
+	ca_files_release(&a, rc == 0);
+	return rc;
 }
 
 int
@@ -117,19 +127,29 @@ ca_import_files(const char *in_cert, const char *in_key,
     const char *in_pass_file, const char *cert_path, const char *key_path,
     const char *out_pass_file, struct err *e)
 {
+	const char *const name[CA_F__MAX] = { key_path, cert_path, NULL };
+	struct ca_files_at a = CA_FILES_AT_INIT;
+	int rc = -1;
+
+	if (ca_files_reserve(&a, AT_FDCWD, name, NULL, e) == 0)
+		rc = ca_import_files_to(in_cert, in_key, in_pass_file, &a.f,
+		    out_pass_file, e);
+	ca_files_release(&a, rc == 0);
+	return rc;
+}
+
+int
+ca_import_files_to(const char *in_cert, const char *in_key,
+    const char *in_pass_file, const struct ca_files *f,
+    const char *out_pass_file, struct err *e)
+{
 	char *cpem = NULL, *kpem = NULL, *inpass = NULL, *outpass = NULL;
 	size_t clen = 0, klen = 0;
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
-	const struct ca_pair_dest d = {
-		AT_FDCWD, cert_path, key_path, NULL, NULL
-	};
-	struct pair_out po = { FIO_RESV_INIT, FIO_RESV_INIT };
 	enum key_type t;
 	int rc = -1;
 
-	if (pair_reserve(&po, &d, e) == -1)
-		goto out;
 	if (fio_read_all(in_cert, RCA_MAX_PEM_BYTES, &cpem, &clen, e) ==
 	    -1 || fio_read_all(in_key, RCA_MAX_KEY_FILE_BYTES, &kpem, &klen,
 	    e) == -1) {
@@ -162,9 +182,8 @@ ca_import_files(const char *in_cert, const char *in_key,
 		    in_cert);
 		goto out;
 	}
-	rc = write_pair(x, key, outpass, &po, e);
+	rc = write_pair(x, key, outpass, f, e);
 out:
-	pair_release(&po, rc == 0);
 	fio_secret_free(kpem, klen);
 	free(cpem);
 	fio_secret_free_str(inpass);
