@@ -103,7 +103,15 @@ root_dir(const struct init_ca_req *r, struct init_ca_made *m,
 		return -1;
 	}
 	if ((dfd = sf_open_dir(m->root_dir, &st, e)) == -1) {
-		root_out_said(e);
+		char c;
+
+		/* Refused already; readlink() only says why. */
+		if (readlink(m->root_dir, &c, 1) >= 0)
+			err_set(e, ERR_IO, "--root-out %s: a symbolic link, "
+			    "not followed (give the folder itself)",
+			    r->root_out);
+		else
+			root_out_said(e);
 		return -1;
 	}
 	if ((st.st_mode & 022) != 0 || st.st_uid != geteuid()) {
@@ -154,12 +162,8 @@ make_root_and_ca(const struct init_ca_req *r, struct init_ca_made *m,
 		goto out;
 	}
 	m->made_root = true;
-	if (ca_create_signed(r->key_path, rcrt, rkey, r->pass, &co, &n, e) ==
+	if (ca_create_signed_to(r->files, rcrt, rkey, r->pass, &co, &n, e) ==
 	    -1)
-		goto out;
-	if (fio_write_excl(r->cert_path, n.cert_pem, strlen(n.cert_pem),
-	    0444, e) == -1 || fio_write_excl(r->roots_path, n.anchors_pem,
-	    strlen(n.anchors_pem), 0444, e) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -174,15 +178,14 @@ init_ca_two_tier(const struct init_ca_req *r, struct init_ca_made *m,
 	struct ca_import_req ir = {
 		.in_cert = r->imp_cert, .in_key = r->imp_key,
 		.in_pass_file = r->imp_pass, .in_roots = r->imp_chain,
-		.cert_path = r->cert_path, .key_path = r->key_path,
-		.roots_path = r->roots_path, .out_pass_file = r->pass,
+		.out_pass_file = r->pass,
 	};
 
 	int dfd, rc;
 
 	memset(m, 0, sizeof(*m));
 	if (r->imp_chain != NULL)
-		return ca_import_chain_files(&ir, e);
+		return ca_import_chain_to(&ir, r->files, e);
 	if ((dfd = root_dir(r, m, e)) == -1)
 		return -1;
 	rc = make_root_and_ca(r, m, dfd, e);
