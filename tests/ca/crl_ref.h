@@ -7,8 +7,9 @@
 /*
  * A v2 CRL over entries (in any order; sorted here as X509_CRL_sort()
  * does): CRL number, thisUpdate, nextUpdate, AKI, a reason code on
- * every entry, signed with ca's key.  As ca_crl_build(), but every
- * byte from OpenSSL.  *der is new (free()).
+ * every entry, signed with ca's key (which it must hold; next_update
+ * after this_update).  As ca_crl_build(), but every byte from OpenSSL.
+ * *der is new (free()).
  */
 int	crl_ref_build(const struct ca *ca, const struct ca_crl_entry *entries,
 	    size_t n, uint64_t number, int64_t this_update,
