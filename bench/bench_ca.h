@@ -14,7 +14,7 @@ struct bench_ca {
 	char		 dir[64];	/* the folder; "" until made */
 	char		 crt[96];	/* dir/ca.crt */
 	char		 key[96];	/* dir/ca.key */
-	struct ca	*ca;		/* loaded (owned); NULL unless load */
+	struct ca	*ca;		/* owned; NULL unless loaded */
 };
 
 /*

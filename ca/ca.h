@@ -565,8 +565,9 @@ char	*ca_crl_pem(const unsigned char *der, size_t len, struct err *e);
 /*
  * The revoked entries of one CA's CRL, kept sorted (as OpenSSL's
  * X509_CRL_sort() sorts them) and already DER-encoded, so a new CRL
- * costs its new entries and one signature, not the whole list again.  One owner at a
- * time (not thread-safe); ca_crl_set_sign() only reads it.
+ * costs its new entries and one signature, not the whole list again.
+ * One owner at a time (not thread-safe); ca_crl_set_sign() only reads
+ * it.
  */
 struct ca_crl_set;
 

@@ -319,8 +319,8 @@ int	ca_leaf_fill(X509 *x, struct ca_cert *out, struct err *e);
 /* Who may have issued a client certificate (all borrowed). */
 struct ca_leaf_trust {
 	X509_STORE	*store;		/* the anchors */
-	STACK_OF(X509)	*untrusted;	/* intermediates; may be NULL */
-	STACK_OF(X509)	*issuers;	/* the leaf's issuer is one of them */
+	STACK_OF(X509)	*untrusted;	/* intermediates, or NULL */
+	STACK_OF(X509)	*issuers;	/* the leaf's issuer is one */
 	const char	*issuers_name;	/* "this CA": for the refusal */
 };
 
@@ -332,9 +332,9 @@ struct ca_leaf_trust {
  * parsed), for the audit log.  Errors: ERR_INVALID_REQUEST (not DER),
  * ERR_UNAUTHORIZED (refused, and why), ERR_CRYPTO.
  */
-int	ca_leaf_check(const struct ca_leaf_trust *t, const unsigned char *der,
-	    size_t len, int64_t now, int *which, struct ca_cert *out,
-	    struct err *e);
+int	ca_leaf_check(const struct ca_leaf_trust *t,
+	    const unsigned char *der, size_t len, int64_t now, int *which,
+	    struct ca_cert *out, struct err *e);
 
 /* init.c */
 
@@ -349,11 +349,12 @@ enum ca_file {
 /* Reservations made here for a path-based call, and their ca_files. */
 struct ca_files_at {
 	struct fio_resv	rv[CA_F__MAX];
-	struct ca_files	f;		/* points into rv; NULL: not wanted */
+	struct ca_files	f;		/* into rv; NULL: not wanted */
 };
 
 #define CA_FILES_AT_INIT \
-	{ { FIO_RESV_INIT, FIO_RESV_INIT, FIO_RESV_INIT }, { NULL, NULL, NULL } }
+	{ { FIO_RESV_INIT, FIO_RESV_INIT, FIO_RESV_INIT }, \
+	    { NULL, NULL, NULL } }
 
 /*
  * Reserve (fio_reserve(): O_CREAT|O_EXCL|O_NOFOLLOW) name[i] in folder

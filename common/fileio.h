@@ -36,11 +36,11 @@ int	fio_write_excl(const char *path, const void *buf, size_t len,
  * ours until the file is written or removed.
  */
 struct fio_resv {
-	int		 dirfd;	/* borrowed; AT_FDCWD: name is a path */
-	const char	*name;	/* borrowed: created relative to dirfd */
-	const char	*shown;	/* borrowed: the path messages name */
+	int		 dirfd;	/* borrowed; AT_FDCWD: a path */
+	const char	*name;	/* borrowed: relative to dirfd */
+	const char	*shown;	/* borrowed: named in messages */
 	int		 fd;	/* -1 once written or released */
-	bool		 made;	/* the file is ours (release may remove it) */
+	bool		 made;	/* ours: release may remove it */
 };
 
 #define FIO_RESV_INIT	{ AT_FDCWD, NULL, NULL, -1, false }

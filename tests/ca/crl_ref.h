@@ -11,9 +11,9 @@
  * after this_update).  As ca_crl_build(), but every byte from OpenSSL.
  * *der is new (free()).
  */
-int	crl_ref_build(const struct ca *ca, const struct ca_crl_entry *entries,
-	    size_t n, uint64_t number, int64_t this_update,
-	    int64_t next_update, unsigned char **der, size_t *der_len,
-	    struct err *e);
+int	crl_ref_build(const struct ca *ca,
+	    const struct ca_crl_entry *entries, size_t n, uint64_t number,
+	    int64_t this_update, int64_t next_update, unsigned char **der,
+	    size_t *der_len, struct err *e);
 
 #endif
