@@ -145,9 +145,9 @@ typedef int (*new_fill_fn)(EVP_PKEY *key, const struct ca_create_opts *so,
  * out is cleared and a file reserved here removed.
  */
 static int
-create_with(const char *key_path, struct fio_resv *kr, const
-    struct ca_create_opts *o, int def, new_fill_fn fill, const void *arg,
-    struct ca_new *out, struct err *e)
+create_with(const char *key_path, struct fio_resv *kr,
+    const struct ca_create_opts *o, int def, new_fill_fn fill,
+    const void *arg, struct ca_new *out, struct err *e)
 {
 	struct ca_create_opts so;
 	struct fio_resv own = FIO_RESV_INIT;
