@@ -8,9 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "ca.h"
+#include "bench_ca.h"
 
 struct run {
 	const struct ca		*ca;
@@ -105,24 +104,20 @@ out:
 int
 main(int argc, char **argv)
 {
-	char dir[] = "/tmp/ca_bench.XXXXXX", crt[64], key[64];
-	struct ca_create_opts o = { KEY_EC_P256, "bench CA", 365, NULL };
+	struct bench_ca b = { .ca = NULL };
 	struct names n = NAMES_INIT;
 	struct profile prof;
 	struct ca_csr *csr = NULL;
-	struct ca *ca = NULL;
 	char *key_pem = NULL, *pem = NULL;
 	double seconds = argc > 1 ? atof(argv[1]) : 3.0;
 	double rate1, rateN, cpu1, cpuN;
 	int threads = argc > 2 ? atoi(argv[2]) : 2, rc = 1;
 	struct err e;
 
-	if (seconds <= 0 || threads < 1 || mkdtemp(dir) == NULL) {
+	if (seconds <= 0 || threads < 1) {
 		fprintf(stderr, "usage: ca_bench [seconds] [threads]\n");
 		return 2;
 	}
-	snprintf(crt, sizeof(crt), "%s/ca.crt", dir);
-	snprintf(key, sizeof(key), "%s/ca.key", dir);
 	memset(&prof, 0, sizeof(prof));
 	strcpy(prof.name, "redis-node");
 	prof.eku = EKU_SERVER_AUTH | EKU_CLIENT_AUTH;
@@ -130,9 +125,7 @@ main(int argc, char **argv)
 	prof.default_ttl = 72 * 3600;
 	prof.max_ttl = 30 * 86400;
 	prof.key_types = KEY_BIT(KEY_EC_P256);
-	if (ca_create_files(crt, key, &o, &e) == -1 ||
-	    (ca = ca_load(crt, key, NULL, "http://127.0.0.1:8080", &e)) ==
-	    NULL ||
+	if (bench_ca_make(&b, "ca_bench", "bench CA", 365, true, &e) == -1 ||
 	    names_set_cn(&n, "redis-1.example", &e) == -1 ||
 	    names_add(&n, NAME_IP, "10.0.0.1", &e) == -1 ||
 	    (csr = ca_keygen(KEY_EC_P256, &n, &key_pem, &e)) == NULL ||
@@ -140,8 +133,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "ca_bench: %s\n", e.msg);
 		goto out;
 	}
-	if (measure(ca, pem, &prof, 1, seconds, &rate1, &cpu1) == -1 ||
-	    measure(ca, pem, &prof, threads, seconds, &rateN, &cpuN) == -1)
+	if (measure(b.ca, pem, &prof, 1, seconds, &rate1, &cpu1) == -1 ||
+	    measure(b.ca, pem, &prof, threads, seconds, &rateN, &cpuN) == -1)
 		goto out;
 	printf("ca_bench: P-256 CA, P-256 CSR, csr_parse+issue\n");
 	printf("  1 thread : %8.0f certs/s wall, %8.0f certs per CPU-s "
@@ -153,10 +146,7 @@ out:
 	free(pem);
 	free(key_pem);
 	ca_csr_free(csr);
-	ca_free(ca);
 	names_clear(&n);
-	unlink(crt);
-	unlink(key);
-	rmdir(dir);
+	bench_ca_free(&b);
 	return rc;
 }

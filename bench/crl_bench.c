@@ -9,9 +9,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "ca.h"
+#include "bench_ca.h"
 
 static double
 now_ms(void)
@@ -118,31 +117,24 @@ out:
 int
 main(int argc, char **argv)
 {
-	char dir[] = "/tmp/crl_bench.XXXXXX", crt[64], key[64];
-	struct ca_create_opts o = { KEY_EC_P256, "bench CA", 365, NULL };
+	struct bench_ca b = { .ca = NULL };
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
 	int reps = argc > 2 ? atoi(argv[2]) : 5, rc = 1;
 	struct ca_crl_entry *v = NULL;
-	struct ca *ca = NULL;
 	struct rusage ru;
 	struct err e;
 
-	if (reps < 1 || mkdtemp(dir) == NULL ||
-	    (v = calloc(n + (size_t)reps, sizeof(*v))) == NULL) {
+	if (reps < 1 || (v = calloc(n + (size_t)reps, sizeof(*v))) == NULL) {
 		fprintf(stderr, "usage: crl_bench [entries] [repetitions]\n");
 		return 2;
 	}
-	snprintf(crt, sizeof(crt), "%s/ca.crt", dir);
-	snprintf(key, sizeof(key), "%s/ca.key", dir);
-	if (ca_create_files(crt, key, &o, &e) == -1 ||
-	    (ca = ca_load(crt, key, NULL, "http://127.0.0.1:8080", &e)) ==
-	    NULL) {
+	if (bench_ca_make(&b, "crl_bench", "bench CA", 365, true, &e) == -1) {
 		fprintf(stderr, "crl_bench: %s\n", e.msg);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
 		entry_rand(&v[i], (int64_t)time(NULL) - (int64_t)i);
-	if (bench(ca, v, n, reps) == -1)
+	if (bench(b.ca, v, n, reps) == -1)
 		goto out;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("  peak RSS                  : %8.1f MB\n",
@@ -150,9 +142,6 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	free(v);
-	ca_free(ca);
-	unlink(crt);
-	unlink(key);
-	rmdir(dir);
+	bench_ca_free(&b);
 	return rc;
 }

@@ -5,7 +5,6 @@
  * service) for comparison: the difference is what db/ and service/ add.
  * Usage: svc_bench [threads] [per-thread] [admin|token|sign]
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ca.h"
+#include "bench_ca.h"
 #include "fileio.h"
 #include "svc.h"
 
@@ -76,26 +75,6 @@ run(void *arg)
 	return NULL;
 }
 
-static void
-rm_dir(const char *dir)
-{
-	DIR		*d;
-	struct dirent	*de;
-	char		 p[512];
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static char *
 make_csr(void)
 {
@@ -112,8 +91,7 @@ make_csr(void)
 		return NULL;
 	}
 	pem = ca_csr_pem(csr, &e);
-	fio_wipe(key, strlen(key));
-	free(key);
+	fio_secret_free_str(key);
 	ca_csr_free(csr);
 	names_clear(&n);
 	return pem;
@@ -122,16 +100,14 @@ make_csr(void)
 int
 main(int argc, char *argv[])
 {
-	char			 dir[] = "/tmp/rca-bench-XXXXXX";
-	char			 cert[256], key[256], db[256];
+	struct bench_ca		 b = { .ca = NULL };
+	char			 db[256];
 	char			 secret[RCA_TOKEN_PREFIX_LEN +
 				     2 * RCA_TOKEN_RANDOM_BYTES + 1];
 	char			*pats[2] = { "app-*", "*.internal" };
-	struct ca_create_opts	 o;
 	struct svc_config	 cfg;
 	struct profile		 prof;
 	struct svc		*svc = NULL;
-	struct ca		*ca = NULL;
 	struct svc_actor	 cli, tok;
 	struct svc_token_req	 tr;
 	struct token_rec	 t;
@@ -155,19 +131,13 @@ main(int argc, char *argv[])
 	}
 	svc_actor_init(&cli, ACTOR_CLI);
 	svc_actor_init(&tok, ACTOR_NONE);
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	snprintf(cert, sizeof(cert), "%s/ca.crt", dir);
-	snprintf(key, sizeof(key), "%s/ca.key", dir);
-	snprintf(db, sizeof(db), "%s/redis-ca.db", dir);
-	memset(&o, 0, sizeof(o));
-	o.key_type = KEY_EC_P256;
-	o.cn = "redis-ca bench";
-	o.days = 3650;
-	if (ca_create_files(cert, key, &o, &e) == -1) {
+	/* "sign" signs with a CA of its own, loaded here. */
+	if (bench_ca_make(&b, "rca-bench", "redis-ca bench", 3650, sign_only,
+	    &e) == -1) {
 		fprintf(stderr, "ca: %s\n", e.msg);
 		goto out;
 	}
+	snprintf(db, sizeof(db), "%s/redis-ca.db", b.dir);
 	memset(&prof, 0, sizeof(prof));
 	snprintf(prof.name, sizeof(prof.name), "redis-client");
 	prof.eku = EKU_CLIENT_AUTH;
@@ -175,8 +145,8 @@ main(int argc, char *argv[])
 	prof.max_ttl = 7 * 86400;
 	prof.key_types = KEY_BIT(KEY_EC_P256) | KEY_BIT(KEY_EC_P384);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.ca_cert = cert;
-	cfg.ca_key = key;
+	cfg.ca_cert = b.crt;
+	cfg.ca_key = b.key;
 	cfg.database = db;
 	cfg.public_url = "http://127.0.0.1:8080";
 	cfg.crl_validity = 86400;
@@ -201,11 +171,6 @@ main(int argc, char *argv[])
 		}
 		token_rec_clear(&t);
 	}
-	if (sign_only && (ca = ca_load(cert, key, NULL, cfg.public_url,
-	    &e)) == NULL) {
-		fprintf(stderr, "ca_load: %s\n", e.msg);
-		goto out;
-	}
 	if ((csr = make_csr()) == NULL)
 		goto out;
 	th = calloc((size_t)nthreads, sizeof(*th));
@@ -216,7 +181,7 @@ main(int argc, char *argv[])
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < nthreads; i++) {
 		jobs[i].svc = svc;
-		jobs[i].ca = ca;
+		jobs[i].ca = b.ca;
 		jobs[i].profile = &prof;
 		jobs[i].actor = use_token ? &tok : &cli;
 		jobs[i].csr = csr;
@@ -243,7 +208,6 @@ out:
 	svc_actor_clear(&tok);
 	svc_actor_clear(&cli);
 	svc_close(svc);
-	ca_free(ca);
-	rm_dir(dir);
+	bench_ca_free(&b);
 	return rc;
 }

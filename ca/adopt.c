@@ -6,7 +6,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ca_priv.h"
 
@@ -113,8 +112,8 @@ key_file_load(const char *key_path, const char *pass_file, struct err *e)
 	    (pass_file == NULL ||
 	    ca_passphrase_read(pass_file, &pass, e) == 0))
 		key = ca_key_parse(kpem, klen, pass, key_path, ERR_CRYPTO, e);
-	ca_secret_free(kpem, klen);
-	ca_passphrase_free(pass);
+	fio_secret_free(kpem, klen);
+	fio_secret_free_str(pass);
 	return key;
 }
 
@@ -173,50 +172,33 @@ adopt_in_clear(struct adopt_in *in)
 {
 	free(in->cpem);
 	free(in->apem);
-	ca_secret_free(in->kpem, in->klen);
-	ca_passphrase_free(in->pass);
+	fio_secret_free(in->kpem, in->klen);
+	fio_secret_free_str(in->pass);
 	memset(in, 0, sizeof(*in));
 }
 
-/* Write the three files of an import; what was written is removed on
- * failure. */
+/* Write the three files of an import into the files reserved. */
 static int
 adopt_write(const struct ca_import_req *r, EVP_PKEY *key,
-    const struct ca_new *n, struct err *e)
+    const struct ca_new *n, const struct ca_files *f, struct err *e)
 {
-	bool wrote_key = false, wrote_cert = false;
-
-	if (ca_key_write(r->key_path, key, r->out_pass_file, e) == -1)
-		goto fail;
-	wrote_key = true;
-	if (fio_write_excl(r->cert_path, n->cert_pem, strlen(n->cert_pem),
-	    0444, e) == -1)
-		goto fail;
-	wrote_cert = true;
-	if (fio_write_excl(r->roots_path, n->anchors_pem,
+	if (ca_key_write(f->key, key, r->out_pass_file, e) == -1 ||
+	    fio_resv_write(f->cert, n->cert_pem, strlen(n->cert_pem), 0444,
+	    e) == -1 || fio_resv_write(f->roots, n->anchors_pem,
 	    strlen(n->anchors_pem), 0444, e) == -1)
-		goto fail;
+		return -1;
 	return 0;
-fail:
-	if (wrote_cert)
-		(void)unlink(r->cert_path);
-	if (wrote_key)
-		(void)unlink(r->key_path);
-	return -1;
 }
 
 int
-ca_import_chain_files(const struct ca_import_req *r, struct err *e)
+ca_import_chain_to(const struct ca_import_req *r, const struct ca_files *f,
+    struct err *e)
 {
 	struct adopt_in in = { .cpem = NULL };
 	struct ca_new n = { .cert_pem = NULL };
 	EVP_PKEY *key = NULL;
 	int rc = -1;
 
-	if (ca_check_absent(r->key_path, e) == -1 ||
-	    ca_check_absent(r->cert_path, e) == -1 ||
-	    ca_check_absent(r->roots_path, e) == -1)
-		goto out;
 	if (fio_read_all(r->in_cert, RCA_MAX_PEM_BYTES, &in.cpem, &in.clen,
 	    e) == -1 || fio_read_all(r->in_roots, RCA_MAX_PEM_BYTES,
 	    &in.apem, &in.alen, e) == -1 || fio_read_all(r->in_key,
@@ -235,12 +217,27 @@ ca_import_chain_files(const struct ca_import_req *r, struct err *e)
 	    (key = ca_key_parse(in.kpem, in.klen, in.pass, r->in_key,
 	    ERR_INVALID_REQUEST, e)) == NULL ||
 	    adopt_check(key, in.cpem, in.clen, in.apem, in.alen, &n, e) ==
-	    -1 || adopt_write(r, key, &n, e) == -1)
+	    -1 || adopt_write(r, key, &n, f, e) == -1)
 		goto out;
 	rc = 0;
 out:
 	ca_new_clear(&n);
 	EVP_PKEY_free(key);
 	adopt_in_clear(&in);
+	return rc;
+}
+
+int
+ca_import_chain_files(const struct ca_import_req *r, struct err *e)
+{
+	const char *const name[CA_F__MAX] = {
+		r->key_path, r->cert_path, r->roots_path
+	};
+	struct ca_files_at a = CA_FILES_AT_INIT;
+	int rc = -1;
+
+	if (ca_files_reserve(&a, AT_FDCWD, name, NULL, e) == 0)
+		rc = ca_import_chain_to(r, &a.f, e);
+	ca_files_release(&a, rc == 0);
 	return rc;
 }

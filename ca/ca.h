@@ -43,6 +43,26 @@ int	ca_create_files(const char *cert_path, const char *key_path,
 	    const struct ca_create_opts *o, struct err *e);
 
 /*
+ * The files of a new CA, each reserved by the caller with fio_reserve()
+ * (common/fileio.h: created O_CREAT|O_EXCL|O_NOFOLLOW before any work,
+ * so an existing file, or a link, is refused by the create itself).
+ * The functions ending in _to write into them (keys 0400, certificates
+ * 0444) and leave them to the caller to release: fio_resv_release()
+ * with keep on success, without to remove them on failure.  All
+ * borrowed; roots is for two tiers only (NULL: not written).
+ */
+struct fio_resv;
+struct ca_files {
+	struct fio_resv	*key;
+	struct fio_resv	*cert;
+	struct fio_resv	*roots;
+};
+
+/* ca_create_files() into f->key and f->cert. */
+int	ca_create_files_to(const struct ca_files *f,
+	    const struct ca_create_opts *o, struct err *e);
+
+/*
  * Adopt an existing CA: read in_cert (PEM) and in_key (PEM, PKCS#1 or
  * PKCS#8, optionally encrypted; passphrase from in_pass_file, may be
  * NULL), check that the key matches the certificate and that the
@@ -55,6 +75,11 @@ int	ca_create_files(const char *cert_path, const char *key_path,
 int	ca_import_files(const char *in_cert, const char *in_key,
 	    const char *in_pass_file, const char *cert_path,
 	    const char *key_path, const char *out_pass_file, struct err *e);
+
+/* ca_import_files() into f->key and f->cert. */
+int	ca_import_files_to(const char *in_cert, const char *in_key,
+	    const char *in_pass_file, const struct ca_files *f,
+	    const char *out_pass_file, struct err *e);
 
 /* ------------------------------------------------------------------ */
 /* Several CAs: identities, two tiers, rollover (SPEC section 10)       */
@@ -99,12 +124,17 @@ void	ca_new_clear(struct ca_new *n);
  * encrypted when o->passphrase_file is set) and dir/root.crt (0444):
  * self-signed, basicConstraints critical CA:TRUE pathlen:1, keyUsage
  * critical keyCertSign+cRLSign, SKI; o->days (0: 7305, 20 years), o->cn
- * as subject.  The key never leaves this function.
- * Errors: ERR_ALREADY_EXISTS (either file exists), ERR_IO,
+ * as subject.  Both files are created (O_EXCL|O_NOFOLLOW) before the
+ * key is made and removed on failure.  The key never leaves this
+ * function.  ca_create_root_at() does the same in the folder open at
+ * dirfd, dir naming it in messages.
+ * Errors: ERR_ALREADY_EXISTS (either file exists, a link too), ERR_IO,
  * ERR_KEY_REJECTED, ERR_INVALID_REQUEST (cn, days), ERR_CRYPTO.
  */
 int	ca_create_root(const char *dir, const struct ca_create_opts *o,
 	    struct err *e);
+int	ca_create_root_at(int dirfd, const char *dir,
+	    const struct ca_create_opts *o, struct err *e);
 
 /*
  * A new issuing CA signed by a root: a new key of o->key_type written
@@ -127,6 +157,15 @@ int	ca_create_signed(const char *key_path, const char *root_cert_path,
 	    const char *root_key_path, const char *root_pass_file,
 	    const struct ca_create_opts *o, struct ca_new *out,
 	    struct err *e);
+
+/*
+ * ca_create_signed() with its key into f->key, and out->cert_pem into
+ * f->cert and out->anchors_pem into f->roots when they are not NULL.
+ */
+int	ca_create_signed_to(const struct ca_files *f,
+	    const char *root_cert_path, const char *root_key_path,
+	    const char *root_pass_file, const struct ca_create_opts *o,
+	    struct ca_new *out, struct err *e);
 
 /*
  * A new one-tier (self-signed) CA like init's: key to key_path as in
@@ -188,6 +227,13 @@ struct ca_import_req {
 	const char	*out_pass_file;	/* may be NULL */
 };
 int	ca_import_chain_files(const struct ca_import_req *r, struct err *e);
+
+/*
+ * ca_import_chain_files() into f->key, f->cert and f->roots (r's
+ * paths are not used).
+ */
+int	ca_import_chain_to(const struct ca_import_req *r,
+	    const struct ca_files *f, struct err *e);
 
 /*
  * Lowercase hex SHA-256 of the canonical SubjectPublicKeyInfo of the
@@ -498,9 +544,11 @@ struct ca_crl_entry {
 
 /*
  * Build and sign a v2 CRL: CRL number, thisUpdate, nextUpdate, AKI, and
- * per entry the revocation date and a reason code extension.
- * *der is new (free()).  Errors: ERR_INVALID_REQUEST (bad serial),
- * ERR_CRYPTO.
+ * per entry the revocation date and a reason code extension; a
+ * ca_crl_set made for this one CRL (a serial listed twice: the first
+ * wins), then ca_crl_set_sign().  *der is new (free()).
+ * Errors: ERR_INVALID_REQUEST (bad serial or reason, next_update not
+ * after this_update), ERR_CRYPTO, ERR_INTERNAL.
  */
 int	ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
 	    size_t n, uint64_t number, int64_t this_update,
@@ -515,10 +563,11 @@ int	ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
 char	*ca_crl_pem(const unsigned char *der, size_t len, struct err *e);
 
 /*
- * The revoked entries of one CA's CRL, kept sorted (as ca_crl_build
- * sorts them) and already DER-encoded, so a new CRL costs its new
- * entries and one signature, not the whole list again.  One owner at a
- * time (not thread-safe); ca_crl_set_sign() only reads it.
+ * The revoked entries of one CA's CRL, kept sorted (as OpenSSL's
+ * X509_CRL_sort() sorts them) and already DER-encoded, so a new CRL
+ * costs its new entries and one signature, not the whole list again.
+ * One owner at a time (not thread-safe); ca_crl_set_sign() only reads
+ * it.
  */
 struct ca_crl_set;
 

@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "fileio.h"
 
 /*
  * The loaded CA.  Everything is built once in ca_load() and only read
@@ -265,14 +266,10 @@ char	*ca_key_pem(EVP_PKEY *key, const char *pass, size_t *len);
 
 /*
  * Read a passphrase file: trailing newline stripped; *out new (wipe
- * and free with ca_passphrase_free()).  Errors: ERR_IO,
+ * and free with fio_secret_free_str()).  Errors: ERR_IO,
  * ERR_INVALID_REQUEST (empty).
  */
 int	ca_passphrase_read(const char *path, char **out, struct err *e);
-void	ca_passphrase_free(char *p);
-
-/* Wipe len bytes of a secret (key PEM) at p and free it; NULL is fine. */
-void	ca_secret_free(char *p, size_t len);
 
 /*
  * Parse a private key PEM (PKCS#1 or PKCS#8, encrypted or not) with
@@ -286,7 +283,7 @@ EVP_PKEY *ca_key_parse(const char *pem, size_t len, const char *pass,
  * Read a CA (or root) key file with the checks of SPEC section 3 on
  * the descriptor opened O_NOFOLLOW (so the file checked is the file
  * read): a regular file of the running user, no group or other bits,
- * one link, a sane size.  *out new (ca_secret_free(*out, *outlen)).
+ * one link, a sane size.  *out new (fio_secret_free(*out, *outlen)).
  * Errors: ERR_IO naming the path and the fix.
  */
 int	ca_key_file_read(const char *path, char **out, size_t *outlen,
@@ -319,10 +316,71 @@ int	ca_leaf_verify(X509_STORE *store, STACK_OF(X509) *untrusted, X509 *x,
  */
 int	ca_leaf_fill(X509 *x, struct ca_cert *out, struct err *e);
 
+/* Who may have issued a client certificate (all borrowed). */
+struct ca_leaf_trust {
+	X509_STORE	*store;		/* the anchors */
+	STACK_OF(X509)	*untrusted;	/* intermediates, or NULL */
+	STACK_OF(X509)	*issuers;	/* the leaf's issuer is one */
+	const char	*issuers_name;	/* "this CA": for the refusal */
+};
+
+/*
+ * Verify the DER leaf der (len bytes) at now (0: time now) with
+ * ca_leaf_verify() against t, its issuer one of t->issuers (*which,
+ * may be NULL, gets its index; -1 on failure), and fill out as
+ * ca_leaf_fill().  On failure out keeps only the leaf's serial (when it
+ * parsed), for the audit log.  Errors: ERR_INVALID_REQUEST (not DER),
+ * ERR_UNAUTHORIZED (refused, and why), ERR_CRYPTO.
+ */
+int	ca_leaf_check(const struct ca_leaf_trust *t,
+	    const unsigned char *der, size_t len, int64_t now, int *which,
+	    struct ca_cert *out, struct err *e);
+
+/* init.c */
+
+/* The slots of a struct ca_files, in the order they are reserved. */
+enum ca_file {
+	CA_F_KEY,		/* an existing key is the error named first */
+	CA_F_CERT,
+	CA_F_ROOTS,
+	CA_F__MAX
+};
+
+/* Reservations made here for a path-based call, and their ca_files. */
+struct ca_files_at {
+	struct fio_resv	rv[CA_F__MAX];
+	struct ca_files	f;		/* into rv; NULL: not wanted */
+};
+
+#define CA_FILES_AT_INIT \
+	{ { FIO_RESV_INIT, FIO_RESV_INIT, FIO_RESV_INIT }, \
+	    { NULL, NULL, NULL } }
+
+/*
+ * Reserve (fio_reserve(): O_CREAT|O_EXCL|O_NOFOLLOW) name[i] in folder
+ * dirfd (AT_FDCWD: paths) for each i whose name is not NULL, in the
+ * order of enum ca_file; shown (NULL: the names) names them in
+ * messages.  a need not be initialised; ca_files_release() it in every
+ * case.  Errors: ERR_ALREADY_EXISTS, ERR_IO.
+ */
+int	ca_files_reserve(struct ca_files_at *a, int dirfd,
+	    const char *const name[CA_F__MAX],
+	    const char *const shown[CA_F__MAX], struct err *e);
+
+/* Release a's reservations; unless keep, remove the files. */
+void	ca_files_release(struct ca_files_at *a, bool keep);
+
+/*
+ * A new self-signed CA (pathlen: 0, or 1 for a root) of o (checked;
+ * days as given) into f->key (PKCS#8 0400, encrypted with
+ * o->passphrase_file when set) and f->cert (0444).
+ * Errors: as ca_create_files().
+ */
+int	ca_self_to(const struct ca_files *f, const struct ca_create_opts *o,
+	    int pathlen, struct err *e);
+
 /* mkcert.c */
 
-/* ERR_ALREADY_EXISTS when path exists (not followed), ERR_IO. */
-int	ca_check_absent(const char *path, struct err *e);
 
 /*
  * The options of a new CA: a CA key type, a CN of 1 to 64 printable
@@ -355,11 +413,12 @@ X509	*ca_mkself(EVP_PKEY *key, enum key_type t, const char *cn,
 	    int pathlen, int days, struct err *e);
 
 /*
- * key as PKCS#8 PEM at key_path, created O_EXCL|O_NOFOLLOW 0400,
- * encrypted with the passphrase in pass_file (NULL: none).
- * Errors: ERR_ALREADY_EXISTS, ERR_IO, ERR_INVALID_REQUEST, ERR_CRYPTO.
+ * key as PKCS#8 PEM into the file reserved by r (fio_reserve(): created
+ * O_EXCL|O_NOFOLLOW before the key was made), 0400, encrypted with the
+ * passphrase in pass_file (NULL: none).  r stays the caller's to
+ * release.  Errors: ERR_IO, ERR_INVALID_REQUEST, ERR_CRYPTO.
  */
-int	ca_key_write(const char *key_path, EVP_PKEY *key,
+int	ca_key_write(struct fio_resv *r, EVP_PKEY *key,
 	    const char *pass_file, struct err *e);
 
 /* chain.c */

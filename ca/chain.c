@@ -66,32 +66,26 @@ out:
 char *
 ca_certs_pem(STACK_OF(X509) *sk, int from)
 {
-	unsigned char *der = NULL;
-	char *all = NULL, *one = NULL, *grown;
-	size_t len = 0, dlen, olen;
-	int i;
+	char *all = NULL, *one, *grown;
+	size_t len = 0, olen;
 
 	if ((all = strdup("")) == NULL)
 		return NULL;
-	for (i = from; i < sk_X509_num(sk); i++) {
-		if ((der = ca_x509_der(sk_X509_value(sk, i), &dlen)) == NULL ||
-		    (one = ca_pem_encode("CERTIFICATE", der, dlen)) == NULL)
+	for (int i = from; i < sk_X509_num(sk); i++) {
+		if ((one = ca_pem_x509(sk_X509_value(sk, i))) == NULL)
 			goto fail;
 		olen = strlen(one);
-		if ((grown = realloc(all, len + olen + 1)) == NULL)
+		if ((grown = realloc(all, len + olen + 1)) == NULL) {
+			free(one);
 			goto fail;
+		}
 		all = grown;
 		memcpy(all + len, one, olen + 1);
 		len += olen;
 		free(one);
-		free(der);
-		one = NULL;
-		der = NULL;
 	}
 	return all;
 fail:
-	free(one);
-	free(der);
 	free(all);
 	return NULL;
 }

@@ -4,6 +4,8 @@
  * CA, a key and CSR for an outside CA, and the checks of a certificate
  * that comes back (or is imported) for a key we hold.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,42 +51,37 @@ opts_days(const struct ca_create_opts *o, int def,
 }
 
 int
-ca_create_root(const char *dir, const struct ca_create_opts *o,
+ca_create_root_at(int dirfd, const char *dir, const struct ca_create_opts *o,
     struct err *e)
 {
 	struct ca_create_opts ro;
 	char kpath[RCA_MAX_PATH], cpath[RCA_MAX_PATH];
-	EVP_PKEY *key = NULL;
-	X509 *x = NULL;
-	char *cpem = NULL;
-	bool wrote_key = false;
+	const char *const name[CA_F__MAX] = { "root.key", "root.crt", NULL };
+	const char *const shown[CA_F__MAX] = { kpath, cpath, NULL };
+	struct ca_files_at a = CA_FILES_AT_INIT;
 	int rc = -1;
 
-	if (opts_days(o, CA_ROOT_DAYS, &ro, e) == -1 ||
-	    fio_path_join(kpath, sizeof(kpath), dir, "root.key", e) == -1 ||
-	    fio_path_join(cpath, sizeof(cpath), dir, "root.crt", e) == -1 ||
-	    ca_check_absent(kpath, e) == -1 ||
-	    ca_check_absent(cpath, e) == -1)
-		goto out;
-	if ((key = ca_key_generate(ro.key_type, e)) == NULL ||
-	    (x = ca_mkself(key, ro.key_type, ro.cn, 1, ro.days, e)) == NULL)
-		goto out;
-	if ((cpem = ca_pem_x509(x)) == NULL) {
-		err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
+	if (opts_days(o, CA_ROOT_DAYS, &ro, e) == 0 &&
+	    fio_path_join(kpath, sizeof(kpath), dir, "root.key", e) == 0 &&
+	    fio_path_join(cpath, sizeof(cpath), dir, "root.crt", e) == 0 &&
+	    ca_files_reserve(&a, dirfd, name, shown, e) == 0)
+		rc = ca_self_to(&a.f, &ro, 1, e);
+	ca_files_release(&a, rc == 0);
+	return rc;
+}
+
+int
+ca_create_root(const char *dir, const struct ca_create_opts *o,
+    struct err *e)
+{
+	int dfd, rc;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		err_set(e, ERR_IO, "%s: %s", dir, strerror(errno));
+		return -1;
 	}
-	if (ca_key_write(kpath, key, ro.passphrase_file, e) == -1)
-		goto out;
-	wrote_key = true;
-	if (fio_write_excl(cpath, cpem, strlen(cpem), 0444, e) == -1)
-		goto out;
-	rc = 0;
-out:
-	if (rc == -1 && wrote_key)
-		(void)unlink(kpath);
-	free(cpem);
-	X509_free(x);
-	EVP_PKEY_free(key);
+	rc = ca_create_root_at(dfd, dir, o, e);
+	close(dfd);
 	return rc;
 }
 
@@ -126,34 +123,78 @@ root_load(const char *cert_path, const char *key_path,
 	}
 	rc = 0;
 out:
-	ca_secret_free(kpem, klen);
-	ca_passphrase_free(pass);
+	fio_secret_free(kpem, klen);
+	fio_secret_free_str(pass);
 	free(cpem);
 	return rc;
 }
 
-int
-ca_create_signed(const char *key_path, const char *root_cert_path,
-    const char *root_key_path, const char *root_pass_file,
-    const struct ca_create_opts *o, struct ca_new *out, struct err *e)
+/*
+ * What a new CA's key gets around it: out filled from key (the new
+ * key, of so->key_type), with arg the variant's own input.
+ */
+typedef int (*new_fill_fn)(EVP_PKEY *key, const struct ca_create_opts *so,
+    const void *arg, struct ca_new *out, struct err *e);
+
+/*
+ * The one path of ca_create_signed(), _self() and _csr(): o with days
+ * defaulted (def) and checked, the key's file reserved before any work
+ * (kr given by the caller, else key_path reserved here: it must not
+ * exist, and a link there is refused, not followed), a new key, fill()
+ * into out, then the key written into its reserved file.  On failure
+ * out is cleared and a file reserved here removed.
+ */
+static int
+create_with(const char *key_path, struct fio_resv *kr,
+    const struct ca_create_opts *o, int def, new_fill_fn fill,
+    const void *arg, struct ca_new *out, struct err *e)
 {
 	struct ca_create_opts so;
-	struct ca_mk m = { .pathlen = 0 };
-	STACK_OF(X509) *anchors = NULL, *chain = NULL;
-	EVP_PKEY *key = NULL, *rkey = NULL;
-	X509 *root = NULL, *x = NULL;
+	struct fio_resv own = FIO_RESV_INIT;
+	EVP_PKEY *key = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (opts_days(o, CA_SIGNED_DAYS, &so, e) == -1 ||
-	    ca_check_absent(key_path, e) == -1 ||
-	    root_load(root_cert_path, root_key_path, root_pass_file, &root,
-	    &rkey, &m.sign_type, e) == -1 ||
-	    (key = ca_key_generate(so.key_type, e)) == NULL)
+	if (opts_days(o, def, &so, e) == -1 || (kr == NULL &&
+	    fio_reserve((kr = &own), AT_FDCWD, key_path, NULL, e) == -1) ||
+	    (key = ca_key_generate(so.key_type, e)) == NULL ||
+	    fill(key, &so, arg, out, e) == -1 ||
+	    ca_key_write(kr, key, so.passphrase_file, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (rc == -1)
+		ca_new_clear(out);
+	fio_resv_release(&own, rc == 0);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+/* The root that signs ca_create_signed()'s CA. */
+struct root_src {
+	const char	*cert_path;
+	const char	*key_path;
+	const char	*pass_file;
+};
+
+/* new_fill_fn of ca_create_signed(): arg is a struct root_src. */
+static int
+signed_fill(EVP_PKEY *key, const struct ca_create_opts *so,
+    const void *arg, struct ca_new *out, struct err *e)
+{
+	const struct root_src *r = arg;
+	struct ca_mk m = { .pathlen = 0 };
+	STACK_OF(X509) *anchors = NULL, *chain = NULL;
+	EVP_PKEY *rkey = NULL;
+	X509 *root = NULL, *x = NULL;
+	int rc = -1;
+
+	if (root_load(r->cert_path, r->key_path, r->pass_file, &root, &rkey,
+	    &m.sign_type, e) == -1)
 		goto out;
 	m.pub = key;
-	m.cn = so.cn;
-	m.days = so.days;
+	m.cn = so->cn;
+	m.days = so->days;
 	m.issuer = root;
 	m.sign_key = rkey;
 	if ((x = ca_mkcert(&m, e)) == NULL)
@@ -170,18 +211,64 @@ ca_create_signed(const char *key_path, const char *root_cert_path,
 	if (ca_chain_verify(x, NULL, anchors, false, &chain, e) == -1)
 		goto out;
 	X509_free(sk_X509_pop(chain));	/* the root, kept in anchors */
-	if (ca_new_fill(out, chain, anchors, so.key_type, e) == -1 ||
-	    ca_key_write(key_path, key, so.passphrase_file, e) == -1)
-		goto out;
-	rc = 0;
+	rc = ca_new_fill(out, chain, anchors, so->key_type, e);
 out:
-	if (rc == -1)
-		ca_new_clear(out);
 	sk_X509_pop_free(chain, X509_free);
 	sk_X509_pop_free(anchors, X509_free);
 	EVP_PKEY_free(rkey);
-	EVP_PKEY_free(key);
 	X509_free(root);
+	X509_free(x);
+	return rc;
+}
+
+int
+ca_create_signed(const char *key_path, const char *root_cert_path,
+    const char *root_key_path, const char *root_pass_file,
+    const struct ca_create_opts *o, struct ca_new *out, struct err *e)
+{
+	const struct root_src r = {
+		root_cert_path, root_key_path, root_pass_file
+	};
+
+	return create_with(key_path, NULL, o, CA_SIGNED_DAYS, signed_fill,
+	    &r, out, e);
+}
+
+int
+ca_create_signed_to(const struct ca_files *f, const char *root_cert_path,
+    const char *root_key_path, const char *root_pass_file,
+    const struct ca_create_opts *o, struct ca_new *out, struct err *e)
+{
+	const struct root_src r = {
+		root_cert_path, root_key_path, root_pass_file
+	};
+
+	if (create_with(NULL, f->key, o, CA_SIGNED_DAYS, signed_fill, &r,
+	    out, e) == -1)
+		return -1;
+	if ((f->cert != NULL && fio_resv_write(f->cert, out->cert_pem,
+	    strlen(out->cert_pem), 0444, e) == -1) || (f->roots != NULL &&
+	    fio_resv_write(f->roots, out->anchors_pem,
+	    strlen(out->anchors_pem), 0444, e) == -1)) {
+		ca_new_clear(out);
+		return -1;
+	}
+	return 0;
+}
+
+/* new_fill_fn of ca_create_self(): no arg. */
+static int
+self_fill(EVP_PKEY *key, const struct ca_create_opts *so, const void *arg,
+    struct ca_new *out, struct err *e)
+{
+	X509 *x;
+	int rc;
+
+	(void)arg;
+	if ((x = ca_mkself(key, so->key_type, so->cn, 0, so->days, e)) ==
+	    NULL)
+		return -1;
+	rc = new_fill_self(out, x, so->key_type, e);
 	X509_free(x);
 	return rc;
 }
@@ -190,26 +277,8 @@ int
 ca_create_self(const char *key_path, const struct ca_create_opts *o,
     struct ca_new *out, struct err *e)
 {
-	struct ca_create_opts so;
-	EVP_PKEY *key = NULL;
-	X509 *x = NULL;
-	int rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (opts_days(o, CA_SELF_DAYS, &so, e) == -1 ||
-	    ca_check_absent(key_path, e) == -1 ||
-	    (key = ca_key_generate(so.key_type, e)) == NULL ||
-	    (x = ca_mkself(key, so.key_type, so.cn, 0, so.days, e)) == NULL ||
-	    new_fill_self(out, x, so.key_type, e) == -1 ||
-	    ca_key_write(key_path, key, so.passphrase_file, e) == -1)
-		goto out;
-	rc = 0;
-out:
-	if (rc == -1)
-		ca_new_clear(out);
-	X509_free(x);
-	EVP_PKEY_free(key);
-	return rc;
+	return create_with(key_path, NULL, o, CA_SELF_DAYS, self_fill, NULL,
+	    out, e);
 }
 
 /*
@@ -295,28 +364,26 @@ out:
 	return rc;
 }
 
+/* new_fill_fn of ca_create_csr(): no arg. */
+static int
+csr_make(EVP_PKEY *key, const struct ca_create_opts *so, const void *arg,
+    struct ca_new *out, struct err *e)
+{
+	X509_REQ *req;
+	int rc;
+
+	(void)arg;
+	if ((req = csr_build(key, so->key_type, so->cn, e)) == NULL)
+		return -1;
+	rc = csr_fill(req, key, so->key_type, out, e);
+	X509_REQ_free(req);
+	return rc;
+}
+
 int
 ca_create_csr(const char *key_path, const struct ca_create_opts *o,
     struct ca_new *out, struct err *e)
 {
-	struct ca_create_opts so;
-	EVP_PKEY *key = NULL;
-	X509_REQ *req = NULL;
-	int rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (opts_days(o, CA_SIGNED_DAYS, &so, e) == -1 ||
-	    ca_check_absent(key_path, e) == -1 ||
-	    (key = ca_key_generate(so.key_type, e)) == NULL ||
-	    (req = csr_build(key, so.key_type, so.cn, e)) == NULL ||
-	    csr_fill(req, key, so.key_type, out, e) == -1 ||
-	    ca_key_write(key_path, key, so.passphrase_file, e) == -1)
-		goto out;
-	rc = 0;
-out:
-	if (rc == -1)
-		ca_new_clear(out);
-	X509_REQ_free(req);
-	EVP_PKEY_free(key);
-	return rc;
+	return create_with(key_path, NULL, o, CA_SIGNED_DAYS, csr_make, NULL,
+	    out, e);
 }

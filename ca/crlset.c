@@ -1,8 +1,9 @@
 /*
  * The incremental CRL: a CA's revoked entries kept sorted and already
  * DER-encoded, so that a new CRL is one TBSCertList assembled from
- * cached bytes and one signature.  ca_crl_build() in crl.c is the
- * reference: the same entries, number and times give the same DER,
+ * cached bytes and one signature; ca_crl_build() is a set made for
+ * one CRL.  tests/ca/crl_ref.c builds the same CRL with OpenSSL's
+ * X509_CRL: the same entries, number and times give the same DER,
  * signature value aside.
  */
 #include <stdlib.h>
@@ -606,5 +607,24 @@ out:
 	free(tp.head);
 	OPENSSL_free(tp.ext);
 	EVP_MD_CTX_free(mctx);
+	return rc;
+}
+
+int
+ca_crl_build(const struct ca *ca, const struct ca_crl_entry *entries,
+    size_t n, uint64_t number, int64_t this_update, int64_t next_update,
+    unsigned char **der, size_t *der_len, struct err *e)
+{
+	struct ca_crl_set *set;
+	int rc = -1;
+
+	*der = NULL;
+	*der_len = 0;
+	if ((set = ca_crl_set_new(e)) == NULL)
+		return -1;
+	if (ca_crl_set_add(set, entries, n, e) == 0)
+		rc = ca_crl_set_sign(ca, set, number, this_update,
+		    next_update, der, der_len, e);
+	ca_crl_set_free(set);
 	return rc;
 }

@@ -42,21 +42,6 @@ ca_passphrase_read(const char *path, char **out, struct err *e)
 	return 0;
 }
 
-void
-ca_secret_free(char *p, size_t len)
-{
-	if (p == NULL)
-		return;
-	fio_wipe(p, len);
-	free(p);
-}
-
-void
-ca_passphrase_free(char *p)
-{
-	ca_secret_free(p, p != NULL ? strlen(p) : 0);
-}
-
 /* Passphrase callback state: never prompts on a terminal. */
 struct pwctx {
 	const char	*pass;	/* NULL: none given */
@@ -241,7 +226,7 @@ ca_key_file_read(const char *path, char **out, size_t *outlen,
 	buf = NULL;
 	rc = 0;
 out:
-	ca_secret_free(buf, (size_t)st.st_size);
+	fio_secret_free(buf, (size_t)st.st_size);
 	close(fd);
 	return rc;
 }

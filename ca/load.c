@@ -372,10 +372,10 @@ ca_load(const char *cert_path, const char *key_path,
 	ret = load_core(cpem, clen, apem, alen, kpem, klen, pass, key_path,
 	    cert_path, public_url, e);
 out:
-	ca_secret_free(kpem, klen);
+	fio_secret_free(kpem, klen);
 	free(cpem);
 	free(apem);
-	ca_passphrase_free(pass);
+	fio_secret_free_str(pass);
 	return ret;
 }
 
@@ -409,8 +409,8 @@ ca_load_pem(const char *cert_pem, const char *anchors_pem,
 	ret = load_core(cert_pem, clen, anchors_pem, alen, kpem, klen, pass,
 	    key_path, "the CA certificate", public_url, e);
 out:
-	ca_secret_free(kpem, klen);
-	ca_passphrase_free(pass);
+	fio_secret_free(kpem, klen);
+	fio_secret_free_str(pass);
 	return ret;
 }
 

@@ -1,14 +1,11 @@
 /*
  * Building CA certificates (init, and the next CA of a rollover): the
  * checks of a new CA's options, the certificate itself (self-signed or
- * signed by a root), and its key written exclusively.
+ * signed by a root), and its key written into the file reserved for it.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "ca_priv.h"
 
@@ -18,22 +15,6 @@
 
 #define CA_MAX_DAYS	36500
 #define CA_MAX_CN	64	/* ub-common-name */
-
-int
-ca_check_absent(const char *path, struct err *e)
-{
-	struct stat st;
-
-	if (lstat(path, &st) == 0) {
-		err_set(e, ERR_ALREADY_EXISTS, "%s already exists", path);
-		return -1;
-	}
-	if (errno != ENOENT) {
-		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 /* Subject CN=cn; issuer: the same, or issuer's subject. */
 static int
@@ -166,7 +147,7 @@ ca_create_opts_check(const struct ca_create_opts *o, struct err *e)
 }
 
 int
-ca_key_write(const char *key_path, EVP_PKEY *key, const char *pass_file,
+ca_key_write(struct fio_resv *r, EVP_PKEY *key, const char *pass_file,
     struct err *e)
 {
 	char *pass = NULL, *kpem = NULL;
@@ -181,9 +162,9 @@ ca_key_write(const char *key_path, EVP_PKEY *key, const char *pass_file,
 		    "cannot encode the CA key", e);
 		goto out;
 	}
-	rc = fio_write_excl(key_path, kpem, klen, 0400, e);
+	rc = fio_resv_write(r, kpem, klen, 0400, e);
 out:
-	ca_secret_free(kpem, klen);
-	ca_passphrase_free(pass);
+	fio_secret_free(kpem, klen);
+	fio_secret_free_str(pass);
 	return rc;
 }

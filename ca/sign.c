@@ -347,30 +347,43 @@ ca_pem_cert_read(const char *pem, struct ca_cert *out, struct err *e)
 }
 
 int
-ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
-    int64_t now, struct ca_cert *out, struct err *e)
+ca_leaf_check(const struct ca_leaf_trust *t, const unsigned char *der,
+    size_t len, int64_t now, int *which, struct ca_cert *out,
+    struct err *e)
 {
 	STACK_OF(X509) *chain = NULL;
-	X509 *x = NULL;
-	int rc = -1;
+	X509 *x = NULL, *issuer;
+	int i, rc = -1;
 	char serial[RCA_SERIAL_HEX_MAX + 1] = "";
 
 	memset(out, 0, sizeof(*out));
+	if (which != NULL)
+		*which = -1;
 	if ((x = ca_x509_from_der(der, len, ERR_INVALID_REQUEST, e)) == NULL)
 		goto out;
 	/* Kept on refusal too: the audit log names who was refused. */
 	if (ca_serial_hex(X509_get0_serialNumber(x), serial) == -1)
 		serial[0] = '\0';
-	if (ca_leaf_verify(ca->store, ca->untrusted, x, now, &chain, e) == -1)
+	if (ca_leaf_verify(t->store, t->untrusted, x, now, &chain, e) == -1)
 		goto out;
-	/* Another CA under the same root is not this CA. */
-	if (X509_cmp(sk_X509_value(chain, 1), ca->cert) != 0) {
+	/*
+	 * The issuer in the chain built is the certificate that signed the
+	 * leaf: it must be one of the issuing CAs, not merely a root above
+	 * them (another CA under the same root is not one of them).
+	 */
+	issuer = sk_X509_value(chain, 1);
+	for (i = 0; i < sk_X509_num(t->issuers); i++)
+		if (X509_cmp(issuer, sk_X509_value(t->issuers, i)) == 0)
+			break;
+	if (i == sk_X509_num(t->issuers)) {
 		err_set(e, ERR_UNAUTHORIZED, "client certificate refused: "
-		    "not issued by this CA");
+		    "not issued by %s", t->issuers_name);
 		goto out;
 	}
 	if (ca_leaf_fill(x, out, e) == -1)
 		goto out;
+	if (which != NULL)
+		*which = i;
 	rc = 0;
 out:
 	if (rc == -1) {
@@ -379,5 +392,28 @@ out:
 	}
 	sk_X509_pop_free(chain, X509_free);
 	X509_free(x);
+	return rc;
+}
+
+int
+ca_verify_cert(const struct ca *ca, const unsigned char *der, size_t len,
+    int64_t now, struct ca_cert *out, struct err *e)
+{
+	struct ca_leaf_trust t = {
+		.store = ca->store, .untrusted = ca->untrusted,
+		.issuers = NULL, .issuers_name = "this CA",
+	};
+	int rc;
+
+	/* The stack only borrows ca->cert. */
+	if ((t.issuers = sk_X509_new_null()) == NULL ||
+	    sk_X509_push(t.issuers, ca->cert) <= 0) {
+		sk_X509_free(t.issuers);
+		memset(out, 0, sizeof(*out));
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return -1;
+	}
+	rc = ca_leaf_check(&t, der, len, now, NULL, out, e);
+	sk_X509_free(t.issuers);
 	return rc;
 }

@@ -101,47 +101,12 @@ ca_trust_verify_cert(const struct ca_trust *t, const unsigned char *der,
     size_t len, int64_t now, int *which, struct ca_cert *out,
     struct err *e)
 {
-	STACK_OF(X509) *chain = NULL;
-	X509 *x = NULL, *issuer;
-	int i, rc = -1;
-	char serial[RCA_SERIAL_HEX_MAX + 1] = "";
+	const struct ca_leaf_trust lt = {
+		.store = t->store, .untrusted = t->untrusted,
+		.issuers = t->issuers, .issuers_name = "a CA of the bundle",
+	};
 
-	memset(out, 0, sizeof(*out));
-	if (which != NULL)
-		*which = -1;
-	if ((x = ca_x509_from_der(der, len, ERR_INVALID_REQUEST, e)) == NULL)
-		goto out;
-	/* Kept on refusal too: the audit log names who was refused. */
-	if (ca_serial_hex(X509_get0_serialNumber(x), serial) == -1)
-		serial[0] = '\0';
-	if (ca_leaf_verify(t->store, t->untrusted, x, now, &chain, e) == -1)
-		goto out;
-	/*
-	 * The issuer in the chain built is the certificate that signed the
-	 * leaf: it must be one of the CAs, not merely a root above them.
-	 */
-	issuer = sk_X509_value(chain, 1);
-	for (i = 0; i < sk_X509_num(t->issuers); i++)
-		if (X509_cmp(issuer, sk_X509_value(t->issuers, i)) == 0)
-			break;
-	if (i == sk_X509_num(t->issuers)) {
-		err_set(e, ERR_UNAUTHORIZED, "client certificate refused: "
-		    "not issued by a CA of the bundle");
-		goto out;
-	}
-	if (ca_leaf_fill(x, out, e) == -1)
-		goto out;
-	if (which != NULL)
-		*which = i;
-	rc = 0;
-out:
-	if (rc == -1) {
-		ca_cert_clear(out);
-		memcpy(out->serial, serial, sizeof(out->serial));
-	}
-	sk_X509_pop_free(chain, X509_free);
-	X509_free(x);
-	return rc;
+	return ca_leaf_check(&lt, der, len, now, which, out, e);
 }
 
 /* True when fp is among the first n fingerprints of seen. */

@@ -95,34 +95,76 @@ int
 fio_write_excl(const char *path, const void *buf, size_t len, mode_t mode,
     struct err *e)
 {
-	int fd, rc = -1;
+	struct fio_resv r = FIO_RESV_INIT;
+	int rc;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
-	if (fd < 0) {
+	if (fio_reserve(&r, AT_FDCWD, path, path, e) == -1)
+		return -1;
+	rc = fio_resv_write(&r, buf, len, mode, e);
+	fio_resv_release(&r, rc == 0);
+	return rc;
+}
+
+int
+fio_reserve(struct fio_resv *r, int dirfd, const char *name,
+    const char *shown, struct err *e)
+{
+	r->dirfd = dirfd;
+	r->name = name;
+	r->shown = shown != NULL ? shown : name;
+	r->made = false;
+	r->fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (r->fd < 0) {
 		if (errno == EEXIST)
 			err_set(e, ERR_ALREADY_EXISTS, "%s already exists",
-			    path);
+			    r->shown);
 		else
-			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+			err_set(e, ERR_IO, "%s: %s", r->shown,
+			    strerror(errno));
+		return -1;
+	}
+	r->made = true;
+	return 0;
+}
+
+int
+fio_resv_write(struct fio_resv *r, const void *buf, size_t len,
+    mode_t mode, struct err *e)
+{
+	int fd = r->fd;
+
+	r->fd = -1;
+	if (fd < 0) {
+		err_set(e, ERR_IO, "%s: not reserved for writing", r->shown);
 		return -1;
 	}
 	if (fchmod(fd, mode) == -1 || fio_write_all(fd, buf, len) == -1 ||
 	    fsync(fd) == -1) {
-		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-		goto out;
+		err_set(e, ERR_IO, "%s: %s", r->shown, strerror(errno));
+		close(fd);
+		return -1;
 	}
-	rc = 0;
-out:
-	if (close(fd) == -1 && rc == 0) {
-		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-		rc = -1;
+	if (close(fd) == -1) {
+		err_set(e, ERR_IO, "%s: %s", r->shown, strerror(errno));
+		return -1;
 	}
-	if (rc == -1)
-		unlink(path);
+	if (r->dirfd == AT_FDCWD)
+		fsync_parent(r->name);
 	else
-		fsync_parent(path);
-	return rc;
+		(void)fsync(r->dirfd);
+	return 0;
+}
+
+void
+fio_resv_release(struct fio_resv *r, bool keep)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->made && !keep)
+		(void)unlinkat(r->dirfd, r->name, 0);
+	r->fd = -1;
+	r->made = false;
 }
 
 int

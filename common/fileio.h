@@ -6,6 +6,8 @@
 #ifndef RCA_FILEIO_H
 #define RCA_FILEIO_H
 
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -26,6 +28,48 @@ int	fio_write_atomic(const char *path, const void *buf, size_t len,
  */
 int	fio_write_excl(const char *path, const void *buf, size_t len,
 	    mode_t mode, struct err *e);
+
+/*
+ * A file reserved: created exclusively before its content exists, so
+ * that "it is already there" is known before any work is done, from the
+ * create that refuses it (no name is checked first), and the name is
+ * ours until the file is written or removed.
+ */
+struct fio_resv {
+	int		 dirfd;	/* borrowed; AT_FDCWD: a path */
+	const char	*name;	/* borrowed: relative to dirfd */
+	const char	*shown;	/* borrowed: named in messages */
+	int		 fd;	/* -1 once written or released */
+	bool		 made;	/* ours: release may remove it */
+};
+
+#define FIO_RESV_INIT	{ AT_FDCWD, NULL, NULL, -1, false }
+
+/*
+ * Create name in folder dirfd (AT_FDCWD: name is a path) with
+ * O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600 until written, and keep it open
+ * in *r.  A link there, even a dangling one, is refused, never
+ * followed.  shown (NULL: name) is the path messages name; name and
+ * shown are borrowed for r's life.  Errors: ERR_ALREADY_EXISTS
+ * ("<shown> already exists"), ERR_IO.
+ */
+int	fio_reserve(struct fio_resv *r, int dirfd, const char *name,
+	    const char *shown, struct err *e);
+
+/*
+ * Write len bytes of buf into the reserved file, fchmod mode, fsync,
+ * close, fsync the folder.  The file stays r's to release.
+ * Errors: ERR_IO naming the path.
+ */
+int	fio_resv_write(struct fio_resv *r, const void *buf, size_t len,
+	    mode_t mode, struct err *e);
+
+/*
+ * Close r's file if still open and, unless keep, remove it (it was
+ * made by fio_reserve()).  Then r holds nothing; a FIO_RESV_INIT or
+ * released r is fine.
+ */
+void	fio_resv_release(struct fio_resv *r, bool keep);
 
 /*
  * Write all of buf to fd, again after EINTR.  Returns 0, or -1 with

@@ -7,6 +7,7 @@
  * removes what it created.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -76,13 +77,18 @@ struct init_opts {
 	bool		 help;
 };
 
-/* What init made, so that a failure can take it back. */
+/*
+ * What init made, so that a failure can take it back.  Every file is
+ * reserved (created O_EXCL|O_NOFOLLOW) before any work, so one that is
+ * already there is refused by that create, and written into later.
+ */
 struct init_state {
 	char	 path[F__MAX][RCA_MAX_PATH];
+	struct fio_resv resv[F__MAX];	/* each file, reserved */
 	struct init_ca_made tier2;	/* the root of --root-out */
 	char	 tls_dir[RCA_MAX_PATH];
-	bool	 made[F__MAX];
-	bool	 made_data_dir;
+	int	 dfd;			/* the data folder, or -1 */
+	int	 tls_fd;		/* its tls folder, or -1 */
 	bool	 made_tls_dir;
 };
 
@@ -238,62 +244,96 @@ parse_args(int argc, char **argv, struct init_opts *o, struct err *e)
 
 /*
  * Create the data folder (0700) unless it exists as a folder that only
- * its owner may write.
+ * its owner may write.  It is opened once (*dfd; a link to a folder is
+ * followed, as it always was for --data) and checked with fstat on
+ * that descriptor; init's files are created through it.
  */
 static int
-make_dir(const char *path, bool *made, struct err *e)
+make_dir(const char *path, bool *made, int *dfd, struct err *e)
 {
 	struct stat st;
+	int fd;
 
 	*made = false;
-	if (mkdir(path, 0700) == 0) {
+	if (mkdir(path, 0700) == 0)
 		*made = true;
-		return 0;
-	}
-	if (errno != EEXIST) {
+	else if (errno != EEXIST) {
 		err_set(e, ERR_IO, "%s: cannot create folder: %s", path,
 		    strerror(errno));
 		return -1;
 	}
-	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		err_set(e, ERR_IO, "%s exists and is not a folder", path);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		if (errno == ENOTDIR)
+			err_set(e, ERR_IO, "%s exists and is not a folder",
+			    path);
+		else
+			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
 	/* serve would refuse it (SPEC section 8): say so now. */
 	if ((st.st_mode & 022) != 0) {
 		err_set(e, ERR_IO, "%s: writable by group or others (mode "
 		    "%04o; chmod go-w)", path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	*dfd = fd;
+	return 0;
+}
+
+/* Make the tls folder in the data folder and open it (st->tls_fd). */
+static int
+make_tls_dir(struct init_state *st, struct err *e)
+{
+	if (mkdirat(st->dfd, "tls", 0700) == -1) {
+		if (errno == EEXIST)
+			err_set(e, ERR_ALREADY_EXISTS, "%s already exists: "
+			    "refusing to overwrite it (use a new --data "
+			    "folder)", st->tls_dir);
+		else
+			err_set(e, ERR_IO, "%s: %s", st->tls_dir,
+			    strerror(errno));
+		return -1;
+	}
+	st->made_tls_dir = true;
+	if ((st->tls_fd = openat(st->dfd, "tls", O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		err_set(e, ERR_IO, "%s: %s", st->tls_dir, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
 /*
- * Refuse to start when any file init writes is already there (the CA's
- * files first: that is the message that matters).
+ * Reserve every file init writes, before any work: the exclusive create
+ * of each refuses one that is there (a link too), the CA's files first
+ * (that is the message that matters).
  */
 static int
-check_fresh(struct init_state *st, struct err *e)
+reserve_all(struct init_state *st, struct err *e)
 {
-	struct stat sb;
-
 	for (int i = 0; i < F__MAX; i++) {
-		if (lstat(st->path[i], &sb) == 0) {
-			if (i == F_CA_KEY || i == F_CA_CERT)
-				err_set(e, ERR_ALREADY_EXISTS, "%s already "
-				    "exists: refusing to overwrite an "
-				    "existing CA", st->path[i]);
-			else
-				err_set(e, ERR_ALREADY_EXISTS, "%s already "
-				    "exists: refusing to overwrite it (use a "
-				    "new --data folder)", st->path[i]);
-			return -1;
+		const char *name = init_files[i];
+		int dirfd = st->dfd;
+
+		if (strncmp(name, "tls/", 4) == 0) {
+			if (st->tls_fd == -1 && make_tls_dir(st, e) == -1)
+				return -1;
+			dirfd = st->tls_fd;
+			name += 4;
 		}
-		if (errno != ENOENT) {
-			err_set(e, ERR_IO, "%s: %s", st->path[i],
-			    strerror(errno));
-			return -1;
-		}
+		if (fio_reserve(&st->resv[i], dirfd, name, st->path[i], e) ==
+		    0)
+			continue;
+		if (e != NULL && e->code == ERR_ALREADY_EXISTS)
+			err_set(e, ERR_ALREADY_EXISTS, "%s already exists: "
+			    "refusing to overwrite %s", st->path[i],
+			    i == F_CA_KEY || i == F_CA_CERT ? "an existing CA" :
+			    "it (use a new --data folder)");
+		return -1;
 	}
 	return 0;
 }
@@ -303,12 +343,12 @@ static void
 rollback(struct init_state *st)
 {
 	char side[RCA_MAX_PATH + 8];
+	bool made_db = st->resv[F_DB].made;
 
 	for (int i = F__MAX - 1; i >= 0; i--)
-		if (st->made[i])
-			(void)unlink(st->path[i]);
+		fio_resv_release(&st->resv[i], false);
 	init_ca_rollback(&st->tier2);
-	if (st->made[F_DB]) {
+	if (made_db) {
 		snprintf(side, sizeof(side), "%s-wal", st->path[F_DB]);
 		(void)unlink(side);
 		snprintf(side, sizeof(side), "%s-shm", st->path[F_DB]);
@@ -317,7 +357,7 @@ rollback(struct init_state *st)
 		(void)unlink(side);
 	}
 	if (st->made_tls_dir)
-		(void)rmdir(st->tls_dir);
+		(void)unlinkat(st->dfd, "tls", AT_REMOVEDIR);
 }
 
 /*
@@ -347,17 +387,16 @@ issue_pair(struct svc *s, const struct svc_actor *a,
 		err_set(e, ERR_INTERNAL, "the service returned no key");
 		goto out;
 	}
-	if (fio_write_excl(st->path[fkey], out->private_key_pem,
+	if (fio_resv_write(&st->resv[fkey], out->private_key_pem,
 	    strlen(out->private_key_pem), 0400, e) == -1)
 		goto out;
-	st->made[fkey] = true;
 	/* The chain (leaf + intermediates): a peer trusting only the root
 	 * (two tiers) must be able to verify it. */
 	pem = out->chain_pem != NULL && out->chain_pem[0] != '\0' ?
 	    out->chain_pem : out->cert.pem;
-	if (fio_write_excl(st->path[fcert], pem, strlen(pem), 0444, e) == -1)
+	if (fio_resv_write(&st->resv[fcert], pem, strlen(pem), 0444, e) ==
+	    -1)
 		goto out;
-	st->made[fcert] = true;
 	rc = 0;
 out:
 	return rc;
@@ -441,13 +480,11 @@ check_inputs(const struct init_opts *o, struct init_state *st,
 /* Two tiers: a root and the CA it signs, or an import with roots. */
 static int
 make_ca_two_tier(const struct init_opts *o, struct init_state *st,
-    const char *pass, struct err *e)
+    const struct ca_files *f, const char *pass, struct err *e)
 {
 	struct init_ca_req r = {
 		.data = o->data,
-		.cert_path = st->path[F_CA_CERT],
-		.key_path = st->path[F_CA_KEY],
-		.roots_path = st->path[F_ROOTS],
+		.files = f,
 		.cn = o->cn,
 		.key_type = o->key_type,
 		.days = o->days_given ? o->days : 0,
@@ -459,7 +496,6 @@ make_ca_two_tier(const struct init_opts *o, struct init_state *st,
 		.imp_chain = o->import.chain,
 	};
 
-	st->made[F_ROOTS] = true;
 	return init_ca_two_tier(&r, &st->tier2, e);
 }
 
@@ -474,18 +510,23 @@ make_ca(const struct init_opts *o, struct init_state *st, const char *pass,
 		.days = o->days,
 		.passphrase_file = pass,
 	};
+	struct ca_files f = {
+		&st->resv[F_CA_KEY], &st->resv[F_CA_CERT], &st->resv[F_ROOTS]
+	};
 
-	/* Nothing was at these paths (check_fresh), so whatever is there
-	 * after a failure below is ours to remove. */
-	st->made[F_CA_CERT] = st->made[F_CA_KEY] = true;
 	if (o->root_out != NULL || o->import.chain != NULL)
-		return make_ca_two_tier(o, st, pass, e);
+		return make_ca_two_tier(o, st, &f, pass, e);
+	/*
+	 * One tier: no roots.pem.  Its reservation only refused one that
+	 * was there (ca_load() would read it): it goes before the service
+	 * loads the CA.
+	 */
+	fio_resv_release(&st->resv[F_ROOTS], false);
+	f.roots = NULL;
 	if (o->import.cert != NULL)
-		return ca_import_files(o->import.cert, o->import.key,
-		    o->import.pass, st->path[F_CA_CERT], st->path[F_CA_KEY],
-		    pass, e);
-	return ca_create_files(st->path[F_CA_CERT], st->path[F_CA_KEY], &co,
-	    e);
+		return ca_import_files_to(o->import.cert, o->import.key,
+		    o->import.pass, &f, pass, e);
+	return ca_create_files_to(&f, &co, e);
 }
 
 /* Write the default config.json and load it back into *cfg. */
@@ -502,10 +543,9 @@ write_config(const struct init_opts *o, struct init_state *st,
 	d.key_passphrase_file = pass;
 	if ((json = config_default_json(&d, e)) == NULL)
 		goto out;
-	if (fio_write_excl(st->path[F_CONFIG], json, strlen(json), 0640, e)
+	if (fio_resv_write(&st->resv[F_CONFIG], json, strlen(json), 0640, e)
 	    == -1)
 		goto out;
-	st->made[F_CONFIG] = true;
 	/* Read it back: what serve will load must load. */
 	if (config_load(st->path[F_CONFIG], cfg, e) == -1)
 		goto out;
@@ -515,29 +555,17 @@ out:
 	return rc;
 }
 
-/* Make the tls folder and open the service (creating the database). */
+/*
+ * Open the service: the database is made in the empty file reserved for
+ * it (0600).
+ */
 static struct svc *
-open_service(struct init_state *st, const struct config *cfg,
-    struct err *e)
+open_service(const struct config *cfg, struct err *e)
 {
 	struct svc_config sc;
-	struct svc *s;
 
-	if (mkdir(st->tls_dir, 0700) == -1) {
-		err_set(e, ERR_IO, "%s: %s", st->tls_dir, strerror(errno));
-		return NULL;
-	}
-	st->made_tls_dir = true;
 	config_svc_view(cfg, &sc);
-	st->made[F_DB] = true;	/* svc_open creates it */
-	if ((s = svc_open(&sc, e)) == NULL)
-		return NULL;
-	if (chmod(st->path[F_DB], 0600) == -1) {
-		err_set(e, ERR_IO, "%s: %s", st->path[F_DB], strerror(errno));
-		svc_close(s);
-		return NULL;
-	}
-	return s;
+	return svc_open(&sc, e);
 }
 
 /*
@@ -562,10 +590,9 @@ first_token(struct svc *s, const struct svc_actor *a,
 	if (svc_token_create(s, a, &treq, tok, token, e) == -1)
 		goto out;
 	snprintf(line, sizeof(line), "%s\n", token);
-	if (fio_write_excl(st->path[F_TOKEN], line, strlen(line), 0400, e)
+	if (fio_resv_write(&st->resv[F_TOKEN], line, strlen(line), 0400, e)
 	    == -1)
 		goto out;
-	st->made[F_TOKEN] = true;
 	rc = 0;
 out:
 	fio_wipe(line, sizeof(line));
@@ -590,6 +617,9 @@ run_init(const struct init_opts *o, struct err *e)
 	int rc = -1;
 
 	memset(&st, 0, sizeof(st));
+	for (int i = 0; i < F__MAX; i++)
+		st.resv[i] = (struct fio_resv)FIO_RESV_INIT;
+	st.dfd = st.tls_fd = -1;
 	memset(&tok, 0, sizeof(tok));
 	memset(token, 0, sizeof(token));
 	svc_actor_init(&actor, ACTOR_CLI);
@@ -598,11 +628,11 @@ run_init(const struct init_opts *o, struct err *e)
 		goto out;
 	/* Whatever is created below is for the owner only. */
 	umask(077);
-	if (make_dir(o->data, &made_data, e) == -1 ||
-	    check_fresh(&st, e) == -1 ||
+	if (make_dir(o->data, &made_data, &st.dfd, e) == -1 ||
+	    reserve_all(&st, e) == -1 ||
 	    make_ca(o, &st, pass, e) == -1 ||
 	    write_config(o, &st, pass, &cfg, e) == -1 ||
-	    (s = open_service(&st, &cfg, e)) == NULL)
+	    (s = open_service(&cfg, e)) == NULL)
 		goto out;
 	if (issue_pair(s, &actor, &api_profile, &api_names, &st, F_API_CERT,
 	    F_API_KEY, &api, e) == -1 ||
@@ -616,11 +646,16 @@ run_init(const struct init_opts *o, struct err *e)
 	rc = 0;
 out:
 	svc_close(s);
-	if (rc == -1) {
+	if (rc == -1)
 		rollback(&st);
-		if (made_data)
-			(void)rmdir(o->data);
-	}
+	for (int i = 0; i < F__MAX; i++)
+		fio_resv_release(&st.resv[i], true);
+	if (st.tls_fd != -1)
+		close(st.tls_fd);
+	if (st.dfd != -1)
+		close(st.dfd);
+	if (rc == -1 && made_data)
+		(void)rmdir(o->data);
 	fio_wipe(token, sizeof(token));
 	svc_issued_clear(&api);
 	svc_issued_clear(&admin);

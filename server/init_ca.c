@@ -20,55 +20,68 @@
 #include "safefile.h"
 
 /*
- * The absolute, resolved form of path, which may not exist yet (its
- * parent must): into out (RCA_MAX_PATH bytes).
+ * The absolute form of path, which may not exist yet, into out
+ * (RCA_MAX_PATH bytes): its parent resolved (it must exist), its last
+ * component kept as given, so that a link there is seen (and refused)
+ * rather than followed.  "." and ".." (and "/") are resolved whole.
  */
 static int
 abs_path(const char *path, char *out, struct err *e)
 {
-	char copy[RCA_MAX_PATH], parent[PATH_MAX];
-	char *dir, *base;
+	char copy[RCA_MAX_PATH], parent[PATH_MAX], base[NAME_MAX + 1];
+	const char *dir;
 
-	if (realpath(path, out) != NULL)
-		return 0;
-	if (errno != ENOENT || strlen(path) >= sizeof(copy)) {
-		err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+	if (strlen(path) >= sizeof(copy)) {
+		err_set(e, ERR_IO, "%s: %s", path, strerror(ENAMETOOLONG));
 		return -1;
 	}
 	strcpy(copy, path);
-	base = basename(copy);
+	snprintf(base, sizeof(base), "%s", basename(copy));
 	if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
 	    strcmp(base, "/") == 0) {
-		err_set(e, ERR_USAGE, "%s: not a folder name", path);
+		if (realpath(path, out) != NULL)
+			return 0;
+		if (errno == ENOENT)
+			err_set(e, ERR_USAGE, "%s: not a folder name", path);
+		else
+			err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	base = strdup(base);
 	strcpy(copy, path);
 	dir = dirname(copy);
-	if (base == NULL || realpath(dir, parent) == NULL) {
-		err_set(e, ERR_IO, "%s: %s", dir, base == NULL ?
-		    "out of memory" : strerror(errno));
-		free(base);
+	if (realpath(dir, parent) == NULL) {
+		err_set(e, ERR_IO, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (fio_path_join(out, RCA_MAX_PATH, parent, base, e) == -1) {
-		free(base);
-		return -1;
-	}
-	free(base);
-	return 0;
+	return fio_path_join(out, RCA_MAX_PATH, parent, base, e);
+}
+
+/* Put "--root-out " before e's message. */
+static void
+root_out_said(struct err *e)
+{
+	char why[ERR_MSG_MAX];
+
+	if (e == NULL)
+		return;
+	snprintf(why, sizeof(why), "%s", e->msg);
+	err_set(e, e->code, "--root-out %s", why);
 }
 
 /*
  * The root's folder: outside the data folder, created 0700 when
- * missing, else a folder only its owner may write, without a root.key.
+ * missing, else a folder only its owner may write.  It is opened once
+ * (never through a link: a link there is refused) and checked on that
+ * descriptor, which is returned (close()); the root's files are then
+ * created through it.
  */
 static int
 root_dir(const struct init_ca_req *r, struct init_ca_made *m,
     struct err *e)
 {
-	char data[PATH_MAX], key[RCA_MAX_PATH];
+	char data[PATH_MAX];
 	struct stat st;
+	int dfd;
 
 	if (realpath(r->data, data) == NULL) {
 		err_set(e, ERR_IO, "%s: %s", r->data, strerror(errno));
@@ -82,31 +95,33 @@ root_dir(const struct init_ca_req *r, struct init_ca_made *m,
 		    "offline)", r->root_out, data);
 		return -1;
 	}
-	if (mkdir(m->root_dir, 0700) == 0) {
+	if (mkdir(m->root_dir, 0700) == 0)
 		m->made_root_dir = true;
-		return 0;
-	}
-	if (errno != EEXIST || lstat(m->root_dir, &st) == -1 ||
-	    !S_ISDIR(st.st_mode)) {
+	else if (errno != EEXIST) {
 		err_set(e, ERR_IO, "--root-out %s: not a folder (%s)",
 		    r->root_out, strerror(errno));
+		return -1;
+	}
+	if ((dfd = sf_open_dir(m->root_dir, &st, e)) == -1) {
+		char c;
+
+		/* Refused already; readlink() only says why. */
+		if (readlink(m->root_dir, &c, 1) >= 0)
+			err_set(e, ERR_IO, "--root-out %s: a symbolic link, "
+			    "not followed (give the folder itself)",
+			    r->root_out);
+		else
+			root_out_said(e);
 		return -1;
 	}
 	if ((st.st_mode & 022) != 0 || st.st_uid != geteuid()) {
 		err_set(e, ERR_IO, "--root-out %s: must be owned by this user "
 		    "and not writable by group or others (mode %04o)",
 		    r->root_out, (unsigned)(st.st_mode & 07777));
+		close(dfd);
 		return -1;
 	}
-	if (fio_path_join(key, sizeof(key), m->root_dir, "root.key", e) ==
-	    -1)
-		return -1;
-	if (lstat(key, &st) == 0) {
-		err_set(e, ERR_ALREADY_EXISTS, "%s already exists: refusing "
-		    "to overwrite an existing root", key);
-		return -1;
-	}
-	return 0;
+	return dfd;
 }
 
 /* A root CN from the CA's: "<cn> Root", at most 64 characters. */
@@ -116,10 +131,13 @@ root_cn(const char *cn, char out[65])
 	snprintf(out, 65, "%.59s Root", cn);
 }
 
-/* The root in m->root_dir and the issuing CA signed by it. */
+/*
+ * The root in m->root_dir (open at dfd) and the issuing CA signed by
+ * it.
+ */
 static int
 make_root_and_ca(const struct init_ca_req *r, struct init_ca_made *m,
-    struct err *e)
+    int dfd, struct err *e)
 {
 	char cn[65], rkey[RCA_MAX_PATH], rcrt[RCA_MAX_PATH];
 	struct ca_create_opts ro = { r->key_type, cn, 0, r->pass };
@@ -132,15 +150,20 @@ make_root_and_ca(const struct init_ca_req *r, struct init_ca_made *m,
 	    -1 || fio_path_join(rcrt, sizeof(rcrt), m->root_dir, "root.crt",
 	    e) == -1)
 		goto out;
-	if (ca_create_root(m->root_dir, &ro, e) == -1)
+	if (ca_create_root_at(dfd, m->root_dir, &ro, e) == -1) {
+		/* "<root_dir>/root.key already exists" (or root.crt). */
+		if (e != NULL && e->code == ERR_ALREADY_EXISTS) {
+			char what[ERR_MSG_MAX];
+
+			snprintf(what, sizeof(what), "%s", e->msg);
+			err_set(e, ERR_ALREADY_EXISTS, "%s: refusing to "
+			    "overwrite an existing root", what);
+		}
 		goto out;
+	}
 	m->made_root = true;
-	if (ca_create_signed(r->key_path, rcrt, rkey, r->pass, &co, &n, e) ==
+	if (ca_create_signed_to(r->files, rcrt, rkey, r->pass, &co, &n, e) ==
 	    -1)
-		goto out;
-	if (fio_write_excl(r->cert_path, n.cert_pem, strlen(n.cert_pem),
-	    0444, e) == -1 || fio_write_excl(r->roots_path, n.anchors_pem,
-	    strlen(n.anchors_pem), 0444, e) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -155,16 +178,19 @@ init_ca_two_tier(const struct init_ca_req *r, struct init_ca_made *m,
 	struct ca_import_req ir = {
 		.in_cert = r->imp_cert, .in_key = r->imp_key,
 		.in_pass_file = r->imp_pass, .in_roots = r->imp_chain,
-		.cert_path = r->cert_path, .key_path = r->key_path,
-		.roots_path = r->roots_path, .out_pass_file = r->pass,
+		.out_pass_file = r->pass,
 	};
+
+	int dfd, rc;
 
 	memset(m, 0, sizeof(*m));
 	if (r->imp_chain != NULL)
-		return ca_import_chain_files(&ir, e);
-	if (root_dir(r, m, e) == -1)
+		return ca_import_chain_to(&ir, r->files, e);
+	if ((dfd = root_dir(r, m, e)) == -1)
 		return -1;
-	return make_root_and_ca(r, m, e);
+	rc = make_root_and_ca(r, m, dfd, e);
+	close(dfd);
+	return rc;
 }
 
 void

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "ca.h"
 #include "err.h"
 #include "rca_limits.h"
 #include "types.h"
@@ -16,9 +17,8 @@
 /* What init asks for (all borrowed). */
 struct init_ca_req {
 	const char	*data;		/* the data folder (exists) */
-	const char	*cert_path;	/* <data>/ca.crt */
-	const char	*key_path;	/* <data>/ca.key */
-	const char	*roots_path;	/* <data>/roots.pem */
+	/* ca.key, ca.crt and roots.pem, reserved by the caller */
+	const struct ca_files *files;
 	const char	*cn;
 	enum key_type	 key_type;
 	int		 days;		/* 0: 5 years (two tiers) */
@@ -40,9 +40,11 @@ struct init_ca_made {
 /*
  * Two tiers: with root_out, the root (root.key 0400, root.crt 0444,
  * key encrypted with pass when set) in root_out (created 0700 if
- * missing; refused inside the data folder or when root.key exists),
- * the issuing CA (ca.key, ca.crt) signed by it and roots.pem = the
- * root; with imp_chain, the import of ca_import_chain_files().
+ * missing; refused inside the data folder, when it is a link, or when
+ * root.key or root.crt exists), the issuing CA (ca.key, ca.crt) signed
+ * by it and roots.pem = the root, written into r->files; with
+ * imp_chain, the import of ca_import_chain_to() into r->files.  The
+ * caller releases r->files.
  * Errors: ERR_USAGE (root_out inside the data folder), ERR_IO,
  * ERR_ALREADY_EXISTS, ERR_INVALID_CHAIN, ERR_INVALID_REQUEST,
  * ERR_KEY_REJECTED, ERR_CRYPTO.

@@ -1,5 +1,6 @@
 /* Tests of common/fileio.c: atomic replacement, O_EXCL, bounded reads. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -206,6 +207,64 @@ test_excl_bad_folder(void **state)
 	assert_int_equal(count_entries(f), 0);
 }
 
+/*
+ * fio_reserve() relative to a folder descriptor: the name is taken
+ * before anything is written, a second reservation of it is refused, a
+ * link there (dangling or not) is refused and not followed, a released
+ * reservation is removed unless kept, and one written keeps its mode.
+ */
+static void
+test_reserve_at(void **state)
+{
+	struct fx *f = *state;
+	struct fio_resv r = FIO_RESV_INIT, r2 = FIO_RESV_INIT;
+	char p[512], target[512], *buf;
+	size_t len;
+	struct err e;
+	int dfd;
+
+	assert_true((dfd = open(f->dir, O_RDONLY | O_DIRECTORY)) >= 0);
+	path_in(f, "a.key", p);
+	assert_int_equal(fio_reserve(&r, dfd, "a.key", p, &e), 0);
+	assert_int_equal(access(p, F_OK), 0);
+	err_clear(&e);
+	assert_int_equal(fio_reserve(&r2, dfd, "a.key", p, &e), -1);
+	assert_int_equal(e.code, ERR_ALREADY_EXISTS);
+	assert_non_null(strstr(e.msg, p));
+	fio_resv_release(&r2, false);	/* nothing made: a no-op */
+	assert_int_equal(access(p, F_OK), 0);
+	fio_resv_release(&r, false);
+	assert_int_equal(access(p, F_OK), -1);
+	fio_resv_release(&r, false);	/* twice is fine */
+
+	path_in(f, "target", target);
+	assert_int_equal(symlinkat(target, dfd, "dangling"), 0);
+	assert_int_equal(fio_reserve(&r, dfd, "dangling", NULL, &e), -1);
+	assert_int_equal(e.code, ERR_ALREADY_EXISTS);
+	assert_int_equal(access(target, F_OK), -1);
+	assert_int_equal(fio_write_atomic(target, "t", 1, 0600, &e), 0);
+	assert_int_equal(fio_reserve(&r, dfd, "dangling", NULL, &e), -1);
+	assert_int_equal(e.code, ERR_ALREADY_EXISTS);
+	assert_int_equal(fio_read_all(target, 10, &buf, &len, &e), 0);
+	assert_string_equal(buf, "t");
+	free(buf);
+
+	assert_int_equal(fio_reserve(&r, dfd, "a.key", p, &e), 0);
+	assert_int_equal(fio_resv_write(&r, "secret", 6, 0400, &e), 0);
+	fio_resv_release(&r, true);
+	assert_int_equal(mode_of(p), 0400);
+	assert_int_equal(fio_read_all(p, 100, &buf, &len, &e), 0);
+	assert_string_equal(buf, "secret");
+	free(buf);
+	/* A written file not kept is removed (a later step failed). */
+	path_in(f, "b.crt", p);
+	assert_int_equal(fio_reserve(&r, dfd, "b.crt", p, &e), 0);
+	assert_int_equal(fio_resv_write(&r, "c", 1, 0444, &e), 0);
+	fio_resv_release(&r, false);
+	assert_int_equal(access(p, F_OK), -1);
+	close(dfd);
+}
+
 static void
 test_read_bounded(void **state)
 {
@@ -321,6 +380,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_excl_refuses_symlink,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_excl_bad_folder, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reserve_at, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_read_bounded, setup,
 		    teardown),

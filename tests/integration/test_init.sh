@@ -504,6 +504,64 @@ check "... tls/api.crt verifies with roots.pem + untrusted ca.crt" openssl \
 	verify -CAfile "$WORK/t4/roots.pem" -untrusted "$WORK/t4/ca.crt" \
 	"$WORK/t4/tls/api.crt"
 
+# ---- links and open folders: refused, nothing written, nothing followed --
+# Every file init writes is created O_EXCL|O_NOFOLLOW before any work, and
+# --root-out is opened once without following a link: no name is checked
+# and then opened.
+L=$WORK/links
+mkdir -m 0700 "$L"
+printf 'victim\n' >"$WORK/victim"
+mkdir -m 0700 "$L/d1"
+ln -s "$WORK/victim" "$L/d1/config.json"
+check "config.json a link to a file: init exits 1" exit_is 1 "$RCA" init \
+	--data "$L/d1"
+check "... saying it exists" stderr_has "config.json already exists"
+check "... the file it points to is untouched" bash -c "
+	[ \"\$(cat '$WORK/victim')\" = victim ]"
+check "... nothing written" bash -c "[ \"\$(ls -A '$L/d1')\" = config.json ]"
+mkdir -m 0700 "$L/d2"
+ln -s "$WORK/nowhere.key" "$L/d2/ca.key"
+check "ca.key a dangling link: init exits 1" exit_is 1 "$RCA" init \
+	--data "$L/d2"
+check "... saying ca.key exists" stderr_has "ca.key already exists"
+check "... nothing made where it points" test ! -e "$WORK/nowhere.key"
+check "... nothing written" bash -c "[ \"\$(ls -A '$L/d2')\" = ca.key ]"
+mkdir -m 0700 "$L/d3" "$WORK/elsewhere"
+ln -s "$WORK/elsewhere" "$L/d3/tls"
+check "tls a link to a folder: init exits 1" exit_is 1 "$RCA" init \
+	--data "$L/d3"
+check "... saying tls exists" stderr_has "tls already exists"
+check "... nothing written through it" test -z "$(ls -A "$WORK/elsewhere")"
+check "... nothing written" bash -c "[ \"\$(ls -A '$L/d3')\" = tls ]"
+mkdir -m 0700 "$WORK/realroot"
+ln -s "$WORK/realroot" "$WORK/rootlink"
+check "--root-out a link to a folder: init exits 1" exit_is 1 "$RCA" init \
+	--data "$L/d4" --root-out "$WORK/rootlink"
+check "... saying it is a link" stderr_has "symbolic link"
+check "... nothing written through it" test -z "$(ls -A "$WORK/realroot")"
+check "... nor a data folder left" test ! -e "$L/d4"
+ln -s "$WORK/noroot" "$WORK/rootdangling"
+check "--root-out a dangling link: init exits 1" exit_is 1 "$RCA" init \
+	--data "$L/d4" --root-out "$WORK/rootdangling"
+check "... nothing made where it points" test ! -e "$WORK/noroot"
+check "... nor a data folder left" test ! -e "$L/d4"
+mkdir "$WORK/openroot"
+chmod 0777 "$WORK/openroot"
+check "--root-out writable by others: init exits 1" exit_is 1 "$RCA" init \
+	--data "$L/d4" --root-out "$WORK/openroot"
+check "... saying so" stderr_has "not writable by group or others"
+check "... nothing written in it" test -z "$(ls -A "$WORK/openroot")"
+check "... nor a data folder left" test ! -e "$L/d4"
+mkdir -m 0700 "$WORK/r5"
+ln -s "$WORK/r5target" "$WORK/r5/root.crt"
+check "root.crt a dangling link: init exits 1" exit_is 1 "$RCA" init \
+	--data "$L/d4" --root-out "$WORK/r5"
+check "... refusing to overwrite an existing root" stderr_has \
+	"root.crt already exists: refusing to overwrite an existing root"
+check "... nothing made where it points" test ! -e "$WORK/r5target"
+check "... nothing left" bash -c "
+	[ \"\$(ls -A '$WORK/r5')\" = root.crt ] && ! [ -e '$L/d4' ]"
+
 echo "1..$((pass + fail))"
 echo "# $pass passed, $fail failed"
 [ "$fail" = 0 ]
