@@ -533,25 +533,17 @@ void	svc_marks_fini(struct svc *s);
 int64_t	svc_nodes_tick(struct svc *s, int64_t now);
 
 /*
- * Walk every node in name order (node_walk.c), a page of
- * RCA_MAX_LIST_LIMIT at a time, so that no list is held open while fn
- * runs: fn(arg, node, e) for each (node borrowed for the call); it
- * returns 0 to go on, -1 to stop the walk, which then returns -1 with e
- * as fn set it.  Errors: those of db_node_list(), then fn's.
+ * Every node in name order (node_walk.c), a page at a time so that no
+ * list is held open meanwhile: fn(arg, node, e) for each (node borrowed)
+ * returns 0 to go on, -1 to stop the walk, which then returns -1.
+ * svc_nodes_collect() keeps what pick keeps: pick(arg, node, elem) fills
+ * the zeroed elem (size bytes) and returns true; *out is new (free()),
+ * *n elements.  Errors: db_node_list()'s, fn's, ERR_INTERNAL.
  */
-typedef int svc_node_fn(void *arg, const struct node_rec *n,
-    struct err *e);
+typedef int svc_node_fn(void *arg, const struct node_rec *n, struct err *e);
+typedef bool svc_node_pick(void *arg, const struct node_rec *n, void *elem);
 int	svc_nodes_each(struct svc *s, svc_node_fn *fn, void *arg,
 	    struct err *e);
-
-/*
- * The nodes pick keeps, collected by svc_nodes_each(): pick(arg, node,
- * elem) gets a zeroed element of size bytes, fills it and returns true
- * to keep it.  *out is new (free()), *n elements in name order.  Errors:
- * those of db_node_list(), ERR_INTERNAL (out of memory).
- */
-typedef bool svc_node_pick(void *arg, const struct node_rec *n,
-    void *elem);
 int	svc_nodes_collect(struct svc *s, svc_node_pick *pick, void *arg,
 	    size_t size, void **out, size_t *n, struct err *e);
 
