@@ -312,10 +312,7 @@ ca_push_node(struct svc *s, const struct svc_actor *a, const char *name,
 	    detail);
 out:
 	fset_clear(&p.files);
-	if (p.password != NULL) {
-		fio_wipe(p.password, strlen(p.password));
-		free(p.password);
-	}
+	fio_secret_free_str(p.password);
 	node_rec_clear(&p.node);
 	return rc;
 }

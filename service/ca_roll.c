@@ -70,6 +70,49 @@ phase_start(struct svc *s, const struct svc_actor *a, struct err *e)
 	return 0;
 }
 
+/* What a phase is asked: prepare's request, activate's and retire's
+ * force. */
+struct phase_in {
+	const struct svc_ca_prepare_req	*req;	/* borrowed; prepare */
+	bool				 force;	/* activate, retire */
+};
+
+/*
+ * A phase's work, under the life lock: *object (osz bytes) gets the
+ * CA's SKI as soon as it is known, for the audit of a failure.
+ */
+typedef int phase_fn(struct svc *, const struct svc_actor *,
+    const struct phase_in *, struct svc_ca_result *, char *, size_t,
+    struct err *);
+
+/*
+ * One phase (res zeroed first): the checks of its start, then run under
+ * the life lock.  Success is logged as "CA <ski> <done>"; a failure is
+ * audited as action, on the CA when it was known.  e != NULL.
+ */
+static int
+phase_run(struct svc *s, const struct svc_actor *a, const char *action,
+    phase_fn *run, const struct phase_in *in, const char *done,
+    struct svc_ca_result *res, struct err *e)
+{
+	char	object[RCA_SKI_HEX_MAX + 1] = "";
+	int	rc = -1;
+
+	err_clear(e);
+	memset(res, 0, sizeof(*res));
+	if (phase_start(s, a, e) == -1)
+		goto out;
+	pthread_mutex_lock(&s->life->mu);
+	rc = run(s, a, in, res, object, sizeof(object), e);
+	pthread_mutex_unlock(&s->life->mu);
+	if (rc == 0)
+		log_info("CA %s %s", object, done);
+out:
+	if (rc == -1)
+		svc_fail(s, a, action, object[0] != '\0' ? object : NULL, e);
+	return rc;
+}
+
 /* The way req asks for, checked against the rows.  */
 static int
 prep_way(const struct svc_ca_prepare_req *req, const struct ca_rec *rows,
@@ -273,9 +316,10 @@ prep_store(struct svc *s, const struct svc_actor *a, enum prep_way way,
  */
 static int
 prep_locked(struct svc *s, const struct svc_actor *a,
-    const struct svc_ca_prepare_req *req, struct svc_ca_result *res,
-    char *object, size_t osz, struct err *e)
+    const struct phase_in *in, struct svc_ca_result *res, char *object,
+    size_t osz, struct err *e)
 {
+	const struct svc_ca_prepare_req	*req = in->req;
 	struct cf_lock	 l;
 	struct ca_rec	*rows = NULL;
 	struct ca_new	 nw;
@@ -351,29 +395,17 @@ svc_ca_prepare(struct svc *s, const struct svc_actor *a,
     const struct svc_ca_prepare_req *req, struct svc_ca_result *res,
     struct err *e)
 {
+	struct phase_in	in = { .req = req };
 	struct err	le;
-	char		object[RCA_SKI_HEX_MAX + 1] = "";
-	int		rc = -1;
 
 	ERR_LOCAL(e, le);
-	err_clear(e);
-	memset(res, 0, sizeof(*res));
-	if (phase_start(s, a, e) == -1)
-		goto out;
-	pthread_mutex_lock(&s->life->mu);
-	rc = prep_locked(s, a, req, res, object, sizeof(object), e);
-	pthread_mutex_unlock(&s->life->mu);
-	if (rc == -1)
-		goto out;
-	log_info("CA %s prepared", object);
-	phase_after(s, a, false, res->csr_pem == NULL, res);
-out:
-	if (rc == -1) {
-		svc_fail(s, a, ACTION_PREPARE, object[0] != '\0' ? object :
-		    NULL, e);
+	if (phase_run(s, a, ACTION_PREPARE, prep_locked, &in, "prepared", res,
+	    e) == -1) {
 		svc_ca_result_clear(res);
+		return -1;
 	}
-	return rc;
+	phase_after(s, a, false, res->csr_pem == NULL, res);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -424,32 +456,25 @@ out:
 	return rc;
 }
 
+/* Node n, now due for rotation, into res (svc_nodes_each()). */
+static int
+act_node_due(void *res, const struct node_rec *n, struct err *e)
+{
+	(void)e;
+	(void)svc_ca_result_add(res, n->name, true, "due: the scheduler "
+	    "rotates it onto the new CA");
+	return 0;
+}
+
 /* The nodes now due for rotation, into res. */
 static void
 act_nodes(struct svc *s, struct svc_ca_result *res)
 {
-	struct svc_node_view	*list = NULL;
-	struct err		 e;
-	char			 after[RCA_MAX_NODE_NAME + 1] = "";
-	char			 next[RCA_MAX_NODE_NAME + 1];
-	size_t			 n;
+	struct err e;
 
 	err_clear(&e);
-	do {
-		n = 0;
-		next[0] = '\0';
-		if (svc_node_list(s, after, RCA_MAX_LIST_LIMIT, &list, &n,
-		    next, &e) == -1) {
-			log_warn("activate: listing the nodes: %s", e.msg);
-			return;
-		}
-		for (size_t i = 0; i < n; i++)
-			(void)svc_ca_result_add(res, list[i].node.name, true,
-			    "due: the scheduler rotates it onto the new CA");
-		svc_node_list_free(list, n);
-		list = NULL;
-		snprintf(after, sizeof(after), "%s", next);
-	} while (after[0] != '\0');
+	if (svc_nodes_each(s, act_node_due, res, &e) == -1)
+		log_warn("activate: listing the nodes: %s", e.msg);
 }
 
 /* The scheduler looks at the nodes at its next tick. */
@@ -462,9 +487,10 @@ nodes_wake(struct svc *s)
 }
 
 static int
-act_run(struct svc *s, const struct svc_actor *a, bool force,
+act_run(struct svc *s, const struct svc_actor *a, const struct phase_in *in,
     struct svc_ca_result *res, char *object, size_t osz, struct err *e)
 {
+	bool			 force = in->force;
 	struct ca_rec		*rows = NULL;
 	const struct ca_rec	*next, *cur;
 	struct svc_cas		*cas;
@@ -503,29 +529,17 @@ int
 svc_ca_activate(struct svc *s, const struct svc_actor *a, bool force,
     struct svc_ca_result *res, struct err *e)
 {
+	struct phase_in	in = { .force = force };
 	struct err	le;
-	char		object[RCA_SKI_HEX_MAX + 1] = "";
-	int		rc = -1;
 
 	ERR_LOCAL(e, le);
-	err_clear(e);
-	memset(res, 0, sizeof(*res));
-	if (phase_start(s, a, e) == -1)
-		goto out;
-	pthread_mutex_lock(&s->life->mu);
-	rc = act_run(s, a, force, res, object, sizeof(object), e);
-	pthread_mutex_unlock(&s->life->mu);
-	if (rc == -1)
-		goto out;
-	log_info("CA %s activated: issuance switches to it", object);
+	if (phase_run(s, a, ACTION_ACTIVATE, act_run, &in, "activated: "
+	    "issuance switches to it", res, e) == -1)
+		return -1;
 	phase_after(s, a, true, false, res);
 	act_nodes(s, res);
 	nodes_wake(s);
-out:
-	if (rc == -1)
-		svc_fail(s, a, ACTION_ACTIVATE, object[0] != '\0' ? object :
-		    NULL, e);
-	return rc;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -557,9 +571,10 @@ ret_revoke_all(struct svc *s, const struct svc_actor *a, int64_t id,
 }
 
 static int
-ret_run(struct svc *s, const struct svc_actor *a, bool force,
+ret_run(struct svc *s, const struct svc_actor *a, const struct phase_in *in,
     struct svc_ca_result *res, char *object, size_t osz, struct err *e)
 {
+	bool			 force = in->force;
 	struct ca_rec		*rows = NULL;
 	const struct ca_rec	*old;
 	struct audit_rec	 ar;
@@ -607,40 +622,32 @@ out:
 	return rc;
 }
 
+/* Forget res's serials (kept when a failure is ERR_CA_IN_USE). */
+static void
+ret_serials_clear(struct svc_ca_result *res)
+{
+	free(res->serials);
+	res->serials = NULL;
+	res->count = res->nserials = 0;
+}
+
 int
 svc_ca_retire(struct svc *s, const struct svc_actor *a, bool force,
     struct svc_ca_result *res, struct err *e)
 {
+	struct phase_in	in = { .force = force };
 	struct err	le;
-	char		object[RCA_SKI_HEX_MAX + 1] = "";
-	int		rc = -1;
 
 	ERR_LOCAL(e, le);
-	err_clear(e);
-	memset(res, 0, sizeof(*res));
-	if (phase_start(s, a, e) == -1)
-		goto out;
-	pthread_mutex_lock(&s->life->mu);
-	rc = ret_run(s, a, force, res, object, sizeof(object), e);
-	pthread_mutex_unlock(&s->life->mu);
-	if (rc == -1)
-		goto out;
-	free(res->serials);
-	res->serials = NULL;
-	res->count = res->nserials = 0;
-	log_info("CA %s retired: dropped from the bundle", object);
-	phase_after(s, a, true, true, res);
-out:
-	if (rc == -1) {
-		svc_fail(s, a, ACTION_RETIRE, object[0] != '\0' ? object :
-		    NULL, e);
-		if (e->code != ERR_CA_IN_USE) {
-			free(res->serials);
-			res->serials = NULL;
-			res->nserials = res->count = 0;
-		}
+	if (phase_run(s, a, ACTION_RETIRE, ret_run, &in, "retired: dropped "
+	    "from the bundle", res, e) == -1) {
+		if (e->code != ERR_CA_IN_USE)
+			ret_serials_clear(res);
+		return -1;
 	}
-	return rc;
+	ret_serials_clear(res);
+	phase_after(s, a, true, true, res);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -13,6 +13,17 @@
 
 #include "svc_int.h"
 
+/* 0 when set's entries are in memory; -1 (ERR_INTERNAL) when not. */
+static int
+set_loaded(const struct svc_crl_set *set, struct err *e)
+{
+	if (set->cs == NULL) {
+		err_set(e, ERR_INTERNAL, "the CRL entries are not loaded");
+		return -1;
+	}
+	return 0;
+}
+
 /* rows as CRL entries; new (free()). */
 static struct ca_crl_entry *
 entries_of(const struct db_crl_row *rows, size_t n, struct err *e)
@@ -31,20 +42,31 @@ entries_of(const struct db_crl_row *rows, size_t n, struct err *e)
 	return v;
 }
 
+/* Add rows to cs (borrowed) as CRL entries. */
+static int
+add_rows(struct ca_crl_set *cs, const struct db_crl_row *rows, size_t n,
+    struct err *e)
+{
+	struct ca_crl_entry	*v;
+	int			 rc;
+
+	if ((v = entries_of(rows, n, e)) == NULL)
+		return -1;
+	rc = ca_crl_set_add(cs, v, n, e);
+	free(v);
+	return rc;
+}
+
 int
 svc_crl_set_from(struct svc_crl_ca *ca, const struct db_crl_row *rows,
     size_t n, int64_t now, struct err *e)
 {
 	struct svc_crl_set	*set = &ca->set;
 	struct ca_crl_set	*cs = NULL;
-	struct ca_crl_entry	*v = NULL;
 	int			 rc = -1;
 
 	set->loaded = false;
-	if ((v = entries_of(rows, n, e)) == NULL)
-		goto out;
-	if ((cs = ca_crl_set_new(e)) == NULL ||
-	    ca_crl_set_add(cs, v, n, e) == -1)
+	if ((cs = ca_crl_set_new(e)) == NULL || add_rows(cs, rows, n, e) == -1)
 		goto out;
 	ca_crl_set_free(set->cs);
 	set->cs = cs;
@@ -54,7 +76,6 @@ svc_crl_set_from(struct svc_crl_ca *ca, const struct db_crl_row *rows,
 	rc = 0;
 out:
 	ca_crl_set_free(cs);
-	free(v);
 	return rc;
 }
 
@@ -80,17 +101,15 @@ svc_crl_set_add_key(struct svc *s, struct svc_crl_ca *ca, const char *spki,
     int64_t now, struct err *e)
 {
 	struct db_crl_row	*rows = NULL;
-	struct ca_crl_entry	*v = NULL;
 	size_t			 n = 0;
 	int			 rc = -1;
 
 	if (db_crl_same_key(s->db, ca->ca_id, spki, now, &rows, &n,
-	    e) == -1 || (v = entries_of(rows, n, e)) == NULL)
+	    e) == -1 || set_loaded(&ca->set, e) == -1)
 		goto out;
-	rc = svc_crl_set_add(&ca->set, v, n, e);
+	rc = add_rows(ca->set.cs, rows, n, e);
 out:
 	free(rows);
-	free(v);
 	return rc;
 }
 
@@ -118,10 +137,8 @@ int
 svc_crl_set_add(struct svc_crl_set *set, const struct ca_crl_entry *add,
     size_t k, struct err *e)
 {
-	if (set->cs == NULL) {
-		err_set(e, ERR_INTERNAL, "the CRL entries are not loaded");
+	if (set_loaded(set, e) == -1)
 		return -1;
-	}
 	return ca_crl_set_add(set->cs, add, k, e);
 }
 

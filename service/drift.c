@@ -123,65 +123,40 @@ out:
 	node_rec_clear(&n);
 }
 
-/* The names of every push node (new), or -1. */
-static int
-drift_names(struct svc *s, struct drift_job **out, size_t *nout)
+/* A push node's job (svc_nodes_collect()). */
+static bool
+drift_pick(void *arg, const struct node_rec *n, void *elem)
 {
-	struct node_rec		*list = NULL;
-	struct drift_job	*jobs = NULL, *grown;
-	char			 after[RCA_MAX_NODE_NAME + 1] = "";
-	char			 next[RCA_MAX_NODE_NAME + 1];
-	size_t			 cnt = 0, n = 0, cap = 0;
-	struct err		 e;
+	struct drift_job *j = elem;
 
-	err_clear(&e);
-	do {
-		if (db_node_list(s->db, after, RCA_MAX_LIST_LIMIT, &list,
-		    &cnt, next, &e) == -1) {
-			log_error("drift check: listing nodes: %s", e.msg);
-			free(jobs);
-			return -1;
-		}
-		for (size_t i = 0; i < cnt; i++) {
-			if (list[i].mode != NODE_MODE_PUSH)
-				continue;
-			if (n == cap) {
-				cap = cap == 0 ? 16 : cap * 2;
-				if ((grown = reallocarray(jobs, cap,
-				    sizeof(*jobs))) == NULL) {
-					db_node_list_free(list, cnt);
-					free(jobs);
-					return -1;
-				}
-				jobs = grown;
-			}
-			memset(&jobs[n], 0, sizeof(jobs[n]));
-			memcpy(jobs[n++].name, list[i].name,
-			    sizeof(jobs[0].name));
-		}
-		db_node_list_free(list, cnt);
-		list = NULL;
-		memcpy(after, next, sizeof(after));
-	} while (after[0] != '\0');
-	*out = jobs;
-	*nout = n;
-	return 0;
+	(void)arg;
+	if (n->mode != NODE_MODE_PUSH)
+		return false;
+	memcpy(j->name, n->name, sizeof(j->name));
+	return true;
 }
 
 size_t
 svc_drift_pass(struct svc *s, int64_t now)
 {
-	struct svc_actor	sched;
-	struct drift_pass	p;
-	size_t			n = 0, drifting = 0;
+	struct svc_actor	 sched;
+	struct drift_pass	 p;
+	struct err		 e;
+	void			*jobs = NULL;
+	size_t			 n = 0, drifting = 0;
 
 	svc_actor_init(&sched, ACTOR_SCHEDULER);
 	memset(&p, 0, sizeof(p));
 	p.s = s;
 	p.a = &sched;
 	p.now = now;
-	if (drift_names(s, &p.jobs, &n) == -1)
+	err_clear(&e);
+	if (svc_nodes_collect(s, drift_pick, NULL, sizeof(*p.jobs), &jobs, &n,
+	    &e) == -1) {
+		log_error("drift check: listing nodes: %s", e.msg);
 		goto out;
+	}
+	p.jobs = jobs;
 	svc_pool_run(n, s->max_parallel, drift_one, &p);
 	for (size_t i = 0; i < n; i++)
 		if (p.jobs[i].drift)

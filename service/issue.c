@@ -25,10 +25,7 @@ svc_issued_clear(struct svc_issued *r)
 		return;
 	cert_rec_clear(&r->cert);
 	free(r->chain_pem);
-	if (r->private_key_pem != NULL) {
-		fio_wipe(r->private_key_pem, strlen(r->private_key_pem));
-		free(r->private_key_pem);
-	}
+	fio_secret_free_str(r->private_key_pem);
 	free(r->ca_pem);
 	memset(r, 0, sizeof(*r));
 	r->cert.reason = -1;
@@ -320,10 +317,7 @@ out:
 		svc_issued_clear(out);
 	}
 	ca_csr_free(csr);
-	if (key_pem != NULL) {
-		fio_wipe(key_pem, strlen(key_pem));
-		free(key_pem);
-	}
+	fio_secret_free_str(key_pem);
 	return rc;
 }
 

@@ -222,10 +222,7 @@ check_password_file(struct svc *s, const char *v, char *out, size_t outsz,
 		return -1;
 	}
 	rc = svc_node_password_read(s, v, NODE_PASSWORD_MAX, &pw, NULL);
-	if (pw != NULL) {
-		fio_wipe(pw, strlen(pw));
-		free(pw);
-	}
+	fio_secret_free_str(pw);
 	/* Stored resolved, like cert_dir; a swap meanwhile is refused
 	 * like any other failure. */
 	if (rc == -1 || !svc_node_path_ok(s, v, real) ||

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fileio.h"
 #include "log.h"
@@ -89,9 +88,9 @@ svc_node_password_read(struct svc *s, const char *path, size_t max,
 {
 	struct sf_rules	 rules;
 	struct err	 le;
-	char		 real[RCA_MAX_PATH], *slash, *buf = NULL;
+	char		 real[RCA_MAX_PATH], *buf = NULL;
 	size_t		 len = 0;
-	int		 dfd = -1, rc = -1;
+	int		 rc = -1;
 
 	*out = NULL;
 	err_clear(&le);
@@ -99,14 +98,7 @@ svc_node_password_read(struct svc *s, const char *path, size_t max,
 	rules.forbid_mode = 007;
 	rules.max_links = 1;
 	if (!svc_node_path_ok(s, path, real) ||
-	    (slash = strrchr(real, '/')) == NULL || slash[1] == '\0')
-		goto out;
-	/* Open the folder, then the file in it by its plain name. */
-	*slash = '\0';
-	if ((dfd = sf_open_dir(slash == real ? "/" : real, NULL, &le)) == -1)
-		goto out;
-	if (sf_read_at(dfd, slash + 1, &rules, max, &buf, &len, NULL,
-	    &le) == -1)
+	    sf_read_path(real, &rules, max, &buf, &len, &le) == -1)
 		goto out;
 	buf[strcspn(buf, "\r\n")] = '\0';
 	*out = buf;
@@ -119,11 +111,6 @@ out:
 			log_warn("auth.password_file refused: %s", le.msg);
 		err_set(e, ERR_IO, SVC_PASSWORD_REFUSED);
 	}
-	if (buf != NULL) {
-		fio_wipe(buf, len);
-		free(buf);
-	}
-	if (dfd >= 0)
-		close(dfd);
+	fio_secret_free(buf, len);
 	return rc;
 }

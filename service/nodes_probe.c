@@ -40,10 +40,7 @@ probe_auth(struct svc *s, const struct node_rec *n, struct rds_conn *c,
 	}
 	rc = 0;
 out:
-	if (pw != NULL) {
-		fio_wipe(pw, strlen(pw));
-		free(pw);
-	}
+	fio_secret_free_str(pw);
 	return rc;
 }
 

@@ -39,39 +39,31 @@ svc_pull_step(struct rotation_rec *rec, const char *step, bool ok,
 int
 svc_pull_password(const struct svc_pull_opts *o, char **out, struct err *e)
 {
-	struct sf_rules rules;
-	char dir[RCA_MAX_PATH];
-	const char *slash;
-	char *buf = NULL;
-	size_t len = 0;
-	int dfd = -1, rc = -1;
+	struct sf_rules	 rules;
+	struct err	 le;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	int		 rc = -1;
 
+	ERR_LOCAL(e, le);
 	*out = NULL;
 	if (o->password_file == NULL)
 		return 0;
-	slash = strrchr(o->password_file, '/');
-	if (o->password_file[0] != '/' || slash == NULL ||
-	    (size_t)(slash - o->password_file) >= sizeof(dir)) {
-		err_set(e, ERR_IO, "--redis-auth-file must be an absolute "
-		    "path");
-		goto out;
-	}
-	memcpy(dir, o->password_file, (size_t)(slash - o->password_file));
-	dir[slash - o->password_file] = '\0';
-	if (dir[0] == '\0')
-		snprintf(dir, sizeof(dir), "/");
 	memset(&rules, 0, sizeof(rules));
 	rules.owner_set = true;
 	rules.uid = geteuid();
 	rules.forbid_mode = 077;
 	rules.max_links = 1;
-	if ((dfd = sf_open_dir(dir, NULL, e)) == -1 ||
-	    sf_read_at(dfd, slash + 1, &rules, PULL_PASSWORD_MAX, &buf, &len,
-	    NULL, e) == -1) {
-		err_set(e, ERR_IO, "--redis-auth-file %s is not usable: it "
-		    "must be a regular file of ours, one link, no access for "
-		    "group or others, at most %d bytes", o->password_file,
-		    PULL_PASSWORD_MAX);
+	if (sf_read_path(o->password_file, &rules, PULL_PASSWORD_MAX, &buf,
+	    &len, e) == -1) {
+		if (e->code == ERR_INVALID_REQUEST)
+			err_set(e, ERR_IO, "--redis-auth-file must be an "
+			    "absolute path");
+		else
+			err_set(e, ERR_IO, "--redis-auth-file %s is not "
+			    "usable: it must be a regular file of ours, one "
+			    "link, no access for group or others, at most %d "
+			    "bytes", o->password_file, PULL_PASSWORD_MAX);
 		goto out;
 	}
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
@@ -86,12 +78,7 @@ svc_pull_password(const struct svc_pull_opts *o, char **out, struct err *e)
 	buf = NULL;
 	rc = 0;
 out:
-	if (buf != NULL) {
-		fio_wipe(buf, len);
-		free(buf);
-	}
-	if (dfd >= 0)
-		close(dfd);
+	fio_secret_free(buf, len);
 	return rc;
 }
 
@@ -123,10 +110,7 @@ pull_connect(const struct svc_pull_opts *o, const char *cert,
 		c = NULL;
 	}
 out:
-	if (pw != NULL) {
-		fio_wipe(pw, strlen(pw));
-		free(pw);
-	}
+	fio_secret_free_str(pw);
 	return c;
 }
 

@@ -559,11 +559,8 @@ rot_clear(struct rot *r)
 	rds_close(r->conn);
 	r->conn = NULL;
 	fset_clear(&r->files);
-	if (r->password != NULL) {
-		fio_wipe(r->password, strlen(r->password));
-		free(r->password);
-		r->password = NULL;
-	}
+	fio_secret_free_str(r->password);
+	r->password = NULL;
 	svc_issued_clear(&r->iss);
 	node_rec_clear(&r->node);
 }

@@ -101,61 +101,49 @@ due_cmp(const void *pa, const void *pb)
 	return c != 0 ? c : strcmp(a->name, b->name);
 }
 
+/* What due_pick() needs besides the node. */
+struct due_when {
+	struct svc	*s;
+	int64_t		 now;
+};
+
+/* A due node and its group (svc_nodes_collect()). */
+static bool
+due_pick(void *arg, const struct node_rec *n, void *elem)
+{
+	const struct due_when	*w = arg;
+	struct due		*d = elem;
+
+	if (!node_due(w->s, n, w->now))
+		return false;
+	memcpy(d->name, n->name, sizeof(d->name));
+	memcpy(d->group, n->group, sizeof(d->group));
+	if (d->group[0] == '\0')
+		memcpy(d->group, n->name, sizeof(d->group));
+	return true;
+}
+
 /* Every due push node (new, sorted by group and name), or -1. */
 static int
 due_collect(struct svc *s, int64_t now, struct due **out, size_t *nout)
 {
-	struct node_rec	*list = NULL;
-	struct due	*due = NULL, *grown;
-	char		 after[RCA_MAX_NODE_NAME + 1] = "";
-	char		 next[RCA_MAX_NODE_NAME + 1];
-	size_t		 cnt = 0, n = 0, cap = 0;
+	struct due_when	 w = { .s = s, .now = now };
 	struct err	 e;
-	int		 rc = -1;
+	void		*due = NULL;
+	size_t		 n = 0;
 
 	err_clear(&e);
 	/* Collect first, rotate after: no list is held open meanwhile. */
-	do {
-		if (db_node_list(s->db, after, RCA_MAX_LIST_LIMIT, &list,
-		    &cnt, next, &e) == -1) {
-			log_error("scheduler: listing nodes: %s", e.msg);
-			goto out;
-		}
-		for (size_t i = 0; i < cnt; i++) {
-			if (!node_due(s, &list[i], now))
-				continue;
-			if (n == cap) {
-				cap = cap == 0 ? 16 : cap * 2;
-				if ((grown = reallocarray(due, cap,
-				    sizeof(*due))) == NULL) {
-					log_error("scheduler: out of memory");
-					goto out;
-				}
-				due = grown;
-			}
-			memcpy(due[n].name, list[i].name, sizeof(due[n].name));
-			memcpy(due[n].group, list[i].group,
-			    sizeof(due[n].group));
-			if (due[n].group[0] == '\0')
-				memcpy(due[n].group, list[i].name,
-				    sizeof(due[n].group));
-			n++;
-		}
-		db_node_list_free(list, cnt);
-		list = NULL;
-		cnt = 0;
-		memcpy(after, next, sizeof(after));
-	} while (after[0] != '\0');
+	if (svc_nodes_collect(s, due_pick, &w, sizeof(struct due), &due, &n,
+	    &e) == -1) {
+		log_error("scheduler: listing nodes: %s", e.msg);
+		return -1;
+	}
 	if (n > 1)
-		qsort(due, n, sizeof(*due), due_cmp);
+		qsort(due, n, sizeof(struct due), due_cmp);
 	*out = due;
 	*nout = n;
-	due = NULL;
-	rc = 0;
-out:
-	db_node_list_free(list, cnt);
-	free(due);
-	return rc;
+	return 0;
 }
 
 /* The pass: the due nodes and where each group starts. */

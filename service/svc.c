@@ -49,6 +49,63 @@ config_check(const struct svc_config *cfg, struct err *e)
 	return 0;
 }
 
+/* The service's own mutexes, in the order svc_sync_init() makes them. */
+#define SVC_NMUTEX	5
+
+static void
+svc_mutexes(struct svc *s, pthread_mutex_t *mu[SVC_NMUTEX])
+{
+	mu[0] = &s->pub_mu;
+	mu[1] = &s->crl_mu;
+	mu[2] = &s->cas_mu;
+	mu[3] = &s->cas_reload_mu;
+	mu[4] = &s->view_mu;
+}
+
+/* Destroy the first n of svc_mutexes(), the last made first. */
+static void
+svc_mutexes_destroy(struct svc *s, size_t n)
+{
+	pthread_mutex_t *mu[SVC_NMUTEX];
+
+	svc_mutexes(s, mu);
+	while (n > 0)
+		pthread_mutex_destroy(mu[--n]);
+}
+
+/*
+ * Make s's mutexes and crl_cv (svc_sync_fini() destroys them); on
+ * failure none is left.  Errors: ERR_INTERNAL.
+ */
+static int
+svc_sync_init(struct svc *s, struct err *e)
+{
+	pthread_mutex_t	*mu[SVC_NMUTEX];
+	size_t		 n;
+
+	svc_mutexes(s, mu);
+	for (n = 0; n < SVC_NMUTEX; n++) {
+		if (pthread_mutex_init(mu[n], NULL) != 0) {
+			svc_mutexes_destroy(s, n);
+			err_set(e, ERR_INTERNAL, "cannot create a mutex");
+			return -1;
+		}
+	}
+	if (pthread_cond_init(&s->crl_cv, NULL) != 0) {
+		svc_mutexes_destroy(s, SVC_NMUTEX);
+		err_set(e, ERR_INTERNAL, "cannot create a condition");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+svc_sync_fini(struct svc *s)
+{
+	pthread_cond_destroy(&s->crl_cv);
+	svc_mutexes_destroy(s, SVC_NMUTEX);
+}
+
 /* A zeroed service with its mutexes (svc_close()), or NULL. */
 static struct svc *
 svc_alloc(struct err *e)
@@ -59,45 +116,14 @@ svc_alloc(struct err *e)
 		err_set(e, ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
-	if (pthread_mutex_init(&s->pub_mu, NULL) != 0) {
+	if (svc_sync_init(s, e) == -1) {
 		free(s);
-		err_set(e, ERR_INTERNAL, "cannot create a mutex");
-		return NULL;
-	}
-	if (pthread_mutex_init(&s->crl_mu, NULL) != 0) {
-		pthread_mutex_destroy(&s->pub_mu);
-		free(s);
-		err_set(e, ERR_INTERNAL, "cannot create a mutex");
-		return NULL;
-	}
-	if (pthread_mutex_init(&s->cas_mu, NULL) != 0 ||
-	    pthread_mutex_init(&s->cas_reload_mu, NULL) != 0 ||
-	    pthread_mutex_init(&s->view_mu, NULL) != 0) {
-		pthread_mutex_destroy(&s->crl_mu);
-		pthread_mutex_destroy(&s->pub_mu);
-		free(s);
-		err_set(e, ERR_INTERNAL, "cannot create a mutex");
-		return NULL;
-	}
-	if (pthread_cond_init(&s->crl_cv, NULL) != 0) {
-		pthread_mutex_destroy(&s->cas_reload_mu);
-		pthread_mutex_destroy(&s->cas_mu);
-	pthread_mutex_destroy(&s->view_mu);
-		pthread_mutex_destroy(&s->crl_mu);
-		pthread_mutex_destroy(&s->pub_mu);
-		free(s);
-		err_set(e, ERR_INTERNAL, "cannot create a condition");
 		return NULL;
 	}
 	atomic_init(&s->read_only, false);
 	atomic_init(&s->leader, false);
 	if (svc_marks_init(s, e) == -1) {
-		pthread_cond_destroy(&s->crl_cv);
-		pthread_mutex_destroy(&s->cas_reload_mu);
-		pthread_mutex_destroy(&s->cas_mu);
-	pthread_mutex_destroy(&s->view_mu);
-		pthread_mutex_destroy(&s->crl_mu);
-		pthread_mutex_destroy(&s->pub_mu);
+		svc_sync_fini(s);
 		free(s);
 		return NULL;
 	}
@@ -247,12 +273,7 @@ svc_close(struct svc *s)
 		free(s->node_dirs[i]);
 	free(s->node_dirs);
 	svc_marks_fini(s);
-	pthread_mutex_destroy(&s->cas_reload_mu);
-	pthread_mutex_destroy(&s->cas_mu);
-	pthread_mutex_destroy(&s->view_mu);
 	free(s->view_counts);
-	pthread_cond_destroy(&s->crl_cv);
-	pthread_mutex_destroy(&s->crl_mu);
-	pthread_mutex_destroy(&s->pub_mu);
+	svc_sync_fini(s);
 	free(s);
 }

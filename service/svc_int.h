@@ -533,6 +533,21 @@ void	svc_marks_fini(struct svc *s);
 int64_t	svc_nodes_tick(struct svc *s, int64_t now);
 
 /*
+ * Every node in name order (node_walk.c), a page at a time so that no
+ * list is held open meanwhile: fn(arg, node, e) for each (node borrowed)
+ * returns 0 to go on, -1 to stop the walk, which then returns -1.
+ * svc_nodes_collect() keeps what pick keeps: pick(arg, node, elem) fills
+ * the zeroed elem (size bytes) and returns true; *out is new (free()),
+ * *n elements.  Errors: db_node_list()'s, fn's, ERR_INTERNAL.
+ */
+typedef int svc_node_fn(void *arg, const struct node_rec *n, struct err *e);
+typedef bool svc_node_pick(void *arg, const struct node_rec *n, void *elem);
+int	svc_nodes_each(struct svc *s, svc_node_fn *fn, void *arg,
+	    struct err *e);
+int	svc_nodes_collect(struct svc *s, svc_node_pick *pick, void *arg,
+	    size_t size, void **out, size_t *n, struct err *e);
+
+/*
  * Seconds before not_after at which a node's certificate is due for
  * renewal (schedule_nodes.c): renew_before percent of its lifetime
  * (from the stored certificate, else the node's ttl or its profile's

@@ -6,7 +6,8 @@
  * with the next member untouched; the jitter (stable, bounded, spread);
  * the scheduler never exceeding rotation.max_parallel; drift found,
  * audited once, ended by a rotation; a busy or unreachable node never
- * reported as drift; the groups' listing and the refusals.
+ * reported as drift; the groups' listing and the refusals; the walk
+ * over every node that the scheduler, the drift check and activate use.
  */
 #include <sys/stat.h>
 
@@ -733,6 +734,98 @@ test_status_paging(void **state)
 	rfx_stop(&n[1]);
 }
 
+/* What walk_fn() saw. */
+struct walk {
+	size_t	seen;
+	size_t	stop;		/* walk_fn fails at this node; 0: never */
+	bool	ordered;	/* every name after the one before */
+	char	last[RCA_MAX_NODE_NAME + 1];
+};
+
+static int
+walk_fn(void *arg, const struct node_rec *n, struct err *e)
+{
+	struct walk *w = arg;
+
+	if (w->last[0] != '\0' && strcmp(w->last, n->name) >= 0)
+		w->ordered = false;
+	snprintf(w->last, sizeof(w->last), "%s", n->name);
+	if (++w->seen == w->stop) {
+		err_set(e, ERR_CONFLICT, "stop here");
+		return -1;
+	}
+	return 0;
+}
+
+/* Keep the pull nodes' names. */
+static bool
+walk_pick(void *arg, const struct node_rec *n, void *elem)
+{
+	char *name = elem;
+
+	assert_null(arg);
+	assert_int_equal(name[0], '\0');	/* zeroed */
+	if (n->mode != NODE_MODE_PULL)
+		return false;
+	memcpy(name, n->name, RCA_MAX_NODE_NAME + 1);
+	return true;
+}
+
+/*
+ * The node walk (node_walk.c) over more than one page: every node once,
+ * in name order; a -1 from the callback, on the second page, stops the
+ * walk with the callback's error; the collector keeps only what pick
+ * keeps, in name order.
+ */
+static void
+test_node_walk(void **state)
+{
+	struct fx	*f = *state;
+	struct node_rec	 nr;
+	struct walk	 w;
+	struct err	 e;
+	const size_t	 total = RCA_MAX_LIST_LIMIT + 3;
+	size_t		 n = 0, pulls = 0;
+	void		*got = NULL;
+	char		 (*names)[RCA_MAX_NODE_NAME + 1], want[32];
+
+	err_clear(&e);
+	for (size_t i = 0; i < total; i++) {
+		memset(&nr, 0, sizeof(nr));
+		snprintf(nr.name, sizeof(nr.name), "w%05zu", i);
+		snprintf(nr.host, sizeof(nr.host), "127.0.0.1");
+		nr.port = 6379;
+		nr.created_at = 1;
+		nr.mode = i % 7 == 0 ? NODE_MODE_PULL : NODE_MODE_PUSH;
+		pulls += nr.mode == NODE_MODE_PULL;
+		assert_int_equal(db_node_insert(f->svc->db, &nr, NULL, &e), 0);
+	}
+	memset(&w, 0, sizeof(w));
+	w.ordered = true;
+	assert_int_equal(svc_nodes_each(f->svc, walk_fn, &w, &e), 0);
+	assert_int_equal(w.seen, total);
+	assert_true(w.ordered);
+	assert_string_equal(w.last, "w01002");
+
+	memset(&w, 0, sizeof(w));
+	w.stop = RCA_MAX_LIST_LIMIT + 2;
+	assert_int_equal(svc_nodes_each(f->svc, walk_fn, &w, &e), -1);
+	assert_int_equal(e.code, ERR_CONFLICT);
+	assert_string_equal(e.msg, "stop here");
+	assert_int_equal(w.seen, w.stop);
+
+	err_clear(&e);
+	assert_int_equal(svc_nodes_collect(f->svc, walk_pick, NULL,
+	    RCA_MAX_NODE_NAME + 1, &got, &n, &e), 0);
+	assert_int_equal(n, pulls);
+	names = got;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "w%05zu", i * 7);
+		assert_string_equal(names[i], want);
+	}
+	free(got);
+}
+
 int
 main(void)
 {
@@ -752,6 +845,8 @@ main(void)
 		    rfx_teardown),
 		cmocka_unit_test_setup_teardown(test_status_paging, rfx_setup,
 		    rfx_teardown),
+		cmocka_unit_test_setup_teardown(test_node_walk, fx_setup,
+		    fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
