@@ -194,9 +194,11 @@ norm(const char *s, char out[RCA_SERIAL_HEX_MAX + 1])
 {
 	size_t n = strlen(s), i, j = 0;
 
+	/* The bound on j also lets GCC -O3 see that out cannot overflow. */
+	assert_true(n <= RCA_SERIAL_HEX_MAX);
 	for (i = 0; i + 1 < n && s[i] == '0'; i++)
 		;
-	for (; i < n; i++)
+	for (; i < n && j < RCA_SERIAL_HEX_MAX; i++)
 		out[j++] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] + 32 :
 		    s[i]);
 	out[j] = '\0';
