@@ -23,10 +23,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
-
 #include "api_fleet.h"
+#include "apifx.h"
 #include "fileio.h"
+#include "https.h"
 #include "testdb.h"
 
 struct fixture {
@@ -35,33 +35,13 @@ struct fixture {
 	char		 p[6][256];
 	struct svc	*svc;
 	struct api	*api;
-	char		 admin[128];
-	char		 enroll[128];
+	char		 admin[AFX_TOKEN_LEN];
+	char		 enroll[AFX_TOKEN_LEN];
 	char		 base[64];
 	char		 pub[64];
 };
 
 enum { P_CRT, P_KEY, P_DB, P_ADM_CRT, P_ADM_KEY, P_API_CRT };
-
-struct resp {
-	long	 status;
-	char	 body[262144];
-	size_t	 len;
-};
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *u)
-{
-	struct resp *r = u;
-	size_t len = sz * n, take = len;
-
-	if (take > sizeof(r->body) - 1 - r->len)
-		take = sizeof(r->body) - 1 - r->len;
-	memcpy(r->body + r->len, p, take);
-	r->len += take;
-	r->body[r->len] = '\0';
-	return len;
-}
 
 /* Who calls: a bearer token, a client certificate pair, or nobody. */
 struct who {
@@ -70,166 +50,58 @@ struct who {
 	const char	*key;
 };
 
-static struct resp resp;
+/* The last answer. */
+static struct thc_resp resp;
 
 /*
- * method url (base + path) as w with body (JSON, or NULL); the
- * status, the body in resp.
+ * method url (base + path) as w with body (JSON, or NULL), trusting
+ * the fixture's CA; the status, the body in resp.
  */
 static long
 call(struct fixture *f, const char *base, const char *method,
     const char *path, const struct who *w, const char *body)
 {
-	struct curl_slist *h = NULL;
-	char line[256], u[1024];
-	CURL *cu = curl_easy_init();
+	struct thc_req q = { .method = method, .url = base, .path = path,
+	    .body = body, .ctype = body != NULL ? "application/json" : NULL,
+	    .cacert = f->p[P_CRT], .timeout_ms = 120000 };
 
-	assert_non_null(cu);
-	memset(&resp, 0, sizeof(resp));
-	snprintf(u, sizeof(u), "%s%s", base, path);
-	curl_easy_setopt(cu, CURLOPT_URL, u);
-	curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &resp);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(cu, CURLOPT_CAINFO, f->p[P_CRT]);
-	h = curl_slist_append(h, "Expect:");
-	if (w != NULL && w->token != NULL) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s",
-		    w->token);
-		h = curl_slist_append(h, line);
+	if (w != NULL) {
+		q.token = w->token;
+		q.cert = w->cert;
+		q.key = w->key;
 	}
-	if (w != NULL && w->cert != NULL) {
-		curl_easy_setopt(cu, CURLOPT_SSLCERT, w->cert);
-		curl_easy_setopt(cu, CURLOPT_SSLKEY, w->key);
-	}
-	if (body != NULL) {
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
-	assert_int_equal(curl_easy_perform(cu), CURLE_OK);
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &resp.status);
-	curl_easy_cleanup(cu);
-	curl_slist_free_all(h);
-	return resp.status;
+	return thc_call(&q, &resp);
 }
 
 static json_t *
 body_json(void)
 {
-	json_t *v = json_loadb(resp.body, resp.len, 0, NULL);
-
-	if (v == NULL)
-		fail_msg("not JSON: %.200s", resp.body);
-	return v;
+	return thc_json(&resp);
 }
 
 /* The last answer was status with error code code (message has part). */
 static void
 expect_error(long status, const char *code, const char *part)
 {
-	json_t *v;
-	const char *c = NULL, *m = NULL;
-
-	if (resp.status != status)
-		fail_msg("want HTTP %ld, got %ld: %.300s", status, resp.status,
-		    resp.body);
-	v = body_json();
-	assert_int_equal(json_unpack(v, "{s:{s:s, s:s}}", "error", "code", &c,
-	    "message", &m), 0);
-	if (strcmp(c, code) != 0)
-		fail_msg("want %s, got %s: %s", code, c, resp.body);
-	if (part != NULL && strstr(m, part) == NULL)
-		fail_msg("message \"%s\" lacks \"%s\"", m, part);
-	json_decref(v);
+	thc_expect_error(&resp, status, code, part);
 }
 
 static void
 expect_status(long status)
 {
-	if (resp.status != status)
-		fail_msg("want HTTP %ld, got %ld: %.300s", status, resp.status,
-		    resp.body);
+	thc_expect_status(&resp, status);
 }
 
+/* The redis-node profile, beside afx_svc_config()'s redis-client. */
 static void
-sh(const char *fmt, ...)
+node_profile(struct profile *prof)
 {
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
-
-/* The CA, the API's server pair and the admin client pair. */
-static void
-make_pki(const char *dir)
-{
-	sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
-	    "ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt "
-	    "-days 30 -subj /CN=fleet-ca -addext "
-	    "basicConstraints=critical,CA:TRUE,pathlen:0 -addext "
-	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null && "
-	    "chmod 0400 ca.key && "
-	    "printf 'subjectAltName=IP:127.0.0.1\\n"
-	    "extendedKeyUsage=serverAuth\\n' > ext && "
-	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-	    "-nodes -keyout api.key -subj /CN=localhost -out api.csr "
-	    "2>/dev/null && openssl x509 -req -in api.csr -CA ca.crt "
-	    "-CAkey ca.key -CAcreateserial -days 30 -extfile ext "
-	    "-out api.crt 2>/dev/null && "
-	    "printf 'extendedKeyUsage=clientAuth\\n' > aext && "
-	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-	    "-nodes -keyout admin.key -subj /CN=redis-ca-admin -out adm.csr "
-	    "2>/dev/null && openssl x509 -req -in adm.csr -CA ca.crt "
-	    "-CAkey ca.key -CAcreateserial -days 30 -extfile aext "
-	    "-out admin.crt 2>/dev/null && chmod 0400 admin.key", dir);
-}
-
-static void
-profiles(struct profile prof[2])
-{
-	strcpy(prof[0].name, "redis-node");
-	prof[0].eku = EKU_SERVER_AUTH | EKU_CLIENT_AUTH;
-	prof[0].require_san = true;
-	prof[0].default_ttl = 3600;
-	prof[0].max_ttl = 86400;
-	prof[0].key_types = KEY_BIT(KEY_EC_P256);
-	strcpy(prof[1].name, "redis-client");
-	prof[1].eku = EKU_CLIENT_AUTH;
-	prof[1].default_ttl = 3600;
-	prof[1].max_ttl = 86400;
-	prof[1].key_types = KEY_BIT(KEY_EC_P256);
-}
-
-static void
-tokens(struct fixture *f)
-{
-	struct svc_token_req tr = { 0 };
-	struct svc_actor cli;
-	struct token_rec rec;
-	char *pat[] = { "*" };
-	struct err e;
-
-	svc_actor_init(&cli, ACTOR_CLI);
-	tr.kind = TOKEN_ADMIN;
-	tr.uses = 1;
-	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->admin,
-	    &e), 0);
-	token_rec_clear(&rec);
-	tr.kind = TOKEN_ENROLL;
-	tr.profile = "redis-client";
-	tr.patterns = pat;
-	tr.npatterns = 1;
-	tr.uses = 5;
-	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->enroll,
-	    &e), 0);
-	token_rec_clear(&rec);
+	strcpy(prof->name, "redis-node");
+	prof->eku = EKU_SERVER_AUTH | EKU_CLIENT_AUTH;
+	prof->require_san = true;
+	prof->default_ttl = 3600;
+	prof->max_ttl = 86400;
+	prof->key_types = KEY_BIT(KEY_EC_P256);
 }
 
 static int
@@ -239,7 +111,7 @@ setup(void **state)
 	    "admin.crt", "admin.key", "api.crt" };
 	struct fixture *f = calloc(1, sizeof(*f));
 	static struct profile prof[2];
-	struct svc_config sc = { 0 };
+	struct svc_config sc;
 	struct api_config ac = { 0 };
 	const char *allowed[1];
 	char api_key[300];
@@ -253,30 +125,23 @@ setup(void **state)
 	/* Outside the folder of ca.key, which no node may use. */
 	strcpy(f->nodes, "/tmp/rca-hfleet-nodes-XXXXXX");
 	assert_non_null(mkdtemp(f->nodes));
-	sh("mkdir %s/a %s/b %s/c", f->nodes, f->nodes, f->nodes);
+	afx_sh("mkdir %s/a %s/b %s/c", f->nodes, f->nodes, f->nodes);
 	if (tdb_database(f->dir, names[P_DB], f->p[P_DB],
 	    sizeof(f->p[P_DB])) == -1)
 		fail_msg("the test's database");
-	make_pki(f->dir);
-	profiles(prof);
+	afx_pki(f->dir, "fleet-ca", AFX_API | AFX_ADMIN);
+	node_profile(&prof[0]);
 	allowed[0] = f->nodes;
-	sc.ca_cert = f->p[P_CRT];
-	sc.ca_key = f->p[P_KEY];
-	sc.database = f->p[P_DB];
-	sc.public_url = "http://127.0.0.1:1";
+	afx_svc_config(&sc, &prof[1], f->p[P_CRT], f->p[P_KEY], f->p[P_DB]);
 	sc.admin_cert = f->p[P_ADM_CRT];
 	sc.admin_key = f->p[P_ADM_KEY];
-	sc.crl_validity = 86400;
-	sc.crl_refresh_before = 3600;
-	sc.rotation_check_interval = 60;
-	sc.rotation_renew_before_pct = 33;
 	sc.profiles = prof;
 	sc.nprofiles = 2;
 	sc.node_allowed_dirs = allowed;
 	sc.nnode_allowed_dirs = 1;
 	if ((f->svc = svc_open(&sc, &e)) == NULL)
 		fail_msg("svc_open: %s", e.msg);
-	tokens(f);
+	afx_tokens(f->svc, "*", f->admin, f->enroll);
 	snprintf(api_key, sizeof(api_key), "%s/api.key", f->dir);
 	ac.api_listen = "127.0.0.1:0";
 	ac.public_listen = "127.0.0.1:0";
@@ -287,12 +152,9 @@ setup(void **state)
 	ac.max_body_bytes = 65536;
 	ac.max_connections = 64;
 	ac.threads = 2;
-	if ((f->api = api_start(f->svc, &ac, &e)) == NULL)
-		fail_msg("api_start: %s", e.msg);
-	snprintf(f->base, sizeof(f->base), "https://127.0.0.1:%u",
-	    api_port(f->api));
-	snprintf(f->pub, sizeof(f->pub), "http://127.0.0.1:%u",
-	    api_public_port(f->api));
+	f->api = afx_start(f->svc, &ac);
+	afx_base(f->base, sizeof(f->base), true, api_port(f->api));
+	afx_base(f->pub, sizeof(f->pub), false, api_public_port(f->api));
 	*state = f;
 	return 0;
 }
@@ -302,9 +164,8 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	api_stop(f->api);
-	svc_close(f->svc);
-	sh("rm -rf %s %s", f->dir, f->nodes);
+	afx_stop(f->api, f->svc, f->dir);
+	afx_sh("rm -rf %s", f->nodes);
 	free(f);
 	return 0;
 }

@@ -16,10 +16,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 #include <sqlite3.h>
 
 #include "api_priv.h"
+#include "apifx.h"
+#include "https.h"
 #include "testdb.h"
 
 /* Slow requests at once: many more than the api pool's two threads. */
@@ -33,24 +34,12 @@ struct fixture {
 	char		 pub[64];	/* http://127.0.0.1:<public port> */
 };
 
-static void
-sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
-
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct profile prof = { 0 };
-	struct svc_config sc = { 0 };
+	struct profile prof;
+	struct svc_config sc;
 	struct api_config ac = { 0 };
 	char crt[128], key[128];
 	struct err e;
@@ -58,31 +47,12 @@ setup(void **state)
 	assert_non_null(f);
 	strcpy(f->dir, "/tmp/rca-pool-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
-	    "ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt "
-	    "-days 30 -subj /CN=test-ca -addext "
-	    "basicConstraints=critical,CA:TRUE,pathlen:0 -addext "
-	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null && "
-	    "chmod 0400 ca.key", f->dir);
+	afx_pki(f->dir, "test-ca", 0);
 	snprintf(crt, sizeof(crt), "%s/ca.crt", f->dir);
 	snprintf(key, sizeof(key), "%s/ca.key", f->dir);
 	if (tdb_database(f->dir, "rca.db", f->db, sizeof(f->db)) == -1)
 		fail_msg("the test's database");
-	strcpy(prof.name, "redis-client");
-	prof.eku = EKU_CLIENT_AUTH;
-	prof.default_ttl = 3600;
-	prof.max_ttl = 86400;
-	prof.key_types = KEY_BIT(KEY_EC_P256);
-	sc.ca_cert = crt;
-	sc.ca_key = key;
-	sc.database = f->db;
-	sc.public_url = "http://127.0.0.1:1";
-	sc.crl_validity = 86400;
-	sc.crl_refresh_before = 3600;
-	sc.rotation_check_interval = 60;
-	sc.rotation_renew_before_pct = 33;
-	sc.profiles = &prof;
-	sc.nprofiles = 1;
+	afx_svc_config(&sc, &prof, crt, key, f->db);
 	if ((f->svc = svc_open(&sc, &e)) == NULL)
 		fail_msg("svc_open: %s", e.msg);
 	ac.api_listen = "127.0.0.1:0";
@@ -90,10 +60,8 @@ setup(void **state)
 	ac.max_body_bytes = 8192;
 	ac.max_connections = 256;
 	ac.threads = 2;
-	if ((f->api = api_start(f->svc, &ac, &e)) == NULL)
-		fail_msg("api_start: %s", e.msg);
-	snprintf(f->pub, sizeof(f->pub), "http://127.0.0.1:%u",
-	    api_public_port(f->api));
+	f->api = afx_start(f->svc, &ac);
+	afx_base(f->pub, sizeof(f->pub), false, api_public_port(f->api));
 	*state = f;
 	return 0;
 }
@@ -103,37 +71,23 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	api_stop(f->api);
-	svc_close(f->svc);
-	sh("rm -rf %s", f->dir);
+	afx_stop(f->api, f->svc, f->dir);
 	free(f);
 	return 0;
-}
-
-static size_t
-discard(char *p, size_t sz, size_t n, void *u)
-{
-	(void)p;
-	(void)u;
-	return sz * n;
 }
 
 /* GET url on a new connection; the status, or 0 on a transport error. */
 static long
 get(const char *url, long timeout_ms)
 {
-	CURL *c = curl_easy_init();
+	struct thc_req q = { .url = url, .timeout_ms = timeout_ms,
+	    .no_reuse = true };
+	struct thc_resp *r = thc_resp_new();
 	long status = 0;
 
-	assert_non_null(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
+	if (thc_perform(NULL, &q, r) == CURLE_OK)
+		status = r->status;
+	free(r);
 	return status;
 }
 

@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
-
 #include "api_priv.h"
+#include "apifx.h"
+#include "https.h"
 #include "testdb.h"
 
 struct fixture {
@@ -39,40 +39,21 @@ static const char *const names[NPATHS] = { "ca.crt", "ca.key", "rca.db",
     "api.crt", "api.key", "root2.crt", "both.pem", "a1.crt", "a1.key",
     "a2.chain", "a2.key", "garbage.pem" };
 
-static void
-sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
-
-static size_t
-discard(char *p, size_t sz, size_t n, void *u)
-{
-	(void)p;
-	(void)u;
-	return sz * n;
-}
-
-/* One GET of url on handle cu trusting cacert; the CURLcode. */
+/*
+ * One GET of url on handle cu (NULL: a new one) trusting cacert; the
+ * CURLcode, and the status in *status.
+ */
 static CURLcode
 get(CURL *cu, const char *url, const char *cacert, long *status)
 {
+	struct thc_req q = { .url = url, .cacert = cacert,
+	    .timeout_ms = 20000 };
+	struct thc_resp *r = thc_resp_new();
 	CURLcode rc;
 
-	curl_easy_setopt(cu, CURLOPT_URL, url);
-	curl_easy_setopt(cu, CURLOPT_CAINFO, cacert);
-	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 20L);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, discard);
-	rc = curl_easy_perform(cu);
-	*status = 0;
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, status);
+	rc = thc_perform(cu, &q, r);
+	*status = r->status;
+	free(r);
 	return rc;
 }
 
@@ -80,15 +61,12 @@ get(CURL *cu, const char *url, const char *cacert, long *status)
 static CURLcode
 get_new(const char *url, const char *cacert)
 {
-	CURL *cu = curl_easy_init();
 	CURLcode rc;
 	long status;
 
-	assert_non_null(cu);
-	rc = get(cu, url, cacert, &status);
+	rc = get(NULL, url, cacert, &status);
 	if (rc == CURLE_OK)
 		assert_int_equal(status, 200);
-	curl_easy_cleanup(cu);
 	return rc;
 }
 
@@ -96,7 +74,7 @@ get_new(const char *url, const char *cacert)
 static void
 replace(struct fixture *f, int dst, int src)
 {
-	sh("cp %s %s.tmp && mv -f %s.tmp %s", f->p[src], f->p[dst],
+	afx_sh("cp %s %s.tmp && mv -f %s.tmp %s", f->p[src], f->p[dst],
 	    f->p[dst], f->p[dst]);
 }
 
@@ -104,9 +82,9 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct svc_config sc = { 0 };
+	struct svc_config sc;
 	struct api_config ac = { 0 };
-	struct profile prof = { 0 };
+	struct profile prof;
 	struct err e;
 
 	assert_non_null(f);
@@ -120,7 +98,7 @@ setup(void **state)
 	 * CA 1 (the service's) signs a1; root 2 signs an intermediate
 	 * that signs a2, served as leaf + intermediate.
 	 */
-	sh("cd %s && C='-addext basicConstraints=critical,CA:TRUE "
+	afx_sh("cd %s && C='-addext basicConstraints=critical,CA:TRUE "
 	    "-addext keyUsage=critical,keyCertSign,cRLSign' && "
 	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
 	    "-nodes -keyout ca.key -out ca.crt -days 30 -subj /CN=tls-ca1 "
@@ -150,21 +128,7 @@ setup(void **state)
 	    "cat ca.crt root2.crt > both.pem && cp a1.crt api.crt && "
 	    "cp a1.key api.key && echo 'not a certificate' > garbage.pem",
 	    f->dir);
-	strcpy(prof.name, "redis-client");
-	prof.eku = EKU_CLIENT_AUTH;
-	prof.default_ttl = 3600;
-	prof.max_ttl = 86400;
-	prof.key_types = KEY_BIT(KEY_EC_P256);
-	sc.ca_cert = f->p[CA1];
-	sc.ca_key = f->p[CA1_KEY];
-	sc.database = f->p[DB];
-	sc.public_url = "http://127.0.0.1:1";
-	sc.crl_validity = 86400;
-	sc.crl_refresh_before = 3600;
-	sc.rotation_check_interval = 60;
-	sc.rotation_renew_before_pct = 33;
-	sc.profiles = &prof;
-	sc.nprofiles = 1;
+	afx_svc_config(&sc, &prof, f->p[CA1], f->p[CA1_KEY], f->p[DB]);
 	if ((f->svc = svc_open(&sc, &e)) == NULL)
 		fail_msg("svc_open: %s", e.msg);
 	ac.api_listen = "127.0.0.1:0";
@@ -175,8 +139,7 @@ setup(void **state)
 	ac.threads = 2;
 	ac.max_connections = 256;
 	ac.max_connections_per_ip = 256;
-	if ((f->api = api_start(f->svc, &ac, &e)) == NULL)
-		fail_msg("api_start: %s", e.msg);
+	f->api = afx_start(f->svc, &ac);
 	snprintf(f->url, sizeof(f->url), "https://127.0.0.1:%u/healthz",
 	    api_port(f->api));
 	*state = f;
@@ -188,9 +151,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	api_stop(f->api);
-	svc_close(f->svc);
-	sh("rm -rf %s", f->dir);
+	afx_stop(f->api, f->svc, f->dir);
 	free(f);
 	return 0;
 }
@@ -256,7 +217,7 @@ test_reload_refusals(void **state)
 	assert_int_equal(e.code, ERR_CONFIG);
 	assert_non_null(strstr(e.msg, "private key"));
 	/* Missing. */
-	sh("rm -f %s", f->p[API_KEY]);
+	afx_sh("rm -f %s", f->p[API_KEY]);
 	assert_int_equal(api_tls_reload(f->api, &e), -1);
 	assert_int_equal(e.code, ERR_IO);
 	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
@@ -283,15 +244,13 @@ client_main(void *arg)
 	struct client *c = arg;
 
 	while (!*c->stop) {
-		CURL *cu = curl_easy_init();
 		long status = 0;
 
-		if (cu == NULL || get(cu, c->url, c->cacert, &status) !=
-		    CURLE_OK || status != 200)
+		if (get(NULL, c->url, c->cacert, &status) != CURLE_OK ||
+		    status != 200)
 			c->failed++;
 		else
 			c->ok++;
-		curl_easy_cleanup(cu);
 	}
 	return NULL;
 }
@@ -310,7 +269,7 @@ test_reload_under_load(void **state)
 	int total = 0;
 
 	/* Both chains side by side, swapped in turn. */
-	sh("cd %s && cp a1.crt c0.crt && cp a1.key c0.key && "
+	afx_sh("cd %s && cp a1.crt c0.crt && cp a1.key c0.key && "
 	    "cp a2.chain c1.crt && cp a2.key c1.key", f->dir);
 	memset(c, 0, sizeof(c));
 	for (int i = 0; i < NCLIENTS; i++) {
@@ -321,7 +280,7 @@ test_reload_under_load(void **state)
 		    &c[i]), 0);
 	}
 	for (int i = 0; i < NRELOADS; i++) {
-		sh("cd %s && cp c%d.crt api.crt.tmp && cp c%d.key "
+		afx_sh("cd %s && cp c%d.crt api.crt.tmp && cp c%d.key "
 		    "api.key.tmp && mv -f api.key.tmp api.key && "
 		    "mv -f api.crt.tmp api.crt", f->dir, i % 2, i % 2);
 		assert_int_equal(api_tls_reload(f->api, &e), 0);

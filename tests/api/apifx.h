@@ -1,0 +1,62 @@
+/*
+ * The start-up the api tests share: shell steps that must succeed, a
+ * throwaway CA (and the API's server pair, the admin client pair) made
+ * by the openssl command line, the service configuration they start
+ * from, an admin and an enroll token, and api_start() that must work.
+ */
+#ifndef RCA_TEST_APIFX_H
+#define RCA_TEST_APIFX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api.h"
+#include "svc.h"
+
+/* Room for a token's secret. */
+#define AFX_TOKEN_LEN	128
+
+/* What afx_pki() makes besides the CA. */
+enum {
+	AFX_API = 1 << 0,	/* api.crt/api.key: serverAuth, IP 127.0.0.1 */
+	AFX_ADMIN = 1 << 1	/* admin.crt/admin.key (0400): clientAuth,
+				 * CN redis-ca-admin */
+};
+
+/* Run the shell command made from fmt; it must exit 0. */
+void	afx_sh(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+/*
+ * In dir: ca.crt and ca.key (0400), a P-256 CA named cn with
+ * pathlen:0, and the pairs it signs that what asks for (AFX_*).
+ */
+void	afx_pki(const char *dir, const char *cn, unsigned what);
+
+/*
+ * *sc and *prof as the api tests start from: the CA crt/key and the
+ * database db (all borrowed), one profile "redis-client" (client
+ * auth, P-256, one hour by default, one day at most), a one-day CRL
+ * refreshed an hour early, rotation checks every minute at 33 %.
+ */
+void	afx_svc_config(struct svc_config *sc, struct profile *prof,
+	    const char *crt, const char *key, const char *db);
+
+/*
+ * Into admin, an admin token of one use; into enroll (may be NULL),
+ * an enroll token of five uses for redis-client names matching
+ * pattern.  Both AFX_TOKEN_LEN bytes.
+ */
+void	afx_tokens(struct svc *s, const char *pattern, char *admin,
+	    char *enroll);
+
+/* api_start(s, ac), or fail the test; the api (api_stop()). */
+struct api *afx_start(struct svc *s, const struct api_config *ac);
+
+/* api_stop(a), svc_close(s) and rm -rf dir: a test's teardown. */
+void	afx_stop(struct api *a, struct svc *s, const char *dir);
+
+/* "http://127.0.0.1:port" (tls: https) into out (n bytes). */
+void	afx_base(char *out, size_t n, bool tls, unsigned port);
+
+#endif
