@@ -113,6 +113,27 @@ afx_tokens(struct svc *s, const char *pattern, char *admin, char *enroll)
 	svc_actor_clear(&cli);
 }
 
+void
+afx_api_config(struct api_config *ac, size_t max_body, unsigned max_conns)
+{
+	memset(ac, 0, sizeof(*ac));
+	ac->api_listen = "127.0.0.1:0";
+	ac->public_listen = "127.0.0.1:0";
+	ac->max_body_bytes = max_body;
+	ac->max_connections = max_conns;
+	ac->threads = 2;
+}
+
+void
+afx_api_tls(struct api_config *ac, const char *crt, const char *key,
+    const char *ca)
+{
+	ac->api_tls = true;
+	ac->tls_cert = crt;
+	ac->tls_key = key;
+	ac->tls_ca = ca;
+}
+
 struct api *
 afx_start(struct svc *s, const struct api_config *ac)
 {
@@ -125,17 +146,19 @@ afx_start(struct svc *s, const struct api_config *ac)
 }
 
 void
+afx_urls(const struct api *a, bool tls, char *base, char *pub)
+{
+	snprintf(base, AFX_URL_LEN, "%s://127.0.0.1:%u", tls ? "https" :
+	    "http", api_port(a));
+	if (pub != NULL)
+		snprintf(pub, AFX_URL_LEN, "http://127.0.0.1:%u",
+		    api_public_port(a));
+}
+
+void
 afx_stop(struct api *a, struct svc *s, const char *dir)
 {
 	api_stop(a);
 	svc_close(s);
 	afx_sh("rm -rf %s", dir);
-}
-
-void
-afx_base(char *out, size_t n, bool tls, unsigned port)
-{
-	if (snprintf(out, n, "%s://127.0.0.1:%u", tls ? "https" : "http",
-	    port) >= (int)n)
-		fail_msg("URL too long");
 }

@@ -50,13 +50,32 @@ void	afx_svc_config(struct svc_config *sc, struct profile *prof,
 void	afx_tokens(struct svc *s, const char *pattern, char *admin,
 	    char *enroll);
 
+/*
+ * *ac as the api tests start from: both listeners on 127.0.0.1 on
+ * ports the kernel picks, max_body bytes, max_conns connections, two
+ * threads, no TLS.
+ */
+void	afx_api_config(struct api_config *ac, size_t max_body,
+	    unsigned max_conns);
+
+/* TLS on ac's api listener: its pair crt/key, client certs from ca. */
+void	afx_api_tls(struct api_config *ac, const char *crt, const char *key,
+	    const char *ca);
+
 /* api_start(s, ac), or fail the test; the api (api_stop()). */
 struct api *afx_start(struct svc *s, const struct api_config *ac);
 
+/* Room for a listener's URL. */
+#define AFX_URL_LEN	64
+
+/*
+ * a's URLs, "http://127.0.0.1:port" (https for the api listener when
+ * tls): the api listener's into base, the public one's into pub (may
+ * be NULL), each AFX_URL_LEN bytes.
+ */
+void	afx_urls(const struct api *a, bool tls, char *base, char *pub);
+
 /* api_stop(a), svc_close(s) and rm -rf dir: a test's teardown. */
 void	afx_stop(struct api *a, struct svc *s, const char *dir);
-
-/* "http://127.0.0.1:port" (tls: https) into out (n bytes). */
-void	afx_base(char *out, size_t n, bool tls, unsigned port);
 
 #endif

@@ -33,8 +33,8 @@ struct fixture {
 	struct api	*api;
 	char		 admin[AFX_TOKEN_LEN];
 	char		 enroll[AFX_TOKEN_LEN];
-	char		 base[64];
-	char		 pub[64];
+	char		 base[AFX_URL_LEN];
+	char		 pub[AFX_URL_LEN];
 };
 
 enum { P_CRT, P_KEY, P_DB };
@@ -64,7 +64,7 @@ setup(void **state)
 	static const char *const names[] = { "ca.crt", "ca.key", "rca.db" };
 	struct profile prof;
 	struct svc_config sc;
-	struct api_config ac = { 0 };
+	struct api_config ac;
 	struct err e;
 
 	assert_non_null(f);
@@ -86,14 +86,9 @@ setup(void **state)
 	if ((f->svc = svc_open(&sc, &e)) == NULL)
 		fail_msg("svc_open: %s", e.msg);
 	afx_tokens(f->svc, "app-*", f->admin, f->enroll);
-	ac.api_listen = "127.0.0.1:0";
-	ac.public_listen = "127.0.0.1:0";
-	ac.max_body_bytes = 65536;
-	ac.max_connections = 64;
-	ac.threads = 2;
+	afx_api_config(&ac, 65536, 64);
 	f->api = afx_start(f->svc, &ac);
-	afx_base(f->base, sizeof(f->base), false, api_port(f->api));
-	afx_base(f->pub, sizeof(f->pub), false, api_public_port(f->api));
+	afx_urls(f->api, false, f->base, f->pub);
 	*state = f;
 	return 0;
 }

@@ -37,8 +37,8 @@ struct fixture {
 	struct api	*api;
 	char		 admin[AFX_TOKEN_LEN];
 	char		 enroll[AFX_TOKEN_LEN];
-	char		 base[64];
-	char		 pub[64];
+	char		 base[AFX_URL_LEN];
+	char		 pub[AFX_URL_LEN];
 };
 
 enum { P_CRT, P_KEY, P_DB, P_ADM_CRT, P_ADM_KEY, P_API_CRT };
@@ -112,7 +112,7 @@ setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	static struct profile prof[2];
 	struct svc_config sc;
-	struct api_config ac = { 0 };
+	struct api_config ac;
 	const char *allowed[1];
 	char api_key[300];
 	struct err e;
@@ -143,18 +143,10 @@ setup(void **state)
 		fail_msg("svc_open: %s", e.msg);
 	afx_tokens(f->svc, "*", f->admin, f->enroll);
 	snprintf(api_key, sizeof(api_key), "%s/api.key", f->dir);
-	ac.api_listen = "127.0.0.1:0";
-	ac.public_listen = "127.0.0.1:0";
-	ac.api_tls = true;
-	ac.tls_cert = f->p[P_API_CRT];
-	ac.tls_key = api_key;
-	ac.tls_ca = f->p[P_CRT];
-	ac.max_body_bytes = 65536;
-	ac.max_connections = 64;
-	ac.threads = 2;
+	afx_api_config(&ac, 65536, 64);
+	afx_api_tls(&ac, f->p[P_API_CRT], api_key, f->p[P_CRT]);
 	f->api = afx_start(f->svc, &ac);
-	afx_base(f->base, sizeof(f->base), true, api_port(f->api));
-	afx_base(f->pub, sizeof(f->pub), false, api_public_port(f->api));
+	afx_urls(f->api, true, f->base, f->pub);
 	*state = f;
 	return 0;
 }

@@ -34,7 +34,7 @@ struct fixture {
 	struct svc		*p, *s;		/* on primary, standby */
 	struct api		*pa, *sa;
 	char			 admin[AFX_TOKEN_LEN];
-	char			 pbase[64], sbase[64];
+	char			 pbase[AFX_URL_LEN], sbase[AFX_URL_LEN];
 };
 
 /*
@@ -105,18 +105,15 @@ open_on(struct fixture *f, const char *uri)
 }
 
 static struct api *
-serve(struct svc *s, char *base, size_t cap)
+serve(struct svc *s, char *base)
 {
 	struct api_config ac;
 	struct api *a;
 
-	memset(&ac, 0, sizeof(ac));
-	ac.api_listen = "127.0.0.1:0";
-	ac.max_body_bytes = 8192;
-	ac.max_connections = 16;
-	ac.threads = 2;
+	afx_api_config(&ac, 8192, 16);
+	ac.public_listen = NULL;	/* the api listener only */
 	a = afx_start(s, &ac);
-	afx_base(base, cap, false, api_port(a));
+	afx_urls(a, false, base, NULL);
 	return a;
 }
 
@@ -153,8 +150,8 @@ setup(void **state)
 	}
 	assert_true(i < 100);
 	svc_actor_clear(&who);
-	f->pa = serve(f->p, f->pbase, sizeof(f->pbase));
-	f->sa = serve(f->s, f->sbase, sizeof(f->sbase));
+	f->pa = serve(f->p, f->pbase);
+	f->sa = serve(f->s, f->sbase);
 	*state = f;
 	return 0;
 }

@@ -31,7 +31,8 @@ struct fixture {
 	char		 db[256];	/* file, or URI on PostgreSQL */
 	struct svc	*svc;
 	struct api	*api;
-	char		 pub[64];	/* http://127.0.0.1:<public port> */
+	char		 base[AFX_URL_LEN];
+	char		 pub[AFX_URL_LEN];	/* the public listener */
 };
 
 static int
@@ -40,7 +41,7 @@ setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct profile prof;
 	struct svc_config sc;
-	struct api_config ac = { 0 };
+	struct api_config ac;
 	char crt[128], key[128];
 	struct err e;
 
@@ -55,13 +56,9 @@ setup(void **state)
 	afx_svc_config(&sc, &prof, crt, key, f->db);
 	if ((f->svc = svc_open(&sc, &e)) == NULL)
 		fail_msg("svc_open: %s", e.msg);
-	ac.api_listen = "127.0.0.1:0";
-	ac.public_listen = "127.0.0.1:0";
-	ac.max_body_bytes = 8192;
-	ac.max_connections = 256;
-	ac.threads = 2;
+	afx_api_config(&ac, 8192, 256);
 	f->api = afx_start(f->svc, &ac);
-	afx_base(f->pub, sizeof(f->pub), false, api_public_port(f->api));
+	afx_urls(f->api, false, f->base, f->pub);
 	*state = f;
 	return 0;
 }

@@ -36,9 +36,9 @@ struct fixture {
 	struct svc	*svc;
 	struct api	*api;		/* plain HTTP api + public */
 	char		 admin[AFX_TOKEN_LEN];	/* admin token */
-	char		 enroll[AFX_TOKEN_LEN];	/* enroll token, redis-client */
-	char		 base[64];	/* http://127.0.0.1:<api port> */
-	char		 pub[64];	/* http://127.0.0.1:<public port> */
+	char		 enroll[AFX_TOKEN_LEN];	/* redis-client, app-* */
+	char		 base[AFX_URL_LEN];	/* the api listener */
+	char		 pub[AFX_URL_LEN];	/* the public listener */
 };
 
 enum { P_CA_CRT, P_CA_KEY, P_DB, P_API_CRT, P_API_KEY };
@@ -89,20 +89,6 @@ req(const char *method, const char *url, const char *token,
 	return thc_req(method, url, NULL, token, body, r);
 }
 
-/*
- * The plain-HTTP configuration the tests start from: both listeners
- * on ports the kernel picks, 8 KiB bodies, 64 connections.
- */
-static void
-plain_config(struct api_config *ac)
-{
-	memset(ac, 0, sizeof(*ac));
-	ac->api_listen = "127.0.0.1:0";
-	ac->public_listen = "127.0.0.1:0";
-	ac->max_body_bytes = 8192;
-	ac->max_connections = 64;
-}
-
 static int
 setup(void **state)
 {
@@ -131,14 +117,12 @@ setup(void **state)
 	if (f->svc == NULL)
 		fail_msg("svc_open: %s", e.msg);
 	afx_tokens(f->svc, "app-*", f->admin, f->enroll);
-	plain_config(&ac);
-	ac.threads = 2;
+	afx_api_config(&ac, 8192, 64);
 	f->api = afx_start(f->svc, &ac);
 	assert_true(api_port(f->api) > 0);
 	assert_true(api_public_port(f->api) > 0);
 	assert_int_not_equal(api_port(f->api), api_public_port(f->api));
-	afx_base(f->base, sizeof(f->base), false, api_port(f->api));
-	afx_base(f->pub, sizeof(f->pub), false, api_public_port(f->api));
+	afx_urls(f->api, false, f->base, f->pub);
 	*state = f;
 	return 0;
 }
@@ -483,10 +467,8 @@ test_tls_listener(void **state)
 	    .cacert = f->path[P_CA_CRT] };
 
 	ac.api_listen = "127.0.0.1:0";
-	ac.api_tls = true;
-	ac.tls_cert = f->path[P_API_CRT];
-	ac.tls_key = f->path[P_API_KEY];
-	ac.tls_ca = f->path[P_CA_CRT];
+	afx_api_tls(&ac, f->path[P_API_CRT], f->path[P_API_KEY],
+	    f->path[P_CA_CRT]);
 	ac.threads = 1;
 	a = afx_start(f->svc, &ac);
 	assert_int_equal(api_public_port(a), 0);
@@ -693,7 +675,7 @@ test_auth_throttle(void **state)
 	struct api *a;
 	int ra;
 
-	plain_config(&ac);
+	afx_api_config(&ac, 8192, 64);
 	ac.auth_failures_per_minute = 3;
 	a = afx_start(f->svc, &ac);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
@@ -783,7 +765,7 @@ test_per_ip_limit(void **state)
 	ssize_t n;
 	struct api *a;
 
-	plain_config(&ac);
+	afx_api_config(&ac, 8192, 64);
 	ac.max_connections_per_ip = 2;
 	a = afx_start(f->svc, &ac);
 	for (int i = 0; i < 3; i++) {
@@ -854,9 +836,8 @@ test_stop_in_flight(void **state)
 
 	assert_non_null(is);
 	body = issue_body(f);
-	plain_config(&ac);
+	afx_api_config(&ac, 8192, 64);
 	ac.public_listen = NULL;	/* the api listener only */
-	ac.threads = 2;
 	a = afx_start(f->svc, &ac);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
 	    api_port(a));

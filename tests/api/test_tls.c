@@ -83,7 +83,7 @@ setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct svc_config sc;
-	struct api_config ac = { 0 };
+	struct api_config ac;
 	struct profile prof;
 	struct err e;
 
@@ -131,17 +131,14 @@ setup(void **state)
 	afx_svc_config(&sc, &prof, f->p[CA1], f->p[CA1_KEY], f->p[DB]);
 	if ((f->svc = svc_open(&sc, &e)) == NULL)
 		fail_msg("svc_open: %s", e.msg);
-	ac.api_listen = "127.0.0.1:0";
-	ac.api_tls = true;
-	ac.tls_cert = f->p[API_CRT];
-	ac.tls_key = f->p[API_KEY];
-	ac.tls_ca = f->p[CA1];
-	ac.threads = 2;
-	ac.max_connections = 256;
+	/* The api listener only, over TLS. */
+	afx_api_config(&ac, 0, 256);
+	ac.public_listen = NULL;
+	afx_api_tls(&ac, f->p[API_CRT], f->p[API_KEY], f->p[CA1]);
 	ac.max_connections_per_ip = 256;
 	f->api = afx_start(f->svc, &ac);
-	snprintf(f->url, sizeof(f->url), "https://127.0.0.1:%u/healthz",
-	    api_port(f->api));
+	afx_urls(f->api, true, f->url, NULL);
+	strcat(f->url, "/healthz");
 	*state = f;
 	return 0;
 }
