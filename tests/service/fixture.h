@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include "svc.h"
 
 #define FX_TOKEN_LEN	(RCA_TOKEN_PREFIX_LEN + 2 * RCA_TOKEN_RANDOM_BYTES + 1)
@@ -59,5 +61,24 @@ bool	fx_audit_has(struct fx *f, const char *action, const char *outcome,
 
 /* The number of s's current CRL (fails the test when there is none). */
 uint64_t fx_crl_number(struct svc *s);
+
+/*
+ * A DER CRL's entries as text, "\n<serial> <epoch> <reason>" each in
+ * the CRL's order (serial in lowercase hex without leading zeros,
+ * reason -1 when it has none); new (free()).  *number gets its CRL
+ * number.  With ca_pub (may be NULL) its signature must verify.
+ * (fixture_crl.c)
+ */
+char	*fx_crl_text(const unsigned char *der, size_t len, EVP_PKEY *ca_pub,
+	    uint64_t *number);
+
+/* s's current CRL as fx_crl_text(); *number is its number. */
+char	*fx_crl_current_text(struct svc *s, uint64_t *number);
+
+/*
+ * True when text (fx_crl_text()) lists serial; *reason (may be NULL)
+ * gets the reason it is listed with.
+ */
+bool	fx_crl_lists(const char *text, const char *serial, long *reason);
 
 #endif

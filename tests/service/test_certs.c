@@ -7,9 +7,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <openssl/bn.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "fixture.h"
 #include "timeutil.h"
@@ -38,52 +35,13 @@ issue(struct fx *f, const char *cn, struct svc_issued *out)
 static int
 crl_reason(struct fx *f, const char *serial, uint64_t *number)
 {
-	struct svc_crl		 c;
-	struct err		 e;
-	const unsigned char	*p;
-	X509_CRL		*crl;
-	ASN1_INTEGER		*num;
-	STACK_OF(X509_REVOKED)	*revs;
-	int			 found = -1;
+	char	*t = fx_crl_current_text(f->svc, number);
+	long	 reason;
+	int	 found = -1;
 
-	err_clear(&e);
-	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
-	p = c.der;
-	crl = d2i_X509_CRL(NULL, &p, (long)c.der_len);
-	assert_non_null(crl);
-	num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
-	assert_non_null(num);
-	*number = (uint64_t)ASN1_INTEGER_get(num);
-	assert_int_equal(*number, c.number);
-	ASN1_INTEGER_free(num);
-	revs = X509_CRL_get_REVOKED(crl);
-	for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
-		X509_REVOKED		*r = sk_X509_REVOKED_value(revs, i);
-		BIGNUM			*bn;
-		char			*hex, *h;
-		ASN1_ENUMERATED		*reason;
-
-		bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(r),
-		    NULL);
-		hex = BN_bn2hex(bn);
-		for (char *q = hex; *q != '\0'; q++)
-			*q = (char)tolower((unsigned char)*q);
-		/* BN_bn2hex pads to whole bytes; serials drop leading 0s. */
-		h = hex;
-		while (h[0] == '0' && h[1] != '\0')
-			h++;
-		if (strcmp(h, serial) == 0) {
-			reason = X509_REVOKED_get_ext_d2i(r, NID_crl_reason,
-			    NULL, NULL);
-			found = reason != NULL ?
-			    (int)ASN1_ENUMERATED_get(reason) : -2;
-			ASN1_ENUMERATED_free(reason);
-		}
-		OPENSSL_free(hex);
-		BN_free(bn);
-	}
-	X509_CRL_free(crl);
-	svc_crl_clear(&c);
+	if (fx_crl_lists(t, serial, &reason))
+		found = reason >= 0 ? (int)reason : -2;
+	free(t);
 	return found;
 }
 

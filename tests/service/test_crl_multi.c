@@ -6,7 +6,6 @@
  * incremental CRL equals a rebuild from the database; a listener whose
  * connection is killed still delivers (the poll) and listens again.
  */
-#include <ctype.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,11 +17,9 @@
 
 #include <cmocka.h>
 #include <libpq-fe.h>
-#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "fixture.h"
 #include "pg.h"
@@ -163,64 +160,7 @@ mx_teardown(void **state)
 	return 0;
 }
 
-/*
- * A DER CRL's entries, "\n<serial> <epoch> <reason>" each in the CRL's
- * order; new (free()).  *number gets its number; the signature must
- * verify with the CA's key.
- */
-static char *
-crl_text(struct mx *m, const unsigned char *der, size_t len,
-    uint64_t *number)
-{
-	const unsigned char	*p = der;
-	X509_CRL		*crl;
-	ASN1_INTEGER		*num;
-	STACK_OF(X509_REVOKED)	*revs;
-	char			*out;
-	size_t			 cap, used = 0;
-
-	assert_non_null(crl = d2i_X509_CRL(NULL, &p, (long)len));
-	assert_int_equal(X509_CRL_verify(crl, m->ca_pub), 1);
-	assert_non_null(num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL,
-	    NULL));
-	*number = (uint64_t)ASN1_INTEGER_get(num);
-	ASN1_INTEGER_free(num);
-	revs = X509_CRL_get_REVOKED(crl);
-	cap = 64 + (size_t)(sk_X509_REVOKED_num(revs) > 0 ?
-	    sk_X509_REVOKED_num(revs) : 0) * 80;
-	assert_non_null(out = malloc(cap));
-	out[0] = '\0';
-	for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
-		X509_REVOKED	*r = sk_X509_REVOKED_value(revs, i);
-		BIGNUM		*bn;
-		ASN1_ENUMERATED	*re;
-		struct tm	 tm;
-		char		*hex;
-		long		 reason = -1;
-
-		bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(r),
-		    NULL);
-		assert_non_null(hex = BN_bn2hex(bn));
-		for (char *c = hex; *c != '\0'; c++)
-			*c = (char)tolower((unsigned char)*c);
-		assert_int_equal(ASN1_TIME_to_tm(
-		    X509_REVOKED_get0_revocationDate(r), &tm), 1);
-		re = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
-		if (re != NULL)
-			reason = ASN1_ENUMERATED_get(re);
-		used += (size_t)snprintf(out + used, cap - used,
-		    "\n%s %lld %ld", hex + (hex[0] == '0' && hex[1] != '\0'),
-		    (long long)timegm(&tm), reason);
-		assert_true(used < cap);
-		ASN1_ENUMERATED_free(re);
-		OPENSSL_free(hex);
-		BN_free(bn);
-	}
-	X509_CRL_free(crl);
-	return out;
-}
-
-/* s's current CRL as crl_text(). */
+/* s's current CRL as fx_crl_text(), its signature checked. */
 static char *
 current_text(struct mx *m, struct svc *s, uint64_t *number)
 {
@@ -230,22 +170,13 @@ current_text(struct mx *m, struct svc *s, uint64_t *number)
 
 	err_clear(&e);
 	assert_int_equal(svc_crl_current_der(s, NULL, &c, &e), 0);
-	t = crl_text(m, c.der, c.der_len, number);
+	t = fx_crl_text(c.der, c.der_len, m->ca_pub, number);
 	assert_int_equal(*number, c.number);
 	svc_crl_clear(&c);
 	return t;
 }
 
-static bool
-lists(const char *text, const char *serial)
-{
-	char pat[80];
-
-	snprintf(pat, sizeof(pat), "\n%.64s ", serial);
-	return strstr(text, pat) != NULL;
-}
-
-/* The database's revoked, unexpired certificates as crl_text(). */
+/* The database's revoked, unexpired certificates as fx_crl_text(). */
 static char *
 db_text(struct mx *m)
 {
@@ -316,7 +247,8 @@ await(struct mx *m, struct svc *s, uint64_t number, const char *serial,
 
 	for (;;) {
 		t = current_text(m, s, &cur);
-		ok = cur >= number && (serial == NULL || lists(t, serial));
+		ok = cur >= number && (serial == NULL ||
+		    fx_crl_lists(t, serial, NULL));
 		free(t);
 		el = now_ms() - t0;
 		if (ok)
@@ -411,7 +343,7 @@ revoker_run(void *arg)
 		if (i > 0 && r->told[i] <= r->told[i - 1])
 			r->failed = 2;
 		t = current_text(r->m, r->s, &cur);
-		if (cur < r->told[i] || !lists(t, r->serial[i]))
+		if (cur < r->told[i] || !fx_crl_lists(t, r->serial[i], NULL))
 			r->failed = 3;
 		free(t);
 	}
@@ -468,7 +400,7 @@ test_concurrent_both(void **state)
 	assert_string_equal(tb, td);
 	for (int t = 0; t < NREVOKERS; t++)
 		for (int i = 0; i < PER_REVOKER; i++)
-			assert_true(lists(ta, rv[t].serial[i]));
+			assert_true(fx_crl_lists(ta, rv[t].serial[i], NULL));
 	print_message("%d revocations on two instances in %lld ms: CRLs "
 	    "2..%llu\n", NREVOKERS * PER_REVOKER, (long long)t0,
 	    (unsigned long long)stored);
@@ -511,7 +443,7 @@ test_incremental_equals_scratch(void **state)
 	td = db_text(m);
 	assert_string_equal(ti, td);
 	for (int i = 0; i < 10; i++)
-		assert_true(lists(ti, serial[i]));
+		assert_true(fx_crl_lists(ti, serial[i], NULL));
 	/* From scratch on A (it reloads everything). */
 	assert_int_equal(svc_publish_crl(m->a, &m->cli, &e), 0);
 	tf = current_text(m, m->a, &nf);
