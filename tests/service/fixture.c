@@ -173,6 +173,44 @@ fx_csr(const char *cn, const char *dns1, const char *dns2)
 	return pem;
 }
 
+int
+fx_issue_csr(struct svc *s, const struct svc_actor *a, const char *csr,
+    int64_t ttl, struct svc_issued *out, struct err *e)
+{
+	struct svc_issue_req req;
+
+	err_clear(e);
+	memset(&req, 0, sizeof(req));
+	req.profile = "redis-client";
+	req.ttl = ttl;
+	req.csr_pem = csr;
+	req.csr_len = strlen(csr);
+	return svc_issue(s, a, &req, out, e);
+}
+
+void
+fx_issue(struct svc *s, const struct svc_actor *a, const char *cn,
+    int64_t ttl, struct svc_issued *out)
+{
+	char		*csr = fx_csr(cn, NULL, NULL);
+	struct err	 e;
+
+	if (fx_issue_csr(s, a, csr, ttl, out, &e) == -1)
+		fail_msg("svc_issue: %s", e.msg);
+	free(csr);
+}
+
+void
+fx_issue_serial(struct svc *s, const struct svc_actor *a, const char *cn,
+    int64_t ttl, char *serial, size_t cap)
+{
+	struct svc_issued out;
+
+	fx_issue(s, a, cn, ttl, &out);
+	snprintf(serial, cap, "%s", out.cert.serial);
+	svc_issued_clear(&out);
+}
+
 void
 fx_enroll(struct fx *f, const char *profile, const char *pattern,
     int64_t uses, int64_t ttl, int64_t max_cert_ttl,

@@ -40,6 +40,23 @@ void	fx_reopen(struct fx *f);
 /* A CSR PEM (new, free()) for cn and up to two DNS SANs (NULL ends). */
 char	*fx_csr(const char *cn, const char *dns1, const char *dns2);
 
+/*
+ * svc_issue() on s as a: a redis-client certificate for the PEM CSR
+ * csr, ttl seconds (0: the profile's default) into out; 0, or -1 with
+ * e set.
+ */
+int	fx_issue_csr(struct svc *s, const struct svc_actor *a,
+	    const char *csr, int64_t ttl, struct svc_issued *out,
+	    struct err *e);
+
+/* fx_issue_csr() for a new CSR for cn (no SANs); it must work. */
+void	fx_issue(struct svc *s, const struct svc_actor *a, const char *cn,
+	    int64_t ttl, struct svc_issued *out);
+
+/* fx_issue(), keeping only the serial (cap bytes). */
+void	fx_issue_serial(struct svc *s, const struct svc_actor *a,
+	    const char *cn, int64_t ttl, char *serial, size_t cap);
+
 /* names for generate: cn and an optional DNS SAN. */
 void	fx_names(struct names *n, const char *cn, const char *dns);
 
@@ -74,6 +91,12 @@ char	*fx_crl_text(const unsigned char *der, size_t len, EVP_PKEY *ca_pub,
 
 /* s's current CRL as fx_crl_text(); *number is its number. */
 char	*fx_crl_current_text(struct svc *s, uint64_t *number);
+
+/*
+ * The revoked, unexpired certificates of the database db (a SQLite
+ * path or a PostgreSQL URI) as fx_crl_text() lists them.
+ */
+char	*fx_crl_db_text(const char *db);
 
 /*
  * True when text (fx_crl_text()) lists serial; *reason (may be NULL)

@@ -17,6 +17,8 @@
 #include <openssl/x509v3.h>
 
 #include "fixture.h"
+#include "testdb.h"
+#include "timeutil.h"
 
 /*
  * Append r's entry to out (cap bytes, *used so far): "\n<serial>
@@ -110,4 +112,15 @@ fx_crl_lists(const char *text, const char *serial, long *reason)
 		assert_int_equal(sscanf(p + strlen(pat), "%lld %ld", &at,
 		    reason), 2);
 	return true;
+}
+
+char *
+fx_crl_db_text(const char *db)
+{
+	char q[256];
+
+	snprintf(q, sizeof(q), "SELECT serial, revoked_at, reason FROM "
+	    "certificates WHERE revoked_at IS NOT NULL AND not_after >= "
+	    "%lld ORDER BY length(serial), serial", (long long)tu_now());
+	return tdb_rows(db, q, NULL);
 }

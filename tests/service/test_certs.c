@@ -11,23 +11,6 @@
 #include "fixture.h"
 #include "timeutil.h"
 
-static void
-issue(struct fx *f, const char *cn, struct svc_issued *out)
-{
-	struct svc_issue_req	 req;
-	struct err		 e;
-	char			*csr = fx_csr(cn, NULL, NULL);
-
-	err_clear(&e);
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	if (svc_issue(f->svc, &f->admin, &req, out, &e) == -1)
-		fail_msg("svc_issue: %s", e.msg);
-	free(csr);
-}
-
 /*
  * Parse the current CRL with OpenSSL: its number, and the reason code
  * listed for serial (-1: not listed; -2: listed without a reason).
@@ -56,8 +39,8 @@ test_revoke_lists_in_crl(void **state)
 	char			 upper[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	issue(f, "app-1", &a);
-	issue(f, "app-2", &b);
+	fx_issue(f->svc, &f->admin, "app-1", 0, &a);
+	fx_issue(f->svc, &f->admin, "app-2", 0, &b);
 	assert_int_equal(crl_reason(f, a.cert.serial, &before), -1);
 
 	/* Paths accept any case. */
@@ -108,7 +91,7 @@ test_revoke_refusals(void **state)
 	struct err		 e;
 
 	err_clear(&e);
-	issue(f, "app-1", &a);
+	fx_issue(f->svc, &f->admin, "app-1", 0, &a);
 	assert_int_equal(svc_revoke(f->svc, &f->admin, a.cert.serial,
 	    REASON_UNSPECIFIED, NULL, &n1, &e), 0);
 	assert_int_equal(svc_revoke(f->svc, &f->admin, a.cert.serial,
@@ -134,7 +117,7 @@ test_revoke_refusals(void **state)
 	/* Enroll tokens may not revoke. */
 	svc_issued_clear(&a);
 	fx_enroll(f, "redis-client", "app-*", 1, 0, 0, &tok, NULL);
-	issue(f, "app-4", &a);
+	fx_issue(f->svc, &f->admin, "app-4", 0, &a);
 	assert_int_equal(svc_revoke(f->svc, &tok, a.cert.serial,
 	    REASON_UNSPECIFIED, NULL, NULL, &e), -1);
 	assert_int_equal(e.code, ERR_FORBIDDEN);
@@ -157,8 +140,8 @@ test_get_and_list(void **state)
 	struct err		 e;
 
 	err_clear(&e);
-	issue(f, "app-1", &a);
-	issue(f, "app-2", &b);
+	fx_issue(f->svc, &f->admin, "app-1", 0, &a);
+	fx_issue(f->svc, &f->admin, "app-2", 0, &b);
 	assert_int_equal(svc_cert_get(f->svc, "0", &out, &e), -1);
 	assert_int_equal(e.code, ERR_NOT_FOUND);
 	assert_int_equal(svc_cert_get(f->svc, "not-hex", &out, &e), -1);

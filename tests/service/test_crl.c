@@ -27,41 +27,14 @@
 #define NTHREADS	16
 #define PER_THREAD	20
 
-/* The database's revoked, unexpired certificates as fx_crl_text(). */
-static char *
-db_text(struct fx *f)
-{
-	char q[256];
-
-	snprintf(q, sizeof(q), "SELECT serial, revoked_at, reason FROM "
-	    "certificates WHERE revoked_at IS NOT NULL AND not_after >= "
-	    "%lld ORDER BY length(serial), serial", (long long)tu_now());
-	return tdb_rows(f->db, q, NULL);
-}
-
 /* Issue a client certificate (ttl 0: default); serial gets its serial. */
 static void
 issue_ttl(struct fx *f, int i, int64_t ttl, char *serial, size_t cap)
 {
-	struct svc_issue_req	 req;
-	struct svc_issued	 out;
-	struct err		 e;
-	char			 cn[32];
-	char			*csr;
+	char cn[32];
 
-	err_clear(&e);
 	snprintf(cn, sizeof(cn), "c%d", i);
-	csr = fx_csr(cn, NULL, NULL);
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.ttl = ttl;
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	if (svc_issue(f->svc, &f->admin, &req, &out, &e) == -1)
-		fail_msg("svc_issue: %s", e.msg);
-	snprintf(serial, cap, "%s", out.cert.serial);
-	svc_issued_clear(&out);
-	free(csr);
+	fx_issue_serial(f->svc, &f->admin, cn, ttl, serial, cap);
 }
 
 static void
@@ -140,7 +113,7 @@ test_concurrent_revokes(void **state)
 	ti = fx_crl_current_text(f->svc, &inc);
 	assert_true(inc > before);
 	assert_true(inc <= before + NTHREADS * PER_THREAD);
-	td = db_text(f);
+	td = fx_crl_db_text(f->db);
 	assert_string_equal(ti, td);
 	for (int t = 0; t < NTHREADS; t++)
 		for (int i = 0; i < PER_THREAD; i++)
@@ -229,7 +202,7 @@ test_expired_drop_out(void **state)
 	assert_false(fx_crl_lists(t, a, NULL));
 	assert_false(fx_crl_lists(t, d, NULL));
 	assert_true(fx_crl_lists(t, b, NULL) && fx_crl_lists(t, c, NULL));
-	td = db_text(f);
+	td = fx_crl_db_text(f->db);
 	assert_string_equal(t, td);
 	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
 	tf = fx_crl_current_text(f->svc, &full);

@@ -176,60 +176,15 @@ current_text(struct mx *m, struct svc *s, uint64_t *number)
 	return t;
 }
 
-/* The database's revoked, unexpired certificates as fx_crl_text(). */
-static char *
-db_text(struct mx *m)
-{
-	PGconn		*c;
-	PGresult	*r;
-	char		*out, at[24];
-	const char	*vals[1] = { at };
-	size_t		 cap = 1 << 20, used = 0;
-
-	assert_non_null(c = PQconnectdb(m->uri));
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	snprintf(at, sizeof(at), "%lld", (long long)tu_now());
-	r = PQexecParams(c, "SELECT serial, revoked_at, reason "
-	    "FROM certificates WHERE revoked_at IS NOT NULL "
-	    "AND not_after >= $1::bigint ORDER BY length(serial), serial",
-	    1, NULL, vals, NULL, NULL, 0);
-	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	assert_non_null(out = malloc(cap));
-	out[0] = '\0';
-	for (int i = 0; i < PQntuples(r); i++) {
-		used += (size_t)snprintf(out + used, cap - used, "\n%s %s %s",
-		    PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-		    PQgetvalue(r, i, 2));
-		assert_true(used < cap);
-	}
-	PQclear(r);
-	PQfinish(c);
-	return out;
-}
-
 /* Issue a client certificate on s; serial gets its serial. */
 static void
 issue(struct svc *s, const struct svc_actor *a, int i, char *serial,
     size_t cap)
 {
-	struct svc_issue_req	 req;
-	struct svc_issued	 out;
-	struct err		 e;
-	char			 cn[32];
-	char			*csr;
+	char cn[32];
 
-	err_clear(&e);
 	snprintf(cn, sizeof(cn), "m%d", i);
-	csr = fx_csr(cn, NULL, NULL);
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	if (svc_issue(s, a, &req, &out, &e) == -1)
-		fail_msg("svc_issue: %s", e.msg);
-	snprintf(serial, cap, "%s", out.cert.serial);
-	svc_issued_clear(&out);
-	free(csr);
+	fx_issue_serial(s, a, cn, 0, serial, cap);
 }
 
 /*
@@ -395,7 +350,7 @@ test_concurrent_both(void **state)
 	tb = current_text(m, m->b, &nb);
 	assert_int_equal(na, stored);
 	assert_int_equal(nb, stored);
-	td = db_text(m);
+	td = fx_crl_db_text(m->uri);
 	assert_string_equal(ta, td);
 	assert_string_equal(tb, td);
 	for (int t = 0; t < NREVOKERS; t++)
@@ -440,7 +395,7 @@ test_incremental_equals_scratch(void **state)
 	/* The last was B's: its incremental CRL. */
 	ti = current_text(m, m->b, &ni);
 	assert_int_equal(ni, told);
-	td = db_text(m);
+	td = fx_crl_db_text(m->uri);
 	assert_string_equal(ti, td);
 	for (int i = 0; i < 10; i++)
 		assert_true(fx_crl_lists(ti, serial[i], NULL));

@@ -101,16 +101,10 @@ setup(void **state)
 static int
 issue(struct fx *f, struct svc_issued *out, struct err *e)
 {
-	struct svc_issue_req	 req;
-	char			*csr = fx_csr("app-1", "app-1.internal", NULL);
-	int			 rc;
+	char	*csr = fx_csr("app-1", "app-1.internal", NULL);
+	int	 rc;
 
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	err_clear(e);
-	rc = svc_issue(f->svc, &f->admin, &req, out, e);
+	rc = fx_issue_csr(f->svc, &f->admin, csr, 0, out, e);
 	free(csr);
 	return rc;
 }

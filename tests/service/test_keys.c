@@ -54,15 +54,9 @@ key_csr(EVP_PKEY *key, const char *cn, const char *fmt)
 static void
 issue_csr(struct fx *f, const char *csr, struct svc_issued *out)
 {
-	struct svc_issue_req	req;
-	struct err		e;
+	struct err e;
 
-	err_clear(&e);
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	if (svc_issue(f->svc, &f->admin, &req, out, &e) == -1)
+	if (fx_issue_csr(f->svc, &f->admin, csr, 0, out, &e) == -1)
 		fail_msg("svc_issue: %s", e.msg);
 }
 
@@ -194,37 +188,46 @@ test_other_reasons_do_not_cascade(void **state)
 	EVP_PKEY_free(k);
 }
 
-/* After keyCompromise: a CSR with the key, however spelled, gets 422. */
+/*
+ * Block k: a certificate for it (serial into s1) revoked for
+ * keyCompromise; *tok is then an enroll token for "app" of uses uses.
+ */
 static void
-test_blocked_key_refused_for_csr(void **state)
+block_key(struct fx *f, EVP_PKEY *k, char s1[RCA_SERIAL_HEX_MAX + 1],
+    int64_t uses, struct svc_actor *tok)
 {
-	struct fx		*f = *state;
-	struct svc_issue_req	 req;
-	struct svc_issued	 is = { 0 };
-	struct svc_actor	 tok;
-	struct err		 e;
-	char			 s1[41], *csr;
-	EVP_PKEY		*k = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
-				     "P-256");
-	static const char	*fmts[] = { "uncompressed", "compressed" };
+	struct err e;
 
 	err_clear(&e);
 	issue_key(f, k, "app", NULL, s1);
 	assert_int_equal(svc_revoke(f->svc, &f->admin, s1,
 	    REASON_KEY_COMPROMISE, NULL, NULL, &e), 0);
-	fx_enroll(f, "redis-client", "app", 5, 3600, 0, &tok, NULL);
+	fx_enroll(f, "redis-client", "app", uses, 3600, 0, tok, NULL);
+}
+
+/* After keyCompromise: a CSR with the key, however spelled, gets 422. */
+static void
+test_blocked_key_refused_for_csr(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_issued	 is = { 0 };
+	struct svc_actor	 tok;
+	struct err		 e;
+	char			 s1[RCA_SERIAL_HEX_MAX + 1], *csr;
+	EVP_PKEY		*k = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+				     "P-256");
+	static const char	*fmts[] = { "uncompressed", "compressed" };
+
+	block_key(f, k, s1, 5, &tok);
 	for (size_t i = 0; i < 2; i++) {
 		csr = key_csr(k, "app", fmts[i]);
-		memset(&req, 0, sizeof(req));
-		req.profile = "redis-client";
-		req.csr_pem = csr;
-		req.csr_len = strlen(csr);
-		assert_int_equal(svc_issue(f->svc, &f->admin, &req, &is, &e),
-		    -1);
+		assert_int_equal(fx_issue_csr(f->svc, &f->admin, csr, 0, &is,
+		    &e), -1);
 		assert_int_equal(e.code, ERR_KEY_REJECTED);
 		assert_non_null(strstr(e.msg, s1));
 		/* An enroll token spends no use on a blocked key. */
-		assert_int_equal(svc_issue(f->svc, &tok, &req, &is, &e), -1);
+		assert_int_equal(fx_issue_csr(f->svc, &tok, csr, 0, &is, &e),
+		    -1);
 		assert_int_equal(e.code, ERR_KEY_REJECTED);
 		free(csr);
 	}
@@ -239,32 +242,21 @@ static void
 test_blocked_key_spends_no_use(void **state)
 {
 	struct fx		*f = *state;
-	struct svc_issue_req	 req;
 	struct svc_issued	 is = { 0 };
 	struct svc_actor	 tok;
 	struct err		 e;
-	char			 s1[41], *csr;
+	char			 s1[RCA_SERIAL_HEX_MAX + 1], *csr;
 	EVP_PKEY		*k = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
 				     "P-256");
 
-	err_clear(&e);
-	issue_key(f, k, "app", NULL, s1);
-	assert_int_equal(svc_revoke(f->svc, &f->admin, s1,
-	    REASON_KEY_COMPROMISE, NULL, NULL, &e), 0);
-	fx_enroll(f, "redis-client", "app", 1, 3600, 0, &tok, NULL);
+	block_key(f, k, s1, 1, &tok);
 	csr = key_csr(k, "app", NULL);
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	assert_int_equal(svc_issue(f->svc, &tok, &req, &is, &e), -1);
+	assert_int_equal(fx_issue_csr(f->svc, &tok, csr, 0, &is, &e), -1);
 	assert_int_equal(e.code, ERR_KEY_REJECTED);
 	free(csr);
 	/* The one use is still there for a good key. */
 	csr = fx_csr("app", NULL, NULL);
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	assert_int_equal(svc_issue(f->svc, &tok, &req, &is, &e), 0);
+	assert_int_equal(fx_issue_csr(f->svc, &tok, csr, 0, &is, &e), 0);
 	svc_issued_clear(&is);
 	free(csr);
 	svc_actor_clear(&tok);
