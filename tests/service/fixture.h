@@ -57,6 +57,19 @@ void	fx_issue(struct svc *s, const struct svc_actor *a, const char *cn,
 void	fx_issue_serial(struct svc *s, const struct svc_actor *a,
 	    const char *cn, int64_t ttl, char *serial, size_t cap);
 
+/*
+ * svc_issue() by the admin of a redis-client certificate generated for
+ * the name cn (the key made by the CA), ttl seconds; it must work.
+ */
+void	fx_generate(struct fx *f, const char *cn, int64_t ttl,
+	    struct svc_issued *out);
+
+/* The DER of a PEM certificate (new, free()); *len gets its length. */
+unsigned char *fx_pem_der(const char *pem, size_t *len);
+
+/* svc_auth_cert() of the PEM certificate pem into *a; it must work. */
+void	fx_auth_cert(struct fx *f, const char *pem, struct svc_actor *a);
+
 /* names for generate: cn and an optional DNS SAN. */
 void	fx_names(struct names *n, const char *cn, const char *dns);
 

@@ -263,23 +263,6 @@ test_blocked_key_spends_no_use(void **state)
 	EVP_PKEY_free(k);
 }
 
-/* DER of a PEM certificate (new, OPENSSL_free()). */
-static unsigned char *
-pem_der(const char *pem, size_t *len)
-{
-	BIO		*b = BIO_new_mem_buf(pem, -1);
-	X509		*x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	unsigned char	*der = NULL;
-	int		 n;
-
-	assert_non_null(x);
-	assert_true((n = i2d_X509(x, &der)) > 0);
-	*len = (size_t)n;
-	X509_free(x);
-	BIO_free(b);
-	return der;
-}
-
 /*
  * Renewal: a rekey to a blocked key is 422; a client certificate whose
  * key is blocked does not authenticate (401), revoked or not.
@@ -310,9 +293,9 @@ test_blocked_key_refused_for_renew(void **state)
 	    REASON_KEY_COMPROMISE, NULL, NULL, &e), 0);
 
 	/* Rekey of a good certificate onto the blocked key: 422. */
-	der = pem_der(good.cert.pem, &len);
+	der = fx_pem_der(good.cert.pem, &len);
 	assert_int_equal(svc_auth_cert(f->svc, der, len, &a, &e), 0);
-	OPENSSL_free(der);
+	free(der);
 	assert_int_equal(svc_renew(f->svc, &a, csr, strlen(csr), &is, &e),
 	    -1);
 	assert_int_equal(e.code, ERR_KEY_REJECTED);
@@ -321,17 +304,17 @@ test_blocked_key_refused_for_renew(void **state)
 	svc_actor_clear(&a);
 
 	/* The sibling (revoked by the cascade) cannot authenticate. */
-	der = pem_der(sib.cert.pem, &len);
+	der = fx_pem_der(sib.cert.pem, &len);
 	assert_int_equal(svc_auth_cert(f->svc, der, len, &a, &e), -1);
 	assert_int_equal(e.code, ERR_UNAUTHORIZED);
 	svc_actor_clear(&a);
-	OPENSSL_free(der);
+	free(der);
 
 	/*
 	 * A valid certificate whose key gets blocked by other means (say
 	 * an operator's own tool) is refused too: 401, not a renewal.
 	 */
-	der = pem_der(good.cert.pem, &len);
+	der = fx_pem_der(good.cert.pem, &len);
 	assert_int_equal(ca_pem_spki_sha256(good.cert.pem, spki, &e), 0);
 	assert_string_equal(spki, good.cert.spki_sha256);
 	{
@@ -346,7 +329,7 @@ test_blocked_key_refused_for_renew(void **state)
 	assert_int_equal(e.code, ERR_UNAUTHORIZED);
 	assert_non_null(strstr(e.msg, "compromised"));
 	svc_actor_clear(&a);
-	OPENSSL_free(der);
+	free(der);
 
 	svc_issued_clear(&good);
 	svc_issued_clear(&sib);
