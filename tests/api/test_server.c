@@ -29,6 +29,7 @@
 #include "apifx.h"
 #include "https.h"
 #include "testdb.h"
+#include "twait.h"
 
 struct fixture {
 	char		 dir[64];
@@ -42,34 +43,6 @@ struct fixture {
 };
 
 enum { P_CA_CRT, P_CA_KEY, P_DB, P_API_CRT, P_API_KEY };
-
-/* Milliseconds on the monotonic clock. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/*
- * Poll cond(arg) every step_us until it holds or ms milliseconds have
- * passed; returns its last value.
- */
-static bool
-poll_until(bool (*cond)(void *), void *arg, int64_t ms, useconds_t step_us)
-{
-	int64_t deadline = mono_ms() + ms;
-
-	for (;;) {
-		if (cond(arg))
-			return true;
-		if (mono_ms() >= deadline)
-			return false;
-		usleep(step_us);
-	}
-}
 
 static void *
 xmalloc(size_t n)
@@ -790,7 +763,7 @@ test_per_ip_limit(void **state)
 	hc.call.method = "GET";
 	hc.call.url = u;
 	/* Until MHD has seen the closes, it still refuses. */
-	assert_true(poll_until(healthz_ok, &hc, 2000, 20000));
+	assert_true(tw_poll(healthz_ok, &hc, 2000, 20000));
 	assert_int_equal(r->status, 200);
 	api_stop(a);
 	free(r);
@@ -844,7 +817,7 @@ test_stop_in_flight(void **state)
 	lk = tdb_lock(f->path[P_DB]);
 	run_issuers(is, NCONC, u, f->admin, body);
 	/* All read and on the workers, none can commit. */
-	assert_true(poll_until(all_jobs_pending, a, 4000, 200));
+	assert_true(tw_poll(all_jobs_pending, a, 4000, 200));
 	assert_int_equal(api_jobs_pending(a), NCONC);
 	assert_int_equal(pthread_create(&stopper, NULL, stopper_main, a), 0);
 	/*
@@ -852,9 +825,9 @@ test_stop_in_flight(void **state)
 	 * lost that race on a loaded machine): every answer must then
 	 * close its connection.
 	 */
-	assert_true(poll_until(stop_begun, a, 4000, 200));
+	assert_true(tw_poll(stop_begun, a, 4000, 200));
 	/* For 20 ms no request may get past the locked database. */
-	assert_false(poll_until(some_job_done, a, 20, 200));
+	assert_false(tw_poll(some_job_done, a, 20, 200));
 	assert_int_equal(api_jobs_pending(a), NCONC);
 	tdb_unlock(lk);
 	assert_int_equal(pthread_join(stopper, NULL), 0);

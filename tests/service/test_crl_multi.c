@@ -25,6 +25,7 @@
 #include "pg.h"
 #include "svc_int.h"
 #include "timeutil.h"
+#include "twait.h"
 
 #define NREVOKERS	16	/* 8 on each instance */
 #define PER_REVOKER	3
@@ -43,15 +44,6 @@ struct mx {
 	struct svc_actor	 cli, admin_a, admin_b;
 	EVP_PKEY		*ca_pub;	/* to verify CRLs */
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct svc *
 mx_open(struct mx *m)
@@ -195,7 +187,7 @@ static int64_t
 await(struct mx *m, struct svc *s, uint64_t number, const char *serial,
     int64_t ms)
 {
-	int64_t	 t0 = now_ms(), el;
+	int64_t	 t0 = tw_mono_ms(), el;
 	uint64_t cur;
 	char	*t;
 	bool	 ok;
@@ -205,7 +197,7 @@ await(struct mx *m, struct svc *s, uint64_t number, const char *serial,
 		ok = cur >= number && (serial == NULL ||
 		    fx_crl_lists(t, serial, NULL));
 		free(t);
-		el = now_ms() - t0;
+		el = tw_mono_ms() - t0;
 		if (ok)
 			return el;
 		if (el > ms)
@@ -332,13 +324,13 @@ test_concurrent_both(void **state)
 			issue(rv[t].s, rv[t].a, t * PER_REVOKER + i,
 			    rv[t].serial[i], sizeof(rv[t].serial[i]));
 	}
-	t0 = now_ms();
+	t0 = tw_mono_ms();
 	for (int t = 0; t < NREVOKERS; t++)
 		assert_int_equal(pthread_create(&th[t], NULL, revoker_run,
 		    &rv[t]), 0);
 	for (int t = 0; t < NREVOKERS; t++)
 		assert_int_equal(pthread_join(th[t], NULL), 0);
-	t0 = now_ms() - t0;
+	t0 = tw_mono_ms() - t0;
 	for (int t = 0; t < NREVOKERS; t++)
 		assert_int_equal(rv[t].failed, 0);
 
@@ -453,8 +445,8 @@ test_listener_killed(void **state)
 	    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
 	    "WHERE query IN ('LISTEN redisca_crl', 'LISTEN redisca_ca')"), 0);
 	/* Gone (they come back only after SVC_CRL_POLL_MS). */
-	t0 = now_ms();
-	while (listeners(m) > 0 && now_ms() - t0 < 2000)
+	t0 = tw_mono_ms();
+	while (listeners(m) > 0 && tw_mono_ms() - t0 < 2000)
 		usleep(1000);
 	assert_int_equal(listeners(m), 0);
 	h0 = heard(m->b, NULL);
@@ -469,22 +461,22 @@ test_listener_killed(void **state)
 	assert_int_equal(heard(m->b, NULL), h0);
 
 	/* Both listen again, on new sessions. */
-	t0 = now_ms();
+	t0 = tw_mono_ms();
 	do {
 		(void)heard(m->a, &la2);
 		(void)heard(m->b, &lb2);
 		if (la2 > la && lb2 > lb && listeners(m) == 2)
 			break;
 		usleep(20000);
-	} while (now_ms() - t0 < 5000);
+	} while (tw_mono_ms() - t0 < 5000);
 	assert_true(la2 > la && lb2 > lb);
 	assert_int_equal(listeners(m), 2);
 	h0 = heard(m->b, NULL);
 	assert_int_equal(svc_revoke(m->a, &m->admin_a, s2, REASON_SUPERSEDED,
 	    NULL, &told, &e), 0);
 	assert_true(await(m, m->b, told, s2, SEEN_MS) >= 0);
-	t0 = now_ms();
-	while (heard(m->b, NULL) == h0 && now_ms() - t0 < SEEN_MS)
+	t0 = tw_mono_ms();
+	while (heard(m->b, NULL) == h0 && tw_mono_ms() - t0 < SEEN_MS)
 		usleep(5000);
 	assert_true(heard(m->b, NULL) > h0);
 }

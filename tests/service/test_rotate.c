@@ -30,29 +30,12 @@
 #include "clock.h"
 #include "redisfx.h"
 #include "timeutil.h"
+#include "twait.h"
 
 #define CONF_MAX	4096
 
 /* How long a poll waits for something to happen, at most. */
 #define POLL_DEADLINE_MS	10000
-
-/* Milliseconds on the monotonic clock (the test clock moves tu_now()). */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000 * 1000 };
-
-	nanosleep(&ts, NULL);
-}
 
 /* Every test ends on the real clock, even one that failed. */
 static int
@@ -152,19 +135,19 @@ replicated(struct rfx *r, const struct rfx_node *pri,
 	const char		*get[] = { "GET", key };
 	struct rds_reply	*x;
 
-	int64_t			 deadline = mono_ms() + POLL_DEADLINE_MS;
+	int64_t			 deadline = tw_mono_ms() + POLL_DEADLINE_MS;
 
 	x = cmd(r, pri, 3, set);
 	assert_int_equal(x->type, RDS_REPLY_STATUS);
 	rds_reply_free(x);
-	while (mono_ms() < deadline) {
+	while (tw_mono_ms() < deadline) {
 		x = cmd(r, rep, 2, get);
 		if (x->type == RDS_REPLY_STRING && strcmp(x->str, val) == 0) {
 			rds_reply_free(x);
 			return;
 		}
 		rds_reply_free(x);
-		sleep_ms(50);
+		tw_sleep_ms(50);
 	}
 	fail_msg("%s=%s did not reach the replica", key, val);
 }
