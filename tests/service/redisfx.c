@@ -238,6 +238,23 @@ rfx_start(struct rfx_node *n, const char *text)
 }
 
 void
+rfx_restart(struct rfx_node *n, const char *extra)
+{
+	char conf[RFX_CONF_MAX];
+
+	rfx_node_conf(n, extra, conf, sizeof(conf));
+	rfx_start(n, conf);
+}
+
+void
+rfx_node_up(struct rfx *r, struct rfx_node *n, const char *name,
+    const char *extra)
+{
+	rfx_node_init(r, n, name);
+	rfx_restart(n, extra);
+}
+
+void
 rfx_stop(struct rfx_node *n)
 {
 	if (n->pid <= 0)

@@ -32,8 +32,6 @@
 #include "timeutil.h"
 #include "twait.h"
 
-#define CONF_MAX	4096
-
 /* How long a poll waits for something to happen, at most. */
 #define POLL_DEADLINE_MS	10000
 
@@ -43,27 +41,6 @@ teardown(void **state)
 {
 	tclock_real();
 	return rfx_teardown(state);
-}
-
-/* Start n with the usual config plus extra, and register it. */
-static void
-node_up(struct rfx *r, struct rfx_node *n, const char *name,
-    const char *extra)
-{
-	char conf[CONF_MAX];
-
-	rfx_node_init(r, n, name);
-	rfx_node_conf(n, extra, conf, sizeof(conf));
-	rfx_start(n, conf);
-}
-
-static void
-restart(struct rfx_node *n, const char *extra)
-{
-	char conf[CONF_MAX];
-
-	rfx_node_conf(n, extra, conf, sizeof(conf));
-	rfx_start(n, conf);
 }
 
 static void
@@ -219,10 +196,10 @@ test_primary_then_replica(void **state)
 	char			 rep_old[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	node_up(r, &pri, "primary", NULL);
+	rfx_node_up(r, &pri, "primary", NULL);
 	rfx_node_init(r, &rep, "replica");
 	snprintf(extra, sizeof(extra), "replicaof 127.0.0.1 %d\n", pri.port);
-	restart(&rep, extra);
+	rfx_restart(&rep, extra);
 	rfx_register(r, &pri, NULL, NULL, NULL);
 	rfx_register(r, &rep, NULL, NULL, NULL);
 	memcpy(pri_old, pri.serial, sizeof(pri_old));
@@ -339,7 +316,6 @@ test_expired_node(void **state)
 	struct rotation_rec	 rec;
 	struct cert_rec		 c;
 	struct err		 e;
-	char			 conf[CONF_MAX];
 	char			 served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
@@ -353,8 +329,7 @@ test_expired_node(void **state)
 	assert_int_equal(svc_cert_get(r->f->svc, n.serial, &c, &e), 0);
 	assert_true(c.not_after < tu_now());
 	cert_rec_clear(&c);
-	rfx_node_conf(&n, NULL, conf, sizeof(conf));
-	rfx_start(&n, conf);
+	rfx_restart(&n, NULL);
 	rfx_register(r, &n, NULL, NULL, NULL);
 
 	if (svc_rotate(r->f->svc, &r->f->admin, n.name, &rec, &e) == -1) {
@@ -380,7 +355,7 @@ test_node_down(void **state)
 	char			*before[3], served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	node_up(r, &n, "down", NULL);
+	rfx_node_up(r, &n, "down", NULL);
 	rfx_register(r, &n, NULL, NULL, NULL);
 	take_files(&n, before);
 	rfx_stop(&n);
@@ -402,7 +377,7 @@ test_node_down(void **state)
 	assert_failed_state(r, &n, &rec);
 
 	/* Back up: it serves the old certificate. */
-	restart(&n, NULL);
+	rfx_restart(&n, NULL);
 	rfx_served(r, &n, served);
 	assert_string_equal(served, n.serial);
 	assert_true(rfx_ping(r, &n));
@@ -423,7 +398,7 @@ test_config_set_refused(void **state)
 	int			 i;
 
 	err_clear(&e);
-	node_up(r, &n, "noconf", NULL);
+	rfx_node_up(r, &n, "noconf", NULL);
 	snprintf(pw, sizeof(pw), "%s/noconf.pw", r->dir);
 	{
 		FILE *fp = fopen(pw, "w");
@@ -477,7 +452,7 @@ test_server_name_mismatch(void **state)
 	char			*before[3], served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	node_up(r, &n, "wrongname", NULL);
+	rfx_node_up(r, &n, "wrongname", NULL);
 	rfx_register(r, &n, "other.example", NULL, NULL);
 	take_files(&n, before);
 
@@ -534,7 +509,7 @@ test_cert_dir_not_writable(void **state)
 	int			 i, rc;
 
 	err_clear(&e);
-	node_up(r, &n, "readonly", NULL);
+	rfx_node_up(r, &n, "readonly", NULL);
 	rfx_register(r, &n, NULL, NULL, NULL);
 	take_files(&n, before);
 
@@ -697,7 +672,7 @@ test_scheduler(void **state)
 
 	err_clear(&e);
 	rfx_set_renew_pct(r, 50);
-	node_up(r, &n, "sched", NULL);
+	rfx_node_up(r, &n, "sched", NULL);
 	assert_int_equal(names_add(&sans, NAME_IP, "127.0.0.1", &e), 0);
 	memset(&req, 0, sizeof(req));
 	req.name = n.name;

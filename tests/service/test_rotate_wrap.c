@@ -55,14 +55,12 @@ test_verify_fails_then_config_set_back(void **state)
 	struct rotation_rec	 rec;
 	struct cert_rec		 c;
 	struct err		 e;
-	char			 conf[4096], served[RCA_SERIAL_HEX_MAX + 1];
+	char			 served[RCA_SERIAL_HEX_MAX + 1];
 	char			*crt_before, *key_before, *crt_after, *key_after;
 	int			 i, rc;
 
 	err_clear(&e);
-	rfx_node_init(r, &n, "liar");
-	rfx_node_conf(&n, NULL, conf, sizeof(conf));
-	rfx_start(&n, conf);
+	rfx_node_up(r, &n, "liar", NULL);
 	rfx_register(r, &n, NULL, NULL, NULL);
 	crt_before = rfx_read_in(&n, "redis.crt");
 	key_before = rfx_read_in(&n, "redis.key");
@@ -127,13 +125,10 @@ test_rollback_unproven(void **state)
 	struct svc_node_view	 v;
 	struct cert_rec		 c;
 	struct err		 e;
-	char			 conf[4096];
 	int			 i;
 
 	err_clear(&e);
-	rfx_node_init(r, &n, "liar2");
-	rfx_node_conf(&n, NULL, conf, sizeof(conf));
-	rfx_start(&n, conf);
+	rfx_node_up(r, &n, "liar2", NULL);
 	rfx_register(r, &n, NULL, NULL, NULL);
 
 	calls = 0;
