@@ -117,6 +117,15 @@ rca_kill_pid()
 # Remember a background process so the EXIT trap stops it.
 rca_track() { RCA_PIDS+=("$1"); }
 
+# rca_need PROGRAM...: each is installed, or the test dies.
+rca_need()
+{
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || die "$t is not installed"
+	done
+}
+
 # rca_setup BINARY: check tools, make the temp folder, install the trap.
 rca_setup()
 {
@@ -125,9 +134,7 @@ rca_setup()
 	[ -x "$RCA_BIN" ] || die "$RCA_BIN is not an executable"
 	RCA_BIN=$(cd "$(dirname "$RCA_BIN")" && pwd)/$(basename "$RCA_BIN")
 	local t
-	for t in curl jq openssl python3; do
-		command -v "$t" >/dev/null || die "$t is not installed"
-	done
+	rca_need curl jq openssl python3
 	# python3 with yaml and jsonschema (Debian: python3-yaml,
 	# python3-jsonschema); a python3 earlier in PATH may lack them.
 	RCA_PY=""
@@ -643,8 +650,7 @@ rca_link_up()
 rca_redis_pair()
 {
 	local i
-	command -v redis-server >/dev/null || die "redis-server is not installed"
-	command -v redis-cli >/dev/null || die "redis-cli is not installed"
+	rca_need redis-server redis-cli
 	rca_bundle "$RCA_TMP/bundle.pem"
 	PPORT=$(rca_free_port) || die "no free port"
 	RPORT=$(rca_free_port) || die "no free port"
@@ -812,7 +818,7 @@ rca_redis_group()
 {
 	local group=$1 primary=$2 r i up
 	shift 2
-	command -v redis-server >/dev/null || die "redis-server is not installed"
+	rca_need redis-server
 	[ -f "$RCA_TMP/bundle.pem" ] || rca_bundle "$RCA_TMP/bundle.pem"
 	rca_fleet_node "$group" "$primary"
 	for r in "$@"; do
@@ -852,7 +858,7 @@ rca_redis_cluster()
 {
 	local group=$1 n bus i okn addrs=()
 	shift
-	command -v redis-server >/dev/null || die "redis-server is not installed"
+	rca_need redis-server
 	[ -f "$RCA_TMP/bundle.pem" ] || rca_bundle "$RCA_TMP/bundle.pem"
 	for n in "$@"; do
 		bus=$(rca_free_port_not_taken)
@@ -919,4 +925,45 @@ rca_metric()
 {
 	curl -s --max-time 10 "$PUB/metrics" |
 	    awk -v k="$1" '$1 == k { print $2 }'
+}
+
+# rca_serial_of PEMFILE: the certificate's serial in lowercase hex
+# without leading zeros, as the API writes it.
+rca_serial_of()
+{
+	openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' |
+	    sed 's/^0*//'
+}
+
+# rca_redis_tls CRT KEY CA [redis.conf lines...]: start a TLS-only
+# redis-server (tls-auth-clients yes, TLS 1.2 and 1.3) on a free port
+# of 127.0.0.1, serving CRT/KEY and trusting CA, on $RCA_TMP/redis.conf
+# plus the lines given, its log $RCA_TMP/redis.log.  Sets RPORT and
+# REDIS_PID (tracked); does not wait for it to listen.
+rca_redis_tls()
+{
+	local crt=$1 key=$2 ca=$3 T=$RCA_TMP
+	shift 3
+	RPORT=$(rca_free_port) || die "no free port"
+	mkdir -p "$T/redis.dir"
+	{
+		printf 'port 0\nbind 127.0.0.1\ntls-port %s\n' "$RPORT"
+		printf 'tls-cert-file %s\ntls-key-file %s\n' "$crt" "$key"
+		printf 'tls-ca-cert-file %s\ntls-auth-clients yes\n' "$ca"
+		printf 'tls-protocols "TLSv1.2 TLSv1.3"\ndaemonize no\n'
+		printf 'dir %s\nsave ""\nappendonly no\n' "$T/redis.dir"
+		printf 'logfile %s\n' "$T/redis.log"
+		[ $# = 0 ] || printf '%s\n' "$@"
+	} > "$T/redis.conf"
+	redis-server "$T/redis.conf" > "$T/redis.out" 2>&1 &
+	REDIS_PID=$!
+	rca_track "$REDIS_PID"
+}
+
+# rca_rping DIR: redis-cli's answer to PING over TLS from DIR's
+# cert.pem, key.pem and ca.pem to the redis-server of rca_redis_tls.
+rca_rping()
+{
+	timeout 10 redis-cli --tls --cert "$1/cert.pem" --key "$1/key.pem" \
+	    --cacert "$1/ca.pem" -h 127.0.0.1 -p "$RPORT" PING 2>&1
 }

@@ -43,9 +43,7 @@ pg) TIERS=1 PG=1 ;;
 *) die "usage: $0 PATH-TO-redis-ca [1|2|pg]" ;;
 esac
 RCA_TEST_NAME="$RCA_TEST_NAME/$MODE"
-for t in redis-server redis-cli; do
-	command -v "$t" >/dev/null || die "$t is not installed"
-done
+rca_need redis-server redis-cli
 T=$RCA_TMP
 START=$(date +%s)
 if [ "$PG" = 1 ]; then
