@@ -162,3 +162,39 @@ afx_stop(struct api *a, struct svc *s, const char *dir)
 	svc_close(s);
 	afx_sh("rm -rf %s", dir);
 }
+
+void
+afx_mkdir(struct afx *x, const char *tmpl)
+{
+	if (snprintf(x->dir, sizeof(x->dir), "%s", tmpl) >=
+	    (int)sizeof(x->dir) || mkdtemp(x->dir) == NULL)
+		fail_msg("mkdtemp %s", tmpl);
+}
+
+void
+afx_open(struct afx *x, const struct svc_config *sc, const char *pattern)
+{
+	struct err e;
+
+	if ((x->svc = svc_open(sc, &e)) == NULL)
+		fail_msg("svc_open: %s", e.msg);
+	if (pattern != NULL)
+		afx_tokens(x->svc, pattern, x->admin, x->enroll);
+}
+
+void
+afx_serve(struct afx *x, const struct api_config *ac)
+{
+	x->api = afx_start(x->svc, ac);
+	afx_urls(x->api, ac->api_tls, x->base, x->pub);
+}
+
+int
+afx_teardown(void **state)
+{
+	struct afx *x = *state;
+
+	afx_stop(x->api, x->svc, x->dir);
+	free(x);
+	return 0;
+}

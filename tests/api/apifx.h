@@ -16,6 +16,24 @@
 /* Room for a token's secret. */
 #define AFX_TOKEN_LEN	128
 
+/* Room for a listener's URL. */
+#define AFX_URL_LEN	64
+
+/*
+ * What every HTTP test's fixture holds, as its first member (so that
+ * afx_teardown() finds it): its folder, the service and the api on it,
+ * the tokens and the listeners' URLs.
+ */
+struct afx {
+	char		 dir[64];		/* a new temp folder */
+	struct svc	*svc;
+	struct api	*api;
+	char		 admin[AFX_TOKEN_LEN];	/* an admin token */
+	char		 enroll[AFX_TOKEN_LEN];	/* redis-client, 5 uses */
+	char		 base[AFX_URL_LEN];	/* the api listener */
+	char		 pub[AFX_URL_LEN];	/* the public listener */
+};
+
 /* What afx_pki() makes besides the CA. */
 enum {
 	AFX_API = 1 << 0,	/* api.crt/api.key: serverAuth, IP 127.0.0.1 */
@@ -65,9 +83,6 @@ void	afx_api_tls(struct api_config *ac, const char *crt, const char *key,
 /* api_start(s, ac), or fail the test; the api (api_stop()). */
 struct api *afx_start(struct svc *s, const struct api_config *ac);
 
-/* Room for a listener's URL. */
-#define AFX_URL_LEN	64
-
 /*
  * a's URLs, "http://127.0.0.1:port" (https for the api listener when
  * tls): the api listener's into base, the public one's into pub (may
@@ -75,7 +90,26 @@ struct api *afx_start(struct svc *s, const struct api_config *ac);
  */
 void	afx_urls(const struct api *a, bool tls, char *base, char *pub);
 
-/* api_stop(a), svc_close(s) and rm -rf dir: a test's teardown. */
+/* x->dir: a new folder made from tmpl ("/tmp/rca-NAME-XXXXXX"). */
+void	afx_mkdir(struct afx *x, const char *tmpl);
+
+/*
+ * x->svc opened on sc, or fail the test; with pattern (not NULL) the
+ * tokens (afx_tokens(): admin, and enroll for pattern).
+ */
+void	afx_open(struct afx *x, const struct svc_config *sc,
+	    const char *pattern);
+
+/* x->api started on x->svc with ac, and its URLs (afx_urls()). */
+void	afx_serve(struct afx *x, const struct api_config *ac);
+
+/* api_stop(a), svc_close(s) and rm -rf dir. */
 void	afx_stop(struct api *a, struct svc *s, const char *dir);
+
+/*
+ * cmocka teardown of a fixture (malloc'd) whose first member is a
+ * struct afx: afx_stop() on it, then free.
+ */
+int	afx_teardown(void **state);
 
 #endif

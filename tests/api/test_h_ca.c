@@ -27,14 +27,8 @@
 #include "testdb.h"
 
 struct fixture {
-	char		 dir[64];
+	struct afx	 x;		/* first: afx_teardown() */
 	char		 p[4][256];	/* ca.crt ca.key db */
-	struct svc	*svc;
-	struct api	*api;
-	char		 admin[AFX_TOKEN_LEN];
-	char		 enroll[AFX_TOKEN_LEN];
-	char		 base[AFX_URL_LEN];
-	char		 pub[AFX_URL_LEN];
 };
 
 enum { P_CRT, P_KEY, P_DB };
@@ -54,7 +48,7 @@ static long
 post(struct fixture *f, const char *path, const char *token,
     const char *body, struct thc_resp *r)
 {
-	return thc_req("POST", f->base, path, token, body, r);
+	return thc_req("POST", f->x.base, path, token, body, r);
 }
 
 static int
@@ -65,41 +59,26 @@ setup(void **state)
 	struct profile prof;
 	struct svc_config sc;
 	struct api_config ac;
-	struct err e;
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/rca-hca-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	afx_mkdir(&f->x, "/tmp/rca-hca-XXXXXX");
 	for (int i = 0; i < 3; i++)
-		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->dir, names[i]);
-	if (tdb_database(f->dir, names[P_DB], f->p[P_DB],
+		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->x.dir, names[i]);
+	if (tdb_database(f->x.dir, names[P_DB], f->p[P_DB],
 	    sizeof(f->p[P_DB])) == -1)
 		fail_msg("the test's database");
-	afx_pki(f->dir, "hca-ca", 0);
+	afx_pki(f->x.dir, "hca-ca", 0);
 	/* A CA of no concern to the service, for invalid_chain. */
 	afx_sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
 	    "ec_paramgen_curve:P-256 -nodes -keyout other.key -out other.crt "
 	    "-days 30 -subj /CN=other-ca -addext "
 	    "basicConstraints=critical,CA:TRUE -addext "
-	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null", f->dir);
+	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null", f->x.dir);
 	afx_svc_config(&sc, &prof, f->p[P_CRT], f->p[P_KEY], f->p[P_DB]);
-	if ((f->svc = svc_open(&sc, &e)) == NULL)
-		fail_msg("svc_open: %s", e.msg);
-	afx_tokens(f->svc, "app-*", f->admin, f->enroll);
+	afx_open(&f->x, &sc, "app-*");
 	afx_api_config(&ac, 65536, 64);
-	f->api = afx_start(f->svc, &ac);
-	afx_urls(f->api, false, f->base, f->pub);
+	afx_serve(&f->x, &ac);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	afx_stop(f->api, f->svc, f->dir);
-	free(f);
 	return 0;
 }
 
@@ -149,8 +128,8 @@ test_ca_bundle_crl(void **state)
 
 	assert_non_null(r);
 	assert_non_null(r2);
-	v = get_ca(f->pub, r);
-	json_decref(get_ca(f->base, r));
+	v = get_ca(f->x.pub, r);
+	json_decref(get_ca(f->x.base, r));
 	cur = json_object_get(v, "current");
 	assert_true(json_is_null(json_object_get(v, "next")));
 	assert_int_equal(json_array_size(json_object_get(v, "retired")), 0);
@@ -165,7 +144,7 @@ test_ca_bundle_crl(void **state)
 	assert_non_null(strstr(str2(v, "current", "crl_url"), ski));
 
 	/* The bundle: its ETag is bundle_etag; 304 when named. */
-	assert_int_equal(get(f->pub, "/v1/ca/bundle.pem", NULL, r2), 200);
+	assert_int_equal(get(f->x.pub, "/v1/ca/bundle.pem", NULL, r2), 200);
 	assert_string_equal(thc_header(r2, "ETag"),
 	    json_string_value(json_object_get(v, "bundle_etag")));
 	assert_string_equal(thc_header(r2, "Content-Type"),
@@ -173,28 +152,28 @@ test_ca_bundle_crl(void **state)
 	assert_non_null(strstr(r2->body, "BEGIN CERTIFICATE"));
 	snprintf(etag, sizeof(etag), "%s", thc_header(r2, "ETag"));
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
-	assert_int_equal(get(f->pub, "/v1/ca/bundle.pem", inm, r2), 304);
+	assert_int_equal(get(f->x.pub, "/v1/ca/bundle.pem", inm, r2), 304);
 	assert_int_equal(r2->len, 0);
 	assert_string_equal(thc_header(r2, "ETag"), etag);
 	snprintf(inm, sizeof(inm), "If-None-Match: \"x\", W/%s", etag);
-	assert_int_equal(get(f->base, "/v1/ca/bundle.pem", inm, r2), 304);
-	assert_int_equal(get(f->base, "/v1/ca/bundle.pem",
+	assert_int_equal(get(f->x.base, "/v1/ca/bundle.pem", inm, r2), 304);
+	assert_int_equal(get(f->x.base, "/v1/ca/bundle.pem",
 	    "If-None-Match: *", r2), 304);
-	assert_int_equal(get(f->base, "/v1/ca/bundle.pem",
+	assert_int_equal(get(f->x.base, "/v1/ca/bundle.pem",
 	    "If-None-Match: \"00000000000000000000000000000000\"", r2), 200);
 
 	/* The current CA's CRL by SKI is /v1/crl's. */
 	snprintf(path, sizeof(path), "/v1/crl/%s", ski);
-	assert_int_equal(get(f->pub, path, NULL, r2), 200);
+	assert_int_equal(get(f->x.pub, path, NULL, r2), 200);
 	assert_string_equal(thc_header(r2, "Content-Type"),
 	    "application/pkix-crl");
-	assert_int_equal(get(f->pub, "/v1/crl", NULL, r), 200);
+	assert_int_equal(get(f->x.pub, "/v1/crl", NULL, r), 200);
 	assert_int_equal(r->len, r2->len);
 	assert_memory_equal(r->body, r2->body, r->len);
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", thc_header(r2, "ETag"));
-	assert_int_equal(get(f->pub, path, inm, r2), 304);
+	assert_int_equal(get(f->x.pub, path, inm, r2), 304);
 	snprintf(path, sizeof(path), "/v1/crl/%s.pem", ski);
-	assert_int_equal(get(f->base, path, NULL, r2), 200);
+	assert_int_equal(get(f->x.base, path, NULL, r2), 200);
 	assert_non_null(strstr(r2->body, "BEGIN X509 CRL"));
 	/* Any case. */
 	for (size_t i = 0; ski[i] != '\0' && i < sizeof(upper) - 1; i++)
@@ -202,25 +181,27 @@ test_ca_bundle_crl(void **state)
 		    ski[i] - 32 : ski[i]);
 	upper[strlen(ski)] = '\0';
 	snprintf(path, sizeof(path), "/v1/crl/%s", upper);
-	assert_int_equal(get(f->pub, path, NULL, r2), 200);
+	assert_int_equal(get(f->x.pub, path, NULL, r2), 200);
 	json_decref(v);
 
 	/* Bad SKIs: 400 before any lookup; unknown ones 404. */
-	assert_int_equal(get(f->pub, "/v1/crl/zz", NULL, r2), 400);
+	assert_int_equal(get(f->x.pub, "/v1/crl/zz", NULL, r2), 400);
 	thc_expect_code(r2, "invalid_request");
-	assert_int_equal(get(f->pub, "/v1/crl/abc.pem", NULL, r2), 400);
+	assert_int_equal(get(f->x.pub, "/v1/crl/abc.pem", NULL, r2), 400);
 	thc_expect_code(r2, "invalid_request");
 	memset(upper, 'a', 130);
 	upper[130] = '\0';
 	snprintf(path, sizeof(path), "/v1/crl/%s", upper);
-	assert_int_equal(get(f->pub, path, NULL, r2), 400);
+	assert_int_equal(get(f->x.pub, path, NULL, r2), 400);
 	thc_expect_code(r2, "invalid_request");
-	assert_int_equal(get(f->pub, "/v1/crl/00112233445566778899aabbccddeeff"
-	    "00112233", NULL, r2), 404);
+	assert_int_equal(get(f->x.pub,
+	    "/v1/crl/00112233445566778899aabbccddeeff00112233", NULL, r2),
+	    404);
 	thc_expect_code(r2, "not_found");
 	/* The rollover routes are not on the public listener. */
-	snprintf(path, sizeof(path), "%s/v1/ca/prepare", f->pub);
-	assert_int_equal(thc_req("POST", path, NULL, f->admin, "{}", r2), 404);
+	snprintf(path, sizeof(path), "%s/v1/ca/prepare", f->x.pub);
+	assert_int_equal(thc_req("POST", path, NULL, f->x.admin, "{}", r2),
+	    404);
 	free(r);
 	free(r2);
 }
@@ -233,7 +214,7 @@ other_ca_body(struct fixture *f)
 	size_t len;
 	json_t *b;
 
-	snprintf(path, sizeof(path), "%s/other.crt", f->dir);
+	snprintf(path, sizeof(path), "%s/other.crt", f->x.dir);
 	assert_int_equal(fio_read_all(path, 65536, &pem, &len, NULL), 0);
 	b = json_pack("{s:s}", "certificate", pem);
 	body = json_dumps(b, JSON_COMPACT);
@@ -256,38 +237,38 @@ test_phase_refusals(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		assert_int_equal(post(f, phases[i], NULL, "{}", r), 401);
 		thc_expect_code(r, "unauthorized");
-		assert_int_equal(post(f, phases[i], f->enroll, "{}", r), 403);
+		assert_int_equal(post(f, phases[i], f->x.enroll, "{}", r), 403);
 		thc_expect_code(r, "forbidden");
-		assert_int_equal(post(f, phases[i], f->admin, "{", r), 400);
+		assert_int_equal(post(f, phases[i], f->x.admin, "{", r), 400);
 		thc_expect_code(r, "invalid_json");
-		assert_int_equal(post(f, phases[i], f->admin,
+		assert_int_equal(post(f, phases[i], f->x.admin,
 		    "{\"bogus\":1}", r), 400);
 		thc_expect_code(r, "invalid_request");
 	}
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin,
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin,
 	    "{\"root_key\":\"/tmp/root.key\"}", r), 400);
 	thc_expect_code(r, "invalid_request");
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin, "{\"days\":0}",
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, "{\"days\":0}",
 	    r), 400);
 	thc_expect_code(r, "invalid_request");
-	assert_int_equal(post(f, "/v1/ca/activate", f->admin,
+	assert_int_equal(post(f, "/v1/ca/activate", f->x.admin,
 	    "{\"force\":\"yes\"}", r), 400);
 	thc_expect_code(r, "invalid_request");
-	assert_int_equal(post(f, "/v1/ca/activate", f->admin, NULL, r), 409);
+	assert_int_equal(post(f, "/v1/ca/activate", f->x.admin, NULL, r), 409);
 	thc_expect_code(r, "ca_not_prepared");
-	assert_int_equal(post(f, "/v1/ca/retire", f->admin, "{}", r), 409);
+	assert_int_equal(post(f, "/v1/ca/retire", f->x.admin, "{}", r), 409);
 	thc_expect_code(r, "ca_nothing_to_retire");
 	/* A CA certificate whose key this instance has not got. */
 	{
 		char *body = other_ca_body(f);
 
-		assert_int_equal(post(f, "/v1/ca/prepare", f->admin, body,
+		assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, body,
 		    r), 400);
 		thc_expect_code(r, "invalid_request");
 		free(body);
 	}
 	/* After all that the server still answers. */
-	assert_int_equal(get(f->pub, "/healthz", NULL, r), 200);
+	assert_int_equal(get(f->x.pub, "/healthz", NULL, r), 200);
 	free(r);
 }
 
@@ -299,7 +280,7 @@ issue_one(struct fixture *f, char serial[RCA_SERIAL_HEX_MAX + 1])
 	json_t *v;
 
 	assert_non_null(r);
-	assert_int_equal(post(f, "/v1/certificates/generate", f->admin,
+	assert_int_equal(post(f, "/v1/certificates/generate", f->x.admin,
 	    "{\"profile\":\"redis-client\",\"common_name\":\"app-1\"}", r),
 	    201);
 	v = thc_json(r);
@@ -320,7 +301,7 @@ test_rollover(void **state)
 	json_t *v, *err;
 
 	assert_non_null(r);
-	v = get_ca(f->base, r);
+	v = get_ca(f->x.base, r);
 	snprintf(old_ski, sizeof(old_ski), "%s", str2(v, "current", "ski"));
 	snprintf(etag0, sizeof(etag0), "%s",
 	    json_string_value(json_object_get(v, "bundle_etag")));
@@ -328,7 +309,7 @@ test_rollover(void **state)
 	issue_one(f, serial);
 
 	/* prepare: a next CA, the bundle grows. */
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin, "{\"days\":400}",
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, "{\"days\":400}",
 	    r), 200);
 	v = thc_json(r);
 	assert_true(json_is_array(json_object_get(v, "nodes")));
@@ -342,14 +323,14 @@ test_rollover(void **state)
 	assert_string_not_equal(json_string_value(json_object_get(
 	    json_object_get(v, "ca"), "bundle_etag")), etag0);
 	json_decref(v);
-	assert_int_equal(get(f->pub, "/v1/ca/bundle.pem", NULL, r), 200);
+	assert_int_equal(get(f->x.pub, "/v1/ca/bundle.pem", NULL, r), 200);
 	assert_non_null(strstr(strstr(r->body, "END CERTIFICATE"),
 	    "BEGIN CERTIFICATE"));
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin, "{}", r), 409);
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, "{}", r), 409);
 	thc_expect_code(r, "ca_next_exists");
 
 	/* activate: the next CA issues; the old one is retired. */
-	assert_int_equal(post(f, "/v1/ca/activate", f->admin,
+	assert_int_equal(post(f, "/v1/ca/activate", f->x.admin,
 	    "{\"force\":false}", r), 200);
 	v = thc_json(r);
 	assert_string_equal(str2(json_object_get(v, "ca"), "current", "ski"),
@@ -358,12 +339,12 @@ test_rollover(void **state)
 	    "ca"), "retired")), 1);
 	json_decref(v);
 	snprintf(path, sizeof(path), "/v1/crl/%s", old_ski);
-	assert_int_equal(get(f->pub, path, NULL, r), 200);
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin, "{}", r), 409);
+	assert_int_equal(get(f->x.pub, path, NULL, r), 200);
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, "{}", r), 409);
 	thc_expect_code(r, "ca_retire_pending");
 
 	/* retire: refused while the old CA's certificate is unexpired. */
-	assert_int_equal(post(f, "/v1/ca/retire", f->admin, NULL, r), 409);
+	assert_int_equal(post(f, "/v1/ca/retire", f->x.admin, NULL, r), 409);
 	v = thc_json(r);
 	err = json_object_get(v, "error");
 	assert_string_equal(json_string_value(json_object_get(err, "code")),
@@ -376,19 +357,19 @@ test_rollover(void **state)
 	    json_object_get(err, "certificates"), 0)), serial);
 	json_decref(v);
 	/* force revokes it; the old CA is gone with its CRL. */
-	assert_int_equal(post(f, "/v1/ca/retire", f->admin,
+	assert_int_equal(post(f, "/v1/ca/retire", f->x.admin,
 	    "{\"force\":true}", r), 200);
 	v = thc_json(r);
 	assert_int_equal(json_array_size(json_object_get(json_object_get(v,
 	    "ca"), "retired")), 0);
 	json_decref(v);
-	assert_int_equal(get(f->pub, path, NULL, r), 404);
+	assert_int_equal(get(f->x.pub, path, NULL, r), 404);
 	thc_expect_code(r, "not_found");
-	assert_int_equal(post(f, "/v1/ca/retire", f->admin, "{}", r), 409);
+	assert_int_equal(post(f, "/v1/ca/retire", f->x.admin, "{}", r), 409);
 	thc_expect_code(r, "ca_nothing_to_retire");
 
 	/* The metrics name the current CA. */
-	assert_int_equal(get(f->pub, "/metrics", NULL, r), 200);
+	assert_int_equal(get(f->x.pub, "/metrics", NULL, r), 200);
 	assert_non_null(strstr(r->body, "redisca_ca_bundle_nodes_stale 0"));
 	snprintf(path, sizeof(path), "redisca_ca_info{ca=\"%s\","
 	    "state=\"current\"", next_ski);
@@ -408,7 +389,7 @@ test_prepare_csr(void **state)
 	json_t *v, *next;
 
 	assert_non_null(r);
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin,
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin,
 	    "{\"csr\":true}", r), 200);
 	v = thc_json(r);
 	assert_non_null(strstr(json_string_value(json_object_get(v, "csr")),
@@ -421,27 +402,27 @@ test_prepare_csr(void **state)
 	assert_true(json_is_null(json_object_get(next, "not_after")));
 	json_decref(v);
 	/* Only a certificate may complete it; activating is refused. */
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin, "{\"csr\":true}",
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, "{\"csr\":true}",
 	    r), 409);
 	thc_expect_code(r, "ca_next_exists");
-	assert_int_equal(post(f, "/v1/ca/activate", f->admin, "{}", r), 409);
+	assert_int_equal(post(f, "/v1/ca/activate", f->x.admin, "{}", r), 409);
 	thc_expect_code(r, "ca_not_prepared");
 	/* A certificate that is not for the pending key: invalid_chain. */
 	{
 		char *body = other_ca_body(f);
 
-		assert_int_equal(post(f, "/v1/ca/prepare", f->admin, body,
+		assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, body,
 		    r), 422);
 		thc_expect_code(r, "invalid_chain");
 		free(body);
 	}
-	post(f, "/v1/ca/prepare", f->admin,
+	post(f, "/v1/ca/prepare", f->x.admin,
 	    "{\"certificate\":\"-----BEGIN CERTIFICATE-----\\nAAAA\\n"
 	    "-----END CERTIFICATE-----\\n\"}", r);
 	/* Not a certificate at all: a bad request, named. */
 	thc_expect_status(r, 400);
 	thc_expect_code(r, "invalid_request");
-	json_decref(get_ca(f->pub, r));
+	json_decref(get_ca(f->x.pub, r));
 	free(r);
 }
 
@@ -450,13 +431,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ca_bundle_crl, setup,
-		    teardown),
+		    afx_teardown),
 		cmocka_unit_test_setup_teardown(test_phase_refusals, setup,
-		    teardown),
+		    afx_teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup,
-		    teardown),
+		    afx_teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_csr, setup,
-		    teardown),
+		    afx_teardown),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -30,15 +30,9 @@
 #include "testdb.h"
 
 struct fixture {
-	char		 dir[64];
+	struct afx	 x;		/* first: afx_teardown() */
 	char		 nodes[64];	/* nodes.allowed_dirs[0] */
 	char		 p[6][256];
-	struct svc	*svc;
-	struct api	*api;
-	char		 admin[AFX_TOKEN_LEN];
-	char		 enroll[AFX_TOKEN_LEN];
-	char		 base[AFX_URL_LEN];
-	char		 pub[AFX_URL_LEN];
 };
 
 enum { P_CRT, P_KEY, P_DB, P_ADM_CRT, P_ADM_KEY, P_API_CRT };
@@ -115,21 +109,19 @@ setup(void **state)
 	struct api_config ac;
 	const char *allowed[1];
 	char api_key[300];
-	struct err e;
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/rca-hfleet-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	afx_mkdir(&f->x, "/tmp/rca-hfleet-XXXXXX");
 	for (int i = 0; i < 6; i++)
-		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->dir, names[i]);
+		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->x.dir, names[i]);
 	/* Outside the folder of ca.key, which no node may use. */
 	strcpy(f->nodes, "/tmp/rca-hfleet-nodes-XXXXXX");
 	assert_non_null(mkdtemp(f->nodes));
 	afx_sh("mkdir %s/a %s/b %s/c", f->nodes, f->nodes, f->nodes);
-	if (tdb_database(f->dir, names[P_DB], f->p[P_DB],
+	if (tdb_database(f->x.dir, names[P_DB], f->p[P_DB],
 	    sizeof(f->p[P_DB])) == -1)
 		fail_msg("the test's database");
-	afx_pki(f->dir, "fleet-ca", AFX_API | AFX_ADMIN);
+	afx_pki(f->x.dir, "fleet-ca", AFX_API | AFX_ADMIN);
 	node_profile(&prof[0]);
 	allowed[0] = f->nodes;
 	afx_svc_config(&sc, &prof[1], f->p[P_CRT], f->p[P_KEY], f->p[P_DB]);
@@ -139,14 +131,11 @@ setup(void **state)
 	sc.nprofiles = 2;
 	sc.node_allowed_dirs = allowed;
 	sc.nnode_allowed_dirs = 1;
-	if ((f->svc = svc_open(&sc, &e)) == NULL)
-		fail_msg("svc_open: %s", e.msg);
-	afx_tokens(f->svc, "*", f->admin, f->enroll);
-	snprintf(api_key, sizeof(api_key), "%s/api.key", f->dir);
+	afx_open(&f->x, &sc, "*");
+	snprintf(api_key, sizeof(api_key), "%s/api.key", f->x.dir);
 	afx_api_config(&ac, 65536, 64);
 	afx_api_tls(&ac, f->p[P_API_CRT], api_key, f->p[P_CRT]);
-	f->api = afx_start(f->svc, &ac);
-	afx_urls(f->api, true, f->base, f->pub);
+	afx_serve(&f->x, &ac);
 	*state = f;
 	return 0;
 }
@@ -155,10 +144,11 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
+	char nodes[sizeof(f->nodes)];
 
-	afx_stop(f->api, f->svc, f->dir);
-	afx_sh("rm -rf %s", f->nodes);
-	free(f);
+	memcpy(nodes, f->nodes, sizeof(nodes));
+	afx_teardown(state);
+	afx_sh("rm -rf %s", nodes);
 	return 0;
 }
 
@@ -168,7 +158,7 @@ static long
 add_node(struct fixture *f, const char *name, const char *group,
     const char *sub)
 {
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 	char body[1024], g[128] = "";
 
 	if (group != NULL)
@@ -176,7 +166,7 @@ add_node(struct fixture *f, const char *name, const char *group,
 	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"host\":"
 	    "\"127.0.0.1\",\"port\":1,\"cert_dir\":\"%s/%s\"%s}", name,
 	    f->nodes, sub, g);
-	call(f, f->base, "POST", "/v1/nodes", &adm, body);
+	call(f, f->x.base, "POST", "/v1/nodes", &adm, body);
 	if (resp.status != 201)
 		fprintf(stderr, "POST /v1/nodes %s: %ld %s\n", name,
 		    resp.status, resp.body);
@@ -208,14 +198,14 @@ static void
 test_node_fields(void **state)
 {
 	struct fixture *f = *state;
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 
 	assert_int_equal(add_node(f, "a1", "cache", "a"), 201);
 	expect_node("a1", "cache", "unknown");
 	/* Without a group the node is its own. */
 	assert_int_equal(add_node(f, "b1", NULL, "b"), 201);
 	expect_node("b1", "b1", "unknown");
-	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/a1", &adm, NULL),
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/nodes/a1", &adm, NULL),
 	    200);
 	expect_node("a1", "cache", "unknown");
 	/* A bad group names the field; "report" is no node's name. */
@@ -223,13 +213,13 @@ test_node_fields(void **state)
 	expect_error(400, "invalid_request", "group");
 	add_node(f, "c1", "-x", "c");
 	expect_error(400, "invalid_request", "group");
-	call(f, f->base, "POST", "/v1/nodes", &adm, "{\"name\":\"c1\","
+	call(f, f->x.base, "POST", "/v1/nodes", &adm, "{\"name\":\"c1\","
 	    "\"host\":\"127.0.0.1\",\"port\":1,\"cert_dir\":\"/tmp\","
 	    "\"group\":5}");
 	expect_error(400, "invalid_request", "field 'group' must be a string");
 	add_node(f, "report", NULL, "c");
 	expect_error(400, "invalid_request", "'report' is reserved");
-	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/c1", &adm, NULL),
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/nodes/c1", &adm, NULL),
 	    404);
 }
 
@@ -238,13 +228,13 @@ static const char *
 list_names(struct fixture *f, const char *query)
 {
 	static char out[512];
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 	char path[256];
 	json_t *v, *it;
 	size_t i;
 
 	snprintf(path, sizeof(path), "/v1/nodes%s", query);
-	if (call(f, f->base, "GET", path, &adm, NULL) != 200)
+	if (call(f, f->x.base, "GET", path, &adm, NULL) != 200)
 		fail_msg("GET %s: %ld %s", path, resp.status, resp.body);
 	v = body_json();
 	out[0] = '\0';
@@ -261,7 +251,7 @@ static void
 test_status_filter(void **state)
 {
 	struct fixture *f = *state;
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 	json_t *v;
 
 	assert_int_equal(add_node(f, "a1", "g", "a"), 201);
@@ -278,7 +268,7 @@ test_status_filter(void **state)
 	    NULL);
 	assert_string_equal(list_names(f, "?status=drift"), "b1");
 	assert_string_equal(list_names(f, "?status=drift&limit=1"), "b1");
-	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/b1", &adm, NULL),
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/nodes/b1", &adm, NULL),
 	    200);
 	v = body_json();
 	assert_string_equal(json_string_value(json_object_get(v, "status")),
@@ -289,12 +279,12 @@ test_status_filter(void **state)
 	    "drift_since")), "2023-11-14T22:13:20Z");
 	json_decref(v);
 	/* Anything else is refused, naming the parameter. */
-	call(f, f->base, "GET", "/v1/nodes?status=stale", &adm, NULL);
+	call(f, f->x.base, "GET", "/v1/nodes?status=stale", &adm, NULL);
 	expect_error(400, "invalid_request", "'status'");
-	call(f, f->base, "GET", "/v1/nodes?status=DRIFT", &adm, NULL);
+	call(f, f->x.base, "GET", "/v1/nodes?status=DRIFT", &adm, NULL);
 	expect_error(400, "invalid_request", "'status'");
 	/* The metrics show it. */
-	assert_int_equal(call(f, f->pub, "GET", "/metrics", NULL, NULL), 200);
+	assert_int_equal(call(f, f->x.pub, "GET", "/metrics", NULL, NULL), 200);
 	assert_non_null(strstr(resp.body, "redisca_node_drift{node=\"a1\"} "
 	    "0\n"));
 	assert_non_null(strstr(resp.body, "redisca_node_drift{node=\"b1\"} "
@@ -321,11 +311,11 @@ static void
 test_groups_list(void **state)
 {
 	struct fixture *f = *state;
-	struct who adm = { f->admin, NULL, NULL };
-	struct who enr = { f->enroll, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
+	struct who enr = { f->x.enroll, NULL, NULL };
 	json_t *v, *g, *m;
 
-	assert_int_equal(call(f, f->base, "GET", "/v1/groups", &adm, NULL),
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/groups", &adm, NULL),
 	    200);
 	assert_string_equal(resp.body, "{\"items\":[]}");
 	assert_int_equal(add_node(f, "a2", "cache", "a"), 201);
@@ -334,7 +324,7 @@ test_groups_list(void **state)
 	tdb_exec(f->p[P_DB], "UPDATE nodes SET current_serial = 'aa', "
 	    "served_serial = 'bb', drift_since = 1700000000, role = 'primary' "
 	    "WHERE name = 'a2'", NULL);
-	assert_int_equal(call(f, f->base, "GET", "/v1/groups", &adm, NULL),
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/groups", &adm, NULL),
 	    200);
 	v = body_json();
 	assert_int_equal(json_array_size(json_object_get(v, "items")), 2);
@@ -365,12 +355,12 @@ test_groups_list(void **state)
 	json_decref(g);
 	json_decref(v);
 	/* Admin only. */
-	call(f, f->base, "GET", "/v1/groups", &enr, NULL);
+	call(f, f->x.base, "GET", "/v1/groups", &enr, NULL);
 	expect_error(403, "forbidden", NULL);
-	call(f, f->base, "GET", "/v1/groups", NULL, NULL);
+	call(f, f->x.base, "GET", "/v1/groups", NULL, NULL);
 	expect_error(401, "unauthorized", NULL);
 	/* Not on the public listener. */
-	assert_int_equal(call(f, f->pub, "GET", "/v1/groups", NULL, NULL),
+	assert_int_equal(call(f, f->x.pub, "GET", "/v1/groups", NULL, NULL),
 	    404);
 }
 
@@ -378,27 +368,27 @@ static void
 test_group_rotate_refusals(void **state)
 {
 	struct fixture *f = *state;
-	struct who adm = { f->admin, NULL, NULL };
-	struct who enr = { f->enroll, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
+	struct who enr = { f->x.enroll, NULL, NULL };
 
-	call(f, f->base, "POST", "/v1/groups/nothing/rotate", &adm, NULL);
+	call(f, f->x.base, "POST", "/v1/groups/nothing/rotate", &adm, NULL);
 	expect_error(404, "not_found", NULL);
-	call(f, f->base, "POST", "/v1/groups/Bad_Name/rotate", &adm, NULL);
+	call(f, f->x.base, "POST", "/v1/groups/Bad_Name/rotate", &adm, NULL);
 	expect_error(404, "not_found", NULL);
 	assert_int_equal(add_node(f, "a1", "cache", "a"), 201);
-	call(f, f->base, "POST", "/v1/groups/cache/rotate", &enr, NULL);
+	call(f, f->x.base, "POST", "/v1/groups/cache/rotate", &enr, NULL);
 	expect_error(403, "forbidden", NULL);
-	call(f, f->base, "POST", "/v1/groups/cache/rotate", NULL, NULL);
+	call(f, f->x.base, "POST", "/v1/groups/cache/rotate", NULL, NULL);
 	expect_error(401, "unauthorized", NULL);
-	call(f, f->base, "POST", "/v1/groups/cache/rotate", &adm,
+	call(f, f->x.base, "POST", "/v1/groups/cache/rotate", &adm,
 	    "{\"force\":true}");
 	expect_error(400, "invalid_request", "unknown field 'force'");
-	call(f, f->base, "POST", "/v1/groups/cache/rotate", &adm, "{");
+	call(f, f->x.base, "POST", "/v1/groups/cache/rotate", &adm, "{");
 	expect_error(400, "invalid_json", NULL);
-	call(f, f->base, "GET", "/v1/groups/cache/rotate", &adm, NULL);
+	call(f, f->x.base, "GET", "/v1/groups/cache/rotate", &adm, NULL);
 	expect_error(405, "method_not_allowed", NULL);
 	/* Refusals are audited under group.rotate. */
-	assert_int_equal(call(f, f->base, "GET", "/v1/audit?limit=1000", &adm,
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/audit?limit=1000", &adm,
 	    NULL), 200);
 	assert_non_null(strstr(resp.body, "\"action\":\"group.rotate\""));
 }
@@ -412,12 +402,12 @@ static void
 test_group_rotate_stops(void **state)
 {
 	struct fixture *f = *state;
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 	json_t *v, *recs, *skipped, *err;
 
 	assert_int_equal(add_node(f, "n2", "cache", "a"), 201);
 	assert_int_equal(add_node(f, "n1", "cache", "b"), 201);
-	call(f, f->base, "POST", "/v1/groups/cache/rotate", &adm, "{}");
+	call(f, f->x.base, "POST", "/v1/groups/cache/rotate", &adm, "{}");
 	expect_status(502);
 	v = body_json();
 	assert_string_equal(json_string_value(json_object_get(v, "group")),
@@ -441,14 +431,14 @@ test_group_rotate_stops(void **state)
 	    "rotation_failed");
 	json_decref(v);
 	/* n2 was not touched: no rotation of it. */
-	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/n2/rotations",
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/nodes/n2/rotations",
 	    &adm, NULL), 200);
 	assert_string_equal(resp.body, "{\"items\":[],\"next\":null}");
-	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/n1/rotations",
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/nodes/n1/rotations",
 	    &adm, NULL), 200);
 	assert_null(strstr(resp.body, "\"items\":[]"));
 	/* Audited as group.rotate, object the group. */
-	assert_int_equal(call(f, f->base, "GET", "/v1/audit?limit=1000", &adm,
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/audit?limit=1000", &adm,
 	    NULL), 200);
 	assert_non_null(strstr(resp.body, "\"action\":\"group.rotate\""));
 }
@@ -462,14 +452,14 @@ static void
 issue(struct fixture *f, const char *profile, const char *cn,
     const char *tag, char serial[64])
 {
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 	char body[512], path[512];
 	const char *crt, *key, *s;
 	json_t *v;
 
 	snprintf(body, sizeof(body), "{\"profile\":\"%s\",\"common_name\":"
 	    "\"%s\",\"sans\":{\"dns\":[\"%s\"]}}", profile, cn, cn);
-	if (call(f, f->base, "POST", "/v1/certificates/generate", &adm,
+	if (call(f, f->x.base, "POST", "/v1/certificates/generate", &adm,
 	    body) != 201)
 		fail_msg("generate: %ld %s", resp.status, resp.body);
 	v = body_json();
@@ -480,10 +470,10 @@ issue(struct fixture *f, const char *profile, const char *cn,
 	assert_non_null(key);
 	assert_non_null(s);
 	snprintf(serial, 64, "%s", s);
-	snprintf(path, sizeof(path), "%s/%s.crt", f->dir, tag);
+	snprintf(path, sizeof(path), "%s/%s.crt", f->x.dir, tag);
 	assert_int_equal(fio_write_atomic(path, crt, strlen(crt), 0600, NULL),
 	    0);
-	snprintf(path, sizeof(path), "%s/%s.key", f->dir, tag);
+	snprintf(path, sizeof(path), "%s/%s.key", f->x.dir, tag);
 	assert_int_equal(fio_write_atomic(path, key, strlen(key), 0600, NULL),
 	    0);
 	json_decref(v);
@@ -497,8 +487,8 @@ pair(struct fixture *f, const char *tag)
 	static int k;
 	struct who w = { NULL, crt[k], key[k] };
 
-	snprintf(crt[k], sizeof(crt[k]), "%s/%s.crt", f->dir, tag);
-	snprintf(key[k], sizeof(key[k]), "%s/%s.key", f->dir, tag);
+	snprintf(crt[k], sizeof(crt[k]), "%s/%s.crt", f->x.dir, tag);
+	snprintf(key[k], sizeof(key[k]), "%s/%s.key", f->x.dir, tag);
 	k = (k + 1) % 2;
 	return w;
 }
@@ -507,7 +497,7 @@ static void
 test_report(void **state)
 {
 	struct fixture *f = *state;
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 	struct who p1, cl;
 	char s1[64], sc[64], body[1024];
 	json_t *v;
@@ -520,7 +510,7 @@ test_report(void **state)
 	snprintf(body, sizeof(body), "{\"redis\":\"127.0.0.1:6390\","
 	    "\"group\":\"pulled\",\"status\":\"check\",\"served_serial\":"
 	    "\"%s\"}", s1);
-	if (call(f, f->base, "POST", "/v1/nodes/report", &p1, body) != 200)
+	if (call(f, f->x.base, "POST", "/v1/nodes/report", &p1, body) != 200)
 		fail_msg("report: %ld %s", resp.status, resp.body);
 	v = body_json();
 	assert_string_equal(json_string_value(json_object_get(v, "name")),
@@ -535,7 +525,7 @@ test_report(void **state)
 	json_decref(v);
 	assert_string_equal(list_names(f, ""), "p1");
 	/* Redis could not be asked: the served serial is kept. */
-	if (call(f, f->base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
+	if (call(f, f->x.base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
 	    "\"127.0.0.1:6390\",\"status\":\"check\",\"served_serial\":"
 	    "null}") != 200)
 		fail_msg("report: %ld %s", resp.status, resp.body);
@@ -544,42 +534,42 @@ test_report(void **state)
 	    "served_serial")), s1);
 	json_decref(v);
 	/* It is a member of its group, in pull mode. */
-	assert_int_equal(call(f, f->base, "GET", "/v1/groups", &adm, NULL),
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/groups", &adm, NULL),
 	    200);
 	assert_non_null(strstr(resp.body, "\"mode\":\"pull\""));
 	/* And in the node series of the metrics. */
-	assert_int_equal(call(f, f->pub, "GET", "/metrics", NULL, NULL), 200);
+	assert_int_equal(call(f, f->x.pub, "GET", "/metrics", NULL, NULL), 200);
 	assert_non_null(strstr(resp.body, "redisca_node_drift{node=\"p1\"}"));
 	/* No certificate: 401; a bearer token is not one. */
-	call(f, f->base, "POST", "/v1/nodes/report", NULL, body);
+	call(f, f->x.base, "POST", "/v1/nodes/report", NULL, body);
 	expect_error(401, "unauthorized", NULL);
-	call(f, f->base, "POST", "/v1/nodes/report", &adm, body);
+	call(f, f->x.base, "POST", "/v1/nodes/report", &adm, body);
 	expect_error(401, "unauthorized", NULL);
 	/* Not on the public listener. */
-	assert_int_equal(call(f, f->pub, "POST", "/v1/nodes/report", NULL,
+	assert_int_equal(call(f, f->x.pub, "POST", "/v1/nodes/report", NULL,
 	    body), 404);
 	/* A client certificate is not a node's: 403. */
-	call(f, f->base, "POST", "/v1/nodes/report", &cl, body);
+	call(f, f->x.base, "POST", "/v1/nodes/report", &cl, body);
 	expect_error(403, "forbidden", NULL);
 	/* Another node's name: 403. */
 	snprintf(body, sizeof(body), "{\"name\":\"p2\",\"redis\":"
 	    "\"127.0.0.1:6390\",\"status\":\"check\",\"served_serial\":"
 	    "\"%s\"}", s1);
-	call(f, f->base, "POST", "/v1/nodes/report", &p1, body);
+	call(f, f->x.base, "POST", "/v1/nodes/report", &p1, body);
 	expect_error(403, "forbidden", NULL);
 	/* A serial this CA did not issue for p1: 400 naming the field. */
 	snprintf(body, sizeof(body), "{\"redis\":\"127.0.0.1:6390\","
 	    "\"status\":\"check\",\"served_serial\":\"%s\"}", sc);
-	call(f, f->base, "POST", "/v1/nodes/report", &p1, body);
+	call(f, f->x.base, "POST", "/v1/nodes/report", &p1, body);
 	expect_error(400, "invalid_request", "served_serial");
 	/* Bad bodies: 400 naming the field; too large: 413. */
-	call(f, f->base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
+	call(f, f->x.base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
 	    "\"nohost\",\"status\":\"check\",\"served_serial\":\"1\"}");
 	expect_error(400, "invalid_request", "'redis'");
-	call(f, f->base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
+	call(f, f->x.base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
 	    "\"h:1\",\"status\":\"check\",\"served_serial\":\"1\",\"x\":1}");
 	expect_error(400, "invalid_request", "unknown field 'x'");
-	call(f, f->base, "POST", "/v1/nodes/report", &p1, "nope");
+	call(f, f->x.base, "POST", "/v1/nodes/report", &p1, "nope");
 	expect_error(400, "invalid_json", NULL);
 	{
 		size_t n = 17 * 1024;
@@ -589,12 +579,12 @@ test_report(void **state)
 		memset(big, ' ', n);
 		memcpy(big, "{}", 2);
 		big[n] = '\0';
-		call(f, f->base, "POST", "/v1/nodes/report", &p1, big);
+		call(f, f->x.base, "POST", "/v1/nodes/report", &p1, big);
 		expect_error(413, "payload_too_large", NULL);
 		free(big);
 	}
 	/* Refusals and the report are audited as node.report. */
-	assert_int_equal(call(f, f->base, "GET", "/v1/audit?limit=1000", &adm,
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/audit?limit=1000", &adm,
 	    NULL), 200);
 	assert_non_null(strstr(resp.body, "\"action\":\"node.report\""));
 	assert_non_null(strstr(resp.body, "\"outcome\":\"denied\""));
@@ -613,7 +603,7 @@ test_report_push_name(void **state)
 	n1 = pair(f, "n1");
 	snprintf(body, sizeof(body), "{\"redis\":\"127.0.0.1:6390\","
 	    "\"status\":\"check\",\"served_serial\":\"%s\"}", s1);
-	call(f, f->base, "POST", "/v1/nodes/report", &n1, body);
+	call(f, f->x.base, "POST", "/v1/nodes/report", &n1, body);
 	expect_error(409, "conflict", NULL);
 }
 

@@ -27,12 +27,8 @@
 #define SLOW	12
 
 struct fixture {
-	char		 dir[64];
+	struct afx	 x;		/* first: afx_teardown() */
 	char		 db[256];	/* file, or URI on PostgreSQL */
-	struct svc	*svc;
-	struct api	*api;
-	char		 base[AFX_URL_LEN];
-	char		 pub[AFX_URL_LEN];	/* the public listener */
 };
 
 static int
@@ -43,33 +39,19 @@ setup(void **state)
 	struct svc_config sc;
 	struct api_config ac;
 	char crt[128], key[128];
-	struct err e;
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/rca-pool-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	afx_pki(f->dir, "test-ca", 0);
-	snprintf(crt, sizeof(crt), "%s/ca.crt", f->dir);
-	snprintf(key, sizeof(key), "%s/ca.key", f->dir);
-	if (tdb_database(f->dir, "rca.db", f->db, sizeof(f->db)) == -1)
+	afx_mkdir(&f->x, "/tmp/rca-pool-XXXXXX");
+	afx_pki(f->x.dir, "test-ca", 0);
+	snprintf(crt, sizeof(crt), "%s/ca.crt", f->x.dir);
+	snprintf(key, sizeof(key), "%s/ca.key", f->x.dir);
+	if (tdb_database(f->x.dir, "rca.db", f->db, sizeof(f->db)) == -1)
 		fail_msg("the test's database");
 	afx_svc_config(&sc, &prof, crt, key, f->db);
-	if ((f->svc = svc_open(&sc, &e)) == NULL)
-		fail_msg("svc_open: %s", e.msg);
+	afx_open(&f->x, &sc, NULL);
 	afx_api_config(&ac, 8192, 256);
-	f->api = afx_start(f->svc, &ac);
-	afx_urls(f->api, false, f->base, f->pub);
+	afx_serve(&f->x, &ac);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	afx_stop(f->api, f->svc, f->dir);
-	free(f);
 	return 0;
 }
 
@@ -138,7 +120,7 @@ test_healthz_not_starved(void **state)
 	    SQLITE_OK);
 	for (int i = 0; i < SLOW; i++) {
 		snprintf(slow[i].url, sizeof(slow[i].url), "%s/readyz",
-		    f->pub);
+		    f->x.pub);
 		assert_int_equal(pthread_create(&slow[i].th, NULL, slow_get,
 		    &slow[i]), 0);
 		/*
@@ -148,7 +130,7 @@ test_healthz_not_starved(void **state)
 		usleep(50000);
 	}
 	usleep(200000);
-	snprintf(url, sizeof(url), "%s/healthz", f->pub);
+	snprintf(url, sizeof(url), "%s/healthz", f->x.pub);
 	/* A generous deadline, still short of the first busy timeout. */
 	for (int i = 0; i < 2 && st != 200; i++)
 		st = get(url, 1500);
@@ -168,7 +150,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_healthz_not_starved,
-		    setup, teardown),
+		    setup, afx_teardown),
 	};
 	int rc;
 

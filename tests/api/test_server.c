@@ -32,14 +32,8 @@
 #include "twait.h"
 
 struct fixture {
-	char		 dir[64];
+	struct afx	 x;		/* first: afx_teardown() */
 	char		 path[8][256];	/* ca.crt ca.key db api.crt api.key */
-	struct svc	*svc;
-	struct api	*api;		/* plain HTTP api + public */
-	char		 admin[AFX_TOKEN_LEN];	/* admin token */
-	char		 enroll[AFX_TOKEN_LEN];	/* redis-client, app-* */
-	char		 base[AFX_URL_LEN];	/* the api listener */
-	char		 pub[AFX_URL_LEN];	/* the public listener */
 };
 
 enum { P_CA_CRT, P_CA_KEY, P_DB, P_API_CRT, P_API_KEY };
@@ -71,42 +65,26 @@ setup(void **state)
 	struct profile prof;
 	struct svc_config sc;
 	struct api_config ac;
-	struct err e;
 
 	memset(f, 0, sizeof(*f));
-	strcpy(f->dir, "/tmp/rca-api-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	afx_mkdir(&f->x, "/tmp/rca-api-XXXXXX");
 	for (int i = 0; i < 5; i++)
-		snprintf(f->path[i], sizeof(f->path[i]), "%s/%s", f->dir,
+		snprintf(f->path[i], sizeof(f->path[i]), "%s/%s", f->x.dir,
 		    names[i]);
 	/* A SQLite file, or a PostgreSQL URI (RCA_TEST_DB=pg). */
-	if (tdb_database(f->dir, names[P_DB], f->path[P_DB],
+	if (tdb_database(f->x.dir, names[P_DB], f->path[P_DB],
 	    sizeof(f->path[P_DB])) == -1)
 		fail_msg("the test's database");
-	afx_pki(f->dir, "test-ca", AFX_API);
+	afx_pki(f->x.dir, "test-ca", AFX_API);
 	afx_svc_config(&sc, &prof, f->path[P_CA_CRT], f->path[P_CA_KEY],
 	    f->path[P_DB]);
-	f->svc = svc_open(&sc, &e);
-	if (f->svc == NULL)
-		fail_msg("svc_open: %s", e.msg);
-	afx_tokens(f->svc, "app-*", f->admin, f->enroll);
+	afx_open(&f->x, &sc, "app-*");
 	afx_api_config(&ac, 8192, 64);
-	f->api = afx_start(f->svc, &ac);
-	assert_true(api_port(f->api) > 0);
-	assert_true(api_public_port(f->api) > 0);
-	assert_int_not_equal(api_port(f->api), api_public_port(f->api));
-	afx_urls(f->api, false, f->base, f->pub);
+	afx_serve(&f->x, &ac);
+	assert_true(api_port(f->x.api) > 0);
+	assert_true(api_public_port(f->x.api) > 0);
+	assert_int_not_equal(api_port(f->x.api), api_public_port(f->x.api));
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	afx_stop(f->api, f->svc, f->dir);
-	free(f);
 	return 0;
 }
 
@@ -123,20 +101,20 @@ test_health_both_listeners(void **state)
 	struct thc_resp *r = thc_resp_new();
 	char u[256];
 
-	url(u, f->base, "/healthz");
+	url(u, f->x.base, "/healthz");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
 	assert_string_equal(r->body, "{\"status\":\"ok\"}");
 	assert_string_equal(thc_header(r, "Content-Type"), "application/json");
-	url(u, f->pub, "/healthz");
+	url(u, f->x.pub, "/healthz");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
-	url(u, f->pub, "/readyz");
+	url(u, f->x.pub, "/readyz");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
-	url(u, f->pub, "/v1/ca.pem");
+	url(u, f->x.pub, "/v1/ca.pem");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
 	assert_string_equal(thc_header(r, "Content-Type"),
 	    "application/x-pem-file");
 	assert_non_null(strstr(r->body, "BEGIN CERTIFICATE"));
-	url(u, f->pub, "/metrics");
+	url(u, f->x.pub, "/metrics");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
 	assert_non_null(strstr(r->body, "redisca_http_requests_total{route="
 	    "\"/healthz\",code=\"200\"}"));
@@ -151,14 +129,14 @@ test_public_hides_authenticated(void **state)
 	struct thc_resp *r = thc_resp_new();
 	char u[256];
 
-	url(u, f->pub, "/v1/certificates");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 404);
+	url(u, f->x.pub, "/v1/certificates");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 404);
 	thc_expect_code(r, "not_found");
-	assert_int_equal(req("POST", u, f->admin, "{}", r), 404);
-	url(u, f->pub, "/v1/tokens");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 404);
-	url(u, f->base, "/v1/tokens");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	assert_int_equal(req("POST", u, f->x.admin, "{}", r), 404);
+	url(u, f->x.pub, "/v1/tokens");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 404);
+	url(u, f->x.base, "/v1/tokens");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	free(r);
 }
 
@@ -169,14 +147,14 @@ test_not_found_and_method(void **state)
 	struct thc_resp *r = thc_resp_new();
 	char u[256];
 
-	url(u, f->base, "/nope");
+	url(u, f->x.base, "/nope");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 404);
 	thc_expect_code(r, "not_found");
-	url(u, f->base, "/v1/certificates");
-	assert_int_equal(req("PUT", u, f->admin, NULL, r), 405);
+	url(u, f->x.base, "/v1/certificates");
+	assert_int_equal(req("PUT", u, f->x.admin, NULL, r), 405);
 	thc_expect_code(r, "method_not_allowed");
 	assert_string_equal(thc_header(r, "Allow"), "POST, GET");
-	url(u, f->base, "/v1/crl");
+	url(u, f->x.base, "/v1/crl");
 	assert_int_equal(req("DELETE", u, NULL, NULL, r), 405);
 	assert_string_equal(thc_header(r, "Allow"), "GET");
 	free(r);
@@ -188,7 +166,7 @@ test_keepalive_after_refusal(void **state)
 {
 	struct fixture *f = *state;
 	struct thc_resp *r = thc_resp_new();
-	struct thc_req q = { .url = f->base, .path = "/nope" };
+	struct thc_req q = { .url = f->x.base, .path = "/nope" };
 	long connects;
 	CURL *cu = curl_easy_init();
 
@@ -217,7 +195,7 @@ denied(struct fixture *f, const char *action)
 	int64_t next;
 	struct err e;
 
-	assert_int_equal(svc_audit_list(f->svc, 0, 1000, &list, &n, &next,
+	assert_int_equal(svc_audit_list(f->x.svc, 0, 1000, &list, &n, &next,
 	    &e), 0);
 	for (size_t i = 0; i < n; i++)
 		if (list[i].outcome == AUDIT_DENIED &&
@@ -236,7 +214,7 @@ test_auth(void **state)
 	size_t tbefore = denied(f, "token.create");
 	char u[256];
 
-	url(u, f->base, "/v1/certificates");
+	url(u, f->x.base, "/v1/certificates");
 	assert_int_equal(req("POST", u, NULL, "{}", r), 401);
 	thc_expect_code(r, "unauthorized");
 	assert_string_equal(thc_header(r, "WWW-Authenticate"), "Bearer");
@@ -244,10 +222,10 @@ test_auth(void **state)
 	assert_string_equal(thc_header(r, "WWW-Authenticate"), "Bearer");
 	assert_int_equal(denied(f, "certificate.issue"), before + 2);
 	/* Reads need admin: an enroll token is forbidden there. */
-	assert_int_equal(req("GET", u, f->enroll, NULL, r), 403);
+	assert_int_equal(req("GET", u, f->x.enroll, NULL, r), 403);
 	thc_expect_code(r, "forbidden");
-	url(u, f->base, "/v1/tokens");
-	assert_int_equal(req("POST", u, f->enroll, "{\"kind\":\"admin\"}", r),
+	url(u, f->x.base, "/v1/tokens");
+	assert_int_equal(req("POST", u, f->x.enroll, "{\"kind\":\"admin\"}", r),
 	    403);
 	assert_int_equal(denied(f, "token.create"), tbefore + 1);
 	/* The answers to authenticated routes are not cached. */
@@ -264,10 +242,10 @@ test_body_refusals(void **state)
 	struct thc_req c = { 0 };
 	size_t before = denied(f, "certificate.issue");
 
-	url(u, f->base, "/v1/certificates");
+	url(u, f->x.base, "/v1/certificates");
 	c.method = "POST";
 	c.url = u;
-	c.token = f->admin;
+	c.token = f->x.admin;
 	c.ctype = "text/plain";
 	c.body = "{}";
 	assert_int_equal(thc_perform(NULL, &c, r), CURLE_OK);
@@ -313,8 +291,8 @@ test_issue_get_revoke_crl(void **state)
 	json_t *v;
 	const char *s;
 
-	url(u, f->base, "/v1/certificates/generate");
-	assert_int_equal(req("POST", u, f->enroll, "{\"profile\":"
+	url(u, f->x.base, "/v1/certificates/generate");
+	assert_int_equal(req("POST", u, f->x.enroll, "{\"profile\":"
 	    "\"redis-client\",\"common_name\":\"app-1\"}", r), 201);
 	v = json_loadb(r->body, r->len, 0, NULL);
 	assert_non_null(v);
@@ -328,7 +306,7 @@ test_issue_get_revoke_crl(void **state)
 	    "valid");
 	json_decref(v);
 	/* Enroll token outside its patterns. */
-	assert_int_equal(req("POST", u, f->enroll, "{\"profile\":"
+	assert_int_equal(req("POST", u, f->x.enroll, "{\"profile\":"
 	    "\"redis-client\",\"common_name\":\"db-1\"}", r), 403);
 	thc_expect_code(r, "name_not_allowed");
 	/* Any case in the path. */
@@ -336,21 +314,21 @@ test_issue_get_revoke_crl(void **state)
 		upper[i] = (char)(serial[i] >= 'a' && serial[i] <= 'f' ?
 		    serial[i] - 32 : serial[i]);
 	snprintf(path, sizeof(path), "/v1/certificates/%s", upper);
-	url(u, f->base, path);
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	url(u, f->x.base, path);
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	assert_non_null(strstr(r->body, serial));
 	snprintf(path, sizeof(path), "/v1/certificates/%s.pem", upper);
-	url(u, f->base, path);
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	url(u, f->x.base, path);
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	assert_string_equal(thc_header(r, "Content-Type"),
 	    "application/x-pem-file");
-	url(u, f->base, "/v1/certificates/xyz");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 400);
+	url(u, f->x.base, "/v1/certificates/xyz");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 400);
 	thc_expect_code(r, "invalid_serial");
-	url(u, f->base, "/v1/certificates/abcdef");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 404);
+	url(u, f->x.base, "/v1/certificates/abcdef");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 404);
 	/* CRL before and after the revocation. */
-	url(u, f->pub, "/v1/crl");
+	url(u, f->x.pub, "/v1/crl");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
 	assert_string_equal(thc_header(r, "Content-Type"),
 	    "application/pkix-crl");
@@ -358,13 +336,13 @@ test_issue_get_revoke_crl(void **state)
 	assert_true(etag[0] == '"');
 	assert_true(strlen(thc_header(r, "Last-Modified")) == 29);
 	snprintf(path, sizeof(path), "/v1/certificates/%s/revoke", serial);
-	url(u, f->base, path);
-	assert_int_equal(req("POST", u, f->admin,
+	url(u, f->x.base, path);
+	assert_int_equal(req("POST", u, f->x.admin,
 	    "{\"reason\":\"superseded\"}", r), 200);
 	assert_non_null(strstr(r->body, "\"crl_number\":"));
 	assert_non_null(strstr(r->body, "\"revocation_reason\":"
 	    "\"superseded\""));
-	url(u, f->pub, "/v1/crl.pem");
+	url(u, f->x.pub, "/v1/crl.pem");
 	{
 		struct thc_req c = { .method = "GET", .url = u };
 		char inm[128];
@@ -392,8 +370,8 @@ test_tokens_and_lists(void **state)
 	char u[256], path[128], id[32];
 	json_t *v;
 
-	url(u, f->base, "/v1/tokens");
-	assert_int_equal(req("POST", u, f->admin, "{\"profile\":"
+	url(u, f->x.base, "/v1/tokens");
+	assert_int_equal(req("POST", u, f->x.admin, "{\"profile\":"
 	    "\"redis-client\",\"names\":[\"x-*\"],\"uses\":2,\"ttl\":\"1h\"}",
 	    r), 201);
 	v = json_loadb(r->body, r->len, 0, NULL);
@@ -404,20 +382,20 @@ test_tokens_and_lists(void **state)
 	    "id")));
 	json_decref(v);
 	snprintf(path, sizeof(path), "/v1/tokens/%s", id);
-	url(u, f->base, path);
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	url(u, f->x.base, path);
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	assert_null(strstr(r->body, "\"token\""));
-	assert_int_equal(req("DELETE", u, f->admin, NULL, r), 204);
+	assert_int_equal(req("DELETE", u, f->x.admin, NULL, r), 204);
 	assert_int_equal(r->len, 0);
-	assert_int_equal(req("DELETE", u, f->admin, NULL, r), 404);
-	url(u, f->base, "/v1/certificates?limit=1");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	assert_int_equal(req("DELETE", u, f->x.admin, NULL, r), 404);
+	url(u, f->x.base, "/v1/certificates?limit=1");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	assert_non_null(strstr(r->body, "\"items\":["));
-	url(u, f->base, "/v1/certificates?limit=5000");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 400);
+	url(u, f->x.base, "/v1/certificates?limit=5000");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 400);
 	thc_expect_code(r, "invalid_request");
-	url(u, f->base, "/v1/audit?limit=2");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	url(u, f->x.base, "/v1/audit?limit=2");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	v = json_loadb(r->body, r->len, 0, NULL);
 	assert_non_null(v);
 	assert_int_equal(json_array_size(json_object_get(v, "items")), 2);
@@ -443,7 +421,7 @@ test_tls_listener(void **state)
 	afx_api_tls(&ac, f->path[P_API_CRT], f->path[P_API_KEY],
 	    f->path[P_CA_CRT]);
 	ac.threads = 1;
-	a = afx_start(f->svc, &ac);
+	a = afx_start(f->x.svc, &ac);
 	assert_int_equal(api_public_port(a), 0);
 	snprintf(u, sizeof(u), "https://127.0.0.1:%u/healthz", api_port(a));
 	c.tls_min = CURL_SSLVERSION_TLSv1_2;
@@ -463,11 +441,11 @@ test_tls_listener(void **state)
 	api_stop(a);
 	/* Missing TLS files and bad addresses fail cleanly. */
 	ac.tls_cert = "/nonexistent/api.crt";
-	assert_null(api_start(f->svc, &ac, &e));
+	assert_null(api_start(f->x.svc, &ac, &e));
 	assert_int_equal(e.code, ERR_IO);
 	ac.tls_cert = f->path[P_API_CRT];
 	ac.api_listen = "127.0.0.1";
-	assert_null(api_start(f->svc, &ac, &e));
+	assert_null(api_start(f->x.svc, &ac, &e));
 	assert_int_equal(e.code, ERR_CONFIG);
 	api_stop(NULL);
 	assert_int_equal(api_port(NULL), 0);
@@ -531,8 +509,8 @@ issue_body(struct fixture *f)
 	afx_sh("cd %s && openssl req -new -newkey ec -pkeyopt "
 	    "ec_paramgen_curve:P-256 -nodes -keyout load.key -subj "
 	    "/CN=app-load -addext subjectAltName=DNS:app-load "
-	    "-out load.csr 2>/dev/null", f->dir);
-	snprintf(path, sizeof(path), "%s/load.csr", f->dir);
+	    "-out load.csr 2>/dev/null", f->x.dir);
+	snprintf(path, sizeof(path), "%s/load.csr", f->x.dir);
 	fp = fopen(path, "rb");
 	assert_non_null(fp);
 	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
@@ -597,8 +575,8 @@ test_concurrent_issue(void **state)
 
 	assert_non_null(is);
 	body = issue_body(f);
-	url(u, f->base, "/v1/certificates");
-	run_issuers(is, NCONC, u, f->admin, body);
+	url(u, f->x.base, "/v1/certificates");
+	run_issuers(is, NCONC, u, f->x.admin, body);
 	join_issuers(is, NCONC);
 	for (size_t i = 0; i < NCONC; i++) {
 		assert_int_equal(is[i].rc, CURLE_OK);
@@ -618,7 +596,7 @@ audit_count(struct fixture *f, const char *action, size_t *with)
 	int64_t next;
 	struct err e;
 
-	assert_int_equal(svc_audit_list(f->svc, 0, 1000, &list, &n, &next,
+	assert_int_equal(svc_audit_list(f->x.svc, 0, 1000, &list, &n, &next,
 	    &e), 0);
 	*with = 0;
 	for (size_t i = 0; i < n; i++)
@@ -650,7 +628,7 @@ test_auth_throttle(void **state)
 
 	afx_api_config(&ac, 8192, 64);
 	ac.auth_failures_per_minute = 3;
-	a = afx_start(f->svc, &ac);
+	a = afx_start(f->x.svc, &ac);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
 	    api_port(a));
 	snprintf(pub, sizeof(pub), "http://127.0.0.1:%u/healthz",
@@ -673,7 +651,7 @@ test_auth_throttle(void **state)
 	assert_true(ra >= 1 && ra <= 60);
 	assert_string_equal(thc_header(r, "WWW-Authenticate"), "");
 	/* A good credential from the address too, before it is looked at. */
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 429);
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 429);
 	thc_expect_code(r, "rate_limited");
 	/* No credential: still 401, and no longer audited. */
 	assert_int_equal(req("POST", u, NULL, NULL, r), 401);
@@ -681,8 +659,8 @@ test_auth_throttle(void **state)
 	assert_int_equal(thr, 1);
 	/* Public routes and other listeners' tables are not affected. */
 	assert_int_equal(req("GET", pub, NULL, NULL, r), 200);
-	url(u, f->base, "/v1/certificates");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	url(u, f->x.base, "/v1/certificates");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	api_stop(a);
 	free(r);
 }
@@ -740,7 +718,7 @@ test_per_ip_limit(void **state)
 
 	afx_api_config(&ac, 8192, 64);
 	ac.max_connections_per_ip = 2;
-	a = afx_start(f->svc, &ac);
+	a = afx_start(f->x.svc, &ac);
 	for (int i = 0; i < 3; i++) {
 		fd[i] = slow_conn(api_public_port(a));
 		assert_true(fd[i] >= 0);
@@ -811,11 +789,11 @@ test_stop_in_flight(void **state)
 	body = issue_body(f);
 	afx_api_config(&ac, 8192, 64);
 	ac.public_listen = NULL;	/* the api listener only */
-	a = afx_start(f->svc, &ac);
+	a = afx_start(f->x.svc, &ac);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
 	    api_port(a));
 	lk = tdb_lock(f->path[P_DB]);
-	run_issuers(is, NCONC, u, f->admin, body);
+	run_issuers(is, NCONC, u, f->x.admin, body);
 	/* All read and on the workers, none can commit. */
 	assert_true(tw_poll(all_jobs_pending, a, 4000, 200));
 	assert_int_equal(api_jobs_pending(a), NCONC);
@@ -863,7 +841,7 @@ main(void)
 	int rc;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = cmocka_run_group_tests(tests, setup, teardown);
+	rc = cmocka_run_group_tests(tests, setup, afx_teardown);
 	curl_global_cleanup();
 	return rc;
 }

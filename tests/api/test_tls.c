@@ -24,10 +24,8 @@
 #include "testdb.h"
 
 struct fixture {
-	char		 dir[64];
+	struct afx	 x;		/* first: afx_teardown() */
 	char		 p[16][256];
-	struct svc	*svc;
-	struct api	*api;
 	char		 url[128];	/* https://127.0.0.1:<port>/healthz */
 };
 
@@ -85,14 +83,12 @@ setup(void **state)
 	struct svc_config sc;
 	struct api_config ac;
 	struct profile prof;
-	struct err e;
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/rca-tls-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	afx_mkdir(&f->x, "/tmp/rca-tls-XXXXXX");
 	for (int i = 0; i < NPATHS; i++)
-		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->dir, names[i]);
-	if (tdb_database(f->dir, names[DB], f->p[DB], sizeof(f->p[DB])) == -1)
+		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->x.dir, names[i]);
+	if (tdb_database(f->x.dir, names[DB], f->p[DB], sizeof(f->p[DB])) == -1)
 		fail_msg("the test's database");
 	/*
 	 * CA 1 (the service's) signs a1; root 2 signs an intermediate
@@ -127,29 +123,17 @@ setup(void **state)
 	    "2>/dev/null && cat a2.crt int2.crt > a2.chain && "
 	    "cat ca.crt root2.crt > both.pem && cp a1.crt api.crt && "
 	    "cp a1.key api.key && echo 'not a certificate' > garbage.pem",
-	    f->dir);
+	    f->x.dir);
 	afx_svc_config(&sc, &prof, f->p[CA1], f->p[CA1_KEY], f->p[DB]);
-	if ((f->svc = svc_open(&sc, &e)) == NULL)
-		fail_msg("svc_open: %s", e.msg);
+	afx_open(&f->x, &sc, NULL);
 	/* The api listener only, over TLS. */
 	afx_api_config(&ac, 0, 256);
 	ac.public_listen = NULL;
 	afx_api_tls(&ac, f->p[API_CRT], f->p[API_KEY], f->p[CA1]);
 	ac.max_connections_per_ip = 256;
-	f->api = afx_start(f->svc, &ac);
-	afx_urls(f->api, true, f->url, NULL);
-	strcat(f->url, "/healthz");
+	afx_serve(&f->x, &ac);
+	snprintf(f->url, sizeof(f->url), "%s/healthz", f->x.base);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	afx_stop(f->api, f->svc, f->dir);
-	free(f);
 	return 0;
 }
 
@@ -173,7 +157,7 @@ test_reload_serves_new_chain(void **state)
 	assert_int_equal(status, 200);
 	replace(f, API_CRT, A2_CHAIN);
 	replace(f, API_KEY, A2_KEY);
-	assert_int_equal(api_tls_reload(f->api, &e), 0);
+	assert_int_equal(api_tls_reload(f->x.api, &e), 0);
 	assert_int_equal(get_new(f->url, f->p[ROOT2]), CURLE_OK);
 	assert_int_not_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
 	/* The connection from before the reload is reused, and works. */
@@ -185,7 +169,7 @@ test_reload_serves_new_chain(void **state)
 	/* And back: a second reload works the same way. */
 	replace(f, API_CRT, A1_CRT);
 	replace(f, API_KEY, A1_KEY);
-	assert_int_equal(api_tls_reload(f->api, &e), 0);
+	assert_int_equal(api_tls_reload(f->x.api, &e), 0);
 	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
 }
 
@@ -198,24 +182,24 @@ test_reload_refusals(void **state)
 
 	/* Not a certificate. */
 	replace(f, API_CRT, GARBAGE);
-	assert_int_equal(api_tls_reload(f->api, &e), -1);
+	assert_int_equal(api_tls_reload(f->x.api, &e), -1);
 	assert_int_equal(e.code, ERR_CONFIG);
 	assert_non_null(strstr(e.msg, "not a PEM certificate chain"));
 	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
 	/* A key that is not the leaf's. */
 	replace(f, API_CRT, A2_CHAIN);
-	assert_int_equal(api_tls_reload(f->api, &e), -1);
+	assert_int_equal(api_tls_reload(f->x.api, &e), -1);
 	assert_int_equal(e.code, ERR_CONFIG);
 	assert_non_null(strstr(e.msg, "does not hold the key"));
 	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
 	/* Not a key. */
 	replace(f, API_KEY, GARBAGE);
-	assert_int_equal(api_tls_reload(f->api, &e), -1);
+	assert_int_equal(api_tls_reload(f->x.api, &e), -1);
 	assert_int_equal(e.code, ERR_CONFIG);
 	assert_non_null(strstr(e.msg, "private key"));
 	/* Missing. */
 	afx_sh("rm -f %s", f->p[API_KEY]);
-	assert_int_equal(api_tls_reload(f->api, &e), -1);
+	assert_int_equal(api_tls_reload(f->x.api, &e), -1);
 	assert_int_equal(e.code, ERR_IO);
 	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
 	assert_int_not_equal(get_new(f->url, f->p[ROOT2]), CURLE_OK);
@@ -267,7 +251,7 @@ test_reload_under_load(void **state)
 
 	/* Both chains side by side, swapped in turn. */
 	afx_sh("cd %s && cp a1.crt c0.crt && cp a1.key c0.key && "
-	    "cp a2.chain c1.crt && cp a2.key c1.key", f->dir);
+	    "cp a2.chain c1.crt && cp a2.key c1.key", f->x.dir);
 	memset(c, 0, sizeof(c));
 	for (int i = 0; i < NCLIENTS; i++) {
 		c[i].url = f->url;
@@ -279,8 +263,8 @@ test_reload_under_load(void **state)
 	for (int i = 0; i < NRELOADS; i++) {
 		afx_sh("cd %s && cp c%d.crt api.crt.tmp && cp c%d.key "
 		    "api.key.tmp && mv -f api.key.tmp api.key && "
-		    "mv -f api.crt.tmp api.crt", f->dir, i % 2, i % 2);
-		assert_int_equal(api_tls_reload(f->api, &e), 0);
+		    "mv -f api.crt.tmp api.crt", f->x.dir, i % 2, i % 2);
+		assert_int_equal(api_tls_reload(f->x.api, &e), 0);
 		usleep(20000);
 	}
 	stop = 1;
@@ -297,11 +281,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reload_serves_new_chain,
-		    setup, teardown),
+		    setup, afx_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_refusals, setup,
-		    teardown),
+		    afx_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_under_load, setup,
-		    teardown),
+		    afx_teardown),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
