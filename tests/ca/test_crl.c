@@ -9,8 +9,7 @@
 #include <openssl/pem.h>
 
 struct fx {
-	char		*dir;
-	struct ca	*ca;
+	struct th_fx	 x;
 };
 
 static int
@@ -19,8 +18,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->dir = th_tmpdir();
-	f->ca = th_ca(f->dir, KEY_EC_P256, 30, "http://127.0.0.1:8080");
+	th_fx_init(&f->x, 30, "http://127.0.0.1:8080");
 	*state = f;
 	return 0;
 }
@@ -30,22 +28,9 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	ca_free(f->ca);
-	th_rmrf(f->dir);
-	free(f->dir);
+	th_fx_clear(&f->x);
 	free(f);
 	return 0;
-}
-
-static X509_CRL *
-crl_parse(const unsigned char *der, size_t len)
-{
-	const unsigned char *p = der;
-	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
-
-	assert_non_null(crl);
-	assert_ptr_equal(p, der + len);
-	return crl;
 }
 
 /* Find the entry for hex serial s in crl. */
@@ -84,14 +69,14 @@ test_crl_parsed_back(void **state)
 	size_t len = 0;
 	struct err e;
 	X509_CRL *crl;
-	X509 *cax = th_x509(ca_cert_pem(f->ca));
+	X509 *cax = th_x509(ca_cert_pem(f->x.ca));
 	ASN1_INTEGER *num;
 	AUTHORITY_KEYID *akid;
 	int crit = 0;
 
-	if (ca_crl_build(f->ca, entries, 3, 42, tu, nu, &der, &len, &e) != 0)
+	if (ca_crl_build(f->x.ca, entries, 3, 42, tu, nu, &der, &len, &e) != 0)
 		fail_msg("ca_crl_build: %s", e.msg);
-	crl = crl_parse(der, len);
+	crl = th_crl_parse(der, len);
 	assert_int_equal(X509_CRL_get_version(crl), X509_CRL_VERSION_2);
 	assert_int_equal(X509_NAME_cmp(X509_CRL_get_issuer(crl),
 	    X509_get_subject_name(cax)), 0);
@@ -174,11 +159,11 @@ test_crl_empty_and_errors(void **state)
 	size_t len = 0;
 	struct err e;
 	X509_CRL *crl;
-	X509 *cax = th_x509(ca_cert_pem(f->ca));
+	X509 *cax = th_x509(ca_cert_pem(f->x.ca));
 
-	assert_int_equal(ca_crl_build(f->ca, NULL, 0, 1, now, now + 3600,
+	assert_int_equal(ca_crl_build(f->x.ca, NULL, 0, 1, now, now + 3600,
 	    &der, &len, &e), 0);
-	crl = crl_parse(der, len);
+	crl = th_crl_parse(der, len);
 	/* No entries: OpenSSL leaves the list out (num is -1 on NULL). */
 	assert_true(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) <= 0);
 	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(cax)), 1);
@@ -186,9 +171,9 @@ test_crl_empty_and_errors(void **state)
 	free(der);
 
 	/* A CRL number beyond 32 bits. */
-	assert_int_equal(ca_crl_build(f->ca, NULL, 0, 1ull << 40, now,
+	assert_int_equal(ca_crl_build(f->x.ca, NULL, 0, 1ull << 40, now,
 	    now + 3600, &der, &len, &e), 0);
-	crl = crl_parse(der, len);
+	crl = th_crl_parse(der, len);
 	{
 		ASN1_INTEGER *num = X509_CRL_get_ext_d2i(crl, NID_crl_number,
 		    NULL, NULL);
@@ -201,14 +186,14 @@ test_crl_empty_and_errors(void **state)
 	X509_CRL_free(crl);
 	free(der);
 
-	assert_int_equal(ca_crl_build(f->ca, bad_serial, 1, 2, now,
+	assert_int_equal(ca_crl_build(f->x.ca, bad_serial, 1, 2, now,
 	    now + 3600, &der, &len, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 	assert_null(der);
-	assert_int_equal(ca_crl_build(f->ca, bad_reason, 1, 2, now,
+	assert_int_equal(ca_crl_build(f->x.ca, bad_reason, 1, 2, now,
 	    now + 3600, &der, &len, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
-	assert_int_equal(ca_crl_build(f->ca, NULL, 0, 2, now, now, &der,
+	assert_int_equal(ca_crl_build(f->x.ca, NULL, 0, 2, now, now, &der,
 	    &len, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 	assert_null(ca_crl_pem((const unsigned char *)"junk", 4, &e));
@@ -239,7 +224,7 @@ test_crl_p384_and_rsa(void **state)
 
 		assert_int_equal(ca_crl_build(ca, one, 1, 7, 1800000000,
 		    1800086400, &der, &len, &e), 0);
-		crl = crl_parse(der, len);
+		crl = th_crl_parse(der, len);
 		assert_int_equal(X509_CRL_get_signature_nid(crl), cas[i].nid);
 		assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(cax)),
 		    1);

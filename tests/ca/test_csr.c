@@ -16,8 +16,7 @@
 #include <openssl/sha.h>
 
 struct fx {
-	char		*dir;
-	struct ca	*ca;
+	struct th_fx	 x;
 };
 
 static int
@@ -26,8 +25,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->dir = th_tmpdir();
-	f->ca = th_ca(f->dir, KEY_EC_P256, 365, "http://ca.test:8080");
+	th_fx_init(&f->x, 365, "http://ca.test:8080");
 	*state = f;
 	return 0;
 }
@@ -37,9 +35,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	ca_free(f->ca);
-	th_rmrf(f->dir);
-	free(f->dir);
+	th_fx_clear(&f->x);
 	free(f);
 	return 0;
 }
@@ -86,7 +82,7 @@ test_hostile_extensions_ignored(void **state)
 	p.profile = &prof;
 	csr = ca_csr_parse(pem, strlen(pem), &e);
 	assert_non_null(csr);
-	assert_int_equal(ca_issue(f->ca, csr, &p, &out, &e), 0);
+	assert_int_equal(ca_issue(f->x.ca, csr, &p, &out, &e), 0);
 	x = th_x509(out.pem);
 	bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
 	assert_non_null(bc);
@@ -239,7 +235,7 @@ test_garbage(void **state)
 	expect_refused("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"
 	    "-----END CERTIFICATE REQUEST-----\n", ERR_INVALID_CSR);
 	/* A certificate is not a request. */
-	expect_refused(ca_cert_pem(f->ca), ERR_INVALID_CSR);
+	expect_refused(ca_cert_pem(f->x.ca), ERR_INVALID_CSR);
 	assert_null(ca_csr_parse("", 0, &e));
 	assert_int_equal(e.code, ERR_INVALID_CSR);
 	assert_null(ca_csr_parse(NULL, 10, &e));
@@ -386,7 +382,7 @@ test_from_cert(void **state)
 	p.profile = &prof;
 	csr = ca_csr_parse(pem, strlen(pem), &e);
 	assert_non_null(csr);
-	assert_int_equal(ca_issue(f->ca, csr, &p, &out, &e), 0);
+	assert_int_equal(ca_issue(f->x.ca, csr, &p, &out, &e), 0);
 	re = ca_csr_from_cert(out.der, out.der_len, &e);
 	assert_non_null(re);
 	assert_true(names_equal(ca_csr_names(re), ca_csr_names(csr)));
@@ -398,7 +394,7 @@ test_from_cert(void **state)
 		struct ca_cert again;
 		X509 *a, *b;
 
-		assert_int_equal(ca_issue(f->ca, re, &p, &again, &e), 0);
+		assert_int_equal(ca_issue(f->x.ca, re, &p, &again, &e), 0);
 		a = th_x509(out.pem);
 		b = th_x509(again.pem);
 		assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(a),
@@ -653,7 +649,7 @@ test_section8_cases(void **state)
 		}
 		if (csr == NULL)
 			fail_msg("%s: refused: %s", cg_cases[k].name, e.msg);
-		if (ca_issue(f->ca, csr, &p, &out, &e) == -1)
+		if (ca_issue(f->x.ca, csr, &p, &out, &e) == -1)
 			fail_msg("%s: not issued: %s", cg_cases[k].name, e.msg);
 		check_canonical_spki(&out, csr);
 		ca_cert_clear(&out);
