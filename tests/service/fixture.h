@@ -106,6 +106,33 @@ char	*fx_crl_text(const unsigned char *der, size_t len, EVP_PKEY *ca_pub,
 char	*fx_crl_current_text(struct svc *s, uint64_t *number);
 
 /*
+ * s's current CRL through svc_crl_current_der() (no PEM) as
+ * fx_crl_text(), its signature checked with ca_pub.
+ */
+char	*fx_crl_der_text(struct svc *s, EVP_PKEY *ca_pub, uint64_t *number);
+
+/*
+ * One revoking thread (fx_revoker_run(), a pthread start routine):
+ * revokes serial[0..n) on s as a one after another (reasons
+ * cessationOfOperation and superseded in turn).  Each number told must
+ * be above the one before, and s's CRL then at least that number and
+ * list the serial (fx_crl_der_text() when ca_pub is set, else
+ * fx_crl_current_text()).  failed: 0, or which check failed (1 the
+ * revoke, 2 the numbers, 3 the CRL).
+ */
+#define FX_REVOKES_MAX	20
+struct fx_revoker {
+	struct svc		*s;
+	const struct svc_actor	*a;
+	EVP_PKEY		*ca_pub;	/* may be NULL */
+	int			 n;		/* <= FX_REVOKES_MAX */
+	char			 serial[FX_REVOKES_MAX][64];
+	uint64_t		 told[FX_REVOKES_MAX];
+	int			 failed;
+};
+void	*fx_revoker_run(void *arg);
+
+/*
  * The revoked, unexpired certificates of the database db (a SQLite
  * path or a PostgreSQL URI) as fx_crl_text() lists them.
  */

@@ -98,6 +98,49 @@ fx_crl_current_text(struct svc *s, uint64_t *number)
 	return t;
 }
 
+char *
+fx_crl_der_text(struct svc *s, EVP_PKEY *ca_pub, uint64_t *number)
+{
+	struct svc_crl	 c;
+	struct err	 e;
+	char		*t;
+
+	err_clear(&e);
+	assert_int_equal(svc_crl_current_der(s, NULL, &c, &e), 0);
+	t = fx_crl_text(c.der, c.der_len, ca_pub, number);
+	assert_int_equal(*number, c.number);
+	svc_crl_clear(&c);
+	return t;
+}
+
+void *
+fx_revoker_run(void *arg)
+{
+	struct fx_revoker	*r = arg;
+	struct err		 e;
+	uint64_t		 cur;
+	char			*t;
+
+	for (int i = 0; i < r->n && r->failed == 0; i++) {
+		err_clear(&e);
+		if (svc_revoke(r->s, r->a, r->serial[i], i % 2 ?
+		    REASON_SUPERSEDED : REASON_CESSATION_OF_OPERATION, NULL,
+		    &r->told[i], &e) == -1) {
+			fprintf(stderr, "revoke: %s\n", e.msg);
+			r->failed = 1;
+			break;
+		}
+		if (i > 0 && r->told[i] <= r->told[i - 1])
+			r->failed = 2;
+		t = r->ca_pub != NULL ? fx_crl_der_text(r->s, r->ca_pub, &cur) :
+		    fx_crl_current_text(r->s, &cur);
+		if (cur < r->told[i] || !fx_crl_lists(t, r->serial[i], NULL))
+			r->failed = 3;
+		free(t);
+	}
+	return NULL;
+}
+
 bool
 fx_crl_lists(const char *text, const char *serial, long *reason)
 {

@@ -26,6 +26,7 @@
 
 #define NTHREADS	16
 #define PER_THREAD	20
+_Static_assert(PER_THREAD <= FX_REVOKES_MAX, "a revoker's serials");
 
 /* Issue a client certificate (ttl 0: default); serial gets its serial. */
 static void
@@ -43,49 +44,11 @@ issue_one(struct fx *f, int i, char *serial, size_t cap)
 	issue_ttl(f, i, 0, serial, cap);
 }
 
-struct revoker {
-	struct fx	*f;
-	char		 serial[PER_THREAD][64];
-	uint64_t	 told[PER_THREAD];
-	int		 failed;	/* a check that failed, 0: none */
-};
-
-/*
- * Revoke one after another; each must be listed by the CRL it was told
- * about (checked when that is still the current one, else by a newer
- * one), and the numbers told must strictly increase.
- */
-static void *
-revoker_run(void *arg)
-{
-	struct revoker	*r = arg;
-	struct err	 e;
-	uint64_t	 cur;
-	char		*t;
-
-	for (int i = 0; i < PER_THREAD && r->failed == 0; i++) {
-		err_clear(&e);
-		if (svc_revoke(r->f->svc, &r->f->admin, r->serial[i],
-		    i % 2 ? REASON_SUPERSEDED : REASON_CESSATION_OF_OPERATION,
-		    NULL, &r->told[i], &e) == -1) {
-			r->failed = 1;
-			break;
-		}
-		if (i > 0 && r->told[i] <= r->told[i - 1])
-			r->failed = 2;
-		t = fx_crl_current_text(r->f->svc, &cur);
-		if (cur < r->told[i] || !fx_crl_lists(t, r->serial[i], NULL))
-			r->failed = 3;
-		free(t);
-	}
-	return NULL;
-}
-
 static void
 test_concurrent_revokes(void **state)
 {
 	struct fx	*f = *state;
-	struct revoker	*rv;
+	struct fx_revoker *rv;
 	pthread_t	 th[NTHREADS];
 	struct err	 e;
 	uint64_t	 before, inc, full;
@@ -93,14 +56,16 @@ test_concurrent_revokes(void **state)
 
 	assert_non_null(rv = calloc(NTHREADS, sizeof(*rv)));
 	for (int t = 0; t < NTHREADS; t++) {
-		rv[t].f = f;
+		rv[t].s = f->svc;
+		rv[t].a = &f->admin;
+		rv[t].n = PER_THREAD;
 		for (int i = 0; i < PER_THREAD; i++)
 			issue_one(f, t * PER_THREAD + i, rv[t].serial[i],
 			    sizeof(rv[t].serial[i]));
 	}
 	before = fx_crl_number(f->svc);
 	for (int t = 0; t < NTHREADS; t++)
-		assert_int_equal(pthread_create(&th[t], NULL, revoker_run,
+		assert_int_equal(pthread_create(&th[t], NULL, fx_revoker_run,
 		    &rv[t]), 0);
 	for (int t = 0; t < NTHREADS; t++)
 		assert_int_equal(pthread_join(th[t], NULL), 0);

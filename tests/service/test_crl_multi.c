@@ -29,6 +29,7 @@
 
 #define NREVOKERS	16	/* 8 on each instance */
 #define PER_REVOKER	3
+_Static_assert(PER_REVOKER <= FX_REVOKES_MAX, "a revoker's serials");
 #define SEEN_MS		1000	/* SPEC: every instance within 1 s */
 
 static struct pg_fixture *pgf;
@@ -152,22 +153,6 @@ mx_teardown(void **state)
 	return 0;
 }
 
-/* s's current CRL as fx_crl_text(), its signature checked. */
-static char *
-current_text(struct mx *m, struct svc *s, uint64_t *number)
-{
-	struct svc_crl	 c;
-	struct err	 e;
-	char		*t;
-
-	err_clear(&e);
-	assert_int_equal(svc_crl_current_der(s, NULL, &c, &e), 0);
-	t = fx_crl_text(c.der, c.der_len, m->ca_pub, number);
-	assert_int_equal(*number, c.number);
-	svc_crl_clear(&c);
-	return t;
-}
-
 /* Issue a client certificate on s; serial gets its serial. */
 static void
 issue(struct svc *s, const struct svc_actor *a, int i, char *serial,
@@ -193,7 +178,7 @@ await(struct mx *m, struct svc *s, uint64_t number, const char *serial,
 	bool	 ok;
 
 	for (;;) {
-		t = current_text(m, s, &cur);
+		t = fx_crl_der_text(s, m->ca_pub, &cur);
 		ok = cur >= number && (serial == NULL ||
 		    fx_crl_lists(t, serial, NULL));
 		free(t);
@@ -257,46 +242,6 @@ test_seen_by_other(void **state)
 	assert_true(await(m, m->a, told, serial, SEEN_MS) >= 0);
 }
 
-struct revoker {
-	struct mx		*m;
-	struct svc		*s;
-	const struct svc_actor	*a;
-	char			 serial[PER_REVOKER][64];
-	uint64_t		 told[PER_REVOKER];
-	int			 failed;	/* 0: none */
-};
-
-/*
- * Revoke one after another on r->s: each told number above the last,
- * and r->s's CRL (verified) then at least that number, listing it.
- */
-static void *
-revoker_run(void *arg)
-{
-	struct revoker	*r = arg;
-	struct err	 e;
-	uint64_t	 cur;
-	char		*t;
-
-	for (int i = 0; i < PER_REVOKER && r->failed == 0; i++) {
-		err_clear(&e);
-		if (svc_revoke(r->s, r->a, r->serial[i], i % 2 ?
-		    REASON_SUPERSEDED : REASON_CESSATION_OF_OPERATION, NULL,
-		    &r->told[i], &e) == -1) {
-			fprintf(stderr, "revoke: %s\n", e.msg);
-			r->failed = 1;
-			break;
-		}
-		if (i > 0 && r->told[i] <= r->told[i - 1])
-			r->failed = 2;
-		t = current_text(r->m, r->s, &cur);
-		if (cur < r->told[i] || !fx_crl_lists(t, r->serial[i], NULL))
-			r->failed = 3;
-		free(t);
-	}
-	return NULL;
-}
-
 /*
  * 8 revokers on A and 8 on B at once: every revocation told a CRL
  * that lists it, no number told for two different publications (each
@@ -308,7 +253,7 @@ static void
 test_concurrent_both(void **state)
 {
 	struct mx	*m = *state;
-	struct revoker	*rv;
+	struct fx_revoker *rv;
 	pthread_t	 th[NREVOKERS];
 	struct err	 e;
 	uint64_t	 na, nb, stored = 0;
@@ -317,16 +262,17 @@ test_concurrent_both(void **state)
 
 	assert_non_null(rv = calloc(NREVOKERS, sizeof(*rv)));
 	for (int t = 0; t < NREVOKERS; t++) {
-		rv[t].m = m;
 		rv[t].s = t % 2 ? m->b : m->a;
 		rv[t].a = t % 2 ? &m->admin_b : &m->admin_a;
+		rv[t].ca_pub = m->ca_pub;
+		rv[t].n = PER_REVOKER;
 		for (int i = 0; i < PER_REVOKER; i++)
 			issue(rv[t].s, rv[t].a, t * PER_REVOKER + i,
 			    rv[t].serial[i], sizeof(rv[t].serial[i]));
 	}
 	t0 = tw_mono_ms();
 	for (int t = 0; t < NREVOKERS; t++)
-		assert_int_equal(pthread_create(&th[t], NULL, revoker_run,
+		assert_int_equal(pthread_create(&th[t], NULL, fx_revoker_run,
 		    &rv[t]), 0);
 	for (int t = 0; t < NREVOKERS; t++)
 		assert_int_equal(pthread_join(th[t], NULL), 0);
@@ -338,8 +284,8 @@ test_concurrent_both(void **state)
 	assert_int_equal(db_crl_number(m->a->db, &stored, &e), 0);
 	assert_true(await(m, m->a, stored, NULL, SEEN_MS) >= 0);
 	assert_true(await(m, m->b, stored, NULL, SEEN_MS) >= 0);
-	ta = current_text(m, m->a, &na);
-	tb = current_text(m, m->b, &nb);
+	ta = fx_crl_der_text(m->a, m->ca_pub, &na);
+	tb = fx_crl_der_text(m->b, m->ca_pub, &nb);
 	assert_int_equal(na, stored);
 	assert_int_equal(nb, stored);
 	td = fx_crl_db_text(m->uri);
@@ -385,7 +331,7 @@ test_incremental_equals_scratch(void **state)
 		    &m->admin_b : &m->admin_a, serial[i], reasons[i % 5], NULL,
 		    &told, &e), 0);
 	/* The last was B's: its incremental CRL. */
-	ti = current_text(m, m->b, &ni);
+	ti = fx_crl_der_text(m->b, m->ca_pub, &ni);
 	assert_int_equal(ni, told);
 	td = fx_crl_db_text(m->uri);
 	assert_string_equal(ti, td);
@@ -393,7 +339,7 @@ test_incremental_equals_scratch(void **state)
 		assert_true(fx_crl_lists(ti, serial[i], NULL));
 	/* From scratch on A (it reloads everything). */
 	assert_int_equal(svc_publish_crl(m->a, &m->cli, &e), 0);
-	tf = current_text(m, m->a, &nf);
+	tf = fx_crl_der_text(m->a, m->ca_pub, &nf);
 	assert_int_equal(nf, ni + 1);
 	assert_string_equal(ti, tf);
 	assert_true(await(m, m->b, nf, NULL, SEEN_MS) >= 0);
