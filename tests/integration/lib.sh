@@ -230,22 +230,36 @@ rca_start()
 	die "redis-ca serve did not answer /healthz within 30 s"
 }
 
+# rca_stop_pid PID NAME: SIGTERM to PID (a child of this shell); 0 when
+# it exits with status 0 within 15 s, else 1 with a FAIL line saying
+# which (one still running is killed).
+rca_stop_pid()
+{
+	local pid=$1 i rc
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 150); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "FAIL: $2 did not exit within 15 s of SIGTERM"
+		rca_kill_pid "$pid"
+		return 1
+	fi
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 0 ] && return 0
+	log "FAIL: $2 exited with status $rc on SIGTERM"
+	return 1
+}
+
 # rca_stop: stop the server (SIGTERM) and check it exited cleanly.
 rca_stop()
 {
-	local i rc
 	[ -n "$RCA_SERVE_PID" ] || return 0
-	kill -TERM "$RCA_SERVE_PID" 2>/dev/null
-	for i in $(seq 1 150); do
-		kill -0 "$RCA_SERVE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$RCA_SERVE_PID" 2>/dev/null &&
-	    die "redis-ca serve did not exit within 15 s of SIGTERM"
-	wait "$RCA_SERVE_PID"
-	rc=$?
+	rca_stop_pid "$RCA_SERVE_PID" "redis-ca serve" ||
+	    die "redis-ca serve did not stop cleanly on SIGTERM"
 	RCA_SERVE_PID=""
-	[ "$rc" = 0 ] || die "redis-ca serve exited with status $rc on SIGTERM"
 }
 
 # ---- HTTP ----
@@ -966,4 +980,47 @@ rca_rping()
 {
 	timeout 10 redis-cli --tls --cert "$1/cert.pem" --key "$1/key.pem" \
 	    --cacert "$1/ca.pem" -h 127.0.0.1 -p "$RPORT" PING 2>&1
+}
+
+# rca_silent_listener: sets PS to a free port of 127.0.0.1 on which a
+# tracked listener accepts connections for 60 s and never says a word,
+# so that a TLS handshake there waits out its timeout.  Returns once it
+# listens (10 s at most).
+rca_silent_listener()
+{
+	PS=$(rca_free_port) || die "no free port"
+	"${RCA_PY:-python3}" -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+time.sleep(60)
+' "$PS" &
+	rca_track "$!"
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$PS") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "the silent listener on $PS did not come up"
+}
+
+# rca_client_files CN DIR: a redis-client certificate generated for CN
+# as an application's files in DIR: chain.pem (the leaf and its
+# intermediates), key.pem (0600) and ca.pem (a copy of
+# $RCA_TMP/bundle.pem, rca_bundle).
+rca_client_files()
+{
+	local d=$2
+	adm POST /v1/certificates/generate "$(jq -cn --arg cn "$1" \
+	    '{profile: "redis-client", common_name: $cn}')"
+	expect_status 201 "a client certificate"
+	mkdir -p "$d"
+	jb .chain > "$d/all.pem"
+	jb .certificate > "$d/chain.pem"
+	rca_chain_intermediates "$d/all.pem" >> "$d/chain.pem"
+	rm -f "$d/all.pem"
+	jb .private_key > "$d/key.pem"
+	chmod 0600 "$d/key.pem"
+	cp "$RCA_TMP/bundle.pem" "$d/ca.pem"
 }

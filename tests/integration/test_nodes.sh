@@ -272,24 +272,7 @@ ok "node down: 502 rotation_failed with the record, nothing written"
 
 # A listener that accepts but never speaks TLS holds a rotation in its
 # connect step (5 s), so a second one overlaps it.
-PS=$(rca_free_port)
-/usr/bin/python3 -c '
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(8)
-time.sleep(60)
-' "$PS" &
-rca_track "$!"
-# Wait (bounded) until it listens: a rotation that meets a closed port
-# fails at once and overlaps nothing.
-for _ in $(seq 100); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$PS") 2>/dev/null && break
-	sleep 0.1
-done
-(exec 3<>"/dev/tcp/127.0.0.1/$PS") 2>/dev/null ||
-    die "the silent listener on $PS did not come up"
+rca_silent_listener
 mkdir -p "$T/slow"
 adm POST /v1/nodes "$(node_json slow "$PS" "$T/slow")"
 expect_status 201 "register a slow node"
