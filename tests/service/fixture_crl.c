@@ -83,34 +83,40 @@ fx_crl_text(const unsigned char *der, size_t len, EVP_PKEY *ca_pub,
 	return out;
 }
 
-char *
-fx_crl_current_text(struct svc *s, uint64_t *number)
+/*
+ * s's current CRL as fx_crl_text(): through svc_crl_current_der() (no
+ * PEM) when der_only, else svc_crl_current(); verified with ca_pub
+ * when it is not NULL.
+ */
+static char *
+current_text(struct svc *s, bool der_only, EVP_PKEY *ca_pub,
+    uint64_t *number)
 {
 	struct svc_crl	 c;
 	struct err	 e;
 	char		*t;
+	int		 rc;
 
 	err_clear(&e);
-	assert_int_equal(svc_crl_current(s, NULL, &c, &e), 0);
-	t = fx_crl_text(c.der, c.der_len, NULL, number);
+	rc = der_only ? svc_crl_current_der(s, NULL, &c, &e) :
+	    svc_crl_current(s, NULL, &c, &e);
+	assert_int_equal(rc, 0);
+	t = fx_crl_text(c.der, c.der_len, ca_pub, number);
 	assert_int_equal(*number, c.number);
 	svc_crl_clear(&c);
 	return t;
 }
 
 char *
+fx_crl_current_text(struct svc *s, uint64_t *number)
+{
+	return current_text(s, false, NULL, number);
+}
+
+char *
 fx_crl_der_text(struct svc *s, EVP_PKEY *ca_pub, uint64_t *number)
 {
-	struct svc_crl	 c;
-	struct err	 e;
-	char		*t;
-
-	err_clear(&e);
-	assert_int_equal(svc_crl_current_der(s, NULL, &c, &e), 0);
-	t = fx_crl_text(c.der, c.der_len, ca_pub, number);
-	assert_int_equal(*number, c.number);
-	svc_crl_clear(&c);
-	return t;
+	return current_text(s, true, ca_pub, number);
 }
 
 void *
