@@ -374,3 +374,22 @@ rfx_read_in(const struct rfx_node *n, const char *name)
 	join(p, sizeof(p), n->cert_dir, name);
 	return rfx_read(p);
 }
+
+int
+rfx_step_at(const struct rotation_rec *rec, const char *name)
+{
+	for (size_t i = 0; i < rec->nsteps; i++)
+		if (strcmp(rec->steps[i].step, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+void
+rfx_dump(const struct rotation_rec *rec)
+{
+	print_message("rotation %lld of %s: %s\n", (long long)rec->id,
+	    rec->node, rotation_status_name(rec->status));
+	for (size_t i = 0; i < rec->nsteps; i++)
+		print_message("  %-16s %s %s\n", rec->steps[i].step,
+		    rec->steps[i].ok ? "ok  " : "FAIL", rec->steps[i].detail);
+}

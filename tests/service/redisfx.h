@@ -81,6 +81,12 @@ void	rfx_restart(struct rfx_node *n, const char *extra);
 void	rfx_node_up(struct rfx *r, struct rfx_node *n, const char *name,
 	    const char *extra);
 
+/* The index of the step called name in rotation rec, or -1. */
+int	rfx_step_at(const struct rotation_rec *rec, const char *name);
+
+/* Print rotation rec and its steps (on the way to a failure). */
+void	rfx_dump(const struct rotation_rec *rec);
+
 /* SIGTERM (then SIGKILL) by PID and reap.  Idempotent. */
 void	rfx_stop(struct rfx_node *n);
 

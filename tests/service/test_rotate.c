@@ -68,26 +68,6 @@ assert_not_revoked(struct rfx *r, const char *serial)
 	cert_rec_clear(&c);
 }
 
-/* The index of step name in rec, or -1. */
-static int
-step_at(const struct rotation_rec *rec, const char *name)
-{
-	for (size_t i = 0; i < rec->nsteps; i++)
-		if (strcmp(rec->steps[i].step, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static void
-dump(const struct rotation_rec *rec)
-{
-	print_message("rotation %lld: %s\n", (long long)rec->id,
-	    rotation_status_name(rec->status));
-	for (size_t i = 0; i < rec->nsteps; i++)
-		print_message("  %-16s %s %s\n", rec->steps[i].step,
-		    rec->steps[i].ok ? "ok  " : "FAIL", rec->steps[i].detail);
-}
-
 /* Run a command on n and return its reply (new). */
 static struct rds_reply *
 cmd(struct rfx *r, const struct rfx_node *n, int argc, const char **argv)
@@ -143,7 +123,7 @@ rotate_ok(struct rfx *r, const struct rfx_node *n, const char *old)
 
 	err_clear(&e);
 	if (svc_rotate(r->f->svc, &r->f->admin, n->name, &rec, &e) == -1) {
-		dump(&rec);
+		rfx_dump(&rec);
 		fail_msg("rotate %s: %s", n->name, e.msg);
 	}
 	assert_int_equal(rec.status, ROT_SUCCEEDED);
@@ -333,7 +313,7 @@ test_expired_node(void **state)
 	rfx_register(r, &n, NULL, NULL, NULL);
 
 	if (svc_rotate(r->f->svc, &r->f->admin, n.name, &rec, &e) == -1) {
-		dump(&rec);
+		rfx_dump(&rec);
 		fail_msg("rotation of an expired node: %s", e.msg);
 	}
 	assert_int_equal(rec.status, ROT_SUCCEEDED);
@@ -362,7 +342,7 @@ test_node_down(void **state)
 
 	assert_int_equal(svc_rotate(r->f->svc, &r->f->admin, n.name, &rec,
 	    &e), -1);
-	dump(&rec);
+	rfx_dump(&rec);
 	assert_int_equal(e.code, ERR_ROTATION_FAILED);
 	assert_int_equal(rec.status, ROT_FAILED);
 	assert_true(rec.id > 0);
@@ -414,16 +394,16 @@ test_config_set_refused(void **state)
 
 	assert_int_equal(svc_rotate(r->f->svc, &r->f->admin, n.name, &rec,
 	    &e), -1);
-	dump(&rec);
+	rfx_dump(&rec);
 	assert_int_equal(e.code, ERR_ROTATION_FAILED);
 	assert_int_equal(rec.status, ROT_ROLLED_BACK);
 	assert_true(rec.steps[0].ok);	/* AUTH as noconf works */
-	assert_true((i = step_at(&rec, "write_files")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "write_files")) >= 0);
 	assert_true(rec.steps[i].ok);
-	assert_true((i = step_at(&rec, "config_set")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "config_set")) >= 0);
 	assert_false(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "NOPERM"));
-	assert_true((i = step_at(&rec, "rollback")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "rollback")) >= 0);
 	assert_true(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "cessationOfOperation"));
 	assert_true(e.msg[0] != '\0');
@@ -458,12 +438,12 @@ test_server_name_mismatch(void **state)
 
 	assert_int_equal(svc_rotate(r->f->svc, &r->f->admin, n.name, &rec,
 	    &e), -1);
-	dump(&rec);
+	rfx_dump(&rec);
 	assert_int_equal(rec.status, ROT_FAILED);
 	assert_string_equal(rec.steps[0].step, "connect");
 	assert_false(rec.steps[0].ok);
 	assert_non_null(strstr(rec.steps[0].detail, "mismatch"));
-	assert_int_equal(step_at(&rec, "write_files"), -1);
+	assert_int_equal(rfx_step_at(&rec, "write_files"), -1);
 	assert_files(&n, before);
 	rfx_served(r, &n, served);
 	assert_string_equal(served, n.serial);
@@ -518,14 +498,14 @@ test_cert_dir_not_writable(void **state)
 	rc = svc_rotate(r->f->svc, &r->f->admin, n.name, &rec, &e);
 	dac_override(true);
 	assert_int_equal(chmod(n.cert_dir, 0755), 0);
-	dump(&rec);
+	rfx_dump(&rec);
 	assert_int_equal(rc, -1);
 	assert_int_equal(rec.status, ROT_ROLLED_BACK);
-	assert_true((i = step_at(&rec, "write_files")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "write_files")) >= 0);
 	assert_false(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "ermission denied"));
-	assert_int_equal(step_at(&rec, "config_set"), -1);
-	assert_true((i = step_at(&rec, "rollback")) >= 0);
+	assert_int_equal(rfx_step_at(&rec, "config_set"), -1);
+	assert_true((i = rfx_step_at(&rec, "rollback")) >= 0);
 	assert_true(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "no CONFIG SET"));
 

@@ -38,15 +38,6 @@ __wrap_rds_peer_serial(const struct rds_conn *c,
 	return __real_rds_peer_serial(c, out, e);
 }
 
-static int
-step_at(const struct rotation_rec *rec, const char *name)
-{
-	for (size_t i = 0; i < rec->nsteps; i++)
-		if (strcmp(rec->steps[i].step, name) == 0)
-			return (int)i;
-	return -1;
-}
-
 static void
 test_verify_fails_then_config_set_back(void **state)
 {
@@ -76,13 +67,13 @@ test_verify_fails_then_config_set_back(void **state)
 	assert_int_equal(rc, -1);
 	assert_int_equal(e.code, ERR_ROTATION_FAILED);
 	assert_int_equal(rec.status, ROT_ROLLED_BACK);
-	assert_true((i = step_at(&rec, "config_set")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "config_set")) >= 0);
 	assert_true(rec.steps[i].ok);
-	assert_true((i = step_at(&rec, "verify_handshake")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "verify_handshake")) >= 0);
 	assert_false(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "abcdef0123"));
-	assert_int_equal(step_at(&rec, "ping"), -1);
-	assert_true((i = step_at(&rec, "rollback")) >= 0);
+	assert_int_equal(rfx_step_at(&rec, "ping"), -1);
+	assert_true((i = rfx_step_at(&rec, "rollback")) >= 0);
 	assert_true(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "CONFIG SET back;"));
 	assert_non_null(strstr(rec.steps[i].detail, "served again"));
@@ -137,7 +128,7 @@ test_rollback_unproven(void **state)
 	    &e), -1);
 	lie_mask = 0;
 	assert_int_equal(rec.status, ROT_FAILED);
-	assert_true((i = step_at(&rec, "rollback")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "rollback")) >= 0);
 	assert_false(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "left valid"));
 	assert_int_equal(svc_cert_get(r->f->svc, rec.new_serial, &c, &e), 0);
