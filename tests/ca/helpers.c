@@ -109,6 +109,26 @@ th_fx_clear(struct th_fx *x)
 	x->dir = NULL;
 }
 
+struct th_fx *
+th_fx_new(int days, const char *public_url)
+{
+	struct th_fx *x = calloc(1, sizeof(*x));
+
+	assert_non_null(x);
+	th_fx_init(x, days, public_url);
+	return x;
+}
+
+int
+th_fx_teardown(void **state)
+{
+	struct th_fx *x = *state;
+
+	th_fx_clear(x);
+	free(x);
+	return 0;
+}
+
 X509_CRL *
 th_crl_parse(const unsigned char *der, size_t len)
 {

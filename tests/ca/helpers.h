@@ -62,6 +62,12 @@ void	th_fx_init(struct th_fx *x, int days, const char *public_url);
 /* Free the CA, remove the folder and free its name. */
 void	th_fx_clear(struct th_fx *x);
 
+/* A new th_fx (th_fx_init()), for a test whose whole fixture it is. */
+struct th_fx *th_fx_new(int days, const char *public_url);
+
+/* cmocka teardown of th_fx_new()'s fixture (or one that begins so). */
+int	th_fx_teardown(void **state);
+
 /* A DER CRL of exactly len bytes parsed (new X509_CRL; asserts). */
 X509_CRL *th_crl_parse(const unsigned char *der, size_t len);
 

@@ -8,28 +8,11 @@
 #include <openssl/bn.h>
 #include <openssl/pem.h>
 
-struct fx {
-	struct th_fx	 x;
-};
-
+/* *state: the fixture, a folder and a CA in it. */
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	th_fx_init(&f->x, 30, "http://127.0.0.1:8080");
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	th_fx_clear(&f->x);
-	free(f);
+	*state = th_fx_new(30, "http://127.0.0.1:8080");
 	return 0;
 }
 
@@ -57,7 +40,7 @@ find(X509_CRL *crl, const char *hex)
 static void
 test_crl_parsed_back(void **state)
 {
-	struct fx *f = *state;
+	struct th_fx *f = *state;
 	const struct ca_crl_entry entries[] = {
 		{ "5f3a0000000000000000000000000001", 1800000000,
 		    REASON_KEY_COMPROMISE },
@@ -69,12 +52,12 @@ test_crl_parsed_back(void **state)
 	size_t len = 0;
 	struct err e;
 	X509_CRL *crl;
-	X509 *cax = th_x509(ca_cert_pem(f->x.ca));
+	X509 *cax = th_x509(ca_cert_pem(f->ca));
 	ASN1_INTEGER *num;
 	AUTHORITY_KEYID *akid;
 	int crit = 0;
 
-	if (ca_crl_build(f->x.ca, entries, 3, 42, tu, nu, &der, &len, &e) != 0)
+	if (ca_crl_build(f->ca, entries, 3, 42, tu, nu, &der, &len, &e) != 0)
 		fail_msg("ca_crl_build: %s", e.msg);
 	crl = th_crl_parse(der, len);
 	assert_int_equal(X509_CRL_get_version(crl), X509_CRL_VERSION_2);
@@ -151,7 +134,7 @@ test_crl_parsed_back(void **state)
 static void
 test_crl_empty_and_errors(void **state)
 {
-	struct fx *f = *state;
+	struct th_fx *f = *state;
 	const struct ca_crl_entry bad_serial[] = { { "xyz", 1, 1 } };
 	const struct ca_crl_entry bad_reason[] = { { "01", 1, 7 } };
 	int64_t now = (int64_t)time(NULL);
@@ -159,9 +142,9 @@ test_crl_empty_and_errors(void **state)
 	size_t len = 0;
 	struct err e;
 	X509_CRL *crl;
-	X509 *cax = th_x509(ca_cert_pem(f->x.ca));
+	X509 *cax = th_x509(ca_cert_pem(f->ca));
 
-	assert_int_equal(ca_crl_build(f->x.ca, NULL, 0, 1, now, now + 3600,
+	assert_int_equal(ca_crl_build(f->ca, NULL, 0, 1, now, now + 3600,
 	    &der, &len, &e), 0);
 	crl = th_crl_parse(der, len);
 	/* No entries: OpenSSL leaves the list out (num is -1 on NULL). */
@@ -171,7 +154,7 @@ test_crl_empty_and_errors(void **state)
 	free(der);
 
 	/* A CRL number beyond 32 bits. */
-	assert_int_equal(ca_crl_build(f->x.ca, NULL, 0, 1ull << 40, now,
+	assert_int_equal(ca_crl_build(f->ca, NULL, 0, 1ull << 40, now,
 	    now + 3600, &der, &len, &e), 0);
 	crl = th_crl_parse(der, len);
 	{
@@ -186,14 +169,14 @@ test_crl_empty_and_errors(void **state)
 	X509_CRL_free(crl);
 	free(der);
 
-	assert_int_equal(ca_crl_build(f->x.ca, bad_serial, 1, 2, now,
+	assert_int_equal(ca_crl_build(f->ca, bad_serial, 1, 2, now,
 	    now + 3600, &der, &len, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 	assert_null(der);
-	assert_int_equal(ca_crl_build(f->x.ca, bad_reason, 1, 2, now,
+	assert_int_equal(ca_crl_build(f->ca, bad_reason, 1, 2, now,
 	    now + 3600, &der, &len, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
-	assert_int_equal(ca_crl_build(f->x.ca, NULL, 0, 2, now, now, &der,
+	assert_int_equal(ca_crl_build(f->ca, NULL, 0, 2, now, now, &der,
 	    &len, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 	assert_null(ca_crl_pem((const unsigned char *)"junk", 4, &e));
@@ -246,5 +229,5 @@ main(void)
 		cmocka_unit_test(test_crl_p384_and_rsa),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, th_fx_teardown);
 }

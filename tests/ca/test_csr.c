@@ -15,28 +15,11 @@
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 
-struct fx {
-	struct th_fx	 x;
-};
-
+/* *state: the fixture, a folder and a CA in it. */
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	th_fx_init(&f->x, 365, "http://ca.test:8080");
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	th_fx_clear(&f->x);
-	free(f);
+	*state = th_fx_new(365, "http://ca.test:8080");
 	return 0;
 }
 
@@ -59,7 +42,7 @@ expect_refused(const char *pem, enum err_code code)
 static void
 test_hostile_extensions_ignored(void **state)
 {
-	struct fx *f = *state;
+	struct th_fx *f = *state;
 	EVP_PKEY *k = th_key_ec("P-256");
 	struct th_csr c = {
 		.cn = "evil.example", .san = "DNS:evil.example",
@@ -82,7 +65,7 @@ test_hostile_extensions_ignored(void **state)
 	p.profile = &prof;
 	csr = ca_csr_parse(pem, strlen(pem), &e);
 	assert_non_null(csr);
-	assert_int_equal(ca_issue(f->x.ca, csr, &p, &out, &e), 0);
+	assert_int_equal(ca_issue(f->ca, csr, &p, &out, &e), 0);
 	x = th_x509(out.pem);
 	bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
 	assert_non_null(bc);
@@ -227,7 +210,7 @@ test_bad_signature(void **state)
 static void
 test_garbage(void **state)
 {
-	struct fx *f = *state;
+	struct th_fx *f = *state;
 	char *big;
 	struct err e;
 
@@ -235,7 +218,7 @@ test_garbage(void **state)
 	expect_refused("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"
 	    "-----END CERTIFICATE REQUEST-----\n", ERR_INVALID_CSR);
 	/* A certificate is not a request. */
-	expect_refused(ca_cert_pem(f->x.ca), ERR_INVALID_CSR);
+	expect_refused(ca_cert_pem(f->ca), ERR_INVALID_CSR);
 	assert_null(ca_csr_parse("", 0, &e));
 	assert_int_equal(e.code, ERR_INVALID_CSR);
 	assert_null(ca_csr_parse(NULL, 10, &e));
@@ -370,7 +353,7 @@ test_last_cn_and_bad_names(void **state)
 static void
 test_from_cert(void **state)
 {
-	struct fx *f = *state;
+	struct th_fx *f = *state;
 	char *pem = th_csr_simple("node-1.example", "IP:10.0.0.9");
 	struct ca_issue_params p = { 0 };
 	struct profile prof;
@@ -382,7 +365,7 @@ test_from_cert(void **state)
 	p.profile = &prof;
 	csr = ca_csr_parse(pem, strlen(pem), &e);
 	assert_non_null(csr);
-	assert_int_equal(ca_issue(f->x.ca, csr, &p, &out, &e), 0);
+	assert_int_equal(ca_issue(f->ca, csr, &p, &out, &e), 0);
 	re = ca_csr_from_cert(out.der, out.der_len, &e);
 	assert_non_null(re);
 	assert_true(names_equal(ca_csr_names(re), ca_csr_names(csr)));
@@ -394,7 +377,7 @@ test_from_cert(void **state)
 		struct ca_cert again;
 		X509 *a, *b;
 
-		assert_int_equal(ca_issue(f->x.ca, re, &p, &again, &e), 0);
+		assert_int_equal(ca_issue(f->ca, re, &p, &again, &e), 0);
 		a = th_x509(out.pem);
 		b = th_x509(again.pem);
 		assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(a),
@@ -619,7 +602,7 @@ check_canonical_spki(const struct ca_cert *out, const struct ca_csr *csr)
 static void
 test_section8_cases(void **state)
 {
-	struct fx *f = *state;
+	struct th_fx *f = *state;
 	struct ca_issue_params p = { 0 };
 	struct profile prof;
 
@@ -649,7 +632,7 @@ test_section8_cases(void **state)
 		}
 		if (csr == NULL)
 			fail_msg("%s: refused: %s", cg_cases[k].name, e.msg);
-		if (ca_issue(f->x.ca, csr, &p, &out, &e) == -1)
+		if (ca_issue(f->ca, csr, &p, &out, &e) == -1)
 			fail_msg("%s: not issued: %s", cg_cases[k].name, e.msg);
 		check_canonical_spki(&out, csr);
 		ca_cert_clear(&out);
@@ -902,5 +885,5 @@ main(void)
 		cmocka_unit_test(test_pem_text_inside_block),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, th_fx_teardown);
 }

@@ -151,19 +151,6 @@ spawn(char *const argv[], const char *log, bool server)
 	return p;
 }
 
-static void
-dump_log(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL)
-		fprintf(stderr, "pg log: %s", line);
-	fclose(f);
-}
-
 /* Run a program to its end: 0 when it exits 0, else -1 (log shown). */
 static int
 run(char *const argv[], const char *log)
@@ -179,7 +166,7 @@ run(char *const argv[], const char *log)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	fprintf(stderr, "pg: %s failed (status %d)\n", argv[0], status);
-	dump_log(log);
+	tw_show_log(log, "pg log: ");
 	return -1;
 }
 
@@ -379,7 +366,7 @@ server_start(struct pg_fixture *f, bool new_port)
 			break;
 	}
 	fprintf(stderr, "pg: postgres did not start\n");
-	dump_log(f->log);
+	tw_show_log(f->log, "pg log: ");
 	return -1;
 }
 

@@ -90,19 +90,6 @@ port_open(int port)
 	return ok;
 }
 
-static void
-dump_log(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL)
-		fprintf(stderr, "redis-server: %s", line);
-	fclose(f);
-}
-
 enum trs_status
 trs_start(const char *conf, const char *log, int port, int wait_ms,
     pid_t *pid)
@@ -137,7 +124,7 @@ trs_start(const char *conf, const char *log, int port, int wait_ms,
 		}
 		tw_sleep_ms(POLL_MS);
 	}
-	dump_log(log);
+	tw_show_log(log, "redis-server: ");
 	return st;
 }
 

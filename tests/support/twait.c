@@ -1,4 +1,5 @@
 /* Waiting in tests on the monotonic clock (twait.h). */
+#include <stdio.h>
 #include <time.h>
 
 #include "twait.h"
@@ -34,4 +35,17 @@ tw_poll(bool (*cond)(void *), void *arg, int64_t ms, long step_us)
 			return false;
 		nanosleep(&step, NULL);
 	}
+}
+
+void
+tw_show_log(const char *path, const char *prefix)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		fprintf(stderr, "%s%s", prefix, line);
+	fclose(f);
 }

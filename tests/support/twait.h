@@ -1,6 +1,7 @@
 /*
  * Waiting in tests on the monotonic clock, which the test clock
- * (clock.h) never moves: the time now, a pause, and a bounded poll.
+ * (clock.h) never moves: the time now, a pause, a bounded poll, and a
+ * log shown when a wait for a server failed.
  */
 #ifndef RCA_TEST_TWAIT_H
 #define RCA_TEST_TWAIT_H
@@ -19,5 +20,8 @@ void	tw_sleep_ms(long ms);
  * milliseconds have passed; its last value.
  */
 bool	tw_poll(bool (*cond)(void *), void *arg, int64_t ms, long step_us);
+
+/* Copy the lines of the file at path to stderr, each after prefix. */
+void	tw_show_log(const char *path, const char *prefix);
 
 #endif
