@@ -49,7 +49,7 @@ ok() { RCA_CHECKS=$((RCA_CHECKS + 1)); log "ok: $*"; }
 
 rca_cleanup()
 {
-	local rc=$? pid i src
+	local rc=$? pid
 	trap - EXIT INT TERM
 	# Every certificate the script received or wrote must parse with
 	# python3-cryptography too (SPEC section 8).
@@ -59,26 +59,10 @@ rca_cleanup()
 	# A test that passed also needs the server to exit cleanly on
 	# SIGTERM: under ASan this is where LeakSanitizer speaks.
 	if [ "$rc" = 0 ] && [ -n "$RCA_SERVE_PID" ] &&
-	    kill -0 "$RCA_SERVE_PID" 2>/dev/null; then
-		kill -TERM "$RCA_SERVE_PID"
-		for i in $(seq 1 150); do
-			kill -0 "$RCA_SERVE_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$RCA_SERVE_PID" 2>/dev/null; then
-			printf '[%s] FAIL: serve did not exit within 15 s of SIGTERM\n' \
-			    "$RCA_TEST_NAME" >&2
-			rc=1
-		else
-			wait "$RCA_SERVE_PID"
-			src=$?
-			if [ "$src" != 0 ]; then
-				printf '[%s] FAIL: serve exited with status %s on SIGTERM:\n' \
-				    "$RCA_TEST_NAME" "$src" >&2
-				tail -n 40 "$RCA_TMP/serve.log" >&2
-				rc=1
-			fi
-		fi
+	    kill -0 "$RCA_SERVE_PID" 2>/dev/null &&
+	    ! rca_stop_pid "$RCA_SERVE_PID" serve; then
+		tail -n 40 "$RCA_TMP/serve.log" >&2
+		rc=1
 	fi
 	for pid in "${RCA_PIDS[@]}"; do
 		rca_kill_pid "$pid"
@@ -99,19 +83,27 @@ rca_cleanup()
 # Stop one process we started: SIGTERM, wait up to 10 s, then SIGKILL.
 rca_kill_pid()
 {
-	local pid=$1 i
+	local pid=$1
 	kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if ! rca_term_wait "$pid" 100; then
 		log "pid $pid ignored SIGTERM for 10 s: SIGKILL"
 		kill -KILL "$pid" 2>/dev/null
 	fi
 	wait "$pid" 2>/dev/null
 	return 0
+}
+
+# rca_term_wait PID TENTHS: SIGTERM to PID, then 0 once it is gone, or
+# 1 when it is still there after TENTHS tenths of a second.
+rca_term_wait()
+{
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for i in $(seq 1 "$2"); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	! kill -0 "$1" 2>/dev/null
 }
 
 # Remember a background process so the EXIT trap stops it.
@@ -235,13 +227,8 @@ rca_start()
 # which (one still running is killed).
 rca_stop_pid()
 {
-	local pid=$1 i rc
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 150); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	local pid=$1 rc
+	if ! rca_term_wait "$pid" 150; then
 		log "FAIL: $2 did not exit within 15 s of SIGTERM"
 		rca_kill_pid "$pid"
 		return 1
