@@ -1011,3 +1011,24 @@ rca_client_files()
 	chmod 0600 "$d/key.pem"
 	cp "$RCA_TMP/bundle.pem" "$d/ca.pem"
 }
+
+# rca_rotate_running NAME: POST /v1/nodes/NAME/rotate in the background
+# (its body in $RCA_TMP/NAME.rotate.json, its status in
+# $RCA_TMP/NAME.rotate.status; ROT_PID the curl to wait for), once the
+# rotation is recorded as running (10 s at most): with NAME on
+# rca_silent_listener's port it holds the node until its connect step
+# gives up.
+rca_rotate_running()
+{
+	curl -sS --max-time 60 --cacert "$CACERT" -X POST \
+	    -H "Authorization: Bearer $ADMIN" -o "$RCA_TMP/$1.rotate.json" \
+	    -w '%{http_code}' "$API/v1/nodes/$1/rotate" \
+	    > "$RCA_TMP/$1.rotate.status" &
+	ROT_PID=$!
+	for _ in $(seq 100); do
+		adm GET "/v1/nodes/$1/rotations"
+		[ "$(jb '.items[0].status // ""')" = running ] && return 0
+		sleep 0.1
+	done
+	die "the rotation of $1 did not start"
+}

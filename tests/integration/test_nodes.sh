@@ -276,25 +276,14 @@ rca_silent_listener
 mkdir -p "$T/slow"
 adm POST /v1/nodes "$(node_json slow "$PS" "$T/slow")"
 expect_status 201 "register a slow node"
-curl -sS --max-time 60 --cacert "$CACERT" -X POST \
-    -H "Authorization: Bearer $ADMIN" -o "$T/slow1.json" \
-    -w '%{http_code}' "$API/v1/nodes/slow/rotate" > "$T/slow1.status" &
-SLOW=$!
-# Wait (bounded) until that rotation is recorded as running: it holds
-# the node from before its record until its connect step gives up.
-for _ in $(seq 100); do
-	adm GET /v1/nodes/slow/rotations
-	[ "$(jb '.items[0].status // ""')" = running ] && break
-	sleep 0.1
-done
-[ "$(jb '.items[0].status // ""')" = running ] ||
-    die "the slow rotation did not start"
+rca_rotate_running slow
 adm POST /v1/nodes/slow/rotate
 expect_error 409 conflict "a second rotation of the same node"
 adm DELETE /v1/nodes/slow
 expect_error 409 conflict "deleting a node while it rotates"
-wait "$SLOW"
-[ "$(cat "$T/slow1.status")" = 502 ] || die "the slow rotation answered $(cat "$T/slow1.status")"
+wait "$ROT_PID"
+[ "$(cat "$T/slow.rotate.status")" = 502 ] ||
+    die "the slow rotation answered $(cat "$T/slow.rotate.status")"
 
 # ---- metrics, audit, delete ----
 
