@@ -16,201 +16,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 
 #include "api_priv.h"
+#include "apifx.h"
 #include "fileio.h"
+#include "https.h"
 #include "testdb.h"
 
 struct fixture {
-	char		 dir[64];
+	struct afx	 x;		/* first: afx_teardown() */
 	char		 p[4][256];	/* ca.crt ca.key db */
-	struct svc	*svc;
-	struct api	*api;
-	char		 admin[128];
-	char		 enroll[128];
-	char		 base[64];
-	char		 pub[64];
 };
 
 enum { P_CRT, P_KEY, P_DB };
 
-struct resp {
-	long	 status;
-	char	 body[262144];
-	size_t	 len;
-	char	 hdrs[8192];
-	size_t	 hlen;
-};
-
-static size_t
-append(char *buf, size_t cap, size_t *used, const char *p, size_t len)
-{
-	size_t take = len;
-
-	if (take > cap - 1 - *used)
-		take = cap - 1 - *used;
-	memcpy(buf + *used, p, take);
-	*used += take;
-	buf[*used] = '\0';
-	return len;
-}
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *u)
-{
-	struct resp *r = u;
-
-	return append(r->body, sizeof(r->body), &r->len, p, sz * n);
-}
-
-static size_t
-on_header(char *p, size_t sz, size_t n, void *u)
-{
-	struct resp *r = u;
-
-	return append(r->hdrs, sizeof(r->hdrs), &r->hlen, p, sz * n);
-}
-
-/*
- * method url with token (or none), body (JSON, or NULL) and one extra
- * header line (or NULL); the status.
- */
+/* GET base+path with no credential and one extra header line (or NULL). */
 static long
-call(const char *method, const char *url, const char *token,
-    const char *body, const char *extra, struct resp *r)
+get(const char *base, const char *path, const char *extra,
+    struct thc_resp *r)
 {
-	struct curl_slist *h = NULL;
-	char line[256];
-	CURL *cu = curl_easy_init();
+	struct thc_req q = { .url = base, .path = path, .extra = extra };
 
-	assert_non_null(cu);
-	memset(r, 0, sizeof(*r));
-	curl_easy_setopt(cu, CURLOPT_URL, url);
-	curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(cu, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(cu, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 60L);
-	h = curl_slist_append(h, "Expect:");
-	if (token != NULL) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
-		h = curl_slist_append(h, line);
-	}
-	if (body != NULL) {
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	if (extra != NULL)
-		h = curl_slist_append(h, extra);
-	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
-	assert_int_equal(curl_easy_perform(cu), CURLE_OK);
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_easy_cleanup(cu);
-	curl_slist_free_all(h);
-	return r->status;
-}
-
-/* GET base+path with no credential. */
-static long
-get(const char *base, const char *path, const char *extra, struct resp *r)
-{
-	char u[1024];
-
-	if (snprintf(u, sizeof(u), "%s%s", base, path) >= (int)sizeof(u))
-		fail_msg("URL too long");
-	return call("GET", u, NULL, NULL, extra, r);
+	return thc_call(&q, r);
 }
 
 /* POST base+path as token with body. */
 static long
 post(struct fixture *f, const char *path, const char *token,
-    const char *body, struct resp *r)
+    const char *body, struct thc_resp *r)
 {
-	char u[1024];
-
-	if (snprintf(u, sizeof(u), "%s%s", f->base, path) >= (int)sizeof(u))
-		fail_msg("URL too long");
-	return call("POST", u, token, body, NULL, r);
-}
-
-static const char *
-header(const struct resp *r, const char *name)
-{
-	static char v[256];
-	size_t n = strlen(name);
-	const char *p = r->hdrs;
-
-	v[0] = '\0';
-	while (p != NULL && *p != '\0') {
-		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-			const char *s = p + n + 1;
-			size_t k;
-
-			while (*s == ' ')
-				s++;
-			k = strcspn(s, "\r\n");
-			if (k >= sizeof(v))
-				k = sizeof(v) - 1;
-			memcpy(v, s, k);
-			v[k] = '\0';
-			return v;
-		}
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	return v;
-}
-
-static json_t *
-body_json(const struct resp *r)
-{
-	json_t *v = json_loadb(r->body, r->len, 0, NULL);
-
-	if (v == NULL)
-		fail_msg("not JSON: %.200s", r->body);
-	return v;
-}
-
-/* r's status is want (else fail showing the body). */
-static void
-expect_status(const struct resp *r, long want)
-{
-	if (r->status != want)
-		fail_msg("want HTTP %ld, got %ld: %.300s", want, r->status,
-		    r->body);
-}
-
-/* The error code of r's body is code. */
-static void
-expect_code(const struct resp *r, const char *code)
-{
-	json_t *v = body_json(r);
-	const char *c = NULL;
-
-	assert_int_equal(json_unpack(v, "{s:{s:s}}", "error", "code", &c), 0);
-	if (strcmp(c, code) != 0)
-		fail_msg("want %s, got %s: %s", code, c, r->body);
-	json_decref(v);
-}
-
-static void
-sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
+	return thc_req("POST", f->x.base, path, token, body, r);
 }
 
 static int
@@ -218,100 +56,41 @@ setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	static const char *const names[] = { "ca.crt", "ca.key", "rca.db" };
-	struct profile prof = { 0 };
-	struct svc_config sc = { 0 };
-	struct api_config ac = { 0 };
-	struct svc_token_req tr = { 0 };
-	struct svc_actor cli;
-	struct token_rec rec;
-	char *pat[] = { "app-*" };
-	struct err e;
+	struct profile prof;
+	struct svc_config sc;
+	struct api_config ac;
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/rca-hca-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	afx_mkdir(&f->x, "/tmp/rca-hca-XXXXXX");
 	for (int i = 0; i < 3; i++)
-		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->dir, names[i]);
-	if (tdb_database(f->dir, names[P_DB], f->p[P_DB],
+		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->x.dir, names[i]);
+	if (tdb_database(f->x.dir, names[P_DB], f->p[P_DB],
 	    sizeof(f->p[P_DB])) == -1)
 		fail_msg("the test's database");
-	sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
-	    "ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt "
-	    "-days 30 -subj /CN=hca-ca -addext "
-	    "basicConstraints=critical,CA:TRUE,pathlen:0 -addext "
-	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null && "
-	    "chmod 0400 ca.key && openssl req -x509 -newkey ec -pkeyopt "
+	afx_pki(f->x.dir, "hca-ca", 0);
+	/* A CA of no concern to the service, for invalid_chain. */
+	afx_sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
 	    "ec_paramgen_curve:P-256 -nodes -keyout other.key -out other.crt "
 	    "-days 30 -subj /CN=other-ca -addext "
 	    "basicConstraints=critical,CA:TRUE -addext "
-	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null", f->dir);
-	strcpy(prof.name, "redis-client");
-	prof.eku = EKU_CLIENT_AUTH;
-	prof.default_ttl = 3600;
-	prof.max_ttl = 86400;
-	prof.key_types = KEY_BIT(KEY_EC_P256);
-	sc.ca_cert = f->p[P_CRT];
-	sc.ca_key = f->p[P_KEY];
-	sc.database = f->p[P_DB];
-	sc.public_url = "http://127.0.0.1:1";
-	sc.crl_validity = 86400;
-	sc.crl_refresh_before = 3600;
-	sc.rotation_check_interval = 60;
-	sc.rotation_renew_before_pct = 33;
-	sc.profiles = &prof;
-	sc.nprofiles = 1;
-	if ((f->svc = svc_open(&sc, &e)) == NULL)
-		fail_msg("svc_open: %s", e.msg);
-	svc_actor_init(&cli, ACTOR_CLI);
-	tr.kind = TOKEN_ADMIN;
-	tr.uses = 1;
-	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->admin,
-	    &e), 0);
-	token_rec_clear(&rec);
-	tr.kind = TOKEN_ENROLL;
-	tr.profile = "redis-client";
-	tr.patterns = pat;
-	tr.npatterns = 1;
-	tr.uses = 5;
-	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->enroll,
-	    &e), 0);
-	token_rec_clear(&rec);
-	ac.api_listen = "127.0.0.1:0";
-	ac.public_listen = "127.0.0.1:0";
-	ac.max_body_bytes = 65536;
-	ac.max_connections = 64;
-	ac.threads = 2;
-	if ((f->api = api_start(f->svc, &ac, &e)) == NULL)
-		fail_msg("api_start: %s", e.msg);
-	snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%u",
-	    api_port(f->api));
-	snprintf(f->pub, sizeof(f->pub), "http://127.0.0.1:%u",
-	    api_public_port(f->api));
+	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null", f->x.dir);
+	afx_svc_config(&sc, &prof, f->p[P_CRT], f->p[P_KEY], f->p[P_DB]);
+	afx_open(&f->x, &sc, "app-*");
+	afx_api_config(&ac, 65536, 64);
+	afx_serve(&f->x, &ac);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	api_stop(f->api);
-	svc_close(f->svc);
-	sh("rm -rf %s", f->dir);
-	free(f);
 	return 0;
 }
 
 /* GET /v1/ca on base: the body (new), checked for its fixed shape. */
 static json_t *
-get_ca(const char *base, struct resp *r)
+get_ca(const char *base, struct thc_resp *r)
 {
 	json_t *v, *cur;
 	const char *etag;
 
 	assert_int_equal(get(base, "/v1/ca", NULL, r), 200);
-	v = body_json(r);
+	v = thc_json(r);
 	assert_true(json_is_string(json_object_get(v, "certificate")));
 	assert_true(json_is_string(json_object_get(v, "not_after")));
 	assert_true(json_is_string(json_object_get(v, "fingerprint_sha256")));
@@ -342,15 +121,15 @@ static void
 test_ca_bundle_crl(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = malloc(sizeof(*r)), *r2 = malloc(sizeof(*r2));
+	struct thc_resp *r = malloc(sizeof(*r)), *r2 = malloc(sizeof(*r2));
 	char path[512], inm[128], etag[64], upper[160];
 	const char *ski;
 	json_t *v, *cur;
 
 	assert_non_null(r);
 	assert_non_null(r2);
-	v = get_ca(f->pub, r);
-	json_decref(get_ca(f->base, r));
+	v = get_ca(f->x.pub, r);
+	json_decref(get_ca(f->x.base, r));
 	cur = json_object_get(v, "current");
 	assert_true(json_is_null(json_object_get(v, "next")));
 	assert_int_equal(json_array_size(json_object_get(v, "retired")), 0);
@@ -365,36 +144,36 @@ test_ca_bundle_crl(void **state)
 	assert_non_null(strstr(str2(v, "current", "crl_url"), ski));
 
 	/* The bundle: its ETag is bundle_etag; 304 when named. */
-	assert_int_equal(get(f->pub, "/v1/ca/bundle.pem", NULL, r2), 200);
-	assert_string_equal(header(r2, "ETag"),
+	assert_int_equal(get(f->x.pub, "/v1/ca/bundle.pem", NULL, r2), 200);
+	assert_string_equal(thc_header(r2, "ETag"),
 	    json_string_value(json_object_get(v, "bundle_etag")));
-	assert_string_equal(header(r2, "Content-Type"),
+	assert_string_equal(thc_header(r2, "Content-Type"),
 	    "application/x-pem-file");
 	assert_non_null(strstr(r2->body, "BEGIN CERTIFICATE"));
-	snprintf(etag, sizeof(etag), "%s", header(r2, "ETag"));
+	snprintf(etag, sizeof(etag), "%s", thc_header(r2, "ETag"));
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
-	assert_int_equal(get(f->pub, "/v1/ca/bundle.pem", inm, r2), 304);
+	assert_int_equal(get(f->x.pub, "/v1/ca/bundle.pem", inm, r2), 304);
 	assert_int_equal(r2->len, 0);
-	assert_string_equal(header(r2, "ETag"), etag);
+	assert_string_equal(thc_header(r2, "ETag"), etag);
 	snprintf(inm, sizeof(inm), "If-None-Match: \"x\", W/%s", etag);
-	assert_int_equal(get(f->base, "/v1/ca/bundle.pem", inm, r2), 304);
-	assert_int_equal(get(f->base, "/v1/ca/bundle.pem",
+	assert_int_equal(get(f->x.base, "/v1/ca/bundle.pem", inm, r2), 304);
+	assert_int_equal(get(f->x.base, "/v1/ca/bundle.pem",
 	    "If-None-Match: *", r2), 304);
-	assert_int_equal(get(f->base, "/v1/ca/bundle.pem",
+	assert_int_equal(get(f->x.base, "/v1/ca/bundle.pem",
 	    "If-None-Match: \"00000000000000000000000000000000\"", r2), 200);
 
 	/* The current CA's CRL by SKI is /v1/crl's. */
 	snprintf(path, sizeof(path), "/v1/crl/%s", ski);
-	assert_int_equal(get(f->pub, path, NULL, r2), 200);
-	assert_string_equal(header(r2, "Content-Type"),
+	assert_int_equal(get(f->x.pub, path, NULL, r2), 200);
+	assert_string_equal(thc_header(r2, "Content-Type"),
 	    "application/pkix-crl");
-	assert_int_equal(get(f->pub, "/v1/crl", NULL, r), 200);
+	assert_int_equal(get(f->x.pub, "/v1/crl", NULL, r), 200);
 	assert_int_equal(r->len, r2->len);
 	assert_memory_equal(r->body, r2->body, r->len);
-	snprintf(inm, sizeof(inm), "If-None-Match: %s", header(r2, "ETag"));
-	assert_int_equal(get(f->pub, path, inm, r2), 304);
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", thc_header(r2, "ETag"));
+	assert_int_equal(get(f->x.pub, path, inm, r2), 304);
 	snprintf(path, sizeof(path), "/v1/crl/%s.pem", ski);
-	assert_int_equal(get(f->base, path, NULL, r2), 200);
+	assert_int_equal(get(f->x.base, path, NULL, r2), 200);
 	assert_non_null(strstr(r2->body, "BEGIN X509 CRL"));
 	/* Any case. */
 	for (size_t i = 0; ski[i] != '\0' && i < sizeof(upper) - 1; i++)
@@ -402,25 +181,27 @@ test_ca_bundle_crl(void **state)
 		    ski[i] - 32 : ski[i]);
 	upper[strlen(ski)] = '\0';
 	snprintf(path, sizeof(path), "/v1/crl/%s", upper);
-	assert_int_equal(get(f->pub, path, NULL, r2), 200);
+	assert_int_equal(get(f->x.pub, path, NULL, r2), 200);
 	json_decref(v);
 
 	/* Bad SKIs: 400 before any lookup; unknown ones 404. */
-	assert_int_equal(get(f->pub, "/v1/crl/zz", NULL, r2), 400);
-	expect_code(r2, "invalid_request");
-	assert_int_equal(get(f->pub, "/v1/crl/abc.pem", NULL, r2), 400);
-	expect_code(r2, "invalid_request");
+	assert_int_equal(get(f->x.pub, "/v1/crl/zz", NULL, r2), 400);
+	thc_expect_code(r2, "invalid_request");
+	assert_int_equal(get(f->x.pub, "/v1/crl/abc.pem", NULL, r2), 400);
+	thc_expect_code(r2, "invalid_request");
 	memset(upper, 'a', 130);
 	upper[130] = '\0';
 	snprintf(path, sizeof(path), "/v1/crl/%s", upper);
-	assert_int_equal(get(f->pub, path, NULL, r2), 400);
-	expect_code(r2, "invalid_request");
-	assert_int_equal(get(f->pub, "/v1/crl/00112233445566778899aabbccddeeff"
-	    "00112233", NULL, r2), 404);
-	expect_code(r2, "not_found");
+	assert_int_equal(get(f->x.pub, path, NULL, r2), 400);
+	thc_expect_code(r2, "invalid_request");
+	assert_int_equal(get(f->x.pub,
+	    "/v1/crl/00112233445566778899aabbccddeeff00112233", NULL, r2),
+	    404);
+	thc_expect_code(r2, "not_found");
 	/* The rollover routes are not on the public listener. */
-	snprintf(path, sizeof(path), "%s/v1/ca/prepare", f->pub);
-	assert_int_equal(call("POST", path, f->admin, "{}", NULL, r2), 404);
+	snprintf(path, sizeof(path), "%s/v1/ca/prepare", f->x.pub);
+	assert_int_equal(thc_req("POST", path, NULL, f->x.admin, "{}", r2),
+	    404);
 	free(r);
 	free(r2);
 }
@@ -433,7 +214,7 @@ other_ca_body(struct fixture *f)
 	size_t len;
 	json_t *b;
 
-	snprintf(path, sizeof(path), "%s/other.crt", f->dir);
+	snprintf(path, sizeof(path), "%s/other.crt", f->x.dir);
 	assert_int_equal(fio_read_all(path, 65536, &pem, &len, NULL), 0);
 	b = json_pack("{s:s}", "certificate", pem);
 	body = json_dumps(b, JSON_COMPACT);
@@ -448,46 +229,46 @@ static void
 test_phase_refusals(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = malloc(sizeof(*r));
+	struct thc_resp *r = malloc(sizeof(*r));
 	static const char *const phases[] = { "/v1/ca/prepare",
 	    "/v1/ca/activate", "/v1/ca/retire" };
 
 	assert_non_null(r);
 	for (size_t i = 0; i < 3; i++) {
 		assert_int_equal(post(f, phases[i], NULL, "{}", r), 401);
-		expect_code(r, "unauthorized");
-		assert_int_equal(post(f, phases[i], f->enroll, "{}", r), 403);
-		expect_code(r, "forbidden");
-		assert_int_equal(post(f, phases[i], f->admin, "{", r), 400);
-		expect_code(r, "invalid_json");
-		assert_int_equal(post(f, phases[i], f->admin,
+		thc_expect_code(r, "unauthorized");
+		assert_int_equal(post(f, phases[i], f->x.enroll, "{}", r), 403);
+		thc_expect_code(r, "forbidden");
+		assert_int_equal(post(f, phases[i], f->x.admin, "{", r), 400);
+		thc_expect_code(r, "invalid_json");
+		assert_int_equal(post(f, phases[i], f->x.admin,
 		    "{\"bogus\":1}", r), 400);
-		expect_code(r, "invalid_request");
+		thc_expect_code(r, "invalid_request");
 	}
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin,
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin,
 	    "{\"root_key\":\"/tmp/root.key\"}", r), 400);
-	expect_code(r, "invalid_request");
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin, "{\"days\":0}",
+	thc_expect_code(r, "invalid_request");
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, "{\"days\":0}",
 	    r), 400);
-	expect_code(r, "invalid_request");
-	assert_int_equal(post(f, "/v1/ca/activate", f->admin,
+	thc_expect_code(r, "invalid_request");
+	assert_int_equal(post(f, "/v1/ca/activate", f->x.admin,
 	    "{\"force\":\"yes\"}", r), 400);
-	expect_code(r, "invalid_request");
-	assert_int_equal(post(f, "/v1/ca/activate", f->admin, NULL, r), 409);
-	expect_code(r, "ca_not_prepared");
-	assert_int_equal(post(f, "/v1/ca/retire", f->admin, "{}", r), 409);
-	expect_code(r, "ca_nothing_to_retire");
+	thc_expect_code(r, "invalid_request");
+	assert_int_equal(post(f, "/v1/ca/activate", f->x.admin, NULL, r), 409);
+	thc_expect_code(r, "ca_not_prepared");
+	assert_int_equal(post(f, "/v1/ca/retire", f->x.admin, "{}", r), 409);
+	thc_expect_code(r, "ca_nothing_to_retire");
 	/* A CA certificate whose key this instance has not got. */
 	{
 		char *body = other_ca_body(f);
 
-		assert_int_equal(post(f, "/v1/ca/prepare", f->admin, body,
+		assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, body,
 		    r), 400);
-		expect_code(r, "invalid_request");
+		thc_expect_code(r, "invalid_request");
 		free(body);
 	}
 	/* After all that the server still answers. */
-	assert_int_equal(get(f->pub, "/healthz", NULL, r), 200);
+	assert_int_equal(get(f->x.pub, "/healthz", NULL, r), 200);
 	free(r);
 }
 
@@ -495,14 +276,14 @@ test_phase_refusals(void **state)
 static void
 issue_one(struct fixture *f, char serial[RCA_SERIAL_HEX_MAX + 1])
 {
-	struct resp *r = malloc(sizeof(*r));
+	struct thc_resp *r = malloc(sizeof(*r));
 	json_t *v;
 
 	assert_non_null(r);
-	assert_int_equal(post(f, "/v1/certificates/generate", f->admin,
+	assert_int_equal(post(f, "/v1/certificates/generate", f->x.admin,
 	    "{\"profile\":\"redis-client\",\"common_name\":\"app-1\"}", r),
 	    201);
-	v = body_json(r);
+	v = thc_json(r);
 	snprintf(serial, RCA_SERIAL_HEX_MAX + 1, "%s",
 	    json_string_value(json_object_get(v, "serial")));
 	json_decref(v);
@@ -514,13 +295,13 @@ static void
 test_rollover(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = malloc(sizeof(*r));
+	struct thc_resp *r = malloc(sizeof(*r));
 	char old_ski[160], next_ski[160], serial[RCA_SERIAL_HEX_MAX + 1];
 	char etag0[64], path[300];
 	json_t *v, *err;
 
 	assert_non_null(r);
-	v = get_ca(f->base, r);
+	v = get_ca(f->x.base, r);
 	snprintf(old_ski, sizeof(old_ski), "%s", str2(v, "current", "ski"));
 	snprintf(etag0, sizeof(etag0), "%s",
 	    json_string_value(json_object_get(v, "bundle_etag")));
@@ -528,9 +309,9 @@ test_rollover(void **state)
 	issue_one(f, serial);
 
 	/* prepare: a next CA, the bundle grows. */
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin, "{\"days\":400}",
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, "{\"days\":400}",
 	    r), 200);
-	v = body_json(r);
+	v = thc_json(r);
 	assert_true(json_is_array(json_object_get(v, "nodes")));
 	assert_string_equal(json_string_value(json_object_get(
 	    json_object_get(json_object_get(v, "ca"), "next"), "state")),
@@ -542,29 +323,29 @@ test_rollover(void **state)
 	assert_string_not_equal(json_string_value(json_object_get(
 	    json_object_get(v, "ca"), "bundle_etag")), etag0);
 	json_decref(v);
-	assert_int_equal(get(f->pub, "/v1/ca/bundle.pem", NULL, r), 200);
+	assert_int_equal(get(f->x.pub, "/v1/ca/bundle.pem", NULL, r), 200);
 	assert_non_null(strstr(strstr(r->body, "END CERTIFICATE"),
 	    "BEGIN CERTIFICATE"));
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin, "{}", r), 409);
-	expect_code(r, "ca_next_exists");
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, "{}", r), 409);
+	thc_expect_code(r, "ca_next_exists");
 
 	/* activate: the next CA issues; the old one is retired. */
-	assert_int_equal(post(f, "/v1/ca/activate", f->admin,
+	assert_int_equal(post(f, "/v1/ca/activate", f->x.admin,
 	    "{\"force\":false}", r), 200);
-	v = body_json(r);
+	v = thc_json(r);
 	assert_string_equal(str2(json_object_get(v, "ca"), "current", "ski"),
 	    next_ski);
 	assert_int_equal(json_array_size(json_object_get(json_object_get(v,
 	    "ca"), "retired")), 1);
 	json_decref(v);
 	snprintf(path, sizeof(path), "/v1/crl/%s", old_ski);
-	assert_int_equal(get(f->pub, path, NULL, r), 200);
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin, "{}", r), 409);
-	expect_code(r, "ca_retire_pending");
+	assert_int_equal(get(f->x.pub, path, NULL, r), 200);
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, "{}", r), 409);
+	thc_expect_code(r, "ca_retire_pending");
 
 	/* retire: refused while the old CA's certificate is unexpired. */
-	assert_int_equal(post(f, "/v1/ca/retire", f->admin, NULL, r), 409);
-	v = body_json(r);
+	assert_int_equal(post(f, "/v1/ca/retire", f->x.admin, NULL, r), 409);
+	v = thc_json(r);
 	err = json_object_get(v, "error");
 	assert_string_equal(json_string_value(json_object_get(err, "code")),
 	    "ca_unexpired_certificates");
@@ -576,19 +357,19 @@ test_rollover(void **state)
 	    json_object_get(err, "certificates"), 0)), serial);
 	json_decref(v);
 	/* force revokes it; the old CA is gone with its CRL. */
-	assert_int_equal(post(f, "/v1/ca/retire", f->admin,
+	assert_int_equal(post(f, "/v1/ca/retire", f->x.admin,
 	    "{\"force\":true}", r), 200);
-	v = body_json(r);
+	v = thc_json(r);
 	assert_int_equal(json_array_size(json_object_get(json_object_get(v,
 	    "ca"), "retired")), 0);
 	json_decref(v);
-	assert_int_equal(get(f->pub, path, NULL, r), 404);
-	expect_code(r, "not_found");
-	assert_int_equal(post(f, "/v1/ca/retire", f->admin, "{}", r), 409);
-	expect_code(r, "ca_nothing_to_retire");
+	assert_int_equal(get(f->x.pub, path, NULL, r), 404);
+	thc_expect_code(r, "not_found");
+	assert_int_equal(post(f, "/v1/ca/retire", f->x.admin, "{}", r), 409);
+	thc_expect_code(r, "ca_nothing_to_retire");
 
 	/* The metrics name the current CA. */
-	assert_int_equal(get(f->pub, "/metrics", NULL, r), 200);
+	assert_int_equal(get(f->x.pub, "/metrics", NULL, r), 200);
 	assert_non_null(strstr(r->body, "redisca_ca_bundle_nodes_stale 0"));
 	snprintf(path, sizeof(path), "redisca_ca_info{ca=\"%s\","
 	    "state=\"current\"", next_ski);
@@ -604,13 +385,13 @@ static void
 test_prepare_csr(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = malloc(sizeof(*r));
+	struct thc_resp *r = malloc(sizeof(*r));
 	json_t *v, *next;
 
 	assert_non_null(r);
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin,
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin,
 	    "{\"csr\":true}", r), 200);
-	v = body_json(r);
+	v = thc_json(r);
 	assert_non_null(strstr(json_string_value(json_object_get(v, "csr")),
 	    "BEGIN CERTIFICATE REQUEST"));
 	next = json_object_get(json_object_get(v, "ca"), "next");
@@ -621,27 +402,27 @@ test_prepare_csr(void **state)
 	assert_true(json_is_null(json_object_get(next, "not_after")));
 	json_decref(v);
 	/* Only a certificate may complete it; activating is refused. */
-	assert_int_equal(post(f, "/v1/ca/prepare", f->admin, "{\"csr\":true}",
+	assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, "{\"csr\":true}",
 	    r), 409);
-	expect_code(r, "ca_next_exists");
-	assert_int_equal(post(f, "/v1/ca/activate", f->admin, "{}", r), 409);
-	expect_code(r, "ca_not_prepared");
+	thc_expect_code(r, "ca_next_exists");
+	assert_int_equal(post(f, "/v1/ca/activate", f->x.admin, "{}", r), 409);
+	thc_expect_code(r, "ca_not_prepared");
 	/* A certificate that is not for the pending key: invalid_chain. */
 	{
 		char *body = other_ca_body(f);
 
-		assert_int_equal(post(f, "/v1/ca/prepare", f->admin, body,
+		assert_int_equal(post(f, "/v1/ca/prepare", f->x.admin, body,
 		    r), 422);
-		expect_code(r, "invalid_chain");
+		thc_expect_code(r, "invalid_chain");
 		free(body);
 	}
-	post(f, "/v1/ca/prepare", f->admin,
+	post(f, "/v1/ca/prepare", f->x.admin,
 	    "{\"certificate\":\"-----BEGIN CERTIFICATE-----\\nAAAA\\n"
 	    "-----END CERTIFICATE-----\\n\"}", r);
 	/* Not a certificate at all: a bad request, named. */
-	expect_status(r, 400);
-	expect_code(r, "invalid_request");
-	json_decref(get_ca(f->pub, r));
+	thc_expect_status(r, 400);
+	thc_expect_code(r, "invalid_request");
+	json_decref(get_ca(f->x.pub, r));
 	free(r);
 }
 
@@ -650,13 +431,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ca_bundle_crl, setup,
-		    teardown),
+		    afx_teardown),
 		cmocka_unit_test_setup_teardown(test_phase_refusals, setup,
-		    teardown),
+		    afx_teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup,
-		    teardown),
+		    afx_teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_csr, setup,
-		    teardown),
+		    afx_teardown),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -23,45 +23,19 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
-
 #include "api_fleet.h"
+#include "apifx.h"
 #include "fileio.h"
+#include "https.h"
 #include "testdb.h"
 
 struct fixture {
-	char		 dir[64];
+	struct afx	 x;		/* first: afx_teardown() */
 	char		 nodes[64];	/* nodes.allowed_dirs[0] */
 	char		 p[6][256];
-	struct svc	*svc;
-	struct api	*api;
-	char		 admin[128];
-	char		 enroll[128];
-	char		 base[64];
-	char		 pub[64];
 };
 
 enum { P_CRT, P_KEY, P_DB, P_ADM_CRT, P_ADM_KEY, P_API_CRT };
-
-struct resp {
-	long	 status;
-	char	 body[262144];
-	size_t	 len;
-};
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *u)
-{
-	struct resp *r = u;
-	size_t len = sz * n, take = len;
-
-	if (take > sizeof(r->body) - 1 - r->len)
-		take = sizeof(r->body) - 1 - r->len;
-	memcpy(r->body + r->len, p, take);
-	r->len += take;
-	r->body[r->len] = '\0';
-	return len;
-}
 
 /* Who calls: a bearer token, a client certificate pair, or nobody. */
 struct who {
@@ -70,166 +44,58 @@ struct who {
 	const char	*key;
 };
 
-static struct resp resp;
+/* The last answer. */
+static struct thc_resp resp;
 
 /*
- * method url (base + path) as w with body (JSON, or NULL); the
- * status, the body in resp.
+ * method url (base + path) as w with body (JSON, or NULL), trusting
+ * the fixture's CA; the status, the body in resp.
  */
 static long
 call(struct fixture *f, const char *base, const char *method,
     const char *path, const struct who *w, const char *body)
 {
-	struct curl_slist *h = NULL;
-	char line[256], u[1024];
-	CURL *cu = curl_easy_init();
+	struct thc_req q = { .method = method, .url = base, .path = path,
+	    .body = body, .ctype = body != NULL ? "application/json" : NULL,
+	    .cacert = f->p[P_CRT], .timeout_ms = 120000 };
 
-	assert_non_null(cu);
-	memset(&resp, 0, sizeof(resp));
-	snprintf(u, sizeof(u), "%s%s", base, path);
-	curl_easy_setopt(cu, CURLOPT_URL, u);
-	curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &resp);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(cu, CURLOPT_CAINFO, f->p[P_CRT]);
-	h = curl_slist_append(h, "Expect:");
-	if (w != NULL && w->token != NULL) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s",
-		    w->token);
-		h = curl_slist_append(h, line);
+	if (w != NULL) {
+		q.token = w->token;
+		q.cert = w->cert;
+		q.key = w->key;
 	}
-	if (w != NULL && w->cert != NULL) {
-		curl_easy_setopt(cu, CURLOPT_SSLCERT, w->cert);
-		curl_easy_setopt(cu, CURLOPT_SSLKEY, w->key);
-	}
-	if (body != NULL) {
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
-	assert_int_equal(curl_easy_perform(cu), CURLE_OK);
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &resp.status);
-	curl_easy_cleanup(cu);
-	curl_slist_free_all(h);
-	return resp.status;
+	return thc_call(&q, &resp);
 }
 
 static json_t *
 body_json(void)
 {
-	json_t *v = json_loadb(resp.body, resp.len, 0, NULL);
-
-	if (v == NULL)
-		fail_msg("not JSON: %.200s", resp.body);
-	return v;
+	return thc_json(&resp);
 }
 
 /* The last answer was status with error code code (message has part). */
 static void
 expect_error(long status, const char *code, const char *part)
 {
-	json_t *v;
-	const char *c = NULL, *m = NULL;
-
-	if (resp.status != status)
-		fail_msg("want HTTP %ld, got %ld: %.300s", status, resp.status,
-		    resp.body);
-	v = body_json();
-	assert_int_equal(json_unpack(v, "{s:{s:s, s:s}}", "error", "code", &c,
-	    "message", &m), 0);
-	if (strcmp(c, code) != 0)
-		fail_msg("want %s, got %s: %s", code, c, resp.body);
-	if (part != NULL && strstr(m, part) == NULL)
-		fail_msg("message \"%s\" lacks \"%s\"", m, part);
-	json_decref(v);
+	thc_expect_error(&resp, status, code, part);
 }
 
 static void
 expect_status(long status)
 {
-	if (resp.status != status)
-		fail_msg("want HTTP %ld, got %ld: %.300s", status, resp.status,
-		    resp.body);
+	thc_expect_status(&resp, status);
 }
 
+/* The redis-node profile, beside afx_svc_config()'s redis-client. */
 static void
-sh(const char *fmt, ...)
+node_profile(struct profile *prof)
 {
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
-
-/* The CA, the API's server pair and the admin client pair. */
-static void
-make_pki(const char *dir)
-{
-	sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
-	    "ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt "
-	    "-days 30 -subj /CN=fleet-ca -addext "
-	    "basicConstraints=critical,CA:TRUE,pathlen:0 -addext "
-	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null && "
-	    "chmod 0400 ca.key && "
-	    "printf 'subjectAltName=IP:127.0.0.1\\n"
-	    "extendedKeyUsage=serverAuth\\n' > ext && "
-	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-	    "-nodes -keyout api.key -subj /CN=localhost -out api.csr "
-	    "2>/dev/null && openssl x509 -req -in api.csr -CA ca.crt "
-	    "-CAkey ca.key -CAcreateserial -days 30 -extfile ext "
-	    "-out api.crt 2>/dev/null && "
-	    "printf 'extendedKeyUsage=clientAuth\\n' > aext && "
-	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-	    "-nodes -keyout admin.key -subj /CN=redis-ca-admin -out adm.csr "
-	    "2>/dev/null && openssl x509 -req -in adm.csr -CA ca.crt "
-	    "-CAkey ca.key -CAcreateserial -days 30 -extfile aext "
-	    "-out admin.crt 2>/dev/null && chmod 0400 admin.key", dir);
-}
-
-static void
-profiles(struct profile prof[2])
-{
-	strcpy(prof[0].name, "redis-node");
-	prof[0].eku = EKU_SERVER_AUTH | EKU_CLIENT_AUTH;
-	prof[0].require_san = true;
-	prof[0].default_ttl = 3600;
-	prof[0].max_ttl = 86400;
-	prof[0].key_types = KEY_BIT(KEY_EC_P256);
-	strcpy(prof[1].name, "redis-client");
-	prof[1].eku = EKU_CLIENT_AUTH;
-	prof[1].default_ttl = 3600;
-	prof[1].max_ttl = 86400;
-	prof[1].key_types = KEY_BIT(KEY_EC_P256);
-}
-
-static void
-tokens(struct fixture *f)
-{
-	struct svc_token_req tr = { 0 };
-	struct svc_actor cli;
-	struct token_rec rec;
-	char *pat[] = { "*" };
-	struct err e;
-
-	svc_actor_init(&cli, ACTOR_CLI);
-	tr.kind = TOKEN_ADMIN;
-	tr.uses = 1;
-	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->admin,
-	    &e), 0);
-	token_rec_clear(&rec);
-	tr.kind = TOKEN_ENROLL;
-	tr.profile = "redis-client";
-	tr.patterns = pat;
-	tr.npatterns = 1;
-	tr.uses = 5;
-	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->enroll,
-	    &e), 0);
-	token_rec_clear(&rec);
+	strcpy(prof->name, "redis-node");
+	prof->eku = EKU_SERVER_AUTH | EKU_CLIENT_AUTH;
+	prof->require_san = true;
+	prof->default_ttl = 3600;
+	prof->max_ttl = 86400;
+	prof->key_types = KEY_BIT(KEY_EC_P256);
 }
 
 static int
@@ -239,60 +105,37 @@ setup(void **state)
 	    "admin.crt", "admin.key", "api.crt" };
 	struct fixture *f = calloc(1, sizeof(*f));
 	static struct profile prof[2];
-	struct svc_config sc = { 0 };
-	struct api_config ac = { 0 };
+	struct svc_config sc;
+	struct api_config ac;
 	const char *allowed[1];
 	char api_key[300];
-	struct err e;
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/rca-hfleet-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	afx_mkdir(&f->x, "/tmp/rca-hfleet-XXXXXX");
 	for (int i = 0; i < 6; i++)
-		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->dir, names[i]);
+		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->x.dir, names[i]);
 	/* Outside the folder of ca.key, which no node may use. */
 	strcpy(f->nodes, "/tmp/rca-hfleet-nodes-XXXXXX");
 	assert_non_null(mkdtemp(f->nodes));
-	sh("mkdir %s/a %s/b %s/c", f->nodes, f->nodes, f->nodes);
-	if (tdb_database(f->dir, names[P_DB], f->p[P_DB],
+	afx_sh("mkdir %s/a %s/b %s/c", f->nodes, f->nodes, f->nodes);
+	if (tdb_database(f->x.dir, names[P_DB], f->p[P_DB],
 	    sizeof(f->p[P_DB])) == -1)
 		fail_msg("the test's database");
-	make_pki(f->dir);
-	profiles(prof);
+	afx_pki(f->x.dir, "fleet-ca", AFX_API | AFX_ADMIN);
+	node_profile(&prof[0]);
 	allowed[0] = f->nodes;
-	sc.ca_cert = f->p[P_CRT];
-	sc.ca_key = f->p[P_KEY];
-	sc.database = f->p[P_DB];
-	sc.public_url = "http://127.0.0.1:1";
+	afx_svc_config(&sc, &prof[1], f->p[P_CRT], f->p[P_KEY], f->p[P_DB]);
 	sc.admin_cert = f->p[P_ADM_CRT];
 	sc.admin_key = f->p[P_ADM_KEY];
-	sc.crl_validity = 86400;
-	sc.crl_refresh_before = 3600;
-	sc.rotation_check_interval = 60;
-	sc.rotation_renew_before_pct = 33;
 	sc.profiles = prof;
 	sc.nprofiles = 2;
 	sc.node_allowed_dirs = allowed;
 	sc.nnode_allowed_dirs = 1;
-	if ((f->svc = svc_open(&sc, &e)) == NULL)
-		fail_msg("svc_open: %s", e.msg);
-	tokens(f);
-	snprintf(api_key, sizeof(api_key), "%s/api.key", f->dir);
-	ac.api_listen = "127.0.0.1:0";
-	ac.public_listen = "127.0.0.1:0";
-	ac.api_tls = true;
-	ac.tls_cert = f->p[P_API_CRT];
-	ac.tls_key = api_key;
-	ac.tls_ca = f->p[P_CRT];
-	ac.max_body_bytes = 65536;
-	ac.max_connections = 64;
-	ac.threads = 2;
-	if ((f->api = api_start(f->svc, &ac, &e)) == NULL)
-		fail_msg("api_start: %s", e.msg);
-	snprintf(f->base, sizeof(f->base), "https://127.0.0.1:%u",
-	    api_port(f->api));
-	snprintf(f->pub, sizeof(f->pub), "http://127.0.0.1:%u",
-	    api_public_port(f->api));
+	afx_open(&f->x, &sc, "*");
+	snprintf(api_key, sizeof(api_key), "%s/api.key", f->x.dir);
+	afx_api_config(&ac, 65536, 64);
+	afx_api_tls(&ac, f->p[P_API_CRT], api_key, f->p[P_CRT]);
+	afx_serve(&f->x, &ac);
 	*state = f;
 	return 0;
 }
@@ -301,11 +144,11 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
+	char nodes[sizeof(f->nodes)];
 
-	api_stop(f->api);
-	svc_close(f->svc);
-	sh("rm -rf %s %s", f->dir, f->nodes);
-	free(f);
+	memcpy(nodes, f->nodes, sizeof(nodes));
+	afx_teardown(state);
+	afx_sh("rm -rf %s", nodes);
 	return 0;
 }
 
@@ -315,7 +158,7 @@ static long
 add_node(struct fixture *f, const char *name, const char *group,
     const char *sub)
 {
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 	char body[1024], g[128] = "";
 
 	if (group != NULL)
@@ -323,7 +166,7 @@ add_node(struct fixture *f, const char *name, const char *group,
 	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"host\":"
 	    "\"127.0.0.1\",\"port\":1,\"cert_dir\":\"%s/%s\"%s}", name,
 	    f->nodes, sub, g);
-	call(f, f->base, "POST", "/v1/nodes", &adm, body);
+	call(f, f->x.base, "POST", "/v1/nodes", &adm, body);
 	if (resp.status != 201)
 		fprintf(stderr, "POST /v1/nodes %s: %ld %s\n", name,
 		    resp.status, resp.body);
@@ -355,14 +198,14 @@ static void
 test_node_fields(void **state)
 {
 	struct fixture *f = *state;
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 
 	assert_int_equal(add_node(f, "a1", "cache", "a"), 201);
 	expect_node("a1", "cache", "unknown");
 	/* Without a group the node is its own. */
 	assert_int_equal(add_node(f, "b1", NULL, "b"), 201);
 	expect_node("b1", "b1", "unknown");
-	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/a1", &adm, NULL),
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/nodes/a1", &adm, NULL),
 	    200);
 	expect_node("a1", "cache", "unknown");
 	/* A bad group names the field; "report" is no node's name. */
@@ -370,13 +213,13 @@ test_node_fields(void **state)
 	expect_error(400, "invalid_request", "group");
 	add_node(f, "c1", "-x", "c");
 	expect_error(400, "invalid_request", "group");
-	call(f, f->base, "POST", "/v1/nodes", &adm, "{\"name\":\"c1\","
+	call(f, f->x.base, "POST", "/v1/nodes", &adm, "{\"name\":\"c1\","
 	    "\"host\":\"127.0.0.1\",\"port\":1,\"cert_dir\":\"/tmp\","
 	    "\"group\":5}");
 	expect_error(400, "invalid_request", "field 'group' must be a string");
 	add_node(f, "report", NULL, "c");
 	expect_error(400, "invalid_request", "'report' is reserved");
-	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/c1", &adm, NULL),
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/nodes/c1", &adm, NULL),
 	    404);
 }
 
@@ -385,13 +228,13 @@ static const char *
 list_names(struct fixture *f, const char *query)
 {
 	static char out[512];
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 	char path[256];
 	json_t *v, *it;
 	size_t i;
 
 	snprintf(path, sizeof(path), "/v1/nodes%s", query);
-	if (call(f, f->base, "GET", path, &adm, NULL) != 200)
+	if (call(f, f->x.base, "GET", path, &adm, NULL) != 200)
 		fail_msg("GET %s: %ld %s", path, resp.status, resp.body);
 	v = body_json();
 	out[0] = '\0';
@@ -408,7 +251,7 @@ static void
 test_status_filter(void **state)
 {
 	struct fixture *f = *state;
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 	json_t *v;
 
 	assert_int_equal(add_node(f, "a1", "g", "a"), 201);
@@ -425,7 +268,7 @@ test_status_filter(void **state)
 	    NULL);
 	assert_string_equal(list_names(f, "?status=drift"), "b1");
 	assert_string_equal(list_names(f, "?status=drift&limit=1"), "b1");
-	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/b1", &adm, NULL),
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/nodes/b1", &adm, NULL),
 	    200);
 	v = body_json();
 	assert_string_equal(json_string_value(json_object_get(v, "status")),
@@ -436,12 +279,12 @@ test_status_filter(void **state)
 	    "drift_since")), "2023-11-14T22:13:20Z");
 	json_decref(v);
 	/* Anything else is refused, naming the parameter. */
-	call(f, f->base, "GET", "/v1/nodes?status=stale", &adm, NULL);
+	call(f, f->x.base, "GET", "/v1/nodes?status=stale", &adm, NULL);
 	expect_error(400, "invalid_request", "'status'");
-	call(f, f->base, "GET", "/v1/nodes?status=DRIFT", &adm, NULL);
+	call(f, f->x.base, "GET", "/v1/nodes?status=DRIFT", &adm, NULL);
 	expect_error(400, "invalid_request", "'status'");
 	/* The metrics show it. */
-	assert_int_equal(call(f, f->pub, "GET", "/metrics", NULL, NULL), 200);
+	assert_int_equal(call(f, f->x.pub, "GET", "/metrics", NULL, NULL), 200);
 	assert_non_null(strstr(resp.body, "redisca_node_drift{node=\"a1\"} "
 	    "0\n"));
 	assert_non_null(strstr(resp.body, "redisca_node_drift{node=\"b1\"} "
@@ -468,11 +311,11 @@ static void
 test_groups_list(void **state)
 {
 	struct fixture *f = *state;
-	struct who adm = { f->admin, NULL, NULL };
-	struct who enr = { f->enroll, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
+	struct who enr = { f->x.enroll, NULL, NULL };
 	json_t *v, *g, *m;
 
-	assert_int_equal(call(f, f->base, "GET", "/v1/groups", &adm, NULL),
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/groups", &adm, NULL),
 	    200);
 	assert_string_equal(resp.body, "{\"items\":[]}");
 	assert_int_equal(add_node(f, "a2", "cache", "a"), 201);
@@ -481,7 +324,7 @@ test_groups_list(void **state)
 	tdb_exec(f->p[P_DB], "UPDATE nodes SET current_serial = 'aa', "
 	    "served_serial = 'bb', drift_since = 1700000000, role = 'primary' "
 	    "WHERE name = 'a2'", NULL);
-	assert_int_equal(call(f, f->base, "GET", "/v1/groups", &adm, NULL),
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/groups", &adm, NULL),
 	    200);
 	v = body_json();
 	assert_int_equal(json_array_size(json_object_get(v, "items")), 2);
@@ -512,12 +355,12 @@ test_groups_list(void **state)
 	json_decref(g);
 	json_decref(v);
 	/* Admin only. */
-	call(f, f->base, "GET", "/v1/groups", &enr, NULL);
+	call(f, f->x.base, "GET", "/v1/groups", &enr, NULL);
 	expect_error(403, "forbidden", NULL);
-	call(f, f->base, "GET", "/v1/groups", NULL, NULL);
+	call(f, f->x.base, "GET", "/v1/groups", NULL, NULL);
 	expect_error(401, "unauthorized", NULL);
 	/* Not on the public listener. */
-	assert_int_equal(call(f, f->pub, "GET", "/v1/groups", NULL, NULL),
+	assert_int_equal(call(f, f->x.pub, "GET", "/v1/groups", NULL, NULL),
 	    404);
 }
 
@@ -525,27 +368,27 @@ static void
 test_group_rotate_refusals(void **state)
 {
 	struct fixture *f = *state;
-	struct who adm = { f->admin, NULL, NULL };
-	struct who enr = { f->enroll, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
+	struct who enr = { f->x.enroll, NULL, NULL };
 
-	call(f, f->base, "POST", "/v1/groups/nothing/rotate", &adm, NULL);
+	call(f, f->x.base, "POST", "/v1/groups/nothing/rotate", &adm, NULL);
 	expect_error(404, "not_found", NULL);
-	call(f, f->base, "POST", "/v1/groups/Bad_Name/rotate", &adm, NULL);
+	call(f, f->x.base, "POST", "/v1/groups/Bad_Name/rotate", &adm, NULL);
 	expect_error(404, "not_found", NULL);
 	assert_int_equal(add_node(f, "a1", "cache", "a"), 201);
-	call(f, f->base, "POST", "/v1/groups/cache/rotate", &enr, NULL);
+	call(f, f->x.base, "POST", "/v1/groups/cache/rotate", &enr, NULL);
 	expect_error(403, "forbidden", NULL);
-	call(f, f->base, "POST", "/v1/groups/cache/rotate", NULL, NULL);
+	call(f, f->x.base, "POST", "/v1/groups/cache/rotate", NULL, NULL);
 	expect_error(401, "unauthorized", NULL);
-	call(f, f->base, "POST", "/v1/groups/cache/rotate", &adm,
+	call(f, f->x.base, "POST", "/v1/groups/cache/rotate", &adm,
 	    "{\"force\":true}");
 	expect_error(400, "invalid_request", "unknown field 'force'");
-	call(f, f->base, "POST", "/v1/groups/cache/rotate", &adm, "{");
+	call(f, f->x.base, "POST", "/v1/groups/cache/rotate", &adm, "{");
 	expect_error(400, "invalid_json", NULL);
-	call(f, f->base, "GET", "/v1/groups/cache/rotate", &adm, NULL);
+	call(f, f->x.base, "GET", "/v1/groups/cache/rotate", &adm, NULL);
 	expect_error(405, "method_not_allowed", NULL);
 	/* Refusals are audited under group.rotate. */
-	assert_int_equal(call(f, f->base, "GET", "/v1/audit?limit=1000", &adm,
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/audit?limit=1000", &adm,
 	    NULL), 200);
 	assert_non_null(strstr(resp.body, "\"action\":\"group.rotate\""));
 }
@@ -559,12 +402,12 @@ static void
 test_group_rotate_stops(void **state)
 {
 	struct fixture *f = *state;
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 	json_t *v, *recs, *skipped, *err;
 
 	assert_int_equal(add_node(f, "n2", "cache", "a"), 201);
 	assert_int_equal(add_node(f, "n1", "cache", "b"), 201);
-	call(f, f->base, "POST", "/v1/groups/cache/rotate", &adm, "{}");
+	call(f, f->x.base, "POST", "/v1/groups/cache/rotate", &adm, "{}");
 	expect_status(502);
 	v = body_json();
 	assert_string_equal(json_string_value(json_object_get(v, "group")),
@@ -588,14 +431,14 @@ test_group_rotate_stops(void **state)
 	    "rotation_failed");
 	json_decref(v);
 	/* n2 was not touched: no rotation of it. */
-	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/n2/rotations",
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/nodes/n2/rotations",
 	    &adm, NULL), 200);
 	assert_string_equal(resp.body, "{\"items\":[],\"next\":null}");
-	assert_int_equal(call(f, f->base, "GET", "/v1/nodes/n1/rotations",
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/nodes/n1/rotations",
 	    &adm, NULL), 200);
 	assert_null(strstr(resp.body, "\"items\":[]"));
 	/* Audited as group.rotate, object the group. */
-	assert_int_equal(call(f, f->base, "GET", "/v1/audit?limit=1000", &adm,
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/audit?limit=1000", &adm,
 	    NULL), 200);
 	assert_non_null(strstr(resp.body, "\"action\":\"group.rotate\""));
 }
@@ -609,14 +452,14 @@ static void
 issue(struct fixture *f, const char *profile, const char *cn,
     const char *tag, char serial[64])
 {
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 	char body[512], path[512];
 	const char *crt, *key, *s;
 	json_t *v;
 
 	snprintf(body, sizeof(body), "{\"profile\":\"%s\",\"common_name\":"
 	    "\"%s\",\"sans\":{\"dns\":[\"%s\"]}}", profile, cn, cn);
-	if (call(f, f->base, "POST", "/v1/certificates/generate", &adm,
+	if (call(f, f->x.base, "POST", "/v1/certificates/generate", &adm,
 	    body) != 201)
 		fail_msg("generate: %ld %s", resp.status, resp.body);
 	v = body_json();
@@ -627,10 +470,10 @@ issue(struct fixture *f, const char *profile, const char *cn,
 	assert_non_null(key);
 	assert_non_null(s);
 	snprintf(serial, 64, "%s", s);
-	snprintf(path, sizeof(path), "%s/%s.crt", f->dir, tag);
+	snprintf(path, sizeof(path), "%s/%s.crt", f->x.dir, tag);
 	assert_int_equal(fio_write_atomic(path, crt, strlen(crt), 0600, NULL),
 	    0);
-	snprintf(path, sizeof(path), "%s/%s.key", f->dir, tag);
+	snprintf(path, sizeof(path), "%s/%s.key", f->x.dir, tag);
 	assert_int_equal(fio_write_atomic(path, key, strlen(key), 0600, NULL),
 	    0);
 	json_decref(v);
@@ -644,8 +487,8 @@ pair(struct fixture *f, const char *tag)
 	static int k;
 	struct who w = { NULL, crt[k], key[k] };
 
-	snprintf(crt[k], sizeof(crt[k]), "%s/%s.crt", f->dir, tag);
-	snprintf(key[k], sizeof(key[k]), "%s/%s.key", f->dir, tag);
+	snprintf(crt[k], sizeof(crt[k]), "%s/%s.crt", f->x.dir, tag);
+	snprintf(key[k], sizeof(key[k]), "%s/%s.key", f->x.dir, tag);
 	k = (k + 1) % 2;
 	return w;
 }
@@ -654,7 +497,7 @@ static void
 test_report(void **state)
 {
 	struct fixture *f = *state;
-	struct who adm = { f->admin, NULL, NULL };
+	struct who adm = { f->x.admin, NULL, NULL };
 	struct who p1, cl;
 	char s1[64], sc[64], body[1024];
 	json_t *v;
@@ -667,7 +510,7 @@ test_report(void **state)
 	snprintf(body, sizeof(body), "{\"redis\":\"127.0.0.1:6390\","
 	    "\"group\":\"pulled\",\"status\":\"check\",\"served_serial\":"
 	    "\"%s\"}", s1);
-	if (call(f, f->base, "POST", "/v1/nodes/report", &p1, body) != 200)
+	if (call(f, f->x.base, "POST", "/v1/nodes/report", &p1, body) != 200)
 		fail_msg("report: %ld %s", resp.status, resp.body);
 	v = body_json();
 	assert_string_equal(json_string_value(json_object_get(v, "name")),
@@ -682,7 +525,7 @@ test_report(void **state)
 	json_decref(v);
 	assert_string_equal(list_names(f, ""), "p1");
 	/* Redis could not be asked: the served serial is kept. */
-	if (call(f, f->base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
+	if (call(f, f->x.base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
 	    "\"127.0.0.1:6390\",\"status\":\"check\",\"served_serial\":"
 	    "null}") != 200)
 		fail_msg("report: %ld %s", resp.status, resp.body);
@@ -691,42 +534,42 @@ test_report(void **state)
 	    "served_serial")), s1);
 	json_decref(v);
 	/* It is a member of its group, in pull mode. */
-	assert_int_equal(call(f, f->base, "GET", "/v1/groups", &adm, NULL),
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/groups", &adm, NULL),
 	    200);
 	assert_non_null(strstr(resp.body, "\"mode\":\"pull\""));
 	/* And in the node series of the metrics. */
-	assert_int_equal(call(f, f->pub, "GET", "/metrics", NULL, NULL), 200);
+	assert_int_equal(call(f, f->x.pub, "GET", "/metrics", NULL, NULL), 200);
 	assert_non_null(strstr(resp.body, "redisca_node_drift{node=\"p1\"}"));
 	/* No certificate: 401; a bearer token is not one. */
-	call(f, f->base, "POST", "/v1/nodes/report", NULL, body);
+	call(f, f->x.base, "POST", "/v1/nodes/report", NULL, body);
 	expect_error(401, "unauthorized", NULL);
-	call(f, f->base, "POST", "/v1/nodes/report", &adm, body);
+	call(f, f->x.base, "POST", "/v1/nodes/report", &adm, body);
 	expect_error(401, "unauthorized", NULL);
 	/* Not on the public listener. */
-	assert_int_equal(call(f, f->pub, "POST", "/v1/nodes/report", NULL,
+	assert_int_equal(call(f, f->x.pub, "POST", "/v1/nodes/report", NULL,
 	    body), 404);
 	/* A client certificate is not a node's: 403. */
-	call(f, f->base, "POST", "/v1/nodes/report", &cl, body);
+	call(f, f->x.base, "POST", "/v1/nodes/report", &cl, body);
 	expect_error(403, "forbidden", NULL);
 	/* Another node's name: 403. */
 	snprintf(body, sizeof(body), "{\"name\":\"p2\",\"redis\":"
 	    "\"127.0.0.1:6390\",\"status\":\"check\",\"served_serial\":"
 	    "\"%s\"}", s1);
-	call(f, f->base, "POST", "/v1/nodes/report", &p1, body);
+	call(f, f->x.base, "POST", "/v1/nodes/report", &p1, body);
 	expect_error(403, "forbidden", NULL);
 	/* A serial this CA did not issue for p1: 400 naming the field. */
 	snprintf(body, sizeof(body), "{\"redis\":\"127.0.0.1:6390\","
 	    "\"status\":\"check\",\"served_serial\":\"%s\"}", sc);
-	call(f, f->base, "POST", "/v1/nodes/report", &p1, body);
+	call(f, f->x.base, "POST", "/v1/nodes/report", &p1, body);
 	expect_error(400, "invalid_request", "served_serial");
 	/* Bad bodies: 400 naming the field; too large: 413. */
-	call(f, f->base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
+	call(f, f->x.base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
 	    "\"nohost\",\"status\":\"check\",\"served_serial\":\"1\"}");
 	expect_error(400, "invalid_request", "'redis'");
-	call(f, f->base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
+	call(f, f->x.base, "POST", "/v1/nodes/report", &p1, "{\"redis\":"
 	    "\"h:1\",\"status\":\"check\",\"served_serial\":\"1\",\"x\":1}");
 	expect_error(400, "invalid_request", "unknown field 'x'");
-	call(f, f->base, "POST", "/v1/nodes/report", &p1, "nope");
+	call(f, f->x.base, "POST", "/v1/nodes/report", &p1, "nope");
 	expect_error(400, "invalid_json", NULL);
 	{
 		size_t n = 17 * 1024;
@@ -736,12 +579,12 @@ test_report(void **state)
 		memset(big, ' ', n);
 		memcpy(big, "{}", 2);
 		big[n] = '\0';
-		call(f, f->base, "POST", "/v1/nodes/report", &p1, big);
+		call(f, f->x.base, "POST", "/v1/nodes/report", &p1, big);
 		expect_error(413, "payload_too_large", NULL);
 		free(big);
 	}
 	/* Refusals and the report are audited as node.report. */
-	assert_int_equal(call(f, f->base, "GET", "/v1/audit?limit=1000", &adm,
+	assert_int_equal(call(f, f->x.base, "GET", "/v1/audit?limit=1000", &adm,
 	    NULL), 200);
 	assert_non_null(strstr(resp.body, "\"action\":\"node.report\""));
 	assert_non_null(strstr(resp.body, "\"outcome\":\"denied\""));
@@ -760,7 +603,7 @@ test_report_push_name(void **state)
 	n1 = pair(f, "n1");
 	snprintf(body, sizeof(body), "{\"redis\":\"127.0.0.1:6390\","
 	    "\"status\":\"check\",\"served_serial\":\"%s\"}", s1);
-	call(f, f->base, "POST", "/v1/nodes/report", &n1, body);
+	call(f, f->x.base, "POST", "/v1/nodes/report", &n1, body);
 	expect_error(409, "conflict", NULL);
 }
 

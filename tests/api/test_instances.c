@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
-
 #include "api_priv.h"
+#include "apifx.h"
+#include "https.h"
 #include "pg.h"
 
 struct fixture {
@@ -33,118 +33,16 @@ struct fixture {
 	struct pg_fixture	*primary, *standby;
 	struct svc		*p, *s;		/* on primary, standby */
 	struct api		*pa, *sa;
-	char			 admin[128];
-	char			 pbase[64], sbase[64];
+	char			 admin[AFX_TOKEN_LEN];
+	char			 pbase[AFX_URL_LEN], sbase[AFX_URL_LEN];
 };
-
-struct resp {
-	long	 status;
-	char	 body[131072];
-	size_t	 len;
-	char	 hdrs[8192];
-	size_t	 hlen;
-};
-
-static size_t
-append(char *buf, size_t cap, size_t *used, const char *p, size_t len)
-{
-	size_t take = len;
-
-	if (take > cap - 1 - *used)
-		take = cap - 1 - *used;
-	memcpy(buf + *used, p, take);
-	*used += take;
-	buf[*used] = '\0';
-	return len;
-}
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *u)
-{
-	struct resp *r = u;
-
-	return append(r->body, sizeof(r->body), &r->len, p, sz * n);
-}
-
-static size_t
-on_header(char *p, size_t sz, size_t n, void *u)
-{
-	struct resp *r = u;
-
-	return append(r->hdrs, sizeof(r->hdrs), &r->hlen, p, sz * n);
-}
-
-/* method url with a bearer token (may be NULL) and a JSON body. */
-static long
-req(const char *method, const char *base, const char *path,
-    const char *token, const char *body, struct resp *r)
-{
-	struct curl_slist *h = NULL;
-	char line[256], url[256];
-	CURL *cu;
-
-	memset(r, 0, sizeof(*r));
-	snprintf(url, sizeof(url), "%s%s", base, path);
-	assert_non_null(cu = curl_easy_init());
-	curl_easy_setopt(cu, CURLOPT_URL, url);
-	curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(cu, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(cu, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 30L);
-	h = curl_slist_append(h, "Expect:");
-	if (token != NULL) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s",
-		    token);
-		h = curl_slist_append(h, line);
-	}
-	if (body != NULL) {
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE,
-		    (long)strlen(body));
-	}
-	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
-	assert_int_equal(curl_easy_perform(cu), CURLE_OK);
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_easy_cleanup(cu);
-	curl_slist_free_all(h);
-	return r->status;
-}
-
-/* The value of header name in r, or "" (static buffer). */
-static const char *
-header(const struct resp *r, const char *name)
-{
-	static char v[256];
-	size_t n = strlen(name), k;
-	const char *p = r->hdrs, *s, *end;
-
-	v[0] = '\0';
-	for (; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p != NULL ?
-	    p + 1 : NULL) {
-		if (strncasecmp(p, name, n) != 0 || p[n] != ':')
-			continue;
-		for (s = p + n + 1; *s == ' '; s++)
-			;
-		end = strpbrk(s, "\r\n");
-		k = end != NULL ? (size_t)(end - s) : strlen(s);
-		if (k >= sizeof(v))
-			k = sizeof(v) - 1;
-		memcpy(v, s, k);
-		v[k] = '\0';
-		break;
-	}
-	return v;
-}
 
 /*
  * A 503 error answer: {"error": {"code": code, "message"}} and nothing
  * else, JSON, with Retry-After retry.
  */
 static void
-expect_503(const struct resp *r, const char *code, const char *retry)
+expect_503(const struct thc_resp *r, const char *code, const char *retry)
 {
 	json_t *v = json_loadb(r->body, r->len, 0, NULL);
 	const char *c = NULL, *m = NULL;
@@ -156,13 +54,13 @@ expect_503(const struct resp *r, const char *code, const char *retry)
 	assert_string_equal(c, code);
 	assert_true(strlen(m) > 0);
 	json_decref(v);
-	assert_string_equal(header(r, "Content-Type"), "application/json");
-	assert_string_equal(header(r, "Retry-After"), retry);
+	assert_string_equal(thc_header(r, "Content-Type"), "application/json");
+	assert_string_equal(thc_header(r, "Retry-After"), retry);
 }
 
 /* /readyz's body: status, database, scheduler_leader. */
 static void
-expect_readyz(const struct resp *r, const char *status, const char *db,
+expect_readyz(const struct thc_resp *r, const char *status, const char *db,
     bool leader)
 {
 	json_t *v = json_loadb(r->body, r->len, 0, NULL);
@@ -182,7 +80,7 @@ expect_readyz(const struct resp *r, const char *status, const char *db,
 
 /* A series with its HELP and TYPE lines and this value. */
 static void
-expect_series(const struct resp *r, const char *name, int value)
+expect_series(const struct thc_resp *r, const char *name, int value)
 {
 	char line[128];
 
@@ -207,20 +105,15 @@ open_on(struct fixture *f, const char *uri)
 }
 
 static struct api *
-serve(struct svc *s, char *base, size_t cap)
+serve(struct svc *s, char *base)
 {
 	struct api_config ac;
 	struct api *a;
-	struct err e;
 
-	memset(&ac, 0, sizeof(ac));
-	ac.api_listen = "127.0.0.1:0";
-	ac.max_body_bytes = 8192;
-	ac.max_connections = 16;
-	ac.threads = 2;
-	if ((a = api_start(s, &ac, &e)) == NULL)
-		fail_msg("api_start: %s", e.msg);
-	snprintf(base, cap, "http://127.0.0.1:%u", api_port(a));
+	afx_api_config(&ac, 8192, 16);
+	ac.public_listen = NULL;	/* the api listener only */
+	a = afx_start(s, &ac);
+	afx_urls(a, false, base, NULL);
 	return a;
 }
 
@@ -228,11 +121,8 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct svc_token_req tr = { 0 };
-	struct svc_actor cli, who;
-	struct token_rec rec;
+	struct svc_actor who;
 	struct err e;
-	char cmd[1024];
 	int i;
 
 	assert_non_null(f);
@@ -240,37 +130,12 @@ setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->crt, sizeof(f->crt), "%s/ca.crt", f->dir);
 	snprintf(f->key, sizeof(f->key), "%s/ca.key", f->dir);
-	snprintf(cmd, sizeof(cmd), "cd %s && openssl req -x509 -newkey ec "
-	    "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
-	    "-out ca.crt -days 30 -subj /CN=test-ca -addext "
-	    "basicConstraints=critical,CA:TRUE,pathlen:0 -addext "
-	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null && "
-	    "chmod 0400 ca.key", f->dir);
-	assert_int_equal(system(cmd), 0);
-	strcpy(f->prof.name, "redis-client");
-	f->prof.eku = EKU_CLIENT_AUTH;
-	f->prof.default_ttl = 3600;
-	f->prof.max_ttl = 86400;
-	f->prof.key_types = KEY_BIT(KEY_EC_P256);
-	f->sc.ca_cert = f->crt;
-	f->sc.ca_key = f->key;
-	f->sc.public_url = "http://127.0.0.1:1";
-	f->sc.crl_validity = 86400;
-	f->sc.crl_refresh_before = 3600;
-	f->sc.rotation_check_interval = 60;
-	f->sc.rotation_renew_before_pct = 33;
-	f->sc.profiles = &f->prof;
-	f->sc.nprofiles = 1;
+	afx_pki(f->dir, "test-ca", 0);
+	afx_svc_config(&f->sc, &f->prof, f->crt, f->key, NULL);
 	if ((f->primary = pg_fixture_start()) == NULL)
 		return -1;
 	f->p = open_on(f, pg_fixture_uri(f->primary));
-	svc_actor_init(&cli, ACTOR_CLI);
-	tr.kind = TOKEN_ADMIN;
-	tr.uses = 1;
-	assert_int_equal(svc_token_create(f->p, &cli, &tr, &rec, f->admin,
-	    &e), 0);
-	token_rec_clear(&rec);
-	svc_actor_clear(&cli);
+	afx_tokens(f->p, NULL, f->admin, NULL);
 	svc_crl_flush(f->p);
 	if ((f->standby = pg_fixture_standby(f->primary)) == NULL)
 		return -1;
@@ -285,8 +150,8 @@ setup(void **state)
 	}
 	assert_true(i < 100);
 	svc_actor_clear(&who);
-	f->pa = serve(f->p, f->pbase, sizeof(f->pbase));
-	f->sa = serve(f->s, f->sbase, sizeof(f->sbase));
+	f->pa = serve(f->p, f->pbase);
+	f->sa = serve(f->s, f->sbase);
 	*state = f;
 	return 0;
 }
@@ -321,23 +186,23 @@ static void
 test_standby_refuses_writes(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = malloc(sizeof(*r));
+	struct thc_resp *r = malloc(sizeof(*r));
 
 	assert_non_null(r);
-	req("POST", f->sbase, "/v1/certificates/generate", f->admin,
+	thc_req("POST", f->sbase, "/v1/certificates/generate", f->admin,
 	    "{\"profile\":\"redis-client\",\"common_name\":\"app-1\"}", r);
 	expect_503(r, "read_only", "5");
-	req("POST", f->sbase, "/v1/certificates", f->admin, "not json", r);
+	thc_req("POST", f->sbase, "/v1/certificates", f->admin, "not json", r);
 	expect_503(r, "read_only", "5");
-	req("POST", f->sbase, "/v1/tokens", f->admin, "{}", r);
+	thc_req("POST", f->sbase, "/v1/tokens", f->admin, "{}", r);
 	expect_503(r, "read_only", "5");
-	req("DELETE", f->sbase, "/v1/tokens/0123456789abcdef", f->admin,
+	thc_req("DELETE", f->sbase, "/v1/tokens/0123456789abcdef", f->admin,
 	    NULL, r);
 	expect_503(r, "read_only", "5");
-	assert_int_equal(req("POST", f->sbase, "/v1/tokens", NULL, "{}", r),
+	assert_int_equal(thc_req("POST", f->sbase, "/v1/tokens", NULL, "{}", r),
 	    401);
 	/* The primary's instance takes the same write. */
-	assert_int_equal(req("POST", f->pbase, "/v1/certificates/generate",
+	assert_int_equal(thc_req("POST", f->pbase, "/v1/certificates/generate",
 	    f->admin, "{\"profile\":\"redis-client\",\"common_name\":"
 	    "\"app-1\"}", r), 201);
 	free(r);
@@ -348,23 +213,23 @@ static void
 test_standby_reads_and_health(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = malloc(sizeof(*r));
+	struct thc_resp *r = malloc(sizeof(*r));
 
 	assert_non_null(r);
-	assert_int_equal(req("GET", f->sbase, "/v1/ca.pem", NULL, NULL, r),
+	assert_int_equal(thc_req("GET", f->sbase, "/v1/ca.pem", NULL, NULL, r),
 	    200);
-	assert_int_equal(req("GET", f->sbase, "/v1/crl", NULL, NULL, r),
+	assert_int_equal(thc_req("GET", f->sbase, "/v1/crl", NULL, NULL, r),
 	    200);
-	assert_int_equal(req("GET", f->sbase, "/v1/certificates", f->admin,
+	assert_int_equal(thc_req("GET", f->sbase, "/v1/certificates", f->admin,
 	    NULL, r), 200);
-	req("GET", f->sbase, "/readyz", NULL, NULL, r);
+	thc_req("GET", f->sbase, "/readyz", NULL, NULL, r);
 	expect_readyz(r, "read_only", "read_only", false);
-	assert_string_equal(header(r, "Retry-After"), "1");
-	assert_int_equal(req("GET", f->sbase, "/metrics", NULL, NULL, r),
+	assert_string_equal(thc_header(r, "Retry-After"), "1");
+	assert_int_equal(thc_req("GET", f->sbase, "/metrics", NULL, NULL, r),
 	    200);
 	expect_series(r, "redisca_db_up", 1);
 	expect_series(r, "redisca_scheduler_leader", 0);
-	assert_int_equal(req("GET", f->sbase, "/healthz", NULL, NULL, r),
+	assert_int_equal(thc_req("GET", f->sbase, "/healthz", NULL, NULL, r),
 	    200);
 	free(r);
 }
@@ -374,15 +239,15 @@ static void
 test_primary_health(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = malloc(sizeof(*r));
+	struct thc_resp *r = malloc(sizeof(*r));
 
 	assert_non_null(r);
-	req("GET", f->pbase, "/readyz", NULL, NULL, r);
+	thc_req("GET", f->pbase, "/readyz", NULL, NULL, r);
 	expect_readyz(r, "ok", "ok", false);
 	(void)svc_tick(f->p);
-	req("GET", f->pbase, "/readyz", NULL, NULL, r);
+	thc_req("GET", f->pbase, "/readyz", NULL, NULL, r);
 	expect_readyz(r, "ok", "ok", true);
-	assert_int_equal(req("GET", f->pbase, "/metrics", NULL, NULL, r),
+	assert_int_equal(thc_req("GET", f->pbase, "/metrics", NULL, NULL, r),
 	    200);
 	expect_series(r, "redisca_db_up", 1);
 	expect_series(r, "redisca_scheduler_leader", 1);
@@ -399,7 +264,7 @@ static void
 test_unavailable(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = malloc(sizeof(*r));
+	struct thc_resp *r = malloc(sizeof(*r));
 	int i;
 
 	assert_non_null(r);
@@ -408,23 +273,23 @@ test_unavailable(void **state)
 	 * SIGKILL of the postmaster a backend may still answer a query).
 	 */
 	pg_fixture_stop(f->primary);
-	req("POST", f->pbase, "/v1/certificates/generate", f->admin,
+	thc_req("POST", f->pbase, "/v1/certificates/generate", f->admin,
 	    "{\"profile\":\"redis-client\",\"common_name\":\"app-2\"}", r);
 	expect_503(r, "unavailable", "1");
-	req("GET", f->pbase, "/v1/certificates/0123456789abcdef", f->admin,
+	thc_req("GET", f->pbase, "/v1/certificates/0123456789abcdef", f->admin,
 	    NULL, r);
 	expect_503(r, "unavailable", "1");
-	req("GET", f->pbase, "/v1/certificates", f->admin, NULL, r);
+	thc_req("GET", f->pbase, "/v1/certificates", f->admin, NULL, r);
 	expect_503(r, "unavailable", "1");
-	req("GET", f->pbase, "/readyz", NULL, NULL, r);
+	thc_req("GET", f->pbase, "/readyz", NULL, NULL, r);
 	expect_readyz(r, "unavailable", "unavailable", true);
-	assert_int_equal(req("GET", f->pbase, "/metrics", NULL, NULL, r),
+	assert_int_equal(thc_req("GET", f->pbase, "/metrics", NULL, NULL, r),
 	    200);
 	expect_series(r, "redisca_db_up", 0);
 
 	assert_int_equal(pg_fixture_restart(f->primary), 0);
 	for (i = 0; i < 50; i++) {
-		if (req("POST", f->pbase, "/v1/certificates/generate",
+		if (thc_req("POST", f->pbase, "/v1/certificates/generate",
 		    f->admin, "{\"profile\":\"redis-client\","
 		    "\"common_name\":\"app-3\"}", r) == 201)
 			break;

@@ -16,124 +16,57 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 #include <sqlite3.h>
 
 #include "api_priv.h"
+#include "apifx.h"
+#include "https.h"
 #include "testdb.h"
 
 /* Slow requests at once: many more than the api pool's two threads. */
 #define SLOW	12
 
 struct fixture {
-	char		 dir[64];
+	struct afx	 x;		/* first: afx_teardown() */
 	char		 db[256];	/* file, or URI on PostgreSQL */
-	struct svc	*svc;
-	struct api	*api;
-	char		 pub[64];	/* http://127.0.0.1:<public port> */
 };
-
-static void
-sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
 
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct profile prof = { 0 };
-	struct svc_config sc = { 0 };
-	struct api_config ac = { 0 };
+	struct profile prof;
+	struct svc_config sc;
+	struct api_config ac;
 	char crt[128], key[128];
-	struct err e;
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/rca-pool-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
-	    "ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt "
-	    "-days 30 -subj /CN=test-ca -addext "
-	    "basicConstraints=critical,CA:TRUE,pathlen:0 -addext "
-	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null && "
-	    "chmod 0400 ca.key", f->dir);
-	snprintf(crt, sizeof(crt), "%s/ca.crt", f->dir);
-	snprintf(key, sizeof(key), "%s/ca.key", f->dir);
-	if (tdb_database(f->dir, "rca.db", f->db, sizeof(f->db)) == -1)
+	afx_mkdir(&f->x, "/tmp/rca-pool-XXXXXX");
+	afx_pki(f->x.dir, "test-ca", 0);
+	snprintf(crt, sizeof(crt), "%s/ca.crt", f->x.dir);
+	snprintf(key, sizeof(key), "%s/ca.key", f->x.dir);
+	if (tdb_database(f->x.dir, "rca.db", f->db, sizeof(f->db)) == -1)
 		fail_msg("the test's database");
-	strcpy(prof.name, "redis-client");
-	prof.eku = EKU_CLIENT_AUTH;
-	prof.default_ttl = 3600;
-	prof.max_ttl = 86400;
-	prof.key_types = KEY_BIT(KEY_EC_P256);
-	sc.ca_cert = crt;
-	sc.ca_key = key;
-	sc.database = f->db;
-	sc.public_url = "http://127.0.0.1:1";
-	sc.crl_validity = 86400;
-	sc.crl_refresh_before = 3600;
-	sc.rotation_check_interval = 60;
-	sc.rotation_renew_before_pct = 33;
-	sc.profiles = &prof;
-	sc.nprofiles = 1;
-	if ((f->svc = svc_open(&sc, &e)) == NULL)
-		fail_msg("svc_open: %s", e.msg);
-	ac.api_listen = "127.0.0.1:0";
-	ac.public_listen = "127.0.0.1:0";
-	ac.max_body_bytes = 8192;
-	ac.max_connections = 256;
-	ac.threads = 2;
-	if ((f->api = api_start(f->svc, &ac, &e)) == NULL)
-		fail_msg("api_start: %s", e.msg);
-	snprintf(f->pub, sizeof(f->pub), "http://127.0.0.1:%u",
-	    api_public_port(f->api));
+	afx_svc_config(&sc, &prof, crt, key, f->db);
+	afx_open(&f->x, &sc, NULL);
+	afx_api_config(&ac, 8192, 256);
+	afx_serve(&f->x, &ac);
 	*state = f;
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	api_stop(f->api);
-	svc_close(f->svc);
-	sh("rm -rf %s", f->dir);
-	free(f);
-	return 0;
-}
-
-static size_t
-discard(char *p, size_t sz, size_t n, void *u)
-{
-	(void)p;
-	(void)u;
-	return sz * n;
 }
 
 /* GET url on a new connection; the status, or 0 on a transport error. */
 static long
 get(const char *url, long timeout_ms)
 {
-	CURL *c = curl_easy_init();
+	struct thc_req q = { .url = url, .timeout_ms = timeout_ms,
+	    .no_reuse = true };
+	struct thc_resp *r = thc_resp_new();
 	long status = 0;
 
-	assert_non_null(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
+	if (thc_perform(NULL, &q, r) == CURLE_OK)
+		status = r->status;
+	free(r);
 	return status;
 }
 
@@ -187,7 +120,7 @@ test_healthz_not_starved(void **state)
 	    SQLITE_OK);
 	for (int i = 0; i < SLOW; i++) {
 		snprintf(slow[i].url, sizeof(slow[i].url), "%s/readyz",
-		    f->pub);
+		    f->x.pub);
 		assert_int_equal(pthread_create(&slow[i].th, NULL, slow_get,
 		    &slow[i]), 0);
 		/*
@@ -197,7 +130,7 @@ test_healthz_not_starved(void **state)
 		usleep(50000);
 	}
 	usleep(200000);
-	snprintf(url, sizeof(url), "%s/healthz", f->pub);
+	snprintf(url, sizeof(url), "%s/healthz", f->x.pub);
 	/* A generous deadline, still short of the first busy timeout. */
 	for (int i = 0; i < 2 && st != 200; i++)
 		st = get(url, 1500);
@@ -217,7 +150,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_healthz_not_starved,
-		    setup, teardown),
+		    setup, afx_teardown),
 	};
 	int rc;
 

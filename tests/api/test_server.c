@@ -24,59 +24,19 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 
 #include "api_priv.h"
+#include "apifx.h"
+#include "https.h"
 #include "testdb.h"
+#include "twait.h"
 
 struct fixture {
-	char		 dir[64];
+	struct afx	 x;		/* first: afx_teardown() */
 	char		 path[8][256];	/* ca.crt ca.key db api.crt api.key */
-	struct svc	*svc;
-	struct api	*api;		/* plain HTTP api + public */
-	char		 admin[128];	/* admin token */
-	char		 enroll[128];	/* enroll token, redis-client */
-	char		 base[64];	/* http://127.0.0.1:<api port> */
-	char		 pub[64];	/* http://127.0.0.1:<public port> */
 };
 
 enum { P_CA_CRT, P_CA_KEY, P_DB, P_API_CRT, P_API_KEY };
-
-struct resp {
-	long	 status;
-	char	 body[131072];
-	size_t	 len;
-	char	 hdrs[8192];
-	size_t	 hlen;
-};
-
-/* Milliseconds on the monotonic clock. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/*
- * Poll cond(arg) every step_us until it holds or ms milliseconds have
- * passed; returns its last value.
- */
-static bool
-poll_until(bool (*cond)(void *), void *arg, int64_t ms, useconds_t step_us)
-{
-	int64_t deadline = mono_ms() + ms;
-
-	for (;;) {
-		if (cond(arg))
-			return true;
-		if (mono_ms() >= deadline)
-			return false;
-		usleep(step_us);
-	}
-}
 
 static void *
 xmalloc(size_t n)
@@ -88,219 +48,12 @@ xmalloc(size_t n)
 	return p;
 }
 
-/*
- * Append len bytes of p to buf (cap bytes, *used so far), cut to fit
- * and kept NUL-terminated; returns len (curl's "all taken").
- */
-static size_t
-append(char *buf, size_t cap, size_t *used, const char *p, size_t len)
-{
-	size_t take = len;
-
-	if (take > cap - 1 - *used)
-		take = cap - 1 - *used;
-	memcpy(buf + *used, p, take);
-	*used += take;
-	buf[*used] = '\0';
-	return len;
-}
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *u)
-{
-	struct resp *r = u;
-
-	return append(r->body, sizeof(r->body), &r->len, p, sz * n);
-}
-
-static size_t
-on_header(char *p, size_t sz, size_t n, void *u)
-{
-	struct resp *r = u;
-
-	return append(r->hdrs, sizeof(r->hdrs), &r->hlen, p, sz * n);
-}
-
-/* Streams a fixed number of bytes for chunked uploads. */
-struct upload {
-	size_t	left;
-};
-
-static size_t
-on_read(char *p, size_t sz, size_t n, void *u)
-{
-	struct upload *up = u;
-	size_t len = sz * n;
-
-	if (len > up->left)
-		len = up->left;
-	memset(p, ' ', len);
-	up->left -= len;
-	return len;
-}
-
-struct call {
-	const char	*method;
-	const char	*url;
-	const char	*token;
-	const char	*ctype;
-	const char	*body;
-	size_t		 chunked;	/* > 0: stream this many bytes */
-	const char	*extra;		/* one more header line */
-	const char	*cacert;	/* TLS */
-	long		 tls_max;	/* CURL_SSLVERSION_MAX_* or 0 */
-	long		 tls_min;
-};
-
-/* Perform c; returns the CURLcode and fills r. */
-static CURLcode
-http(const struct call *c, struct resp *r)
-{
-	struct curl_slist *h = NULL;
-	struct upload up = { c->chunked };
-	char line[256];
-	CURLcode rc;
-	CURL *cu;
-
-	memset(r, 0, sizeof(*r));
-	cu = curl_easy_init();
-	assert_non_null(cu);
-	curl_easy_setopt(cu, CURLOPT_URL, c->url);
-	curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, c->method);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(cu, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(cu, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 20L);
-	h = curl_slist_append(h, "Expect:");
-	if (c->token != NULL) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s",
-		    c->token);
-		h = curl_slist_append(h, line);
-	}
-	if (c->ctype != NULL) {
-		snprintf(line, sizeof(line), "Content-Type: %s", c->ctype);
-		h = curl_slist_append(h, line);
-	}
-	if (c->extra != NULL)
-		h = curl_slist_append(h, c->extra);
-	if (c->chunked > 0) {
-		h = curl_slist_append(h, "Transfer-Encoding: chunked");
-		curl_easy_setopt(cu, CURLOPT_POST, 1L);
-		curl_easy_setopt(cu, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(cu, CURLOPT_READDATA, &up);
-	} else if (c->body != NULL) {
-		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, c->body);
-		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE,
-		    (long)strlen(c->body));
-	}
-	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
-	if (c->cacert != NULL) {
-		curl_easy_setopt(cu, CURLOPT_CAINFO, c->cacert);
-		/* Let the client offer old versions: the server refuses. */
-		curl_easy_setopt(cu, CURLOPT_SSL_CIPHER_LIST,
-		    "DEFAULT@SECLEVEL=0");
-		curl_easy_setopt(cu, CURLOPT_SSLVERSION, c->tls_min |
-		    c->tls_max);
-	}
-	rc = curl_easy_perform(cu);
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_easy_cleanup(cu);
-	curl_slist_free_all(h);
-	return rc;
-}
-
 /* GET/POST/... with a token and optional JSON body; status returned. */
 static long
 req(const char *method, const char *url, const char *token,
-    const char *body, struct resp *r)
+    const char *body, struct thc_resp *r)
 {
-	struct call c = { .method = method, .url = url, .token = token,
-	    .ctype = body != NULL ? "application/json" : NULL, .body = body };
-
-	assert_int_equal(http(&c, r), CURLE_OK);
-	return r->status;
-}
-
-/* The value of header name in r, or "" (static buffer). */
-static const char *
-header(const struct resp *r, const char *name)
-{
-	static char v[256];
-	size_t n = strlen(name);
-	const char *p = r->hdrs;
-
-	v[0] = '\0';
-	while (p != NULL && *p != '\0') {
-		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-			const char *s = p + n + 1, *end;
-
-			while (*s == ' ')
-				s++;
-			end = strpbrk(s, "\r\n");
-			n = end != NULL ? (size_t)(end - s) : strlen(s);
-			if (n >= sizeof(v))
-				n = sizeof(v) - 1;
-			memcpy(v, s, n);
-			v[n] = '\0';
-			return v;
-		}
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	return v;
-}
-
-/* The "error.code" of a JSON error body. */
-static void
-expect_code(const struct resp *r, const char *code)
-{
-	json_t *v = json_loadb(r->body, r->len, 0, NULL);
-	const char *c = NULL;
-
-	assert_non_null(v);
-	assert_int_equal(json_unpack(v, "{s:{s:s}}", "error", "code", &c), 0);
-	assert_string_equal(c, code);
-	json_decref(v);
-}
-
-static void
-sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
-
-/*
- * The plain-HTTP configuration the tests start from: both listeners
- * on ports the kernel picks, 8 KiB bodies, 64 connections.
- */
-static void
-plain_config(struct api_config *ac)
-{
-	memset(ac, 0, sizeof(*ac));
-	ac->api_listen = "127.0.0.1:0";
-	ac->public_listen = "127.0.0.1:0";
-	ac->max_body_bytes = 8192;
-	ac->max_connections = 64;
-}
-
-/* api_start() serving s, or fail the test. */
-static struct api *
-must_start(struct svc *s, const struct api_config *ac)
-{
-	struct api *a;
-	struct err e;
-
-	if ((a = api_start(s, ac, &e)) == NULL)
-		fail_msg("api_start: %s", e.msg);
-	return a;
+	return thc_req(method, url, NULL, token, body, r);
 }
 
 static int
@@ -309,93 +62,29 @@ setup(void **state)
 	struct fixture *f = xmalloc(sizeof(*f));
 	static const char *const names[] = { "ca.crt", "ca.key", "rca.db",
 	    "api.crt", "api.key" };
-	struct profile prof = { 0 };
-	struct svc_config sc = { 0 };
-	struct api_config ac = { 0 };
-	struct svc_actor cli;
-	struct svc_token_req tr = { 0 };
-	struct token_rec rec;
-	char *pat[] = { "app-*" };
-	struct err e;
+	struct profile prof;
+	struct svc_config sc;
+	struct api_config ac;
 
 	memset(f, 0, sizeof(*f));
-	strcpy(f->dir, "/tmp/rca-api-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	afx_mkdir(&f->x, "/tmp/rca-api-XXXXXX");
 	for (int i = 0; i < 5; i++)
-		snprintf(f->path[i], sizeof(f->path[i]), "%s/%s", f->dir,
+		snprintf(f->path[i], sizeof(f->path[i]), "%s/%s", f->x.dir,
 		    names[i]);
 	/* A SQLite file, or a PostgreSQL URI (RCA_TEST_DB=pg). */
-	if (tdb_database(f->dir, names[P_DB], f->path[P_DB],
+	if (tdb_database(f->x.dir, names[P_DB], f->path[P_DB],
 	    sizeof(f->path[P_DB])) == -1)
 		fail_msg("the test's database");
-	sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
-	    "ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt "
-	    "-days 30 -subj /CN=test-ca -addext "
-	    "basicConstraints=critical,CA:TRUE,pathlen:0 -addext "
-	    "keyUsage=critical,keyCertSign,cRLSign 2>/dev/null && "
-	    "chmod 0400 ca.key && "
-	    "printf 'subjectAltName=IP:127.0.0.1\\n"
-	    "extendedKeyUsage=serverAuth\\n' > ext && "
-	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-	    "-nodes -keyout api.key -subj /CN=localhost -out api.csr "
-	    "2>/dev/null && openssl x509 -req -in api.csr -CA ca.crt "
-	    "-CAkey ca.key -CAcreateserial -days 30 -extfile ext "
-	    "-out api.crt 2>/dev/null", f->dir);
-	strcpy(prof.name, "redis-client");
-	prof.eku = EKU_CLIENT_AUTH;
-	prof.default_ttl = 3600;
-	prof.max_ttl = 86400;
-	prof.key_types = KEY_BIT(KEY_EC_P256);
-	sc.ca_cert = f->path[P_CA_CRT];
-	sc.ca_key = f->path[P_CA_KEY];
-	sc.database = f->path[P_DB];
-	sc.public_url = "http://127.0.0.1:1";
-	sc.crl_validity = 86400;
-	sc.crl_refresh_before = 3600;
-	sc.rotation_check_interval = 60;
-	sc.rotation_renew_before_pct = 33;
-	sc.profiles = &prof;
-	sc.nprofiles = 1;
-	f->svc = svc_open(&sc, &e);
-	if (f->svc == NULL)
-		fail_msg("svc_open: %s", e.msg);
-	svc_actor_init(&cli, ACTOR_CLI);
-	tr.kind = TOKEN_ADMIN;
-	tr.uses = 1;
-	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->admin,
-	    &e), 0);
-	token_rec_clear(&rec);
-	tr.kind = TOKEN_ENROLL;
-	tr.profile = "redis-client";
-	tr.patterns = pat;
-	tr.npatterns = 1;
-	tr.uses = 5;
-	assert_int_equal(svc_token_create(f->svc, &cli, &tr, &rec, f->enroll,
-	    &e), 0);
-	token_rec_clear(&rec);
-	plain_config(&ac);
-	ac.threads = 2;
-	f->api = must_start(f->svc, &ac);
-	assert_true(api_port(f->api) > 0);
-	assert_true(api_public_port(f->api) > 0);
-	assert_int_not_equal(api_port(f->api), api_public_port(f->api));
-	snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%u",
-	    api_port(f->api));
-	snprintf(f->pub, sizeof(f->pub), "http://127.0.0.1:%u",
-	    api_public_port(f->api));
+	afx_pki(f->x.dir, "test-ca", AFX_API);
+	afx_svc_config(&sc, &prof, f->path[P_CA_CRT], f->path[P_CA_KEY],
+	    f->path[P_DB]);
+	afx_open(&f->x, &sc, "app-*");
+	afx_api_config(&ac, 8192, 64);
+	afx_serve(&f->x, &ac);
+	assert_true(api_port(f->x.api) > 0);
+	assert_true(api_public_port(f->x.api) > 0);
+	assert_int_not_equal(api_port(f->x.api), api_public_port(f->x.api));
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	api_stop(f->api);
-	svc_close(f->svc);
-	sh("rm -rf %s", f->dir);
-	free(f);
 	return 0;
 }
 
@@ -409,23 +98,23 @@ static void
 test_health_both_listeners(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = xmalloc(sizeof(*r));
+	struct thc_resp *r = thc_resp_new();
 	char u[256];
 
-	url(u, f->base, "/healthz");
+	url(u, f->x.base, "/healthz");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
 	assert_string_equal(r->body, "{\"status\":\"ok\"}");
-	assert_string_equal(header(r, "Content-Type"), "application/json");
-	url(u, f->pub, "/healthz");
+	assert_string_equal(thc_header(r, "Content-Type"), "application/json");
+	url(u, f->x.pub, "/healthz");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
-	url(u, f->pub, "/readyz");
+	url(u, f->x.pub, "/readyz");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
-	url(u, f->pub, "/v1/ca.pem");
+	url(u, f->x.pub, "/v1/ca.pem");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
-	assert_string_equal(header(r, "Content-Type"),
+	assert_string_equal(thc_header(r, "Content-Type"),
 	    "application/x-pem-file");
 	assert_non_null(strstr(r->body, "BEGIN CERTIFICATE"));
-	url(u, f->pub, "/metrics");
+	url(u, f->x.pub, "/metrics");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
 	assert_non_null(strstr(r->body, "redisca_http_requests_total{route="
 	    "\"/healthz\",code=\"200\"}"));
@@ -437,17 +126,17 @@ static void
 test_public_hides_authenticated(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = xmalloc(sizeof(*r));
+	struct thc_resp *r = thc_resp_new();
 	char u[256];
 
-	url(u, f->pub, "/v1/certificates");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 404);
-	expect_code(r, "not_found");
-	assert_int_equal(req("POST", u, f->admin, "{}", r), 404);
-	url(u, f->pub, "/v1/tokens");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 404);
-	url(u, f->base, "/v1/tokens");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	url(u, f->x.pub, "/v1/certificates");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 404);
+	thc_expect_code(r, "not_found");
+	assert_int_equal(req("POST", u, f->x.admin, "{}", r), 404);
+	url(u, f->x.pub, "/v1/tokens");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 404);
+	url(u, f->x.base, "/v1/tokens");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	free(r);
 }
 
@@ -455,19 +144,19 @@ static void
 test_not_found_and_method(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = xmalloc(sizeof(*r));
+	struct thc_resp *r = thc_resp_new();
 	char u[256];
 
-	url(u, f->base, "/nope");
+	url(u, f->x.base, "/nope");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 404);
-	expect_code(r, "not_found");
-	url(u, f->base, "/v1/certificates");
-	assert_int_equal(req("PUT", u, f->admin, NULL, r), 405);
-	expect_code(r, "method_not_allowed");
-	assert_string_equal(header(r, "Allow"), "POST, GET");
-	url(u, f->base, "/v1/crl");
+	thc_expect_code(r, "not_found");
+	url(u, f->x.base, "/v1/certificates");
+	assert_int_equal(req("PUT", u, f->x.admin, NULL, r), 405);
+	thc_expect_code(r, "method_not_allowed");
+	assert_string_equal(thc_header(r, "Allow"), "POST, GET");
+	url(u, f->x.base, "/v1/crl");
 	assert_int_equal(req("DELETE", u, NULL, NULL, r), 405);
-	assert_string_equal(header(r, "Allow"), "GET");
+	assert_string_equal(thc_header(r, "Allow"), "GET");
 	free(r);
 }
 
@@ -476,32 +165,21 @@ static void
 test_keepalive_after_refusal(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = xmalloc(sizeof(*r));
-	long status, connects;
-	char u[256];
+	struct thc_resp *r = thc_resp_new();
+	struct thc_req q = { .url = f->x.base, .path = "/nope" };
+	long connects;
 	CURL *cu = curl_easy_init();
 
 	assert_non_null(cu);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(cu, CURLOPT_WRITEDATA, r);
-	url(u, f->base, "/nope");
-	curl_easy_setopt(cu, CURLOPT_URL, u);
-	memset(r, 0, sizeof(*r));
-	assert_int_equal(curl_easy_perform(cu), CURLE_OK);
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
-	assert_int_equal(status, 404);
-	url(u, f->base, "/v1/audit");
-	curl_easy_setopt(cu, CURLOPT_URL, u);
-	memset(r, 0, sizeof(*r));
-	assert_int_equal(curl_easy_perform(cu), CURLE_OK);
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
-	assert_int_equal(status, 401);
+	assert_int_equal(thc_perform(cu, &q, r), CURLE_OK);
+	assert_int_equal(r->status, 404);
+	q.path = "/v1/audit";
+	assert_int_equal(thc_perform(cu, &q, r), CURLE_OK);
+	assert_int_equal(r->status, 401);
 	curl_easy_getinfo(cu, CURLINFO_NUM_CONNECTS, &connects);
 	assert_int_equal(connects, 0);
-	url(u, f->base, "/healthz");
-	curl_easy_setopt(cu, CURLOPT_URL, u);
-	memset(r, 0, sizeof(*r));
-	assert_int_equal(curl_easy_perform(cu), CURLE_OK);
+	q.path = "/healthz";
+	assert_int_equal(thc_perform(cu, &q, r), CURLE_OK);
 	curl_easy_getinfo(cu, CURLINFO_NUM_CONNECTS, &connects);
 	assert_int_equal(connects, 0);
 	curl_easy_cleanup(cu);
@@ -517,7 +195,7 @@ denied(struct fixture *f, const char *action)
 	int64_t next;
 	struct err e;
 
-	assert_int_equal(svc_audit_list(f->svc, 0, 1000, &list, &n, &next,
+	assert_int_equal(svc_audit_list(f->x.svc, 0, 1000, &list, &n, &next,
 	    &e), 0);
 	for (size_t i = 0; i < n; i++)
 		if (list[i].outcome == AUDIT_DENIED &&
@@ -531,27 +209,27 @@ static void
 test_auth(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = xmalloc(sizeof(*r));
+	struct thc_resp *r = thc_resp_new();
 	size_t before = denied(f, "certificate.issue");
 	size_t tbefore = denied(f, "token.create");
 	char u[256];
 
-	url(u, f->base, "/v1/certificates");
+	url(u, f->x.base, "/v1/certificates");
 	assert_int_equal(req("POST", u, NULL, "{}", r), 401);
-	expect_code(r, "unauthorized");
-	assert_string_equal(header(r, "WWW-Authenticate"), "Bearer");
+	thc_expect_code(r, "unauthorized");
+	assert_string_equal(thc_header(r, "WWW-Authenticate"), "Bearer");
 	assert_int_equal(req("POST", u, "rca_wrong", "{}", r), 401);
-	assert_string_equal(header(r, "WWW-Authenticate"), "Bearer");
+	assert_string_equal(thc_header(r, "WWW-Authenticate"), "Bearer");
 	assert_int_equal(denied(f, "certificate.issue"), before + 2);
 	/* Reads need admin: an enroll token is forbidden there. */
-	assert_int_equal(req("GET", u, f->enroll, NULL, r), 403);
-	expect_code(r, "forbidden");
-	url(u, f->base, "/v1/tokens");
-	assert_int_equal(req("POST", u, f->enroll, "{\"kind\":\"admin\"}", r),
+	assert_int_equal(req("GET", u, f->x.enroll, NULL, r), 403);
+	thc_expect_code(r, "forbidden");
+	url(u, f->x.base, "/v1/tokens");
+	assert_int_equal(req("POST", u, f->x.enroll, "{\"kind\":\"admin\"}", r),
 	    403);
 	assert_int_equal(denied(f, "token.create"), tbefore + 1);
 	/* The answers to authenticated routes are not cached. */
-	assert_string_equal(header(r, "Cache-Control"), "no-store");
+	assert_string_equal(thc_header(r, "Cache-Control"), "no-store");
 	free(r);
 }
 
@@ -559,45 +237,45 @@ static void
 test_body_refusals(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = xmalloc(sizeof(*r));
+	struct thc_resp *r = thc_resp_new();
 	char u[256], *big;
-	struct call c = { 0 };
+	struct thc_req c = { 0 };
 	size_t before = denied(f, "certificate.issue");
 
-	url(u, f->base, "/v1/certificates");
+	url(u, f->x.base, "/v1/certificates");
 	c.method = "POST";
 	c.url = u;
-	c.token = f->admin;
+	c.token = f->x.admin;
 	c.ctype = "text/plain";
 	c.body = "{}";
-	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(thc_perform(NULL, &c, r), CURLE_OK);
 	assert_int_equal(r->status, 415);
-	expect_code(r, "unsupported_media_type");
+	thc_expect_code(r, "unsupported_media_type");
 	/* Declared too large: refused from the headers. */
 	big = xmalloc(10000);
 	memset(big, ' ', 9999);
 	big[9999] = '\0';
 	c.ctype = "application/json";
 	c.body = big;
-	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(thc_perform(NULL, &c, r), CURLE_OK);
 	assert_int_equal(r->status, 413);
-	expect_code(r, "payload_too_large");
+	thc_expect_code(r, "payload_too_large");
 	/* Streamed without a length: capped while it arrives. */
 	c.body = NULL;
 	c.chunked = 20000;
-	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(thc_perform(NULL, &c, r), CURLE_OK);
 	assert_int_equal(r->status, 413);
 	/* Streamed and small enough: decoded (and refused by name). */
 	c.chunked = 100;
-	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(thc_perform(NULL, &c, r), CURLE_OK);
 	assert_int_equal(r->status, 400);
-	expect_code(r, "invalid_json");
+	thc_expect_code(r, "invalid_json");
 	c.chunked = 0;
 	c.ctype = "application/json; charset=utf-8";
 	c.body = "{\"csr\":\"x\",\"profile\":\"redis-client\",\"extra\":1}";
-	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(thc_perform(NULL, &c, r), CURLE_OK);
 	assert_int_equal(r->status, 400);
-	expect_code(r, "invalid_request");
+	thc_expect_code(r, "invalid_request");
 	assert_non_null(strstr(r->body, "extra"));
 	assert_int_equal(denied(f, "certificate.issue"), before + 5);
 	free(big);
@@ -608,13 +286,13 @@ static void
 test_issue_get_revoke_crl(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = xmalloc(sizeof(*r));
+	struct thc_resp *r = thc_resp_new();
 	char u[256], serial[64], upper[64], etag[64], path[128];
 	json_t *v;
 	const char *s;
 
-	url(u, f->base, "/v1/certificates/generate");
-	assert_int_equal(req("POST", u, f->enroll, "{\"profile\":"
+	url(u, f->x.base, "/v1/certificates/generate");
+	assert_int_equal(req("POST", u, f->x.enroll, "{\"profile\":"
 	    "\"redis-client\",\"common_name\":\"app-1\"}", r), 201);
 	v = json_loadb(r->body, r->len, 0, NULL);
 	assert_non_null(v);
@@ -628,55 +306,56 @@ test_issue_get_revoke_crl(void **state)
 	    "valid");
 	json_decref(v);
 	/* Enroll token outside its patterns. */
-	assert_int_equal(req("POST", u, f->enroll, "{\"profile\":"
+	assert_int_equal(req("POST", u, f->x.enroll, "{\"profile\":"
 	    "\"redis-client\",\"common_name\":\"db-1\"}", r), 403);
-	expect_code(r, "name_not_allowed");
+	thc_expect_code(r, "name_not_allowed");
 	/* Any case in the path. */
 	for (size_t i = 0; i <= strlen(serial); i++)
 		upper[i] = (char)(serial[i] >= 'a' && serial[i] <= 'f' ?
 		    serial[i] - 32 : serial[i]);
 	snprintf(path, sizeof(path), "/v1/certificates/%s", upper);
-	url(u, f->base, path);
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	url(u, f->x.base, path);
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	assert_non_null(strstr(r->body, serial));
 	snprintf(path, sizeof(path), "/v1/certificates/%s.pem", upper);
-	url(u, f->base, path);
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
-	assert_string_equal(header(r, "Content-Type"),
+	url(u, f->x.base, path);
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
+	assert_string_equal(thc_header(r, "Content-Type"),
 	    "application/x-pem-file");
-	url(u, f->base, "/v1/certificates/xyz");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 400);
-	expect_code(r, "invalid_serial");
-	url(u, f->base, "/v1/certificates/abcdef");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 404);
+	url(u, f->x.base, "/v1/certificates/xyz");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 400);
+	thc_expect_code(r, "invalid_serial");
+	url(u, f->x.base, "/v1/certificates/abcdef");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 404);
 	/* CRL before and after the revocation. */
-	url(u, f->pub, "/v1/crl");
+	url(u, f->x.pub, "/v1/crl");
 	assert_int_equal(req("GET", u, NULL, NULL, r), 200);
-	assert_string_equal(header(r, "Content-Type"), "application/pkix-crl");
-	snprintf(etag, sizeof(etag), "%s", header(r, "ETag"));
+	assert_string_equal(thc_header(r, "Content-Type"),
+	    "application/pkix-crl");
+	snprintf(etag, sizeof(etag), "%s", thc_header(r, "ETag"));
 	assert_true(etag[0] == '"');
-	assert_true(strlen(header(r, "Last-Modified")) == 29);
+	assert_true(strlen(thc_header(r, "Last-Modified")) == 29);
 	snprintf(path, sizeof(path), "/v1/certificates/%s/revoke", serial);
-	url(u, f->base, path);
-	assert_int_equal(req("POST", u, f->admin,
+	url(u, f->x.base, path);
+	assert_int_equal(req("POST", u, f->x.admin,
 	    "{\"reason\":\"superseded\"}", r), 200);
 	assert_non_null(strstr(r->body, "\"crl_number\":"));
 	assert_non_null(strstr(r->body, "\"revocation_reason\":"
 	    "\"superseded\""));
-	url(u, f->pub, "/v1/crl.pem");
+	url(u, f->x.pub, "/v1/crl.pem");
 	{
-		struct call c = { .method = "GET", .url = u };
+		struct thc_req c = { .method = "GET", .url = u };
 		char inm[128];
 
 		snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
 		c.extra = inm;
-		assert_int_equal(http(&c, r), CURLE_OK);
+		assert_int_equal(thc_perform(NULL, &c, r), CURLE_OK);
 		/* A new CRL: the old ETag no longer matches. */
 		assert_int_equal(r->status, 200);
-		assert_string_not_equal(header(r, "ETag"), etag);
-		snprintf(etag, sizeof(etag), "%s", header(r, "ETag"));
+		assert_string_not_equal(thc_header(r, "ETag"), etag);
+		snprintf(etag, sizeof(etag), "%s", thc_header(r, "ETag"));
 		snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
-		assert_int_equal(http(&c, r), CURLE_OK);
+		assert_int_equal(thc_perform(NULL, &c, r), CURLE_OK);
 		assert_int_equal(r->status, 304);
 		assert_int_equal(r->len, 0);
 	}
@@ -687,12 +366,12 @@ static void
 test_tokens_and_lists(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = xmalloc(sizeof(*r));
+	struct thc_resp *r = thc_resp_new();
 	char u[256], path[128], id[32];
 	json_t *v;
 
-	url(u, f->base, "/v1/tokens");
-	assert_int_equal(req("POST", u, f->admin, "{\"profile\":"
+	url(u, f->x.base, "/v1/tokens");
+	assert_int_equal(req("POST", u, f->x.admin, "{\"profile\":"
 	    "\"redis-client\",\"names\":[\"x-*\"],\"uses\":2,\"ttl\":\"1h\"}",
 	    r), 201);
 	v = json_loadb(r->body, r->len, 0, NULL);
@@ -703,20 +382,20 @@ test_tokens_and_lists(void **state)
 	    "id")));
 	json_decref(v);
 	snprintf(path, sizeof(path), "/v1/tokens/%s", id);
-	url(u, f->base, path);
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	url(u, f->x.base, path);
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	assert_null(strstr(r->body, "\"token\""));
-	assert_int_equal(req("DELETE", u, f->admin, NULL, r), 204);
+	assert_int_equal(req("DELETE", u, f->x.admin, NULL, r), 204);
 	assert_int_equal(r->len, 0);
-	assert_int_equal(req("DELETE", u, f->admin, NULL, r), 404);
-	url(u, f->base, "/v1/certificates?limit=1");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	assert_int_equal(req("DELETE", u, f->x.admin, NULL, r), 404);
+	url(u, f->x.base, "/v1/certificates?limit=1");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	assert_non_null(strstr(r->body, "\"items\":["));
-	url(u, f->base, "/v1/certificates?limit=5000");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 400);
-	expect_code(r, "invalid_request");
-	url(u, f->base, "/v1/audit?limit=2");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	url(u, f->x.base, "/v1/certificates?limit=5000");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 400);
+	thc_expect_code(r, "invalid_request");
+	url(u, f->x.base, "/v1/audit?limit=2");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	v = json_loadb(r->body, r->len, 0, NULL);
 	assert_non_null(v);
 	assert_int_equal(json_array_size(json_object_get(v, "items")), 2);
@@ -730,45 +409,43 @@ static void
 test_tls_listener(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = xmalloc(sizeof(*r));
+	struct thc_resp *r = thc_resp_new();
 	struct api_config ac = { 0 };
 	struct api *a;
 	struct err e;
 	char u[256];
-	struct call c = { .method = "GET", .url = u,
+	struct thc_req c = { .method = "GET", .url = u,
 	    .cacert = f->path[P_CA_CRT] };
 
 	ac.api_listen = "127.0.0.1:0";
-	ac.api_tls = true;
-	ac.tls_cert = f->path[P_API_CRT];
-	ac.tls_key = f->path[P_API_KEY];
-	ac.tls_ca = f->path[P_CA_CRT];
+	afx_api_tls(&ac, f->path[P_API_CRT], f->path[P_API_KEY],
+	    f->path[P_CA_CRT]);
 	ac.threads = 1;
-	a = must_start(f->svc, &ac);
+	a = afx_start(f->x.svc, &ac);
 	assert_int_equal(api_public_port(a), 0);
 	snprintf(u, sizeof(u), "https://127.0.0.1:%u/healthz", api_port(a));
 	c.tls_min = CURL_SSLVERSION_TLSv1_2;
 	c.tls_max = CURL_SSLVERSION_MAX_TLSv1_2;
-	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(thc_perform(NULL, &c, r), CURLE_OK);
 	assert_int_equal(r->status, 200);
 	c.tls_min = CURL_SSLVERSION_TLSv1_3;
 	c.tls_max = CURL_SSLVERSION_MAX_TLSv1_3;
-	assert_int_equal(http(&c, r), CURLE_OK);
+	assert_int_equal(thc_perform(NULL, &c, r), CURLE_OK);
 	assert_int_equal(r->status, 200);
 	c.tls_min = CURL_SSLVERSION_TLSv1_1;
 	c.tls_max = CURL_SSLVERSION_MAX_TLSv1_1;
-	assert_int_not_equal(http(&c, r), CURLE_OK);
+	assert_int_not_equal(thc_perform(NULL, &c, r), CURLE_OK);
 	c.tls_min = CURL_SSLVERSION_TLSv1_0;
 	c.tls_max = CURL_SSLVERSION_MAX_TLSv1_0;
-	assert_int_not_equal(http(&c, r), CURLE_OK);
+	assert_int_not_equal(thc_perform(NULL, &c, r), CURLE_OK);
 	api_stop(a);
 	/* Missing TLS files and bad addresses fail cleanly. */
 	ac.tls_cert = "/nonexistent/api.crt";
-	assert_null(api_start(f->svc, &ac, &e));
+	assert_null(api_start(f->x.svc, &ac, &e));
 	assert_int_equal(e.code, ERR_IO);
 	ac.tls_cert = f->path[P_API_CRT];
 	ac.api_listen = "127.0.0.1";
-	assert_null(api_start(f->svc, &ac, &e));
+	assert_null(api_start(f->x.svc, &ac, &e));
 	assert_int_equal(e.code, ERR_CONFIG);
 	api_stop(NULL);
 	assert_int_equal(api_port(NULL), 0);
@@ -789,48 +466,27 @@ struct issuer {
 	long		 status;
 	char		 serial[64];
 	char		 conn_hdr[32];	/* the Connection header, if any */
-	struct resp	*r;
+	struct thc_resp	*r;
 };
 
 static void *
 issuer_main(void *arg)
 {
 	struct issuer *is = arg;
-	struct curl_slist *h = NULL;
-	char line[256];
+	struct thc_req q = { .method = "POST", .url = is->url,
+	    .token = is->token, .ctype = "application/json",
+	    .body = is->body };
 	json_t *v;
-	CURL *cu;
 
-	cu = curl_easy_init();
-	if (cu == NULL) {
-		is->rc = CURLE_FAILED_INIT;
-		return NULL;
-	}
-	snprintf(line, sizeof(line), "Authorization: Bearer %s", is->token);
-	h = curl_slist_append(h, line);
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Expect:");
-	curl_easy_setopt(cu, CURLOPT_URL, is->url);
-	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(cu, CURLOPT_POSTFIELDS, is->body);
-	curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)strlen(is->body));
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(cu, CURLOPT_WRITEDATA, is->r);
-	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(cu, CURLOPT_HEADERDATA, is->r);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 60L);
-	is->rc = curl_easy_perform(cu);
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &is->status);
-	curl_easy_cleanup(cu);
-	curl_slist_free_all(h);
+	is->rc = thc_perform(NULL, &q, is->r);
+	is->status = is->r->status;
 	v = json_loadb(is->r->body, is->r->len, 0, NULL);
 	if (v != NULL && json_is_string(json_object_get(v, "serial")))
 		snprintf(is->serial, sizeof(is->serial), "%s",
 		    json_string_value(json_object_get(v, "serial")));
 	json_decref(v);
 	snprintf(is->conn_hdr, sizeof(is->conn_hdr), "%s",
-	    header(is->r, "Connection"));
+	    thc_header(is->r, "Connection"));
 	return NULL;
 }
 
@@ -850,11 +506,11 @@ issue_body(struct fixture *f)
 	long n;
 	FILE *fp;
 
-	sh("cd %s && openssl req -new -newkey ec -pkeyopt "
+	afx_sh("cd %s && openssl req -new -newkey ec -pkeyopt "
 	    "ec_paramgen_curve:P-256 -nodes -keyout load.key -subj "
 	    "/CN=app-load -addext subjectAltName=DNS:app-load "
-	    "-out load.csr 2>/dev/null", f->dir);
-	snprintf(path, sizeof(path), "%s/load.csr", f->dir);
+	    "-out load.csr 2>/dev/null", f->x.dir);
+	snprintf(path, sizeof(path), "%s/load.csr", f->x.dir);
 	fp = fopen(path, "rb");
 	assert_non_null(fp);
 	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
@@ -882,8 +538,7 @@ run_issuers(struct issuer *is, size_t n, const char *u, const char *token,
 		is[i].url = u;
 		is[i].token = token;
 		is[i].body = body;
-		is[i].r = xmalloc(sizeof(*is[i].r));
-		memset(is[i].r, 0, sizeof(*is[i].r));
+		is[i].r = thc_resp_new();
 		assert_int_equal(pthread_create(&is[i].t, NULL, issuer_main,
 		    &is[i]), 0);
 	}
@@ -920,8 +575,8 @@ test_concurrent_issue(void **state)
 
 	assert_non_null(is);
 	body = issue_body(f);
-	url(u, f->base, "/v1/certificates");
-	run_issuers(is, NCONC, u, f->admin, body);
+	url(u, f->x.base, "/v1/certificates");
+	run_issuers(is, NCONC, u, f->x.admin, body);
 	join_issuers(is, NCONC);
 	for (size_t i = 0; i < NCONC; i++) {
 		assert_int_equal(is[i].rc, CURLE_OK);
@@ -941,7 +596,7 @@ audit_count(struct fixture *f, const char *action, size_t *with)
 	int64_t next;
 	struct err e;
 
-	assert_int_equal(svc_audit_list(f->svc, 0, 1000, &list, &n, &next,
+	assert_int_equal(svc_audit_list(f->x.svc, 0, 1000, &list, &n, &next,
 	    &e), 0);
 	*with = 0;
 	for (size_t i = 0; i < n; i++)
@@ -964,16 +619,16 @@ static void
 test_auth_throttle(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = xmalloc(sizeof(*r));
+	struct thc_resp *r = thc_resp_new();
 	struct api_config ac = { 0 };
 	size_t n0, n1, thr;
 	char u[256], pub[256];
 	struct api *a;
 	int ra;
 
-	plain_config(&ac);
+	afx_api_config(&ac, 8192, 64);
 	ac.auth_failures_per_minute = 3;
-	a = must_start(f->svc, &ac);
+	a = afx_start(f->x.svc, &ac);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
 	    api_port(a));
 	snprintf(pub, sizeof(pub), "http://127.0.0.1:%u/healthz",
@@ -982,7 +637,7 @@ test_auth_throttle(void **state)
 	assert_int_equal(thr, 0);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(req("POST", u, "rca_wrong", NULL, r), 401);
-		expect_code(r, "unauthorized");
+		thc_expect_code(r, "unauthorized");
 	}
 	/* The third failure reached the limit: one auth.throttled entry. */
 	n1 = audit_count(f, "auth.throttled", &thr);
@@ -990,22 +645,22 @@ test_auth_throttle(void **state)
 	assert_int_equal(n1, n0 + 4);
 	for (int i = 0; i < 50; i++) {
 		assert_int_equal(req("POST", u, "rca_wrong", NULL, r), 429);
-		expect_code(r, "rate_limited");
+		thc_expect_code(r, "rate_limited");
 	}
-	ra = atoi(header(r, "Retry-After"));
+	ra = atoi(thc_header(r, "Retry-After"));
 	assert_true(ra >= 1 && ra <= 60);
-	assert_string_equal(header(r, "WWW-Authenticate"), "");
+	assert_string_equal(thc_header(r, "WWW-Authenticate"), "");
 	/* A good credential from the address too, before it is looked at. */
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 429);
-	expect_code(r, "rate_limited");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 429);
+	thc_expect_code(r, "rate_limited");
 	/* No credential: still 401, and no longer audited. */
 	assert_int_equal(req("POST", u, NULL, NULL, r), 401);
 	assert_int_equal(audit_count(f, "auth.throttled", &thr), n1);
 	assert_int_equal(thr, 1);
 	/* Public routes and other listeners' tables are not affected. */
 	assert_int_equal(req("GET", pub, NULL, NULL, r), 200);
-	url(u, f->base, "/v1/certificates");
-	assert_int_equal(req("GET", u, f->admin, NULL, r), 200);
+	url(u, f->x.base, "/v1/certificates");
+	assert_int_equal(req("GET", u, f->x.admin, NULL, r), 200);
 	api_stop(a);
 	free(r);
 }
@@ -1034,8 +689,8 @@ slow_conn(unsigned port)
 
 /* A GET to poll, and where its answer goes. */
 struct http_poll {
-	struct call	 call;
-	struct resp	*r;
+	struct thc_req	 call;
+	struct thc_resp	*r;
 };
 
 /* The polled GET answered 200. */
@@ -1044,7 +699,8 @@ healthz_ok(void *arg)
 {
 	struct http_poll *hp = arg;
 
-	return http(&hp->call, hp->r) == CURLE_OK && hp->r->status == 200;
+	return thc_perform(NULL, &hp->call, hp->r) == CURLE_OK &&
+	    hp->r->status == 200;
 }
 
 /* limits.max_connections_per_ip: the address's next connection closes. */
@@ -1052,7 +708,7 @@ static void
 test_per_ip_limit(void **state)
 {
 	struct fixture *f = *state;
-	struct resp *r = xmalloc(sizeof(*r));
+	struct thc_resp *r = thc_resp_new();
 	struct http_poll hc = { 0 };
 	struct api_config ac = { 0 };
 	int fd[3];
@@ -1060,9 +716,9 @@ test_per_ip_limit(void **state)
 	ssize_t n;
 	struct api *a;
 
-	plain_config(&ac);
+	afx_api_config(&ac, 8192, 64);
 	ac.max_connections_per_ip = 2;
-	a = must_start(f->svc, &ac);
+	a = afx_start(f->x.svc, &ac);
 	for (int i = 0; i < 3; i++) {
 		fd[i] = slow_conn(api_public_port(a));
 		assert_true(fd[i] >= 0);
@@ -1085,7 +741,7 @@ test_per_ip_limit(void **state)
 	hc.call.method = "GET";
 	hc.call.url = u;
 	/* Until MHD has seen the closes, it still refuses. */
-	assert_true(poll_until(healthz_ok, &hc, 2000, 20000));
+	assert_true(tw_poll(healthz_ok, &hc, 2000, 20000));
 	assert_int_equal(r->status, 200);
 	api_stop(a);
 	free(r);
@@ -1131,16 +787,15 @@ test_stop_in_flight(void **state)
 
 	assert_non_null(is);
 	body = issue_body(f);
-	plain_config(&ac);
+	afx_api_config(&ac, 8192, 64);
 	ac.public_listen = NULL;	/* the api listener only */
-	ac.threads = 2;
-	a = must_start(f->svc, &ac);
+	a = afx_start(f->x.svc, &ac);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/v1/certificates",
 	    api_port(a));
 	lk = tdb_lock(f->path[P_DB]);
-	run_issuers(is, NCONC, u, f->admin, body);
+	run_issuers(is, NCONC, u, f->x.admin, body);
 	/* All read and on the workers, none can commit. */
-	assert_true(poll_until(all_jobs_pending, a, 4000, 200));
+	assert_true(tw_poll(all_jobs_pending, a, 4000, 200));
 	assert_int_equal(api_jobs_pending(a), NCONC);
 	assert_int_equal(pthread_create(&stopper, NULL, stopper_main, a), 0);
 	/*
@@ -1148,9 +803,9 @@ test_stop_in_flight(void **state)
 	 * lost that race on a loaded machine): every answer must then
 	 * close its connection.
 	 */
-	assert_true(poll_until(stop_begun, a, 4000, 200));
+	assert_true(tw_poll(stop_begun, a, 4000, 200));
 	/* For 20 ms no request may get past the locked database. */
-	assert_false(poll_until(some_job_done, a, 20, 200));
+	assert_false(tw_poll(some_job_done, a, 20, 200));
 	assert_int_equal(api_jobs_pending(a), NCONC);
 	tdb_unlock(lk);
 	assert_int_equal(pthread_join(stopper, NULL), 0);
@@ -1186,7 +841,7 @@ main(void)
 	int rc;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = cmocka_run_group_tests(tests, setup, teardown);
+	rc = cmocka_run_group_tests(tests, setup, afx_teardown);
 	curl_global_cleanup();
 	return rc;
 }

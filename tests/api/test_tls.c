@@ -18,16 +18,14 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
-
 #include "api_priv.h"
+#include "apifx.h"
+#include "https.h"
 #include "testdb.h"
 
 struct fixture {
-	char		 dir[64];
+	struct afx	 x;		/* first: afx_teardown() */
 	char		 p[16][256];
-	struct svc	*svc;
-	struct api	*api;
 	char		 url[128];	/* https://127.0.0.1:<port>/healthz */
 };
 
@@ -39,40 +37,21 @@ static const char *const names[NPATHS] = { "ca.crt", "ca.key", "rca.db",
     "api.crt", "api.key", "root2.crt", "both.pem", "a1.crt", "a1.key",
     "a2.chain", "a2.key", "garbage.pem" };
 
-static void
-sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
-
-static size_t
-discard(char *p, size_t sz, size_t n, void *u)
-{
-	(void)p;
-	(void)u;
-	return sz * n;
-}
-
-/* One GET of url on handle cu trusting cacert; the CURLcode. */
+/*
+ * One GET of url on handle cu (NULL: a new one) trusting cacert; the
+ * CURLcode, and the status in *status.
+ */
 static CURLcode
 get(CURL *cu, const char *url, const char *cacert, long *status)
 {
+	struct thc_req q = { .url = url, .cacert = cacert,
+	    .timeout_ms = 20000 };
+	struct thc_resp *r = thc_resp_new();
 	CURLcode rc;
 
-	curl_easy_setopt(cu, CURLOPT_URL, url);
-	curl_easy_setopt(cu, CURLOPT_CAINFO, cacert);
-	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 20L);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, discard);
-	rc = curl_easy_perform(cu);
-	*status = 0;
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, status);
+	rc = thc_perform(cu, &q, r);
+	*status = r->status;
+	free(r);
 	return rc;
 }
 
@@ -80,15 +59,12 @@ get(CURL *cu, const char *url, const char *cacert, long *status)
 static CURLcode
 get_new(const char *url, const char *cacert)
 {
-	CURL *cu = curl_easy_init();
 	CURLcode rc;
 	long status;
 
-	assert_non_null(cu);
-	rc = get(cu, url, cacert, &status);
+	rc = get(NULL, url, cacert, &status);
 	if (rc == CURLE_OK)
 		assert_int_equal(status, 200);
-	curl_easy_cleanup(cu);
 	return rc;
 }
 
@@ -96,7 +72,7 @@ get_new(const char *url, const char *cacert)
 static void
 replace(struct fixture *f, int dst, int src)
 {
-	sh("cp %s %s.tmp && mv -f %s.tmp %s", f->p[src], f->p[dst],
+	afx_sh("cp %s %s.tmp && mv -f %s.tmp %s", f->p[src], f->p[dst],
 	    f->p[dst], f->p[dst]);
 }
 
@@ -104,23 +80,21 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct svc_config sc = { 0 };
-	struct api_config ac = { 0 };
-	struct profile prof = { 0 };
-	struct err e;
+	struct svc_config sc;
+	struct api_config ac;
+	struct profile prof;
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/rca-tls-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	afx_mkdir(&f->x, "/tmp/rca-tls-XXXXXX");
 	for (int i = 0; i < NPATHS; i++)
-		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->dir, names[i]);
-	if (tdb_database(f->dir, names[DB], f->p[DB], sizeof(f->p[DB])) == -1)
+		snprintf(f->p[i], sizeof(f->p[i]), "%s/%s", f->x.dir, names[i]);
+	if (tdb_database(f->x.dir, names[DB], f->p[DB], sizeof(f->p[DB])) == -1)
 		fail_msg("the test's database");
 	/*
 	 * CA 1 (the service's) signs a1; root 2 signs an intermediate
 	 * that signs a2, served as leaf + intermediate.
 	 */
-	sh("cd %s && C='-addext basicConstraints=critical,CA:TRUE "
+	afx_sh("cd %s && C='-addext basicConstraints=critical,CA:TRUE "
 	    "-addext keyUsage=critical,keyCertSign,cRLSign' && "
 	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
 	    "-nodes -keyout ca.key -out ca.crt -days 30 -subj /CN=tls-ca1 "
@@ -149,49 +123,17 @@ setup(void **state)
 	    "2>/dev/null && cat a2.crt int2.crt > a2.chain && "
 	    "cat ca.crt root2.crt > both.pem && cp a1.crt api.crt && "
 	    "cp a1.key api.key && echo 'not a certificate' > garbage.pem",
-	    f->dir);
-	strcpy(prof.name, "redis-client");
-	prof.eku = EKU_CLIENT_AUTH;
-	prof.default_ttl = 3600;
-	prof.max_ttl = 86400;
-	prof.key_types = KEY_BIT(KEY_EC_P256);
-	sc.ca_cert = f->p[CA1];
-	sc.ca_key = f->p[CA1_KEY];
-	sc.database = f->p[DB];
-	sc.public_url = "http://127.0.0.1:1";
-	sc.crl_validity = 86400;
-	sc.crl_refresh_before = 3600;
-	sc.rotation_check_interval = 60;
-	sc.rotation_renew_before_pct = 33;
-	sc.profiles = &prof;
-	sc.nprofiles = 1;
-	if ((f->svc = svc_open(&sc, &e)) == NULL)
-		fail_msg("svc_open: %s", e.msg);
-	ac.api_listen = "127.0.0.1:0";
-	ac.api_tls = true;
-	ac.tls_cert = f->p[API_CRT];
-	ac.tls_key = f->p[API_KEY];
-	ac.tls_ca = f->p[CA1];
-	ac.threads = 2;
-	ac.max_connections = 256;
+	    f->x.dir);
+	afx_svc_config(&sc, &prof, f->p[CA1], f->p[CA1_KEY], f->p[DB]);
+	afx_open(&f->x, &sc, NULL);
+	/* The api listener only, over TLS. */
+	afx_api_config(&ac, 0, 256);
+	ac.public_listen = NULL;
+	afx_api_tls(&ac, f->p[API_CRT], f->p[API_KEY], f->p[CA1]);
 	ac.max_connections_per_ip = 256;
-	if ((f->api = api_start(f->svc, &ac, &e)) == NULL)
-		fail_msg("api_start: %s", e.msg);
-	snprintf(f->url, sizeof(f->url), "https://127.0.0.1:%u/healthz",
-	    api_port(f->api));
+	afx_serve(&f->x, &ac);
+	snprintf(f->url, sizeof(f->url), "%s/healthz", f->x.base);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	api_stop(f->api);
-	svc_close(f->svc);
-	sh("rm -rf %s", f->dir);
-	free(f);
 	return 0;
 }
 
@@ -215,7 +157,7 @@ test_reload_serves_new_chain(void **state)
 	assert_int_equal(status, 200);
 	replace(f, API_CRT, A2_CHAIN);
 	replace(f, API_KEY, A2_KEY);
-	assert_int_equal(api_tls_reload(f->api, &e), 0);
+	assert_int_equal(api_tls_reload(f->x.api, &e), 0);
 	assert_int_equal(get_new(f->url, f->p[ROOT2]), CURLE_OK);
 	assert_int_not_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
 	/* The connection from before the reload is reused, and works. */
@@ -227,7 +169,7 @@ test_reload_serves_new_chain(void **state)
 	/* And back: a second reload works the same way. */
 	replace(f, API_CRT, A1_CRT);
 	replace(f, API_KEY, A1_KEY);
-	assert_int_equal(api_tls_reload(f->api, &e), 0);
+	assert_int_equal(api_tls_reload(f->x.api, &e), 0);
 	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
 }
 
@@ -240,24 +182,24 @@ test_reload_refusals(void **state)
 
 	/* Not a certificate. */
 	replace(f, API_CRT, GARBAGE);
-	assert_int_equal(api_tls_reload(f->api, &e), -1);
+	assert_int_equal(api_tls_reload(f->x.api, &e), -1);
 	assert_int_equal(e.code, ERR_CONFIG);
 	assert_non_null(strstr(e.msg, "not a PEM certificate chain"));
 	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
 	/* A key that is not the leaf's. */
 	replace(f, API_CRT, A2_CHAIN);
-	assert_int_equal(api_tls_reload(f->api, &e), -1);
+	assert_int_equal(api_tls_reload(f->x.api, &e), -1);
 	assert_int_equal(e.code, ERR_CONFIG);
 	assert_non_null(strstr(e.msg, "does not hold the key"));
 	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
 	/* Not a key. */
 	replace(f, API_KEY, GARBAGE);
-	assert_int_equal(api_tls_reload(f->api, &e), -1);
+	assert_int_equal(api_tls_reload(f->x.api, &e), -1);
 	assert_int_equal(e.code, ERR_CONFIG);
 	assert_non_null(strstr(e.msg, "private key"));
 	/* Missing. */
-	sh("rm -f %s", f->p[API_KEY]);
-	assert_int_equal(api_tls_reload(f->api, &e), -1);
+	afx_sh("rm -f %s", f->p[API_KEY]);
+	assert_int_equal(api_tls_reload(f->x.api, &e), -1);
 	assert_int_equal(e.code, ERR_IO);
 	assert_int_equal(get_new(f->url, f->p[CA1]), CURLE_OK);
 	assert_int_not_equal(get_new(f->url, f->p[ROOT2]), CURLE_OK);
@@ -283,15 +225,13 @@ client_main(void *arg)
 	struct client *c = arg;
 
 	while (!*c->stop) {
-		CURL *cu = curl_easy_init();
 		long status = 0;
 
-		if (cu == NULL || get(cu, c->url, c->cacert, &status) !=
-		    CURLE_OK || status != 200)
+		if (get(NULL, c->url, c->cacert, &status) != CURLE_OK ||
+		    status != 200)
 			c->failed++;
 		else
 			c->ok++;
-		curl_easy_cleanup(cu);
 	}
 	return NULL;
 }
@@ -310,8 +250,8 @@ test_reload_under_load(void **state)
 	int total = 0;
 
 	/* Both chains side by side, swapped in turn. */
-	sh("cd %s && cp a1.crt c0.crt && cp a1.key c0.key && "
-	    "cp a2.chain c1.crt && cp a2.key c1.key", f->dir);
+	afx_sh("cd %s && cp a1.crt c0.crt && cp a1.key c0.key && "
+	    "cp a2.chain c1.crt && cp a2.key c1.key", f->x.dir);
 	memset(c, 0, sizeof(c));
 	for (int i = 0; i < NCLIENTS; i++) {
 		c[i].url = f->url;
@@ -321,10 +261,10 @@ test_reload_under_load(void **state)
 		    &c[i]), 0);
 	}
 	for (int i = 0; i < NRELOADS; i++) {
-		sh("cd %s && cp c%d.crt api.crt.tmp && cp c%d.key "
+		afx_sh("cd %s && cp c%d.crt api.crt.tmp && cp c%d.key "
 		    "api.key.tmp && mv -f api.key.tmp api.key && "
-		    "mv -f api.crt.tmp api.crt", f->dir, i % 2, i % 2);
-		assert_int_equal(api_tls_reload(f->api, &e), 0);
+		    "mv -f api.crt.tmp api.crt", f->x.dir, i % 2, i % 2);
+		assert_int_equal(api_tls_reload(f->x.api, &e), 0);
 		usleep(20000);
 	}
 	stop = 1;
@@ -341,11 +281,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reload_serves_new_chain,
-		    setup, teardown),
+		    setup, afx_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_refusals, setup,
-		    teardown),
+		    afx_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_under_load, setup,
-		    teardown),
+		    afx_teardown),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "api_priv.h"
+#include "twait.h"
 
 /* A gate the jobs wait at, and counters of what ran. */
 struct gate {
@@ -52,28 +53,18 @@ gate_open(void)
 	pthread_mutex_unlock(&g.mu);
 }
 
-/* Milliseconds on the monotonic clock. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Wait until n jobs are blocked at the gate (5 s at most). */
 static void
 gate_wait_for(int n)
 {
-	int64_t deadline = mono_ms() + 5000;
+	int64_t deadline = tw_mono_ms() + 5000;
 	int waiting = 0;
 
 	for (;;) {
 		pthread_mutex_lock(&g.mu);
 		waiting = g.waiting;
 		pthread_mutex_unlock(&g.mu);
-		if (waiting >= n || mono_ms() >= deadline)
+		if (waiting >= n || tw_mono_ms() >= deadline)
 			break;
 		usleep(1000);
 	}

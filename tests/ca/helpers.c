@@ -92,6 +92,54 @@ th_ca(const char *dir, enum key_type t, int days, const char *public_url)
 	return ca;
 }
 
+void
+th_fx_init(struct th_fx *x, int days, const char *public_url)
+{
+	x->dir = th_tmpdir();
+	x->ca = th_ca(x->dir, KEY_EC_P256, days, public_url);
+}
+
+void
+th_fx_clear(struct th_fx *x)
+{
+	ca_free(x->ca);
+	th_rmrf(x->dir);
+	free(x->dir);
+	x->ca = NULL;
+	x->dir = NULL;
+}
+
+struct th_fx *
+th_fx_new(int days, const char *public_url)
+{
+	struct th_fx *x = calloc(1, sizeof(*x));
+
+	assert_non_null(x);
+	th_fx_init(x, days, public_url);
+	return x;
+}
+
+int
+th_fx_teardown(void **state)
+{
+	struct th_fx *x = *state;
+
+	th_fx_clear(x);
+	free(x);
+	return 0;
+}
+
+X509_CRL *
+th_crl_parse(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+
+	assert_non_null(crl);
+	assert_ptr_equal(p, der + len);
+	return crl;
+}
+
 struct ca *
 th_ca2(const char *dir, const char *root_dir, const char *cn,
     const char *public_url)

@@ -47,6 +47,30 @@ struct ca *th_ca(const char *dir, enum key_type t, int days,
 struct ca *th_ca2(const char *dir, const char *root_dir, const char *cn,
 	    const char *public_url);
 
+/*
+ * The fixture most ca/ tests start from, embedded first in their own:
+ * a folder under /tmp and a P-256 CA in it.
+ */
+struct th_fx {
+	char		*dir;	/* th_tmpdir() */
+	struct ca	*ca;	/* th_ca(dir, KEY_EC_P256, ...) */
+};
+
+/* Fill x: the folder and a CA of days for public_url (asserts). */
+void	th_fx_init(struct th_fx *x, int days, const char *public_url);
+
+/* Free the CA, remove the folder and free its name. */
+void	th_fx_clear(struct th_fx *x);
+
+/* A new th_fx (th_fx_init()), for a test whose whole fixture it is. */
+struct th_fx *th_fx_new(int days, const char *public_url);
+
+/* cmocka teardown of th_fx_new()'s fixture (or one that begins so). */
+int	th_fx_teardown(void **state);
+
+/* A DER CRL of exactly len bytes parsed (new X509_CRL; asserts). */
+X509_CRL *th_crl_parse(const unsigned char *der, size_t len);
+
 /* The whole of a file as a new string (asserts). */
 char	*th_read(const char *path);
 

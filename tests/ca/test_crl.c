@@ -8,44 +8,12 @@
 #include <openssl/bn.h>
 #include <openssl/pem.h>
 
-struct fx {
-	char		*dir;
-	struct ca	*ca;
-};
-
+/* *state: the fixture, a folder and a CA in it. */
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->dir = th_tmpdir();
-	f->ca = th_ca(f->dir, KEY_EC_P256, 30, "http://127.0.0.1:8080");
-	*state = f;
+	*state = th_fx_new(30, "http://127.0.0.1:8080");
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	ca_free(f->ca);
-	th_rmrf(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
-
-static X509_CRL *
-crl_parse(const unsigned char *der, size_t len)
-{
-	const unsigned char *p = der;
-	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
-
-	assert_non_null(crl);
-	assert_ptr_equal(p, der + len);
-	return crl;
 }
 
 /* Find the entry for hex serial s in crl. */
@@ -72,7 +40,7 @@ find(X509_CRL *crl, const char *hex)
 static void
 test_crl_parsed_back(void **state)
 {
-	struct fx *f = *state;
+	struct th_fx *f = *state;
 	const struct ca_crl_entry entries[] = {
 		{ "5f3a0000000000000000000000000001", 1800000000,
 		    REASON_KEY_COMPROMISE },
@@ -91,7 +59,7 @@ test_crl_parsed_back(void **state)
 
 	if (ca_crl_build(f->ca, entries, 3, 42, tu, nu, &der, &len, &e) != 0)
 		fail_msg("ca_crl_build: %s", e.msg);
-	crl = crl_parse(der, len);
+	crl = th_crl_parse(der, len);
 	assert_int_equal(X509_CRL_get_version(crl), X509_CRL_VERSION_2);
 	assert_int_equal(X509_NAME_cmp(X509_CRL_get_issuer(crl),
 	    X509_get_subject_name(cax)), 0);
@@ -166,7 +134,7 @@ test_crl_parsed_back(void **state)
 static void
 test_crl_empty_and_errors(void **state)
 {
-	struct fx *f = *state;
+	struct th_fx *f = *state;
 	const struct ca_crl_entry bad_serial[] = { { "xyz", 1, 1 } };
 	const struct ca_crl_entry bad_reason[] = { { "01", 1, 7 } };
 	int64_t now = (int64_t)time(NULL);
@@ -178,7 +146,7 @@ test_crl_empty_and_errors(void **state)
 
 	assert_int_equal(ca_crl_build(f->ca, NULL, 0, 1, now, now + 3600,
 	    &der, &len, &e), 0);
-	crl = crl_parse(der, len);
+	crl = th_crl_parse(der, len);
 	/* No entries: OpenSSL leaves the list out (num is -1 on NULL). */
 	assert_true(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) <= 0);
 	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(cax)), 1);
@@ -188,7 +156,7 @@ test_crl_empty_and_errors(void **state)
 	/* A CRL number beyond 32 bits. */
 	assert_int_equal(ca_crl_build(f->ca, NULL, 0, 1ull << 40, now,
 	    now + 3600, &der, &len, &e), 0);
-	crl = crl_parse(der, len);
+	crl = th_crl_parse(der, len);
 	{
 		ASN1_INTEGER *num = X509_CRL_get_ext_d2i(crl, NID_crl_number,
 		    NULL, NULL);
@@ -239,7 +207,7 @@ test_crl_p384_and_rsa(void **state)
 
 		assert_int_equal(ca_crl_build(ca, one, 1, 7, 1800000000,
 		    1800086400, &der, &len, &e), 0);
-		crl = crl_parse(der, len);
+		crl = th_crl_parse(der, len);
 		assert_int_equal(X509_CRL_get_signature_nid(crl), cas[i].nid);
 		assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(cax)),
 		    1);
@@ -261,5 +229,5 @@ main(void)
 		cmocka_unit_test(test_crl_p384_and_rsa),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, th_fx_teardown);
 }

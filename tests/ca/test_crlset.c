@@ -18,8 +18,7 @@
 #include <openssl/pem.h>
 
 struct fx {
-	char		*dir;
-	struct ca	*ca;
+	struct th_fx	 x;
 	X509		*cax;
 };
 
@@ -55,9 +54,8 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->dir = th_tmpdir();
-	f->ca = th_ca(f->dir, KEY_EC_P256, 30, "http://127.0.0.1:8080");
-	f->cax = th_x509(ca_cert_pem(f->ca));
+	th_fx_init(&f->x, 30, "http://127.0.0.1:8080");
+	f->cax = th_x509(ca_cert_pem(f->x.ca));
 	*state = f;
 	return 0;
 }
@@ -68,9 +66,7 @@ teardown(void **state)
 	struct fx *f = *state;
 
 	X509_free(f->cax);
-	ca_free(f->ca);
-	th_rmrf(f->dir);
-	free(f->dir);
+	th_fx_clear(&f->x);
 	free(f);
 	return 0;
 }
@@ -120,17 +116,6 @@ crl_split(const unsigned char *der, size_t len, const unsigned char **tbs,
 	assert_ptr_equal(p, end);
 }
 
-static X509_CRL *
-crl_parse(const unsigned char *der, size_t len)
-{
-	const unsigned char *p = der;
-	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
-
-	assert_non_null(crl);
-	assert_ptr_equal(p, der + len);
-	return crl;
-}
-
 /*
  * The differential check: set signed vs crl_ref_build() over the model's
  * entries (handed over in a shuffled order): the same TBSCertList and
@@ -166,8 +151,8 @@ check_same(const struct ca *ca, X509 *cax, const struct ca_crl_set *set,
 	assert_memory_equal(t1, t2, tl1);
 	assert_int_equal(al1, al2);
 	assert_memory_equal(a1, a2, al1);
-	c1 = crl_parse(d1, l1);
-	c2 = crl_parse(d2, l2);
+	c1 = th_crl_parse(d1, l1);
+	c2 = th_crl_parse(d2, l2);
 	assert_int_equal(X509_CRL_verify(c1, X509_get0_pubkey(cax)), 1);
 	assert_int_equal(X509_CRL_verify(c2, X509_get0_pubkey(cax)), 1);
 	r1 = X509_CRL_get_REVOKED(c1);
@@ -342,7 +327,7 @@ test_crlset_differential(void **state)
 		rng_state = 0x9e3779b97f4a7c15ull * seed;
 		assert_non_null(set = ca_crl_set_new(&e));
 		m.n = 0;
-		check_same(f->ca, f->cax, set, &m, 1, 1800000000, 1800003600);
+		check_same(f->x.ca, f->cax, set, &m, 1, 1800000000, 1800003600);
 		for (int round = 0; round < 25; round++) {
 			size_t k = round % 7 == 0 ? 1 : rng_below(64);
 
@@ -351,17 +336,17 @@ test_crlset_differential(void **state)
 				fail_msg("ca_crl_set_add: %s", e.msg);
 			for (size_t i = 0; i < k; i++)
 				model_add(&m, &batch[i]);
-			check_same(f->ca, f->cax, set, &m, round + 2,
+			check_same(f->x.ca, f->cax, set, &m, round + 2,
 			    1800000000 + round, 1800086400 + round);
 			if (round % 3 == 2)
 				rand_removes(set, &m, rng_below(m.n / 4 + 2));
 		}
 		/* Down to one entry, then none: the list is left out. */
 		rand_removes(set, &m, m.n > 0 ? m.n - 1 : 0);
-		check_same(f->ca, f->cax, set, &m, 1ull << 40, 2524608000,
+		check_same(f->x.ca, f->cax, set, &m, 1ull << 40, 2524608000,
 		    2524694400);
 		rand_removes(set, &m, m.n);
-		check_same(f->ca, f->cax, set, &m, 3, 2524608000, 2524694400);
+		check_same(f->x.ca, f->cax, set, &m, 3, 2524608000, 2524694400);
 		ca_crl_set_free(set);
 	}
 	free(m.v);
@@ -392,7 +377,7 @@ test_crlset_edges(void **state)
 		en.reason = reasons[i % 10];
 		assert_int_equal(ca_crl_set_add(set, &en, 1, &e), 0);
 		model_add(&m, &en);
-		check_same(f->ca, f->cax, set, &m, i, 1800000000, 1800000001);
+		check_same(f->x.ca, f->cax, set, &m, i, 1800000000, 1800000001);
 	}
 	assert_int_equal(ca_crl_set_remove(set, "0"), 1);
 	assert_int_equal(ca_crl_set_remove(set, "000"), 0);
@@ -400,10 +385,10 @@ test_crlset_edges(void **state)
 	assert_int_equal(ca_crl_set_remove(set, "0ff"), 0);
 	m.v[model_find(&m, "0")] = m.v[--m.n];
 	m.v[model_find(&m, "ff")] = m.v[--m.n];
-	check_same(f->ca, f->cax, set, &m, 9, 1800000000, 1800000001);
+	check_same(f->x.ca, f->cax, set, &m, 9, 1800000000, 1800000001);
 	/* An empty batch changes nothing. */
 	assert_int_equal(ca_crl_set_add(set, NULL, 0, &e), 0);
-	check_same(f->ca, f->cax, set, &m, 9, 1800000000, 1800000001);
+	check_same(f->x.ca, f->cax, set, &m, 9, 1800000000, 1800000001);
 	ca_crl_set_free(set);
 	free(m.v);
 }
@@ -442,7 +427,7 @@ test_crlset_10k(void **state)
 		}
 		assert_int_equal(ca_crl_set_add(set, b, 1000, &e), 0);
 	}
-	check_same(f->ca, f->cax, set, &m, 77, 1800000000, 1800604800);
+	check_same(f->x.ca, f->cax, set, &m, 77, 1800000000, 1800604800);
 	for (size_t i = 0; i < 100; i++) {
 		size_t j = rng_below(m.n);
 
@@ -450,7 +435,7 @@ test_crlset_10k(void **state)
 		m.v[j] = m.v[--m.n];
 	}
 	assert_int_equal(ca_crl_set_add(set, m.v, 50, &e), 0);
-	check_same(f->ca, f->cax, set, &m, 78, 1800000000, 1800604800);
+	check_same(f->x.ca, f->cax, set, &m, 78, 1800000000, 1800604800);
 	ca_crl_set_free(set);
 	free(m.v);
 	free(b);
@@ -494,7 +479,7 @@ test_crlset_failure_unchanged(void **state)
 
 	assert_non_null(set = ca_crl_set_new(&e));
 	assert_int_equal(ca_crl_set_add(set, good, 1, &e), 0);
-	before = tbs_now(f->ca, set, &lb);
+	before = tbs_now(f->x.ca, set, &lb);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		memcpy(batch, &good[1], 2 * sizeof(*good));
 		batch[2] = good[0];
@@ -506,12 +491,12 @@ test_crlset_failure_unchanged(void **state)
 		assert_int_equal(ca_crl_set_add(set, batch, 4, &e), -1);
 		assert_int_equal(e.code, ERR_INVALID_REQUEST);
 		assert_int_equal(ca_crl_set_count(set), 1);
-		after = tbs_now(f->ca, set, &la);
+		after = tbs_now(f->x.ca, set, &la);
 		assert_int_equal(la, lb);
 		assert_memory_equal(after, before, lb);
 		free(after);
 	}
-	assert_int_equal(ca_crl_set_sign(f->ca, set, 1, 1800000000,
+	assert_int_equal(ca_crl_set_sign(f->x.ca, set, 1, 1800000000,
 	    1800000000, &der, &dl, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 	assert_null(der);
@@ -556,7 +541,7 @@ test_crlset_p384_and_rsa(void **state)
 		check_same(ca, cax, set, &m, 7, 1800000000, 1800086400);
 		assert_int_equal(ca_crl_set_sign(ca, set, 7, 1800000000,
 		    1800086400, &der, &len, &e), 0);
-		crl = crl_parse(der, len);
+		crl = th_crl_parse(der, len);
 		assert_int_equal(X509_CRL_get_signature_nid(crl), cas[i].nid);
 		X509_CRL_free(crl);
 		free(der);
@@ -619,9 +604,9 @@ test_crlset_threads(void **state)
 	assert_non_null(set = ca_crl_set_new(&e));
 	rand_batch(&m, b, 500);
 	assert_int_equal(ca_crl_set_add(set, b, 500, &e), 0);
-	tbs = tbs_now(f->ca, set, &tl);
+	tbs = tbs_now(f->x.ca, set, &tl);
 	for (int i = 0; i < 4; i++) {
-		s[i] = (struct signer){ f->ca, set, tbs, tl, 0 };
+		s[i] = (struct signer){ f->x.ca, set, tbs, tl, 0 };
 		assert_int_equal(pthread_create(&th[i], NULL, signer_run,
 		    &s[i]), 0);
 	}
@@ -637,7 +622,7 @@ test_crlset_threads(void **state)
 static void
 pem_check(const char *dir, const unsigned char *der, size_t len)
 {
-	X509_CRL *crl = crl_parse(der, len);
+	X509_CRL *crl = th_crl_parse(der, len);
 	BIO *b = BIO_new(BIO_s_mem());
 	char *pem, *path, *ref;
 	struct err e;
@@ -679,9 +664,9 @@ test_crlset_pem(void **state)
 		assert_non_null(set = ca_crl_set_new(&e));
 		rand_batch(&m, b, sizes[i]);
 		assert_int_equal(ca_crl_set_add(set, b, sizes[i], &e), 0);
-		assert_int_equal(ca_crl_set_sign(f->ca, set, i, 1800000000,
+		assert_int_equal(ca_crl_set_sign(f->x.ca, set, i, 1800000000,
 		    1800000000 + 86400, &der, &len, &e), 0);
-		pem_check(f->dir, der, len);
+		pem_check(f->x.dir, der, len);
 		/* Not a CRL: cut short, one byte more, a certificate. */
 		assert_null(ca_crl_pem(der, len - 1, &e));
 		assert_int_equal(e.code, ERR_CRYPTO);

@@ -15,32 +15,11 @@
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 
-struct fx {
-	char		*dir;
-	struct ca	*ca;
-};
-
+/* *state: the fixture, a folder and a CA in it. */
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->dir = th_tmpdir();
-	f->ca = th_ca(f->dir, KEY_EC_P256, 365, "http://ca.test:8080");
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	ca_free(f->ca);
-	th_rmrf(f->dir);
-	free(f->dir);
-	free(f);
+	*state = th_fx_new(365, "http://ca.test:8080");
 	return 0;
 }
 
@@ -63,7 +42,7 @@ expect_refused(const char *pem, enum err_code code)
 static void
 test_hostile_extensions_ignored(void **state)
 {
-	struct fx *f = *state;
+	struct th_fx *f = *state;
 	EVP_PKEY *k = th_key_ec("P-256");
 	struct th_csr c = {
 		.cn = "evil.example", .san = "DNS:evil.example",
@@ -231,7 +210,7 @@ test_bad_signature(void **state)
 static void
 test_garbage(void **state)
 {
-	struct fx *f = *state;
+	struct th_fx *f = *state;
 	char *big;
 	struct err e;
 
@@ -374,7 +353,7 @@ test_last_cn_and_bad_names(void **state)
 static void
 test_from_cert(void **state)
 {
-	struct fx *f = *state;
+	struct th_fx *f = *state;
 	char *pem = th_csr_simple("node-1.example", "IP:10.0.0.9");
 	struct ca_issue_params p = { 0 };
 	struct profile prof;
@@ -623,7 +602,7 @@ check_canonical_spki(const struct ca_cert *out, const struct ca_csr *csr)
 static void
 test_section8_cases(void **state)
 {
-	struct fx *f = *state;
+	struct th_fx *f = *state;
 	struct ca_issue_params p = { 0 };
 	struct profile prof;
 
@@ -906,5 +885,5 @@ main(void)
 		cmocka_unit_test(test_pem_text_inside_block),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, th_fx_teardown);
 }

@@ -17,8 +17,7 @@
 #include "hex.h"
 
 struct fx {
-	char		*dir;
-	struct ca	*ca;		/* P-256, 365 days, public_url */
+	struct th_fx	 x;		/* P-256, 365 days, public_url */
 	struct profile	 node;
 	struct profile	 client;
 	char		*csr_pem;	/* CN + DNS + IP SANs */
@@ -32,8 +31,7 @@ setup(void **state)
 	struct err e;
 
 	assert_non_null(f);
-	f->dir = th_tmpdir();
-	f->ca = th_ca(f->dir, KEY_EC_P256, 365, "http://ca.test:8080/");
+	th_fx_init(&f->x, 365, "http://ca.test:8080/");
 	th_profile_node(&f->node);
 	th_profile_client(&f->client);
 	f->csr_pem = th_csr_simple("redis-1.example",
@@ -51,9 +49,7 @@ teardown(void **state)
 
 	ca_csr_free(f->csr);
 	free(f->csr_pem);
-	ca_free(f->ca);
-	th_rmrf(f->dir);
-	free(f->dir);
+	th_fx_clear(&f->x);
 	free(f);
 	return 0;
 }
@@ -67,7 +63,7 @@ issue(struct fx *f, const struct ca_csr *csr, const struct profile *prof,
 	struct err e;
 
 	err_clear(&e);
-	if (ca_issue(f->ca, csr, &p, out, &e) != 0)
+	if (ca_issue(f->x.ca, csr, &p, out, &e) != 0)
 		fail_msg("ca_issue: %s", e.msg);
 	return th_x509(out->pem);
 }
@@ -82,7 +78,7 @@ expect_issue_error(struct fx *f, const struct ca_csr *csr,
 	struct err e;
 
 	err_clear(&e);
-	assert_int_equal(ca_issue(f->ca, csr, &p, &out, &e), -1);
+	assert_int_equal(ca_issue(f->x.ca, csr, &p, &out, &e), -1);
 	if (e.code != code)
 		fail_msg("got %s (%s), expected %s", err_code_name(e.code),
 		    e.msg, err_code_name(code));
@@ -115,7 +111,7 @@ test_subject_cn_only(void **state)
 	struct ca_csr *csr = parse(pem);
 	struct ca_cert out;
 	X509 *x = issue(f, csr, &f->client, 0, 0, 0, &out);
-	X509 *cax = th_x509(ca_cert_pem(f->ca));
+	X509 *cax = th_x509(ca_cert_pem(f->x.ca));
 	X509_NAME *subj = X509_get_subject_name(x);
 
 	assert_int_equal(X509_NAME_entry_count(subj), 1);
@@ -160,7 +156,7 @@ test_extensions(void **state)
 	struct fx *f = *state;
 	struct ca_cert out;
 	X509 *x = issue(f, f->csr, &f->node, 0, 0, 0, &out);
-	X509 *cax = th_x509(ca_cert_pem(f->ca));
+	X509 *cax = th_x509(ca_cert_pem(f->x.ca));
 	BASIC_CONSTRAINTS *bc;
 	EXTENDED_KEY_USAGE *eku;
 	GENERAL_NAMES *san;
@@ -414,8 +410,8 @@ test_crl_dp_aia(void **state)
 	 * publish a CRL each during a rollover).
 	 */
 	snprintf(want, sizeof(want), "http://ca.test:8080/v1/crl/%s",
-	    ca_ski_hex(f->ca));
-	assert_int_equal(strlen(ca_ski_hex(f->ca)), 40);
+	    ca_ski_hex(f->x.ca));
+	assert_int_equal(strlen(ca_ski_hex(f->x.ca)), 40);
 	assert_string_equal((const char *)ASN1_STRING_get0_data(
 	    g->d.uniformResourceIdentifier), want);
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
@@ -475,7 +471,7 @@ test_chain_verifies(void **state)
 	struct fx *f = *state;
 	struct ca_cert out;
 	X509 *x = issue(f, f->csr, &f->node, 0, 0, 0, &out);
-	X509 *cax = th_x509(ca_cert_pem(f->ca));
+	X509 *cax = th_x509(ca_cert_pem(f->x.ca));
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 
@@ -524,7 +520,7 @@ test_unique_serials(void **state)
 
 	assert_non_null(serials);
 	for (int i = 0; i < N; i++) {
-		assert_int_equal(ca_issue(f->ca, f->csr, &p, &out, &e), 0);
+		assert_int_equal(ca_issue(f->x.ca, f->csr, &p, &out, &e), 0);
 		serials[i] = strdup(out.serial);
 		assert_non_null(serials[i]);
 		ca_cert_clear(&out);
@@ -557,7 +553,7 @@ thr_issue(void *arg)
 
 		if (csr == NULL)
 			continue;
-		if (ca_issue(t->f->ca, csr, &p, &out, &e) == 0)
+		if (ca_issue(t->f->x.ca, csr, &p, &out, &e) == 0)
 			t->ok++;
 		ca_cert_clear(&out);
 		ca_csr_free(csr);
@@ -597,7 +593,7 @@ test_verify_cert(void **state)
 	x = issue(f, f->csr, &f->client, 0, 0, 0, &out);
 	X509_free(x);
 	err_clear(&e);
-	if (ca_verify_cert(f->ca, out.der, out.der_len, now, &got, &e) != 0)
+	if (ca_verify_cert(f->x.ca, out.der, out.der_len, now, &got, &e) != 0)
 		fail_msg("verify: %s", e.msg);
 	assert_string_equal(got.serial, out.serial);
 	assert_string_equal(got.fingerprint, out.fingerprint);
@@ -609,7 +605,7 @@ test_verify_cert(void **state)
 	ca_cert_clear(&got);
 
 	/* Expired: refused at a time after notAfter. */
-	assert_int_equal(ca_verify_cert(f->ca, out.der, out.der_len,
+	assert_int_equal(ca_verify_cert(f->x.ca, out.der, out.der_len,
 	    out.not_after + 10, &got, &e), -1);
 	assert_int_equal(e.code, ERR_UNAUTHORIZED);
 	assert_non_null(strstr(e.msg, "expired"));
@@ -622,7 +618,7 @@ test_verify_cert(void **state)
 		srv.eku = EKU_SERVER_AUTH;
 		x = issue(f, f->csr, &srv, 0, 0, 0, &out);
 		X509_free(x);
-		assert_int_equal(ca_verify_cert(f->ca, out.der, out.der_len,
+		assert_int_equal(ca_verify_cert(f->x.ca, out.der, out.der_len,
 		    now, &got, &e), -1);
 		assert_int_equal(e.code, ERR_UNAUTHORIZED);
 		ca_cert_clear(&out);
@@ -635,7 +631,7 @@ test_verify_cert(void **state)
 		struct ca_issue_params p = { &f->client, 0, 0, 0 };
 
 		assert_int_equal(ca_issue(other, f->csr, &p, &out, &e), 0);
-		assert_int_equal(ca_verify_cert(f->ca, out.der, out.der_len,
+		assert_int_equal(ca_verify_cert(f->x.ca, out.der, out.der_len,
 		    now, &got, &e), -1);
 		assert_int_equal(e.code, ERR_UNAUTHORIZED);
 		/* And the other CA's own certificate. */
@@ -643,7 +639,7 @@ test_verify_cert(void **state)
 			size_t len;
 			const unsigned char *der = ca_cert_der(other, &len);
 
-			assert_int_equal(ca_verify_cert(f->ca, der, len, now,
+			assert_int_equal(ca_verify_cert(f->x.ca, der, len, now,
 			    &got, &e), -1);
 			assert_int_equal(e.code, ERR_UNAUTHORIZED);
 		}
@@ -654,7 +650,7 @@ test_verify_cert(void **state)
 	}
 
 	/* Garbage. */
-	assert_int_equal(ca_verify_cert(f->ca, (const unsigned char *)"xx", 2,
+	assert_int_equal(ca_verify_cert(f->x.ca, (const unsigned char *)"xx", 2,
 	    now, &got, &e), -1);
 	assert_int_equal(e.code, ERR_INVALID_REQUEST);
 }

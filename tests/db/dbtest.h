@@ -221,6 +221,34 @@ dbt_count(const struct dbt *t, const char *q)
 	return v;
 }
 
+/*
+ * Run sql on the test's database as another session (a sqlite3
+ * connection, or a libpq one to the URI); false when it failed.
+ */
+static inline bool
+dbt_exec(const struct dbt *t, const char *sql)
+{
+	sqlite3 *h = NULL;
+	PGconn *pc;
+	PGresult *r;
+	bool ok;
+
+	if (dbt_is_pg()) {
+		pc = PQconnectdb(t->path);
+		assert_int_equal(PQstatus(pc), CONNECTION_OK);
+		r = PQexec(pc, sql);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+		    PQresultStatus(r) == PGRES_TUPLES_OK;
+		PQclear(r);
+		PQfinish(pc);
+		return ok;
+	}
+	assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
+	ok = sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(h);
+	return ok;
+}
+
 /* e must be the opaque "database error": SQLite's text stays in the log. */
 #define assert_db_error(e) do {						\
 	assert_int_equal((e).code, ERR_DB);				\

@@ -19,31 +19,6 @@
 #define NOW	1800000000
 #define RACERS	4
 
-/* Run sql on the test's database as another session; false on error. */
-static bool
-raw_exec(const struct dbt *t, const char *sql)
-{
-	sqlite3 *h = NULL;
-	PGconn *pc;
-	PGresult *r;
-	bool ok;
-
-	if (dbt_is_pg()) {
-		pc = PQconnectdb(t->path);
-		assert_int_equal(PQstatus(pc), CONNECTION_OK);
-		r = PQexec(pc, sql);
-		ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
-		    PQresultStatus(r) == PGRES_TUPLES_OK;
-		PQclear(r);
-		PQfinish(pc);
-		return ok;
-	}
-	assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
-	ok = sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK;
-	sqlite3_close(h);
-	return ok;
-}
-
 /* A CA record k in state st (as test_ca.c's). */
 static void
 mkca(struct ca_rec *r, int k, enum ca_state st)
@@ -101,16 +76,16 @@ test_migration_from_v3(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		const char *m = db_sql_migration(dbt_is_pg() ? DB_DIALECT_PG :
 		    DB_DIALECT_SQLITE, i);
-		assert_true(raw_exec(t, m));
+		assert_true(dbt_exec(t, m));
 	}
-	assert_true(raw_exec(t, "INSERT INTO certificates (serial, profile, "
+	assert_true(dbt_exec(t, "INSERT INTO certificates (serial, profile, "
 	    "san_dns, san_ip, san_uri, key_type, not_before, not_after, "
 	    "fingerprint, issued_by, pem, created_at) "
 	    "SELECT 'v' || n, 'p', '', '', '', 'ec-p256', 0, "
 	    "1800000000 + n - 100, 'ff', 'cli', 'PEM', 1 "
 	    "FROM (WITH RECURSIVE i(n) AS (SELECT 1 UNION ALL "
 	    "SELECT n + 1 FROM i WHERE n < 300) SELECT n FROM i) s"));
-	assert_true(raw_exec(t, "INSERT INTO nodes VALUES ('n1', 'h', 6379, "
+	assert_true(dbt_exec(t, "INSERT INTO nodes VALUES ('n1', 'h', 6379, "
 	    "'', '', '', '/d', 'c', 'k', 'a', 'p', 0, '', '', '', 5, 0, 0, "
 	    "0, 1)"));
 	assert_int_equal(dbt_count(t, "SELECT count(*) FROM certificates"),
@@ -153,23 +128,23 @@ test_schema_guards(void **state)
 
 	boot_prepare(t, 2);
 	/* A second current, pending beside next, a second retired. */
-	assert_false(raw_exec(t, CA_ROW("3", "c3", "current", "'x'", "NULL")));
-	assert_false(raw_exec(t, CA_ROW("3", "c3", "pending", "NULL",
+	assert_false(dbt_exec(t, CA_ROW("3", "c3", "current", "'x'", "NULL")));
+	assert_false(dbt_exec(t, CA_ROW("3", "c3", "pending", "NULL",
 	    "'csr'")));
-	assert_false(raw_exec(t, CA_ROW("3", "c3", "next", "'x'", "NULL")));
-	assert_true(raw_exec(t, CA_ROW("3", "c3", "retired", "'x'", "NULL")));
-	assert_false(raw_exec(t, CA_ROW("4", "c4", "retired", "'x'", "NULL")));
+	assert_false(dbt_exec(t, CA_ROW("3", "c3", "next", "'x'", "NULL")));
+	assert_true(dbt_exec(t, CA_ROW("3", "c3", "retired", "'x'", "NULL")));
+	assert_false(dbt_exec(t, CA_ROW("4", "c4", "retired", "'x'", "NULL")));
 	/* A pending CA without a CSR, a CA without a certificate. */
-	assert_false(raw_exec(t, CA_ROW("4", "c4", "pending", "NULL",
+	assert_false(dbt_exec(t, CA_ROW("4", "c4", "pending", "NULL",
 	    "NULL")));
-	assert_false(raw_exec(t, CA_ROW("4", "c4", "gone", "NULL", "NULL")));
-	assert_false(raw_exec(t, CA_ROW("4", "c4", "bogus", "'x'", "NULL")));
+	assert_false(dbt_exec(t, CA_ROW("4", "c4", "gone", "NULL", "NULL")));
+	assert_false(dbt_exec(t, CA_ROW("4", "c4", "bogus", "'x'", "NULL")));
 	/* The same key or SKI twice. */
-	assert_false(raw_exec(t, CA_ROW("4", "c3", "gone", "'x'", "NULL")));
-	assert_true(raw_exec(t, CA_ROW("4", "c4", "gone", "'x'", "NULL")));
-	assert_true(raw_exec(t, CA_ROW("5", "c5", "gone", "'x'", "NULL")));
+	assert_false(dbt_exec(t, CA_ROW("4", "c3", "gone", "'x'", "NULL")));
+	assert_true(dbt_exec(t, CA_ROW("4", "c4", "gone", "'x'", "NULL")));
+	assert_true(dbt_exec(t, CA_ROW("5", "c5", "gone", "'x'", "NULL")));
 	/* Two gone rows are fine; ca_meta keeps one row. */
-	assert_false(raw_exec(t, "INSERT INTO ca_meta VALUES (2, 0)"));
+	assert_false(dbt_exec(t, "INSERT INTO ca_meta VALUES (2, 0)"));
 	assert_int_equal(dbt_count(t, "SELECT count(*) FROM cas"), 5);
 }
 
@@ -330,18 +305,18 @@ test_damaged(void **state)
 	size_t n = 5;
 
 	boot_prepare(t, 2);
-	assert_true(raw_exec(t, "UPDATE cas SET key_type = 'dsa' "
+	assert_true(dbt_exec(t, "UPDATE cas SET key_type = 'dsa' "
 	    "WHERE id = 2"));
 	assert_int_equal(db_ca_list(t->db, &list, &n, &gen, &e), -1);
 	assert_db_error(e);
 	assert_null(list);
 	assert_int_equal(n, 0);
-	assert_true(raw_exec(t, "UPDATE cas SET key_type = 'ec-p256' "
+	assert_true(dbt_exec(t, "UPDATE cas SET key_type = 'ec-p256' "
 	    "WHERE id = 2"));
 	assert_int_equal(db_ca_list(t->db, &list, &n, &gen, &e), 0);
 	db_ca_list_free(list, n);
 
-	assert_true(raw_exec(t, "DELETE FROM ca_meta"));
+	assert_true(dbt_exec(t, "DELETE FROM ca_meta"));
 	assert_int_equal(db_ca_generation(t->db, &gen, &e), -1);
 	assert_db_error(e);
 	assert_int_equal(gen, 0);

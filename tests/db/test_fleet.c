@@ -435,31 +435,6 @@ test_report_refused(void **state)
 	assert_int_equal(reports(t), 0);
 }
 
-/* Run sql on the test's database as another session; false on error. */
-static bool
-raw_exec(const struct dbt *t, const char *sql)
-{
-	sqlite3 *h = NULL;
-	PGconn *pc;
-	PGresult *r;
-	bool ok;
-
-	if (dbt_is_pg()) {
-		pc = PQconnectdb(t->path);
-		assert_int_equal(PQstatus(pc), CONNECTION_OK);
-		r = PQexec(pc, sql);
-		ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
-		    PQresultStatus(r) == PGRES_TUPLES_OK;
-		PQclear(r);
-		PQfinish(pc);
-		return ok;
-	}
-	assert_int_equal(sqlite3_open(t->path, &h), SQLITE_OK);
-	ok = sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK;
-	sqlite3_close(h);
-	return ok;
-}
-
 /*
  * A version 5 database with nodes and a rotation opens at version 6:
  * the nodes are push nodes of their own group, role unknown, no drift,
@@ -485,8 +460,8 @@ test_migration_from_v5(void **state)
 		assert_int_equal(mkdir(t->dir, 0700), 0);
 	}
 	for (size_t i = 0; i < 5; i++)
-		assert_true(raw_exec(t, db_sql_migration(d, i)));
-	assert_true(raw_exec(t, "INSERT INTO nodes (name, host, port, "
+		assert_true(dbt_exec(t, db_sql_migration(d, i)));
+	assert_true(dbt_exec(t, "INSERT INTO nodes (name, host, port, "
 	    "server_name, san_dns, san_ip, cert_dir, cert_file, key_file, "
 	    "ca_file, profile, ttl, auth_username, auth_password_file, "
 	    "current_serial, not_after, last_rotation_id, failures, "
@@ -495,7 +470,7 @@ test_migration_from_v5(void **state)
 	    "'p', 0, '', '', 'ab', 5, 0, 0, 0, 1, 'e1'), "
 	    "('old2', 'h', 6380, '', '', '', '/d', 'c', 'k', 'a', 'p', 0, "
 	    "'', '', '', 0, 0, 2, 9, 1, '')"));
-	assert_true(raw_exec(t, "INSERT INTO rotations (node, status, "
+	assert_true(dbt_exec(t, "INSERT INTO rotations (node, status, "
 	    "old_serial, new_serial, started_at, finished_at) VALUES "
 	    "('old1', 'succeeded', '', 'ab', 1, 2)"));
 

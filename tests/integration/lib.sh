@@ -49,7 +49,7 @@ ok() { RCA_CHECKS=$((RCA_CHECKS + 1)); log "ok: $*"; }
 
 rca_cleanup()
 {
-	local rc=$? pid i src
+	local rc=$? pid
 	trap - EXIT INT TERM
 	# Every certificate the script received or wrote must parse with
 	# python3-cryptography too (SPEC section 8).
@@ -59,26 +59,10 @@ rca_cleanup()
 	# A test that passed also needs the server to exit cleanly on
 	# SIGTERM: under ASan this is where LeakSanitizer speaks.
 	if [ "$rc" = 0 ] && [ -n "$RCA_SERVE_PID" ] &&
-	    kill -0 "$RCA_SERVE_PID" 2>/dev/null; then
-		kill -TERM "$RCA_SERVE_PID"
-		for i in $(seq 1 150); do
-			kill -0 "$RCA_SERVE_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$RCA_SERVE_PID" 2>/dev/null; then
-			printf '[%s] FAIL: serve did not exit within 15 s of SIGTERM\n' \
-			    "$RCA_TEST_NAME" >&2
-			rc=1
-		else
-			wait "$RCA_SERVE_PID"
-			src=$?
-			if [ "$src" != 0 ]; then
-				printf '[%s] FAIL: serve exited with status %s on SIGTERM:\n' \
-				    "$RCA_TEST_NAME" "$src" >&2
-				tail -n 40 "$RCA_TMP/serve.log" >&2
-				rc=1
-			fi
-		fi
+	    kill -0 "$RCA_SERVE_PID" 2>/dev/null &&
+	    ! rca_stop_pid "$RCA_SERVE_PID" serve; then
+		tail -n 40 "$RCA_TMP/serve.log" >&2
+		rc=1
 	fi
 	for pid in "${RCA_PIDS[@]}"; do
 		rca_kill_pid "$pid"
@@ -99,14 +83,9 @@ rca_cleanup()
 # Stop one process we started: SIGTERM, wait up to 10 s, then SIGKILL.
 rca_kill_pid()
 {
-	local pid=$1 i
+	local pid=$1
 	kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if ! rca_term_wait "$pid" 100; then
 		log "pid $pid ignored SIGTERM for 10 s: SIGKILL"
 		kill -KILL "$pid" 2>/dev/null
 	fi
@@ -114,8 +93,30 @@ rca_kill_pid()
 	return 0
 }
 
+# rca_term_wait PID TENTHS: SIGTERM to PID, then 0 once it is gone, or
+# 1 when it is still there after TENTHS tenths of a second.
+rca_term_wait()
+{
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for i in $(seq 1 "$2"); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
 # Remember a background process so the EXIT trap stops it.
 rca_track() { RCA_PIDS+=("$1"); }
+
+# rca_need PROGRAM...: each is installed, or the test dies.
+rca_need()
+{
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || die "$t is not installed"
+	done
+}
 
 # rca_setup BINARY: check tools, make the temp folder, install the trap.
 rca_setup()
@@ -125,9 +126,7 @@ rca_setup()
 	[ -x "$RCA_BIN" ] || die "$RCA_BIN is not an executable"
 	RCA_BIN=$(cd "$(dirname "$RCA_BIN")" && pwd)/$(basename "$RCA_BIN")
 	local t
-	for t in curl jq openssl python3; do
-		command -v "$t" >/dev/null || die "$t is not installed"
-	done
+	rca_need curl jq openssl python3
 	# python3 with yaml and jsonschema (Debian: python3-yaml,
 	# python3-jsonschema); a python3 earlier in PATH may lack them.
 	RCA_PY=""
@@ -223,22 +222,31 @@ rca_start()
 	die "redis-ca serve did not answer /healthz within 30 s"
 }
 
+# rca_stop_pid PID NAME: SIGTERM to PID (a child of this shell); 0 when
+# it exits with status 0 within 15 s, else 1 with a FAIL line saying
+# which (one still running is killed).
+rca_stop_pid()
+{
+	local pid=$1 rc
+	if ! rca_term_wait "$pid" 150; then
+		log "FAIL: $2 did not exit within 15 s of SIGTERM"
+		rca_kill_pid "$pid"
+		return 1
+	fi
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 0 ] && return 0
+	log "FAIL: $2 exited with status $rc on SIGTERM"
+	return 1
+}
+
 # rca_stop: stop the server (SIGTERM) and check it exited cleanly.
 rca_stop()
 {
-	local i rc
 	[ -n "$RCA_SERVE_PID" ] || return 0
-	kill -TERM "$RCA_SERVE_PID" 2>/dev/null
-	for i in $(seq 1 150); do
-		kill -0 "$RCA_SERVE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$RCA_SERVE_PID" 2>/dev/null &&
-	    die "redis-ca serve did not exit within 15 s of SIGTERM"
-	wait "$RCA_SERVE_PID"
-	rc=$?
+	rca_stop_pid "$RCA_SERVE_PID" "redis-ca serve" ||
+	    die "redis-ca serve did not stop cleanly on SIGTERM"
 	RCA_SERVE_PID=""
-	[ "$rc" = 0 ] || die "redis-ca serve exited with status $rc on SIGTERM"
 }
 
 # ---- HTTP ----
@@ -643,8 +651,7 @@ rca_link_up()
 rca_redis_pair()
 {
 	local i
-	command -v redis-server >/dev/null || die "redis-server is not installed"
-	command -v redis-cli >/dev/null || die "redis-cli is not installed"
+	rca_need redis-server redis-cli
 	rca_bundle "$RCA_TMP/bundle.pem"
 	PPORT=$(rca_free_port) || die "no free port"
 	RPORT=$(rca_free_port) || die "no free port"
@@ -812,7 +819,7 @@ rca_redis_group()
 {
 	local group=$1 primary=$2 r i up
 	shift 2
-	command -v redis-server >/dev/null || die "redis-server is not installed"
+	rca_need redis-server
 	[ -f "$RCA_TMP/bundle.pem" ] || rca_bundle "$RCA_TMP/bundle.pem"
 	rca_fleet_node "$group" "$primary"
 	for r in "$@"; do
@@ -852,7 +859,7 @@ rca_redis_cluster()
 {
 	local group=$1 n bus i okn addrs=()
 	shift
-	command -v redis-server >/dev/null || die "redis-server is not installed"
+	rca_need redis-server
 	[ -f "$RCA_TMP/bundle.pem" ] || rca_bundle "$RCA_TMP/bundle.pem"
 	for n in "$@"; do
 		bus=$(rca_free_port_not_taken)
@@ -919,4 +926,109 @@ rca_metric()
 {
 	curl -s --max-time 10 "$PUB/metrics" |
 	    awk -v k="$1" '$1 == k { print $2 }'
+}
+
+# rca_serial_of PEMFILE: the certificate's serial in lowercase hex
+# without leading zeros, as the API writes it.
+rca_serial_of()
+{
+	openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' |
+	    sed 's/^0*//'
+}
+
+# rca_redis_tls CRT KEY CA [redis.conf lines...]: start a TLS-only
+# redis-server (tls-auth-clients yes, TLS 1.2 and 1.3) on a free port
+# of 127.0.0.1, serving CRT/KEY and trusting CA, on $RCA_TMP/redis.conf
+# plus the lines given, its log $RCA_TMP/redis.log.  Sets RPORT and
+# REDIS_PID (tracked); does not wait for it to listen.
+rca_redis_tls()
+{
+	local crt=$1 key=$2 ca=$3 T=$RCA_TMP
+	shift 3
+	RPORT=$(rca_free_port) || die "no free port"
+	mkdir -p "$T/redis.dir"
+	{
+		printf 'port 0\nbind 127.0.0.1\ntls-port %s\n' "$RPORT"
+		printf 'tls-cert-file %s\ntls-key-file %s\n' "$crt" "$key"
+		printf 'tls-ca-cert-file %s\ntls-auth-clients yes\n' "$ca"
+		printf 'tls-protocols "TLSv1.2 TLSv1.3"\ndaemonize no\n'
+		printf 'dir %s\nsave ""\nappendonly no\n' "$T/redis.dir"
+		printf 'logfile %s\n' "$T/redis.log"
+		[ $# = 0 ] || printf '%s\n' "$@"
+	} > "$T/redis.conf"
+	redis-server "$T/redis.conf" > "$T/redis.out" 2>&1 &
+	REDIS_PID=$!
+	rca_track "$REDIS_PID"
+}
+
+# rca_rping DIR: redis-cli's answer to PING over TLS from DIR's
+# cert.pem, key.pem and ca.pem to the redis-server of rca_redis_tls.
+rca_rping()
+{
+	timeout 10 redis-cli --tls --cert "$1/cert.pem" --key "$1/key.pem" \
+	    --cacert "$1/ca.pem" -h 127.0.0.1 -p "$RPORT" PING 2>&1
+}
+
+# rca_silent_listener: sets PS to a free port of 127.0.0.1 on which a
+# tracked listener accepts connections for 60 s and never says a word,
+# so that a TLS handshake there waits out its timeout.  Returns once it
+# listens (10 s at most).
+rca_silent_listener()
+{
+	PS=$(rca_free_port) || die "no free port"
+	"${RCA_PY:-python3}" -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+time.sleep(60)
+' "$PS" &
+	rca_track "$!"
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$PS") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "the silent listener on $PS did not come up"
+}
+
+# rca_client_files CN DIR: a redis-client certificate generated for CN
+# as an application's files in DIR: chain.pem (the leaf and its
+# intermediates), key.pem (0600) and ca.pem (a copy of
+# $RCA_TMP/bundle.pem, rca_bundle).
+rca_client_files()
+{
+	local d=$2
+	adm POST /v1/certificates/generate "$(jq -cn --arg cn "$1" \
+	    '{profile: "redis-client", common_name: $cn}')"
+	expect_status 201 "a client certificate"
+	mkdir -p "$d"
+	jb .chain > "$d/all.pem"
+	jb .certificate > "$d/chain.pem"
+	rca_chain_intermediates "$d/all.pem" >> "$d/chain.pem"
+	rm -f "$d/all.pem"
+	jb .private_key > "$d/key.pem"
+	chmod 0600 "$d/key.pem"
+	cp "$RCA_TMP/bundle.pem" "$d/ca.pem"
+}
+
+# rca_rotate_running NAME: POST /v1/nodes/NAME/rotate in the background
+# (its body in $RCA_TMP/NAME.rotate.json, its status in
+# $RCA_TMP/NAME.rotate.status; ROT_PID the curl to wait for), once the
+# rotation is recorded as running (10 s at most): with NAME on
+# rca_silent_listener's port it holds the node until its connect step
+# gives up.
+rca_rotate_running()
+{
+	curl -sS --max-time 60 --cacert "$CACERT" -X POST \
+	    -H "Authorization: Bearer $ADMIN" -o "$RCA_TMP/$1.rotate.json" \
+	    -w '%{http_code}' "$API/v1/nodes/$1/rotate" \
+	    > "$RCA_TMP/$1.rotate.status" &
+	ROT_PID=$!
+	for _ in $(seq 100); do
+		adm GET "/v1/nodes/$1/rotations"
+		[ "$(jb '.items[0].status // ""')" = running ] && return 0
+		sleep 0.1
+	done
+	die "the rotation of $1 did not start"
 }

@@ -14,9 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 rca_setup "${1:-}"
-for t in redis-server openssl; do
-	command -v "$t" >/dev/null || die "$t is not installed"
-done
+rca_need redis-server openssl
 rca_init
 rca_config_edit '.rotation.check_interval = "1s"'
 rca_start

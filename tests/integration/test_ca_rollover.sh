@@ -43,9 +43,7 @@ pg) TIERS=1 PG=1 ;;
 *) die "usage: $0 PATH-TO-redis-ca [1|2|pg]" ;;
 esac
 RCA_TEST_NAME="$RCA_TEST_NAME/$MODE"
-for t in redis-server redis-cli; do
-	command -v "$t" >/dev/null || die "$t is not installed"
-done
+rca_need redis-server redis-cli
 T=$RCA_TMP
 START=$(date +%s)
 if [ "$PG" = 1 ]; then
@@ -54,27 +52,6 @@ if [ "$PG" = 1 ]; then
 	trap pg_rollover_cleanup EXIT
 fi
 
-# stop_pid PID NAME: SIGTERM, 1 unless it exits 0 within 15 s.
-stop_pid()
-{
-	local pid=$1 i rc
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 150); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "FAIL: $2 did not exit within 15 s of SIGTERM"
-		rca_kill_pid "$pid"
-		return 1
-	fi
-	wait "$pid"
-	rc=$?
-	[ "$rc" = 0 ] && return 0
-	log "FAIL: $2 exited with status $rc on SIGTERM"
-	return 1
-}
-
 # With PostgreSQL: both serves stopped (each must exit 0 on SIGTERM),
 # then the PostgreSQL server, then lib.sh's clean-up.
 pg_rollover_cleanup()
@@ -82,11 +59,11 @@ pg_rollover_cleanup()
 	local rc=$? n
 	trap - EXIT
 	if [ -n "${B_PID:-}" ]; then
-		stop_pid "$B_PID" "serve B" || rc=1
+		rca_stop_pid "$B_PID" "serve B" || rc=1
 		[ "$rc" = 0 ] || tail -n 30 "$T/serve-b.log" >&2
 	fi
 	if [ -n "$RCA_SERVE_PID" ]; then
-		stop_pid "$RCA_SERVE_PID" "serve A" || rc=1
+		rca_stop_pid "$RCA_SERVE_PID" "serve A" || rc=1
 		RCA_SERVE_PID=""
 	fi
 	for n in "${!PG_PID[@]}"; do

@@ -10,9 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 rca_setup "${1:-}"
-for t in redis-server redis-cli; do
-	command -v "$t" >/dev/null || die "$t is not installed"
-done
+rca_need redis-server redis-cli
 rca_init
 rca_start
 T=$RCA_TMP
@@ -26,33 +24,7 @@ expect_status 201 "generate a redis-node certificate"
 jb .certificate > "$T/node.crt"
 jb .private_key > "$T/node.key"
 chmod 0400 "$T/node.key"
-RPORT=$(rca_free_port) || die "no free port"
-mkdir -p "$T/redis.dir"
-cat > "$T/redis.conf" <<EOF
-port 0
-bind 127.0.0.1
-tls-port $RPORT
-tls-cert-file $T/node.crt
-tls-key-file $T/node.key
-tls-ca-cert-file $CACERT
-tls-auth-clients yes
-tls-protocols "TLSv1.2 TLSv1.3"
-daemonize no
-dir $T/redis.dir
-save ""
-appendonly no
-logfile $T/redis.log
-EOF
-redis-server "$T/redis.conf" > "$T/redis.out" 2>&1 &
-REDIS_PID=$!
-rca_track "$REDIS_PID"
-
-# rping DIR: PING over TLS with DIR's cert.pem, key.pem and ca.pem.
-rping()
-{
-	timeout 10 redis-cli --tls --cert "$1/cert.pem" --key "$1/key.pem" \
-	    --cacert "$1/ca.pem" -h 127.0.0.1 -p "$RPORT" PING 2>&1
-}
+rca_redis_tls "$T/node.crt" "$T/node.key" "$CACERT"
 
 up=0
 for i in $(seq 1 100); do
@@ -146,8 +118,7 @@ openssl x509 -in "$OUT/cert.pem" -noout -ext extendedKeyUsage |
     die "chain.pem is not the leaf alone (one-tier CA)"
 ok "cert.pem: CN=app-1, clientAuth, verifies against the CA, matches key.pem"
 
-SERIAL=$(openssl x509 -in "$OUT/cert.pem" -noout -serial | cut -d= -f2 |
-    tr 'A-F' 'a-f' | sed 's/^0*//')
+SERIAL=$(rca_serial_of "$OUT/cert.pem")
 adm GET "/v1/certificates/$SERIAL"
 expect_status 200 "GET the enrolled certificate"
 [ "$(jb .issued_by)" = "token:$APP_TOKEN_ID" ] ||
@@ -155,7 +126,7 @@ expect_status 200 "GET the enrolled certificate"
 [ "$(jb .profile)" = redis-client ] || die "profile is $(jb .profile)"
 ok "the CA recorded it, issued by token:$APP_TOKEN_ID"
 
-out=$(rping "$OUT")
+out=$(rca_rping "$OUT")
 [ "$out" = PONG ] || die "redis-cli with the enrolled files: $out"
 ok "redis-cli --tls with cert.pem/key.pem/ca.pem: PONG"
 
@@ -192,7 +163,7 @@ ok "refused enrollments did not consume the token's use"
 enroll "$T/e5" --url "$API" --cacert "$CACERT" --token "$(cat "$TOKEN_FILE")" \
     --profile redis-client --cn app-3 --out "$T/app3"
 [ "$ERC" = 0 ] || die "enroll --token failed (exit $ERC): $(cat "$T/e5.err")"
-[ "$(rping "$T/app3")" = PONG ] || die "redis-cli with app-3's files failed"
+[ "$(rca_rping "$T/app3")" = PONG ] || die "redis-cli with app-3's files failed"
 ok "enroll --token: exit 0, PONG"
 
 # ---- the CA's certificate not trusted, the CA unreachable ----
@@ -293,7 +264,7 @@ grep -c 'BEGIN CERTIFICATE' "$DOUT/ca.pem" | grep -qx 2 ||
 sleep 2.5
 [ "$(wc -l < "$T/hook")" = 1 ] || die "--exec ran $(wc -l < "$T/hook") times"
 grep -q "trust bundle changed" "$T/daemon.log" || die "the change was not logged"
-[ "$(rping "$DOUT")" = PONG ] || die "redis-cli with the daemon's files failed"
+[ "$(rca_rping "$DOUT")" = PONG ] || die "redis-cli with the daemon's files failed"
 kill -TERM "$DPID"
 wait "$DPID" || die "the daemon exited with status $? on SIGTERM"
 ok "enroll --daemon: a new bundle replaced ca.pem (0444) and ran --exec once"

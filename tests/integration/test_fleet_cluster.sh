@@ -31,17 +31,7 @@ rca_start
 rca_bundle "$T/bundle.pem"
 rca_redis_cluster c1 n1 n2 n3
 
-adm POST /v1/certificates/generate "$(jq -cn \
-    '{profile: "redis-client", common_name: "app"}')"
-expect_status 201 "a client certificate"
-mkdir -p "$T/app"
-jb .chain > "$T/app/all.pem"
-jb .certificate > "$T/app/chain.pem"
-rca_chain_intermediates "$T/app/all.pem" >> "$T/app/chain.pem"
-rm -f "$T/app/all.pem"
-jb .private_key > "$T/app/key.pem"
-chmod 0600 "$T/app/key.pem"
-cp "$T/bundle.pem" "$T/app/ca.pem"
+rca_client_files app "$T/app"
 
 rca_clients_run --cluster "$RCA_CLUSTER" "$T/app/chain.pem" \
     "$T/app/key.pem" "$T/bundle.pem" "$T/app"

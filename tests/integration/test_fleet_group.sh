@@ -44,17 +44,7 @@ R2=${RCA_PORT[c-replica]}
 
 # ---- the clients' files: a redis-client certificate ----
 
-adm POST /v1/certificates/generate "$(jq -cn \
-    '{profile: "redis-client", common_name: "app"}')"
-expect_status 201 "a client certificate"
-mkdir -p "$T/app"
-jb .chain > "$T/app/all.pem"
-jb .certificate > "$T/app/chain.pem"
-rca_chain_intermediates "$T/app/all.pem" >> "$T/app/chain.pem"
-rm -f "$T/app/all.pem"
-jb .private_key > "$T/app/key.pem"
-chmod 0600 "$T/app/key.pem"
-cp "$T/bundle.pem" "$T/app/ca.pem"
+rca_client_files app "$T/app"
 
 # ---- the group as listed before any rotation ----
 

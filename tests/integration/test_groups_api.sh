@@ -296,39 +296,14 @@ ok "group.rotate and node.report audited, refusals as denied"
 
 # ---- a member being rotated: the group is refused, nothing rotated ----
 
-PS=$(rca_free_port)
-python3 -c '
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(8)
-time.sleep(60)
-' "$PS" &
-rca_track "$!"
-for _ in $(seq 100); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$PS") 2>/dev/null && break
-	sleep 0.1
-done
-(exec 3<>"/dev/tcp/127.0.0.1/$PS") 2>/dev/null ||
-    die "the silent listener on $PS did not come up"
+rca_silent_listener
 mkdir -p "$T/slow"
 adm POST /v1/nodes "$(node_json slow "$T/slow" "$PS" | jq -c '.group = "busy"')"
 expect_status 201 "register a node that never finishes its handshake"
-curl -sS --max-time 60 --cacert "$CACERT" -X POST \
-    -H "Authorization: Bearer $ADMIN" -o "$T/slow1.json" \
-    -w '%{http_code}' "$API/v1/nodes/slow/rotate" > "$T/slow1.status" &
-SLOW=$!
-for _ in $(seq 100); do
-	adm GET /v1/nodes/slow/rotations
-	[ "$(jb '.items[0].status // ""')" = running ] && break
-	sleep 0.1
-done
-[ "$(jb '.items[0].status // ""')" = running ] ||
-    die "the slow rotation did not start"
+rca_rotate_running slow
 adm POST /v1/groups/busy/rotate
 expect_error 409 conflict "rotate a group whose member is being rotated"
-wait "$SLOW"
+wait "$ROT_PID"
 adm GET /v1/nodes/slow/rotations
 [ "$(jb '.items | length')" = 1 ] ||
     die "the refused group rotation rotated: $(jb '[.items[].status]')"

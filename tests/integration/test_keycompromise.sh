@@ -17,13 +17,6 @@ rca_init
 rca_start
 T=$RCA_TMP
 
-# serial_of PEMFILE: the lowercase hex serial, as the API writes it.
-serial_of()
-{
-	openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' |
-	    sed 's/^0*//'
-}
-
 # audited ACTION OUTCOME OBJECT DETAIL-SUBSTRING [ACTOR]
 audited()
 {

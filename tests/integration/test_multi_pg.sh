@@ -108,26 +108,11 @@ inst_start()
 # inst_stop NAME: SIGTERM; 1 unless it exits with status 0 within 15 s.
 inst_stop()
 {
-	local n=$1 pid=${IPID[$1]} i rc
+	local n=$1 pid=${IPID[$1]}
 	unset "IPID[$n]"
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 150); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "FAIL: serve $n did not exit within 15 s of SIGTERM"
-		rca_kill_pid "$pid"
-		return 1
-	fi
-	wait "$pid"
-	rc=$?
-	if [ "$rc" != 0 ]; then
-		log "FAIL: serve $n exited with status $rc on SIGTERM"
-		tail -n 40 "$T/serve-$n.log" >&2
-		return 1
-	fi
-	return 0
+	rca_stop_pid "$pid" "serve $n" && return 0
+	tail -n 40 "$T/serve-$n.log" >&2
+	return 1
 }
 
 # inst_kill NAME: kill -9, reaped.

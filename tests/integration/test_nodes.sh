@@ -12,9 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 rca_setup "${1:-}"
-for t in redis-server openssl; do
-	command -v "$t" >/dev/null || die "$t is not installed"
-done
+rca_need redis-server openssl
 rca_init
 # The scheduler must not race the explicit rotations below.
 rca_config_edit '.rotation.check_interval = "1h"'
@@ -274,46 +272,18 @@ ok "node down: 502 rotation_failed with the record, nothing written"
 
 # A listener that accepts but never speaks TLS holds a rotation in its
 # connect step (5 s), so a second one overlaps it.
-PS=$(rca_free_port)
-/usr/bin/python3 -c '
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(8)
-time.sleep(60)
-' "$PS" &
-rca_track "$!"
-# Wait (bounded) until it listens: a rotation that meets a closed port
-# fails at once and overlaps nothing.
-for _ in $(seq 100); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$PS") 2>/dev/null && break
-	sleep 0.1
-done
-(exec 3<>"/dev/tcp/127.0.0.1/$PS") 2>/dev/null ||
-    die "the silent listener on $PS did not come up"
+rca_silent_listener
 mkdir -p "$T/slow"
 adm POST /v1/nodes "$(node_json slow "$PS" "$T/slow")"
 expect_status 201 "register a slow node"
-curl -sS --max-time 60 --cacert "$CACERT" -X POST \
-    -H "Authorization: Bearer $ADMIN" -o "$T/slow1.json" \
-    -w '%{http_code}' "$API/v1/nodes/slow/rotate" > "$T/slow1.status" &
-SLOW=$!
-# Wait (bounded) until that rotation is recorded as running: it holds
-# the node from before its record until its connect step gives up.
-for _ in $(seq 100); do
-	adm GET /v1/nodes/slow/rotations
-	[ "$(jb '.items[0].status // ""')" = running ] && break
-	sleep 0.1
-done
-[ "$(jb '.items[0].status // ""')" = running ] ||
-    die "the slow rotation did not start"
+rca_rotate_running slow
 adm POST /v1/nodes/slow/rotate
 expect_error 409 conflict "a second rotation of the same node"
 adm DELETE /v1/nodes/slow
 expect_error 409 conflict "deleting a node while it rotates"
-wait "$SLOW"
-[ "$(cat "$T/slow1.status")" = 502 ] || die "the slow rotation answered $(cat "$T/slow1.status")"
+wait "$ROT_PID"
+[ "$(cat "$T/slow.rotate.status")" = 502 ] ||
+    die "the slow rotation answered $(cat "$T/slow.rotate.status")"
 
 # ---- metrics, audit, delete ----
 

@@ -21,20 +21,11 @@
 . "$(dirname "$0")/lib.sh"
 
 rca_setup "${1:-}"
-for t in redis-server redis-cli openssl; do
-	command -v "$t" >/dev/null || die "$t is not installed"
-done
+rca_need redis-server redis-cli openssl
 rca_init
 rca_start
 T=$RCA_TMP
 rca_bundle "$T/bundle.pem"
-
-# serial_of PEMFILE: the lowercase hex serial, as the API writes it.
-serial_of()
-{
-	openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' |
-	    sed 's/^0*//'
-}
 
 # audited ACTION OUTCOME [OBJECT]: the audit log has such an entry.
 audited()
@@ -61,27 +52,8 @@ PW=pull-secret-$RANDOM$RANDOM
 # DH parameters: valid now, made unloadable later to fail a reload.
 openssl genpkey -genparam -algorithm DH -pkeyopt dh_param:ffdhe2048 \
     -out "$T/dh.pem" 2>/dev/null || die "cannot make DH parameters"
-RPORT=$(rca_free_port) || die "no free port"
-mkdir -p "$T/redis.dir"
-cat > "$T/redis.conf" <<EOF
-port 0
-bind 127.0.0.1
-tls-port $RPORT
-tls-cert-file $T/boot.crt
-tls-key-file $T/boot.key
-tls-ca-cert-file $T/bundle.pem
-tls-dh-params-file $T/dh.pem
-tls-auth-clients yes
-requirepass $PW
-daemonize no
-dir $T/redis.dir
-save ""
-appendonly no
-logfile $T/redis.log
-EOF
-redis-server "$T/redis.conf" > "$T/redis.out" 2>&1 &
-REDIS_PID=$!
-rca_track "$REDIS_PID"
+rca_redis_tls "$T/boot.crt" "$T/boot.key" "$T/bundle.pem" \
+    "tls-dh-params-file $T/dh.pem" "requirepass $PW"
 
 # served: the serial the redis-server presents to a new connection.
 served()
@@ -147,7 +119,7 @@ for i in $(seq 1 120); do
 	kill -0 "$DPID" 2>/dev/null || die "the daemon exited: $(cat "$T/daemon.log")"
 	sleep 0.25
 done
-S1=$(serial_of "$OUT/cert.pem")
+S1=$(rca_serial_of "$OUT/cert.pem")
 grep -q "Redis 127.0.0.1:$RPORT serves $S1" "$T/daemon.log" ||
     die "the daemon did not load its certificate: $(cat "$T/daemon.log")"
 [ "$(served)" = "$S1" ] || die "Redis serves $(served), not $S1"
@@ -211,10 +183,10 @@ jq -e '[.last_rotation.steps[] | select(.step == "rollback" and
 [ "$(served)" = "$S1" ] || die "Redis serves $(served) after the rollback"
 # (The daemon retries with backoff: between attempts cert.pem is S1.)
 for i in $(seq 1 40); do
-	[ "$(serial_of "$OUT/cert.pem" 2>/dev/null)" = "$S1" ] && break
+	[ "$(rca_serial_of "$OUT/cert.pem" 2>/dev/null)" = "$S1" ] && break
 	sleep 0.25
 done
-[ "$(serial_of "$OUT/cert.pem")" = "$S1" ] ||
+[ "$(rca_serial_of "$OUT/cert.pem")" = "$S1" ] ||
     die "cert.pem was not restored"
 [ -f "$OUT/cert.pem.prev" ] && [ -f "$OUT/key.pem.prev" ] ||
     die "no *.prev files kept"
@@ -237,7 +209,7 @@ for i in $(seq 1 40); do
 	sleep 0.25
 done
 [ "$(served)" = "$S2" ] || die "Redis serves $(served), the CA recorded $S2"
-[ "$(serial_of "$OUT/cert.pem")" = "$S2" ] || die "cert.pem is not $S2"
+[ "$(rca_serial_of "$OUT/cert.pem")" = "$S2" ] || die "cert.pem is not $S2"
 ok "the next attempt rotated: Redis serves $S2, the CA recorded it"
 
 # ==== 3. refused reports ====

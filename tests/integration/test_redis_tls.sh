@@ -10,9 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 rca_setup "${1:-}"
-for t in redis-server redis-cli; do
-	command -v "$t" >/dev/null || die "$t is not installed"
-done
+rca_need redis-server redis-cli
 rca_init
 rca_start
 T=$RCA_TMP

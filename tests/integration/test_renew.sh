@@ -17,9 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 
 rca_setup "${1:-}"
-for t in redis-server redis-cli; do
-	command -v "$t" >/dev/null || die "$t is not installed"
-done
+rca_need redis-server redis-cli
 rca_init
 rca_start
 T=$RCA_TMP
@@ -50,13 +48,6 @@ save()
 }
 
 pubkey() { openssl x509 -in "$1" -noout -pubkey; }
-
-# serial_of PEMFILE: the lowercase hex serial, as the API writes it.
-serial_of()
-{
-	openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' |
-	    sed 's/^0*//'
-}
 
 # audited ACTOR ACTION OUTCOME: the audit log has such an entry.
 audited()
@@ -272,33 +263,7 @@ adm POST /v1/certificates/generate '{"profile": "redis-node",
 expect_status 201 "generate a redis-node certificate"
 save node
 chmod 0400 "$T/node.key"
-RPORT=$(rca_free_port) || die "no free port"
-mkdir -p "$T/redis.dir"
-cat > "$T/redis.conf" <<EOF
-port 0
-bind 127.0.0.1
-tls-port $RPORT
-tls-cert-file $T/node.crt
-tls-key-file $T/node.key
-tls-ca-cert-file $CACERT
-tls-auth-clients yes
-tls-protocols "TLSv1.2 TLSv1.3"
-daemonize no
-dir $T/redis.dir
-save ""
-appendonly no
-logfile $T/redis.log
-EOF
-redis-server "$T/redis.conf" > "$T/redis.out" 2>&1 &
-REDIS_PID=$!
-rca_track "$REDIS_PID"
-
-# rping DIR: PING over TLS with DIR's cert.pem, key.pem and ca.pem.
-rping()
-{
-	timeout 10 redis-cli --tls --cert "$1/cert.pem" --key "$1/key.pem" \
-	    --cacert "$1/ca.pem" -h 127.0.0.1 -p "$RPORT" PING 2>&1
-}
+rca_redis_tls "$T/node.crt" "$T/node.key" "$CACERT"
 
 adm POST /v1/tokens '{"kind": "enroll", "profile": "redis-client",
     "names": ["app-*", "*.svc.internal"], "uses": 1, "ttl": "1h",
@@ -335,16 +300,16 @@ $(tail -n 20 "$T/daemon.log")"
 }
 
 wait_for 60 "the first enrollment" test -f "$OUT/cert.pem"
-D0=$(serial_of "$OUT/cert.pem")
+D0=$(rca_serial_of "$OUT/cert.pem")
 cp "$OUT/key.pem" "$T/d0.key"
-[ "$(rping "$OUT")" = PONG ] || die "redis-cli with the enrolled files failed"
+[ "$(rca_rping "$OUT")" = PONG ] || die "redis-cli with the enrolled files failed"
 [ -s "$T/exec.log" ] && die "--exec ran after the first enrollment"
 ok "enroll --daemon: enrolled serial $D0, PONG"
 
 lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
 has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
 wait_for 75 "the first renewal (--exec)" has_lines "$T/exec.log" 1
-D1=$(serial_of "$OUT/cert.pem")
+D1=$(rca_serial_of "$OUT/cert.pem")
 [ "$D1" != "$D0" ] || die "cert.pem still holds serial $D0 after a renewal"
 [ "$(head -n 1 "$T/exec.log")" = "$D1" ] ||
     die "--exec saw REDIS_CA_SERIAL=$(head -n 1 "$T/exec.log"), want $D1"
@@ -360,7 +325,7 @@ cmp -s "$OUT/key.pem" "$T/d0.key" && die "the daemon kept the old key"
 [ "$(pubkey "$OUT/cert.pem")" = "$(openssl pkey -in "$OUT/key.pem" -pubout)" ] ||
     die "key.pem does not match the renewed cert.pem"
 [ "$(stat -c %a "$OUT/key.pem")" = 400 ] || die "the renewed key.pem is not 0400"
-[ "$(rping "$OUT")" = PONG ] || die "redis-cli with the renewed files failed"
+[ "$(rca_rping "$OUT")" = PONG ] || die "redis-cli with the renewed files failed"
 adm GET "/v1/certificates/$D1"
 [ "$(jb .issued_by)" = "mtls:$D0" ] || die "serial $D1 issued by $(jb .issued_by), want mtls:$D0"
 cp "$T/body" "$T/d1.json"
@@ -379,10 +344,10 @@ grep 'renewal failed' "$T/daemon.log" | tail -n 1 | grep -q 'retrying in' ||
 ok "while serve is down the daemon retries: $(grep 'renewal failed' "$T/daemon.log" | tail -n 1 | sed 's/^.*enroll: //')"
 rca_start
 wait_for 60 "the renewal once serve is back" has_lines "$T/exec.log" 2
-D2=$(serial_of "$OUT/cert.pem")
+D2=$(rca_serial_of "$OUT/cert.pem")
 [ "$D2" != "$D1" ] || die "no new certificate after serve came back"
 [ "$(sed -n 2p "$T/exec.log")" = "$D2" ] || die "--exec did not see $D2"
-[ "$(rping "$OUT")" = PONG ] || die "redis-cli with the files renewed after the outage failed"
+[ "$(rca_rping "$OUT")" = PONG ] || die "redis-cli with the files renewed after the outage failed"
 ok "serve back on the same port and data: renewed $D1 -> $D2, PONG"
 
 # SIGTERM: a clean stop.

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "ca.h"
 #include "fileio.h"
@@ -171,6 +173,99 @@ fx_csr(const char *cn, const char *dns1, const char *dns2)
 	ca_csr_free(csr);
 	names_clear(&n);
 	return pem;
+}
+
+int
+fx_issue_csr(struct svc *s, const struct svc_actor *a, const char *csr,
+    int64_t ttl, struct svc_issued *out, struct err *e)
+{
+	struct svc_issue_req req;
+
+	err_clear(e);
+	memset(&req, 0, sizeof(req));
+	req.profile = "redis-client";
+	req.ttl = ttl;
+	req.csr_pem = csr;
+	req.csr_len = strlen(csr);
+	return svc_issue(s, a, &req, out, e);
+}
+
+void
+fx_issue(struct svc *s, const struct svc_actor *a, const char *cn,
+    int64_t ttl, struct svc_issued *out)
+{
+	char		*csr = fx_csr(cn, NULL, NULL);
+	struct err	 e;
+
+	if (fx_issue_csr(s, a, csr, ttl, out, &e) == -1)
+		fail_msg("svc_issue: %s", e.msg);
+	free(csr);
+}
+
+void
+fx_issue_serial(struct svc *s, const struct svc_actor *a, const char *cn,
+    int64_t ttl, char *serial, size_t cap)
+{
+	struct svc_issued out;
+
+	fx_issue(s, a, cn, ttl, &out);
+	snprintf(serial, cap, "%s", out.cert.serial);
+	svc_issued_clear(&out);
+}
+
+void
+fx_generate(struct fx *f, const char *cn, int64_t ttl,
+    struct svc_issued *out)
+{
+	struct svc_issue_req	req;
+	struct names		n;
+	struct err		e;
+
+	err_clear(&e);
+	fx_names(&n, cn, NULL);
+	memset(&req, 0, sizeof(req));
+	req.profile = "redis-client";
+	req.names = &n;
+	req.ttl = ttl;
+	if (svc_issue(f->svc, &f->admin, &req, out, &e) == -1)
+		fail_msg("svc_issue: %s: %s", err_code_name(e.code), e.msg);
+	names_clear(&n);
+}
+
+unsigned char *
+fx_pem_der(const char *pem, size_t *len)
+{
+	BIO		*b = BIO_new_mem_buf(pem, -1);
+	X509		*x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	unsigned char	*der = NULL, *copy;
+	int		 n;
+
+	assert_non_null(x);
+	n = i2d_X509(x, &der);
+	assert_true(n > 0);
+	*len = (size_t)n;
+	X509_free(x);
+	BIO_free(b);
+	/* Hand back memory the test frees with free(). */
+	copy = malloc(*len);
+	assert_non_null(copy);
+	memcpy(copy, der, *len);
+	OPENSSL_free(der);
+	return copy;
+}
+
+void
+fx_auth_cert(struct fx *f, const char *pem, struct svc_actor *a)
+{
+	unsigned char	*der;
+	size_t		 len;
+	struct err	 e;
+
+	err_clear(&e);
+	der = fx_pem_der(pem, &len);
+	if (svc_auth_cert(f->svc, der, len, a, &e) == -1)
+		fail_msg("svc_auth_cert: %s", e.msg);
+	free(der);
 }
 
 void

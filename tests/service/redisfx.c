@@ -238,6 +238,23 @@ rfx_start(struct rfx_node *n, const char *text)
 }
 
 void
+rfx_restart(struct rfx_node *n, const char *extra)
+{
+	char conf[RFX_CONF_MAX];
+
+	rfx_node_conf(n, extra, conf, sizeof(conf));
+	rfx_start(n, conf);
+}
+
+void
+rfx_node_up(struct rfx *r, struct rfx_node *n, const char *name,
+    const char *extra)
+{
+	rfx_node_init(r, n, name);
+	rfx_restart(n, extra);
+}
+
+void
 rfx_stop(struct rfx_node *n)
 {
 	if (n->pid <= 0)
@@ -356,4 +373,23 @@ rfx_read_in(const struct rfx_node *n, const char *name)
 
 	join(p, sizeof(p), n->cert_dir, name);
 	return rfx_read(p);
+}
+
+int
+rfx_step_at(const struct rotation_rec *rec, const char *name)
+{
+	for (size_t i = 0; i < rec->nsteps; i++)
+		if (strcmp(rec->steps[i].step, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+void
+rfx_dump(const struct rotation_rec *rec)
+{
+	print_message("rotation %lld of %s: %s\n", (long long)rec->id,
+	    rec->node, rotation_status_name(rec->status));
+	for (size_t i = 0; i < rec->nsteps; i++)
+		print_message("  %-16s %s %s\n", rec->steps[i].step,
+		    rec->steps[i].ok ? "ok  " : "FAIL", rec->steps[i].detail);
 }

@@ -14,6 +14,7 @@
 #include "rds.h"
 
 #define RFX_PATH	512
+#define RFX_CONF_MAX	4096	/* a node's configuration text */
 
 /* The fixture plus a scratch folder and the admin client pair. */
 struct rfx {
@@ -68,6 +69,23 @@ void	rfx_node_conf(const struct rfx_node *n, const char *extra, char *out,
 
 /* Start redis-server on text; waits (bounded) for the port. */
 void	rfx_start(struct rfx_node *n, const char *text);
+
+/*
+ * Start n on the usual config followed by extra (may be NULL), its
+ * cert_dir and port as they are: after rfx_node_init(), or again after
+ * rfx_stop().
+ */
+void	rfx_restart(struct rfx_node *n, const char *extra);
+
+/* rfx_node_init() of name, then rfx_restart(). */
+void	rfx_node_up(struct rfx *r, struct rfx_node *n, const char *name,
+	    const char *extra);
+
+/* The index of the step called name in rotation rec, or -1. */
+int	rfx_step_at(const struct rotation_rec *rec, const char *name);
+
+/* Print rotation rec and its steps (on the way to a failure). */
+void	rfx_dump(const struct rotation_rec *rec);
 
 /* SIGTERM (then SIGKILL) by PID and reap.  Idempotent. */
 void	rfx_stop(struct rfx_node *n);

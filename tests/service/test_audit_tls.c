@@ -128,12 +128,9 @@ test_legacy_fails(void **state)
 	struct svc_check_target	 t;
 	struct svc_check_result	 res;
 	struct err		 e;
-	char			 conf[4096];
 
 	err_clear(&e);
-	rfx_node_init(r, &n, "legacy");
-	rfx_node_conf(&n, LEGACY, conf, sizeof(conf));
-	rfx_start(&n, conf);
+	rfx_node_up(r, &n, "legacy", LEGACY);
 
 	/* The CLI form: no node record, so no serial check. */
 	memset(&t, 0, sizeof(t));

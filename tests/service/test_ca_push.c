@@ -22,17 +22,11 @@
 #include "fileio.h"
 #include "redisfx.h"
 
-#define CONF_MAX	4096
-
 static void
 node_up(struct rfx *r, struct rfx_node *n, const char *name,
     const char *user, const char *pw)
 {
-	char conf[CONF_MAX];
-
-	rfx_node_init(r, n, name);
-	rfx_node_conf(n, NULL, conf, sizeof(conf));
-	rfx_start(n, conf);
+	rfx_node_up(r, n, name, NULL);
 	rfx_register(r, n, NULL, user, pw);
 }
 

@@ -29,28 +29,6 @@
 #include "svc_int.h"
 #include "timeutil.h"
 
-/* DER of a PEM certificate (new, free()). */
-static unsigned char *
-pem_der(const char *pem, size_t *len)
-{
-	BIO		*b = BIO_new_mem_buf(pem, -1);
-	X509		*x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	unsigned char	*der = NULL, *copy;
-	int		 n;
-
-	assert_non_null(x);
-	n = i2d_X509(x, &der);
-	assert_true(n > 0);
-	*len = (size_t)n;
-	X509_free(x);
-	BIO_free(b);
-	copy = malloc(*len);
-	assert_non_null(copy);
-	memcpy(copy, der, *len);
-	OPENSSL_free(der);
-	return copy;
-}
-
 /* How many certificates a PEM text holds. */
 static int
 pem_count(const char *pem)
@@ -81,25 +59,6 @@ signed_by(const char *leaf_pem, const char *ca_pem)
 	BIO_free(bl);
 	BIO_free(bc);
 	return ok;
-}
-
-/* Generate a redis-client certificate for cn (ttl seconds). */
-static void
-generate(struct fx *f, const char *cn, int64_t ttl, struct svc_issued *out)
-{
-	struct svc_issue_req	req;
-	struct names		n;
-	struct err		e;
-
-	err_clear(&e);
-	fx_names(&n, cn, NULL);
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.names = &n;
-	req.ttl = ttl;
-	if (svc_issue(f->svc, &f->admin, &req, out, &e) == -1)
-		fail_msg("svc_issue: %s: %s", err_code_name(e.code), e.msg);
-	names_clear(&n);
 }
 
 static void
@@ -223,8 +182,8 @@ test_one_tier(void **state)
 	strcat(want, "\"");
 	assert_string_equal(b.etag, want);
 
-	generate(f, "one", 3600, &x);
-	generate(f, "two", 3600, &y);
+	fx_generate(f, "one", 3600, &x);
+	fx_generate(f, "two", 3600, &y);
 	assert_string_equal(x.chain_pem, x.cert.pem);
 	assert_string_equal(x.ca_pem, b.pem);
 	assert_true(signed_by(x.cert.pem, ci.pem));
@@ -275,7 +234,7 @@ test_one_tier(void **state)
 	{
 		struct svc_issued z;
 
-		generate(f, "three", 3600, &z);
+		fx_generate(f, "three", 3600, &z);
 		assert_int_equal(svc_ca_view(f->svc, &v, &e), 0);
 		assert_int_equal(v.ca[0].certificates_unexpired, 1);
 		svc_ca_view_clear(&v);
@@ -365,7 +324,7 @@ test_two_tier(void **state)
 	svc_bundle_get(f->svc, &b);
 	assert_int_equal(pem_count(b.pem), 1);
 	assert_true(signed_by(n.cert_pem, b.pem));	/* the root */
-	generate(f, "two-tier", 3600, &x);
+	fx_generate(f, "two-tier", 3600, &x);
 	assert_int_equal(pem_count(x.chain_pem), 2);
 	assert_int_equal(strncmp(x.chain_pem, x.cert.pem,
 	    strlen(x.cert.pem)), 0);
@@ -380,7 +339,7 @@ test_two_tier(void **state)
 	    "leaf.pem"), 0);
 
 	/* Renewal verifies through the intermediate. */
-	der = pem_der(x.cert.pem, &len);
+	der = fx_pem_der(x.cert.pem, &len);
 	assert_int_equal(svc_auth_cert(f->svc, der, len, &a, &e), 0);
 	assert_int_equal(svc_renew(f->svc, &a, NULL, 0, &r, &e), 0);
 	assert_true(signed_by(r.cert.pem, n.cert_pem));
@@ -522,8 +481,8 @@ test_rollover(void **state)
 	int64_t			 next_id = 0, old_id;
 
 	err_clear(&e);
-	generate(f, "old-1", 3600, &x);
-	generate(f, "old-2", 600, &x2);
+	fx_generate(f, "old-1", 3600, &x);
+	fx_generate(f, "old-2", 600, &x2);
 	assert_int_equal(svc_ca_view(f->svc, &v, &e), 0);
 	snprintf(old_ski, sizeof(old_ski), "%s", v.ca[0].ski);
 	snprintf(oldpem, sizeof(oldpem), "%s", v.ca[0].certificate);
@@ -578,10 +537,10 @@ test_rollover(void **state)
 	svc_ca_view_clear(&v);
 
 	/* Issuance from the new CA; the old CA's certificate renews. */
-	generate(f, "new-1", 3600, &y);
+	fx_generate(f, "new-1", 3600, &y);
 	assert_true(signed_by(y.cert.pem, newpem));
 	assert_int_equal(pem_count(y.ca_pem), 2);
-	der = pem_der(x.cert.pem, &len);
+	der = fx_pem_der(x.cert.pem, &len);
 	assert_int_equal(svc_auth_cert(f->svc, der, len, &a, &e), 0);
 	free(der);
 	assert_int_equal(svc_renew(f->svc, &a, NULL, 0, &r, &e), 0);
@@ -632,7 +591,7 @@ test_rollover(void **state)
 	assert_int_equal(db_ca_retire(db, old_id, tu_now() + 7200, &au, &e),
 	    0);
 	assert_int_equal(svc_cas_reload(f->svc, &e), 0);
-	der = pem_der(x2.cert.pem, &len);
+	der = fx_pem_der(x2.cert.pem, &len);
 	assert_int_equal(svc_auth_cert(f->svc, der, len, &a, &e), -1);
 	assert_int_equal(e.code, ERR_UNAUTHORIZED);
 	assert_null(strstr(e.msg, "revoked"));

@@ -7,29 +7,9 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <openssl/bn.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "fixture.h"
 #include "timeutil.h"
-
-static void
-issue(struct fx *f, const char *cn, struct svc_issued *out)
-{
-	struct svc_issue_req	 req;
-	struct err		 e;
-	char			*csr = fx_csr(cn, NULL, NULL);
-
-	err_clear(&e);
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	if (svc_issue(f->svc, &f->admin, &req, out, &e) == -1)
-		fail_msg("svc_issue: %s", e.msg);
-	free(csr);
-}
 
 /*
  * Parse the current CRL with OpenSSL: its number, and the reason code
@@ -38,52 +18,13 @@ issue(struct fx *f, const char *cn, struct svc_issued *out)
 static int
 crl_reason(struct fx *f, const char *serial, uint64_t *number)
 {
-	struct svc_crl		 c;
-	struct err		 e;
-	const unsigned char	*p;
-	X509_CRL		*crl;
-	ASN1_INTEGER		*num;
-	STACK_OF(X509_REVOKED)	*revs;
-	int			 found = -1;
+	char	*t = fx_crl_current_text(f->svc, number);
+	long	 reason;
+	int	 found = -1;
 
-	err_clear(&e);
-	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
-	p = c.der;
-	crl = d2i_X509_CRL(NULL, &p, (long)c.der_len);
-	assert_non_null(crl);
-	num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
-	assert_non_null(num);
-	*number = (uint64_t)ASN1_INTEGER_get(num);
-	assert_int_equal(*number, c.number);
-	ASN1_INTEGER_free(num);
-	revs = X509_CRL_get_REVOKED(crl);
-	for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
-		X509_REVOKED		*r = sk_X509_REVOKED_value(revs, i);
-		BIGNUM			*bn;
-		char			*hex, *h;
-		ASN1_ENUMERATED		*reason;
-
-		bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(r),
-		    NULL);
-		hex = BN_bn2hex(bn);
-		for (char *q = hex; *q != '\0'; q++)
-			*q = (char)tolower((unsigned char)*q);
-		/* BN_bn2hex pads to whole bytes; serials drop leading 0s. */
-		h = hex;
-		while (h[0] == '0' && h[1] != '\0')
-			h++;
-		if (strcmp(h, serial) == 0) {
-			reason = X509_REVOKED_get_ext_d2i(r, NID_crl_reason,
-			    NULL, NULL);
-			found = reason != NULL ?
-			    (int)ASN1_ENUMERATED_get(reason) : -2;
-			ASN1_ENUMERATED_free(reason);
-		}
-		OPENSSL_free(hex);
-		BN_free(bn);
-	}
-	X509_CRL_free(crl);
-	svc_crl_clear(&c);
+	if (fx_crl_lists(t, serial, &reason))
+		found = reason >= 0 ? (int)reason : -2;
+	free(t);
 	return found;
 }
 
@@ -98,8 +39,8 @@ test_revoke_lists_in_crl(void **state)
 	char			 upper[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	issue(f, "app-1", &a);
-	issue(f, "app-2", &b);
+	fx_issue(f->svc, &f->admin, "app-1", 0, &a);
+	fx_issue(f->svc, &f->admin, "app-2", 0, &b);
 	assert_int_equal(crl_reason(f, a.cert.serial, &before), -1);
 
 	/* Paths accept any case. */
@@ -150,7 +91,7 @@ test_revoke_refusals(void **state)
 	struct err		 e;
 
 	err_clear(&e);
-	issue(f, "app-1", &a);
+	fx_issue(f->svc, &f->admin, "app-1", 0, &a);
 	assert_int_equal(svc_revoke(f->svc, &f->admin, a.cert.serial,
 	    REASON_UNSPECIFIED, NULL, &n1, &e), 0);
 	assert_int_equal(svc_revoke(f->svc, &f->admin, a.cert.serial,
@@ -176,7 +117,7 @@ test_revoke_refusals(void **state)
 	/* Enroll tokens may not revoke. */
 	svc_issued_clear(&a);
 	fx_enroll(f, "redis-client", "app-*", 1, 0, 0, &tok, NULL);
-	issue(f, "app-4", &a);
+	fx_issue(f->svc, &f->admin, "app-4", 0, &a);
 	assert_int_equal(svc_revoke(f->svc, &tok, a.cert.serial,
 	    REASON_UNSPECIFIED, NULL, NULL, &e), -1);
 	assert_int_equal(e.code, ERR_FORBIDDEN);
@@ -199,8 +140,8 @@ test_get_and_list(void **state)
 	struct err		 e;
 
 	err_clear(&e);
-	issue(f, "app-1", &a);
-	issue(f, "app-2", &b);
+	fx_issue(f->svc, &f->admin, "app-1", 0, &a);
+	fx_issue(f->svc, &f->admin, "app-2", 0, &b);
 	assert_int_equal(svc_cert_get(f->svc, "0", &out, &e), -1);
 	assert_int_equal(e.code, ERR_NOT_FOUND);
 	assert_int_equal(svc_cert_get(f->svc, "not-hex", &out, &e), -1);

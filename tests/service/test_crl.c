@@ -5,7 +5,6 @@
  * that lists them, the incremental CRL equal to a from-scratch one and
  * to the database, a served buffer outliving its replacement.
  */
-#include <ctype.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +15,6 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <openssl/bn.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -28,124 +26,16 @@
 
 #define NTHREADS	16
 #define PER_THREAD	20
-
-/*
- * The entries of a DER CRL as text, one "\n<serial> <epoch> <reason>"
- * per entry in the CRL's order (serial lowercase hex); new (free()).
- * *number gets its CRL number.
- */
-static char *
-crl_text(const unsigned char *der, size_t len, uint64_t *number)
-{
-	const unsigned char	*p = der;
-	X509_CRL		*crl;
-	ASN1_INTEGER		*num;
-	STACK_OF(X509_REVOKED)	*revs;
-	char			*out;
-	size_t			 cap, used = 0;
-
-	assert_non_null(crl = d2i_X509_CRL(NULL, &p, (long)len));
-	assert_non_null(num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL,
-	    NULL));
-	*number = (uint64_t)ASN1_INTEGER_get(num);
-	ASN1_INTEGER_free(num);
-	revs = X509_CRL_get_REVOKED(crl);
-	cap = 64 + (size_t)(sk_X509_REVOKED_num(revs) > 0 ?
-	    sk_X509_REVOKED_num(revs) : 0) * 80;
-	assert_non_null(out = malloc(cap));
-	out[0] = '\0';
-	for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
-		X509_REVOKED	*r = sk_X509_REVOKED_value(revs, i);
-		BIGNUM		*bn;
-		ASN1_ENUMERATED	*re;
-		struct tm	 tm;
-		char		*hex;
-		long		 reason = -1;
-
-		bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(r),
-		    NULL);
-		assert_non_null(hex = BN_bn2hex(bn));
-		for (char *c = hex; *c != '\0'; c++)
-			*c = (char)tolower((unsigned char)*c);
-		assert_int_equal(ASN1_TIME_to_tm(
-		    X509_REVOKED_get0_revocationDate(r), &tm), 1);
-		re = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
-		if (re != NULL)
-			reason = ASN1_ENUMERATED_get(re);
-		/* BN_bn2hex pads to whole bytes; serials have no zeros. */
-		used += (size_t)snprintf(out + used, cap - used,
-		    "\n%s %lld %ld", hex + (hex[0] == '0' && hex[1] != '\0'),
-		    (long long)timegm(&tm), reason);
-		assert_true(used < cap);
-		ASN1_ENUMERATED_free(re);
-		OPENSSL_free(hex);
-		BN_free(bn);
-	}
-	X509_CRL_free(crl);
-	return out;
-}
-
-/* The current CRL as crl_text(). */
-static char *
-current_text(struct svc *s, uint64_t *number)
-{
-	struct svc_crl	 c;
-	struct err	 e;
-	char		*t;
-
-	err_clear(&e);
-	assert_int_equal(svc_crl_current(s, NULL, &c, &e), 0);
-	t = crl_text(c.der, c.der_len, number);
-	assert_int_equal(*number, c.number);
-	svc_crl_clear(&c);
-	return t;
-}
-
-/* True when text (crl_text()) lists serial. */
-static bool
-lists(const char *text, const char *serial)
-{
-	char	 pat[80];
-
-	snprintf(pat, sizeof(pat), "\n%s ", serial);
-	return strstr(text, pat) != NULL;
-}
-
-/* The database's revoked, unexpired certificates as crl_text(). */
-static char *
-db_text(struct fx *f)
-{
-	char q[256];
-
-	snprintf(q, sizeof(q), "SELECT serial, revoked_at, reason FROM "
-	    "certificates WHERE revoked_at IS NOT NULL AND not_after >= "
-	    "%lld ORDER BY length(serial), serial", (long long)tu_now());
-	return tdb_rows(f->db, q, NULL);
-}
+_Static_assert(PER_THREAD <= FX_REVOKES_MAX, "a revoker's serials");
 
 /* Issue a client certificate (ttl 0: default); serial gets its serial. */
 static void
 issue_ttl(struct fx *f, int i, int64_t ttl, char *serial, size_t cap)
 {
-	struct svc_issue_req	 req;
-	struct svc_issued	 out;
-	struct err		 e;
-	char			 cn[32];
-	char			*csr;
+	char cn[32];
 
-	err_clear(&e);
 	snprintf(cn, sizeof(cn), "c%d", i);
-	csr = fx_csr(cn, NULL, NULL);
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.ttl = ttl;
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	if (svc_issue(f->svc, &f->admin, &req, &out, &e) == -1)
-		fail_msg("svc_issue: %s", e.msg);
-	snprintf(serial, cap, "%s", out.cert.serial);
-	svc_issued_clear(&out);
-	free(csr);
+	fx_issue_serial(f->svc, &f->admin, cn, ttl, serial, cap);
 }
 
 static void
@@ -154,49 +44,11 @@ issue_one(struct fx *f, int i, char *serial, size_t cap)
 	issue_ttl(f, i, 0, serial, cap);
 }
 
-struct revoker {
-	struct fx	*f;
-	char		 serial[PER_THREAD][64];
-	uint64_t	 told[PER_THREAD];
-	int		 failed;	/* a check that failed, 0: none */
-};
-
-/*
- * Revoke one after another; each must be listed by the CRL it was told
- * about (checked when that is still the current one, else by a newer
- * one), and the numbers told must strictly increase.
- */
-static void *
-revoker_run(void *arg)
-{
-	struct revoker	*r = arg;
-	struct err	 e;
-	uint64_t	 cur;
-	char		*t;
-
-	for (int i = 0; i < PER_THREAD && r->failed == 0; i++) {
-		err_clear(&e);
-		if (svc_revoke(r->f->svc, &r->f->admin, r->serial[i],
-		    i % 2 ? REASON_SUPERSEDED : REASON_CESSATION_OF_OPERATION,
-		    NULL, &r->told[i], &e) == -1) {
-			r->failed = 1;
-			break;
-		}
-		if (i > 0 && r->told[i] <= r->told[i - 1])
-			r->failed = 2;
-		t = current_text(r->f->svc, &cur);
-		if (cur < r->told[i] || !lists(t, r->serial[i]))
-			r->failed = 3;
-		free(t);
-	}
-	return NULL;
-}
-
 static void
 test_concurrent_revokes(void **state)
 {
 	struct fx	*f = *state;
-	struct revoker	*rv;
+	struct fx_revoker *rv;
 	pthread_t	 th[NTHREADS];
 	struct err	 e;
 	uint64_t	 before, inc, full;
@@ -204,14 +56,16 @@ test_concurrent_revokes(void **state)
 
 	assert_non_null(rv = calloc(NTHREADS, sizeof(*rv)));
 	for (int t = 0; t < NTHREADS; t++) {
-		rv[t].f = f;
+		rv[t].s = f->svc;
+		rv[t].a = &f->admin;
+		rv[t].n = PER_THREAD;
 		for (int i = 0; i < PER_THREAD; i++)
 			issue_one(f, t * PER_THREAD + i, rv[t].serial[i],
 			    sizeof(rv[t].serial[i]));
 	}
 	before = fx_crl_number(f->svc);
 	for (int t = 0; t < NTHREADS; t++)
-		assert_int_equal(pthread_create(&th[t], NULL, revoker_run,
+		assert_int_equal(pthread_create(&th[t], NULL, fx_revoker_run,
 		    &rv[t]), 0);
 	for (int t = 0; t < NTHREADS; t++)
 		assert_int_equal(pthread_join(th[t], NULL), 0);
@@ -221,19 +75,19 @@ test_concurrent_revokes(void **state)
 	}
 
 	/* The last incremental CRL lists all, as the database says. */
-	ti = current_text(f->svc, &inc);
+	ti = fx_crl_current_text(f->svc, &inc);
 	assert_true(inc > before);
 	assert_true(inc <= before + NTHREADS * PER_THREAD);
-	td = db_text(f);
+	td = fx_crl_db_text(f->db);
 	assert_string_equal(ti, td);
 	for (int t = 0; t < NTHREADS; t++)
 		for (int i = 0; i < PER_THREAD; i++)
-			assert_true(lists(ti, rv[t].serial[i]));
+			assert_true(fx_crl_lists(ti, rv[t].serial[i], NULL));
 
 	/* A from-scratch rebuild: same entries in the same order, next. */
 	err_clear(&e);
 	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
-	tf = current_text(f->svc, &full);
+	tf = fx_crl_current_text(f->svc, &full);
 	assert_int_equal(full, inc + 1);
 	assert_string_equal(ti, tf);
 	free(ti);
@@ -262,16 +116,16 @@ test_restart_keeps_entries(void **state)
 	    NULL, &n1, &e), 0);
 	fx_reopen(f);
 	assert_int_equal(fx_crl_number(f->svc), n1);
-	t = current_text(f->svc, &n2);
-	assert_true(lists(t, a));
+	t = fx_crl_current_text(f->svc, &n2);
+	assert_true(fx_crl_lists(t, a, NULL));
 	free(t);
 	assert_int_equal(svc_revoke(f->svc, &f->admin, b, REASON_SUPERSEDED,
 	    NULL, &told, &e), 0);
 	assert_int_equal(told, n1 + 1);
-	t = current_text(f->svc, &n2);
+	t = fx_crl_current_text(f->svc, &n2);
 	assert_int_equal(n2, told);
-	assert_true(lists(t, a));
-	assert_true(lists(t, b));
+	assert_true(fx_crl_lists(t, a, NULL));
+	assert_true(fx_crl_lists(t, b, NULL));
 	free(t);
 }
 
@@ -299,8 +153,8 @@ test_expired_drop_out(void **state)
 	    NULL, &n, &e), 0);
 	assert_int_equal(svc_revoke(f->svc, &f->admin, b, REASON_SUPERSEDED,
 	    NULL, &n, &e), 0);
-	t = current_text(f->svc, &n);
-	assert_true(lists(t, a) && lists(t, b));
+	t = fx_crl_current_text(f->svc, &n);
+	assert_true(fx_crl_lists(t, a, NULL) && fx_crl_lists(t, b, NULL));
 	free(t);
 
 	/* Two hours on: a and d have expired. */
@@ -309,14 +163,14 @@ test_expired_drop_out(void **state)
 	    NULL, &n, &e), 0);
 	assert_int_equal(svc_revoke(f->svc, &f->admin, d, REASON_SUPERSEDED,
 	    NULL, &n, &e), 0);
-	t = current_text(f->svc, &inc);
-	assert_false(lists(t, a));
-	assert_false(lists(t, d));
-	assert_true(lists(t, b) && lists(t, c));
-	td = db_text(f);
+	t = fx_crl_current_text(f->svc, &inc);
+	assert_false(fx_crl_lists(t, a, NULL));
+	assert_false(fx_crl_lists(t, d, NULL));
+	assert_true(fx_crl_lists(t, b, NULL) && fx_crl_lists(t, c, NULL));
+	td = fx_crl_db_text(f->db);
 	assert_string_equal(t, td);
 	assert_int_equal(svc_publish_crl(f->svc, &f->cli, &e), 0);
-	tf = current_text(f->svc, &full);
+	tf = fx_crl_current_text(f->svc, &full);
 	assert_int_equal(full, inc + 1);
 	assert_string_equal(t, tf);
 	tclock_real();
@@ -374,9 +228,9 @@ test_lost_der_republishes(void **state)
 	    "(SELECT max(number) FROM crls)", "UPDATE crls SET der = "
 	    "''::bytea WHERE number = (SELECT max(number) FROM crls)");
 	fx_reopen(f);
-	t = current_text(f->svc, &n);
+	t = fx_crl_current_text(f->svc, &n);
 	assert_int_equal(n, told + 1);
-	assert_true(lists(t, a));
+	assert_true(fx_crl_lists(t, a, NULL));
 	free(t);
 }
 
@@ -398,7 +252,7 @@ test_buffer_outlives_swap(void **state)
 	assert_int_equal(now.number, old.number + 2);
 	assert_ptr_not_equal(now.der, old.der);
 	/* Still the old bytes, whole. */
-	t = crl_text(old.der, old.der_len, &n);
+	t = fx_crl_text(old.der, old.der_len, NULL, &n);
 	assert_int_equal(n, old.number);
 	assert_non_null(strstr(old.pem, "-----END X509 CRL-----"));
 	assert_int_equal(strlen(old.pem), old.pem_len);

@@ -6,7 +6,6 @@
  * incremental CRL equals a rebuild from the database; a listener whose
  * connection is killed still delivers (the poll) and listens again.
  */
-#include <ctype.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,19 +17,19 @@
 
 #include <cmocka.h>
 #include <libpq-fe.h>
-#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "fixture.h"
 #include "pg.h"
 #include "svc_int.h"
 #include "timeutil.h"
+#include "twait.h"
 
 #define NREVOKERS	16	/* 8 on each instance */
 #define PER_REVOKER	3
+_Static_assert(PER_REVOKER <= FX_REVOKES_MAX, "a revoker's serials");
 #define SEEN_MS		1000	/* SPEC: every instance within 1 s */
 
 static struct pg_fixture *pgf;
@@ -46,15 +45,6 @@ struct mx {
 	struct svc_actor	 cli, admin_a, admin_b;
 	EVP_PKEY		*ca_pub;	/* to verify CRLs */
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct svc *
 mx_open(struct mx *m)
@@ -163,142 +153,15 @@ mx_teardown(void **state)
 	return 0;
 }
 
-/*
- * A DER CRL's entries, "\n<serial> <epoch> <reason>" each in the CRL's
- * order; new (free()).  *number gets its number; the signature must
- * verify with the CA's key.
- */
-static char *
-crl_text(struct mx *m, const unsigned char *der, size_t len,
-    uint64_t *number)
-{
-	const unsigned char	*p = der;
-	X509_CRL		*crl;
-	ASN1_INTEGER		*num;
-	STACK_OF(X509_REVOKED)	*revs;
-	char			*out;
-	size_t			 cap, used = 0;
-
-	assert_non_null(crl = d2i_X509_CRL(NULL, &p, (long)len));
-	assert_int_equal(X509_CRL_verify(crl, m->ca_pub), 1);
-	assert_non_null(num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL,
-	    NULL));
-	*number = (uint64_t)ASN1_INTEGER_get(num);
-	ASN1_INTEGER_free(num);
-	revs = X509_CRL_get_REVOKED(crl);
-	cap = 64 + (size_t)(sk_X509_REVOKED_num(revs) > 0 ?
-	    sk_X509_REVOKED_num(revs) : 0) * 80;
-	assert_non_null(out = malloc(cap));
-	out[0] = '\0';
-	for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
-		X509_REVOKED	*r = sk_X509_REVOKED_value(revs, i);
-		BIGNUM		*bn;
-		ASN1_ENUMERATED	*re;
-		struct tm	 tm;
-		char		*hex;
-		long		 reason = -1;
-
-		bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(r),
-		    NULL);
-		assert_non_null(hex = BN_bn2hex(bn));
-		for (char *c = hex; *c != '\0'; c++)
-			*c = (char)tolower((unsigned char)*c);
-		assert_int_equal(ASN1_TIME_to_tm(
-		    X509_REVOKED_get0_revocationDate(r), &tm), 1);
-		re = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
-		if (re != NULL)
-			reason = ASN1_ENUMERATED_get(re);
-		used += (size_t)snprintf(out + used, cap - used,
-		    "\n%s %lld %ld", hex + (hex[0] == '0' && hex[1] != '\0'),
-		    (long long)timegm(&tm), reason);
-		assert_true(used < cap);
-		ASN1_ENUMERATED_free(re);
-		OPENSSL_free(hex);
-		BN_free(bn);
-	}
-	X509_CRL_free(crl);
-	return out;
-}
-
-/* s's current CRL as crl_text(). */
-static char *
-current_text(struct mx *m, struct svc *s, uint64_t *number)
-{
-	struct svc_crl	 c;
-	struct err	 e;
-	char		*t;
-
-	err_clear(&e);
-	assert_int_equal(svc_crl_current_der(s, NULL, &c, &e), 0);
-	t = crl_text(m, c.der, c.der_len, number);
-	assert_int_equal(*number, c.number);
-	svc_crl_clear(&c);
-	return t;
-}
-
-static bool
-lists(const char *text, const char *serial)
-{
-	char pat[80];
-
-	snprintf(pat, sizeof(pat), "\n%.64s ", serial);
-	return strstr(text, pat) != NULL;
-}
-
-/* The database's revoked, unexpired certificates as crl_text(). */
-static char *
-db_text(struct mx *m)
-{
-	PGconn		*c;
-	PGresult	*r;
-	char		*out, at[24];
-	const char	*vals[1] = { at };
-	size_t		 cap = 1 << 20, used = 0;
-
-	assert_non_null(c = PQconnectdb(m->uri));
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	snprintf(at, sizeof(at), "%lld", (long long)tu_now());
-	r = PQexecParams(c, "SELECT serial, revoked_at, reason "
-	    "FROM certificates WHERE revoked_at IS NOT NULL "
-	    "AND not_after >= $1::bigint ORDER BY length(serial), serial",
-	    1, NULL, vals, NULL, NULL, 0);
-	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	assert_non_null(out = malloc(cap));
-	out[0] = '\0';
-	for (int i = 0; i < PQntuples(r); i++) {
-		used += (size_t)snprintf(out + used, cap - used, "\n%s %s %s",
-		    PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-		    PQgetvalue(r, i, 2));
-		assert_true(used < cap);
-	}
-	PQclear(r);
-	PQfinish(c);
-	return out;
-}
-
 /* Issue a client certificate on s; serial gets its serial. */
 static void
 issue(struct svc *s, const struct svc_actor *a, int i, char *serial,
     size_t cap)
 {
-	struct svc_issue_req	 req;
-	struct svc_issued	 out;
-	struct err		 e;
-	char			 cn[32];
-	char			*csr;
+	char cn[32];
 
-	err_clear(&e);
 	snprintf(cn, sizeof(cn), "m%d", i);
-	csr = fx_csr(cn, NULL, NULL);
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	if (svc_issue(s, a, &req, &out, &e) == -1)
-		fail_msg("svc_issue: %s", e.msg);
-	snprintf(serial, cap, "%s", out.cert.serial);
-	svc_issued_clear(&out);
-	free(csr);
+	fx_issue_serial(s, a, cn, 0, serial, cap);
 }
 
 /*
@@ -309,16 +172,17 @@ static int64_t
 await(struct mx *m, struct svc *s, uint64_t number, const char *serial,
     int64_t ms)
 {
-	int64_t	 t0 = now_ms(), el;
+	int64_t	 t0 = tw_mono_ms(), el;
 	uint64_t cur;
 	char	*t;
 	bool	 ok;
 
 	for (;;) {
-		t = current_text(m, s, &cur);
-		ok = cur >= number && (serial == NULL || lists(t, serial));
+		t = fx_crl_der_text(s, m->ca_pub, &cur);
+		ok = cur >= number && (serial == NULL ||
+		    fx_crl_lists(t, serial, NULL));
 		free(t);
-		el = now_ms() - t0;
+		el = tw_mono_ms() - t0;
 		if (ok)
 			return el;
 		if (el > ms)
@@ -378,46 +242,6 @@ test_seen_by_other(void **state)
 	assert_true(await(m, m->a, told, serial, SEEN_MS) >= 0);
 }
 
-struct revoker {
-	struct mx		*m;
-	struct svc		*s;
-	const struct svc_actor	*a;
-	char			 serial[PER_REVOKER][64];
-	uint64_t		 told[PER_REVOKER];
-	int			 failed;	/* 0: none */
-};
-
-/*
- * Revoke one after another on r->s: each told number above the last,
- * and r->s's CRL (verified) then at least that number, listing it.
- */
-static void *
-revoker_run(void *arg)
-{
-	struct revoker	*r = arg;
-	struct err	 e;
-	uint64_t	 cur;
-	char		*t;
-
-	for (int i = 0; i < PER_REVOKER && r->failed == 0; i++) {
-		err_clear(&e);
-		if (svc_revoke(r->s, r->a, r->serial[i], i % 2 ?
-		    REASON_SUPERSEDED : REASON_CESSATION_OF_OPERATION, NULL,
-		    &r->told[i], &e) == -1) {
-			fprintf(stderr, "revoke: %s\n", e.msg);
-			r->failed = 1;
-			break;
-		}
-		if (i > 0 && r->told[i] <= r->told[i - 1])
-			r->failed = 2;
-		t = current_text(r->m, r->s, &cur);
-		if (cur < r->told[i] || !lists(t, r->serial[i]))
-			r->failed = 3;
-		free(t);
-	}
-	return NULL;
-}
-
 /*
  * 8 revokers on A and 8 on B at once: every revocation told a CRL
  * that lists it, no number told for two different publications (each
@@ -429,7 +253,7 @@ static void
 test_concurrent_both(void **state)
 {
 	struct mx	*m = *state;
-	struct revoker	*rv;
+	struct fx_revoker *rv;
 	pthread_t	 th[NREVOKERS];
 	struct err	 e;
 	uint64_t	 na, nb, stored = 0;
@@ -438,20 +262,21 @@ test_concurrent_both(void **state)
 
 	assert_non_null(rv = calloc(NREVOKERS, sizeof(*rv)));
 	for (int t = 0; t < NREVOKERS; t++) {
-		rv[t].m = m;
 		rv[t].s = t % 2 ? m->b : m->a;
 		rv[t].a = t % 2 ? &m->admin_b : &m->admin_a;
+		rv[t].ca_pub = m->ca_pub;
+		rv[t].n = PER_REVOKER;
 		for (int i = 0; i < PER_REVOKER; i++)
 			issue(rv[t].s, rv[t].a, t * PER_REVOKER + i,
 			    rv[t].serial[i], sizeof(rv[t].serial[i]));
 	}
-	t0 = now_ms();
+	t0 = tw_mono_ms();
 	for (int t = 0; t < NREVOKERS; t++)
-		assert_int_equal(pthread_create(&th[t], NULL, revoker_run,
+		assert_int_equal(pthread_create(&th[t], NULL, fx_revoker_run,
 		    &rv[t]), 0);
 	for (int t = 0; t < NREVOKERS; t++)
 		assert_int_equal(pthread_join(th[t], NULL), 0);
-	t0 = now_ms() - t0;
+	t0 = tw_mono_ms() - t0;
 	for (int t = 0; t < NREVOKERS; t++)
 		assert_int_equal(rv[t].failed, 0);
 
@@ -459,16 +284,16 @@ test_concurrent_both(void **state)
 	assert_int_equal(db_crl_number(m->a->db, &stored, &e), 0);
 	assert_true(await(m, m->a, stored, NULL, SEEN_MS) >= 0);
 	assert_true(await(m, m->b, stored, NULL, SEEN_MS) >= 0);
-	ta = current_text(m, m->a, &na);
-	tb = current_text(m, m->b, &nb);
+	ta = fx_crl_der_text(m->a, m->ca_pub, &na);
+	tb = fx_crl_der_text(m->b, m->ca_pub, &nb);
 	assert_int_equal(na, stored);
 	assert_int_equal(nb, stored);
-	td = db_text(m);
+	td = fx_crl_db_text(m->uri);
 	assert_string_equal(ta, td);
 	assert_string_equal(tb, td);
 	for (int t = 0; t < NREVOKERS; t++)
 		for (int i = 0; i < PER_REVOKER; i++)
-			assert_true(lists(ta, rv[t].serial[i]));
+			assert_true(fx_crl_lists(ta, rv[t].serial[i], NULL));
 	print_message("%d revocations on two instances in %lld ms: CRLs "
 	    "2..%llu\n", NREVOKERS * PER_REVOKER, (long long)t0,
 	    (unsigned long long)stored);
@@ -506,15 +331,15 @@ test_incremental_equals_scratch(void **state)
 		    &m->admin_b : &m->admin_a, serial[i], reasons[i % 5], NULL,
 		    &told, &e), 0);
 	/* The last was B's: its incremental CRL. */
-	ti = current_text(m, m->b, &ni);
+	ti = fx_crl_der_text(m->b, m->ca_pub, &ni);
 	assert_int_equal(ni, told);
-	td = db_text(m);
+	td = fx_crl_db_text(m->uri);
 	assert_string_equal(ti, td);
 	for (int i = 0; i < 10; i++)
-		assert_true(lists(ti, serial[i]));
+		assert_true(fx_crl_lists(ti, serial[i], NULL));
 	/* From scratch on A (it reloads everything). */
 	assert_int_equal(svc_publish_crl(m->a, &m->cli, &e), 0);
-	tf = current_text(m, m->a, &nf);
+	tf = fx_crl_der_text(m->a, m->ca_pub, &nf);
 	assert_int_equal(nf, ni + 1);
 	assert_string_equal(ti, tf);
 	assert_true(await(m, m->b, nf, NULL, SEEN_MS) >= 0);
@@ -566,8 +391,8 @@ test_listener_killed(void **state)
 	    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
 	    "WHERE query IN ('LISTEN redisca_crl', 'LISTEN redisca_ca')"), 0);
 	/* Gone (they come back only after SVC_CRL_POLL_MS). */
-	t0 = now_ms();
-	while (listeners(m) > 0 && now_ms() - t0 < 2000)
+	t0 = tw_mono_ms();
+	while (listeners(m) > 0 && tw_mono_ms() - t0 < 2000)
 		usleep(1000);
 	assert_int_equal(listeners(m), 0);
 	h0 = heard(m->b, NULL);
@@ -582,22 +407,22 @@ test_listener_killed(void **state)
 	assert_int_equal(heard(m->b, NULL), h0);
 
 	/* Both listen again, on new sessions. */
-	t0 = now_ms();
+	t0 = tw_mono_ms();
 	do {
 		(void)heard(m->a, &la2);
 		(void)heard(m->b, &lb2);
 		if (la2 > la && lb2 > lb && listeners(m) == 2)
 			break;
 		usleep(20000);
-	} while (now_ms() - t0 < 5000);
+	} while (tw_mono_ms() - t0 < 5000);
 	assert_true(la2 > la && lb2 > lb);
 	assert_int_equal(listeners(m), 2);
 	h0 = heard(m->b, NULL);
 	assert_int_equal(svc_revoke(m->a, &m->admin_a, s2, REASON_SUPERSEDED,
 	    NULL, &told, &e), 0);
 	assert_true(await(m, m->b, told, s2, SEEN_MS) >= 0);
-	t0 = now_ms();
-	while (heard(m->b, NULL) == h0 && now_ms() - t0 < SEEN_MS)
+	t0 = tw_mono_ms();
+	while (heard(m->b, NULL) == h0 && tw_mono_ms() - t0 < SEEN_MS)
 		usleep(5000);
 	assert_true(heard(m->b, NULL) > h0);
 }

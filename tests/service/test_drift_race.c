@@ -50,13 +50,11 @@ test_rotation_during_look(void **state)
 	struct rfx_node		 n;
 	struct rotation_rec	 rec;
 	struct svc_node_view	 v;
-	char			 conf[4096], first[RCA_SERIAL_HEX_MAX + 1];
+	char			 first[RCA_SERIAL_HEX_MAX + 1];
 	struct err		 e;
 
 	err_clear(&e);
-	rfx_node_init(r, &n, "racy");
-	rfx_node_conf(&n, NULL, conf, sizeof(conf));
-	rfx_start(&n, conf);
+	rfx_node_up(r, &n, "racy", NULL);
 	rfx_register(r, &n, NULL, NULL, NULL);
 	assert_int_equal(svc_rotate(r->f->svc, &r->f->admin, n.name, &rec,
 	    &e), 0);

@@ -5,7 +5,6 @@
  * certificate authentication then refuse (service/keys.c); hashes of
  * older rows are filled at start-up.
  */
-#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,12 +12,10 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "ca.h"
 #include "db.h"
@@ -57,15 +54,9 @@ key_csr(EVP_PKEY *key, const char *cn, const char *fmt)
 static void
 issue_csr(struct fx *f, const char *csr, struct svc_issued *out)
 {
-	struct svc_issue_req	req;
-	struct err		e;
+	struct err e;
 
-	err_clear(&e);
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	if (svc_issue(f->svc, &f->admin, &req, out, &e) == -1)
+	if (fx_issue_csr(f->svc, &f->admin, csr, 0, out, &e) == -1)
 		fail_msg("svc_issue: %s", e.msg);
 }
 
@@ -109,34 +100,11 @@ reason_of(struct fx *f, const char *serial)
 static bool
 crl_lists(struct fx *f, const char *serial)
 {
-	struct svc_crl		 c;
-	struct err		 e;
-	const unsigned char	*p;
-	X509_CRL		*crl;
-	STACK_OF(X509_REVOKED)	*revs;
-	bool			 found = false;
+	uint64_t	 n;
+	char		*t = fx_crl_current_text(f->svc, &n);
+	bool		 found = fx_crl_lists(t, serial, NULL);
 
-	err_clear(&e);
-	assert_int_equal(svc_crl_current(f->svc, NULL, &c, &e), 0);
-	p = c.der;
-	assert_non_null(crl = d2i_X509_CRL(NULL, &p, (long)c.der_len));
-	revs = X509_CRL_get_REVOKED(crl);
-	for (int i = 0; i < sk_X509_REVOKED_num(revs) && !found; i++) {
-		X509_REVOKED	*r = sk_X509_REVOKED_value(revs, i);
-		BIGNUM		*bn = ASN1_INTEGER_to_BN(
-				    X509_REVOKED_get0_serialNumber(r), NULL);
-		char		*hex = BN_bn2hex(bn), *h = hex;
-
-		for (char *q = hex; *q != '\0'; q++)
-			*q = (char)tolower((unsigned char)*q);
-		while (h[0] == '0' && h[1] != '\0')
-			h++;
-		found = strcmp(h, serial) == 0;
-		OPENSSL_free(hex);
-		BN_free(bn);
-	}
-	X509_CRL_free(crl);
-	svc_crl_clear(&c);
+	free(t);
 	return found;
 }
 
@@ -220,37 +188,46 @@ test_other_reasons_do_not_cascade(void **state)
 	EVP_PKEY_free(k);
 }
 
-/* After keyCompromise: a CSR with the key, however spelled, gets 422. */
+/*
+ * Block k: a certificate for it (serial into s1) revoked for
+ * keyCompromise; *tok is then an enroll token for "app" of uses uses.
+ */
 static void
-test_blocked_key_refused_for_csr(void **state)
+block_key(struct fx *f, EVP_PKEY *k, char s1[RCA_SERIAL_HEX_MAX + 1],
+    int64_t uses, struct svc_actor *tok)
 {
-	struct fx		*f = *state;
-	struct svc_issue_req	 req;
-	struct svc_issued	 is = { 0 };
-	struct svc_actor	 tok;
-	struct err		 e;
-	char			 s1[41], *csr;
-	EVP_PKEY		*k = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
-				     "P-256");
-	static const char	*fmts[] = { "uncompressed", "compressed" };
+	struct err e;
 
 	err_clear(&e);
 	issue_key(f, k, "app", NULL, s1);
 	assert_int_equal(svc_revoke(f->svc, &f->admin, s1,
 	    REASON_KEY_COMPROMISE, NULL, NULL, &e), 0);
-	fx_enroll(f, "redis-client", "app", 5, 3600, 0, &tok, NULL);
+	fx_enroll(f, "redis-client", "app", uses, 3600, 0, tok, NULL);
+}
+
+/* After keyCompromise: a CSR with the key, however spelled, gets 422. */
+static void
+test_blocked_key_refused_for_csr(void **state)
+{
+	struct fx		*f = *state;
+	struct svc_issued	 is = { 0 };
+	struct svc_actor	 tok;
+	struct err		 e;
+	char			 s1[RCA_SERIAL_HEX_MAX + 1], *csr;
+	EVP_PKEY		*k = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+				     "P-256");
+	static const char	*fmts[] = { "uncompressed", "compressed" };
+
+	block_key(f, k, s1, 5, &tok);
 	for (size_t i = 0; i < 2; i++) {
 		csr = key_csr(k, "app", fmts[i]);
-		memset(&req, 0, sizeof(req));
-		req.profile = "redis-client";
-		req.csr_pem = csr;
-		req.csr_len = strlen(csr);
-		assert_int_equal(svc_issue(f->svc, &f->admin, &req, &is, &e),
-		    -1);
+		assert_int_equal(fx_issue_csr(f->svc, &f->admin, csr, 0, &is,
+		    &e), -1);
 		assert_int_equal(e.code, ERR_KEY_REJECTED);
 		assert_non_null(strstr(e.msg, s1));
 		/* An enroll token spends no use on a blocked key. */
-		assert_int_equal(svc_issue(f->svc, &tok, &req, &is, &e), -1);
+		assert_int_equal(fx_issue_csr(f->svc, &tok, csr, 0, &is, &e),
+		    -1);
 		assert_int_equal(e.code, ERR_KEY_REJECTED);
 		free(csr);
 	}
@@ -265,53 +242,25 @@ static void
 test_blocked_key_spends_no_use(void **state)
 {
 	struct fx		*f = *state;
-	struct svc_issue_req	 req;
 	struct svc_issued	 is = { 0 };
 	struct svc_actor	 tok;
 	struct err		 e;
-	char			 s1[41], *csr;
+	char			 s1[RCA_SERIAL_HEX_MAX + 1], *csr;
 	EVP_PKEY		*k = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
 				     "P-256");
 
-	err_clear(&e);
-	issue_key(f, k, "app", NULL, s1);
-	assert_int_equal(svc_revoke(f->svc, &f->admin, s1,
-	    REASON_KEY_COMPROMISE, NULL, NULL, &e), 0);
-	fx_enroll(f, "redis-client", "app", 1, 3600, 0, &tok, NULL);
+	block_key(f, k, s1, 1, &tok);
 	csr = key_csr(k, "app", NULL);
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	assert_int_equal(svc_issue(f->svc, &tok, &req, &is, &e), -1);
+	assert_int_equal(fx_issue_csr(f->svc, &tok, csr, 0, &is, &e), -1);
 	assert_int_equal(e.code, ERR_KEY_REJECTED);
 	free(csr);
 	/* The one use is still there for a good key. */
 	csr = fx_csr("app", NULL, NULL);
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	assert_int_equal(svc_issue(f->svc, &tok, &req, &is, &e), 0);
+	assert_int_equal(fx_issue_csr(f->svc, &tok, csr, 0, &is, &e), 0);
 	svc_issued_clear(&is);
 	free(csr);
 	svc_actor_clear(&tok);
 	EVP_PKEY_free(k);
-}
-
-/* DER of a PEM certificate (new, OPENSSL_free()). */
-static unsigned char *
-pem_der(const char *pem, size_t *len)
-{
-	BIO		*b = BIO_new_mem_buf(pem, -1);
-	X509		*x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	unsigned char	*der = NULL;
-	int		 n;
-
-	assert_non_null(x);
-	assert_true((n = i2d_X509(x, &der)) > 0);
-	*len = (size_t)n;
-	X509_free(x);
-	BIO_free(b);
-	return der;
 }
 
 /*
@@ -344,9 +293,9 @@ test_blocked_key_refused_for_renew(void **state)
 	    REASON_KEY_COMPROMISE, NULL, NULL, &e), 0);
 
 	/* Rekey of a good certificate onto the blocked key: 422. */
-	der = pem_der(good.cert.pem, &len);
+	der = fx_pem_der(good.cert.pem, &len);
 	assert_int_equal(svc_auth_cert(f->svc, der, len, &a, &e), 0);
-	OPENSSL_free(der);
+	free(der);
 	assert_int_equal(svc_renew(f->svc, &a, csr, strlen(csr), &is, &e),
 	    -1);
 	assert_int_equal(e.code, ERR_KEY_REJECTED);
@@ -355,17 +304,17 @@ test_blocked_key_refused_for_renew(void **state)
 	svc_actor_clear(&a);
 
 	/* The sibling (revoked by the cascade) cannot authenticate. */
-	der = pem_der(sib.cert.pem, &len);
+	der = fx_pem_der(sib.cert.pem, &len);
 	assert_int_equal(svc_auth_cert(f->svc, der, len, &a, &e), -1);
 	assert_int_equal(e.code, ERR_UNAUTHORIZED);
 	svc_actor_clear(&a);
-	OPENSSL_free(der);
+	free(der);
 
 	/*
 	 * A valid certificate whose key gets blocked by other means (say
 	 * an operator's own tool) is refused too: 401, not a renewal.
 	 */
-	der = pem_der(good.cert.pem, &len);
+	der = fx_pem_der(good.cert.pem, &len);
 	assert_int_equal(ca_pem_spki_sha256(good.cert.pem, spki, &e), 0);
 	assert_string_equal(spki, good.cert.spki_sha256);
 	{
@@ -380,7 +329,7 @@ test_blocked_key_refused_for_renew(void **state)
 	assert_int_equal(e.code, ERR_UNAUTHORIZED);
 	assert_non_null(strstr(e.msg, "compromised"));
 	svc_actor_clear(&a);
-	OPENSSL_free(der);
+	free(der);
 
 	svc_issued_clear(&good);
 	svc_issued_clear(&sib);

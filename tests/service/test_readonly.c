@@ -52,17 +52,11 @@ static int
 issue(struct ro *r, struct svc *s, const char *cn, struct svc_issued *out,
     struct err *e)
 {
-	struct svc_issue_req	req;
-	char			*csr = fx_csr(cn, NULL, NULL);
-	int			rc;
+	char	*csr = fx_csr(cn, NULL, NULL);
+	int	 rc;
 
-	err_clear(e);
-	memset(&req, 0, sizeof(req));
 	memset(out, 0, sizeof(*out));
-	req.profile = "redis-client";
-	req.csr_pem = csr;
-	req.csr_len = strlen(csr);
-	rc = svc_issue(s, &r->fx->cli, &req, out, e);
+	rc = fx_issue_csr(s, &r->fx->cli, csr, 0, out, e);
 	free(csr);
 	return rc;
 }

@@ -14,29 +14,6 @@
 #include "fileio.h"
 #include "fixture.h"
 
-/* DER of a PEM certificate (new, free()). */
-static unsigned char *
-pem_der(const char *pem, size_t *len)
-{
-	BIO		*b = BIO_new_mem_buf(pem, -1);
-	X509		*x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	unsigned char	*der = NULL, *copy;
-	int		 n;
-
-	assert_non_null(x);
-	n = i2d_X509(x, &der);
-	assert_true(n > 0);
-	*len = (size_t)n;
-	X509_free(x);
-	BIO_free(b);
-	/* Hand back memory the test frees with free(). */
-	copy = malloc(*len);
-	assert_non_null(copy);
-	memcpy(copy, der, *len);
-	OPENSSL_free(der);
-	return copy;
-}
-
 static bool
 same_key(const char *pem_a, const char *pem_b)
 {
@@ -56,39 +33,6 @@ same_key(const char *pem_a, const char *pem_b)
 	return eq;
 }
 
-/* Generate a redis-client certificate for cn with a 1h lifetime. */
-static void
-generate(struct fx *f, const char *cn, struct svc_issued *out)
-{
-	struct svc_issue_req	req;
-	struct names		n;
-	struct err		e;
-
-	err_clear(&e);
-	fx_names(&n, cn, NULL);
-	memset(&req, 0, sizeof(req));
-	req.profile = "redis-client";
-	req.names = &n;
-	req.ttl = 3600;
-	if (svc_issue(f->svc, &f->admin, &req, out, &e) == -1)
-		fail_msg("svc_issue: %s", e.msg);
-	names_clear(&n);
-}
-
-static void
-auth(struct fx *f, const char *pem, struct svc_actor *a)
-{
-	unsigned char	*der;
-	size_t		 len;
-	struct err	 e;
-
-	err_clear(&e);
-	der = pem_der(pem, &len);
-	if (svc_auth_cert(f->svc, der, len, a, &e) == -1)
-		fail_msg("svc_auth_cert: %s", e.msg);
-	free(der);
-}
-
 static void
 test_renew_same_key(void **state)
 {
@@ -99,8 +43,8 @@ test_renew_same_key(void **state)
 	char			 id[RCA_ACTOR_MAX + 1];
 
 	err_clear(&e);
-	generate(f, "app-1", &old);
-	auth(f, old.cert.pem, &a);
+	fx_generate(f, "app-1", 3600, &old);
+	fx_auth_cert(f, old.cert.pem, &a);
 	assert_int_equal(a.kind, ACTOR_MTLS);
 	snprintf(id, sizeof(id), "mtls:%s", old.cert.serial);
 	assert_string_equal(a.id, id);
@@ -133,8 +77,8 @@ test_renew_rekey(void **state)
 	char			*csr;
 
 	err_clear(&e);
-	generate(f, "app-2", &old);
-	auth(f, old.cert.pem, &a);
+	fx_generate(f, "app-2", 3600, &old);
+	fx_auth_cert(f, old.cert.pem, &a);
 	csr = fx_csr("app-2", NULL, NULL);
 	assert_int_equal(svc_renew(f->svc, &a, csr, strlen(csr), &renewed,
 	    &e), 0);
@@ -189,10 +133,10 @@ test_auth_cert_refusals(void **state)
 	assert_string_equal(a.id, "anonymous");
 
 	/* Revoked. */
-	generate(f, "app-3", &old);
+	fx_generate(f, "app-3", 3600, &old);
 	assert_int_equal(svc_revoke(f->svc, &f->admin, old.cert.serial,
 	    REASON_KEY_COMPROMISE, NULL, NULL, &e), 0);
-	der = pem_der(old.cert.pem, &len);
+	der = fx_pem_der(old.cert.pem, &len);
 	assert_int_equal(svc_auth_cert(f->svc, der, len, &a, &e), -1);
 	assert_int_equal(e.code, ERR_UNAUTHORIZED);
 	assert_non_null(strstr(e.msg, "revoked"));

@@ -21,28 +21,6 @@
 #include "redisfx.h"
 #include "timeutil.h"
 
-/* DER of a PEM certificate (new, free()). */
-static unsigned char *
-pem_der(const char *pem, size_t *len)
-{
-	BIO		*b = BIO_new_mem_buf(pem, -1);
-	X509		*x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	unsigned char	*der = NULL, *copy;
-	int		 n;
-
-	assert_non_null(x);
-	n = i2d_X509(x, &der);
-	assert_true(n > 0);
-	*len = (size_t)n;
-	copy = malloc(*len);
-	assert_non_null(copy);
-	memcpy(copy, der, *len);
-	OPENSSL_free(der);
-	X509_free(x);
-	BIO_free(b);
-	return copy;
-}
-
 /* Issue a certificate of profile for cn (SAN IP 127.0.0.1). */
 static void
 issue(struct fx *f, const char *profile, const char *cn,
@@ -62,20 +40,6 @@ issue(struct fx *f, const char *profile, const char *cn,
 	if (svc_issue(f->svc, &f->cli, &req, out, &e) == -1)
 		fail_msg("svc_issue: %s", e.msg);
 	names_clear(&n);
-}
-
-static void
-auth(struct fx *f, const char *pem, struct svc_actor *a)
-{
-	unsigned char	*der;
-	size_t		 len;
-	struct err	 e;
-
-	err_clear(&e);
-	der = pem_der(pem, &len);
-	if (svc_auth_cert(f->svc, der, len, a, &e) == -1)
-		fail_msg("svc_auth_cert: %s", e.msg);
-	free(der);
 }
 
 /* A succeeded report of serial for name (served = serial). */
@@ -130,7 +94,7 @@ test_report_stores_pull_node(void **state)
 
 	err_clear(&e);
 	issue(r->f, "redis-node", "pull-a", &c1);
-	auth(r->f, c1.cert.pem, &a1);
+	fx_auth_cert(r->f, c1.cert.pem, &a1);
 	/* The first report: the daemon's first enrollment. */
 	req_init(&q, "pull-a", SVC_REPORT_SUCCEEDED, c1.cert.serial,
 	    c1.cert.serial);
@@ -154,7 +118,7 @@ test_report_stores_pull_node(void **state)
 
 	/* A renewal whose load was rolled back: Redis serves c1 still. */
 	issue(r->f, "redis-node", "pull-a", &c2);
-	auth(r->f, c1.cert.pem, &a2);
+	fx_auth_cert(r->f, c1.cert.pem, &a2);
 	req_init(&q, "", SVC_REPORT_ROLLED_BACK, c2.cert.serial,
 	    c1.cert.serial);
 	snprintf(q.old_serial, sizeof(q.old_serial), "%s", c1.cert.serial);
@@ -197,8 +161,8 @@ test_report_refusals(void **state)
 	issue(r->f, "redis-node", "pull-b", &node);
 	issue(r->f, "redis-node", "pull-c", &other);
 	issue(r->f, "redis-client", "app-1", &client);
-	auth(r->f, node.cert.pem, &an);
-	auth(r->f, client.cert.pem, &ac);
+	fx_auth_cert(r->f, node.cert.pem, &an);
+	fx_auth_cert(r->f, client.cert.pem, &ac);
 	svc_actor_init(&none, ACTOR_NONE);
 
 	req_init(&q, "pull-b", SVC_REPORT_SUCCEEDED, node.cert.serial,
@@ -220,7 +184,7 @@ test_report_refusals(void **state)
 		struct svc_actor	ar;
 
 		issue(r->f, "redis-node", "report", &rep);
-		auth(r->f, rep.cert.pem, &ar);
+		fx_auth_cert(r->f, rep.cert.pem, &ar);
 		req_init(&q, "report", SVC_REPORT_SUCCEEDED, rep.cert.serial,
 		    rep.cert.serial);
 		refused(r->f, &ar, &q, ERR_FORBIDDEN, "not a node name");

@@ -30,29 +30,10 @@
 #include "clock.h"
 #include "redisfx.h"
 #include "timeutil.h"
-
-#define CONF_MAX	4096
+#include "twait.h"
 
 /* How long a poll waits for something to happen, at most. */
 #define POLL_DEADLINE_MS	10000
-
-/* Milliseconds on the monotonic clock (the test clock moves tu_now()). */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000 * 1000 };
-
-	nanosleep(&ts, NULL);
-}
 
 /* Every test ends on the real clock, even one that failed. */
 static int
@@ -60,27 +41,6 @@ teardown(void **state)
 {
 	tclock_real();
 	return rfx_teardown(state);
-}
-
-/* Start n with the usual config plus extra, and register it. */
-static void
-node_up(struct rfx *r, struct rfx_node *n, const char *name,
-    const char *extra)
-{
-	char conf[CONF_MAX];
-
-	rfx_node_init(r, n, name);
-	rfx_node_conf(n, extra, conf, sizeof(conf));
-	rfx_start(n, conf);
-}
-
-static void
-restart(struct rfx_node *n, const char *extra)
-{
-	char conf[CONF_MAX];
-
-	rfx_node_conf(n, extra, conf, sizeof(conf));
-	rfx_start(n, conf);
 }
 
 static void
@@ -108,26 +68,6 @@ assert_not_revoked(struct rfx *r, const char *serial)
 	cert_rec_clear(&c);
 }
 
-/* The index of step name in rec, or -1. */
-static int
-step_at(const struct rotation_rec *rec, const char *name)
-{
-	for (size_t i = 0; i < rec->nsteps; i++)
-		if (strcmp(rec->steps[i].step, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static void
-dump(const struct rotation_rec *rec)
-{
-	print_message("rotation %lld: %s\n", (long long)rec->id,
-	    rotation_status_name(rec->status));
-	for (size_t i = 0; i < rec->nsteps; i++)
-		print_message("  %-16s %s %s\n", rec->steps[i].step,
-		    rec->steps[i].ok ? "ok  " : "FAIL", rec->steps[i].detail);
-}
-
 /* Run a command on n and return its reply (new). */
 static struct rds_reply *
 cmd(struct rfx *r, const struct rfx_node *n, int argc, const char **argv)
@@ -152,19 +92,19 @@ replicated(struct rfx *r, const struct rfx_node *pri,
 	const char		*get[] = { "GET", key };
 	struct rds_reply	*x;
 
-	int64_t			 deadline = mono_ms() + POLL_DEADLINE_MS;
+	int64_t			 deadline = tw_mono_ms() + POLL_DEADLINE_MS;
 
 	x = cmd(r, pri, 3, set);
 	assert_int_equal(x->type, RDS_REPLY_STATUS);
 	rds_reply_free(x);
-	while (mono_ms() < deadline) {
+	while (tw_mono_ms() < deadline) {
 		x = cmd(r, rep, 2, get);
 		if (x->type == RDS_REPLY_STRING && strcmp(x->str, val) == 0) {
 			rds_reply_free(x);
 			return;
 		}
 		rds_reply_free(x);
-		sleep_ms(50);
+		tw_sleep_ms(50);
 	}
 	fail_msg("%s=%s did not reach the replica", key, val);
 }
@@ -183,7 +123,7 @@ rotate_ok(struct rfx *r, const struct rfx_node *n, const char *old)
 
 	err_clear(&e);
 	if (svc_rotate(r->f->svc, &r->f->admin, n->name, &rec, &e) == -1) {
-		dump(&rec);
+		rfx_dump(&rec);
 		fail_msg("rotate %s: %s", n->name, e.msg);
 	}
 	assert_int_equal(rec.status, ROT_SUCCEEDED);
@@ -236,10 +176,10 @@ test_primary_then_replica(void **state)
 	char			 rep_old[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	node_up(r, &pri, "primary", NULL);
+	rfx_node_up(r, &pri, "primary", NULL);
 	rfx_node_init(r, &rep, "replica");
 	snprintf(extra, sizeof(extra), "replicaof 127.0.0.1 %d\n", pri.port);
-	restart(&rep, extra);
+	rfx_restart(&rep, extra);
 	rfx_register(r, &pri, NULL, NULL, NULL);
 	rfx_register(r, &rep, NULL, NULL, NULL);
 	memcpy(pri_old, pri.serial, sizeof(pri_old));
@@ -356,7 +296,6 @@ test_expired_node(void **state)
 	struct rotation_rec	 rec;
 	struct cert_rec		 c;
 	struct err		 e;
-	char			 conf[CONF_MAX];
 	char			 served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
@@ -370,12 +309,11 @@ test_expired_node(void **state)
 	assert_int_equal(svc_cert_get(r->f->svc, n.serial, &c, &e), 0);
 	assert_true(c.not_after < tu_now());
 	cert_rec_clear(&c);
-	rfx_node_conf(&n, NULL, conf, sizeof(conf));
-	rfx_start(&n, conf);
+	rfx_restart(&n, NULL);
 	rfx_register(r, &n, NULL, NULL, NULL);
 
 	if (svc_rotate(r->f->svc, &r->f->admin, n.name, &rec, &e) == -1) {
-		dump(&rec);
+		rfx_dump(&rec);
 		fail_msg("rotation of an expired node: %s", e.msg);
 	}
 	assert_int_equal(rec.status, ROT_SUCCEEDED);
@@ -397,14 +335,14 @@ test_node_down(void **state)
 	char			*before[3], served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	node_up(r, &n, "down", NULL);
+	rfx_node_up(r, &n, "down", NULL);
 	rfx_register(r, &n, NULL, NULL, NULL);
 	take_files(&n, before);
 	rfx_stop(&n);
 
 	assert_int_equal(svc_rotate(r->f->svc, &r->f->admin, n.name, &rec,
 	    &e), -1);
-	dump(&rec);
+	rfx_dump(&rec);
 	assert_int_equal(e.code, ERR_ROTATION_FAILED);
 	assert_int_equal(rec.status, ROT_FAILED);
 	assert_true(rec.id > 0);
@@ -419,7 +357,7 @@ test_node_down(void **state)
 	assert_failed_state(r, &n, &rec);
 
 	/* Back up: it serves the old certificate. */
-	restart(&n, NULL);
+	rfx_restart(&n, NULL);
 	rfx_served(r, &n, served);
 	assert_string_equal(served, n.serial);
 	assert_true(rfx_ping(r, &n));
@@ -440,7 +378,7 @@ test_config_set_refused(void **state)
 	int			 i;
 
 	err_clear(&e);
-	node_up(r, &n, "noconf", NULL);
+	rfx_node_up(r, &n, "noconf", NULL);
 	snprintf(pw, sizeof(pw), "%s/noconf.pw", r->dir);
 	{
 		FILE *fp = fopen(pw, "w");
@@ -456,16 +394,16 @@ test_config_set_refused(void **state)
 
 	assert_int_equal(svc_rotate(r->f->svc, &r->f->admin, n.name, &rec,
 	    &e), -1);
-	dump(&rec);
+	rfx_dump(&rec);
 	assert_int_equal(e.code, ERR_ROTATION_FAILED);
 	assert_int_equal(rec.status, ROT_ROLLED_BACK);
 	assert_true(rec.steps[0].ok);	/* AUTH as noconf works */
-	assert_true((i = step_at(&rec, "write_files")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "write_files")) >= 0);
 	assert_true(rec.steps[i].ok);
-	assert_true((i = step_at(&rec, "config_set")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "config_set")) >= 0);
 	assert_false(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "NOPERM"));
-	assert_true((i = step_at(&rec, "rollback")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "rollback")) >= 0);
 	assert_true(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "cessationOfOperation"));
 	assert_true(e.msg[0] != '\0');
@@ -494,18 +432,18 @@ test_server_name_mismatch(void **state)
 	char			*before[3], served[RCA_SERIAL_HEX_MAX + 1];
 
 	err_clear(&e);
-	node_up(r, &n, "wrongname", NULL);
+	rfx_node_up(r, &n, "wrongname", NULL);
 	rfx_register(r, &n, "other.example", NULL, NULL);
 	take_files(&n, before);
 
 	assert_int_equal(svc_rotate(r->f->svc, &r->f->admin, n.name, &rec,
 	    &e), -1);
-	dump(&rec);
+	rfx_dump(&rec);
 	assert_int_equal(rec.status, ROT_FAILED);
 	assert_string_equal(rec.steps[0].step, "connect");
 	assert_false(rec.steps[0].ok);
 	assert_non_null(strstr(rec.steps[0].detail, "mismatch"));
-	assert_int_equal(step_at(&rec, "write_files"), -1);
+	assert_int_equal(rfx_step_at(&rec, "write_files"), -1);
 	assert_files(&n, before);
 	rfx_served(r, &n, served);
 	assert_string_equal(served, n.serial);
@@ -551,7 +489,7 @@ test_cert_dir_not_writable(void **state)
 	int			 i, rc;
 
 	err_clear(&e);
-	node_up(r, &n, "readonly", NULL);
+	rfx_node_up(r, &n, "readonly", NULL);
 	rfx_register(r, &n, NULL, NULL, NULL);
 	take_files(&n, before);
 
@@ -560,14 +498,14 @@ test_cert_dir_not_writable(void **state)
 	rc = svc_rotate(r->f->svc, &r->f->admin, n.name, &rec, &e);
 	dac_override(true);
 	assert_int_equal(chmod(n.cert_dir, 0755), 0);
-	dump(&rec);
+	rfx_dump(&rec);
 	assert_int_equal(rc, -1);
 	assert_int_equal(rec.status, ROT_ROLLED_BACK);
-	assert_true((i = step_at(&rec, "write_files")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "write_files")) >= 0);
 	assert_false(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "ermission denied"));
-	assert_int_equal(step_at(&rec, "config_set"), -1);
-	assert_true((i = step_at(&rec, "rollback")) >= 0);
+	assert_int_equal(rfx_step_at(&rec, "config_set"), -1);
+	assert_true((i = rfx_step_at(&rec, "rollback")) >= 0);
 	assert_true(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "no CONFIG SET"));
 
@@ -714,7 +652,7 @@ test_scheduler(void **state)
 
 	err_clear(&e);
 	rfx_set_renew_pct(r, 50);
-	node_up(r, &n, "sched", NULL);
+	rfx_node_up(r, &n, "sched", NULL);
 	assert_int_equal(names_add(&sans, NAME_IP, "127.0.0.1", &e), 0);
 	memset(&req, 0, sizeof(req));
 	req.name = n.name;

@@ -38,15 +38,6 @@ __wrap_rds_peer_serial(const struct rds_conn *c,
 	return __real_rds_peer_serial(c, out, e);
 }
 
-static int
-step_at(const struct rotation_rec *rec, const char *name)
-{
-	for (size_t i = 0; i < rec->nsteps; i++)
-		if (strcmp(rec->steps[i].step, name) == 0)
-			return (int)i;
-	return -1;
-}
-
 static void
 test_verify_fails_then_config_set_back(void **state)
 {
@@ -55,14 +46,12 @@ test_verify_fails_then_config_set_back(void **state)
 	struct rotation_rec	 rec;
 	struct cert_rec		 c;
 	struct err		 e;
-	char			 conf[4096], served[RCA_SERIAL_HEX_MAX + 1];
+	char			 served[RCA_SERIAL_HEX_MAX + 1];
 	char			*crt_before, *key_before, *crt_after, *key_after;
 	int			 i, rc;
 
 	err_clear(&e);
-	rfx_node_init(r, &n, "liar");
-	rfx_node_conf(&n, NULL, conf, sizeof(conf));
-	rfx_start(&n, conf);
+	rfx_node_up(r, &n, "liar", NULL);
 	rfx_register(r, &n, NULL, NULL, NULL);
 	crt_before = rfx_read_in(&n, "redis.crt");
 	key_before = rfx_read_in(&n, "redis.key");
@@ -78,13 +67,13 @@ test_verify_fails_then_config_set_back(void **state)
 	assert_int_equal(rc, -1);
 	assert_int_equal(e.code, ERR_ROTATION_FAILED);
 	assert_int_equal(rec.status, ROT_ROLLED_BACK);
-	assert_true((i = step_at(&rec, "config_set")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "config_set")) >= 0);
 	assert_true(rec.steps[i].ok);
-	assert_true((i = step_at(&rec, "verify_handshake")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "verify_handshake")) >= 0);
 	assert_false(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "abcdef0123"));
-	assert_int_equal(step_at(&rec, "ping"), -1);
-	assert_true((i = step_at(&rec, "rollback")) >= 0);
+	assert_int_equal(rfx_step_at(&rec, "ping"), -1);
+	assert_true((i = rfx_step_at(&rec, "rollback")) >= 0);
 	assert_true(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "CONFIG SET back;"));
 	assert_non_null(strstr(rec.steps[i].detail, "served again"));
@@ -127,13 +116,10 @@ test_rollback_unproven(void **state)
 	struct svc_node_view	 v;
 	struct cert_rec		 c;
 	struct err		 e;
-	char			 conf[4096];
 	int			 i;
 
 	err_clear(&e);
-	rfx_node_init(r, &n, "liar2");
-	rfx_node_conf(&n, NULL, conf, sizeof(conf));
-	rfx_start(&n, conf);
+	rfx_node_up(r, &n, "liar2", NULL);
 	rfx_register(r, &n, NULL, NULL, NULL);
 
 	calls = 0;
@@ -142,7 +128,7 @@ test_rollback_unproven(void **state)
 	    &e), -1);
 	lie_mask = 0;
 	assert_int_equal(rec.status, ROT_FAILED);
-	assert_true((i = step_at(&rec, "rollback")) >= 0);
+	assert_true((i = rfx_step_at(&rec, "rollback")) >= 0);
 	assert_false(rec.steps[i].ok);
 	assert_non_null(strstr(rec.steps[i].detail, "left valid"));
 	assert_int_equal(svc_cert_get(r->f->svc, rec.new_serial, &c, &e), 0);

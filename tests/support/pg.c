@@ -29,6 +29,7 @@
 #include <libpq-fe.h>
 
 #include "pg.h"
+#include "twait.h"
 
 #define PG_BINDIR	"/usr/lib/postgresql/15/bin"
 #define PG_SUPERUSER	"rca_super"	/* initdb -U; trust on loopback */
@@ -49,23 +50,6 @@ struct pg_fixture {
 	int	port;
 	pid_t	pid;			/* postmaster; 0 when stopped */
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-pause_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 static const char *
 bindir(void)
@@ -167,19 +151,6 @@ spawn(char *const argv[], const char *log, bool server)
 	return p;
 }
 
-static void
-dump_log(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL)
-		fprintf(stderr, "pg log: %s", line);
-	fclose(f);
-}
-
 /* Run a program to its end: 0 when it exits 0, else -1 (log shown). */
 static int
 run(char *const argv[], const char *log)
@@ -195,7 +166,7 @@ run(char *const argv[], const char *log)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	fprintf(stderr, "pg: %s failed (status %d)\n", argv[0], status);
-	dump_log(log);
+	tw_show_log(log, "pg log: ");
 	return -1;
 }
 
@@ -339,7 +310,7 @@ admin_connect(const struct pg_fixture *f, const char *db)
 static int
 wait_ready(struct pg_fixture *f)
 {
-	int64_t deadline = now_ms() + READY_WAIT_MS;
+	int64_t deadline = tw_mono_ms() + READY_WAIT_MS;
 	char conninfo[128];
 	int status;
 
@@ -353,13 +324,13 @@ wait_ready(struct pg_fixture *f)
 		}
 		if (PQping(conninfo) == PQPING_OK)
 			return 0;
-		if (now_ms() >= deadline) {
+		if (tw_mono_ms() >= deadline) {
 			fprintf(stderr, "pg: not ready in %d ms\n",
 			    READY_WAIT_MS);
 			pg_fixture_kill(f);
 			return -1;
 		}
-		pause_ms(POLL_MS);
+		tw_sleep_ms(POLL_MS);
 	}
 }
 
@@ -395,7 +366,7 @@ server_start(struct pg_fixture *f, bool new_port)
 			break;
 	}
 	fprintf(stderr, "pg: postgres did not start\n");
-	dump_log(f->log);
+	tw_show_log(f->log, "pg log: ");
 	return -1;
 }
 
@@ -511,7 +482,7 @@ pg_fixture_exec(struct pg_fixture *f, const char *db, const char *sql)
 int
 pg_fixture_catch_up(struct pg_fixture *primary, struct pg_fixture *standby)
 {
-	int64_t deadline = now_ms() + READY_WAIT_MS;
+	int64_t deadline = tw_mono_ms() + READY_WAIT_MS;
 	char lsn[64], sql[160], v[8] = "";
 
 	if (admin_exec(primary, NULL, "SELECT pg_current_wal_lsn()", lsn,
@@ -523,8 +494,8 @@ pg_fixture_catch_up(struct pg_fixture *primary, struct pg_fixture *standby)
 	snprintf(sql, sizeof(sql), "SELECT coalesce(pg_last_wal_replay_lsn()"
 	    " >= '%s'::pg_lsn, false)", lsn);
 	while (admin_exec(standby, NULL, sql, v, sizeof(v)) == 0 &&
-	    strcmp(v, "t") != 0 && now_ms() < deadline)
-		pause_ms(POLL_MS);
+	    strcmp(v, "t") != 0 && tw_mono_ms() < deadline)
+		tw_sleep_ms(POLL_MS);
 	if (strcmp(v, "t") != 0) {
 		fprintf(stderr, "pg: standby did not replay up to %s\n", lsn);
 		return -1;
@@ -535,7 +506,7 @@ pg_fixture_catch_up(struct pg_fixture *primary, struct pg_fixture *standby)
 int
 pg_fixture_promote(struct pg_fixture *f)
 {
-	int64_t deadline = now_ms() + READY_WAIT_MS;
+	int64_t deadline = tw_mono_ms() + READY_WAIT_MS;
 	char v[16];
 
 	if (admin_exec(f, NULL, "SELECT pg_promote(true, 60)", v,
@@ -546,9 +517,9 @@ pg_fixture_promote(struct pg_fixture *f)
 	/* pg_promote waited; the check below only guards against a race. */
 	while (admin_exec(f, NULL, "SELECT pg_is_in_recovery()", v,
 	    sizeof(v)) == 0 && strcmp(v, "f") != 0) {
-		if (now_ms() >= deadline)
+		if (tw_mono_ms() >= deadline)
 			return -1;
-		pause_ms(POLL_MS);
+		tw_sleep_ms(POLL_MS);
 	}
 	return strcmp(v, "f") == 0 ? 0 : -1;
 }
@@ -556,18 +527,18 @@ pg_fixture_promote(struct pg_fixture *f)
 static void
 stop_signal(struct pg_fixture *f, int sig)
 {
-	int64_t deadline = now_ms() + STOP_WAIT_MS;
+	int64_t deadline = tw_mono_ms() + STOP_WAIT_MS;
 	int status;
 
 	if (f == NULL || f->pid <= 0)
 		return;
 	(void)kill(f->pid, sig);
-	while (sig != SIGKILL && now_ms() < deadline) {
+	while (sig != SIGKILL && tw_mono_ms() < deadline) {
 		if (waitpid(f->pid, &status, WNOHANG) == f->pid) {
 			f->pid = 0;
 			return;
 		}
-		pause_ms(POLL_MS);
+		tw_sleep_ms(POLL_MS);
 	}
 	(void)kill(f->pid, SIGKILL);
 	(void)waitpid(f->pid, &status, 0);

@@ -24,27 +24,11 @@
 #include <cmocka.h>
 
 #include "redis_server.h"
+#include "twait.h"
 
 /* How often a wait looks again, and how long a stop may take. */
 #define POLL_MS		10
 #define STOP_WAIT_MS	5000
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-pause_ms(int ms)
-{
-	struct timespec ts = { 0, (long)ms * 1000 * 1000 };
-
-	nanosleep(&ts, NULL);
-}
 
 static void
 loopback(struct sockaddr_in *sa, int port)
@@ -106,25 +90,12 @@ port_open(int port)
 	return ok;
 }
 
-static void
-dump_log(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL)
-		fprintf(stderr, "redis-server: %s", line);
-	fclose(f);
-}
-
 enum trs_status
 trs_start(const char *conf, const char *log, int port, int wait_ms,
     pid_t *pid)
 {
 	const char *bin = getenv("RDS_TEST_REDIS_SERVER");
-	int64_t deadline = now_ms() + wait_ms;
+	int64_t deadline = tw_mono_ms() + wait_ms;
 	enum trs_status st;
 	int status;
 	pid_t p;
@@ -146,30 +117,30 @@ trs_start(const char *conf, const char *log, int port, int wait_ms,
 			*pid = p;
 			return TRS_READY;
 		}
-		if (now_ms() >= deadline) {
+		if (tw_mono_ms() >= deadline) {
 			trs_stop(p);
 			st = TRS_TIMEOUT;
 			break;
 		}
-		pause_ms(POLL_MS);
+		tw_sleep_ms(POLL_MS);
 	}
-	dump_log(log);
+	tw_show_log(log, "redis-server: ");
 	return st;
 }
 
 void
 trs_stop(pid_t pid)
 {
-	int64_t deadline = now_ms() + STOP_WAIT_MS;
+	int64_t deadline = tw_mono_ms() + STOP_WAIT_MS;
 	int status;
 
 	if (pid <= 0)
 		return;
 	(void)kill(pid, SIGTERM);
-	while (now_ms() < deadline) {
+	while (tw_mono_ms() < deadline) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return;
-		pause_ms(POLL_MS);
+		tw_sleep_ms(POLL_MS);
 	}
 	(void)kill(pid, SIGKILL);
 	(void)waitpid(pid, &status, 0);

@@ -79,6 +79,16 @@ tdb_database(const char *dir, const char *file, char *out, size_t len)
 	return 0;
 }
 
+/*
+ * Is db a PostgreSQL database: the program's (RCA_TEST_DB=pg), or a
+ * URI a test made on a server of its own?
+ */
+static bool
+tdb_db_is_pg(const char *db)
+{
+	return tdb_is_pg() || strncmp(db, "postgresql://", 13) == 0;
+}
+
 static PGconn *
 tdb_pg_connect(const char *db)
 {
@@ -109,7 +119,7 @@ tdb_exec(const char *db, const char *sqlite, const char *pg)
 	PGresult *r;
 	const char *q = pg != NULL ? pg : sqlite;
 
-	if (tdb_is_pg()) {
+	if (tdb_db_is_pg(db)) {
 		pc = tdb_pg_connect(db);
 		r = PQexec(pc, q);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK &&
@@ -151,7 +161,7 @@ tdb_rows(const char *db, const char *sqlite, const char *pg)
 
 	assert_non_null(out = malloc(TDB_ROWS_MAX));
 	out[0] = '\0';
-	if (tdb_is_pg()) {
+	if (tdb_db_is_pg(db)) {
 		pc = tdb_pg_connect(db);
 		r = PQexec(pc, pg != NULL ? pg : sqlite);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK)
@@ -221,7 +231,7 @@ tdb_contains(const char *db, const char *needle)
 	bool found = false;
 	char sql[256];
 
-	if (tdb_is_pg())
+	if (tdb_db_is_pg(db))
 		return tdb_pg_contains(db, needle);
 	h = tdb_sqlite_open(db);
 	assert_int_equal(sqlite3_prepare_v2(h, "SELECT name FROM "

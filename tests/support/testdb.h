@@ -39,6 +39,10 @@ int	tdb_database(const char *dir, const char *file, char *out,
 	    size_t len);
 
 /*
+ * In tdb_exec(), tdb_rows() and tdb_contains(), db is a SQLite path, or
+ * a PostgreSQL URI ("postgresql://...": the program's database under
+ * RCA_TEST_DB=pg, or one on a server the test started itself).
+ *
  * Run sql (one statement, or several on SQLite) on database db as
  * another session; fails the test on an error.  sqlite and pg are the
  * same statement in each dialect (pg NULL: the same as sqlite).
