@@ -26,40 +26,12 @@
 
 #include "clock.h"
 #include "redisfx.h"
+#include "twait.h"
 #include "svc_int.h"
 #include "timeutil.h"
 
 #define CONF_MAX	4096
 #define POLL_DEADLINE_MS	10000
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000 * 1000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Start n with the usual config plus extra (may be NULL). */
-static void
-node_up(struct rfx *r, struct rfx_node *n, const char *name,
-    const char *extra)
-{
-	char conf[CONF_MAX];
-
-	rfx_node_init(r, n, name);
-	rfx_node_conf(n, extra, conf, sizeof(conf));
-	rfx_start(n, conf);
-}
 
 /* How many audit entries match action, outcome, object and detail_sub. */
 static size_t
@@ -89,16 +61,6 @@ audit_count(struct fx *f, const char *action, const char *outcome,
 	return hits;
 }
 
-static void
-dump(const struct rotation_rec *rec)
-{
-	print_message("rotation %lld of %s: %s\n", (long long)rec->id,
-	    rec->node, rotation_status_name(rec->status));
-	for (size_t i = 0; i < rec->nsteps; i++)
-		print_message("  %-16s %s %s\n", rec->steps[i].step,
-		    rec->steps[i].ok ? "ok  " : "FAIL", rec->steps[i].detail);
-}
-
 /* The node's view (the test fails when it is not there). */
 static void
 view(struct rfx *r, const char *name, struct svc_node_view *v)
@@ -114,9 +76,9 @@ view(struct rfx *r, const char *name, struct svc_node_view *v)
 static void
 link_up(struct rfx *r, const struct rfx_node *rep)
 {
-	int64_t deadline = mono_ms() + POLL_DEADLINE_MS;
+	int64_t deadline = tw_mono_ms() + POLL_DEADLINE_MS;
 
-	while (mono_ms() < deadline) {
+	while (tw_mono_ms() < deadline) {
 		struct rds_conn		*c = rfx_connect(r, rep);
 		struct rds_role_info	 ri;
 		struct err		 e;
@@ -128,7 +90,7 @@ link_up(struct rfx *r, const struct rfx_node *rep)
 		rds_close(c);
 		if (up)
 			return;
-		sleep_ms(100);
+		tw_sleep_ms(100);
 	}
 	fail_msg("replica %s: the link to its primary is not up", rep->name);
 }
@@ -151,10 +113,10 @@ test_group_order(void **state)
 	struct err		 e;
 
 	err_clear(&e);
-	node_up(r, &pri, "a-primary", NULL);
+	rfx_node_up(r, &pri, "a-primary", NULL);
 	snprintf(extra, sizeof(extra), "replicaof 127.0.0.1 %d\n", pri.port);
-	node_up(r, &rep1, "b-replica", extra);
-	node_up(r, &rep2, "c-replica", extra);
+	rfx_node_up(r, &rep1, "b-replica", extra);
+	rfx_node_up(r, &rep2, "c-replica", extra);
 	rfx_register_group(r, &pri, NULL, "cache", NULL, NULL);
 	rfx_register_group(r, &rep1, NULL, "cache", NULL, NULL);
 	rfx_register_group(r, &rep2, NULL, "cache", NULL, NULL);
@@ -169,7 +131,7 @@ test_group_order(void **state)
 	if (svc_group_rotate(r->f->svc, &r->f->admin, "cache", &res,
 	    &e) == -1) {
 		for (size_t i = 0; i < res.n; i++)
-			dump(&res.recs[i]);
+			rfx_dump(&res.recs[i]);
 		fail_msg("group rotate: %s", e.msg);
 	}
 	assert_false(res.stopped);
@@ -249,9 +211,9 @@ test_group_stops(void **state)
 
 	err_clear(&e);
 	password_file(r, pw, sizeof(pw));
-	node_up(r, &n1, "s1", NULL);
-	node_up(r, &n2, "s2", NULL);
-	node_up(r, &n3, "s3", NULL);
+	rfx_node_up(r, &n1, "s1", NULL);
+	rfx_node_up(r, &n2, "s2", NULL);
+	rfx_node_up(r, &n3, "s3", NULL);
 	rfx_register_group(r, &n1, NULL, "shard", NULL, NULL);
 	rfx_register_group(r, &n2, NULL, "shard", "noconf", pw);
 	rfx_register_group(r, &n3, NULL, "shard", NULL, NULL);
@@ -264,7 +226,7 @@ test_group_stops(void **state)
 	assert_string_equal(res.recs[0].node, "s1");
 	assert_int_equal(res.recs[0].status, ROT_SUCCEEDED);
 	assert_string_equal(res.recs[1].node, "s2");
-	dump(&res.recs[1]);
+	rfx_dump(&res.recs[1]);
 	assert_int_equal(res.recs[1].status, ROT_ROLLED_BACK);
 	assert_int_equal(res.nskipped, 1);
 	assert_string_equal(res.skipped[0].node, "s3");
@@ -426,10 +388,10 @@ test_max_parallel(void **state)
 	r->f->cfg.rotation_max_parallel = 2;
 	rfx_set_renew_pct(r, 33);
 	/* gq: q0 is the primary (first by name), q1 and q2 replicas. */
-	node_up(r, &n[5], names[5], NULL);
+	rfx_node_up(r, &n[5], names[5], NULL);
 	snprintf(extra, sizeof(extra), "replicaof 127.0.0.1 %d\n", n[5].port);
 	for (int i = 0; i < 5; i++)
-		node_up(r, &n[i], names[i], i >= 3 ? extra : NULL);
+		rfx_node_up(r, &n[i], names[i], i >= 3 ? extra : NULL);
 	for (int i = 0; i < 6; i++)
 		rfx_register_group(r, &n[i], NULL, groups[i], NULL, NULL);
 	assert_int_equal(svc_rotations_in_flight(r->f->svc), 0);
@@ -451,11 +413,11 @@ test_max_parallel(void **state)
 	assert_true(fx_audit_has(r->f, "node.rotate", "ok", "q0", NULL));
 	/* The drift check of the six (two at a time): none drifts. */
 	{
-		int64_t t0 = mono_ms();
+		int64_t t0 = tw_mono_ms();
 
 		assert_int_equal(svc_drift_pass(r->f->svc, tu_now()), 0);
 		print_message("drift check of 6 nodes, max_parallel 2: "
-		    "%lld ms\n", (long long)(mono_ms() - t0));
+		    "%lld ms\n", (long long)(tw_mono_ms() - t0));
 	}
 	assert_int_equal(svc_rotations_in_flight_peak(r->f->svc), 2);
 	for (int i = 5; i >= 0; i--)
@@ -554,7 +516,7 @@ test_drift(void **state)
 	struct err		 e;
 
 	err_clear(&e);
-	node_up(r, &n, "drifty", NULL);
+	rfx_node_up(r, &n, "drifty", NULL);
 	rfx_node_init(r, &other, "elsewhere");
 	rfx_register(r, &n, NULL, NULL, NULL);
 	assert_int_equal(svc_rotate(r->f->svc, &r->f->admin, n.name, &rec,
@@ -707,7 +669,7 @@ test_status_paging(void **state)
 	for (int i = 0; i < 7; i++) {
 		snprintf(name, sizeof(name), "pg%d", i);
 		if (i == 1 || i == 4) {
-			node_up(r, &n[i], name, NULL);
+			rfx_node_up(r, &n[i], name, NULL);
 			rfx_register(r, &n[i], NULL, NULL, NULL);
 			assert_int_equal(svc_rotate(r->f->svc, &r->f->admin,
 			    name, &rec, &e), 0);

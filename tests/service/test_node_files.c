@@ -47,31 +47,8 @@ pj(char *out, size_t n, const char *dir, const char *name)
 static void
 node_up(struct rfx *r, struct rfx_node *n, const char *name)
 {
-	char conf[CONF_MAX];
-
-	rfx_node_init(r, n, name);
-	rfx_node_conf(n, NULL, conf, sizeof(conf));
-	rfx_start(n, conf);
+	rfx_node_up(r, n, name, NULL);
 	rfx_register(r, n, NULL, NULL, NULL);
-}
-
-static void
-dump(const struct rotation_rec *rec)
-{
-	print_message("rotation %lld: %s\n", (long long)rec->id,
-	    rotation_status_name(rec->status));
-	for (size_t i = 0; i < rec->nsteps; i++)
-		print_message("  %-16s %s %s\n", rec->steps[i].step,
-		    rec->steps[i].ok ? "ok  " : "FAIL", rec->steps[i].detail);
-}
-
-static int
-step_at(const struct rotation_rec *rec, const char *name)
-{
-	for (size_t i = 0; i < rec->nsteps; i++)
-		if (strcmp(rec->steps[i].step, name) == 0)
-			return (int)i;
-	return -1;
 }
 
 /* Everything about a file that must not change. */
@@ -282,7 +259,7 @@ test_race_symlink_swap(void **state)
 		(void)svc_rotate(r->f->svc, &r->f->admin, n.name, &rec, &e);
 		if (rec.status == ROT_SUCCEEDED)
 			ok++;
-		else if ((w = step_at(&rec, "write_files")) >= 0 &&
+		else if ((w = rfx_step_at(&rec, "write_files")) >= 0 &&
 		    !rec.steps[w].ok &&
 		    strstr(rec.steps[w].detail, "symbolic link") != NULL)
 			refused++;
@@ -572,15 +549,15 @@ test_special_files_roll_back(void **state)
 		}
 		err_clear(&e);
 		rc = svc_rotate(r->f->svc, &r->f->admin, n.name, &rec, &e);
-		dump(&rec);
+		rfx_dump(&rec);
 		assert_int_equal(rc, -1);
 		assert_int_equal(rec.status, ROT_ROLLED_BACK);
-		assert_true((w = step_at(&rec, "write_files")) >= 0);
+		assert_true((w = rfx_step_at(&rec, "write_files")) >= 0);
 		assert_false(rec.steps[w].ok);
 		if (strstr(rec.steps[w].detail, cases[c].says) == NULL)
 			fail_msg("%s: \"%s\" does not say %s", kind,
 			    rec.steps[w].detail, cases[c].says);
-		assert_int_equal(step_at(&rec, "config_set"), -1);
+		assert_int_equal(rfx_step_at(&rec, "config_set"), -1);
 		/* The node still serves its certificate. */
 		rfx_served(r, &n, served);
 		assert_string_equal(served, n.serial);
@@ -639,9 +616,9 @@ test_cert_dir_swapped(void **state)
 
 	assert_int_equal(svc_rotate(r->f->svc, &r->f->admin, n.name, &rec,
 	    &e), -1);
-	dump(&rec);
+	rfx_dump(&rec);
 	assert_int_equal(rec.status, ROT_ROLLED_BACK);
-	assert_true((w = step_at(&rec, "write_files")) >= 0);
+	assert_true((w = rfx_step_at(&rec, "write_files")) >= 0);
 	assert_false(rec.steps[w].ok);
 	assert_non_null(strstr(rec.steps[w].detail, "cert_dir"));
 	/* Nothing was written outside. */
@@ -654,7 +631,7 @@ test_cert_dir_swapped(void **state)
 	assert_int_equal(rename(conf, parent), 0);
 	err_clear(&e);
 	if (svc_rotate(r->f->svc, &r->f->admin, n.name, &rec, &e) == -1) {
-		dump(&rec);
+		rfx_dump(&rec);
 		fail_msg("rotate: %s", e.msg);
 	}
 	rmdir(awaycerts);
@@ -691,7 +668,7 @@ test_prev_modes_and_owner(void **state)
 		assert_int_equal(chmod(p, 0666), 0);
 	}
 	if (svc_rotate(r->f->svc, &r->f->admin, n.name, &rec, &e) == -1) {
-		dump(&rec);
+		rfx_dump(&rec);
 		fail_msg("rotate: %s", e.msg);
 	}
 	assert_int_equal(stat(n.cert_dir, &dir), 0);
